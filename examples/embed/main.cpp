@@ -1,0 +1,72 @@
+// examples/embed: a C++ service that embeds switchboard on its own io_context. One port serves the service's
+// own HTTP route (/api/status) and switchboard's transports; a worker thread publishes from C++; hooks refuse
+// publishing to "ticks" from clients, stamp client messages, and log connects.
+//
+//   switchboard-embed [port]      then: curl 127.0.0.1:PORT/api/status
+//                                       curl -N '127.0.0.1:PORT/sse?topic=ticks'
+
+#include <switchboard/error.hpp>
+#include <switchboard/server.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+int main(int argc, char** argv)
+{
+    boost::asio::io_context ioc;  // the service's own loop
+
+    switchboard::server_options options;
+    options.port = argc > 1 ? static_cast<std::uint16_t>(std::atoi(argv[1])) : 8081;
+    switchboard::server sb(ioc, options);
+
+    auto& hooks = sb.hooks();
+    hooks.on_connect = [](switchboard::channel& ch) {
+        spdlog::info("client {} connected over {} from {}", ch.id(), ch.transport(), ch.remote_address());
+        return boost::system::error_code{};
+    };
+    hooks.on_publish = [](switchboard::publish_request& req) -> boost::system::error_code {
+        if (req.topic == "ticks")
+            return switchboard::error::rejected;  // only the service itself publishes ticks
+        req.data = {{"from", req.remote_address}, {"body", req.data}};
+        return {};
+    };
+
+    std::atomic<unsigned> ticks{0};
+    sb.route("/api/status", [&](switchboard::http_request const& req) {
+        switchboard::http_response res{boost::beast::http::status::ok, req.version()};
+        res.set(boost::beast::http::field::content_type, "application/json");
+        res.body() = R"({"service":"embed-example","ticks":)" + std::to_string(ticks.load()) + "}";
+        return res;
+    });
+    sb.start();
+
+    // A worker thread of the service publishes; server::publish is the thread-safe entry.
+    std::mutex m;
+    std::condition_variable cv;
+    bool done = false;
+    std::thread worker([&] {
+        std::unique_lock lock(m);
+        while (!cv.wait_for(lock, std::chrono::seconds(1), [&] { return done; }))
+            sb.publish("ticks", {{"tick", ++ticks}});
+    });
+
+    boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    signals.async_wait([&](boost::system::error_code, int) { sb.stop(); });
+    ioc.run();
+
+    {
+        std::lock_guard lock(m);
+        done = true;
+    }
+    cv.notify_one();
+    worker.join();
+}

@@ -1,0 +1,68 @@
+#pragma once
+// The backplane: what assigns positions, keeps history and links nodes. Every message takes one path:
+//
+//   publish -> backplane.publish (assigns the offset, appends history) -> every node's delivery handler
+//           -> hub.deliver -> each subscribed channel
+//
+// The in-memory backplane hands messages straight back to its own node, so one node and a cluster share that
+// path and its ordering. Implementations: memory_backplane (embedded default), Redis (see docs/scaling.md).
+//
+// Thread-safety: every member runs on the loop thread, and every handler is invoked there. Handlers may run
+// before the call that takes them returns (the memory backplane completes at once).
+
+#include <switchboard/message.hpp>
+#include <switchboard/position.hpp>
+
+#include <boost/system/error_code.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace switchboard {
+
+struct history_result {
+    std::vector<message_ptr> messages;  // after the requested position, oldest first
+    position latest;                    // the topic's position now
+    bool recovered = true;              // false: messages after the requested position are gone (or the epoch changed)
+};
+
+class backplane {
+public:
+    using delivery_handler = std::function<void(message_ptr const&)>;
+    using publish_handler = std::function<void(boost::system::error_code, position)>;
+    using history_handler = std::function<void(boost::system::error_code, history_result)>;
+
+    virtual ~backplane() = default;
+
+    /// Where this node receives every message of the topics it is subscribed to. Set once, before use.
+    void set_delivery(delivery_handler h) { delivery_ = std::move(h); }
+
+    /// Publishes `data` (valid one-line JSON text) to `topic` (a valid name). On success the message has its
+    /// position and is in history; `done` gets that position.
+    virtual void publish(std::string topic, std::string data, publish_handler done) = 0;
+
+    /// The messages of `topic` after `since`, and its current position. Without `since`: no messages, the
+    /// position only (a subscriber that starts from now).
+    virtual void history(std::string const& topic, std::optional<position> const& since, history_handler done) = 0;
+
+    /// This node wants (or no longer wants) the messages of `topic`. Driven by the hub's first/last subscriber.
+    virtual void subscribe(std::string const& topic) = 0;
+    virtual void unsubscribe(std::string const& topic) = 0;
+
+    /// Stops background work (timers, connections) so the loop can finish.
+    virtual void close() = 0;
+
+protected:
+    void deliver(message_ptr const& m) const
+    {
+        if (delivery_)
+            delivery_(m);
+    }
+
+private:
+    delivery_handler delivery_;
+};
+
+}  // namespace switchboard

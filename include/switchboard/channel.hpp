@@ -1,0 +1,67 @@
+#pragma once
+// A channel: one connected client, whatever its transport. The hub knows clients only through this interface.
+//
+// Thread-safety: every member runs on the loop thread.
+
+#include <switchboard/disconnect.hpp>
+#include <switchboard/message.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchboard {
+
+namespace detail {
+struct hub_topic;
+}
+
+class channel : public std::enable_shared_from_this<channel> {
+public:
+    channel(channel const&) = delete;
+    channel& operator=(channel const&) = delete;
+    virtual ~channel();
+
+    /// Unique within the process, never reused.
+    std::uint64_t id() const noexcept { return id_; }
+    /// "websocket", "sse" or "long-polling".
+    virtual std::string_view transport() const noexcept = 0;
+    /// The peer's address, "ip:port".
+    std::string const& remote_address() const noexcept { return remote_address_; }
+
+    /// Queues a message for the client. Cheap: no serialization, no copy of the payload, no syscall (the bytes
+    /// go out when the loop turn ends). A channel that cannot take it (its queue is full) closes itself.
+    virtual void deliver(message_ptr const& m) = 0;
+
+    /// Closes the channel with a reason the client is told where its transport allows. Idempotent.
+    virtual void close(disconnect const& reason) = 0;
+
+    bool closing() const noexcept { return closing_; }
+
+    /// The topics this channel is subscribed to.
+    std::vector<std::string> topics() const;
+    std::size_t subscription_count() const noexcept { return subscriptions_.size(); }
+
+protected:
+    explicit channel(std::string remote_address);
+    /// Marks the channel closing; returns false when it already was (so close() runs its body once).
+    bool begin_closing() noexcept;
+
+private:
+    friend class hub;
+    struct subscription {
+        detail::hub_topic* topic;
+        std::size_t index;  // this channel's slot in topic->subscribers
+    };
+
+    std::uint64_t id_;
+    std::string remote_address_;
+    bool closing_ = false;
+    std::vector<subscription> subscriptions_;
+};
+
+using channel_ptr = std::shared_ptr<channel>;
+
+}  // namespace switchboard

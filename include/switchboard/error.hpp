@@ -1,0 +1,46 @@
+#pragma once
+// Switchboard's error codes. They are boost::system error codes, so they pass to and from Asio and Beast
+// untouched; each has a stable protocol name (error frames and HTTP error bodies carry it as "code").
+
+#include <boost/system/error_code.hpp>
+
+#include <string_view>
+#include <type_traits>
+
+namespace switchboard {
+
+enum class error {
+    invalid_json = 1,      // a command or body is not valid JSON (or a command is not an object)
+    unknown_type,          // a command's "type" is not known
+    missing_field,         // a required field is missing or of the wrong JSON type
+    invalid_topic,         // a topic name outside 1-128 characters of [A-Za-z0-9_.:@/-]
+    invalid_cursor,        // a cursor, since or Last-Event-ID that cannot be read
+    too_many_topics,       // more topics in one request or subscriptions on one channel than allowed
+    message_too_large,     // a message or body over the size limit
+    binary_not_supported,  // a binary WebSocket frame: commands are text
+    rejected,              // an application hook refused the operation
+    headers_too_large,     // HTTP request headers over the size limit
+    bad_request,           // a malformed HTTP request
+    not_found,             // an unknown HTTP path
+    method_not_allowed,    // a known path with the wrong HTTP method
+    shutting_down,         // the server is stopping
+    internal_error,        // an application hook threw
+};
+
+boost::system::error_category const& error_category() noexcept;
+
+inline boost::system::error_code make_error_code(error e) noexcept
+{
+    return {static_cast<int>(e), error_category()};
+}
+
+/// The stable protocol name of a switchboard error ("invalid_topic"), or "internal_error" for any other code.
+std::string_view error_name(boost::system::error_code const& ec) noexcept;
+
+/// The HTTP status that answers a switchboard error (400, 403, 404, 405, 413, 431, 500 or 503).
+unsigned http_status(boost::system::error_code const& ec) noexcept;
+
+}  // namespace switchboard
+
+template <>
+struct boost::system::is_error_code_enum<switchboard::error> : std::true_type {};

@@ -1,0 +1,65 @@
+#pragma once
+// The hub: which channels are subscribed to which topic on this node, and the fan-out of each message to them.
+// It knows nothing of transports (it calls channel::deliver) nor of other nodes (the backplane calls deliver()).
+//
+// Thread-safety: none, by design. Every member runs on the loop thread; other threads post onto the loop.
+
+#include <switchboard/channel.hpp>
+#include <switchboard/message.hpp>
+#include <switchboard/detail/string_hash.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace switchboard {
+
+namespace detail {
+struct hub_topic;
+}
+
+class hub {
+public:
+    /// Called with a topic when it gains its first local subscriber, and when it loses its last one (so the
+    /// backplane subscribes this node to it, or stops).
+    using interest_handler = std::function<void(std::string const& topic)>;
+
+    hub();
+    ~hub();
+    hub(hub const&) = delete;
+    hub& operator=(hub const&) = delete;
+
+    void on_interest(interest_handler first_subscriber, interest_handler last_unsubscriber);
+
+    /// Subscribes `ch` to `topic` (already validated). Returns false when it already was.
+    bool subscribe(channel& ch, std::string const& topic);
+    /// Returns false when `ch` was not subscribed.
+    bool unsubscribe(channel& ch, std::string_view topic);
+    /// Every subscription of `ch`; part of every channel's close path.
+    void unsubscribe_all(channel& ch);
+    bool subscribed(channel const& ch, std::string_view topic) const;
+
+    /// Hands `m` to every channel subscribed to its topic, in subscription order. Channels that close during
+    /// the fan-out are skipped from then on; channels that subscribe during it do not get `m`.
+    void deliver(message_ptr const& m);
+
+    std::size_t subscriber_count(std::string_view topic) const;
+    std::size_t topic_count() const noexcept { return topics_.size(); }
+
+private:
+    void fan_out(message const& msg, message_ptr const& m);
+    void remove_at(detail::hub_topic& t, std::size_t index);
+    void compact(detail::hub_topic& t);
+    void forget_if_empty(detail::hub_topic& t);
+
+    std::unordered_map<std::string, std::unique_ptr<detail::hub_topic>, detail::string_hash, std::equal_to<>> topics_;
+    std::vector<message_ptr> deferred_;
+    bool delivering_ = false;
+    interest_handler first_subscriber_;
+    interest_handler last_unsubscriber_;
+};
+
+}  // namespace switchboard

@@ -1,0 +1,64 @@
+#pragma once
+// One published message: immutable once made, shared by every channel that delivers it.
+//
+// The envelope {"type":"message","topic":T,"offset":N,"data":D} is serialized once, when the message is made.
+// Transports that need other wire bytes (a WebSocket frame, an SSE event) build them once per message through
+// encoding(), which caches them in a slot the transport owns; every subscriber then shares those bytes.
+// Everything here runs on the loop thread, which is why the cache needs no lock.
+
+#include <switchboard/position.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace switchboard {
+
+using shared_bytes = std::shared_ptr<std::string const>;
+
+class message {
+public:
+    /// `data` is the JSON text of the payload; it must be valid JSON (callers validate or serialize it).
+    message(std::string topic, position pos, std::string_view data);
+
+    std::string const& topic() const noexcept { return topic_; }
+    std::uint64_t offset() const noexcept { return position_.offset; }
+    std::string const& epoch() const noexcept { return position_.epoch; }
+    position const& where() const noexcept { return position_; }
+    std::chrono::steady_clock::time_point published_at() const noexcept { return published_at_; }
+
+    /// The JSON envelope, one line, shared.
+    shared_bytes const& envelope() const noexcept { return envelope_; }
+    /// The payload (the "data" member) as JSON text, a view into the envelope.
+    std::string_view data() const noexcept;
+
+    /// The number of encoding slots; each transport reserves one with reserve_encoding_slot().
+    static constexpr std::size_t encoding_slots = 6;
+    static std::size_t reserve_encoding_slot();
+
+    /// The bytes of this message in the wire format owned by `slot`, built by `build(message const&)` the
+    /// first time and shared afterwards.
+    template <class Build>
+    shared_bytes const& encoding(std::size_t slot, Build&& build) const
+    {
+        auto& cached = encodings_[slot];
+        if (!cached)
+            cached = std::make_shared<std::string const>(build(*this));
+        return cached;
+    }
+
+private:
+    std::string topic_;
+    position position_;
+    std::chrono::steady_clock::time_point published_at_;
+    shared_bytes envelope_;
+    std::size_t data_begin_;
+    mutable std::array<shared_bytes, encoding_slots> encodings_;
+};
+
+using message_ptr = std::shared_ptr<message const>;
+
+}  // namespace switchboard

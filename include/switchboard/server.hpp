@@ -1,0 +1,90 @@
+#pragma once
+// The server: one HTTP listener on one port serving WebSocket, SSE and long polling to one hub, all on one
+// io_context thread.
+//
+// Threading: construct, configure (hooks(), route()) and start() before the loop runs, on one thread. After
+// that, publish() and stop() are safe from any thread (they post onto the loop); everything else (hub(),
+// hooks' invocations, channels) belongs to the loop thread.
+
+#include <switchboard/backplane.hpp>
+#include <switchboard/hooks.hpp>
+#include <switchboard/hub.hpp>
+#include <switchboard/position.hpp>
+#include <switchboard/server_options.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace switchboard {
+
+using http_request = boost::beast::http::request<boost::beast::http::string_body>;
+using http_response = boost::beast::http::response<boost::beast::http::string_body>;
+
+/// Per-transport connection counts, for metrics and tests.
+struct server_stats {
+    std::size_t websocket = 0;
+    std::size_t sse = 0;
+    std::size_t long_polling = 0;
+    std::size_t topics = 0;  // topics with local subscribers
+};
+
+class server {
+public:
+    using publish_handler = std::function<void(boost::system::error_code, position)>;
+    using route_handler = std::function<http_response(http_request const&)>;
+
+    /// A server on the caller's io_context; the caller runs it.
+    explicit server(boost::asio::io_context& ioc, server_options options = {});
+    /// A server on the caller's io_context with another backplane (e.g. Redis) instead of the memory one.
+    server(boost::asio::io_context& ioc, server_options options, std::unique_ptr<backplane> bp);
+    /// A server that owns its io_context; run() drives it.
+    explicit server(server_options options = {});
+    ~server();
+    server(server const&) = delete;
+    server& operator=(server const&) = delete;
+
+    /// Application hooks; set them before start().
+    switchboard::hooks& hooks() noexcept;
+
+    /// Serves `path` (exact match) with the service's own handler, next to switchboard's transports.
+    /// Call before start(). Throws std::invalid_argument if the path is taken.
+    void route(std::string path, route_handler handler);
+
+    /// Binds and listens. Throws boost::system::system_error when the address cannot be bound.
+    void start();
+    /// The bound address (its port when options.port was 0). Valid after start().
+    boost::asio::ip::tcp::endpoint local_endpoint() const;
+
+    /// Runs the owned io_context until the server has stopped. Only for the owning constructor.
+    void run();
+
+    /// Graceful stop, from any thread: stops accepting, closes WebSockets with 1001, ends SSE streams with a
+    /// close event, answers pending polls, then lets the loop run dry. Idempotent.
+    void stop();
+
+    /// Publishes from C++, from any thread. `data` is the message's JSON payload. `done` (optional) runs on the
+    /// loop thread with the message's position or an error (invalid_topic, message_too_large, ...).
+    void publish(std::string topic, nlohmann::json const& data, publish_handler done = {});
+
+    /// The hub and the backplane, for advanced use on the loop thread.
+    switchboard::hub& hub() noexcept;
+    switchboard::backplane& backplane() noexcept;
+
+    /// Connection counts; loop thread only.
+    server_stats stats() const;
+
+    boost::asio::io_context& context() noexcept;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace switchboard

@@ -1,0 +1,50 @@
+#pragma once
+// Everything a server can be told, with its default and unit. Every queue, buffer and header is bounded here.
+
+#include <switchboard/memory_backplane.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace switchboard {
+
+struct server_options {
+    // Where to listen. Port 0 asks the kernel for a free one (see server::local_endpoint()).
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 8080;
+
+    // Paths of the transports and of HTTP publishing.
+    std::string websocket_path = "/ws";
+    std::string sse_path = "/sse";
+    std::string poll_path = "/poll";
+    std::string publish_path = "/publish";
+
+    // Limits on what clients send.
+    std::size_t max_message_size = 64 * 1024;      // bytes: a WebSocket message or a POST /publish body
+    std::size_t max_header_size = 8 * 1024;        // bytes: one HTTP request's start line and headers
+    std::size_t max_subscriptions = 128;           // topics one channel may be subscribed to at once
+    std::chrono::milliseconds request_timeout{10'000};  // to receive a whole HTTP request; also the keep-alive idle time
+
+    // Outbound queue of each channel; a channel past either bound is closed as a slow consumer (code 4000) and
+    // may resume from history.
+    std::size_t max_queue_bytes = 8 * 1024 * 1024;
+    std::size_t max_queue_messages = 16'384;
+
+    // Server-Sent Events.
+    std::chrono::milliseconds sse_retry{2'000};    // the reconnection delay sent to EventSource (retry:)
+    std::chrono::milliseconds sse_heartbeat{15'000};  // a comment line on streams idle this long (proxies, dead peers)
+
+    // Long polling.
+    std::chrono::milliseconds poll_hold{25'000};   // how long a poll waits for a message before answering empty
+    std::size_t max_poll_messages = 1'000;         // messages in one poll answer; the rest come with the next poll
+
+    // How long closing connections may take to flush their last bytes on stop() before they are cut.
+    std::chrono::milliseconds close_timeout{5'000};
+
+    // History kept by the embedded memory backplane (ignored when another backplane is given).
+    history_options history;
+};
+
+}  // namespace switchboard

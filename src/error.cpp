@@ -1,0 +1,64 @@
+#include <switchboard/error.hpp>
+
+#include <string>
+
+namespace switchboard {
+namespace {
+
+struct entry {
+    std::string_view name;
+    std::string_view message;
+    unsigned status;
+};
+
+entry describe(int ev) noexcept
+{
+    switch (static_cast<error>(ev)) {
+    case error::invalid_json: return {"invalid_json", "not valid JSON", 400};
+    case error::unknown_type: return {"unknown_type", "unknown command type", 400};
+    case error::missing_field: return {"missing_field", "a required field is missing or has the wrong type", 400};
+    case error::invalid_topic: return {"invalid_topic", "topic must be 1-128 characters of [A-Za-z0-9_.:@/-]", 400};
+    case error::invalid_cursor: return {"invalid_cursor", "cursor cannot be read", 400};
+    case error::too_many_topics: return {"too_many_topics", "too many topics", 400};
+    case error::message_too_large: return {"message_too_large", "message is over the size limit", 413};
+    case error::binary_not_supported: return {"binary_not_supported", "binary frames are not supported", 400};
+    case error::rejected: return {"rejected", "rejected by the application", 403};
+    case error::headers_too_large: return {"headers_too_large", "request headers are over the size limit", 431};
+    case error::bad_request: return {"bad_request", "malformed HTTP request", 400};
+    case error::not_found: return {"not_found", "no such path", 404};
+    case error::method_not_allowed: return {"method_not_allowed", "method not allowed for this path", 405};
+    case error::shutting_down: return {"shutting_down", "server is shutting down", 503};
+    case error::internal_error: return {"internal_error", "internal error", 500};
+    }
+    return {"internal_error", "unknown switchboard error", 500};
+}
+
+class category final : public boost::system::error_category {
+public:
+    char const* name() const noexcept override { return "switchboard"; }
+    std::string message(int ev) const override { return std::string(describe(ev).message); }
+};
+
+}  // namespace
+
+boost::system::error_category const& error_category() noexcept
+{
+    static category const instance;
+    return instance;
+}
+
+std::string_view error_name(boost::system::error_code const& ec) noexcept
+{
+    if (ec.category() != error_category())
+        return "internal_error";
+    return describe(ec.value()).name;
+}
+
+unsigned http_status(boost::system::error_code const& ec) noexcept
+{
+    if (ec.category() != error_category())
+        return 500;
+    return describe(ec.value()).status;
+}
+
+}  // namespace switchboard

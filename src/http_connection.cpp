@@ -1,0 +1,180 @@
+#include "http_connection.hpp"
+
+#include "http_responses.hpp"
+#include "query.hpp"
+#include "server_context.hpp"
+
+#include <switchboard/error.hpp>
+
+#include <boost/beast/http/read.hpp>
+#include <algorithm>
+#include <boost/beast/http/write.hpp>
+#include <spdlog/spdlog.h>
+
+namespace switchboard::detail {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+std::string address_of(boost::asio::ip::tcp::socket const& s)
+{
+    boost::system::error_code ec;
+    auto const ep = s.remote_endpoint(ec);
+    if (ec)
+        return "unknown";
+    return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+std::string allow_list(std::vector<http::verb> const& methods)
+{
+    std::string out;
+    for (auto m : methods) {
+        if (!out.empty())
+            out += ", ";
+        out += std::string(http::to_string(m));
+    }
+    return out;
+}
+
+}  // namespace
+
+http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_context& ctx, route_table const& routes)
+    : stream_(std::move(socket)), ctx_(ctx), routes_(routes), remote_address_(address_of(stream_.socket()))
+{
+    ctx_.http_connections.insert(this);
+}
+
+http_connection::~http_connection()
+{
+    ctx_.http_connections.erase(this);
+}
+
+void http_connection::start()
+{
+    read_request();
+}
+
+void http_connection::read_request()
+{
+    if (ctx_.stopping)
+        return shut();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(ctx_.options.max_header_size));
+    parser_->body_limit(ctx_.options.max_message_size);
+    idle_ = true;
+    // One deadline for the whole request: a client dribbling its headers (slowloris) is cut off in time.
+    stream_.expires_after(ctx_.options.request_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_read(ec, n); });
+}
+
+void http_connection::on_read(boost::system::error_code ec, std::size_t)
+{
+    idle_ = false;
+    stream_.expires_never();
+    if (ec == http::error::end_of_stream || ec == boost::asio::error::operation_aborted ||
+        ec == beast::error::timeout || ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset)
+        return shut();
+    if (ec == http::error::header_limit) {
+        // The parser has no complete request to answer; a minimal one is enough for the error.
+        http_request req{http::verb::get, "/", 11};
+        req.keep_alive(false);
+        return respond(error_response(req, error::headers_too_large));
+    }
+    if (ec == http::error::body_limit) {
+        auto& req = parser_->get();
+        req.keep_alive(false);
+        return respond(error_response(req, error::message_too_large));
+    }
+    if (ec) {
+        http_request req{http::verb::get, "/", 11};
+        req.keep_alive(false);
+        return respond(error_response(req, error::bad_request, ec.message()));
+    }
+    dispatch();
+}
+
+void http_connection::dispatch()
+{
+    auto& req = request();
+    std::string_view path;
+    query q;
+    if (auto ec = parse_target(req.target(), path, q))
+        return respond_error(ec, "malformed request target");
+    auto const it = routes_.find(std::string(path));
+    if (it == routes_.end())
+        return respond_error(error::not_found, "no such path: " + std::string(path));
+    auto const& r = it->second;
+    if (std::find(r.methods.begin(), r.methods.end(), req.method()) == r.methods.end()) {
+        auto res = error_response(req, error::method_not_allowed);
+        res.set(http::field::allow, allow_list(r.methods));
+        return respond(std::move(res));
+    }
+    r.action(shared_from_this());
+}
+
+void http_connection::respond(http_response res)
+{
+    if (ctx_.stopping)
+        res.keep_alive(false);
+    bool const keep_alive = res.keep_alive();
+    response_ = std::make_unique<http_response>(std::move(res));
+    stream_.expires_after(ctx_.options.request_timeout);
+    http::async_write(stream_, *response_, [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+        self->on_write(ec, keep_alive);
+    });
+}
+
+void http_connection::respond_error(boost::system::error_code ec, std::string_view message)
+{
+    respond(error_response(request(), ec, message));
+}
+
+void http_connection::on_write(boost::system::error_code ec, bool keep_alive)
+{
+    response_.reset();
+    if (ec || !keep_alive)
+        return shut();
+    read_request();
+}
+
+void http_connection::shut()
+{
+    // Half-close and drain what the client still sends until its EOF (bounded in time): closing with unread
+    // input makes the kernel reset the connection, which can destroy the answer we just wrote.
+    beast::error_code ec;
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+    if (ec)
+        return stream_.close();
+    stream_.expires_after(std::chrono::seconds(2));
+    drain();
+}
+
+void http_connection::drain()
+{
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec)
+            return self->stream_.close();
+        self->drain();
+    });
+}
+
+boost::asio::ip::tcp::socket http_connection::release(std::string& leftover)
+{
+    auto const data = buffer_.data();
+    leftover.assign(static_cast<char const*>(data.data()), data.size());
+    buffer_.consume(buffer_.size());
+    stream_.expires_never();
+    return stream_.release_socket();
+}
+
+void http_connection::close_if_idle()
+{
+    if (idle_)
+        stream_.cancel();
+}
+
+}  // namespace switchboard::detail

@@ -1,0 +1,74 @@
+#pragma once
+// One HTTP/1.1 connection before it becomes a stream: reads requests (bounded in header size, body size and
+// time), hands each to its route, writes the answer and reads the next one while keep-alive allows.
+// A streaming transport takes the socket over with release(); long polling holds the connection and answers
+// later with respond().
+
+#include <switchboard/server.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace switchboard::detail {
+
+struct server_context;
+class http_connection;
+
+/// A route's handler: it must answer (respond) or take the connection (release), now or later.
+using route_action = std::function<void(std::shared_ptr<http_connection> const&)>;
+
+struct route {
+    std::vector<boost::beast::http::verb> methods;
+    route_action action;
+};
+
+using route_table = std::unordered_map<std::string, route>;
+
+class http_connection : public std::enable_shared_from_this<http_connection> {
+public:
+    http_connection(boost::asio::ip::tcp::socket socket, server_context& ctx, route_table const& routes);
+    ~http_connection();
+
+    void start();
+
+    http_request& request() noexcept { return parser_->get(); }
+    std::string const& remote_address() const noexcept { return remote_address_; }
+
+    /// Writes `res`, then reads the next request if keep-alive allows, else closes.
+    void respond(http_response res);
+    void respond_error(boost::system::error_code ec, std::string_view message = {});
+
+    /// Hands the socket to a streaming transport; `leftover` gets bytes already read past the request.
+    boost::asio::ip::tcp::socket release(std::string& leftover);
+
+    /// Closes the connection if it is waiting for a request (server stopping).
+    void close_if_idle();
+
+private:
+    void read_request();
+    void on_read(boost::system::error_code ec, std::size_t);
+    void dispatch();
+    void on_write(boost::system::error_code ec, bool keep_alive);
+    void shut();
+    void drain();
+
+    boost::beast::tcp_stream stream_;
+    server_context& ctx_;
+    route_table const& routes_;
+    std::string remote_address_;
+    boost::beast::flat_buffer buffer_;
+    std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+    std::unique_ptr<http_response> response_;  // alive while being written
+    bool idle_ = false;
+};
+
+}  // namespace switchboard::detail

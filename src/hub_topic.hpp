@@ -1,0 +1,20 @@
+#pragma once
+// The hub's record of one topic with local subscribers. Channels keep a pointer to it and their index in
+// `subscribers`, so leaving a topic is O(1) (swap with the last, fix that one's index).
+
+#include <switchboard/channel.hpp>
+
+#include <string>
+#include <vector>
+
+namespace switchboard::detail {
+
+struct hub_topic {
+    std::string name;
+    // A null entry is a channel that left while this topic was being delivered; compacted right after.
+    std::vector<channel_ptr> subscribers;
+    std::size_t live = 0;  // non-null entries
+    bool delivering = false;
+};
+
+}  // namespace switchboard::detail

@@ -1,0 +1,40 @@
+#include <switchboard/message.hpp>
+
+#include <atomic>
+#include <stdexcept>
+
+namespace switchboard {
+
+message::message(std::string topic, position pos, std::string_view data)
+    : topic_(std::move(topic)), position_(std::move(pos)), published_at_(std::chrono::steady_clock::now())
+{
+    // Topic names never need escaping (see topic.hpp), so the envelope is plain concatenation.
+    std::string out;
+    out.reserve(topic_.size() + data.size() + 64);
+    out += R"({"type":"message","topic":")";
+    out += topic_;
+    out += R"(","offset":)";
+    out += std::to_string(position_.offset);
+    out += R"(,"data":)";
+    data_begin_ = out.size();
+    out += data;
+    out += '}';
+    envelope_ = std::make_shared<std::string const>(std::move(out));
+}
+
+std::string_view message::data() const noexcept
+{
+    std::string_view all = *envelope_;
+    return all.substr(data_begin_, all.size() - data_begin_ - 1);
+}
+
+std::size_t message::reserve_encoding_slot()
+{
+    static std::atomic<std::size_t> next{0};
+    std::size_t const slot = next++;
+    if (slot >= encoding_slots)
+        throw std::logic_error("switchboard: more message encodings than message::encoding_slots");
+    return slot;
+}
+
+}  // namespace switchboard

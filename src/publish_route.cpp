@@ -1,0 +1,46 @@
+#include "publish_route.hpp"
+
+#include "http_responses.hpp"
+#include "json_input.hpp"
+#include "query.hpp"
+
+#include <switchboard/error.hpp>
+
+#include <nlohmann/json.hpp>
+
+namespace switchboard::detail {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+void publish(server_context& ctx, std::shared_ptr<http_connection> const& conn)
+{
+    auto const& req = conn->request();
+    std::string_view path;
+    query q;
+    if (auto ec = parse_target(req.target(), path, q))
+        return conn->respond_error(ec, "malformed request target");
+    auto const* topic = q.find("topic");
+    if (!topic)
+        return conn->respond_error(error::missing_field, "?topic= is required");
+    nlohmann::json data;
+    if (auto ec = parse_json(req.body(), data))
+        return conn->respond_error(ec, "the body must be a JSON value");
+    ctx.publish(*topic, data, nullptr, conn->remote_address(),
+                [conn, topic = *topic](boost::system::error_code ec, position where) {
+                    if (ec)
+                        return conn->respond_error(ec);
+                    nlohmann::ordered_json body = {{"topic", topic}, {"offset", where.offset}, {"epoch", where.epoch}};
+                    conn->respond(json_response(conn->request(), body.dump()));
+                });
+}
+
+}  // namespace
+
+route make_publish_route(server_context& ctx)
+{
+    return {{http::verb::post}, [&ctx](std::shared_ptr<http_connection> const& conn) { publish(ctx, conn); }};
+}
+
+}  // namespace switchboard::detail

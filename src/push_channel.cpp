@@ -1,0 +1,168 @@
+#include "push_channel.hpp"
+
+#include <boost/asio/socket_base.hpp>
+#include <spdlog/spdlog.h>
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <array>
+#include <cerrno>
+
+namespace switchboard::detail {
+namespace {
+
+// Enough blocks per sendmsg to empty a busy queue in a few calls; IOV_MAX is 1024 on Linux.
+constexpr std::size_t iov_batch = 256;
+
+// One loop thread reads at a time, so one buffer per thread serves every connection.
+std::array<char, 64 * 1024>& scratch()
+{
+    thread_local std::array<char, 64 * 1024> buffer;
+    return buffer;
+}
+
+}  // namespace
+
+push_channel::push_channel(boost::asio::ip::tcp::socket socket, server_context& ctx, std::string remote_address)
+    : channel(std::move(remote_address)), ctx_(ctx), socket_(std::move(socket))
+{
+    boost::system::error_code ec;
+    socket_.non_blocking(true, ec);
+    socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+}
+
+std::shared_ptr<push_channel> push_channel::self()
+{
+    return std::static_pointer_cast<push_channel>(shared_from_this());
+}
+
+bool push_channel::enqueue(shared_bytes bytes)
+{
+    if (closing())
+        return false;
+    if (!queue_.push(std::move(bytes), {ctx_.options.max_queue_bytes, ctx_.options.max_queue_messages})) {
+        close(disconnect::slow_consumer());
+        return false;
+    }
+    ctx_.flusher.schedule(self());
+    return true;
+}
+
+void push_channel::enqueue_control(shared_bytes bytes)
+{
+    if (shut_down_)
+        return;
+    queue_.force_push(std::move(bytes));
+    ctx_.flusher.schedule(self());
+}
+
+void push_channel::flush()
+{
+    if (waiting_writable_ || !socket_.is_open())
+        return;
+    std::array<iovec, iov_batch> iov;
+    while (!queue_.empty()) {
+        msghdr msg{};
+        msg.msg_iov = iov.data();
+        msg.msg_iovlen = queue_.gather(iov.data(), iov.size());
+        ssize_t const n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                wait_writable();
+                return;
+            }
+            if (errno == EINTR)
+                continue;
+            lost({errno, boost::system::system_category()});
+            return;
+        }
+        queue_.consume(static_cast<std::size_t>(n));
+    }
+    if (closing() && !shut_down_)
+        finish_close();
+}
+
+void push_channel::wait_writable()
+{
+    waiting_writable_ = true;
+    socket_.async_wait(boost::asio::socket_base::wait_write, [self = self()](boost::system::error_code ec) {
+        self->waiting_writable_ = false;
+        if (ec)
+            return self->lost(ec);
+        self->flush();
+    });
+}
+
+void push_channel::start_reading()
+{
+    wait_readable();
+}
+
+void push_channel::wait_readable()
+{
+    socket_.async_wait(boost::asio::socket_base::wait_read,
+                       [self = self()](boost::system::error_code ec) { self->on_readable(ec); });
+}
+
+void push_channel::on_readable(boost::system::error_code ec)
+{
+    if (ec)
+        return lost(ec);
+    auto& buffer = scratch();
+    // Bounded: one 64 KiB read per wake-up, so one chatty client cannot starve the loop.
+    std::size_t const n = socket_.read_some(boost::asio::buffer(buffer), ec);
+    if (ec == boost::asio::error::would_block)
+        return wait_readable();
+    if (ec)
+        return lost(ec);
+    if (!shut_down_)
+        on_input({buffer.data(), n});
+    if (socket_.is_open())
+        wait_readable();
+}
+
+void push_channel::lost(boost::system::error_code ec)
+{
+    // The peer is gone (or the socket was closed under us): nothing more can be said to it.
+    if (ec != boost::asio::error::operation_aborted && !closing())
+        spdlog::debug("channel {} lost: {}", id(), ec.message());
+    if (!closing()) {
+        begin_closing();
+        ctx_.closed(*this, ec == boost::asio::error::eof ? disconnect::normal() : disconnect::write_failed());
+    }
+    queue_.clear();
+    shut_down_ = true;
+    if (linger_)
+        linger_->cancel();
+    socket_.close(ec);
+}
+
+void push_channel::queue_farewell(disconnect const&) {}
+
+void push_channel::close(disconnect const& reason)
+{
+    if (!begin_closing())
+        return;
+    ctx_.closed(*this, reason);
+    queue_farewell(reason);
+    linger_ = std::make_unique<boost::asio::steady_timer>(socket_.get_executor(), ctx_.options.close_timeout);
+    linger_->async_wait([self = self()](boost::system::error_code ec) {
+        if (!ec)
+            self->lost(boost::asio::error::timed_out);
+    });
+    ctx_.flusher.schedule(self());
+}
+
+void push_channel::finish_close()
+{
+    // Everything is sent: half-close, and let the read side see the peer's EOF (or the linger timer) before
+    // the socket is closed, so the peer is not reset while our last bytes are in flight.
+    shut_down_ = true;
+    boost::system::error_code ec;
+    socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+    if (ec)
+        lost(ec);
+}
+
+}  // namespace switchboard::detail

@@ -1,0 +1,64 @@
+#pragma once
+// The write path shared by the streaming transports (WebSocket, SSE): a raw socket, a bounded frame queue, and
+// one flush per loop turn that hands the whole queue to one non-blocking sendmsg (up to IOV_MAX blocks),
+// waiting for writability only when the kernel's buffer is full. Reading waits for readability first and then
+// reads into a per-thread scratch buffer, so an idle connection holds no read buffer.
+//
+// Close path: close() marks the channel closing, runs the shared bookkeeping (hub, hooks, registry), lets the
+// transport queue its farewell (a close frame, a close event), flushes it, shuts down sending and lingers for
+// the peer's EOF, bounded by options.close_timeout.
+
+#include <switchboard/channel.hpp>
+
+#include "flush_scheduler.hpp"
+#include "frame_queue.hpp"
+#include "server_context.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <optional>
+#include <string_view>
+
+namespace switchboard::detail {
+
+class push_channel : public channel, public flushable {
+public:
+    void close(disconnect const& reason) final;
+    void flush() final;
+
+protected:
+    push_channel(boost::asio::ip::tcp::socket socket, server_context& ctx, std::string remote_address);
+
+    /// Queues data bytes; a channel over its queue bounds closes itself as a slow consumer. Returns false then.
+    bool enqueue(shared_bytes bytes);
+    /// Queues control bytes that must go out even past the bounds (replies, farewells).
+    void enqueue_control(shared_bytes bytes);
+
+    /// Starts waiting for input; call once the channel is open.
+    void start_reading();
+
+    /// Input bytes. Called on the loop thread; may call close().
+    virtual void on_input(std::string_view bytes) = 0;
+    /// The transport's last bytes for a client being closed with `reason` (none by default).
+    virtual void queue_farewell(disconnect const& reason);
+
+    server_context& ctx_;
+
+private:
+    void wait_readable();
+    void on_readable(boost::system::error_code ec);
+    void wait_writable();
+    void lost(boost::system::error_code ec);
+    void finish_close();
+    std::shared_ptr<push_channel> self();
+
+    boost::asio::ip::tcp::socket socket_;
+    frame_queue queue_;
+    std::unique_ptr<boost::asio::steady_timer> linger_;  // only while closing
+    bool waiting_writable_ = false;
+    bool shut_down_ = false;
+};
+
+}  // namespace switchboard::detail

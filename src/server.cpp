@@ -1,0 +1,230 @@
+#include <switchboard/error.hpp>
+#include <switchboard/server.hpp>
+#include <switchboard/topic.hpp>
+
+#include "http_connection.hpp"
+#include "long_polling/long_polling_transport.hpp"
+#include "publish_route.hpp"
+#include "server_context.hpp"
+#include "sse/sse_transport.hpp"
+#include "websocket/websocket_transport.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+
+namespace switchboard {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+struct server::impl {
+    impl(asio::io_context* owned, asio::io_context& io, server_options opts, std::unique_ptr<switchboard::backplane> b)
+        : ioc(io),
+          options(std::move(opts)),
+          bp(b ? std::move(b) : std::make_unique<memory_backplane>(io.get_executor(), options.history)),
+          ctx(io.get_executor(), options, hooks, hub, *bp),
+          sse(ctx),
+          acceptor(io),
+          accept_retry(io),
+          owned_ioc(owned)
+    {
+        hub.on_interest([this](std::string const& topic) { bp->subscribe(topic); },
+                        [this](std::string const& topic) { bp->unsubscribe(topic); });
+        bp->set_delivery([this](message_ptr const& m) { hub.deliver(m); });
+        routes[options.websocket_path] = websocket::make_route(ctx);
+        routes[options.sse_path] = sse.route();
+        routes[options.poll_path] = long_polling::make_route(ctx);
+        routes[options.publish_path] = detail::make_publish_route(ctx);
+    }
+
+    void accept();
+    void stop_on_loop();
+
+    asio::io_context& ioc;
+    server_options options;
+    switchboard::hooks hooks;
+    switchboard::hub hub;
+    std::unique_ptr<switchboard::backplane> bp;
+    detail::server_context ctx;
+    sse::sse_transport sse;
+    detail::route_table routes;
+    tcp::acceptor acceptor;
+    asio::steady_timer accept_retry;
+    bool started = false;
+    bool stopped = false;
+    // Last, so it is destroyed first: handlers it still holds release channels and connections while the
+    // state they point into is alive.
+    std::unique_ptr<asio::io_context> owned_ioc;
+};
+
+void server::impl::accept()
+{
+    acceptor.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || stopped)
+            return;
+        if (ec) {
+            // Out of descriptors, typically: keep the listener, try again shortly rather than spin.
+            spdlog::warn("accept failed: {}", ec.message());
+            accept_retry.expires_after(std::chrono::milliseconds(100));
+            accept_retry.async_wait([this](boost::system::error_code e) {
+                if (!e && !stopped)
+                    accept();
+            });
+            return;
+        }
+        std::make_shared<detail::http_connection>(std::move(socket), ctx, routes)->start();
+        accept();
+    });
+}
+
+void server::impl::stop_on_loop()
+{
+    if (stopped)
+        return;
+    stopped = true;
+    ctx.stopping = true;
+    spdlog::info("stopping: closing {} channels", ctx.channels.size());
+    boost::system::error_code ec;
+    acceptor.close(ec);
+    accept_retry.cancel();
+    sse.stop();
+    // close() unregisters, so walk a copy.
+    std::vector<channel_ptr> open(ctx.channels.begin(), ctx.channels.end());
+    for (auto& ch : open)
+        ch->close(disconnect::shutdown());
+    std::vector<detail::http_connection*> idle(ctx.http_connections.begin(), ctx.http_connections.end());
+    for (auto* conn : idle)
+        conn->close_if_idle();
+    bp->close();
+}
+
+server::server(asio::io_context& ioc, server_options options)
+    : impl_(std::make_unique<impl>(nullptr, ioc, std::move(options), nullptr))
+{
+}
+
+server::server(asio::io_context& ioc, server_options options, std::unique_ptr<switchboard::backplane> bp)
+    : impl_(std::make_unique<impl>(nullptr, ioc, std::move(options), std::move(bp)))
+{
+}
+
+server::server(server_options options)
+{
+    auto* ioc = new asio::io_context(1);
+    impl_ = std::make_unique<impl>(ioc, *ioc, std::move(options), nullptr);
+}
+
+server::~server() = default;
+
+hooks& server::hooks() noexcept
+{
+    return impl_->hooks;
+}
+
+void server::route(std::string path, route_handler handler)
+{
+    if (impl_->routes.contains(path))
+        throw std::invalid_argument("switchboard: path already routed: " + path);
+    impl_->routes[std::move(path)] = detail::route{
+        {boost::beast::http::verb::get, boost::beast::http::verb::head, boost::beast::http::verb::post},
+        [h = std::move(handler)](std::shared_ptr<detail::http_connection> const& conn) {
+            http_response res;
+            try {
+                res = h(conn->request());
+            } catch (...) {
+                detail::log_hook_exception("route handler");
+                return conn->respond_error(error::internal_error);
+            }
+            res.keep_alive(conn->request().keep_alive());
+            res.prepare_payload();
+            conn->respond(std::move(res));
+        }};
+}
+
+void server::start()
+{
+    auto& i = *impl_;
+    if (i.started)
+        throw std::logic_error("switchboard: server already started");
+    tcp::endpoint const ep{asio::ip::make_address(i.options.address), i.options.port};
+    i.acceptor.open(ep.protocol());
+    i.acceptor.set_option(asio::socket_base::reuse_address(true));
+    i.acceptor.bind(ep);
+    i.acceptor.listen(asio::socket_base::max_listen_connections);
+    i.started = true;
+    auto const bound = i.acceptor.local_endpoint();
+    spdlog::info("listening on {}:{}", bound.address().to_string(), bound.port());
+    i.accept();
+}
+
+tcp::endpoint server::local_endpoint() const
+{
+    return impl_->acceptor.local_endpoint();
+}
+
+void server::run()
+{
+    if (!impl_->owned_ioc)
+        throw std::logic_error("switchboard: run() is for a server that owns its io_context");
+    impl_->ioc.run();
+}
+
+void server::stop()
+{
+    asio::post(impl_->ioc, [i = impl_.get()] { i->stop_on_loop(); });
+}
+
+void server::publish(std::string topic, nlohmann::json const& data, publish_handler done)
+{
+    // Serialized on the caller's thread, so the loop only queues bytes.
+    std::string text = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    asio::post(impl_->ioc, [i = impl_.get(), topic = std::move(topic), text = std::move(text), done = std::move(done)]() mutable {
+        auto finish = [done = std::move(done)](boost::system::error_code ec, position where) {
+            if (done)
+                done(ec, std::move(where));
+        };
+        if (i->ctx.stopping)
+            return finish(error::shutting_down, {});
+        if (!is_valid_topic(topic))
+            return finish(error::invalid_topic, {});
+        if (text.size() > i->options.max_message_size)
+            return finish(error::message_too_large, {});
+        i->bp->publish(std::move(topic), std::move(text), std::move(finish));
+    });
+}
+
+hub& server::hub() noexcept
+{
+    return impl_->hub;
+}
+
+backplane& server::backplane() noexcept
+{
+    return *impl_->bp;
+}
+
+server_stats server::stats() const
+{
+    server_stats s;
+    for (auto const& ch : impl_->ctx.channels) {
+        auto const t = ch->transport();
+        if (t == "websocket")
+            ++s.websocket;
+        else if (t == "sse")
+            ++s.sse;
+        else
+            ++s.long_polling;
+    }
+    s.topics = impl_->hub.topic_count();
+    return s;
+}
+
+asio::io_context& server::context() noexcept
+{
+    return impl_->ioc;
+}
+
+}  // namespace switchboard

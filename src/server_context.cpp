@@ -1,0 +1,116 @@
+#include "server_context.hpp"
+
+#include <switchboard/error.hpp>
+#include <switchboard/topic.hpp>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <exception>
+
+namespace switchboard::detail {
+
+server_context::server_context(boost::asio::any_io_executor ex, server_options const& opts, switchboard::hooks& h,
+                               switchboard::hub& hb, switchboard::backplane& bp)
+    : executor(ex), options(opts), hooks(h), hub(hb), backplane(bp), flusher(ex)
+{
+}
+
+void log_hook_exception(char const* hook_name) noexcept
+{
+    try {
+        throw;
+    } catch (std::exception const& e) {
+        spdlog::error("hook {} threw: {}", hook_name, e.what());
+    } catch (...) {
+        spdlog::error("hook {} threw a non-exception", hook_name);
+    }
+}
+
+boost::system::error_code server_context::open(channel_ptr const& ch)
+{
+    if (stopping)
+        return error::shutting_down;
+    if (hooks.on_connect) {
+        if (auto ec = guarded("on_connect", [&] { return hooks.on_connect(*ch); }))
+            return ec;
+    }
+    channels.insert(ch);
+    spdlog::debug("channel {} open: {} from {}", ch->id(), ch->transport(), ch->remote_address());
+    return {};
+}
+
+void server_context::closed(channel& ch, disconnect const& reason)
+{
+    if (hooks.on_unsubscribe && ch.subscription_count() > 0) {
+        for (auto const& topic : ch.topics())
+            guarded("on_unsubscribe", [&] {
+                hooks.on_unsubscribe(ch, topic);
+                return boost::system::error_code{};
+            });
+    }
+    hub.unsubscribe_all(ch);
+    // Only channels that open() accepted are registered, and only those are announced as disconnected.
+    auto const it = channels.find(ch.shared_from_this());
+    if (it == channels.end())
+        return;
+    spdlog::debug("channel {} closed: {} ({})", ch.id(), reason.code, reason.reason);
+    if (hooks.on_disconnect)
+        guarded("on_disconnect", [&] {
+            hooks.on_disconnect(ch, reason);
+            return boost::system::error_code{};
+        });
+    channels.erase(it);
+}
+
+void server_context::subscribe(channel& ch, std::string const& topic, std::optional<position> const& since,
+                               backplane::history_handler done)
+{
+    if (!is_valid_topic(topic))
+        return done(error::invalid_topic, {});
+    if (!hub.subscribed(ch, topic)) {
+        if (ch.subscription_count() >= options.max_subscriptions)
+            return done(error::too_many_topics, {});
+        if (hooks.on_subscribe) {
+            if (auto ec = guarded("on_subscribe", [&] { return hooks.on_subscribe(ch, topic); }))
+                return done(ec, {});
+        }
+        hub.subscribe(ch, topic);
+    }
+    // With the memory backplane the history arrives before anything else can run, so replay and live messages
+    // cannot interleave.
+    backplane.history(topic, since, std::move(done));
+}
+
+bool server_context::unsubscribe(channel& ch, std::string const& topic)
+{
+    if (!hub.unsubscribe(ch, topic))
+        return false;
+    if (hooks.on_unsubscribe)
+        guarded("on_unsubscribe", [&] {
+            hooks.on_unsubscribe(ch, topic);
+            return boost::system::error_code{};
+        });
+    return true;
+}
+
+void server_context::publish(std::string const& topic, nlohmann::json& data, channel* origin,
+                             std::string const& remote_address, backplane::publish_handler done)
+{
+    if (stopping)
+        return done(error::shutting_down, {});
+    if (!is_valid_topic(topic))
+        return done(error::invalid_topic, {});
+    if (hooks.on_publish) {
+        publish_request request{topic, data, origin, remote_address};
+        if (auto ec = guarded("on_publish", [&] { return hooks.on_publish(request); }))
+            return done(ec, {});
+    }
+    // One line of JSON, so that SSE's data: field and every other wire format can carry it unchanged.
+    std::string text = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (text.size() > options.max_message_size)
+        return done(error::message_too_large, {});
+    backplane.publish(topic, std::move(text), std::move(done));
+}
+
+}  // namespace switchboard::detail

@@ -1,0 +1,73 @@
+#pragma once
+// What the transports share: the hub, the backplane, options, hooks, the flush scheduler and the registry of
+// open channels. One per server; loop thread only. Transports reach each other only through the hub.
+
+#include <switchboard/backplane.hpp>
+#include <switchboard/channel.hpp>
+#include <switchboard/error.hpp>
+#include <switchboard/hooks.hpp>
+#include <switchboard/hub.hpp>
+#include <switchboard/server_options.hpp>
+
+#include "flush_scheduler.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <nlohmann/json_fwd.hpp>
+
+#include <optional>
+#include <unordered_set>
+
+namespace switchboard::detail {
+
+class http_connection;
+
+struct server_context {
+    server_context(boost::asio::any_io_executor ex, server_options const& opts, switchboard::hooks& h,
+                   switchboard::hub& hb, switchboard::backplane& bp);
+
+    boost::asio::any_io_executor executor;
+    server_options const& options;
+    switchboard::hooks& hooks;
+    switchboard::hub& hub;
+    switchboard::backplane& backplane;
+    flush_scheduler flusher;
+    bool stopping = false;
+
+    std::unordered_set<channel_ptr> channels;
+    std::unordered_set<http_connection*> http_connections;
+
+    /// Registers a new channel and asks the connect hook; on an error the caller answers it and drops it.
+    boost::system::error_code open(channel_ptr const& ch);
+    /// The shared part of every channel's close path: leave every topic, tell the application, unregister.
+    void closed(channel& ch, disconnect const& reason);
+
+    /// Subscribes `ch` to `topic` (hook, limit, hub), then reads its history after `since` (or just its
+    /// position). `done` gets an error or the history; on an error `ch` is not subscribed.
+    void subscribe(channel& ch, std::string const& topic, std::optional<position> const& since,
+                   backplane::history_handler done);
+    /// Returns false when `ch` was not subscribed.
+    bool unsubscribe(channel& ch, std::string const& topic);
+
+    /// A client's publish: checks the topic and size, runs the publish hook, then the backplane.
+    void publish(std::string const& topic, nlohmann::json& data, channel* origin, std::string const& remote_address,
+                 backplane::publish_handler done);
+
+    /// Runs an application hook; a throw is logged and becomes error::internal_error.
+    template <class F>
+    boost::system::error_code guarded(char const* hook_name, F&& f) noexcept;
+};
+
+void log_hook_exception(char const* hook_name) noexcept;
+
+template <class F>
+boost::system::error_code server_context::guarded(char const* hook_name, F&& f) noexcept
+{
+    try {
+        return f();
+    } catch (...) {
+        log_hook_exception(hook_name);
+        return make_error_code(error::internal_error);
+    }
+}
+
+}  // namespace switchboard::detail

@@ -1,0 +1,36 @@
+#pragma once
+// The request shape shared by SSE and long polling: ?topic=A&topic=B plus a cursor (from ?since=, ?cursor= or
+// Last-Event-ID), checked against the limits before any channel exists.
+
+#include <switchboard/cursor.hpp>
+#include <switchboard/server.hpp>
+
+#include <boost/system/error_code.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace switchboard::detail {
+
+struct server_context;
+
+struct stream_request {
+    std::vector<std::string> topics;
+    cursor since;  // may be empty, or name only some topics
+
+    /// The position to resume `topic` from, if the cursor has one.
+    std::optional<position> since_for(std::string const& topic) const;
+};
+
+/// Reads topics and the cursor found in `cursor_param` (or the Last-Event-ID header when `use_last_event_id`).
+/// On error returns the code and a message for the client.
+boost::system::error_code parse_stream_request(http_request const& req, server_context const& ctx,
+                                               char const* cursor_param, bool use_last_event_id,
+                                               stream_request& out, std::string& message);
+
+/// Positions after a replay: the position just before the first replayed message (or `latest` when nothing
+/// is replayed), which deliveries then move forward.
+position start_position(history_result const& result);
+
+}  // namespace switchboard::detail

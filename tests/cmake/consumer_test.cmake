@@ -1,0 +1,31 @@
+# Builds and runs tests/cmake/consumer against switchboard. Run with cmake -P and:
+#   MODE=add_subdirectory SOURCE_DIR=<switchboard sources> WORK_DIR=<scratch>
+#   MODE=find_package     BUILD_DIR=<configured switchboard build> WORK_DIR=<scratch>
+cmake_minimum_required(VERSION 3.25)
+
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}")
+  endif()
+endfunction()
+
+file(REMOVE_RECURSE ${WORK_DIR})
+set(consumer ${CMAKE_CURRENT_LIST_DIR}/consumer)
+set(launcher "")
+find_program(ccache ccache)
+if(ccache)
+  set(launcher -DCMAKE_CXX_COMPILER_LAUNCHER=${ccache})
+endif()
+
+if(MODE STREQUAL "add_subdirectory")
+  run(${CMAKE_COMMAND} -S ${consumer} -B ${WORK_DIR}/build -G Ninja ${launcher} -DSWITCHBOARD_SOURCE_DIR=${SOURCE_DIR})
+elseif(MODE STREQUAL "find_package")
+  run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix)
+  run(${CMAKE_COMMAND} -S ${consumer} -B ${WORK_DIR}/build -G Ninja ${launcher} -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+else()
+  message(FATAL_ERROR "MODE must be add_subdirectory or find_package")
+endif()
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
+run(${WORK_DIR}/build/consumer)
+message(STATUS "consumer built with ${MODE} and ran")

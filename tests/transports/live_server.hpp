@@ -1,0 +1,60 @@
+#pragma once
+// An in-process switchboard server on 127.0.0.1 with a kernel-chosen port, sharing one io_context with the
+// test's clients: run_until drives both, so a test waits on conditions, never on time.
+
+#include "support/run_until.hpp"
+
+#include <switchboard/server.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+
+namespace switchboard::test {
+
+class live_server {
+public:
+    explicit live_server(server_options options = {})
+    {
+        options.address = "127.0.0.1";
+        options.port = 0;
+        server_ = std::make_unique<server>(ioc, options);
+    }
+
+    /// Starts listening; call after setting hooks.
+    void start()
+    {
+        server_->start();
+        port = server_->local_endpoint().port();
+    }
+
+    ~live_server()
+    {
+        // Stop gracefully and let the loop run dry: only then is no handler left that points into the server.
+        server_->stop();
+        ioc.restart();
+        auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (!ioc.stopped() && std::chrono::steady_clock::now() < deadline)
+            ioc.run_one_for(std::chrono::milliseconds(100));
+        EXPECT_TRUE(ioc.stopped()) << "the server did not stop within 20 s";
+        server_.reset();
+    }
+
+    server& operator*() { return *server_; }
+    server* operator->() { return server_.get(); }
+
+    bool run_until(std::function<bool()> pred, std::chrono::milliseconds deadline = std::chrono::seconds(20))
+    {
+        return test::run_until(ioc, std::move(pred), deadline);
+    }
+
+    boost::asio::io_context ioc{1};
+    std::uint16_t port = 0;
+
+private:
+    std::unique_ptr<server> server_;
+};
+
+}  // namespace switchboard::test

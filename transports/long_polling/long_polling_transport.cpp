@@ -1,0 +1,51 @@
+#include "long_polling/long_polling_transport.hpp"
+
+#include "long_polling/poll_channel.hpp"
+#include "stream_request.hpp"
+
+#include <switchboard/error.hpp>
+
+namespace switchboard::long_polling {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+void poll(detail::server_context& ctx, std::shared_ptr<detail::http_connection> const& conn)
+{
+    detail::stream_request wanted;
+    std::string why;
+    if (auto ec = detail::parse_stream_request(conn->request(), ctx, "cursor", /*use_last_event_id=*/false, wanted, why))
+        return conn->respond_error(ec, why);
+    if (ctx.stopping)
+        return conn->respond_error(error::shutting_down);
+
+    auto ch = std::make_shared<poll_channel>(conn, ctx);
+    if (auto refused = ctx.open(ch))
+        return conn->respond_error(refused);
+
+    cursor positions;
+    std::vector<message_ptr> backlog;
+    bool recovered = true;
+    for (auto const& topic : wanted.topics) {
+        boost::system::error_code failed;
+        ctx.subscribe(*ch, topic, wanted.since_for(topic), [&](boost::system::error_code ec, history_result result) {
+            failed = ec;
+            positions.push_back({topic, detail::start_position(result)});
+            recovered = recovered && result.recovered;
+            backlog.insert(backlog.end(), result.messages.begin(), result.messages.end());
+        });
+        if (failed)
+            return ch->refuse(failed);
+    }
+    ch->start(std::move(positions), std::move(backlog), recovered);
+}
+
+}  // namespace
+
+detail::route make_route(detail::server_context& ctx)
+{
+    return {{http::verb::get}, [&ctx](std::shared_ptr<detail::http_connection> const& conn) { poll(ctx, conn); }};
+}
+
+}  // namespace switchboard::long_polling

@@ -1,0 +1,99 @@
+#include "long_polling/poll_channel.hpp"
+
+#include "http_responses.hpp"
+
+#include <algorithm>
+
+namespace switchboard::long_polling {
+
+poll_channel::poll_channel(std::shared_ptr<detail::http_connection> conn, detail::server_context& ctx)
+    : channel(conn->remote_address()), conn_(std::move(conn)), ctx_(ctx), hold_(ctx.executor)
+{
+}
+
+void poll_channel::start(cursor positions, std::vector<message_ptr> backlog, bool recovered)
+{
+    positions_ = std::move(positions);
+    pending_ = std::move(backlog);
+    recovered_ = recovered;
+    if (!pending_.empty() || !recovered_) {
+        answer();
+        return;
+    }
+    hold_.expires_after(ctx_.options.poll_hold);
+    hold_.async_wait([self = std::static_pointer_cast<poll_channel>(shared_from_this())](boost::system::error_code ec) {
+        if (!ec)
+            self->answer();
+    });
+}
+
+void poll_channel::deliver(message_ptr const& m)
+{
+    if (answered_ || pending_.size() >= ctx_.options.max_poll_messages)
+        return;  // the rest stays in history for the next poll, which the cursor points at
+    pending_.push_back(m);
+    ctx_.flusher.schedule(std::static_pointer_cast<poll_channel>(shared_from_this()));
+}
+
+void poll_channel::flush()
+{
+    if (!pending_.empty())
+        answer();
+}
+
+void poll_channel::close(disconnect const& reason)
+{
+    // On stop, a pending poll is answered with what it has; the next poll finds the server gone.
+    if (!answered_)
+        return answer();
+    if (begin_closing())
+        ctx_.closed(*this, reason);
+}
+
+std::shared_ptr<detail::http_connection> poll_channel::finish()
+{
+    answered_ = true;
+    hold_.cancel();
+    auto conn = std::move(conn_);
+    close(disconnect::normal());
+    return conn;
+}
+
+void poll_channel::refuse(boost::system::error_code ec)
+{
+    if (answered_)
+        return;
+    finish()->respond_error(ec);
+}
+
+void poll_channel::answer()
+{
+    if (answered_)
+        return;
+    if (pending_.size() > ctx_.options.max_poll_messages)
+        pending_.resize(ctx_.options.max_poll_messages);
+
+    std::string body = R"({"messages":[)";
+    for (std::size_t i = 0; i < pending_.size(); ++i) {
+        auto const& m = *pending_[i];
+        if (i)
+            body += ',';
+        body += *m.envelope();
+        auto it = std::find_if(positions_.begin(), positions_.end(),
+                               [&](topic_position const& p) { return p.topic == m.topic(); });
+        if (it != positions_.end())
+            it->where = m.where();
+    }
+    body += R"(],"cursor":")";
+    body += encode_cursor(positions_);
+    body += '"';
+    if (!recovered_)
+        body += R"(,"recovered":false)";
+    body += '}';
+    pending_.clear();
+
+    auto conn = finish();
+    conn->respond(detail::json_response(conn->request(), std::move(body)));
+}
+
+}  // namespace switchboard::long_polling

@@ -1,0 +1,48 @@
+#pragma once
+// One long poll: a channel that lives for one request. It answers as soon as it has messages (at the end of
+// the loop turn that brought them, so a burst leaves in one answer), or empty when the hold time ends, and
+// then closes. The cursor in each answer resumes the next poll from history, so nothing published between
+// two polls is lost.
+
+#include "flush_scheduler.hpp"
+#include "http_connection.hpp"
+#include "server_context.hpp"
+
+#include <switchboard/channel.hpp>
+#include <switchboard/cursor.hpp>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <vector>
+
+namespace switchboard::long_polling {
+
+class poll_channel final : public channel, public detail::flushable {
+public:
+    poll_channel(std::shared_ptr<detail::http_connection> conn, detail::server_context& ctx);
+
+    std::string_view transport() const noexcept override { return "long-polling"; }
+    void deliver(message_ptr const& m) override;
+    void close(disconnect const& reason) override;
+    void flush() override;
+
+    /// Starts waiting from `positions`, with `backlog` (replayed messages) ready to go.
+    void start(cursor positions, std::vector<message_ptr> backlog, bool recovered);
+    /// Answers the poll with an HTTP error instead, and closes.
+    void refuse(boost::system::error_code ec);
+
+private:
+    void answer();
+    std::shared_ptr<detail::http_connection> finish();
+
+    std::shared_ptr<detail::http_connection> conn_;
+    detail::server_context& ctx_;
+    boost::asio::steady_timer hold_;
+    cursor positions_;
+    std::vector<message_ptr> pending_;
+    bool recovered_ = true;
+    bool answered_ = false;
+};
+
+}  // namespace switchboard::long_polling

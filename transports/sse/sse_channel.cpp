@@ -1,0 +1,112 @@
+#include "sse/sse_channel.hpp"
+
+#include "http_responses.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace switchboard::sse {
+namespace {
+
+std::size_t single_topic_slot()
+{
+    static std::size_t const slot = message::reserve_encoding_slot();
+    return slot;
+}
+
+std::size_t data_only_slot()
+{
+    static std::size_t const slot = message::reserve_encoding_slot();
+    return slot;
+}
+
+std::string data_part(message const& m)
+{
+    return "data: " + *m.envelope() + "\n\n";
+}
+
+shared_bytes bytes(std::string s)
+{
+    return std::make_shared<std::string const>(std::move(s));
+}
+
+}  // namespace
+
+sse_channel::sse_channel(boost::asio::ip::tcp::socket socket, detail::server_context& ctx, std::string remote_address)
+    : push_channel(std::move(socket), ctx, std::move(remote_address))
+{
+}
+
+void sse_channel::start(cursor positions)
+{
+    positions_ = std::move(positions);
+    started_ = true;
+    std::string head =
+        "HTTP/1.1 200 OK\r\n"
+        "Server: switchboard\r\n"
+        "Content-Type: text/event-stream\r\n"
+        "Cache-Control: no-cache\r\n"
+        "Connection: close\r\n"
+        "X-Accel-Buffering: no\r\n"  // tells nginx-style proxies not to buffer the stream
+        "\r\n";
+    head += "retry: " + std::to_string(ctx_.options.sse_retry.count()) + "\n\n";
+    enqueue(bytes(std::move(head)));
+    start_reading();
+}
+
+void sse_channel::deliver(message_ptr const& m)
+{
+    auto it = std::find_if(positions_.begin(), positions_.end(),
+                           [&](topic_position const& p) { return p.topic == m->topic(); });
+    if (it == positions_.end())
+        return;
+    it->where = m->where();
+    wrote_since_heartbeat_ = true;
+    if (positions_.size() == 1) {
+        enqueue(m->encoding(single_topic_slot(), [](message const& msg) {
+            std::string id;
+            append_cursor_entry(id, msg.topic(), msg.where());
+            return "id: " + id + "\n" + data_part(msg);
+        }));
+        return;
+    }
+    if (enqueue(bytes("id: " + encode_cursor(positions_) + "\n")))
+        enqueue(m->encoding(data_only_slot(), data_part));
+}
+
+void sse_channel::send_event(std::string_view type, std::string const& json)
+{
+    wrote_since_heartbeat_ = true;
+    enqueue(bytes("event: " + std::string(type) + "\ndata: " + json + "\n\n"));
+}
+
+void sse_channel::send_cursor()
+{
+    enqueue(bytes("id: " + encode_cursor(positions_) + "\n\n"));
+}
+
+bool sse_channel::heartbeat()
+{
+    if (closing())
+        return false;
+    if (!wrote_since_heartbeat_)
+        enqueue(bytes(":\n\n"));
+    wrote_since_heartbeat_ = false;
+    return true;
+}
+
+void sse_channel::refuse(http_response const& res)
+{
+    enqueue_control(bytes(detail::serialize(res)));
+    start_reading();
+    close(disconnect::rejected());
+}
+
+void sse_channel::queue_farewell(disconnect const& reason)
+{
+    if (!started_)
+        return;
+    nlohmann::ordered_json body = {{"type", "close"}, {"code", reason.code}, {"reason", reason.reason}};
+    enqueue_control(bytes("event: close\ndata: " + body.dump() + "\n\n"));
+}
+
+}  // namespace switchboard::sse

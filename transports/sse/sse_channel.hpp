@@ -1,0 +1,44 @@
+#pragma once
+// A Server-Sent Events stream (WHATWG EventSource). After the response head the body never ends (no chunked
+// encoding, no length: the stream ends when the connection does), so a message's event bytes can be shared:
+// a one-topic stream's whole event is built once per message; a multi-topic stream adds its own "id:" line
+// (the cursor of all its topics) in front of the shared "data:" part.
+
+#include "push_channel.hpp"
+
+#include <switchboard/cursor.hpp>
+#include <switchboard/server.hpp>
+
+#include <chrono>
+
+namespace switchboard::sse {
+
+class sse_channel final : public detail::push_channel {
+public:
+    sse_channel(boost::asio::ip::tcp::socket socket, detail::server_context& ctx, std::string remote_address);
+
+    std::string_view transport() const noexcept override { return "sse"; }
+    void deliver(message_ptr const& m) override;
+
+    /// Writes the response head; `positions` are the stream's topics, each at its starting position.
+    void start(cursor positions);
+    /// An event of a named type (not dispatched to onmessage), e.g. "subscribed".
+    void send_event(std::string_view type, std::string const& json);
+    /// Writes the current cursor as the stream's last event id (an event with no data dispatches nothing but
+    /// moves EventSource's lastEventId).
+    void send_cursor();
+    /// Sends a comment line if nothing was written since the last call; returns false once closing.
+    bool heartbeat();
+    /// Answers an HTTP error over the taken-over socket and closes.
+    void refuse(http_response const& res);
+
+private:
+    void on_input(std::string_view) override {}
+    void queue_farewell(disconnect const& reason) override;
+
+    cursor positions_;
+    bool started_ = false;
+    bool wrote_since_heartbeat_ = false;
+};
+
+}  // namespace switchboard::sse

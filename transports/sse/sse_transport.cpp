@@ -1,0 +1,99 @@
+#include "sse/sse_transport.hpp"
+
+#include "http_responses.hpp"
+#include "sse/sse_channel.hpp"
+#include "stream_request.hpp"
+
+#include <switchboard/error.hpp>
+
+#include <nlohmann/json.hpp>
+
+namespace switchboard::sse {
+
+namespace http = boost::beast::http;
+
+sse_transport::sse_transport(detail::server_context& ctx) : ctx_(ctx), heartbeat_timer_(ctx.executor) {}
+
+detail::route sse_transport::route()
+{
+    return {{http::verb::get}, [this](std::shared_ptr<detail::http_connection> const& conn) { open(conn); }};
+}
+
+void sse_transport::stop()
+{
+    stopped_ = true;
+    heartbeat_timer_.cancel();
+}
+
+void sse_transport::open(std::shared_ptr<detail::http_connection> const& conn)
+{
+    auto const& req = conn->request();
+    detail::stream_request wanted;
+    std::string why;
+    if (auto ec = detail::parse_stream_request(req, ctx_, "since", /*use_last_event_id=*/true, wanted, why))
+        return conn->respond_error(ec, why);
+    if (ctx_.stopping)
+        return conn->respond_error(error::shutting_down);
+
+    std::string leftover;  // an EventSource sends nothing after its request
+    auto ch = std::make_shared<sse_channel>(conn->release(leftover), ctx_, conn->remote_address());
+    if (auto refused = ctx_.open(ch))
+        return ch->refuse(detail::error_response(req, refused));
+
+    // Subscribe every topic first, then write: the head, one "subscribed" event per topic (its position and
+    // whether the cursor could be honoured), the replayed messages, and the cursor as the last event id.
+    struct subscribed {
+        std::string topic;
+        history_result result;
+        bool resumed;
+    };
+    std::vector<subscribed> done;
+    for (auto const& topic : wanted.topics) {
+        auto const since = wanted.since_for(topic);
+        boost::system::error_code failed;
+        ctx_.subscribe(*ch, topic, since, [&](boost::system::error_code ec, history_result result) {
+            failed = ec;
+            done.push_back({topic, std::move(result), since.has_value()});
+        });
+        if (failed) {
+            ch->refuse(detail::error_response(req, failed));
+            return;
+        }
+    }
+
+    cursor start;
+    for (auto const& s : done)
+        start.push_back({s.topic, detail::start_position(s.result)});
+    ch->start(std::move(start));
+    for (auto const& s : done) {
+        nlohmann::ordered_json info = {{"type", "subscribed"},       {"topic", s.topic},
+                               {"offset", s.result.latest.offset}, {"epoch", s.result.latest.epoch},
+                               {"recovered", s.result.recovered}};
+        ch->send_event("subscribed", info.dump());
+    }
+    for (auto const& s : done)
+        for (auto const& m : s.result.messages)
+            ch->deliver(m);
+    ch->send_cursor();
+
+    streams_.push_back(ch);
+    if (streams_.size() == 1)
+        schedule_heartbeat();
+}
+
+void sse_transport::schedule_heartbeat()
+{
+    heartbeat_timer_.expires_after(ctx_.options.sse_heartbeat);
+    heartbeat_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec || stopped_)
+            return;
+        std::erase_if(streams_, [](std::weak_ptr<sse_channel> const& w) {
+            auto ch = w.lock();
+            return !ch || !ch->heartbeat();
+        });
+        if (!streams_.empty())
+            schedule_heartbeat();
+    });
+}
+
+}  // namespace switchboard::sse

@@ -1,0 +1,84 @@
+#pragma once
+// RFC 6455 frames from a client, parsed incrementally from whatever the socket delivered. Server side only:
+// every client frame must be masked. Reassembles fragmented messages, validates UTF-8 of text messages and
+// close reasons, interleaves control frames, and bounds a message's size without buffering the excess (an
+// oversized message is skipped and reported, so the connection survives it).
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace switchboard::websocket {
+
+enum class opcode : std::uint8_t { continuation = 0, text = 1, binary = 2, close = 8, ping = 9, pong = 10 };
+
+/// What the parser found; payload views are valid until the next feed().
+class frame_sink {
+public:
+    virtual void on_message(opcode kind, std::string_view payload) = 0;  // text or binary, complete
+    virtual void on_message_too_large() = 0;                             // skipped, connection usable
+    virtual void on_ping(std::string_view payload) = 0;
+    virtual void on_pong(std::string_view payload) = 0;
+    /// A close frame; `code` is 1005 when it carried none.
+    virtual void on_close(std::uint16_t code, std::string_view reason) = 0;
+
+protected:
+    ~frame_sink() = default;
+};
+
+/// Why parsing stopped for good: the close code to answer with.
+enum class parse_failure : std::uint16_t { none = 0, protocol_error = 1002, invalid_utf8 = 1007 };
+
+class frame_parser {
+public:
+    explicit frame_parser(std::size_t max_message_size) : max_message_(max_message_size) {}
+
+    /// Consumes `bytes`, reporting complete frames to `sink`. After a failure (or a close frame) it ignores
+    /// further input; failure() says which.
+    void feed(std::string_view bytes, frame_sink& sink);
+
+    parse_failure failure() const noexcept { return failure_; }
+    std::string_view failure_reason() const noexcept { return failure_reason_; }
+    bool done() const noexcept { return done_; }
+
+private:
+    bool parse_header(frame_sink& sink);
+    void frame_complete(frame_sink& sink);
+    void fail(parse_failure f, char const* why);
+
+    std::size_t max_message_;
+
+    // The header being read (2 to 14 bytes).
+    unsigned char header_[14] = {};
+    std::size_t header_have_ = 0;
+
+    // The frame being read.
+    bool in_payload_ = false;
+    bool fin_ = false;
+    opcode frame_op_ = opcode::continuation;
+    std::uint64_t remaining_ = 0;
+    unsigned char mask_[4] = {};
+    std::size_t mask_index_ = 0;
+
+    // The message being assembled (data frames) and the control frame being read.
+    bool in_message_ = false;
+    opcode message_op_ = opcode::text;
+    bool skipping_ = false;  // the message passed max_message_: drop its bytes, report at its end
+    std::string message_;
+    std::string control_;
+
+    parse_failure failure_ = parse_failure::none;
+    char const* failure_reason_ = "";
+    bool done_ = false;
+};
+
+/// Server-to-client frame (never masked): header followed by `payload`.
+std::string make_frame(opcode kind, std::string_view payload);
+
+/// The payload of a close frame for `code` and `reason` (reason cut to fit 123 bytes on a UTF-8 boundary).
+std::string close_payload(std::uint16_t code, std::string_view reason);
+
+bool is_valid_utf8(std::string_view s) noexcept;
+
+}  // namespace switchboard::websocket

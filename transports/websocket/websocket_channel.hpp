@@ -1,0 +1,41 @@
+#pragma once
+// A WebSocket client after the upgrade: RFC 6455 framing of our own both ways (Beast only did the handshake),
+// so an idle connection holds a socket and a few fields. Text frames carry JSON commands (docs/protocol.md);
+// messages go out as frames built once per message and shared by every subscriber.
+
+#include "push_channel.hpp"
+#include "websocket/frame_parser.hpp"
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace switchboard::websocket {
+
+class websocket_channel final : public detail::push_channel, private frame_sink {
+public:
+    websocket_channel(boost::asio::ip::tcp::socket socket, detail::server_context& ctx, std::string remote_address);
+
+    std::string_view transport() const noexcept override { return "websocket"; }
+    void deliver(message_ptr const& m) override;
+
+    /// Starts reading; `leftover` holds bytes the client sent right behind the upgrade request.
+    void start(std::string_view leftover);
+
+private:
+    void on_input(std::string_view bytes) override;
+    void queue_farewell(disconnect const& reason) override;
+
+    void on_message(opcode kind, std::string_view payload) override;
+    void on_message_too_large() override;
+    void on_ping(std::string_view payload) override;
+    void on_pong(std::string_view payload) override;
+    void on_close(std::uint16_t code, std::string_view reason) override;
+
+    void on_command(std::string_view text);
+    void send_json(std::string text);
+    void send_error(nlohmann::json const* id, boost::system::error_code ec, std::string_view message = {});
+
+    frame_parser parser_;
+    bool peer_closed_ = false;
+};
+
+}  // namespace switchboard::websocket
