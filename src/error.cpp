@@ -27,6 +27,7 @@ entry describe(int ev) noexcept
     case error::bad_request: return {"bad_request", "malformed HTTP request", 400};
     case error::not_found: return {"not_found", "no such path", 404};
     case error::method_not_allowed: return {"method_not_allowed", "method not allowed for this path", 405};
+    case error::too_many_connections: return {"too_many_connections", "too many connections", 503};
     case error::shutting_down: return {"shutting_down", "server is shutting down", 503};
     case error::internal_error: return {"internal_error", "internal error", 500};
     }

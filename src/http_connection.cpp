@@ -18,13 +18,11 @@ namespace http = beast::http;
 
 namespace {
 
-std::string address_of(boost::asio::ip::tcp::socket const& s)
+boost::asio::ip::tcp::endpoint peer_of(boost::asio::ip::tcp::socket const& s)
 {
     boost::system::error_code ec;
     auto const ep = s.remote_endpoint(ec);
-    if (ec)
-        return "unknown";
-    return ep.address().to_string() + ":" + std::to_string(ep.port());
+    return ec ? boost::asio::ip::tcp::endpoint{} : ep;
 }
 
 std::string allow_list(std::vector<http::verb> const& methods)
@@ -41,8 +39,12 @@ std::string allow_list(std::vector<http::verb> const& methods)
 }  // namespace
 
 http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_context& ctx, route_table const& routes)
-    : stream_(std::move(socket)), ctx_(ctx), routes_(routes), remote_address_(address_of(stream_.socket()))
+    : stream_(std::move(socket)), ctx_(ctx), routes_(routes)
 {
+    auto const peer = peer_of(stream_.socket());
+    auto const ip = peer.address().to_string();
+    remote_address_ = ip + ":" + std::to_string(peer.port());
+    refused_ = ctx_.admit(ip, slot_);
     ctx_.http_connections.insert(this);
 }
 
@@ -99,6 +101,10 @@ void http_connection::on_read(boost::system::error_code ec, std::size_t)
 void http_connection::dispatch()
 {
     auto& req = request();
+    if (refused_) {
+        req.keep_alive(false);
+        return respond_error(refused_);
+    }
     std::string_view path;
     query q;
     if (auto ec = parse_target(req.target(), path, q))
@@ -162,8 +168,9 @@ void http_connection::drain()
     });
 }
 
-boost::asio::ip::tcp::socket http_connection::release(std::string& leftover)
+boost::asio::ip::tcp::socket http_connection::release(std::string& leftover, connection_slot& slot)
 {
+    slot = std::move(slot_);
     auto const data = buffer_.data();
     leftover.assign(static_cast<char const*>(data.data()), data.size());
     buffer_.consume(buffer_.size());

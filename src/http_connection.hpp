@@ -6,6 +6,8 @@
 
 #include <switchboard/server.hpp>
 
+#include "connection_slot.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -47,8 +49,9 @@ public:
     void respond(http_response res);
     void respond_error(boost::system::error_code ec, std::string_view message = {});
 
-    /// Hands the socket to a streaming transport; `leftover` gets bytes already read past the request.
-    boost::asio::ip::tcp::socket release(std::string& leftover);
+    /// Hands the socket to a streaming transport; `leftover` gets bytes already read past the request, `slot`
+    /// the connection's place in the limits.
+    boost::asio::ip::tcp::socket release(std::string& leftover, connection_slot& slot);
 
     /// Closes the connection if it is waiting for a request (server stopping).
     void close_if_idle();
@@ -65,6 +68,8 @@ private:
     server_context& ctx_;
     route_table const& routes_;
     std::string remote_address_;
+    connection_slot slot_;
+    boost::system::error_code refused_;  // past a connection limit: every request is answered with it
     boost::beast::flat_buffer buffer_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
     std::unique_ptr<http_response> response_;  // alive while being written

@@ -19,6 +19,7 @@ bool hub::subscribe(channel& ch, std::string const& topic)
 {
     if (subscribed(ch, topic))
         return false;
+    auto self = ch.shared_from_this();  // first: it throws for a channel no shared_ptr owns
     auto it = topics_.find(topic);
     bool const first = it == topics_.end();
     if (first) {
@@ -28,7 +29,7 @@ bool hub::subscribe(channel& ch, std::string const& topic)
     }
     auto& t = *it->second;
     ch.subscriptions_.push_back({&t, t.subscribers.size()});
-    t.subscribers.push_back(ch.shared_from_this());
+    t.subscribers.push_back(std::move(self));
     ++t.live;
     if (first && first_subscriber_)
         first_subscriber_(topic);
@@ -66,8 +67,9 @@ void hub::remove_at(detail::hub_topic& t, std::size_t index)
 {
     --t.live;
     if (t.delivering) {
-        // The fan-out loop is walking this vector: leave a hole, compact() closes it afterwards.
-        t.subscribers[index] = nullptr;
+        // The fan-out loop is walking this vector: leave a hole, compact() closes it afterwards. The channel
+        // may be inside its own deliver() right now, so it is kept alive until the fan-out ends.
+        leaving_.push_back(std::move(t.subscribers[index]));
         return;
     }
     auto& subs = t.subscribers;
@@ -129,6 +131,7 @@ void hub::deliver(message_ptr const& m)
     }
     deferred_.clear();
     delivering_ = false;
+    leaving_.clear();
 }
 
 void hub::fan_out(message const& msg, message_ptr const& m)

@@ -24,8 +24,14 @@ std::array<char, 64 * 1024>& scratch()
 
 }  // namespace
 
-push_channel::push_channel(boost::asio::ip::tcp::socket socket, server_context& ctx, std::string remote_address)
-    : channel(std::move(remote_address)), ctx_(ctx), socket_(std::move(socket))
+push_channel::push_channel(boost::asio::ip::tcp::socket socket, connection_slot slot, server_context& ctx,
+                           std::string remote_address)
+    : channel(std::move(remote_address)),
+      ctx_(ctx),
+      socket_(std::move(socket)),
+      slot_(std::move(slot)),
+      last_input_(ctx.keepalive.now()),
+      last_output_(ctx.keepalive.now())
 {
     boost::system::error_code ec;
     socket_.non_blocking(true, ec);
@@ -78,6 +84,7 @@ void push_channel::flush()
             return;
         }
         queue_.consume(static_cast<std::size_t>(n));
+        last_output_ = ctx_.keepalive.now();
     }
     if (closing() && !shut_down_)
         finish_close();
@@ -96,7 +103,16 @@ void push_channel::wait_writable()
 
 void push_channel::start_reading()
 {
+    ctx_.keepalive.watch(std::static_pointer_cast<ticking>(self()));
     wait_readable();
+}
+
+bool push_channel::on_tick(std::uint64_t now)
+{
+    if (closing())
+        return false;
+    keepalive_tick(now, now - last_input_, now - last_output_);
+    return !closing();
 }
 
 void push_channel::wait_readable()
@@ -116,6 +132,7 @@ void push_channel::on_readable(boost::system::error_code ec)
         return wait_readable();
     if (ec)
         return lost(ec);
+    last_input_ = ctx_.keepalive.now();
     if (!shut_down_)
         on_input({buffer.data(), n});
     if (socket_.is_open())

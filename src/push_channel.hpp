@@ -11,7 +11,9 @@
 #include <switchboard/channel.hpp>
 
 #include "flush_scheduler.hpp"
+#include "connection_slot.hpp"
 #include "frame_queue.hpp"
+#include "keepalive.hpp"
 #include "server_context.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -23,26 +25,30 @@
 
 namespace switchboard::detail {
 
-class push_channel : public channel, public flushable {
+class push_channel : public channel, public flushable, public ticking {
 public:
     void close(disconnect const& reason) final;
     void flush() final;
+    bool on_tick(std::uint64_t now) final;
 
 protected:
-    push_channel(boost::asio::ip::tcp::socket socket, server_context& ctx, std::string remote_address);
+    push_channel(boost::asio::ip::tcp::socket socket, connection_slot slot, server_context& ctx,
+                 std::string remote_address);
 
     /// Queues data bytes; a channel over its queue bounds closes itself as a slow consumer. Returns false then.
     bool enqueue(shared_bytes bytes);
     /// Queues control bytes that must go out even past the bounds (replies, farewells).
     void enqueue_control(shared_bytes bytes);
 
-    /// Starts waiting for input; call once the channel is open.
+    /// Starts waiting for input, and keepalive ticks; call once the channel is open.
     void start_reading();
 
     /// Input bytes. Called on the loop thread; may call close().
     virtual void on_input(std::string_view bytes) = 0;
     /// The transport's last bytes for a client being closed with `reason` (none by default).
     virtual void queue_farewell(disconnect const& reason);
+    /// A keepalive tick while open: `idle_in` and `idle_out` are ticks since the last input and output.
+    virtual void keepalive_tick(std::uint64_t now, std::uint64_t idle_in, std::uint64_t idle_out) = 0;
 
     server_context& ctx_;
 
@@ -55,7 +61,10 @@ private:
     std::shared_ptr<push_channel> self();
 
     boost::asio::ip::tcp::socket socket_;
+    connection_slot slot_;
     frame_queue queue_;
+    std::uint64_t last_input_ = 0;   // keepalive ticks
+    std::uint64_t last_output_ = 0;
     std::unique_ptr<boost::asio::steady_timer> linger_;  // only while closing
     bool waiting_writable_ = false;
     bool shut_down_ = false;

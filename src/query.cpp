@@ -60,13 +60,13 @@ boost::system::error_code parse_target(std::string_view target, std::string_view
                                        std::size_t max_params)
 {
     out.params.clear();
+    // A fragment never reaches a server from a browser, but a hand-written client may send one.
+    target = target.substr(0, target.find('#'));
     auto const mark = target.find('?');
     path = target.substr(0, mark);
     if (mark == std::string_view::npos)
         return {};
     std::string_view rest = target.substr(mark + 1);
-    // A fragment never reaches a server from a browser, but a hand-written client may send one.
-    rest = rest.substr(0, rest.find('#'));
     while (!rest.empty()) {
         auto const amp = rest.find('&');
         std::string_view const pair = rest.substr(0, amp);

@@ -26,7 +26,6 @@ struct server::impl {
           options(std::move(opts)),
           bp(b ? std::move(b) : std::make_unique<memory_backplane>(io.get_executor(), options.history)),
           ctx(io.get_executor(), options, hooks, hub, *bp),
-          sse(ctx),
           acceptor(io),
           accept_retry(io),
           owned_ioc(owned)
@@ -35,7 +34,7 @@ struct server::impl {
                         [this](std::string const& topic) { bp->unsubscribe(topic); });
         bp->set_delivery([this](message_ptr const& m) { hub.deliver(m); });
         routes[options.websocket_path] = websocket::make_route(ctx);
-        routes[options.sse_path] = sse.route();
+        routes[options.sse_path] = sse::make_route(ctx);
         routes[options.poll_path] = long_polling::make_route(ctx);
         routes[options.publish_path] = detail::make_publish_route(ctx);
     }
@@ -49,7 +48,6 @@ struct server::impl {
     switchboard::hub hub;
     std::unique_ptr<switchboard::backplane> bp;
     detail::server_context ctx;
-    sse::sse_transport sse;
     detail::route_table routes;
     tcp::acceptor acceptor;
     asio::steady_timer accept_retry;
@@ -90,7 +88,7 @@ void server::impl::stop_on_loop()
     boost::system::error_code ec;
     acceptor.close(ec);
     accept_retry.cancel();
-    sse.stop();
+    ctx.keepalive.stop();
     // close() unregisters, so walk a copy.
     std::vector<channel_ptr> open(ctx.channels.begin(), ctx.channels.end());
     for (auto& ch : open)

@@ -6,14 +6,30 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <exception>
 
 namespace switchboard::detail {
 
 server_context::server_context(boost::asio::any_io_executor ex, server_options const& opts, switchboard::hooks& h,
                                switchboard::hub& hb, switchboard::backplane& bp)
-    : executor(ex), options(opts), hooks(h), hub(hb), backplane(bp), flusher(ex)
+    : executor(ex),
+      options(opts),
+      hooks(h),
+      hub(hb),
+      backplane(bp),
+      flusher(ex),
+      // Fine enough that every interval is a few ticks, coarse enough to cost nothing.
+      keepalive(ex, std::min({opts.sse_heartbeat, opts.ws_ping_interval, opts.ws_pong_timeout, std::chrono::milliseconds(4'000)}) / 4)
 {
+}
+
+boost::system::error_code server_context::admit(std::string const& address, connection_slot& slot)
+{
+    slot = connection_slot(connections, address);
+    if (connections.total > options.max_connections || slot.at_address() > options.max_connections_per_address)
+        return error::too_many_connections;
+    return {};
 }
 
 void log_hook_exception(char const* hook_name) noexcept

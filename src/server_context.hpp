@@ -9,7 +9,9 @@
 #include <switchboard/hub.hpp>
 #include <switchboard/server_options.hpp>
 
+#include "connection_slot.hpp"
 #include "flush_scheduler.hpp"
+#include "keepalive.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <nlohmann/json_fwd.hpp>
@@ -31,10 +33,16 @@ struct server_context {
     switchboard::hub& hub;
     switchboard::backplane& backplane;
     flush_scheduler flusher;
+    detail::keepalive keepalive;
+    connection_counts connections;
     bool stopping = false;
 
     std::unordered_set<channel_ptr> channels;
     std::unordered_set<http_connection*> http_connections;
+
+    /// Counts a new connection from `address` (an IP); error::too_many_connections when past a limit (the
+    /// slot is still taken, and given back when the refused connection closes).
+    boost::system::error_code admit(std::string const& address, connection_slot& slot);
 
     /// Registers a new channel and asks the connect hook; on an error the caller answers it and drops it.
     boost::system::error_code open(channel_ptr const& ch);

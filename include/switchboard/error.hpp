@@ -23,6 +23,7 @@ enum class error {
     bad_request,           // a malformed HTTP request
     not_found,             // an unknown HTTP path
     method_not_allowed,    // a known path with the wrong HTTP method
+    too_many_connections,  // the server's or this address's connection limit is reached
     shutting_down,         // the server is stopping
     internal_error,        // an application hook threw
 };

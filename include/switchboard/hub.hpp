@@ -42,8 +42,9 @@ public:
     void unsubscribe_all(channel& ch);
     bool subscribed(channel const& ch, std::string_view topic) const;
 
-    /// Hands `m` to every channel subscribed to its topic, in subscription order. Channels that close during
-    /// the fan-out are skipped from then on; channels that subscribe during it do not get `m`.
+    /// Hands `m` to every channel subscribed to its topic, once each (in no promised order across channels;
+    /// each channel sees a topic's messages in publish order). Channels that close during the fan-out are
+    /// skipped from then on; channels that subscribe during it do not get `m`.
     void deliver(message_ptr const& m);
 
     std::size_t subscriber_count(std::string_view topic) const;
@@ -57,6 +58,7 @@ private:
 
     std::unordered_map<std::string, std::unique_ptr<detail::hub_topic>, detail::string_hash, std::equal_to<>> topics_;
     std::vector<message_ptr> deferred_;
+    std::vector<channel_ptr> leaving_;  // channels that left mid-fan-out, released once it is over
     bool delivering_ = false;
     interest_handler first_subscriber_;
     interest_handler last_unsubscriber_;

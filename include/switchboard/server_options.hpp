@@ -27,6 +27,15 @@ struct server_options {
     std::size_t max_subscriptions = 128;           // topics one channel may be subscribed to at once
     std::chrono::milliseconds request_timeout{10'000};  // to receive a whole HTTP request; also the keep-alive idle time
 
+    // Connections (HTTP, WebSocket, SSE, long polls alike). Past a limit a request gets 503 too_many_connections.
+    std::size_t max_connections = 100'000;
+    std::size_t max_connections_per_address = 10'000;  // per client IP address
+
+    // WebSocket keepalive: a ping after this long without input; a peer silent for ping + pong timeout is
+    // closed as dead (code 4003).
+    std::chrono::milliseconds ws_ping_interval{25'000};
+    std::chrono::milliseconds ws_pong_timeout{10'000};
+
     // Outbound queue of each channel; a channel past either bound is closed as a slow consumer (code 4000) and
     // may resume from history.
     std::size_t max_queue_bytes = 8 * 1024 * 1024;

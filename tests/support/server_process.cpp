@@ -133,6 +133,13 @@ server_process::server_process(std::string path, std::vector<std::string> args, 
     pipe_fd_ = fds[0];
     ::fcntl(pipe_fd_, F_SETFL, ::fcntl(pipe_fd_, F_GETFL) | O_NONBLOCK);
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
+    if (wake_fd_ < 0) {
+        auto const error = errno;
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        ::close(pipe_fd_);
+        throw_errno(error, "eventfd");
+    }
     pid_fd_ = open_pidfd(pid_);
     monitor_ = std::thread([this] { monitor(); });
 }

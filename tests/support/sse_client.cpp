@@ -39,7 +39,11 @@ std::shared_ptr<sse_client> sse_client::create(asio::io_context& ioc) {
 }
 
 sse_client::sse_client(asio::io_context& ioc)
-    : socket_(ioc), parser_([this](sse_event event) { events_.push_back(std::move(event)); }) {}
+    : socket_(ioc), parser_([this](sse_event event) {
+          // Counted here because wait predicates ask for it after every batch of handlers.
+          message_count_ += event.type == "message" ? 1 : 0;
+          events_.push_back(std::move(event));
+      }) {}
 
 void sse_client::set_receive_buffer_size(int bytes) {
     receive_buffer_size_ = bytes;
@@ -142,7 +146,6 @@ void sse_client::on_head_bytes(std::string_view bytes) {
             content_length_ = n;
         }
     }
-    // Status last: a test that sees it set finds the headers in place.
     status_ = head->status;
     head_done_ = true;
     auto body = head_.substr(end_of_head + 4);
@@ -239,11 +242,6 @@ std::vector<nlohmann::json> sse_client::messages() const {
         }
     }
     return out;
-}
-
-std::size_t sse_client::message_count() const {
-    return static_cast<std::size_t>(
-        std::count_if(events_.begin(), events_.end(), [](auto const& e) { return e.type == "message"; }));
 }
 
 std::optional<sse_event> sse_client::find_event(std::string_view type) const {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace switchboard::test {
@@ -65,7 +66,7 @@ public:
     std::vector<sse_event> const& events() const { return events_; }
     // The data of default-type ("message") events, parsed as JSON (non-JSON data as a JSON string).
     std::vector<nlohmann::json> messages() const;
-    std::size_t message_count() const;
+    std::size_t message_count() const { return message_count_; }
     // The first event of type `type` (e.g. "close"), if any.
     std::optional<sse_event> find_event(std::string_view type) const;
     std::string const& last_event_id() const { return parser_.last_event_id(); }
@@ -107,6 +108,7 @@ private:
     std::optional<std::size_t> content_length_;
     boost::system::error_code error_;
     std::size_t body_bytes_ = 0;
+    std::size_t message_count_ = 0;
     int receive_buffer_size_ = 0;
     int status_ = 0;
     bool is_chunked_ = false;

@@ -22,6 +22,10 @@ namespace {
 constexpr std::size_t read_message_max = 16 * 1024 * 1024;
 constexpr auto connect_timeout = std::chrono::seconds(10);
 
+bool is_message(nlohmann::json const& item) {
+    return item.is_object() && item.value("type", "") == "message";
+}
+
 }  // namespace
 
 std::shared_ptr<ws_client> ws_client::create(asio::io_context& ioc) {
@@ -69,6 +73,9 @@ void ws_client::connect(std::uint16_t port, std::string target, header_list head
 }
 
 void ws_client::on_connect(error_code ec) {
+    if (failed_ || closed_) {
+        return;  // drop() came first
+    }
     if (ec) {
         return fail(ec);
     }
@@ -121,6 +128,8 @@ void ws_client::on_read(error_code ec, std::size_t) {
             ++invalid_frames_;
             received_.emplace_back(std::move(text));
         } else {
+            // Counted here because wait predicates ask for it after every batch of handlers.
+            message_count_ += is_message(parsed) ? 1 : 0;
             received_.push_back(std::move(parsed));
         }
     } else {
@@ -210,13 +219,12 @@ void ws_client::drop(bool reset) {
         // Linger 0 makes close() send RST instead of FIN.
         socket.set_option(asio::socket_base::linger(true, 0), ignored);
     }
-    // Record the end first: the aborted operations' handlers then find the client already finished.
+    // Both close the socket; the aborted operations' handlers then find the client already finished.
     if (open_) {
         finish(asio::error::operation_aborted);
     } else {
         fail(asio::error::operation_aborted);
     }
-    beast::get_lowest_layer(ws_).close();
 }
 
 void ws_client::fail(error_code ec) {
@@ -226,6 +234,7 @@ void ws_client::fail(error_code ec) {
     failed_ = true;
     error_ = ec;
     writes_.clear();
+    beast::get_lowest_layer(ws_).close();
 }
 
 void ws_client::finish(error_code ec) {
@@ -239,6 +248,8 @@ void ws_client::finish(error_code ec) {
     close_code_ = static_cast<int>(reason.code);
     close_reason_ = std::string(reason.reason.data(), reason.reason.size());
     writes_.clear();
+    // Frees the descriptor now rather than when the last shared_ptr goes; aborts what is still pending.
+    beast::get_lowest_layer(ws_).close();
 }
 
 void ws_client::pause_reading() {
@@ -253,19 +264,11 @@ void ws_client::resume_reading() {
 std::vector<nlohmann::json> ws_client::messages() const {
     std::vector<nlohmann::json> out;
     for (auto const& item : received_) {
-        if (item.is_object() && item.value("type", "") == "message") {
+        if (is_message(item)) {
             out.push_back(item);
         }
     }
     return out;
-}
-
-std::size_t ws_client::message_count() const {
-    std::size_t count = 0;
-    for (auto const& item : received_) {
-        count += (item.is_object() && item.value("type", "") == "message") ? 1 : 0;
-    }
-    return count;
 }
 
 std::optional<nlohmann::json> ws_client::find_reply(nlohmann::json const& id) const {

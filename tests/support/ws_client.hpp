@@ -84,7 +84,7 @@ public:
     std::size_t binary_frames() const { return binary_frames_; }
     // The received objects whose "type" is "message" (envelopes).
     std::vector<nlohmann::json> messages() const;
-    std::size_t message_count() const;
+    std::size_t message_count() const { return message_count_; }
     // The first received object whose "id" equals `id`, if any.
     std::optional<nlohmann::json> find_reply(nlohmann::json const& id) const;
 
@@ -129,6 +129,7 @@ private:
     std::vector<nlohmann::json> received_;
     std::size_t invalid_frames_ = 0;
     std::size_t binary_frames_ = 0;
+    std::size_t message_count_ = 0;
     boost::system::error_code error_;
     std::string close_reason_;
     int close_code_ = 0;

@@ -31,8 +31,9 @@ shared_bytes bytes(std::string s)
 
 }  // namespace
 
-sse_channel::sse_channel(boost::asio::ip::tcp::socket socket, detail::server_context& ctx, std::string remote_address)
-    : push_channel(std::move(socket), ctx, std::move(remote_address))
+sse_channel::sse_channel(boost::asio::ip::tcp::socket socket, detail::connection_slot slot, detail::server_context& ctx,
+                         std::string remote_address)
+    : push_channel(std::move(socket), std::move(slot), ctx, std::move(remote_address))
 {
 }
 
@@ -60,7 +61,6 @@ void sse_channel::deliver(message_ptr const& m)
     if (it == positions_.end())
         return;
     it->where = m->where();
-    wrote_since_heartbeat_ = true;
     if (positions_.size() == 1) {
         enqueue(m->encoding(single_topic_slot(), [](message const& msg) {
             std::string id;
@@ -75,7 +75,6 @@ void sse_channel::deliver(message_ptr const& m)
 
 void sse_channel::send_event(std::string_view type, std::string const& json)
 {
-    wrote_since_heartbeat_ = true;
     enqueue(bytes("event: " + std::string(type) + "\ndata: " + json + "\n\n"));
 }
 
@@ -84,14 +83,12 @@ void sse_channel::send_cursor()
     enqueue(bytes("id: " + encode_cursor(positions_) + "\n\n"));
 }
 
-bool sse_channel::heartbeat()
+void sse_channel::keepalive_tick(std::uint64_t, std::uint64_t, std::uint64_t idle_out)
 {
-    if (closing())
-        return false;
-    if (!wrote_since_heartbeat_)
-        enqueue(bytes(":\n\n"));
-    wrote_since_heartbeat_ = false;
-    return true;
+    // A comment keeps proxies from timing the stream out, and lets a dead peer's writes fail.
+    static shared_bytes const comment = bytes(":\n\n");
+    if (idle_out >= ctx_.keepalive.ticks(ctx_.options.sse_heartbeat))
+        enqueue(comment);
 }
 
 void sse_channel::refuse(http_response const& res)

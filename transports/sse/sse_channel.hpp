@@ -15,7 +15,8 @@ namespace switchboard::sse {
 
 class sse_channel final : public detail::push_channel {
 public:
-    sse_channel(boost::asio::ip::tcp::socket socket, detail::server_context& ctx, std::string remote_address);
+    sse_channel(boost::asio::ip::tcp::socket socket, detail::connection_slot slot, detail::server_context& ctx,
+                std::string remote_address);
 
     std::string_view transport() const noexcept override { return "sse"; }
     void deliver(message_ptr const& m) override;
@@ -27,18 +28,16 @@ public:
     /// Writes the current cursor as the stream's last event id (an event with no data dispatches nothing but
     /// moves EventSource's lastEventId).
     void send_cursor();
-    /// Sends a comment line if nothing was written since the last call; returns false once closing.
-    bool heartbeat();
     /// Answers an HTTP error over the taken-over socket and closes.
     void refuse(http_response const& res);
 
 private:
     void on_input(std::string_view) override {}
     void queue_farewell(disconnect const& reason) override;
+    void keepalive_tick(std::uint64_t now, std::uint64_t idle_in, std::uint64_t idle_out) override;
 
     cursor positions_;
     bool started_ = false;
-    bool wrote_since_heartbeat_ = false;
 };
 
 }  // namespace switchboard::sse

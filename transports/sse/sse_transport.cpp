@@ -12,32 +12,23 @@ namespace switchboard::sse {
 
 namespace http = boost::beast::http;
 
-sse_transport::sse_transport(detail::server_context& ctx) : ctx_(ctx), heartbeat_timer_(ctx.executor) {}
+namespace {
 
-detail::route sse_transport::route()
-{
-    return {{http::verb::get}, [this](std::shared_ptr<detail::http_connection> const& conn) { open(conn); }};
-}
-
-void sse_transport::stop()
-{
-    stopped_ = true;
-    heartbeat_timer_.cancel();
-}
-
-void sse_transport::open(std::shared_ptr<detail::http_connection> const& conn)
+void open(detail::server_context& ctx, std::shared_ptr<detail::http_connection> const& conn)
 {
     auto const& req = conn->request();
     detail::stream_request wanted;
     std::string why;
-    if (auto ec = detail::parse_stream_request(req, ctx_, "since", /*use_last_event_id=*/true, wanted, why))
+    if (auto ec = detail::parse_stream_request(req, ctx, "since", /*use_last_event_id=*/true, wanted, why))
         return conn->respond_error(ec, why);
-    if (ctx_.stopping)
+    if (ctx.stopping)
         return conn->respond_error(error::shutting_down);
 
     std::string leftover;  // an EventSource sends nothing after its request
-    auto ch = std::make_shared<sse_channel>(conn->release(leftover), ctx_, conn->remote_address());
-    if (auto refused = ctx_.open(ch))
+    detail::connection_slot slot;
+    auto socket = conn->release(leftover, slot);
+    auto ch = std::make_shared<sse_channel>(std::move(socket), std::move(slot), ctx, conn->remote_address());
+    if (auto refused = ctx.open(ch))
         return ch->refuse(detail::error_response(req, refused));
 
     // Subscribe every topic first, then write: the head, one "subscribed" event per topic (its position and
@@ -51,7 +42,7 @@ void sse_transport::open(std::shared_ptr<detail::http_connection> const& conn)
     for (auto const& topic : wanted.topics) {
         auto const since = wanted.since_for(topic);
         boost::system::error_code failed;
-        ctx_.subscribe(*ch, topic, since, [&](boost::system::error_code ec, history_result result) {
+        ctx.subscribe(*ch, topic, since, [&](boost::system::error_code ec, history_result result) {
             failed = ec;
             done.push_back({topic, std::move(result), since.has_value()});
         });
@@ -75,25 +66,13 @@ void sse_transport::open(std::shared_ptr<detail::http_connection> const& conn)
         for (auto const& m : s.result.messages)
             ch->deliver(m);
     ch->send_cursor();
-
-    streams_.push_back(ch);
-    if (streams_.size() == 1)
-        schedule_heartbeat();
 }
 
-void sse_transport::schedule_heartbeat()
+}  // namespace
+
+detail::route make_route(detail::server_context& ctx)
 {
-    heartbeat_timer_.expires_after(ctx_.options.sse_heartbeat);
-    heartbeat_timer_.async_wait([this](boost::system::error_code ec) {
-        if (ec || stopped_)
-            return;
-        std::erase_if(streams_, [](std::weak_ptr<sse_channel> const& w) {
-            auto ch = w.lock();
-            return !ch || !ch->heartbeat();
-        });
-        if (!streams_.empty())
-            schedule_heartbeat();
-    });
+    return {{http::verb::get}, [&ctx](std::shared_ptr<detail::http_connection> const& conn) { open(ctx, conn); }};
 }
 
 }  // namespace switchboard::sse

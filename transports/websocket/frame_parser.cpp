@@ -106,6 +106,27 @@ bool frame_parser::parse_header(frame_sink&)
 {
     if (header_have_ < 2)
         return false;
+    if (header_have_ == 2) {
+        // The first two bytes decide whether the frame is acceptable at all: refuse now rather than wait for
+        // a mask key a misbehaving client may never send.
+        if (header_[0] & 0x70) {
+            fail(parse_failure::protocol_error, "reserved bits set without an extension");
+            return false;
+        }
+        std::uint8_t const op = header_[0] & 0x0F;
+        if (!is_known(op)) {
+            fail(parse_failure::protocol_error, "unknown opcode");
+            return false;
+        }
+        if (!(header_[1] & 0x80)) {
+            fail(parse_failure::protocol_error, "client frames must be masked");
+            return false;
+        }
+        if (is_control(static_cast<opcode>(op)) && (!(header_[0] & 0x80) || (header_[1] & 0x7F) > 125)) {
+            fail(parse_failure::protocol_error, "control frames must be final and at most 125 bytes");
+            return false;
+        }
+    }
     std::size_t need = 2 + 4;
     std::uint8_t const len7 = header_[1] & 0x7F;
     if (len7 == 126)
@@ -117,20 +138,7 @@ bool frame_parser::parse_header(frame_sink&)
     header_have_ = 0;
 
     fin_ = (header_[0] & 0x80) != 0;
-    if (header_[0] & 0x70) {
-        fail(parse_failure::protocol_error, "reserved bits set without an extension");
-        return false;
-    }
-    std::uint8_t const op = header_[0] & 0x0F;
-    if (!is_known(op)) {
-        fail(parse_failure::protocol_error, "unknown opcode");
-        return false;
-    }
-    frame_op_ = static_cast<opcode>(op);
-    if (!(header_[1] & 0x80)) {
-        fail(parse_failure::protocol_error, "client frames must be masked");
-        return false;
-    }
+    frame_op_ = static_cast<opcode>(header_[0] & 0x0F);
     std::uint64_t length = len7;
     std::size_t at = 2;
     if (len7 == 126) {
@@ -155,10 +163,6 @@ bool frame_parser::parse_header(frame_sink&)
     remaining_ = length;
 
     if (is_control(frame_op_)) {
-        if (!fin_ || length > 125) {
-            fail(parse_failure::protocol_error, "control frames must be final and at most 125 bytes");
-            return false;
-        }
         control_.clear();
     } else if (frame_op_ == opcode::continuation) {
         if (!in_message_) {

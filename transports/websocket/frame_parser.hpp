@@ -13,7 +13,7 @@ namespace switchboard::websocket {
 
 enum class opcode : std::uint8_t { continuation = 0, text = 1, binary = 2, close = 8, ping = 9, pong = 10 };
 
-/// What the parser found; payload views are valid until the next feed().
+/// What the parser found; payload views are valid only during the callback.
 class frame_sink {
 public:
     virtual void on_message(opcode kind, std::string_view payload) = 0;  // text or binary, complete

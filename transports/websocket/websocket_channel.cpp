@@ -1,7 +1,6 @@
 #include "websocket/websocket_channel.hpp"
 
 #include "http_responses.hpp"
-#include "json_input.hpp"
 
 #include <switchboard/error.hpp>
 #include <switchboard/topic.hpp>
@@ -24,23 +23,27 @@ shared_bytes text_frame(std::string_view json)
     return std::make_shared<std::string const>(make_frame(opcode::text, json));
 }
 
-// The id a command carried, if it is one we echo (a number or a string).
-nlohmann::json const* command_id(nlohmann::json const& cmd)
-{
-    if (!cmd.is_object())
-        return nullptr;
-    auto it = cmd.find("id");
-    if (it == cmd.end() || !(it->is_number() || it->is_string()))
-        return nullptr;
-    return &*it;
-}
-
 }  // namespace
 
-websocket_channel::websocket_channel(boost::asio::ip::tcp::socket socket, detail::server_context& ctx,
-                                     std::string remote_address)
-    : push_channel(std::move(socket), ctx, std::move(remote_address)), parser_(ctx.options.max_message_size)
+websocket_channel::websocket_channel(boost::asio::ip::tcp::socket socket, detail::connection_slot slot,
+                                     detail::server_context& ctx, std::string remote_address)
+    : push_channel(std::move(socket), std::move(slot), ctx, std::move(remote_address)),
+      parser_(ctx.options.max_message_size)
 {
+}
+
+void websocket_channel::keepalive_tick(std::uint64_t now, std::uint64_t idle_in, std::uint64_t)
+{
+    // Any input proves the peer alive, so a busy client is never pinged; a silent one is pinged once per
+    // interval and dropped when even the pong does not come.
+    auto const& k = ctx_.keepalive;
+    if (idle_in >= k.ticks(ctx_.options.ws_ping_interval) + k.ticks(ctx_.options.ws_pong_timeout))
+        return close(disconnect::no_pong());
+    if (idle_in >= k.ticks(ctx_.options.ws_ping_interval) && now - last_ping_ >= k.ticks(ctx_.options.ws_ping_interval)) {
+        last_ping_ = now;
+        static shared_bytes const ping = std::make_shared<std::string const>(make_frame(opcode::ping, {}));
+        enqueue(ping);
+    }
 }
 
 void websocket_channel::start(std::string_view leftover)
@@ -73,13 +76,13 @@ void websocket_channel::queue_farewell(disconnect const& reason)
 void websocket_channel::on_message(opcode kind, std::string_view payload)
 {
     if (kind == opcode::binary)
-        return send_error(nullptr, error::binary_not_supported);
+        return send_error(std::nullopt, error::binary_not_supported);
     on_command(payload);
 }
 
 void websocket_channel::on_message_too_large()
 {
-    send_error(nullptr, error::message_too_large);
+    send_error(std::nullopt, error::message_too_large);
 }
 
 void websocket_channel::on_ping(std::string_view payload)
@@ -102,7 +105,8 @@ void websocket_channel::send_json(std::string text)
     enqueue(text_frame(text));
 }
 
-void websocket_channel::send_error(nlohmann::json const* id, boost::system::error_code ec, std::string_view message)
+void websocket_channel::send_error(std::optional<nlohmann::json> const& id, boost::system::error_code ec,
+                                   std::string_view message)
 {
     nlohmann::ordered_json out = {{"type", "error"}};
     if (id)
@@ -114,75 +118,72 @@ void websocket_channel::send_error(nlohmann::json const* id, boost::system::erro
 
 void websocket_channel::on_command(std::string_view text)
 {
-    nlohmann::json cmd;
-    if (auto ec = detail::parse_json(text, cmd))
-        return send_error(nullptr, ec);
-    if (!cmd.is_object())
-        return send_error(nullptr, error::invalid_json, "a command is a JSON object");
-    auto const* id = command_id(cmd);
-    auto const type = cmd.find("type");
-    if (type == cmd.end() || !type->is_string())
-        return send_error(id, error::missing_field, "\"type\" (a string) is required");
-    auto const& kind = type->get_ref<std::string const&>();
+    command_error failure;
+    auto cmd = parse_command(text, failure);
+    if (!cmd)
+        return send_error(failure.id, failure.code, failure.message);
 
-    if (kind == "ping") {
+    switch (cmd->type) {
+    case command::kind::ping: {
         nlohmann::ordered_json pong = {{"type", "pong"}};
-        if (id)
-            pong["id"] = *id;
+        if (cmd->id)
+            pong["id"] = *cmd->id;
         return send_json(pong.dump());
     }
-    if (kind != "subscribe" && kind != "unsubscribe" && kind != "publish")
-        return send_error(id, error::unknown_type, "unknown command type: " + kind);
+    case command::kind::subscribe:
+        return subscribe(std::move(*cmd));
+    case command::kind::unsubscribe: {
+        ctx_.unsubscribe(*this, cmd->topic);
+        if (cmd->id)
+            send_json(nlohmann::ordered_json{{"type", "ack"}, {"id", *cmd->id}, {"topic", cmd->topic}}.dump());
+        return;
+    }
+    case command::kind::publish:
+        return publish(std::move(*cmd));
+    }
+}
 
-    auto const topic_it = cmd.find("topic");
-    if (topic_it == cmd.end() || !topic_it->is_string())
-        return send_error(id, error::missing_field, "\"topic\" (a string) is required");
-    std::string const topic = topic_it->get<std::string>();
-
-    // Answers run on the loop thread, possibly later; the channel may have closed meanwhile.
+void websocket_channel::subscribe(command cmd)
+{
+    // The answer may come later (another backplane); the channel may have closed by then.
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
-    std::optional<nlohmann::json> reply_id = id ? std::optional<nlohmann::json>(*id) : std::nullopt;
-
-    if (kind == "subscribe") {
-        ctx_.subscribe(*this, topic, std::nullopt,
-                       [self, topic, reply_id](boost::system::error_code ec, history_result result) {
-                           if (self->closing())
-                               return;
-                           if (ec)
-                               return self->send_error(reply_id ? &*reply_id : nullptr, ec);
-                           if (!reply_id)
-                               return;
-                           nlohmann::ordered_json ack = {{"type", "ack"},
-                                                 {"id", *reply_id},
-                                                 {"topic", topic},
-                                                 {"offset", result.latest.offset},
-                                                 {"epoch", result.latest.epoch}};
-                           self->send_json(ack.dump());
-                       });
-        return;
-    }
-    if (kind == "unsubscribe") {
-        if (!is_valid_topic(topic))
-            return send_error(id, error::invalid_topic);
-        ctx_.unsubscribe(*this, topic);
-        if (id)
-            send_json(nlohmann::ordered_json{{"type", "ack"}, {"id", *id}, {"topic", topic}}.dump());
-        return;
-    }
-    auto data = cmd.find("data");
-    if (data == cmd.end())
-        return send_error(id, error::missing_field, "\"data\" is required");
-    ctx_.publish(topic, *data, this, remote_address(), [self, topic, reply_id](boost::system::error_code ec, position where) {
+    bool const resuming = cmd.since.has_value();
+    ctx_.subscribe(*this, cmd.topic, cmd.since, [self, cmd, resuming](boost::system::error_code ec, history_result result) {
         if (self->closing())
             return;
         if (ec)
-            return self->send_error(reply_id ? &*reply_id : nullptr, ec);
-        if (!reply_id)
-            return;
-        nlohmann::ordered_json ack = {
-            {"type", "ack"}, {"id", *reply_id}, {"topic", topic}, {"offset", where.offset}, {"epoch", where.epoch}};
+            return self->send_error(cmd.id, ec);
+        // Always acknowledged, with or without an id: the ack carries the position a client resumes from.
+        nlohmann::ordered_json ack = {{"type", "ack"}};
+        if (cmd.id)
+            ack["id"] = *cmd.id;
+        ack["topic"] = cmd.topic;
+        ack["offset"] = result.latest.offset;
+        ack["epoch"] = result.latest.epoch;
+        if (resuming)
+            ack["recovered"] = result.recovered;
         self->send_json(ack.dump());
+        for (auto const& m : result.messages)
+            self->deliver(m);
     });
+}
+
+void websocket_channel::publish(command cmd)
+{
+    auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
+    ctx_.publish(cmd.topic, cmd.data, this, remote_address(),
+                 [self, id = std::move(cmd.id), topic = cmd.topic](boost::system::error_code ec, position where) {
+                     if (self->closing())
+                         return;
+                     if (ec)
+                         return self->send_error(id, ec);
+                     if (!id)
+                         return;
+                     nlohmann::ordered_json ack = {{"type", "ack"},      {"id", *id},
+                                                   {"topic", topic},     {"offset", where.offset},
+                                                   {"epoch", where.epoch}};
+                     self->send_json(ack.dump());
+                 });
 }
 
 }  // namespace switchboard::websocket

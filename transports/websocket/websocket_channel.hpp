@@ -4,15 +4,19 @@
 // messages go out as frames built once per message and shared by every subscriber.
 
 #include "push_channel.hpp"
+#include "websocket/command.hpp"
 #include "websocket/frame_parser.hpp"
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
+
+#include <optional>
 
 namespace switchboard::websocket {
 
 class websocket_channel final : public detail::push_channel, private frame_sink {
 public:
-    websocket_channel(boost::asio::ip::tcp::socket socket, detail::server_context& ctx, std::string remote_address);
+    websocket_channel(boost::asio::ip::tcp::socket socket, detail::connection_slot slot, detail::server_context& ctx,
+                      std::string remote_address);
 
     std::string_view transport() const noexcept override { return "websocket"; }
     void deliver(message_ptr const& m) override;
@@ -23,6 +27,7 @@ public:
 private:
     void on_input(std::string_view bytes) override;
     void queue_farewell(disconnect const& reason) override;
+    void keepalive_tick(std::uint64_t now, std::uint64_t idle_in, std::uint64_t idle_out) override;
 
     void on_message(opcode kind, std::string_view payload) override;
     void on_message_too_large() override;
@@ -31,10 +36,14 @@ private:
     void on_close(std::uint16_t code, std::string_view reason) override;
 
     void on_command(std::string_view text);
+    void subscribe(command cmd);
+    void publish(command cmd);
     void send_json(std::string text);
-    void send_error(nlohmann::json const* id, boost::system::error_code ec, std::string_view message = {});
+    void send_error(std::optional<nlohmann::json> const& id, boost::system::error_code ec,
+                    std::string_view message = {});
 
     frame_parser parser_;
+    std::uint64_t last_ping_ = 0;
     bool peer_closed_ = false;
 };
 

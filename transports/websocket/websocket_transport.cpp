@@ -17,13 +17,15 @@ namespace http = beast::http;
 namespace {
 
 struct handshake {
+    // Filled by release(), so declared before the stream that release() initializes.
+    std::string leftover;
+    detail::connection_slot slot;
     beast::websocket::stream<boost::asio::ip::tcp::socket> ws;
     http_request request;
-    std::string leftover;
     std::string remote_address;
 
-    handshake(boost::asio::ip::tcp::socket s, http_request req, std::string left, std::string remote)
-        : ws(std::move(s)), request(std::move(req)), leftover(std::move(left)), remote_address(std::move(remote))
+    explicit handshake(detail::http_connection& conn)
+        : ws(conn.release(leftover, slot)), request(std::move(conn.request())), remote_address(conn.remote_address())
     {
     }
 };
@@ -36,9 +38,7 @@ void upgrade(detail::server_context& ctx, std::shared_ptr<detail::http_connectio
     if (ctx.stopping)
         return conn->respond_error(error::shutting_down);
 
-    std::string leftover;
-    auto socket = conn->release(leftover);
-    auto hs = std::make_shared<handshake>(std::move(socket), std::move(req), std::move(leftover), conn->remote_address());
+    auto hs = std::make_shared<handshake>(*conn);
     hs->ws.set_option(beast::websocket::stream_base::decorator(
         [](beast::websocket::response_type& res) { res.set(http::field::server, "switchboard"); }));
     hs->ws.async_accept(hs->request, [&ctx, hs](beast::error_code ec) {
@@ -47,7 +47,8 @@ void upgrade(detail::server_context& ctx, std::shared_ptr<detail::http_connectio
             return;
         }
         // The handshake is done; from here on the socket speaks our own framing.
-        auto ch = std::make_shared<websocket_channel>(std::move(hs->ws.next_layer()), ctx, hs->remote_address);
+        auto ch = std::make_shared<websocket_channel>(std::move(hs->ws.next_layer()), std::move(hs->slot), ctx,
+                                                      hs->remote_address);
         if (auto refused = ctx.open(ch)) {
             ch->start({});  // to see the peer's EOF after our close frame
             ch->close(disconnect{refused == error::shutting_down ? std::uint16_t{1001} : std::uint16_t{4500},

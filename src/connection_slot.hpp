@@ -1,0 +1,35 @@
+#pragma once
+// A client connection counted against the limits (options.max_connections, max_connections_per_address).
+// Taken when a socket is accepted and moved along with it (HTTP connection, then channel), so the count stays
+// right whatever the socket becomes.
+
+#include <cstddef>
+#include <string>
+#include <unordered_map>
+
+namespace switchboard::detail {
+
+struct connection_counts {
+    std::size_t total = 0;
+    std::unordered_map<std::string, std::size_t> by_address;
+};
+
+class connection_slot {
+public:
+    connection_slot() = default;
+    connection_slot(connection_counts& counts, std::string address);
+    connection_slot(connection_slot&& other) noexcept;
+    connection_slot& operator=(connection_slot&& other) noexcept;
+    ~connection_slot();
+
+    /// Connections counted for this slot's address, this one included.
+    std::size_t at_address() const;
+
+private:
+    void release() noexcept;
+
+    connection_counts* counts_ = nullptr;
+    std::string address_;
+};
+
+}  // namespace switchboard::detail

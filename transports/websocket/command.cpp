@@ -1,0 +1,86 @@
+#include "websocket/command.hpp"
+
+#include "json_input.hpp"
+
+#include <switchboard/cursor.hpp>
+#include <switchboard/error.hpp>
+#include <switchboard/topic.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace switchboard::websocket {
+namespace {
+
+std::optional<command> fail(command_error& out, error e, std::string message)
+{
+    out.code = e;
+    out.message = std::move(message);
+    return std::nullopt;
+}
+
+bool is_epoch(std::string const& s)
+{
+    return s.size() <= max_epoch_length &&
+           std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+}
+
+}  // namespace
+
+std::optional<command> parse_command(std::string_view text, command_error& failure)
+{
+    nlohmann::json cmd;
+    if (auto ec = detail::parse_json(text, cmd))
+        return fail(failure, error::invalid_json, "not valid JSON");
+    if (!cmd.is_object())
+        return fail(failure, error::invalid_json, "a command is a JSON object");
+
+    command out;
+    if (auto it = cmd.find("id"); it != cmd.end() && (it->is_number() || it->is_string())) {
+        out.id = *it;
+        failure.id = *it;
+    }
+    auto const type = cmd.find("type");
+    if (type == cmd.end() || !type->is_string())
+        return fail(failure, error::missing_field, "\"type\" (a string) is required");
+    auto const& name = type->get_ref<std::string const&>();
+    if (name == "ping") {
+        out.type = command::kind::ping;
+        return out;
+    }
+    if (name == "subscribe")
+        out.type = command::kind::subscribe;
+    else if (name == "unsubscribe")
+        out.type = command::kind::unsubscribe;
+    else if (name == "publish")
+        out.type = command::kind::publish;
+    else
+        return fail(failure, error::unknown_type, "unknown command type: " + name.substr(0, 64));
+
+    auto const topic = cmd.find("topic");
+    if (topic == cmd.end() || !topic->is_string())
+        return fail(failure, error::missing_field, "\"topic\" (a string) is required");
+    out.topic = topic->get<std::string>();
+    if (!is_valid_topic(out.topic))
+        return fail(failure, error::invalid_topic, "topic must be 1-128 characters of [A-Za-z0-9_.:@/-]");
+
+    if (out.type == command::kind::subscribe) {
+        if (auto since = cmd.find("since"); since != cmd.end()) {
+            auto const offset = since->is_object() ? since->find("offset") : since->end();
+            auto const epoch = since->is_object() ? since->find("epoch") : since->end();
+            if (offset == since->end() || !offset->is_number_unsigned() || epoch == since->end() ||
+                !epoch->is_string() || !is_epoch(epoch->get_ref<std::string const&>()))
+                return fail(failure, error::invalid_cursor,
+                            R"("since" must be {"offset": unsigned integer, "epoch": string})");
+            out.since = position{offset->get<std::uint64_t>(), epoch->get<std::string>()};
+        }
+    } else if (out.type == command::kind::publish) {
+        auto data = cmd.find("data");
+        if (data == cmd.end())
+            return fail(failure, error::missing_field, "\"data\" is required");
+        out.data = std::move(*data);
+    }
+    return out;
+}
+
+}  // namespace switchboard::websocket

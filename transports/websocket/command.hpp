@@ -1,0 +1,35 @@
+#pragma once
+// A WebSocket client's command (docs/protocol.md), read from one text message. Parsing is separate from acting
+// so every rule about what a command may hold lives here, and can be fuzzed without a socket.
+
+#include <switchboard/position.hpp>
+
+#include <boost/system/error_code.hpp>
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace switchboard::websocket {
+
+struct command {
+    enum class kind { subscribe, unsubscribe, publish, ping };
+
+    kind type = kind::ping;
+    std::optional<nlohmann::json> id;  // a number or a string, echoed in the answer
+    std::string topic;                 // subscribe, unsubscribe, publish (a valid topic name)
+    std::optional<position> since;     // subscribe: resume after this position
+    nlohmann::json data;               // publish
+};
+
+struct command_error {
+    boost::system::error_code code;
+    std::string message;
+    std::optional<nlohmann::json> id;  // when the command had a readable one
+};
+
+/// Reads one command; on failure fills `failure` and returns nothing.
+std::optional<command> parse_command(std::string_view text, command_error& failure);
+
+}  // namespace switchboard::websocket
