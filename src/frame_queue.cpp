@@ -53,6 +53,14 @@ void frame_queue::consume(std::size_t n)
     }
 }
 
+void frame_queue::drop_unsent()
+{
+    std::size_t const keep = head_offset_ > 0 ? head_ + 1 : head_;
+    for (std::size_t i = keep; i < frames_.size(); ++i)
+        bytes_ -= frames_[i]->size();
+    frames_.resize(keep);
+}
+
 void frame_queue::clear()
 {
     frames_.clear();

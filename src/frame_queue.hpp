@@ -28,6 +28,9 @@ public:
     /// Drops `n` bytes from the front (after a write).
     void consume(std::size_t n);
 
+    /// Drops every frame not yet begun, keeping a partly sent one (cutting it would corrupt the stream).
+    void drop_unsent();
+
     bool empty() const noexcept { return head_ == frames_.size(); }
     std::size_t bytes() const noexcept { return bytes_; }
     std::size_t frames() const noexcept { return frames_.size() - head_; }

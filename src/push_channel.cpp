@@ -36,6 +36,8 @@ push_channel::push_channel(boost::asio::ip::tcp::socket socket, connection_slot 
     boost::system::error_code ec;
     socket_.non_blocking(true, ec);
     socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+    if (ctx.options.socket_send_buffer > 0)
+        socket_.set_option(boost::asio::socket_base::send_buffer_size(static_cast<int>(ctx.options.socket_send_buffer)), ec);
 }
 
 std::shared_ptr<push_channel> push_channel::self()
@@ -48,6 +50,9 @@ bool push_channel::enqueue(shared_bytes bytes)
     if (closing())
         return false;
     if (!queue_.push(std::move(bytes), {ctx_.options.max_queue_bytes, ctx_.options.max_queue_messages})) {
+        // Free the backlog now (memory stays bounded) and put the reason right behind what is on the wire,
+        // so the client learns it as soon as it reads, and resumes from history.
+        queue_.drop_unsent();
         close(disconnect::slow_consumer());
         return false;
     }

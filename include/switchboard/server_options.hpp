@@ -40,6 +40,9 @@ struct server_options {
     // may resume from history.
     std::size_t max_queue_bytes = 8 * 1024 * 1024;
     std::size_t max_queue_messages = 16'384;
+    // SO_SNDBUF of client sockets in bytes; 0 leaves the kernel's autotuning (which may buffer megabytes per
+    // connection before the queue above even starts to fill).
+    std::size_t socket_send_buffer = 0;
 
     // Server-Sent Events.
     std::chrono::milliseconds sse_retry{2'000};    // the reconnection delay sent to EventSource (retry:)

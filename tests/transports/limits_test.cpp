@@ -1,0 +1,266 @@
+// Slow consumers, dead peers, slowloris and connection limits: each bounded, each with a clear reason, and
+// none of them slows or harms the other clients.
+
+#include "live_server.hpp"
+#include "support/http_client.hpp"
+#include "support/sse_client.hpp"
+#include "support/ws_client.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+
+namespace switchboard::test {
+namespace {
+
+using nlohmann::json;
+namespace asio = boost::asio;
+
+TEST(limits, a_slow_consumer_is_cut_off_and_the_others_lose_nothing)
+{
+    server_options options;
+    options.max_queue_bytes = 64 * 1024;
+    options.socket_send_buffer = 16 * 1024;  // else the kernel alone may absorb the whole burst
+    options.close_timeout = std::chrono::seconds(120);  // the slow one gets its close frame whenever it reads
+    live_server srv(options);
+    srv.start();
+
+    auto slow = ws_client::create(srv.ioc);
+    slow->set_receive_buffer_size(4096);
+    slow->connect(srv.port);
+    slow->send_json({{"type", "subscribe"}, {"topic", "firehose"}, {"id", 0}});
+    ASSERT_TRUE(slow->wait_reply(srv.ioc, 0));
+    slow->pause_reading();
+
+    constexpr int per_transport = 500;  // 1,000 subscribers that keep reading
+    std::vector<std::shared_ptr<ws_client>> ws;
+    std::vector<std::shared_ptr<sse_client>> sse;
+    for (int i = 0; i < per_transport; ++i) {
+        ws.push_back(ws_client::create(srv.ioc));
+        ws.back()->connect(srv.port);
+        ws.back()->send_json({{"type", "subscribe"}, {"topic", "firehose"}});
+        sse.push_back(sse_client::create(srv.ioc));
+        sse.back()->connect(srv.port, "/sse?topic=firehose");
+    }
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).hub().subscriber_count("firehose") == 1 + 2 * per_transport; },
+                              std::chrono::seconds(60)));
+
+    // 300 KiB for everyone, in batches the readers keep up with: far past the slow one's 64 KiB queue and
+    // socket buffers, never near anyone else's.
+    constexpr std::size_t count = 150;
+    constexpr std::size_t batch = 10;
+    std::string const payload(2'000, 'x');
+    auto const everyone_has = [&](std::size_t n) {
+        for (auto const& c : ws)
+            if (c->message_count() < n)
+                return false;
+        for (auto const& c : sse)
+            if (c->message_count() < n)
+                return false;
+        return true;
+    };
+    for (std::size_t sent = 0; sent < count; sent += batch) {
+        for (std::size_t i = sent; i < sent + batch; ++i)
+            (*srv).publish("firehose", {{"i", i}, {"pad", payload}});
+        ASSERT_TRUE(srv.run_until([&] { return everyone_has(sent + batch); }, std::chrono::seconds(60)))
+            << "batch from " << sent;
+    }
+    // The slow one was dropped (its queue freed) while it read nothing.
+    EXPECT_EQ((*srv).hub().subscriber_count("firehose"), 2u * per_transport);
+    EXPECT_EQ((*srv).stats().websocket, static_cast<std::size_t>(per_transport));
+    for (auto const& c : ws) {
+        auto const got = c->messages();
+        for (std::size_t i = 0; i < count; ++i)
+            ASSERT_EQ(got[i]["offset"], i + 1);
+    }
+    for (auto const& c : sse) {
+        auto const got = c->messages();
+        for (std::size_t i = 0; i < count; ++i)
+            ASSERT_EQ(got[i]["offset"], i + 1);
+    }
+
+    // When it reads again it finds a prefix of the stream, then the reason: 4000, resume from history.
+    slow->resume_reading();
+    ASSERT_TRUE(slow->wait_closed(srv.ioc, std::chrono::seconds(20)));
+    EXPECT_EQ(slow->close_code(), 4000);
+    auto const partial = slow->messages();
+    EXPECT_LT(partial.size(), count);
+    for (std::size_t i = 0; i < partial.size(); ++i)
+        EXPECT_EQ(partial[i]["offset"], i + 1);
+
+    for (auto const& c : ws)
+        c->close();
+    for (auto const& c : sse)
+        c->close();
+}
+
+TEST(limits, a_slow_sse_consumer_gets_a_close_event)
+{
+    server_options options;
+    options.max_queue_bytes = 32 * 1024;
+    options.socket_send_buffer = 16 * 1024;
+    live_server srv(options);
+    srv.start();
+    auto slow = sse_client::create(srv.ioc);
+    slow->set_receive_buffer_size(4096);
+    slow->connect(srv.port, "/sse?topic=t");
+    ASSERT_TRUE(slow->wait_events(srv.ioc, 1));
+    slow->pause_reading();
+    std::string const payload(4'000, 'y');
+    for (int i = 0; i < 100; ++i)
+        (*srv).publish("t", payload);
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).hub().subscriber_count("t") == 0; }));
+    slow->resume_reading();
+    ASSERT_TRUE(slow->wait_ended(srv.ioc));
+    auto const close = slow->find_event("close");
+    ASSERT_TRUE(close);
+    EXPECT_EQ(json::parse(close->data)["code"], 4000);
+}
+
+TEST(limits, a_websocket_that_stops_answering_pings_is_dropped)
+{
+    server_options options;
+    options.ws_ping_interval = std::chrono::milliseconds(100);
+    options.ws_pong_timeout = std::chrono::milliseconds(200);
+    live_server srv(options);
+    srv.start();
+    auto alive = ws_client::create(srv.ioc);  // Beast answers pings
+    alive->connect(srv.port);
+    alive->send_json({{"type", "subscribe"}, {"topic", "t"}, {"id", 1}});
+    ASSERT_TRUE(alive->wait_reply(srv.ioc, 1));
+
+    // A peer that completes the handshake and then says nothing, pongs included.
+    asio::ip::tcp::socket dead(srv.ioc);
+    dead.connect({asio::ip::make_address("127.0.0.1"), srv.port});
+    std::string const upgrade = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    asio::write(dead, asio::buffer(upgrade));
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().websocket == 2; }));
+    auto const started = std::chrono::steady_clock::now();
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().websocket == 1; }, std::chrono::seconds(10)));
+    // Dropped after about ping interval + pong timeout, not before.
+    EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(200));
+    EXPECT_TRUE(alive->is_open());
+    dead.close();
+    (*srv).publish("t", "still served");
+    EXPECT_TRUE(alive->wait_messages(srv.ioc, 1));
+    alive->close();
+}
+
+TEST(limits, idle_sse_streams_get_heartbeats)
+{
+    server_options options;
+    options.sse_heartbeat = std::chrono::milliseconds(100);
+    live_server srv(options);
+    srv.start();
+    auto sse = sse_client::create(srv.ioc);
+    sse->connect(srv.port, "/sse?topic=quiet");
+    ASSERT_TRUE(srv.run_until([&] { return sse->comments() >= 3; }, std::chrono::seconds(10)));
+    sse->close();
+}
+
+TEST(limits, an_empty_poll_is_answered_when_the_hold_ends)
+{
+    server_options options;
+    options.poll_hold = std::chrono::milliseconds(200);
+    live_server srv(options);
+    srv.start();
+    auto const started = std::chrono::steady_clock::now();
+    auto res = fetch(srv.ioc, srv.port, "GET", "/poll?topic=nothing");
+    EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(200));
+    ASSERT_EQ(res.status, 200);
+    EXPECT_TRUE(res.json()["messages"].empty());
+    EXPECT_TRUE(res.json()["cursor"].is_string());
+}
+
+TEST(limits, slowloris_headers_are_cut_off)
+{
+    server_options options;
+    options.request_timeout = std::chrono::milliseconds(500);
+    live_server srv(options);
+    srv.start();
+
+    // One byte every 50 ms: the request would take 10 s to arrive.
+    std::string const request = "GET /poll?topic=a HTTP/1.1\r\nHost: x\r\nX-Slow: " + std::string(150, 'z') + "\r\n\r\n";
+    asio::ip::tcp::socket sock(srv.ioc);
+    sock.connect({asio::ip::make_address("127.0.0.1"), srv.port});
+    asio::steady_timer drip(srv.ioc);
+    std::size_t sent = 0;
+    bool cut = false;
+    std::function<void()> next = [&] {
+        boost::system::error_code ec;
+        asio::write(sock, asio::buffer(&request[sent], 1), ec);
+        if (ec) {
+            cut = true;
+            return;
+        }
+        if (++sent == request.size())
+            return;
+        drip.expires_after(std::chrono::milliseconds(50));
+        drip.async_wait([&](boost::system::error_code e) {
+            if (!e)
+                next();
+        });
+    };
+    next();
+    char byte;
+    sock.async_read_some(asio::buffer(&byte, 1), [&](boost::system::error_code ec, std::size_t) { cut = cut || ec; });
+    // Meanwhile everyone else is served.
+    EXPECT_EQ(fetch(srv.ioc, srv.port, "GET", "/nowhere").status, 404);
+    ASSERT_TRUE(srv.run_until([&] { return cut; }, std::chrono::seconds(5)));
+    EXPECT_LT(sent, request.size());
+    drip.cancel();
+    sock.close();
+}
+
+TEST(limits, connections_per_address_are_bounded)
+{
+    server_options options;
+    options.max_connections_per_address = 3;
+    live_server srv(options);
+    srv.start();
+    std::vector<std::shared_ptr<sse_client>> streams;
+    for (int i = 0; i < 3; ++i) {
+        streams.push_back(sse_client::create(srv.ioc));
+        streams.back()->connect(srv.port, "/sse?topic=t");
+        ASSERT_TRUE(streams.back()->wait_status(srv.ioc));
+        ASSERT_EQ(streams.back()->status(), 200);
+    }
+    auto refused = fetch(srv.ioc, srv.port, "GET", "/sse?topic=t");
+    EXPECT_EQ(refused.status, 503);
+    EXPECT_EQ(refused.json()["error"]["code"], "too_many_connections");
+    auto ws = ws_client::create(srv.ioc);
+    ws->connect(srv.port);
+    ASSERT_TRUE(srv.run_until([&] { return ws->failed(); }));
+    EXPECT_EQ(ws->http_status(), 503);
+
+    // A slot comes back when a connection ends.
+    streams.front()->close();
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().sse == 2; }));
+    EXPECT_EQ(fetch(srv.ioc, srv.port, "POST", "/publish?topic=t", "1").status, 200);
+    for (auto const& s : streams)
+        s->close();
+}
+
+TEST(limits, total_connections_are_bounded)
+{
+    server_options options;
+    options.max_connections = 2;
+    live_server srv(options);
+    srv.start();
+    auto a = ws_client::create(srv.ioc);
+    auto b = ws_client::create(srv.ioc);
+    a->connect(srv.port);
+    b->connect(srv.port);
+    ASSERT_TRUE(a->wait_open(srv.ioc));
+    ASSERT_TRUE(b->wait_open(srv.ioc));
+    auto refused = fetch(srv.ioc, srv.port, "POST", "/publish?topic=t", "1");
+    EXPECT_EQ(refused.status, 503);
+    EXPECT_EQ(refused.json()["error"]["code"], "too_many_connections");
+    a->close();
+    b->close();
+}
+
+}  // namespace
+}  // namespace switchboard::test

@@ -1,0 +1,845 @@
+// parse_command: one WebSocket text message read as a command (docs/protocol.md). A case for every documented
+// rule, then 100,000 generated texts (random bytes, random JSON, valid commands with one field changed, byte
+// mutations of valid commands) checked against a model of the protocol written from the doc: whatever the text,
+// parse_command never throws and gives exactly the answer the model gives, with a readable message.
+
+#include "websocket/command.hpp"
+#include "websocket/frame_parser.hpp"  // is_valid_utf8
+
+#include <switchboard/cursor.hpp>
+#include <switchboard/error.hpp>
+#include <switchboard/topic.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using nlohmann::json;
+using switchboard::error;
+using switchboard::position;
+using switchboard::websocket::command;
+using switchboard::websocket::command_error;
+using switchboard::websocket::is_valid_utf8;
+using kind = switchboard::websocket::command::kind;
+
+struct parsed {
+    std::optional<command> cmd;
+    command_error failure;
+};
+
+parsed parse(std::string_view text)
+{
+    parsed out;
+    out.cmd = switchboard::websocket::parse_command(text, out.failure);
+    return out;
+}
+
+std::string shown(std::string_view text)
+{
+    return ::testing::PrintToString(std::string(text.substr(0, 300))) + (text.size() > 300 ? "..." : "");
+}
+
+std::string_view name(boost::system::error_code const& ec)
+{
+    return switchboard::error_name(ec);
+}
+
+command accepted(std::string_view text)
+{
+    auto r = parse(text);
+    EXPECT_TRUE(r.cmd) << shown(text) << " refused: " << r.failure.message;
+    return r.cmd.value_or(command{});
+}
+
+command_error refused(std::string_view text, error expected)
+{
+    auto r = parse(text);
+    if (r.cmd) {
+        ADD_FAILURE() << "accepted, expected " << name(expected) << ": " << shown(text);
+        return r.failure;
+    }
+    EXPECT_EQ(name(r.failure.code), name(expected)) << shown(text) << ": " << r.failure.message;
+    EXPECT_FALSE(r.failure.message.empty()) << shown(text);
+    return r.failure;
+}
+
+std::string nested_arrays(std::size_t levels, std::string_view innermost = "")
+{
+    return std::string(levels, '[') + std::string(innermost) + std::string(levels, ']');
+}
+
+std::string publish_with_data(std::string_view data)
+{
+    return R"({"type":"publish","topic":"t","data":)" + std::string(data) + "}";
+}
+
+std::string subscribe_since(std::string_view since)
+{
+    return R"({"type":"subscribe","topic":"t","since":)" + std::string(since) + "}";
+}
+
+// ---- each documented rule ---------------------------------------------------------------------------------
+
+TEST(command, reads_each_documented_command)
+{
+    auto c = accepted(R"({"type":"subscribe","topic":"news"})");
+    EXPECT_EQ(c.type, kind::subscribe);
+    EXPECT_EQ(c.topic, "news");
+    EXPECT_FALSE(c.id);
+    EXPECT_FALSE(c.since);
+
+    c = accepted(R"({"type":"unsubscribe","topic":"chat.room/1"})");
+    EXPECT_EQ(c.type, kind::unsubscribe);
+    EXPECT_EQ(c.topic, "chat.room/1");
+
+    c = accepted(R"({"type":"publish","topic":"a:b@c-d_e","data":{"x":[1,"two",null]}})");
+    EXPECT_EQ(c.type, kind::publish);
+    EXPECT_EQ(c.topic, "a:b@c-d_e");
+    EXPECT_EQ(c.data, json::parse(R"({"x":[1,"two",null]})"));
+
+    c = accepted(R"({"type":"ping"})");
+    EXPECT_EQ(c.type, kind::ping);
+    EXPECT_FALSE(c.id);
+}
+
+TEST(command, accepts_whitespace_and_any_field_order)
+{
+    auto const c = accepted(" \t\r\n{ \"data\" : 5 ,\n\"topic\":\"t\", \"id\" : 3, \"type\" : \"publish\" }\n ");
+    EXPECT_EQ(c.type, kind::publish);
+    EXPECT_EQ(c.data, 5);
+    EXPECT_EQ(c.id, json(3));
+}
+
+TEST(command, ignores_unknown_fields)
+{
+    auto const c = accepted(R"({"type":"subscribe","topic":"t","extra":[1,2],"Topic":5,"data":1})");
+    EXPECT_EQ(c.type, kind::subscribe);
+    EXPECT_EQ(c.topic, "t");
+}
+
+TEST(command, reads_a_number_or_string_id)
+{
+    for (std::string_view id : {"0", "-7", "1.5", "18446744073709551615", "1e300", R"("")", R"("abc")",
+                                R"("caf\u00e9 \ud83d\ude00")", R"("x\"y")"}) {
+        auto const c = accepted(R"({"type":"ping","id":)" + std::string(id) + "}");
+        ASSERT_TRUE(c.id) << id;
+        EXPECT_EQ(*c.id, json::parse(id)) << id;
+    }
+}
+
+TEST(command, ignores_an_id_that_is_not_a_number_or_string)
+{
+    for (std::string_view id : {"null", "true", "false", "[]", "[1]", "{}", R"({"id":1})"}) {
+        auto r = parse(R"({"type":"ping","id":)" + std::string(id) + "}");
+        ASSERT_TRUE(r.cmd) << id;
+        EXPECT_FALSE(r.cmd->id) << id;
+        EXPECT_FALSE(r.failure.id) << id;
+        // Nor is it echoed with a refusal.
+        EXPECT_FALSE(refused(R"({"type":"nope","id":)" + std::string(id) + "}", error::unknown_type).id) << id;
+    }
+}
+
+TEST(command, refuses_text_that_is_not_json)
+{
+    for (std::string_view text : {"", " ", "{", "}", R"({"type":"ping")", R"({"type":"ping"} x)",
+                                  R"({"type":"ping"}{"type":"ping"})", "{'type':'ping'}", R"({type:"ping"})",
+                                  R"({"type":"ping",})", R"(/*c*/{"type":"ping"})", R"({"type":"p\ing"})",
+                                  R"({"type":"\ud800"})", "nul", "\xEF\xBB\xBF{\"type\":\"ping\"}x", "{\"type\":\"\xFF\"}",
+                                  "{\"type\":\"\xC3\"}", "{\"type\":\"a\x01\"}", R"({"id":1e400,"type":"ping"})", "NaN"})
+        refused(text, error::invalid_json);
+}
+
+TEST(command, refuses_json_that_is_not_an_object)
+{
+    for (std::string_view text : {"[]", R"([{"type":"ping"}])", "1", "-1.5", R"("ping")", "null", "true"})
+        refused(text, error::invalid_json);
+}
+
+TEST(command, requires_a_string_type)
+{
+    for (std::string_view text : {"{}", R"({"type":null})", R"({"type":1})", R"({"type":["ping"]})",
+                                  R"({"type":{"type":"ping"}})", R"({"Type":"ping"})", R"({"topic":"a"})"})
+        refused(text, error::missing_field);
+}
+
+TEST(command, refuses_an_unknown_type)
+{
+    for (std::string_view type : {"", "Ping", "PING", " ping", "ping ", "subscribe\\u0000", "sub", "publish/",
+                                  "ack", "error", "pong", "message", "caf\\u00e9"}) {
+        auto const f = refused(R"({"type":")" + std::string(type) + R"(","topic":"t","data":1})", error::unknown_type);
+        EXPECT_TRUE(is_valid_utf8(f.message)) << type;
+    }
+}
+
+TEST(command, cuts_a_long_unknown_type_in_the_message)
+{
+    auto const f = refused(R"({"type":")" + std::string(10'000, 'x') + R"("})", error::unknown_type);
+    EXPECT_LT(f.message.size(), 200u);
+}
+
+TEST(command, requires_a_string_topic_except_for_ping)
+{
+    for (std::string_view type : {"subscribe", "unsubscribe", "publish"}) {
+        for (std::string_view topic : {"", R"(,"topic":null)", R"(,"topic":1)", R"(,"topic":["a"])",
+                                       R"(,"topic":{"name":"a"})", R"(,"Topic":"a")"}) {
+            refused(R"({"type":")" + std::string(type) + '"' + std::string(topic) + R"(,"data":1})",
+                    error::missing_field);
+        }
+    }
+    // A ping carries nothing else: whatever else it holds is not read.
+    EXPECT_EQ(accepted(R"({"type":"ping","topic":"not a topic","since":1,"data":[]})").type, kind::ping);
+}
+
+TEST(command, checks_the_topic_name)
+{
+    for (std::string topic : {std::string(), std::string(129, 'a'), std::string("a b"), std::string("a+b"),
+                              std::string("a,b"), std::string("a#b"), std::string("a?b"), std::string("a%2Fb"),
+                              std::string("caf\\u00e9"), std::string("a\\u0000"), std::string("a\\nb"),
+                              std::string("\\ud83d\\ude00")}) {
+        for (std::string_view type : {"subscribe", "unsubscribe", "publish"})
+            refused(R"({"type":")" + std::string(type) + R"(","topic":")" + topic + R"(","data":1})",
+                    error::invalid_topic);
+    }
+    EXPECT_EQ(accepted(R"({"type":"subscribe","topic":")" + std::string(128, 'z') + "\"}").topic,
+              std::string(128, 'z'));
+    std::string const every_character = "azAZ09_.:@/-";
+    EXPECT_EQ(accepted(R"({"type":"publish","topic":")" + every_character + R"(","data":0})").topic, every_character);
+}
+
+TEST(command, publish_requires_data_of_any_type)
+{
+    refused(R"({"type":"publish","topic":"t"})", error::missing_field);
+    refused(R"({"type":"publish","topic":"t","Data":1})", error::missing_field);
+    for (std::string_view data : {"null", "false", "0", "-1.25", R"("")", "[]", "{}", R"({"nested":{"a":[1,{}]}})"}) {
+        auto const c = accepted(publish_with_data(data));
+        EXPECT_EQ(c.data, json::parse(data)) << data;
+    }
+}
+
+TEST(command, subscribe_reads_since)
+{
+    auto c = accepted(subscribe_since(R"({"offset":5,"epoch":"abc"})"));
+    EXPECT_EQ(c.since, (position{5, "abc"}));
+    c = accepted(subscribe_since(R"({"epoch":"Z9","offset":0,"other":true})"));
+    EXPECT_EQ(c.since, (position{0, "Z9"}));
+    c = accepted(subscribe_since(R"({"offset":18446744073709551615,"epoch":")" + std::string(32, 'e') + "\"}"));
+    EXPECT_EQ(c.since, (position{std::numeric_limits<std::uint64_t>::max(), std::string(32, 'e')}));
+    // The empty epoch is as valid here as in a cursor ("0..topic").
+    EXPECT_EQ(accepted(subscribe_since(R"({"offset":1,"epoch":""})")).since, (position{1, ""}));
+}
+
+TEST(command, refuses_a_since_that_is_not_an_offset_and_an_epoch)
+{
+    for (std::string_view since :
+         {"null", "5", R"("5.e.t")", "[]", "[5,\"e\"]", "{}", R"({"offset":5})", R"({"epoch":"e"})",
+          R"({"offset":-1,"epoch":"e"})", R"({"offset":-0,"epoch":"e"})", R"({"offset":1.5,"epoch":"e"})",
+          R"({"offset":1e3,"epoch":"e"})", R"({"offset":1.0,"epoch":"e"})", R"({"offset":"5","epoch":"e"})",
+          R"({"offset":true,"epoch":"e"})", R"({"offset":null,"epoch":"e"})",
+          R"({"offset":18446744073709551616,"epoch":"e"})", R"({"offset":{"offset":1,"epoch":"e"},"epoch":"e"})",
+          R"({"offset":1,"epoch":5})", R"({"offset":1,"epoch":null})", R"({"offset":1,"epoch":["e"]})",
+          R"({"offset":1,"epoch":"e-1"})", R"({"offset":1,"epoch":"e.1"})", R"({"offset":1,"epoch":"e 1"})",
+          R"({"offset":1,"epoch":"caf\u00e9"})", R"({"offset":1,"epoch":"\u0661"})",
+          R"({"Offset":1,"epoch":"e"})"}) {
+        auto const f = refused(subscribe_since(since), error::invalid_cursor);
+        (void)f;
+    }
+    refused(subscribe_since(R"({"offset":1,"epoch":")" + std::string(33, 'e') + "\"}"), error::invalid_cursor);
+}
+
+TEST(command, reads_since_only_for_subscribe)
+{
+    auto c = accepted(R"({"type":"unsubscribe","topic":"t","since":"garbage"})");
+    EXPECT_FALSE(c.since);
+    c = accepted(R"({"type":"publish","topic":"t","data":1,"since":{"offset":-1}})");
+    EXPECT_FALSE(c.since);
+}
+
+TEST(command, echoes_a_readable_id_with_every_refusal_after_the_json)
+{
+    struct case_ {
+        std::string text;
+        error code;
+    } const cases[] = {
+        {R"({"id":"x"})", error::missing_field},
+        {R"({"id":"x","type":"dance"})", error::unknown_type},
+        {R"({"id":"x","type":"subscribe"})", error::missing_field},
+        {R"({"id":"x","type":"subscribe","topic":"a b"})", error::invalid_topic},
+        {R"({"id":"x","type":"subscribe","topic":"a","since":{}})", error::invalid_cursor},
+        {R"({"id":"x","type":"publish","topic":"a"})", error::missing_field},
+    };
+    for (auto const& c : cases)
+        EXPECT_EQ(refused(c.text, c.code).id, json("x")) << c.text;
+    EXPECT_EQ(refused(R"({"type":"dance","id":-2.5})", error::unknown_type).id, json(-2.5));
+}
+
+TEST(command, refuses_json_nested_deeper_than_64_levels)
+{
+    // The command object is the first level.
+    EXPECT_EQ(accepted(publish_with_data(nested_arrays(63, "1"))).data, json::parse(nested_arrays(63, "1")));
+    std::string deep_object = "1";
+    for (int i = 0; i < 63; ++i)
+        deep_object = R"({"a":)" + deep_object + "}";
+    accepted(publish_with_data(deep_object));
+
+    refused(publish_with_data(nested_arrays(64, "1")), error::invalid_json);
+    refused(publish_with_data(nested_arrays(65)), error::invalid_json);
+    refused(publish_with_data(R"({"a":)" + deep_object + "}"), error::invalid_json);
+    refused(R"({"type":"ping","x":)" + nested_arrays(100) + "}", error::invalid_json);
+    refused(nested_arrays(1'000), error::invalid_json);
+    // Far deeper than any stack would survive if anything recursed on it.
+    refused(publish_with_data(nested_arrays(200'000, "1")), error::invalid_json);
+    refused(std::string(200'000, '['), error::invalid_json);
+    std::string objects;
+    for (int i = 0; i < 50'000; ++i)
+        objects += R"({"a":)";
+    refused(objects, error::invalid_json);
+}
+
+// BUG (src/json_input.cpp:11): the depth guard compares nlohmann's callback depth, which counts the containers
+// *around* a value, with max_json_depth. A container at level 65 therefore passes when it is empty (nothing is
+// reported inside it), although json_input.hpp promises to refuse nesting deeper than 64: here the command
+// object plus 64 nested arrays is accepted. Harmless in size, but the bound is off by one and depends on
+// whether the innermost container is empty (with a scalar inside, the same nesting is refused).
+TEST(command, DISABLED_refuses_65_levels_even_when_the_innermost_is_empty)
+{
+    refused(publish_with_data(nested_arrays(64)), error::invalid_json);
+    refused(publish_with_data(nested_arrays(63, "{}")), error::invalid_json);
+}
+
+// BUG (transports/websocket/command.cpp:58): the unknown_type message cuts the type at 64 *bytes*, which can
+// split a UTF-8 character. The message then is not UTF-8, and websocket_channel::send_error
+// (transports/websocket/websocket_channel.cpp:116) throws nlohmann type_error 316 from out.dump() inside the
+// read handler: one text frame {"type":"<63 x 'a'>é"} terminates the server (reproduced against
+// switchboard-server: "terminate called after throwing ... type_error.316"). Expected: a message that is valid
+// UTF-8 (cut on a character boundary), and an error frame.
+TEST(command, DISABLED_an_unknown_type_message_is_utf8_however_the_type_is_cut)
+{
+    for (std::size_t before = 60; before <= 64; ++before) {
+        for (std::string_view character : {"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9D\x84\x9E"}) {
+            std::string const type = std::string(before, 'a') + std::string(character) + "tail";
+            auto const f = refused(R"({"type":")" + type + "\"}", error::unknown_type);
+            EXPECT_TRUE(is_valid_utf8(f.message)) << before << " + " << character.size() << "-byte character";
+        }
+    }
+}
+
+TEST(command, every_refusal_has_a_readable_message)
+{
+    for (std::string_view text : {"x", "[]", "{}", R"({"type":"x"})", R"({"type":"publish"})",
+                                  R"({"type":"publish","topic":"?"})", R"({"type":"publish","topic":"a"})",
+                                  R"({"type":"subscribe","topic":"a","since":0})"}) {
+        auto const r = parse(text);
+        ASSERT_FALSE(r.cmd) << text;
+        EXPECT_FALSE(r.failure.message.empty()) << text;
+        EXPECT_TRUE(is_valid_utf8(r.failure.message)) << text;
+        EXPECT_NE(name(r.failure.code), "internal_error") << text;
+    }
+}
+
+// ---- a model of the protocol, from docs/protocol.md -------------------------------------------------------
+
+bool model_topic(std::string const& s)
+{
+    static constexpr std::string_view allowed =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:@/-";
+    return !s.empty() && s.size() <= 128 && s.find_first_not_of(allowed) == std::string::npos;
+}
+
+bool model_epoch(std::string const& s)
+{
+    static constexpr std::string_view allowed = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    return s.size() <= 32 && s.find_first_not_of(allowed) == std::string::npos;
+}
+
+// Levels of containers: 0 for a scalar, 1 for [] or [1], 2 for [[1]].
+std::size_t depth_of(json const& j)
+{
+    if (!j.is_structured())
+        return 0;
+    std::size_t deepest = 0;
+    for (auto const& child : j)
+        deepest = std::max(deepest, depth_of(child));
+    return 1 + deepest;
+}
+
+// Levels of containers that hold something: [[]] counts 1. What the implementation bounds (see the DISABLED_
+// test above).
+std::size_t filled_depth_of(json const& j)
+{
+    if (!j.is_structured() || j.empty())
+        return 0;
+    std::size_t deepest = 0;
+    for (auto const& child : j)
+        deepest = std::max(deepest, filled_depth_of(child));
+    return 1 + deepest;
+}
+
+struct model_answer {
+    std::optional<error> code;  // empty: accepted as `cmd`
+    command cmd;
+    std::optional<json> id;
+    bool depth_off_by_one = false;  // 65 levels whose innermost are empty: the known bug, either answer goes
+};
+
+model_answer model(std::string_view text)
+{
+    model_answer out;
+    json const j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) {
+        out.code = error::invalid_json;
+        return out;
+    }
+    if (std::size_t const depth = depth_of(j); depth > 64) {
+        if (depth == 65 && filled_depth_of(j) <= 64)
+            out.depth_off_by_one = true;
+        else {
+            out.code = error::invalid_json;
+            return out;
+        }
+    }
+    auto const refuse = [&out](error e) {
+        out.code = e;
+        return out;
+    };
+    if (!j.is_object())
+        return refuse(error::invalid_json);
+    if (j.contains("id") && (j["id"].is_number() || j["id"].is_string()))
+        out.id = j["id"];
+    out.cmd.id = out.id;
+    if (!j.contains("type") || !j["type"].is_string())
+        return refuse(error::missing_field);
+    auto const type = j["type"].get<std::string>();
+    if (type == "ping") {
+        out.cmd.type = kind::ping;
+        return out;
+    }
+    if (type == "subscribe")
+        out.cmd.type = kind::subscribe;
+    else if (type == "unsubscribe")
+        out.cmd.type = kind::unsubscribe;
+    else if (type == "publish")
+        out.cmd.type = kind::publish;
+    else
+        return refuse(error::unknown_type);
+    if (!j.contains("topic") || !j["topic"].is_string())
+        return refuse(error::missing_field);
+    out.cmd.topic = j["topic"].get<std::string>();
+    if (!model_topic(out.cmd.topic))
+        return refuse(error::invalid_topic);
+    if (out.cmd.type == kind::subscribe && j.contains("since")) {
+        auto const& since = j["since"];
+        if (!since.is_object() || !since.contains("offset") || !since["offset"].is_number_unsigned() ||
+            !since.contains("epoch") || !since["epoch"].is_string() || !model_epoch(since["epoch"].get<std::string>()))
+            return refuse(error::invalid_cursor);
+        out.cmd.since = position{since["offset"].get<std::uint64_t>(), since["epoch"].get<std::string>()};
+    }
+    if (out.cmd.type == kind::publish) {
+        if (!j.contains("data"))
+            return refuse(error::missing_field);
+        out.cmd.data = j["data"];
+    }
+    return out;
+}
+
+// ---- generating texts -------------------------------------------------------------------------------------
+
+class command_text_generator {
+public:
+    explicit command_text_generator(std::uint32_t seed) : random_(seed) {}
+
+    std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(random_); }
+
+    std::string next()
+    {
+        switch (pick(10)) {
+        case 0: return random_bytes(pick(48));
+        case 1: return random_from(R"({}[]":,0123456789.-+eE tfnrul\pingtypeidsubscribe)", pick(48));
+        case 2: return dump(random_value(2));
+        case 3: return dump(random_object(2));
+        case 4: return dump(valid_command());
+        case 5:
+        case 6:
+        case 7: return with_one_field_changed();
+        default: return mutate(dump(valid_command()));
+        }
+    }
+
+private:
+    static constexpr std::string_view topic_chars =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:@/-";
+    static constexpr std::string_view epoch_chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    static constexpr std::string_view splice_mark = "@@splice@@";
+
+    std::string random_bytes(std::size_t n)
+    {
+        std::string out(n, '\0');
+        for (auto& c : out)
+            c = static_cast<char>(pick(256));
+        return out;
+    }
+
+    std::string random_from(std::string_view alphabet, std::size_t n)
+    {
+        std::string out(n, '\0');
+        for (auto& c : out)
+            c = alphabet[pick(alphabet.size())];
+        return out;
+    }
+
+    static void append_utf8(std::string& out, std::uint32_t cp)
+    {
+        if (cp < 0x80) {
+            out += static_cast<char>(cp);
+        } else if (cp < 0x800) {
+            out += static_cast<char>(0xC0 | (cp >> 6));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            out += static_cast<char>(0xE0 | (cp >> 12));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        } else {
+            out += static_cast<char>(0xF0 | (cp >> 18));
+            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        }
+    }
+
+    // Valid UTF-8 (a json string must be), of every width, with quotes, backslashes and control characters.
+    std::string random_string()
+    {
+        std::size_t const n = pick(40) == 0 ? 100 + pick(300) : pick(12);
+        std::string out;
+        for (std::size_t i = 0; i < n; ++i) {
+            switch (pick(6)) {
+            case 0: append_utf8(out, static_cast<std::uint32_t>(0x80 + pick(0x800 - 0x80))); break;
+            case 1: append_utf8(out, static_cast<std::uint32_t>(0x800 + pick(0xD800 - 0x800))); break;
+            case 2: append_utf8(out, static_cast<std::uint32_t>(0x10000 + pick(0x110000 - 0x10000))); break;
+            case 3: out += "\"\\\x01\n\x7F"[pick(5)]; break;
+            default: out += topic_chars[pick(topic_chars.size())]; break;
+            }
+        }
+        return out;
+    }
+
+    std::string valid_topic() { return random_from(topic_chars, 1 + (pick(10) == 0 ? pick(128) : pick(12))); }
+
+    json random_number()
+    {
+        switch (pick(7)) {
+        case 0: return pick(1000);
+        case 1: return -static_cast<std::int64_t>(1 + pick(1000));
+        case 2: return std::numeric_limits<std::uint64_t>::max() - pick(3);
+        case 3: return std::numeric_limits<std::int64_t>::min() + static_cast<std::int64_t>(pick(3));
+        case 4: return static_cast<double>(pick(1000)) / 8.0;
+        case 5: return pick(2) ? 1e300 : -1e-300;
+        default: return -0.0;
+        }
+    }
+
+    json random_value(int depth)
+    {
+        switch (pick(depth > 0 ? 8 : 5)) {
+        case 0: return nullptr;
+        case 1: return pick(2) == 1;
+        case 2: return random_number();
+        case 3:
+        case 4: return random_string();
+        case 5:
+        case 6: {
+            json a = json::array();
+            for (std::size_t i = 0, n = pick(4); i < n; ++i)
+                a.push_back(random_value(depth - 1));
+            return a;
+        }
+        default: return random_object(depth - 1);
+        }
+    }
+
+    std::string random_key()
+    {
+        static constexpr std::string_view keys[] = {"type", "topic", "id", "since", "data", "offset", "epoch", "Type", ""};
+        return pick(3) ? std::string(keys[pick(std::size(keys))]) : random_string();
+    }
+
+    json random_object(int depth)
+    {
+        static constexpr std::string_view types[] = {"subscribe", "unsubscribe", "publish", "ping", "Ping", "pong", ""};
+        json o = json::object();
+        if (pick(2))
+            o["type"] = pick(4) ? json(std::string(types[pick(std::size(types))])) : random_value(0);
+        for (std::size_t i = 0, n = pick(5); i < n; ++i)
+            o[random_key()] = depth > 0 ? random_value(depth - 1) : json(random_string());
+        return o;
+    }
+
+    json random_id()
+    {
+        switch (pick(5)) {
+        case 0: return random_number();
+        case 1: return random_string();
+        default: return pick(100000);
+        }
+    }
+
+    json valid_command()
+    {
+        static constexpr std::string_view types[] = {"subscribe", "unsubscribe", "publish", "ping"};
+        json c = {{"type", std::string(types[pick(4)])}};
+        if (pick(2))
+            c["id"] = random_id();
+        if (c["type"] == "ping")
+            return c;
+        c["topic"] = valid_topic();
+        if (c["type"] == "subscribe" && pick(2)) {
+            std::uint64_t const offset = pick(4) == 0 ? std::numeric_limits<std::uint64_t>::max() - pick(2) : pick(100);
+            c["since"] = {{"offset", offset}, {"epoch", random_from(epoch_chars, pick(33))}};
+        }
+        if (c["type"] == "publish")
+            c["data"] = random_value(2);
+        return c;
+    }
+
+    // Just over the topic limit, or long enough to cost something (up to past the 64 KiB message limit).
+    std::string long_string()
+    {
+        std::size_t const n = pick(2) ? 129 : pick(20) ? 200 + pick(3'000) : 64 * 1024 + pick(5'000);
+        switch (pick(3)) {
+        case 0: return std::string(n, 'a');
+        case 1: return std::string(n, '/');
+        default: {
+            std::string out;
+            while (out.size() < n)
+                out += "\xC3\xA9";
+            return out;
+        }
+        }
+    }
+
+    // A topic one step from valid: empty, one character too long, or with one character not allowed.
+    std::string near_miss_topic()
+    {
+        switch (pick(4)) {
+        case 0: return "";
+        case 1: return random_from(topic_chars, 129 + pick(3));
+        default: {
+            static constexpr std::string_view bad[] = {" ", "+", ",", "#", "?", "%", "*", "\\", "\"", "\n", "\x7F",
+                                                       "\x01", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9D\x84\x9E"};
+            std::string t = valid_topic();
+            t.insert(pick(t.size() + 1), bad[pick(std::size(bad))]);
+            return t;
+        }
+        }
+    }
+
+    json deep_arrays(std::size_t levels)
+    {
+        json v = pick(2) ? json::array() : json(1);
+        for (std::size_t i = 0; i < levels; ++i)
+            v = json::array({std::move(v)});
+        return v;
+    }
+
+    // A replacement for one field: wrong types, huge and negative numbers, floats, nested objects, long and
+    // non-ASCII strings, deep nesting.
+    json odd_value()
+    {
+        switch (pick(12)) {
+        case 0: return nullptr;
+        case 1: return random_number();
+        case 2: return random_string();
+        case 3: return long_string();
+        case 4: return json::array({random_value(1)});
+        case 5: return random_object(2);
+        case 6: return {{"offset", random_number()}, {"epoch", pick(2) ? json(random_string()) : random_value(1)}};
+        case 7: return {{"offset", {{"offset", 1}, {"epoch", "e"}}}, {"epoch", {{"epoch", "e"}}}};
+        case 8: return deep_arrays(60 + pick(10));
+        case 9: return deep_arrays(pick(3) ? 62 + pick(4) : 100 + pick(400));
+        case 10: return pick(2) ? json(valid_topic()) : json(std::string(pick(2) ? "ping" : "subscribe"));
+        default: return pick(2) == 1;
+        }
+    }
+
+    // JSON number and string texts nlohmann would never write, spliced in as text.
+    std::string odd_literal()
+    {
+        static constexpr std::string_view literals[] = {
+            "18446744073709551615", "18446744073709551616", "-9223372036854775809", "123456789012345678901234567890",
+            "-1", "-0", "0", "00", "01", "1.0", "1e3", "1E400", "-1e400", "1e-400", "0.5", "NaN", "Infinity",
+            "true", "nulL", "[]", "{}", R"("")", R"("\ud83d\ude00")", R"("\ud800")", R"("\u0000")", R"("\x41")",
+            R"("caf\u00E9")", "\"\xC3\xA9\"", "\"\xC3\"", "\"\xFF\"", R"({"offset":1,"epoch":"e","offset":2})",
+        };
+        if (pick(6) == 0) {
+            std::size_t const levels = pick(2) ? 60 + pick(10) : 100 + pick(2'000);
+            return std::string(levels, '[') + (pick(2) ? "1" : "") + std::string(levels, ']');
+        }
+        return std::string(literals[pick(std::size(literals))]);
+    }
+
+    std::string with_one_field_changed()
+    {
+        static constexpr std::string_view fields[] = {"type", "topic", "id", "since", "data", "offset", "epoch"};
+        json c = valid_command();
+        if (c["type"] == "subscribe" && !c.contains("since") && pick(2))
+            c["since"] = {{"offset", 1}, {"epoch", "e"}};
+        std::string_view const field = fields[pick(std::size(fields))];
+        json* target = &c;
+        if (field == "offset" || field == "epoch") {
+            if (!c.contains("since") || !c["since"].is_object())
+                c["since"] = {{"offset", 1}, {"epoch", "e"}};
+            target = &c["since"];
+        }
+        if (field == "topic" && pick(2)) {
+            c["topic"] = near_miss_topic();
+            return dump(c);
+        }
+        bool splice = false;
+        switch (pick(5)) {
+        case 0: target->erase(std::string(field)); break;
+        case 1: (*target)[std::string(field)] = std::string(splice_mark); splice = true; break;
+        default: (*target)[std::string(field)] = odd_value(); break;
+        }
+        std::string text = dump(c);
+        if (splice) {
+            auto const at = text.find("\"" + std::string(splice_mark) + "\"");
+            if (at != std::string::npos)
+                text.replace(at, splice_mark.size() + 2, odd_literal());
+        }
+        return text;
+    }
+
+    std::string dump(json const& j)
+    {
+        switch (pick(6)) {
+        case 0: return depth_of(j) < 8 ? j.dump(2) : j.dump();  // indentation grows with the square of depth
+        case 1: return j.dump(-1, ' ', /*ensure_ascii=*/true);
+        default: return j.dump();
+        }
+    }
+
+    std::string mutate(std::string s)
+    {
+        std::size_t const edits = 1 + pick(4);
+        for (std::size_t i = 0; i < edits; ++i) {
+            std::size_t const at = s.empty() ? 0 : pick(s.size() + 1);
+            switch (pick(7)) {
+            case 0: s.insert(at, 1, pick(2) ? R"({}[]":,\0-.e)"[pick(13)] : static_cast<char>(pick(256))); break;
+            case 1:
+                if (at < s.size())
+                    s.erase(at, 1 + pick(4));
+                break;
+            case 2:
+                if (at < s.size())
+                    s[at] = static_cast<char>(s[at] ^ (1 << pick(8)));
+                break;
+            case 3:
+                if (!s.empty()) {
+                    std::size_t const from = pick(s.size());
+                    s.insert(at, s.substr(from, 1 + pick(s.size() - from)));
+                }
+                break;
+            case 4: s.resize(at); break;
+            case 5:
+                if (at < s.size())
+                    s[at] = static_cast<char>(pick(256));
+                break;
+            default:
+                if (s.size() > 1)
+                    std::swap(s[pick(s.size())], s[pick(s.size())]);
+                break;
+            }
+        }
+        return s;
+    }
+
+    std::mt19937 random_;
+};
+
+TEST(command, answers_random_and_mutated_text_as_the_protocol_says)
+{
+    command_text_generator generate(20240612);
+    std::size_t accepted_count = 0, depth_off_by_one = 0, cut_messages = 0;
+    std::map<std::string, std::size_t> refusals;
+    for (int i = 0; i < 100'000; ++i) {
+        std::string const text = generate.next();
+        parsed r;
+        ASSERT_NO_THROW(r.cmd = switchboard::websocket::parse_command(text, r.failure))
+            << "input #" << i << ": " << shown(text);
+        auto const expected = model(text);
+        if (expected.depth_off_by_one) {
+            if (!r.cmd && r.failure.code == error::invalid_json)
+                continue;  // the stricter answer the doc promises
+            ++depth_off_by_one;  // the known bug: judged as if the nesting were allowed
+        }
+
+        if (r.cmd) {
+            ++accepted_count;
+            ASSERT_FALSE(expected.code) << "input #" << i << " accepted, the protocol says "
+                                        << name(*expected.code) << ": " << shown(text);
+            auto const& c = *r.cmd;
+            ASSERT_FALSE(r.failure.code) << "input #" << i;
+            ASSERT_EQ(c.type, expected.cmd.type) << "input #" << i << ": " << shown(text);
+            ASSERT_EQ(c.id, expected.cmd.id) << "input #" << i << ": " << shown(text);
+            if (c.id) {
+                ASSERT_TRUE(c.id->is_number() || c.id->is_string()) << "input #" << i;
+            }
+            if (c.type == kind::ping)
+                continue;
+            ASSERT_EQ(c.topic, expected.cmd.topic) << "input #" << i << ": " << shown(text);
+            ASSERT_TRUE(switchboard::is_valid_topic(c.topic)) << "input #" << i << ": " << shown(text);
+            ASSERT_EQ(c.since, expected.cmd.since) << "input #" << i << ": " << shown(text);
+            if (c.since) {
+                ASSERT_LE(c.since->epoch.size(), switchboard::max_epoch_length) << "input #" << i;
+                ASSERT_TRUE(std::all_of(c.since->epoch.begin(), c.since->epoch.end(),
+                                        [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0; }))
+                    << "input #" << i << ": " << shown(text);
+            }
+            if (c.type == kind::publish) {
+                ASSERT_EQ(c.data, expected.cmd.data) << "input #" << i << ": " << shown(text);
+            }
+            continue;
+        }
+
+        auto const& f = r.failure;
+        ASSERT_TRUE(f.code) << "input #" << i << ": refused without a code: " << shown(text);
+        ASSERT_EQ(f.code.category(), switchboard::error_category()) << "input #" << i;
+        ASSERT_TRUE(expected.code) << "input #" << i << " refused with " << name(f.code) << " ("
+                                   << f.message << "), the protocol accepts it: " << shown(text);
+        ASSERT_EQ(name(f.code), name(*expected.code))
+            << "input #" << i << ": " << shown(text);
+        ASSERT_FALSE(f.message.empty()) << "input #" << i;
+        ASSERT_EQ(f.id, expected.id) << "input #" << i << ": " << shown(text);
+        if (!is_valid_utf8(f.message)) {
+            // Only the known cut of a long unknown type (see the DISABLED_ test above) may do this.
+            ASSERT_EQ(f.code, error::unknown_type) << "input #" << i << ": " << shown(text);
+            ++cut_messages;
+        }
+        ++refusals[std::string(name(f.code))];
+    }
+    std::cout << "[          ] accepted " << accepted_count << ", refused:";
+    for (auto const& [name, n] : refusals)
+        std::cout << ' ' << name << ' ' << n;
+    std::cout << "; 65-level nesting accepted " << depth_off_by_one << ", non-UTF-8 unknown_type messages "
+              << cut_messages << '\n';
+
+    // The generator is only useful if every answer is common.
+    EXPECT_GT(accepted_count, 15'000u);
+    for (std::string_view name : {"invalid_json", "unknown_type", "missing_field", "invalid_topic", "invalid_cursor"})
+        EXPECT_GT(refusals[std::string(name)], 2'000u) << name;
+    EXPECT_EQ(refusals.size(), 5u);
+}
+
+}  // namespace
