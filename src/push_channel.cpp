@@ -60,6 +60,41 @@ bool push_channel::enqueue(shared_bytes bytes)
     return true;
 }
 
+void push_channel::deliver(message_ptr const& m)
+{
+    if (closing())
+        return;
+    if (backlog_head_ == backlog_.size())
+        return write_message(m);
+    if (backlog_.size() - backlog_head_ >= backlog_limit_)
+        return close(disconnect::slow_consumer());
+    backlog_.push_back(m);
+}
+
+void push_channel::replay(std::vector<message_ptr> const& messages)
+{
+    if (messages.empty() || closing())
+        return;
+    backlog_.insert(backlog_.end(), messages.begin(), messages.end());
+    // What may wait: the replay itself plus as many live messages as the queue would hold.
+    backlog_limit_ = backlog_.size() - backlog_head_ + ctx_.options.max_queue_messages;
+    pump();
+}
+
+void push_channel::pump()
+{
+    // Refill up to half the queue's bounds, so a replay never trips the slow-consumer limit by itself.
+    std::size_t const max_bytes = ctx_.options.max_queue_bytes / 2;
+    std::size_t const max_frames = ctx_.options.max_queue_messages / 2;
+    while (backlog_head_ < backlog_.size() && !closing() && queue_.bytes() < max_bytes && queue_.frames() < max_frames)
+        write_message(backlog_[backlog_head_++]);
+    if (backlog_head_ == backlog_.size()) {
+        backlog_.clear();
+        backlog_.shrink_to_fit();  // an idle connection keeps nothing
+        backlog_head_ = 0;
+    }
+}
+
 void push_channel::enqueue_control(shared_bytes bytes)
 {
     if (shut_down_)
@@ -90,6 +125,8 @@ void push_channel::flush()
         }
         queue_.consume(static_cast<std::size_t>(n));
         last_output_ = ctx_.keepalive.now();
+        if (backlog_head_ < backlog_.size())
+            pump();
     }
     if (closing() && !shut_down_)
         finish_close();

@@ -4,6 +4,10 @@
 // waiting for writability only when the kernel's buffer is full. Reading waits for readability first and then
 // reads into a per-thread scratch buffer, so an idle connection holds no read buffer.
 //
+// Replays are paced: replayed messages wait as pointers (the history holds the bytes anyway) and are encoded
+// into the queue as it drains, so a resume of any size within history fits a bounded queue; live messages
+// that arrive meanwhile wait behind them, keeping the order.
+//
 // Close path: close() marks the channel closing, runs the shared bookkeeping (hub, hooks, registry), lets the
 // transport queue its farewell (a close frame, a close event), flushes it, shuts down sending and lingers for
 // the peer's EOF, bounded by options.close_timeout.
@@ -27,6 +31,7 @@ namespace switchboard::detail {
 
 class push_channel : public channel, public flushable, public ticking {
 public:
+    void deliver(message_ptr const& m) final;
     void close(disconnect const& reason) final;
     void flush() final;
     bool on_tick(std::uint64_t now) final;
@@ -39,6 +44,11 @@ protected:
     bool enqueue(shared_bytes bytes);
     /// Queues control bytes that must go out even past the bounds (replies, farewells).
     void enqueue_control(shared_bytes bytes);
+    /// Sends `messages` (a replay) ahead of anything delivered after this call, at the pace the client reads.
+    void replay(std::vector<message_ptr> const& messages);
+
+    /// Encodes and queues one message (through enqueue()).
+    virtual void write_message(message_ptr const& m) = 0;
 
     /// Starts waiting for input, and keepalive ticks; call once the channel is open.
     void start_reading();
@@ -53,6 +63,7 @@ protected:
     server_context& ctx_;
 
 private:
+    void pump();
     void wait_readable();
     void on_readable(boost::system::error_code ec);
     void wait_writable();
@@ -63,6 +74,9 @@ private:
     boost::asio::ip::tcp::socket socket_;
     connection_slot slot_;
     frame_queue queue_;
+    std::vector<message_ptr> backlog_;  // waiting to be encoded: a replay, then what arrived during it
+    std::size_t backlog_head_ = 0;
+    std::size_t backlog_limit_ = 0;
     std::uint64_t last_input_ = 0;   // keepalive ticks
     std::uint64_t last_output_ = 0;
     std::unique_ptr<boost::asio::steady_timer> linger_;  // only while closing

@@ -84,7 +84,8 @@ void server_context::subscribe(channel& ch, std::string const& topic, std::optio
 {
     if (!is_valid_topic(topic))
         return done(error::invalid_topic, {});
-    if (!hub.subscribed(ch, topic)) {
+    bool const fresh = !hub.subscribed(ch, topic);
+    if (fresh) {
         if (ch.subscription_count() >= options.max_subscriptions)
             return done(error::too_many_topics, {});
         if (hooks.on_subscribe) {
@@ -95,7 +96,14 @@ void server_context::subscribe(channel& ch, std::string const& topic, std::optio
     }
     // With the memory backplane the history arrives before anything else can run, so replay and live messages
     // cannot interleave.
-    backplane.history(topic, since, std::move(done));
+    backplane.history(topic, since,
+                      [this, fresh, self = ch.shared_from_this(), topic, done = std::move(done)](
+                          boost::system::error_code ec, history_result r) {
+                          // A subscription whose position cannot be read (e.g. too many topics) is not made.
+                          if (ec && fresh)
+                              hub.unsubscribe(*self, topic);
+                          done(ec, std::move(r));
+                      });
 }
 
 bool server_context::unsubscribe(channel& ch, std::string const& topic)

@@ -212,6 +212,36 @@ TEST(resume, replay_switches_to_live_without_gap_or_duplicate)
     }
 }
 
+TEST(resume, a_replay_larger_than_the_queue_is_paced_not_refused)
+{
+    server_options options;
+    options.max_queue_bytes = 64 * 1024;  // the replay below is 30 times that
+    live_server srv(options);
+    srv.start();
+    std::string const pad(1'000, 'p');
+    std::size_t done = 0;
+    for (int i = 0; i < 2'000; ++i)
+        (*srv).publish("big", {{"i", i}, {"pad", pad}}, [&](boost::system::error_code, position) { ++done; });
+    ASSERT_TRUE(srv.run_until([&] { return done == 2'000; }));
+
+    auto ws = ws_client::create(srv.ioc);
+    ws->connect(srv.port);
+    ws->send_json({{"type", "subscribe"}, {"topic", "big"}, {"id", 1}, {"since", {{"offset", 0}, {"epoch", ""}}}});
+    auto sse = sse_client::create(srv.ioc);
+    sse->connect(srv.port, "/sse?topic=big&since=0..big");
+    // Live messages published during the replay queue up behind it.
+    ASSERT_TRUE(ws->wait_reply(srv.ioc, 1));
+    (*srv).publish("big", "live");
+    ASSERT_TRUE(ws->wait_messages(srv.ioc, 2'001, std::chrono::seconds(60)));
+    ASSERT_TRUE(sse->wait_messages(srv.ioc, 2'001, std::chrono::seconds(60)));
+    expect_contiguous(ws->messages(), 0, 2'001);
+    expect_contiguous(sse->messages(), 0, 2'001);
+    EXPECT_TRUE(ws->is_open());
+    EXPECT_FALSE(sse->ended());
+    ws->close();
+    sse->close();
+}
+
 TEST(resume, an_unknown_epoch_is_not_recovered)
 {
     live_server srv;

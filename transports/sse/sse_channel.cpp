@@ -54,7 +54,7 @@ void sse_channel::start(cursor positions)
     start_reading();
 }
 
-void sse_channel::deliver(message_ptr const& m)
+void sse_channel::write_message(message_ptr const& m)
 {
     auto it = std::find_if(positions_.begin(), positions_.end(),
                            [&](topic_position const& p) { return p.topic == m->topic(); });

@@ -19,12 +19,12 @@ public:
                 std::string remote_address);
 
     std::string_view transport() const noexcept override { return "sse"; }
-    void deliver(message_ptr const& m) override;
 
     /// Writes the response head; `positions` are the stream's topics, each at its starting position.
     void start(cursor positions);
     /// An event of a named type (not dispatched to onmessage), e.g. "subscribed".
     void send_event(std::string_view type, std::string const& json);
+    using push_channel::replay;
     /// Writes the current cursor as the stream's last event id (an event with no data dispatches nothing but
     /// moves EventSource's lastEventId).
     void send_cursor();
@@ -32,6 +32,7 @@ public:
     void refuse(http_response const& res);
 
 private:
+    void write_message(message_ptr const& m) override;
     void on_input(std::string_view) override {}
     void queue_farewell(disconnect const& reason) override;
     void keepalive_tick(std::uint64_t now, std::uint64_t idle_in, std::uint64_t idle_out) override;

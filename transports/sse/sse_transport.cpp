@@ -62,10 +62,14 @@ void open(detail::server_context& ctx, std::shared_ptr<detail::http_connection> 
                                {"recovered", s.result.recovered}};
         ch->send_event("subscribed", info.dump());
     }
+    // Replayed messages carry the cursor in their ids; a stream with nothing to replay states it on its own.
+    std::vector<message_ptr> missed;
     for (auto const& s : done)
-        for (auto const& m : s.result.messages)
-            ch->deliver(m);
-    ch->send_cursor();
+        missed.insert(missed.end(), s.result.messages.begin(), s.result.messages.end());
+    if (missed.empty())
+        ch->send_cursor();
+    else
+        ch->replay(missed);
 }
 
 }  // namespace

@@ -53,7 +53,7 @@ void websocket_channel::start(std::string_view leftover)
     start_reading();
 }
 
-void websocket_channel::deliver(message_ptr const& m)
+void websocket_channel::write_message(message_ptr const& m)
 {
     enqueue(m->encoding(frame_slot(), [](message const& msg) { return make_frame(opcode::text, *msg.envelope()); }));
 }
@@ -163,8 +163,7 @@ void websocket_channel::subscribe(command cmd)
         if (resuming)
             ack["recovered"] = result.recovered;
         self->send_json(ack.dump());
-        for (auto const& m : result.messages)
-            self->deliver(m);
+        self->replay(result.messages);
     });
 }
 

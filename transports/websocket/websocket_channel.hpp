@@ -19,12 +19,12 @@ public:
                       std::string remote_address);
 
     std::string_view transport() const noexcept override { return "websocket"; }
-    void deliver(message_ptr const& m) override;
 
     /// Starts reading; `leftover` holds bytes the client sent right behind the upgrade request.
     void start(std::string_view leftover);
 
 private:
+    void write_message(message_ptr const& m) override;
     void on_input(std::string_view bytes) override;
     void queue_farewell(disconnect const& reason) override;
     void keepalive_tick(std::uint64_t now, std::uint64_t idle_in, std::uint64_t idle_out) override;
