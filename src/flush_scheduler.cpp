@@ -10,11 +10,24 @@ void flush_scheduler::schedule(std::shared_ptr<flushable> f)
         return;
     f->flush_scheduled_ = true;
     pending_.push_back(std::move(f));
-    if (!posted_) {
-        posted_ = true;
-        // post, not dispatch: everything already queued (more publishes, more reads) runs first.
-        boost::asio::post(executor_, [this] { run(); });
-    }
+    post();
+}
+
+void flush_scheduler::note_published(std::chrono::steady_clock::time_point at)
+{
+    if (!observe)
+        return;
+    published_.push_back(at);
+    post();
+}
+
+void flush_scheduler::post()
+{
+    if (posted_)
+        return;
+    posted_ = true;
+    // post, not dispatch: everything already queued (more publishes, more reads) runs first.
+    boost::asio::post(executor_, [this] { run(); });
 }
 
 void flush_scheduler::run()
@@ -26,6 +39,12 @@ void flush_scheduler::run()
         f->flush();
     }
     running_.clear();
+    if (!published_.empty()) {
+        auto const now = std::chrono::steady_clock::now();
+        for (auto at : published_)
+            observe(now - at);
+        published_.clear();
+    }
 }
 
 }  // namespace switchboard::detail

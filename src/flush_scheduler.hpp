@@ -4,6 +4,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -28,12 +30,19 @@ public:
     /// Flushes `f` after the handlers already queued on the loop have run. Idempotent until then.
     void schedule(std::shared_ptr<flushable> f);
 
+    /// Notes a message published at `at` whose deliveries this turn's flush writes; when the flush is done,
+    /// `observe` gets how long publish-to-write took.
+    void note_published(std::chrono::steady_clock::time_point at);
+    std::function<void(std::chrono::steady_clock::duration)> observe;
+
 private:
     void run();
+    void post();
 
     boost::asio::any_io_executor executor_;
     std::vector<std::shared_ptr<flushable>> pending_;
     std::vector<std::shared_ptr<flushable>> running_;
+    std::vector<std::chrono::steady_clock::time_point> published_;
     bool posted_ = false;
 };
 

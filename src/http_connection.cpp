@@ -79,21 +79,14 @@ void http_connection::on_read(boost::system::error_code ec, std::size_t)
     if (ec == http::error::end_of_stream || ec == boost::asio::error::operation_aborted ||
         ec == beast::error::timeout || ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset)
         return shut();
-    if (ec == http::error::header_limit) {
-        // The parser has no complete request to answer; a minimal one is enough for the error.
-        http_request req{http::verb::get, "/", 11};
-        req.keep_alive(false);
-        return respond(error_response(req, error::headers_too_large));
-    }
-    if (ec == http::error::body_limit) {
-        auto& req = parser_->get();
-        req.keep_alive(false);
-        return respond(error_response(req, error::message_too_large));
-    }
     if (ec) {
-        http_request req{http::verb::get, "/", 11};
-        req.keep_alive(false);
-        return respond(error_response(req, error::bad_request, ec.message()));
+        // No complete request to go on: answer the error and close.
+        request().keep_alive(false);
+        if (ec == http::error::header_limit)
+            return respond_error(error::headers_too_large);
+        if (ec == http::error::body_limit)
+            return respond_error(error::message_too_large);
+        return respond_error(error::bad_request, ec.message());
     }
     dispatch();
 }
@@ -114,6 +107,7 @@ void http_connection::dispatch()
         return respond_error(error::not_found, "no such path: " + std::string(path));
     auto const& r = it->second;
     if (std::find(r.methods.begin(), r.methods.end(), req.method()) == r.methods.end()) {
+        ctx_.metrics.count_error(error_name(error::method_not_allowed));
         auto res = error_response(req, error::method_not_allowed);
         res.set(http::field::allow, allow_list(r.methods));
         return respond(std::move(res));
@@ -135,6 +129,7 @@ void http_connection::respond(http_response res)
 
 void http_connection::respond_error(boost::system::error_code ec, std::string_view message)
 {
+    ctx_.metrics.count_error(error_name(ec));
     respond(error_response(request(), ec, message));
 }
 

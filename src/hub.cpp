@@ -31,6 +31,7 @@ bool hub::subscribe(channel& ch, std::string const& topic)
     ch.subscriptions_.push_back({&t, t.subscribers.size()});
     t.subscribers.push_back(std::move(self));
     ++t.live;
+    ++subscriptions_;
     if (first && first_subscriber_)
         first_subscriber_(topic);
     return true;
@@ -66,6 +67,7 @@ void hub::unsubscribe_all(channel& ch)
 void hub::remove_at(detail::hub_topic& t, std::size_t index)
 {
     --t.live;
+    --subscriptions_;
     if (t.delivering) {
         // The fan-out loop is walking this vector: leave a hole, compact() closes it afterwards. The channel
         // may be inside its own deliver() right now, so it is kept alive until the fan-out ends.
@@ -141,12 +143,15 @@ void hub::fan_out(message const& msg, message_ptr const& m)
         return;
     auto& t = *it->second;
     t.delivering = true;
+    ++messages_;
     // Index-based: subscribe() may append (and reallocate) while we walk; only entries present at the start get m.
     std::size_t const n = t.subscribers.size();
     for (std::size_t i = 0; i < n; ++i) {
         channel* ch = t.subscribers[i].get();
-        if (ch && !ch->closing())
+        if (ch && !ch->closing()) {
             ch->deliver(m);
+            ++deliveries_;
+        }
     }
     t.delivering = false;
     if (t.live != t.subscribers.size())

@@ -53,6 +53,7 @@ bool push_channel::enqueue(shared_bytes bytes)
         // Free the backlog now (memory stays bounded) and put the reason right behind what is on the wire,
         // so the client learns it as soon as it reads, and resumes from history.
         queue_.drop_unsent();
+        ++ctx_.metrics.slow_consumers;
         close(disconnect::slow_consumer());
         return false;
     }
@@ -124,6 +125,7 @@ void push_channel::flush()
             return;
         }
         queue_.consume(static_cast<std::size_t>(n));
+        ctx_.metrics.bytes_out += static_cast<std::size_t>(n);
         last_output_ = ctx_.keepalive.now();
         if (backlog_head_ < backlog_.size())
             pump();

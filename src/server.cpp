@@ -4,6 +4,7 @@
 
 #include "http_connection.hpp"
 #include "long_polling/long_polling_transport.hpp"
+#include "ops_routes.hpp"
 #include "publish_route.hpp"
 #include "server_context.hpp"
 #include "sse/sse_transport.hpp"
@@ -28,18 +29,29 @@ struct server::impl {
           ctx(io.get_executor(), options, hooks, hub, *bp),
           acceptor(io),
           accept_retry(io),
+          lag_probe(io),
           owned_ioc(owned)
     {
         hub.on_interest([this](std::string const& topic) { bp->subscribe(topic); },
                         [this](std::string const& topic) { bp->unsubscribe(topic); });
-        bp->set_delivery([this](message_ptr const& m) { hub.deliver(m); });
+        bp->set_delivery([this](message_ptr const& m) {
+            hub.deliver(m);
+            ctx.flusher.note_published(m->published_at());
+        });
+        ctx.flusher.observe = [this](std::chrono::steady_clock::duration d) { ctx.metrics.delivery_latency.observe(d); };
         routes[options.websocket_path] = websocket::make_route(ctx);
         routes[options.sse_path] = sse::make_route(ctx);
         routes[options.poll_path] = long_polling::make_route(ctx);
         routes[options.publish_path] = detail::make_publish_route(ctx);
+        for (auto const& [path, make] : {std::pair{options.metrics_path, &detail::make_metrics_route},
+                                         std::pair{options.health_path, &detail::make_health_route},
+                                         std::pair{options.ready_path, &detail::make_ready_route}})
+            if (!path.empty())
+                routes[path] = make(ctx);
     }
 
     void accept();
+    void probe_lag();
     void stop_on_loop();
 
     asio::io_context& ioc;
@@ -51,6 +63,7 @@ struct server::impl {
     detail::route_table routes;
     tcp::acceptor acceptor;
     asio::steady_timer accept_retry;
+    asio::steady_timer lag_probe;
     bool started = false;
     bool stopped = false;
     // Last, so it is destroyed first: handlers it still holds release channels and connections while the
@@ -78,6 +91,20 @@ void server::impl::accept()
     });
 }
 
+void server::impl::probe_lag()
+{
+    // A timer's lateness is the time its handler waited behind others: the loop's backlog.
+    static constexpr auto period = std::chrono::milliseconds(500);
+    auto const due = std::chrono::steady_clock::now() + period;
+    lag_probe.expires_at(due);
+    lag_probe.async_wait([this, due](boost::system::error_code ec) {
+        if (ec || stopped)
+            return;
+        ctx.metrics.loop_lag.observe(std::chrono::steady_clock::now() - due);
+        probe_lag();
+    });
+}
+
 void server::impl::stop_on_loop()
 {
     if (stopped)
@@ -88,6 +115,7 @@ void server::impl::stop_on_loop()
     boost::system::error_code ec;
     acceptor.close(ec);
     accept_retry.cancel();
+    lag_probe.cancel();
     ctx.keepalive.stop();
     // close() unregisters, so walk a copy.
     std::vector<channel_ptr> open(ctx.channels.begin(), ctx.channels.end());
@@ -156,6 +184,7 @@ void server::start()
     auto const bound = i.acceptor.local_endpoint();
     spdlog::info("listening on {}:{}", bound.address().to_string(), bound.port());
     i.accept();
+    i.probe_lag();
 }
 
 tcp::endpoint server::local_endpoint() const
@@ -190,7 +219,7 @@ void server::publish(std::string topic, nlohmann::json const& data, publish_hand
             return finish(error::invalid_topic, {});
         if (text.size() > i->options.max_message_size)
             return finish(error::message_too_large, {});
-        i->bp->publish(std::move(topic), std::move(text), std::move(finish));
+        i->bp->publish(std::move(topic), std::move(text), i->ctx.counted(std::move(finish)));
     });
 }
 

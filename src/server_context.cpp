@@ -52,6 +52,9 @@ boost::system::error_code server_context::open(channel_ptr const& ch)
             return ec;
     }
     channels.insert(ch);
+    auto const t = transport_index(ch->transport());
+    ++metrics.connections_opened[t];
+    ++metrics.connections_open[t];
     spdlog::debug("channel {} open: {} from {}", ch->id(), ch->transport(), ch->remote_address());
     return {};
 }
@@ -71,6 +74,8 @@ void server_context::closed(channel& ch, disconnect const& reason)
     if (it == channels.end())
         return;
     spdlog::debug("channel {} closed: {} ({})", ch.id(), reason.code, reason.reason);
+    --metrics.connections_open[transport_index(ch.transport())];
+    ++metrics.disconnects[reason.code];
     if (hooks.on_disconnect)
         guarded("on_disconnect", [&] {
             hooks.on_disconnect(ch, reason);
@@ -106,6 +111,19 @@ void server_context::subscribe(channel& ch, std::string const& topic, std::optio
                       });
 }
 
+backplane::publish_handler server_context::counted(backplane::publish_handler done)
+{
+    return [this, started = std::chrono::steady_clock::now(), done = std::move(done)](boost::system::error_code ec,
+                                                                                     position where) {
+        if (!ec) {
+            ++metrics.messages_published;
+            metrics.publish_latency.observe(std::chrono::steady_clock::now() - started);
+        }
+        if (done)
+            done(ec, std::move(where));
+    };
+}
+
 bool server_context::unsubscribe(channel& ch, std::string const& topic)
 {
     if (!hub.unsubscribe(ch, topic))
@@ -134,7 +152,7 @@ void server_context::publish(std::string const& topic, nlohmann::json& data, cha
     std::string text = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     if (text.size() > options.max_message_size)
         return done(error::message_too_large, {});
-    backplane.publish(topic, std::move(text), std::move(done));
+    backplane.publish(topic, std::move(text), counted(std::move(done)));
 }
 
 }  // namespace switchboard::detail

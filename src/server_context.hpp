@@ -12,6 +12,7 @@
 #include "connection_slot.hpp"
 #include "flush_scheduler.hpp"
 #include "keepalive.hpp"
+#include "metrics.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <nlohmann/json_fwd.hpp>
@@ -35,6 +36,7 @@ struct server_context {
     flush_scheduler flusher;
     detail::keepalive keepalive;
     connection_counts connections;
+    detail::metrics metrics;
     bool stopping = false;
 
     std::unordered_set<channel_ptr> channels;
@@ -59,6 +61,9 @@ struct server_context {
     /// A client's publish: checks the topic and size, runs the publish hook, then the backplane.
     void publish(std::string const& topic, nlohmann::json& data, channel* origin, std::string const& remote_address,
                  backplane::publish_handler done);
+
+    /// Wraps a publish completion so that accepted publishes are counted and timed.
+    backplane::publish_handler counted(backplane::publish_handler done);
 
     /// Runs an application hook; a throw is logged and becomes error::internal_error.
     template <class F>

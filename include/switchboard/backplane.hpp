@@ -54,6 +54,11 @@ public:
     /// Stops background work (timers, connections) so the loop can finish.
     virtual void close() = 0;
 
+    /// False while the backplane cannot publish (e.g. its broker is unreachable): /readyz reports it.
+    virtual bool connected() const noexcept { return true; }
+    /// A short name for logs and metrics ("memory", "redis").
+    virtual char const* name() const noexcept = 0;
+
 protected:
     void deliver(message_ptr const& m) const
     {

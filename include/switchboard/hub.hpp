@@ -49,6 +49,11 @@ public:
 
     std::size_t subscriber_count(std::string_view topic) const;
     std::size_t topic_count() const noexcept { return topics_.size(); }
+    /// Subscriptions of all channels on all topics.
+    std::size_t subscription_count() const noexcept { return subscriptions_; }
+    /// Messages fanned out, and deliveries made (one per subscribed channel), since the hub was made.
+    std::uint64_t messages_delivered() const noexcept { return messages_; }
+    std::uint64_t deliveries() const noexcept { return deliveries_; }
 
 private:
     void fan_out(message const& msg, message_ptr const& m);
@@ -57,6 +62,9 @@ private:
     void forget_if_empty(detail::hub_topic& t);
 
     std::unordered_map<std::string, std::unique_ptr<detail::hub_topic>, detail::string_hash, std::equal_to<>> topics_;
+    std::size_t subscriptions_ = 0;
+    std::uint64_t messages_ = 0;
+    std::uint64_t deliveries_ = 0;
     std::vector<message_ptr> deferred_;
     std::vector<channel_ptr> leaving_;  // channels that left mid-fan-out, released once it is over
     bool delivering_ = false;

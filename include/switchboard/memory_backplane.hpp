@@ -47,6 +47,7 @@ public:
     void subscribe(std::string const& topic) override;
     void unsubscribe(std::string const& topic) override;
     void close() override;
+    char const* name() const noexcept override { return "memory"; }
 
     std::size_t topic_count() const noexcept { return topics_.size(); }
 

@@ -20,6 +20,10 @@ struct server_options {
     std::string sse_path = "/sse";
     std::string poll_path = "/poll";
     std::string publish_path = "/publish";
+    // Operator endpoints; an empty path turns one off.
+    std::string metrics_path = "/metrics";  // Prometheus text
+    std::string health_path = "/healthz";   // 200 while the process answers
+    std::string ready_path = "/readyz";     // 200 while accepting with the backplane connected, else 503
 
     // Limits on what clients send.
     std::size_t max_message_size = 64 * 1024;      // bytes: a WebSocket message or a POST /publish body

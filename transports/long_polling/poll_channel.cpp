@@ -92,6 +92,7 @@ void poll_channel::answer()
     body += '}';
     pending_.clear();
 
+    ctx_.metrics.bytes_out += body.size();
     auto conn = finish();
     conn->respond(detail::json_response(conn->request(), std::move(body)));
 }

@@ -2,6 +2,8 @@
 
 #include "http_responses.hpp"
 
+#include <switchboard/error.hpp>
+
 #include <nlohmann/json.hpp>
 
 namespace switchboard::sse {
@@ -91,9 +93,12 @@ void sse_channel::keepalive_tick(std::uint64_t, std::uint64_t, std::uint64_t idl
         enqueue(comment);
 }
 
-void sse_channel::refuse(http_response const& res)
+void sse_channel::refuse(boost::system::error_code ec)
 {
-    enqueue_control(bytes(detail::serialize(res)));
+    ctx_.metrics.count_error(error_name(ec));
+    http_request req{boost::beast::http::verb::get, "/", 11};
+    req.keep_alive(false);
+    enqueue_control(bytes(detail::serialize(detail::error_response(req, ec))));
     start_reading();
     close(disconnect::rejected());
 }

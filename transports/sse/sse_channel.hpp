@@ -29,7 +29,7 @@ public:
     /// moves EventSource's lastEventId).
     void send_cursor();
     /// Answers an HTTP error over the taken-over socket and closes.
-    void refuse(http_response const& res);
+    void refuse(boost::system::error_code ec);
 
 private:
     void write_message(message_ptr const& m) override;

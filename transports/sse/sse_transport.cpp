@@ -29,7 +29,7 @@ void open(detail::server_context& ctx, std::shared_ptr<detail::http_connection> 
     auto socket = conn->release(leftover, slot);
     auto ch = std::make_shared<sse_channel>(std::move(socket), std::move(slot), ctx, conn->remote_address());
     if (auto refused = ctx.open(ch))
-        return ch->refuse(detail::error_response(req, refused));
+        return ch->refuse(refused);
 
     // Subscribe every topic first, then write: the head, one "subscribed" event per topic (its position and
     // whether the cursor could be honoured), the replayed messages, and the cursor as the last event id.
@@ -47,7 +47,7 @@ void open(detail::server_context& ctx, std::shared_ptr<detail::http_connection> 
             done.push_back({topic, std::move(result), since.has_value()});
         });
         if (failed) {
-            ch->refuse(detail::error_response(req, failed));
+            ch->refuse(failed);
             return;
         }
     }

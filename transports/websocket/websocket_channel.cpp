@@ -108,6 +108,7 @@ void websocket_channel::send_json(std::string text)
 void websocket_channel::send_error(std::optional<nlohmann::json> const& id, boost::system::error_code ec,
                                    std::string_view message)
 {
+    ctx_.metrics.count_error(error_name(ec));
     nlohmann::ordered_json out = {{"type", "error"}};
     if (id)
         out["id"] = *id;

@@ -34,7 +34,7 @@ void upgrade(detail::server_context& ctx, std::shared_ptr<detail::http_connectio
 {
     auto& req = conn->request();
     if (!beast::websocket::is_upgrade(req))
-        return conn->respond(detail::error_response(req, error::bad_request, "expected a WebSocket upgrade"));
+        return conn->respond_error(error::bad_request, "expected a WebSocket upgrade");
     if (ctx.stopping)
         return conn->respond_error(error::shutting_down);
 

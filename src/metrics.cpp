@@ -1,0 +1,51 @@
+#include "metrics.hpp"
+
+#include <cstdio>
+
+namespace switchboard::detail {
+namespace {
+
+std::string number(double v)
+{
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.17g", v);
+    return buffer;
+}
+
+}  // namespace
+
+void histogram::observe(double seconds) noexcept
+{
+    std::size_t i = 0;
+    while (i < bounds.size() && seconds > bounds[i])
+        ++i;
+    ++counts_[i];
+    sum_ += seconds;
+    ++count_;
+}
+
+void histogram::render(std::string& out, std::string_view name, std::string_view help) const
+{
+    std::string const n(name);
+    out += "# HELP " + n + " " + std::string(help) + "\n# TYPE " + n + " histogram\n";
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < bounds.size(); ++i) {
+        cumulative += counts_[i];
+        out += n + "_bucket{le=\"" + number(bounds[i]) + "\"} " + std::to_string(cumulative) + "\n";
+    }
+    cumulative += counts_.back();
+    out += n + "_bucket{le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
+    out += n + "_sum " + number(sum_) + "\n";
+    out += n + "_count " + std::to_string(count_) + "\n";
+}
+
+std::size_t transport_index(std::string_view transport) noexcept
+{
+    if (transport == "websocket")
+        return 0;
+    if (transport == "sse")
+        return 1;
+    return 2;
+}
+
+}  // namespace switchboard::detail

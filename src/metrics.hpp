@@ -1,0 +1,50 @@
+#pragma once
+// The server's counters, kept on the loop thread as plain integers (no atomics, no locks: counting costs an
+// add), and their Prometheus text rendering for GET /metrics.
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace switchboard::detail {
+
+class histogram {
+public:
+    static constexpr std::array<double, 15> bounds{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                   0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   5.0};
+    void observe(double seconds) noexcept;
+    void observe(std::chrono::steady_clock::duration d) noexcept
+    {
+        observe(std::chrono::duration<double>(d).count());
+    }
+    void render(std::string& out, std::string_view name, std::string_view help) const;
+
+private:
+    std::array<std::uint64_t, bounds.size() + 1> counts_{};  // the last is +Inf
+    double sum_ = 0;
+    std::uint64_t count_ = 0;
+};
+
+/// 0 websocket, 1 sse, 2 long-polling.
+std::size_t transport_index(std::string_view transport) noexcept;
+inline constexpr std::array<std::string_view, 3> transport_names{"websocket", "sse", "long-polling"};
+
+struct metrics {
+    std::array<std::uint64_t, 3> connections_opened{};
+    std::array<std::uint64_t, 3> connections_open{};
+    std::uint64_t messages_published = 0;  // accepted by the backplane from this node
+    std::uint64_t bytes_out = 0;           // written to streams and poll answers
+    std::uint64_t slow_consumers = 0;      // channels closed because their queue was full
+    std::map<std::uint16_t, std::uint64_t> disconnects;  // by close code
+    std::map<std::string, std::uint64_t> errors;         // refused requests and commands, by error code name
+    histogram delivery_latency;  // publish on this node to the write of every subscriber's bytes
+    histogram publish_latency;   // a publish handed to the backplane until it is positioned
+    histogram loop_lag;          // how late a periodic timer fires: the event loop's backlog
+
+    void count_error(std::string_view code) { ++errors[std::string(code)]; }
+};
+
+}  // namespace switchboard::detail

@@ -1,0 +1,178 @@
+// GET /metrics reflects a scripted run exactly and is valid Prometheus text (checked with the reference Python
+// parser); /healthz and /readyz answer.
+
+#include "live_server.hpp"
+#include "support/http_client.hpp"
+#include "support/poll_client.hpp"
+#include "support/server_process.hpp"
+#include "support/sse_client.hpp"
+#include "support/ws_client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <unistd.h>
+
+namespace switchboard::test {
+namespace {
+
+using nlohmann::json;
+
+// Sample lines "name{labels} value" to values; comments skipped.
+std::map<std::string, double> samples(std::string const& text)
+{
+    std::map<std::string, double> out;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#')
+            continue;
+        auto const space = line.rfind(' ');
+        out[line.substr(0, space)] = std::stod(line.substr(space + 1));
+    }
+    return out;
+}
+
+std::string scrape(live_server& srv)
+{
+    auto res = fetch(srv.ioc, srv.port, "GET", "/metrics");
+    EXPECT_EQ(res.status, 200);
+    EXPECT_EQ(res.header("Content-Type").value_or(""), "text/plain; version=0.0.4; charset=utf-8");
+    return res.body;
+}
+
+TEST(metrics, reflect_a_scripted_run_exactly)
+{
+    server_options options;
+    options.max_queue_bytes = 16 * 1024;
+    options.socket_send_buffer = 8 * 1024;
+    live_server srv(options);
+    srv.start();
+
+    std::vector<std::shared_ptr<ws_client>> ws;
+    std::vector<std::shared_ptr<sse_client>> sse;
+    for (int i = 0; i < 3; ++i) {
+        ws.push_back(ws_client::create(srv.ioc));
+        if (i == 2)
+            ws.back()->set_receive_buffer_size(4096);  // the one that will be slow
+        ws.back()->connect(srv.port);
+        ws.back()->send_json({{"type", "subscribe"}, {"topic", "m"}, {"id", 1}});
+        ASSERT_TRUE(ws.back()->wait_reply(srv.ioc, 1));
+    }
+    for (int i = 0; i < 2; ++i) {
+        sse.push_back(sse_client::create(srv.ioc));
+        sse.back()->connect(srv.port, "/sse?topic=m");
+        ASSERT_TRUE(sse.back()->wait_events(srv.ioc, 1));
+    }
+    std::optional<http_result> held;
+    request(srv.ioc, srv.port, "GET", "/poll?topic=other", "", {}, [&](http_result r) { held = std::move(r); });
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().long_polling == 1; }));
+
+    auto s = samples(scrape(srv));
+    EXPECT_EQ(s["switchboard_connections{transport=\"websocket\"}"], 3);
+    EXPECT_EQ(s["switchboard_connections{transport=\"sse\"}"], 2);
+    EXPECT_EQ(s["switchboard_connections{transport=\"long-polling\"}"], 1);
+    EXPECT_EQ(s["switchboard_subscriptions"], 6);
+    EXPECT_EQ(s["switchboard_topics"], 2);
+    EXPECT_EQ(s["switchboard_backplane_up{backplane=\"memory\"}"], 1);
+
+    // 7 messages: 5 subscribers each, so 35 deliveries.
+    for (int i = 0; i < 7; ++i)
+        ASSERT_EQ(fetch(srv.ioc, srv.port, "POST", "/publish?topic=m", std::to_string(i)).status, 200);
+    for (auto const& c : ws)
+        ASSERT_TRUE(c->wait_messages(srv.ioc, 7));
+    for (auto const& c : sse)
+        ASSERT_TRUE(c->wait_messages(srv.ioc, 7));
+    // Two refusals of different kinds.
+    EXPECT_EQ(fetch(srv.ioc, srv.port, "POST", "/publish?topic=bad%20topic", "1").status, 400);
+    ws[0]->send_text("{not json");
+    ASSERT_TRUE(ws[0]->wait_received(srv.ioc, 9));
+
+    // One slow consumer: it alone takes a topic, stops reading, and a burst overflows its 16 KiB queue.
+    ws[2]->send_json({{"type", "subscribe"}, {"topic", "burst"}, {"id", 2}});
+    ASSERT_TRUE(ws[2]->wait_reply(srv.ioc, 2));
+    ws[2]->pause_reading();
+    std::string const pad(4'000, 'z');
+    for (int i = 0; i < 50; ++i)
+        (*srv).publish("burst", pad);
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().websocket == 2; }, std::chrono::seconds(20)));
+
+    s = samples(scrape(srv));
+    EXPECT_EQ(s["switchboard_messages_published_total"], 57);
+    // 7 messages to 5 subscribers, then the burst reaches its one subscriber until it is cut off (after that
+    // the topic has nobody here, and its messages are not fanned out).
+    EXPECT_GT(s["switchboard_deliveries_total"], 7 * 5);
+    EXPECT_LT(s["switchboard_deliveries_total"], 7 * 5 + 50);
+    EXPECT_EQ(s["switchboard_messages_delivered_total"] - 7, s["switchboard_deliveries_total"] - 7 * 5);
+    EXPECT_EQ(s["switchboard_slow_consumers_total"], 1);
+    EXPECT_EQ(s["switchboard_disconnects_total{code=\"4000\"}"], 1);
+    EXPECT_EQ(s["switchboard_errors_total{code=\"invalid_topic\"}"], 1);
+    EXPECT_EQ(s["switchboard_errors_total{code=\"invalid_json\"}"], 1);
+    EXPECT_EQ(s["switchboard_connections{transport=\"websocket\"}"], 2);
+    EXPECT_EQ(s["switchboard_connections_opened_total{transport=\"websocket\"}"], 3);
+    EXPECT_EQ(s["switchboard_subscriptions"], 5);
+    EXPECT_EQ(s["switchboard_delivery_latency_seconds_count"], 57);
+    EXPECT_EQ(s["switchboard_publish_latency_seconds_count"], 57);
+    EXPECT_GT(s["switchboard_bytes_out_total"], 7 * 5 * 40);
+
+    for (auto const& c : ws)
+        c->close();
+    for (auto const& c : sse)
+        c->close();
+}
+
+TEST(metrics, the_output_parses_as_prometheus_text)
+{
+    live_server srv;
+    srv.start();
+    auto ws = ws_client::create(srv.ioc);
+    ws->connect(srv.port);
+    ws->send_json({{"type", "subscribe"}, {"topic", "p"}, {"id", 1}});
+    ASSERT_TRUE(ws->wait_reply(srv.ioc, 1));
+    ws->send_text("nope");
+    ASSERT_TRUE(ws->wait_received(srv.ioc, 2));
+    (*srv).publish("p", 1);
+    ASSERT_TRUE(ws->wait_messages(srv.ioc, 1));
+    auto const text = scrape(srv);
+
+    char path[] = "/tmp/switchboard-metrics-XXXXXX";
+    int const fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+    std::ofstream(path) << text;
+    // Debian's prometheus_client is for /usr/bin/python3, not another python3 earlier on the PATH.
+    std::string const check =
+        "import sys\n"
+        "from prometheus_client.parser import text_string_to_metric_families\n"
+        "fams = list(text_string_to_metric_families(open(sys.argv[1]).read()))\n"
+        "names = {f.name for f in fams}\n"
+        "need = {'switchboard_connections', 'switchboard_deliveries', 'switchboard_delivery_latency_seconds'}\n"
+        "missing = need - names\n"
+        "print('families', len(fams), 'missing', sorted(missing))\n"
+        "sys.exit(1 if missing else 0)\n";
+    server_process parser("/usr/bin/python3", {"-c", check, path});
+    auto const status = parser.wait_exit(std::chrono::seconds(30));
+    std::remove(path);
+    ASSERT_TRUE(status.has_value());
+    EXPECT_EQ(*status, 0) << parser.output() << "\n" << text;
+    ws->close();
+}
+
+TEST(metrics, health_and_readiness)
+{
+    live_server srv;
+    srv.start();
+    auto health = fetch(srv.ioc, srv.port, "GET", "/healthz");
+    EXPECT_EQ(health.status, 200);
+    EXPECT_EQ(health.json()["status"], "ok");
+    auto ready = fetch(srv.ioc, srv.port, "GET", "/readyz");
+    EXPECT_EQ(ready.status, 200);
+    EXPECT_EQ(ready.json()["backplane"], "connected");
+}
+
+}  // namespace
+}  // namespace switchboard::test
