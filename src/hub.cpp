@@ -159,6 +159,11 @@ void hub::fan_out(message const& msg, message_ptr const& m)
     forget_if_empty(t);
 }
 
+std::size_t hub::live_count(detail::hub_topic const& t) noexcept
+{
+    return t.live;
+}
+
 std::size_t hub::subscriber_count(std::string_view topic) const
 {
     auto it = topics_.find(topic);

@@ -39,6 +39,20 @@ void histogram::render(std::string& out, std::string_view name, std::string_view
     out += n + "_count " + std::to_string(count_) + "\n";
 }
 
+double histogram::quantile(double q) const noexcept
+{
+    if (count_ == 0)
+        return 0;
+    auto const rank = static_cast<std::uint64_t>(q * static_cast<double>(count_));
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < bounds.size(); ++i) {
+        cumulative += counts_[i];
+        if (cumulative > rank)
+            return bounds[i];
+    }
+    return bounds.back();
+}
+
 std::size_t transport_index(std::string_view transport) noexcept
 {
     if (transport == "websocket")

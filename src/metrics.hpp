@@ -21,6 +21,9 @@ public:
         observe(std::chrono::duration<double>(d).count());
     }
     void render(std::string& out, std::string_view name, std::string_view help) const;
+    /// An estimate of quantile `q` (0..1): the upper bound of the bucket it falls in (0 when empty).
+    double quantile(double q) const noexcept;
+    std::uint64_t count() const noexcept { return count_; }
 
 private:
     std::array<std::uint64_t, bounds.size() + 1> counts_{};  // the last is +Inf

@@ -2,6 +2,7 @@
 #include <switchboard/server.hpp>
 #include <switchboard/topic.hpp>
 
+#include "admin.hpp"
 #include "http_connection.hpp"
 #include "long_polling/long_polling_transport.hpp"
 #include "ops_routes.hpp"
@@ -27,6 +28,7 @@ struct server::impl {
           options(std::move(opts)),
           bp(b ? std::move(b) : std::make_unique<memory_backplane>(io.get_executor(), options.history)),
           ctx(io.get_executor(), options, hooks, hub, *bp),
+          admin(ctx),
           acceptor(io),
           accept_retry(io),
           lag_probe(io),
@@ -48,6 +50,10 @@ struct server::impl {
                                          std::pair{options.ready_path, &detail::make_ready_route}})
             if (!path.empty())
                 routes[path] = make(ctx);
+        if (!options.admin_token.empty()) {
+            routes["/admin"] = admin.page_route();
+            routes["/admin/events"] = admin.events_route();
+        }
     }
 
     void accept();
@@ -60,6 +66,7 @@ struct server::impl {
     switchboard::hub hub;
     std::unique_ptr<switchboard::backplane> bp;
     detail::server_context ctx;
+    detail::admin_view admin;
     detail::route_table routes;
     tcp::acceptor acceptor;
     asio::steady_timer accept_retry;
@@ -117,6 +124,7 @@ void server::impl::stop_on_loop()
     accept_retry.cancel();
     lag_probe.cancel();
     ctx.keepalive.stop();
+    admin.stop();
     // close() unregisters, so walk a copy.
     std::vector<channel_ptr> open(ctx.channels.begin(), ctx.channels.end());
     for (auto& ch : open)

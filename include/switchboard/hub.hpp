@@ -49,6 +49,14 @@ public:
 
     std::size_t subscriber_count(std::string_view topic) const;
     std::size_t topic_count() const noexcept { return topics_.size(); }
+    /// Calls `f(topic, subscriber_count)` for every topic with local subscribers.
+    template <class F>
+    void for_each_topic(F&& f) const
+    {
+        for (auto const& [name, t] : topics_)
+            f(std::string_view(name), live_count(*t));
+    }
+
     /// Subscriptions of all channels on all topics.
     std::size_t subscription_count() const noexcept { return subscriptions_; }
     /// Messages fanned out, and deliveries made (one per subscribed channel), since the hub was made.
@@ -56,6 +64,7 @@ public:
     std::uint64_t deliveries() const noexcept { return deliveries_; }
 
 private:
+    static std::size_t live_count(detail::hub_topic const& t) noexcept;
     void fan_out(message const& msg, message_ptr const& m);
     void remove_at(detail::hub_topic& t, std::size_t index);
     void compact(detail::hub_topic& t);

@@ -24,6 +24,9 @@ struct server_options {
     std::string metrics_path = "/metrics";  // Prometheus text
     std::string health_path = "/healthz";   // 200 while the process answers
     std::string ready_path = "/readyz";     // 200 while accepting with the backplane connected, else 503
+    // The admin view at /admin (a live page over SSE at /admin/events): off while the token is empty. When
+    // set, requests must carry it (?token= or "Authorization: Bearer").
+    std::string admin_token;
 
     // Limits on what clients send.
     std::size_t max_message_size = 64 * 1024;      // bytes: a WebSocket message or a POST /publish body

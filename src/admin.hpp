@@ -1,0 +1,44 @@
+#pragma once
+// The admin view: GET /admin serves a page, GET /admin/events streams the server's figures once a second as
+// SSE "stats" events (switchboard's own SSE channel, outside the hub: no client can subscribe to them). Both
+// require options.admin_token; with no token configured neither route exists.
+
+#include "http_connection.hpp"
+#include "server_context.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <vector>
+
+namespace switchboard::sse {
+class sse_channel;
+}
+
+namespace switchboard::detail {
+
+class admin_view {
+public:
+    explicit admin_view(server_context& ctx);
+
+    route page_route();
+    route events_route();
+    void stop();
+
+    /// The figures sent to the page: connections, top topics, rates, latency.
+    std::string stats_json();
+
+private:
+    bool authorized(http_request const& req) const;
+    void tick();
+
+    server_context& ctx_;
+    boost::asio::steady_timer timer_;
+    std::vector<std::weak_ptr<sse::sse_channel>> watchers_;
+    std::uint64_t last_published_ = 0;
+    std::uint64_t last_deliveries_ = 0;
+    bool running_ = false;
+    bool stopped_ = false;
+};
+
+}  // namespace switchboard::detail
