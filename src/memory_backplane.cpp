@@ -102,6 +102,16 @@ void memory_backplane::history(std::string const& topic, std::optional<position>
     done({}, std::move(result));
 }
 
+void memory_backplane::set_options(history_options options)
+{
+    options_ = std::move(options);
+    auto const now = std::chrono::steady_clock::now();
+    for (auto& [name, t] : topics_) {
+        t.limits = &limits_for(name);  // the old rules are gone: re-point every topic
+        prune(t, now);
+    }
+}
+
 void memory_backplane::subscribe(std::string const& topic)
 {
     if (auto* t = find_or_create(topic))

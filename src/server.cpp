@@ -212,6 +212,28 @@ void server::stop()
     asio::post(impl_->ioc, [i = impl_.get()] { i->stop_on_loop(); });
 }
 
+void server::reload(server_options next)
+{
+    asio::post(impl_->ioc, [i = impl_.get(), next = std::move(next)]() mutable {
+        auto& current = i->options;
+        // What the listener and the route table were built from stays.
+        next.address = current.address;
+        next.port = current.port;
+        next.websocket_path = current.websocket_path;
+        next.sse_path = current.sse_path;
+        next.poll_path = current.poll_path;
+        next.publish_path = current.publish_path;
+        next.metrics_path = current.metrics_path;
+        next.health_path = current.health_path;
+        next.ready_path = current.ready_path;
+        next.admin_token = current.admin_token;
+        current = std::move(next);
+        if (auto* memory = dynamic_cast<memory_backplane*>(i->bp.get()))
+            memory->set_options(current.history);
+        spdlog::info("configuration reloaded");
+    });
+}
+
 void server::publish(std::string topic, nlohmann::json const& data, publish_handler done)
 {
     // Serialized on the caller's thread, so the loop only queues bytes.

@@ -51,6 +51,9 @@ public:
 
     std::size_t topic_count() const noexcept { return topics_.size(); }
 
+    /// New history limits (a configuration reload): applied to every topic at once, trimming what exceeds them.
+    void set_options(history_options options);
+
 private:
     struct topic_state {
         std::string epoch;

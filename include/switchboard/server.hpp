@@ -72,6 +72,11 @@ public:
     /// close event, answers pending polls, then lets the loop run dry. Idempotent.
     void stop();
 
+    /// Applies new options from any thread, without dropping connections (e.g. on SIGHUP): limits, timeouts,
+    /// queue bounds and the memory backplane's history take effect at once. The listening address, the paths
+    /// and the admin token keep the values the server started with.
+    void reload(server_options options);
+
     /// Publishes from C++, from any thread. `data` is the message's JSON payload. `done` (optional) runs on the
     /// loop thread with the message's position or an error (invalid_topic, message_too_large, ...).
     void publish(std::string topic, nlohmann::json const& data, publish_handler done = {});
