@@ -6,8 +6,10 @@
 
 #include <switchboard/error.hpp>
 
-#include <boost/beast/http/read.hpp>
 #include <algorithm>
+#include <exception>
+
+#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
 
@@ -112,13 +114,21 @@ void http_connection::dispatch()
         res.set(http::field::allow, allow_list(r.methods));
         return respond(std::move(res));
     }
-    r.action(shared_from_this());
+    // Nothing escapes a completion handler: a route that throws answers 500 and the server goes on.
+    try {
+        r.action(shared_from_this());
+    } catch (std::exception const& e) {
+        spdlog::error("request {} {} failed: {}", std::string(http::to_string(req.method())), std::string(path), e.what());
+        respond_error(error::internal_error);
+    }
 }
 
 void http_connection::respond(http_response res)
 {
     if (ctx_.stopping)
         res.keep_alive(false);
+    if (parser_ && parser_->get().method() == http::verb::head)
+        res.body().clear();  // Content-Length still says what a GET would get (RFC 9110 9.3.2)
     bool const keep_alive = res.keep_alive();
     response_ = std::make_unique<http_response>(std::move(res));
     stream_.expires_after(ctx_.options.request_timeout);

@@ -23,7 +23,8 @@ http_response json_response(http_request const& req, std::string body, unsigned 
 std::string error_body(boost::system::error_code ec, std::string_view message)
 {
     nlohmann::ordered_json body = {{"code", error_name(ec)}, {"message", message.empty() ? ec.message() : std::string(message)}};
-    return body.dump();
+    // Messages may quote what a client sent (a path, a type), which need not be UTF-8.
+    return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 http_response error_response(http_request const& req, boost::system::error_code ec, std::string_view message)

@@ -177,8 +177,15 @@ void push_channel::on_readable(boost::system::error_code ec)
     if (ec)
         return lost(ec);
     last_input_ = ctx_.keepalive.now();
-    if (!shut_down_)
-        on_input({buffer.data(), n});
+    if (!shut_down_) {
+        // Nothing escapes a completion handler: a failure in one client's input closes that client only.
+        try {
+            on_input({buffer.data(), n});
+        } catch (std::exception const& e) {
+            spdlog::error("channel {}: input failed: {}", id(), e.what());
+            close(disconnect::internal_error());
+        }
+    }
     if (socket_.is_open())
         wait_readable();
 }

@@ -24,8 +24,10 @@ boost::system::error_code parse_stream_request(http_request const& req, server_c
 {
     std::string_view path;
     query q;
-    if (auto ec = parse_target(req.target(), path, q)) {
-        message = "malformed request target";
+    // Room for every topic the limit allows plus a few other parameters; past that the request is refused
+    // before it costs more.
+    if (auto ec = parse_target(req.target(), path, q, ctx.options.max_subscriptions + 16)) {
+        message = "malformed request target, or too many parameters";
         return ec;
     }
     out.topics = q.all("topic");

@@ -19,6 +19,17 @@ std::optional<command> fail(command_error& out, error e, std::string message)
     return std::nullopt;
 }
 
+// At most `max` bytes of `s`, not cutting a UTF-8 character (the parser has checked `s` is UTF-8).
+std::string utf8_prefix(std::string const& s, std::size_t max)
+{
+    if (s.size() <= max)
+        return s;
+    std::size_t cut = max;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80)
+        --cut;
+    return s.substr(0, cut);
+}
+
 bool is_epoch(std::string const& s)
 {
     return s.size() <= max_epoch_length &&
@@ -55,7 +66,7 @@ std::optional<command> parse_command(std::string_view text, command_error& failu
     else if (name == "publish")
         out.type = command::kind::publish;
     else
-        return fail(failure, error::unknown_type, "unknown command type: " + name.substr(0, 64));
+        return fail(failure, error::unknown_type, "unknown command type: " + utf8_prefix(name, 64));
 
     auto const topic = cmd.find("topic");
     if (topic == cmd.end() || !topic->is_string())

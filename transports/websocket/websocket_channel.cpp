@@ -114,7 +114,8 @@ void websocket_channel::send_error(std::optional<nlohmann::json> const& id, boos
         out["id"] = *id;
     out["code"] = error_name(ec);
     out["message"] = message.empty() ? ec.message() : std::string(message);
-    send_json(out.dump());
+    // The message may quote the client's text; never let its bytes make serialization throw.
+    send_json(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 void websocket_channel::on_command(std::string_view text)

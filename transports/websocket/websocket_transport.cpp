@@ -35,6 +35,18 @@ void upgrade(detail::server_context& ctx, std::shared_ptr<detail::http_connectio
     auto& req = conn->request();
     if (!beast::websocket::is_upgrade(req))
         return conn->respond_error(error::bad_request, "expected a WebSocket upgrade");
+    // Checked here, not left to Beast, so a refusal is the protocol's JSON error like every other one.
+    auto const key = req[http::field::sec_websocket_key];
+    if (key.size() != 24)
+        return conn->respond_error(error::bad_request, "Sec-WebSocket-Key must be 16 bytes in base64");
+    if (req[http::field::sec_websocket_version] != "13") {
+        ctx.metrics.count_error(error_name(error::bad_request));
+        // 400 rather than 426, so the status matches the error code as everywhere else (RFC 6455 4.2.2 allows
+        // any error status with the version header).
+        auto res = detail::error_response(req, error::bad_request, "Sec-WebSocket-Version must be 13");
+        res.set(http::field::sec_websocket_version, "13");
+        return conn->respond(std::move(res));
+    }
     if (ctx.stopping)
         return conn->respond_error(error::shutting_down);
 
