@@ -24,15 +24,15 @@ using tcp = asio::ip::tcp;
 
 struct server::impl {
     impl(asio::io_context* owned, asio::io_context& io, server_options opts, std::unique_ptr<switchboard::backplane> b)
-        : ioc(io),
+        : owned_ioc(owned),
+          ioc(io),
           options(std::move(opts)),
           bp(b ? std::move(b) : std::make_unique<memory_backplane>(io.get_executor(), options.history)),
           ctx(io.get_executor(), options, hooks, hub, *bp),
           admin(ctx),
           acceptor(io),
           accept_retry(io),
-          lag_probe(io),
-          owned_ioc(owned)
+          lag_probe(io)
     {
         hub.on_interest([this](std::string const& topic) { bp->subscribe(topic); },
                         [this](std::string const& topic) { bp->unsubscribe(topic); });
@@ -60,6 +60,9 @@ struct server::impl {
     void probe_lag();
     void stop_on_loop();
 
+    // First, so it is destroyed last: the acceptor and timers below deregister from its services. (The server
+    // is destroyed after its loop ran dry, so no handler is left in it that points into this state.)
+    std::unique_ptr<asio::io_context> owned_ioc;
     asio::io_context& ioc;
     server_options options;
     switchboard::hooks hooks;
@@ -73,9 +76,6 @@ struct server::impl {
     asio::steady_timer lag_probe;
     bool started = false;
     bool stopped = false;
-    // Last, so it is destroyed first: handlers it still holds release channels and connections while the
-    // state they point into is alive.
-    std::unique_ptr<asio::io_context> owned_ioc;
 };
 
 void server::impl::accept()

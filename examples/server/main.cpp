@@ -1,57 +1,92 @@
 // switchboard-server: the bundled server. Serves WebSocket (/ws), SSE (/sse), long polling (/poll) and HTTP
 // publishing (/publish) on one port, with the in-memory backplane, and a demo page at /.
 //
-//   switchboard-server [--listen 127.0.0.1:8080] [--log-level info]
+//   switchboard-server [--config switchboard.json] [--listen 127.0.0.1:8080] [--log-level info] [...]
+//   switchboard-server --check-config switchboard.json
+//   switchboard-server --help
 //
+// Settings come from defaults < the JSON file < SWITCHBOARD_* variables < flags (docs/configuration.md).
 // Stops cleanly on SIGINT/SIGTERM (WebSockets get 1001, SSE streams a close event, pending polls an answer).
+// SIGHUP reads the configuration again and applies limits, timeouts, history and logging without dropping a
+// connection (a configuration with errors is refused and the running one kept).
 
+#include "command_line.hpp"
+#include "config.hpp"
 #include "demo_page.hpp"
+#include "logging.hpp"
 
 #include <switchboard/server.hpp>
 
-#include <CLI/CLI.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
-#include <charconv>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
 
 namespace {
 
-bool split_listen(std::string const& text, std::string& host, std::uint16_t& port)
+using namespace switchboard_server;
+
+bool read_file(std::string const& name, std::string& text)
 {
-    auto const colon = text.rfind(':');
-    if (colon == std::string::npos || colon == 0)
+    std::ifstream in(name, std::ios::binary);
+    if (!in) {
+        std::cerr << name << ": cannot read: " << std::strerror(errno) << '\n';
         return false;
-    host = text.substr(0, colon);
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-        host = host.substr(1, host.size() - 2);
-    auto const digits = std::string_view(text).substr(colon + 1);
-    auto const [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-    return ec == std::errc{} && end == digits.data() + digits.size();
+    }
+    std::ostringstream out;
+    out << in.rdbuf();
+    text = std::move(out).str();
+    return true;
 }
 
-}  // namespace
-
-int main(int argc, char** argv)
+// Printed plainly on stderr, not through spdlog: the log settings may be among what is wrong.
+void print(std::vector<config_error> const& list, std::string_view prefix = {})
 {
-    CLI::App app{"switchboard-server: WebSocket, SSE and long polling on one port"};
-    std::string listen = "127.0.0.1:8080";
-    std::string level = "info";
-    app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
-    app.add_option("--log-level", level, "trace, debug, info, warn, error")->capture_default_str();
-    CLI11_PARSE(app, argc, argv);
+    for (auto const& e : list)
+        std::cerr << prefix << to_string(e) << '\n';
+}
 
-    spdlog::set_level(spdlog::level::from_str(level));
-    spdlog::flush_on(spdlog::level::info);
-
-    switchboard::server_options options;
-    if (!split_listen(listen, options.address, options.port)) {
-        spdlog::error("--listen wants HOST:PORT, got '{}'", listen);
-        return 2;
+// Reads the file again (the environment and flags as at start) and applies what can change while running.
+void reload(switchboard::server& server, config_sources sources)
+{
+    if (!sources.file_name.empty() && !read_file(sources.file_name, sources.file_text)) {
+        spdlog::error("reload: cannot read {}; keeping the running configuration", sources.file_name);
+        return;
     }
+    auto const result = resolve_config(sources);
+    if (!result.ok()) {
+        for (auto const& e : result.errors)
+            spdlog::error("reload: {}", to_string(e));
+        spdlog::error("reload refused: keeping the running configuration");
+        return;
+    }
+    apply_log_options(result.config.log);
+    server.reload(result.config.server);
+}
 
-    switchboard::server server(options);
+void on_hangup(boost::asio::signal_set& hangup, switchboard::server& server, config_sources const& sources)
+{
+    hangup.async_wait([&](boost::system::error_code ec, int) {
+        if (ec)
+            return;
+        spdlog::info("SIGHUP: reloading {}", sources.file_name.empty() ? "the configuration" : sources.file_name);
+        reload(server, sources);
+        on_hangup(hangup, server, sources);
+    });
+}
+
+int serve(server_config const& config, config_sources const& sources)
+{
+    auto const& file = sources.file_name;
+    apply_log_options(config.log);
+    spdlog::info("configuration: {}", file.empty() ? "defaults" : file);
+
+    switchboard::server server(config.server);
     server.route("/", [](switchboard::http_request const& req) {
         switchboard::http_response res{boost::beast::http::status::ok, req.version()};
         res.set(boost::beast::http::field::content_type, "text/html; charset=utf-8");
@@ -62,19 +97,55 @@ int main(int argc, char** argv)
     try {
         server.start();
     } catch (std::exception const& e) {
-        spdlog::error("cannot listen on {}: {}", listen, e.what());
+        spdlog::error("cannot listen on {}:{}: {}", config.server.address, config.server.port, e.what());
         return 1;
     }
     spdlog::warn("the demo configuration is open: anyone who reaches this port may subscribe and publish");
 
+    boost::asio::signal_set hangup(server.context(), SIGHUP);
+    on_hangup(hangup, server, sources);
     boost::asio::signal_set signals(server.context(), SIGINT, SIGTERM);
     signals.async_wait([&](boost::system::error_code ec, int signo) {
         if (ec)
             return;
         spdlog::info("signal {}: shutting down", signo);
+        hangup.cancel();  // so the loop can run dry
         server.stop();
     });
     server.run();
     spdlog::info("stopped");
     return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    auto parsed = parse_command_line(argc, argv);
+    if (auto const* code = std::get_if<int>(&parsed))
+        return *code;
+    auto const& args = std::get<command_line>(parsed);
+    bool const checking = !args.check_file.empty();
+
+    config_sources sources;
+    sources.file_name = checking ? args.check_file : args.config_file;
+    if (!sources.file_name.empty() && !read_file(sources.file_name, sources.file_text))
+        return checking ? 1 : 2;
+    sources.environment = switchboard_environment();
+    sources.flags = args.flags;
+
+    auto const result = resolve_config(sources);
+    print(result.warnings, "warning: ");
+    if (checking) {
+        print(result.errors);
+        if (result.ok())
+            std::cout << "configuration OK\n";
+        return result.ok() ? 0 : 1;
+    }
+    if (!result.ok()) {
+        print(result.errors);
+        std::cerr << "switchboard-server: not started: the configuration has errors\n";
+        return 2;
+    }
+    return serve(result.config, sources);
 }

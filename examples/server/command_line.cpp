@@ -1,0 +1,104 @@
+#include "command_line.hpp"
+
+#include "config_keys.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <deque>
+#include <string_view>
+
+extern char** environ;
+
+namespace switchboard_server {
+
+namespace {
+
+constexpr char const* config_variable = "SWITCHBOARD_CONFIG";
+
+std::string type_name(value_kind kind)
+{
+    switch (kind) {
+    case value_kind::count: return "N";
+    case value_kind::size: return "SIZE";
+    case value_kind::duration:
+    case value_kind::seconds: return "DURATION";
+    case value_kind::listen: return "HOST:PORT";
+    case value_kind::level: return "LEVEL";
+    case value_kind::format: return "FORMAT";
+    default: return "TEXT";
+    }
+}
+
+// Every key's variable, since most keys have no flag.
+std::string footer()
+{
+    std::string text =
+        "Precedence: defaults < --config file < SWITCHBOARD_* environment < flags.\n"
+        "SIZE: bytes or 64KiB, 8MiB (B, KiB, MiB, GiB). DURATION: milliseconds or 250ms, 25s, 5m, 24h, 7d.\n"
+        "Every key of the file has a variable (see docs/configuration.md):\n";
+    for (auto const& key : config_keys())
+        text += "  " + env_name(key.path) + std::string(key.path.size() < 36 ? 36 - key.path.size() : 1, ' ') +
+                std::string(key.path) + "\n";
+    return text;
+}
+
+}  // namespace
+
+std::variant<command_line, int> parse_command_line(int argc, char** argv)
+{
+    CLI::App app{"switchboard-server: WebSocket, SSE and long polling on one port"};
+    command_line result;
+    // SWITCHBOARD_CONFIG is read below rather than with CLI11's envname, which would count it as --config given
+    // and so refuse --check-config whenever the variable is set.
+    app.add_option("--config", result.config_file, "JSON configuration file (else $SWITCHBOARD_CONFIG)")
+        ->type_name("FILE");
+    app.add_option("--check-config", result.check_file,
+                   "validate FILE (with the environment and flags applied), print \"configuration OK\" or each "
+                   "error, exit 0 or 1; starts nothing")
+        ->type_name("FILE")
+        ->excludes("--config");
+
+    // One string per flag, parsed later with the file's rules so that errors read the same from every layer.
+    server_config const defaults;
+    std::deque<std::pair<config_key const*, std::string>> values;
+    std::vector<CLI::Option*> options;
+    for (auto const& key : config_keys()) {
+        if (key.flag.empty())
+            continue;
+        auto& text = values.emplace_back(&key, std::string()).second;
+        auto const help = std::string(key.help) + " [" + std::string(key.path) + ", default " +
+                          show_value(key, defaults) + "]";
+        options.push_back(app.add_option(std::string(key.flag), text, help)->type_name(type_name(key.kind)));
+    }
+    app.footer(footer());
+
+    try {
+        app.parse(argc, argv);
+    } catch (CLI::ParseError const& e) {
+        return app.exit(e);
+    }
+    if (result.config_file.empty())
+        if (char const* file = std::getenv(config_variable))
+            result.config_file = file;
+    for (std::size_t i = 0; i < options.size(); ++i)
+        if (options[i]->count() > 0)
+            result.flags.push_back({std::string(values[i].first->path), values[i].second, std::string(values[i].first->flag)});
+    return result;
+}
+
+std::vector<std::pair<std::string, std::string>> switchboard_environment()
+{
+    std::vector<std::pair<std::string, std::string>> found;
+    for (char** e = environ; *e; ++e) {
+        std::string_view const entry = *e;
+        auto const eq = entry.find('=');
+        auto const name = entry.substr(0, eq);
+        if (eq == std::string_view::npos || !name.starts_with("SWITCHBOARD_") || name == config_variable)
+            continue;
+        found.emplace_back(std::string(name), std::string(entry.substr(eq + 1)));
+    }
+    return found;
+}
+
+}  // namespace switchboard_server

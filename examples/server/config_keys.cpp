@@ -1,0 +1,304 @@
+#include "config_keys.hpp"
+
+#include "config_values.hpp"
+
+#include <algorithm>
+#include <iterator>
+#include <cctype>
+#include <set>
+
+namespace switchboard_server {
+
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+constexpr std::uint64_t KiB = 1024, MiB = 1024 * KiB, GiB = 1024 * MiB;
+constexpr std::uint64_t second = 1'000, minute = 60 * second, hour = 60 * minute, day = 24 * hour;
+
+// The ranges keep out values that make no sense or cannot be meant: a zero where zero would stall or spin
+// (a ping interval, a queue that holds nothing), and bounds far past any sane deployment, which are typos.
+// Keepalive ticks are derived from the smallest of ping, pong and heartbeat, hence their 100 ms floor.
+// A queue needs room for two frames: replays refill it only up to half its bounds.
+// clang-format off
+config_key const keys[]{
+    {"listen", value_kind::listen, 0, 0, "--listen",
+     "HOST:PORT to listen on; port 0 picks a free port",
+     [](server_config& c) -> auto& { return c.server; }},
+
+    {"limits.max_message_size", value_kind::size, 1, 256 * MiB, "--max-message-size",
+     "largest WebSocket message or POST /publish body",
+     [](server_config& c) -> auto& { return c.server.max_message_size; }},
+    {"limits.max_header_size", value_kind::size, 512, 1 * MiB, "",
+     "largest HTTP request line and headers",
+     [](server_config& c) -> auto& { return c.server.max_header_size; }},
+    {"limits.max_subscriptions", value_kind::count, 1, 1'000'000, "--max-subscriptions",
+     "topics one channel may subscribe to",
+     [](server_config& c) -> auto& { return c.server.max_subscriptions; }},
+    {"limits.request_timeout", value_kind::duration, 100, 1 * hour, "",
+     "time to receive a whole HTTP request; keep-alive idle time",
+     [](server_config& c) -> auto& { return c.server.request_timeout; }},
+    {"limits.max_connections", value_kind::count, 1, 10'000'000, "--max-connections",
+     "client connections in all",
+     [](server_config& c) -> auto& { return c.server.max_connections; }},
+    {"limits.max_connections_per_address", value_kind::count, 1, 10'000'000, "--max-connections-per-address",
+     "client connections per IP address",
+     [](server_config& c) -> auto& { return c.server.max_connections_per_address; }},
+    {"limits.max_queue_bytes", value_kind::size, 1 * KiB, 4 * GiB, "--max-queue-bytes",
+     "a channel's outbound queue in bytes; past it the channel is closed (4000)",
+     [](server_config& c) -> auto& { return c.server.max_queue_bytes; }},
+    {"limits.max_queue_messages", value_kind::count, 2, 10'000'000, "",
+     "a channel's outbound queue in messages",
+     [](server_config& c) -> auto& { return c.server.max_queue_messages; }},
+    {"limits.socket_send_buffer", value_kind::size, 0, 1 * GiB, "",
+     "SO_SNDBUF of client sockets; 0 keeps the kernel's autotuning",
+     [](server_config& c) -> auto& { return c.server.socket_send_buffer; }},
+    {"limits.close_timeout", value_kind::duration, 0, 10 * minute, "",
+     "time a closing connection may take to flush its last bytes",
+     [](server_config& c) -> auto& { return c.server.close_timeout; }},
+
+    {"websocket.path", value_kind::url_path, 0, 0, "", "WebSocket endpoint",
+     [](server_config& c) -> auto& { return c.server.websocket_path; }},
+    {"websocket.ping_interval", value_kind::duration, 100, 1 * hour, "--ping-interval",
+     "a WebSocket silent this long is pinged",
+     [](server_config& c) -> auto& { return c.server.ws_ping_interval; }},
+    {"websocket.pong_timeout", value_kind::duration, 100, 1 * hour, "",
+     "silent for ping interval + this: closed as dead (4003)",
+     [](server_config& c) -> auto& { return c.server.ws_pong_timeout; }},
+
+    {"sse.path", value_kind::url_path, 0, 0, "", "Server-Sent Events endpoint",
+     [](server_config& c) -> auto& { return c.server.sse_path; }},
+    {"sse.retry", value_kind::duration, 0, 1 * hour, "",
+     "reconnection delay sent to EventSource (retry:)",
+     [](server_config& c) -> auto& { return c.server.sse_retry; }},
+    {"sse.heartbeat", value_kind::duration, 100, 1 * hour, "",
+     "a comment line on a stream idle this long",
+     [](server_config& c) -> auto& { return c.server.sse_heartbeat; }},
+
+    {"long_polling.path", value_kind::url_path, 0, 0, "", "long-polling endpoint",
+     [](server_config& c) -> auto& { return c.server.poll_path; }},
+    {"long_polling.hold", value_kind::duration, 0, 10 * minute, "--poll-hold",
+     "how long a poll waits for a message before answering empty",
+     [](server_config& c) -> auto& { return c.server.poll_hold; }},
+    {"long_polling.max_messages_per_poll", value_kind::count, 1, 1'000'000, "",
+     "messages in one poll answer; the rest come with the next poll",
+     [](server_config& c) -> auto& { return c.server.max_poll_messages; }},
+
+    {"publish.path", value_kind::url_path, 0, 0, "", "HTTP publishing endpoint (POST)",
+     [](server_config& c) -> auto& { return c.server.publish_path; }},
+    {"metrics.path", value_kind::optional_url_path, 0, 0, "", "Prometheus metrics endpoint; \"\" turns it off",
+     [](server_config& c) -> auto& { return c.server.metrics_path; }},
+    {"health.path", value_kind::optional_url_path, 0, 0, "", "liveness endpoint; \"\" turns it off",
+     [](server_config& c) -> auto& { return c.server.health_path; }},
+    {"health.ready_path", value_kind::optional_url_path, 0, 0, "", "readiness endpoint; \"\" turns it off",
+     [](server_config& c) -> auto& { return c.server.ready_path; }},
+    {"admin.token", value_kind::secret, 0, 0, "", "the admin view's token (/admin); \"\" turns the view off",
+     [](server_config& c) -> auto& { return c.server.admin_token; }},
+
+    {"history.max_messages", value_kind::count, 0, 100'000'000, "--history-max-messages",
+     "messages kept per topic for resuming clients; 0 keeps none",
+     [](server_config& c) -> auto& { return c.server.history.limits.max_messages; }},
+    {"history.max_age", value_kind::seconds, 0, 365 * day, "--history-max-age",
+     "age past which a message leaves history (whole seconds)",
+     [](server_config& c) -> auto& { return c.server.history.limits.max_age; }},
+    {"history.max_topics", value_kind::count, 1, 100'000'000, "",
+     "topics with state; a publish to a new topic past it fails",
+     [](server_config& c) -> auto& { return c.server.history.max_topics; }},
+    {"history.sweep_interval", value_kind::seconds, 1 * second, 1 * hour, "",
+     "how often expired history and idle topics are dropped (whole seconds)",
+     [](server_config& c) -> auto& { return c.server.history.sweep_interval; }},
+    {"history.overrides", value_kind::history_overrides, 0, 0, "",
+     "per-prefix history limits (a JSON array; longest prefix wins)",
+     [](server_config& c) -> auto& { return c.server.history; }},
+
+    {"log.level", value_kind::level, 0, 0, "--log-level",
+     "trace, debug, info, warn, error, critical or off",
+     [](server_config& c) -> auto& { return c.log.level; }},
+    {"log.format", value_kind::format, 0, 0, "--log-format",
+     "text (spdlog's pattern) or json (one object per line)",
+     [](server_config& c) -> auto& { return c.log.format; }},
+};
+// clang-format on
+
+std::string describe(value_kind kind, std::uint64_t v)
+{
+    if (kind == value_kind::size)
+        return format_size(v);
+    if (kind == value_kind::duration || kind == value_kind::seconds)
+        return format_duration(milliseconds(v));
+    return std::to_string(v);
+}
+
+// Reads a number of `kind` in the key's range: counts and bytes as they are, durations in milliseconds.
+parsed<std::uint64_t> read_number(value_kind kind, std::uint64_t min, std::uint64_t max, json const& value)
+{
+    parsed<std::uint64_t> r;
+    if (kind == value_kind::count) {
+        r = parse_count(value);
+    } else if (kind == value_kind::size) {
+        r = parse_size(value);
+    } else {
+        auto d = parse_duration(value);
+        r = {static_cast<std::uint64_t>(d.value.count()), std::move(d.error)};
+    }
+    if (!r)
+        return r;
+    if (r.value < min || r.value > max)
+        r.error = "must be from " + describe(kind, min) + " to " + describe(kind, max) + ", got " + describe(kind, r.value);
+    else if (kind == value_kind::seconds && r.value % second != 0)
+        r.error = "must be whole seconds, got " + describe(kind, r.value);
+    return r;
+}
+
+parsed<std::string> read_string(value_kind kind, json const& value)
+{
+    if (kind == value_kind::secret)
+        return parse_secret(value);
+    if (kind == value_kind::optional_url_path && value == "")
+        return {};  // the endpoint is off
+    return parse_url_path(value);
+}
+
+// The rule list: every rule's errors are reported; the list is taken only if all are right. A rule that leaves
+// out max_messages or max_age takes the server-wide value, so apply this after those keys.
+void apply_overrides(json const& value, std::string const& origin, switchboard::history_options& history,
+                     std::vector<config_error>& errors)
+{
+    std::string const path = "history.overrides";
+    if (!value.is_array()) {
+        errors.push_back({path, "expected an array of {\"prefix\", \"max_messages\", \"max_age\"}, got " + show(value), origin});
+        return;
+    }
+    auto const& messages_key = *find_key("history.max_messages");
+    auto const& age_key = *find_key("history.max_age");
+    auto const before = errors.size();
+    std::vector<switchboard::history_options::prefix_rule> rules;
+    std::set<std::string, std::less<>> prefixes;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        auto const& item = value[i];
+        auto const at = path + "[" + std::to_string(i) + "]";
+        if (!item.is_object()) {
+            errors.push_back({at, "expected an object {\"prefix\", \"max_messages\", \"max_age\"}, got " + show(item), origin});
+            continue;
+        }
+        switchboard::history_options::prefix_rule rule{{}, history.limits};
+        if (!item.contains("prefix"))
+            errors.push_back({at + ".prefix", "missing: every rule needs the topic prefix it applies to", origin});
+        for (auto const& [name, v] : item.items()) {
+            auto const key_path = at + "." + name;
+            if (name == "prefix") {
+                if (!v.is_string() || v.get_ref<std::string const&>().empty())
+                    errors.push_back({key_path, "expected a non-empty topic prefix, got " + show(v), origin});
+                else if (!prefixes.insert(v.get<std::string>()).second)
+                    errors.push_back({key_path, show(v) + " is given by an earlier rule", origin});
+                else
+                    rule.prefix = v.get<std::string>();
+            } else if (name == "max_messages") {
+                auto const n = read_number(messages_key.kind, messages_key.min, messages_key.max, v);
+                if (!n)
+                    errors.push_back({key_path, n.error, origin});
+                rule.limits.max_messages = n.value;
+            } else if (name == "max_age") {
+                auto const n = read_number(age_key.kind, age_key.min, age_key.max, v);
+                if (!n)
+                    errors.push_back({key_path, n.error, origin});
+                rule.limits.max_age = std::chrono::duration_cast<std::chrono::seconds>(milliseconds(n.value));
+            } else {
+                errors.push_back({key_path, "unknown key (a rule has prefix, max_messages and max_age)", origin});
+            }
+        }
+        rules.push_back(std::move(rule));
+    }
+    if (errors.size() == before)
+        history.overrides = std::move(rules);
+}
+
+}  // namespace
+
+std::span<config_key const> config_keys()
+{
+    return keys;
+}
+
+config_key const* find_key(std::string_view path)
+{
+    auto const it = std::find_if(std::begin(keys), std::end(keys), [&](config_key const& k) { return k.path == path; });
+    return it == std::end(keys) ? nullptr : &*it;
+}
+
+std::string env_name(std::string_view path)
+{
+    std::string name = "SWITCHBOARD_";
+    for (char const c : path)
+        name += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return name;
+}
+
+void apply_value(config_key const& key, json const& value, std::string const& origin, server_config& config,
+                 std::vector<config_error>& errors)
+{
+    auto const error = [&](std::string message) { errors.push_back({std::string(key.path), std::move(message), origin}); };
+    auto const number = [&](auto set) {
+        auto const n = read_number(key.kind, key.min, key.max, value);
+        if (!n)
+            return error(n.error);
+        set(n.value);
+    };
+    std::visit(
+        [&]<class T>(field_ref<T> field) {
+            auto& target = field(config);
+            if constexpr (std::is_same_v<T, std::size_t>) {
+                number([&](std::uint64_t n) { target = static_cast<std::size_t>(n); });
+            } else if constexpr (std::is_same_v<T, milliseconds>) {
+                number([&](std::uint64_t n) { target = milliseconds(n); });
+            } else if constexpr (std::is_same_v<T, std::chrono::seconds>) {
+                number([&](std::uint64_t n) { target = std::chrono::duration_cast<std::chrono::seconds>(milliseconds(n)); });
+            } else if constexpr (std::is_same_v<T, std::string>) {
+                auto p = read_string(key.kind, value);
+                p ? void(target = std::move(p.value)) : error(p.error);
+            } else if constexpr (std::is_same_v<T, switchboard::server_options>) {
+                auto p = parse_listen(value);
+                if (!p)
+                    return error(p.error);
+                target.address = std::move(p.value.host);
+                target.port = p.value.port;
+            } else if constexpr (std::is_same_v<T, switchboard::history_options>) {
+                apply_overrides(value, origin, target, errors);
+            } else if constexpr (std::is_same_v<T, spdlog::level::level_enum>) {
+                auto p = parse_level(value);
+                p ? void(target = p.value) : error(p.error);
+            } else {
+                auto p = parse_format(value);
+                p ? void(target = p.value) : error(p.error);
+            }
+        },
+        key.field);
+}
+
+std::string show_value(config_key const& key, server_config const& config)
+{
+    auto copy = config;  // the accessors hand out mutable references
+    return std::visit(
+        [&]<class T>(field_ref<T> field) -> std::string {
+            auto const& v = field(copy);
+            if constexpr (std::is_same_v<T, std::size_t>)
+                return describe(key.kind, v);
+            else if constexpr (std::is_same_v<T, milliseconds> || std::is_same_v<T, std::chrono::seconds>)
+                return format_duration(std::chrono::duration_cast<milliseconds>(v));
+            else if constexpr (std::is_same_v<T, std::string>)
+                return key.kind == value_kind::secret && !v.empty() ? "(set)" : v;
+            else if constexpr (std::is_same_v<T, switchboard::server_options>)
+                return v.address.find(':') == std::string::npos ? v.address + ":" + std::to_string(v.port)
+                                                                : "[" + v.address + "]:" + std::to_string(v.port);
+            else if constexpr (std::is_same_v<T, switchboard::history_options>)
+                return v.overrides.empty() ? "[]" : std::to_string(v.overrides.size()) + " rules";
+            else if constexpr (std::is_same_v<T, spdlog::level::level_enum>)
+                return std::string(level_name(v));
+            else
+                return std::string(format_name(v));
+        },
+        key.field);
+}
+
+}  // namespace switchboard_server

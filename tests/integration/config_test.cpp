@@ -1,0 +1,606 @@
+// switchboard-server's configuration: the JSON file, SWITCHBOARD_* variables and flags. First the parser in
+// process (every key, units, refusals with the key's path, layering, JSON log lines), then the real binary
+// (--check-config, --help, precedence and a file's limit applied to real requests).
+
+#include "command_line.hpp"
+#include "config.hpp"
+#include "config_keys.hpp"
+#include "logging.hpp"
+
+#include "support/http_client.hpp"
+#include "support/server_process.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace switchboard_server {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+using switchboard::test::fetch;
+using switchboard::test::server_process;
+
+std::string read_text(std::filesystem::path const& path)
+{
+    std::ifstream in(path);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+// Whether `document` holds a value at the key's path ("limits.max_message_size" -> /limits/max_message_size).
+bool has_key(json const& document, std::string_view path)
+{
+    std::string pointer = "/" + std::string(path);
+    std::replace(pointer.begin(), pointer.end(), '.', '/');
+    return document.contains(json::json_pointer(pointer));
+}
+
+std::vector<std::string> error_lines(config_result const& r)
+{
+    std::vector<std::string> lines;
+    for (auto const& e : r.errors)
+        lines.push_back(to_string(e));
+    return lines;
+}
+
+// Every key set to something other than its default, so each assignment is seen to land.
+constexpr char const* every_key = R"({
+  "listen": "[::1]:9100",
+  "limits": {
+    "max_message_size": "128KiB",
+    "max_header_size": 16384,
+    "max_subscriptions": 64,
+    "request_timeout": "3s",
+    "max_connections": 5000,
+    "max_connections_per_address": 50,
+    "max_queue_bytes": "16MiB",
+    "max_queue_messages": 2048,
+    "socket_send_buffer": "256KiB",
+    "close_timeout": 1500
+  },
+  "websocket": {"path": "/live/ws", "ping_interval": "20s", "pong_timeout": "7s"},
+  "sse": {"path": "/live/sse", "retry": "3s", "heartbeat": "12s"},
+  "long_polling": {"path": "/live/poll", "hold": "40s", "max_messages_per_poll": 250},
+  "publish": {"path": "/live/publish"},
+  "metrics": {"path": "/ops/metrics"},
+  "health": {"path": "", "ready_path": "/ops/ready"},
+  "admin": {"token": "0123456789abcdef0123"},
+  "history": {
+    "max_messages": 500,
+    "max_age": "2h",
+    "max_topics": 2000,
+    "sweep_interval": "30s",
+    "overrides": [
+      {"prefix": "chat.", "max_messages": 50000, "max_age": "24h"},
+      {"prefix": "presence.", "max_messages": 0, "max_age": 0},
+      {"prefix": "audit.", "max_age": "7d"}
+    ]
+  },
+  "log": {"level": "debug", "format": "json"}
+})";
+
+TEST(config, every_key_parses)
+{
+    auto const document = json::parse(every_key);
+    for (auto const& key : config_keys())
+        EXPECT_TRUE(has_key(document, key.path)) << "the test leaves out " << key.path;
+
+    auto const r = load_config(every_key);
+    ASSERT_TRUE(r.ok()) << testing::PrintToString(error_lines(r));
+    auto const& o = r.config.server;
+    EXPECT_EQ(o.address, "::1");
+    EXPECT_EQ(o.port, 9100);
+    EXPECT_EQ(o.max_message_size, 128u * 1024);
+    EXPECT_EQ(o.max_header_size, 16384u);
+    EXPECT_EQ(o.max_subscriptions, 64u);
+    EXPECT_EQ(o.request_timeout, 3s);
+    EXPECT_EQ(o.max_connections, 5000u);
+    EXPECT_EQ(o.max_connections_per_address, 50u);
+    EXPECT_EQ(o.max_queue_bytes, 16u * 1024 * 1024);
+    EXPECT_EQ(o.max_queue_messages, 2048u);
+    EXPECT_EQ(o.socket_send_buffer, 256u * 1024);
+    EXPECT_EQ(o.close_timeout, 1500ms);
+    EXPECT_EQ(o.websocket_path, "/live/ws");
+    EXPECT_EQ(o.ws_ping_interval, 20s);
+    EXPECT_EQ(o.ws_pong_timeout, 7s);
+    EXPECT_EQ(o.sse_path, "/live/sse");
+    EXPECT_EQ(o.sse_retry, 3s);
+    EXPECT_EQ(o.sse_heartbeat, 12s);
+    EXPECT_EQ(o.poll_path, "/live/poll");
+    EXPECT_EQ(o.poll_hold, 40s);
+    EXPECT_EQ(o.max_poll_messages, 250u);
+    EXPECT_EQ(o.publish_path, "/live/publish");
+    EXPECT_EQ(o.metrics_path, "/ops/metrics");
+    EXPECT_EQ(o.health_path, "");  // off
+    EXPECT_EQ(o.ready_path, "/ops/ready");
+    EXPECT_EQ(o.admin_token, "0123456789abcdef0123");
+    EXPECT_EQ(o.history.limits.max_messages, 500u);
+    EXPECT_EQ(o.history.limits.max_age, 2h);
+    EXPECT_EQ(o.history.max_topics, 2000u);
+    EXPECT_EQ(o.history.sweep_interval, 30s);
+    ASSERT_EQ(o.history.overrides.size(), 3u);
+    EXPECT_EQ(o.history.overrides[0].prefix, "chat.");
+    EXPECT_EQ(o.history.overrides[0].limits.max_messages, 50000u);
+    EXPECT_EQ(o.history.overrides[0].limits.max_age, 24h);
+    EXPECT_EQ(o.history.overrides[1].prefix, "presence.");
+    EXPECT_EQ(o.history.overrides[1].limits.max_messages, 0u);
+    EXPECT_EQ(o.history.overrides[1].limits.max_age, 0s);
+    // A rule that leaves a limit out takes the server-wide one.
+    EXPECT_EQ(o.history.overrides[2].prefix, "audit.");
+    EXPECT_EQ(o.history.overrides[2].limits.max_messages, 500u);
+    EXPECT_EQ(o.history.overrides[2].limits.max_age, 7 * 24h);
+    EXPECT_EQ(r.config.log.level, spdlog::level::debug);
+    EXPECT_EQ(r.config.log.format, log_format::json);
+}
+
+TEST(config, the_example_file_sets_every_key_and_loads)
+{
+    auto const text = read_text(SWITCHBOARD_EXAMPLE_CONFIG);
+    auto const document = json::parse(text);
+    for (auto const& key : config_keys())
+        EXPECT_TRUE(has_key(document, key.path)) << "the example leaves out " << key.path;
+    auto const r = load_config(text);
+    EXPECT_TRUE(r.ok()) << testing::PrintToString(error_lines(r));
+}
+
+TEST(config, an_empty_file_gives_the_library_defaults)
+{
+    auto const r = load_config("{}");
+    ASSERT_TRUE(r.ok());
+    switchboard::server_options const defaults;
+    EXPECT_EQ(r.config.server.address, defaults.address);
+    EXPECT_EQ(r.config.server.port, defaults.port);
+    EXPECT_EQ(r.config.server.max_message_size, defaults.max_message_size);
+    EXPECT_EQ(r.config.server.history.limits.max_age, defaults.history.limits.max_age);
+    EXPECT_EQ(r.config.log.level, spdlog::level::info);
+    EXPECT_EQ(r.config.log.format, log_format::text);
+}
+
+TEST(config, sizes_and_durations_take_units_or_plain_numbers)
+{
+    struct size_case {
+        json value;
+        std::size_t bytes;
+    };
+    for (auto const& [value, bytes] : {size_case{65536, 65536}, size_case{"65536", 65536}, size_case{"700B", 700},
+                                       size_case{"64KiB", 65536}, size_case{"8MiB", 8u << 20}, size_case{"1GiB", 1u << 30}}) {
+        auto const r = load_config(json{{"limits", {{"socket_send_buffer", value}}}}.dump());
+        ASSERT_TRUE(r.ok()) << value << ": " << testing::PrintToString(error_lines(r));
+        EXPECT_EQ(r.config.server.socket_send_buffer, bytes) << value;
+    }
+    struct duration_case {
+        json value;
+        std::chrono::milliseconds d;
+    };
+    for (auto const& [value, d] : {duration_case{25000, 25s}, duration_case{"250ms", 250ms}, duration_case{"25s", 25s},
+                                   duration_case{"5m", 5min}, duration_case{"1h", 1h}, duration_case{"1500", 1500ms}}) {
+        auto const r = load_config(json{{"websocket", {{"ping_interval", value}}}}.dump());
+        ASSERT_TRUE(r.ok()) << value << ": " << testing::PrintToString(error_lines(r));
+        EXPECT_EQ(r.config.server.ws_ping_interval, d) << value;
+    }
+    auto const days = load_config(R"({"history": {"max_age": "7d"}})");
+    ASSERT_TRUE(days.ok());
+    EXPECT_EQ(days.config.server.history.limits.max_age, 7 * 24h);
+    auto const ipv4 = load_config(R"({"listen": "0.0.0.0:0"})");
+    ASSERT_TRUE(ipv4.ok());
+    EXPECT_EQ(ipv4.config.server.address, "0.0.0.0");
+    EXPECT_EQ(ipv4.config.server.port, 0);
+}
+
+TEST(config, unknown_keys_are_refused_with_their_path)
+{
+    struct refusal {
+        char const* text;
+        char const* error;
+    };
+    for (auto const& [text, error] : {
+             refusal{R"({"limts": {}})", R"(limts: unknown key (did you mean "limits"?))"},
+             refusal{R"({"limits": {"max_mesage_size": 1}})",
+                     R"(limits.max_mesage_size: unknown key (did you mean "limits.max_message_size"?))"},
+             refusal{R"({"max_message_size": 1})", R"(max_message_size: unknown key (did you mean "limits.max_message_size"?))"},
+             refusal{R"({"websocket": {"compression": true}})", "websocket.compression: unknown key"},
+             refusal{R"({"zzz": 1})", "zzz: unknown key"},
+             refusal{R"({"history": {"overrides": [{"prefix": "a."}, {"prefix": "b.", "ttl": "1h"}]}})",
+                     "history.overrides[1].ttl: unknown key (a rule has prefix, max_messages and max_age)"},
+         }) {
+        auto const r = load_config(text);
+        EXPECT_EQ(error_lines(r), std::vector<std::string>{error}) << text;
+    }
+}
+
+TEST(config, bad_values_are_refused_with_their_path)
+{
+    struct refusal {
+        char const* text;
+        char const* error;
+    };
+    for (auto const& [text, error] : {
+             refusal{R"({"limits": {"max_message_size": "-1"}})",
+                     R"(limits.max_message_size: expected a size (bytes or "64KiB"), got "-1")"},
+             refusal{R"({"limits": {"max_message_size": -1}})",
+                     R"(limits.max_message_size: expected a size (bytes or "64KiB"), got -1)"},
+             refusal{R"({"limits": {"max_message_size": 65536.5}})",
+                     R"(limits.max_message_size: expected a size (bytes or "64KiB"), got 65536.5)"},
+             refusal{R"({"limits": {"max_message_size": 0}})",
+                     "limits.max_message_size: must be from 1B to 256MiB, got 0B"},
+             refusal{R"({"limits": {"max_message_size": "1GiB", "max_queue_bytes": "4GiB"}})",
+                     "limits.max_message_size: must be from 1B to 256MiB, got 1GiB"},
+             refusal{R"({"limits": {"max_message_size": "64KB"}})",
+                     R"(limits.max_message_size: unknown unit "KB" in "64KB" (use B, KiB, MiB or GiB))"},
+             refusal{R"({"limits": {"max_message_size": "99999999999999999999KiB"}})",
+                     R"(limits.max_message_size: "99999999999999999999KiB" is too large)"},
+             refusal{R"({"limits": {"max_subscriptions": "128"}})",
+                     R"(limits.max_subscriptions: expected a whole number, got "128")"},
+             refusal{R"({"limits": {"max_connections": 0}})",
+                     "limits.max_connections: must be from 1 to 10000000, got 0"},
+             refusal{R"({"limits": {"request_timeout": true}})",
+                     R"(limits.request_timeout: expected a duration (milliseconds or "25s"), got true)"},
+             refusal{R"({"limits": {"request_timeout": "10 s"}})",
+                     R"(limits.request_timeout: unknown unit " s" in "10 s" (use ms, s, m, h or d))"},
+             refusal{R"({"limits": {"max_queue_bytes": "64KiB"}})",
+                     "limits.max_queue_bytes: must be at least twice limits.max_message_size (128KiB), got 64KiB"},
+             refusal{R"({"websocket": {"ping_interval": 0}})",
+                     "websocket.ping_interval: must be from 100ms to 1h, got 0ms"},
+             refusal{R"({"long_polling": {"hold": "2h"}})", "long_polling.hold: must be from 0ms to 10m, got 2h"},
+             refusal{R"({"history": {"max_age": "90ms"}})", "history.max_age: must be whole seconds, got 90ms"},
+             refusal{R"({"history": {"sweep_interval": 0}})", "history.sweep_interval: must be from 1s to 1h, got 0ms"},
+             refusal{R"({"listen": "localhost:8080"})",
+                     R"(listen: expected an IP address before the port (not a host name), got "localhost:8080")"},
+             refusal{R"({"listen": "127.0.0.1:70000"})",
+                     R"(listen: expected a port from 0 to 65535 after the colon, got "127.0.0.1:70000")"},
+             refusal{R"({"listen": 8080})", R"(listen: expected "HOST:PORT" with HOST an IP address, got 8080)"},
+             refusal{R"({"sse": {"path": "events"}})", R"(sse.path: expected a path starting with "/", got "events")"},
+             refusal{R"({"sse": {"path": "/"}})", R"(sse.path: "/" is the demo page; choose another path)"},
+             refusal{R"({"sse": {"path": "/ws"}})", R"(sse.path: "/ws" is also websocket.path)"},
+             refusal{R"({"health": {"ready_path": "/metrics"}})", R"(health.ready_path: "/metrics" is also metrics.path)"},
+             refusal{R"({"metrics": {"path": "/admin"}})", R"(metrics.path: "/admin" is the admin view's; choose another path)"},
+             refusal{R"({"sse": {"path": ""}})", R"(sse.path: expected a path starting with "/", got "")"},
+             refusal{R"({"admin": {"token": "hunter2"}})",
+                     "admin.token: must be 16 to 256 characters, got 7 (the value is not shown)"},
+             refusal{R"({"admin": {"token": "correct horse battery staple"}})",
+                     "admin.token: may hold only printable ASCII without spaces (the value is not shown)"},
+             refusal{R"({"publish": {"path": "/a b"}})",
+                     R"(publish.path: a path may not hold spaces, '?', '#' or non-ASCII characters, got "/a b")"},
+             refusal{R"({"sse": 5})", "sse: expected an object (a section of keys), got 5"},
+             refusal{R"({"log": {"level": "verbose"}})",
+                     R"(log.level: expected one of "trace", "debug", "info", "warn", "error", "critical", "off", got "verbose")"},
+             refusal{R"({"log": {"format": "xml"}})", R"(log.format: expected "text" or "json", got "xml")"},
+             refusal{R"({"log": {"level": "info", "level": "debug"}})", "log.level: given twice in one object"},
+             refusal{R"({"history": {"overrides": {"prefix": "a."}}})",
+                     R"(history.overrides: expected an array of {"prefix", "max_messages", "max_age"}, got {"prefix":"a."})"},
+             refusal{R"({"history": {"overrides": [{"max_age": "1h"}]}})",
+                     "history.overrides[0].prefix: missing: every rule needs the topic prefix it applies to"},
+             refusal{R"({"history": {"overrides": [{"prefix": "a.", "max_age": "1500ms"}]}})",
+                     "history.overrides[0].max_age: must be whole seconds, got 1500ms"},
+             refusal{R"({"history": {"overrides": [{"prefix": "a."}, {"prefix": "a."}]}})",
+                     R"(history.overrides[1].prefix: "a." is given by an earlier rule)"},
+             refusal{"[]", "configuration: expected a JSON object at the top level, got []"},
+         }) {
+        auto const r = load_config(text);
+        EXPECT_EQ(error_lines(r), std::vector<std::string>{error}) << text;
+    }
+
+    auto const syntax = load_config(R"({"limits": {)");
+    ASSERT_EQ(syntax.errors.size(), 1u);
+    EXPECT_TRUE(to_string(syntax.errors[0]).starts_with("configuration: not valid JSON: parse error at line 1"))
+        << to_string(syntax.errors[0]);
+}
+
+TEST(config, every_error_is_reported_in_the_order_of_the_file)
+{
+    auto const r = load_config(R"({"listen": "x", "limits": {"max_connections": 0, "typo": 1}, "log": {"format": 1}})");
+    auto const lines = error_lines(r);
+    ASSERT_EQ(lines.size(), 4u) << testing::PrintToString(lines);
+    EXPECT_TRUE(lines[0].starts_with("listen: "));
+    EXPECT_TRUE(lines[1].starts_with("limits.max_connections: "));
+    EXPECT_TRUE(lines[2].starts_with("limits.typo: "));
+    EXPECT_TRUE(lines[3].starts_with("log.format: "));
+}
+
+TEST(config, environment_overrides_the_file_and_flags_override_the_environment)
+{
+    config_sources sources;
+    sources.file_name = "switchboard.json";
+    sources.file_text = R"({"limits": {"max_message_size": 1000, "max_connections": 10}, "log": {"level": "warn"}})";
+    sources.environment = {{"SWITCHBOARD_LIMITS_MAX_MESSAGE_SIZE", "2000"}, {"SWITCHBOARD_LOG_LEVEL", "error"}};
+
+    auto const from_environment = resolve_config(sources);
+    ASSERT_TRUE(from_environment.ok()) << testing::PrintToString(error_lines(from_environment));
+    EXPECT_EQ(from_environment.config.server.max_message_size, 2000u);
+    EXPECT_EQ(from_environment.config.server.max_connections, 10u);  // the file's, untouched
+    EXPECT_EQ(from_environment.config.log.level, spdlog::level::err);
+
+    sources.flags = {{"limits.max_message_size", "3KiB", "--max-message-size"}};
+    auto const from_flag = resolve_config(sources);
+    ASSERT_TRUE(from_flag.ok()) << testing::PrintToString(error_lines(from_flag));
+    EXPECT_EQ(from_flag.config.server.max_message_size, 3072u);
+    EXPECT_EQ(from_flag.config.log.level, spdlog::level::err);
+}
+
+TEST(config, environment_and_flag_errors_name_where_the_value_came_from)
+{
+    config_sources sources;
+    sources.environment = {{"SWITCHBOARD_LIMITS_MAX_MESSAGE_SIZE", "-1"},
+                           {"SWITCHBOARD_LIMITS_MAX_MESAGE_SIZE", "5"},
+                           {"SWITCHBOARD_HISTORY_OVERRIDES", R"([{"prefix": "chat.", "max_age": "24h"}])"}};
+    sources.flags = {{"long_polling.hold", "forever", "--poll-hold"}};
+    auto const r = resolve_config(sources);
+    std::vector<std::string> const expected = {
+        R"(limits.max_message_size (SWITCHBOARD_LIMITS_MAX_MESSAGE_SIZE): expected a size (bytes or "64KiB"), )"
+        R"(got "-1")",
+        R"(long_polling.hold (--poll-hold): expected a duration (milliseconds or "25s"), got "forever")"};
+    EXPECT_EQ(error_lines(r), expected);
+    // Other programs may share the prefix, so an unknown variable only warns.
+    ASSERT_EQ(r.warnings.size(), 1u);
+    EXPECT_EQ(to_string(r.warnings[0]), "SWITCHBOARD_LIMITS_MAX_MESAGE_SIZE: names no configuration key; ignored "
+                                        "(did you mean SWITCHBOARD_LIMITS_MAX_MESSAGE_SIZE?)");
+    ASSERT_EQ(r.config.server.history.overrides.size(), 1u);
+    EXPECT_EQ(r.config.server.history.overrides[0].limits.max_age, 24h);
+}
+
+TEST(config, history_rules_inherit_the_limits_every_layer_leaves)
+{
+    config_sources sources;
+    sources.file_name = "switchboard.json";
+    sources.file_text = R"({"history": {"overrides": [{"prefix": "chat.", "max_age": "1h"}], "max_messages": 10}})";
+    sources.flags = {{"history.max_messages", "20", "--history-max-messages"}};
+    auto const r = resolve_config(sources);
+    ASSERT_TRUE(r.ok()) << testing::PrintToString(error_lines(r));
+    ASSERT_EQ(r.config.server.history.overrides.size(), 1u);
+    EXPECT_EQ(r.config.server.history.overrides[0].limits.max_messages, 20u);
+    EXPECT_EQ(r.config.server.history.overrides[0].limits.max_age, 1h);
+}
+
+TEST(config, every_key_has_one_variable_and_the_docs_name_both)
+{
+    auto const docs = read_text(std::filesystem::path(SWITCHBOARD_SOURCE_DIR) / "docs" / "configuration.md");
+    std::set<std::string> variables;
+    for (auto const& key : config_keys()) {
+        EXPECT_TRUE(variables.insert(env_name(key.path)).second) << env_name(key.path);
+        EXPECT_NE(docs.find("`" + std::string(key.path) + "`"), std::string::npos) << key.path;
+        EXPECT_NE(docs.find("`" + env_name(key.path) + "`"), std::string::npos) << env_name(key.path);
+        if (!key.flag.empty())
+            EXPECT_NE(docs.find("`" + std::string(key.flag)), std::string::npos) << key.flag;
+    }
+}
+
+TEST(config, the_docs_show_the_example_file)
+{
+    auto const docs = read_text(std::filesystem::path(SWITCHBOARD_SOURCE_DIR) / "docs" / "configuration.md");
+    auto const section = docs.find("## Complete example");
+    ASSERT_NE(section, std::string::npos);
+    auto const begin = docs.find("```json\n", section);
+    ASSERT_NE(begin, std::string::npos);
+    auto const end = docs.find("```", begin + 8);
+    ASSERT_NE(end, std::string::npos);
+    EXPECT_EQ(json::parse(docs.substr(begin + 8, end - begin - 8)), json::parse(read_text(SWITCHBOARD_EXAMPLE_CONFIG)));
+}
+
+TEST(config, json_log_lines_are_valid_json_whatever_the_message)
+{
+    std::ostringstream out;
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_st>(out);
+    spdlog::logger logger("test", sink);
+    logger.set_formatter(std::make_unique<json_log_formatter>());
+    logger.set_level(spdlog::level::trace);
+
+    std::vector<std::string> const messages = {
+        "listening on 127.0.0.1:8080",
+        "quote \" backslash \\ newline \n tab \t bell \x07 nul-free",
+        "topic caf\xc3\xa9 \xe2\x9c\x93",
+        "{\"looks\": \"like json\"}",
+    };
+    for (auto const& m : messages)
+        logger.info("{}", m);
+    logger.warn("a client's topic: {}", std::string("bad \xff\xfe utf-8"));
+    logger.error("{} channels closed", 3);
+
+    std::istringstream lines(out.str());
+    std::vector<json> parsed;
+    for (std::string line; std::getline(lines, line);) {
+        auto v = json::parse(line, nullptr, false);
+        ASSERT_FALSE(v.is_discarded()) << line;
+        parsed.push_back(std::move(v));
+    }
+    ASSERT_EQ(parsed.size(), messages.size() + 2);
+    std::regex const iso8601(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)");
+    for (std::size_t i = 0; i < parsed.size(); ++i) {
+        EXPECT_EQ(parsed[i].size(), 3u) << parsed[i];
+        EXPECT_TRUE(std::regex_match(parsed[i]["time"].get<std::string>(), iso8601)) << parsed[i];
+        if (i < messages.size()) {
+            EXPECT_EQ(parsed[i]["message"], messages[i]);
+            EXPECT_EQ(parsed[i]["level"], "info");
+        }
+    }
+    EXPECT_EQ(parsed[messages.size()]["level"], "warn");
+    EXPECT_EQ(parsed[messages.size()]["message"], "a client's topic: bad \xef\xbf\xbd\xef\xbf\xbd utf-8");
+    EXPECT_EQ(parsed[messages.size() + 1]["level"], "error");
+    EXPECT_EQ(parsed[messages.size() + 1]["message"], "3 channels closed");
+}
+
+// ---- The binary ----
+
+// A file under the temporary directory, removed at the end of the test.
+class temp_file {
+public:
+    explicit temp_file(std::string const& text)
+        : path_(std::filesystem::temp_directory_path() /
+                ("switchboard-config-test-" + std::to_string(::getpid()) + "-" + std::to_string(++count_) + ".json"))
+    {
+        std::ofstream(path_) << text;
+    }
+    ~temp_file() { std::filesystem::remove(path_); }
+    temp_file(temp_file const&) = delete;
+    temp_file& operator=(temp_file const&) = delete;
+
+    std::string path() const { return path_.string(); }
+
+private:
+    static inline int count_ = 0;
+    std::filesystem::path path_;
+};
+
+std::optional<int> run_to_exit(std::vector<std::string> args, std::vector<std::string> env, std::string& output)
+{
+    server_process p(SWITCHBOARD_SERVER_PATH, std::move(args), std::move(env));
+    auto const code = p.wait_exit(20s);
+    output = p.output();
+    return code;
+}
+
+TEST(config_check, accepts_the_example_file)
+{
+    std::string output;
+    EXPECT_EQ(run_to_exit({"--check-config", SWITCHBOARD_EXAMPLE_CONFIG}, {}, output), 0) << output;
+    EXPECT_EQ(output, "configuration OK\n");
+}
+
+TEST(config_check, refuses_bad_values_and_unknown_keys_with_their_paths)
+{
+    temp_file file(R"({
+  "listen": "127.0.0.1:0",
+  "limits": {"max_message_size": "-1", "max_conections": 10},
+  "history": {"overrides": [{"prefix": "chat.", "max_age": "forever"}]}
+})");
+    std::string output;
+    EXPECT_EQ(run_to_exit({"--check-config", file.path()}, {}, output), 1) << output;
+    EXPECT_EQ(output,
+              "limits.max_message_size: expected a size (bytes or \"64KiB\"), got \"-1\"\n"
+              "limits.max_conections: unknown key (did you mean \"limits.max_connections\"?)\n"
+              "history.overrides[0].max_age: expected a duration (milliseconds or \"25s\"), got \"forever\"\n");
+}
+
+TEST(config_check, includes_the_environment_and_flags_and_starts_nothing)
+{
+    temp_file file(R"({"listen": "127.0.0.1:0"})");
+    std::string output;
+    EXPECT_EQ(run_to_exit({"--check-config", file.path(), "--ping-interval", "0"},
+                          {"SWITCHBOARD_LOG_FORMAT=yaml"}, output),
+              1)
+        << output;
+    EXPECT_NE(output.find(R"(log.format (SWITCHBOARD_LOG_FORMAT): expected "text" or "json", got "yaml")"), std::string::npos)
+        << output;
+    EXPECT_NE(output.find("websocket.ping_interval (--ping-interval): must be from 100ms to 1h, got 0ms"), std::string::npos)
+        << output;
+    EXPECT_EQ(output.find("listening"), std::string::npos) << output;
+}
+
+TEST(config_check, an_unreadable_file_fails)
+{
+    std::string output;
+    EXPECT_EQ(run_to_exit({"--check-config", "/nonexistent/switchboard.json"}, {}, output), 1) << output;
+    EXPECT_NE(output.find("/nonexistent/switchboard.json: cannot read"), std::string::npos) << output;
+}
+
+TEST(config_server, refuses_to_start_with_a_bad_configuration)
+{
+    temp_file file(R"({"listen": "127.0.0.1:0", "limits": {"max_message_size": 0}})");
+    std::string output;
+    EXPECT_EQ(run_to_exit({"--config", file.path()}, {}, output), 2) << output;
+    EXPECT_NE(output.find("limits.max_message_size: must be from 1B to 256MiB, got 0B"), std::string::npos) << output;
+    EXPECT_EQ(output.find("listening"), std::string::npos) << output;
+}
+
+TEST(config_server, help_lists_the_flags_and_variables)
+{
+    std::string output;
+    EXPECT_EQ(run_to_exit({"--help"}, {}, output), 0) << output;
+    for (auto const* text : {"--config", "--check-config", "SWITCHBOARD_CONFIG"})
+        EXPECT_NE(output.find(text), std::string::npos) << text;
+    for (auto const& key : config_keys()) {
+        if (!key.flag.empty())
+            EXPECT_NE(output.find(std::string(key.flag) + " "), std::string::npos) << key.flag;
+        EXPECT_NE(output.find(env_name(key.path)), std::string::npos) << env_name(key.path);
+    }
+}
+
+// The status of a POST /publish of a JSON string `size` bytes long (quotes included).
+int publish_status(boost::asio::io_context& ioc, std::uint16_t port, std::size_t size)
+{
+    auto const body = "\"" + std::string(size - 2, 'a') + "\"";
+    return fetch(ioc, port, "POST", "/publish?topic=sized", body).status;
+}
+
+// Starts the server with `args` and `env`, and returns the publish statuses for each size.
+std::vector<int> statuses(std::vector<std::string> args, std::vector<std::string> env, std::vector<std::size_t> sizes)
+{
+    server_process server(SWITCHBOARD_SERVER_PATH, std::move(args), std::move(env));
+    auto const port = server.wait_for_port(20s);
+    EXPECT_TRUE(port) << server.output();
+    if (!port)
+        return {};
+    boost::asio::io_context ioc;
+    std::vector<int> result;
+    for (auto const size : sizes)
+        result.push_back(publish_status(ioc, *port, size));
+    server.signal(SIGTERM);
+    EXPECT_EQ(server.wait_exit(15s), 0) << server.output();
+    return result;
+}
+
+TEST(config_server, applies_the_file_then_the_environment_then_flags)
+{
+    temp_file file(R"({"listen": "127.0.0.1:0", "limits": {"max_message_size": 1000}})");
+    std::vector<std::string> const file_only = {"--config", file.path()};
+    std::vector<std::string> const env = {"SWITCHBOARD_LIMITS_MAX_MESSAGE_SIZE=2000"};
+
+    EXPECT_EQ(statuses(file_only, {}, {900, 1500}), (std::vector<int>{200, 413}));
+    EXPECT_EQ(statuses(file_only, env, {1500, 2500}), (std::vector<int>{200, 413}));
+    auto with_flag = file_only;
+    with_flag.insert(with_flag.end(), {"--max-message-size", "3000"});
+    EXPECT_EQ(statuses(with_flag, env, {2500, 3500}), (std::vector<int>{200, 413}));
+}
+
+TEST(config_server, the_config_file_can_come_from_the_environment)
+{
+    temp_file file(R"({"listen": "127.0.0.1:0", "limits": {"max_message_size": 1000}})");
+    EXPECT_EQ(statuses({}, {"SWITCHBOARD_CONFIG=" + file.path()}, {900, 1500}), (std::vector<int>{200, 413}));
+    // --check-config names its own file, whatever the variable says.
+    std::string output;
+    EXPECT_EQ(run_to_exit({"--check-config", SWITCHBOARD_EXAMPLE_CONFIG}, {"SWITCHBOARD_CONFIG=/nonexistent.json"}, output), 0)
+        << output;
+}
+
+TEST(config_server, json_logs_are_one_object_per_line)
+{
+    temp_file file(R"({"listen": "127.0.0.1:0", "log": {"format": "json", "level": "debug"}})");
+    server_process server(SWITCHBOARD_SERVER_PATH, {"--config", file.path()});
+    auto const port = server.wait_for_port(20s);
+    ASSERT_TRUE(port) << server.output();
+    boost::asio::io_context ioc;
+    // A rejected request logs nothing of its own body, but a request with an odd topic may be logged: any
+    // line, whatever it holds, must stay one valid object.
+    EXPECT_EQ(fetch(ioc, *port, "POST", "/publish?topic=%22quoted%22%0A", "1").status, 400);
+    server.signal(SIGTERM);
+    ASSERT_EQ(server.wait_exit(15s), 0) << server.output();
+
+    std::istringstream lines(server.output());
+    int count = 0;
+    bool listening = false;
+    for (std::string line; std::getline(lines, line); ++count) {
+        auto const v = json::parse(line, nullptr, false);
+        ASSERT_TRUE(v.is_object()) << line;
+        EXPECT_TRUE(v.contains("time") && v.contains("level") && v.contains("message")) << line;
+        listening = listening || v["message"].get<std::string>().starts_with("listening on 127.0.0.1:");
+    }
+    EXPECT_GE(count, 3);
+    EXPECT_TRUE(listening) << server.output();
+}
+
+}  // namespace
+}  // namespace switchboard_server
