@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <iostream>
 #include <limits>
 #include <map>
 #include <memory>
@@ -52,8 +53,7 @@ std::string_view name(boost::system::error_code const& ec)
     return ec ? switchboard::error_name(ec) : std::string_view("success");
 }
 
-// Every code a stream request may be refused with: docs/protocol.md's table, plus bad_request for a malformed
-// target (error.hpp, query.hpp).
+// Every code docs/protocol.md gives for a bad SSE or poll request target.
 bool is_stream_request_error(boost::system::error_code const& ec)
 {
     static std::set<std::string_view> const names = {"bad_request", "missing_field", "too_many_topics",
@@ -257,8 +257,10 @@ TEST_F(stream_request, refuses_a_cursor_that_cannot_be_read)
 {
     for (std::string_view target : {"/sse?topic=a&since=x", "/sse?topic=a&since=1.e", "/sse?topic=a&since=1.e.a,",
                                     "/sse?topic=a&since=1.e.a,1.f.a", "/sse?topic=a&since=-1.e.a",
-                                    "/sse?topic=a&since=1.e-1.a", "/sse?topic=a&since=1.e.a%2C", "/sse?topic=a&since=1.e.a+b"})
+                                    "/sse?topic=a&since=1.e-1.a", "/sse?topic=a&since=1.e.a%2C", "/sse?topic=a&since=1.e.a+b"}) {
+        SCOPED_TRACE(target);
         expect_refused(sse(target), "invalid_cursor");
+    }
     // No more entries than topics one channel may hold.
     EXPECT_FALSE(sse("/sse?topic=a&since=1.e.a,2.e.b", {}, 2).ec);
     expect_refused(sse("/sse?topic=a&since=1.e.a,2.e.b,3.e.c", {}, 2), "invalid_cursor");
@@ -269,8 +271,10 @@ TEST_F(stream_request, refuses_a_cursor_that_cannot_be_read)
 TEST_F(stream_request, refuses_a_malformed_target)
 {
     for (std::string_view target : {"/sse?topic=a%", "/sse?topic=a%4", "/sse?topic=%zz", "/sse?%G0=1&topic=a",
-                                    "/sse?topic=a&since=%"})
+                                    "/sse?topic=a&since=%"}) {
+        SCOPED_TRACE(target);
         expect_refused(sse(target), "bad_request");
+    }
 }
 
 TEST_F(stream_request, checks_the_target_then_topics_then_the_cursor)
@@ -281,12 +285,9 @@ TEST_F(stream_request, checks_the_target_then_topics_then_the_cursor)
     expect_refused(sse("/sse?topic=bad*&since=garbage"), "invalid_topic");
 }
 
-// BUG (src/stream_request.cpp:27): parse_target is called with its default limit of 64 parameters, whatever
-// options.max_subscriptions says (default 128). So a request for 65 to 128 topics, which the limit allows, is
-// refused with bad_request "malformed request target"; so is a request for 64 topics that also carries its
-// ?since= cursor; and more than 128 topics get bad_request instead of the documented too_many_topics.
-// (bad_input_test expects bad_request for 200 topics against max_subscriptions = 8, which is this behaviour.)
-TEST_F(stream_request, DISABLED_takes_as_many_topics_as_max_subscriptions_allows)
+// As many topics as max_subscriptions allows, with room for the cursor; more is too_many_topics (until the
+// parameter cap of max_subscriptions + 16, past which the request is malformed).
+TEST_F(stream_request, takes_as_many_topics_as_max_subscriptions_allows)
 {
     auto a = sse(topics_target(100), {}, 128);
     EXPECT_FALSE(a.ec) << name(a.ec) << ": " << a.message;
@@ -294,7 +295,17 @@ TEST_F(stream_request, DISABLED_takes_as_many_topics_as_max_subscriptions_allows
     EXPECT_FALSE(a.ec) << name(a.ec) << ": " << a.message;
     a = poll(topics_target(128, "/poll"), {}, 128);
     EXPECT_FALSE(a.ec) << name(a.ec) << ": " << a.message;
+    std::string other_params = "&since=1.e.t0";
+    for (int i = 0; i < 15; ++i)
+        other_params += "&x=" + std::to_string(i);
+    a = sse(topics_target(128) + other_params, {}, 128);  // 144 parameters: the cap
+    EXPECT_FALSE(a.ec) << name(a.ec) << ": " << a.message;
+    expect_refused(sse(topics_target(128) + other_params + "&x=16", {}, 128), "bad_request");
     expect_refused(sse(topics_target(129), {}, 128), "too_many_topics");
+    expect_refused(sse(topics_target(144), {}, 128), "too_many_topics");
+    expect_refused(sse(topics_target(145), {}, 128), "bad_request");
+    expect_refused(sse(topics_target(24), {}, 8), "too_many_topics");
+    expect_refused(sse(topics_target(25), {}, 8), "bad_request");
 }
 
 // ---- generating targets and cursors -----------------------------------------------------------------------
@@ -307,7 +318,7 @@ public:
 
     std::string target()
     {
-        switch (pick(8)) {
+        switch (pick(10)) {
         case 0: return random_bytes(pick(80));
         case 1: return random_from("/?&=%#+topicsncur.,0123456789abcdefABCDEF:@_- ", pick(80));
         case 2:
@@ -399,27 +410,23 @@ private:
         return out;
     }
 
-    static std::string percent(unsigned char c, bool lower)
-    {
-        static constexpr char upper_hex[] = "0123456789ABCDEF";
-        static constexpr char lower_hex[] = "0123456789abcdef";
-        char const* hex = lower ? lower_hex : upper_hex;
-        return {'%', hex[c >> 4], hex[c & 15]};
-    }
-
-    // Percent-encodes what must be, and some of the rest.
+    // Percent-encodes what must be (mostly), and some of the rest.
     std::string encoded(std::string_view s)
     {
         std::size_t const eagerness = pick(4);  // 0: only what must be; 3: everything
-        bool const lower = pick(2) == 1;
+        char const* const hex = pick(2) ? "0123456789abcdef" : "0123456789ABCDEF";
         std::string out;
+        out.reserve(3 * s.size());
         for (char c : s) {
-            bool const must = c == '%' || c == '&' || c == '#' || c == '=' || c == '+' || c == '?' ||
-                              static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7F;
-            if (must ? pick(8) != 0 : eagerness == 3 || (eagerness > 0 && pick(4) < eagerness))
-                out += percent(static_cast<unsigned char>(c), lower);
-            else
+            auto const b = static_cast<unsigned char>(c);
+            bool const must = c == '%' || c == '&' || c == '#' || c == '=' || c == '+' || c == '?' || b <= 0x20 || b >= 0x7F;
+            if (must ? pick(8) != 0 : eagerness == 3 || (eagerness > 0 && pick(4) < eagerness)) {
+                out += '%';
+                out += hex[b >> 4];
+                out += hex[b & 15];
+            } else {
                 out += c;
+            }
         }
         return out;
     }
@@ -455,12 +462,24 @@ private:
         if (pick(16) == 0)
             return out;
         out += '?';
-        std::size_t const n = pick(20) == 0 ? 60 + pick(100) : pick(7);
-        for (std::size_t i = 0; i < n; ++i) {
-            if (i > 0)
-                out += pick(10) == 0 ? "&&" : "&";
-            out += param();
+        std::vector<std::string> parts;
+        if (pick(10) == 0) {
+            // Around the topic limits the fuzz uses (1, 3, 8, 128) and the parameter cap that follows them
+            // (limit + 16): taken, too many topics, or too many parameters.
+            static constexpr std::size_t counts[] = {3, 8, 9, 24, 25, 64, 65, 100, 127, 128, 129, 143, 144, 145, 150};
+            for (std::size_t i = 0, n = counts[pick(std::size(counts))]; i < n; ++i)
+                parts.push_back("topic=" + (pick(2) ? "m" + std::to_string(i) : encoded(topic())));
+        } else if (pick(4) != 0) {  // mostly a request that could be served, made odd by what follows
+            for (std::size_t i = 0, n = 1 + pick(3); i < n; ++i)
+                parts.push_back("topic=" + encoded(topic()));
+            if (pick(2))
+                parts.push_back(std::string(pick(2) ? "since=" : "cursor=") + encoded(cursor_text()));
         }
+        for (std::size_t i = 0, n = pick(50) == 0 ? 60 + pick(100) : pick(4); i < n; ++i)
+            parts.push_back(param());
+        std::shuffle(parts.begin(), parts.end(), random_);
+        for (std::size_t i = 0; i < parts.size(); ++i)
+            out += (i == 0 ? "" : pick(10) == 0 ? "&&" : "&") + parts[i];
         if (pick(20) == 0)
             out += "#" + random_from("topic=a&b#", pick(12));
         return out;
@@ -635,7 +654,8 @@ std::optional<std::string_view> expected_refusal(stream_case const& c, std::stri
 {
     std::string_view path;
     query q;
-    if (parse_target(c.target, path, q))
+    // The parameter cap follows the topic limit: every allowed topic plus 16 other parameters.
+    if (parse_target(c.target, path, q, c.max_subscriptions + 16))
         return "bad_request";
     auto const topics = q.all("topic");
     if (topics.empty())
@@ -686,6 +706,8 @@ protected:
         }
         auto const expected = expected_refusal(c, header_value, has_header);
         ++answers[std::string(name(a.ec))];
+        if (a.ec == error::too_many_topics && c.max_subscriptions == 128)
+            ++answers["too_many_topics for 128"];
 
         if (a.ec) {
             EXPECT_TRUE(is_stream_request_error(a.ec)) << name(a.ec) << ", " << where();
@@ -710,8 +732,10 @@ protected:
         // Exactly the topics asked for, and exactly the cursor sent.
         std::string_view path;
         query q;
-        parse_target(c.target, path, q);
+        EXPECT_FALSE(parse_target(c.target, path, q, c.max_subscriptions + 16)) << where();
         auto asked = q.all("topic");
+        if (asked.size() > 64)
+            ++answers["success with more than 64 topics"];
         std::sort(asked.begin(), asked.end());
         asked.erase(std::unique(asked.begin(), asked.end()), asked.end());
         EXPECT_EQ(topics, asked) << where();
@@ -738,10 +762,17 @@ TEST_F(stream_request_fuzz, reads_random_and_mutated_targets_safely)
                             limits[generate.pick(std::size(limits))], generate.pick(2) == 1};
         ASSERT_TRUE(check(i, c, answers));
     }
+    std::cout << "[          ]";
+    for (auto const& [answer, n] : answers)
+        std::cout << ' ' << answer << ": " << n << ';';
+    std::cout << '\n';
     // The generator is only useful if every answer is common.
     for (std::string_view answer :
          {"success", "bad_request", "missing_field", "too_many_topics", "invalid_topic", "invalid_cursor"})
         EXPECT_GT(answers[std::string(answer)], 1'000u) << answer;
+    // Requests that only the parameter cap of max_subscriptions + 16 lets through.
+    EXPECT_GT(answers["success with more than 64 topics"], 100u);
+    EXPECT_GT(answers["too_many_topics for 128"], 100u);
 }
 
 TEST_F(stream_request_fuzz, reads_random_and_mutated_last_event_ids_safely)

@@ -35,7 +35,12 @@ void upgrade(detail::server_context& ctx, std::shared_ptr<detail::http_connectio
     auto& req = conn->request();
     if (!beast::websocket::is_upgrade(req))
         return conn->respond_error(error::bad_request, "expected a WebSocket upgrade");
-    // Checked here, not left to Beast, so a refusal is the protocol's JSON error like every other one.
+    // Checked here, not left to Beast, so a refusal is the protocol's JSON error like every other one: these are
+    // all of Beast's handshake checks that the HTTP parser and is_upgrade() have not made already.
+    if (req.version() != 11)
+        return conn->respond_error(error::bad_request, "a WebSocket upgrade needs HTTP/1.1");
+    if (req[http::field::host].empty())
+        return conn->respond_error(error::bad_request, "a WebSocket upgrade needs a Host header");
     auto const key = req[http::field::sec_websocket_key];
     if (key.size() != 24)
         return conn->respond_error(error::bad_request, "Sec-WebSocket-Key must be 16 bytes in base64");
