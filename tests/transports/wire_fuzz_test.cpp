@@ -8,6 +8,7 @@
 
 #include "live_server.hpp"
 #include "support/http_client.hpp"
+#include "support/random_input.hpp"
 #include "support/sse_client.hpp"
 #include "support/ws_client.hpp"
 
@@ -26,7 +27,6 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <random>
 #include <set>
 #include <string>
 #include <string_view>
@@ -323,11 +323,9 @@ std::vector<exchange_result> exchange_all(live_server& srv, std::vector<std::str
 
 // ---- generating requests ----------------------------------------------------------------------------------
 
-class request_generator {
+class request_generator : public random_input {
 public:
-    explicit request_generator(std::uint32_t seed) : random_(seed) {}
-
-    std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(random_); }
+    explicit request_generator(std::uint32_t seed) : random_input(seed) {}
 
     std::string next()
     {
@@ -341,26 +339,7 @@ public:
         }
     }
 
-    std::string random_bytes(std::size_t n)
-    {
-        std::string out(n, '\0');
-        for (auto& c : out)
-            c = static_cast<char>(pick(256));
-        return out;
-    }
-
 private:
-    static constexpr std::string_view topic_chars =
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:@/-";
-
-    std::string random_from(std::string_view alphabet, std::size_t n)
-    {
-        std::string out(n, '\0');
-        for (auto& c : out)
-            c = alphabet[pick(alphabet.size())];
-        return out;
-    }
-
     // Topics of their own ("h/..."), apart from the WebSocket phase's.
     std::string topic()
     {
@@ -530,8 +509,6 @@ private:
         }
         return s;
     }
-
-    std::mt19937 random_;
 };
 
 // The target of a request line ("GET /x HTTP/1.1"): what lies between its first and its last space.
@@ -738,11 +715,9 @@ bool cut_inside_a_character(std::string const& type)
     return type.size() > 64 && (static_cast<unsigned char>(type[64]) & 0xC0) == 0x80;
 }
 
-class frame_generator {
+class frame_generator : public random_input {
 public:
-    explicit frame_generator(std::uint32_t seed) : random_(seed) {}
-
-    std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(random_); }
+    explicit frame_generator(std::uint32_t seed) : random_input(seed) {}
 
     ws_frame next()
     {
@@ -783,28 +758,6 @@ public:
     }
 
 private:
-    static constexpr std::string_view topic_chars =
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:@/-";
-
-    static void append_utf8(std::string& out, std::uint32_t cp)
-    {
-        if (cp < 0x80) {
-            out += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else {
-            out += static_cast<char>(0xF0 | (cp >> 18));
-            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        }
-    }
-
     // UTF-8 text (a text frame must be): JSON punctuation, letters, and characters of every width.
     std::string random_text(std::size_t n)
     {
@@ -972,8 +925,6 @@ private:
         }
         return s;
     }
-
-    std::mt19937 random_;
 };
 
 // Checks the items a frame was answered with (everything between two sync pongs) against the model's answer.

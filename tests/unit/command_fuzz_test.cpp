@@ -6,6 +6,8 @@
 #include "websocket/command.hpp"
 #include "websocket/frame_parser.hpp"  // is_valid_utf8
 
+#include "support/random_input.hpp"
+
 #include <switchboard/cursor.hpp>
 #include <switchboard/error.hpp>
 #include <switchboard/topic.hpp>
@@ -20,7 +22,6 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,10 @@ using switchboard::websocket::command;
 using switchboard::websocket::command_error;
 using switchboard::websocket::is_valid_utf8;
 using kind = switchboard::websocket::command::kind;
+using switchboard::test::append_utf8;
+using switchboard::test::epoch_chars;
+using switchboard::test::random_input;
+using switchboard::test::topic_chars;
 
 struct parsed {
     std::optional<command> cmd;
@@ -450,11 +455,9 @@ model_answer model(std::string_view text)
 
 // ---- generating texts -------------------------------------------------------------------------------------
 
-class command_text_generator {
+class command_text_generator : public random_input {
 public:
-    explicit command_text_generator(std::uint32_t seed) : random_(seed) {}
-
-    std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(random_); }
+    explicit command_text_generator(std::uint32_t seed) : random_input(seed) {}
 
     std::string next()
     {
@@ -472,45 +475,7 @@ public:
     }
 
 private:
-    static constexpr std::string_view topic_chars =
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:@/-";
-    static constexpr std::string_view epoch_chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     static constexpr std::string_view splice_mark = "@@splice@@";
-
-    std::string random_bytes(std::size_t n)
-    {
-        std::string out(n, '\0');
-        for (auto& c : out)
-            c = static_cast<char>(pick(256));
-        return out;
-    }
-
-    std::string random_from(std::string_view alphabet, std::size_t n)
-    {
-        std::string out(n, '\0');
-        for (auto& c : out)
-            c = alphabet[pick(alphabet.size())];
-        return out;
-    }
-
-    static void append_utf8(std::string& out, std::uint32_t cp)
-    {
-        if (cp < 0x80) {
-            out += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else {
-            out += static_cast<char>(0xF0 | (cp >> 18));
-            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        }
-    }
 
     // Valid UTF-8 (a json string must be), of every width, with quotes, backslashes and control characters.
     std::string random_string()
@@ -777,8 +742,6 @@ private:
         }
         return s;
     }
-
-    std::mt19937 random_;
 };
 
 TEST(command, answers_random_and_mutated_text_as_the_protocol_says)

@@ -1,6 +1,8 @@
 // Cursors: "<offset>.<epoch>.<topic>" entries joined by ','. The text form round-trips, and everything that is
 // not exactly that form is refused with error::invalid_cursor.
 
+#include "support/random_input.hpp"
+
 #include <switchboard/cursor.hpp>
 #include <switchboard/error.hpp>
 #include <switchboard/topic.hpp>
@@ -11,7 +13,6 @@
 #include <cctype>
 #include <cstdint>
 #include <limits>
-#include <random>
 #include <set>
 #include <string>
 #include <string_view>
@@ -25,6 +26,9 @@ using switchboard::encode_cursor;
 using switchboard::error;
 using switchboard::position;
 using switchboard::topic_position;
+using switchboard::test::epoch_chars;
+using switchboard::test::random_input;
+using switchboard::test::topic_chars;
 
 constexpr std::size_t many = 64;
 
@@ -180,50 +184,28 @@ void expect_well_formed(cursor const& c, std::size_t max_entries)
     }
 }
 
-class cursor_input_generator {
+class cursor_input_generator : private random_input {
 public:
-    explicit cursor_input_generator(std::uint32_t seed) : random_(seed) {}
+    explicit cursor_input_generator(std::uint32_t seed) : random_input(seed) {}
 
     std::string next()
     {
         switch (pick(4)) {
         case 0: return random_bytes(pick(40));
-        case 1: return random_bytes_from(".,0123456789abcXYZ/:-_@ +%", pick(40));
+        case 1: return random_from(".,0123456789abcXYZ/:-_@ +%", pick(40));
         default: return mutate(valid_cursor());
         }
     }
 
 private:
-    std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(random_); }
-
-    std::string random_bytes(std::size_t n)
-    {
-        std::string out(n, '\0');
-        for (auto& c : out)
-            c = static_cast<char>(pick(256));
-        return out;
-    }
-
-    std::string random_bytes_from(std::string_view alphabet, std::size_t n)
-    {
-        std::string out(n, '\0');
-        for (auto& c : out)
-            c = alphabet[pick(alphabet.size())];
-        return out;
-    }
-
     std::string valid_cursor()
     {
-        static constexpr std::string_view topic_chars =
-            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:@/-";
-        static constexpr std::string_view epoch_chars =
-            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
         std::string out;
         std::size_t const entries = 1 + pick(5);
         for (std::size_t i = 0; i < entries; ++i) {
             std::uint64_t offset = pick(3) == 0 ? std::numeric_limits<std::uint64_t>::max() - pick(3) : pick(100000);
-            switchboard::append_cursor_entry(out, random_bytes_from(topic_chars, 1 + pick(pick(8) == 0 ? 128 : 12)),
-                                             {offset, random_bytes_from(epoch_chars, pick(pick(8) == 0 ? 33 : 10))});
+            switchboard::append_cursor_entry(out, random_from(topic_chars, 1 + pick(pick(8) == 0 ? 128 : 12)),
+                                             {offset, random_from(epoch_chars, pick(pick(8) == 0 ? 33 : 10))});
         }
         return out;
     }
@@ -262,8 +244,6 @@ private:
         }
         return s;
     }
-
-    std::mt19937 random_;
 };
 
 TEST(cursor, decodes_random_and_mutated_text_safely_and_consistently)

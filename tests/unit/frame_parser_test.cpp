@@ -3,13 +3,14 @@
 
 #include "websocket/frame_parser.hpp"
 
+#include "support/random_input.hpp"
+
 #include <gtest/gtest.h>
 
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <ostream>
-#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,8 @@ using switchboard::websocket::is_valid_utf8;
 using switchboard::websocket::make_frame;
 using switchboard::websocket::opcode;
 using switchboard::websocket::parse_failure;
+using switchboard::test::append_utf8;
+using switchboard::test::random_input;
 
 // ---- building client frames -------------------------------------------------------------------------------
 
@@ -473,21 +476,7 @@ TEST(frame_parser, is_valid_utf8_accepts_every_scalar_value_and_no_surrogate)
 {
     auto const encode_utf8 = [](std::uint32_t cp) {
         std::string out;
-        if (cp < 0x80) {
-            out += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else {
-            out += static_cast<char>(0xF0 | (cp >> 18));
-            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        }
+        append_utf8(out, cp);
         return out;
     };
     for (std::uint32_t cp = 0; cp <= 0x10FFFF; ++cp) {
@@ -713,11 +702,9 @@ TEST(frame_parser, close_payload_cuts_on_a_utf8_boundary)
 
 // ---- randomized -------------------------------------------------------------------------------------------
 
-class frame_stream_generator {
+class frame_stream_generator : public random_input {
 public:
-    explicit frame_stream_generator(std::uint32_t seed) : random_(seed) {}
-
-    std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(random_); }
+    explicit frame_stream_generator(std::uint32_t seed) : random_input(seed) {}
 
     std::string next()
     {
@@ -728,14 +715,6 @@ public:
     }
 
 private:
-    std::string random_bytes(std::size_t n)
-    {
-        std::string out(n, '\0');
-        for (auto& c : out)
-            c = static_cast<char>(pick(256));
-        return out;
-    }
-
     std::string random_payload()
     {
         static constexpr std::string_view pieces[] = {"a", "hello", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9D\x84\x9E",
@@ -787,8 +766,6 @@ private:
         }
         return s;
     }
-
-    std::mt19937 random_;
 };
 
 TEST(frame_parser, survives_random_and_mutated_input_in_random_chunks)

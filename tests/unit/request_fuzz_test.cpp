@@ -9,6 +9,8 @@
 #include "server_context.hpp"
 #include "stream_request.hpp"
 
+#include "support/random_input.hpp"
+
 #include <switchboard/cursor.hpp>
 #include <switchboard/error.hpp>
 #include <switchboard/hooks.hpp>
@@ -42,6 +44,9 @@ using switchboard::error;
 using switchboard::detail::parse_target;
 using switchboard::detail::query;
 using params = std::vector<std::pair<std::string, std::string>>;
+using switchboard::test::epoch_chars;
+using switchboard::test::random_input;
+using switchboard::test::topic_chars;
 
 std::string shown(std::string_view text)
 {
@@ -310,11 +315,9 @@ TEST_F(stream_request, takes_as_many_topics_as_max_subscriptions_allows)
 
 // ---- generating targets and cursors -----------------------------------------------------------------------
 
-class request_generator {
+class request_generator : public random_input {
 public:
-    explicit request_generator(std::uint32_t seed) : random_(seed) {}
-
-    std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(random_); }
+    explicit request_generator(std::uint32_t seed) : random_input(seed) {}
 
     std::string target()
     {
@@ -351,26 +354,6 @@ public:
     }
 
 private:
-    static constexpr std::string_view topic_chars =
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:@/-";
-    static constexpr std::string_view epoch_chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-
-    std::string random_bytes(std::size_t n)
-    {
-        std::string out(n, '\0');
-        for (auto& c : out)
-            c = static_cast<char>(pick(256));
-        return out;
-    }
-
-    std::string random_from(std::string_view alphabet, std::size_t n)
-    {
-        std::string out(n, '\0');
-        for (auto& c : out)
-            c = alphabet[pick(alphabet.size())];
-        return out;
-    }
-
     // A small pool, so that topics repeat within a request and between the topics and the cursor.
     std::string topic()
     {
@@ -477,7 +460,7 @@ private:
         }
         for (std::size_t i = 0, n = pick(50) == 0 ? 60 + pick(100) : pick(4); i < n; ++i)
             parts.push_back(param());
-        std::shuffle(parts.begin(), parts.end(), random_);
+        std::shuffle(parts.begin(), parts.end(), engine());
         for (std::size_t i = 0; i < parts.size(); ++i)
             out += (i == 0 ? "" : pick(10) == 0 ? "&&" : "&") + parts[i];
         if (pick(20) == 0)
@@ -515,8 +498,6 @@ private:
         }
         return s;
     }
-
-    std::mt19937 random_;
 };
 
 // ---- parse_target against a straightforward model ---------------------------------------------------------
