@@ -50,15 +50,22 @@ bool push_channel::enqueue(shared_bytes bytes)
     if (closing())
         return false;
     if (!queue_.push(std::move(bytes), {ctx_.options.max_queue_bytes, ctx_.options.max_queue_messages})) {
-        // Free the backlog now (memory stays bounded) and put the reason right behind what is on the wire,
-        // so the client learns it as soon as it reads, and resumes from history.
-        queue_.drop_unsent();
-        ++ctx_.metrics.slow_consumers;
-        close(disconnect::slow_consumer());
+        too_slow();
         return false;
     }
     ctx_.flusher.schedule(self());
     return true;
+}
+
+void push_channel::too_slow()
+{
+    // Free the backlog now (memory stays bounded) and put the reason right behind what is on the wire, so the
+    // client learns it as soon as it reads, and resumes from history.
+    queue_.drop_unsent();
+    backlog_.clear();
+    backlog_head_ = 0;
+    ++ctx_.metrics.slow_consumers;
+    close(disconnect::slow_consumer());
 }
 
 void push_channel::deliver(message_ptr const& m)
@@ -68,7 +75,7 @@ void push_channel::deliver(message_ptr const& m)
     if (backlog_head_ == backlog_.size())
         return write_message(m);
     if (backlog_.size() - backlog_head_ >= backlog_limit_)
-        return close(disconnect::slow_consumer());
+        return too_slow();
     backlog_.push_back(m);
 }
 
@@ -87,8 +94,10 @@ void push_channel::pump()
     // Refill up to half the queue's bounds, so a replay never trips the slow-consumer limit by itself.
     std::size_t const max_bytes = ctx_.options.max_queue_bytes / 2;
     std::size_t const max_frames = ctx_.options.max_queue_messages / 2;
-    while (backlog_head_ < backlog_.size() && !closing() && queue_.bytes() < max_bytes && queue_.frames() < max_frames)
-        write_message(backlog_[backlog_head_++]);
+    while (backlog_head_ < backlog_.size() && !closing() && queue_.bytes() < max_bytes && queue_.frames() < max_frames) {
+        auto const m = backlog_[backlog_head_++];  // a copy: writing may close the channel and clear the backlog
+        write_message(m);
+    }
     if (backlog_head_ == backlog_.size()) {
         backlog_.clear();
         backlog_.shrink_to_fit();  // an idle connection keeps nothing

@@ -64,6 +64,7 @@ protected:
 
 private:
     void pump();
+    void too_slow();
     void wait_readable();
     void on_readable(boost::system::error_code ec);
     void wait_writable();
