@@ -119,6 +119,10 @@ TEST(metrics, reflect_a_scripted_run_exactly)
     EXPECT_EQ(s["switchboard_publish_latency_seconds_count"], 57);
     EXPECT_GT(s["switchboard_bytes_out_total"], 7 * 5 * 40);
 
+    // The held poll ends inside this test, where its callback's target still exists.
+    (*srv).publish("other", "done");
+    ASSERT_TRUE(srv.run_until([&] { return held.has_value(); }));
+    EXPECT_EQ(held->status, 200);
     for (auto const& c : ws)
         c->close();
     for (auto const& c : sse)
