@@ -100,7 +100,8 @@ void server_context::subscribe(channel& ch, std::string const& topic, std::optio
         hub.subscribe(ch, topic);
     }
     // With the memory backplane the history arrives before anything else can run, so replay and live messages
-    // cannot interleave.
+    // cannot interleave. A backplane that answers later (Redis) needs the channel to hold live messages until
+    // the replay is out and drop those at or below the replayed offset.
     backplane.history(topic, since,
                       [this, fresh, self = ch.shared_from_this(), topic, done = std::move(done)](
                           boost::system::error_code ec, history_result r) {
