@@ -1,7 +1,6 @@
 #include "admin.hpp"
 
 #include "http_responses.hpp"
-#include "query.hpp"
 #include "sse/sse_channel.hpp"
 
 #include <switchboard/error.hpp>
@@ -33,26 +32,23 @@ bool same_secret(std::string_view a, std::string_view b)
 
 admin_view::admin_view(server_context& ctx) : ctx_(ctx), timer_(ctx.executor) {}
 
-bool admin_view::authorized(http_request const& req) const
+bool admin_view::authorized(http_connection& conn) const
 {
+    auto const& req = conn.request();
     auto const& token = ctx_.options.admin_token;
     if (auto const h = req.find(http::field::authorization); h != req.end()) {
         std::string_view value = h->value();
         if (value.starts_with("Bearer ") && same_secret(value.substr(7), token))
             return true;
     }
-    std::string_view path;
-    query q;
-    if (parse_target(req.target(), path, q))
-        return false;
-    auto const* given = q.find("token");
+    auto const* given = conn.parameters().find("token");
     return given && same_secret(*given, token);
 }
 
 route admin_view::page_route()
 {
     return {{http::verb::get}, [this](std::shared_ptr<http_connection> const& conn) {
-                if (!authorized(conn->request()))
+                if (!authorized(*conn))
                     return conn->respond_error(error::rejected, "the admin view needs its token");
                 auto res = json_response(conn->request(), std::string(admin_page()));
                 res.set(http::field::content_type, "text/html; charset=utf-8");
@@ -63,7 +59,7 @@ route admin_view::page_route()
 route admin_view::events_route()
 {
     return {{http::verb::get}, [this](std::shared_ptr<http_connection> const& conn) {
-                if (!authorized(conn->request()))
+                if (!authorized(*conn))
                     return conn->respond_error(error::rejected, "the admin view needs its token");
                 if (ctx_.stopping)
                     return conn->respond_error(error::shutting_down);

@@ -29,7 +29,7 @@ public:
     std::string stats_json();
 
 private:
-    bool authorized(http_request const& req) const;
+    bool authorized(http_connection& conn) const;
     void tick();
 
     server_context& ctx_;

@@ -101,9 +101,8 @@ void http_connection::dispatch()
         return respond_error(refused_);
     }
     std::string_view path;
-    query q;
-    if (auto ec = parse_target(req.target(), path, q))
-        return respond_error(ec, "malformed request target");
+    if (auto ec = parse_target(req.target(), path, query_, ctx_.max_parameters()))
+        return respond_error(ec, "malformed request target, or too many parameters");
     auto const it = routes_.find(std::string(path));
     if (it == routes_.end())
         return respond_error(error::not_found, "no such path: " + std::string(path));

@@ -7,6 +7,7 @@
 #include <switchboard/server.hpp>
 
 #include "connection_slot.hpp"
+#include "query.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -43,6 +44,8 @@ public:
     void start();
 
     http_request& request() noexcept { return parser_->get(); }
+    /// The request target's query, parsed once when the request was routed.
+    query const& parameters() const noexcept { return query_; }
     std::string const& remote_address() const noexcept { return remote_address_; }
 
     /// Writes `res`, then reads the next request if keep-alive allows, else closes.
@@ -70,6 +73,7 @@ private:
     std::string remote_address_;
     connection_slot slot_;
     boost::system::error_code refused_;  // past a connection limit: every request is answered with it
+    query query_;
     boost::beast::flat_buffer buffer_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
     std::unique_ptr<http_response> response_;  // alive while being written

@@ -2,7 +2,6 @@
 
 #include "http_responses.hpp"
 #include "json_input.hpp"
-#include "query.hpp"
 
 #include <switchboard/error.hpp>
 
@@ -17,11 +16,7 @@ namespace {
 void publish(server_context& ctx, std::shared_ptr<http_connection> const& conn)
 {
     auto const& req = conn->request();
-    std::string_view path;
-    query q;
-    if (auto ec = parse_target(req.target(), path, q))
-        return conn->respond_error(ec, "malformed request target");
-    auto const* topic = q.find("topic");
+    auto const* topic = conn->parameters().find("topic");
     if (!topic)
         return conn->respond_error(error::missing_field, "?topic= is required");
     nlohmann::json data;

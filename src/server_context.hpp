@@ -42,6 +42,9 @@ struct server_context {
     std::unordered_set<channel_ptr> channels;
     std::unordered_set<http_connection*> http_connections;
 
+    /// Query parameters one request may carry: every topic the subscription limit allows, plus a few others.
+    std::size_t max_parameters() const noexcept { return options.max_subscriptions + 16; }
+
     /// Counts a new connection from `address` (an IP); error::too_many_connections when past a limit (the
     /// slot is still taken, and given back when the refused connection closes).
     boost::system::error_code admit(std::string const& address, connection_slot& slot);

@@ -24,12 +24,17 @@ boost::system::error_code parse_stream_request(http_request const& req, server_c
 {
     std::string_view path;
     query q;
-    // Room for every topic the limit allows plus a few other parameters; past that the request is refused
-    // before it costs more.
-    if (auto ec = parse_target(req.target(), path, q, ctx.options.max_subscriptions + 16)) {
+    if (auto ec = parse_target(req.target(), path, q, ctx.max_parameters())) {
         message = "malformed request target, or too many parameters";
         return ec;
     }
+    return parse_stream_request(req, q, ctx, cursor_param, use_last_event_id, out, message);
+}
+
+boost::system::error_code parse_stream_request(http_request const& req, query const& q, server_context const& ctx,
+                                               char const* cursor_param, bool use_last_event_id,
+                                               stream_request& out, std::string& message)
+{
     out.topics = q.all("topic");
     if (out.topics.empty()) {
         message = "at least one ?topic= is required";

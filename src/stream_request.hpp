@@ -5,6 +5,8 @@
 #include <switchboard/cursor.hpp>
 #include <switchboard/server.hpp>
 
+#include "query.hpp"
+
 #include <boost/system/error_code.hpp>
 
 #include <optional>
@@ -23,8 +25,13 @@ struct stream_request {
     std::optional<position> since_for(std::string const& topic) const;
 };
 
-/// Reads topics and the cursor found in `cursor_param` (or the Last-Event-ID header when `use_last_event_id`).
-/// On error returns the code and a message for the client.
+/// Reads topics and the cursor found in `cursor_param` (or the Last-Event-ID header when `use_last_event_id`)
+/// from a request whose target's query is `q`. On error returns the code and a message for the client.
+boost::system::error_code parse_stream_request(http_request const& req, query const& q, server_context const& ctx,
+                                               char const* cursor_param, bool use_last_event_id,
+                                               stream_request& out, std::string& message);
+
+/// The same, parsing the request's target first (as the router does).
 boost::system::error_code parse_stream_request(http_request const& req, server_context const& ctx,
                                                char const* cursor_param, bool use_last_event_id,
                                                stream_request& out, std::string& message);

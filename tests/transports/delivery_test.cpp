@@ -84,6 +84,25 @@ TEST(delivery, several_topics_on_one_connection)
     sse->close();
 }
 
+TEST(delivery, a_request_may_name_as_many_topics_as_the_subscription_limit)
+{
+    live_server srv;  // max_subscriptions: 128, more than the 64 parameters a router might stop at
+    srv.start();
+    std::string query;
+    for (int i = 0; i < 100; ++i)
+        query += "topic=t" + std::to_string(i) + "&";
+    auto sse = sse_client::create(srv.ioc);
+    sse->connect(srv.port, "/sse?" + query);
+    ASSERT_TRUE(sse->wait_status(srv.ioc));
+    EXPECT_EQ(sse->status(), 200);
+    publish(srv, "t99", "last one");
+    ASSERT_TRUE(sse->wait_messages(srv.ioc, 1));
+    auto poll = fetch(srv.ioc, srv.port, "GET", "/poll?" + query + "cursor=0..t99");
+    EXPECT_EQ(poll.status, 200) << poll.body;
+    EXPECT_EQ(poll.json()["messages"].size(), 1u);
+    sse->close();
+}
+
 TEST(delivery, a_vanishing_client_harms_nobody)
 {
     live_server srv;

@@ -15,7 +15,7 @@ void poll(detail::server_context& ctx, std::shared_ptr<detail::http_connection> 
 {
     detail::stream_request wanted;
     std::string why;
-    if (auto ec = detail::parse_stream_request(conn->request(), ctx, "cursor", /*use_last_event_id=*/false, wanted, why))
+    if (auto ec = detail::parse_stream_request(conn->request(), conn->parameters(), ctx, "cursor", /*use_last_event_id=*/false, wanted, why))
         return conn->respond_error(ec, why);
     if (ctx.stopping)
         return conn->respond_error(error::shutting_down);

@@ -19,7 +19,7 @@ void open(detail::server_context& ctx, std::shared_ptr<detail::http_connection> 
     auto const& req = conn->request();
     detail::stream_request wanted;
     std::string why;
-    if (auto ec = detail::parse_stream_request(req, ctx, "since", /*use_last_event_id=*/true, wanted, why))
+    if (auto ec = detail::parse_stream_request(req, conn->parameters(), ctx, "since", /*use_last_event_id=*/true, wanted, why))
         return conn->respond_error(ec, why);
     if (ctx.stopping)
         return conn->respond_error(error::shutting_down);
