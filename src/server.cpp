@@ -265,16 +265,12 @@ backplane& server::backplane() noexcept
 
 server_stats server::stats() const
 {
+    // The metrics already count open channels per transport as they open and close.
+    auto const& open = impl_->ctx.metrics.connections_open;
     server_stats s;
-    for (auto const& ch : impl_->ctx.channels) {
-        auto const t = ch->transport();
-        if (t == "websocket")
-            ++s.websocket;
-        else if (t == "sse")
-            ++s.sse;
-        else
-            ++s.long_polling;
-    }
+    s.websocket = open[detail::transport_index("websocket")];
+    s.sse = open[detail::transport_index("sse")];
+    s.long_polling = open[detail::transport_index("long-polling")];
     s.topics = impl_->hub.topic_count();
     return s;
 }
