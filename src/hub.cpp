@@ -170,4 +170,14 @@ std::size_t hub::subscriber_count(std::string_view topic) const
     return it == topics_.end() ? 0 : it->second->live;
 }
 
+std::vector<channel_ptr> hub::subscribers(std::string_view topic) const
+{
+    std::vector<channel_ptr> out;
+    if (auto it = topics_.find(topic); it != topics_.end())
+        for (auto const& ch : it->second->subscribers)
+            if (ch)
+                out.push_back(ch);
+    return out;
+}
+
 }  // namespace switchboard

@@ -1,6 +1,8 @@
 #include <switchboard/error.hpp>
 #include <switchboard/memory_backplane.hpp>
 
+#include "epoch.hpp"
+
 #include <algorithm>
 
 namespace switchboard {
@@ -13,27 +15,6 @@ memory_backplane::memory_backplane(boost::asio::any_io_executor ex, history_opti
 
 memory_backplane::~memory_backplane() = default;
 
-std::string memory_backplane::new_epoch()
-{
-    static constexpr char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    std::string out(8, '0');
-    for (auto& c : out)
-        c = alphabet[random_() % (sizeof(alphabet) - 1)];
-    return out;
-}
-
-history_limits const& memory_backplane::limits_for(std::string_view topic) const
-{
-    history_limits const* best = &options_.limits;
-    std::size_t best_length = 0;
-    for (auto const& rule : options_.overrides)
-        if (topic.starts_with(rule.prefix) && rule.prefix.size() >= best_length) {
-            best = &rule.limits;
-            best_length = rule.prefix.size();
-        }
-    return *best;
-}
-
 memory_backplane::topic_state* memory_backplane::find_or_create(std::string const& topic)
 {
     if (auto it = topics_.find(topic); it != topics_.end())
@@ -41,8 +22,8 @@ memory_backplane::topic_state* memory_backplane::find_or_create(std::string cons
     if (topics_.size() >= options_.max_topics)
         return nullptr;
     auto& t = topics_[topic];
-    t.epoch = new_epoch();
-    t.limits = &limits_for(topic);
+    t.epoch = detail::random_epoch(random_);
+    t.limits = &options_.limits_for(topic);
     return &t;
 }
 
@@ -107,7 +88,7 @@ void memory_backplane::set_options(history_options options)
     options_ = std::move(options);
     auto const now = std::chrono::steady_clock::now();
     for (auto& [name, t] : topics_) {
-        t.limits = &limits_for(name);  // the old rules are gone: re-point every topic
+        t.limits = &options_.limits_for(name);  // the old rules are gone: re-point every topic
         prune(t, now);
     }
 }
@@ -122,6 +103,14 @@ void memory_backplane::unsubscribe(std::string const& topic)
 {
     if (auto it = topics_.find(topic); it != topics_.end())
         it->second.subscribed = false;
+}
+
+std::optional<position> memory_backplane::delivered(std::string const& topic) const
+{
+    // Every message is delivered as it is published.
+    if (auto it = topics_.find(topic); it != topics_.end())
+        return position{it->second.offset, it->second.epoch};
+    return std::nullopt;
 }
 
 void memory_backplane::close()

@@ -72,6 +72,12 @@ void push_channel::deliver(message_ptr const& m)
 {
     if (closing())
         return;
+    if (holding_) {
+        if (backlog_.size() >= ctx_.options.max_queue_messages)
+            return too_slow();
+        backlog_.push_back(m);
+        return;
+    }
     if (backlog_head_ == backlog_.size())
         return write_message(m);
     if (backlog_.size() - backlog_head_ >= backlog_limit_)
@@ -87,6 +93,19 @@ void push_channel::replay(std::vector<message_ptr> const& messages)
     // What may wait: the replay itself plus as many live messages as the queue would hold.
     backlog_limit_ = backlog_.size() - backlog_head_ + ctx_.options.max_queue_messages;
     pump();
+}
+
+void push_channel::release(std::vector<message_ptr> const& replayed)
+{
+    holding_ = false;
+    std::vector<message_ptr> waited = std::move(backlog_);
+    backlog_.clear();
+    backlog_head_ = 0;
+    std::vector<message_ptr> all;
+    all.reserve(replayed.size() + waited.size());
+    all.insert(all.end(), replayed.begin(), replayed.end());
+    all.insert(all.end(), waited.begin(), waited.end());
+    replay(all);
 }
 
 void push_channel::pump()

@@ -46,6 +46,10 @@ protected:
     void enqueue_control(shared_bytes bytes);
     /// Sends `messages` (a replay) ahead of anything delivered after this call, at the pace the client reads.
     void replay(std::vector<message_ptr> const& messages);
+    /// Until release(): live messages wait (as many as the queue holds) for a replay that is not known yet.
+    void hold() { holding_ = true; }
+    /// Ends hold(): `replayed` goes out first, then what waited.
+    void release(std::vector<message_ptr> const& replayed);
 
     /// Encodes and queues one message (through enqueue()).
     virtual void write_message(message_ptr const& m) = 0;
@@ -78,6 +82,7 @@ private:
     std::vector<message_ptr> backlog_;  // waiting to be encoded: a replay, then what arrived during it
     std::size_t backlog_head_ = 0;
     std::size_t backlog_limit_ = 0;
+    bool holding_ = false;
     std::uint64_t last_input_ = 0;   // keepalive ticks
     std::uint64_t last_output_ = 0;
     std::unique_ptr<boost::asio::steady_timer> linger_;  // only while closing

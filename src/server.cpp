@@ -1,4 +1,5 @@
 #include <switchboard/error.hpp>
+#include <switchboard/redis_backplane.hpp>
 #include <switchboard/server.hpp>
 #include <switchboard/topic.hpp>
 
@@ -39,6 +40,13 @@ struct server::impl {
         bp->set_delivery([this](message_ptr const& m) {
             hub.deliver(m);
             ctx.flusher.note_published(m->published_at());
+        });
+        bp->set_gap([this](std::string const& topic) {
+            auto const subscribers = hub.subscribers(topic);
+            spdlog::warn("topic {}: messages may be lost; closing its {} subscribers so they resume", topic,
+                         subscribers.size());
+            for (auto const& ch : subscribers)
+                ch->close(disconnect::stream_gap());
         });
         ctx.flusher.observe = [this](std::chrono::steady_clock::duration d) { ctx.metrics.delivery_latency.observe(d); };
         routes[options.websocket_path] = websocket::make_route(ctx);
@@ -230,6 +238,8 @@ void server::reload(server_options next)
         current = std::move(next);
         if (auto* memory = dynamic_cast<memory_backplane*>(i->bp.get()))
             memory->set_options(current.history);
+        else if (auto* redis = dynamic_cast<redis_backplane*>(i->bp.get()))
+            redis->set_history(current.history);
         spdlog::info("configuration reloaded");
     });
 }

@@ -1,5 +1,7 @@
 #include "server_context.hpp"
 
+#include "topic_join.hpp"
+
 #include <switchboard/error.hpp>
 #include <switchboard/topic.hpp>
 
@@ -89,27 +91,17 @@ void server_context::subscribe(channel& ch, std::string const& topic, std::optio
 {
     if (!is_valid_topic(topic))
         return done(error::invalid_topic, {});
-    bool const fresh = !hub.subscribed(ch, topic);
-    if (fresh) {
-        if (ch.subscription_count() >= options.max_subscriptions)
-            return done(error::too_many_topics, {});
-        if (hooks.on_subscribe) {
-            if (auto ec = guarded("on_subscribe", [&] { return hooks.on_subscribe(ch, topic); }))
-                return done(ec, {});
-        }
-        hub.subscribe(ch, topic);
+    if (hub.subscribed(ch, topic)) {
+        // Already subscribed: only the history is asked for (a client re-reading what it missed).
+        return backplane.history(topic, since, std::move(done));
     }
-    // With the memory backplane the history arrives before anything else can run, so replay and live messages
-    // cannot interleave. A backplane that answers later (Redis) needs the channel to hold live messages until
-    // the replay is out and drop those at or below the replayed offset.
-    backplane.history(topic, since,
-                      [this, fresh, self = ch.shared_from_this(), topic, done = std::move(done)](
-                          boost::system::error_code ec, history_result r) {
-                          // A subscription whose position cannot be read (e.g. too many topics) is not made.
-                          if (ec && fresh)
-                              hub.unsubscribe(*self, topic);
-                          done(ec, std::move(r));
-                      });
+    if (ch.subscription_count() >= options.max_subscriptions)
+        return done(error::too_many_topics, {});
+    if (hooks.on_subscribe) {
+        if (auto ec = guarded("on_subscribe", [&] { return hooks.on_subscribe(ch, topic); }))
+            return done(ec, {});
+    }
+    topic_join::start(*this, ch, topic, since, std::move(done));
 }
 
 backplane::publish_handler server_context::counted(backplane::publish_handler done)

@@ -66,6 +66,36 @@ boost::system::error_code parse_stream_request(http_request const& req, query co
     return {};
 }
 
+void subscribe_topics(server_context& ctx, channel& ch, stream_request const& wanted,
+                      std::function<void(boost::system::error_code, std::vector<topic_subscription>)> done)
+{
+    struct gathering {
+        std::vector<topic_subscription> results;
+        std::size_t remaining = 0;
+        boost::system::error_code failed;
+        std::function<void(boost::system::error_code, std::vector<topic_subscription>)> done;
+    };
+    auto state = std::make_shared<gathering>();
+    state->results.resize(wanted.topics.size());
+    state->remaining = wanted.topics.size();
+    state->done = std::move(done);
+    auto self = ch.shared_from_this();
+    for (std::size_t i = 0; i < wanted.topics.size(); ++i) {
+        auto const& topic = wanted.topics[i];
+        auto const since = wanted.since_for(topic);
+        state->results[i].topic = topic;
+        state->results[i].resumed = since.has_value();
+        ctx.subscribe(ch, topic, since, [state, self, i](boost::system::error_code ec, history_result result) {
+            if (ec && !state->failed)
+                state->failed = ec;
+            state->results[i].result = std::move(result);
+            if (--state->remaining != 0 || self->closing())
+                return;
+            state->done(state->failed, std::move(state->results));
+        });
+    }
+}
+
 position start_position(history_result const& result)
 {
     if (result.messages.empty())

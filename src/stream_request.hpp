@@ -9,6 +9,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,19 @@ boost::system::error_code parse_stream_request(http_request const& req, query co
 boost::system::error_code parse_stream_request(http_request const& req, server_context const& ctx,
                                                char const* cursor_param, bool use_last_event_id,
                                                stream_request& out, std::string& message);
+
+/// One topic of a stream, subscribed: its history (or position) and whether the client asked to resume it.
+struct topic_subscription {
+    std::string topic;
+    history_result result;
+    bool resumed = false;
+};
+
+/// Subscribes `ch` to every topic of `wanted`, each from its position in the cursor, then calls `done` once:
+/// with every topic's result in `wanted`'s order, or with the first error. Histories may answer after this
+/// returns (a backplane on the network); `done` is not called for a channel that closed meanwhile.
+void subscribe_topics(server_context& ctx, channel& ch, stream_request const& wanted,
+                      std::function<void(boost::system::error_code, std::vector<topic_subscription>)> done);
 
 /// Positions after a replay: the position just before the first replayed message (or `latest` when nothing
 /// is replayed), which deliveries then move forward.

@@ -6,6 +6,7 @@
 //
 // Every key is in config_keys.cpp and docs/configuration.md. Nothing here starts a server or touches spdlog.
 
+#include <switchboard/redis_backplane.hpp>
 #include <switchboard/server_options.hpp>
 
 #include <spdlog/common.h>
@@ -29,7 +30,9 @@ struct log_options {
 };
 
 struct server_config {
+    server_config() { redis.url.clear(); }
     switchboard::server_options server;
+    switchboard::redis_options redis;  // url "" (the default): the in-memory backplane, no Redis
     log_options log;
 };
 

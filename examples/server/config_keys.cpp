@@ -112,6 +112,34 @@ config_key const keys[]{
      "per-prefix history limits (a JSON array; longest prefix wins)",
      [](server_config& c) -> auto& { return c.server.history; }},
 
+    {"redis.url", value_kind::redis_url, 0, 0, "--redis",
+     "redis://[:password@]host[:port][/db] to share topics with other nodes; \"\" keeps them in memory",
+     [](server_config& c) -> auto& { return c.redis.url; }},
+    {"redis.prefix", value_kind::key_prefix, 0, 0, "",
+     "prefix of every Redis key and pub/sub channel (deployments sharing one Redis differ here)",
+     [](server_config& c) -> auto& { return c.redis.prefix; }},
+    {"redis.connect_timeout", value_kind::duration, 100, 1 * minute, "",
+     "time a connection to Redis may take",
+     [](server_config& c) -> auto& { return c.redis.connect_timeout; }},
+    {"redis.command_timeout", value_kind::duration, 100, 10 * minute, "",
+     "a Redis command unanswered this long drops the connection (and reconnects)",
+     [](server_config& c) -> auto& { return c.redis.command_timeout; }},
+    {"redis.reconnect_min", value_kind::duration, 10, 1 * minute, "",
+     "first delay before reconnecting to Redis (doubled at each failure, with jitter)",
+     [](server_config& c) -> auto& { return c.redis.reconnect_min; }},
+    {"redis.reconnect_max", value_kind::duration, 100, 10 * minute, "",
+     "longest delay between reconnection attempts",
+     [](server_config& c) -> auto& { return c.redis.reconnect_max; }},
+    {"redis.position_ttl", value_kind::seconds, 1 * second, 365 * day, "",
+     "how long a topic's offset and epoch outlive its last publish in Redis (whole seconds)",
+     [](server_config& c) -> auto& { return c.redis.position_ttl; }},
+    {"redis.max_pending", value_kind::count, 1, 10'000'000, "",
+     "Redis commands awaiting an answer; publishes past it are refused (503)",
+     [](server_config& c) -> auto& { return c.redis.max_pending; }},
+    {"redis.max_held", value_kind::count, 1, 10'000'000, "",
+     "messages a topic holds while its node reads missed ones; past it subscribers are told of a gap",
+     [](server_config& c) -> auto& { return c.redis.max_held; }},
+
     {"log.level", value_kind::level, 0, 0, "--log-level",
      "trace, debug, info, warn, error, critical or off",
      [](server_config& c) -> auto& { return c.log.level; }},
@@ -155,6 +183,10 @@ parsed<std::string> read_string(value_kind kind, json const& value)
 {
     if (kind == value_kind::secret)
         return parse_secret(value);
+    if (kind == value_kind::redis_url)
+        return parse_redis_url(value);
+    if (kind == value_kind::key_prefix)
+        return parse_key_prefix(value);
     if (kind == value_kind::optional_url_path && value == "")
         return {};  // the endpoint is off
     return parse_url_path(value);

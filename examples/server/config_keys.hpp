@@ -30,6 +30,8 @@ enum class value_kind {
     level,              // "info"
     format,             // "text" or "json"
     history_overrides,  // [{"prefix": "chat.", "max_messages": 50000, "max_age": "24h"}]
+    redis_url,          // "" (the in-memory backplane) or "redis://[:password@]host[:port][/db]"; never echoed
+    key_prefix,         // "switchboard:": printable ASCII without spaces
 };
 
 template <class T>

@@ -1,11 +1,14 @@
 #include "config_values.hpp"
 
+#include <switchboard/redis_backplane.hpp>
+
 #include <boost/asio/ip/address.hpp>
 
 #include <array>
 #include <charconv>
 #include <limits>
 #include <optional>
+#include <stdexcept>
 
 namespace switchboard_server {
 
@@ -177,6 +180,35 @@ parsed<std::string> parse_secret(json const& v)
     for (unsigned char const c : text)
         if (c <= ' ' || c >= 0x7f)
             return fail<std::string>("may hold only printable ASCII without spaces (the value is not shown)");
+    return {text, {}};
+}
+
+parsed<std::string> parse_redis_url(json const& v)
+{
+    // The URL may hold a password: errors say what is wrong, never the value.
+    if (!v.is_string())
+        return fail<std::string>("expected a string, redis://host:port/db (the value is not shown)");
+    auto const& text = v.get_ref<std::string const&>();
+    if (text.empty())
+        return {};
+    try {
+        switchboard::redis_address::parse(text);
+    } catch (std::invalid_argument const& e) {
+        return fail<std::string>(std::string(e.what()) + " (the value is not shown)");
+    }
+    return {text, {}};
+}
+
+parsed<std::string> parse_key_prefix(json const& v)
+{
+    if (!v.is_string())
+        return fail<std::string>("expected a string such as \"switchboard:\", got " + show(v));
+    auto const& text = v.get_ref<std::string const&>();
+    if (text.size() > 64)
+        return fail<std::string>("longer than 64 characters");
+    for (unsigned char const c : text)
+        if (c <= ' ' || c >= 0x7f || c == '{' || c == '}')
+            return fail<std::string>("may hold only printable ASCII without spaces or braces, got " + show(v));
     return {text, {}};
 }
 

@@ -35,6 +35,8 @@ parsed<listen_address> parse_listen(nlohmann::json const& v);
 parsed<std::string> parse_url_path(nlohmann::json const& v);
 // "" (off), or 16 to 256 printable ASCII characters without spaces. Errors never show the value: it is a secret.
 parsed<std::string> parse_secret(nlohmann::json const& v);
+parsed<std::string> parse_redis_url(nlohmann::json const& v);
+parsed<std::string> parse_key_prefix(nlohmann::json const& v);
 parsed<spdlog::level::level_enum> parse_level(nlohmann::json const& v);
 parsed<log_format> parse_format(nlohmann::json const& v);
 

@@ -86,7 +86,14 @@ int serve(server_config const& config, config_sources const& sources)
     apply_log_options(config.log);
     spdlog::info("configuration: {}", file.empty() ? "defaults" : file);
 
-    switchboard::server server(config.server);
+    // Without Redis the server owns its loop; with it, the backplane is made on the same loop first.
+    boost::asio::io_context loop(1);
+    std::unique_ptr<switchboard::backplane> backplane;
+    if (!config.redis.url.empty()) {
+        backplane = std::make_unique<switchboard::redis_backplane>(loop.get_executor(), config.redis, config.server.history);
+        spdlog::info("backplane: redis (key prefix \"{}\")", config.redis.prefix);
+    }
+    switchboard::server server(loop, config.server, std::move(backplane));
     server.route("/", [](switchboard::http_request const& req) {
         switchboard::http_response res{boost::beast::http::status::ok, req.version()};
         res.set(boost::beast::http::field::content_type, "text/html; charset=utf-8");
@@ -102,9 +109,9 @@ int serve(server_config const& config, config_sources const& sources)
     }
     spdlog::warn("the demo configuration is open: anyone who reaches this port may subscribe and publish");
 
-    boost::asio::signal_set hangup(server.context(), SIGHUP);
+    boost::asio::signal_set hangup(loop, SIGHUP);
     on_hangup(hangup, server, sources);
-    boost::asio::signal_set signals(server.context(), SIGINT, SIGTERM);
+    boost::asio::signal_set signals(loop, SIGINT, SIGTERM);
     signals.async_wait([&](boost::system::error_code ec, int signo) {
         if (ec)
             return;
@@ -112,7 +119,7 @@ int serve(server_config const& config, config_sources const& sources)
         hangup.cancel();  // so the loop can run dry
         server.stop();
     });
-    server.run();
+    loop.run();
     spdlog::info("stopped");
     return 0;
 }

@@ -33,11 +33,16 @@ public:
     using delivery_handler = std::function<void(message_ptr const&)>;
     using publish_handler = std::function<void(boost::system::error_code, position)>;
     using history_handler = std::function<void(boost::system::error_code, history_result)>;
+    using gap_handler = std::function<void(std::string const& topic)>;
 
     virtual ~backplane() = default;
 
-    /// Where this node receives every message of the topics it is subscribed to. Set once, before use.
+    /// Where this node receives every message of the topics it is subscribed to, each topic in offset order
+    /// with no duplicate. Set once, before use.
     void set_delivery(delivery_handler h) { delivery_ = std::move(h); }
+    /// Called when this node may have missed messages of `topic` it cannot recover (its broker lost them, or
+    /// the topic's epoch changed under it): the node's subscribers must be told. Set once, before use.
+    void set_gap(gap_handler h) { gap_ = std::move(h); }
 
     /// Publishes `data` (valid one-line JSON text) to `topic` (a valid name). On success the message has its
     /// position and is in history; `done` gets that position.
@@ -50,6 +55,10 @@ public:
     /// This node wants (or no longer wants) the messages of `topic`. Driven by the hub's first/last subscriber.
     virtual void subscribe(std::string const& topic) = 0;
     virtual void unsubscribe(std::string const& topic) = 0;
+
+    /// The position of the last message of `topic` this node delivered, when it knows one. A subscriber that
+    /// joins with history up to position P takes over from the node's stream once the node is at P or past it.
+    virtual std::optional<position> delivered(std::string const& topic) const = 0;
 
     /// Stops background work (timers, connections) so the loop can finish.
     virtual void close() = 0;
@@ -66,8 +75,15 @@ protected:
             delivery_(m);
     }
 
+    void report_gap(std::string const& topic) const
+    {
+        if (gap_)
+            gap_(topic);
+    }
+
 private:
     delivery_handler delivery_;
+    gap_handler gap_;
 };
 
 }  // namespace switchboard

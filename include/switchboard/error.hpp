@@ -26,6 +26,7 @@ enum class error {
     too_many_connections,  // the server's or this address's connection limit is reached
     shutting_down,         // the server is stopping
     internal_error,        // an application hook threw
+    backplane_unavailable, // the backplane cannot publish or read history now (Redis unreachable): retry later
 };
 
 boost::system::error_category const& error_category() noexcept;

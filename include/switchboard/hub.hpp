@@ -48,6 +48,8 @@ public:
     void deliver(message_ptr const& m);
 
     std::size_t subscriber_count(std::string_view topic) const;
+    /// The channels subscribed to `topic` now (a copy: closing them changes the hub).
+    std::vector<channel_ptr> subscribers(std::string_view topic) const;
     std::size_t topic_count() const noexcept { return topics_.size(); }
     /// Calls `f(topic, subscriber_count)` for every topic with local subscribers.
     template <class F>

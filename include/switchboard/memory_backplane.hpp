@@ -4,6 +4,7 @@
 // resuming clients (recovered:false).
 
 #include <switchboard/backplane.hpp>
+#include <switchboard/history_options.hpp>
 #include <switchboard/detail/string_hash.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -20,23 +21,6 @@
 
 namespace switchboard {
 
-/// How much of a topic's stream is kept for resuming clients.
-struct history_limits {
-    std::size_t max_messages = 10'000;            // per topic; 0 keeps no history
-    std::chrono::seconds max_age{300};            // per message
-};
-
-struct history_options {
-    history_limits limits;                         // the server-wide default
-    struct prefix_rule {
-        std::string prefix;                        // topics starting with this (longest prefix wins)
-        history_limits limits;
-    };
-    std::vector<prefix_rule> overrides;
-    std::size_t max_topics = 100'000;              // topics with state (history or subscribers); publish beyond: error
-    std::chrono::seconds sweep_interval{10};       // how often expired history and idle topics are dropped
-};
-
 class memory_backplane final : public backplane {
 public:
     memory_backplane(boost::asio::any_io_executor ex, history_options options = {});
@@ -46,6 +30,7 @@ public:
     void history(std::string const& topic, std::optional<position> const& since, history_handler done) override;
     void subscribe(std::string const& topic) override;
     void unsubscribe(std::string const& topic) override;
+    std::optional<position> delivered(std::string const& topic) const override;
     void close() override;
     char const* name() const noexcept override { return "memory"; }
 
@@ -64,11 +49,9 @@ private:
     };
 
     topic_state* find_or_create(std::string const& topic);
-    history_limits const& limits_for(std::string_view topic) const;
     void prune(topic_state& t, std::chrono::steady_clock::time_point now) const;
     void schedule_sweep();
     void sweep();
-    std::string new_epoch();
 
     history_options options_;
     boost::asio::steady_timer sweep_timer_;

@@ -91,6 +91,17 @@ constexpr char const* every_key = R"({
       {"prefix": "audit.", "max_age": "7d"}
     ]
   },
+  "redis": {
+    "url": "redis://:s3cret@10.0.0.7:6380/2",
+    "prefix": "chat-prod:",
+    "connect_timeout": "3s",
+    "command_timeout": "8s",
+    "reconnect_min": "50ms",
+    "reconnect_max": "10s",
+    "position_ttl": "7d",
+    "max_pending": 5000,
+    "max_held": 2000
+  },
   "log": {"level": "debug", "format": "json"}
 })";
 
@@ -144,8 +155,39 @@ TEST(config, every_key_parses)
     EXPECT_EQ(o.history.overrides[2].prefix, "audit.");
     EXPECT_EQ(o.history.overrides[2].limits.max_messages, 500u);
     EXPECT_EQ(o.history.overrides[2].limits.max_age, 7 * 24h);
+    auto const& redis = r.config.redis;
+    EXPECT_EQ(redis.url, "redis://:s3cret@10.0.0.7:6380/2");
+    EXPECT_EQ(redis.prefix, "chat-prod:");
+    EXPECT_EQ(redis.connect_timeout, 3s);
+    EXPECT_EQ(redis.command_timeout, 8s);
+    EXPECT_EQ(redis.reconnect_min, 50ms);
+    EXPECT_EQ(redis.reconnect_max, 10s);
+    EXPECT_EQ(redis.position_ttl, 7 * 24h);
+    EXPECT_EQ(redis.max_pending, 5000u);
+    EXPECT_EQ(redis.max_held, 2000u);
+    auto const address = switchboard::redis_address::parse(redis.url);
+    EXPECT_EQ(address.host, "10.0.0.7");
+    EXPECT_EQ(address.port, 6380);
+    EXPECT_EQ(address.password, "s3cret");
+    EXPECT_EQ(address.database, 2u);
     EXPECT_EQ(r.config.log.level, spdlog::level::debug);
     EXPECT_EQ(r.config.log.format, log_format::json);
+}
+
+TEST(config, redis_urls_are_checked_without_showing_them)
+{
+    EXPECT_TRUE(load_config(R"({"redis": {"url": ""}})").ok());  // the memory backplane
+    EXPECT_TRUE(load_config(R"({"redis": {"url": "redis://cache.internal"}})").ok());
+    EXPECT_TRUE(load_config(R"({"redis": {"url": "redis://[::1]:7000/1"}})").ok());
+    for (auto const* bad : {"http://x", "redis://", "redis://h:notaport", "redis://h:6379/db", "redis://[::1"}) {
+        auto const r = load_config(json{{"redis", {{"url", std::string(bad) + "?secret-password"}}}}.dump());
+        ASSERT_EQ(r.errors.size(), 1u) << bad;
+        EXPECT_EQ(r.errors[0].path, "redis.url");
+        EXPECT_EQ(r.errors[0].message.find("secret-password"), std::string::npos) << r.errors[0].message;
+    }
+    auto const prefix = load_config(R"({"redis": {"prefix": "has space"}})");
+    ASSERT_EQ(prefix.errors.size(), 1u);
+    EXPECT_EQ(prefix.errors[0].path, "redis.prefix");
 }
 
 TEST(config, the_example_file_sets_every_key_and_loads)

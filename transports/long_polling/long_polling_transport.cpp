@@ -24,21 +24,19 @@ void poll(detail::server_context& ctx, std::shared_ptr<detail::http_connection> 
     if (auto refused = ctx.open(ch))
         return conn->respond_error(refused);
 
-    cursor positions;
-    std::vector<message_ptr> backlog;
-    bool recovered = true;
-    for (auto const& topic : wanted.topics) {
-        boost::system::error_code failed;
-        ctx.subscribe(*ch, topic, wanted.since_for(topic), [&](boost::system::error_code ec, history_result result) {
-            failed = ec;
-            positions.push_back({topic, detail::start_position(result)});
-            recovered = recovered && result.recovered;
-            backlog.insert(backlog.end(), result.messages.begin(), result.messages.end());
-        });
-        if (failed)
-            return ch->refuse(failed);
-    }
-    ch->start(std::move(positions), std::move(backlog), recovered);
+    detail::subscribe_topics(ctx, *ch, wanted, [ch](boost::system::error_code ec, std::vector<detail::topic_subscription> done) {
+        if (ec)
+            return ch->refuse(ec);
+        cursor positions;
+        std::vector<message_ptr> backlog;
+        bool recovered = true;
+        for (auto const& s : done) {
+            positions.push_back({s.topic, detail::start_position(s.result)});
+            recovered = recovered && s.result.recovered;
+            backlog.insert(backlog.end(), s.result.messages.begin(), s.result.messages.end());
+        }
+        ch->start(std::move(positions), std::move(backlog), recovered);
+    });
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include "http_responses.hpp"
 
+#include <switchboard/error.hpp>
+
 #include <algorithm>
 
 namespace switchboard::long_polling {
@@ -14,8 +16,11 @@ poll_channel::poll_channel(std::shared_ptr<detail::http_connection> conn, detail
 void poll_channel::start(cursor positions, std::vector<message_ptr> backlog, bool recovered)
 {
     positions_ = std::move(positions);
+    // The history first, then what arrived live while other topics were still being subscribed.
+    backlog.insert(backlog.end(), pending_.begin(), pending_.end());
     pending_ = std::move(backlog);
     recovered_ = recovered;
+    started_ = true;
     if (!pending_.empty() || !recovered_) {
         answer();
         return;
@@ -37,13 +42,15 @@ void poll_channel::deliver(message_ptr const& m)
 
 void poll_channel::flush()
 {
-    if (!pending_.empty())
+    if (started_ && !pending_.empty())
         answer();
 }
 
 void poll_channel::close(disconnect const& reason)
 {
     // On stop, a pending poll is answered with what it has; the next poll finds the server gone.
+    if (!answered_ && !started_)
+        return refuse(ctx_.stopping ? error::shutting_down : error::backplane_unavailable);
     if (!answered_)
         return answer();
     if (begin_closing())

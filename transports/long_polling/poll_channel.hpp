@@ -43,6 +43,7 @@ private:
     std::vector<message_ptr> pending_;
     bool recovered_ = true;
     bool answered_ = false;
+    bool started_ = false;  // positions known: deliveries before it wait for start()
 };
 
 }  // namespace switchboard::long_polling

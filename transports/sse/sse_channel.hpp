@@ -24,7 +24,8 @@ public:
     void start(cursor positions);
     /// An event of a named type (not dispatched to onmessage), e.g. "subscribed".
     void send_event(std::string_view type, std::string const& json);
-    using push_channel::replay;
+    using push_channel::hold;
+    using push_channel::release;
     /// Writes the current cursor as the stream's last event id (an event with no data dispatches nothing but
     /// moves EventSource's lastEventId).
     void send_cursor();

@@ -32,44 +32,30 @@ void open(detail::server_context& ctx, std::shared_ptr<detail::http_connection> 
         return ch->refuse(refused);
 
     // Subscribe every topic first, then write: the head, one "subscribed" event per topic (its position and
-    // whether the cursor could be honoured), the replayed messages, and the cursor as the last event id.
-    struct subscribed {
-        std::string topic;
-        history_result result;
-        bool resumed;
-    };
-    std::vector<subscribed> done;
-    for (auto const& topic : wanted.topics) {
-        auto const since = wanted.since_for(topic);
-        boost::system::error_code failed;
-        ctx.subscribe(*ch, topic, since, [&](boost::system::error_code ec, history_result result) {
-            failed = ec;
-            done.push_back({topic, std::move(result), since.has_value()});
-        });
-        if (failed) {
-            ch->refuse(failed);
-            return;
+    // whether the cursor could be honoured), the replayed messages, and the cursor as the last event id. Live
+    // messages of topics already subscribed wait meanwhile, behind the replay.
+    ch->hold();
+    detail::subscribe_topics(ctx, *ch, wanted, [ch](boost::system::error_code ec, std::vector<detail::topic_subscription> done) {
+        if (ec)
+            return ch->refuse(ec);
+        cursor start;
+        for (auto const& s : done)
+            start.push_back({s.topic, detail::start_position(s.result)});
+        ch->start(std::move(start));
+        for (auto const& s : done) {
+            nlohmann::ordered_json info = {{"type", "subscribed"},       {"topic", s.topic},
+                                           {"offset", s.result.latest.offset}, {"epoch", s.result.latest.epoch},
+                                           {"recovered", s.result.recovered}};
+            ch->send_event("subscribed", info.dump());
         }
-    }
-
-    cursor start;
-    for (auto const& s : done)
-        start.push_back({s.topic, detail::start_position(s.result)});
-    ch->start(std::move(start));
-    for (auto const& s : done) {
-        nlohmann::ordered_json info = {{"type", "subscribed"},       {"topic", s.topic},
-                               {"offset", s.result.latest.offset}, {"epoch", s.result.latest.epoch},
-                               {"recovered", s.result.recovered}};
-        ch->send_event("subscribed", info.dump());
-    }
-    // Replayed messages carry the cursor in their ids; a stream with nothing to replay states it on its own.
-    std::vector<message_ptr> missed;
-    for (auto const& s : done)
-        missed.insert(missed.end(), s.result.messages.begin(), s.result.messages.end());
-    if (missed.empty())
-        ch->send_cursor();
-    else
-        ch->replay(missed);
+        // Replayed messages carry the cursor in their ids; a stream with nothing to replay states it on its own.
+        std::vector<message_ptr> missed;
+        for (auto const& s : done)
+            missed.insert(missed.end(), s.result.messages.begin(), s.result.messages.end());
+        if (missed.empty())
+            ch->send_cursor();
+        ch->release(missed);
+    });
 }
 
 }  // namespace

@@ -1,0 +1,85 @@
+#pragma once
+// The Redis backplane: positions and history live in Redis, so every node agrees on them, and messages reach
+// every node through Redis pub/sub. See docs/scaling.md.
+//
+// - Publishing is one server-side script: the next offset, the append to the topic's bounded history and the
+//   publish to the nodes happen atomically, so offsets are the same everywhere and history has no hole.
+// - Each node subscribes (on one pub/sub connection) to the topics it has local subscribers for, and
+//   unsubscribes when the last one leaves.
+// - A node delivers each topic in offset order with no duplicate. When its stream skips an offset or its
+//   connection comes back, it reads the missing messages from history; when they are gone (or the topic's epoch
+//   changed because Redis lost its data), the topic's subscribers are told through the gap handler.
+// - While Redis is unreachable, publish and history fail with error::backplane_unavailable, connected() is
+//   false, and the node retries with exponential backoff; client connections stay up.
+//
+// Thread-safety: loop thread only, like every backplane. Needs `hiredis`; runs on the server's loop, no thread.
+
+#include <switchboard/backplane.hpp>
+#include <switchboard/history_options.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace switchboard {
+
+struct redis_options {
+    /// redis://[:password@]host[:port][/db]; the host is resolved at each connect.
+    std::string url = "redis://127.0.0.1:6379/0";
+    /// Prepended to every key and pub/sub channel, so several deployments can share one Redis.
+    std::string prefix = "switchboard:";
+    std::chrono::milliseconds connect_timeout{2'000};
+    /// A command without an answer for this long means Redis is stuck: the connection is dropped and remade.
+    std::chrono::milliseconds command_timeout{5'000};
+    /// Reconnect delays: the first, doubled at each failure up to the last, each with up to 50% random jitter.
+    std::chrono::milliseconds reconnect_min{100};
+    std::chrono::milliseconds reconnect_max{5'000};
+    /// How long a topic's position (offset and epoch) outlives its last publish in Redis. History expires
+    /// sooner, by its own max_age.
+    std::chrono::seconds position_ttl{86'400};
+    /// Commands waiting for Redis' answer; past it, publishes are refused (backpressure, not a queue).
+    std::size_t max_pending = 100'000;
+    /// Messages a topic holds while its node reads the ones it missed; past it, the topic has a gap.
+    std::size_t max_held = 10'000;
+};
+
+/// The parts of a redis:// URL; parse() throws std::invalid_argument with the reason (never the URL itself,
+/// which may hold a password).
+struct redis_address {
+    std::string host = "127.0.0.1";
+    unsigned short port = 6379;
+    std::string password;
+    unsigned database = 0;
+    static redis_address parse(std::string const& url);
+};
+
+class redis_backplane final : public backplane {
+public:
+    /// Starts connecting at once. Throws std::invalid_argument for a bad URL.
+    redis_backplane(boost::asio::any_io_executor ex, redis_options options, history_options history = {});
+    ~redis_backplane() override;
+
+    void publish(std::string topic, std::string data, publish_handler done) override;
+    void history(std::string const& topic, std::optional<position> const& since, history_handler done) override;
+    void subscribe(std::string const& topic) override;
+    void unsubscribe(std::string const& topic) override;
+    std::optional<position> delivered(std::string const& topic) const override;
+    void close() override;
+    bool connected() const noexcept override;
+    char const* name() const noexcept override { return "redis"; }
+
+    /// New history limits (a configuration reload), used by the next publishes.
+    void set_history(history_options history);
+
+    /// Topics this node is subscribed to in Redis (confirmed), for metrics and tests.
+    std::size_t subscribed_topics() const noexcept;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace switchboard

@@ -1,0 +1,390 @@
+// Several switchboard-server processes sharing one real redis-server (started by the test on a free port):
+// messages cross nodes and transports exactly once with the same offsets, clients resume on another node,
+// a Redis restart loses nothing that was acknowledged, a Redis that lost its data is reported as a gap, nodes
+// subscribe in Redis only to topics they have subscribers for, and readiness follows Redis.
+
+#include "support/http_client.hpp"
+#include "support/poll_client.hpp"
+#include "support/redis_process.hpp"
+#include "support/run_until.hpp"
+#include "support/server_process.hpp"
+#include "support/sse_client.hpp"
+#include "support/ws_client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <set>
+
+namespace switchboard::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+// One switchboard-server process on the shared Redis, on a port of its own.
+struct node {
+    // Fast reconnects keep the fault tests short; production defaults start at 100 ms.
+    node(redis_process const& redis, std::vector<std::string> flags = {},
+         std::vector<std::string> env = {"SWITCHBOARD_REDIS_RECONNECT_MIN=20", "SWITCHBOARD_REDIS_RECONNECT_MAX=200"})
+    {
+        std::vector<std::string> args{"--listen", "127.0.0.1:0", "--redis", redis.url()};
+        args.insert(args.end(), flags.begin(), flags.end());
+        process = std::make_unique<server_process>(SWITCHBOARD_SERVER_PATH, args, env);
+        port = process->wait_for_port(20s).value_or(0);
+    }
+
+    int ready(boost::asio::io_context& ioc) const { return fetch(ioc, port, "GET", "/readyz").status; }
+
+    bool wait_ready(boost::asio::io_context& ioc, int status = 200) const
+    {
+        return run_until(ioc, [&] { return ready(ioc) == status; }, 20s);
+    }
+
+    std::unique_ptr<server_process> process;
+    std::uint16_t port = 0;
+};
+
+std::vector<std::uint64_t> offsets(std::vector<json> const& envelopes)
+{
+    std::vector<std::uint64_t> out;
+    for (auto const& e : envelopes)
+        out.push_back(e["offset"].get<std::uint64_t>());
+    return out;
+}
+
+std::vector<std::uint64_t> one_to(std::uint64_t n)
+{
+    std::vector<std::uint64_t> out(n);
+    for (std::uint64_t i = 0; i < n; ++i)
+        out[i] = i + 1;
+    return out;
+}
+
+TEST(redis, three_nodes_three_transports_same_messages_same_offsets)
+{
+    redis_process redis;
+    boost::asio::io_context ioc;
+    node n1(redis), n2(redis), n3(redis);
+    for (auto* n : {&n1, &n2, &n3}) {
+        ASSERT_NE(n->port, 0) << n->process->output();
+        ASSERT_TRUE(n->wait_ready(ioc)) << n->process->output();
+    }
+
+    auto ws = ws_client::create(ioc);
+    ws->connect(n1.port);
+    ws->send_json({{"type", "subscribe"}, {"topic", "room"}, {"id", "sub"}});
+    auto sse = sse_client::create(ioc);
+    sse->connect(n2.port, "/sse?topic=room");
+    auto poll = poll_client::create(ioc);
+    poll->set_cursor("0..room");  // everything the topic holds: nothing can slip past the first request
+    poll->start(n3.port, {"room"});
+    ASSERT_TRUE(ws->wait_reply(ioc, "sub"));
+    ASSERT_TRUE(run_until(ioc, [&] { return sse->find_event("subscribed").has_value(); }, 10s));
+
+    // Publish on each node in turn, each acknowledged before the next, so the order is defined.
+    constexpr int count = 30;
+    std::vector<std::uint64_t> acknowledged;
+    for (int i = 0; i < count; ++i) {
+        auto const port = std::array{n1.port, n2.port, n3.port}[i % 3];
+        auto res = fetch(ioc, port, "POST", "/publish?topic=room", json{{"n", i}}.dump());
+        ASSERT_EQ(res.status, 200) << res.body;
+        acknowledged.push_back(res.json()["offset"].get<std::uint64_t>());
+    }
+    EXPECT_EQ(acknowledged, one_to(count));
+
+    ASSERT_TRUE(run_until(ioc, [&] {
+        return ws->message_count() >= count && sse->message_count() >= count && poll->messages().size() >= count;
+    }, 20s)) << ws->message_count() << " " << sse->message_count() << " " << poll->messages().size();
+    // Let anything doubled arrive before counting.
+    ASSERT_TRUE(ws->wait_settled(ioc));
+    for (auto const& got : {ws->messages(), sse->messages(), poll->messages()}) {
+        ASSERT_EQ(got.size(), static_cast<std::size_t>(count));
+        EXPECT_EQ(offsets(got), one_to(count));
+        for (int i = 0; i < count; ++i)
+            EXPECT_EQ(got[i]["data"]["n"], i);
+    }
+    EXPECT_EQ(ws->messages(), sse->messages());
+    EXPECT_EQ(ws->messages(), poll->messages());
+    poll->stop();
+}
+
+TEST(redis, a_client_resumes_on_another_node)
+{
+    redis_process redis;
+    boost::asio::io_context ioc;
+    node n1(redis), n2(redis), n3(redis);
+    for (auto* n : {&n1, &n2, &n3})
+        ASSERT_TRUE(n->wait_ready(ioc)) << n->process->output();
+
+    auto first = ws_client::create(ioc);
+    first->connect(n1.port);
+    first->send_json({{"type", "subscribe"}, {"topic", "feed"}, {"id", "sub"}});
+    ASSERT_TRUE(first->wait_reply(ioc, "sub"));
+    ASSERT_EQ(fetch(ioc, n1.port, "POST", "/publish?topic=feed", R"({"n":0})").status, 200);
+    ASSERT_TRUE(first->wait_messages(ioc, 1));
+    auto const seen = first->messages().back();
+    auto const epoch = first->find_reply("sub").value()["epoch"].get<std::string>();
+    std::string const sse_id = std::to_string(seen["offset"].get<std::uint64_t>());
+    first->drop();  // cut, not closed: the client did not say goodbye
+
+    // 1,000 messages on node 2, over one WebSocket, each acknowledged.
+    constexpr int missed = 1000;
+    auto publisher = ws_client::create(ioc);
+    publisher->connect(n2.port);
+    ASSERT_TRUE(publisher->wait_open(ioc));
+    for (int i = 1; i <= missed; ++i)
+        publisher->send_json({{"type", "publish"}, {"topic", "feed"}, {"data", {{"n", i}}}, {"id", i}});
+    ASSERT_TRUE(run_until(ioc, [&] { return publisher->find_reply(missed).has_value(); }, 60s));
+    for (int i = 1; i <= missed; ++i)
+        ASSERT_EQ(publisher->find_reply(i).value()["type"], "ack") << i;
+
+    // WebSocket on node 3 with its position: exactly the missed ones.
+    auto again = ws_client::create(ioc);
+    again->connect(n3.port);
+    again->send_json({{"type", "subscribe"}, {"topic", "feed"}, {"id", "sub"},
+                      {"since", {{"offset", seen["offset"]}, {"epoch", epoch}}}});
+    auto ack = again->wait_reply(ioc, "sub");
+    ASSERT_TRUE(ack);
+    EXPECT_EQ((*ack)["recovered"], true);
+    ASSERT_TRUE(again->wait_messages(ioc, missed, 30s));
+    ASSERT_TRUE(again->wait_settled(ioc));
+    auto const got = again->messages();
+    ASSERT_EQ(got.size(), static_cast<std::size_t>(missed));
+    for (int i = 0; i < missed; ++i) {
+        EXPECT_EQ(got[i]["offset"], i + 2);
+        EXPECT_EQ(got[i]["data"]["n"], i + 1);
+    }
+
+    // SSE on node 3 with Last-Event-ID (a cursor: <offset>.<epoch>.<topic>): the same.
+    auto sse = sse_client::create(ioc);
+    sse->connect(n3.port, "/sse?topic=feed", {{"Last-Event-ID", sse_id + "." + epoch + ".feed"}});
+    ASSERT_TRUE(sse->wait_messages(ioc, missed, 30s)) << sse->message_count() << " " << sse->error_body();
+    EXPECT_EQ(offsets(sse->messages()), offsets(got));
+}
+
+TEST(redis, a_redis_restart_loses_no_acknowledged_message)
+{
+    redis_process redis;
+    boost::asio::io_context ioc;
+    node n1(redis), n2(redis);
+    ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
+    ASSERT_TRUE(n2.wait_ready(ioc)) << n2.process->output();
+
+    auto ws = ws_client::create(ioc);
+    ws->connect(n1.port);
+    ws->send_json({{"type", "subscribe"}, {"topic", "ticks"}, {"id", "sub"}});
+    auto sse = sse_client::create(ioc);
+    sse->connect(n2.port, "/sse?topic=ticks");
+    ASSERT_TRUE(ws->wait_reply(ioc, "sub"));
+    ASSERT_TRUE(run_until(ioc, [&] { return sse->find_event("subscribed").has_value(); }, 10s));
+
+    std::set<std::uint64_t> acknowledged;
+    int refused = 0;
+    auto publish = [&](int i) {
+        auto res = fetch(ioc, i % 2 ? n1.port : n2.port, "POST", "/publish?topic=ticks", json{{"n", i}}.dump());
+        if (res.status == 200)
+            acknowledged.insert(res.json()["offset"].get<std::uint64_t>());
+        else {
+            // Refused while Redis is away: a clear error, never a silent drop.
+            EXPECT_EQ(res.status, 503) << res.body;
+            EXPECT_EQ(res.json()["error"]["code"], "backplane_unavailable") << res.body;
+            ++refused;
+        }
+    };
+    int i = 0;
+    for (; i < 50; ++i)
+        publish(i);
+    redis.stop();
+    ASSERT_TRUE(n1.wait_ready(ioc, 503));
+    publish(i++);  // Redis is down: refused
+    EXPECT_EQ(refused, 1);
+    redis.start();
+    ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
+    ASSERT_TRUE(n2.wait_ready(ioc)) << n2.process->output();
+    for (int end = i + 50; i < end; ++i)
+        publish(i);
+    EXPECT_EQ(acknowledged.size(), 100u);
+
+    // Every subscriber has every acknowledged message, each once and in order, and was never disconnected.
+    auto const last = *acknowledged.rbegin();
+    for (auto* n : {&n1, &n2})
+        EXPECT_TRUE(n->process->running()) << n->process->output();
+    ASSERT_TRUE(run_until(ioc, [&] { return ws->message_count() >= last && sse->message_count() >= last; }, 30s))
+        << ws->message_count() << " " << sse->message_count() << "\n" << n1.process->output();
+    ASSERT_TRUE(ws->wait_settled(ioc));
+    EXPECT_FALSE(ws->closed());
+    EXPECT_FALSE(sse->ended());
+    for (auto const& got : {offsets(ws->messages()), offsets(sse->messages())}) {
+        EXPECT_EQ(got, one_to(last));
+        for (auto offset : acknowledged)
+            EXPECT_TRUE(std::binary_search(got.begin(), got.end(), offset)) << offset;
+    }
+}
+
+TEST(redis, a_node_that_lost_its_subscription_reads_what_it_missed_from_history)
+{
+    redis_process redis;
+    boost::asio::io_context ioc;
+    node n1(redis), n2(redis);
+    ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
+    ASSERT_TRUE(n2.wait_ready(ioc)) << n2.process->output();
+    auto ws = ws_client::create(ioc);
+    ws->connect(n1.port);
+    ws->send_json({{"type", "subscribe"}, {"topic", "stream"}, {"id", "sub"}});
+    ASSERT_TRUE(ws->wait_reply(ioc, "sub"));
+
+    // Node 2 keeps publishing while node 1's pub/sub connection is cut, twice.
+    constexpr int count = 200;
+    auto publisher = ws_client::create(ioc);
+    publisher->connect(n2.port);
+    ASSERT_TRUE(publisher->wait_open(ioc));
+    for (int i = 1; i <= count; ++i) {
+        publisher->send_json({{"type", "publish"}, {"topic", "stream"}, {"data", {{"n", i}}}, {"id", i}});
+        if (i == 50 || i == 120) {
+            // Node 1 is subscribed again (after the first cut), and what came before is published: cut it.
+            ASSERT_TRUE(run_until(ioc, [&] { return redis.subscribers("switchboard:stream") == 1; }, 10s));
+            ASSERT_TRUE(publisher->wait_reply(ioc, i));
+            auto killed = redis.command({"CLIENT", "KILL", "TYPE", "pubsub"});
+            ASSERT_TRUE(killed);
+            EXPECT_EQ(killed->integer, 1);  // node 2 has no subscription, so its connection is not in pub/sub mode
+        }
+    }
+    ASSERT_TRUE(run_until(ioc, [&] { return publisher->find_reply(count).has_value(); }, 30s));
+    ASSERT_TRUE(ws->wait_messages(ioc, count, 30s)) << ws->message_count() << "\n" << n1.process->output();
+    ASSERT_TRUE(ws->wait_settled(ioc));
+    EXPECT_EQ(offsets(ws->messages()), one_to(count));
+    EXPECT_FALSE(ws->closed());
+}
+
+TEST(redis, messages_gone_from_history_while_a_node_was_away_are_reported_as_a_gap)
+{
+    redis_process redis;
+    boost::asio::io_context ioc;
+    // Node 1 comes back no sooner than 5 s after a lost connection: long enough for history to move on.
+    node n1(redis, {"--history-max-messages", "5"},
+            {"SWITCHBOARD_REDIS_RECONNECT_MIN=5000", "SWITCHBOARD_REDIS_RECONNECT_MAX=5000"});
+    node n2(redis, {"--history-max-messages", "5"});
+    ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
+    ASSERT_TRUE(n2.wait_ready(ioc)) << n2.process->output();
+    auto ws = ws_client::create(ioc);
+    ws->connect(n1.port);
+    ws->send_json({{"type", "subscribe"}, {"topic", "short"}, {"id", "sub"}});
+    ASSERT_TRUE(ws->wait_reply(ioc, "sub"));
+    ASSERT_EQ(fetch(ioc, n2.port, "POST", "/publish?topic=short", "{}").status, 200);
+    ASSERT_TRUE(ws->wait_messages(ioc, 1));
+
+    // 20 messages go by while node 1 is not listening: more than the 5 history keeps.
+    ASSERT_TRUE(redis.command({"CLIENT", "KILL", "TYPE", "pubsub"}));
+    auto publisher = ws_client::create(ioc);
+    publisher->connect(n2.port);
+    ASSERT_TRUE(publisher->wait_open(ioc));
+    for (int i = 1; i <= 20; ++i)
+        publisher->send_json({{"type", "publish"}, {"topic", "short"}, {"data", i}, {"id", i}});
+    ASSERT_TRUE(run_until(ioc, [&] { return publisher->find_reply(20).has_value(); }, 10s));
+
+    // Back, node 1 finds the gap in history and tells its subscriber, which resumes and learns it.
+    ASSERT_TRUE(ws->wait_closed(ioc, 30s)) << ws->message_count() << "\n" << n1.process->output();
+    EXPECT_EQ(ws->close_code(), 4010);
+    EXPECT_EQ(ws->message_count(), 1u);
+    auto again = ws_client::create(ioc);
+    again->connect(n1.port);
+    auto const epoch = ws->find_reply("sub").value()["epoch"];
+    again->send_json({{"type", "subscribe"}, {"topic", "short"}, {"id", "sub"}, {"since", {{"offset", 1}, {"epoch", epoch}}}});
+    auto ack = again->wait_reply(ioc, "sub");
+    ASSERT_TRUE(ack);
+    EXPECT_EQ((*ack)["recovered"], false);
+    EXPECT_EQ((*ack)["offset"], 21);
+}
+
+TEST(redis, a_redis_that_lost_its_data_is_reported_as_a_gap)
+{
+    redis_process redis;
+    boost::asio::io_context ioc;
+    node n1(redis);
+    ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
+
+    auto ws = ws_client::create(ioc);
+    ws->connect(n1.port);
+    ws->send_json({{"type", "subscribe"}, {"topic", "lost"}, {"id", "sub"}});
+    ASSERT_TRUE(ws->wait_reply(ioc, "sub"));
+    for (int i = 0; i < 3; ++i)
+        ASSERT_EQ(fetch(ioc, n1.port, "POST", "/publish?topic=lost", "{}").status, 200);
+    ASSERT_TRUE(ws->wait_messages(ioc, 3));
+    auto const epoch = ws->find_reply("sub").value()["epoch"].get<std::string>();
+
+    redis.restart_empty();
+    ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
+    // The first publish after the loss starts a new epoch; the subscriber is told it may have missed messages.
+    ASSERT_EQ(fetch(ioc, n1.port, "POST", "/publish?topic=lost", "{}").status, 200);
+    ASSERT_TRUE(ws->wait_closed(ioc, 20s)) << n1.process->output();
+    EXPECT_EQ(ws->close_code(), 4010);
+
+    auto again = ws_client::create(ioc);
+    again->connect(n1.port);
+    again->send_json({{"type", "subscribe"}, {"topic", "lost"}, {"id", "sub"}, {"since", {{"offset", 3}, {"epoch", epoch}}}});
+    auto ack = again->wait_reply(ioc, "sub");
+    ASSERT_TRUE(ack);
+    EXPECT_EQ((*ack)["recovered"], false);
+    EXPECT_NE((*ack)["epoch"], epoch);
+}
+
+TEST(redis, a_node_subscribes_in_redis_only_while_it_has_subscribers)
+{
+    redis_process redis;
+    boost::asio::io_context ioc;
+    node n1(redis);
+    ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
+    auto const channel = "switchboard:quiet";
+    EXPECT_EQ(redis.subscribers(channel), 0);
+
+    auto a = ws_client::create(ioc);
+    auto b = sse_client::create(ioc);
+    a->connect(n1.port);
+    a->send_json({{"type", "subscribe"}, {"topic", "quiet"}, {"id", "sub"}});
+    ASSERT_TRUE(a->wait_reply(ioc, "sub"));
+    b->connect(n1.port, "/sse?topic=quiet");
+    ASSERT_TRUE(run_until(ioc, [&] { return b->find_event("subscribed").has_value(); }, 10s));
+    EXPECT_EQ(redis.subscribers(channel), 1);  // one node, one subscription, however many clients
+
+    a->send_json({{"type", "unsubscribe"}, {"topic", "quiet"}, {"id", "unsub"}});
+    ASSERT_TRUE(a->wait_reply(ioc, "unsub"));
+    EXPECT_EQ(redis.subscribers(channel), 1);  // the SSE client still listens
+    b->close();
+    ASSERT_TRUE(run_until(ioc, [&] { return redis.subscribers(channel) == 0; }, 10s));
+
+    // Nothing reaches the node now: a message published straight into Redis finds no subscriber.
+    auto r = redis.command({"PUBLISH", channel, "1 e 0 {}"});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->integer, 0);
+}
+
+TEST(redis, readiness_and_publishing_follow_redis)
+{
+    redis_process redis;
+    boost::asio::io_context ioc;
+    node n1(redis);
+    ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
+    EXPECT_EQ(fetch(ioc, n1.port, "GET", "/readyz").json()["backplane"], "connected");
+
+    redis.stop();
+    ASSERT_TRUE(n1.wait_ready(ioc, 503));
+    auto ready = fetch(ioc, n1.port, "GET", "/readyz");
+    EXPECT_EQ(ready.json()["backplane"], "disconnected") << ready.body;
+    EXPECT_EQ(fetch(ioc, n1.port, "GET", "/healthz").status, 200);  // alive all the same
+    auto refused = fetch(ioc, n1.port, "POST", "/publish?topic=t", "{}");
+    EXPECT_EQ(refused.status, 503);
+    EXPECT_EQ(refused.json()["error"]["code"], "backplane_unavailable") << refused.body;
+    auto metrics = fetch(ioc, n1.port, "GET", "/metrics").body;
+    EXPECT_NE(metrics.find("switchboard_backplane_up{backplane=\"redis\"} 0"), std::string::npos);
+
+    redis.start();
+    ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
+    EXPECT_EQ(fetch(ioc, n1.port, "POST", "/publish?topic=t", "{}").status, 200);
+    metrics = fetch(ioc, n1.port, "GET", "/metrics").body;
+    EXPECT_NE(metrics.find("switchboard_backplane_up{backplane=\"redis\"} 1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace switchboard::test
