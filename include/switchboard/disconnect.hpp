@@ -25,6 +25,7 @@ struct disconnect {
     static disconnect write_failed() { return {4001, "connection lost"}; }
     static disconnect internal_error() { return {4002, "internal error"}; }
     static disconnect no_pong() { return {4003, "no answer to pings"}; }
+    static disconnect by_operator() { return {4004, "disconnected by the operator"}; }
     static disconnect rejected() { return {4500, "rejected by the application"}; }
 
     /// True when the client should not reconnect with the same request.

@@ -26,6 +26,7 @@ enum class error {
     too_many_connections,  // the server's or this address's connection limit is reached
     shutting_down,         // the server is stopping
     internal_error,        // an application hook threw
+    transport_disabled,    // the transport asked for is turned off (server_options::transports)
 };
 
 boost::system::error_category const& error_category() noexcept;
