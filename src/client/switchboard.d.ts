@@ -31,6 +31,8 @@ export interface SwitchboardOptions {
   openTimeout?: number;
   /** Milliseconds a held poll takes to count the long-polling transport as open (1000). */
   pollOpenGrace?: number;
+  /** Milliseconds without input after which a WebSocket is pinged; no answer within openTimeout: reconnect (25000, 0: off). */
+  pingInterval?: number;
   /** Reconnect delay in milliseconds: doubles from initial (250) up to max (15000), with jitter. */
   backoff?: { initial?: number; max?: number };
   /** Publishes kept while no transport is open; past it publish() rejects (1000). */

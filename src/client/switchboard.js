@@ -24,6 +24,7 @@ const DEFAULTS = {
   paths: { websocket: '/ws', sse: '/sse', 'long-polling': '/poll', publish: '/publish' },
   openTimeout: 5000,      // ms for a transport to prove it works (a subscription acknowledged, a pong)
   pollOpenGrace: 1000,    // ms a poll may be held by the server before the long-polling transport counts as open
+  pingInterval: 25000,    // ms without input after which a WebSocket is pinged; no answer within openTimeout: dead
   backoff: { initial: 250, max: 15000 },  // ms: the reconnect delay doubles from initial up to max, with jitter
   maxQueuedPublishes: 1000,  // publishes waiting for a connection; past it publish() rejects
 };
@@ -94,6 +95,7 @@ class WebSocketTransport {
     };
     ws.onmessage = (e) => this._receive(e.data);
     ws.onclose = (e) => {
+      clearInterval(this.pinger);
       this._rejectAll(new SwitchboardError('connection_lost', 'the connection closed before the answer'));
       if (this.stopped) return;
       const reason = e.reason || `closed (${e.code})`;
@@ -104,6 +106,7 @@ class WebSocketTransport {
 
   stop() {
     this.stopped = true;
+    clearInterval(this.pinger);
     this._rejectAll(new SwitchboardError('connection_lost', 'the client closed the connection'));
     if (this.ws) {
       this.ws.onopen = this.ws.onmessage = this.ws.onclose = this.ws.onerror = null;
@@ -142,6 +145,8 @@ class WebSocketTransport {
   }
 
   _receive(text) {
+    this.lastInput = Date.now();
+    this.pingAt = 0;
     let msg;
     try { msg = JSON.parse(text); } catch (_) { return; }
     if (msg.type === 'message') return this.sb._deliver(msg.topic, msg.offset, undefined, msg.data);
@@ -164,7 +169,26 @@ class WebSocketTransport {
   _proved() {
     if (this.isOpen) return;
     this.isOpen = true;
+    this._keepalive();
     this.sb._opened(this);
+  }
+
+  // A connection that died without a FIN (a laptop's sleep, a NAT that forgot it) looks open to the browser
+  // for minutes: ping when idle, and give the connection up when the pong does not come.
+  _keepalive() {
+    const every = this.sb.options.pingInterval;
+    if (!every) return;
+    this.lastInput = Date.now();
+    this.pinger = setInterval(() => {
+      const now = Date.now();
+      if (this.pingAt && now - this.pingAt > this.sb.options.openTimeout) {
+        this.stop();  // silences and closes the socket; the client still has to hear of the loss
+        this.sb._lost(this, 'no answer to ping', 4003);
+      } else if (!this.pingAt && now - this.lastInput >= every) {
+        this.pingAt = now;
+        this._send({ type: 'ping' });
+      }
+    }, Math.max(100, Math.floor(every / 4)));
   }
 
   _rejectAll(err) {
