@@ -71,3 +71,21 @@ test('a restarted server (history lost) is reported as recovered:false', async (
     assert.deepEqual(await page.evaluate(() => t.received.state.map((m) => m.data)), ['before', 'after']);
   }
 });
+
+test('a frozen server is found out by the ping, and the client comes back when it wakes', async () => {
+  const server = await startSwitchboard();
+  const browser = await launchBrowser();
+  const page = await clientPage(browser, server.origin,
+    { transports: ['websocket'], pingInterval: 300, openTimeout: 1000, ...fast }, ['alive']);
+  await waitFor(page, 'open', () => sb.state === 'open' && t.count('subscribed') === 1);
+  // The process stops answering but its sockets stay open: only the ping can tell.
+  process.kill(server.pid, 'SIGSTOP');
+  try {
+    await waitFor(page, 'the ping to fail', () => t.events.some((e) => e.type === 'reconnecting' && e.code === 4003), undefined, 10000);
+  } finally {
+    process.kill(server.pid, 'SIGCONT');
+  }
+  await waitFor(page, 'open again', () => sb.state === 'open' && t.count('subscribed') >= 2, undefined, 20000);
+  await publish(server.origin, 'alive', 'yes');
+  await waitFor(page, 'the message', () => (t.received.alive || []).length === 1);
+});

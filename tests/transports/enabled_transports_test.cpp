@@ -43,7 +43,7 @@ TEST(enabled_transports, a_transport_turned_off_answers_503_and_the_others_serve
         auto r = fetch(srv.ioc, srv.port, "GET", "/poll?topic=a&cursor=1..a");
         return r.status == 200;
     }));
-    EXPECT_FALSE(sse->closed());
+    EXPECT_FALSE(sse->ended());
 }
 
 TEST(enabled_transports, the_client_script_is_served_with_an_etag_or_not_at_all)
