@@ -31,6 +31,8 @@ export interface SwitchboardOptions {
   openTimeout?: number;
   /** Milliseconds a held poll takes to count the long-polling transport as open (1000). */
   pollOpenGrace?: number;
+  /** Milliseconds a long poll may take in all before it is given up and reopened (60000; the server holds one 25 s). */
+  pollTimeout?: number;
   /** Milliseconds without input after which a WebSocket is pinged; no answer within openTimeout: reconnect (25000, 0: off). */
   pingInterval?: number;
   /** Reconnect delay in milliseconds: doubles from initial (250) up to max (15000), with jitter. */

@@ -24,6 +24,7 @@ const DEFAULTS = {
   paths: { websocket: '/ws', sse: '/sse', 'long-polling': '/poll', publish: '/publish' },
   openTimeout: 5000,      // ms for a transport to prove it works (a subscription acknowledged, a pong)
   pollOpenGrace: 1000,    // ms a poll may be held by the server before the long-polling transport counts as open
+  pollTimeout: 60000,     // ms a poll may take in all (the server holds one 25 s by default) before it is given up
   pingInterval: 25000,    // ms without input after which a WebSocket is pinged; no answer within openTimeout: dead
   backoff: { initial: 250, max: 15000 },  // ms: the reconnect delay doubles from initial up to max, with jitter
   maxQueuedPublishes: 1000,  // publishes waiting for a connection; past it publish() rejects
@@ -351,6 +352,9 @@ class PollTransport extends HttpTransport {
       this._proved();
       if (fresh) announce(null, false);
     }, this.sb.options.pollOpenGrace);
+    // A path that died silently would hold the request for ever.
+    let timedOut = false;
+    const deadline = setTimeout(() => { timedOut = true; abort.abort(); }, this.sb.options.pollTimeout);
     let answer;
     try {
       const response = await fetch(url.href, { signal: abort.signal, cache: 'no-store' });
@@ -358,11 +362,15 @@ class PollTransport extends HttpTransport {
       answer = await response.json();
     } catch (e) {
       clearTimeout(grace);
+      clearTimeout(deadline);
+      if (timedOut && generation === this.generation && !this.stopped)
+        return this._trouble(`no answer within ${this.sb.options.pollTimeout} ms`);
       if (generation !== this.generation || this.stopped) return;  // replaced by a newer request
       this._trouble(e && e.message ? e.message : String(e), e && e.code);
       return;
     }
     clearTimeout(grace);
+    clearTimeout(deadline);
     if (generation !== this.generation || this.stopped) return;
     this._proved();
     const positions = decodeCursor(answer.cursor);
