@@ -163,7 +163,11 @@ class WebSocketTransport {
     } else if (msg.type === 'error') {
       const err = new SwitchboardError(msg.code, msg.message);
       if (w && w.reject) w.reject(err);
-      else if (w && w.kind === 'subscribe') this.sb._refused(w.topic, err);
+      else if (w && w.kind === 'subscribe') {
+        // An answer all the same: the transport works, the server refused this topic.
+        this._proved();
+        this.sb._refused(w.topic, err);
+      }
     }
   }
 
@@ -568,7 +572,10 @@ export class Switchboard extends EventTarget {
     this.retryTimer = setTimeout(() => { if (this.state !== 'closed') this._connect(); }, delay);
   }
 
+  // The server refused a subscription (a hook, a bad name, too many topics): it is dropped, so that no later
+  // request carries it again, and the application is told.
   _refused(topic, error) {
+    this.subscriptions.delete(topic);
     this._emit('error', { topic, error });
   }
 

@@ -80,4 +80,11 @@ test('errors reach the caller: a publish the server refuses rejects with its cod
     const code = await page.evaluate(() => sb.publish('bad topic!', 1).then(() => 'published', (e) => e.code));
     assert.equal(code, 'invalid_topic', transport);
   }
+  // A subscription the server refuses is dropped and reported; the others carry on.
+  const page = await clientPage(browser, server.origin, { transports: ['websocket'] }, ['bad topic!', 'good']);
+  await waitFor(page, 'the refusal', () => t.events.some((e) => e.type === 'error' && e.topic === 'bad topic!' && e.error === 'invalid_topic'));
+  await waitFor(page, 'open', () => sb.state === 'open' && t.events.some((e) => e.type === 'subscribed' && e.topic === 'good'));
+  await publish(server.origin, 'good', 'fine');
+  await waitFor(page, 'the message', () => (t.received.good || []).length === 1);
+  assert.equal(await page.evaluate(() => t.count('fallback')), 0);
 });
