@@ -77,6 +77,19 @@ route admin_view::events_route()
             }};
 }
 
+route admin_view::disconnect_route()
+{
+    return {{http::verb::post}, [this](std::shared_ptr<http_connection> const& conn) {
+                if (!authorized(*conn))
+                    return conn->respond_error(error::rejected, "the admin view needs its token");
+                // close() unregisters, so walk a copy. The admin page's own stream is not a channel: it stays.
+                std::vector<channel_ptr> open(ctx_.channels.begin(), ctx_.channels.end());
+                for (auto const& ch : open)
+                    ch->close(disconnect::by_operator());
+                conn->respond(json_response(conn->request(), R"({"disconnected":)" + std::to_string(open.size()) + "}"));
+            }};
+}
+
 void admin_view::stop()
 {
     stopped_ = true;

@@ -1,7 +1,9 @@
 #pragma once
 // The admin view: GET /admin serves a page, GET /admin/events streams the server's figures once a second as
-// SSE "stats" events (switchboard's own SSE channel, outside the hub: no client can subscribe to them). Both
-// require options.admin_token; with no token configured neither route exists.
+// SSE "stats" events (switchboard's own SSE channel, outside the hub: no client can subscribe to them), and
+// POST /admin/disconnect closes every client channel with 4006 (they reconnect and resume: a rolling restart
+// of a load balancer, or a drill of the clients' reconnect path). All require options.admin_token; with no
+// token configured none of the routes exists.
 
 #include "http_connection.hpp"
 #include "server_context.hpp"
@@ -23,6 +25,7 @@ public:
 
     route page_route();
     route events_route();
+    route disconnect_route();
     void stop();
 
     /// The figures sent to the page: connections, top topics, rates, latency.

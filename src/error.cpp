@@ -31,6 +31,7 @@ entry describe(int ev) noexcept
     case error::shutting_down: return {"shutting_down", "server is shutting down", 503};
     case error::internal_error: return {"internal_error", "internal error", 500};
     case error::backplane_unavailable: return {"backplane_unavailable", "the backplane (Redis) is unreachable", 503};
+    case error::transport_disabled: return {"transport_disabled", "this transport is turned off on this server", 503};
     }
     return {"internal_error", "unknown switchboard error", 500};
 }

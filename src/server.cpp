@@ -4,6 +4,7 @@
 #include <switchboard/topic.hpp>
 
 #include "admin.hpp"
+#include "client_route.hpp"
 #include "http_connection.hpp"
 #include "long_polling/long_polling_transport.hpp"
 #include "ops_routes.hpp"
@@ -49,10 +50,12 @@ struct server::impl {
                 ch->close(disconnect::stream_gap());
         });
         ctx.flusher.observe = [this](std::chrono::steady_clock::duration d) { ctx.metrics.delivery_latency.observe(d); };
-        routes[options.websocket_path] = websocket::make_route(ctx);
-        routes[options.sse_path] = sse::make_route(ctx);
-        routes[options.poll_path] = long_polling::make_route(ctx);
+        routes[options.websocket_path] = when_enabled(&enabled_transports::websocket, websocket::make_route(ctx));
+        routes[options.sse_path] = when_enabled(&enabled_transports::sse, sse::make_route(ctx));
+        routes[options.poll_path] = when_enabled(&enabled_transports::long_polling, long_polling::make_route(ctx));
         routes[options.publish_path] = detail::make_publish_route(ctx);
+        if (!options.client_path.empty())
+            routes[options.client_path] = detail::make_client_route(ctx);
         for (auto const& [path, make] : {std::pair{options.metrics_path, &detail::make_metrics_route},
                                          std::pair{options.health_path, &detail::make_health_route},
                                          std::pair{options.ready_path, &detail::make_ready_route}})
@@ -61,7 +64,19 @@ struct server::impl {
         if (!options.admin_token.empty()) {
             routes["/admin"] = admin.page_route();
             routes["/admin/events"] = admin.events_route();
+            routes["/admin/disconnect"] = admin.disconnect_route();
         }
+    }
+
+    // A transport turned off answers 503 transport_disabled; read on each request, so reload() turns it on or off.
+    detail::route when_enabled(bool enabled_transports::*which, detail::route r)
+    {
+        r.action = [this, which, next = std::move(r.action)](std::shared_ptr<detail::http_connection> const& conn) {
+            if (!(options.transports.*which))
+                return conn->respond_error(error::transport_disabled);
+            next(conn);
+        };
+        return r;
     }
 
     void accept();
@@ -231,6 +246,7 @@ void server::reload(server_options next)
         next.sse_path = current.sse_path;
         next.poll_path = current.poll_path;
         next.publish_path = current.publish_path;
+        next.client_path = current.client_path;
         next.metrics_path = current.metrics_path;
         next.health_path = current.health_path;
         next.ready_path = current.ready_path;

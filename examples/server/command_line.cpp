@@ -27,6 +27,7 @@ std::string type_name(value_kind kind)
     case value_kind::level: return "LEVEL";
     case value_kind::format: return "FORMAT";
     case value_kind::redis_url: return "URL";
+    case value_kind::transports: return "LIST";
     default: return "TEXT";
     }
 }

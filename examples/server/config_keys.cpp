@@ -87,6 +87,11 @@ config_key const keys[]{
 
     {"publish.path", value_kind::url_path, 0, 0, "", "HTTP publishing endpoint (POST)",
      [](server_config& c) -> auto& { return c.server.publish_path; }},
+    {"transports", value_kind::transports, 0, 0, "--transports",
+     "transports that answer (websocket, sse, long-polling); the others refuse with 503 transport_disabled",
+     [](server_config& c) -> auto& { return c.server.transports; }},
+    {"client.path", value_kind::optional_url_path, 0, 0, "", "the browser client switchboard.js; \"\" turns it off",
+     [](server_config& c) -> auto& { return c.server.client_path; }},
     {"metrics.path", value_kind::optional_url_path, 0, 0, "", "Prometheus metrics endpoint; \"\" turns it off",
      [](server_config& c) -> auto& { return c.server.metrics_path; }},
     {"health.path", value_kind::optional_url_path, 0, 0, "", "liveness endpoint; \"\" turns it off",
@@ -300,6 +305,9 @@ void apply_value(config_key const& key, json const& value, std::string const& or
             } else if constexpr (std::is_same_v<T, spdlog::level::level_enum>) {
                 auto p = parse_level(value);
                 p ? void(target = p.value) : error(p.error);
+            } else if constexpr (std::is_same_v<T, switchboard::enabled_transports>) {
+                auto p = parse_transports(value);
+                p ? void(target = p.value) : error(p.error);
             } else {
                 auto p = parse_format(value);
                 p ? void(target = p.value) : error(p.error);
@@ -327,6 +335,8 @@ std::string show_value(config_key const& key, server_config const& config)
                 return v.overrides.empty() ? "[]" : std::to_string(v.overrides.size()) + " rules";
             else if constexpr (std::is_same_v<T, spdlog::level::level_enum>)
                 return std::string(level_name(v));
+            else if constexpr (std::is_same_v<T, switchboard::enabled_transports>)
+                return format_transports(v);
             else
                 return std::string(format_name(v));
         },

@@ -32,6 +32,7 @@ enum class value_kind {
     history_overrides,  // [{"prefix": "chat.", "max_messages": 50000, "max_age": "24h"}]
     redis_url,          // "" (the in-memory backplane) or "redis://[:password@]host[:port][/db]"; never echoed
     key_prefix,         // "switchboard:": printable ASCII without spaces
+    transports,         // ["websocket", "sse", "long-polling"], or "websocket,sse" as text
 };
 
 template <class T>
@@ -42,7 +43,8 @@ using field_ref = T& (*)(server_config&);
 using config_field = std::variant<field_ref<std::size_t>, field_ref<std::chrono::milliseconds>,
                                   field_ref<std::chrono::seconds>, field_ref<std::string>,
                                   field_ref<switchboard::server_options>, field_ref<switchboard::history_options>,
-                                  field_ref<spdlog::level::level_enum>, field_ref<log_format>>;
+                                  field_ref<spdlog::level::level_enum>, field_ref<log_format>,
+                                  field_ref<switchboard::enabled_transports>>;
 
 struct config_key {
     std::string_view path;  // "limits.max_message_size"

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <charconv>
+#include <vector>
 #include <limits>
 #include <optional>
 #include <stdexcept>
@@ -156,7 +157,7 @@ parsed<std::string> parse_url_path(json const& v)
         return wrong();
     if (text == "/")
         return fail<std::string>("\"/\" is the demo page; choose another path");
-    if (text == "/admin" || text == "/admin/events")
+    if (text == "/admin" || text == "/admin/events" || text == "/admin/disconnect")
         return fail<std::string>(show(v) + " is the admin view's; choose another path");
     if (text.size() > 256)
         return fail<std::string>("longer than 256 characters");
@@ -229,6 +230,59 @@ parsed<log_format> parse_format(json const& v)
     if (v == "json")
         return {log_format::json, {}};
     return fail<log_format>(R"(expected "text" or "json", got )" + show(v));
+}
+
+parsed<switchboard::enabled_transports> parse_transports(json const& v)
+{
+    auto const wrong = [&] {
+        return fail<switchboard::enabled_transports>(
+            R"(expected a list of "websocket", "sse", "long-polling" (an array, or names joined by ","), got )" + show(v));
+    };
+    std::vector<std::string> names;
+    if (v.is_string()) {
+        std::string_view text = v.get_ref<std::string const&>();
+        while (true) {
+            auto const comma = text.find(',');
+            names.emplace_back(text.substr(0, comma));
+            if (comma == std::string_view::npos)
+                break;
+            text.remove_prefix(comma + 1);
+        }
+    } else if (v.is_array()) {
+        for (auto const& item : v) {
+            if (!item.is_string())
+                return wrong();
+            names.push_back(item.get<std::string>());
+        }
+    } else {
+        return wrong();
+    }
+    // All off is refused: a server that answers no client is a typo, not a configuration.
+    switchboard::enabled_transports out{false, false, false};
+    for (auto const& name : names) {
+        bool* flag = name == "websocket" ? &out.websocket
+                     : name == "sse"     ? &out.sse
+                     : name == "long-polling" ? &out.long_polling
+                                         : nullptr;
+        if (!flag)
+            return fail<switchboard::enabled_transports>(
+                "unknown transport " + show(json(name)) + R"( (known: "websocket", "sse", "long-polling"))");
+        if (*flag)
+            return fail<switchboard::enabled_transports>(show(json(name)) + " is given twice");
+        *flag = true;
+    }
+    if (names.empty() || !(out.websocket || out.sse || out.long_polling))
+        return fail<switchboard::enabled_transports>("at least one transport must stay on");
+    return {out, {}};
+}
+
+std::string format_transports(switchboard::enabled_transports const& t)
+{
+    std::string out;
+    for (auto const& [on, name] : {std::pair{t.websocket, "websocket"}, {t.sse, "sse"}, {t.long_polling, "long-polling"}})
+        if (on)
+            out += (out.empty() ? "" : ",") + std::string(name);
+    return out;
 }
 
 json number_or_string(std::string_view text)

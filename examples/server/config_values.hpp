@@ -39,6 +39,11 @@ parsed<std::string> parse_redis_url(nlohmann::json const& v);
 parsed<std::string> parse_key_prefix(nlohmann::json const& v);
 parsed<spdlog::level::level_enum> parse_level(nlohmann::json const& v);
 parsed<log_format> parse_format(nlohmann::json const& v);
+// The transports that answer: an array of "websocket", "sse", "long-polling" (at least one, each once), or the
+// same names as one comma-separated string (the form a flag or variable gives).
+parsed<switchboard::enabled_transports> parse_transports(nlohmann::json const& v);
+// "websocket,sse,long-polling": the enabled ones, in that order.
+std::string format_transports(switchboard::enabled_transports const& t);
 
 // The value as a flag or environment variable gives it, turned into the JSON a file would hold: digits become
 // an integer where the kind wants a number, anything else stays a string (and so fails as a file's would).

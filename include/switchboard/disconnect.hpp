@@ -27,6 +27,7 @@ struct disconnect {
     static disconnect no_pong() { return {4003, "no answer to pings"}; }
     /// The node may have missed messages of a subscribed topic it cannot recover: resume to learn what is left.
     static disconnect stream_gap() { return {4010, "stream gap: resume from your last position"}; }
+    static disconnect by_operator() { return {4006, "disconnected by the operator"}; }
     static disconnect rejected() { return {4500, "rejected by the application"}; }
 
     /// True when the client should not reconnect with the same request.

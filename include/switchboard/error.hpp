@@ -27,6 +27,7 @@ enum class error {
     shutting_down,         // the server is stopping
     internal_error,        // an application hook threw
     backplane_unavailable, // the backplane cannot publish or read history now (Redis unreachable): retry later
+    transport_disabled,    // the transport asked for is turned off (server_options::transports)
 };
 
 boost::system::error_category const& error_category() noexcept;

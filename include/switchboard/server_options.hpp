@@ -10,6 +10,14 @@
 
 namespace switchboard {
 
+/// Which transports answer. A transport turned off refuses its requests (the WebSocket upgrade, the SSE stream,
+/// the poll) with 503 `transport_disabled`, so clients fall back to another: switchboard.js does.
+struct enabled_transports {
+    bool websocket = true;
+    bool sse = true;
+    bool long_polling = true;
+};
+
 struct server_options {
     // Where to listen. Port 0 asks the kernel for a free one (see server::local_endpoint()).
     std::string address = "127.0.0.1";
@@ -20,12 +28,17 @@ struct server_options {
     std::string sse_path = "/sse";
     std::string poll_path = "/poll";
     std::string publish_path = "/publish";
+    // Transports that answer (all by default); changes on reload() without touching open connections.
+    enabled_transports transports;
+    // The browser client (switchboard.js, compiled into the library) is served here; an empty path turns it off.
+    std::string client_path = "/switchboard.js";
     // Operator endpoints; an empty path turns one off.
     std::string metrics_path = "/metrics";  // Prometheus text
     std::string health_path = "/healthz";   // 200 while the process answers
     std::string ready_path = "/readyz";     // 200 while accepting with the backplane connected, else 503
-    // The admin view at /admin (a live page over SSE at /admin/events): off while the token is empty. When
-    // set, requests must carry it (?token= or "Authorization: Bearer").
+    // The admin view at /admin (a live page over SSE at /admin/events, POST /admin/disconnect closes every
+    // channel with code 4006): off while the token is empty. When set, requests must carry it (?token= or
+    // "Authorization: Bearer").
     std::string admin_token;
 
     // Limits on what clients send.

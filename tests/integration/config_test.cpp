@@ -77,6 +77,8 @@ constexpr char const* every_key = R"({
   "sse": {"path": "/live/sse", "retry": "3s", "heartbeat": "12s"},
   "long_polling": {"path": "/live/poll", "hold": "40s", "max_messages_per_poll": 250},
   "publish": {"path": "/live/publish"},
+  "transports": ["sse", "long-polling"],
+  "client": {"path": "/live/switchboard.js"},
   "metrics": {"path": "/ops/metrics"},
   "health": {"path": "", "ready_path": "/ops/ready"},
   "admin": {"token": "0123456789abcdef0123"},
@@ -136,6 +138,10 @@ TEST(config, every_key_parses)
     EXPECT_EQ(o.poll_hold, 40s);
     EXPECT_EQ(o.max_poll_messages, 250u);
     EXPECT_EQ(o.publish_path, "/live/publish");
+    EXPECT_FALSE(o.transports.websocket);
+    EXPECT_TRUE(o.transports.sse);
+    EXPECT_TRUE(o.transports.long_polling);
+    EXPECT_EQ(o.client_path, "/live/switchboard.js");
     EXPECT_EQ(o.metrics_path, "/ops/metrics");
     EXPECT_EQ(o.health_path, "");  // off
     EXPECT_EQ(o.ready_path, "/ops/ready");
@@ -316,6 +322,11 @@ TEST(config, bad_values_are_refused_with_their_path)
                      "admin.token: must be 16 to 256 characters, got 7 (the value is not shown)"},
              refusal{R"({"admin": {"token": "correct horse battery staple"}})",
                      "admin.token: may hold only printable ASCII without spaces (the value is not shown)"},
+             refusal{R"({"transports": []})", "transports: at least one transport must stay on"},
+             refusal{R"({"transports": ["websocket", "ws"]})",
+                     R"(transports: unknown transport "ws" (known: "websocket", "sse", "long-polling"))"},
+             refusal{R"({"transports": ["sse", "sse"]})", R"(transports: "sse" is given twice)"},
+             refusal{R"({"client": {"path": "/ws"}})", R"(client.path: "/ws" is also websocket.path)"},
              refusal{R"({"publish": {"path": "/a b"}})",
                      R"(publish.path: a path may not hold spaces, '?', '#' or non-ASCII characters, got "/a b")"},
              refusal{R"({"sse": 5})", "sse: expected an object (a section of keys), got 5"},
@@ -393,6 +404,30 @@ TEST(config, environment_and_flag_errors_name_where_the_value_came_from)
                                         "(did you mean SWITCHBOARD_LIMITS_MAX_MESSAGE_SIZE?)");
     ASSERT_EQ(r.config.server.history.overrides.size(), 1u);
     EXPECT_EQ(r.config.server.history.overrides[0].limits.max_age, 24h);
+}
+
+TEST(config, transports_come_as_a_list_from_every_layer)
+{
+    config_sources sources;
+    sources.file_name = "switchboard.json";
+    sources.file_text = R"({"transports": ["websocket"]})";
+    sources.environment = {{"SWITCHBOARD_TRANSPORTS", "sse,long-polling"}};
+    auto const from_environment = resolve_config(sources);
+    ASSERT_TRUE(from_environment.ok()) << testing::PrintToString(error_lines(from_environment));
+    EXPECT_FALSE(from_environment.config.server.transports.websocket);
+    EXPECT_TRUE(from_environment.config.server.transports.sse);
+
+    sources.flags = {{"transports", "long-polling", "--transports"}};
+    auto const from_flag = resolve_config(sources);
+    ASSERT_TRUE(from_flag.ok()) << testing::PrintToString(error_lines(from_flag));
+    EXPECT_FALSE(from_flag.config.server.transports.sse);
+    EXPECT_TRUE(from_flag.config.server.transports.long_polling);
+
+    sources.flags = {{"transports", "websocket,carrier-pigeon", "--transports"}};
+    auto const bad = resolve_config(sources);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(error_lines(bad).front().find("transports (--transports): unknown transport"), std::string::npos)
+        << error_lines(bad).front();
 }
 
 TEST(config, history_rules_inherit_the_limits_every_layer_leaves)

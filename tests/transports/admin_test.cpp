@@ -54,5 +54,32 @@ TEST(admin, needs_its_token_and_streams_live_figures)
     ws->close();
 }
 
+TEST(admin, disconnect_closes_every_client_channel_with_4006)
+{
+    server_options options;
+    options.admin_token = "s3cret-token";
+    live_server srv(options);
+    srv.start();
+
+    auto ws = ws_client::create(srv.ioc);
+    ws->connect(srv.port);
+    ws->send_json({{"type", "subscribe"}, {"topic", "a"}, {"id", 1}});
+    ASSERT_TRUE(ws->wait_reply(srv.ioc, 1));
+    auto sse = sse_client::create(srv.ioc);
+    sse->connect(srv.port, "/sse?topic=a");
+    ASSERT_TRUE(sse->wait_events(srv.ioc, 1));
+
+    EXPECT_EQ(fetch(srv.ioc, srv.port, "POST", "/admin/disconnect").status, 403);
+    auto const done = fetch(srv.ioc, srv.port, "POST", "/admin/disconnect", "", {{"Authorization", "Bearer s3cret-token"}});
+    ASSERT_EQ(done.status, 200);
+    EXPECT_EQ(done.json()["disconnected"], 2);
+    ASSERT_TRUE(ws->wait_closed(srv.ioc));
+    EXPECT_EQ(ws->close_code(), 4006);
+    ASSERT_TRUE(sse->wait_ended(srv.ioc));
+    auto const close = sse->find_event("close");
+    ASSERT_TRUE(close);
+    EXPECT_EQ(json::parse(close->data)["code"], 4006);
+}
+
 }  // namespace
 }  // namespace switchboard::test

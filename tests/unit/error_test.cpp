@@ -38,6 +38,7 @@ constexpr expected_error every_error[] = {
     {error::too_many_connections, "too_many_connections", 503},
     {error::shutting_down, "shutting_down", 503},
     {error::internal_error, "internal_error", 500},
+    {error::transport_disabled, "transport_disabled", 503},
 };
 
 TEST(error, names_every_value)
@@ -54,8 +55,8 @@ TEST(error, maps_every_value_to_its_http_status)
 
 TEST(error, the_table_covers_every_enumerator_once)
 {
-    // The enum runs from invalid_json = 1 to internal_error without gaps.
-    ASSERT_EQ(std::size(every_error), static_cast<std::size_t>(error::internal_error));
+    // The enum runs from invalid_json = 1 to transport_disabled without gaps.
+    ASSERT_EQ(std::size(every_error), static_cast<std::size_t>(error::transport_disabled));
     std::set<std::string_view> names;
     for (std::size_t i = 0; i < std::size(every_error); ++i) {
         EXPECT_EQ(static_cast<std::size_t>(every_error[i].value), i + 1);

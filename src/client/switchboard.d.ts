@@ -1,0 +1,92 @@
+// TypeScript declarations of switchboard.js, the browser client of switchboard (docs/client.md).
+
+export type TransportName = 'websocket' | 'sse' | 'long-polling';
+
+/** A topic's place in its history: the last message seen (offset 0 before the first) within an epoch. */
+export interface Position {
+  offset: number;
+  epoch: string;
+}
+
+/** What a publish resolves to: where the message landed. */
+export interface PublishResult extends Position {
+  topic: string;
+}
+
+/** Passed with every message. */
+export interface MessageMeta extends Position {
+  topic: string;
+  /** The transport that carried the message. */
+  transport: TransportName | null;
+}
+
+export interface SwitchboardOptions {
+  /** Transports in the order they are tried (default: all three, WebSocket first). */
+  transports?: TransportName[];
+  /** Sent as ?token= on every request, for the application's gateway or hooks. */
+  token?: string;
+  /** Endpoint paths, relative to the base URL (defaults /ws, /sse, /poll, /publish). */
+  paths?: Partial<Record<TransportName | 'publish', string>>;
+  /** Milliseconds a transport has to prove it works (a subscription acknowledged) before the next is tried (5000). */
+  openTimeout?: number;
+  /** Milliseconds a held poll takes to count the long-polling transport as open (1000). */
+  pollOpenGrace?: number;
+  /** Milliseconds a long poll may take in all before it is given up and reopened (60000; the server holds one 25 s). */
+  pollTimeout?: number;
+  /** Milliseconds without input after which a WebSocket is pinged; no answer within openTimeout: reconnect (25000, 0: off). */
+  pingInterval?: number;
+  /** Reconnect delay in milliseconds: doubles from initial (250) up to max (15000), with jitter. */
+  backoff?: { initial?: number; max?: number };
+  /** Publishes kept while no transport is open; past it publish() rejects (1000). */
+  maxQueuedPublishes?: number;
+}
+
+export interface SubscribeOptions {
+  /** Start from the first message the server's history keeps (history on join), not from now. */
+  history?: boolean;
+}
+
+export interface ConnectingEvent { transport: TransportName; attempt: number }
+export interface OpenEvent { transport: TransportName }
+export interface FallbackEvent { from: TransportName; to: TransportName; reason: string }
+export interface ReconnectingEvent { reason: string; code?: number; attempt: number; delay: number; transport: TransportName }
+export interface ClosedEvent { code: number; reason: string }
+/** A subscription acknowledged; `recovered: false` means messages after the old position are gone: refetch state. */
+export interface SubscribedEvent extends Position { topic: string; recovered?: boolean }
+export interface ErrorEvent { topic?: string; error: SwitchboardError }
+
+export interface SwitchboardEventMap {
+  connecting: ConnectingEvent;
+  open: OpenEvent;
+  fallback: FallbackEvent;
+  reconnecting: ReconnectingEvent;
+  closed: ClosedEvent;
+  subscribed: SubscribedEvent;
+  error: ErrorEvent;
+}
+
+export type SwitchboardState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export class SwitchboardError extends Error {
+  /** A protocol error code ("invalid_topic", "transport_disabled", ...) or "connection_lost", "closed", "queue_full". */
+  code: string;
+}
+
+export class Switchboard extends EventTarget {
+  constructor(url: string, options?: SwitchboardOptions);
+  readonly state: SwitchboardState;
+  /** The transport in use once open. */
+  readonly transport: TransportName | null;
+
+  subscribe<T = unknown>(topic: string, onMessage?: (data: T, meta: MessageMeta) => void, options?: SubscribeOptions): () => void;
+  unsubscribe(topic: string, onMessage?: (data: any, meta: MessageMeta) => void): void;
+  publish(topic: string, data: unknown): Promise<PublishResult>;
+  close(): void;
+
+  /** addEventListener with the event's detail; returns a function that removes the listener. */
+  on<K extends keyof SwitchboardEventMap>(type: K, listener: (detail: SwitchboardEventMap[K], event: CustomEvent<SwitchboardEventMap[K]>) => void): () => void;
+  addEventListener<K extends keyof SwitchboardEventMap>(type: K, listener: (event: CustomEvent<SwitchboardEventMap[K]>) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+}
+
+export default Switchboard;

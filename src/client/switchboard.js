@@ -1,0 +1,637 @@
+// switchboard.js: the browser client of switchboard (https://.../docs/client.md). One dependency-free ES module.
+//
+//   import { Switchboard } from '/switchboard.js';
+//   const sb = new Switchboard('', { transports: ['websocket', 'sse', 'long-polling'] });
+//   sb.subscribe('news', (data, meta) => console.log(meta.offset, data));
+//   const position = await sb.publish('news', { hello: 'world' });
+//
+// It tries the transports in order and keeps the first that proves itself: WebSocket, then Server-Sent Events
+// (publishing with POST /publish), then long polling. A transport that fails to open, or opens but delivers
+// nothing within `openTimeout` (a proxy that buffers the stream), is given up for the next one, with a
+// `fallback` event. There is no negotiate request: the first transport that works costs nothing extra.
+// A lost connection is reopened with exponential backoff and jitter, and every topic resumes from its last
+// position, so nothing published meanwhile is lost within the server's history; when the server cannot honour a
+// position (history gone, new epoch) the `subscribed` event says `recovered: false`.
+//
+// It speaks docs/protocol.md: WebSocket JSON commands on /ws; /sse?topic=..&since=<cursor>; /poll?topic=..
+// &cursor=<cursor>; POST /publish?topic=T. Cursors are opaque to applications, but this client ships with the
+// server and builds them itself (`<offset>.<epoch>.<topic>` joined by `,`) so it can move a subscription
+// between transports.
+
+const DEFAULTS = {
+  transports: ['websocket', 'sse', 'long-polling'],
+  token: undefined,
+  paths: { websocket: '/ws', sse: '/sse', 'long-polling': '/poll', publish: '/publish' },
+  openTimeout: 5000,      // ms for a transport to prove it works (a subscription acknowledged, a pong)
+  pollOpenGrace: 1000,    // ms a poll may be held by the server before the long-polling transport counts as open
+  pollTimeout: 60000,     // ms a poll may take in all (the server holds one 25 s by default) before it is given up
+  pingInterval: 25000,    // ms without input after which a WebSocket is pinged; no answer within openTimeout: dead
+  backoff: { initial: 250, max: 15000 },  // ms: the reconnect delay doubles from initial up to max, with jitter
+  maxQueuedPublishes: 1000,  // publishes waiting for a connection; past it publish() rejects
+};
+
+const TRANSPORTS = ['websocket', 'sse', 'long-polling'];
+
+function encodeCursor(entries) {
+  return entries.map(([topic, p]) => `${p.offset}.${p.epoch}.${topic}`).join(',');
+}
+
+function decodeCursor(text) {
+  const out = new Map();
+  if (!text) return out;
+  for (const entry of text.split(',')) {
+    const first = entry.indexOf('.');
+    const second = entry.indexOf('.', first + 1);
+    if (first <= 0 || second < 0) continue;
+    out.set(entry.slice(second + 1), { offset: Number(entry.slice(0, first)), epoch: entry.slice(first + 1, second) });
+  }
+  return out;
+}
+
+class SwitchboardError extends Error {
+  constructor(code, message) {
+    super(message || code);
+    this.name = 'SwitchboardError';
+    this.code = code;
+  }
+}
+
+async function errorOf(response) {
+  try {
+    const body = await response.json();
+    if (body && body.error) return new SwitchboardError(body.error.code, body.error.message);
+  } catch (_) { /* not our JSON: a proxy's page */ }
+  return new SwitchboardError('http_' + response.status, `HTTP ${response.status}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Transports. Each gets the client (`sb`) and calls back: sb._opened(t), sb._failed(t, reason) before open,
+// sb._lost(t, reason, code) after, sb._deliver(envelope), sb._acknowledged(topic, position, recovered).
+
+class WebSocketTransport {
+  constructor(sb) {
+    this.sb = sb;
+    this.name = 'websocket';
+    this.nextId = 1;
+    this.waiting = new Map();  // command id -> {resolve, reject, topic, kind}
+    this.isOpen = false;
+  }
+
+  start() {
+    const url = this.sb._url(this.sb.options.paths.websocket);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    let ws;
+    try {
+      ws = new WebSocket(url.href);
+    } catch (e) {
+      this.sb._failed(this, String(e));
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      // Open is proved by an answer, not by the handshake: a proxy may pass the upgrade and then nothing.
+      const topics = this.sb._topics();
+      if (topics.length === 0) this._send({ type: 'ping', id: this._id('ping') });
+      for (const topic of topics) this.subscribe(topic);
+    };
+    ws.onmessage = (e) => this._receive(e.data);
+    ws.onclose = (e) => {
+      clearInterval(this.pinger);
+      this._rejectAll(new SwitchboardError('connection_lost', 'the connection closed before the answer'));
+      if (this.stopped) return;
+      const reason = e.reason || `closed (${e.code})`;
+      if (this.isOpen) this.sb._lost(this, reason, e.code);
+      else this.sb._failed(this, reason, e.code);
+    };
+  }
+
+  stop() {
+    this.stopped = true;
+    clearInterval(this.pinger);
+    this._rejectAll(new SwitchboardError('connection_lost', 'the client closed the connection'));
+    if (this.ws) {
+      this.ws.onopen = this.ws.onmessage = this.ws.onclose = this.ws.onerror = null;
+      try { this.ws.close(1000); } catch (_) { /* already closed */ }
+    }
+  }
+
+  subscribe(topic) {
+    const cmd = { type: 'subscribe', topic, id: this._id('subscribe', topic) };
+    const since = this.sb._since(topic);
+    if (since) cmd.since = since;
+    this._send(cmd);
+  }
+
+  unsubscribe(topic) {
+    this._send({ type: 'unsubscribe', topic });
+  }
+
+  publish(topic, data) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN)
+      return Promise.reject(new SwitchboardError('connection_lost', 'the connection is closed'));
+    return new Promise((resolve, reject) => {
+      const id = this._id('publish', topic, resolve, reject);
+      this._send({ type: 'publish', topic, data, id });
+    });
+  }
+
+  _id(kind, topic, resolve, reject) {
+    const id = this.nextId++;
+    this.waiting.set(id, { kind, topic, resolve, reject });
+    return id;
+  }
+
+  _send(cmd) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(cmd));
+  }
+
+  _receive(text) {
+    this.lastInput = Date.now();
+    this.pingAt = 0;
+    let msg;
+    try { msg = JSON.parse(text); } catch (_) { return; }
+    if (msg.type === 'message') return this.sb._deliver(msg.topic, msg.offset, undefined, msg.data);
+    const w = msg.id !== undefined ? this.waiting.get(msg.id) : undefined;
+    if (w) this.waiting.delete(msg.id);
+    if (msg.type === 'ack' && w && w.kind === 'subscribe') {
+      this._proved();
+      this.sb._acknowledged(msg.topic, { offset: msg.offset, epoch: msg.epoch }, msg.recovered);
+    } else if (msg.type === 'ack' && w && w.kind === 'publish') {
+      w.resolve({ topic: msg.topic, offset: msg.offset, epoch: msg.epoch });
+    } else if (msg.type === 'pong') {
+      this._proved();
+    } else if (msg.type === 'error') {
+      const err = new SwitchboardError(msg.code, msg.message);
+      if (w && w.reject) w.reject(err);
+      else if (w && w.kind === 'subscribe') {
+        // An answer all the same: the transport works, the server refused this topic.
+        this._proved();
+        this.sb._refused(w.topic, err);
+      }
+    }
+  }
+
+  _proved() {
+    if (this.isOpen) return;
+    this.isOpen = true;
+    this._keepalive();
+    this.sb._opened(this);
+  }
+
+  // A connection that died without a FIN (a laptop's sleep, a NAT that forgot it) looks open to the browser
+  // for minutes: ping when idle, and give the connection up when the pong does not come.
+  _keepalive() {
+    const every = this.sb.options.pingInterval;
+    if (!every) return;
+    this.lastInput = Date.now();
+    this.pinger = setInterval(() => {
+      const now = Date.now();
+      if (this.pingAt && now - this.pingAt > this.sb.options.openTimeout) {
+        this.stop();  // silences and closes the socket; the client still has to hear of the loss
+        this.sb._lost(this, 'no answer to ping', 4003);
+      } else if (!this.pingAt && now - this.lastInput >= every) {
+        this.pingAt = now;
+        this._send({ type: 'ping' });
+      }
+    }, Math.max(100, Math.floor(every / 4)));
+  }
+
+  _rejectAll(err) {
+    for (const w of this.waiting.values()) if (w.reject) w.reject(err);
+    this.waiting.clear();
+  }
+}
+
+// SSE and long polling receive on a stream of topics fixed per request: a change of topics reopens it, from the
+// positions reached, so nothing is missed. Both publish with POST.
+class HttpTransport {
+  constructor(sb) {
+    this.sb = sb;
+    this.isOpen = false;
+  }
+
+  subscribe() { this._restartSoon(); }
+  unsubscribe() { this._restartSoon(); }
+
+  _restartSoon() {
+    // Several subscribe() calls in one task make one new request.
+    if (this.restartQueued || this.stopped) return;
+    this.restartQueued = true;
+    queueMicrotask(() => {
+      this.restartQueued = false;
+      if (!this.stopped) this._request();
+    });
+  }
+
+  _params(cursorName) {
+    const topics = this.sb._topics();
+    const url = this.sb._url(this.sb.options.paths[this.name]);
+    for (const t of topics) url.searchParams.append('topic', t);
+    const entries = [];
+    for (const t of topics) {
+      const s = this.sb._since(t);
+      if (s) entries.push([t, s]);
+    }
+    if (entries.length) url.searchParams.set(cursorName, encodeCursor(entries));
+    return { url, topics };
+  }
+
+  // `carried`: a stream of topics did work. With no topic there is nothing to stream, so the transport opens
+  // (publishing needs no stream) but is proved only by its first stream.
+  _proved(carried = true) {
+    if (this.stopped) return;
+    if (carried) this.carried = true;
+    if (this.isOpen) return;
+    this.isOpen = true;
+    this.sb._opened(this);
+  }
+
+  _trouble(reason, code) {
+    if (this.stopped) return;
+    this.stopped = true;
+    this._close();
+    // A transport whose streams never worked failed (the next is tried), even if it was open for publishing.
+    if (this.isOpen && this.carried) this.sb._lost(this, reason, code);
+    else this.sb._failed(this, reason, code);
+  }
+
+  start() { this._request(); }
+
+  stop() {
+    this.stopped = true;
+    this._close();
+  }
+
+  async publish(topic, data) {
+    const url = this.sb._url(this.sb.options.paths.publish);
+    url.searchParams.set('topic', topic);
+    const response = await fetch(url.href, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(data),
+    });
+    if (!response.ok) throw await errorOf(response);
+    return response.json();
+  }
+}
+
+class SseTransport extends HttpTransport {
+  constructor(sb) {
+    super(sb);
+    this.name = 'sse';
+  }
+
+  _request() {
+    this._close();
+    const { url, topics } = this._params('since');
+    if (topics.length === 0) {
+      this._proved(false);
+      return;
+    }
+    const pending = new Set(topics);
+    // A stream that says nothing (a proxy that buffers it) is given up.
+    const timeout = this.sb.options.openTimeout;
+    this.watchdog = setTimeout(() => { if (pending.size) this._trouble(`nothing within ${timeout} ms`); }, timeout);
+    const es = new EventSource(url.href);
+    this.es = es;
+    let closeCode;
+    es.addEventListener('subscribed', (e) => {
+      const info = JSON.parse(e.data);
+      this.sb._acknowledged(info.topic, { offset: info.offset, epoch: info.epoch }, info.recovered);
+      pending.delete(info.topic);
+      if (pending.size === 0) this._proved();
+    });
+    es.onmessage = (e) => {
+      const positions = decodeCursor(e.lastEventId);
+      let msg;
+      try { msg = JSON.parse(e.data); } catch (_) { return; }
+      const p = positions.get(msg.topic);
+      this.sb._deliver(msg.topic, msg.offset, p && p.epoch, msg.data);
+    };
+    es.addEventListener('close', (e) => {
+      try { closeCode = JSON.parse(e.data).code; } catch (_) { /* keep undefined */ }
+    });
+    // EventSource would retry by itself, but with the topics of its first request: we reopen it ourselves,
+    // after the client's backoff, with the positions reached.
+    es.onerror = () => this._trouble(closeCode ? `closed (${closeCode})` : 'stream failed', closeCode);
+  }
+
+  _close() {
+    clearTimeout(this.watchdog);
+    if (this.es) {
+      this.es.onerror = this.es.onmessage = null;
+      this.es.close();
+      this.es = null;
+    }
+  }
+}
+
+class PollTransport extends HttpTransport {
+  constructor(sb) {
+    super(sb);
+    this.name = 'long-polling';
+    this.generation = 0;
+  }
+
+  async _request(fresh = true) {
+    this._close();
+    const generation = ++this.generation;
+    const { url, topics } = this._params('cursor');
+    if (topics.length === 0) {
+      this._proved(false);
+      return;
+    }
+    const before = new Map(topics.map((t) => [t, this.sb._since(t)]));
+    const abort = new AbortController();
+    this.abort = abort;
+    // A poll the server holds is a poll it accepted and subscribed (refusals, and resumes it cannot honour,
+    // answer at once): that plays the part of WebSocket's subscribe ack, unless the answer comes first.
+    let announced = false;
+    const announce = (positions, unrecovered) => {
+      if (announced) return;
+      announced = true;
+      for (const topic of topics) this.sb._polled(topic, before.get(topic), positions && positions.get(topic), unrecovered);
+    };
+    const grace = setTimeout(() => {
+      this._proved();
+      if (fresh) announce(null, false);
+    }, this.sb.options.pollOpenGrace);
+    // A path that died silently would hold the request for ever.
+    let timedOut = false;
+    const deadline = setTimeout(() => { timedOut = true; abort.abort(); }, this.sb.options.pollTimeout);
+    let answer;
+    try {
+      const response = await fetch(url.href, { signal: abort.signal, cache: 'no-store' });
+      if (!response.ok) throw await errorOf(response);
+      answer = await response.json();
+    } catch (e) {
+      clearTimeout(grace);
+      clearTimeout(deadline);
+      if (timedOut && generation === this.generation && !this.stopped)
+        return this._trouble(`no answer within ${this.sb.options.pollTimeout} ms`);
+      if (generation !== this.generation || this.stopped) return;  // replaced by a newer request
+      this._trouble(e && e.message ? e.message : String(e), e && e.code);
+      return;
+    }
+    clearTimeout(grace);
+    clearTimeout(deadline);
+    if (generation !== this.generation || this.stopped) return;
+    this._proved();
+    const positions = decodeCursor(answer.cursor);
+    // "recovered" is for the whole request, so every resumed topic of it is told.
+    const unrecovered = answer.recovered === false;
+    if (fresh || unrecovered) announce(positions, unrecovered);
+    for (const m of answer.messages) {
+      const p = positions.get(m.topic);
+      this.sb._deliver(m.topic, m.offset, p && p.epoch, m.data);
+    }
+    for (const [topic, p] of positions) this.sb._advance(topic, p);
+    if (!this.stopped && generation === this.generation) this._request(false);
+  }
+
+  _close() {
+    this.generation++;
+    if (this.abort) {
+      this.abort.abort();
+      this.abort = null;
+    }
+  }
+}
+
+const MAKERS = { websocket: WebSocketTransport, sse: SseTransport, 'long-polling': PollTransport };
+
+// ---------------------------------------------------------------------------------------------------------
+
+export class Switchboard extends EventTarget {
+  /**
+   * @param {string} url the server's base URL ('' or '/' for the page's own origin)
+   * @param {object} [options] see switchboard.d.ts
+   */
+  constructor(url, options = {}) {
+    super();
+    const paths = Object.assign({}, DEFAULTS.paths, options.paths || {});
+    this.options = Object.assign({}, DEFAULTS, options, { paths });
+    this.options.backoff = Object.assign({}, DEFAULTS.backoff, options.backoff || {});
+    for (const t of this.options.transports)
+      if (!TRANSPORTS.includes(t)) throw new TypeError(`unknown transport: ${t}`);
+    if (this.options.transports.length === 0) throw new TypeError('at least one transport is needed');
+    const base = typeof location !== 'undefined' ? location.href : undefined;
+    this.base = new URL(url || '/', base);
+    this.state = 'idle';
+    this.transport = null;     // the name of the transport in use, once open
+    this.subscriptions = new Map();  // topic -> {handlers: Set, position: {offset, epoch}|null, history: bool}
+    this.queue = [];           // publishes waiting for an open transport
+    this.attempt = 0;          // reconnect attempts since the last open
+    this.index = 0;            // the transport tried now (index into options.transports)
+    this.tried = 0;            // transports tried in this round
+    this.everOpened = false;
+    queueMicrotask(() => { if (this.state === 'idle') this._connect(); });
+  }
+
+  /** Adds a listener; returns a function that removes it. */
+  on(type, listener) {
+    const wrapped = (e) => listener(e.detail, e);
+    this.addEventListener(type, wrapped);
+    return () => this.removeEventListener(type, wrapped);
+  }
+
+  subscribe(topic, onMessage, options = {}) {
+    let sub = this.subscriptions.get(topic);
+    const fresh = !sub;
+    if (!sub) {
+      sub = { handlers: new Set(), position: null, history: !!options.history };
+      this.subscriptions.set(topic, sub);
+    }
+    if (onMessage) sub.handlers.add(onMessage);
+    // The transport sends it now if it can, or with the others when its connection opens.
+    if (fresh && this.current) this.current.subscribe(topic);
+    return () => this.unsubscribe(topic, onMessage);
+  }
+
+  unsubscribe(topic, onMessage) {
+    const sub = this.subscriptions.get(topic);
+    if (!sub) return;
+    if (onMessage) sub.handlers.delete(onMessage);
+    if (onMessage && sub.handlers.size > 0) return;
+    this.subscriptions.delete(topic);
+    if (this.current) this.current.unsubscribe(topic);
+  }
+
+  /** Publishes `data` (any JSON value); resolves to its position {topic, offset, epoch}. */
+  publish(topic, data) {
+    if (this.state === 'closed') return Promise.reject(new SwitchboardError('closed', 'the client is closed'));
+    if (this.current && this.state === 'open') return this.current.publish(topic, data);
+    if (this.queue.length >= this.options.maxQueuedPublishes)
+      return Promise.reject(new SwitchboardError('queue_full', 'too many publishes wait for a connection'));
+    return new Promise((resolve, reject) => this.queue.push({ topic, data, resolve, reject }));
+  }
+
+  close() {
+    if (this.state === 'closed') return;
+    clearTimeout(this.retryTimer);
+    this._stopCurrent();
+    this._setState('closed', { code: 1000, reason: 'closed by the client' });
+    for (const p of this.queue.splice(0)) p.reject(new SwitchboardError('closed', 'the client is closed'));
+  }
+
+  // --- internals -----------------------------------------------------------------------------------------
+
+  _url(path) {
+    const url = new URL(this.base.href);
+    url.pathname = url.pathname.replace(/\/$/, '') + path;
+    url.search = '';
+    if (this.options.token) url.searchParams.set('token', this.options.token);
+    return url;
+  }
+
+  _topics() { return [...this.subscriptions.keys()]; }
+
+  _since(topic) {
+    const sub = this.subscriptions.get(topic);
+    if (!sub) return null;
+    if (sub.position) return { offset: sub.position.offset, epoch: sub.position.epoch };
+    // From the first retained message, whatever its epoch: history on join.
+    if (sub.history) return { offset: 0, epoch: '' };
+    return null;
+  }
+
+  _emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  _setState(state, detail) {
+    this.state = state;
+    this._emit(state, detail);
+  }
+
+  _connect() {
+    const name = this.options.transports[this.index];
+    this._setState('connecting', { transport: name, attempt: this.attempt });
+    const t = new MAKERS[name](this);
+    this.current = t;
+    this.openTimer = setTimeout(() => this._failed(t, `nothing within ${this.options.openTimeout} ms`), this.options.openTimeout);
+    t.start();
+  }
+
+  _stopCurrent() {
+    clearTimeout(this.openTimer);
+    if (this.current) this.current.stop();
+    this.current = null;
+  }
+
+  _opened(t) {
+    if (t !== this.current) return;
+    clearTimeout(this.openTimer);
+    this.attempt = 0;
+    this.tried = 0;
+    this.everOpened = true;
+    this.transport = t.name;
+    this._setState('open', { transport: t.name });
+    for (const p of this.queue.splice(0)) t.publish(p.topic, p.data).then(p.resolve, p.reject);
+  }
+
+  _failed(t, reason, code) {
+    if (t !== this.current || this.state === 'closed') return;
+    this._stopCurrent();
+    if (code >= 4500 && code <= 4999) return this._terminal(code, reason);
+    const from = t.name;
+    this.tried++;
+    if (this.tried < this.options.transports.length) {
+      this.index = (this.index + 1) % this.options.transports.length;
+      this._emit('fallback', { from, to: this.options.transports[this.index], reason });
+      this._connect();
+      return;
+    }
+    // Every transport failed in this round: wait, then start again from the one that worked last.
+    this.tried = 0;
+    this.index = Math.max(0, this.options.transports.indexOf(this.transport));
+    this._retry(reason, code);
+  }
+
+  _lost(t, reason, code) {
+    if (t !== this.current || this.state === 'closed') return;
+    this._stopCurrent();
+    if (code >= 4500 && code <= 4999) return this._terminal(code, reason);
+    this.tried = 0;
+    this._retry(reason, code);
+  }
+
+  _terminal(code, reason) {
+    this._setState('closed', { code, reason });
+    for (const p of this.queue.splice(0)) p.reject(new SwitchboardError('closed', reason));
+  }
+
+  _retry(reason, code) {
+    const { initial, max } = this.options.backoff;
+    const ceiling = Math.min(max, initial * 2 ** Math.min(this.attempt, 30));
+    // Equal jitter: at least half the ceiling, so a crowd of clients spreads out without retrying at once.
+    const delay = Math.round(ceiling / 2 + Math.random() * ceiling / 2);
+    this.attempt++;
+    this.state = 'reconnecting';
+    this._emit('reconnecting', { reason, code, attempt: this.attempt, delay, transport: this.options.transports[this.index] });
+    this.retryTimer = setTimeout(() => { if (this.state !== 'closed') this._connect(); }, delay);
+  }
+
+  // The server refused a subscription (a hook, a bad name, too many topics): it is dropped, so that no later
+  // request carries it again, and the application is told.
+  _refused(topic, error) {
+    this.subscriptions.delete(topic);
+    this._emit('error', { topic, error });
+  }
+
+  // A subscription's position from its acknowledgement. With a resume, missed messages follow and advance it.
+  _acknowledged(topic, latest, recovered) {
+    const sub = this.subscriptions.get(topic);
+    if (!sub) return;
+    const before = sub.position || (sub.history ? { offset: 0, epoch: '' } : null);
+    if (!before) {
+      sub.position = { offset: latest.offset, epoch: latest.epoch };
+    } else if (before.epoch !== latest.epoch) {
+      // A new epoch: what history still has comes next, from its start.
+      sub.position = { offset: 0, epoch: latest.epoch };
+    } else {
+      sub.position = { offset: before.offset, epoch: latest.epoch };
+    }
+    const detail = { topic, offset: latest.offset, epoch: latest.epoch, recovered: before ? recovered !== false : undefined };
+    this._emit('subscribed', detail);
+  }
+
+  // The long-polling counterpart of _acknowledged, from a held poll (no position `p` yet) or an answer. The
+  // answer's cursor is past its messages, so the position moves only when the epoch did (the messages that
+  // follow are delivered from there).
+  _polled(topic, before, p, unrecovered) {
+    const sub = this.subscriptions.get(topic);
+    if (!sub) return;
+    if (p && before && before.epoch !== p.epoch) sub.position = { offset: 0, epoch: p.epoch };
+    const detail = { topic, offset: p ? p.offset : undefined, epoch: p ? p.epoch : undefined, recovered: before ? !unrecovered : undefined };
+    this._emit('subscribed', detail);
+  }
+
+  _advance(topic, p) {
+    const sub = this.subscriptions.get(topic);
+    if (sub && p && (!sub.position || sub.position.epoch !== p.epoch || p.offset > sub.position.offset))
+      sub.position = { offset: p.offset, epoch: p.epoch };
+  }
+
+  _deliver(topic, offset, epoch, data) {
+    const sub = this.subscriptions.get(topic);
+    if (!sub) return;
+    const p = sub.position;
+    if (epoch === undefined) epoch = p ? p.epoch : '';
+    // A message at or before the position was delivered already (a resume that overlapped): once only.
+    if (p && p.epoch === epoch && offset <= p.offset) return;
+    sub.position = { offset, epoch };
+    const meta = { topic, offset, epoch, transport: this.transport };
+    for (const h of [...sub.handlers]) {
+      try {
+        h(data, meta);
+      } catch (e) {
+        // One handler's bug must not stop the others or the stream.
+        setTimeout(() => { throw e; });
+      }
+    }
+  }
+}
+
+export { SwitchboardError };
+export default Switchboard;

@@ -1,0 +1,43 @@
+// The chat example: three pages, each forced onto one transport, join a room; the one who joins late sees the
+// history; everyone sees everyone's messages in the same order.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, openPage, startServer, waitFor } from './support/harness.mjs';
+
+test('three windows on three transports talk to each other, with history on join', async () => {
+  const server = await startServer(process.env.SWITCHBOARD_CHAT_PATH, ['0']);
+  const browser = await launchBrowser();
+  const open = async (nick, transport) => {
+    const page = await openPage(browser, `${server.origin}/?nick=${nick}&room=test&transport=${transport}`);
+    await waitFor(page, `${nick} open on ${transport}`, () => window.chat && chat.state === 'open');
+    assert.equal(await page.evaluate(() => chat.transport), transport);
+    return page;
+  };
+  const alice = await open('alice', 'websocket');
+  await alice.evaluate(() => chat.send('first, before anyone else came'));
+  await waitFor(alice, 'her own message', () => chat.messages.length === 1);
+
+  const bob = await open('bob', 'sse');
+  const carol = await open('carol', 'long-polling');
+  for (const page of [bob, carol])
+    await waitFor(page, 'the history', () => chat.messages.length === 1 && chat.messages[0].nick === 'alice');
+  assert.equal(await bob.evaluate(() => document.querySelectorAll('#log .history').length), 1);
+
+  await bob.evaluate(() => chat.send('hello from SSE'));
+  await carol.evaluate(() => chat.send('hello from long polling'));
+  await alice.evaluate(() => chat.send('hello from WebSocket'));
+  const expected = [
+    'alice: first, before anyone else came', 'bob: hello from SSE', 'carol: hello from long polling',
+    'alice: hello from WebSocket',
+  ];
+  for (const page of [alice, bob, carol]) {
+    await waitFor(page, 'four messages', () => chat.messages.length >= 4);
+    assert.deepEqual(await page.evaluate(() => chat.messages.map((m) => `${m.nick}: ${m.text}`)), expected);
+    assert.equal(await page.evaluate(() => document.querySelectorAll('#log > div').length), 4);
+  }
+  // The server's hook refuses what is not a chat message.
+  const refused = await alice.evaluate(() => window.sb === undefined &&
+    fetch('/publish?topic=chat.test', { method: 'POST', body: '"just text"' }).then((r) => r.status));
+  assert.equal(refused, 403);
+});
