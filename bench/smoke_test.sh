@@ -1,27 +1,67 @@
 #!/usr/bin/env bash
 # ctest "bench" smoke test: the load generator against the bundled server, one short run per transport, must
 # see every message (0 loss, 0 duplicates). Proves the two still speak the same protocol; measures nothing.
+# When redis-server is installed (tests/install-deps --tests installs it) it also runs the Redis hop's 2-node
+# setup once: publisher on node A (--pub-port), subscribers on node B, both on the same Redis.
 #   bench/smoke_test.sh SERVER LOADGEN
 set -euo pipefail
 server=$1
 loadgen=$2
-log=$(mktemp)
-"$server" --listen 127.0.0.1:0 >"$log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; rm -f "$log"' EXIT
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
-# Block until the server logs its port (or 20 s pass): no polling loop, no sleep.
-port=$(timeout 20 grep -m 1 -o 'listening on 127.0.0.1:[0-9]*' <(tail -n +1 -f "$log") | cut -d: -f2 || true)
-[[ -n "$port" ]] || { echo "server did not report its port"; cat "$log"; exit 1; }
+# Starts a server logging to $work/$1.log (more arguments go to the server); sets $port once it listens.
+# Blocks until the server logs its port (or 20 s pass): no polling loop, no sleep.
+start_server() {
+  local name=$1; shift
+  "$server" --listen 127.0.0.1:0 "$@" >"$work/$name.log" 2>&1 &
+  pids+=($!)
+  port=$(timeout 20 grep -m 1 -o 'listening on 127.0.0.1:[0-9]*' <(tail -n +1 -f "$work/$name.log") | cut -d: -f2 || true)
+  [[ -n "$port" ]] || { echo "$name did not report its port"; cat "$work/$name.log"; exit 1; }
+}
 
-for transport in ws sse poll; do
-  out=$("$loadgen" --port "$port" --transport "$transport" --subscribers 20 --rate 50 --duration 1)
-  echo "$transport: $out" | cut -c1-300
-  python3 - "$out" <<'PY'
+check() {
+  python3 - "$1" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1])
 lost, dup, delivered = r.get("lost", r.get("loss")), r.get("duplicates"), r.get("deliveries")
 if lost != 0 or dup not in (0, None) or not delivered:
     sys.exit(f"unexpected result: lost={lost} duplicates={dup} deliveries={delivered}")
 PY
+}
+
+start_server memory
+for transport in ws sse poll; do
+  out=$("$loadgen" --port "$port" --transport "$transport" --subscribers 20 --rate 50 --duration 1)
+  echo "$transport: $out" | cut -c1-300
+  check "$out"
 done
+
+if ! command -v redis-server >/dev/null; then
+  echo "redis-server not installed: Redis hop not checked (tests/install-deps --tests installs it)"
+  exit 0
+fi
+# A free port from the kernel; should another process take it before Redis binds it, try again.
+for attempt in 1 2 3; do
+  redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save "" --appendonly no --daemonize no \
+    >"$work/redis.log" 2>&1 &
+  redis_pid=$!
+  pids+=($redis_pid)
+  # redis-server logs "Ready to accept connections" once it listens.
+  if timeout 20 grep -q -m 1 'Ready to accept connections' <(tail -n +1 -f "$work/redis.log"); then break; fi
+  kill "$redis_pid" 2>/dev/null || true
+  if [[ $attempt == 3 ]]; then echo "redis-server did not start"; cat "$work/redis.log"; exit 1; fi
+done
+start_server node-a --redis "redis://127.0.0.1:$redis_port/0"
+node_a=$port
+start_server node-b --redis "redis://127.0.0.1:$redis_port/0"
+out=$("$loadgen" --port "$port" --pub-port "$node_a" --transport ws --subscribers 20 --rate 50 --duration 1)
+echo "ws across Redis: $out" | cut -c1-300
+check "$out"

@@ -27,8 +27,10 @@ BENCH = os.path.join(ROOT, 'bench')
 SERVER_CORE = '0'
 LOADGEN_CORE = '1'
 
-# Ports on 127.0.0.1; each server gets its own.
+# Ports on 127.0.0.1; each server gets its own. The Redis hop adds three switchboard nodes (Redis' own port is
+# whatever the kernel gives: see redis_server).
 PORTS = {'switchboard': 18080, 'nchan': 18081, 'node-ws': 18082}
+REDIS_HOP_PORTS = {'memory': 18083, 'redis': 18084, 'node-a': 18085, 'node-b': 18086}
 TRANSPORTS = {'switchboard': ['ws', 'sse', 'poll'], 'nchan': ['ws', 'sse', 'poll'], 'node-ws': ['ws']}
 DIALECT = {'switchboard': 'switchboard', 'nchan': 'nchan', 'node-ws': 'plain'}
 
@@ -41,17 +43,19 @@ def log(*args):
 # Servers: started pinned to one core, stopped by their own PID only.
 
 class server:
-    def __init__(self, name, build):
+    def __init__(self, name, build, port=None, extra=(), label=None):
         self.name = name
         self.build = build
-        self.port = PORTS[name]
+        self.port = port or PORTS[name]
+        self.extra = list(extra)  # more switchboard-server arguments (--redis URL)
+        self.label = label or name
         self.proc = None
         self.tmp = None
 
     def command(self):
         if self.name == 'switchboard':
             return [os.path.join(self.build, 'examples/server/switchboard-server'),
-                    '--listen', f'127.0.0.1:{self.port}', '--log-level', 'warn']
+                    '--listen', f'127.0.0.1:{self.port}', '--log-level', 'warn'] + self.extra
         if self.name == 'nchan':
             self.tmp = tempfile.mkdtemp(prefix='switchboard-bench-nchan.')
             with open(os.path.join(BENCH, 'peers/nchan.conf.in')) as f:
@@ -62,20 +66,20 @@ class server:
         return ['node', os.path.join(BENCH, 'peers/ws_server.js'), '127.0.0.1', str(self.port)]
 
     def start(self):
-        self.log = open(os.path.join(tempfile.gettempdir(), f'switchboard-bench-{self.name}.log'), 'w')
+        self.log = open(os.path.join(tempfile.gettempdir(), f'switchboard-bench-{self.label}.log'), 'w')
         self.proc = subprocess.Popen(['taskset', '-c', SERVER_CORE] + self.command(),
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 15
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f'{self.name} exited at start (see {self.log.name})')
+                raise RuntimeError(f'{self.label} exited at start (see {self.log.name})')
             try:
                 with socket.create_connection(('127.0.0.1', self.port), timeout=0.5):
                     break
             except OSError:
                 time.sleep(0.05)
         else:
-            raise RuntimeError(f'{self.name} did not listen on {self.port}')
+            raise RuntimeError(f'{self.label} did not listen on {self.port}')
         time.sleep(0.2)
 
     def measured_pid(self):
@@ -107,6 +111,83 @@ class server:
             self.tmp = None
 
 
+class redis_server:
+    """The bench's own redis-server for the Redis hop: a free loopback port, its own temp dir, no persistence
+    (`--save "" --appendonly no`: the hop is measured, not the disk; a deployment that persists pays more), pinned
+    to the load generator's core so the switchboard core stays the server's alone. Stopped by its PID."""
+
+    def __init__(self):
+        self.proc = None
+        self.tmp = None
+        self.port = None
+
+    @staticmethod
+    def available():
+        return shutil.which('redis-server') is not None
+
+    def start(self):
+        self.tmp = tempfile.mkdtemp(prefix='switchboard-bench-redis.')
+        # The port was free a moment ago; another process may take it before Redis binds it, so try a few.
+        for attempt in range(3):
+            try:
+                return self.try_start()
+            except RuntimeError:
+                self.stop_process()
+                if attempt == 2:
+                    raise
+
+    def try_start(self):
+        with socket.socket() as s:  # a free port from the kernel
+            s.bind(('127.0.0.1', 0))
+            self.port = s.getsockname()[1]
+        self.log = open(os.path.join(self.tmp, 'redis.log'), 'w')
+        self.proc = subprocess.Popen(
+            ['taskset', '-c', LOADGEN_CORE, 'redis-server', '--port', str(self.port), '--bind', '127.0.0.1',
+             '--dir', self.tmp, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f'redis-server exited at start (see {self.log.name})')
+            try:
+                with socket.create_connection(('127.0.0.1', self.port), timeout=0.5) as c:
+                    c.sendall(b'PING\r\n')
+                    if c.recv(64).startswith(b'+PONG'):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f'redis-server did not answer on {self.port}')
+
+    def url(self):
+        return f'redis://127.0.0.1:{self.port}/0'
+
+    def cpu_seconds(self):
+        """utime + stime of redis-server so far (it shares the load generator's core: report its share)."""
+        try:
+            with open(f'/proc/{self.proc.pid}/stat') as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def stop_process(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=8)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self.proc = None
+
+    def stop(self):
+        self.stop_process()
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
+
+
 def loadavg():
     try:
         with open('/proc/loadavg') as f:
@@ -124,6 +205,7 @@ def loadgen(build, srv, transport, args, timeout):
 
 
 def run_loadgen(build, srv, transport, args, timeout):
+    # srv: the server the subscribers connect to (and whose RSS / CPU is reported).
     cmd = ['taskset', '-c', LOADGEN_CORE, os.path.join(build, 'bench/switchboard-loadgen'),
            '--dialect', DIALECT[srv.name], '--transport', transport, '--port', str(srv.port),
            '--server-pid', str(srv.measured_pid()), '--timeout', str(timeout)] + [str(a) for a in args]
@@ -147,6 +229,8 @@ def plan(quick):
             'fanout': [dict(subscribers=1000, rate=100, duration=3, runs=1)],
             'saturation': [dict(subscribers=1000, window=64, publishers=16, duration=3, runs=1)],
             'idle': [dict(subscribers=2000, runs=1)],
+            'redis_hop': dict(subscribers=1000, rate=100, duration=3, runs=1,
+                              saturation=dict(window=64, publishers=16, duration=3, runs=1)),
         }
     return {
         'fanout': [dict(subscribers=1000, rate=100, duration=5, runs=3),
@@ -155,7 +239,63 @@ def plan(quick):
                    dict(subscribers=19000, rate=5, duration=5, runs=1)],
         'saturation': [dict(subscribers=1000, window=64, publishers=16, duration=5, runs=3)],
         'idle': [dict(subscribers=10000, runs=1), dict(subscribers=19000, runs=1)],
+        'redis_hop': dict(subscribers=1000, rate=100, duration=5, runs=3,
+                          saturation=dict(window=64, publishers=16, duration=5, runs=3)),
     }
+
+
+# The Redis hop's setups: (the node the subscribers use, the node the publisher uses; None: the same one).
+REDIS_SETUPS = {'memory': ('memory', None), 'redis': ('redis', None), 'redis-2-nodes': ('node-b', 'node-a')}
+
+
+def run_redis_hop(build, p, results):
+    """Scenario 6: the same fan-out on one node without Redis, on one node with Redis, and on two nodes sharing
+    that Redis (publisher on node A, subscribers on node B), interleaved in the same run so the ratios compare
+    neighbours. Returns why it was skipped, or None."""
+    if not redis_server.available():
+        log('redis-server not found: the Redis hop is skipped (bench/run installs it)')
+        return 'redis-server not found (bench/run installs it)'
+    rds = redis_server()
+    nodes = {}
+    try:
+        rds.start()
+        redis_arg = ['--redis', rds.url()]
+        nodes = {'memory': server('switchboard', build, REDIS_HOP_PORTS['memory'], label='switchboard-memory'),
+                 'redis': server('switchboard', build, REDIS_HOP_PORTS['redis'], redis_arg, label='switchboard-redis'),
+                 'node-a': server('switchboard', build, REDIS_HOP_PORTS['node-a'], redis_arg, label='switchboard-node-a'),
+                 'node-b': server('switchboard', build, REDIS_HOP_PORTS['node-b'], redis_arg, label='switchboard-node-b')}
+        for n in nodes.values():
+            n.start()
+
+        def one(setup, transport, kind, args, timeout, run):
+            sub, pub = REDIS_SETUPS[setup]
+            extra = ['--pub-port', nodes[pub].port] if pub else []
+            cpu0, t0 = rds.cpu_seconds(), time.time()
+            res = loadgen(build, nodes[sub], transport, args + extra, timeout)
+            cpu1, t1 = rds.cpu_seconds(), time.time()
+            if cpu0 is not None and cpu1 is not None and t1 > t0:
+                res['redis_cpu'] = dict(seconds=cpu1 - cpu0, utilization=(cpu1 - cpu0) / (t1 - t0))
+            results.append(dict(server='switchboard', transport=transport, scenario='redis_hop', setup=setup,
+                                kind=kind, subscribers=p['subscribers'], run=run, result=res))
+            log('redis hop', setup, transport, kind, summary(res))
+
+        for r in range(p['runs']):
+            for transport in ['ws', 'sse', 'poll']:
+                for setup in REDIS_SETUPS:
+                    one(setup, transport, 'fanout',
+                        ['--subscribers', p['subscribers'], '--rate', p['rate'], '--duration', p['duration'],
+                         '--drain', 5, '--settle', 0.5], p['duration'] + 80, r)
+        sat = p['saturation']
+        for r in range(sat['runs']):
+            for setup in REDIS_SETUPS:
+                one(setup, 'ws', 'saturation',
+                    ['--subscribers', p['subscribers'], '--window', sat['window'], '--publishers', sat['publishers'],
+                     '--duration', sat['duration'], '--drain', 5, '--settle', 0.5], sat['duration'] + 60, r)
+    finally:
+        for n in nodes.values():
+            n.stop()
+        rds.stop()
+    return None
 
 
 def run_suite(build, quick, out_dir):
@@ -201,10 +341,11 @@ def run_suite(build, quick, out_dir):
                         log(name, transport, 'saturation', summary(res))
             finally:
                 srv.stop()
+    redis_skipped = run_redis_hop(build, scenarios['redis_hop'], results)
     elapsed = time.time() - started
     doc = dict(machine=machine(), versions=versions(build), quick=quick, plan=scenarios,
                date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
-               seconds=elapsed, results=results)
+               seconds=elapsed, results=results, redis_skipped=redis_skipped)
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, 'results.json')
     with open(path, 'w') as f:
@@ -266,6 +407,7 @@ def versions(build):
         'node': command_output(['node', '--version']),
         'ws': ws,
         'boost': '1.81',
+        'redis': command_output(['redis-server', '--version']).split(' sha=')[0].replace('Redis server v=', ''),
     }
 
 
@@ -351,6 +493,111 @@ def svg_bars(title, rows, unit, log_scale=False, value_fmt=lambda v: f'{v:,.0f}'
         y += gap
     out.append('</svg>')
     return '\n'.join(out)
+
+
+def redis_hop_section(doc, img_dir):
+    """Scenario 6's part of the page (and its plot): the same fan-out without Redis, with it, and across two nodes."""
+    p = doc['plan'].get('redis_hop')
+    if p is None:
+        return []  # results from before the Redis hop existed
+    L = ['## The Redis hop (scenario 6)\n']
+    if doc.get('redis_skipped'):
+        return L + [f'Not measured in this run: {doc["redis_skipped"]}.\n']
+    results = [r for r in doc['results'] if r['scenario'] == 'redis_hop']
+    sat = p['saturation']
+
+    def rows_of(setup, transport, kind):
+        return [r['result'] for r in results if r['setup'] == setup and r['transport'] == transport
+                and r['kind'] == kind and 'error' not in r['result']]
+
+    loads = [x for r in results for x in (r['result'].get('loadavg') or []) if x is not None]
+    load_text = (f'1-minute load average during this section: min {min(loads):.1f}, median '
+                 f'{statistics.median(loads):.1f}, max {max(loads):.1f}.' if loads else '')
+    runs = 'one run each (--quick)' if p['runs'] == 1 else f'medians of {p["runs"]} runs'
+    L.append(
+        f'The cost of sharing topics through Redis: the same {p["subscribers"]:,} subscribers x {p["rate"]} msg/s '
+        f'fan-out ({p["duration"]} s of publishing, {runs}) on three setups, interleaved per transport so the ratios '
+        f'compare neighbours in time. {load_text}\n')
+    L.append(
+        f'- `memory`: one switchboard node, no `--redis` (the in-memory backplane).\n'
+        f'- `redis`: one node with `--redis`: a publish runs the Redis script (next offset, history append, '
+        f'PUBLISH) and the node delivers what comes back on its Redis subscription.\n'
+        f'- `redis-2-nodes`: the publisher POSTs to node A, the subscribers are on node B, both on the same Redis; '
+        f'the server CPU shown is node B\'s (node A only takes the publishes).\n'
+        f'- Redis {doc["versions"].get("redis", "")}: started by the bench on a free loopback port with its own '
+        f'temp dir and **no persistence** (`--save "" --appendonly no`; a deployment with AOF `everysec` pays a '
+        f'little more), pinned to core {LOADGEN_CORE} with the load generator so that core {SERVER_CORE} stays the '
+        f'servers\'. Every switchboard node runs on core {SERVER_CORE}. `redis CPU` is redis-server\'s share of '
+        f'one core over the whole load generator run (connect, publish, drain).\n')
+
+    L.append(f'### Fan-out, {p["subscribers"]:,} x {p["rate"]}/s\n')
+    L.append('| transport | setup | published msg/s | deliveries/s | p50 | p90 | p99 | max (ms) | lost | server CPU | '
+             'loadgen CPU | redis CPU |')
+    L.append('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+    figures = {}
+    behind = set()  # a fixed-rate run whose publisher could not keep the rate measured another load
+    for t in ['ws', 'sse', 'poll']:
+        for setup in REDIS_SETUPS:
+            rs = rows_of(setup, t, 'fanout')
+            f = figures[(t, setup)] = {k: med(rs, 'latency_ms', k) for k in ['p50', 'p90', 'p99', 'max']}
+            rate = med(rs, 'publish', 'messages_per_second')
+            if rate is not None and rate < 0.95 * p['rate']:
+                behind.add((t, setup))
+            L.append(f'| {t} | {setup} | {fmt(rate, 1)}{" (behind)" if (t, setup) in behind else ""} | '
+                     f'{fmt(med(rs, "deliveries_per_second"))} | {fmt(f["p50"], 2)} | '
+                     f'{fmt(f["p90"], 2)} | {fmt(f["p99"], 2)} | {fmt(f["max"], 1)} | {fmt(med(rs, "lost"))} | '
+                     f'{fmt(med(rs, "server_cpu", "utilization"), 2)} | '
+                     f'{fmt(med(rs, "loadgen_cpu", "utilization"), 2)} | {fmt(med(rs, "redis_cpu", "utilization"), 2)} |')
+    L.append('')
+    if behind:
+        L.append(f'**(behind)**: the publisher (4 connections, one POST in flight on each) could not keep '
+                 f'{p["rate"]} msg/s because the node answered its POSTs late; what was still due when publishing '
+                 'stopped was never sent. That run measured a lighter load than its neighbours, so its ratios below '
+                 'are marked as not comparable.\n')
+    L.append('### What the hop adds (with Redis / without, same run)\n')
+    L.append('| transport | setup | p50 | p99 | max | p50 added | p99 added |')
+    L.append('|---|---|---:|---:|---:|---:|---:|')
+
+    def added(a, b):
+        return 'n/a' if a is None or b is None else f'{a - b:+,.2f} ms'
+    for t in ['ws', 'sse', 'poll']:
+        base = figures[(t, 'memory')]
+        for setup in ['redis', 'redis-2-nodes']:
+            f = figures[(t, setup)]
+            if (t, 'memory') in behind or (t, setup) in behind:
+                L.append(f'| {t} | {setup} | not comparable (publisher behind) | | | | |')
+                continue
+            L.append(f'| {t} | {setup} | {ratio(f["p50"], base["p50"])} | {ratio(f["p99"], base["p99"])} | '
+                     f'{ratio(f["max"], base["max"])} | {added(f["p50"], base["p50"])} | '
+                     f'{added(f["p99"], base["p99"])} |')
+    L.append('')
+    L.append(f'![redis hop](benchmarks/redis_hop.svg)\n')
+
+    L.append(f'### Saturation with Redis, WebSocket, {p["subscribers"]:,} subscribers, window {sat["window"]}\n')
+    L.append('| setup | deliveries/s | against memory | publishes/s | p50 | p99 | max (ms) | lost | server CPU | '
+             'loadgen CPU | redis CPU |')
+    L.append('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+    base_dps = med(rows_of('memory', 'ws', 'saturation'), 'deliveries_per_second')
+    for setup in REDIS_SETUPS:
+        rs = rows_of(setup, 'ws', 'saturation')
+        dps = med(rs, 'deliveries_per_second')
+        L.append(f'| {setup} | {fmt(dps)} | {ratio(dps, base_dps)} | {fmt(med(rs, "publish", "messages_per_second"))} | '
+                 f'{fmt(med(rs, "latency_ms", "p50"), 2)} | {fmt(med(rs, "latency_ms", "p99"), 2)} | '
+                 f'{fmt(med(rs, "latency_ms", "max"), 1)} | {fmt(med(rs, "lost"))} | '
+                 f'{fmt(med(rs, "server_cpu", "utilization"), 2)} | {fmt(med(rs, "loadgen_cpu", "utilization"), 2)} | '
+                 f'{fmt(med(rs, "redis_cpu", "utilization"), 2)} |')
+    L.append('')
+    L.append('At saturation the load generator and redis-server share core 1: a loadgen CPU near 1.0 there means the '
+             'figure is a floor for switchboard with Redis, not its ceiling.\n')
+
+    shades = {'memory': '#90cdf4', 'redis': '#4299e1', 'redis-2-nodes': '#2a4365'}
+    bars = [(f'{t} {setup}', [(k, figures[(t, setup)][k], c) for k, c in
+                              [('p50', '#9ae6b4'), ('p99', shades[setup])]])
+            for t in ['ws', 'sse', 'poll'] for setup in REDIS_SETUPS]
+    with open(os.path.join(img_dir, 'redis_hop.svg'), 'w') as f:
+        f.write(svg_bars(f'The Redis hop: delivery latency, {p["subscribers"]:,} subscribers x {p["rate"]} msg/s',
+                         bars, 'milliseconds (lower is better)', log_scale=True, value_fmt=lambda v: f'{v:,.2f} ms'))
+    return L
 
 
 def write_report(doc, docs_dir):
@@ -573,7 +820,9 @@ def write_report(doc, docs_dir):
         r = rows[(s, t)]
         L.append(f'| {s} {t} | {fmt(r["wire_down"], 1)} | {fmt(r["wire_up"], 1)} | {fmt(r["wire_pub"], 2)} |')
     L.append('')
-    errors = [(r['server'], r['transport'], r['scenario'], r['result'].get('error') or '; '.join(r['result'].get('errors', [])[:2]))
+    L += redis_hop_section(doc, img_dir)
+    errors = [(r['server'], r['transport'], r['scenario'] + (f' {r["setup"]} {r["kind"]}' if 'setup' in r else ''),
+               r['result'].get('error') or '; '.join(r['result'].get('errors', [])[:2]))
               for r in results if 'error' in r['result'] or r['result'].get('errors')]
     if errors:
         L.append('## Errors seen by the load generator\n')

@@ -16,6 +16,7 @@ namespace loadgen {
                                switchboard: subscribe command / ack, cursors; nchan: channel in the path,
                                Etag/Last-Modified long polls; plain: a WebSocket that receives broadcasts
   --host H --port P            target (127.0.0.1:8080); loopback only
+  --pub-port P                 publish to this port instead (another node sharing the topic, e.g. via Redis)
   --topic T                    topic name (default: a fresh one per run)
   --sub-path TEMPLATE          e.g. /ws, /sse?topic={topic}, /sub/ws/{topic}
   --pub-path TEMPLATE          HTTP publish target, e.g. /publish?topic={topic}, /pub/{topic}
@@ -68,6 +69,7 @@ options parse_options(int argc, char** argv)
             o.mode = v == "fanout" ? mode_kind::fanout : v == "idle" ? mode_kind::idle : (usage(2), mode_kind::idle);
         } else if (a == "--host") o.host = next();
         else if (a == "--port") o.port = static_cast<std::uint16_t>(std::stoul(next()));
+        else if (a == "--pub-port") o.pub_port = static_cast<std::uint16_t>(std::stoul(next()));
         else if (a == "--topic") o.topic = next();
         else if (a == "--sub-path") o.sub_path = next();
         else if (a == "--pub-path") o.pub_path = next();

@@ -21,6 +21,7 @@ struct options {
     mode_kind mode = mode_kind::fanout;
     std::string host = "127.0.0.1";
     std::uint16_t port = 8080;
+    std::uint16_t pub_port = 0;        // publishers connect here (another node); 0: same as port
     std::string topic;                 // default: a fresh name per run
     std::string sub_path;              // default per dialect and transport
     std::string pub_path;              // default per dialect

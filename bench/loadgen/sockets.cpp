@@ -30,7 +30,9 @@ void run::open(connection& c)
             return fail(c, "bind: " + ec.message());
     }
     c.socket.non_blocking(true, ec);
-    c.socket.async_connect(tcp::endpoint(asio::ip::make_address(opt_.host), opt_.port),
+    // Publishers may talk to another node than the subscribers (a backplane hop between the two).
+    auto const port = c.kind != connection::role::subscriber && opt_.pub_port != 0 ? opt_.pub_port : opt_.port;
+    c.socket.async_connect(tcp::endpoint(asio::ip::make_address(opt_.host), port),
         [this, &c](error_code ec) { on_connected(c, ec); });
 }
 
