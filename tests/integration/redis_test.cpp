@@ -62,6 +62,20 @@ std::vector<std::uint64_t> one_to(std::uint64_t n)
     return out;
 }
 
+// A WebSocket client on `port` subscribed to `topic` (from now, or from `since`), its ack ("sub") received.
+std::shared_ptr<ws_client> subscriber(boost::asio::io_context& ioc, std::uint16_t port, std::string const& topic,
+                                      json since = nullptr)
+{
+    auto ws = ws_client::create(ioc);
+    ws->connect(port);
+    json command = {{"type", "subscribe"}, {"topic", topic}, {"id", "sub"}};
+    if (!since.is_null())
+        command["since"] = std::move(since);
+    ws->send_json(command);
+    EXPECT_TRUE(ws->wait_reply(ioc, "sub")) << "no ack from port " << port;
+    return ws;
+}
+
 TEST(redis, three_nodes_three_transports_same_messages_same_offsets)
 {
     redis_process redis;
@@ -118,10 +132,7 @@ TEST(redis, a_client_resumes_on_another_node)
     for (auto* n : {&n1, &n2, &n3})
         ASSERT_TRUE(n->wait_ready(ioc)) << n->process->output();
 
-    auto first = ws_client::create(ioc);
-    first->connect(n1.port);
-    first->send_json({{"type", "subscribe"}, {"topic", "feed"}, {"id", "sub"}});
-    ASSERT_TRUE(first->wait_reply(ioc, "sub"));
+    auto first = subscriber(ioc, n1.port, "feed");
     ASSERT_EQ(fetch(ioc, n1.port, "POST", "/publish?topic=feed", R"({"n":0})").status, 200);
     ASSERT_TRUE(first->wait_messages(ioc, 1));
     auto const seen = first->messages().back();
@@ -230,10 +241,7 @@ TEST(redis, a_node_that_lost_its_subscription_reads_what_it_missed_from_history)
     node n1(redis), n2(redis);
     ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
     ASSERT_TRUE(n2.wait_ready(ioc)) << n2.process->output();
-    auto ws = ws_client::create(ioc);
-    ws->connect(n1.port);
-    ws->send_json({{"type", "subscribe"}, {"topic", "stream"}, {"id", "sub"}});
-    ASSERT_TRUE(ws->wait_reply(ioc, "sub"));
+    auto ws = subscriber(ioc, n1.port, "stream");
 
     // Node 2 keeps publishing while node 1's pub/sub connection is cut, twice.
     constexpr int count = 200;
@@ -268,10 +276,7 @@ TEST(redis, messages_gone_from_history_while_a_node_was_away_are_reported_as_a_g
     node n2(redis, {"--history-max-messages", "5"});
     ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
     ASSERT_TRUE(n2.wait_ready(ioc)) << n2.process->output();
-    auto ws = ws_client::create(ioc);
-    ws->connect(n1.port);
-    ws->send_json({{"type", "subscribe"}, {"topic", "short"}, {"id", "sub"}});
-    ASSERT_TRUE(ws->wait_reply(ioc, "sub"));
+    auto ws = subscriber(ioc, n1.port, "short");
     ASSERT_EQ(fetch(ioc, n2.port, "POST", "/publish?topic=short", "{}").status, 200);
     ASSERT_TRUE(ws->wait_messages(ioc, 1));
 
@@ -305,10 +310,7 @@ TEST(redis, a_redis_that_lost_its_data_is_reported_as_a_gap)
     node n1(redis);
     ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
 
-    auto ws = ws_client::create(ioc);
-    ws->connect(n1.port);
-    ws->send_json({{"type", "subscribe"}, {"topic", "lost"}, {"id", "sub"}});
-    ASSERT_TRUE(ws->wait_reply(ioc, "sub"));
+    auto ws = subscriber(ioc, n1.port, "lost");
     for (int i = 0; i < 3; ++i)
         ASSERT_EQ(fetch(ioc, n1.port, "POST", "/publish?topic=lost", "{}").status, 200);
     ASSERT_TRUE(ws->wait_messages(ioc, 3));
