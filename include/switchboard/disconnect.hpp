@@ -25,6 +25,8 @@ struct disconnect {
     static disconnect write_failed() { return {4001, "connection lost"}; }
     static disconnect internal_error() { return {4002, "internal error"}; }
     static disconnect no_pong() { return {4003, "no answer to pings"}; }
+    static disconnect token_expired() { return {4004, "token expired"}; }
+    static disconnect rate_limited() { return {4005, "rate limit exceeded again and again"}; }
     static disconnect rejected() { return {4500, "rejected by the application"}; }
 
     /// True when the client should not reconnect with the same request.
