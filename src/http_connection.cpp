@@ -69,6 +69,8 @@ void http_connection::read_request()
     if (ctx_.stopping)
         return shut();
     parser_.emplace();
+    cors_origin_.clear();  // each request on a kept-alive connection is checked and authenticated anew
+    identity_.reset();
     parser_->header_limit(static_cast<std::uint32_t>(ctx_.options.max_header_size));
     parser_->body_limit(ctx_.options.max_message_size);
     idle_ = true;
@@ -100,8 +102,6 @@ void http_connection::on_read(boost::system::error_code ec, std::size_t)
 void http_connection::dispatch()
 {
     auto& req = request();
-    cors_origin_.clear();
-    identity_.reset();
     if (refused_) {
         req.keep_alive(false);
         if (refused_ == error::rate_limited)

@@ -30,6 +30,11 @@ enum class value_kind {
     level,              // "info"
     format,             // "text" or "json"
     history_overrides,  // [{"prefix": "chat.", "max_messages": 50000, "max_age": "24h"}]
+    text,               // any string of printable characters (an audience, a cookie name)
+    pem_file,           // a path to a PEM public key; the key's text is what is kept
+    boolean,            // true or false ("true"/"false" from a variable or flag)
+    text_list,          // ["a", "b"], or "a,b" (a variable, repeated flags)
+    per_second,         // a rate: a number >= 0 (fractions allowed); 0 turns the limit off
 };
 
 template <class T>
@@ -40,7 +45,8 @@ using field_ref = T& (*)(server_config&);
 using config_field = std::variant<field_ref<std::size_t>, field_ref<std::chrono::milliseconds>,
                                   field_ref<std::chrono::seconds>, field_ref<std::string>,
                                   field_ref<switchboard::server_options>, field_ref<switchboard::history_options>,
-                                  field_ref<spdlog::level::level_enum>, field_ref<log_format>>;
+                                  field_ref<spdlog::level::level_enum>, field_ref<log_format>, field_ref<bool>,
+                                  field_ref<std::vector<std::string>>, field_ref<double>>;
 
 struct config_key {
     std::string_view path;  // "limits.max_message_size"

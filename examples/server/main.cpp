@@ -26,6 +26,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 
 namespace {
 
@@ -100,7 +101,12 @@ int serve(server_config const& config, config_sources const& sources)
         spdlog::error("cannot listen on {}:{}: {}", config.server.address, config.server.port, e.what());
         return 1;
     }
-    spdlog::warn("the demo configuration is open: anyone who reaches this port may subscribe and publish");
+    auto const& security = config.server.security;
+    if (security.jwt_secret.empty() && security.jwt_public_key.empty())
+        spdlog::warn("no authentication configured (--jwt-secret, --jwt-public-key): anyone who reaches this port "
+                     "may subscribe and publish; see docs/security.md");
+    if (security.allowed_origins.empty())
+        spdlog::warn("no --allowed-origin: pages of any web site may open WebSockets here with the user's cookies");
 
     boost::asio::signal_set hangup(server.context(), SIGHUP);
     on_hangup(hangup, server, sources);
@@ -147,5 +153,11 @@ int main(int argc, char** argv)
         std::cerr << "switchboard-server: not started: the configuration has errors\n";
         return 2;
     }
-    return serve(result.config, sources);
+    try {
+        return serve(result.config, sources);
+    } catch (std::invalid_argument const& e) {
+        // A value the configuration's checks could not judge (a PEM file that is not a usable RSA key).
+        std::cerr << "switchboard-server: not started: " << e.what() << "\n";
+        return 2;
+    }
 }
