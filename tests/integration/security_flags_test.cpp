@@ -114,6 +114,7 @@ TEST(security_flags, keys_read_lists_booleans_rates_and_key_files)
 {
     using switchboard_server::config_sources;
     config_sources sources;
+    sources.file_name = "security.json";
     sources.file_text = R"({"auth": {"allow_anonymous": true, "jwt_audience": "app", "jwt_leeway": "10s"},
                             "permissions": {"anonymous_publish": []},
                             "rate_limits": {"channel_messages_per_second": 2.5, "channel_messages_burst": 10}})";
@@ -132,6 +133,7 @@ TEST(security_flags, keys_read_lists_booleans_rates_and_key_files)
     EXPECT_EQ(s.channel_messages.burst, 10u);
 
     config_sources bad;
+    bad.file_name = "bad.json";
     bad.file_text = R"({"auth": {"allow_anonymous": "yes", "jwt_public_key": "/nonexistent/key.pem"},
                         "rate_limits": {"user_messages_per_second": -1}, "origins": {"allowed": "has space"}})";
     r = switchboard_server::resolve_config(bad);
