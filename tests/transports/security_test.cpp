@@ -288,11 +288,11 @@ TEST(security, asynchronous_hooks_authenticate_and_authorize)
 TEST(security, a_websocket_is_warned_then_closed_when_its_token_expires)
 {
     auto o = secured();
-    o.security.token_expiry_warning = 1500ms;
+    o.security.token_expiry_warning = 2500ms;
     live_server srv(o);
     srv.start();
     auto ws = ws_client::create(srv.ioc);
-    ws->connect(srv.port, "/ws", bearer(make_hs256(claims("frank", 2s), secret)));
+    ws->connect(srv.port, "/ws", bearer(make_hs256(claims("frank", 3s), secret)));
     ASSERT_TRUE(ws->wait_open(srv.ioc));
     ASSERT_TRUE(srv.run_until([&] { return ws->closed(); }, 10s));
     EXPECT_EQ(ws->close_code(), 4004);
@@ -305,12 +305,14 @@ TEST(security, a_websocket_is_warned_then_closed_when_its_token_expires)
 TEST(security, a_websocket_that_refreshes_its_token_stays)
 {
     auto o = secured();
-    o.security.token_expiry_warning = 1500ms;
+    // Tokens expire on whole seconds and expiry is checked on keepalive ticks (1 s here): a warning window
+    // of 2.5 s before a 2-3 s token is seen at least a tick before the expiry.
+    o.security.token_expiry_warning = 2500ms;
     live_server srv(o);
     srv.start();
-    auto const first_expiry = std::chrono::system_clock::now() + 2s;
+    auto const first_expiry = std::chrono::system_clock::now() + 3s;
     auto ws = ws_client::create(srv.ioc);
-    ws->connect(srv.port, "/ws", bearer(make_hs256(claims("gina", 2s), secret)));
+    ws->connect(srv.port, "/ws", bearer(make_hs256(claims("gina", 3s), secret)));
     ASSERT_TRUE(ws->wait_open(srv.ioc));
     auto const expiring = [&] {
         for (auto const& f : ws->received())
@@ -425,7 +427,7 @@ TEST(security, cors_answers_allowed_origins_only)
 TEST(security, commands_past_the_channel_rate_get_errors_then_a_close)
 {
     server_options o;
-    o.security.channel_messages = {10, 10};
+    o.security.channel_messages = {1, 10};  // slow refill: the counts below do not depend on the machine's speed
     o.security.max_rate_strikes = 30;
     live_server srv(o);
     srv.start();
@@ -441,7 +443,7 @@ TEST(security, commands_past_the_channel_rate_get_errors_then_a_close)
             ++limited;
             EXPECT_GT(f["retry_after"].get<int>(), 0);
         }
-    EXPECT_GE(limited, 5);
+    EXPECT_GE(limited, 9);
     EXPECT_LE(limited, 10);
     EXPECT_TRUE(ws->is_open());
     // Ignoring the errors and going on: closed with 4005.
@@ -454,7 +456,7 @@ TEST(security, commands_past_the_channel_rate_get_errors_then_a_close)
 TEST(security, http_publish_and_new_connections_past_their_rate_get_429)
 {
     server_options o;
-    o.security.user_messages = {2, 3};
+    o.security.user_messages = {0.1, 3};
     live_server srv(o);
     srv.start();
     std::vector<int> statuses;
@@ -468,7 +470,7 @@ TEST(security, http_publish_and_new_connections_past_their_rate_get_429)
         }
     }
     EXPECT_EQ(std::vector<int>(statuses.begin(), statuses.begin() + 3), (std::vector<int>{200, 200, 200}));
-    EXPECT_GE(std::count(statuses.begin(), statuses.end(), 429), 2);
+    EXPECT_EQ(std::count(statuses.begin(), statuses.end(), 429), 3);
     ASSERT_TRUE(retry_after);
     EXPECT_GE(std::stoi(*retry_after), 1);
 }
@@ -476,7 +478,7 @@ TEST(security, http_publish_and_new_connections_past_their_rate_get_429)
 TEST(security, new_connections_past_the_address_rate_get_429)
 {
     server_options o;
-    o.security.address_connections = {1, 3};
+    o.security.address_connections = {0.1, 3};
     live_server srv(o);
     srv.start();
     int ok = 0, limited = 0;
@@ -489,15 +491,14 @@ TEST(security, new_connections_past_the_address_rate_get_429)
             EXPECT_TRUE(res.header("Retry-After"));
         }
     }
-    EXPECT_GE(ok, 3);
-    EXPECT_LE(ok, 5);
+    EXPECT_EQ(ok, 3);
     EXPECT_EQ(ok + limited, 8);
 }
 
 TEST(security, one_users_rate_is_shared_by_its_connections_only)
 {
     auto o = secured();
-    o.security.user_messages = {5, 10};
+    o.security.user_messages = {0.5, 10};
     o.security.max_rate_strikes = 1000;
     live_server srv(o);
     srv.start();
@@ -560,7 +561,7 @@ TEST(security, an_abusive_client_does_not_slow_down_the_others)
     auto const spam = static_cast<double>(reader->message_count() - 20);
     double const seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() + 1;
     EXPECT_LE(spam, 50 + 50 * seconds + 50);
-    EXPECT_LT(took, 5s);
+    EXPECT_LT(took, 10s);  // about 100 ms on a quiet machine
     auto const refused = std::count_if(abuser->received().begin(), abuser->received().end(),
                                        [](json const& f) { return f.value("code", "") == "rate_limited"; });
     EXPECT_GT(refused, 100);
