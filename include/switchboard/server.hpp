@@ -73,8 +73,7 @@ public:
     void stop();
 
     /// Applies new options from any thread, without dropping connections (e.g. on SIGHUP): limits, timeouts,
-    /// queue bounds, the memory backplane's history and the security settings (JWT keys, topic permissions,
-    /// allowed origins, rate limits) take effect at once. The listening address, the paths
+    /// queue bounds and the memory backplane's history take effect at once. The listening address, the paths
     /// and the admin token keep the values the server started with.
     void reload(server_options options);
 

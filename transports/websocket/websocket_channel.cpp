@@ -92,8 +92,11 @@ void websocket_channel::queue_farewell(disconnect const& reason)
 
 void websocket_channel::on_message(opcode kind, std::string_view payload)
 {
-    if (kind == opcode::binary)
-        return send_error(std::nullopt, error::binary_not_supported);
+    if (kind == opcode::binary) {
+        if (within_rate(std::nullopt))
+            send_error(std::nullopt, error::binary_not_supported);
+        return;
+    }
     on_command(payload);
 }
 
@@ -139,10 +142,11 @@ void websocket_channel::on_command(std::string_view text)
 {
     command_error failure;
     auto cmd = parse_command(text, failure);
+    // Malformed commands count too: each costs a parse and an error frame.
+    if (!within_rate(cmd ? cmd->id : failure.id))
+        return;
     if (!cmd)
         return send_error(failure.id, failure.code, failure.message);
-    if (!within_rate(cmd->id))
-        return;
 
     switch (cmd->type) {
     case command::kind::ping: {
