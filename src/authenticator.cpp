@@ -54,7 +54,8 @@ std::string find_token(http_request const& req, query const& q, std::string cons
             return std::string(trim(value.substr(7)));
     }
     if (!cookie_name.empty()) {
-        for (auto it = req.find(http::field::cookie); it != req.end() && it->name() == http::field::cookie; ++it)
+        auto const [first, last] = req.equal_range(http::field::cookie);
+        for (auto it = first; it != last; ++it)
             if (auto const v = cookie_value(it->value(), cookie_name); !v.empty())
                 return std::string(v);
     }
