@@ -101,12 +101,6 @@ int serve(server_config const& config, config_sources const& sources)
         spdlog::error("cannot listen on {}:{}: {}", config.server.address, config.server.port, e.what());
         return 1;
     }
-    auto const& security = config.server.security;
-    if (security.jwt_secret.empty() && security.jwt_public_key.empty())
-        spdlog::warn("no authentication configured (--jwt-secret, --jwt-public-key): anyone who reaches this port "
-                     "may subscribe and publish; see docs/security.md");
-    if (security.allowed_origins.empty())
-        spdlog::warn("no --allowed-origin: pages of any web site may open WebSockets here with the user's cookies");
 
     boost::asio::signal_set hangup(server.context(), SIGHUP);
     on_hangup(hangup, server, sources);
@@ -118,6 +112,13 @@ int serve(server_config const& config, config_sources const& sources)
         hangup.cancel();  // so the loop can run dry
         server.stop();
     });
+    // Once the signals are handled, so a supervisor that reacts to these lines finds the server ready to stop.
+    auto const& security = config.server.security;
+    if (security.jwt_secret.empty() && security.jwt_public_key.empty())
+        spdlog::warn("no authentication configured (--jwt-secret, --jwt-public-key): anyone who reaches this port "
+                     "may subscribe and publish; see docs/security.md");
+    if (security.allowed_origins.empty())
+        spdlog::warn("no --allowed-origin: pages of any web site may open WebSockets here with the user's cookies");
     server.run();
     spdlog::info("stopped");
     return 0;
