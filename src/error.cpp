@@ -32,6 +32,11 @@ entry describe(int ev) noexcept
     case error::internal_error: return {"internal_error", "internal error", 500};
     case error::backplane_unavailable: return {"backplane_unavailable", "the backplane (Redis) is unreachable", 503};
     case error::transport_disabled: return {"transport_disabled", "this transport is turned off on this server", 503};
+    case error::unauthorized: return {"unauthorized", "a valid token is required", 401};
+    case error::token_expired: return {"token_expired", "the token has expired", 401};
+    case error::forbidden: return {"forbidden", "not allowed for this topic", 403};
+    case error::origin_not_allowed: return {"origin_not_allowed", "origin not allowed", 403};
+    case error::rate_limited: return {"rate_limited", "too many requests; retry later", 429};
     }
     return {"internal_error", "unknown switchboard error", 500};
 }

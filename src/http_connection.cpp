@@ -1,6 +1,8 @@
 #include "http_connection.hpp"
 
+#include "authenticator.hpp"
 #include "http_responses.hpp"
+#include "origin_policy.hpp"
 #include "query.hpp"
 #include "server_context.hpp"
 
@@ -47,6 +49,8 @@ http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_con
     auto const ip = peer.address().to_string();
     remote_address_ = ip + ":" + std::to_string(peer.port());
     refused_ = ctx_.admit(ip, slot_);
+    if (!refused_)
+        refused_ = ctx_.admit_rate(ip, retry_after_);
     ctx_.http_connections.insert(this);
 }
 
@@ -65,6 +69,8 @@ void http_connection::read_request()
     if (ctx_.stopping)
         return shut();
     parser_.emplace();
+    cors_origin_.clear();  // each request on a kept-alive connection is checked and authenticated anew
+    identity_.reset();
     parser_->header_limit(static_cast<std::uint32_t>(ctx_.options.max_header_size));
     parser_->body_limit(ctx_.options.max_message_size);
     idle_ = true;
@@ -98,6 +104,8 @@ void http_connection::dispatch()
     auto& req = request();
     if (refused_) {
         req.keep_alive(false);
+        if (refused_ == error::rate_limited)
+            return respond_rate_limited(retry_after_);
         return respond_error(refused_);
     }
     std::string_view path;
@@ -107,19 +115,58 @@ void http_connection::dispatch()
     if (it == routes_.end())
         return respond_error(error::not_found, "no such path: " + std::string(path));
     auto const& r = it->second;
+    if (!r.secured_as.empty()) {
+        switch (check_origin(ctx_.options.security, req)) {
+        case origin_verdict::refused:
+            return respond_error(error::origin_not_allowed,
+                                 "origin not allowed: " + std::string(req[http::field::origin].substr(0, 128)));
+        case origin_verdict::allowed:
+            cors_origin_ = std::string(req[http::field::origin]);
+            if (is_preflight(req)) {
+                auto methods = r.methods;
+                methods.push_back(http::verb::options);
+                return respond(preflight_response(req, methods));
+            }
+            break;
+        default:
+            break;
+        }
+    }
     if (std::find(r.methods.begin(), r.methods.end(), req.method()) == r.methods.end()) {
         ctx_.metrics.count_error(error_name(error::method_not_allowed));
         auto res = error_response(req, error::method_not_allowed);
         res.set(http::field::allow, allow_list(r.methods));
         return respond(std::move(res));
     }
+    if (r.secured_as.empty())
+        return run(r);
+    auto const token = find_token(req, query_, ctx_.options.security.token_cookie);
+    authenticate(ctx_, &req, token, remote_address_, r.secured_as,
+                 [self = shared_from_this(), &r](boost::system::error_code ec, std::string const& why, identity_ptr who) {
+                     if (ec)
+                         return self->respond_error(ec, why);
+                     self->identity_ = std::move(who);
+                     self->run(r);
+                 });
+}
+
+void http_connection::run(route const& r)
+{
     // Nothing escapes a completion handler: a route that throws answers 500 and the server goes on.
     try {
         r.action(shared_from_this());
     } catch (std::exception const& e) {
-        spdlog::error("request {} {} failed: {}", std::string(http::to_string(req.method())), std::string(path), e.what());
+        auto const& req = request();
+        spdlog::error("request {} {} failed: {}", std::string(http::to_string(req.method())),
+                      std::string(req.target().substr(0, 256)), e.what());
         respond_error(error::internal_error);
     }
+}
+
+std::string http_connection::client_ip() const
+{
+    auto const colon = remote_address_.rfind(':');
+    return colon == std::string::npos ? remote_address_ : remote_address_.substr(0, colon);
 }
 
 void http_connection::respond(http_response res)
@@ -128,6 +175,8 @@ void http_connection::respond(http_response res)
         res.keep_alive(false);
     if (parser_ && parser_->get().method() == http::verb::head)
         res.body().clear();  // Content-Length still says what a GET would get (RFC 9110 9.3.2)
+    if (!cors_origin_.empty())
+        add_cors_fields(res, cors_origin_);
     bool const keep_alive = res.keep_alive();
     response_ = std::make_unique<http_response>(std::move(res));
     stream_.expires_after(ctx_.options.request_timeout);
@@ -139,7 +188,22 @@ void http_connection::respond(http_response res)
 void http_connection::respond_error(boost::system::error_code ec, std::string_view message)
 {
     ctx_.metrics.count_error(error_name(ec));
-    respond(error_response(request(), ec, message));
+    auto res = error_response(request(), ec, message);
+    if (ec == error::unauthorized || ec == error::token_expired)
+        res.set(http::field::www_authenticate, ec == error::token_expired
+                                                   ? R"(Bearer error="invalid_token", error_description="token expired")"
+                                                   : "Bearer");
+    respond(std::move(res));
+}
+
+void http_connection::respond_rate_limited(std::chrono::milliseconds retry_after)
+{
+    ctx_.metrics.count_error(error_name(error::rate_limited));
+    auto const seconds = std::max<std::int64_t>(1, (retry_after.count() + 999) / 1000);
+    auto res = error_response(request(), error::rate_limited,
+                              "too many requests; retry in " + std::to_string(retry_after.count()) + " ms");
+    res.set(http::field::retry_after, std::to_string(seconds));
+    respond(std::move(res));
 }
 
 void http_connection::on_write(boost::system::error_code ec, bool keep_alive)

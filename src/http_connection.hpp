@@ -4,6 +4,7 @@
 // A streaming transport takes the socket over with release(); long polling holds the connection and answers
 // later with respond().
 
+#include <switchboard/identity.hpp>
 #include <switchboard/server.hpp>
 
 #include "connection_slot.hpp"
@@ -32,6 +33,10 @@ using route_action = std::function<void(std::shared_ptr<http_connection> const&)
 struct route {
     std::vector<boost::beast::http::verb> methods;
     route_action action;
+    /// For the transports and POST /publish: the name authentication sees ("websocket", "sse", "long-polling",
+    /// "publish"). A named route checks the Origin, answers CORS preflights and authenticates every request
+    /// before its action runs; an unnamed one (operator endpoints, the service's own routes) does none of that.
+    std::string_view secured_as = {};
 };
 
 using route_table = std::unordered_map<std::string, route>;
@@ -47,10 +52,18 @@ public:
     /// The request target's query, parsed once when the request was routed.
     query const& parameters() const noexcept { return query_; }
     std::string const& remote_address() const noexcept { return remote_address_; }
+    /// The client's address without the port.
+    std::string client_ip() const;
+    /// Who authentication found the client to be (a secured route's action runs only after it did).
+    identity_ptr const& identity() const noexcept { return identity_; }
+    /// The request's Origin when it is on the allow-list (its answers carry CORS fields), else "".
+    std::string const& cors_origin() const noexcept { return cors_origin_; }
 
     /// Writes `res`, then reads the next request if keep-alive allows, else closes.
     void respond(http_response res);
     void respond_error(boost::system::error_code ec, std::string_view message = {});
+    /// 429 rate_limited with Retry-After (whole seconds, rounded up).
+    void respond_rate_limited(std::chrono::milliseconds retry_after);
 
     /// Hands the socket to a streaming transport; `leftover` gets bytes already read past the request, `slot`
     /// the connection's place in the limits.
@@ -63,6 +76,7 @@ private:
     void read_request();
     void on_read(boost::system::error_code ec, std::size_t);
     void dispatch();
+    void run(route const& r);
     void on_write(boost::system::error_code ec, bool keep_alive);
     void shut();
     void drain();
@@ -73,6 +87,9 @@ private:
     std::string remote_address_;
     connection_slot slot_;
     boost::system::error_code refused_;  // past a connection limit: every request is answered with it
+    std::chrono::milliseconds retry_after_{0};  // when refused_ is rate_limited
+    identity_ptr identity_;
+    std::string cors_origin_;
     query query_;
     boost::beast::flat_buffer buffer_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;

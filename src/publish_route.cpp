@@ -2,8 +2,10 @@
 
 #include "http_responses.hpp"
 #include "json_input.hpp"
+#include "server_context.hpp"
 
 #include <switchboard/error.hpp>
+#include <switchboard/topic.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -19,23 +21,35 @@ void publish(server_context& ctx, std::shared_ptr<http_connection> const& conn)
     auto const* topic = conn->parameters().find("topic");
     if (!topic)
         return conn->respond_error(error::missing_field, "?topic= is required");
-    nlohmann::json data;
-    if (auto ec = parse_json(req.body(), data))
+    if (!is_valid_topic(*topic))
+        return conn->respond_error(error::invalid_topic);
+    auto data = std::make_shared<nlohmann::json>();
+    if (auto ec = parse_json(req.body(), *data))
         return conn->respond_error(ec, "the body must be a JSON value");
-    ctx.publish(*topic, data, nullptr, conn->remote_address(),
-                [conn, topic = *topic](boost::system::error_code ec, position where) {
-                    if (ec)
-                        return conn->respond_error(ec);
-                    nlohmann::ordered_json body = {{"topic", topic}, {"offset", where.offset}, {"epoch", where.epoch}};
-                    conn->respond(json_response(conn->request(), body.dump()));
-                });
+    std::chrono::milliseconds retry_after{0};
+    if (ctx.take_message(nullptr, *conn->identity(), conn->client_ip(), retry_after))
+        return conn->respond_rate_limited(retry_after);
+    ctx.authorize(authorize_request::kind::publish, *topic, conn->identity(), nullptr, conn->remote_address(),
+                  [&ctx, conn, topic = *topic, data](boost::system::error_code ec) {
+                      if (ec)
+                          return conn->respond_error(ec, ec == error::forbidden ? "not allowed to publish to " + topic
+                                                                                : std::string());
+                      ctx.publish(topic, *data, nullptr, conn->remote_address(),
+                                  [conn, topic](boost::system::error_code ec, position where) {
+                                      if (ec)
+                                          return conn->respond_error(ec);
+                                      nlohmann::ordered_json body = {
+                                          {"topic", topic}, {"offset", where.offset}, {"epoch", where.epoch}};
+                                      conn->respond(json_response(conn->request(), body.dump()));
+                                  });
+                  });
 }
 
 }  // namespace
 
 route make_publish_route(server_context& ctx)
 {
-    return {{http::verb::post}, [&ctx](std::shared_ptr<http_connection> const& conn) { publish(ctx, conn); }};
+    return {{http::verb::post}, [&ctx](std::shared_ptr<http_connection> const& conn) { publish(ctx, conn); }, "publish"};
 }
 
 }  // namespace switchboard::detail

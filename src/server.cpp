@@ -252,6 +252,7 @@ void server::reload(server_options next)
         next.ready_path = current.ready_path;
         next.admin_token = current.admin_token;
         current = std::move(next);
+        i->ctx.reload_security();
         if (auto* memory = dynamic_cast<memory_backplane*>(i->bp.get()))
             memory->set_options(current.history);
         else if (auto* redis = dynamic_cast<redis_backplane*>(i->bp.get()))

@@ -1,6 +1,8 @@
 #include "server_context.hpp"
 
 #include "topic_join.hpp"
+#include "jwt_verifier.hpp"
+#include "topic_permissions.hpp"
 
 #include <switchboard/error.hpp>
 #include <switchboard/topic.hpp>
@@ -10,6 +12,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <functional>
 
 namespace switchboard::detail {
 
@@ -22,8 +25,134 @@ server_context::server_context(boost::asio::any_io_executor ex, server_options c
       backplane(bp),
       flusher(ex),
       // Fine enough that every interval is a few ticks, coarse enough to cost nothing.
-      keepalive(ex, std::min({opts.sse_heartbeat, opts.ws_ping_interval, opts.ws_pong_timeout, std::chrono::milliseconds(4'000)}) / 4)
+      keepalive(ex, std::min({opts.sse_heartbeat, opts.ws_ping_interval, opts.ws_pong_timeout, std::chrono::milliseconds(4'000)}) / 4),
+      jwt_(std::make_unique<jwt_verifier>(opts.security))
 {
+}
+
+server_context::~server_context() = default;
+
+void server_context::reload_security()
+{
+    try {
+        jwt_ = std::make_unique<jwt_verifier>(options.security);
+    } catch (std::exception const& e) {
+        spdlog::error("reload: {}; keeping the previous JWT keys", e.what());
+    }
+}
+
+boost::system::error_code server_context::admit_rate(std::string const& address, std::chrono::milliseconds& retry_after)
+{
+    auto const& s = options.security;
+    if (!address_rates.take(address, s.address_connections, s.max_rate_keys, rate_clock::now(), retry_after))
+        return error::rate_limited;
+    return {};
+}
+
+boost::system::error_code server_context::take_message(channel_rate* own, identity const& who,
+                                                       std::string const& address,
+                                                       std::chrono::milliseconds& retry_after)
+{
+    auto const& s = options.security;
+    auto const now = rate_clock::now();
+    if (own && !own->bucket.take(s.channel_messages, now, retry_after))
+        return error::rate_limited;
+    std::string const* key = who.authenticated ? &who.user : (address.empty() ? nullptr : &address);
+    if (key && !user_rates.take(who.authenticated ? "user:" + *key : "ip:" + *key, s.user_messages, s.max_rate_keys,
+                                now, retry_after))
+        return error::rate_limited;
+    return {};
+}
+
+void server_context::authorize(authorize_request::kind action, std::string const& topic, identity_ptr who,
+                               channel_ptr origin, std::string const& remote_address, decision done)
+{
+    bool const subscribing = action == authorize_request::kind::subscribe;
+    bool const allowed = subscribing ? may_subscribe(options.security, *who, topic)
+                                     : may_publish(options.security, *who, topic);
+    if (!allowed)
+        return done(error::forbidden);
+    if (!hooks.authorize)
+        return done({});
+    // The hook may answer later and must answer once; the pointers it was given keep what they name alive.
+    auto once = std::make_shared<decision>(std::move(done));
+    decision_handler answer = [once, who, origin](boost::system::error_code ec) {
+        if (!*once)
+            return;
+        auto finish = std::move(*once);
+        *once = nullptr;
+        finish(ec);
+    };
+    authorize_request request{action, topic, *who, origin.get(), remote_address};
+    auto ec = guarded("authorize", [&] {
+        hooks.authorize(request, answer);
+        return boost::system::error_code{};
+    });
+    if (ec && *once) {
+        auto finish = std::move(*once);
+        *once = nullptr;
+        finish(ec);
+    }
+}
+
+namespace {
+
+// Authorizes topics one after the other. Decisions usually come at once, so it loops rather than recursing
+// (a request may name many topics); one that comes later resumes the loop.
+struct authorize_chain : std::enable_shared_from_this<authorize_chain> {
+    server_context& ctx;
+    authorize_request::kind action;
+    std::vector<std::string> topics;
+    identity_ptr who;
+    channel_ptr origin;
+    std::string remote_address;
+    std::function<void(boost::system::error_code, std::string const&)> done;
+    std::size_t next = 0;
+    bool pending = false;
+    bool inside = false;
+    bool failed = false;
+
+    authorize_chain(server_context& c, authorize_request::kind a, std::vector<std::string> t, identity_ptr w,
+                    channel_ptr o, std::string r, std::function<void(boost::system::error_code, std::string const&)> d)
+        : ctx(c), action(a), topics(std::move(t)), who(std::move(w)), origin(std::move(o)),
+          remote_address(std::move(r)), done(std::move(d))
+    {
+    }
+
+    void run()
+    {
+        while (!failed) {
+            if (next == topics.size())
+                return done({}, std::string());
+            std::size_t const i = next++;
+            pending = true;
+            inside = true;
+            ctx.authorize(action, topics[i], who, origin, remote_address,
+                          [self = shared_from_this(), i](boost::system::error_code ec) {
+                              self->pending = false;
+                              if (ec) {
+                                  self->failed = true;
+                                  return self->done(ec, self->topics[i]);
+                              }
+                              if (!self->inside)
+                                  self->run();
+                          });
+            inside = false;
+            if (pending)
+                return;
+        }
+    }
+};
+
+}  // namespace
+
+void server_context::authorize_all(authorize_request::kind action, std::vector<std::string> topics, identity_ptr who,
+                                   channel_ptr origin, std::string const& remote_address,
+                                   std::function<void(boost::system::error_code, std::string const&)> done)
+{
+    std::make_shared<authorize_chain>(*this, action, std::move(topics), std::move(who), std::move(origin),
+                                      remote_address, std::move(done))
+        ->run();
 }
 
 boost::system::error_code server_context::admit(std::string const& address, connection_slot& slot)

@@ -13,20 +13,27 @@
 #include "flush_scheduler.hpp"
 #include "keepalive.hpp"
 #include "metrics.hpp"
+#include "rate_limiter.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <nlohmann/json_fwd.hpp>
 
+#include <memory>
 #include <optional>
 #include <unordered_set>
 
 namespace switchboard::detail {
 
 class http_connection;
+class jwt_verifier;
+
+/// An authorization outcome: success, or the error to answer.
+using decision = std::function<void(boost::system::error_code)>;
 
 struct server_context {
     server_context(boost::asio::any_io_executor ex, server_options const& opts, switchboard::hooks& h,
                    switchboard::hub& hb, switchboard::backplane& bp);
+    ~server_context();
 
     boost::asio::any_io_executor executor;
     server_options const& options;
@@ -41,6 +48,30 @@ struct server_context {
 
     std::unordered_set<channel_ptr> channels;
     std::unordered_set<http_connection*> http_connections;
+
+    keyed_rate_limiter user_rates;     // security.user_messages, by user id (or IP for anonymous POST /publish)
+    keyed_rate_limiter address_rates;  // security.address_connections, by IP
+
+    /// The JWT verifier built from options.security (one that verifies nothing when no key is set).
+    jwt_verifier const& jwt() const noexcept { return *jwt_; }
+    /// Rebuilds what is derived from options.security after a reload; a bad key keeps the previous one
+    /// (logged), so a typo in a reload does not lock everybody out or let everybody in.
+    void reload_security();
+
+    /// Whether `who` may subscribe to / publish on `topic`: the configured permissions and token claims
+    /// (error::forbidden), then hooks.authorize. `done` runs once on the loop thread, maybe before this returns.
+    void authorize(authorize_request::kind action, std::string const& topic, identity_ptr who, channel_ptr origin,
+                   std::string const& remote_address, decision done);
+    /// The same for each of `topics` in turn; stops at the first refusal, whose topic goes to `refused_topic`.
+    void authorize_all(authorize_request::kind action, std::vector<std::string> topics, identity_ptr who,
+                       channel_ptr origin, std::string const& remote_address,
+                       std::function<void(boost::system::error_code, std::string const& refused_topic)> done);
+
+    /// One command or HTTP publish under the rate limits: the channel's own bucket (when `own`), then the
+    /// user's (keyed by `who`'s user id, or by `address` when anonymous and `address` is not empty).
+    /// error::rate_limited with the wait in `retry_after` when past one.
+    boost::system::error_code take_message(channel_rate* own, identity const& who, std::string const& address,
+                                           std::chrono::milliseconds& retry_after);
 
     /// Query parameters one request may carry: every topic the subscription limit allows, plus a few others.
     std::size_t max_parameters() const noexcept { return options.max_subscriptions + 16; }
@@ -71,6 +102,12 @@ struct server_context {
     /// Runs an application hook; a throw is logged and becomes error::internal_error.
     template <class F>
     boost::system::error_code guarded(char const* hook_name, F&& f) noexcept;
+
+    /// error::rate_limited when `address` (an IP) opens connections faster than security.address_connections.
+    boost::system::error_code admit_rate(std::string const& address, std::chrono::milliseconds& retry_after);
+
+private:
+    std::unique_ptr<jwt_verifier> jwt_;
 };
 
 void log_hook_exception(char const* hook_name) noexcept;

@@ -24,6 +24,8 @@ std::string type_name(value_kind kind)
     case value_kind::duration:
     case value_kind::seconds: return "DURATION";
     case value_kind::listen: return "HOST:PORT";
+    case value_kind::pem_file: return "FILE";
+    case value_kind::text_list: return "TEXT (repeatable)";
     case value_kind::level: return "LEVEL";
     case value_kind::format: return "FORMAT";
     case value_kind::redis_url: return "URL";
@@ -64,14 +66,19 @@ std::variant<command_line, int> parse_command_line(int argc, char** argv)
     // One string per flag, parsed later with the file's rules so that errors read the same from every layer.
     server_config const defaults;
     std::deque<std::pair<config_key const*, std::string>> values;
+    std::deque<std::vector<std::string>> lists;  // a list key's flag may be repeated; joined with ',' below
     std::vector<CLI::Option*> options;
     for (auto const& key : config_keys()) {
         if (key.flag.empty())
             continue;
         auto& text = values.emplace_back(&key, std::string()).second;
+        auto& list = lists.emplace_back();
         auto const help = std::string(key.help) + " [" + std::string(key.path) + ", default " +
                           show_value(key, defaults) + "]";
-        options.push_back(app.add_option(std::string(key.flag), text, help)->type_name(type_name(key.kind)));
+        if (key.kind == value_kind::text_list)
+            options.push_back(app.add_option(std::string(key.flag), list, help)->type_name(type_name(key.kind)));
+        else
+            options.push_back(app.add_option(std::string(key.flag), text, help)->type_name(type_name(key.kind)));
     }
     app.footer(footer());
 
@@ -83,9 +90,12 @@ std::variant<command_line, int> parse_command_line(int argc, char** argv)
     if (result.config_file.empty())
         if (char const* file = std::getenv(config_variable))
             result.config_file = file;
-    for (std::size_t i = 0; i < options.size(); ++i)
+    for (std::size_t i = 0; i < options.size(); ++i) {
+        for (auto const& item : lists[i])
+            values[i].second += (values[i].second.empty() ? "" : ",") + item;
         if (options[i]->count() > 0)
             result.flags.push_back({std::string(values[i].first->path), values[i].second, std::string(values[i].first->flag)});
+    }
     return result;
 }
 

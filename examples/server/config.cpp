@@ -179,6 +179,13 @@ json text_value(config_key const& key, std::string const& text, std::string cons
     case value_kind::duration:
     case value_kind::seconds:
         return number_or_string(text);
+    case value_kind::text_list:
+        // A JSON array as in the file, or the plain "a,b" form.
+        if (text.starts_with('[')) {
+            auto v = json::parse(text, nullptr, false);
+            return v.is_discarded() ? json(text) : v;
+        }
+        return text;
     case value_kind::history_overrides: {
         auto v = json::parse(text, nullptr, false);
         if (v.is_discarded())

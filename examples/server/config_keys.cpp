@@ -144,6 +144,69 @@ config_key const keys[]{
     {"redis.max_held", value_kind::count, 1, 10'000'000, "",
      "messages a topic holds while its node reads missed ones; past it subscribers are told of a gap",
      [](server_config& c) -> auto& { return c.redis.max_held; }},
+    {"auth.jwt_secret", value_kind::secret, 0, 0, "--jwt-secret",
+     "HS256 key: a valid token is then required to connect; \"\" turns HS256 off",
+     [](server_config& c) -> auto& { return c.server.security.jwt_secret; }},
+    {"auth.jwt_public_key", value_kind::pem_file, 0, 0, "--jwt-public-key",
+     "file with the RS256 public key (PEM): a valid token is then required to connect",
+     [](server_config& c) -> auto& { return c.server.security.jwt_public_key; }},
+    {"auth.jwt_audience", value_kind::text, 0, 0, "",
+     "when set, a token's \"aud\" must name it",
+     [](server_config& c) -> auto& { return c.server.security.jwt_audience; }},
+    {"auth.jwt_issuer", value_kind::text, 0, 0, "",
+     "when set, a token's \"iss\" must equal it",
+     [](server_config& c) -> auto& { return c.server.security.jwt_issuer; }},
+    {"auth.jwt_leeway", value_kind::seconds, 0, 1 * hour, "",
+     "clock skew allowed on exp and nbf (whole seconds)",
+     [](server_config& c) -> auto& { return c.server.security.jwt_leeway; }},
+    {"auth.token_cookie", value_kind::text, 0, 0, "",
+     "cookie that may carry the token; \"\" reads no cookie",
+     [](server_config& c) -> auto& { return c.server.security.token_cookie; }},
+    {"auth.allow_anonymous", value_kind::boolean, 0, 0, "",
+     "with a JWT key set, still let clients without a token in (see permissions.anonymous_*)",
+     [](server_config& c) -> auto& { return c.server.security.allow_anonymous; }},
+    {"auth.token_expiry_warning", value_kind::duration, 0, 1 * day, "",
+     "a WebSocket whose token expires within this gets an \"expiring\" frame",
+     [](server_config& c) -> auto& { return c.server.security.token_expiry_warning; }},
+
+    {"permissions.anonymous_subscribe", value_kind::text_list, 0, 0, "",
+     "topic patterns clients without a token may subscribe to (\"*\", \"prefix*\", \"name\")",
+     [](server_config& c) -> auto& { return c.server.security.anonymous_subscribe; }},
+    {"permissions.anonymous_publish", value_kind::text_list, 0, 0, "",
+     "topic patterns clients without a token may publish to",
+     [](server_config& c) -> auto& { return c.server.security.anonymous_publish; }},
+    {"permissions.user_subscribe", value_kind::text_list, 0, 0, "",
+     "topic patterns clients with a token may subscribe to (its sub_topics claim may narrow them)",
+     [](server_config& c) -> auto& { return c.server.security.user_subscribe; }},
+    {"permissions.user_publish", value_kind::text_list, 0, 0, "",
+     "topic patterns clients with a token may publish to (its pub_topics claim may narrow them)",
+     [](server_config& c) -> auto& { return c.server.security.user_publish; }},
+
+    {"origins.allowed", value_kind::text_list, 0, 0, "--allowed-origin",
+     "web origins allowed (CORS, WebSocket upgrades); others get 403; empty: no checks (repeat the flag)",
+     [](server_config& c) -> auto& { return c.server.security.allowed_origins; }},
+
+    {"rate_limits.channel_messages_per_second", value_kind::per_second, 0, 1'000'000, "",
+     "commands per second from one WebSocket; 0 is no limit",
+     [](server_config& c) -> auto& { return c.server.security.channel_messages.per_second; }},
+    {"rate_limits.channel_messages_burst", value_kind::count, 0, 10'000'000, "",
+     "commands one WebSocket may send at once past its rate; 0 is one second's worth",
+     [](server_config& c) -> auto& { return c.server.security.channel_messages.burst; }},
+    {"rate_limits.user_messages_per_second", value_kind::per_second, 0, 1'000'000, "",
+     "commands and POST /publish per second from one user (anonymous POST: one IP); 0 is no limit",
+     [](server_config& c) -> auto& { return c.server.security.user_messages.per_second; }},
+    {"rate_limits.user_messages_burst", value_kind::count, 0, 10'000'000, "",
+     "burst of the per-user rate; 0 is one second's worth",
+     [](server_config& c) -> auto& { return c.server.security.user_messages.burst; }},
+    {"rate_limits.address_connections_per_second", value_kind::per_second, 0, 1'000'000, "",
+     "new connections per second from one IP address; 0 is no limit",
+     [](server_config& c) -> auto& { return c.server.security.address_connections.per_second; }},
+    {"rate_limits.address_connections_burst", value_kind::count, 0, 10'000'000, "",
+     "burst of the per-address connection rate; 0 is one second's worth",
+     [](server_config& c) -> auto& { return c.server.security.address_connections.burst; }},
+    {"rate_limits.max_strikes", value_kind::count, 1, 1'000'000, "",
+     "commands refused in a row for rate before the WebSocket is closed (4005)",
+     [](server_config& c) -> auto& { return c.server.security.max_rate_strikes; }},
 
     {"log.level", value_kind::level, 0, 0, "--log-level",
      "trace, debug, info, warn, error, critical or off",
@@ -192,6 +255,10 @@ parsed<std::string> read_string(value_kind kind, json const& value)
         return parse_redis_url(value);
     if (kind == value_kind::key_prefix)
         return parse_key_prefix(value);
+    if (kind == value_kind::text)
+        return parse_text(value);
+    if (kind == value_kind::pem_file)
+        return read_pem_file(value);
     if (kind == value_kind::optional_url_path && value == "")
         return {};  // the endpoint is off
     return parse_url_path(value);
@@ -302,6 +369,17 @@ void apply_value(config_key const& key, json const& value, std::string const& or
                 target.port = p.value.port;
             } else if constexpr (std::is_same_v<T, switchboard::history_options>) {
                 apply_overrides(value, origin, target, errors);
+            } else if constexpr (std::is_same_v<T, bool>) {
+                auto p = parse_boolean(value);
+                p ? void(target = p.value) : error(p.error);
+            } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+                auto p = parse_text_list(value);
+                p ? void(target = std::move(p.value)) : error(p.error);
+            } else if constexpr (std::is_same_v<T, double>) {
+                auto p = parse_per_second(value);
+                if (p && p.value > static_cast<double>(key.max))
+                    p.error = "must be from 0 to " + std::to_string(key.max) + ", got " + show(value);
+                p ? void(target = p.value) : error(p.error);
             } else if constexpr (std::is_same_v<T, spdlog::level::level_enum>) {
                 auto p = parse_level(value);
                 p ? void(target = p.value) : error(p.error);
@@ -327,7 +405,13 @@ std::string show_value(config_key const& key, server_config const& config)
             else if constexpr (std::is_same_v<T, milliseconds> || std::is_same_v<T, std::chrono::seconds>)
                 return format_duration(std::chrono::duration_cast<milliseconds>(v));
             else if constexpr (std::is_same_v<T, std::string>)
-                return key.kind == value_kind::secret && !v.empty() ? "(set)" : v;
+                return (key.kind == value_kind::secret || key.kind == value_kind::pem_file) && !v.empty() ? "(set)" : v;
+            else if constexpr (std::is_same_v<T, bool>)
+                return v ? "true" : "false";
+            else if constexpr (std::is_same_v<T, std::vector<std::string>>)
+                return json(v).dump();
+            else if constexpr (std::is_same_v<T, double>)
+                return json(v).dump();
             else if constexpr (std::is_same_v<T, switchboard::server_options>)
                 return v.address.find(':') == std::string::npos ? v.address + ":" + std::to_string(v.port)
                                                                 : "[" + v.address + "]:" + std::to_string(v.port);

@@ -33,6 +33,11 @@ enum class value_kind {
     redis_url,          // "" (the in-memory backplane) or "redis://[:password@]host[:port][/db]"; never echoed
     key_prefix,         // "switchboard:": printable ASCII without spaces
     transports,         // ["websocket", "sse", "long-polling"], or "websocket,sse" as text
+    text,               // any string of printable characters (an audience, a cookie name)
+    pem_file,           // a path to a PEM public key; the key's text is what is kept
+    boolean,            // true or false ("true"/"false" from a variable or flag)
+    text_list,          // ["a", "b"], or "a,b" (a variable, repeated flags)
+    per_second,         // a rate: a number >= 0 (fractions allowed); 0 turns the limit off
 };
 
 template <class T>
@@ -44,7 +49,8 @@ using config_field = std::variant<field_ref<std::size_t>, field_ref<std::chrono:
                                   field_ref<std::chrono::seconds>, field_ref<std::string>,
                                   field_ref<switchboard::server_options>, field_ref<switchboard::history_options>,
                                   field_ref<spdlog::level::level_enum>, field_ref<log_format>,
-                                  field_ref<switchboard::enabled_transports>>;
+                                  field_ref<switchboard::enabled_transports>, field_ref<bool>,
+                                  field_ref<std::vector<std::string>>, field_ref<double>>;
 
 struct config_key {
     std::string_view path;  // "limits.max_message_size"

@@ -7,6 +7,9 @@
 #include <array>
 #include <charconv>
 #include <vector>
+#include <cmath>
+#include <fstream>
+#include <sstream>
 #include <limits>
 #include <optional>
 #include <stdexcept>
@@ -211,6 +214,94 @@ parsed<std::string> parse_key_prefix(json const& v)
         if (c <= ' ' || c >= 0x7f || c == '{' || c == '}')
             return fail<std::string>("may hold only printable ASCII without spaces or braces, got " + show(v));
     return {text, {}};
+}
+
+parsed<std::string> parse_text(json const& v)
+{
+    if (!v.is_string())
+        return fail<std::string>("expected a string, got " + show(v));
+    auto const& text = v.get_ref<std::string const&>();
+    if (text.size() > 256)
+        return fail<std::string>("must be at most 256 characters, got " + std::to_string(text.size()));
+    for (unsigned char const c : text)
+        if (c < ' ' || c >= 0x7f)
+            return fail<std::string>("may hold only printable ASCII, got " + show(v));
+    return {text, {}};
+}
+
+parsed<std::string> read_pem_file(json const& v)
+{
+    if (!v.is_string())
+        return fail<std::string>("expected a file name, got " + show(v));
+    auto const& path = v.get_ref<std::string const&>();
+    if (path.empty())
+        return {};
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return fail<std::string>("cannot read " + show(v));
+    std::ostringstream text;
+    text << in.rdbuf();
+    // A size bound so a wrong path (a log, a device) is not read whole; an RSA public key is under 2 KiB.
+    if (text.str().size() > 64 * 1024 || text.str().find("-----BEGIN PUBLIC KEY-----") == std::string::npos)
+        return fail<std::string>(show(v) + " is not a PEM public key (-----BEGIN PUBLIC KEY-----)");
+    return {text.str(), {}};
+}
+
+parsed<bool> parse_boolean(json const& v)
+{
+    if (v.is_boolean())
+        return {v.get<bool>(), {}};
+    if (v == "true" || v == "false")
+        return {v == "true", {}};
+    return fail<bool>("expected true or false, got " + show(v));
+}
+
+parsed<std::vector<std::string>> parse_text_list(json const& v)
+{
+    std::vector<std::string> items;
+    if (v.is_string()) {
+        std::string_view rest = v.get_ref<std::string const&>();
+        while (!rest.empty()) {
+            auto const comma = rest.find(',');
+            items.emplace_back(rest.substr(0, comma));
+            rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+        }
+    } else if (v.is_array()) {
+        for (auto const& item : v) {
+            if (!item.is_string())
+                return fail<std::vector<std::string>>("expected an array of strings, got " + show(v));
+            items.push_back(item.get<std::string>());
+        }
+    } else {
+        return fail<std::vector<std::string>>("expected an array of strings, got " + show(v));
+    }
+    if (items.size() > 1000)
+        return fail<std::vector<std::string>>("at most 1000 entries, got " + std::to_string(items.size()));
+    for (auto const& item : items) {
+        if (item.empty() || item.size() > 256)
+            return fail<std::vector<std::string>>("entries must be 1 to 256 characters, got " + show(item));
+        for (unsigned char const c : item)
+            if (c <= ' ' || c >= 0x7f)
+                return fail<std::vector<std::string>>("entries may hold only printable ASCII without spaces, got " +
+                                                      show(item));
+    }
+    return {std::move(items), {}};
+}
+
+parsed<double> parse_per_second(json const& v)
+{
+    double rate = -1;
+    if (v.is_number()) {
+        rate = v.get<double>();
+    } else if (v.is_string()) {
+        auto const& text = v.get_ref<std::string const&>();
+        auto const [end, ec] = std::from_chars(text.data(), text.data() + text.size(), rate);
+        if (ec != std::errc{} || end != text.data() + text.size())
+            rate = -1;
+    }
+    if (!(rate >= 0) || !std::isfinite(rate))
+        return fail<double>("expected a number of events per second >= 0, got " + show(v));
+    return {rate, {}};
 }
 
 parsed<spdlog::level::level_enum> parse_level(json const& v)

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace switchboard_server {
 
@@ -37,6 +38,16 @@ parsed<std::string> parse_url_path(nlohmann::json const& v);
 parsed<std::string> parse_secret(nlohmann::json const& v);
 parsed<std::string> parse_redis_url(nlohmann::json const& v);
 parsed<std::string> parse_key_prefix(nlohmann::json const& v);
+// Up to 256 printable ASCII characters (may be empty).
+parsed<std::string> parse_text(nlohmann::json const& v);
+// A path (a string) to a readable PEM public key: the file's text. Errors name the path, not the contents.
+parsed<std::string> read_pem_file(nlohmann::json const& v);
+// true or false; from a variable or flag the strings "true" and "false".
+parsed<bool> parse_boolean(nlohmann::json const& v);
+// An array of non-empty printable strings, or one string of them joined by commas ("" is the empty list).
+parsed<std::vector<std::string>> parse_text_list(nlohmann::json const& v);
+// A number >= 0, fractions allowed (a rate per second); a string of one from a variable or flag.
+parsed<double> parse_per_second(nlohmann::json const& v);
 parsed<spdlog::level::level_enum> parse_level(nlohmann::json const& v);
 parsed<log_format> parse_format(nlohmann::json const& v);
 // The transports that answer: an array of "websocket", "sse", "long-polling" (at least one, each once), or the

@@ -26,6 +26,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 
 namespace {
 
@@ -107,7 +108,6 @@ int serve(server_config const& config, config_sources const& sources)
         spdlog::error("cannot listen on {}:{}: {}", config.server.address, config.server.port, e.what());
         return 1;
     }
-    spdlog::warn("the demo configuration is open: anyone who reaches this port may subscribe and publish");
 
     boost::asio::signal_set hangup(loop, SIGHUP);
     on_hangup(hangup, server, sources);
@@ -119,6 +119,13 @@ int serve(server_config const& config, config_sources const& sources)
         hangup.cancel();  // so the loop can run dry
         server.stop();
     });
+    // Once the signals are handled, so a supervisor that reacts to these lines finds the server ready to stop.
+    auto const& security = config.server.security;
+    if (security.jwt_secret.empty() && security.jwt_public_key.empty())
+        spdlog::warn("no authentication configured (--jwt-secret, --jwt-public-key): anyone who reaches this port "
+                     "may subscribe and publish; see docs/security.md");
+    if (security.allowed_origins.empty())
+        spdlog::warn("no --allowed-origin: pages of any web site may open WebSockets here with the user's cookies");
     loop.run();
     spdlog::info("stopped");
     return 0;
@@ -154,5 +161,11 @@ int main(int argc, char** argv)
         std::cerr << "switchboard-server: not started: the configuration has errors\n";
         return 2;
     }
-    return serve(result.config, sources);
+    try {
+        return serve(result.config, sources);
+    } catch (std::invalid_argument const& e) {
+        // A value the configuration's checks could not judge (a PEM file that is not a usable RSA key).
+        std::cerr << "switchboard-server: not started: " << e.what() << "\n";
+        return 2;
+    }
 }

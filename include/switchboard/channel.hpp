@@ -4,6 +4,7 @@
 // Thread-safety: every member runs on the loop thread.
 
 #include <switchboard/disconnect.hpp>
+#include <switchboard/identity.hpp>
 #include <switchboard/message.hpp>
 
 #include <cstdint>
@@ -40,6 +41,12 @@ public:
 
     bool closing() const noexcept { return closing_; }
 
+    /// Who the client is: what authentication made of its token (anonymous when nothing was configured).
+    switchboard::identity const& identity() const noexcept { return *identity_; }
+    identity_ptr const& identity_pointer() const noexcept { return identity_; }
+    /// Set by the server when the channel opens and when a WebSocket refreshes its token.
+    void set_identity(identity_ptr who) noexcept;
+
     /// The topics this channel is subscribed to.
     std::vector<std::string> topics() const;
     std::size_t subscription_count() const noexcept { return subscriptions_.size(); }
@@ -59,6 +66,7 @@ private:
     std::uint64_t id_;
     std::string remote_address_;
     bool closing_ = false;
+    identity_ptr identity_;
     std::vector<subscription> subscriptions_;
 };
 

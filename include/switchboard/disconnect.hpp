@@ -28,6 +28,8 @@ struct disconnect {
     /// The node may have missed messages of a subscribed topic it cannot recover: resume to learn what is left.
     static disconnect stream_gap() { return {4010, "stream gap: resume from your last position"}; }
     static disconnect by_operator() { return {4006, "disconnected by the operator"}; }
+    static disconnect token_expired() { return {4004, "token expired"}; }
+    static disconnect rate_limited() { return {4005, "rate limit exceeded again and again"}; }
     static disconnect rejected() { return {4500, "rejected by the application"}; }
 
     /// True when the client should not reconnect with the same request.

@@ -28,6 +28,11 @@ enum class error {
     internal_error,        // an application hook threw
     backplane_unavailable, // the backplane cannot publish or read history now (Redis unreachable): retry later
     transport_disabled,    // the transport asked for is turned off (server_options::transports)
+    unauthorized,          // no token where one is required, or one that does not verify (bad signature, audience...)
+    token_expired,         // the token's "exp" has passed
+    forbidden,             // the token or the configuration does not allow this topic
+    origin_not_allowed,    // the request's Origin is not on the allow-list
+    rate_limited,          // past a rate limit; retry later
 };
 
 boost::system::error_category const& error_category() noexcept;
@@ -40,7 +45,7 @@ inline boost::system::error_code make_error_code(error e) noexcept
 /// The stable protocol name of a switchboard error ("invalid_topic"), or "internal_error" for any other code.
 std::string_view error_name(boost::system::error_code const& ec) noexcept;
 
-/// The HTTP status that answers a switchboard error (400, 403, 404, 405, 413, 431, 500 or 503).
+/// The HTTP status that answers a switchboard error (400, 401, 403, 404, 405, 413, 429, 431, 500 or 503).
 unsigned http_status(boost::system::error_code const& ec) noexcept;
 
 }  // namespace switchboard

@@ -5,14 +5,48 @@
 
 #include <switchboard/channel.hpp>
 #include <switchboard/disconnect.hpp>
+#include <switchboard/identity.hpp>
 
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <boost/system/error_code.hpp>
 #include <nlohmann/json.hpp>
 
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace switchboard {
+
+using http_request = boost::beast::http::request<boost::beast::http::string_body>;
+
+/// A client asking to connect (WebSocket upgrade, SSE stream, long poll, POST /publish) or, with no request, a
+/// WebSocket presenting a fresh token ("refresh" command). Valid only during the authenticate call.
+struct auth_request {
+    http_request const* request;       // the HTTP request; null on a refresh
+    std::string_view token;            // the token found (Authorization: Bearer, cookie or ?token=), maybe ""
+    identity const* verified;          // the built-in JWT check's result when it is configured and passed, else null
+    std::string const& remote_address;
+    std::string_view transport;        // "websocket", "sse", "long-polling" or "publish"
+};
+
+/// The authenticate hook's answer: an error (error::unauthorized, error::token_expired, error::rejected...)
+/// refuses the client; else `who` becomes its identity. Call it once, on the loop thread (asio::post there from
+/// another thread).
+using auth_handler = std::function<void(boost::system::error_code, identity who)>;
+
+/// What a client wants to do with a topic, for the authorize hook. Valid only during the authorize call.
+struct authorize_request {
+    enum class kind { subscribe, publish };
+    kind action;
+    std::string const& topic;
+    identity const& who;
+    channel* origin;  // the subscribing or publishing channel, null for POST /publish
+    std::string const& remote_address;
+};
+
+/// The authorize hook's answer: an error (e.g. error::forbidden) refuses, success allows. Once, on the loop thread.
+using decision_handler = std::function<void(boost::system::error_code)>;
 
 /// A message a client wants to publish, as seen by the publish hook.
 struct publish_request {
@@ -23,6 +57,13 @@ struct publish_request {
 };
 
 struct hooks {
+    /// Decides who a connecting client is, possibly asynchronously (a session store, an introspection call).
+    /// Runs after the built-in JWT check (if configured), whose result it sees in request.verified. Unset: the
+    /// built-in check decides alone, and without one every client is anonymous.
+    std::function<void(auth_request const&, auth_handler)> authenticate;
+    /// Decides, possibly asynchronously, whether a subscribe or publish that the configured topic permissions
+    /// and token claims allow goes ahead. Runs before on_subscribe / on_publish.
+    std::function<void(authorize_request const&, decision_handler)> authorize;
     /// A new channel (any transport), before it receives anything. Return an error to refuse it.
     std::function<boost::system::error_code(channel&)> on_connect;
     /// A channel is gone, with the reason it was closed.

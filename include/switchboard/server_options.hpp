@@ -2,6 +2,7 @@
 // Everything a server can be told, with its default and unit. Every queue, buffer and header is bounded here.
 
 #include <switchboard/memory_backplane.hpp>
+#include <switchboard/security_options.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -77,6 +78,9 @@ struct server_options {
 
     // History kept by the embedded memory backplane (ignored when another backplane is given).
     history_options history;
+
+    // Authentication, topic permissions, allowed origins and rate limits (docs/security.md).
+    security_options security;
 };
 
 }  // namespace switchboard

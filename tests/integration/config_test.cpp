@@ -104,6 +104,14 @@ constexpr char const* every_key = R"({
     "max_pending": 5000,
     "max_held": 2000
   },
+  "auth": {"jwt_secret": "every-key-secret-0123", "jwt_public_key": "", "jwt_audience": "app", "jwt_issuer": "idp",
+           "jwt_leeway": "30s", "token_cookie": "sb", "allow_anonymous": true, "token_expiry_warning": "1m"},
+  "permissions": {"anonymous_subscribe": ["public.*"], "anonymous_publish": [], "user_subscribe": ["chat.*", "me"],
+                  "user_publish": ["chat.*"]},
+  "origins": {"allowed": ["https://app.example"]},
+  "rate_limits": {"channel_messages_per_second": 20, "channel_messages_burst": 40, "user_messages_per_second": 0.5,
+                  "user_messages_burst": 5, "address_connections_per_second": 10,
+                  "address_connections_burst": 30, "max_strikes": 7},
   "log": {"level": "debug", "format": "json"}
 })";
 
@@ -176,6 +184,26 @@ TEST(config, every_key_parses)
     EXPECT_EQ(address.port, 6380);
     EXPECT_EQ(address.password, "s3cret");
     EXPECT_EQ(address.database, 2u);
+    auto const& sec = o.security;
+    EXPECT_EQ(sec.jwt_secret, "every-key-secret-0123");
+    EXPECT_EQ(sec.jwt_audience, "app");
+    EXPECT_EQ(sec.jwt_issuer, "idp");
+    EXPECT_EQ(sec.jwt_leeway, 30s);
+    EXPECT_EQ(sec.token_cookie, "sb");
+    EXPECT_TRUE(sec.allow_anonymous);
+    EXPECT_EQ(sec.token_expiry_warning, 1min);
+    EXPECT_EQ(sec.anonymous_subscribe, (std::vector<std::string>{"public.*"}));
+    EXPECT_TRUE(sec.anonymous_publish.empty());
+    EXPECT_EQ(sec.user_subscribe, (std::vector<std::string>{"chat.*", "me"}));
+    EXPECT_EQ(sec.user_publish, (std::vector<std::string>{"chat.*"}));
+    EXPECT_EQ(sec.allowed_origins, (std::vector<std::string>{"https://app.example"}));
+    EXPECT_EQ(sec.channel_messages.per_second, 20);
+    EXPECT_EQ(sec.channel_messages.burst, 40u);
+    EXPECT_EQ(sec.user_messages.per_second, 0.5);
+    EXPECT_EQ(sec.user_messages.burst, 5u);
+    EXPECT_EQ(sec.address_connections.per_second, 10);
+    EXPECT_EQ(sec.address_connections.burst, 30u);
+    EXPECT_EQ(sec.max_rate_strikes, 7u);
     EXPECT_EQ(r.config.log.level, spdlog::level::debug);
     EXPECT_EQ(r.config.log.format, log_format::json);
 }

@@ -171,7 +171,8 @@ void ws_client::do_write() {
 
 void ws_client::on_write(error_code ec, std::size_t) {
     writing_ = false;
-    if (ec) {
+    // A drop() empties the queue under a write whose completion was already queued, successful.
+    if (ec || closed_ || failed_) {
         return finish(ec);
     }
     writes_.pop_front();

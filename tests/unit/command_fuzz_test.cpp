@@ -180,6 +180,16 @@ TEST(command, requires_a_string_type)
         refused(text, error::missing_field);
 }
 
+TEST(command, refresh_carries_a_token)
+{
+    auto const c = accepted(R"({"type":"refresh","token":"abc.def.ghi","id":7})");
+    EXPECT_EQ(c.type, kind::refresh);
+    EXPECT_EQ(c.token, "abc.def.ghi");
+    EXPECT_EQ(c.id, json(7));
+    for (std::string_view text : {R"({"type":"refresh"})", R"({"type":"refresh","token":""})", R"({"type":"refresh","token":5})"})
+        refused(std::string(text), error::missing_field);
+}
+
 TEST(command, refuses_an_unknown_type)
 {
     for (std::string_view type : {"", "Ping", "PING", " ping", "ping ", "subscribe\\u0000", "sub", "publish/",

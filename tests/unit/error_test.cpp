@@ -38,7 +38,13 @@ constexpr expected_error every_error[] = {
     {error::too_many_connections, "too_many_connections", 503},
     {error::shutting_down, "shutting_down", 503},
     {error::internal_error, "internal_error", 500},
+    {error::backplane_unavailable, "backplane_unavailable", 503},
     {error::transport_disabled, "transport_disabled", 503},
+    {error::unauthorized, "unauthorized", 401},
+    {error::token_expired, "token_expired", 401},
+    {error::forbidden, "forbidden", 403},
+    {error::origin_not_allowed, "origin_not_allowed", 403},
+    {error::rate_limited, "rate_limited", 429},
 };
 
 TEST(error, names_every_value)
@@ -55,8 +61,8 @@ TEST(error, maps_every_value_to_its_http_status)
 
 TEST(error, the_table_covers_every_enumerator_once)
 {
-    // The enum runs from invalid_json = 1 to transport_disabled without gaps.
-    ASSERT_EQ(std::size(every_error), static_cast<std::size_t>(error::transport_disabled));
+    // The enum runs from invalid_json = 1 to rate_limited without gaps.
+    ASSERT_EQ(std::size(every_error), static_cast<std::size_t>(error::rate_limited));
     std::set<std::string_view> names;
     for (std::size_t i = 0; i < std::size(every_error); ++i) {
         EXPECT_EQ(static_cast<std::size_t>(every_error[i].value), i + 1);

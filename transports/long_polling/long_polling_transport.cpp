@@ -11,6 +11,9 @@ namespace http = boost::beast::http;
 
 namespace {
 
+void subscribe_all(detail::server_context& ctx, std::shared_ptr<poll_channel> const& ch,
+                   detail::stream_request const& wanted);
+
 void poll(detail::server_context& ctx, std::shared_ptr<detail::http_connection> const& conn)
 {
     detail::stream_request wanted;
@@ -21,9 +24,25 @@ void poll(detail::server_context& ctx, std::shared_ptr<detail::http_connection> 
         return conn->respond_error(error::shutting_down);
 
     auto ch = std::make_shared<poll_channel>(conn, ctx);
+    ch->set_identity(conn->identity());
     if (auto refused = ctx.open(ch))
         return conn->respond_error(refused);
+    auto topics = wanted.topics;
+    ctx.authorize_all(authorize_request::kind::subscribe, std::move(topics), ch->identity_pointer(), ch,
+                      ch->remote_address(),
+                      [&ctx, ch, wanted = std::move(wanted)](boost::system::error_code ec, std::string const& topic) {
+                          if (ch->closing())
+                              return;  // answered meanwhile (the server is stopping)
+                          if (ec)
+                              return ch->refuse(ec, ec == error::forbidden ? "not allowed to subscribe to " + topic
+                                                                           : std::string());
+                          subscribe_all(ctx, ch, wanted);
+                      });
+}
 
+void subscribe_all(detail::server_context& ctx, std::shared_ptr<poll_channel> const& ch,
+                   detail::stream_request const& wanted)
+{
     detail::subscribe_topics(ctx, *ch, wanted, [ch](boost::system::error_code ec, std::vector<detail::topic_subscription> done) {
         if (ec)
             return ch->refuse(ec);
@@ -43,7 +62,7 @@ void poll(detail::server_context& ctx, std::shared_ptr<detail::http_connection> 
 
 detail::route make_route(detail::server_context& ctx)
 {
-    return {{http::verb::get}, [&ctx](std::shared_ptr<detail::http_connection> const& conn) { poll(ctx, conn); }};
+    return {{http::verb::get}, [&ctx](std::shared_ptr<detail::http_connection> const& conn) { poll(ctx, conn); }, "long-polling"};
 }
 
 }  // namespace switchboard::long_polling

@@ -66,11 +66,11 @@ std::shared_ptr<detail::http_connection> poll_channel::finish()
     return conn;
 }
 
-void poll_channel::refuse(boost::system::error_code ec)
+void poll_channel::refuse(boost::system::error_code ec, std::string_view message)
 {
     if (answered_)
         return;
-    finish()->respond_error(ec);
+    finish()->respond_error(ec, message);
 }
 
 void poll_channel::answer()

@@ -30,7 +30,7 @@ public:
     /// Starts waiting from `positions`, with `backlog` (replayed messages) ready to go.
     void start(cursor positions, std::vector<message_ptr> backlog, bool recovered);
     /// Answers the poll with an HTTP error instead, and closes.
-    void refuse(boost::system::error_code ec);
+    void refuse(boost::system::error_code ec, std::string_view message = {});
 
 private:
     void answer();

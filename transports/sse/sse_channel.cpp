@@ -1,6 +1,8 @@
 #include "sse/sse_channel.hpp"
 
 #include "http_responses.hpp"
+#include "origin_policy.hpp"
+#include "token_expiry.hpp"
 
 #include <switchboard/error.hpp>
 
@@ -49,8 +51,10 @@ void sse_channel::start(cursor positions)
         "Content-Type: text/event-stream\r\n"
         "Cache-Control: no-cache\r\n"
         "Connection: close\r\n"
-        "X-Accel-Buffering: no\r\n"  // tells nginx-style proxies not to buffer the stream
-        "\r\n";
+        "X-Accel-Buffering: no\r\n";  // tells nginx-style proxies not to buffer the stream
+    if (!cors_origin_.empty())
+        head += detail::cors_field_lines(cors_origin_);
+    head += "\r\n";
     head += "retry: " + std::to_string(ctx_.options.sse_retry.count()) + "\n\n";
     enqueue(bytes(std::move(head)));
     start_reading();
@@ -87,18 +91,25 @@ void sse_channel::send_cursor()
 
 void sse_channel::keepalive_tick(std::uint64_t, std::uint64_t, std::uint64_t idle_out)
 {
+    // SSE cannot take a new token on the open stream: at expiry it ends with a close event (4004) and the
+    // client reconnects with a fresh token, resuming from its Last-Event-ID.
+    if (detail::token_state(identity(), std::chrono::milliseconds(0)) == detail::token_status::expired)
+        return close(disconnect::token_expired());
     // A comment keeps proxies from timing the stream out, and lets a dead peer's writes fail.
     static shared_bytes const comment = bytes(":\n\n");
     if (idle_out >= ctx_.keepalive.ticks(ctx_.options.sse_heartbeat))
         enqueue(comment);
 }
 
-void sse_channel::refuse(boost::system::error_code ec)
+void sse_channel::refuse(boost::system::error_code ec, std::string_view message)
 {
     ctx_.metrics.count_error(error_name(ec));
     http_request req{boost::beast::http::verb::get, "/", 11};
     req.keep_alive(false);
-    enqueue_control(bytes(detail::serialize(detail::error_response(req, ec))));
+    auto res = detail::error_response(req, ec, message);
+    if (!cors_origin_.empty())
+        detail::add_cors_fields(res, cors_origin_);
+    enqueue_control(bytes(detail::serialize(res)));
     start_reading();
     close(disconnect::rejected());
 }

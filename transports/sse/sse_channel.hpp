@@ -30,7 +30,9 @@ public:
     /// moves EventSource's lastEventId).
     void send_cursor();
     /// Answers an HTTP error over the taken-over socket and closes.
-    void refuse(boost::system::error_code ec);
+    void refuse(boost::system::error_code ec, std::string_view message = {});
+    /// The request's allowed Origin (or ""): the response head then carries CORS fields for it.
+    void allow_origin(std::string origin) { cors_origin_ = std::move(origin); }
 
 private:
     void write_message(message_ptr const& m) override;
@@ -39,6 +41,7 @@ private:
     void keepalive_tick(std::uint64_t now, std::uint64_t idle_in, std::uint64_t idle_out) override;
 
     cursor positions_;
+    std::string cors_origin_;
     bool started_ = false;
 };
 

@@ -14,23 +14,8 @@ namespace http = boost::beast::http;
 
 namespace {
 
-void open(detail::server_context& ctx, std::shared_ptr<detail::http_connection> const& conn)
+void subscribe_all(detail::server_context& ctx, std::shared_ptr<sse_channel> const& ch, detail::stream_request const& wanted)
 {
-    auto const& req = conn->request();
-    detail::stream_request wanted;
-    std::string why;
-    if (auto ec = detail::parse_stream_request(req, conn->parameters(), ctx, "since", /*use_last_event_id=*/true, wanted, why))
-        return conn->respond_error(ec, why);
-    if (ctx.stopping)
-        return conn->respond_error(error::shutting_down);
-
-    std::string leftover;  // an EventSource sends nothing after its request
-    detail::connection_slot slot;
-    auto socket = conn->release(leftover, slot);
-    auto ch = std::make_shared<sse_channel>(std::move(socket), std::move(slot), ctx, conn->remote_address());
-    if (auto refused = ctx.open(ch))
-        return ch->refuse(refused);
-
     // Subscribe every topic first, then write: the head, one "subscribed" event per topic (its position and
     // whether the cursor could be honoured), the replayed messages, and the cursor as the last event id. Live
     // messages of topics already subscribed wait meanwhile, behind the replay.
@@ -58,11 +43,42 @@ void open(detail::server_context& ctx, std::shared_ptr<detail::http_connection> 
     });
 }
 
+void open(detail::server_context& ctx, std::shared_ptr<detail::http_connection> const& conn)
+{
+    auto const& req = conn->request();
+    detail::stream_request wanted;
+    std::string why;
+    if (auto ec = detail::parse_stream_request(req, conn->parameters(), ctx, "since", /*use_last_event_id=*/true, wanted, why))
+        return conn->respond_error(ec, why);
+    if (ctx.stopping)
+        return conn->respond_error(error::shutting_down);
+
+    std::string leftover;  // an EventSource sends nothing after its request
+    detail::connection_slot slot;
+    auto socket = conn->release(leftover, slot);
+    auto ch = std::make_shared<sse_channel>(std::move(socket), std::move(slot), ctx, conn->remote_address());
+    ch->set_identity(conn->identity());
+    ch->allow_origin(conn->cors_origin());
+    if (auto refused = ctx.open(ch))
+        return ch->refuse(refused);
+    auto topics = wanted.topics;
+    ctx.authorize_all(authorize_request::kind::subscribe, std::move(topics), ch->identity_pointer(), ch,
+                      ch->remote_address(),
+                      [&ctx, ch, wanted = std::move(wanted)](boost::system::error_code ec, std::string const& topic) {
+                          if (ch->closing())
+                              return;
+                          if (ec)
+                              return ch->refuse(ec, ec == error::forbidden ? "not allowed to subscribe to " + topic
+                                                                           : std::string());
+                          subscribe_all(ctx, ch, wanted);
+                      });
+}
+
 }  // namespace
 
 detail::route make_route(detail::server_context& ctx)
 {
-    return {{http::verb::get}, [&ctx](std::shared_ptr<detail::http_connection> const& conn) { open(ctx, conn); }};
+    return {{http::verb::get}, [&ctx](std::shared_ptr<detail::http_connection> const& conn) { open(ctx, conn); }, "sse"};
 }
 
 }  // namespace switchboard::sse

@@ -59,6 +59,14 @@ std::optional<command> parse_command(std::string_view text, command_error& failu
         out.type = command::kind::ping;
         return out;
     }
+    if (name == "refresh") {
+        out.type = command::kind::refresh;
+        auto const token = cmd.find("token");
+        if (token == cmd.end() || !token->is_string() || token->get_ref<std::string const&>().empty())
+            return fail(failure, error::missing_field, "\"token\" (a non-empty string) is required");
+        out.token = token->get<std::string>();
+        return out;
+    }
     if (name == "subscribe")
         out.type = command::kind::subscribe;
     else if (name == "unsubscribe")

@@ -14,13 +14,14 @@
 namespace switchboard::websocket {
 
 struct command {
-    enum class kind { subscribe, unsubscribe, publish, ping };
+    enum class kind { subscribe, unsubscribe, publish, ping, refresh };
 
     kind type = kind::ping;
     std::optional<nlohmann::json> id;  // a number or a string, echoed in the answer
     std::string topic;                 // subscribe, unsubscribe, publish (a valid topic name)
     std::optional<position> since;     // subscribe: resume after this position
     nlohmann::json data;               // publish
+    std::string token;                 // refresh: the new token
 };
 
 struct command_error {

@@ -1,6 +1,8 @@
 #include "websocket/websocket_channel.hpp"
 
+#include "authenticator.hpp"
 #include "http_responses.hpp"
+#include "token_expiry.hpp"
 
 #include <switchboard/error.hpp>
 #include <switchboard/topic.hpp>
@@ -36,6 +38,21 @@ void websocket_channel::keepalive_tick(std::uint64_t now, std::uint64_t idle_in,
 {
     // Any input proves the peer alive, so a busy client is never pinged; a silent one is pinged once per
     // interval and dropped when even the pong does not come.
+    switch (detail::token_state(identity(), ctx_.options.security.token_expiry_warning)) {
+    case detail::token_status::expired:
+        return close(disconnect::token_expired());
+    case detail::token_status::expiring:
+        if (!warned_) {
+            warned_ = true;
+            auto const left = std::chrono::duration_cast<std::chrono::milliseconds>(*identity().expires_at -
+                                                                                     std::chrono::system_clock::now());
+            send_json(nlohmann::ordered_json{{"type", "expiring"}, {"expires_in", std::max<std::int64_t>(0, left.count())}}
+                          .dump());
+        }
+        break;
+    case detail::token_status::valid:
+        break;
+    }
     auto const& k = ctx_.keepalive;
     if (idle_in >= k.ticks(ctx_.options.ws_ping_interval) + k.ticks(ctx_.options.ws_pong_timeout))
         return close(disconnect::no_pong());
@@ -75,8 +92,11 @@ void websocket_channel::queue_farewell(disconnect const& reason)
 
 void websocket_channel::on_message(opcode kind, std::string_view payload)
 {
-    if (kind == opcode::binary)
-        return send_error(std::nullopt, error::binary_not_supported);
+    if (kind == opcode::binary) {
+        if (within_rate(std::nullopt))
+            send_error(std::nullopt, error::binary_not_supported);
+        return;
+    }
     on_command(payload);
 }
 
@@ -122,6 +142,9 @@ void websocket_channel::on_command(std::string_view text)
 {
     command_error failure;
     auto cmd = parse_command(text, failure);
+    // Malformed commands count too: each costs a parse and an error frame.
+    if (!within_rate(cmd ? cmd->id : failure.id))
+        return;
     if (!cmd)
         return send_error(failure.id, failure.code, failure.message);
 
@@ -142,12 +165,77 @@ void websocket_channel::on_command(std::string_view text)
     }
     case command::kind::publish:
         return publish(std::move(*cmd));
+    case command::kind::refresh:
+        return refresh(std::move(*cmd));
     }
+}
+
+bool websocket_channel::within_rate(std::optional<nlohmann::json> const& id)
+{
+    std::chrono::milliseconds retry_after{0};
+    if (!ctx_.take_message(&rate_, identity(), {}, retry_after)) {
+        rate_.strikes = 0;
+        return true;
+    }
+    // A client that keeps sending past the limit, ignoring the errors, is cut off; one that backs off is not.
+    if (++rate_.strikes >= ctx_.options.security.max_rate_strikes) {
+        close(disconnect::rate_limited());
+        return false;
+    }
+    ctx_.metrics.count_error(error_name(error::rate_limited));
+    nlohmann::ordered_json out = {{"type", "error"}};
+    if (id)
+        out["id"] = *id;
+    out["code"] = "rate_limited";
+    out["message"] = "too many commands; retry later";
+    out["retry_after"] = retry_after.count();
+    send_json(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return false;
+}
+
+void websocket_channel::refresh(command cmd)
+{
+    auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
+    detail::authenticate(
+        ctx_, nullptr, cmd.token, remote_address(), transport(),
+        [self, id = std::move(cmd.id)](boost::system::error_code ec, std::string const& why, identity_ptr who) {
+            if (self->closing())
+                return;
+            if (ec)
+                return self->send_error(id, ec, why);
+            // A refresh renews the same client's token; becoming someone else needs a new connection.
+            if (self->identity().authenticated && who->user != self->identity().user)
+                return self->send_error(id, error::unauthorized, "a refreshed token must name the same user");
+            self->set_identity(std::move(who));
+            self->warned_ = false;
+            nlohmann::ordered_json ack = {{"type", "ack"}};
+            if (id)
+                ack["id"] = *id;
+            if (auto const& at = self->identity().expires_at)
+                ack["expires_at"] = std::chrono::duration_cast<std::chrono::seconds>(at->time_since_epoch()).count();
+            self->send_json(ack.dump());
+        });
 }
 
 void websocket_channel::subscribe(command cmd)
 {
     // The answer may come later (another backplane); the channel may have closed by then.
+    auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
+    auto const topic = cmd.topic;
+    ctx_.authorize(authorize_request::kind::subscribe, topic, identity_pointer(), self, remote_address(),
+                   [self, cmd = std::move(cmd)](boost::system::error_code ec) mutable {
+                       if (self->closing())
+                           return;
+                       if (ec)
+                           return self->send_error(cmd.id, ec,
+                                                   ec == error::forbidden ? "not allowed to subscribe to " + cmd.topic
+                                                                          : std::string());
+                       self->subscribe_now(std::move(cmd));
+                   });
+}
+
+void websocket_channel::subscribe_now(command cmd)
+{
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     bool const resuming = cmd.since.has_value();
     ctx_.subscribe(*this, cmd.topic, cmd.since, [self, cmd, resuming](boost::system::error_code ec, history_result result) {
@@ -170,6 +258,22 @@ void websocket_channel::subscribe(command cmd)
 }
 
 void websocket_channel::publish(command cmd)
+{
+    auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
+    auto const topic = cmd.topic;
+    ctx_.authorize(authorize_request::kind::publish, topic, identity_pointer(), self, remote_address(),
+                   [self, cmd = std::move(cmd)](boost::system::error_code ec) mutable {
+                       if (self->closing())
+                           return;
+                       if (ec)
+                           return self->send_error(cmd.id, ec,
+                                                   ec == error::forbidden ? "not allowed to publish to " + cmd.topic
+                                                                          : std::string());
+                       self->publish_now(std::move(cmd));
+                   });
+}
+
+void websocket_channel::publish_now(command cmd)
 {
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     ctx_.publish(cmd.topic, cmd.data, this, remote_address(),

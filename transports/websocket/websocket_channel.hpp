@@ -4,6 +4,7 @@
 // messages go out as frames built once per message and shared by every subscriber.
 
 #include "push_channel.hpp"
+#include "rate_limiter.hpp"
 #include "websocket/command.hpp"
 #include "websocket/frame_parser.hpp"
 
@@ -37,14 +38,20 @@ private:
 
     void on_command(std::string_view text);
     void subscribe(command cmd);
+    void subscribe_now(command cmd);
     void publish(command cmd);
+    void publish_now(command cmd);
+    void refresh(command cmd);
+    bool within_rate(std::optional<nlohmann::json> const& id);
     void send_json(std::string text);
     void send_error(std::optional<nlohmann::json> const& id, boost::system::error_code ec,
                     std::string_view message = {});
 
     frame_parser parser_;
     std::uint64_t last_ping_ = 0;
+    detail::channel_rate rate_;
     bool peer_closed_ = false;
+    bool warned_ = false;  // told its token is expiring (reset by a refresh)
 };
 
 }  // namespace switchboard::websocket

@@ -23,9 +23,13 @@ struct handshake {
     beast::websocket::stream<boost::asio::ip::tcp::socket> ws;
     http_request request;
     std::string remote_address;
+    identity_ptr who;
 
     explicit handshake(detail::http_connection& conn)
-        : ws(conn.release(leftover, slot)), request(std::move(conn.request())), remote_address(conn.remote_address())
+        : ws(conn.release(leftover, slot)),
+          request(std::move(conn.request())),
+          remote_address(conn.remote_address()),
+          who(conn.identity())
     {
     }
 };
@@ -66,6 +70,7 @@ void upgrade(detail::server_context& ctx, std::shared_ptr<detail::http_connectio
         // The handshake is done; from here on the socket speaks our own framing.
         auto ch = std::make_shared<websocket_channel>(std::move(hs->ws.next_layer()), std::move(hs->slot), ctx,
                                                       hs->remote_address);
+        ch->set_identity(std::move(hs->who));
         if (auto refused = ctx.open(ch)) {
             ch->start({});  // to see the peer's EOF after our close frame
             ch->close(disconnect{refused == error::shutting_down ? std::uint16_t{1001} : std::uint16_t{4500},
@@ -80,7 +85,7 @@ void upgrade(detail::server_context& ctx, std::shared_ptr<detail::http_connectio
 
 detail::route make_route(detail::server_context& ctx)
 {
-    return {{http::verb::get}, [&ctx](std::shared_ptr<detail::http_connection> const& conn) { upgrade(ctx, conn); }};
+    return {{http::verb::get}, [&ctx](std::shared_ptr<detail::http_connection> const& conn) { upgrade(ctx, conn); }, "websocket"};
 }
 
 }  // namespace switchboard::websocket
