@@ -9,6 +9,7 @@
 #include "publish_route.hpp"
 #include "server_context.hpp"
 #include "sse/sse_transport.hpp"
+#include "tls_context.hpp"
 #include "websocket/websocket_transport.hpp"
 
 #include <boost/asio/post.hpp>
@@ -40,6 +41,7 @@ struct server::impl {
             hub.deliver(m);
             ctx.flusher.note_published(m->published_at());
         });
+        ctx.tls = detail::make_tls_context(options);  // throws, naming the file, when it cannot be used
         ctx.flusher.observe = [this](std::chrono::steady_clock::duration d) { ctx.metrics.delivery_latency.observe(d); };
         routes[options.websocket_path] = websocket::make_route(ctx);
         routes[options.sse_path] = sse::make_route(ctx);
@@ -190,7 +192,8 @@ void server::start()
     i.acceptor.listen(asio::socket_base::max_listen_connections);
     i.started = true;
     auto const bound = i.acceptor.local_endpoint();
-    spdlog::info("listening on {}:{}", bound.address().to_string(), bound.port());
+    spdlog::info("listening on {}:{}{}", bound.address().to_string(), bound.port(),
+                 !i.ctx.tls ? "" : i.options.tls_only ? " (TLS only)" : " (TLS and plain HTTP)");
     i.accept();
     i.probe_lag();
 }
@@ -227,6 +230,14 @@ void server::reload(server_options next)
         next.health_path = current.health_path;
         next.ready_path = current.ready_path;
         next.admin_token = current.admin_token;
+        // A certificate renewed on disk is picked up here; new connections use it, open ones keep theirs.
+        try {
+            i->ctx.tls = detail::make_tls_context(next);
+        } catch (std::exception const& e) {
+            spdlog::error("configuration reload: {}; TLS keeps the previous certificate", e.what());
+            next.tls_cert_file = current.tls_cert_file;
+            next.tls_key_file = current.tls_key_file;
+        }
         current = std::move(next);
         if (auto* memory = dynamic_cast<memory_backplane*>(i->bp.get()))
             memory->set_options(current.history);
