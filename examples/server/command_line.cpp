@@ -26,6 +26,8 @@ std::string type_name(value_kind kind)
     case value_kind::listen: return "HOST:PORT";
     case value_kind::level: return "LEVEL";
     case value_kind::format: return "FORMAT";
+    case value_kind::file: return "FILE";
+    case value_kind::boolean: return "BOOL";
     default: return "TEXT";
     }
 }

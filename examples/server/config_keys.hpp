@@ -30,6 +30,8 @@ enum class value_kind {
     level,              // "info"
     format,             // "text" or "json"
     history_overrides,  // [{"prefix": "chat.", "max_messages": 50000, "max_age": "24h"}]
+    file,               // a file's path, or "" for none
+    boolean,            // true or false ("true", "false" in the environment and flags)
 };
 
 template <class T>
@@ -40,7 +42,7 @@ using field_ref = T& (*)(server_config&);
 using config_field = std::variant<field_ref<std::size_t>, field_ref<std::chrono::milliseconds>,
                                   field_ref<std::chrono::seconds>, field_ref<std::string>,
                                   field_ref<switchboard::server_options>, field_ref<switchboard::history_options>,
-                                  field_ref<spdlog::level::level_enum>, field_ref<log_format>>;
+                                  field_ref<spdlog::level::level_enum>, field_ref<log_format>, field_ref<bool>>;
 
 struct config_key {
     std::string_view path;  // "limits.max_message_size"

@@ -25,6 +25,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 namespace {
@@ -86,7 +87,14 @@ int serve(server_config const& config, config_sources const& sources)
     apply_log_options(config.log);
     spdlog::info("configuration: {}", file.empty() ? "defaults" : file);
 
-    switchboard::server server(config.server);
+    std::unique_ptr<switchboard::server> owned;
+    try {
+        owned = std::make_unique<switchboard::server>(config.server);
+    } catch (std::exception const& e) {
+        spdlog::error("cannot start: {}", e.what());  // a certificate or key that cannot be used names its file
+        return 2;
+    }
+    auto& server = *owned;
     server.route("/", [](switchboard::http_request const& req) {
         switchboard::http_response res{boost::beast::http::status::ok, req.version()};
         res.set(boost::beast::http::field::content_type, "text/html; charset=utf-8");
