@@ -38,6 +38,7 @@ struct push_channel::tls_io {
     std::unique_ptr<char[]> out;  // the record being written: held only while the queue has bytes
     std::array<char, 2048> in;    // a pending read needs its own buffer (OpenSSL holds a whole record anyway)
     bool writing = false;
+    bool reading = false;
     bool shutting_down = false;
 };
 
@@ -226,12 +227,29 @@ void push_channel::on_tls_written(boost::system::error_code)
 void push_channel::read_tls()
 {
     auto& t = *tls_;
+    t.reading = true;
     t.stream.async_read_some(boost::asio::buffer(t.in), [self = self()](boost::system::error_code ec, std::size_t n) {
-        if (ec)  // a peer closing TCP without close_notify has ended the stream as surely as one that sends it
+        auto& t = *self->tls_;
+        t.reading = false;
+        bool const cancelled_to_shut_down = ec == boost::asio::error::operation_aborted && t.shutting_down;
+        if (ec && !cancelled_to_shut_down)  // a peer closing TCP without close_notify has ended the stream too
             return self->lost(ec == boost::asio::ssl::error::stream_truncated ? boost::asio::error::eof : ec);
-        self->take_input({self->tls_->in.data(), n});
-        if (self->socket().is_open())
-            self->read_tls();
+        if (!ec)
+            self->take_input({t.in.data(), n});
+        if (!self->socket().is_open())
+            return;
+        if (t.shutting_down)
+            return self->shutdown_tls();
+        self->read_tls();
+    });
+}
+
+void push_channel::shutdown_tls()
+{
+    // No read may be pending: Asio's TLS shutdown reads the peer's close_notify itself, and two reads on one
+    // stream corrupt it. Whatever ends it (the peer's close_notify, its EOF, the linger timer) ends the channel.
+    tls_->stream.async_shutdown([self = self()](boost::system::error_code ec) {
+        self->lost(ec && ec != boost::asio::ssl::error::stream_truncated ? ec : boost::asio::error::eof);
     });
 }
 
@@ -336,10 +354,15 @@ void push_channel::finish_close()
     // the socket is closed, so the peer is not reset while our last bytes are in flight.
     shut_down_ = true;
     if (tls_) {
-        // TLS's half-close: close_notify goes out, and the reads still pending see the peer's reply or EOF.
+        // TLS's half-close is close_notify, sent by the shutdown that then waits for the peer's; the pending
+        // read is cancelled first and its handler starts the shutdown.
         tls_->shutting_down = true;
         tls_->out.reset();
-        tls_->stream.async_shutdown([self = self()](boost::system::error_code) {});
+        boost::system::error_code ec;
+        if (tls_->reading)
+            socket().cancel(ec);
+        else
+            shutdown_tls();
         return;
     }
     boost::system::error_code ec;

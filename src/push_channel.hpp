@@ -15,7 +15,8 @@
 // Over TLS the same queue, bounds and close path hold, but bytes go through OpenSSL: each flush copies up to one
 // TLS record (16 KiB) of queued frames into a buffer held only while writing, and writes it with one
 // async_write in flight (small frames share a record instead of costing one each); reads are asynchronous
-// reads of the TLS stream into a small buffer of the connection's own; the half-close is TLS's close_notify.
+// reads of the TLS stream into a small buffer of the connection's own; the half-close is TLS's close_notify
+// (the pending read is cancelled first: a TLS shutdown reads the peer's reply itself).
 
 #include <switchboard/channel.hpp>
 
@@ -75,6 +76,7 @@ private:
     void flush_tls();
     void on_tls_written(boost::system::error_code ec);
     void read_tls();
+    void shutdown_tls();
     void take_input(std::string_view bytes);
     void pump();
     void too_slow();
