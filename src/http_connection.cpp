@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <exception>
 
+#include <boost/asio/ssl/error.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
@@ -43,9 +45,9 @@ std::string allow_list(std::vector<http::verb> const& methods)
 }  // namespace
 
 http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_context& ctx, route_table const& routes)
-    : stream_(std::move(socket)), ctx_(ctx), routes_(routes)
+    : stream_(beast::tcp_stream(std::move(socket))), ctx_(ctx), routes_(routes)
 {
-    auto const peer = peer_of(stream_.socket());
+    auto const peer = peer_of(stream_.tcp().socket());
     auto const ip = peer.address().to_string();
     remote_address_ = ip + ":" + std::to_string(peer.port());
     refused_ = ctx_.admit(ip, slot_);
@@ -61,6 +63,48 @@ http_connection::~http_connection()
 
 void http_connection::start()
 {
+    if (ctx_.tls)
+        return detect_tls();
+    read_request();
+}
+
+void http_connection::detect_tls()
+{
+    // The bytes read to decide stay in buffer_: the handshake or the HTTP parser starts from them.
+    idle_ = true;
+    stream_.tcp().expires_after(ctx_.options.request_timeout);
+    beast::async_detect_ssl(stream_.tcp(), buffer_, [self = shared_from_this()](beast::error_code ec, bool tls) {
+        self->on_detect(ec, tls);
+    });
+}
+
+void http_connection::on_detect(boost::system::error_code ec, bool tls)
+{
+    if (ec)
+        return stream_.tcp().close();
+    if (!tls) {
+        if (ctx_.options.tls_only)
+            return stream_.tcp().close();
+        return read_request();
+    }
+    ++ctx_.metrics.tls_handshakes;
+    stream_.start_tls(*ctx_.tls);
+    // One deadline, still running, for the handshake: a client stalling mid-handshake is cut off in time.
+    // (The default argument: Beast 1.81 checks this handler against the unbuffered handshake's signature.)
+    stream_.tls().async_handshake(boost::asio::ssl::stream_base::server, buffer_.data(),
+                                  [self = shared_from_this()](beast::error_code e, std::size_t used = 0) {
+                                      self->on_handshake(e, used);
+                                  });
+}
+
+void http_connection::on_handshake(boost::system::error_code ec, std::size_t used)
+{
+    if (ec) {
+        ++ctx_.metrics.tls_handshake_failures;
+        spdlog::debug("TLS handshake from {} failed: {}", remote_address_, ec.message());
+        return stream_.tcp().close();
+    }
+    buffer_.consume(used);
     read_request();
 }
 
@@ -75,7 +119,7 @@ void http_connection::read_request()
     parser_->body_limit(ctx_.options.max_message_size);
     idle_ = true;
     // One deadline for the whole request: a client dribbling its headers (slowloris) is cut off in time.
-    stream_.expires_after(ctx_.options.request_timeout);
+    stream_.tcp().expires_after(ctx_.options.request_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_read(ec, n); });
 }
@@ -83,9 +127,10 @@ void http_connection::read_request()
 void http_connection::on_read(boost::system::error_code ec, std::size_t)
 {
     idle_ = false;
-    stream_.expires_never();
+    stream_.tcp().expires_never();
     if (ec == http::error::end_of_stream || ec == boost::asio::error::operation_aborted ||
-        ec == beast::error::timeout || ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset)
+        ec == beast::error::timeout || ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset ||
+        ec == boost::asio::ssl::error::stream_truncated)
         return shut();
     if (ec) {
         // No complete request to go on: answer the error and close.
@@ -179,7 +224,7 @@ void http_connection::respond(http_response res)
         add_cors_fields(res, cors_origin_);
     bool const keep_alive = res.keep_alive();
     response_ = std::make_unique<http_response>(std::move(res));
-    stream_.expires_after(ctx_.options.request_timeout);
+    stream_.tcp().expires_after(ctx_.options.request_timeout);
     http::async_write(stream_, *response_, [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
         self->on_write(ec, keep_alive);
     });
@@ -218,11 +263,15 @@ void http_connection::shut()
 {
     // Half-close and drain what the client still sends until its EOF (bounded in time): closing with unread
     // input makes the kernel reset the connection, which can destroy the answer we just wrote.
+    stream_.tcp().expires_after(std::chrono::seconds(2));
+    if (stream_.is_tls()) {
+        // TLS's own half-close: close_notify, then wait for the client's (or its EOF, or the deadline).
+        return stream_.tls().async_shutdown([self = shared_from_this()](beast::error_code) { self->stream_.tcp().close(); });
+    }
     beast::error_code ec;
-    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+    stream_.tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
     if (ec)
-        return stream_.close();
-    stream_.expires_after(std::chrono::seconds(2));
+        return stream_.tcp().close();
     drain();
 }
 
@@ -231,25 +280,26 @@ void http_connection::drain()
     buffer_.clear();
     stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t) {
         if (ec)
-            return self->stream_.close();
+            return self->stream_.tcp().close();
         self->drain();
     });
 }
 
-boost::asio::ip::tcp::socket http_connection::release(std::string& leftover, connection_slot& slot)
+connection_stream http_connection::release(std::string& leftover, connection_slot& slot)
 {
     slot = std::move(slot_);
     auto const data = buffer_.data();
     leftover.assign(static_cast<char const*>(data.data()), data.size());
     buffer_.consume(buffer_.size());
-    stream_.expires_never();
-    return stream_.release_socket();
+    idle_ = false;
+    stream_.tcp().expires_never();
+    return std::move(stream_);  // this connection is done with it; nothing here touches it again
 }
 
 void http_connection::close_if_idle()
 {
     if (idle_)
-        stream_.cancel();
+        stream_.tcp().cancel();
 }
 
 }  // namespace switchboard::detail

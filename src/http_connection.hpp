@@ -1,18 +1,19 @@
 #pragma once
 // One HTTP/1.1 connection before it becomes a stream: reads requests (bounded in header size, body size and
 // time), hands each to its route, writes the answer and reads the next one while keep-alive allows.
-// A streaming transport takes the socket over with release(); long polling holds the connection and answers
-// later with respond().
+// A streaming transport takes the stream over with release(); long polling holds the connection and answers
+// later with respond(). With TLS configured, the first byte decides: a TLS handshake record starts the
+// handshake (bounded by request_timeout), anything else is plain HTTP (or closed when TLS is required).
 
 #include <switchboard/identity.hpp>
 #include <switchboard/server.hpp>
 
 #include "connection_slot.hpp"
+#include "connection_stream.hpp"
 #include "query.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 
 #include <functional>
@@ -65,14 +66,19 @@ public:
     /// 429 rate_limited with Retry-After (whole seconds, rounded up).
     void respond_rate_limited(std::chrono::milliseconds retry_after);
 
-    /// Hands the socket to a streaming transport; `leftover` gets bytes already read past the request, `slot`
+    /// Hands the stream to a streaming transport; `leftover` gets bytes already read past the request, `slot`
     /// the connection's place in the limits.
-    boost::asio::ip::tcp::socket release(std::string& leftover, connection_slot& slot);
+    connection_stream release(std::string& leftover, connection_slot& slot);
+    /// The request came over TLS.
+    bool secure() const noexcept { return stream_.is_tls(); }
 
     /// Closes the connection if it is waiting for a request (server stopping).
     void close_if_idle();
 
 private:
+    void detect_tls();
+    void on_detect(boost::system::error_code ec, bool tls);
+    void on_handshake(boost::system::error_code ec, std::size_t used);
     void read_request();
     void on_read(boost::system::error_code ec, std::size_t);
     void dispatch();
@@ -81,7 +87,7 @@ private:
     void shut();
     void drain();
 
-    boost::beast::tcp_stream stream_;
+    connection_stream stream_;
     server_context& ctx_;
     route_table const& routes_;
     std::string remote_address_;

@@ -41,6 +41,8 @@ struct metrics {
     std::uint64_t messages_published = 0;  // accepted by the backplane from this node
     std::uint64_t bytes_out = 0;           // written to streams and poll answers
     std::uint64_t slow_consumers = 0;      // channels closed because their queue was full
+    std::uint64_t tls_handshakes = 0;          // TLS handshakes begun (a client's first byte was TLS)
+    std::uint64_t tls_handshake_failures = 0;  // of those, failed or timed out
     std::map<std::uint16_t, std::uint64_t> disconnects;  // by close code
     std::map<std::string, std::uint64_t> errors;         // refused requests and commands, by error code name
     histogram delivery_latency;  // publish on this node to the write of every subscriber's bytes

@@ -77,6 +77,10 @@ std::string render_metrics(server_context const& ctx)
     sample(out, "switchboard_bytes_out_total", "", m.bytes_out);
     family(out, "switchboard_slow_consumers_total", "counter", "Channels closed because their queue was full.");
     sample(out, "switchboard_slow_consumers_total", "", m.slow_consumers);
+    family(out, "switchboard_tls_handshakes_total", "counter", "TLS handshakes begun on the shared listener.");
+    sample(out, "switchboard_tls_handshakes_total", "", m.tls_handshakes);
+    family(out, "switchboard_tls_handshake_failures_total", "counter", "TLS handshakes that failed or timed out.");
+    sample(out, "switchboard_tls_handshake_failures_total", "", m.tls_handshake_failures);
     family(out, "switchboard_errors_total", "counter", "Refused requests and commands, by error code.");
     for (auto const& [code, n] : m.errors)
         sample(out, "switchboard_errors_total", label("code", code), n);

@@ -1,13 +1,17 @@
 #include "push_channel.hpp"
 
 #include <boost/asio/socket_base.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstring>
 
 namespace switchboard::detail {
 namespace {
@@ -22,22 +26,48 @@ std::array<char, 64 * 1024>& scratch()
     return buffer;
 }
 
+// The most plaintext one TLS record carries: a write of this much is one record, one encryption, one send.
+constexpr std::size_t tls_record = 16 * 1024;
+
 }  // namespace
 
-push_channel::push_channel(boost::asio::ip::tcp::socket socket, connection_slot slot, server_context& ctx,
+struct push_channel::tls_io {
+    explicit tls_io(connection_stream::tls_stream s) : stream(std::move(s)) {}
+
+    connection_stream::tls_stream stream;
+    std::unique_ptr<char[]> out;  // the record being written: held only while the queue has bytes
+    std::array<char, 2048> in;    // a pending read needs its own buffer (OpenSSL holds a whole record anyway)
+    bool writing = false;
+    bool reading = false;
+    bool shutting_down = false;
+};
+
+push_channel::push_channel(connection_stream stream, connection_slot slot, server_context& ctx,
                            std::string remote_address)
     : channel(std::move(remote_address)),
       ctx_(ctx),
-      socket_(std::move(socket)),
+      socket_(ctx.executor),
       slot_(std::move(slot)),
       last_input_(ctx.keepalive.now()),
       last_output_(ctx.keepalive.now())
 {
     boost::system::error_code ec;
-    socket_.non_blocking(true, ec);
-    socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+    if (stream.is_tls()) {
+        tls_ = std::make_unique<tls_io>(std::move(stream.tls()));
+    } else {
+        socket_ = stream.tcp().release_socket();
+        socket_.non_blocking(true, ec);
+    }
+    socket().set_option(boost::asio::ip::tcp::no_delay(true), ec);
     if (ctx.options.socket_send_buffer > 0)
-        socket_.set_option(boost::asio::socket_base::send_buffer_size(static_cast<int>(ctx.options.socket_send_buffer)), ec);
+        socket().set_option(boost::asio::socket_base::send_buffer_size(static_cast<int>(ctx.options.socket_send_buffer)), ec);
+}
+
+push_channel::~push_channel() = default;
+
+boost::asio::ip::tcp::socket& push_channel::socket() noexcept
+{
+    return tls_ ? tls_->stream.next_layer().socket() : socket_;
 }
 
 std::shared_ptr<push_channel> push_channel::self()
@@ -134,6 +164,8 @@ void push_channel::enqueue_control(shared_bytes bytes)
 
 void push_channel::flush()
 {
+    if (tls_)
+        return flush_tls();
     if (waiting_writable_ || !socket_.is_open())
         return;
     std::array<iovec, iov_batch> iov;
@@ -162,6 +194,84 @@ void push_channel::flush()
         finish_close();
 }
 
+void push_channel::flush_tls()
+{
+    auto& t = *tls_;
+    if (t.writing || t.shutting_down || !socket().is_open())
+        return;
+    if (queue_.empty()) {
+        t.out.reset();  // an idle connection keeps nothing
+        if (closing() && !shut_down_)
+            finish_close();
+        return;
+    }
+    // Copy up to one record's worth of queued frames; the copied bytes leave the queue now, so the queue's
+    // bounds and drop_unsent() see only what is not yet on its way.
+    if (!t.out)
+        t.out = std::make_unique<char[]>(tls_record);
+    std::array<iovec, 64> iov;
+    std::size_t n = 0;
+    while (n < tls_record && !queue_.empty()) {
+        std::size_t const count = queue_.gather(iov.data(), iov.size());
+        std::size_t copied = 0;
+        for (std::size_t i = 0; i < count && n < tls_record; ++i) {
+            std::size_t const take = std::min(iov[i].iov_len, tls_record - n);
+            std::memcpy(t.out.get() + n, iov[i].iov_base, take);
+            n += take;
+            copied += take;
+        }
+        queue_.consume(copied);
+    }
+    t.writing = true;
+    boost::asio::async_write(t.stream, boost::asio::buffer(t.out.get(), n),
+                             [self = self()](boost::system::error_code ec, std::size_t written) {
+                                 self->tls_->writing = false;
+                                 if (ec)
+                                     return self->lost(ec);
+                                 self->ctx_.metrics.bytes_out += written;
+                                 self->last_output_ = self->ctx_.keepalive.now();
+                                 self->on_tls_written(ec);
+                             });
+    if (backlog_head_ < backlog_.size())
+        pump();
+}
+
+void push_channel::on_tls_written(boost::system::error_code)
+{
+    if (backlog_head_ < backlog_.size())
+        pump();
+    flush_tls();
+}
+
+void push_channel::read_tls()
+{
+    auto& t = *tls_;
+    t.reading = true;
+    t.stream.async_read_some(boost::asio::buffer(t.in), [self = self()](boost::system::error_code ec, std::size_t n) {
+        auto& t = *self->tls_;
+        t.reading = false;
+        bool const cancelled_to_shut_down = ec == boost::asio::error::operation_aborted && t.shutting_down;
+        if (ec && !cancelled_to_shut_down)  // a peer closing TCP without close_notify has ended the stream too
+            return self->lost(ec == boost::asio::ssl::error::stream_truncated ? boost::asio::error::eof : ec);
+        if (!ec)
+            self->take_input({t.in.data(), n});
+        if (!self->socket().is_open())
+            return;
+        if (t.shutting_down)
+            return self->shutdown_tls();
+        self->read_tls();
+    });
+}
+
+void push_channel::shutdown_tls()
+{
+    // No read may be pending: Asio's TLS shutdown reads the peer's close_notify itself, and two reads on one
+    // stream corrupt it. Whatever ends it (the peer's close_notify, its EOF, the linger timer) ends the channel.
+    tls_->stream.async_shutdown([self = self()](boost::system::error_code ec) {
+        self->lost(ec && ec != boost::asio::ssl::error::stream_truncated ? ec : boost::asio::error::eof);
+    });
+}
+
 void push_channel::wait_writable()
 {
     waiting_writable_ = true;
@@ -176,6 +286,8 @@ void push_channel::wait_writable()
 void push_channel::start_reading()
 {
     ctx_.keepalive.watch(std::static_pointer_cast<ticking>(self()));
+    if (tls_)
+        return read_tls();
     wait_readable();
 }
 
@@ -204,18 +316,23 @@ void push_channel::on_readable(boost::system::error_code ec)
         return wait_readable();
     if (ec)
         return lost(ec);
-    last_input_ = ctx_.keepalive.now();
-    if (!shut_down_) {
-        // Nothing escapes a completion handler: a failure in one client's input closes that client only.
-        try {
-            on_input({buffer.data(), n});
-        } catch (std::exception const& e) {
-            spdlog::error("channel {}: input failed: {}", id(), e.what());
-            close(disconnect::internal_error());
-        }
-    }
+    take_input({buffer.data(), n});
     if (socket_.is_open())
         wait_readable();
+}
+
+void push_channel::take_input(std::string_view bytes)
+{
+    last_input_ = ctx_.keepalive.now();
+    if (shut_down_)
+        return;  // closing: input is only read to see the peer's EOF
+    // Nothing escapes a completion handler: a failure in one client's input closes that client only.
+    try {
+        on_input(bytes);
+    } catch (std::exception const& e) {
+        spdlog::error("channel {}: input failed: {}", id(), e.what());
+        close(disconnect::internal_error());
+    }
 }
 
 void push_channel::lost(boost::system::error_code ec)
@@ -231,7 +348,7 @@ void push_channel::lost(boost::system::error_code ec)
     shut_down_ = true;
     if (linger_)
         linger_->cancel();
-    socket_.close(ec);
+    socket().close(ec);
 }
 
 void push_channel::queue_farewell(disconnect const&) {}
@@ -242,7 +359,7 @@ void push_channel::close(disconnect const& reason)
         return;
     ctx_.closed(*this, reason);
     queue_farewell(reason);
-    linger_ = std::make_unique<boost::asio::steady_timer>(socket_.get_executor(), ctx_.options.close_timeout);
+    linger_ = std::make_unique<boost::asio::steady_timer>(ctx_.executor, ctx_.options.close_timeout);
     linger_->async_wait([self = self()](boost::system::error_code ec) {
         if (!ec)
             self->lost(boost::asio::error::timed_out);
@@ -255,6 +372,18 @@ void push_channel::finish_close()
     // Everything is sent: half-close, and let the read side see the peer's EOF (or the linger timer) before
     // the socket is closed, so the peer is not reset while our last bytes are in flight.
     shut_down_ = true;
+    if (tls_) {
+        // TLS's half-close is close_notify, sent by the shutdown that then waits for the peer's; the pending
+        // read is cancelled first and its handler starts the shutdown.
+        tls_->shutting_down = true;
+        tls_->out.reset();
+        boost::system::error_code ec;
+        if (tls_->reading)
+            socket().cancel(ec);
+        else
+            shutdown_tls();
+        return;
+    }
     boost::system::error_code ec;
     socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
     if (ec)

@@ -11,6 +11,12 @@
 // Close path: close() marks the channel closing, runs the shared bookkeeping (hub, hooks, registry), lets the
 // transport queue its farewell (a close frame, a close event), flushes it, shuts down sending and lingers for
 // the peer's EOF, bounded by options.close_timeout.
+//
+// Over TLS the same queue, bounds and close path hold, but bytes go through OpenSSL: each flush copies up to one
+// TLS record (16 KiB) of queued frames into a buffer held only while writing, and writes it with one
+// async_write in flight (small frames share a record instead of costing one each); reads are asynchronous
+// reads of the TLS stream into a small buffer of the connection's own; the half-close is TLS's close_notify
+// (the pending read is cancelled first: a TLS shutdown reads the peer's reply itself).
 
 #include <switchboard/channel.hpp>
 
@@ -18,6 +24,7 @@
 #include "connection_slot.hpp"
 #include "frame_queue.hpp"
 #include "keepalive.hpp"
+#include "connection_stream.hpp"
 #include "server_context.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -37,8 +44,8 @@ public:
     bool on_tick(std::uint64_t now) final;
 
 protected:
-    push_channel(boost::asio::ip::tcp::socket socket, connection_slot slot, server_context& ctx,
-                 std::string remote_address);
+    push_channel(connection_stream stream, connection_slot slot, server_context& ctx, std::string remote_address);
+    ~push_channel() override;
 
     /// Queues data bytes; a channel over its queue bounds closes itself as a slow consumer. Returns false then.
     bool enqueue(shared_bytes bytes);
@@ -67,6 +74,14 @@ protected:
     server_context& ctx_;
 
 private:
+    struct tls_io;
+
+    boost::asio::ip::tcp::socket& socket() noexcept;
+    void flush_tls();
+    void on_tls_written(boost::system::error_code ec);
+    void read_tls();
+    void shutdown_tls();
+    void take_input(std::string_view bytes);
     void pump();
     void too_slow();
     void wait_readable();
@@ -76,7 +91,8 @@ private:
     void finish_close();
     std::shared_ptr<push_channel> self();
 
-    boost::asio::ip::tcp::socket socket_;
+    boost::asio::ip::tcp::socket socket_;  // plain: the socket, written with sendmsg; TLS: unused
+    std::unique_ptr<tls_io> tls_;          // only over TLS
     connection_slot slot_;
     frame_queue queue_;
     std::vector<message_ptr> backlog_;  // waiting to be encoded: a replay, then what arrived during it

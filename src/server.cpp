@@ -11,6 +11,7 @@
 #include "publish_route.hpp"
 #include "server_context.hpp"
 #include "sse/sse_transport.hpp"
+#include "tls_context.hpp"
 #include "websocket/websocket_transport.hpp"
 
 #include <boost/asio/post.hpp>
@@ -49,6 +50,7 @@ struct server::impl {
             for (auto const& ch : subscribers)
                 ch->close(disconnect::stream_gap());
         });
+        ctx.tls = detail::make_tls_context(options);  // throws, naming the file, when it cannot be used
         ctx.flusher.observe = [this](std::chrono::steady_clock::duration d) { ctx.metrics.delivery_latency.observe(d); };
         routes[options.websocket_path] = when_enabled(&enabled_transports::websocket, websocket::make_route(ctx));
         routes[options.sse_path] = when_enabled(&enabled_transports::sse, sse::make_route(ctx));
@@ -213,7 +215,8 @@ void server::start()
     i.acceptor.listen(asio::socket_base::max_listen_connections);
     i.started = true;
     auto const bound = i.acceptor.local_endpoint();
-    spdlog::info("listening on {}:{}", bound.address().to_string(), bound.port());
+    spdlog::info("listening on {}:{}{}", bound.address().to_string(), bound.port(),
+                 !i.ctx.tls ? "" : i.options.tls_only ? " (TLS only)" : " (TLS and plain HTTP)");
     i.accept();
     i.probe_lag();
 }
@@ -251,6 +254,14 @@ void server::reload(server_options next)
         next.health_path = current.health_path;
         next.ready_path = current.ready_path;
         next.admin_token = current.admin_token;
+        // A certificate renewed on disk is picked up here; new connections use it, open ones keep theirs.
+        try {
+            i->ctx.tls = detail::make_tls_context(next);
+        } catch (std::exception const& e) {
+            spdlog::error("configuration reload: {}; TLS keeps the previous certificate", e.what());
+            next.tls_cert_file = current.tls_cert_file;
+            next.tls_key_file = current.tls_key_file;
+        }
         current = std::move(next);
         i->ctx.reload_security();
         if (auto* memory = dynamic_cast<memory_backplane*>(i->bp.get()))

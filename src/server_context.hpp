@@ -22,6 +22,10 @@
 #include <optional>
 #include <unordered_set>
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace switchboard::detail {
 
 class http_connection;
@@ -45,6 +49,8 @@ struct server_context {
     connection_counts connections;
     detail::metrics metrics;
     bool stopping = false;
+    // TLS settings when options name a certificate (else null); replaced on reload, each connection keeps its own.
+    std::shared_ptr<boost::asio::ssl::context> tls;
 
     std::unordered_set<channel_ptr> channels;
     std::unordered_set<http_connection*> http_connections;

@@ -30,6 +30,8 @@ std::string type_name(value_kind kind)
     case value_kind::format: return "FORMAT";
     case value_kind::redis_url: return "URL";
     case value_kind::transports: return "LIST";
+    case value_kind::file: return "FILE";
+    case value_kind::boolean: return "BOOL";
     default: return "TEXT";
     }
 }

@@ -4,6 +4,7 @@
 #include "config_values.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <set>
 
 namespace switchboard_server {
@@ -186,6 +187,8 @@ json text_value(config_key const& key, std::string const& text, std::string cons
             return v.is_discarded() ? json(text) : v;
         }
         return text;
+    case value_kind::boolean:
+        return text == "true" ? json(true) : text == "false" ? json(false) : json(text);
     case value_kind::history_overrides: {
         auto v = json::parse(text, nullptr, false);
         if (v.is_discarded())
@@ -244,6 +247,15 @@ void check_across_keys(server_config const& c, std::vector<config_error>& errors
             if (!paths[i].second->empty() && *paths[i].second == *paths[j].second)
                 errors.push_back({std::string(paths[i].first),
                                   "\"" + *paths[i].second + "\" is also " + std::string(paths[j].first), {}});
+    // TLS needs both files, readable; whether they hold a matching certificate and key is checked at start.
+    if (o.tls_cert_file.empty() != o.tls_key_file.empty())
+        errors.push_back({o.tls_cert_file.empty() ? "tls.cert_file" : "tls.key_file",
+                          "TLS needs both tls.cert_file and tls.key_file", {}});
+    for (auto const& [path, file] : {std::pair{"tls.cert_file", &o.tls_cert_file}, std::pair{"tls.key_file", &o.tls_key_file}})
+        if (!file->empty() && !std::ifstream(*file))
+            errors.push_back({path, "cannot read " + *file, {}});
+    if (o.tls_only && o.tls_cert_file.empty())
+        errors.push_back({"tls.only", "needs tls.cert_file and tls.key_file", {}});
     // A message as large as allowed, plus its framing, must fit in a queue that replays fill only to half.
     if (o.max_queue_bytes < 2 * o.max_message_size)
         errors.push_back({"limits.max_queue_bytes",

@@ -27,6 +27,16 @@ config_key const keys[]{
      "HOST:PORT to listen on; port 0 picks a free port",
      [](server_config& c) -> auto& { return c.server; }},
 
+    {"tls.cert_file", value_kind::file, 0, 0, "--tls-cert",
+     "certificate chain (PEM, leaf first) for https:// and wss:// on the same port; \"\" turns TLS off",
+     [](server_config& c) -> auto& { return c.server.tls_cert_file; }},
+    {"tls.key_file", value_kind::file, 0, 0, "--tls-key",
+     "the certificate's private key (PEM, unencrypted)",
+     [](server_config& c) -> auto& { return c.server.tls_key_file; }},
+    {"tls.only", value_kind::boolean, 0, 0, "--tls-only",
+     "refuse clients that do not speak TLS (closed unanswered)",
+     [](server_config& c) -> auto& { return c.server.tls_only; }},
+
     {"limits.max_message_size", value_kind::size, 1, 256 * MiB, "--max-message-size",
      "largest WebSocket message or POST /publish body",
      [](server_config& c) -> auto& { return c.server.max_message_size; }},
@@ -261,6 +271,11 @@ parsed<std::string> read_string(value_kind kind, json const& value)
         return read_pem_file(value);
     if (kind == value_kind::optional_url_path && value == "")
         return {};  // the endpoint is off
+    if (kind == value_kind::file) {
+        if (!value.is_string())
+            return {{}, "expected a file's path as a string, got " + show(value)};
+        return {value.get<std::string>(), {}};
+    }
     return parse_url_path(value);
 }
 
@@ -417,6 +432,8 @@ std::string show_value(config_key const& key, server_config const& config)
                                                                 : "[" + v.address + "]:" + std::to_string(v.port);
             else if constexpr (std::is_same_v<T, switchboard::history_options>)
                 return v.overrides.empty() ? "[]" : std::to_string(v.overrides.size()) + " rules";
+            else if constexpr (std::is_same_v<T, bool>)
+                return v ? "true" : "false";
             else if constexpr (std::is_same_v<T, spdlog::level::level_enum>)
                 return std::string(level_name(v));
             else if constexpr (std::is_same_v<T, switchboard::enabled_transports>)

@@ -38,6 +38,7 @@ enum class value_kind {
     boolean,            // true or false ("true"/"false" from a variable or flag)
     text_list,          // ["a", "b"], or "a,b" (a variable, repeated flags)
     per_second,         // a rate: a number >= 0 (fractions allowed); 0 turns the limit off
+    file,               // a file's path, or "" for none
 };
 
 template <class T>

@@ -25,6 +25,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 
@@ -89,12 +90,20 @@ int serve(server_config const& config, config_sources const& sources)
 
     // Without Redis the server owns its loop; with it, the backplane is made on the same loop first.
     boost::asio::io_context loop(1);
-    std::unique_ptr<switchboard::backplane> backplane;
-    if (!config.redis.url.empty()) {
-        backplane = std::make_unique<switchboard::redis_backplane>(loop.get_executor(), config.redis, config.server.history);
-        spdlog::info("backplane: redis (key prefix \"{}\")", config.redis.prefix);
+    std::unique_ptr<switchboard::server> owned;
+    try {
+        std::unique_ptr<switchboard::backplane> backplane;
+        if (!config.redis.url.empty()) {
+            backplane = std::make_unique<switchboard::redis_backplane>(loop.get_executor(), config.redis,
+                                                                       config.server.history);
+            spdlog::info("backplane: redis (key prefix \"{}\")", config.redis.prefix);
+        }
+        owned = std::make_unique<switchboard::server>(loop, config.server, std::move(backplane));
+    } catch (std::exception const& e) {
+        spdlog::error("cannot start: {}", e.what());  // a certificate or key that cannot be used names its file
+        return 2;
     }
-    switchboard::server server(loop, config.server, std::move(backplane));
+    auto& server = *owned;
     server.route("/", [](switchboard::http_request const& req) {
         switchboard::http_response res{boost::beast::http::status::ok, req.version()};
         res.set(boost::beast::http::field::content_type, "text/html; charset=utf-8");

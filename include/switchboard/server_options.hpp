@@ -24,6 +24,13 @@ struct server_options {
     std::string address = "127.0.0.1";
     std::uint16_t port = 8080;
 
+    // TLS (https://, wss://) on the same port as plain HTTP: a client's first byte tells which it speaks. On when
+    // both files are set: the certificate chain (PEM, leaf first) and its private key (PEM, unencrypted). TLS 1.2
+    // minimum; the handshake must finish within request_timeout. Reloaded by server::reload().
+    std::string tls_cert_file;
+    std::string tls_key_file;
+    bool tls_only = false;  // with TLS on: close clients that do not start a TLS handshake, unanswered
+
     // Paths of the transports and of HTTP publishing.
     std::string websocket_path = "/ws";
     std::string sse_path = "/sse";

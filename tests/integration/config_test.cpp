@@ -9,6 +9,7 @@
 
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
+#include "support/test_certificate.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -59,8 +60,10 @@ std::vector<std::string> error_lines(config_result const& r)
 }
 
 // Every key set to something other than its default, so each assignment is seen to land.
+// (The TLS files only have to be readable here; whether they hold a certificate and its key is checked at start.)
 constexpr char const* every_key = R"({
   "listen": "[::1]:9100",
+  "tls": {"cert_file": "/dev/null", "key_file": "/dev/null", "only": true},
   "limits": {
     "max_message_size": "128KiB",
     "max_header_size": 16384,
@@ -126,6 +129,9 @@ TEST(config, every_key_parses)
     auto const& o = r.config.server;
     EXPECT_EQ(o.address, "::1");
     EXPECT_EQ(o.port, 9100);
+    EXPECT_EQ(o.tls_cert_file, "/dev/null");
+    EXPECT_EQ(o.tls_key_file, "/dev/null");
+    EXPECT_TRUE(o.tls_only);
     EXPECT_EQ(o.max_message_size, 128u * 1024);
     EXPECT_EQ(o.max_header_size, 16384u);
     EXPECT_EQ(o.max_subscriptions, 64u);
@@ -619,6 +625,41 @@ TEST(config_server, refuses_to_start_with_a_bad_configuration)
     EXPECT_EQ(run_to_exit({"--config", file.path()}, {}, output), 2) << output;
     EXPECT_NE(output.find("limits.max_message_size: must be from 1B to 256MiB, got 0B"), std::string::npos) << output;
     EXPECT_EQ(output.find("listening"), std::string::npos) << output;
+}
+
+TEST(config_server, serves_tls_with_the_certificate_flags)
+{
+    switchboard::test::test_certificate cert;
+    server_process server(SWITCHBOARD_SERVER_PATH, {"--listen", "127.0.0.1:0", "--tls-cert", cert.cert_file().string(),
+                                                    "--tls-key", cert.key_file().string()});
+    auto const port = server.wait_for_port(20s);
+    ASSERT_TRUE(port) << server.output();
+    boost::asio::io_context ioc;
+    EXPECT_EQ(fetch(ioc, switchboard::test::tls_port(*port), "GET", "/healthz").status, 200);
+    EXPECT_EQ(fetch(ioc, *port, "GET", "/healthz").status, 200);  // plain HTTP on the same port
+    server.signal(SIGTERM);
+    EXPECT_EQ(server.wait_exit(15s), 0) << server.output();
+}
+
+TEST(config_server, refuses_to_start_with_a_key_that_is_not_the_certificates)
+{
+    switchboard::test::test_certificate cert;
+    std::string output;
+    EXPECT_EQ(run_to_exit({"--listen", "127.0.0.1:0", "--tls-cert", cert.cert_file().string(), "--tls-key",
+                           cert.other_key_file().string()},
+                          {}, output),
+              2)
+        << output;
+    EXPECT_NE(output.find(cert.other_key_file().string()), std::string::npos) << output;
+    EXPECT_NE(output.find("does not match"), std::string::npos) << output;
+    EXPECT_EQ(output.find("listening"), std::string::npos) << output;
+
+    // A file that cannot be read is found by --check-config already.
+    EXPECT_EQ(run_to_exit({"--check-config", SWITCHBOARD_EXAMPLE_CONFIG, "--tls-cert", "/nonexistent/cert.pem",
+                           "--tls-key", cert.key_file().string()},
+                          {}, output),
+              1);
+    EXPECT_NE(output.find("tls.cert_file: cannot read /nonexistent/cert.pem"), std::string::npos) << output;
 }
 
 TEST(config_server, help_lists_the_flags_and_variables)

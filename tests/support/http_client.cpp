@@ -34,15 +34,25 @@ public:
         parser_.body_limit(body_limit);
     }
 
-    void start(std::uint16_t port, std::chrono::milliseconds timeout) {
-        // One deadline for connect, write and read together.
-        stream_.expires_after(timeout);
-        asio::ip::tcp::endpoint endpoint(asio::ip::address_v4::loopback(), port);
-        stream_.async_connect(endpoint, [self = shared_from_this()](error_code ec) { self->on_connect(ec); });
+    void start(server_port port, std::chrono::milliseconds timeout) {
+        if (port.tls) {
+            stream_.use_tls();
+        }
+        // One deadline for connect, the TLS handshake, write and read together.
+        stream_.next_layer().expires_after(timeout);
+        asio::ip::tcp::endpoint endpoint(asio::ip::address_v4::loopback(), port.port);
+        stream_.next_layer().async_connect(endpoint, [self = shared_from_this()](error_code ec) { self->on_connect(ec); });
     }
 
 private:
     void on_connect(error_code ec) {
+        if (ec) {
+            return complete(ec);
+        }
+        stream_.async_start([self = shared_from_this()](error_code ec) { self->on_start(ec); });
+    }
+
+    void on_start(error_code ec) {
         if (ec) {
             return complete(ec);
         }
@@ -71,12 +81,12 @@ private:
             result.body = std::move(res.body());
         }
         error_code ignored;
-        stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-        stream_.close();
+        stream_.next_layer().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        stream_.next_layer().close();
         callback_(std::move(result));
     }
 
-    beast::tcp_stream stream_;
+    client_stream stream_;
     beast::flat_buffer buffer_;
     http::request<http::string_body> request_;
     http::response_parser<http::string_body> parser_;
@@ -97,14 +107,14 @@ std::optional<std::string> http_result::header(std::string_view name) const {
     return it->second;
 }
 
-void request(asio::io_context& ioc, std::uint16_t port, std::string_view method, std::string target,
+void request(asio::io_context& ioc, server_port port, std::string_view method, std::string target,
              std::string body, header_list headers, http_callback callback, std::chrono::milliseconds timeout) {
     http::request<http::string_body> req;
     req.method_string(method);
     req.target(target);
     req.version(11);
     req.keep_alive(false);
-    req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+    req.set(http::field::host, "127.0.0.1:" + std::to_string(port.port));
     req.set(http::field::user_agent, "switchboard-test-http");
     if (!body.empty()) {
         req.set(http::field::content_type, "application/json");
@@ -122,7 +132,7 @@ void request(asio::io_context& ioc, std::uint16_t port, std::string_view method,
     exchange->start(port, timeout);
 }
 
-http_result fetch(asio::io_context& ioc, std::uint16_t port, std::string_view method, std::string target,
+http_result fetch(asio::io_context& ioc, server_port port, std::string_view method, std::string target,
                   std::string body, header_list headers, std::chrono::milliseconds deadline) {
     // Shared with the callback, which may outlive this call if the deadline passes first.
     auto result = std::make_shared<std::optional<http_result>>();

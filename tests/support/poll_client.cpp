@@ -16,7 +16,7 @@ std::shared_ptr<poll_client> poll_client::create(boost::asio::io_context& ioc) {
     return std::shared_ptr<poll_client>(new poll_client(ioc));
 }
 
-void poll_client::start(std::uint16_t port, std::vector<std::string> topics) {
+void poll_client::start(server_port port, std::vector<std::string> topics) {
     stop_requested_ = false;
     if (running_) {
         return;

@@ -26,9 +26,9 @@ public:
 
     static std::shared_ptr<poll_client> create(boost::asio::io_context& ioc);
 
-    // Starts the loop from cursor() ("" at first: no cursor parameter). Ignored while running, except that
+    // Starts the loop from cursor() ("" at first: no cursor parameter), over TLS for tls_port(port). Ignored while running, except that
     // it cancels a pending stop().
-    void start(std::uint16_t port, std::vector<std::string> topics);
+    void start(server_port port, std::vector<std::string> topics);
     // Ends the loop once the request in flight is answered (the server may hold it up to its hold time).
     void stop();
     // A request is in flight or about to be sent.
@@ -66,7 +66,7 @@ private:
     std::vector<http_result> errors_;
     std::size_t requests_ = 0;
     std::size_t responses_ = 0;
-    std::uint16_t port_ = 0;
+    server_port port_ = 0;
     bool running_ = false;
     bool stop_requested_ = false;
 };

@@ -6,6 +6,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/address_v4.hpp>
 #include <boost/asio/socket_base.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
@@ -39,7 +40,7 @@ std::shared_ptr<sse_client> sse_client::create(asio::io_context& ioc) {
 }
 
 sse_client::sse_client(asio::io_context& ioc)
-    : socket_(ioc), parser_([this](sse_event event) {
+    : stream_(ioc), parser_([this](sse_event event) {
           // Counted here because wait predicates ask for it after every batch of handlers.
           message_count_ += event.type == "message" ? 1 : 0;
           events_.push_back(std::move(event));
@@ -49,12 +50,15 @@ void sse_client::set_receive_buffer_size(int bytes) {
     receive_buffer_size_ = bytes;
 }
 
-void sse_client::connect(std::uint16_t port, std::string target, header_list headers) {
+void sse_client::connect(server_port port, std::string target, header_list headers) {
     if (connecting_) {
         return;
     }
     connecting_ = true;
-    header_list fields = {{"Host", "127.0.0.1:" + std::to_string(port)},
+    if (port.tls) {
+        stream_.use_tls();
+    }
+    header_list fields = {{"Host", "127.0.0.1:" + std::to_string(port.port)},
                           {"Accept", "text/event-stream"},
                           {"Cache-Control", "no-cache"},
                           {"User-Agent", "switchboard-test-sse"}};
@@ -71,11 +75,11 @@ void sse_client::connect(std::uint16_t port, std::string target, header_list hea
 
     if (receive_buffer_size_ > 0) {
         error_code ec;
-        socket_.open(asio::ip::tcp::v4(), ec);
-        socket_.set_option(asio::socket_base::receive_buffer_size(receive_buffer_size_), ec);
+        stream_.next_layer().socket().open(asio::ip::tcp::v4(), ec);
+        stream_.next_layer().socket().set_option(asio::socket_base::receive_buffer_size(receive_buffer_size_), ec);
     }
-    asio::ip::tcp::endpoint endpoint(asio::ip::address_v4::loopback(), port);
-    socket_.async_connect(endpoint, [self = shared_from_this()](error_code ec) { self->on_connect(ec); });
+    asio::ip::tcp::endpoint endpoint(asio::ip::address_v4::loopback(), port.port);
+    stream_.next_layer().async_connect(endpoint, [self = shared_from_this()](error_code ec) { self->on_connect(ec); });
 }
 
 void sse_client::on_connect(error_code ec) {
@@ -85,7 +89,17 @@ void sse_client::on_connect(error_code ec) {
     if (ec) {
         return fail(ec);
     }
-    asio::async_write(socket_, asio::buffer(request_),
+    stream_.async_start([self = shared_from_this()](error_code ec) { self->on_start(ec); });
+}
+
+void sse_client::on_start(error_code ec) {
+    if (closed_) {
+        return;
+    }
+    if (ec) {
+        return fail(ec);
+    }
+    asio::async_write(stream_, asio::buffer(request_),
                       [self = shared_from_this()](error_code ec, std::size_t bytes) { self->on_write(ec, bytes); });
 }
 
@@ -105,8 +119,9 @@ void sse_client::do_read() {
         return;
     }
     reading_ = true;
-    socket_.async_read_some(asio::buffer(read_buffer_), [self = shared_from_this()](error_code ec, std::size_t bytes) {
-        self->on_read(ec, bytes);
+    stream_.async_read_some(asio::buffer(read_buffer_), [self = shared_from_this()](error_code ec, std::size_t bytes) {
+        // A TLS server that closes without close_notify has ended the stream as plainly as an EOF.
+        self->on_read(ec == asio::ssl::error::stream_truncated ? asio::error::eof : ec, bytes);
     });
 }
 
@@ -193,7 +208,7 @@ void sse_client::fail(error_code ec) {
     failed_ = true;
     error_ = ec;
     error_code ignored;
-    socket_.close(ignored);
+    stream_.next_layer().socket().close(ignored);
 }
 
 void sse_client::end(error_code ec) {
@@ -203,13 +218,13 @@ void sse_client::end(error_code ec) {
     ended_ = true;
     error_ = ec;
     error_code ignored;
-    socket_.close(ignored);
+    stream_.next_layer().socket().close(ignored);
 }
 
 void sse_client::close() {
     closed_ = true;
     error_code ignored;
-    socket_.close(ignored);
+    stream_.next_layer().socket().close(ignored);
 }
 
 void sse_client::pause_reading() {

@@ -2,6 +2,7 @@
 // A Server-Sent Events test client over a raw TCP socket, parsing the event stream itself.
 
 #include "support/chunked_decoder.hpp"
+#include "support/client_stream.hpp"
 #include "support/headers.hpp"
 #include "support/sse_parser.hpp"
 
@@ -36,7 +37,8 @@ public:
 
     // Connects and sends `GET target HTTP/1.1` with Host, Accept: text/event-stream, Cache-Control:
     // no-cache, then `headers` (a given name replaces a default, e.g. "Last-Event-ID"). Call once.
-    void connect(std::uint16_t port, std::string target, header_list headers = {});
+    // Over TLS when given tls_port(port).
+    void connect(server_port port, std::string target, header_list headers = {});
 
     // Closes the socket; the client does not count as ended() by this.
     void close();
@@ -86,6 +88,7 @@ private:
     explicit sse_client(boost::asio::io_context& ioc);
 
     void on_connect(boost::system::error_code ec);
+    void on_start(boost::system::error_code ec);
     void on_write(boost::system::error_code ec, std::size_t bytes);
     void do_read();
     void on_read(boost::system::error_code ec, std::size_t bytes);
@@ -95,7 +98,7 @@ private:
     void fail(boost::system::error_code ec);
     void end(boost::system::error_code ec);
 
-    boost::asio::ip::tcp::socket socket_;
+    client_stream stream_;
     std::array<char, 16 * 1024> read_buffer_{};
     std::string request_;
     std::string head_;

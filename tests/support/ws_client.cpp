@@ -38,12 +38,15 @@ void ws_client::set_receive_buffer_size(int bytes) {
     receive_buffer_size_ = bytes;
 }
 
-void ws_client::connect(std::uint16_t port, std::string target, header_list headers) {
+void ws_client::connect(server_port port, std::string target, header_list headers) {
     if (connecting_) {
         return;
     }
     connecting_ = true;
-    host_ = "127.0.0.1:" + std::to_string(port);
+    if (port.tls) {
+        ws_.next_layer().use_tls();
+    }
+    host_ = "127.0.0.1:" + std::to_string(port.port);
     target_ = std::move(target);
 
     auto& socket = beast::get_lowest_layer(ws_).socket();
@@ -67,7 +70,7 @@ void ws_client::connect(std::uint16_t port, std::string target, header_list head
     }));
 
     beast::get_lowest_layer(ws_).expires_after(connect_timeout);
-    asio::ip::tcp::endpoint endpoint(asio::ip::address_v4::loopback(), port);
+    asio::ip::tcp::endpoint endpoint(asio::ip::address_v4::loopback(), port.port);
     beast::get_lowest_layer(ws_).async_connect(
         endpoint, [self = shared_from_this()](error_code ec) { self->on_connect(ec); });
 }
@@ -79,7 +82,17 @@ void ws_client::on_connect(error_code ec) {
     if (ec) {
         return fail(ec);
     }
-    // From here the websocket stream's own timeouts apply.
+    // The TLS handshake (if any) under the connect deadline; then the websocket stream's own timeouts apply.
+    ws_.next_layer().async_start([self = shared_from_this()](error_code ec) { self->on_tls(ec); });
+}
+
+void ws_client::on_tls(error_code ec) {
+    if (failed_ || closed_) {
+        return;  // drop() came first
+    }
+    if (ec) {
+        return fail(ec);
+    }
     beast::get_lowest_layer(ws_).expires_never();
     ws_.async_handshake(handshake_response_, host_, target_,
                         [self = shared_from_this()](error_code ec) { self->on_handshake(ec); });

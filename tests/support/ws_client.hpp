@@ -1,6 +1,7 @@
 #pragma once
 // A WebSocket test client (Beast), independent of the server's code, speaking docs/protocol.md.
 
+#include "support/client_stream.hpp"
 #include "support/headers.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -36,8 +37,8 @@ public:
     void set_receive_buffer_size(int bytes);
 
     // Starts TCP connect to 127.0.0.1:port and the WebSocket handshake for `target`, sending `headers`
-    // as extra request fields. Call once.
-    void connect(std::uint16_t port, std::string target = "/ws", header_list headers = {});
+    // as extra request fields. Over TLS (wss://) when given tls_port(port). Call once.
+    void connect(server_port port, std::string target = "/ws", header_list headers = {});
 
     // Handshake done and the connection not finished yet.
     bool is_open() const { return open_; }
@@ -109,6 +110,7 @@ private:
     explicit ws_client(boost::asio::io_context& ioc);
 
     void on_connect(boost::system::error_code ec);
+    void on_tls(boost::system::error_code ec);
     void on_handshake(boost::system::error_code ec);
     void do_read();
     void on_read(boost::system::error_code ec, std::size_t bytes);
@@ -120,7 +122,7 @@ private:
     void fail(boost::system::error_code ec);
     void finish(boost::system::error_code ec);
 
-    boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+    boost::beast::websocket::stream<client_stream> ws_;
     boost::beast::flat_buffer buffer_;
     boost::beast::websocket::response_type handshake_response_;
     std::string host_;

@@ -35,9 +35,9 @@ shared_bytes bytes(std::string s)
 
 }  // namespace
 
-sse_channel::sse_channel(boost::asio::ip::tcp::socket socket, detail::connection_slot slot, detail::server_context& ctx,
+sse_channel::sse_channel(detail::connection_stream stream, detail::connection_slot slot, detail::server_context& ctx,
                          std::string remote_address)
-    : push_channel(std::move(socket), std::move(slot), ctx, std::move(remote_address))
+    : push_channel(std::move(stream), std::move(slot), ctx, std::move(remote_address))
 {
 }
 

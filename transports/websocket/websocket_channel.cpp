@@ -27,9 +27,9 @@ shared_bytes text_frame(std::string_view json)
 
 }  // namespace
 
-websocket_channel::websocket_channel(boost::asio::ip::tcp::socket socket, detail::connection_slot slot,
+websocket_channel::websocket_channel(detail::connection_stream stream, detail::connection_slot slot,
                                      detail::server_context& ctx, std::string remote_address)
-    : push_channel(std::move(socket), std::move(slot), ctx, std::move(remote_address)),
+    : push_channel(std::move(stream), std::move(slot), ctx, std::move(remote_address)),
       parser_(ctx.options.max_message_size)
 {
 }

@@ -16,7 +16,7 @@ namespace switchboard::websocket {
 
 class websocket_channel final : public detail::push_channel, private frame_sink {
 public:
-    websocket_channel(boost::asio::ip::tcp::socket socket, detail::connection_slot slot, detail::server_context& ctx,
+    websocket_channel(detail::connection_stream stream, detail::connection_slot slot, detail::server_context& ctx,
                       std::string remote_address);
 
     std::string_view transport() const noexcept override { return "websocket"; }

@@ -20,7 +20,7 @@ struct handshake {
     // Filled by release(), so declared before the stream that release() initializes.
     std::string leftover;
     detail::connection_slot slot;
-    beast::websocket::stream<boost::asio::ip::tcp::socket> ws;
+    beast::websocket::stream<detail::connection_stream> ws;
     http_request request;
     std::string remote_address;
     identity_ptr who;

@@ -1,0 +1,97 @@
+#pragma once
+// A client's byte stream as the HTTP side sees it: plain TCP, or TLS over TCP (told apart by the client's first
+// byte, see http_connection). One type for both, so the HTTP connection, the WebSocket handshake and the
+// streaming channels take either without becoming templates; each asynchronous call is one branch to the
+// stream underneath. Meets Asio's AsyncReadStream and AsyncWriteStream, and Beast's teardown for the upgrade.
+
+#include <boost/asio/async_result.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/beast/websocket/teardown.hpp>
+
+#include <utility>
+#include <variant>
+
+namespace switchboard::detail {
+
+class connection_stream {
+public:
+    using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+    using executor_type = boost::beast::tcp_stream::executor_type;
+
+    explicit connection_stream(boost::beast::tcp_stream plain) : stream_(std::move(plain)) {}
+    explicit connection_stream(tls_stream tls) : stream_(std::move(tls)) {}
+    connection_stream(connection_stream&&) = default;
+
+    /// Puts TLS (`context`) over the plain stream; the handshake is the caller's next step.
+    void start_tls(boost::asio::ssl::context& context)
+    {
+        boost::beast::tcp_stream tcp(std::move(std::get<0>(stream_)));
+        stream_.emplace<1>(std::move(tcp), context);
+    }
+
+    bool is_tls() const noexcept { return stream_.index() == 1; }
+    /// The TCP layer either way: deadlines (expires_after) and the socket.
+    boost::beast::tcp_stream& tcp() noexcept
+    {
+        return is_tls() ? std::get<1>(stream_).next_layer() : std::get<0>(stream_);
+    }
+    /// Only when is_tls().
+    tls_stream& tls() noexcept { return std::get<1>(stream_); }
+
+    executor_type get_executor() noexcept { return tcp().get_executor(); }
+
+    template <class MutableBufferSequence, class Token>
+    auto async_read_some(MutableBufferSequence const& buffers, Token&& token)
+    {
+        return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+            [this](auto handler, MutableBufferSequence const& b) {
+                if (is_tls())
+                    std::get<1>(stream_).async_read_some(b, std::move(handler));
+                else
+                    std::get<0>(stream_).async_read_some(b, std::move(handler));
+            },
+            token, buffers);
+    }
+
+    template <class ConstBufferSequence, class Token>
+    auto async_write_some(ConstBufferSequence const& buffers, Token&& token)
+    {
+        return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+            [this](auto handler, ConstBufferSequence const& b) {
+                if (is_tls())
+                    std::get<1>(stream_).async_write_some(b, std::move(handler));
+                else
+                    std::get<0>(stream_).async_write_some(b, std::move(handler));
+            },
+            token, buffers);
+    }
+
+    // Beast closes the socket this way on a WebSocket timeout.
+    friend void beast_close_socket(connection_stream& s) { s.tcp().close(); }
+
+    // Beast's WebSocket teardown (used only if the upgrade fails), forwarded to the stream underneath.
+    friend void teardown(boost::beast::role_type role, connection_stream& s, boost::system::error_code& ec)
+    {
+        using boost::beast::websocket::teardown;
+        if (s.is_tls())
+            teardown(role, s.tls(), ec);
+        else
+            teardown(role, s.tcp(), ec);
+    }
+
+    template <class TeardownHandler>
+    friend void async_teardown(boost::beast::role_type role, connection_stream& s, TeardownHandler&& handler)
+    {
+        using boost::beast::websocket::async_teardown;
+        if (s.is_tls())
+            async_teardown(role, s.tls(), std::forward<TeardownHandler>(handler));
+        else
+            async_teardown(role, s.tcp(), std::forward<TeardownHandler>(handler));
+    }
+
+private:
+    std::variant<boost::beast::tcp_stream, tls_stream> stream_;
+};
+
+}  // namespace switchboard::detail

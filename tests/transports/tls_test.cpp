@@ -1,0 +1,335 @@
+// TLS on the shared listener: wss:// and https:// (SSE, long polling, publish, metrics) end to end with real TLS
+// clients and a certificate made at test time; plain and TLS clients on the same port at once; broken or stalled
+// handshakes time out without harming anyone; a slow TLS consumer is cut off like a plain one.
+
+#include "live_server.hpp"
+#include "support/http_client.hpp"
+#include "support/poll_client.hpp"
+#include "support/sse_client.hpp"
+#include "support/test_certificate.hpp"
+#include "support/ws_client.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+namespace switchboard::test {
+namespace {
+
+using nlohmann::json;
+namespace asio = boost::asio;
+
+server_options with_tls(test_certificate const& cert, server_options options = {})
+{
+    options.tls_cert_file = cert.cert_file().string();
+    options.tls_key_file = cert.key_file().string();
+    return options;
+}
+
+std::uint64_t metric(live_server& srv, server_port port, std::string const& name)
+{
+    auto const r = fetch(srv.ioc, port, "GET", "/metrics");
+    auto const at = r.body.find("\n" + name + " ");
+    if (r.status != 200 || at == std::string::npos)
+        return ~std::uint64_t{0};
+    return std::stoull(r.body.substr(at + name.size() + 2));
+}
+
+TEST(tls, websocket_over_tls_subscribes_publishes_and_receives)
+{
+    test_certificate cert;
+    live_server srv(with_tls(cert));
+    srv.start();
+
+    auto ws = ws_client::create(srv.ioc);
+    ws->connect(tls_port(srv.port));
+    ASSERT_TRUE(ws->wait_open(srv.ioc));
+    ws->send_json({{"type", "subscribe"}, {"topic", "news"}, {"id", 1}});
+    ASSERT_TRUE(ws->wait_reply(srv.ioc, 1));
+    ws->send_json({{"type", "publish"}, {"topic", "news"}, {"data", {{"n", 1}}}, {"id", 2}});
+    ASSERT_TRUE(ws->wait_reply(srv.ioc, 2));
+
+    // POST /publish over https reaches the same subscriber.
+    auto const r = fetch(srv.ioc, tls_port(srv.port), "POST", "/publish?topic=news", R"({"n":2})");
+    EXPECT_EQ(r.status, 200) << r.body;
+
+    ASSERT_TRUE(ws->wait_messages(srv.ioc, 2));
+    auto const got = ws->messages();
+    EXPECT_EQ(got[0]["data"]["n"], 1);
+    EXPECT_EQ(got[1]["data"]["n"], 2);
+    EXPECT_EQ(got[1]["offset"], 2);
+
+    // A message larger than one TLS record, and a burst of small ones, arrive whole and in order.
+    std::string const big(50'000, 'b');  // within max_message_size
+    (*srv).publish("news", big);
+    for (int i = 0; i < 300; ++i)
+        (*srv).publish("news", {{"i", i}});
+    ASSERT_TRUE(ws->wait_messages(srv.ioc, 303));
+    auto const all = ws->messages();
+    EXPECT_EQ(all[2]["data"], big);
+    for (int i = 0; i < 300; ++i)
+        ASSERT_EQ(all[3 + i]["data"]["i"], i);
+
+    ws->close();
+    ASSERT_TRUE(ws->wait_closed(srv.ioc));
+    EXPECT_EQ(ws->close_code(), 1000);
+}
+
+TEST(tls, sse_and_long_polling_over_https)
+{
+    test_certificate cert;
+    live_server srv(with_tls(cert));
+    srv.start();
+
+    auto sse = sse_client::create(srv.ioc);
+    sse->connect(tls_port(srv.port), "/sse?topic=t");
+    ASSERT_TRUE(sse->wait_status(srv.ioc));
+    EXPECT_EQ(sse->status(), 200);
+    auto poll = poll_client::create(srv.ioc);
+    poll->start(tls_port(srv.port), {"t"});
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).hub().subscriber_count("t") == 2; }));
+
+    for (int i = 0; i < 3; ++i) {
+        auto const r = fetch(srv.ioc, tls_port(srv.port), "POST", "/publish?topic=t", json{{"i", i}}.dump());
+        ASSERT_EQ(r.status, 200) << r.body;
+    }
+    ASSERT_TRUE(sse->wait_messages(srv.ioc, 3));
+    ASSERT_TRUE(poll->wait_messages(srv.ioc, 3));
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(sse->messages()[i]["data"]["i"], i);
+        EXPECT_EQ(poll->messages()[i]["data"]["i"], i);
+    }
+    EXPECT_TRUE(poll->errors().empty());
+    poll->stop();
+    sse->close();
+}
+
+TEST(tls, plain_and_tls_clients_share_the_port)
+{
+    test_certificate cert;
+    live_server srv(with_tls(cert));
+    srv.start();
+
+    std::vector<std::shared_ptr<ws_client>> ws;
+    std::vector<std::shared_ptr<sse_client>> sse;
+    for (bool const secure : {false, true, false, true}) {
+        server_port const port{srv.port, secure};
+        ws.push_back(ws_client::create(srv.ioc));
+        ws.back()->connect(port);
+        ws.back()->send_json({{"type", "subscribe"}, {"topic", "both"}});
+        sse.push_back(sse_client::create(srv.ioc));
+        sse.back()->connect(port, "/sse?topic=both");
+    }
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).hub().subscriber_count("both") == 8; }));
+
+    EXPECT_EQ(fetch(srv.ioc, srv.port, "POST", "/publish?topic=both", R"({"from":"plain"})").status, 200);
+    EXPECT_EQ(fetch(srv.ioc, tls_port(srv.port), "POST", "/publish?topic=both", R"({"from":"tls"})").status, 200);
+    for (auto const& c : ws)
+        ASSERT_TRUE(c->wait_messages(srv.ioc, 2));
+    for (auto const& c : sse)
+        ASSERT_TRUE(c->wait_messages(srv.ioc, 2));
+    for (auto const& c : ws) {
+        EXPECT_EQ(c->messages()[0]["data"]["from"], "plain");
+        EXPECT_EQ(c->messages()[1]["data"]["from"], "tls");
+    }
+
+    // Operator endpoints answer either way; the metrics count the TLS handshakes.
+    EXPECT_EQ(fetch(srv.ioc, srv.port, "GET", "/healthz").status, 200);
+    EXPECT_EQ(fetch(srv.ioc, tls_port(srv.port), "GET", "/healthz").status, 200);
+    EXPECT_GE(metric(srv, tls_port(srv.port), "switchboard_tls_handshakes_total"), 5u);
+    EXPECT_EQ(metric(srv, srv.port, "switchboard_tls_handshake_failures_total"), 0u);
+    for (auto const& c : ws)
+        c->close();
+    for (auto const& c : sse)
+        c->close();
+}
+
+TEST(tls, broken_and_stalled_handshakes_time_out_and_harm_no_one)
+{
+    test_certificate cert;
+    server_options options = with_tls(cert);
+    options.request_timeout = std::chrono::milliseconds(500);
+    live_server srv(options);
+    srv.start();
+    asio::ip::tcp::endpoint const server{asio::ip::make_address("127.0.0.1"), srv.port};
+
+    // The start of a ClientHello (record header, handshake header, version, part of the random), then nothing:
+    // the client stalls mid-handshake.
+    asio::ip::tcp::socket stalled(srv.ioc);
+    stalled.connect(server);
+    std::string hello("\x16\x03\x01\x00\xf8\x01\x00\x00\xf4\x03\x03", 11);
+    hello.append(20, '\x2a');
+    asio::write(stalled, asio::buffer(hello));
+    // A whole ClientHello record whose body is garbage: OpenSSL refuses it at once.
+    asio::ip::tcp::socket garbage(srv.ioc);
+    garbage.connect(server);
+    std::string junk("\x16\x03\x01\x00\x28\x01\x00\x00\x24", 9);
+    junk.append(36, 'z');
+    asio::write(garbage, asio::buffer(junk));
+
+    // Meanwhile a TLS client and a plain one come and go unharmed.
+    auto ws = ws_client::create(srv.ioc);
+    ws->connect(tls_port(srv.port));
+    ws->send_json({{"type", "subscribe"}, {"topic", "t"}, {"id", 1}});
+    ASSERT_TRUE(ws->wait_reply(srv.ioc, 1));
+    EXPECT_EQ(fetch(srv.ioc, srv.port, "GET", "/healthz").status, 200);
+
+    // Each broken connection is closed by the server: its read ends (an alert, then EOF, or EOF alone).
+    auto const ended = [&](asio::ip::tcp::socket& s) {
+        bool done = false;
+        auto buffer = std::make_shared<std::array<char, 256>>();
+        std::function<void()> read = [&, buffer] {
+            s.async_read_some(asio::buffer(*buffer), [&](boost::system::error_code ec, std::size_t) {
+                if (ec)
+                    done = true;
+                else
+                    read();
+            });
+        };
+        read();
+        return srv.run_until([&] { return done; }, std::chrono::seconds(10));
+    };
+    auto const started = std::chrono::steady_clock::now();
+    EXPECT_TRUE(ended(garbage));
+    EXPECT_TRUE(ended(stalled));
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+    EXPECT_EQ(metric(srv, tls_port(srv.port), "switchboard_tls_handshake_failures_total"), 2u);
+
+    // The TLS subscriber still receives.
+    (*srv).publish("t", {{"after", true}});
+    ASSERT_TRUE(ws->wait_messages(srv.ioc, 1));
+    ws->close();
+}
+
+TEST(tls, a_slow_tls_consumer_is_closed_as_slow_consumer)
+{
+    test_certificate cert;
+    server_options options = with_tls(cert);
+    options.max_queue_bytes = 64 * 1024;
+    options.socket_send_buffer = 16 * 1024;
+    options.close_timeout = std::chrono::seconds(60);
+    live_server srv(options);
+    srv.start();
+
+    auto slow = ws_client::create(srv.ioc);
+    slow->set_receive_buffer_size(4096);
+    slow->connect(tls_port(srv.port));
+    slow->send_json({{"type", "subscribe"}, {"topic", "firehose"}, {"id", 0}});
+    ASSERT_TRUE(slow->wait_reply(srv.ioc, 0));
+    auto fast = ws_client::create(srv.ioc);
+    fast->connect(tls_port(srv.port));
+    fast->send_json({{"type", "subscribe"}, {"topic", "firehose"}, {"id", 0}});
+    ASSERT_TRUE(fast->wait_reply(srv.ioc, 0));
+    slow->pause_reading();
+
+    std::string const payload(2'000, 'x');
+    constexpr std::size_t count = 300;  // 600 KB: far past the slow one's queue and socket buffers
+    for (std::size_t sent = 0; sent < count; sent += 10) {
+        for (std::size_t i = sent; i < sent + 10; ++i)
+            (*srv).publish("firehose", {{"i", i}, {"pad", payload}});
+        ASSERT_TRUE(fast->wait_messages(srv.ioc, sent + 10));
+    }
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).hub().subscriber_count("firehose") == 1; }));
+    EXPECT_EQ(metric(srv, tls_port(srv.port), "switchboard_slow_consumers_total"), 1u);
+
+    slow->resume_reading();
+    ASSERT_TRUE(slow->wait_closed(srv.ioc, std::chrono::seconds(20)));
+    EXPECT_EQ(slow->close_code(), 4000);
+    auto const partial = slow->messages();
+    EXPECT_LT(partial.size(), count);
+    for (std::size_t i = 0; i < partial.size(); ++i)
+        ASSERT_EQ(partial[i]["offset"], i + 1);
+    fast->close();
+}
+
+TEST(tls, a_slow_sse_consumer_over_tls_gets_a_close_event)
+{
+    test_certificate cert;
+    server_options options = with_tls(cert);
+    options.max_queue_bytes = 32 * 1024;
+    options.socket_send_buffer = 16 * 1024;
+    live_server srv(options);
+    srv.start();
+    auto slow = sse_client::create(srv.ioc);
+    slow->set_receive_buffer_size(4096);
+    slow->connect(tls_port(srv.port), "/sse?topic=t");
+    ASSERT_TRUE(slow->wait_events(srv.ioc, 1));
+    slow->pause_reading();
+    std::string const payload(4'000, 'y');
+    for (int i = 0; i < 100; ++i)
+        (*srv).publish("t", payload);
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).hub().subscriber_count("t") == 0; }));
+    slow->resume_reading();
+    ASSERT_TRUE(slow->wait_ended(srv.ioc));
+    EXPECT_EQ(slow->error(), asio::error::eof);
+    auto const close = slow->find_event("close");
+    ASSERT_TRUE(close);
+    EXPECT_EQ(json::parse(close->data)["code"], 4000);
+}
+
+TEST(tls, tls_only_closes_plain_clients_unanswered)
+{
+    test_certificate cert;
+    server_options options = with_tls(cert);
+    options.tls_only = true;
+    live_server srv(options);
+    srv.start();
+    auto const plain = fetch(srv.ioc, srv.port, "GET", "/healthz");
+    EXPECT_EQ(plain.status, 0);
+    EXPECT_TRUE(plain.error);
+    EXPECT_EQ(fetch(srv.ioc, tls_port(srv.port), "GET", "/healthz").status, 200);
+}
+
+TEST(tls, a_certificate_or_key_that_cannot_be_used_names_its_file)
+{
+    test_certificate cert;
+    auto const message = [](server_options options) -> std::string {
+        asio::io_context ioc;
+        try {
+            server s(ioc, options);
+        } catch (std::runtime_error const& e) {
+            return e.what();
+        }
+        return "no error";
+    };
+    server_options missing = with_tls(cert);
+    missing.tls_cert_file = (cert.directory() / "missing.pem").string();
+    EXPECT_NE(message(missing).find(missing.tls_cert_file), std::string::npos) << message(missing);
+
+    server_options not_a_key = with_tls(cert);
+    not_a_key.tls_key_file = cert.cert_file().string();
+    EXPECT_NE(message(not_a_key).find(not_a_key.tls_key_file), std::string::npos) << message(not_a_key);
+
+    server_options mismatched = with_tls(cert);
+    mismatched.tls_key_file = cert.other_key_file().string();
+    auto const why = message(mismatched);
+    EXPECT_NE(why.find("does not match"), std::string::npos) << why;
+    EXPECT_NE(why.find(mismatched.tls_key_file), std::string::npos) << why;
+
+    server_options half = with_tls(cert);
+    half.tls_key_file.clear();
+    EXPECT_NE(message(half).find("both"), std::string::npos) << message(half);
+}
+
+TEST(tls, reload_takes_a_new_certificate_and_keeps_the_old_one_when_the_new_is_broken)
+{
+    test_certificate first;
+    test_certificate second;
+    live_server srv(with_tls(first));
+    srv.start();
+    EXPECT_EQ(fetch(srv.ioc, tls_port(srv.port), "GET", "/healthz").status, 200);
+
+    server_options broken = with_tls(second);
+    broken.tls_key_file = second.other_key_file().string();  // does not match: refused, the first stays
+    (*srv).reload(broken);
+    EXPECT_EQ(fetch(srv.ioc, tls_port(srv.port), "GET", "/healthz").status, 200);
+
+    (*srv).reload(with_tls(second));
+    EXPECT_EQ(fetch(srv.ioc, tls_port(srv.port), "GET", "/healthz").status, 200);
+}
+
+}  // namespace
+}  // namespace switchboard::test
