@@ -34,6 +34,7 @@ protected:
         EXPECT_EQ(res.status, 200);
         EXPECT_TRUE(watcher->wait_messages(srv->ioc, 1));
         watcher->close();
+        watcher.reset();  // before its io_context: its stream's timer belongs to that loop
         srv.reset();
     }
 
