@@ -42,6 +42,17 @@ def log(*args):
 # ---------------------------------------------------------------------------------------------------------------
 # Servers: started pinned to one core, stopped by their own PID only.
 
+def terminate(proc):
+    """SIGTERM the process the bench started (by its PID), SIGKILL it if it has not gone within 8 s."""
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=8)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
 class server:
     def __init__(self, name, build, port=None, extra=(), label=None):
         self.name = name
@@ -98,13 +109,7 @@ class server:
         return self.proc.pid
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=8)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        terminate(self.proc)
         self.proc = None
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
@@ -172,13 +177,7 @@ class redis_server:
             return None
 
     def stop_process(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=8)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        terminate(self.proc)
         self.proc = None
 
     def stop(self):
