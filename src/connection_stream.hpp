@@ -19,7 +19,9 @@ public:
     using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
     using executor_type = boost::beast::tcp_stream::executor_type;
 
-    explicit connection_stream(boost::beast::tcp_stream plain) : stream_(std::move(plain)) {}
+    // The plain stream is made in place: moving a tcp_stream allocates a new state block (Beast keeps the
+    // moved-from one valid), and a hole per connection left behind adds to idle memory.
+    explicit connection_stream(boost::asio::ip::tcp::socket socket) : stream_(std::in_place_index<0>, std::move(socket)) {}
     explicit connection_stream(tls_stream tls) : stream_(std::move(tls)) {}
     connection_stream(connection_stream&&) = default;
 

@@ -67,4 +67,10 @@ void frame_queue::clear()
     head_ = head_offset_ = bytes_ = 0;
 }
 
+void frame_queue::trim()
+{
+    if (empty())
+        std::vector<shared_bytes>().swap(frames_);
+}
+
 }  // namespace switchboard::detail

@@ -35,6 +35,8 @@ public:
     std::size_t bytes() const noexcept { return bytes_; }
     std::size_t frames() const noexcept { return frames_.size() - head_; }
     void clear();
+    /// Frees the block list's own memory if nothing is queued: a connection that went quiet holds no queue.
+    void trim();
 
 private:
     std::vector<shared_bytes> frames_;

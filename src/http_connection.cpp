@@ -14,7 +14,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
 namespace switchboard::detail {
@@ -45,8 +45,11 @@ std::string allow_list(std::vector<http::verb> const& methods)
 }  // namespace
 
 http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_context& ctx, route_table const& routes)
-    : stream_(beast::tcp_stream(std::move(socket))), ctx_(ctx), routes_(routes)
+    : stream_(std::move(socket)), ctx_(ctx), routes_(routes)
 {
+    // respond() tries a plain answer at once and must hear would_block, not wait, when the socket is full.
+    boost::system::error_code nb;
+    stream_.tcp().socket().non_blocking(true, nb);
     auto const peer = peer_of(stream_.tcp().socket());
     auto const ip = peer.address().to_string();
     remote_address_ = ip + ":" + std::to_string(peer.port());
@@ -141,6 +144,8 @@ void http_connection::on_read(boost::system::error_code ec, std::size_t)
             return respond_error(error::message_too_large);
         return respond_error(error::bad_request, ec.message());
     }
+    if (buffer_.size() == 0)
+        buffer_.shrink_to_fit();  // a long poll holds the connection for seconds: not with an empty read buffer
     dispatch();
 }
 
@@ -223,11 +228,23 @@ void http_connection::respond(http_response res)
     if (!cors_origin_.empty())
         add_cors_fields(res, cors_origin_);
     bool const keep_alive = res.keep_alive();
-    response_ = std::make_unique<http_response>(std::move(res));
+    output_ = serialize(res);
+    std::size_t sent = 0;
+    if (!stream_.is_tls()) {
+        // An answer almost always fits the socket's buffer: send it now, and skip an asynchronous write's
+        // trip through the scheduler (a long poll's answer, ~100k a second at full load, is mostly that trip).
+        boost::system::error_code ec;
+        sent = stream_.tcp().socket().write_some(boost::asio::buffer(output_), ec);
+        if (ec && ec != boost::asio::error::would_block)
+            return on_write(ec, keep_alive);
+        if (sent == output_.size())
+            return on_write({}, keep_alive);
+    }
     stream_.tcp().expires_after(ctx_.options.request_timeout);
-    http::async_write(stream_, *response_, [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-        self->on_write(ec, keep_alive);
-    });
+    boost::asio::async_write(stream_, boost::asio::buffer(output_) + sent,
+                             [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                                 self->on_write(ec, keep_alive);
+                             });
 }
 
 void http_connection::respond_error(boost::system::error_code ec, std::string_view message)
@@ -253,7 +270,8 @@ void http_connection::respond_rate_limited(std::chrono::milliseconds retry_after
 
 void http_connection::on_write(boost::system::error_code ec, bool keep_alive)
 {
-    response_.reset();
+    output_.clear();
+    output_.shrink_to_fit();  // an idle kept-alive connection holds no answer
     if (ec || !keep_alive)
         return shut();
     read_request();

@@ -99,7 +99,7 @@ private:
     query query_;
     boost::beast::flat_buffer buffer_;
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
-    std::unique_ptr<http_response> response_;  // alive while being written
+    std::string output_;  // the answer being written
     bool idle_ = false;
 };
 

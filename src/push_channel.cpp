@@ -1,5 +1,7 @@
 #include "push_channel.hpp"
 
+#include "exact_allocation.hpp"
+
 #include <boost/asio/socket_base.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
@@ -296,13 +298,18 @@ bool push_channel::on_tick(std::uint64_t now)
     if (closing())
         return false;
     keepalive_tick(now, now - last_input_, now - last_output_);
+    if (now - last_output_ > 0)
+        queue_.trim();  // quiet for a tick: give the queue's memory back (not per flush: that would cost a
+                        // reallocation per delivery on a busy connection)
     return !closing();
 }
 
 void push_channel::wait_readable()
 {
+    // An idle connection's one pending operation: allocated at its own size (exact_allocation), not in a
+    // recycled block sized for the largest operation the loop ran lately.
     socket_.async_wait(boost::asio::socket_base::wait_read,
-                       [self = self()](boost::system::error_code ec) { self->on_readable(ec); });
+                       exact_allocation([self = self()](boost::system::error_code ec) { self->on_readable(ec); }));
 }
 
 void push_channel::on_readable(boost::system::error_code ec)

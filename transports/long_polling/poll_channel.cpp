@@ -1,5 +1,6 @@
 #include "long_polling/poll_channel.hpp"
 
+#include "exact_allocation.hpp"
 #include "http_responses.hpp"
 
 #include <switchboard/error.hpp>
@@ -26,10 +27,10 @@ void poll_channel::start(cursor positions, std::vector<message_ptr> backlog, boo
         return;
     }
     hold_.expires_after(ctx_.options.poll_hold);
-    hold_.async_wait([self = std::static_pointer_cast<poll_channel>(shared_from_this())](boost::system::error_code ec) {
+    hold_.async_wait(detail::exact_allocation([self = std::static_pointer_cast<poll_channel>(shared_from_this())](boost::system::error_code ec) {
         if (!ec)
             self->answer();
-    });
+    }));
 }
 
 void poll_channel::deliver(message_ptr const& m)
