@@ -1,6 +1,7 @@
 #include "http_connection.hpp"
 
 #include "authenticator.hpp"
+#include "exact_allocation.hpp"
 #include "http_responses.hpp"
 #include "origin_policy.hpp"
 #include "query.hpp"
@@ -8,7 +9,10 @@
 
 #include <switchboard/error.hpp>
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <exception>
 
 #include <boost/asio/ssl/error.hpp>
@@ -312,6 +316,40 @@ connection_stream http_connection::release(std::string& leftover, connection_slo
     idle_ = false;
     stream_.tcp().expires_never();
     return std::move(stream_);  // this connection is done with it; nothing here touches it again
+}
+
+void http_connection::watch_for_departure(std::function<void()> gone)
+{
+    if (stream_.is_tls())
+        return;  // a TLS record may be readable without application data: not worth decoding for this
+    auto const watch = ++watch_;
+    watching_ = true;
+    stream_.tcp().socket().async_wait(
+        boost::asio::socket_base::wait_read,
+        exact_allocation([self = shared_from_this(), watch, gone = std::move(gone)](boost::system::error_code ec) {
+            if (ec || !self->watching_ || self->watch_ != watch)
+                return;  // answered meanwhile (a later watch is another poll's)
+            self->watching_ = false;
+            char byte;
+            auto const n = ::recv(self->stream_.tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+                gone();
+        }));
+}
+
+void http_connection::stop_watching()
+{
+    if (!watching_)
+        return;
+    watching_ = false;
+    boost::system::error_code ec;
+    stream_.tcp().socket().cancel(ec);
+}
+
+void http_connection::abandon()
+{
+    stop_watching();
+    stream_.tcp().close();
 }
 
 void http_connection::close_if_idle()

@@ -75,6 +75,15 @@ public:
     /// Closes the connection if it is waiting for a request (server stopping).
     void close_if_idle();
 
+    /// While a route holds the request unanswered (a long poll), calls `gone` if the client closes its end: the
+    /// server is not reading meanwhile, and would otherwise keep a departed client's slot until the answer.
+    /// Bytes the client sends early (a pipelined request) are left for the next read. Plain TCP only.
+    void watch_for_departure(std::function<void()> gone);
+    /// Stops that watch; call before answering.
+    void stop_watching();
+    /// Drops the connection without an answer (the client is gone).
+    void abandon();
+
 private:
     void detect_tls();
     void on_detect(boost::system::error_code ec, bool tls);
@@ -101,6 +110,8 @@ private:
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
     std::string output_;  // the answer being written
     bool idle_ = false;
+    bool watching_ = false;
+    std::uint32_t watch_ = 0;  // which watch_for_departure is current
 };
 
 }  // namespace switchboard::detail

@@ -11,6 +11,10 @@
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
+#include <array>
+#include <functional>
+#include <string_view>
+
 namespace switchboard::test {
 namespace {
 
@@ -172,6 +176,66 @@ TEST(limits, an_empty_poll_is_answered_when_the_hold_ends)
     ASSERT_EQ(res.status, 200);
     EXPECT_TRUE(res.json()["messages"].empty());
     EXPECT_TRUE(res.json()["cursor"].is_string());
+}
+
+TEST(limits, a_long_poll_whose_client_leaves_gives_its_slot_back_at_once)
+{
+    // The hold is a minute; the client leaves after a moment. Its slot must not wait for the hold to end.
+    server_options options;
+    options.poll_hold = std::chrono::seconds(60);
+    options.max_connections_per_address = 1;
+    live_server srv(options);
+    srv.start();
+    asio::ip::tcp::socket sock(srv.ioc);
+    sock.connect({asio::ip::make_address("127.0.0.1"), srv.port});
+    asio::write(sock, asio::buffer(std::string_view("GET /poll?topic=t HTTP/1.1\r\nHost: x\r\n\r\n")));
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().long_polling == 1; }));
+    EXPECT_EQ(fetch(srv.ioc, srv.port, "GET", "/nowhere").status, 503);  // the one slot is taken
+
+    sock.close();
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().long_polling == 0; }, std::chrono::seconds(5)));
+    EXPECT_EQ(fetch(srv.ioc, srv.port, "GET", "/nowhere").status, 404);
+}
+
+TEST(limits, a_request_pipelined_behind_a_waiting_poll_does_not_end_it)
+{
+    server_options options;
+    options.poll_hold = std::chrono::milliseconds(300);
+    live_server srv(options);
+    srv.start();
+    asio::ip::tcp::socket sock(srv.ioc);
+    sock.connect({asio::ip::make_address("127.0.0.1"), srv.port});
+    std::string const poll = "GET /poll?topic=t HTTP/1.1\r\nHost: x\r\n\r\n";
+    asio::write(sock, asio::buffer(poll));
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().long_polling == 1; }));
+    asio::write(sock, asio::buffer(poll));  // sent early, before the first is answered
+    ASSERT_EQ(fetch(srv.ioc, srv.port, "POST", "/publish?topic=t", R"({"n":1})").status, 200);
+
+    // Both are answered on the same connection: the first with the message, the second when its hold ends.
+    std::string received;
+    std::array<char, 4096> chunk;
+    bool failed = false;
+    std::function<void()> read_more = [&] {
+        sock.async_read_some(asio::buffer(chunk), [&](boost::system::error_code ec, std::size_t n) {
+            if (ec) {
+                failed = true;
+                return;
+            }
+            received.append(chunk.data(), n);
+            read_more();
+        });
+    };
+    read_more();
+    auto const answers = [&] {
+        std::size_t count = 0;
+        for (auto at = received.find("HTTP/1.1 200"); at != std::string::npos; at = received.find("HTTP/1.1 200", at + 1))
+            ++count;
+        return count;
+    };
+    ASSERT_TRUE(srv.run_until([&] { return answers() == 2 || failed; }, std::chrono::seconds(5))) << received;
+    EXPECT_FALSE(failed);
+    EXPECT_NE(received.find(R"({"n":1})"), std::string::npos) << received;
+    sock.close();
 }
 
 TEST(limits, slowloris_headers_are_cut_off)

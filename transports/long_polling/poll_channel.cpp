@@ -26,6 +26,10 @@ void poll_channel::start(cursor positions, std::vector<message_ptr> backlog, boo
         answer();
         return;
     }
+    conn_->watch_for_departure([weak = weak_from_this()] {
+        if (auto self = weak.lock())
+            static_cast<poll_channel&>(*self).depart();
+    });
     hold_.expires_after(ctx_.options.poll_hold);
     hold_.async_wait(detail::exact_allocation([self = std::static_pointer_cast<poll_channel>(shared_from_this())](boost::system::error_code ec) {
         if (!ec)
@@ -58,13 +62,20 @@ void poll_channel::close(disconnect const& reason)
         ctx_.closed(*this, reason);
 }
 
-std::shared_ptr<detail::http_connection> poll_channel::finish()
+std::shared_ptr<detail::http_connection> poll_channel::finish(disconnect const& reason)
 {
     answered_ = true;
     hold_.cancel();
     auto conn = std::move(conn_);
-    close(disconnect::normal());
+    conn->stop_watching();
+    close(reason);
     return conn;
+}
+
+void poll_channel::depart()
+{
+    if (!answered_)
+        finish(disconnect::write_failed())->abandon();
 }
 
 void poll_channel::refuse(boost::system::error_code ec, std::string_view message)

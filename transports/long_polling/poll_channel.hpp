@@ -34,7 +34,9 @@ public:
 
 private:
     void answer();
-    std::shared_ptr<detail::http_connection> finish();
+    /// The client closed its end while the poll waited: no answer, the connection is dropped.
+    void depart();
+    std::shared_ptr<detail::http_connection> finish(disconnect const& reason = disconnect::normal());
 
     std::shared_ptr<detail::http_connection> conn_;
     detail::server_context& ctx_;
