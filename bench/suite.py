@@ -796,6 +796,11 @@ def write_report(doc, docs_dir):
             rs = pick(results, s, t, 'fanout', subscribers=p_['subscribers'], rate=p_['rate'])
             if not rs:
                 continue
+            if not med(rs, 'deliveries_per_second') and any(get(r, 'errors') for r in rs):
+                # The server could not hold the subscribers (see the errors below): no figure to show.
+                L.append(f'| {s} {t} | {p_["subscribers"]:,} x {p_["rate"]} | failed: '
+                         f'{fmt(med(rs, "subscribed"))} subscribed, see the errors below | | | | | | | | |')
+                continue
             L.append(f'| {s} {t} | {p_["subscribers"]:,} x {p_["rate"]} | {fmt(med(rs, "deliveries_per_second"))} | '
                      f'{fmt(med(rs, "latency_ms", "p50"), 2)} | {fmt(med(rs, "latency_ms", "p90"), 2)} | '
                      f'{fmt(med(rs, "latency_ms", "p99"), 2)} | {fmt(med(rs, "latency_ms", "max"), 1)} | '
