@@ -16,9 +16,9 @@
 #include <exception>
 
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
 namespace switchboard::detail {
@@ -231,6 +231,12 @@ void http_connection::respond(http_response res)
         res.body().clear();  // Content-Length still says what a GET would get (RFC 9110 9.3.2)
     if (!cors_origin_.empty())
         add_cors_fields(res, cors_origin_);
+    if (res.chunked()) {
+        // serialize() writes the body as it is: a whole string goes with its length (a service's route may
+        // have asked for chunks).
+        res.chunked(false);
+        res.content_length(res.body().size());
+    }
     bool const keep_alive = res.keep_alive();
     output_ = serialize(res);
     std::size_t sent = 0;

@@ -120,11 +120,20 @@ TEST(hooks, service_routes_share_the_port)
         res.body() = "hello from the service";
         return res;
     });
+    (*srv).route("/api/chunked", [](http_request const& req) {
+        http_response res{boost::beast::http::status::ok, req.version()};
+        res.chunked(true);
+        res.body() = "a body the service asked to send in chunks";
+        return res;
+    });
     EXPECT_THROW((*srv).route("/ws", [](http_request const&) { return http_response{}; }), std::invalid_argument);
     srv.start();
     auto res = fetch(srv.ioc, srv.port, "GET", "/api/hello");
     EXPECT_EQ(res.status, 200);
     EXPECT_EQ(res.body, "hello from the service");
+    res = fetch(srv.ioc, srv.port, "GET", "/api/chunked");
+    EXPECT_EQ(res.status, 200);
+    EXPECT_EQ(res.body, "a body the service asked to send in chunks");
     auto ws = ws_client::create(srv.ioc);
     ws->connect(srv.port);
     EXPECT_TRUE(ws->wait_open(srv.ioc));

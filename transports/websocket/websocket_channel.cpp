@@ -219,18 +219,31 @@ void websocket_channel::refresh(command cmd)
 
 void websocket_channel::subscribe(command cmd)
 {
-    // The answer may come later (another backplane); the channel may have closed by then.
+    authorized(authorize_request::kind::subscribe, std::move(cmd), &websocket_channel::subscribe_now);
+}
+
+void websocket_channel::publish(command cmd)
+{
+    authorized(authorize_request::kind::publish, std::move(cmd), &websocket_channel::publish_now);
+}
+
+void websocket_channel::authorized(authorize_request::kind kind, command cmd, void (websocket_channel::*then)(command))
+{
+    // The answer may come later (an asynchronous hook); the channel may have closed by then.
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     auto const topic = cmd.topic;
-    ctx_.authorize(authorize_request::kind::subscribe, topic, identity_pointer(), self, remote_address(),
-                   [self, cmd = std::move(cmd)](boost::system::error_code ec) mutable {
+    ctx_.authorize(kind, topic, identity_pointer(), self, remote_address(),
+                   [self, kind, then, cmd = std::move(cmd)](boost::system::error_code ec) mutable {
                        if (self->closing())
                            return;
-                       if (ec)
+                       if (ec == error::forbidden)
                            return self->send_error(cmd.id, ec,
-                                                   ec == error::forbidden ? "not allowed to subscribe to " + cmd.topic
-                                                                          : std::string());
-                       self->subscribe_now(std::move(cmd));
+                                                   std::string("not allowed to ") +
+                                                       (kind == authorize_request::kind::subscribe ? "subscribe" : "publish") +
+                                                       " to " + cmd.topic);
+                       if (ec)
+                           return self->send_error(cmd.id, ec);
+                       ((*self).*then)(std::move(cmd));
                    });
 }
 
@@ -255,22 +268,6 @@ void websocket_channel::subscribe_now(command cmd)
         self->send_json(ack.dump());
         self->replay(result.messages);
     });
-}
-
-void websocket_channel::publish(command cmd)
-{
-    auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
-    auto const topic = cmd.topic;
-    ctx_.authorize(authorize_request::kind::publish, topic, identity_pointer(), self, remote_address(),
-                   [self, cmd = std::move(cmd)](boost::system::error_code ec) mutable {
-                       if (self->closing())
-                           return;
-                       if (ec)
-                           return self->send_error(cmd.id, ec,
-                                                   ec == error::forbidden ? "not allowed to publish to " + cmd.topic
-                                                                          : std::string());
-                       self->publish_now(std::move(cmd));
-                   });
 }
 
 void websocket_channel::publish_now(command cmd)

@@ -41,6 +41,8 @@ private:
     void subscribe_now(command cmd);
     void publish(command cmd);
     void publish_now(command cmd);
+    /// Runs `then` with `cmd` once authorization allows `kind` on its topic; else answers with an error frame.
+    void authorized(authorize_request::kind kind, command cmd, void (websocket_channel::*then)(command));
     void refresh(command cmd);
     bool within_rate(std::optional<nlohmann::json> const& id);
     void send_json(std::string text);
