@@ -352,6 +352,20 @@ void http_connection::stop_watching()
     stream_.tcp().socket().cancel(ec);
 }
 
+void http_connection::set_aside_request()
+{
+    auto const& req = request();
+    auto const version = req.version();
+    auto const method = req.method();
+    bool const keep_alive = req.keep_alive();
+    parser_.emplace();
+    auto& kept = parser_->get();
+    kept.version(version);
+    kept.method(method);
+    kept.keep_alive(keep_alive);
+    query_ = {};
+}
+
 void http_connection::abandon()
 {
     stop_watching();

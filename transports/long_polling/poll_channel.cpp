@@ -26,6 +26,7 @@ void poll_channel::start(cursor positions, std::vector<message_ptr> backlog, boo
         answer();
         return;
     }
+    conn_->set_aside_request();  // the wait may last the whole hold: hold only what the answer needs
     conn_->watch_for_departure([weak = weak_from_this()] {
         if (auto self = weak.lock())
             static_cast<poll_channel&>(*self).depart();
