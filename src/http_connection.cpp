@@ -148,8 +148,6 @@ void http_connection::on_read(boost::system::error_code ec, std::size_t)
             return respond_error(error::message_too_large);
         return respond_error(error::bad_request, ec.message());
     }
-    if (buffer_.size() == 0)
-        buffer_.shrink_to_fit();  // a long poll holds the connection for seconds: not with an empty read buffer
     dispatch();
 }
 
@@ -231,12 +229,6 @@ void http_connection::respond(http_response res)
         res.body().clear();  // Content-Length still says what a GET would get (RFC 9110 9.3.2)
     if (!cors_origin_.empty())
         add_cors_fields(res, cors_origin_);
-    if (res.chunked()) {
-        // serialize() writes the body as it is: a whole string goes with its length (a service's route may
-        // have asked for chunks).
-        res.chunked(false);
-        res.content_length(res.body().size());
-    }
     bool const keep_alive = res.keep_alive();
     output_ = serialize(res);
     std::size_t sent = 0;
@@ -364,6 +356,8 @@ void http_connection::set_aside_request()
     kept.method(method);
     kept.keep_alive(keep_alive);
     query_ = {};
+    if (buffer_.size() == 0)
+        buffer_.shrink_to_fit();  // bytes of a pipelined request stay for the next read
 }
 
 void http_connection::abandon()

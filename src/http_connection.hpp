@@ -81,8 +81,9 @@ public:
     void watch_for_departure(std::function<void()> gone);
     /// Stops that watch; call before answering.
     void stop_watching();
-    /// For a route that answers later (a long poll) and is done reading the request: frees the parsed request
-    /// and its query, keeping in request() only what an answer needs (version, method, keep-alive).
+    /// For a route that answers later (a long poll) and is done reading the request: frees the parsed request,
+    /// its query and the empty read buffer, keeping in request() only what an answer needs (version, method,
+    /// keep-alive).
     void set_aside_request();
     /// Drops the connection without an answer (the client is gone).
     void abandon();
