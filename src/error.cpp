@@ -37,6 +37,7 @@ entry describe(int ev) noexcept
     case error::forbidden: return {"forbidden", "not allowed for this topic", 403};
     case error::origin_not_allowed: return {"origin_not_allowed", "origin not allowed", 403};
     case error::rate_limited: return {"rate_limited", "too many requests; retry later", 429};
+    case error::too_many_pending: return {"too_many_pending", "too many commands still waiting for an answer; wait for some", 429};
     }
     return {"internal_error", "unknown switchboard error", 500};
 }

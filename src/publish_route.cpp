@@ -34,6 +34,7 @@ void publish(server_context& ctx, std::shared_ptr<http_connection> const& conn)
                       if (ec)
                           return conn->respond_error(ec, ec == error::forbidden ? "not allowed to publish to " + topic
                                                                                 : std::string());
+                      auto const charged = ctx.backplane.on_behalf_of(server_context::client_key(*conn->identity(), conn->client_ip()));
                       ctx.publish(topic, *data, nullptr, conn->remote_address(),
                                   [conn, topic](boost::system::error_code ec, position where) {
                                       if (ec)

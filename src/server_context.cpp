@@ -215,14 +215,22 @@ void server_context::closed(channel& ch, disconnect const& reason)
     channels.erase(it);
 }
 
+std::string server_context::client_key(identity const& who, std::string_view address)
+{
+    if (who.authenticated)
+        return "user:" + who.user;
+    auto const colon = address.rfind(':');
+    return "ip:" + std::string(colon == std::string_view::npos ? address : address.substr(0, colon));
+}
+
 void server_context::subscribe(channel& ch, std::string const& topic, std::optional<position> const& since,
-                               backplane::history_handler done)
+                               std::size_t max_bytes, backplane::history_handler done)
 {
     if (!is_valid_topic(topic))
         return done(error::invalid_topic, {});
     if (hub.subscribed(ch, topic)) {
         // Already subscribed: only the history is asked for (a client re-reading what it missed).
-        return backplane.history(topic, since, std::move(done));
+        return backplane.history(topic, since, max_bytes, std::move(done));
     }
     if (ch.subscription_count() >= options.max_subscriptions)
         return done(error::too_many_topics, {});
@@ -230,7 +238,8 @@ void server_context::subscribe(channel& ch, std::string const& topic, std::optio
         if (auto ec = guarded("on_subscribe", [&] { return hooks.on_subscribe(ch, topic); }))
             return done(ec, {});
     }
-    topic_join::start(*this, ch, topic, since, std::move(done));
+    auto const charged = backplane.on_behalf_of(client_key(ch.identity(), ch.remote_address()));
+    topic_join::start(*this, ch, topic, since, max_bytes, std::move(done));
 }
 
 backplane::publish_handler server_context::counted(backplane::publish_handler done)

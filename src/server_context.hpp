@@ -91,9 +91,14 @@ struct server_context {
     /// The shared part of every channel's close path: leave every topic, tell the application, unregister.
     void closed(channel& ch, disconnect const& reason);
 
+    /// Who a client is to the bounds per client: "user:ID" when authenticated, else "ip:ADDRESS" (`address` may
+    /// carry a port, which is left out).
+    static std::string client_key(identity const& who, std::string_view address);
+
     /// Subscribes `ch` to `topic` (hook, limit, hub), then reads its history after `since` (or just its
-    /// position). `done` gets an error or the history; on an error `ch` is not subscribed.
-    void subscribe(channel& ch, std::string const& topic, std::optional<position> const& since,
+    /// position): a first page of at most `max_bytes` (see backplane::history; the channel reads the rest as it
+    /// goes). `done` gets an error or the history; on an error `ch` is not subscribed.
+    void subscribe(channel& ch, std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
                    backplane::history_handler done);
     /// Returns false when `ch` was not subscribed.
     bool unsubscribe(channel& ch, std::string const& topic);

@@ -25,10 +25,11 @@ struct server_context;
 
 class topic_join final : public channel {
 public:
-    /// Subscribes `target` to `topic` (which it is not subscribed to) and reads its history after `since`;
-    /// `done` gets the history (and the subscription is made) or an error (and it is not).
+    /// Subscribes `target` to `topic` (which it is not subscribed to) and reads its history after `since` (a
+    /// first page of `max_bytes`, see backplane::history); `done` gets the history (and the subscription is
+    /// made) or an error (and it is not).
     static void start(server_context& ctx, channel& target, std::string const& topic,
-                      std::optional<position> const& since, backplane::history_handler done);
+                      std::optional<position> const& since, std::size_t max_bytes, backplane::history_handler done);
 
     topic_join(server_context& ctx, channel& target, std::string const& topic, backplane::history_handler done);
 

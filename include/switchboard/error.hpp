@@ -33,6 +33,7 @@ enum class error {
     forbidden,             // the token or the configuration does not allow this topic
     origin_not_allowed,    // the request's Origin is not on the allow-list
     rate_limited,          // past a rate limit; retry later
+    too_many_pending,      // a WebSocket's commands still waiting on a hook or the backplane are at their bound
 };
 
 boost::system::error_category const& error_category() noexcept;
