@@ -1,5 +1,6 @@
 #include "server_context.hpp"
 
+#include "json_input.hpp"
 #include "topic_join.hpp"
 #include "jwt_verifier.hpp"
 #include "topic_permissions.hpp"
@@ -7,7 +8,6 @@
 #include <switchboard/error.hpp>
 #include <switchboard/topic.hpp>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -258,7 +258,7 @@ bool server_context::unsubscribe(channel& ch, std::string const& topic)
     return true;
 }
 
-void server_context::publish(std::string const& topic, nlohmann::json& data, channel* origin,
+void server_context::publish(std::string const& topic, std::string data, channel* origin,
                              std::string const& remote_address, backplane::publish_handler done)
 {
     if (stopping)
@@ -269,12 +269,15 @@ void server_context::publish(std::string const& topic, nlohmann::json& data, cha
         publish_request request{topic, data, origin, remote_address};
         if (auto ec = guarded("on_publish", [&] { return hooks.on_publish(request); }))
             return done(ec, {});
+        // What the hook put in its place passes the checks a client's data passed.
+        if (auto why = request.replaced() ? payload_problem(data) : std::string(); !why.empty()) {
+            spdlog::warn("on_publish replaced a message to {} with data that cannot be published: {}", topic, why);
+            return done(error::invalid_json, {});
+        }
     }
-    // One line of JSON, so that SSE's data: field and every other wire format can carry it unchanged.
-    std::string text = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    if (text.size() > options.max_message_size)
+    if (data.size() > options.max_message_size)
         return done(error::message_too_large, {});
-    backplane.publish(topic, std::move(text), counted(std::move(done)));
+    backplane.publish(topic, std::move(data), counted(std::move(done)));
 }
 
 }  // namespace switchboard::detail

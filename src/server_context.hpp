@@ -16,7 +16,6 @@
 #include "rate_limiter.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
-#include <nlohmann/json_fwd.hpp>
 
 #include <memory>
 #include <optional>
@@ -98,8 +97,9 @@ struct server_context {
     /// Returns false when `ch` was not subscribed.
     bool unsubscribe(channel& ch, std::string const& topic);
 
-    /// A client's publish: checks the topic and size, runs the publish hook, then the backplane.
-    void publish(std::string const& topic, nlohmann::json& data, channel* origin, std::string const& remote_address,
+    /// A client's publish: checks the topic and size, runs the publish hook, then the backplane. `data` is JSON
+    /// text that passed payload_problem (json_input.hpp); it is delivered as it is, or as the hook replaced it.
+    void publish(std::string const& topic, std::string data, channel* origin, std::string const& remote_address,
                  backplane::publish_handler done);
 
     /// Wraps a publish completion so that accepted publishes are counted and timed.

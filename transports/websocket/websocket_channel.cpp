@@ -273,7 +273,7 @@ void websocket_channel::subscribe_now(command cmd)
 void websocket_channel::publish_now(command cmd)
 {
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
-    ctx_.publish(cmd.topic, cmd.data, this, remote_address(),
+    ctx_.publish(cmd.topic, std::move(cmd.data), this, remote_address(),
                  [self, id = std::move(cmd.id), topic = cmd.topic](boost::system::error_code ec, position where) {
                      if (self->closing())
                          return;
