@@ -203,9 +203,14 @@ void websocket_channel::refresh(command cmd)
                 return;
             if (ec)
                 return self->send_error(id, ec, why);
-            // A refresh renews the same client's token; becoming someone else needs a new connection.
-            if (self->identity().authenticated && who->user != self->identity().user)
-                return self->send_error(id, error::unauthorized, "a refreshed token must name the same user");
+            // A refresh renews the same client's token: an anonymous connection stays anonymous and an
+            // authenticated one keeps its user. Becoming someone else needs a new connection.
+            auto const& now = self->identity();
+            if (who->authenticated != now.authenticated || who->user != now.user)
+                return self->send_error(id, error::unauthorized,
+                                        now.authenticated ? "a refreshed token must name the same user"
+                                                          : "an anonymous connection cannot take a user's token; "
+                                                            "open a new connection with it");
             self->set_identity(std::move(who));
             self->warned_ = false;
             nlohmann::ordered_json ack = {{"type", "ack"}};
