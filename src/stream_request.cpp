@@ -10,11 +10,20 @@
 
 namespace switchboard::detail {
 
+namespace {
+
+bool topic_before(topic_position const& a, topic_position const& b)
+{
+    return a.topic < b.topic;
+}
+
+}  // namespace
+
 std::optional<position> stream_request::since_for(std::string const& topic) const
 {
-    for (auto const& entry : since)
-        if (entry.topic == topic)
-            return entry.where;
+    auto const it = std::lower_bound(since.begin(), since.end(), topic_position{topic, {}}, topic_before);
+    if (it != since.end() && it->topic == topic)
+        return it->where;
     return std::nullopt;
 }
 
@@ -63,6 +72,8 @@ boost::system::error_code parse_stream_request(http_request const& req, query co
         message = "cursor cannot be read";
         return ec;
     }
+    // Looked up once per topic: sorted, so that a request of thousands of topics costs n log n, not n^2.
+    std::sort(out.since.begin(), out.since.end(), topic_before);
     return {};
 }
 
