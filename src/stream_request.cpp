@@ -96,14 +96,16 @@ void subscribe_topics(server_context& ctx, channel& ch, stream_request const& wa
         auto const since = wanted.since_for(topic);
         state->results[i].topic = topic;
         state->results[i].resumed = since.has_value();
-        ctx.subscribe(ch, topic, since, [state, self, i](boost::system::error_code ec, history_result result) {
-            if (ec && !state->failed)
-                state->failed = ec;
-            state->results[i].result = std::move(result);
-            if (--state->remaining != 0 || self->closing())
-                return;
-            state->done(state->failed, std::move(state->results));
-        });
+        // Authorized already, every topic before any is subscribed.
+        ctx.subscribe(ch, topic, since, subscribe_queue::authorization::done,
+                      [state, self, i](boost::system::error_code ec, history_result result) {
+                          if (ec && !state->failed)
+                              state->failed = ec;
+                          state->results[i].result = std::move(result);
+                          if (--state->remaining != 0 || self->closing())
+                              return;
+                          state->done(state->failed, std::move(state->results));
+                      });
     }
 }
 
