@@ -37,6 +37,7 @@ entry describe(int ev) noexcept
     case error::forbidden: return {"forbidden", "not allowed for this topic", 403};
     case error::origin_not_allowed: return {"origin_not_allowed", "origin not allowed", 403};
     case error::rate_limited: return {"rate_limited", "too many requests; retry later", 429};
+    case error::unsubscribed: return {"unsubscribed", "unsubscribed before the subscription was made", 409};
     }
     return {"internal_error", "unknown switchboard error", 500};
 }

@@ -1,7 +1,6 @@
 #include "server_context.hpp"
 
 #include "json_input.hpp"
-#include "topic_join.hpp"
 #include "jwt_verifier.hpp"
 #include "topic_permissions.hpp"
 
@@ -199,6 +198,7 @@ void server_context::closed(channel& ch, disconnect const& reason)
                 return boost::system::error_code{};
             });
     }
+    subscribes.drop(ch);
     hub.unsubscribe_all(ch);
     // Only channels that open() accepted are registered, and only those are announced as disconnected.
     auto const it = channels.find(ch.shared_from_this());
@@ -216,21 +216,9 @@ void server_context::closed(channel& ch, disconnect const& reason)
 }
 
 void server_context::subscribe(channel& ch, std::string const& topic, std::optional<position> const& since,
-                               backplane::history_handler done)
+                               subscribe_queue::authorization a, backplane::history_handler done)
 {
-    if (!is_valid_topic(topic))
-        return done(error::invalid_topic, {});
-    if (hub.subscribed(ch, topic)) {
-        // Already subscribed: only the history is asked for (a client re-reading what it missed).
-        return backplane.history(topic, since, std::move(done));
-    }
-    if (ch.subscription_count() >= options.max_subscriptions)
-        return done(error::too_many_topics, {});
-    if (hooks.on_subscribe) {
-        if (auto ec = guarded("on_subscribe", [&] { return hooks.on_subscribe(ch, topic); }))
-            return done(ec, {});
-    }
-    topic_join::start(*this, ch, topic, since, std::move(done));
+    subscribes.subscribe(ch, topic, since, a, std::move(done));
 }
 
 backplane::publish_handler server_context::counted(backplane::publish_handler done)
@@ -248,8 +236,9 @@ backplane::publish_handler server_context::counted(backplane::publish_handler do
 
 bool server_context::unsubscribe(channel& ch, std::string const& topic)
 {
+    bool const subscribing = subscribes.cancel(ch, topic);
     if (!hub.unsubscribe(ch, topic))
-        return false;
+        return subscribing;
     if (hooks.on_unsubscribe)
         guarded("on_unsubscribe", [&] {
             hooks.on_unsubscribe(ch, topic);

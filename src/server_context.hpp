@@ -14,6 +14,7 @@
 #include "keepalive.hpp"
 #include "metrics.hpp"
 #include "rate_limiter.hpp"
+#include "subscribe_queue.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -52,6 +53,7 @@ struct server_context {
     std::shared_ptr<boost::asio::ssl::context> tls;
 
     std::unordered_set<channel_ptr> channels;
+    subscribe_queue subscribes{*this};  // subscribes in progress
     std::unordered_set<http_connection*> http_connections;
 
     keyed_rate_limiter user_rates;     // security.user_messages, by user id (or IP for anonymous POST /publish)
@@ -90,11 +92,14 @@ struct server_context {
     /// The shared part of every channel's close path: leave every topic, tell the application, unregister.
     void closed(channel& ch, disconnect const& reason);
 
-    /// Subscribes `ch` to `topic` (hook, limit, hub), then reads its history after `since` (or just its
-    /// position). `done` gets an error or the history; on an error `ch` is not subscribed.
+    /// Subscribes `ch` to `topic` (limit, authorization unless `a` says it was done, hook, hub), then reads its
+    /// history after `since` (or just its position). `done` gets an error or the history; on an error `ch` is
+    /// not subscribed. A client's subscribes and unsubscribes of one topic take effect in the order it sent
+    /// them (subscribe_queue.hpp).
     void subscribe(channel& ch, std::string const& topic, std::optional<position> const& since,
-                   backplane::history_handler done);
-    /// Returns false when `ch` was not subscribed.
+                   subscribe_queue::authorization a, backplane::history_handler done);
+    /// Ends `ch`'s subscribes of `topic` in progress (answered error::unsubscribed), then its subscription.
+    /// Returns false when `ch` was neither subscribed nor subscribing.
     bool unsubscribe(channel& ch, std::string const& topic);
 
     /// A client's publish: checks the topic and size, runs the publish hook, then the backplane. `data` is JSON

@@ -33,6 +33,7 @@ enum class error {
     forbidden,             // the token or the configuration does not allow this topic
     origin_not_allowed,    // the request's Origin is not on the allow-list
     rate_limited,          // past a rate limit; retry later
+    unsubscribed,          // a subscribe still in progress was called off by an unsubscribe of its topic
 };
 
 boost::system::error_category const& error_category() noexcept;

@@ -52,7 +52,7 @@ struct server_options {
     // Limits on what clients send.
     std::size_t max_message_size = 64 * 1024;      // bytes: a WebSocket message or a POST /publish body
     std::size_t max_header_size = 8 * 1024;        // bytes: one HTTP request's start line and headers
-    std::size_t max_subscriptions = 128;           // topics one channel may be subscribed to at once
+    std::size_t max_subscriptions = 128;           // topics one channel may be subscribed (or subscribing) to at once
     std::chrono::milliseconds request_timeout{10'000};  // to receive a whole HTTP request; also the keep-alive idle time
 
     // Connections (HTTP, WebSocket, SSE, long polls alike). Past a limit a request gets 503 too_many_connections.

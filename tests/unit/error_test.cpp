@@ -45,6 +45,7 @@ constexpr expected_error every_error[] = {
     {error::forbidden, "forbidden", 403},
     {error::origin_not_allowed, "origin_not_allowed", 403},
     {error::rate_limited, "rate_limited", 429},
+    {error::unsubscribed, "unsubscribed", 409},
 };
 
 TEST(error, names_every_value)
@@ -61,8 +62,8 @@ TEST(error, maps_every_value_to_its_http_status)
 
 TEST(error, the_table_covers_every_enumerator_once)
 {
-    // The enum runs from invalid_json = 1 to rate_limited without gaps.
-    ASSERT_EQ(std::size(every_error), static_cast<std::size_t>(error::rate_limited));
+    // The enum runs from invalid_json = 1 to unsubscribed without gaps.
+    ASSERT_EQ(std::size(every_error), static_cast<std::size_t>(error::unsubscribed));
     std::set<std::string_view> names;
     for (std::size_t i = 0; i < std::size(every_error); ++i) {
         EXPECT_EQ(static_cast<std::size_t>(every_error[i].value), i + 1);

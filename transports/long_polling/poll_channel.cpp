@@ -99,9 +99,9 @@ void poll_channel::answer()
         if (i)
             body += ',';
         body += *m.envelope();
-        auto it = std::find_if(positions_.begin(), positions_.end(),
-                               [&](topic_position const& p) { return p.topic == m.topic(); });
-        if (it != positions_.end())
+        auto it = std::lower_bound(positions_.begin(), positions_.end(), m.topic(),
+                                   [](topic_position const& p, std::string const& topic) { return p.topic < topic; });
+        if (it != positions_.end() && it->topic == m.topic())
             it->where = m.where();
     }
     body += R"(],"cursor":")";

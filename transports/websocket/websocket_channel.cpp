@@ -203,9 +203,14 @@ void websocket_channel::refresh(command cmd)
                 return;
             if (ec)
                 return self->send_error(id, ec, why);
-            // A refresh renews the same client's token; becoming someone else needs a new connection.
-            if (self->identity().authenticated && who->user != self->identity().user)
-                return self->send_error(id, error::unauthorized, "a refreshed token must name the same user");
+            // A refresh renews the same client's token: an anonymous connection stays anonymous and an
+            // authenticated one keeps its user. Becoming someone else needs a new connection.
+            auto const& now = self->identity();
+            if (who->authenticated != now.authenticated || who->user != now.user)
+                return self->send_error(id, error::unauthorized,
+                                        now.authenticated ? "a refreshed token must name the same user"
+                                                          : "an anonymous connection cannot take a user's token; "
+                                                            "open a new connection with it");
             self->set_identity(std::move(who));
             self->warned_ = false;
             nlohmann::ordered_json ack = {{"type", "ack"}};
@@ -219,55 +224,47 @@ void websocket_channel::refresh(command cmd)
 
 void websocket_channel::subscribe(command cmd)
 {
-    authorized(authorize_request::kind::subscribe, std::move(cmd), &websocket_channel::subscribe_now);
+    // Authorized in turn with the topic's other subscribes and unsubscribes (subscribe_queue.hpp).
+    auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
+    bool const resuming = cmd.since.has_value();
+    ctx_.subscribe(*this, cmd.topic, cmd.since, detail::subscribe_queue::authorization::check,
+                   [self, cmd, resuming](boost::system::error_code ec, history_result result) {
+                       if (self->closing() || self->refused(cmd, ec, "subscribe"))
+                           return;
+                       // Always acknowledged, with or without an id: the ack carries the position a client
+                       // resumes from.
+                       nlohmann::ordered_json ack = {{"type", "ack"}};
+                       if (cmd.id)
+                           ack["id"] = *cmd.id;
+                       ack["topic"] = cmd.topic;
+                       ack["offset"] = result.latest.offset;
+                       ack["epoch"] = result.latest.epoch;
+                       if (resuming)
+                           ack["recovered"] = result.recovered;
+                       self->send_json(ack.dump());
+                       self->replay(result.messages);
+                   });
 }
 
 void websocket_channel::publish(command cmd)
 {
-    authorized(authorize_request::kind::publish, std::move(cmd), &websocket_channel::publish_now);
-}
-
-void websocket_channel::authorized(authorize_request::kind kind, command cmd, void (websocket_channel::*then)(command))
-{
     // The answer may come later (an asynchronous hook); the channel may have closed by then.
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     auto const topic = cmd.topic;
-    ctx_.authorize(kind, topic, identity_pointer(), self, remote_address(),
-                   [self, kind, then, cmd = std::move(cmd)](boost::system::error_code ec) mutable {
-                       if (self->closing())
-                           return;
-                       if (ec == error::forbidden)
-                           return self->send_error(cmd.id, ec,
-                                                   std::string("not allowed to ") +
-                                                       (kind == authorize_request::kind::subscribe ? "subscribe" : "publish") +
-                                                       " to " + cmd.topic);
-                       if (ec)
-                           return self->send_error(cmd.id, ec);
-                       ((*self).*then)(std::move(cmd));
+    ctx_.authorize(authorize_request::kind::publish, topic, identity_pointer(), self, remote_address(),
+                   [self, cmd = std::move(cmd)](boost::system::error_code ec) mutable {
+                       if (!self->closing() && !self->refused(cmd, ec, "publish"))
+                           self->publish_now(std::move(cmd));
                    });
 }
 
-void websocket_channel::subscribe_now(command cmd)
+bool websocket_channel::refused(command const& cmd, boost::system::error_code ec, char const* action)
 {
-    auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
-    bool const resuming = cmd.since.has_value();
-    ctx_.subscribe(*this, cmd.topic, cmd.since, [self, cmd, resuming](boost::system::error_code ec, history_result result) {
-        if (self->closing())
-            return;
-        if (ec)
-            return self->send_error(cmd.id, ec);
-        // Always acknowledged, with or without an id: the ack carries the position a client resumes from.
-        nlohmann::ordered_json ack = {{"type", "ack"}};
-        if (cmd.id)
-            ack["id"] = *cmd.id;
-        ack["topic"] = cmd.topic;
-        ack["offset"] = result.latest.offset;
-        ack["epoch"] = result.latest.epoch;
-        if (resuming)
-            ack["recovered"] = result.recovered;
-        self->send_json(ack.dump());
-        self->replay(result.messages);
-    });
+    if (ec == error::forbidden)
+        send_error(cmd.id, ec, std::string("not allowed to ") + action + " to " + cmd.topic);
+    else if (ec)
+        send_error(cmd.id, ec);
+    return static_cast<bool>(ec);
 }
 
 void websocket_channel::publish_now(command cmd)

@@ -38,11 +38,11 @@ private:
 
     void on_command(std::string_view text);
     void subscribe(command cmd);
-    void subscribe_now(command cmd);
+    /// Publishes once authorization allows; else answers with an error frame.
     void publish(command cmd);
     void publish_now(command cmd);
-    /// Runs `then` with `cmd` once authorization allows `kind` on its topic; else answers with an error frame.
-    void authorized(authorize_request::kind kind, command cmd, void (websocket_channel::*then)(command));
+    /// Answers `cmd` (a subscribe or publish, named by `action`) with the error frame for `ec`, if it is one.
+    bool refused(command const& cmd, boost::system::error_code ec, char const* action);
     void refresh(command cmd);
     bool within_rate(std::optional<nlohmann::json> const& id);
     void send_json(std::string text);
