@@ -9,6 +9,7 @@
 #include "live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/random_input.hpp"
+#include "support/raw_connection.hpp"
 #include "support/sse_client.hpp"
 #include "support/ws_client.hpp"
 
@@ -1164,54 +1165,10 @@ TEST_F(wire_fuzz, every_request_and_frame_is_answered_cleanly_and_the_server_sur
 
 // ---- each input that once took the server down or was answered wrongly, on its own ----------------------
 
-/// Writes `request` on a fresh connection and returns everything that comes back until EOF (or 5 s).
-std::string raw_round_trip(live_server& srv, std::string const& request)
+/// Writes `request` on a fresh connection and returns everything that comes back until the server closes it.
+std::string reply_to(live_server& srv, std::string const& request)
 {
-    struct state {
-        explicit state(asio::io_context& ioc) : socket(ioc) {}
-        asio::ip::tcp::socket socket;
-        std::array<char, 4096> chunk{};
-        std::string got;
-        bool ended = false;
-    };
-    auto s = std::make_shared<state>(srv.ioc);
-    s->socket.connect({asio::ip::address_v4::loopback(), srv.port});
-    asio::write(s->socket, asio::buffer(request));
-    std::function<void()> read;
-    read = [s, &read] {
-        s->socket.async_read_some(asio::buffer(s->chunk), [s, &read](error_code ec, std::size_t n) {
-            s->got.append(s->chunk.data(), n);
-            if (ec)
-                s->ended = true;
-            else
-                read();
-        });
-    };
-    read();
-    srv.run_until([&] { return s->ended; }, std::chrono::seconds(5));
-    error_code ignored;
-    s->socket.close(ignored);
-    srv.run_until([&] { return s->ended; }, std::chrono::seconds(1));  // the aborted read completes, before `read` goes
-    return s->got;
-}
-
-/// Reads one response from the front of `bytes` (the answer to a HEAD when `head`), and drops it from `bytes`.
-std::optional<http::response<http::string_body>> take_response(std::string_view& bytes, bool head = false)
-{
-    http::response_parser<http::string_body> parser;
-    parser.eager(true);
-    parser.skip(head);
-    std::size_t used = 0;
-    while (used < bytes.size() && !parser.is_done()) {
-        boost::beast::error_code ec;
-        used += parser.put(asio::buffer(bytes.data() + used, bytes.size() - used), ec);
-        if (ec)
-            return std::nullopt;
-    }
-    if (!parser.is_done())
-        return std::nullopt;
-    bytes.remove_prefix(used);
-    return parser.release();
+    return raw_round_trip(srv.ioc, srv.port, request).first;
 }
 
 /// The response is the protocol's JSON error with `code` (and the status that goes with it).
@@ -1248,13 +1205,13 @@ TEST_F(wire_fuzz, a_request_target_that_is_not_utf8_is_answered_404)
     };
     for (auto const& c : cases) {
         std::string got;
-        EXPECT_NO_THROW(got = raw_round_trip(*srv, "GET " + std::string(c.target) +
-                                                       " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+        EXPECT_NO_THROW(got = reply_to(*srv, "GET " + std::string(c.target) +
+                                                 " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
             << shown(c.target);
         std::string_view rest = got;
         expect_json_error(take_response(rest), c.code, shown(c.target) + " -> " + shown(got));
     }
-    std::string const after = raw_round_trip(*srv, "GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    std::string const after = reply_to(*srv, "GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     std::string_view rest = after;
     expect_json_error(take_response(rest), "not_found", "after them");
 }
@@ -1290,8 +1247,8 @@ TEST_F(wire_fuzz, a_head_request_is_answered_without_a_body)
 {
     for (std::string_view target : {"/nowhere", "/publish?topic=a", "/sse?topic=a%zz", "/caf\xC3"}) {
         std::string const t(target);
-        std::string const got = raw_round_trip(*srv, "HEAD " + t + " HTTP/1.1\r\nHost: x\r\n\r\n"
-                                                     "GET " + t + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        std::string const got = reply_to(*srv, "HEAD " + t + " HTTP/1.1\r\nHost: x\r\n\r\n"
+                                               "GET " + t + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         std::string_view rest = got;
         auto const head = take_response(rest, /*head=*/true);
         ASSERT_TRUE(head) << t << ": " << shown(got);
@@ -1327,9 +1284,9 @@ TEST_F(wire_fuzz, a_refused_websocket_handshake_gets_the_json_error)
         {key + "Sec-WebSocket-Version: 13\r\n", false},  // no Host: HTTP/1.1 requires one (RFC 9112 3.2)
     };
     for (auto const& c : cases) {
-        std::string const got = raw_round_trip(*srv, "GET /ws HTTP/1.1\r\nConnection: Upgrade\r\n"
-                                                     "Upgrade: websocket\r\n" +
-                                                         c.headers + "\r\n");
+        std::string const got = reply_to(*srv, "GET /ws HTTP/1.1\r\nConnection: Upgrade\r\n"
+                                               "Upgrade: websocket\r\n" +
+                                                   c.headers + "\r\n");
         std::string_view rest = got;
         auto const res = take_response(rest);
         expect_json_error(res, "bad_request", shown(c.headers) + " -> " + shown(got));
