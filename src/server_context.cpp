@@ -206,7 +206,7 @@ void server_context::closed(channel& ch, disconnect const& reason)
         return;
     spdlog::debug("channel {} closed: {} ({})", ch.id(), reason.code, reason.reason);
     --metrics.connections_open[transport_index(ch.transport())];
-    ++metrics.disconnects[reason.code];
+    ++metrics.disconnects[disconnect_label(reason.code)];
     if (hooks.on_disconnect)
         guarded("on_disconnect", [&] {
             hooks.on_disconnect(ch, reason);
