@@ -1263,7 +1263,7 @@ TEST_F(wire_fuzz, a_head_request_is_answered_without_a_body)
     }
 }
 
-// A /ws upgrade that cannot be accepted (no Sec-WebSocket-Key or one that is not 24 characters, a version other
+// A /ws upgrade that cannot be accepted (no Sec-WebSocket-Key or one that is not base64 of 16 bytes, a version other
 // than 13, no Host) is refused with the protocol's JSON error, 400 bad_request, like every other HTTP error
 // (docs/protocol.md); a version mismatch also names the version the server speaks (RFC 6455 4.2.2).
 TEST_F(wire_fuzz, a_refused_websocket_handshake_gets_the_json_error)
@@ -1277,6 +1277,12 @@ TEST_F(wire_fuzz, a_refused_websocket_handshake_gets_the_json_error)
         {host + "Sec-WebSocket-Version: 13\r\n", false},
         {host + "Sec-WebSocket-Key: dGhlIHNhbXBsZQ==\r\nSec-WebSocket-Version: 13\r\n", false},
         {host + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==x\r\nSec-WebSocket-Version: 13\r\n", false},
+        // 24 characters, but not base64 of 16 bytes (RFC 6455 4.2.1): not base64, 17 and 18 bytes, padding inside.
+        {host + "Sec-WebSocket-Key: !!!!!!!!!!!!!!!!!!!!!!==\r\nSec-WebSocket-Version: 13\r\n", false},
+        {host + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZSA=\r\nSec-WebSocket-Version: 13\r\n", false},
+        {host + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZSAx\r\nSec-WebSocket-Version: 13\r\n", false},
+        {host + "Sec-WebSocket-Key: dGhlIHNhbXBs=SBub25jZQ=\r\nSec-WebSocket-Version: 13\r\n", false},
+        {host + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ-_\r\nSec-WebSocket-Version: 13\r\n", false},
         {host, false},
         {host + key + "Sec-WebSocket-Version: 8\r\n", true},
         {host + key + "Sec-WebSocket-Version: 14\r\n", true},
