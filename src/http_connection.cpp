@@ -35,6 +35,10 @@ boost::asio::ip::tcp::endpoint peer_of(boost::asio::ip::tcp::socket const& s)
     return ec ? boost::asio::ip::tcp::endpoint{} : ep;
 }
 
+// Refused connections draining at once (see refuse_connection): past this many, a refused connection is closed
+// without its answer, so a flood of connections that stay open costs no more sockets than this.
+constexpr std::size_t max_lingering_refusals = 1024;
+
 std::string allow_list(std::vector<http::verb> const& methods)
 {
     std::string out;
@@ -57,22 +61,43 @@ http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_con
     auto const peer = peer_of(stream_.tcp().socket());
     auto const ip = peer.address().to_string();
     remote_address_ = ip + ":" + std::to_string(peer.port());
-    refused_ = ctx_.admit(ip, slot_);
-    if (!refused_)
-        refused_ = ctx_.admit_rate(ip, retry_after_);
+    refused_ = ctx_.admit(ip, slot_, retry_after_);
     ctx_.http_connections.insert(this);
 }
 
 http_connection::~http_connection()
 {
+    if (lingering_refusal_)
+        --ctx_.lingering_refusals;
     ctx_.http_connections.erase(this);
 }
 
 void http_connection::start()
 {
+    if (refused_)
+        return refuse_connection();
     if (ctx_.tls)
         return detect_tls();
     read_request();
+}
+
+void http_connection::refuse_connection()
+{
+    // At once, not after the request: waiting for it (up to request_timeout) would keep a socket per refusal, and
+    // one address opening connections in a loop could hold the server's. The answer is written now and the
+    // connection drained briefly (shut), so that closing does not reset it away. Over TLS the answer would need
+    // a handshake first: the connection is closed unanswered.
+    if (ctx_.tls || ctx_.lingering_refusals >= max_lingering_refusals) {
+        ctx_.metrics.count_error(error_name(refused_));
+        return stream_.tcp().close();
+    }
+    ++ctx_.lingering_refusals;
+    lingering_refusal_ = true;
+    parser_.emplace();  // the answer's request: HTTP/1.1, and closing
+    request().keep_alive(false);
+    if (refused_ == error::rate_limited)
+        return respond_rate_limited(retry_after_);
+    respond_error(refused_);
 }
 
 void http_connection::detect_tls()
@@ -154,12 +179,6 @@ void http_connection::on_read(boost::system::error_code ec, std::size_t)
 void http_connection::dispatch()
 {
     auto& req = request();
-    if (refused_) {
-        req.keep_alive(false);
-        if (refused_ == error::rate_limited)
-            return respond_rate_limited(retry_after_);
-        return respond_error(refused_);
-    }
     std::string_view path;
     if (auto ec = parse_target(req.target(), path, query_, ctx_.max_parameters()))
         return respond_error(ec, "malformed request target, or too many parameters");

@@ -1,6 +1,7 @@
 #pragma once
 // One HTTP/1.1 connection before it becomes a stream: reads requests (bounded in header size, body size and
-// time), hands each to its route, writes the answer and reads the next one while keep-alive allows.
+// time), hands each to its route, writes the answer and reads the next one while keep-alive allows. A connection
+// past a limit is refused at once, before its request.
 // A streaming transport takes the stream over with release(); long polling holds the connection and answers
 // later with respond(). With TLS configured, the first byte decides: a TLS handshake record starts the
 // handshake (bounded by request_timeout), anything else is plain HTTP (or closed when TLS is required).
@@ -89,6 +90,7 @@ public:
     void abandon();
 
 private:
+    void refuse_connection();
     void detect_tls();
     void on_detect(boost::system::error_code ec, bool tls);
     void on_handshake(boost::system::error_code ec, std::size_t used);
@@ -105,8 +107,9 @@ private:
     route_table const& routes_;
     std::string remote_address_;
     connection_slot slot_;
-    boost::system::error_code refused_;  // past a connection limit: every request is answered with it
+    boost::system::error_code refused_;  // past a connection limit: answered at once, and closed
     std::chrono::milliseconds retry_after_{0};  // when refused_ is rate_limited
+    bool lingering_refusal_ = false;  // counted in server_context::lingering_refusals
     identity_ptr identity_;
     std::string cors_origin_;
     query query_;
