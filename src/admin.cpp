@@ -60,6 +60,8 @@ route admin_view::events_route()
                     return conn->respond_error(error::rejected, "the admin view needs its token");
                 if (ctx_.stopping)
                     return conn->respond_error(error::shutting_down);
+                if (conn->request().method() == http::verb::head)
+                    return conn->respond(response_head(conn->request(), "text/event-stream", "no-cache"));
                 std::string leftover;
                 connection_slot slot;
                 auto socket = conn->release(leftover, slot);

@@ -74,12 +74,14 @@ bool is_utf8(std::string_view s)
 
 std::optional<unsigned> status_of_error(std::string_view code)
 {
-    for (int e = 1; e <= static_cast<int>(error::internal_error); ++e) {
+    // Every value of the enum has a name; past the last one, error_name falls back to "internal_error".
+    for (int e = 1;; ++e) {
         auto const ec = make_error_code(static_cast<error>(e));
         if (error_name(ec) == code)
             return http_status(ec);
+        if (e > static_cast<int>(error::internal_error) && error_name(ec) == "internal_error")
+            return std::nullopt;
     }
-    return std::nullopt;
 }
 
 std::string_view first_line(std::string_view bytes)
@@ -88,8 +90,9 @@ std::string_view first_line(std::string_view bytes)
 }
 
 // Whether the server reads `request` as a HEAD: its method is HEAD and its request line is well formed, as
-// Beast's parser has it (method SP target SP HTTP/1.0 or HTTP/1.1 CRLF, the target's bytes above 0x20 and not
-// 0x7F). A request line that cannot be read has no method, so the 400 refusing it has its body.
+// Beast's parser has it (method SP target SP HTTP/1.x CRLF, the target's bytes above 0x20 and not 0x7F; a
+// minor version past 1 is read as 1.1). A request line that cannot be read has no method, so the 400 refusing
+// it has its body.
 bool is_head(std::string_view request)
 {
     if (!request.starts_with("HEAD "))
@@ -105,7 +108,7 @@ bool is_head(std::string_view request)
         if (static_cast<unsigned char>(c) < 0x20 || c == '\x7F')
             return false;
     auto const version = line.substr(space + 1);
-    return version == "HTTP/1.0" || version == "HTTP/1.1";
+    return version.size() == 8 && version.starts_with("HTTP/1.") && version[7] >= '0' && version[7] <= '9';
 }
 
 // ---- one raw HTTP exchange --------------------------------------------------------------------------------
@@ -547,7 +550,9 @@ void expect_clean(std::size_t i, std::string const& request, exchange_result con
     bool const asked_10 = first_line(request).ends_with("HTTP/1.0\r") || first_line(request).ends_with("HTTP/1.0");
     EXPECT_TRUE(r.version == 11 || (r.version == 10 && asked_10)) << "HTTP/" << r.version / 10 << "." << r.version % 10
                                                                    << ", " << where();
-    EXPECT_TRUE(r.status == 101 || (r.status >= 200 && r.status < 300) || (r.status >= 400 && r.status < 500))
+    // 501 and 505: a transfer coding or a version a mutation made up.
+    EXPECT_TRUE(r.status == 101 || (r.status >= 200 && r.status < 300) || (r.status >= 400 && r.status < 500) ||
+                r.status == 501 || r.status == 505)
         << where();
     if (r.how == ending::streaming) {
         EXPECT_TRUE(r.status == 101 || (r.status == 200 && r.content_type.starts_with("text/event-stream"))) << where();
@@ -565,14 +570,18 @@ void expect_clean(std::size_t i, std::string const& request, exchange_result con
     }
     if (is_head(request)) {
         ++tally.head_answers;
-        // Every HEAD here is refused (no route takes it), and the refusal a GET would get has a JSON body.
-        EXPECT_GE(r.status, 400u) << where();
         EXPECT_TRUE(r.body.empty()) << where();
         EXPECT_TRUE(r.after_head.empty() || r.after_head.starts_with("HTTP/1."))
             << "a body after the answer to HEAD: " << shown(r.after_head) << ", " << where();
-        EXPECT_TRUE(!r.content_length.empty() && r.content_length != "0" &&
-                    r.content_length.find_first_not_of("0123456789") == std::string::npos)
-            << "Content-Length " << shown(r.content_length) << ", " << where();
+        if (r.status >= 400) {
+            // The refusal a GET would get has a JSON body: its head gives that body's length.
+            EXPECT_TRUE(!r.content_length.empty() && r.content_length != "0" &&
+                        r.content_length.find_first_not_of("0123456789") == std::string::npos)
+                << "Content-Length " << shown(r.content_length) << ", " << where();
+        } else {
+            // A poll's head: its answer is not written yet, so its length is not known.
+            EXPECT_TRUE(r.content_length.empty()) << "Content-Length " << shown(r.content_length) << ", " << where();
+        }
         return;
     }
     auto const body = json::parse(r.body, nullptr, false);
