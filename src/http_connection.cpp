@@ -9,10 +9,7 @@
 
 #include <switchboard/error.hpp>
 
-#include <sys/socket.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <exception>
 
 #include <boost/asio/ssl/error.hpp>
@@ -488,19 +485,45 @@ void http_connection::watch_for_departure(std::function<void()> gone)
 {
     if (stream_.is_tls())
         return;  // a TLS record may be readable without application data: not worth decoding for this
-    auto const watch = ++watch_;
     watching_ = true;
+    await_departure(++watch_, std::move(gone));
+}
+
+void http_connection::await_departure(std::uint32_t watch, std::function<void()> gone)
+{
     stream_.tcp().socket().async_wait(
         boost::asio::socket_base::wait_read,
-        exact_allocation([self = shared_from_this(), watch, gone = std::move(gone)](boost::system::error_code ec) {
+        exact_allocation([self = shared_from_this(), watch, gone = std::move(gone)](boost::system::error_code ec) mutable {
             if (ec || !self->watching_ || self->watch_ != watch)
                 return;  // answered meanwhile (a later watch is another poll's)
-            self->watching_ = false;
-            char byte;
-            auto const n = ::recv(self->stream_.tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
-                gone();
+            switch (self->read_ahead()) {
+            case early_input::open:
+                return self->await_departure(watch, std::move(gone));
+            case early_input::ended:
+                self->watching_ = false;
+                return gone();
+            case early_input::full:
+                self->watching_ = false;  // noticed when the answer is written
+                return;
+            }
         }));
+}
+
+http_connection::early_input http_connection::read_ahead()
+{
+    // Bytes ahead of the client's FIN would hide it from a peek: read them into the buffer the next request is
+    // read from, until the socket has nothing more (then the FIN, when it comes, wakes the watch again).
+    auto& socket = stream_.tcp().socket();
+    while (buffer_.size() < buffer_.max_size()) {
+        auto const room = std::min<std::size_t>(buffer_.max_size() - buffer_.size(), 16 * 1024);
+        boost::system::error_code ec;
+        buffer_.commit(socket.read_some(buffer_.prepare(room), ec));
+        if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again)
+            return early_input::open;
+        if (ec)
+            return early_input::ended;  // EOF or reset
+    }
+    return early_input::full;
 }
 
 void http_connection::stop_watching()

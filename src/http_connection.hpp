@@ -80,7 +80,9 @@ public:
 
     /// While a route holds the request unanswered (a long poll), calls `gone` if the client closes its end: the
     /// server is not reading meanwhile, and would otherwise keep a departed client's slot until the answer.
-    /// Bytes the client sends early (a pipelined request) are left for the next read. Plain TCP only.
+    /// Bytes the client sends early (a pipelined request) are read into the buffer the next request is read
+    /// from, up to what one request may take (max_header_size + max_message_size), so that the end of input
+    /// behind them shows; past that, the departure is noticed when the answer is written. Plain TCP only.
     void watch_for_departure(std::function<void()> gone);
     /// Stops that watch; call before answering.
     void stop_watching();
@@ -92,6 +94,8 @@ public:
     void abandon();
 
 private:
+    enum class early_input { open, ended, full };
+
     void refuse_connection();
     void detect_tls();
     void on_detect(boost::system::error_code ec, bool tls);
@@ -108,6 +112,8 @@ private:
     void answer_options();
     void run(route const& r);
     void send_continue(route const& r);
+    void await_departure(std::uint32_t watch, std::function<void()> gone);
+    early_input read_ahead();
     void on_write(boost::system::error_code ec, bool keep_alive);
     void shut();
     void drain();

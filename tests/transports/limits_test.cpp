@@ -198,6 +198,72 @@ TEST(limits, a_long_poll_whose_client_leaves_gives_its_slot_back_at_once)
     EXPECT_EQ(fetch(srv.ioc, srv.port, "GET", "/nowhere").status, 404);
 }
 
+// Bytes before the FIN (a request pipelined behind the poll) must not hide the client's departure.
+TEST(limits, a_long_poll_whose_client_pipelined_a_request_and_left_gives_its_slot_back_at_once)
+{
+    server_options options;
+    options.poll_hold = std::chrono::seconds(60);
+    options.max_connections_per_address = 1;
+    live_server srv(options);
+    srv.start();
+    std::string const poll = "GET /poll?topic=t HTTP/1.1\r\nHost: x\r\n\r\n";
+    std::string const publish = "POST /publish?topic=t HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\n{\"n\":1}";
+
+    // The pipelined request and the FIN arrive together...
+    {
+        raw_connection c(srv.ioc, srv.port);
+        c.send(poll);
+        ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().long_polling == 1; }));
+        c.send(poll);
+        c.close();
+        ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().long_polling == 0; }, std::chrono::seconds(5)));
+    }
+    // ... or one after the other: the request alone does not end the poll, the FIN then does.
+    {
+        raw_connection c(srv.ioc, srv.port);
+        c.send(poll);
+        ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().long_polling == 1; }));
+        c.send(publish);
+        run_for(srv.ioc, std::chrono::milliseconds(200));
+        EXPECT_EQ((*srv).stats().long_polling, 1u);
+        EXPECT_TRUE(c.received().empty());
+        c.shutdown_send();
+        ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().long_polling == 0; }, std::chrono::seconds(5)));
+    }
+    EXPECT_EQ(fetch(srv.ioc, srv.port, "GET", "/nowhere").status, 404);
+    // The request read early never ran: its client was gone.
+    std::optional<std::uint64_t> latest;
+    (*srv).backplane().history("t", std::nullopt, [&](boost::system::error_code, history_result r) { latest = r.latest.offset; });
+    ASSERT_TRUE(srv.run_until([&] { return latest.has_value(); }));
+    EXPECT_EQ(*latest, 0u);
+}
+
+// A client that stays gets every request it pipelined behind its poll answered, in order, the request read
+// early (its body included) untouched.
+TEST(limits, requests_pipelined_behind_a_waiting_poll_are_answered_after_it)
+{
+    server_options options;
+    options.poll_hold = std::chrono::milliseconds(300);
+    live_server srv(options);
+    srv.start();
+    raw_connection c(srv.ioc, srv.port);
+    c.send("GET /poll?topic=t HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().long_polling == 1; }));
+    std::string const body = "{\"pad\":\"" + std::string(3000, 'p') + "\"}";
+    c.send("POST /publish?topic=u HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body + "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ASSERT_TRUE(c.wait_closed());
+    std::string_view rest = c.received();
+    auto const poll = take_response(rest);
+    auto const published = take_response(rest);
+    auto const health = take_response(rest);
+    ASSERT_TRUE(poll && published && health) << c.received();
+    EXPECT_EQ(nlohmann::json::parse(poll->body())["messages"], nlohmann::json::array());  // its hold ended
+    EXPECT_EQ(nlohmann::json::parse(published->body())["topic"], "u");
+    EXPECT_EQ(health->result_int(), 200u);
+    EXPECT_TRUE(rest.empty());
+}
+
 TEST(limits, a_request_pipelined_behind_a_waiting_poll_does_not_end_it)
 {
     server_options options;
