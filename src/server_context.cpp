@@ -40,14 +40,6 @@ void server_context::reload_security()
     }
 }
 
-boost::system::error_code server_context::admit_rate(std::string const& address, std::chrono::milliseconds& retry_after)
-{
-    auto const& s = options.security;
-    if (!address_rates.take(address, s.address_connections, s.max_rate_keys, rate_clock::now(), retry_after))
-        return error::rate_limited;
-    return {};
-}
-
 boost::system::error_code server_context::take_message(channel_rate* own, identity const& who,
                                                        std::string const& address,
                                                        std::chrono::milliseconds& retry_after)
@@ -154,11 +146,16 @@ void server_context::authorize_all(authorize_request::kind action, std::vector<s
         ->run();
 }
 
-boost::system::error_code server_context::admit(std::string const& address, connection_slot& slot)
+boost::system::error_code server_context::admit(std::string const& address, connection_slot& slot,
+                                                std::chrono::milliseconds& retry_after)
 {
-    slot = connection_slot(connections, address);
-    if (connections.total > options.max_connections || slot.at_address() > options.max_connections_per_address)
+    if (connections.total >= options.max_connections ||
+        connections.at(address) >= options.max_connections_per_address)
         return error::too_many_connections;
+    auto const& s = options.security;
+    if (!address_rates.take(address, s.address_connections, s.max_rate_keys, rate_clock::now(), retry_after))
+        return error::rate_limited;
+    slot = connection_slot(connections, address);
     return {};
 }
 
@@ -206,7 +203,7 @@ void server_context::closed(channel& ch, disconnect const& reason)
         return;
     spdlog::debug("channel {} closed: {} ({})", ch.id(), reason.code, reason.reason);
     --metrics.connections_open[transport_index(ch.transport())];
-    ++metrics.disconnects[reason.code];
+    ++metrics.disconnects[disconnect_label(reason.code)];
     if (hooks.on_disconnect)
         guarded("on_disconnect", [&] {
             hooks.on_disconnect(ch, reason);

@@ -47,6 +47,7 @@ struct server_context {
     flush_scheduler flusher;
     detail::keepalive keepalive;
     connection_counts connections;
+    std::size_t lingering_refusals = 0;  // refused connections draining after their 503 (http_connection)
     detail::metrics metrics;
     bool stopping = false;
     // TLS settings when options name a certificate (else null); replaced on reload, each connection keeps its own.
@@ -83,9 +84,11 @@ struct server_context {
     /// Query parameters one request may carry: every topic the subscription limit allows, plus a few others.
     std::size_t max_parameters() const noexcept { return options.max_subscriptions + 16; }
 
-    /// Counts a new connection from `address` (an IP); error::too_many_connections when past a limit (the
-    /// slot is still taken, and given back when the refused connection closes).
-    boost::system::error_code admit(std::string const& address, connection_slot& slot);
+    /// Counts a new connection from `address` (an IP) in `slot`, or refuses it: error::too_many_connections past
+    /// max_connections or max_connections_per_address, error::rate_limited (the wait in `retry_after`) past
+    /// security.address_connections. A refused connection is counted nowhere.
+    boost::system::error_code admit(std::string const& address, connection_slot& slot,
+                                    std::chrono::milliseconds& retry_after);
 
     /// Registers a new channel and asks the connect hook; on an error the caller answers it and drops it.
     boost::system::error_code open(channel_ptr const& ch);
@@ -113,9 +116,6 @@ struct server_context {
     /// Runs an application hook; a throw is logged and becomes error::internal_error.
     template <class F>
     boost::system::error_code guarded(char const* hook_name, F&& f) noexcept;
-
-    /// error::rate_limited when `address` (an IP) opens connections faster than security.address_connections.
-    boost::system::error_code admit_rate(std::string const& address, std::chrono::milliseconds& retry_after);
 
 private:
     std::unique_ptr<jwt_verifier> jwt_;

@@ -55,7 +55,8 @@ struct server_options {
     std::size_t max_subscriptions = 128;           // topics one channel may be subscribed (or subscribing) to at once
     std::chrono::milliseconds request_timeout{10'000};  // to receive a whole HTTP request; also the keep-alive idle time
 
-    // Connections (HTTP, WebSocket, SSE, long polls alike). Past a limit a request gets 503 too_many_connections.
+    // Connections (HTTP, WebSocket, SSE, long polls alike). A connection past a limit is answered 503
+    // too_many_connections as it is accepted, before its request, closed, and counted in neither limit.
     std::size_t max_connections = 100'000;
     std::size_t max_connections_per_address = 10'000;  // per client IP address
 

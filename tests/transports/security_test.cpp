@@ -144,6 +144,24 @@ TEST(security, accepted_tokens_reach_every_transport)
     EXPECT_EQ(users, (std::vector<std::string>{"websocket alice", "sse alice", "long-polling alice"}));
 }
 
+// The auth-scheme is case-insensitive (RFC 9110 11.1): every spelling of Bearer carries the token, on every route.
+TEST(security, the_bearer_scheme_is_case_insensitive)
+{
+    live_server srv(secured());
+    srv.start();
+    auto const token = make_hs256(claims("alice"), secret);
+    for (std::string_view scheme : {"Bearer ", "bearer ", "BEARER ", "bEaReR ", "Bearer   "}) {
+        header_list const auth{{"Authorization", std::string(scheme) + token}};
+        EXPECT_EQ(fetch(srv.ioc, srv.port, "POST", "/publish?topic=news", "1", auth).status, 200) << scheme;
+        auto ws = ws_client::create(srv.ioc);
+        ws->connect(srv.port, "/ws", auth);
+        EXPECT_TRUE(ws->wait_open(srv.ioc)) << scheme << ws->http_status();
+        ws->close();
+    }
+    EXPECT_EQ(fetch(srv.ioc, srv.port, "POST", "/publish?topic=news", "1", {{"Authorization", "Token " + token}}).status,
+              401);
+}
+
 TEST(security, rs256_tokens_and_algorithm_confusion)
 {
     auto const key = make_rsa_key();
