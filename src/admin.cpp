@@ -1,5 +1,6 @@
 #include "admin.hpp"
 
+#include "authenticator.hpp"
 #include "http_responses.hpp"
 #include "sse/sse_channel.hpp"
 
@@ -34,13 +35,9 @@ admin_view::admin_view(server_context& ctx) : ctx_(ctx), timer_(ctx.executor) {}
 
 bool admin_view::authorized(http_connection& conn) const
 {
-    auto const& req = conn.request();
     auto const& token = ctx_.options.admin_token;
-    if (auto const h = req.find(http::field::authorization); h != req.end()) {
-        std::string_view value = h->value();
-        if (value.starts_with("Bearer ") && same_secret(value.substr(7), token))
-            return true;
-    }
+    if (same_secret(bearer_token(conn.request()), token))
+        return true;
     auto const* given = conn.parameters().find("token");
     return given && same_secret(*given, token);
 }
@@ -63,6 +60,8 @@ route admin_view::events_route()
                     return conn->respond_error(error::rejected, "the admin view needs its token");
                 if (ctx_.stopping)
                     return conn->respond_error(error::shutting_down);
+                if (conn->request().method() == http::verb::head)
+                    return conn->respond(response_head(conn->request(), "text/event-stream", "no-cache"));
                 std::string leftover;
                 connection_slot slot;
                 auto socket = conn->release(leftover, slot);

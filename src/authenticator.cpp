@@ -7,6 +7,7 @@
 #include <switchboard/error.hpp>
 
 #include <boost/asio/post.hpp>
+#include <boost/beast/core/string.hpp>
 
 #include <memory>
 
@@ -44,15 +45,24 @@ std::string_view cookie_value(std::string_view header, std::string_view name)
 
 }  // namespace
 
+std::string_view bearer_token(http_request const& req)
+{
+    auto const it = req.find(http::field::authorization);
+    if (it == req.end())
+        return {};
+    // credentials = auth-scheme [ 1*SP token68 ] (RFC 9110 11.4)
+    auto const value = trim(it->value());
+    constexpr std::string_view scheme = "bearer";
+    if (value.size() <= scheme.size() || !boost::beast::iequals(value.substr(0, scheme.size()), scheme) ||
+        value[scheme.size()] != ' ')
+        return {};
+    return trim(value.substr(scheme.size()));
+}
+
 std::string find_token(http_request const& req, query const& q, std::string const& cookie_name)
 {
-    if (auto const it = req.find(http::field::authorization); it != req.end()) {
-        auto const value = trim(it->value());
-        // The scheme is case-insensitive (RFC 9110 11.1).
-        if (value.size() > 7 && (value.substr(0, 7) == "Bearer " || value.substr(0, 7) == "bearer " ||
-                                 value.substr(0, 7) == "BEARER "))
-            return std::string(trim(value.substr(7)));
-    }
+    if (auto const token = bearer_token(req); !token.empty())
+        return std::string(token);
     if (!cookie_name.empty()) {
         auto const [first, last] = req.equal_range(http::field::cookie);
         for (auto it = first; it != last; ++it)

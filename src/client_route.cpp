@@ -41,12 +41,13 @@ route make_client_route(server_context&)
                 res.set(http::field::cache_control, "no-cache");
                 res.keep_alive(req.keep_alive());
                 if (auto const h = req.find(http::field::if_none_match); h != req.end() && matches(h->value(), etag)) {
+                    // No body, and no Content-Length: a 304's must be the 200's length or none (RFC 9110 8.6).
                     res.result(http::status::not_modified);
                 } else {
                     res.set(http::field::content_type, "text/javascript; charset=utf-8");
                     res.body() = std::string(switchboard_client_script());
+                    res.prepare_payload();
                 }
-                res.prepare_payload();
                 conn->respond(std::move(res));
             }};
 }

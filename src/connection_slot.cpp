@@ -31,12 +31,10 @@ connection_slot::~connection_slot()
     release();
 }
 
-std::size_t connection_slot::at_address() const
+std::size_t connection_counts::at(std::string const& address) const
 {
-    if (!counts_)
-        return 0;
-    auto it = counts_->by_address.find(address_);
-    return it == counts_->by_address.end() ? 0 : it->second;
+    auto it = by_address.find(address);
+    return it == by_address.end() ? 0 : it->second;
 }
 
 void connection_slot::release() noexcept

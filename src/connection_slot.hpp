@@ -12,6 +12,9 @@ namespace switchboard::detail {
 struct connection_counts {
     std::size_t total = 0;
     std::unordered_map<std::string, std::size_t> by_address;
+
+    /// Connections counted for `address`.
+    std::size_t at(std::string const& address) const;
 };
 
 class connection_slot {
@@ -21,9 +24,6 @@ public:
     connection_slot(connection_slot&& other) noexcept;
     connection_slot& operator=(connection_slot&& other) noexcept;
     ~connection_slot();
-
-    /// Connections counted for this slot's address, this one included.
-    std::size_t at_address() const;
 
 private:
     void release() noexcept;

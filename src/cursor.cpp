@@ -72,15 +72,22 @@ boost::system::error_code decode_cursor(std::string_view text, cursor& out, std:
         topic_position entry;
         if (!decode_entry(text.substr(0, comma), entry))
             return error::invalid_cursor;
-        bool const duplicate =
-            std::any_of(out.begin(), out.end(), [&](topic_position const& e) { return e.topic == entry.topic; });
-        if (duplicate)
-            return error::invalid_cursor;
         out.push_back(std::move(entry));
         if (comma == std::string_view::npos)
-            return {};
+            break;
         text.remove_prefix(comma + 1);
     }
+    // Duplicates are found by sorting the names, not by a search per entry: a cursor may name thousands.
+    if (out.size() > 1) {
+        std::vector<std::string_view> names;
+        names.reserve(out.size());
+        for (auto const& e : out)
+            names.push_back(e.topic);
+        std::sort(names.begin(), names.end());
+        if (std::adjacent_find(names.begin(), names.end()) != names.end())
+            return error::invalid_cursor;
+    }
+    return {};
 }
 
 }  // namespace switchboard

@@ -1,6 +1,8 @@
 #pragma once
 // One HTTP/1.1 connection before it becomes a stream: reads requests (bounded in header size, body size and
-// time), hands each to its route, writes the answer and reads the next one while keep-alive allows.
+// time), hands each to its route, writes the answer and reads the next one while keep-alive allows. A request
+// whose framing is in doubt (request_framing.hpp) is refused and the connection closed; a connection past a
+// limit is refused at once, before its request.
 // A streaming transport takes the stream over with release(); long polling holds the connection and answers
 // later with respond(). With TLS configured, the first byte decides: a TLS handshake record starts the
 // handshake (bounded by request_timeout), anything else is plain HTTP (or closed when TLS is required).
@@ -11,6 +13,7 @@
 #include "connection_slot.hpp"
 #include "connection_stream.hpp"
 #include "query.hpp"
+#include "request_framing.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -32,7 +35,7 @@ class http_connection;
 using route_action = std::function<void(std::shared_ptr<http_connection> const&)>;
 
 struct route {
-    std::vector<boost::beast::http::verb> methods;
+    std::vector<boost::beast::http::verb> methods;  // with GET, HEAD too: the action runs, the body is not sent
     route_action action;
     /// For the transports and POST /publish: the name authentication sees ("websocket", "sse", "long-polling",
     /// "publish"). A named route checks the Origin, answers CORS preflights and authenticates every request
@@ -77,7 +80,9 @@ public:
 
     /// While a route holds the request unanswered (a long poll), calls `gone` if the client closes its end: the
     /// server is not reading meanwhile, and would otherwise keep a departed client's slot until the answer.
-    /// Bytes the client sends early (a pipelined request) are left for the next read. Plain TCP only.
+    /// Bytes the client sends early (a pipelined request) are read into the buffer the next request is read
+    /// from, up to what one request may take (max_header_size + max_message_size), so that the end of input
+    /// behind them shows; past that, the departure is noticed when the answer is written. Plain TCP only.
     void watch_for_departure(std::function<void()> gone);
     /// Stops that watch; call before answering.
     void stop_watching();
@@ -89,13 +94,26 @@ public:
     void abandon();
 
 private:
+    enum class early_input { open, ended, full };
+
+    void refuse_connection();
     void detect_tls();
     void on_detect(boost::system::error_code ec, bool tls);
     void on_handshake(boost::system::error_code ec, std::size_t used);
     void read_request();
+    void parse_header();
+    void on_read_header(boost::system::error_code ec, std::size_t n);
+    void on_header();
+    void refuse_request(boost::system::error_code ec, std::string_view why = {});
+    void refuse_unparsable(boost::system::error_code ec);
+    void read_body();
     void on_read(boost::system::error_code ec, std::size_t);
     void dispatch();
+    void answer_options();
     void run(route const& r);
+    void send_continue(route const& r);
+    void await_departure(std::uint32_t watch, std::function<void()> gone);
+    early_input read_ahead();
     void on_write(boost::system::error_code ec, bool keep_alive);
     void shut();
     void drain();
@@ -105,13 +123,18 @@ private:
     route_table const& routes_;
     std::string remote_address_;
     connection_slot slot_;
-    boost::system::error_code refused_;  // past a connection limit: every request is answered with it
+    boost::system::error_code refused_;  // past a connection limit: answered at once, and closed
     std::chrono::milliseconds retry_after_{0};  // when refused_ is rate_limited
+    bool lingering_refusal_ = false;  // counted in server_context::lingering_refusals
     identity_ptr identity_;
     std::string cors_origin_;
     query query_;
-    boost::beast::flat_buffer buffer_;
+    boost::beast::flat_buffer buffer_;  // at most what one request may take: max_header_size + max_message_size
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+    header_scanner scanner_;
+    std::size_t scanned_ = 0;  // bytes at the front of buffer_ that scanner_ has seen
+    bool awaiting_body_ = false;  // Expect: 100-continue, and the body not asked for yet
+    route const* after_body_ = nullptr;  // the route to run once the body asked for with 100 Continue is read
     std::string output_;  // the answer being written
     bool idle_ = false;
     bool watching_ = false;

@@ -8,13 +8,20 @@ namespace switchboard::detail {
 
 namespace http = boost::beast::http;
 
-http_response json_response(http_request const& req, std::string body, unsigned status)
+http_response response_head(http_request const& req, std::string_view content_type, std::string_view cache_control,
+                            unsigned status)
 {
     http_response res{static_cast<http::status>(status), req.version()};
     res.set(http::field::server, "switchboard");
-    res.set(http::field::content_type, "application/json");
-    res.set(http::field::cache_control, "no-store");
+    res.set(http::field::content_type, content_type);
+    res.set(http::field::cache_control, cache_control);
     res.keep_alive(req.keep_alive());
+    return res;
+}
+
+http_response json_response(http_request const& req, std::string body, unsigned status)
+{
+    auto res = response_head(req, "application/json", "no-store", status);
     res.body() = std::move(body);
     res.prepare_payload();
     return res;

@@ -2,7 +2,8 @@
 
 #include "hub_topic.hpp"
 
-#include <algorithm>
+#include <cstdint>
+#include <functional>
 
 namespace switchboard {
 
@@ -15,12 +16,37 @@ void hub::on_interest(interest_handler first_subscriber, interest_handler last_u
     last_unsubscriber_ = std::move(last_unsubscriber);
 }
 
+namespace {
+constexpr std::size_t npos = static_cast<std::size_t>(-1);
+}
+
+std::size_t hub::subscription_key_hash::operator()(subscription_key const& k) const noexcept
+{
+    auto const a = reinterpret_cast<std::uintptr_t>(k.ch);
+    auto const b = reinterpret_cast<std::uintptr_t>(k.topic);
+    // Both are heap addresses: multiply one by an odd constant so that the pair's bits mix.
+    return std::hash<std::uintptr_t>{}(a * 0x9e3779b97f4a7c15ULL ^ b);
+}
+
+std::size_t hub::find(channel const& ch, detail::hub_topic const& t) const noexcept
+{
+    auto const& subs = ch.subscriptions_;
+    if (ch.indexed_) {
+        auto const it = indexed_.find({&ch, &t});
+        return it == indexed_.end() ? npos : it->second;
+    }
+    for (std::size_t i = 0; i < subs.size(); ++i)
+        if (subs[i].topic == &t)
+            return i;
+    return npos;
+}
+
 bool hub::subscribe(channel& ch, std::string const& topic)
 {
-    if (subscribed(ch, topic))
-        return false;
-    auto self = ch.shared_from_this();  // first: it throws for a channel no shared_ptr owns
     auto it = topics_.find(topic);
+    if (it != topics_.end() && find(ch, *it->second) != npos)
+        return false;
+    auto self = ch.shared_from_this();  // before any change: it throws for a channel no shared_ptr owns
     bool const first = it == topics_.end();
     if (first) {
         auto t = std::make_unique<detail::hub_topic>();
@@ -28,7 +54,7 @@ bool hub::subscribe(channel& ch, std::string const& topic)
         it = topics_.emplace(topic, std::move(t)).first;
     }
     auto& t = *it->second;
-    ch.subscriptions_.push_back({&t, t.subscribers.size()});
+    attach(ch, t);
     t.subscribers.push_back(std::move(self));
     ++t.live;
     ++subscriptions_;
@@ -37,27 +63,79 @@ bool hub::subscribe(channel& ch, std::string const& topic)
     return true;
 }
 
+void hub::attach(channel& ch, detail::hub_topic& t)
+{
+    auto& subs = ch.subscriptions_;
+    subs.push_back({&t, t.subscribers.size()});
+    if (ch.indexed_) {
+        indexed_.emplace(subscription_key{&ch, &t}, subs.size() - 1);
+    } else if (subs.size() > index_above) {
+        // Past the size worth searching: from now on this channel's subscriptions are looked up in the index.
+        for (std::size_t i = 0; i < subs.size(); ++i)
+            indexed_.emplace(subscription_key{&ch, subs[i].topic}, i);
+        ch.indexed_ = true;
+    }
+}
+
+channel::subscription hub::detach(channel& ch, std::size_t pos)
+{
+    auto& subs = ch.subscriptions_;
+    auto const sub = subs[pos];
+    if (ch.indexed_)
+        indexed_.erase({&ch, sub.topic});
+    if (pos + 1 != subs.size()) {
+        subs[pos] = subs.back();
+        if (ch.indexed_)
+            indexed_[{&ch, subs[pos].topic}] = pos;
+    }
+    subs.pop_back();
+    if (ch.indexed_ && subs.size() <= search_from)
+        forget_index(ch);  // small enough to be searched again
+    return sub;
+}
+
+void hub::forget_index(channel& ch)
+{
+    for (auto const& s : ch.subscriptions_)
+        indexed_.erase({&ch, s.topic});
+    ch.indexed_ = false;
+    if (indexed_.empty())
+        indexed_ = {};  // give its buckets back: one channel's burst of subscriptions must not stay held
+}
+
+std::size_t hub::find(channel const& ch, std::string_view topic) const noexcept
+{
+    if (ch.indexed_) {
+        auto const it = topics_.find(topic);
+        return it == topics_.end() ? npos : find(ch, *it->second);
+    }
+    // A few entries: comparing their names costs less than hashing the topic's.
+    auto const& subs = ch.subscriptions_;
+    for (std::size_t i = 0; i < subs.size(); ++i)
+        if (subs[i].topic->name == topic)
+            return i;
+    return npos;
+}
+
 bool hub::subscribed(channel const& ch, std::string_view topic) const
 {
-    return std::any_of(ch.subscriptions_.begin(), ch.subscriptions_.end(),
-                       [&](channel::subscription const& s) { return s.topic->name == topic; });
+    return find(ch, topic) != npos;
 }
 
 bool hub::unsubscribe(channel& ch, std::string_view topic)
 {
-    auto& subs = ch.subscriptions_;
-    auto it = std::find_if(subs.begin(), subs.end(), [&](channel::subscription const& s) { return s.topic->name == topic; });
-    if (it == subs.end())
+    auto const pos = find(ch, topic);
+    if (pos == npos)
         return false;
-    auto const sub = *it;
-    *it = subs.back();
-    subs.pop_back();
+    auto const sub = detach(ch, pos);
     remove_at(*sub.topic, sub.index);
     return true;
 }
 
 void hub::unsubscribe_all(channel& ch)
 {
+    if (ch.indexed_)
+        forget_index(ch);
     auto subs = std::move(ch.subscriptions_);
     ch.subscriptions_.clear();
     for (auto const& sub : subs)
@@ -77,14 +155,18 @@ void hub::remove_at(detail::hub_topic& t, std::size_t index)
     auto& subs = t.subscribers;
     if (index + 1 != subs.size()) {
         subs[index] = std::move(subs.back());
-        for (auto& s : subs[index]->subscriptions_)
-            if (s.topic == &t) {
-                s.index = index;
-                break;
-            }
+        moved(t, index);
     }
     subs.pop_back();
     forget_if_empty(t);
+}
+
+void hub::moved(detail::hub_topic& t, std::size_t index)
+{
+    auto& ch = *t.subscribers[index];
+    // npos only for a channel inside unsubscribe_all(), whose records are already gone.
+    if (auto const pos = find(ch, t); pos != npos)
+        ch.subscriptions_[pos].index = index;
 }
 
 void hub::compact(detail::hub_topic& t)
@@ -96,11 +178,7 @@ void hub::compact(detail::hub_topic& t)
             continue;
         if (kept != i) {
             subs[kept] = std::move(subs[i]);
-            for (auto& s : subs[kept]->subscriptions_)
-                if (s.topic == &t) {
-                    s.index = kept;
-                    break;
-                }
+            moved(t, kept);
         }
         ++kept;
     }

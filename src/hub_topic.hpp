@@ -1,6 +1,8 @@
 #pragma once
 // The hub's record of one topic with local subscribers. Channels keep a pointer to it and their index in
-// `subscribers`, so leaving a topic is O(1) (swap with the last, fix that one's index).
+// `subscribers`, so leaving a topic is O(1) (swap with the last, fix that one's index). A channel's own record
+// of a topic is found in O(1) too: by a search of at most a few entries, or through the hub's index for a
+// channel with many subscriptions (hub::find).
 
 #include <switchboard/channel.hpp>
 

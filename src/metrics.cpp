@@ -1,5 +1,8 @@
 #include "metrics.hpp"
 
+#include <switchboard/disconnect.hpp>
+
+#include <algorithm>
 #include <cstdio>
 
 namespace switchboard::detail {
@@ -51,6 +54,29 @@ double histogram::quantile(double q) const noexcept
             return bounds[i];
     }
     return bounds.back();
+}
+
+std::string disconnect_label(std::uint16_t code)
+{
+    static std::array<std::uint16_t, 20> const named = [] {
+        std::array<std::uint16_t, 20> codes{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011,  // RFC 6455
+                                            disconnect::slow_consumer().code,   disconnect::write_failed().code,
+                                            disconnect::internal_error().code,  disconnect::no_pong().code,
+                                            disconnect::token_expired().code,   disconnect::rate_limited().code,
+                                            disconnect::by_operator().code,     disconnect::stream_gap().code,
+                                            disconnect::rejected().code,        disconnect::shutdown().code,
+                                            disconnect::invalid_utf8().code};
+        return codes;
+    }();
+    if (std::find(named.begin(), named.end(), code) != named.end())
+        return std::to_string(code);
+    if (code >= 1000 && code <= 2999)
+        return "1000-2999";
+    if (code >= 3000 && code <= 3999)
+        return "3000-3999";
+    if (code >= 4000 && code <= 4999)
+        return "4000-4999";
+    return "other";
 }
 
 std::size_t transport_index(std::string_view transport) noexcept

@@ -31,6 +31,11 @@ private:
     std::uint64_t count_ = 0;
 };
 
+/// What a close code is counted under in switchboard_disconnects_total: its number for the codes the server
+/// closes with and the standard ones (RFC 6455 7.4.1), else its range ("1000-2999", "3000-3999", "4000-4999",
+/// "other"). A client chooses its close code: each must not become a series of its own.
+std::string disconnect_label(std::uint16_t code);
+
 /// 0 websocket, 1 sse, 2 long-polling.
 std::size_t transport_index(std::string_view transport) noexcept;
 inline constexpr std::array<std::string_view, 3> transport_names{"websocket", "sse", "long-polling"};
@@ -43,7 +48,7 @@ struct metrics {
     std::uint64_t slow_consumers = 0;      // channels closed because their queue was full
     std::uint64_t tls_handshakes = 0;          // TLS handshakes begun (a client's first byte was TLS)
     std::uint64_t tls_handshake_failures = 0;  // of those, failed or timed out
-    std::map<std::uint16_t, std::uint64_t> disconnects;  // by close code
+    std::map<std::string, std::uint64_t> disconnects;  // by disconnect_label
     std::map<std::string, std::uint64_t> errors;         // refused requests and commands, by error code name
     histogram delivery_latency;  // publish on this node to the write of every subscriber's bytes
     histogram publish_latency;   // a publish handed to the backplane until it is positioned

@@ -57,9 +57,9 @@ std::string render_metrics(server_context const& ctx)
                m.connections_opened[i]);
     family(out, "switchboard_client_sockets", "gauge", "Client sockets, HTTP and streaming alike.");
     sample(out, "switchboard_client_sockets", "", ctx.connections.total);
-    family(out, "switchboard_disconnects_total", "counter", "Channels closed, by close code.");
+    family(out, "switchboard_disconnects_total", "counter", "Channels closed, by close code (rare codes by range).");
     for (auto const& [code, n] : m.disconnects)
-        sample(out, "switchboard_disconnects_total", label("code", std::to_string(code)), n);
+        sample(out, "switchboard_disconnects_total", label("code", code), n);
 
     family(out, "switchboard_subscriptions", "gauge", "Subscriptions of all channels.");
     sample(out, "switchboard_subscriptions", "", ctx.hub.subscription_count());

@@ -6,6 +6,7 @@
 #include "admin.hpp"
 #include "client_route.hpp"
 #include "http_connection.hpp"
+#include "json_input.hpp"
 #include "long_polling/long_polling_transport.hpp"
 #include "ops_routes.hpp"
 #include "publish_route.hpp"
@@ -68,6 +69,27 @@ struct server::impl {
             routes["/admin/events"] = admin.events_route();
             routes["/admin/disconnect"] = admin.disconnect_route();
         }
+    }
+
+    // A publish from C++ (any thread): `text` is JSON text to deliver as it is, unless `refused` says why not.
+    void publish(std::string topic, std::string text, boost::system::error_code refused, publish_handler done)
+    {
+        asio::post(ioc, [this, topic = std::move(topic), text = std::move(text), refused,
+                         done = std::move(done)]() mutable {
+            auto finish = [done = std::move(done)](boost::system::error_code ec, position where) {
+                if (done)
+                    done(ec, std::move(where));
+            };
+            if (ctx.stopping)
+                return finish(error::shutting_down, {});
+            if (!is_valid_topic(topic))
+                return finish(error::invalid_topic, {});
+            if (refused)
+                return finish(refused, {});
+            if (text.size() > options.max_message_size)
+                return finish(error::message_too_large, {});
+            bp->publish(std::move(topic), std::move(text), ctx.counted(std::move(finish)));
+        });
     }
 
     // A transport turned off answers 503 transport_disabled; read on each request, so reload() turns it on or off.
@@ -275,20 +297,19 @@ void server::reload(server_options next)
 void server::publish(std::string topic, nlohmann::json const& data, publish_handler done)
 {
     // Serialized on the caller's thread, so the loop only queues bytes.
-    std::string text = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    asio::post(impl_->ioc, [i = impl_.get(), topic = std::move(topic), text = std::move(text), done = std::move(done)]() mutable {
-        auto finish = [done = std::move(done)](boost::system::error_code ec, position where) {
-            if (done)
-                done(ec, std::move(where));
-        };
-        if (i->ctx.stopping)
-            return finish(error::shutting_down, {});
-        if (!is_valid_topic(topic))
-            return finish(error::invalid_topic, {});
-        if (text.size() > i->options.max_message_size)
-            return finish(error::message_too_large, {});
-        i->bp->publish(std::move(topic), std::move(text), i->ctx.counted(std::move(finish)));
-    });
+    impl_->publish(std::move(topic), data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), {},
+                   std::move(done));
+}
+
+void server::publish_text(std::string topic, std::string json_text, publish_handler done)
+{
+    // Checked on the caller's thread, so the loop only queues bytes.
+    boost::system::error_code refused;
+    if (auto why = detail::payload_problem(json_text); !why.empty()) {
+        spdlog::debug("publish_text to {} refused: {}", topic, why);
+        refused = error::invalid_json;
+    }
+    impl_->publish(std::move(topic), std::move(json_text), refused, std::move(done));
 }
 
 hub& server::hub() noexcept

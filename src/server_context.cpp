@@ -1,13 +1,12 @@
 #include "server_context.hpp"
 
-#include "topic_join.hpp"
+#include "json_input.hpp"
 #include "jwt_verifier.hpp"
 #include "topic_permissions.hpp"
 
 #include <switchboard/error.hpp>
 #include <switchboard/topic.hpp>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -39,14 +38,6 @@ void server_context::reload_security()
     } catch (std::exception const& e) {
         spdlog::error("reload: {}; keeping the previous JWT keys", e.what());
     }
-}
-
-boost::system::error_code server_context::admit_rate(std::string const& address, std::chrono::milliseconds& retry_after)
-{
-    auto const& s = options.security;
-    if (!address_rates.take(address, s.address_connections, s.max_rate_keys, rate_clock::now(), retry_after))
-        return error::rate_limited;
-    return {};
 }
 
 boost::system::error_code server_context::take_message(channel_rate* own, identity const& who,
@@ -155,11 +146,16 @@ void server_context::authorize_all(authorize_request::kind action, std::vector<s
         ->run();
 }
 
-boost::system::error_code server_context::admit(std::string const& address, connection_slot& slot)
+boost::system::error_code server_context::admit(std::string const& address, connection_slot& slot,
+                                                std::chrono::milliseconds& retry_after)
 {
-    slot = connection_slot(connections, address);
-    if (connections.total > options.max_connections || slot.at_address() > options.max_connections_per_address)
+    if (connections.total >= options.max_connections ||
+        connections.at(address) >= options.max_connections_per_address)
         return error::too_many_connections;
+    auto const& s = options.security;
+    if (!address_rates.take(address, s.address_connections, s.max_rate_keys, rate_clock::now(), retry_after))
+        return error::rate_limited;
+    slot = connection_slot(connections, address);
     return {};
 }
 
@@ -199,6 +195,7 @@ void server_context::closed(channel& ch, disconnect const& reason)
                 return boost::system::error_code{};
             });
     }
+    subscribes.drop(ch);
     hub.unsubscribe_all(ch);
     // Only channels that open() accepted are registered, and only those are announced as disconnected.
     auto const it = channels.find(ch.shared_from_this());
@@ -206,7 +203,7 @@ void server_context::closed(channel& ch, disconnect const& reason)
         return;
     spdlog::debug("channel {} closed: {} ({})", ch.id(), reason.code, reason.reason);
     --metrics.connections_open[transport_index(ch.transport())];
-    ++metrics.disconnects[reason.code];
+    ++metrics.disconnects[disconnect_label(reason.code)];
     if (hooks.on_disconnect)
         guarded("on_disconnect", [&] {
             hooks.on_disconnect(ch, reason);
@@ -224,22 +221,9 @@ std::string server_context::client_key(identity const& who, std::string_view add
 }
 
 void server_context::subscribe(channel& ch, std::string const& topic, std::optional<position> const& since,
-                               std::size_t max_bytes, backplane::history_handler done)
+                               std::size_t max_bytes, subscribe_queue::authorization a, backplane::history_handler done)
 {
-    if (!is_valid_topic(topic))
-        return done(error::invalid_topic, {});
-    if (hub.subscribed(ch, topic)) {
-        // Already subscribed: only the history is asked for (a client re-reading what it missed).
-        return backplane.history(topic, since, max_bytes, std::move(done));
-    }
-    if (ch.subscription_count() >= options.max_subscriptions)
-        return done(error::too_many_topics, {});
-    if (hooks.on_subscribe) {
-        if (auto ec = guarded("on_subscribe", [&] { return hooks.on_subscribe(ch, topic); }))
-            return done(ec, {});
-    }
-    auto const charged = backplane.on_behalf_of(client_key(ch.identity(), ch.remote_address()));
-    topic_join::start(*this, ch, topic, since, max_bytes, std::move(done));
+    subscribes.subscribe(ch, topic, since, max_bytes, a, std::move(done));
 }
 
 backplane::publish_handler server_context::counted(backplane::publish_handler done)
@@ -257,8 +241,9 @@ backplane::publish_handler server_context::counted(backplane::publish_handler do
 
 bool server_context::unsubscribe(channel& ch, std::string const& topic)
 {
+    bool const subscribing = subscribes.cancel(ch, topic);
     if (!hub.unsubscribe(ch, topic))
-        return false;
+        return subscribing;
     if (hooks.on_unsubscribe)
         guarded("on_unsubscribe", [&] {
             hooks.on_unsubscribe(ch, topic);
@@ -267,7 +252,7 @@ bool server_context::unsubscribe(channel& ch, std::string const& topic)
     return true;
 }
 
-void server_context::publish(std::string const& topic, nlohmann::json& data, channel* origin,
+void server_context::publish(std::string const& topic, std::string data, channel* origin,
                              std::string const& remote_address, backplane::publish_handler done)
 {
     if (stopping)
@@ -278,12 +263,15 @@ void server_context::publish(std::string const& topic, nlohmann::json& data, cha
         publish_request request{topic, data, origin, remote_address};
         if (auto ec = guarded("on_publish", [&] { return hooks.on_publish(request); }))
             return done(ec, {});
+        // What the hook put in its place passes the checks a client's data passed.
+        if (auto why = request.replaced() ? payload_problem(data) : std::string(); !why.empty()) {
+            spdlog::warn("on_publish replaced a message to {} with data that cannot be published: {}", topic, why);
+            return done(error::invalid_json, {});
+        }
     }
-    // One line of JSON, so that SSE's data: field and every other wire format can carry it unchanged.
-    std::string text = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    if (text.size() > options.max_message_size)
+    if (data.size() > options.max_message_size)
         return done(error::message_too_large, {});
-    backplane.publish(topic, std::move(text), counted(std::move(done)));
+    backplane.publish(topic, std::move(data), counted(std::move(done)));
 }
 
 }  // namespace switchboard::detail

@@ -14,9 +14,9 @@
 #include "keepalive.hpp"
 #include "metrics.hpp"
 #include "rate_limiter.hpp"
+#include "subscribe_queue.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
-#include <nlohmann/json_fwd.hpp>
 
 #include <memory>
 #include <optional>
@@ -47,12 +47,14 @@ struct server_context {
     flush_scheduler flusher;
     detail::keepalive keepalive;
     connection_counts connections;
+    std::size_t lingering_refusals = 0;  // refused connections draining after their 503 (http_connection)
     detail::metrics metrics;
     bool stopping = false;
     // TLS settings when options name a certificate (else null); replaced on reload, each connection keeps its own.
     std::shared_ptr<boost::asio::ssl::context> tls;
 
     std::unordered_set<channel_ptr> channels;
+    subscribe_queue subscribes{*this};  // subscribes in progress
     std::unordered_set<http_connection*> http_connections;
 
     keyed_rate_limiter user_rates;     // security.user_messages, by user id (or IP for anonymous POST /publish)
@@ -82,9 +84,11 @@ struct server_context {
     /// Query parameters one request may carry: every topic the subscription limit allows, plus a few others.
     std::size_t max_parameters() const noexcept { return options.max_subscriptions + 16; }
 
-    /// Counts a new connection from `address` (an IP); error::too_many_connections when past a limit (the
-    /// slot is still taken, and given back when the refused connection closes).
-    boost::system::error_code admit(std::string const& address, connection_slot& slot);
+    /// Counts a new connection from `address` (an IP) in `slot`, or refuses it: error::too_many_connections past
+    /// max_connections or max_connections_per_address, error::rate_limited (the wait in `retry_after`) past
+    /// security.address_connections. A refused connection is counted nowhere.
+    boost::system::error_code admit(std::string const& address, connection_slot& slot,
+                                    std::chrono::milliseconds& retry_after);
 
     /// Registers a new channel and asks the connect hook; on an error the caller answers it and drops it.
     boost::system::error_code open(channel_ptr const& ch);
@@ -95,16 +99,20 @@ struct server_context {
     /// carry a port, which is left out).
     static std::string client_key(identity const& who, std::string_view address);
 
-    /// Subscribes `ch` to `topic` (hook, limit, hub), then reads its history after `since` (or just its
-    /// position): a first page of at most `max_bytes` (see backplane::history; the channel reads the rest as it
-    /// goes). `done` gets an error or the history; on an error `ch` is not subscribed.
-    void subscribe(channel& ch, std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
-                   backplane::history_handler done);
-    /// Returns false when `ch` was not subscribed.
+    /// Subscribes `ch` to `topic` (limit, authorization unless `a` says it was done, hook, hub), then reads its
+    /// history after `since` (or just its position): a first page of at most `max_bytes` (see backplane::history;
+    /// the channel reads the rest as it goes). `done` gets an error or the history; on an error `ch` is not
+    /// subscribed. A client's subscribes and unsubscribes of one topic take effect in the order it sent
+    /// them (subscribe_queue.hpp).
+    void subscribe(channel& ch, std::string const& topic, std::optional<position> const& since,
+                   std::size_t max_bytes, subscribe_queue::authorization a, backplane::history_handler done);
+    /// Ends `ch`'s subscribes of `topic` in progress (answered error::unsubscribed), then its subscription.
+    /// Returns false when `ch` was neither subscribed nor subscribing.
     bool unsubscribe(channel& ch, std::string const& topic);
 
-    /// A client's publish: checks the topic and size, runs the publish hook, then the backplane.
-    void publish(std::string const& topic, nlohmann::json& data, channel* origin, std::string const& remote_address,
+    /// A client's publish: checks the topic and size, runs the publish hook, then the backplane. `data` is JSON
+    /// text that passed payload_problem (json_input.hpp); it is delivered as it is, or as the hook replaced it.
+    void publish(std::string const& topic, std::string data, channel* origin, std::string const& remote_address,
                  backplane::publish_handler done);
 
     /// Wraps a publish completion so that accepted publishes are counted and timed.
@@ -113,9 +121,6 @@ struct server_context {
     /// Runs an application hook; a throw is logged and becomes error::internal_error.
     template <class F>
     boost::system::error_code guarded(char const* hook_name, F&& f) noexcept;
-
-    /// error::rate_limited when `address` (an IP) opens connections faster than security.address_connections.
-    boost::system::error_code admit_rate(std::string const& address, std::chrono::milliseconds& retry_after);
 
 private:
     std::unique_ptr<jwt_verifier> jwt_;

@@ -19,10 +19,10 @@ namespace switchboard::detail {
 struct server_context;
 
 struct stream_request {
-    std::vector<std::string> topics;
-    cursor since;  // may be empty, or name only some topics
+    std::vector<std::string> topics;  // sorted, without duplicates
+    cursor since;  // sorted by topic; may be empty, or name only some topics
 
-    /// The position to resume `topic` from, if the cursor has one.
+    /// The position to resume `topic` from, if the cursor has one. O(log n).
     std::optional<position> since_for(std::string const& topic) const;
 };
 
@@ -45,8 +45,8 @@ struct topic_subscription {
 };
 
 /// Subscribes `ch` to every topic of `wanted`, each from its position in the cursor, then calls `done` once:
-/// with every topic's result in `wanted`'s order, or with the first error. The histories read total at most
-/// `max_bytes` (a share each, and a message at least; see backplane::history). They may answer after this
+/// with every topic's result in `wanted`'s order (sorted by topic), or with the first error. The histories read
+/// total at most `max_bytes` (a share each, and a message at least; see backplane::history). They may answer after this
 /// returns (a backplane on the network); `done` is not called for a channel that closed meanwhile.
 void subscribe_topics(server_context& ctx, channel& ch, stream_request const& wanted, std::size_t max_bytes,
                       std::function<void(boost::system::error_code, std::vector<topic_subscription>)> done);

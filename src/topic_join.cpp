@@ -17,14 +17,16 @@ constexpr std::chrono::seconds join_deadline{10};
 
 }  // namespace
 
-void topic_join::start(server_context& ctx, channel& target, std::string const& topic,
-                       std::optional<position> const& since, std::size_t max_bytes, backplane::history_handler done)
+std::shared_ptr<topic_join> topic_join::start(server_context& ctx, channel& target, std::string const& topic,
+                                              std::optional<position> const& since, std::size_t max_bytes,
+                                              backplane::history_handler done)
 {
     auto join = std::make_shared<topic_join>(ctx, target, topic, std::move(done));
     ctx.hub.subscribe(*join, topic);  // the hub keeps the join alive until it leaves
     ctx.backplane.history(topic, since, max_bytes, [join](boost::system::error_code ec, history_result r) {
         join->on_history(ec, std::move(r));
     });
+    return join;
 }
 
 topic_join::topic_join(server_context& ctx, channel& target, std::string const& topic, backplane::history_handler done)
@@ -41,9 +43,10 @@ void topic_join::deliver(message_ptr const& m)
 {
     if (over_)
         return;
-    if (held_.size() >= ctx_.options.max_queue_messages) {
-        // The target could not have queued this much either.
-        if (auto target = target_.lock())
+    auto const target = target_.lock();
+    if (!target || !ctx_.subscribes.hold(*target)) {
+        // Its joins hold more than the target could have queued.
+        if (target)
             target->close(disconnect::slow_consumer());
         return leave();
     }
@@ -58,6 +61,11 @@ void topic_join::close(disconnect const& reason)
         return;
     if (auto target = target_.lock())
         target->close(reason);
+    leave();
+}
+
+void topic_join::cancel()
+{
     leave();
 }
 
@@ -100,7 +108,7 @@ void topic_join::finish()
             r.messages.push_back(m);
             r.latest = m->where();
         }
-    held_.clear();
+    release_held();
     // The target first, so the topic never looks empty to the hub (that would unsubscribe the node).
     ctx_.hub.subscribe(*target, topic_);
     auto done = std::move(done_);
@@ -115,13 +123,22 @@ void topic_join::fail(boost::system::error_code ec)
     done(ec, {});
 }
 
+void topic_join::release_held()
+{
+    if (auto target = target_.lock())
+        ctx_.subscribes.release(*target, held_.size());
+    held_.clear();
+}
+
 void topic_join::leave()
 {
     if (over_)
         return;
     over_ = true;
     deadline_.cancel();
-    held_.clear();
+    release_held();
+    // Released last (with this frame): what it captured may be all that keeps this join alive.
+    auto unanswered = std::move(done_);
     ctx_.hub.unsubscribe(*this, topic_);  // may destroy this: last
 }
 

@@ -27,9 +27,10 @@ class topic_join final : public channel {
 public:
     /// Subscribes `target` to `topic` (which it is not subscribed to) and reads its history after `since` (a
     /// first page of `max_bytes`, see backplane::history); `done` gets the history (and the subscription is
-    /// made) or an error (and it is not).
-    static void start(server_context& ctx, channel& target, std::string const& topic,
-                      std::optional<position> const& since, std::size_t max_bytes, backplane::history_handler done);
+    /// made) or an error (and it is not). Returns the join, to call it off; it may be over already.
+    static std::shared_ptr<topic_join> start(server_context& ctx, channel& target, std::string const& topic,
+                                             std::optional<position> const& since, std::size_t max_bytes,
+                                             backplane::history_handler done);
 
     topic_join(server_context& ctx, channel& target, std::string const& topic, backplane::history_handler done);
 
@@ -37,12 +38,15 @@ public:
     void deliver(message_ptr const& m) override;
     /// The topic's subscribers are being closed (a gap): the target is closed with the same reason.
     void close(disconnect const& reason) override;
+    /// Calls the join off (the client unsubscribed, or closed): it leaves, and `done` is never called.
+    void cancel();
 
 private:
     void on_history(boost::system::error_code ec, history_result r);
     void try_finish();
     void finish();
     void fail(boost::system::error_code ec);
+    void release_held();
     void leave();
 
     server_context& ctx_;

@@ -40,12 +40,14 @@ int main(int argc, char** argv)
     switchboard::server sb(ioc, options);
 
     sb.hooks().on_publish = [](switchboard::publish_request& req) -> boost::system::error_code {
-        auto const& d = req.data;
+        auto const& d = req.data_json();  // parsed on demand
         if (!req.topic.starts_with("chat.") || !d.is_object() || d.size() != 2 || !d.contains("nick") ||
             !d.contains("text") || !is_short_string(d["nick"], 32) || !is_short_string(d["text"], 2000))
             return switchboard::error::rejected;
+        auto stamped = d;
         auto const now = std::chrono::system_clock::now().time_since_epoch();
-        req.data["at"] = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
+        stamped["at"] = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
+        req.replace_data(stamped);
         return {};
     };
     sb.hooks().on_subscribe = [](switchboard::channel&, std::string const& topic) -> boost::system::error_code {

@@ -1,6 +1,6 @@
 // examples/embed: a C++ service that embeds switchboard on its own io_context. One port serves the service's
 // own HTTP route (/api/status) and switchboard's transports; a worker thread publishes from C++; hooks refuse
-// publishing to "ticks" from clients, stamp client messages, and log connects.
+// publishing to "ticks" from clients, wrap client messages (keeping their bytes), and log connects.
 //
 //   switchboard-embed [port]      then: curl 127.0.0.1:PORT/api/status
 //                                       curl -N '127.0.0.1:PORT/sse?topic=ticks'
@@ -36,7 +36,10 @@ int main(int argc, char** argv)
     hooks.on_publish = [](switchboard::publish_request& req) -> boost::system::error_code {
         if (req.topic == "ticks")
             return switchboard::error::rejected;  // only the service itself publishes ticks
-        req.data = {{"from", req.remote_address}, {"body", req.data}};
+        // Stamped with the sender, the client's data kept byte for byte inside (req.replace_data(json) would
+        // write a value instead).
+        req.replace_data_text(R"({"from":)" + nlohmann::json(req.remote_address).dump() + R"(,"body":)" +
+                              std::string(req.data()) + "}");
         return {};
     };
 

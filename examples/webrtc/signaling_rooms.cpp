@@ -34,9 +34,11 @@ void install_signaling_rooms(switchboard::server& server, signaling_options opti
         // POST /publish has no channel: nobody to stamp as the sender, so it may not speak in a room.
         if (!req.origin || !server.hub().subscribed(*req.origin, req.topic))
             return switchboard::error::rejected;
-        if (!req.data.is_object() || !req.data.contains("kind") || !req.data["kind"].is_string())
+        auto signal = req.data_json();
+        if (!signal.is_object() || !signal.contains("kind") || !signal["kind"].is_string())
             return switchboard::error::missing_field;
-        req.data["from"] = std::to_string(req.origin->id());
+        signal["from"] = std::to_string(req.origin->id());
+        req.replace_data(signal);
         return {};
     };
 }

@@ -46,8 +46,8 @@ public:
     /// the topic's epoch changed under it): the node's subscribers must be told. Set once, before use.
     void set_gap(gap_handler h) { gap_ = std::move(h); }
 
-    /// Publishes `data` (valid one-line JSON text) to `topic` (a valid name). On success the message has its
-    /// position and is in history; `done` gets that position.
+    /// Publishes `data` (JSON text, delivered byte for byte; it may hold line feeds) to `topic` (a valid name).
+    /// On success the message has its position and is in history; `done` gets that position.
     virtual void publish(std::string topic, std::string data, publish_handler done) = 0;
 
     /// No bound on a history read: every message after the position.

@@ -66,6 +66,7 @@ private:
     std::uint64_t id_;
     std::string remote_address_;
     bool closing_ = false;
+    bool indexed_ = false;  // the hub looks this channel's subscriptions up in its index (many of them)
     identity_ptr identity_;
     std::vector<subscription> subscriptions_;
 };

@@ -33,6 +33,11 @@ enum class error {
     forbidden,             // the token or the configuration does not allow this topic
     origin_not_allowed,    // the request's Origin is not on the allow-list
     rate_limited,          // past a rate limit; retry later
+    unsubscribed,          // a subscribe still in progress was called off by an unsubscribe of its topic
+    uri_too_long,          // an HTTP request line over the header size limit
+    expectation_failed,    // an HTTP Expect other than 100-continue
+    not_implemented,       // an HTTP transfer coding other than chunked
+    version_not_supported, // an HTTP version other than 1.x
     too_many_pending,      // a WebSocket's commands still waiting on a hook or the backplane are at their bound
 };
 
@@ -46,7 +51,8 @@ inline boost::system::error_code make_error_code(error e) noexcept
 /// The stable protocol name of a switchboard error ("invalid_topic"), or "internal_error" for any other code.
 std::string_view error_name(boost::system::error_code const& ec) noexcept;
 
-/// The HTTP status that answers a switchboard error (400, 401, 403, 404, 405, 413, 429, 431, 500 or 503).
+/// The HTTP status that answers a switchboard error (400, 401, 403, 404, 405, 409, 413, 414, 417, 429, 431, 500, 501,
+/// 503 or 505).
 unsigned http_status(boost::system::error_code const& ec) noexcept;
 
 }  // namespace switchboard

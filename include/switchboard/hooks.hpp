@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -48,12 +49,44 @@ struct authorize_request {
 /// The authorize hook's answer: an error (e.g. error::forbidden) refuses, success allows. Once, on the loop thread.
 using decision_handler = std::function<void(boost::system::error_code)>;
 
-/// A message a client wants to publish, as seen by the publish hook.
-struct publish_request {
+/// A message a client wants to publish, as seen by the publish hook. Valid only during the on_publish call.
+///
+/// The data is JSON text, byte for byte as the client sent it (already checked: docs/protocol.md, "Payloads"), and
+/// subscribers receive exactly those bytes unless the hook replaces them. Reading it as a value costs a parse, made
+/// on demand; a hook that looks only at the topic or the origin pays nothing.
+class publish_request {
+public:
+    publish_request(std::string const& topic, std::string& data, channel* origin,
+                    std::string const& remote_address) noexcept;
+
     std::string const& topic;
-    nlohmann::json& data;                  // may be changed: the hook transforms the message
-    channel* origin;                       // the publishing WebSocket channel, or null for POST /publish
+    channel* origin;  // the publishing WebSocket channel, or null for POST /publish
     std::string const& remote_address;
+
+    /// The data as JSON text: the client's bytes, or the last replacement.
+    std::string_view data() const noexcept { return data_; }
+    /// The data parsed, at the first call after each change. A replacement by text that is not JSON reads as a
+    /// discarded value (is_discarded()).
+    nlohmann::json const& data_json() const;
+
+    /// Replaces the data with `value`, serialized once (compact, on one line).
+    void replace_data(nlohmann::json const& value);
+    /// Replaces the data with JSON text, delivered byte for byte. It is checked like a client's data when the hook
+    /// returns: text that is not publishable JSON refuses the publish with error::invalid_json (logged).
+    void replace_data_text(std::string json_text);
+    /// Text is not a value: replace_data_text(text) for JSON text, replace_data(nlohmann::json(text)) for a string.
+    void replace_data(std::string const&) = delete;
+    void replace_data(std::string_view) = delete;
+    template <std::size_t N>
+    void replace_data(char const (&)[N]) = delete;
+
+    /// Whether the hook replaced the data.
+    bool replaced() const noexcept { return replaced_; }
+
+private:
+    std::string& data_;
+    mutable std::optional<nlohmann::json> parsed_;
+    bool replaced_ = false;
 };
 
 struct hooks {
@@ -71,8 +104,9 @@ struct hooks {
     /// A channel asks for a topic. Return an error (e.g. error::rejected) to refuse; the connection stays up.
     std::function<boost::system::error_code(channel&, std::string const& topic)> on_subscribe;
     std::function<void(channel&, std::string const& topic)> on_unsubscribe;
-    /// A client publishes (WebSocket command or POST /publish). Return an error to refuse; change
-    /// `request.data` to transform. Messages published from C++ through server::publish do not pass here.
+    /// A client publishes (WebSocket command or POST /publish). Return an error to refuse; replace the data
+    /// (request.replace_data, replace_data_text) to transform. Messages published from C++ (server::publish,
+    /// publish_text) do not pass here.
     std::function<boost::system::error_code(publish_request&)> on_publish;
 };
 

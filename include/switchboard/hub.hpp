@@ -35,6 +35,7 @@ public:
     void on_interest(interest_handler first_subscriber, interest_handler last_unsubscriber);
 
     /// Subscribes `ch` to `topic` (already validated). Returns false when it already was.
+    /// subscribe, unsubscribe and subscribed cost O(1), whatever the number of topics or channels.
     bool subscribe(channel& ch, std::string const& topic);
     /// Returns false when `ch` was not subscribed.
     bool unsubscribe(channel& ch, std::string_view topic);
@@ -66,13 +67,39 @@ public:
     std::uint64_t deliveries() const noexcept { return deliveries_; }
 
 private:
+    // A channel's subscription to a topic, in the index of channels with many subscriptions.
+    struct subscription_key {
+        channel const* ch;
+        detail::hub_topic const* topic;
+        friend bool operator==(subscription_key const&, subscription_key const&) = default;
+    };
+    struct subscription_key_hash {
+        std::size_t operator()(subscription_key const& k) const noexcept;
+    };
+    // A channel's subscriptions are searched (a few pointers, nothing held per subscription) until it has more
+    // than `index_above`; from then on they are looked up in `indexed_`, until it is back to `search_from`
+    // (apart, so that a channel going back and forth around one size does not rebuild its index each time).
+    // Every call stays O(1) however many topics one channel has.
+    static constexpr std::size_t index_above = 16;
+    static constexpr std::size_t search_from = 8;
+
     static std::size_t live_count(detail::hub_topic const& t) noexcept;
+    /// Where `ch`'s subscription to `t` (or to the topic named `topic`) sits in ch.subscriptions_, or npos.
+    std::size_t find(channel const& ch, detail::hub_topic const& t) const noexcept;
+    std::size_t find(channel const& ch, std::string_view topic) const noexcept;
+    void attach(channel& ch, detail::hub_topic& t);
+    /// Removes the entry at `pos` of ch.subscriptions_ (the last takes its place) and returns it.
+    channel::subscription detach(channel& ch, std::size_t pos);
+    void forget_index(channel& ch);
     void fan_out(message const& msg, message_ptr const& m);
     void remove_at(detail::hub_topic& t, std::size_t index);
+    /// `t.subscribers[index]` has just moved there: its channel's record follows.
+    void moved(detail::hub_topic& t, std::size_t index);
     void compact(detail::hub_topic& t);
     void forget_if_empty(detail::hub_topic& t);
 
     std::unordered_map<std::string, std::unique_ptr<detail::hub_topic>, detail::string_hash, std::equal_to<>> topics_;
+    std::unordered_map<subscription_key, std::size_t, subscription_key_hash> indexed_;
     std::size_t subscriptions_ = 0;
     std::uint64_t messages_ = 0;
     std::uint64_t deliveries_ = 0;

@@ -21,7 +21,8 @@ using shared_bytes = std::shared_ptr<std::string const>;
 
 class message {
 public:
-    /// `data` is the JSON text of the payload; it must be valid JSON (callers validate or serialize it).
+    /// `data` is the JSON text of the payload, kept byte for byte; it must be valid JSON (callers check or
+    /// serialize it).
     message(std::string topic, position pos, std::string_view data);
 
     std::string const& topic() const noexcept { return topic_; }
@@ -30,7 +31,7 @@ public:
     position const& where() const noexcept { return position_; }
     std::chrono::steady_clock::time_point published_at() const noexcept { return published_at_; }
 
-    /// The JSON envelope, one line, shared.
+    /// The JSON envelope, shared (one line unless the data holds line feeds).
     shared_bytes const& envelope() const noexcept { return envelope_; }
     /// The payload (the "data" member) as JSON text, a view into the envelope.
     std::string_view data() const noexcept;

@@ -3,8 +3,8 @@
 // io_context thread.
 //
 // Threading: construct, configure (hooks(), route()) and start() before the loop runs, on one thread. After
-// that, publish() and stop() are safe from any thread (they post onto the loop); everything else (hub(),
-// hooks' invocations, channels) belongs to the loop thread.
+// that, publish(), publish_text() and stop() are safe from any thread (they post onto the loop); everything else
+// (hub(), hooks' invocations, channels) belongs to the loop thread.
 //
 // Lifetime: destroy a server only once its loop has run dry after stop() (run() returned), so that no handler
 // left in the io_context points into it.
@@ -77,9 +77,16 @@ public:
     /// and the admin token keep the values the server started with.
     void reload(server_options options);
 
-    /// Publishes from C++, from any thread. `data` is the message's JSON payload. `done` (optional) runs on the
-    /// loop thread with the message's position or an error (invalid_topic, message_too_large, ...).
+    /// Publishes from C++, from any thread. `data` is the message's JSON payload, serialized once, on the caller's
+    /// thread (compact, on one line; a std::string here is a JSON string: JSON text goes to publish_text). `done`
+    /// (optional) runs on the loop thread with the message's position or an error (invalid_topic,
+    /// message_too_large, ...).
     void publish(std::string topic, nlohmann::json const& data, publish_handler done = {});
+    /// Publishes JSON text from C++, from any thread: subscribers receive `json_text` byte for byte. It is checked
+    /// on the caller's thread like a client's data (docs/protocol.md, "Payloads") and never parsed into values or
+    /// serialized again. `done` (optional) runs on the loop thread with the message's position or an error:
+    /// invalid_json for text that is not publishable JSON, invalid_topic, message_too_large, ...
+    void publish_text(std::string topic, std::string json_text, publish_handler done = {});
 
     /// The hub and the backplane, for advanced use on the loop thread.
     switchboard::hub& hub() noexcept;

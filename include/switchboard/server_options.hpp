@@ -52,7 +52,7 @@ struct server_options {
     // Limits on what clients send.
     std::size_t max_message_size = 64 * 1024;      // bytes: a WebSocket message or a POST /publish body
     std::size_t max_header_size = 8 * 1024;        // bytes: one HTTP request's start line and headers
-    std::size_t max_subscriptions = 128;           // topics one channel may be subscribed to at once
+    std::size_t max_subscriptions = 128;           // topics one channel may be subscribed (or subscribing) to at once
     // Commands of one WebSocket waiting on an asynchronous hook (authorize, authenticate) or the backplane (a
     // publish's position, a history read over Redis): at most this many, holding at most this many bytes of
     // command text (one always fits); past either a command gets too_many_pending and is not run.
@@ -60,7 +60,8 @@ struct server_options {
     std::size_t max_pending_bytes = 1024 * 1024;
     std::chrono::milliseconds request_timeout{10'000};  // to receive a whole HTTP request; also the keep-alive idle time
 
-    // Connections (HTTP, WebSocket, SSE, long polls alike). Past a limit a request gets 503 too_many_connections.
+    // Connections (HTTP, WebSocket, SSE, long polls alike). A connection past a limit is answered 503
+    // too_many_connections as it is accepted, before its request, closed, and counted in neither limit.
     std::size_t max_connections = 100'000;
     std::size_t max_connections_per_address = 10'000;  // per client IP address
 

@@ -164,9 +164,11 @@ class WebSocketTransport {
       const err = new SwitchboardError(msg.code, msg.message);
       if (w && w.reject) w.reject(err);
       else if (w && w.kind === 'subscribe') {
-        // An answer all the same: the transport works, the server refused this topic.
+        // An answer all the same: the transport works. The server refused this topic, unless the answer is to a
+        // subscribe this client called off itself (unsubscribed before it completed): the topic may have been
+        // subscribed again since, and that later subscribe has its own answer.
         this._proved();
-        this.sb._refused(w.topic, err);
+        if (msg.code !== 'unsubscribed') this.sb._refused(w.topic, err);
       }
     }
   }

@@ -6,7 +6,8 @@
 //   <prefix>{<topic>}.position  hash: o = last offset, e = epoch; expires position_ttl after the last write
 //   <prefix>{<topic>}.history   list of entries, newest first; bounded by count, trimmed by age
 // Pub/sub channel per topic: <prefix><topic>. An entry and a pub/sub payload are the same text:
-//   "<offset> <epoch> <unix time ms> <data>"   (data is one line of JSON)
+//   "<offset> <epoch> <unix time ms> <data>"   (data is the publisher's JSON text, line feeds and all: the
+//   entry is read up to the third space, and the rest is the data)
 
 namespace switchboard::redis {
 

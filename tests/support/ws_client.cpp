@@ -136,6 +136,7 @@ void ws_client::on_read(error_code ec, std::size_t) {
     }
     if (ws_.got_text()) {
         auto text = beast::buffers_to_string(buffer_.data());
+        texts_.push_back(text);
         auto parsed = nlohmann::json::parse(text, nullptr, false);
         if (parsed.is_discarded()) {
             ++invalid_frames_;

@@ -82,6 +82,8 @@ public:
     // holding its raw text, and counted in invalid_frames().
     std::vector<nlohmann::json> const& received() const { return received_; }
     std::size_t invalid_frames() const { return invalid_frames_; }
+    // Every text frame received, byte for byte, in order (what received() holds parsed).
+    std::vector<std::string> const& texts() const { return texts_; }
     std::size_t binary_frames() const { return binary_frames_; }
     // The received objects whose "type" is "message" (envelopes).
     std::vector<nlohmann::json> messages() const;
@@ -129,6 +131,7 @@ private:
     std::string target_;
     std::deque<frame> writes_;
     std::vector<nlohmann::json> received_;
+    std::vector<std::string> texts_;
     std::size_t invalid_frames_ = 0;
     std::size_t binary_frames_ = 0;
     std::size_t message_count_ = 0;

@@ -33,6 +33,13 @@ TEST(admin, needs_its_token_and_streams_live_figures)
     auto page = fetch(srv.ioc, srv.port, "GET", "/admin", "", {{"Authorization", "Bearer s3cret-token"}});
     EXPECT_EQ(page.status, 200);
     EXPECT_NE(page.body.find("EventSource"), std::string::npos);
+    // The scheme is case-insensitive and may be followed by more than one space (RFC 9110 11.1, 11.4).
+    for (std::string_view scheme : {"bearer ", "BEARER ", "bEaReR  "})
+        EXPECT_EQ(fetch(srv.ioc, srv.port, "GET", "/admin", "", {{"Authorization", std::string(scheme) + "s3cret-token"}}).status,
+                  200)
+            << scheme;
+    EXPECT_EQ(fetch(srv.ioc, srv.port, "GET", "/admin", "", {{"Authorization", "Basic s3cret-token"}}).status, 403);
+    EXPECT_EQ(fetch(srv.ioc, srv.port, "GET", "/admin", "", {{"Authorization", "Bearers3cret-token"}}).status, 403);
 
     auto ws = ws_client::create(srv.ioc);
     ws->connect(srv.port);

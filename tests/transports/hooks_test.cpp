@@ -25,7 +25,8 @@ TEST(hooks, publish_hook_transforms_and_rejects)
             return error::rejected;
         if (req.topic == "boom")
             throw std::runtime_error("hook failure");
-        req.data = {{"wrapped", req.data}, {"via", req.origin ? std::string(req.origin->transport()) : "http"}};
+        auto const via = req.origin ? std::string(req.origin->transport()) : "http";
+        req.replace_data({{"wrapped", req.data_json()}, {"via", via}});
         return {};
     };
     srv.start();
@@ -52,6 +53,74 @@ TEST(hooks, publish_hook_transforms_and_rejects)
     ASSERT_TRUE(sub->wait_messages(srv.ioc, 2));
     EXPECT_EQ(sub->messages()[0]["data"], (json{{"wrapped", "hi"}, {"via", "websocket"}}));
     EXPECT_EQ(sub->messages()[1]["data"], (json{{"wrapped", "there"}, {"via", "http"}}));
+    ws->close();
+    sub->close();
+}
+
+// The hook reads the client's bytes as they are, parses them only when asked, and what it puts in their place
+// (text kept byte for byte, or a value serialized once) is what subscribers get, checked like a client's data.
+TEST(hooks, publish_hook_reads_the_text_and_replaces_it_by_text_or_value)
+{
+    live_server srv;
+    std::vector<std::string> seen;
+    std::string const wrapper = "{\"from\": \"hook\",\n \"body\": ";  // a line feed, kept too
+    (*srv).hooks().on_publish = [&](publish_request& req) -> boost::system::error_code {
+        seen.emplace_back(req.data());
+        if (req.topic == "text")
+            req.replace_data_text(wrapper + std::string(req.data()) + "}");
+        else if (req.topic == "value")
+            req.replace_data({{"n", req.data_json()["n"]}, {"big", req.data_json()["big"]}});
+        else if (req.topic == "broken")
+            req.replace_data_text("{oops");
+        else if (req.topic == "cr")
+            req.replace_data_text("[1,\r2]");
+        else if (req.topic == "twice") {
+            req.replace_data(json{{"first", true}});
+            EXPECT_EQ(req.data(), R"({"first":true})");
+            EXPECT_EQ(req.data_json()["first"], true);
+            req.replace_data_text("[ 2 ]");
+            EXPECT_EQ(req.data_json(), json::array({2}));  // parsed again after a change
+        }
+        return {};
+    };
+    srv.start();
+    auto sub = ws_client::create(srv.ioc);
+    sub->connect(srv.port);
+    for (std::string topic : {"keep", "text", "value", "broken", "cr", "twice"})
+        sub->send_json({{"type", "subscribe"}, {"topic", topic}, {"id", topic}});
+    ASSERT_TRUE(sub->wait_reply(srv.ioc, "twice"));
+
+    std::string const body = R"({"n": 1.10, "big": 12345678901234567890123})";
+    auto publish = [&](std::string const& topic) {
+        return fetch(srv.ioc, srv.port, "POST", "/publish?topic=" + topic, body);
+    };
+    EXPECT_EQ(publish("keep").status, 200);
+    EXPECT_EQ(publish("text").status, 200);
+    EXPECT_EQ(publish("value").status, 200);
+    auto const broken = publish("broken");
+    EXPECT_EQ(broken.status, 400);
+    EXPECT_EQ(broken.json()["error"]["code"], "invalid_json");
+    EXPECT_EQ(publish("cr").json()["error"]["code"], "invalid_json");
+    EXPECT_EQ(publish("twice").status, 200);
+    // Over WebSocket the hook sees the data member's text, not the command's.
+    auto ws = ws_client::create(srv.ioc);
+    ws->connect(srv.port);
+    ws->send_text(R"({"type":"publish","topic":"keep","data": )" + body + R"( ,"id":1})");
+    ASSERT_TRUE(ws->wait_reply(srv.ioc, 1));
+
+    ASSERT_TRUE(sub->wait_messages(srv.ioc, 5));
+    std::vector<std::string> got;
+    for (auto const& text : sub->texts())
+        if (text.starts_with(R"({"type":"message")"))
+            got.push_back(text.substr(text.find(R"(,"data":)") + 8));
+    EXPECT_EQ(got, (std::vector<std::string>{
+                       body + "}",
+                       wrapper + body + "}}",
+                       R"({"big":1.2345678901234568e+22,"n":1.1})" + std::string("}"),  // a value is written by nlohmann
+                       "[ 2 ]}",
+                       body + "}",
+                   }));
+    EXPECT_EQ(seen, std::vector<std::string>(7, body));
     ws->close();
     sub->close();
 }

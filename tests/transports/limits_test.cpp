@@ -3,6 +3,7 @@
 
 #include "live_server.hpp"
 #include "support/http_client.hpp"
+#include "support/raw_connection.hpp"
 #include "support/sse_client.hpp"
 #include "support/ws_client.hpp"
 
@@ -197,6 +198,73 @@ TEST(limits, a_long_poll_whose_client_leaves_gives_its_slot_back_at_once)
     EXPECT_EQ(fetch(srv.ioc, srv.port, "GET", "/nowhere").status, 404);
 }
 
+// Bytes before the FIN (a request pipelined behind the poll) must not hide the client's departure.
+TEST(limits, a_long_poll_whose_client_pipelined_a_request_and_left_gives_its_slot_back_at_once)
+{
+    server_options options;
+    options.poll_hold = std::chrono::seconds(60);
+    options.max_connections_per_address = 1;
+    live_server srv(options);
+    srv.start();
+    std::string const poll = "GET /poll?topic=t HTTP/1.1\r\nHost: x\r\n\r\n";
+    std::string const publish = "POST /publish?topic=t HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\n{\"n\":1}";
+
+    // The pipelined request and the FIN arrive together...
+    {
+        raw_connection c(srv.ioc, srv.port);
+        c.send(poll);
+        ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().long_polling == 1; }));
+        c.send(poll);
+        c.close();
+        ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().long_polling == 0; }, std::chrono::seconds(5)));
+    }
+    // ... or one after the other: the request alone does not end the poll, the FIN then does.
+    {
+        raw_connection c(srv.ioc, srv.port);
+        c.send(poll);
+        ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().long_polling == 1; }));
+        c.send(publish);
+        run_for(srv.ioc, std::chrono::milliseconds(200));
+        EXPECT_EQ((*srv).stats().long_polling, 1u);
+        EXPECT_TRUE(c.received().empty());
+        c.shutdown_send();
+        ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().long_polling == 0; }, std::chrono::seconds(5)));
+    }
+    EXPECT_EQ(fetch(srv.ioc, srv.port, "GET", "/nowhere").status, 404);
+    // The request read early never ran: its client was gone.
+    std::optional<std::uint64_t> latest;
+    (*srv).backplane().history("t", std::nullopt, 0,
+                               [&](boost::system::error_code, history_result r) { latest = r.latest.offset; });
+    ASSERT_TRUE(srv.run_until([&] { return latest.has_value(); }));
+    EXPECT_EQ(*latest, 0u);
+}
+
+// A client that stays gets every request it pipelined behind its poll answered, in order, the request read
+// early (its body included) untouched.
+TEST(limits, requests_pipelined_behind_a_waiting_poll_are_answered_after_it)
+{
+    server_options options;
+    options.poll_hold = std::chrono::milliseconds(300);
+    live_server srv(options);
+    srv.start();
+    raw_connection c(srv.ioc, srv.port);
+    c.send("GET /poll?topic=t HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().long_polling == 1; }));
+    std::string const body = "{\"pad\":\"" + std::string(3000, 'p') + "\"}";
+    c.send("POST /publish?topic=u HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body + "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ASSERT_TRUE(c.wait_closed());
+    std::string_view rest = c.received();
+    auto const poll = take_response(rest);
+    auto const published = take_response(rest);
+    auto const health = take_response(rest);
+    ASSERT_TRUE(poll && published && health) << c.received();
+    EXPECT_EQ(nlohmann::json::parse(poll->body())["messages"], nlohmann::json::array());  // its hold ended
+    EXPECT_EQ(nlohmann::json::parse(published->body())["topic"], "u");
+    EXPECT_EQ(health->result_int(), 200u);
+    EXPECT_TRUE(rest.empty());
+}
+
 TEST(limits, a_request_pipelined_behind_a_waiting_poll_does_not_end_it)
 {
     server_options options;
@@ -305,6 +373,53 @@ TEST(limits, connections_per_address_are_bounded)
     EXPECT_EQ(fetch(srv.ioc, srv.port, "POST", "/publish?topic=t", "1").status, 200);
     for (auto const& s : streams)
         s->close();
+}
+
+// A connection past a limit is answered 503 at once, without waiting for its request, closed, and counted
+// nowhere: one address past its own limit cannot take the server's slots from another.
+TEST(limits, connections_past_the_address_limit_are_refused_at_once_and_counted_nowhere)
+{
+    server_options options;
+    options.max_connections = 6;
+    options.max_connections_per_address = 2;
+    options.request_timeout = std::chrono::seconds(60);  // a refusal must not wait for it
+    live_server srv(options);
+    srv.start();
+
+    // 127.0.0.2 holds its two slots with streams, then opens many more connections that never send a byte.
+    std::vector<std::unique_ptr<raw_connection>> streams, refused;
+    for (int i = 0; i < 2; ++i) {
+        streams.push_back(std::make_unique<raw_connection>(srv.ioc, srv.port, "127.0.0.2"));
+        streams.back()->send("GET /sse?topic=t HTTP/1.1\r\nHost: x\r\n\r\n");
+        ASSERT_TRUE(streams.back()->wait_for("text/event-stream"));
+    }
+    for (int i = 0; i < 20; ++i) {
+        refused.push_back(std::make_unique<raw_connection>(srv.ioc, srv.port, "127.0.0.2"));
+        ASSERT_TRUE(refused.back()->wait_closed(std::chrono::seconds(5))) << "refused connection #" << i << " held";
+        std::string_view got = refused.back()->received();
+        auto const res = take_response(got);
+        ASSERT_TRUE(res) << refused.back()->received();
+        EXPECT_EQ(res->result_int(), 503u);
+        EXPECT_EQ(nlohmann::json::parse(res->body())["error"]["code"], "too_many_connections");
+        EXPECT_EQ(std::string((*res)[boost::beast::http::field::connection]), "close");
+    }
+    // The client keeps those ends open, and the server counts none of them: other addresses get every slot left.
+    std::vector<std::unique_ptr<raw_connection>> others;
+    for (int i = 0; i < 4; ++i) {
+        others.push_back(std::make_unique<raw_connection>(srv.ioc, srv.port, "127.0.1." + std::to_string(i + 1)));
+        others.back()->send("GET /sse?topic=t HTTP/1.1\r\nHost: x\r\n\r\n");
+        ASSERT_TRUE(others.back()->wait_for("text/event-stream")) << i << ": " << others.back()->received();
+    }
+    // Now the server is full: a seventh connection is refused, whatever its address.
+    raw_connection seventh(srv.ioc, srv.port, "127.0.0.3");  // an address with no connection yet
+    ASSERT_TRUE(seventh.wait_closed());
+    EXPECT_TRUE(seventh.received().starts_with("HTTP/1.1 503 ")) << seventh.received();
+    // One stream leaves; the metrics request takes its place and counts six sockets, the refused ones not among them.
+    others.back()->close();
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().sse == 5; }));
+    auto const metrics = fetch(srv.ioc, srv.port, "GET", "/metrics");
+    ASSERT_EQ(metrics.status, 200);
+    EXPECT_NE(metrics.body.find("switchboard_client_sockets 6\n"), std::string::npos) << metrics.body;
 }
 
 TEST(limits, total_connections_are_bounded)

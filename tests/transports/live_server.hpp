@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 namespace switchboard::test {
@@ -21,6 +22,15 @@ public:
         options.address = "127.0.0.1";
         options.port = 0;
         server_ = std::make_unique<server>(ioc, options);
+    }
+
+    /// A server on another backplane, made by `make_backplane(executor)` (e.g. Redis).
+    live_server(server_options options,
+                std::function<std::unique_ptr<backplane>(boost::asio::any_io_executor)> const& make_backplane)
+    {
+        options.address = "127.0.0.1";
+        options.port = 0;
+        server_ = std::make_unique<server>(ioc, options, make_backplane(ioc.get_executor()));
     }
 
     /// Starts listening; call after setting hooks.

@@ -129,6 +129,38 @@ TEST(metrics, reflect_a_scripted_run_exactly)
         c->close();
 }
 
+// A client chooses its close code: every code it may send must not become a series of its own. The server's own
+// codes and the standard ones keep their number; the rest are counted by range.
+TEST(metrics, client_close_codes_are_folded_into_a_bounded_label_set)
+{
+    live_server srv;
+    srv.start();
+    std::vector<int> codes{1000, 1001, 1003, 1008, 4000};
+    for (int c = 3000; c < 3040; ++c)
+        codes.push_back(c);
+    for (int c = 4100; c < 4140; ++c)
+        codes.push_back(c);
+    codes.push_back(4999);
+    for (int code : codes) {
+        auto ws = ws_client::create(srv.ioc);
+        ws->connect(srv.port);
+        ASSERT_TRUE(ws->wait_open(srv.ioc));
+        ws->close(code);
+        ASSERT_TRUE(ws->wait_closed(srv.ioc)) << code;
+    }
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().websocket == 0; }));
+
+    std::map<std::string, double> disconnects;
+    for (auto const& [name, value] : samples(scrape(srv)))
+        if (name.starts_with("switchboard_disconnects_total{"))
+            disconnects[name.substr(name.find('{'))] = value;
+    std::map<std::string, double> const expected{
+        {R"({code="1000"})", 1}, {R"({code="1001"})", 1},      {R"({code="1003"})", 1},      {R"({code="1008"})", 1},
+        {R"({code="4000"})", 1}, {R"({code="3000-3999"})", 40}, {R"({code="4000-4999"})", 41},
+    };
+    EXPECT_EQ(disconnects, expected);
+}
+
 TEST(metrics, the_output_parses_as_prometheus_text)
 {
     live_server srv;

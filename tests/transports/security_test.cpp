@@ -144,6 +144,24 @@ TEST(security, accepted_tokens_reach_every_transport)
     EXPECT_EQ(users, (std::vector<std::string>{"websocket alice", "sse alice", "long-polling alice"}));
 }
 
+// The auth-scheme is case-insensitive (RFC 9110 11.1): every spelling of Bearer carries the token, on every route.
+TEST(security, the_bearer_scheme_is_case_insensitive)
+{
+    live_server srv(secured());
+    srv.start();
+    auto const token = make_hs256(claims("alice"), secret);
+    for (std::string_view scheme : {"Bearer ", "bearer ", "BEARER ", "bEaReR ", "Bearer   "}) {
+        header_list const auth{{"Authorization", std::string(scheme) + token}};
+        EXPECT_EQ(fetch(srv.ioc, srv.port, "POST", "/publish?topic=news", "1", auth).status, 200) << scheme;
+        auto ws = ws_client::create(srv.ioc);
+        ws->connect(srv.port, "/ws", auth);
+        EXPECT_TRUE(ws->wait_open(srv.ioc)) << scheme << ws->http_status();
+        ws->close();
+    }
+    EXPECT_EQ(fetch(srv.ioc, srv.port, "POST", "/publish?topic=news", "1", {{"Authorization", "Token " + token}}).status,
+              401);
+}
+
 TEST(security, rs256_tokens_and_algorithm_confusion)
 {
     auto const key = make_rsa_key();
@@ -337,6 +355,52 @@ TEST(security, a_websocket_that_refreshes_its_token_stays)
     EXPECT_TRUE(ws->is_open());
     ws->send_json({{"type", "ping"}, {"id", 4}});
     EXPECT_TRUE(ws->wait_reply(srv.ioc, 4));
+    ws->close();
+}
+
+TEST(security, a_refresh_keeps_the_connections_user)
+{
+    auto o = secured();
+    o.security.allow_anonymous = true;
+    o.security.anonymous_subscribe = {"public.*"};
+    live_server srv(o);
+    srv.start();
+
+    // Anonymous stays anonymous: a token naming a user is refused (becoming someone takes a new connection),
+    // and the user's topics stay closed to it.
+    auto anonymous = ws_client::create(srv.ioc);
+    anonymous->connect(srv.port);
+    anonymous->send_json({{"type", "refresh"}, {"token", make_hs256(claims("mallory"), secret)}, {"id", 1}});
+    anonymous->send_json({{"type", "subscribe"}, {"topic", "private"}, {"id", 2}});
+    anonymous->send_json({{"type", "subscribe"}, {"topic", "public.lobby"}, {"id", 3}});
+    ASSERT_TRUE(anonymous->wait_reply(srv.ioc, 3));
+    EXPECT_EQ((*anonymous->find_reply(1))["code"], "unauthorized");
+    EXPECT_EQ((*anonymous->find_reply(2))["code"], "forbidden");
+    EXPECT_EQ((*anonymous->find_reply(3))["type"], "ack");
+    EXPECT_TRUE(anonymous->is_open());
+
+    // An authenticated connection keeps its sub: another user's token is refused, its own is taken.
+    auto gina = ws_client::create(srv.ioc);
+    gina->connect(srv.port, "/ws", bearer(make_hs256(claims("gina", 60s), secret)));
+    gina->send_json({{"type", "refresh"}, {"token", make_hs256(claims("mallory"), secret)}, {"id", 1}});
+    gina->send_json({{"type", "refresh"}, {"token", make_hs256(claims("gina", 600s), secret)}, {"id", 2}});
+    ASSERT_TRUE(gina->wait_reply(srv.ioc, 2));
+    EXPECT_EQ((*gina->find_reply(1))["code"], "unauthorized");
+    EXPECT_EQ((*gina->find_reply(2))["type"], "ack");
+    anonymous->close();
+    gina->close();
+}
+
+// Without authentication configured every client is anonymous, and a refresh changes nothing: it is taken.
+TEST(security, a_refresh_without_authentication_configured_is_taken_and_stays_anonymous)
+{
+    live_server srv;
+    srv.start();
+    auto ws = ws_client::create(srv.ioc);
+    ws->connect(srv.port);
+    ws->send_json({{"type", "refresh"}, {"token", make_hs256(claims("mallory"), secret)}, {"id", 1}});
+    ASSERT_TRUE(ws->wait_reply(srv.ioc, 1));
+    EXPECT_EQ((*ws->find_reply(1))["type"], "ack");
     ws->close();
 }
 

@@ -5,6 +5,7 @@
 #include "live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/poll_client.hpp"
+#include "support/raw_connection.hpp"
 #include "support/sse_client.hpp"
 #include "support/test_certificate.hpp"
 #include "support/ws_client.hpp"
@@ -281,6 +282,32 @@ TEST(tls, tls_only_closes_plain_clients_unanswered)
     EXPECT_EQ(plain.status, 0);
     EXPECT_TRUE(plain.error);
     EXPECT_EQ(fetch(srv.ioc, tls_port(srv.port), "GET", "/healthz").status, 200);
+}
+
+// With TLS on, a connection past a limit is closed at once, unanswered: its answer would need a handshake first,
+// which is exactly the work a refusal must not cost.
+TEST(tls, a_connection_past_a_limit_is_closed_without_a_handshake)
+{
+    test_certificate cert;
+    server_options options = with_tls(cert);
+    options.max_connections_per_address = 1;
+    options.request_timeout = std::chrono::seconds(60);
+    live_server srv(options);
+    srv.start();
+    auto held = sse_client::create(srv.ioc);
+    held->connect(tls_port(srv.port), "/sse?topic=t");
+    ASSERT_TRUE(held->wait_status(srv.ioc));
+    ASSERT_EQ(held->status(), 200);
+
+    for (int i = 0; i < 3; ++i) {
+        raw_connection refused(srv.ioc, srv.port);
+        refused.send("\x16\x03\x01");  // the start of a ClientHello: it is never read
+        ASSERT_TRUE(refused.wait_closed());
+        EXPECT_TRUE(refused.received().empty());
+    }
+    (*srv).publish("t", 1);
+    EXPECT_TRUE(held->wait_messages(srv.ioc, 1));
+    held->close();
 }
 
 TEST(tls, a_certificate_or_key_that_cannot_be_used_names_its_file)

@@ -6,6 +6,7 @@
 #include "websocket/command.hpp"
 #include "websocket/frame_parser.hpp"  // is_valid_utf8
 
+#include "support/json_members.hpp"
 #include "support/random_input.hpp"
 
 #include <switchboard/cursor.hpp>
@@ -113,7 +114,7 @@ TEST(command, reads_each_documented_command)
     c = accepted(R"({"type":"publish","topic":"a:b@c-d_e","data":{"x":[1,"two",null]}})");
     EXPECT_EQ(c.type, kind::publish);
     EXPECT_EQ(c.topic, "a:b@c-d_e");
-    EXPECT_EQ(c.data, json::parse(R"({"x":[1,"two",null]})"));
+    EXPECT_EQ(c.data, R"({"x":[1,"two",null]})");  // the client's text, not a re-serialization
 
     c = accepted(R"({"type":"ping"})");
     EXPECT_EQ(c.type, kind::ping);
@@ -124,7 +125,7 @@ TEST(command, accepts_whitespace_and_any_field_order)
 {
     auto const c = accepted(" \t\r\n{ \"data\" : 5 ,\n\"topic\":\"t\", \"id\" : 3, \"type\" : \"publish\" }\n ");
     EXPECT_EQ(c.type, kind::publish);
-    EXPECT_EQ(c.data, 5);
+    EXPECT_EQ(c.data, "5");
     EXPECT_EQ(c.id, json(3));
 }
 
@@ -240,8 +241,36 @@ TEST(command, publish_requires_data_of_any_type)
     refused(R"({"type":"publish","topic":"t","Data":1})", error::missing_field);
     for (std::string_view data : {"null", "false", "0", "-1.25", R"("")", "[]", "{}", R"({"nested":{"a":[1,{}]}})"}) {
         auto const c = accepted(publish_with_data(data));
-        EXPECT_EQ(c.data, json::parse(data)) << data;
+        EXPECT_EQ(c.data, data);
     }
+}
+
+// The data is the exact text of the value: whitespace inside it, key order, numbers and escapes as written.
+TEST(command, publish_keeps_the_text_of_data_as_written)
+{
+    for (std::string_view data :
+         {R"({"b":1.10,"a":1e2,"big":12345678901234567890123})", "[-0, 1E+2,\t0.1e-7 ]",
+          R"("\u0000 \" \\ \/ \ud83d\ude00")", "\"h\xC3\xA9llo \xF0\x9F\x98\x80\"", "{\n  \"a\": [\n    1\n  ]\n}",
+          R"({"data":{"data":1},"d\u0061ta":"\"data\":2"})"}) {
+        EXPECT_EQ(accepted(publish_with_data(data)).data, data);
+        EXPECT_EQ(accepted(" {\"data\" :\n " + std::string(data) + " , \"topic\":\"t\",\"type\":\"publish\"}\n").data, data);
+        EXPECT_EQ(accepted(R"({"type":"publish","d\u0061ta":)" + std::string(data) + R"(,"topic":"t"})").data, data);
+    }
+}
+
+TEST(command, publish_refuses_data_that_cannot_be_delivered_byte_for_byte)
+{
+    // A raw CR is JSON whitespace, but SSE would read it as a line end.
+    auto f = refused(publish_with_data("[1,\r\n2]"), error::invalid_json);
+    EXPECT_NE(f.message.find("carriage return"), std::string::npos) << f.message;
+    // Around the data, it is only the command's whitespace.
+    EXPECT_EQ(accepted("{\"type\":\"publish\",\r\n\"topic\":\"t\",\"data\":[1]\r\n}").data, "[1]");
+    // Two "data" members: which one is meant is refused, not guessed.
+    f = refused(R"({"type":"publish","topic":"t","data":1,"data":2})", error::invalid_json);
+    EXPECT_NE(f.message.find("more than once"), std::string::npos) << f.message;
+    refused(R"({"type":"publish","topic":"t","data":1,"d\u0061ta":1})", error::invalid_json);
+    // Other commands do not read "data".
+    EXPECT_EQ(accepted("{\"type\":\"subscribe\",\"topic\":\"t\",\"data\":1,\"data\":[2,\r3]}").type, kind::subscribe);
 }
 
 TEST(command, subscribe_reads_since)
@@ -301,7 +330,7 @@ TEST(command, echoes_a_readable_id_with_every_refusal_after_the_json)
 TEST(command, refuses_json_nested_deeper_than_64_levels)
 {
     // The command object is the first level.
-    EXPECT_EQ(accepted(publish_with_data(nested_arrays(63, "1"))).data, json::parse(nested_arrays(63, "1")));
+    EXPECT_EQ(accepted(publish_with_data(nested_arrays(63, "1"))).data, nested_arrays(63, "1"));
     std::string deep_object = "1";
     for (int i = 0; i < 63; ++i)
         deep_object = R"({"a":)" + deep_object + "}";
@@ -333,13 +362,13 @@ TEST(command, refuses_65_levels_even_when_the_innermost_is_empty)
         empty_innermost = R"({"a":)" + empty_innermost + "}";
     refused(publish_with_data(empty_innermost), error::invalid_json);
     // 64 levels, the innermost empty, is the deepest allowed.
-    EXPECT_EQ(accepted(publish_with_data(nested_arrays(63))).data, json::parse(nested_arrays(63)));
-    EXPECT_EQ(accepted(publish_with_data(nested_arrays(62, "{}"))).data, json::parse(nested_arrays(62, "{}")));
+    EXPECT_EQ(accepted(publish_with_data(nested_arrays(63))).data, nested_arrays(63));
+    EXPECT_EQ(accepted(publish_with_data(nested_arrays(62, "{}"))).data, nested_arrays(62, "{}"));
     // Brackets inside strings are text, not nesting.
     auto const quoted = "\"" + nested_arrays(100) + "\"";
-    EXPECT_EQ(accepted(publish_with_data(quoted)).data, json::parse(quoted));
+    EXPECT_EQ(accepted(publish_with_data(quoted)).data, quoted);
     auto const escaped = R"("\"[[[[\\")";
-    EXPECT_EQ(accepted(publish_with_data(nested_arrays(63, escaped))).data, json::parse(nested_arrays(63, escaped)));
+    EXPECT_EQ(accepted(publish_with_data(nested_arrays(63, escaped))).data, nested_arrays(63, escaped));
 }
 
 // The unknown_type message quotes at most 64 bytes of the type, cut on a character boundary: the message stays
@@ -456,9 +485,13 @@ model_answer model(std::string_view text)
         out.cmd.since = position{since["offset"].get<std::uint64_t>(), since["epoch"].get<std::string>()};
     }
     if (out.cmd.type == kind::publish) {
-        if (!j.contains("data"))
+        // The data is the text of the one "data" member, as written; SSE could not carry a raw CR in it.
+        auto const data = switchboard::test::member_values(text, "data");
+        if (data.empty())
             return refuse(error::missing_field);
-        out.cmd.data = j["data"];
+        if (data.size() > 1 || data[0].find('\r') != std::string_view::npos)
+            return refuse(error::invalid_json);
+        out.cmd.data = data[0];
     }
     return out;
 }
@@ -471,12 +504,13 @@ public:
 
     std::string next()
     {
-        switch (pick(10)) {
+        switch (pick(11)) {
         case 0: return random_bytes(pick(48));
         case 1: return random_from(R"({}[]":,0123456789.-+eE tfnrul\pingtypeidsubscribe)", pick(48));
         case 2: return dump(random_value(2));
         case 3: return dump(random_object(2));
         case 4: return dump(valid_command());
+        case 8: return publish_written_by_hand();
         case 5:
         case 6:
         case 7: return with_one_field_changed();
@@ -671,6 +705,22 @@ private:
             return std::string(levels, '[') + std::string(innermost) + std::string(levels, ']');
         }
         return std::string(literals[pick(std::size(literals))]);
+    }
+
+    // A publish whose data text nlohmann would not write: line feeds and raw CRs as whitespace inside or around
+    // it, "data" spelled with an escape, or given twice.
+    std::string publish_written_by_hand()
+    {
+        std::string data = dump(random_value(2));
+        if ((data.starts_with('[') || data.starts_with('{')) && pick(2))
+            data.insert(1, pick(2) ? " \n\t" : " \r\n");
+        static constexpr std::string_view around[] = {"", " ", "\n", "\r\n", "\t \r"};
+        std::string text = R"({"type":"publish","topic":")" + valid_topic() + R"(",)" +
+                           (pick(3) ? R"("data")" : R"("d\u0061ta")") + ":" + std::string(around[pick(5)]) + data +
+                           std::string(around[pick(5)]);
+        if (pick(4) == 0)
+            text += R"(,"data":)" + dump(random_value(1));
+        return text + "}";
     }
 
     std::string with_one_field_changed()

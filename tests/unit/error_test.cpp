@@ -45,6 +45,11 @@ constexpr expected_error every_error[] = {
     {error::forbidden, "forbidden", 403},
     {error::origin_not_allowed, "origin_not_allowed", 403},
     {error::rate_limited, "rate_limited", 429},
+    {error::unsubscribed, "unsubscribed", 409},
+    {error::uri_too_long, "uri_too_long", 414},
+    {error::expectation_failed, "expectation_failed", 417},
+    {error::not_implemented, "not_implemented", 501},
+    {error::version_not_supported, "version_not_supported", 505},
     {error::too_many_pending, "too_many_pending", 429},
 };
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -518,6 +519,90 @@ TEST_F(hub, thousands_of_channels_come_and_go_in_random_order)
     for (auto const& t : topics)
         EXPECT_EQ(hub_.subscriber_count(t), 0u);
     EXPECT_EQ(interest_.size(), 2 * topics.size());
+}
+
+// Channels grow past the size where the hub indexes their subscriptions and shrink back, many times, on topics
+// they share: every answer matches a model, every delivery reaches exactly the channels subscribed.
+TEST_F(hub, channels_with_many_subscriptions_stay_consistent_as_they_grow_and_shrink)
+{
+    std::mt19937 random(1'300);
+    constexpr std::size_t channel_count = 6;
+    constexpr std::size_t topic_count = 64;
+    std::vector<std::shared_ptr<recording_channel>> chans;
+    std::vector<std::set<std::string>> model(channel_count);
+    for (std::size_t i = 0; i < channel_count; ++i)
+        chans.push_back(make_channel("c" + std::to_string(i)));
+    auto const topic = [](std::size_t i) { return "t" + std::to_string(i); };
+
+    std::uint64_t offset = 0;
+    for (std::size_t step = 0; step < 20'000; ++step) {
+        auto const c = random() % channel_count;
+        auto const t = topic(random() % topic_count);
+        // Phases of mostly subscribing and mostly unsubscribing, so that every channel crosses the size
+        // where its subscriptions get indexed, both ways, again and again.
+        bool const growing = (step / 600) % 2 == 0;
+        bool const subscribing = (random() % 4 != 0) == growing;
+        if (step % 1'000 == 999) {
+            hub_.unsubscribe_all(*chans[c]);
+            model[c].clear();
+        } else if (subscribing) {
+            ASSERT_EQ(hub_.subscribe(*chans[c], t), model[c].insert(t).second) << "step " << step;
+        } else {
+            ASSERT_EQ(hub_.unsubscribe(*chans[c], t), model[c].erase(t) == 1) << "step " << step;
+        }
+        if (step % 97 != 0)
+            continue;
+        std::size_t total = 0;
+        for (std::size_t i = 0; i < channel_count; ++i) {
+            ASSERT_EQ(chans[i]->subscription_count(), model[i].size()) << "step " << step;
+            total += model[i].size();
+            for (std::size_t k = 0; k < topic_count; ++k)
+                ASSERT_EQ(hub_.subscribed(*chans[i], topic(k)), model[i].contains(topic(k))) << "step " << step;
+        }
+        ASSERT_EQ(hub_.subscription_count(), total);
+        auto const delivered = topic(random() % topic_count);
+        log_.clear();
+        hub_.deliver(make_message(delivered, ++offset));
+        std::set<std::string> expected, got(log_.begin(), log_.end());
+        for (std::size_t i = 0; i < channel_count; ++i)
+            if (model[i].contains(delivered))
+                expected.insert("c" + std::to_string(i) + ":" + delivered + ":" + std::to_string(offset));
+        ASSERT_EQ(got, expected) << "step " << step;
+        ASSERT_EQ(log_.size(), expected.size()) << "step " << step;
+    }
+}
+
+// Channels leaving a topic during its fan-out leave holes that are compacted afterwards: the channels moved
+// into them, indexed ones included, can still be found and unsubscribed.
+TEST_F(hub, channels_with_many_subscriptions_leave_during_a_fan_out)
+{
+    std::vector<std::shared_ptr<recording_channel>> chans;
+    for (int i = 0; i < 4; ++i) {
+        chans.push_back(make_channel("c" + std::to_string(i)));
+        for (int k = 0; k < 40; ++k)
+            ASSERT_TRUE(hub_.subscribe(*chans.back(), "t" + std::to_string(k)));
+    }
+    // c0 takes c1 and itself off t0 while t0 is delivered.
+    chans[0]->on_deliver = [&](message const& m) {
+        if (m.topic() != "t0")
+            return;
+        EXPECT_TRUE(hub_.unsubscribe(*chans[1], "t0"));
+        EXPECT_TRUE(hub_.unsubscribe(*chans[0], "t0"));
+    };
+    hub_.deliver(make_message("t0", 1));
+    EXPECT_EQ(hub_.subscriber_count("t0"), 2u);
+    EXPECT_FALSE(hub_.subscribed(*chans[0], "t0"));
+    EXPECT_TRUE(hub_.subscribed(*chans[3], "t0"));
+    log_.clear();
+    hub_.deliver(make_message("t0", 2));
+    EXPECT_EQ(log_, (log_lines{"c2:t0:2", "c3:t0:2"}));
+    EXPECT_TRUE(hub_.unsubscribe(*chans[3], "t0"));
+    EXPECT_TRUE(hub_.unsubscribe(*chans[2], "t0"));
+    EXPECT_EQ(hub_.subscriber_count("t0"), 0u);
+    for (auto const& c : chans)
+        hub_.unsubscribe_all(*c);
+    EXPECT_EQ(hub_.subscription_count(), 0u);
+    EXPECT_EQ(hub_.topic_count(), 0u);
 }
 
 TEST_F(hub, a_channel_owned_only_by_the_hub_survives_a_fan_out)

@@ -1,5 +1,6 @@
 #include "long_polling/long_polling_transport.hpp"
 
+#include "http_responses.hpp"
 #include "long_polling/poll_channel.hpp"
 #include "stream_request.hpp"
 
@@ -22,6 +23,8 @@ void poll(detail::server_context& ctx, std::shared_ptr<detail::http_connection> 
         return conn->respond_error(ec, why);
     if (ctx.stopping)
         return conn->respond_error(error::shutting_down);
+    if (conn->request().method() == http::verb::head)
+        return conn->respond(detail::response_head(conn->request(), "application/json", "no-store"));
 
     auto ch = std::make_shared<poll_channel>(conn, ctx);
     ch->set_identity(conn->identity());

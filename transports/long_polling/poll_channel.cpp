@@ -103,9 +103,9 @@ void poll_channel::answer()
             break;
         // Only its topic's next message: a first page of history may stop short of what arrived live meanwhile,
         // and the cursor never steps over a message the client has not had.
-        auto it = std::find_if(positions_.begin(), positions_.end(),
-                               [&](topic_position const& p) { return p.topic == m.topic(); });
-        if (it == positions_.end() || it->where.epoch != m.epoch() || m.offset() != it->where.offset + 1)
+        auto it = std::lower_bound(positions_.begin(), positions_.end(), m.topic(),
+                                   [](topic_position const& p, std::string const& topic) { return p.topic < topic; });
+        if (it == positions_.end() || it->topic != m.topic() || it->where.epoch != m.epoch() || m.offset() != it->where.offset + 1)
             continue;
         if (count++)
             body += ',';

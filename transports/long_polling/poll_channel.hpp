@@ -27,7 +27,8 @@ public:
     void close(disconnect const& reason) override;
     void flush() override;
 
-    /// Starts waiting from `positions`, with `backlog` (replayed messages) ready to go.
+    /// Starts waiting from `positions` (sorted by topic, as a request's topics are), with `backlog` (replayed
+    /// messages) ready to go.
     void start(cursor positions, std::vector<message_ptr> backlog, bool recovered);
     /// Answers the poll with an HTTP error instead, and closes.
     void refuse(boost::system::error_code ec, std::string_view message = {});

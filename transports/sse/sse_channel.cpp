@@ -23,9 +23,23 @@ std::size_t data_only_slot()
     return slot;
 }
 
+// The envelope as data lines: a payload may hold line feeds (JSON whitespace), and EventSource joins an event's
+// data lines with "\n", which gives the envelope back byte for byte. (A raw CR never gets here: SSE would read it
+// as a line end, so publishing refuses it.)
 std::string data_part(message const& m)
 {
-    return "data: " + *m.envelope() + "\n\n";
+    std::string_view rest = *m.envelope();
+    std::string out;
+    out.reserve(rest.size() + 8);
+    for (auto lf = rest.find('\n'); lf != std::string_view::npos; lf = rest.find('\n')) {
+        out += "data: ";
+        out += rest.substr(0, lf + 1);
+        rest.remove_prefix(lf + 1);
+    }
+    out += "data: ";
+    out += rest;
+    out += "\n\n";
+    return out;
 }
 
 shared_bytes bytes(std::string s)

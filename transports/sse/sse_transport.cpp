@@ -56,6 +56,8 @@ void open(detail::server_context& ctx, std::shared_ptr<detail::http_connection> 
         return conn->respond_error(ec, why);
     if (ctx.stopping)
         return conn->respond_error(error::shutting_down);
+    if (req.method() == http::verb::head)
+        return conn->respond(detail::response_head(req, "text/event-stream", "no-cache"));
 
     std::string leftover;  // an EventSource sends nothing after its request
     detail::connection_slot slot;

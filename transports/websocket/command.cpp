@@ -1,6 +1,7 @@
 #include "websocket/command.hpp"
 
 #include "json_input.hpp"
+#include "json_member.hpp"
 
 #include <switchboard/cursor.hpp>
 #include <switchboard/error.hpp>
@@ -41,8 +42,9 @@ bool is_epoch(std::string const& s)
 std::optional<command> parse_command(std::string_view text, command_error& failure)
 {
     nlohmann::json cmd;
-    if (auto ec = detail::parse_json(text, cmd))
-        return fail(failure, error::invalid_json, "not valid JSON");
+    std::string why;
+    if (detail::parse_json(text, cmd, &why))
+        return fail(failure, error::invalid_json, std::move(why));
     if (!cmd.is_object())
         return fail(failure, error::invalid_json, "a command is a JSON object");
 
@@ -94,10 +96,15 @@ std::optional<command> parse_command(std::string_view text, command_error& failu
             out.since = position{offset->get<std::uint64_t>(), epoch->get<std::string>()};
         }
     } else if (out.type == command::kind::publish) {
-        auto data = cmd.find("data");
-        if (data == cmd.end())
+        // The data is passed on as the client wrote it: its text is cut out of the command, not re-serialized.
+        auto const data = detail::find_member(text, "data");
+        if (data.count == 0)
             return fail(failure, error::missing_field, "\"data\" is required");
-        out.data = std::move(*data);
+        if (data.count > 1)
+            return fail(failure, error::invalid_json, "\"data\" appears more than once");
+        if (auto problem = detail::raw_cr_problem(data.value); !problem.empty())
+            return fail(failure, error::invalid_json, "\"data\" cannot be published: " + problem);
+        out.data = data.value;
     }
     return out;
 }

@@ -20,7 +20,7 @@ struct command {
     std::optional<nlohmann::json> id;  // a number or a string, echoed in the answer
     std::string topic;                 // subscribe, unsubscribe, publish (a valid topic name)
     std::optional<position> since;     // subscribe: resume after this position
-    nlohmann::json data;               // publish
+    std::string data;                  // publish: the "data" member's JSON text, byte for byte as the client wrote it
     std::string token;                 // refresh: the new token
 };
 

@@ -219,9 +219,14 @@ void websocket_channel::refresh(command cmd, ticket work)
                 return;
             if (ec)
                 return self->send_error(id, ec, why);
-            // A refresh renews the same client's token; becoming someone else needs a new connection.
-            if (self->identity().authenticated && who->user != self->identity().user)
-                return self->send_error(id, error::unauthorized, "a refreshed token must name the same user");
+            // A refresh renews the same client's token: an anonymous connection stays anonymous and an
+            // authenticated one keeps its user. Becoming someone else needs a new connection.
+            auto const& now = self->identity();
+            if (who->authenticated != now.authenticated || who->user != now.user)
+                return self->send_error(id, error::unauthorized,
+                                        now.authenticated ? "a refreshed token must name the same user"
+                                                          : "an anonymous connection cannot take a user's token; "
+                                                            "open a new connection with it");
             self->set_identity(std::move(who));
             self->warned_ = false;
             nlohmann::ordered_json ack = {{"type", "ack"}};
@@ -235,71 +240,61 @@ void websocket_channel::refresh(command cmd, ticket work)
 
 void websocket_channel::subscribe(command cmd, ticket work)
 {
-    authorized(authorize_request::kind::subscribe, std::move(cmd), std::move(work), &websocket_channel::subscribe_now);
-}
-
-void websocket_channel::publish(command cmd, ticket work)
-{
-    authorized(authorize_request::kind::publish, std::move(cmd), std::move(work), &websocket_channel::publish_now);
-}
-
-void websocket_channel::authorized(authorize_request::kind kind, command cmd, ticket work,
-                                   void (websocket_channel::*then)(command, ticket))
-{
-    // The answer may come later (an asynchronous hook); the channel may have closed by then.
-    auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
-    auto const topic = cmd.topic;
-    ctx_.authorize(kind, topic, identity_pointer(), self, remote_address(),
-                   [self, kind, then, work, cmd = std::move(cmd)](boost::system::error_code ec) mutable {
-                       if (ec || self->closing())
-                           work->end();
-                       if (self->closing())
-                           return;
-                       if (ec == error::forbidden)
-                           return self->send_error(cmd.id, ec,
-                                                   std::string("not allowed to ") +
-                                                       (kind == authorize_request::kind::subscribe ? "subscribe" : "publish") +
-                                                       " to " + cmd.topic);
-                       if (ec)
-                           return self->send_error(cmd.id, ec);
-                       ((*self).*then)(std::move(cmd), std::move(work));
-                   });
-}
-
-void websocket_channel::subscribe_now(command cmd, ticket work)
-{
+    // Authorized in turn with the topic's other subscribes and unsubscribes (subscribe_queue.hpp).
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     bool const resuming = cmd.since.has_value();
     // The first page of history is small: the replay reads the rest a page at a time, and the subscribes that
     // may be in flight together (over Redis) hold no more than half the queue bound (and a message each).
     auto const& o = ctx_.options;
     std::size_t const first_page = o.max_queue_bytes / 2 / std::max<std::size_t>(1, o.max_pending_commands);
-    ctx_.subscribe(*this, cmd.topic, cmd.since, first_page,
+    ctx_.subscribe(*this, cmd.topic, cmd.since, first_page, detail::subscribe_queue::authorization::check,
                    [self, work, cmd, resuming](boost::system::error_code ec, history_result result) {
-        work->end();
-        if (self->closing())
-            return;
-        if (ec)
-            return self->send_error(cmd.id, ec);
-        // Always acknowledged, with or without an id: the ack carries the position a client resumes from.
-        nlohmann::ordered_json ack = {{"type", "ack"}};
-        if (cmd.id)
-            ack["id"] = *cmd.id;
-        ack["topic"] = cmd.topic;
-        ack["offset"] = result.latest.offset;
-        ack["epoch"] = result.latest.epoch;
-        if (resuming)
-            ack["recovered"] = result.recovered;
-        self->send_json(ack.dump());
-        self->replay(result.messages, result.latest.offset);
-    });
+                       work->end();
+                       if (self->closing() || self->refused(cmd, ec, "subscribe"))
+                           return;
+                       // Always acknowledged, with or without an id: the ack carries the position a client
+                       // resumes from.
+                       nlohmann::ordered_json ack = {{"type", "ack"}};
+                       if (cmd.id)
+                           ack["id"] = *cmd.id;
+                       ack["topic"] = cmd.topic;
+                       ack["offset"] = result.latest.offset;
+                       ack["epoch"] = result.latest.epoch;
+                       if (resuming)
+                           ack["recovered"] = result.recovered;
+                       self->send_json(ack.dump());
+                       self->replay(result.messages, result.latest.offset);
+                   });
+}
+
+void websocket_channel::publish(command cmd, ticket work)
+{
+    // The answer may come later (an asynchronous hook); the channel may have closed by then.
+    auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
+    auto const topic = cmd.topic;
+    ctx_.authorize(authorize_request::kind::publish, topic, identity_pointer(), self, remote_address(),
+                   [self, work, cmd = std::move(cmd)](boost::system::error_code ec) mutable {
+                       if (self->closing() || self->refused(cmd, ec, "publish"))
+                           return work->end();
+                       self->publish_now(std::move(cmd), std::move(work));
+                   });
+}
+
+bool websocket_channel::refused(command const& cmd, boost::system::error_code ec, char const* action)
+{
+    if (ec == error::forbidden)
+        send_error(cmd.id, ec, std::string("not allowed to ") + action + " to " + cmd.topic);
+    else if (ec)
+        send_error(cmd.id, ec);
+    return static_cast<bool>(ec);
 }
 
 void websocket_channel::publish_now(command cmd, ticket work)
 {
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
+    // A topic the backplane takes on for this publish is the client's, under its bound of topics per client.
     auto const charged = ctx_.backplane.on_behalf_of(detail::server_context::client_key(identity(), remote_address()));
-    ctx_.publish(cmd.topic, cmd.data, this, remote_address(),
+    ctx_.publish(cmd.topic, std::move(cmd.data), this, remote_address(),
                  [self, work, id = std::move(cmd.id), topic = cmd.topic](boost::system::error_code ec, position where) {
                      work->end();
                      if (self->closing())

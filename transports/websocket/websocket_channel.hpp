@@ -41,13 +41,12 @@ private:
 
     void on_command(std::string_view text);
     void subscribe(command cmd, ticket work);
-    void subscribe_now(command cmd, ticket work);
     void unsubscribe(command const& cmd);
+    /// Publishes once authorization allows; else answers with an error frame.
     void publish(command cmd, ticket work);
     void publish_now(command cmd, ticket work);
-    /// Runs `then` with `cmd` once authorization allows `kind` on its topic; else answers with an error frame.
-    void authorized(authorize_request::kind kind, command cmd, ticket work,
-                    void (websocket_channel::*then)(command, ticket));
+    /// Answers `cmd` (a subscribe or publish, named by `action`) with the error frame for `ec`, if it is one.
+    bool refused(command const& cmd, boost::system::error_code ec, char const* action);
     void refresh(command cmd, ticket work);
     bool within_rate(std::optional<nlohmann::json> const& id);
     void send_json(std::string text);

@@ -9,12 +9,23 @@
 #include <boost/beast/websocket/stream.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace switchboard::websocket {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
 
 namespace {
+
+// Base64 of 16 bytes, as RFC 6455 4.2.1 wants the key: 22 characters of the alphabet, then "==".
+bool is_websocket_key(std::string_view key)
+{
+    auto const base64 = [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+    };
+    return key.size() == 24 && key.ends_with("==") && std::all_of(key.begin(), key.end() - 2, base64);
+}
 
 struct handshake {
     // Filled by release(), so declared before the stream that release() initializes.
@@ -45,8 +56,7 @@ void upgrade(detail::server_context& ctx, std::shared_ptr<detail::http_connectio
         return conn->respond_error(error::bad_request, "a WebSocket upgrade needs HTTP/1.1");
     if (req[http::field::host].empty())
         return conn->respond_error(error::bad_request, "a WebSocket upgrade needs a Host header");
-    auto const key = req[http::field::sec_websocket_key];
-    if (key.size() != 24)
+    if (!is_websocket_key(req[http::field::sec_websocket_key]))
         return conn->respond_error(error::bad_request, "Sec-WebSocket-Key must be 16 bytes in base64");
     if (req[http::field::sec_websocket_version] != "13") {
         ctx.metrics.count_error(error_name(error::bad_request));
