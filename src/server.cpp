@@ -3,16 +3,16 @@
 #include <switchboard/server.hpp>
 #include <switchboard/topic.hpp>
 
-#include "admin.hpp"
-#include "client_route.hpp"
-#include "http_connection.hpp"
-#include "json_input.hpp"
+#include "ops/admin.hpp"
+#include "http/client_route.hpp"
+#include "http/http_connection.hpp"
+#include "core/json_input.hpp"
 #include "long_polling/long_polling_transport.hpp"
-#include "ops_routes.hpp"
-#include "publish_route.hpp"
+#include "ops/ops_routes.hpp"
+#include "http/publish_route.hpp"
 #include "server_context.hpp"
 #include "sse/sse_transport.hpp"
-#include "tls_context.hpp"
+#include "http/tls_context.hpp"
 #include "websocket/websocket_transport.hpp"
 
 #include <boost/asio/post.hpp>

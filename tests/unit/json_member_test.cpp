@@ -4,7 +4,7 @@
 // members, whose every "data" value text is known: the scanner must find exactly that text, and agree with
 // nlohmann on which member a parser keeps (the last).
 
-#include "json_member.hpp"
+#include "core/json_member.hpp"
 
 #include "support/random_input.hpp"
 

@@ -1,7 +1,7 @@
 #include "long_polling/poll_channel.hpp"
 
-#include "exact_allocation.hpp"
-#include "http_responses.hpp"
+#include "core/exact_allocation.hpp"
+#include "http/http_responses.hpp"
 
 #include <switchboard/error.hpp>
 

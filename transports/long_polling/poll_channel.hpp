@@ -4,8 +4,8 @@
 // then closes. The cursor in each answer resumes the next poll from history, so nothing published between
 // two polls is lost.
 
-#include "flush_scheduler.hpp"
-#include "http_connection.hpp"
+#include "write_path/flush_scheduler.hpp"
+#include "http/http_connection.hpp"
 #include "server_context.hpp"
 
 #include <switchboard/channel.hpp>

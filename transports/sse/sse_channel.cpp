@@ -1,8 +1,8 @@
 #include "sse/sse_channel.hpp"
 
-#include "http_responses.hpp"
-#include "origin_policy.hpp"
-#include "token_expiry.hpp"
+#include "http/http_responses.hpp"
+#include "security/origin_policy.hpp"
+#include "security/token_expiry.hpp"
 
 #include <switchboard/error.hpp>
 

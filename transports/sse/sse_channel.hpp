@@ -4,7 +4,7 @@
 // a one-topic stream's whole event is built once per message; a multi-topic stream adds its own "id:" line
 // (the cursor of all its topics) in front of the shared "data:" part.
 
-#include "push_channel.hpp"
+#include "write_path/push_channel.hpp"
 
 #include <switchboard/cursor.hpp>
 #include <switchboard/server.hpp>

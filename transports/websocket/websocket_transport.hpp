@@ -2,7 +2,7 @@
 // GET /ws: Beast validates the upgrade request and writes the 101 (or the 4xx refusal); then the socket
 // becomes a websocket_channel with switchboard's own framing.
 
-#include "http_connection.hpp"
+#include "http/http_connection.hpp"
 #include "server_context.hpp"
 
 namespace switchboard::websocket {
