@@ -212,10 +212,18 @@ void server_context::closed(channel& ch, disconnect const& reason)
     channels.erase(it);
 }
 
-void server_context::subscribe(channel& ch, std::string const& topic, std::optional<position> const& since,
-                               subscribe_queue::authorization a, backplane::history_handler done)
+std::string server_context::client_key(identity const& who, std::string_view address)
 {
-    subscribes.subscribe(ch, topic, since, a, std::move(done));
+    if (who.authenticated)
+        return "user:" + who.user;
+    auto const colon = address.rfind(':');
+    return "ip:" + std::string(colon == std::string_view::npos ? address : address.substr(0, colon));
+}
+
+void server_context::subscribe(channel& ch, std::string const& topic, std::optional<position> const& since,
+                               std::size_t max_bytes, subscribe_queue::authorization a, backplane::history_handler done)
+{
+    subscribes.subscribe(ch, topic, since, max_bytes, a, std::move(done));
 }
 
 backplane::publish_handler server_context::counted(backplane::publish_handler done)

@@ -95,12 +95,17 @@ struct server_context {
     /// The shared part of every channel's close path: leave every topic, tell the application, unregister.
     void closed(channel& ch, disconnect const& reason);
 
+    /// Who a client is to the bounds per client: "user:ID" when authenticated, else "ip:ADDRESS" (`address` may
+    /// carry a port, which is left out).
+    static std::string client_key(identity const& who, std::string_view address);
+
     /// Subscribes `ch` to `topic` (limit, authorization unless `a` says it was done, hook, hub), then reads its
-    /// history after `since` (or just its position). `done` gets an error or the history; on an error `ch` is
-    /// not subscribed. A client's subscribes and unsubscribes of one topic take effect in the order it sent
+    /// history after `since` (or just its position): a first page of at most `max_bytes` (see backplane::history;
+    /// the channel reads the rest as it goes). `done` gets an error or the history; on an error `ch` is not
+    /// subscribed. A client's subscribes and unsubscribes of one topic take effect in the order it sent
     /// them (subscribe_queue.hpp).
     void subscribe(channel& ch, std::string const& topic, std::optional<position> const& since,
-                   subscribe_queue::authorization a, backplane::history_handler done);
+                   std::size_t max_bytes, subscribe_queue::authorization a, backplane::history_handler done);
     /// Ends `ch`'s subscribes of `topic` in progress (answered error::unsubscribed), then its subscription.
     /// Returns false when `ch` was neither subscribed nor subscribing.
     bool unsubscribe(channel& ch, std::string const& topic);

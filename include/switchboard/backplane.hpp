@@ -15,7 +15,9 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <cstddef>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,8 +25,8 @@
 namespace switchboard {
 
 struct history_result {
-    std::vector<message_ptr> messages;  // after the requested position, oldest first
-    position latest;                    // the topic's position now
+    std::vector<message_ptr> messages;  // after the requested position, oldest first: the whole rest, or a page
+    position latest;                    // the topic's position now (past the last message when only a page came)
     bool recovered = true;              // false: messages after the requested position are gone (or the epoch changed)
 };
 
@@ -48,9 +50,15 @@ public:
     /// On success the message has its position and is in history; `done` gets that position.
     virtual void publish(std::string topic, std::string data, publish_handler done) = 0;
 
-    /// The messages of `topic` after `since`, and its current position. Without `since`: no messages, the
-    /// position only (a subscriber that starts from now).
-    virtual void history(std::string const& topic, std::optional<position> const& since, history_handler done) = 0;
+    /// No bound on a history read: every message after the position.
+    static constexpr std::size_t whole_history = std::numeric_limits<std::size_t>::max();
+
+    /// The messages of `topic` after `since`, oldest first, and its current position. Without `since`: no
+    /// messages, the position only (a subscriber that starts from now). A read returns a page: messages while
+    /// their envelopes total at most `max_bytes` (the first one always), so a reader pages through a long
+    /// history and holds one page at a time; `messages.back()->offset() < latest.offset` says more remain.
+    virtual void history(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
+                         history_handler done) = 0;
 
     /// This node wants (or no longer wants) the messages of `topic`. Driven by the hub's first/last subscriber.
     virtual void subscribe(std::string const& topic) = 0;
@@ -59,6 +67,26 @@ public:
     /// The position of the last message of `topic` this node delivered, when it knows one. A subscriber that
     /// joins with history up to position P takes over from the node's stream once the node is at P or past it.
     virtual std::optional<position> delivered(std::string const& topic) const = 0;
+
+    /// While the returned scope lives, the topics the backplane takes on (a publish or subscribe to a topic it
+    /// holds nothing of) are charged to `client` ("user:ID", "ip:ADDRESS"; empty: the service itself, never
+    /// bounded), so that a backplane bounding topics per client knows whom to count (the memory backplane:
+    /// history_options::max_topics_per_client). The server opens one around each client's publish and subscribe.
+    class client_scope {
+    public:
+        client_scope(backplane& b, std::string client) : owner_(b), previous_(std::move(b.client_))
+        {
+            owner_.client_ = std::move(client);
+        }
+        client_scope(client_scope const&) = delete;
+        client_scope& operator=(client_scope const&) = delete;
+        ~client_scope() { owner_.client_ = std::move(previous_); }
+
+    private:
+        backplane& owner_;
+        std::string previous_;
+    };
+    [[nodiscard]] client_scope on_behalf_of(std::string client) { return {*this, std::move(client)}; }
 
     /// Stops background work (timers, connections) so the loop can finish.
     virtual void close() = 0;
@@ -81,9 +109,13 @@ protected:
             gap_(topic);
     }
 
+    /// The client a topic taken on now is charged to (see on_behalf_of); empty outside it.
+    std::string const& client() const noexcept { return client_; }
+
 private:
     delivery_handler delivery_;
     gap_handler gap_;
+    std::string client_;
 };
 
 }  // namespace switchboard

@@ -38,6 +38,7 @@ enum class error {
     expectation_failed,    // an HTTP Expect other than 100-continue
     not_implemented,       // an HTTP transfer coding other than chunked
     version_not_supported, // an HTTP version other than 1.x
+    too_many_pending,      // a WebSocket's commands still waiting on a hook or the backplane are at their bound
 };
 
 boost::system::error_category const& error_category() noexcept;

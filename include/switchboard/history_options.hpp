@@ -23,7 +23,20 @@ struct history_options {
         history_limits limits;
     };
     std::vector<prefix_rule> overrides;
-    std::size_t max_topics = 100'000;              // topics with state (history or subscribers); publish beyond: error
+
+    // The memory backplane's bounds across topics (Redis is bounded by its own maxmemory, docs/scaling.md).
+    // Bytes of every topic's history together: past it the oldest messages of all topics go first, and a
+    // client resuming from before them learns it (recovered:false). Counted per message as its envelope plus
+    // 256 bytes of bookkeeping.
+    std::size_t max_bytes = 256 * 1024 * 1024;
+    // Topics with state (history, subscribers, or an idle position kept for resuming clients). An idle topic
+    // (no subscriber, no history) gives its room to a new one at once; past it, with none idle, a publish or
+    // subscribe to a new topic gets too_many_topics.
+    std::size_t max_topics = 100'000;
+    // Topics with state that one client (its user when authenticated, else its IP address) made by a publish or
+    // a subscribe; its idle ones give their room first, then that client's publish or subscribe to a new topic
+    // gets too_many_topics, and nobody else's. 0: no bound per client.
+    std::size_t max_topics_per_client = 1'000;
     std::chrono::seconds sweep_interval{10};       // how often expired history and idle topics are dropped
 
     /// The limits that apply to `topic`: the longest matching prefix rule, else the default.

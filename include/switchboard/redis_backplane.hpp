@@ -63,7 +63,8 @@ public:
     ~redis_backplane() override;
 
     void publish(std::string topic, std::string data, publish_handler done) override;
-    void history(std::string const& topic, std::optional<position> const& since, history_handler done) override;
+    void history(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
+                 history_handler done) override;
     void subscribe(std::string const& topic) override;
     void unsubscribe(std::string const& topic) override;
     std::optional<position> delivered(std::string const& topic) const override;

@@ -53,6 +53,11 @@ struct server_options {
     std::size_t max_message_size = 64 * 1024;      // bytes: a WebSocket message or a POST /publish body
     std::size_t max_header_size = 8 * 1024;        // bytes: one HTTP request's start line and headers
     std::size_t max_subscriptions = 128;           // topics one channel may be subscribed (or subscribing) to at once
+    // Commands of one WebSocket waiting on an asynchronous hook (authorize, authenticate) or the backplane (a
+    // publish's position, a history read over Redis): at most this many, holding at most this many bytes of
+    // command text (one always fits); past either a command gets too_many_pending and is not run.
+    std::size_t max_pending_commands = 1024;
+    std::size_t max_pending_bytes = 1024 * 1024;
     std::chrono::milliseconds request_timeout{10'000};  // to receive a whole HTTP request; also the keep-alive idle time
 
     // Connections (HTTP, WebSocket, SSE, long polls alike). A connection past a limit is answered 503
@@ -80,6 +85,7 @@ struct server_options {
     // Long polling.
     std::chrono::milliseconds poll_hold{25'000};   // how long a poll waits for a message before answering empty
     std::size_t max_poll_messages = 1'000;         // messages in one poll answer; the rest come with the next poll
+    std::size_t max_poll_bytes = 1024 * 1024;      // bytes of messages in one poll answer (one message always fits)
 
     // How long closing connections may take to flush their last bytes on stop() before they are cut.
     std::chrono::milliseconds close_timeout{5'000};

@@ -16,6 +16,7 @@ struct subscribe_queue::operation {
     channel_ptr ch;
     std::string topic;
     std::optional<position> since;
+    std::size_t max_bytes;  // of the first history page
     authorization authorized;
     backplane::history_handler done;
     std::shared_ptr<topic_join> join;  // while joining
@@ -50,12 +51,12 @@ void subscribe_queue::release(channel const& ch, std::size_t n) noexcept
 }
 
 void subscribe_queue::subscribe(channel& ch, std::string const& topic, std::optional<position> const& since,
-                                authorization a, backplane::history_handler done)
+                                std::size_t max_bytes, authorization a, backplane::history_handler done)
 {
     if (!is_valid_topic(topic))
         return done(error::invalid_topic, {});
     auto const make = [&] {
-        return std::make_shared<operation>(operation{ch.shared_from_this(), topic, since, a, std::move(done), {}, false});
+        return std::make_shared<operation>(operation{ch.shared_from_this(), topic, since, max_bytes, a, std::move(done), {}, false});
     };
     auto queues = channels_.find(&ch);
     if (queues != channels_.end()) {
@@ -98,7 +99,7 @@ void subscribe_queue::subscribe_now(std::shared_ptr<operation> op)
     auto answer = [this, op](boost::system::error_code ec, history_result r) { finish(op, ec, std::move(r)); };
     if (ctx_.hub.subscribed(ch, op->topic)) {
         // Already subscribed: only the history is asked for (a client re-reading what it missed).
-        return ctx_.backplane.history(op->topic, op->since, std::move(answer));
+        return ctx_.backplane.history(op->topic, op->since, op->max_bytes, std::move(answer));
     }
     if (ctx_.hooks.on_subscribe) {
         if (auto ec = ctx_.guarded("on_subscribe", [&] { return ctx_.hooks.on_subscribe(ch, op->topic); }))
@@ -106,7 +107,9 @@ void subscribe_queue::subscribe_now(std::shared_ptr<operation> op)
         if (op->over)
             return;  // the hook closed the channel, or unsubscribed it
     }
-    auto join = topic_join::start(ctx_, ch, op->topic, op->since, std::move(answer));
+    // A topic the backplane takes on for this join is the client's, under its bound of topics per client.
+    auto const charged = ctx_.backplane.on_behalf_of(server_context::client_key(ch.identity(), ch.remote_address()));
+    auto join = topic_join::start(ctx_, ch, op->topic, op->since, op->max_bytes, std::move(answer));
     if (!op->over)
         op->join = std::move(join);
 }

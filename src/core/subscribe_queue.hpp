@@ -44,10 +44,11 @@ public:
     subscribe_queue& operator=(subscribe_queue const&) = delete;
 
     /// Subscribes `ch` to `topic` (or, when it already is, reads the history after `since`): the topic's name,
-    /// the limit, the authorization, on_subscribe, then the join. `done` gets an error or the history, once, on
+    /// the limit, the authorization, on_subscribe, then the join. The history comes as a first page of at most
+    /// `max_bytes` (see backplane::history). `done` gets an error or the history, once, on
     /// the loop thread, maybe before this returns; never after `ch` has closed (drop()).
-    void subscribe(channel& ch, std::string const& topic, std::optional<position> const& since, authorization a,
-                   backplane::history_handler done);
+    void subscribe(channel& ch, std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
+                   authorization a, backplane::history_handler done);
     /// Ends `ch`'s subscribes to `topic` still in progress with error::unsubscribed, oldest first. Returns
     /// whether there were any.
     bool cancel(channel& ch, std::string_view topic);

@@ -18,11 +18,12 @@ constexpr std::chrono::seconds join_deadline{10};
 }  // namespace
 
 std::shared_ptr<topic_join> topic_join::start(server_context& ctx, channel& target, std::string const& topic,
-                                              std::optional<position> const& since, backplane::history_handler done)
+                                              std::optional<position> const& since, std::size_t max_bytes,
+                                              backplane::history_handler done)
 {
     auto join = std::make_shared<topic_join>(ctx, target, topic, std::move(done));
     ctx.hub.subscribe(*join, topic);  // the hub keeps the join alive until it leaves
-    ctx.backplane.history(topic, since, [join](boost::system::error_code ec, history_result r) {
+    ctx.backplane.history(topic, since, max_bytes, [join](boost::system::error_code ec, history_result r) {
         join->on_history(ec, std::move(r));
     });
     return join;

@@ -25,11 +25,12 @@ struct server_context;
 
 class topic_join final : public channel {
 public:
-    /// Subscribes `target` to `topic` (which it is not subscribed to) and reads its history after `since`;
-    /// `done` gets the history (and the subscription is made) or an error (and it is not). Returns the join,
-    /// to call it off; it may be over already.
+    /// Subscribes `target` to `topic` (which it is not subscribed to) and reads its history after `since` (a
+    /// first page of `max_bytes`, see backplane::history); `done` gets the history (and the subscription is
+    /// made) or an error (and it is not). Returns the join, to call it off; it may be over already.
     static std::shared_ptr<topic_join> start(server_context& ctx, channel& target, std::string const& topic,
-                                             std::optional<position> const& since, backplane::history_handler done);
+                                             std::optional<position> const& since, std::size_t max_bytes,
+                                             backplane::history_handler done);
 
     topic_join(server_context& ctx, channel& target, std::string const& topic, backplane::history_handler done);
 

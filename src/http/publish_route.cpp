@@ -34,6 +34,9 @@ void publish(server_context& ctx, std::shared_ptr<http_connection> const& conn)
                       if (ec)
                           return conn->respond_error(ec, ec == error::forbidden ? "not allowed to publish to " + topic
                                                                                 : std::string());
+                      // A topic the backplane takes on for this publish is the client's (its bound per client).
+                      auto const charged =
+                          ctx.backplane.on_behalf_of(server_context::client_key(*conn->identity(), conn->client_ip()));
                       ctx.publish(topic, std::move(data), nullptr, conn->remote_address(),
                                   [conn, topic](boost::system::error_code ec, position where) {
                                       if (ec)

@@ -77,7 +77,7 @@ boost::system::error_code parse_stream_request(http_request const& req, query co
     return {};
 }
 
-void subscribe_topics(server_context& ctx, channel& ch, stream_request const& wanted,
+void subscribe_topics(server_context& ctx, channel& ch, stream_request const& wanted, std::size_t max_bytes,
                       std::function<void(boost::system::error_code, std::vector<topic_subscription>)> done)
 {
     struct gathering {
@@ -91,13 +91,14 @@ void subscribe_topics(server_context& ctx, channel& ch, stream_request const& wa
     state->remaining = wanted.topics.size();
     state->done = std::move(done);
     auto self = ch.shared_from_this();
+    std::size_t const share = max_bytes / std::max<std::size_t>(1, wanted.topics.size());
     for (std::size_t i = 0; i < wanted.topics.size(); ++i) {
         auto const& topic = wanted.topics[i];
         auto const since = wanted.since_for(topic);
         state->results[i].topic = topic;
         state->results[i].resumed = since.has_value();
         // Authorized already, every topic before any is subscribed.
-        ctx.subscribe(ch, topic, since, subscribe_queue::authorization::done,
+        ctx.subscribe(ch, topic, since, share, subscribe_queue::authorization::done,
                       [state, self, i](boost::system::error_code ec, history_result result) {
                           if (ec && !state->failed)
                               state->failed = ec;

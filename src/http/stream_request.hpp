@@ -45,10 +45,10 @@ struct topic_subscription {
 };
 
 /// Subscribes `ch` to every topic of `wanted`, each from its position in the cursor, then calls `done` once:
-/// with every topic's result in `wanted`'s order (sorted by topic), or with the first error. Histories may
-/// answer after this returns (a backplane on the network); `done` is not called for a channel that closed
-/// meanwhile.
-void subscribe_topics(server_context& ctx, channel& ch, stream_request const& wanted,
+/// with every topic's result in `wanted`'s order (sorted by topic), or with the first error. The histories read
+/// total at most `max_bytes` (a share each, and a message at least; see backplane::history). They may answer after this
+/// returns (a backplane on the network); `done` is not called for a channel that closed meanwhile.
+void subscribe_topics(server_context& ctx, channel& ch, stream_request const& wanted, std::size_t max_bytes,
                       std::function<void(boost::system::error_code, std::vector<topic_subscription>)> done);
 
 /// Positions after a replay: the position just before the first replayed message (or `latest` when nothing

@@ -94,10 +94,19 @@ void push_channel::too_slow()
     // Free the backlog now (memory stays bounded) and put the reason right behind what is on the wire, so the
     // client learns it as soon as it reads, and resumes from history.
     queue_.drop_unsent();
-    backlog_.clear();
-    backlog_head_ = 0;
+    drop_replays();
     ++ctx_.metrics.slow_consumers;
     close(disconnect::slow_consumer());
+}
+
+void push_channel::drop_replays()
+{
+    replays_.clear();
+    replays_.shrink_to_fit();  // an idle connection keeps nothing
+    page_bytes_ = 0;
+    held_.clear();
+    held_.shrink_to_fit();
+    held_bytes_ = 0;
 }
 
 void push_channel::deliver(message_ptr const& m)
@@ -105,55 +114,170 @@ void push_channel::deliver(message_ptr const& m)
     if (closing())
         return;
     if (holding_) {
-        if (backlog_.size() >= ctx_.options.max_queue_messages)
+        held_bytes_ += m->envelope()->size();
+        if (held_.size() >= ctx_.options.max_queue_messages || held_bytes_ > ctx_.options.max_queue_bytes)
             return too_slow();
-        backlog_.push_back(m);
+        held_.push_back(m);
         return;
     }
-    if (backlog_head_ == backlog_.size())
-        return write_message(m);
-    if (backlog_.size() - backlog_head_ >= backlog_limit_)
-        return too_slow();
-    backlog_.push_back(m);
+    if (auto* r = find_replay(m->topic()))
+        return follow_replay(*r, m);
+    write_message(m);
 }
 
-void push_channel::replay(std::vector<message_ptr> const& messages)
+push_channel::replay_state* push_channel::find_replay(std::string_view topic)
 {
-    if (messages.empty() || closing())
+    for (auto& r : replays_)
+        if (r->topic == topic)
+            return r.get();
+    return nullptr;
+}
+
+void push_channel::add_to_page(replay_state& r, message_ptr const& m)
+{
+    r.page.push_back(m);
+    page_bytes_ += m->envelope()->size();
+}
+
+void push_channel::follow_replay(replay_state& r, message_ptr const& m)
+{
+    if (m->epoch() == r.epoch && m->offset() <= r.last)
+        return;  // the replay has it already
+    if (m->epoch() != r.epoch || m->offset() != r.last + 1)
+        return close(disconnect::stream_gap());  // the topic's stream moved on without what the replay promised
+    r.last = m->offset();
+    // Kept when the replay has read everything before it (so what a subscription held while it was made still
+    // goes out when history keeps nothing), as long as pages fit their half of the budget; otherwise history
+    // gives it back when the replay gets there.
+    if (r.next + r.page.size() == m->offset() && fits_in_pages(*m))
+        add_to_page(r, m);
+}
+
+bool push_channel::fits_in_pages(message const& m) const noexcept
+{
+    return page_bytes_ + m.envelope()->size() <= ctx_.options.max_queue_bytes / 2;
+}
+
+void push_channel::replay(std::vector<message_ptr> const& first, std::uint64_t last)
+{
+    if (first.empty() || closing() || last < first.front()->offset())
         return;
-    backlog_.insert(backlog_.end(), messages.begin(), messages.end());
-    // What may wait: the replay itself plus as many live messages as the queue would hold.
-    backlog_limit_ = backlog_.size() - backlog_head_ + ctx_.options.max_queue_messages;
+    auto* r = find_replay(first.front()->topic());
+    if (r) {
+        // Asked again while the replay still runs: it starts over from the new position, once, rather than
+        // stacking another copy. Messages of the topic delivered meanwhile are past the old range's end.
+        for (auto const& m : r->page)
+            page_bytes_ -= m->envelope()->size();
+        r->page.clear();
+        if (r->epoch == first.front()->epoch())
+            last = std::max(last, r->last);
+    } else {
+        r = replays_.emplace_back(std::make_unique<replay_state>()).get();
+        r->topic = first.front()->topic();
+    }
+    r->awaiting = 0;  // a page read in flight is for the range as it was
+    r->epoch = first.front()->epoch();
+    r->next = first.front()->offset();
+    r->last = last;
+    for (auto const& m : first) {
+        if (m->epoch() != r->epoch || m->offset() != r->next + r->page.size() || m->offset() > r->last ||
+            !fits_in_pages(*m))
+            break;
+        add_to_page(*r, m);
+    }
     pump();
 }
 
-void push_channel::release(std::vector<message_ptr> const& replayed)
+void push_channel::forget_replay(std::string_view topic)
+{
+    auto it = std::find_if(replays_.begin(), replays_.end(), [&](auto const& r) { return r->topic == topic; });
+    if (it == replays_.end())
+        return;
+    for (auto const& m : (*it)->page)
+        page_bytes_ -= m->envelope()->size();
+    replays_.erase(it);
+}
+
+void push_channel::release()
 {
     holding_ = false;
-    std::vector<message_ptr> waited = std::move(backlog_);
-    backlog_.clear();
-    backlog_head_ = 0;
-    std::vector<message_ptr> all;
-    all.reserve(replayed.size() + waited.size());
-    all.insert(all.end(), replayed.begin(), replayed.end());
-    all.insert(all.end(), waited.begin(), waited.end());
-    replay(all);
+    std::vector<message_ptr> waited = std::move(held_);
+    held_.clear();
+    held_bytes_ = 0;
+    for (auto const& m : waited)
+        deliver(m);
+    pump();
+}
+
+bool push_channel::has_room() const noexcept
+{
+    // Up to half the queue's bounds, so a replay never trips the slow-consumer limit by itself.
+    return queue_.bytes() < ctx_.options.max_queue_bytes / 2 && queue_.frames() < ctx_.options.max_queue_messages / 2;
 }
 
 void push_channel::pump()
 {
-    // Refill up to half the queue's bounds, so a replay never trips the slow-consumer limit by itself.
-    std::size_t const max_bytes = ctx_.options.max_queue_bytes / 2;
-    std::size_t const max_frames = ctx_.options.max_queue_messages / 2;
-    while (backlog_head_ < backlog_.size() && !closing() && queue_.bytes() < max_bytes && queue_.frames() < max_frames) {
-        auto const m = backlog_[backlog_head_++];  // a copy: writing may close the channel and clear the backlog
-        write_message(m);
+    // Not re-entered: a history read may answer at once, and a write may close the channel.
+    if (pumping_)
+        return;
+    pumping_ = true;
+    while (!replays_.empty() && !closing() && has_room()) {
+        auto& r = *replays_.front();
+        if (!r.page.empty()) {
+            auto const m = std::move(r.page.front());
+            r.page.pop_front();
+            page_bytes_ -= m->envelope()->size();
+            r.next = m->offset() + 1;
+            write_message(m);
+            continue;
+        }
+        if (r.next > r.last) {
+            replays_.erase(replays_.begin());
+            continue;
+        }
+        if (reading_page_)
+            break;
+        read_page(r);
     }
-    if (backlog_head_ == backlog_.size()) {
-        backlog_.clear();
-        backlog_.shrink_to_fit();  // an idle connection keeps nothing
-        backlog_head_ = 0;
+    pumping_ = false;
+    if (replays_.empty() && replays_.capacity() != 0)
+        replays_.shrink_to_fit();  // an idle connection keeps nothing
+}
+
+void push_channel::read_page(replay_state& r)
+{
+    // One page at a time, no larger than what the pages' half of the budget has left (a message at least).
+    std::size_t const half = ctx_.options.max_queue_bytes / 2;
+    std::size_t const room = half > page_bytes_ ? half - page_bytes_ : 1;
+    reading_page_ = true;
+    r.awaiting = ++page_reads_;
+    ctx_.backplane.history(r.topic, position{r.next - 1, r.epoch}, room,
+                           [self = self(), topic = r.topic, request = r.awaiting](boost::system::error_code ec,
+                                                                                  history_result page) {
+                               self->reading_page_ = false;
+                               self->on_page(topic, request, ec, std::move(page));
+                           });
+}
+
+void push_channel::on_page(std::string const& topic, std::uint64_t request, boost::system::error_code ec,
+                           history_result page)
+{
+    if (closing())
+        return;
+    auto* r = find_replay(topic);
+    // Still wanted as asked (the client may have unsubscribed, or asked again, meanwhile).
+    if (r && r->awaiting == request) {
+        r->awaiting = 0;
+        auto const& got = page.messages;
+        if (ec || !page.recovered || got.empty() || got.front()->epoch() != r->epoch || got.front()->offset() != r->next)
+            return close(disconnect::stream_gap());  // history no longer holds what the replay promised
+        for (auto const& m : got) {
+            if (m->offset() > r->last || m->offset() != r->next + r->page.size())
+                break;
+            add_to_page(*r, m);
+        }
     }
+    pump();  // an answer that came later carries on; one that came at once returns to pump()'s loop
 }
 
 void push_channel::enqueue_control(shared_bytes bytes)
@@ -189,7 +313,7 @@ void push_channel::flush()
         queue_.consume(static_cast<std::size_t>(n));
         ctx_.metrics.bytes_out += static_cast<std::size_t>(n);
         last_output_ = ctx_.keepalive.now();
-        if (backlog_head_ < backlog_.size())
+        if (!replays_.empty())
             pump();
     }
     if (closing() && !shut_down_)
@@ -234,13 +358,13 @@ void push_channel::flush_tls()
                                  self->last_output_ = self->ctx_.keepalive.now();
                                  self->on_tls_written(ec);
                              });
-    if (backlog_head_ < backlog_.size())
+    if (!replays_.empty())
         pump();
 }
 
 void push_channel::on_tls_written(boost::system::error_code)
 {
-    if (backlog_head_ < backlog_.size())
+    if (!replays_.empty())
         pump();
     flush_tls();
 }
@@ -352,6 +476,7 @@ void push_channel::lost(boost::system::error_code ec)
         ctx_.closed(*this, ec == boost::asio::error::eof ? disconnect::normal() : disconnect::write_failed());
     }
     queue_.clear();
+    drop_replays();
     shut_down_ = true;
     if (linger_)
         linger_->cancel();
@@ -364,6 +489,7 @@ void push_channel::close(disconnect const& reason)
 {
     if (!begin_closing())
         return;
+    drop_replays();  // nothing more of them is sent
     ctx_.closed(*this, reason);
     queue_farewell(reason);
     linger_ = std::make_unique<boost::asio::steady_timer>(ctx_.executor, ctx_.options.close_timeout);

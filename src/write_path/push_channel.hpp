@@ -4,9 +4,13 @@
 // waiting for writability only when the kernel's buffer is full. Reading waits for readability first and then
 // reads into a per-thread scratch buffer, so an idle connection holds no read buffer.
 //
-// Replays are paced: replayed messages wait as pointers (the history holds the bytes anyway) and are encoded
-// into the queue as it drains, so a resume of any size within history fits a bounded queue; live messages
-// that arrive meanwhile wait behind them, keeping the order.
+// Replays are paced and bounded: a topic's replay is a range of offsets read from history a page at a time as
+// the queue drains (the first page comes with the subscription), so a resume of any size within history costs
+// the channel at most its queue bound and one page, whatever the client sends: one replay per topic (a client
+// that asks again replaces it from its new position), one history read in flight. A live message of a topic
+// whose replay is still going extends the range instead of waiting in memory; history gives it back in turn.
+// If history lost part of a range meanwhile, the channel is closed with 4010 (stream gap), so the client
+// resumes and learns it (recovered:false), rather than getting a stream with a hole.
 //
 // Close path: close() marks the channel closing, runs the shared bookkeeping (hub, hooks, registry), lets the
 // transport queue its farewell (a close frame, a close event), flushes it, shuts down sending and lingers for
@@ -30,9 +34,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace switchboard::detail {
 
@@ -51,12 +57,17 @@ protected:
     bool enqueue(shared_bytes bytes);
     /// Queues control bytes that must go out even past the bounds (replies, farewells).
     void enqueue_control(shared_bytes bytes);
-    /// Sends `messages` (a replay) ahead of anything delivered after this call, at the pace the client reads.
-    void replay(std::vector<message_ptr> const& messages);
-    /// Until release(): live messages wait (as many as the queue holds) for a replay that is not known yet.
+    /// Sends a topic's replay, at the pace the client reads, ahead of that topic's messages delivered after this
+    /// call: `first` is its first page from history (oldest first; only the messages following each other from
+    /// the first one count), `last` the offset it runs to (history gives what `first` stops short of). A topic's
+    /// replay still going is replaced, from the new position.
+    void replay(std::vector<message_ptr> const& first, std::uint64_t last);
+    /// Drops what is left of a topic's replay (the client unsubscribed).
+    void forget_replay(std::string_view topic);
+    /// Until release(): live messages wait (as many as the queue holds) for replays that are not known yet.
     void hold() { holding_ = true; }
-    /// Ends hold(): `replayed` goes out first, then what waited.
-    void release(std::vector<message_ptr> const& replayed);
+    /// Ends hold(): what waited follows the replays given meanwhile.
+    void release();
 
     /// Encodes and queues one message (through enqueue()).
     virtual void write_message(message_ptr const& m) = 0;
@@ -81,8 +92,27 @@ private:
     void on_tls_written(boost::system::error_code ec);
     void read_tls();
     void shutdown_tls();
+    // A topic's replay: offsets next..last of its epoch, `page` holding the next ones already read.
+    struct replay_state {
+        std::string topic;
+        std::string epoch;
+        std::uint64_t next = 0;
+        std::uint64_t last = 0;
+        std::deque<message_ptr> page;
+        std::uint64_t awaiting = 0;  // the page read it waits for (0: none); asked again, it waits for none
+    };
+
     void take_input(std::string_view bytes);
+    replay_state* find_replay(std::string_view topic);
+    void add_to_page(replay_state& r, message_ptr const& m);
+    void follow_replay(replay_state& r, message_ptr const& m);
+    /// Whether `m` may wait in a replay's page: pages hold at most half the queue bound together.
+    bool fits_in_pages(message const& m) const noexcept;
+    bool has_room() const noexcept;
     void pump();
+    void read_page(replay_state& r);
+    void on_page(std::string const& topic, std::uint64_t request, boost::system::error_code ec, history_result page);
+    void drop_replays();
     void too_slow();
     void wait_readable();
     void on_readable(boost::system::error_code ec);
@@ -95,9 +125,13 @@ private:
     std::unique_ptr<tls_io> tls_;          // only over TLS
     connection_slot slot_;
     frame_queue queue_;
-    std::vector<message_ptr> backlog_;  // waiting to be encoded: a replay, then what arrived during it
-    std::size_t backlog_head_ = 0;
-    std::size_t backlog_limit_ = 0;
+    std::vector<std::unique_ptr<replay_state>> replays_;  // at most one per topic, oldest first
+    std::size_t page_bytes_ = 0;        // envelopes in every replay's page
+    bool reading_page_ = false;         // one history read in flight at a time
+    std::uint64_t page_reads_ = 0;      // numbers each read, so that a replay knows its own
+    bool pumping_ = false;
+    std::vector<message_ptr> held_;     // live messages waiting for release()
+    std::size_t held_bytes_ = 0;
     bool holding_ = false;
     std::uint64_t last_input_ = 0;   // keepalive ticks
     std::uint64_t last_output_ = 0;

@@ -68,6 +68,8 @@ constexpr char const* every_key = R"({
     "max_message_size": "128KiB",
     "max_header_size": 16384,
     "max_subscriptions": 64,
+    "max_pending_commands": 100,
+    "max_pending_bytes": "2MiB",
     "request_timeout": "3s",
     "max_connections": 5000,
     "max_connections_per_address": 50,
@@ -78,7 +80,7 @@ constexpr char const* every_key = R"({
   },
   "websocket": {"path": "/live/ws", "ping_interval": "20s", "pong_timeout": "7s"},
   "sse": {"path": "/live/sse", "retry": "3s", "heartbeat": "12s"},
-  "long_polling": {"path": "/live/poll", "hold": "40s", "max_messages_per_poll": 250},
+  "long_polling": {"path": "/live/poll", "hold": "40s", "max_messages_per_poll": 250, "max_bytes_per_poll": "512KiB"},
   "publish": {"path": "/live/publish"},
   "transports": ["sse", "long-polling"],
   "client": {"path": "/live/switchboard.js"},
@@ -88,7 +90,9 @@ constexpr char const* every_key = R"({
   "history": {
     "max_messages": 500,
     "max_age": "2h",
+    "max_bytes": "64MiB",
     "max_topics": 2000,
+    "max_topics_per_client": 20,
     "sweep_interval": "30s",
     "overrides": [
       {"prefix": "chat.", "max_messages": 50000, "max_age": "24h"},
@@ -135,6 +139,8 @@ TEST(config, every_key_parses)
     EXPECT_EQ(o.max_message_size, 128u * 1024);
     EXPECT_EQ(o.max_header_size, 16384u);
     EXPECT_EQ(o.max_subscriptions, 64u);
+    EXPECT_EQ(o.max_pending_commands, 100u);
+    EXPECT_EQ(o.max_pending_bytes, 2u * 1024 * 1024);
     EXPECT_EQ(o.request_timeout, 3s);
     EXPECT_EQ(o.max_connections, 5000u);
     EXPECT_EQ(o.max_connections_per_address, 50u);
@@ -151,6 +157,7 @@ TEST(config, every_key_parses)
     EXPECT_EQ(o.poll_path, "/live/poll");
     EXPECT_EQ(o.poll_hold, 40s);
     EXPECT_EQ(o.max_poll_messages, 250u);
+    EXPECT_EQ(o.max_poll_bytes, 512u * 1024);
     EXPECT_EQ(o.publish_path, "/live/publish");
     EXPECT_FALSE(o.transports.websocket);
     EXPECT_TRUE(o.transports.sse);
@@ -162,7 +169,9 @@ TEST(config, every_key_parses)
     EXPECT_EQ(o.admin_token, "0123456789abcdef0123");
     EXPECT_EQ(o.history.limits.max_messages, 500u);
     EXPECT_EQ(o.history.limits.max_age, 2h);
+    EXPECT_EQ(o.history.max_bytes, 64u * 1024 * 1024);
     EXPECT_EQ(o.history.max_topics, 2000u);
+    EXPECT_EQ(o.history.max_topics_per_client, 20u);
     EXPECT_EQ(o.history.sweep_interval, 30s);
     ASSERT_EQ(o.history.overrides.size(), 3u);
     EXPECT_EQ(o.history.overrides[0].prefix, "chat.");

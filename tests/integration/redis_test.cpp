@@ -388,5 +388,92 @@ TEST(redis, readiness_and_publishing_follow_redis)
     EXPECT_NE(metrics.find("switchboard_backplane_up{backplane=\"redis\"} 1"), std::string::npos);
 }
 
+// A resume after `since` on `port`: its ack and the `count` messages it brings, then what else came before a
+// ping sent after them was answered (nothing, when the replay was `count` messages).
+struct resumed {
+    json ack;
+    std::vector<json> messages;
+};
+
+resumed resume(boost::asio::io_context& ioc, std::uint16_t port, std::string const& topic, json since, std::size_t count)
+{
+    auto ws = subscriber(ioc, port, topic, std::move(since));
+    resumed out{ws->find_reply("sub").value_or(json()), {}};
+    EXPECT_TRUE(ws->wait_messages(ioc, count));
+    ws->send_json({{"type", "ping"}, {"id", "after"}});
+    EXPECT_TRUE(ws->wait_reply(ioc, "after"));
+    out.messages = ws->messages();
+    ws->close();
+    return out;
+}
+
+TEST(redis, history_that_redis_evicted_or_trimmed_is_reported_never_skipped)
+{
+    redis_process redis;
+    boost::asio::io_context ioc;
+    node n1(redis);
+    ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
+    for (int i = 1; i <= 10; ++i)
+        ASSERT_EQ(fetch(ioc, n1.port, "POST", "/publish?topic=ev", std::to_string(i)).status, 200);
+    auto const whole = resume(ioc, n1.port, "ev", {{"offset", 0}, {"epoch", ""}}, 10);
+    ASSERT_EQ(offsets(whole.messages), one_to(10));
+    EXPECT_EQ(whole.ack["recovered"], true);
+    auto const epoch = whole.ack["epoch"].get<std::string>();
+
+    // The history list evicted (maxmemory with an LRU policy): gone, and said so.
+    ASSERT_TRUE(redis.command({"DEL", "switchboard:{ev}.history"}));
+    auto const evicted = resume(ioc, n1.port, "ev", {{"offset", 3}, {"epoch", epoch}}, 0);
+    EXPECT_EQ(evicted.ack["recovered"], false);
+    EXPECT_EQ(evicted.ack["offset"], 10);
+    EXPECT_TRUE(evicted.messages.empty());
+
+    // Cut short: of 11..15 only the newest three stay; a resume after 10 is told, and gets 13..15 once each.
+    for (int i = 11; i <= 15; ++i)
+        ASSERT_EQ(fetch(ioc, n1.port, "POST", "/publish?topic=ev", std::to_string(i)).status, 200);
+    ASSERT_TRUE(redis.command({"LTRIM", "switchboard:{ev}.history", "0", "2"}));
+    auto const trimmed = resume(ioc, n1.port, "ev", {{"offset", 10}, {"epoch", epoch}}, 3);
+    EXPECT_EQ(trimmed.ack["recovered"], false);
+    EXPECT_EQ(offsets(trimmed.messages), (std::vector<std::uint64_t>{13, 14, 15}));
+
+    // The position evicted while its list stays: a new epoch, told; the old epoch's entries are never served
+    // as the new one's.
+    ASSERT_TRUE(redis.command({"DEL", "switchboard:{ev}.position"}));
+    ASSERT_EQ(fetch(ioc, n1.port, "POST", "/publish?topic=ev", R"("new")").status, 200);
+    auto const restarted = resume(ioc, n1.port, "ev", {{"offset", 15}, {"epoch", epoch}}, 0);
+    EXPECT_EQ(restarted.ack["recovered"], false);
+    EXPECT_NE(restarted.ack["epoch"], epoch);
+    EXPECT_EQ(restarted.ack["offset"], 1);
+    auto const fresh = resume(ioc, n1.port, "ev", {{"offset", 0}, {"epoch", ""}}, 1);
+    ASSERT_EQ(fresh.messages.size(), 1u);
+    EXPECT_EQ(fresh.messages[0]["data"], "new");
+}
+
+TEST(redis, a_long_replay_is_read_from_redis_a_page_at_a_time)
+{
+    redis_process redis;
+    boost::asio::io_context ioc;
+    // A queue of 128 KiB: the 2 MB replay below takes dozens of pages.
+    node n1(redis, {"--max-queue-bytes", "128KiB"});
+    node n2(redis, {"--max-queue-bytes", "128KiB"});
+    ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
+    ASSERT_TRUE(n2.wait_ready(ioc)) << n2.process->output();
+    auto publisher = ws_client::create(ioc);
+    publisher->connect(n1.port);
+    std::string const pad(1'000, 'p');
+    for (int i = 1; i <= 2'000; ++i) {
+        publisher->send_json({{"type", "publish"}, {"topic", "long"}, {"data", {{"i", i}, {"pad", pad}}}, {"id", i}});
+        if (i % 500 == 0)  // in batches: past limits.max_pending_bytes a publish would be refused
+            ASSERT_EQ(publisher->wait_reply(ioc, i, 30s).value_or(json())["type"], "ack");
+    }
+
+    // Resumed on the other node, and while it goes on, live messages follow the replay.
+    auto ws = subscriber(ioc, n2.port, "long", {{"offset", 0}, {"epoch", ""}});
+    for (int i = 0; i < 10; ++i)
+        publisher->send_json({{"type", "publish"}, {"topic", "long"}, {"data", "live"}});
+    ASSERT_TRUE(ws->wait_messages(ioc, 2'010, 60s)) << ws->message_count() << "\n" << n2.process->output();
+    EXPECT_EQ(offsets(ws->messages()), one_to(2'010));
+    EXPECT_TRUE(ws->is_open());
+}
+
 }  // namespace
 }  // namespace switchboard::test

@@ -62,7 +62,7 @@ protected:
     {
         // No request hidden in a body ever ran.
         std::optional<std::uint64_t> latest;
-        (*srv)->backplane().history("smuggled", std::nullopt,
+        (*srv)->backplane().history("smuggled", std::nullopt, 0,
                                      [&](boost::system::error_code, history_result r) { latest = r.latest.offset; });
         ASSERT_TRUE(srv->run_until([&] { return latest.has_value(); }));
         EXPECT_EQ(*latest, 0u) << "a request smuggled in a body was executed";

@@ -233,7 +233,8 @@ TEST(limits, a_long_poll_whose_client_pipelined_a_request_and_left_gives_its_slo
     EXPECT_EQ(fetch(srv.ioc, srv.port, "GET", "/nowhere").status, 404);
     // The request read early never ran: its client was gone.
     std::optional<std::uint64_t> latest;
-    (*srv).backplane().history("t", std::nullopt, [&](boost::system::error_code, history_result r) { latest = r.latest.offset; });
+    (*srv).backplane().history("t", std::nullopt, 0,
+                               [&](boost::system::error_code, history_result r) { latest = r.latest.offset; });
     ASSERT_TRUE(srv.run_until([&] { return latest.has_value(); }));
     EXPECT_EQ(*latest, 0u);
 }

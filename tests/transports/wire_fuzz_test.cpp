@@ -1078,7 +1078,7 @@ protected:
         for (int t = 0; t < 8; ++t) {
             // Start from each topic's position (the HTTP phase may have published anywhere).
             std::string const topic = "w/" + std::to_string(t);
-            (*srv)->backplane().history(topic, std::nullopt, [&](error_code, history_result r) {
+            (*srv)->backplane().history(topic, std::nullopt, 0, [&](error_code, history_result r) {
                 model.last_offset[topic] = r.latest.offset;
             });
         }

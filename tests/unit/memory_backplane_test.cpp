@@ -85,10 +85,11 @@ protected:
     };
 
     static history_outcome history(switchboard::memory_backplane& b, std::string const& topic,
-                                   std::optional<position> since)
+                                   std::optional<position> since,
+                                   std::size_t max_bytes = switchboard::backplane::whole_history)
     {
         std::optional<history_outcome> out;
-        b.history(topic, since, [&](boost::system::error_code ec, history_result r) {
+        b.history(topic, since, max_bytes, [&](boost::system::error_code ec, history_result r) {
             out = history_outcome{ec, std::move(r)};
         });
         EXPECT_TRUE(out.has_value()) << "the memory backplane completes at once";
@@ -391,6 +392,115 @@ TEST_F(memory_backplane, the_sweep_drops_idle_topics_and_keeps_the_rest)
     EXPECT_EQ(again.offset, 1u);
     EXPECT_NE(again.epoch, idle.epoch);
     EXPECT_FALSE(history(b, "idle.x", idle).result.recovered);
+}
+
+TEST_F(memory_backplane, a_history_read_is_a_page_of_at_most_max_bytes_and_one_message_at_least)
+{
+    auto& b = bp();
+    position p;
+    for (int i = 0; i < 10; ++i)
+        p = publish(b, "t", "\"" + std::string(100, 'x') + "\"").where;
+    auto const size = history(b, "t", position{9, p.epoch}).result.messages.at(0)->envelope()->size();
+
+    auto r = history(b, "t", position{0, p.epoch}, 3 * size).result;
+    EXPECT_EQ(offsets_of(r.messages), (offsets{1, 2, 3}));
+    EXPECT_TRUE(r.recovered);
+    EXPECT_EQ(r.latest.offset, 10u) << "the topic's position, past the page";
+    r = history(b, "t", position{3, p.epoch}, 3 * size + 1).result;
+    EXPECT_EQ(offsets_of(r.messages), (offsets{4, 5, 6}));
+    r = history(b, "t", position{6, p.epoch}, 1).result;
+    EXPECT_EQ(offsets_of(r.messages), (offsets{7})) << "one message always";
+    r = history(b, "t", position{7, p.epoch}, 0).result;
+    EXPECT_EQ(offsets_of(r.messages), (offsets{8}));
+}
+
+TEST_F(memory_backplane, max_bytes_bounds_history_across_topics_oldest_first)
+{
+    history_options options;
+    options.max_bytes = 100 * 1'000;
+    options.max_topics = 1'000;
+    auto& b = make(options);
+    std::string const data = "\"" + std::string(1'000, 'x') + "\"";
+    auto const first = publish(b, "first", data).where;
+    std::vector<position> later;
+    for (int i = 0; i < 300; ++i)
+        later.push_back(publish(b, "t" + std::to_string(i % 30), data).where);
+
+    EXPECT_LE(b.history_bytes(), options.max_bytes);
+    EXPECT_GT(b.history_bytes(), options.max_bytes - 2'000);
+    // The oldest message of all went first; what is gone is reported.
+    auto const r = history(b, "first", position{0, first.epoch}).result;
+    EXPECT_FALSE(r.recovered);
+    EXPECT_TRUE(r.messages.empty());
+    EXPECT_EQ(r.latest, first) << "the topic keeps its position";
+    // The newest ~75 messages are kept, whatever their topic, and counted.
+    std::size_t bytes = 0;
+    for (int t = 0; t < 30; ++t) {
+        auto const h = history(b, "t" + std::to_string(t), position{0, later[t].epoch}).result;
+        for (auto const& m : h.messages) {
+            EXPECT_GT(m->offset(), 7u) << "an older message outlived a newer one";
+            bytes += switchboard::memory_backplane::cost(*m);
+        }
+    }
+    EXPECT_EQ(bytes, b.history_bytes());
+}
+
+TEST_F(memory_backplane, max_topics_per_client_bounds_each_client_alone)
+{
+    history_options options;
+    options.max_topics = 100;
+    options.max_topics_per_client = 10;
+    auto& b = make(options);
+    {
+        auto const as_greedy = b.on_behalf_of("ip:192.0.2.1");
+        for (int i = 0; i < 10; ++i)
+            EXPECT_FALSE(publish(b, "g" + std::to_string(i)).ec);
+        EXPECT_EQ(publish(b, "g10").ec, error::too_many_topics);
+        b.subscribe("g11");
+        EXPECT_EQ(history(b, "g11", std::nullopt).ec, error::too_many_topics) << "a refused subscription";
+        EXPECT_FALSE(publish(b, "g3").ec) << "its own topics go on";
+    }
+    {
+        auto const as_other = b.on_behalf_of("user:bob");
+        EXPECT_FALSE(publish(b, "b0").ec);
+        EXPECT_FALSE(publish(b, "g10").ec) << "the same name, another client";
+    }
+    // The service itself is not bounded per client.
+    for (int i = 0; i < 50; ++i)
+        EXPECT_FALSE(publish(b, "service" + std::to_string(i)).ec);
+}
+
+TEST_F(memory_backplane, an_idle_topic_keeps_its_position_until_its_room_is_needed)
+{
+    history_options options;
+    options.max_topics = 3;
+    options.max_topics_per_client = 2;
+    auto& b = make(options);
+    auto const as_client = b.on_behalf_of("ip:192.0.2.1");
+    b.subscribe("quiet");
+    auto const at = history(b, "quiet", std::nullopt).result.latest;
+    b.unsubscribe("quiet");
+    // Idle (no subscriber, no history): a client coming back still resumes it.
+    b.subscribe("quiet");
+    auto r = history(b, "quiet", at).result;
+    EXPECT_TRUE(r.recovered);
+    EXPECT_EQ(r.latest, at);
+    b.unsubscribe("quiet");
+
+    // At its bound, the client's own idle topic makes room; then the server's idle ones do.
+    b.subscribe("a");
+    b.subscribe("b");
+    EXPECT_EQ(b.topic_count(), 2u) << "quiet gave its room to b";
+    b.unsubscribe("a");
+    auto const back = history(b, "quiet", at);
+    EXPECT_FALSE(back.ec) << "a gave its room to quiet";
+    EXPECT_NE(back.result.latest.epoch, at.epoch) << "a new epoch:";
+    EXPECT_FALSE(back.result.recovered) << "resumes are told";
+    b.unsubscribe("b");
+    auto const as_other = b.on_behalf_of("user:carol");
+    EXPECT_FALSE(publish(b, "c1").ec);
+    EXPECT_FALSE(publish(b, "c2").ec);
+    EXPECT_EQ(b.topic_count(), 3u);
 }
 
 }  // namespace

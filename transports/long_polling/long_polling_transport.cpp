@@ -46,7 +46,9 @@ void poll(detail::server_context& ctx, std::shared_ptr<detail::http_connection> 
 void subscribe_all(detail::server_context& ctx, std::shared_ptr<poll_channel> const& ch,
                    detail::stream_request const& wanted)
 {
-    detail::subscribe_topics(ctx, *ch, wanted, [ch](boost::system::error_code ec, std::vector<detail::topic_subscription> done) {
+    // The histories read share what one answer may carry: no more is held for it.
+    detail::subscribe_topics(ctx, *ch, wanted, ctx.options.max_poll_bytes,
+                             [ch](boost::system::error_code ec, std::vector<detail::topic_subscription> done) {
         if (ec)
             return ch->refuse(ec);
         cursor positions;

@@ -40,9 +40,10 @@ void poll_channel::start(cursor positions, std::vector<message_ptr> backlog, boo
 
 void poll_channel::deliver(message_ptr const& m)
 {
-    if (answered_ || pending_.size() >= ctx_.options.max_poll_messages)
+    if (answered_ || pending_.size() >= ctx_.options.max_poll_messages || pending_bytes_ >= ctx_.options.max_poll_bytes)
         return;  // the rest stays in history for the next poll, which the cursor points at
     pending_.push_back(m);
+    pending_bytes_ += m->envelope()->size();
     ctx_.flusher.schedule(std::static_pointer_cast<poll_channel>(shared_from_this()));
 }
 
@@ -90,19 +91,27 @@ void poll_channel::answer()
 {
     if (answered_)
         return;
-    if (pending_.size() > ctx_.options.max_poll_messages)
-        pending_.resize(ctx_.options.max_poll_messages);
-
+    // Bounded in messages and bytes (one message always goes): an answer the client does not read holds no more
+    // while it waits to be written; the rest comes with the next poll, from history.
     std::string body = R"({"messages":[)";
-    for (std::size_t i = 0; i < pending_.size(); ++i) {
-        auto const& m = *pending_[i];
-        if (i)
-            body += ',';
-        body += *m.envelope();
+    std::size_t count = 0;
+    std::size_t bytes = 0;
+    for (auto const& next : pending_) {
+        auto const& m = *next;
+        if (count == ctx_.options.max_poll_messages ||
+            (count > 0 && bytes + m.envelope()->size() > ctx_.options.max_poll_bytes))
+            break;
+        // Only its topic's next message: a first page of history may stop short of what arrived live meanwhile,
+        // and the cursor never steps over a message the client has not had.
         auto it = std::lower_bound(positions_.begin(), positions_.end(), m.topic(),
                                    [](topic_position const& p, std::string const& topic) { return p.topic < topic; });
-        if (it != positions_.end() && it->topic == m.topic())
-            it->where = m.where();
+        if (it == positions_.end() || it->topic != m.topic() || it->where.epoch != m.epoch() || m.offset() != it->where.offset + 1)
+            continue;
+        if (count++)
+            body += ',';
+        body += *m.envelope();
+        bytes += m.envelope()->size();
+        it->where = m.where();
     }
     body += R"(],"cursor":")";
     body += encode_cursor(positions_);
@@ -111,6 +120,7 @@ void poll_channel::answer()
         body += R"(,"recovered":false)";
     body += '}';
     pending_.clear();
+    pending_bytes_ = 0;
 
     ctx_.metrics.bytes_out += body.size();
     auto conn = finish();

@@ -44,6 +44,7 @@ private:
     boost::asio::steady_timer hold_;
     cursor positions_;
     std::vector<message_ptr> pending_;
+    std::size_t pending_bytes_ = 0;
     bool recovered_ = true;
     bool answered_ = false;
     bool started_ = false;  // positions known: deliveries before it wait for start()

@@ -26,6 +26,7 @@ public:
     void send_event(std::string_view type, std::string const& json);
     using push_channel::hold;
     using push_channel::release;
+    using push_channel::replay;
     /// Writes the current cursor as the stream's last event id (an event with no data dispatches nothing but
     /// moves EventSource's lastEventId).
     void send_cursor();

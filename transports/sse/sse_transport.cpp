@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace switchboard::sse {
 
 namespace http = boost::beast::http;
@@ -20,7 +22,9 @@ void subscribe_all(detail::server_context& ctx, std::shared_ptr<sse_channel> con
     // whether the cursor could be honoured), the replayed messages, and the cursor as the last event id. Live
     // messages of topics already subscribed wait meanwhile, behind the replay.
     ch->hold();
-    detail::subscribe_topics(ctx, *ch, wanted, [ch](boost::system::error_code ec, std::vector<detail::topic_subscription> done) {
+    // The histories' first pages share half the queue; the channel reads the rest as the client takes it.
+    detail::subscribe_topics(ctx, *ch, wanted, ctx.options.max_queue_bytes / 2,
+                             [ch](boost::system::error_code ec, std::vector<detail::topic_subscription> done) {
         if (ec)
             return ch->refuse(ec);
         cursor start;
@@ -34,12 +38,12 @@ void subscribe_all(detail::server_context& ctx, std::shared_ptr<sse_channel> con
             ch->send_event("subscribed", info.dump());
         }
         // Replayed messages carry the cursor in their ids; a stream with nothing to replay states it on its own.
-        std::vector<message_ptr> missed;
-        for (auto const& s : done)
-            missed.insert(missed.end(), s.result.messages.begin(), s.result.messages.end());
-        if (missed.empty())
+        bool const replaying = std::any_of(done.begin(), done.end(), [](auto const& s) { return !s.result.messages.empty(); });
+        if (!replaying)
             ch->send_cursor();
-        ch->release(missed);
+        for (auto const& s : done)
+            ch->replay(s.result.messages, s.result.latest.offset);
+        ch->release();
     });
 }
 

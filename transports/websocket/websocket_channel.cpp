@@ -7,6 +7,7 @@
 #include <switchboard/error.hpp>
 #include <switchboard/topic.hpp>
 
+#include <algorithm>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -155,19 +156,33 @@ void websocket_channel::on_command(std::string_view text)
             pong["id"] = *cmd->id;
         return send_json(pong.dump());
     }
+    case command::kind::unsubscribe:
+        return unsubscribe(*cmd);
     case command::kind::subscribe:
-        return subscribe(std::move(*cmd));
-    case command::kind::unsubscribe: {
-        ctx_.unsubscribe(*this, cmd->topic);
-        if (cmd->id)
-            send_json(nlohmann::ordered_json{{"type", "ack"}, {"id", *cmd->id}, {"topic", cmd->topic}}.dump());
-        return;
-    }
     case command::kind::publish:
-        return publish(std::move(*cmd));
     case command::kind::refresh:
-        return refresh(std::move(*cmd));
+        break;
     }
+    // These may wait on a hook or the backplane: each holds a ticket until its answer.
+    auto work = pending_.begin(text.size(), ctx_.options.max_pending_commands, ctx_.options.max_pending_bytes);
+    if (!work)
+        return send_error(cmd->id, error::too_many_pending,
+                          "commands waiting for their answers are at their bound (" +
+                              std::to_string(ctx_.options.max_pending_commands) + " commands, " +
+                              std::to_string(ctx_.options.max_pending_bytes) + " bytes); wait for some");
+    if (cmd->type == command::kind::subscribe)
+        return subscribe(std::move(*cmd), std::move(work));
+    if (cmd->type == command::kind::publish)
+        return publish(std::move(*cmd), std::move(work));
+    refresh(std::move(*cmd), std::move(work));
+}
+
+void websocket_channel::unsubscribe(command const& cmd)
+{
+    ctx_.unsubscribe(*this, cmd.topic);
+    forget_replay(cmd.topic);  // what is left of it is not wanted any more
+    if (cmd.id)
+        send_json(nlohmann::ordered_json{{"type", "ack"}, {"id", *cmd.id}, {"topic", cmd.topic}}.dump());
 }
 
 bool websocket_channel::within_rate(std::optional<nlohmann::json> const& id)
@@ -193,12 +208,13 @@ bool websocket_channel::within_rate(std::optional<nlohmann::json> const& id)
     return false;
 }
 
-void websocket_channel::refresh(command cmd)
+void websocket_channel::refresh(command cmd, ticket work)
 {
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     detail::authenticate(
         ctx_, nullptr, cmd.token, remote_address(), transport(),
-        [self, id = std::move(cmd.id)](boost::system::error_code ec, std::string const& why, identity_ptr who) {
+        [self, work, id = std::move(cmd.id)](boost::system::error_code ec, std::string const& why, identity_ptr who) {
+            work->end();
             if (self->closing())
                 return;
             if (ec)
@@ -222,13 +238,18 @@ void websocket_channel::refresh(command cmd)
         });
 }
 
-void websocket_channel::subscribe(command cmd)
+void websocket_channel::subscribe(command cmd, ticket work)
 {
     // Authorized in turn with the topic's other subscribes and unsubscribes (subscribe_queue.hpp).
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     bool const resuming = cmd.since.has_value();
-    ctx_.subscribe(*this, cmd.topic, cmd.since, detail::subscribe_queue::authorization::check,
-                   [self, cmd, resuming](boost::system::error_code ec, history_result result) {
+    // The first page of history is small: the replay reads the rest a page at a time, and the subscribes that
+    // may be in flight together (over Redis) hold no more than half the queue bound (and a message each).
+    auto const& o = ctx_.options;
+    std::size_t const first_page = o.max_queue_bytes / 2 / std::max<std::size_t>(1, o.max_pending_commands);
+    ctx_.subscribe(*this, cmd.topic, cmd.since, first_page, detail::subscribe_queue::authorization::check,
+                   [self, work, cmd, resuming](boost::system::error_code ec, history_result result) {
+                       work->end();
                        if (self->closing() || self->refused(cmd, ec, "subscribe"))
                            return;
                        // Always acknowledged, with or without an id: the ack carries the position a client
@@ -242,19 +263,20 @@ void websocket_channel::subscribe(command cmd)
                        if (resuming)
                            ack["recovered"] = result.recovered;
                        self->send_json(ack.dump());
-                       self->replay(result.messages);
+                       self->replay(result.messages, result.latest.offset);
                    });
 }
 
-void websocket_channel::publish(command cmd)
+void websocket_channel::publish(command cmd, ticket work)
 {
     // The answer may come later (an asynchronous hook); the channel may have closed by then.
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     auto const topic = cmd.topic;
     ctx_.authorize(authorize_request::kind::publish, topic, identity_pointer(), self, remote_address(),
-                   [self, cmd = std::move(cmd)](boost::system::error_code ec) mutable {
-                       if (!self->closing() && !self->refused(cmd, ec, "publish"))
-                           self->publish_now(std::move(cmd));
+                   [self, work, cmd = std::move(cmd)](boost::system::error_code ec) mutable {
+                       if (self->closing() || self->refused(cmd, ec, "publish"))
+                           return work->end();
+                       self->publish_now(std::move(cmd), std::move(work));
                    });
 }
 
@@ -267,11 +289,14 @@ bool websocket_channel::refused(command const& cmd, boost::system::error_code ec
     return static_cast<bool>(ec);
 }
 
-void websocket_channel::publish_now(command cmd)
+void websocket_channel::publish_now(command cmd, ticket work)
 {
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
+    // A topic the backplane takes on for this publish is the client's, under its bound of topics per client.
+    auto const charged = ctx_.backplane.on_behalf_of(detail::server_context::client_key(identity(), remote_address()));
     ctx_.publish(cmd.topic, std::move(cmd.data), this, remote_address(),
-                 [self, id = std::move(cmd.id), topic = cmd.topic](boost::system::error_code ec, position where) {
+                 [self, work, id = std::move(cmd.id), topic = cmd.topic](boost::system::error_code ec, position where) {
+                     work->end();
                      if (self->closing())
                          return;
                      if (ec)

@@ -7,6 +7,7 @@
 #include "security/rate_limiter.hpp"
 #include "websocket/command.hpp"
 #include "websocket/frame_parser.hpp"
+#include "websocket/pending_commands.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -36,14 +37,17 @@ private:
     void on_pong(std::string_view payload) override;
     void on_close(std::uint16_t code, std::string_view reason) override;
 
+    using ticket = pending_commands::ticket_ptr;
+
     void on_command(std::string_view text);
-    void subscribe(command cmd);
+    void subscribe(command cmd, ticket work);
+    void unsubscribe(command const& cmd);
     /// Publishes once authorization allows; else answers with an error frame.
-    void publish(command cmd);
-    void publish_now(command cmd);
+    void publish(command cmd, ticket work);
+    void publish_now(command cmd, ticket work);
     /// Answers `cmd` (a subscribe or publish, named by `action`) with the error frame for `ec`, if it is one.
     bool refused(command const& cmd, boost::system::error_code ec, char const* action);
-    void refresh(command cmd);
+    void refresh(command cmd, ticket work);
     bool within_rate(std::optional<nlohmann::json> const& id);
     void send_json(std::string text);
     void send_error(std::optional<nlohmann::json> const& id, boost::system::error_code ec,
@@ -52,6 +56,7 @@ private:
     frame_parser parser_;
     std::uint64_t last_ping_ = 0;
     detail::channel_rate rate_;
+    pending_commands pending_;
     bool peer_closed_ = false;
     bool warned_ = false;  // told its token is expiring (reset by a refresh)
 };

@@ -326,12 +326,15 @@ struct redis_backplane::impl {
             done(unavailable(), {});
     }
 
-    /// Reads the topic's position and its history after `since` (if any); `done` gets an error or the result.
-    void read(std::string const& topic, std::optional<position> const& since, history_handler done)
+    /// Reads the topic's position and its history after `since` (if any), a page of at most `max_bytes` (see
+    /// backplane::history); `done` gets an error or the result.
+    void read(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
+              history_handler done)
     {
         std::int64_t const from = since ? static_cast<std::int64_t>(since->offset) : -1;
         std::vector<std::string> args{key(topic, "position"), key(topic, "history"), std::to_string(from),
-                                      detail::random_epoch(random), std::to_string(options.position_ttl.count())};
+                                      detail::random_epoch(random), std::to_string(options.position_ttl.count()),
+                                      std::to_string(max_bytes)};
         auto const max_age = history.limits_for(topic).max_age;
         bool const sent = eval(history_sha, redis::history_script, std::move(args),
                                [this, topic, since, max_age, done](redisReply const* r) {
@@ -358,11 +361,16 @@ struct redis_backplane::impl {
         auto const now_ms = integer(r->element[2]);
         auto const oldest_ms = now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(max_age).count();
         auto const* entries = r->element[3];
-        // Newest first in Redis: walk from the end for oldest first.
-        for (std::size_t i = entries->elements; i-- > 0;) {
+        // Oldest first. Only a run of consecutive offsets of the current epoch is history: Redis may have evicted
+        // or trimmed the list, or kept one of an epoch before its position was lost; whatever is not there is
+        // reported (recovered:false), never skipped silently.
+        for (std::size_t i = 0; i < entries->elements; ++i) {
             entry e;
-            if (!parse_entry(text(entries->element[i]), e) || e.offset <= since->offset || e.at_ms < oldest_ms)
+            if (!parse_entry(text(entries->element[i]), e) || e.epoch != out.latest.epoch || e.offset <= since->offset ||
+                e.offset > out.latest.offset || e.at_ms < oldest_ms)
                 continue;
+            if (!out.messages.empty() && e.offset != out.messages.back()->offset() + 1)
+                break;
             out.messages.push_back(std::make_shared<message const>(topic, position{e.offset, out.latest.epoch}, e.data));
         }
         std::uint64_t const first = out.messages.empty() ? out.latest.offset + 1 : out.messages.front()->offset();
@@ -370,24 +378,26 @@ struct redis_backplane::impl {
         return out;
     }
 
-    void history_of(std::string const& topic, std::optional<position> const& since, history_handler done)
+    void history_of(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
+                    history_handler done)
     {
         auto it = topics.find(topic);
         if (it == topics.end() || !it->second.wanted || it->second.state == link::subscribed)
-            return read_and_track(topic, since, std::move(done));
+            return read_and_track(topic, since, max_bytes, std::move(done));
         if (!pubsub.ready)
             return done(unavailable(), {});
         // Read only once the subscription holds: what is published after the read then reaches this node.
-        it->second.waiting.push_back([this, topic, since, done = std::move(done)](bool go) {
+        it->second.waiting.push_back([this, topic, since, max_bytes, done = std::move(done)](bool go) {
             if (!go)
                 return done(unavailable(), {});
-            read_and_track(topic, since, done);
+            read_and_track(topic, since, max_bytes, done);
         });
     }
 
-    void read_and_track(std::string const& topic, std::optional<position> const& since, history_handler done)
+    void read_and_track(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
+                        history_handler done)
     {
-        read(topic, since, [this, topic, done = std::move(done)](boost::system::error_code ec, history_result r) {
+        read(topic, since, max_bytes, [this, topic, done = std::move(done)](boost::system::error_code ec, history_result r) {
             if (!ec) {
                 // The node's stream of a topic it just subscribed to starts after the first position it reads:
                 // anything older is that read's to deliver, anything newer comes through the subscription.
@@ -515,7 +525,8 @@ struct redis_backplane::impl {
     {
         t.catching_up = true;
         t.catch_up_failed = false;
-        read(topic, t.last, [this, topic](boost::system::error_code ec, history_result r) {
+        // This node's own stream, whatever its length: bounded by the topic's history in Redis.
+        read(topic, t.last, backplane::whole_history, [this, topic](boost::system::error_code ec, history_result r) {
             auto it = topics.find(topic);
             if (it == topics.end() || !it->second.catching_up)
                 return;
@@ -600,9 +611,10 @@ void redis_backplane::publish(std::string topic, std::string data, publish_handl
     impl_->publish(topic, data, std::move(done));
 }
 
-void redis_backplane::history(std::string const& topic, std::optional<position> const& since, history_handler done)
+void redis_backplane::history(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
+                              history_handler done)
 {
-    impl_->history_of(topic, since, std::move(done));
+    impl_->history_of(topic, since, max_bytes, std::move(done));
 }
 
 void redis_backplane::subscribe(std::string const& topic)
