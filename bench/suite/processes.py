@@ -14,10 +14,6 @@ from suite import BENCH
 SERVER_CORE = '0'
 LOADGEN_CORE = '1'
 
-# Ports on 127.0.0.1; each server gets its own. The Redis hop adds three switchboard nodes (Redis' own port is
-# whatever the kernel gives: see redis_server).
-PORTS = {'switchboard': 18080, 'nchan': 18081, 'node-ws': 18082}
-REDIS_HOP_PORTS = {'memory': 18083, 'redis': 18084, 'node-a': 18085, 'node-b': 18086}
 
 def terminate(proc):
     """SIGTERM the process the bench started (by its PID), SIGKILL it if it has not gone within 8 s."""
@@ -30,11 +26,51 @@ def terminate(proc):
             proc.wait(timeout=5)
 
 
+def on_free_port(start, undo, attempts=3):
+    """start(port) on a free loopback port from the kernel (nginx cannot listen on port 0 and report the port, so
+    every server is given one). The port was free a moment ago; another process may take it before the server
+    binds it, so when the start fails: undo() and try another port, a few times."""
+    for attempt in range(attempts):
+        with socket.socket() as s:
+            s.bind(('127.0.0.1', 0))
+            port = s.getsockname()[1]
+        try:
+            return start(port)
+        except RuntimeError:
+            undo()
+            if attempt == attempts - 1:
+                raise
+
+
+def listening(pid, port):
+    """Whether process pid (nginx: its master) holds a socket listening on 127.0.0.1:port. A connection that
+    succeeds proves less: it may reach another process that took the port first, while ours fails to bind it."""
+    inodes = set()
+    with open('/proc/net/tcp') as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == f'0100007F:{port:04X}' and fields[3] == '0A':
+                inodes.add(f'socket:[{fields[9]}]')
+    try:
+        fds = os.listdir(f'/proc/{pid}/fd')
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f'/proc/{pid}/fd/{fd}') in inodes:
+                return True
+        except OSError:
+            pass  # closed since listdir
+    return False
+
+
 class server:
-    def __init__(self, name, build, port=None, extra=(), label=None):
+    """switchboard, Nchan or the Node `ws` server, on a loopback port of its own (self.port once started)."""
+
+    def __init__(self, name, build, extra=(), label=None):
         self.name = name
         self.build = build
-        self.port = port or PORTS[name]
+        self.port = None
         self.extra = list(extra)  # more switchboard-server arguments (--redis URL)
         self.label = label or name
         self.proc = None
@@ -54,6 +90,10 @@ class server:
         return ['node', os.path.join(BENCH, 'peers/ws_server.js'), '127.0.0.1', str(self.port)]
 
     def start(self):
+        on_free_port(self.start_on, self.stop)
+
+    def start_on(self, port):
+        self.port = port
         self.log = open(os.path.join(tempfile.gettempdir(), f'switchboard-bench-{self.label}.log'), 'w')
         self.proc = subprocess.Popen(['taskset', '-c', SERVER_CORE] + self.command(),
                                      stdout=self.log, stderr=subprocess.STDOUT)
@@ -61,11 +101,9 @@ class server:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f'{self.label} exited at start (see {self.log.name})')
-            try:
-                with socket.create_connection(('127.0.0.1', self.port), timeout=0.5):
-                    break
-            except OSError:
-                time.sleep(0.05)
+            if listening(self.proc.pid, self.port):
+                break
+            time.sleep(0.05)
         else:
             raise RuntimeError(f'{self.label} did not listen on {self.port}')
         time.sleep(0.2)
@@ -109,19 +147,10 @@ class redis_server:
 
     def start(self):
         self.tmp = tempfile.mkdtemp(prefix='switchboard-bench-redis.')
-        # The port was free a moment ago; another process may take it before Redis binds it, so try a few.
-        for attempt in range(3):
-            try:
-                return self.try_start()
-            except RuntimeError:
-                self.stop_process()
-                if attempt == 2:
-                    raise
+        on_free_port(self.start_on, self.stop_process)
 
-    def try_start(self):
-        with socket.socket() as s:  # a free port from the kernel
-            s.bind(('127.0.0.1', 0))
-            self.port = s.getsockname()[1]
+    def start_on(self, port):
+        self.port = port
         self.log = open(os.path.join(self.tmp, 'redis.log'), 'w')
         self.proc = subprocess.Popen(
             ['taskset', '-c', LOADGEN_CORE, 'redis-server', '--port', str(self.port), '--bind', '127.0.0.1',

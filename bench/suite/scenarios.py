@@ -9,7 +9,7 @@ import time
 
 from suite import log
 from suite.environment import machine, versions
-from suite.processes import LOADGEN_CORE, REDIS_HOP_PORTS, redis_server, server
+from suite.processes import LOADGEN_CORE, redis_server, server
 
 TRANSPORTS = {'switchboard': ['ws', 'sse', 'poll'], 'nchan': ['ws', 'sse', 'poll'], 'node-ws': ['ws']}
 DIALECT = {'switchboard': 'switchboard', 'nchan': 'nchan', 'node-ws': 'plain'}
@@ -84,10 +84,10 @@ def run_redis_hop(build, p, results):
     try:
         rds.start()
         redis_arg = ['--redis', rds.url()]
-        nodes = {'memory': server('switchboard', build, REDIS_HOP_PORTS['memory'], label='switchboard-memory'),
-                 'redis': server('switchboard', build, REDIS_HOP_PORTS['redis'], redis_arg, label='switchboard-redis'),
-                 'node-a': server('switchboard', build, REDIS_HOP_PORTS['node-a'], redis_arg, label='switchboard-node-a'),
-                 'node-b': server('switchboard', build, REDIS_HOP_PORTS['node-b'], redis_arg, label='switchboard-node-b')}
+        nodes = {'memory': server('switchboard', build, label='switchboard-memory'),
+                 'redis': server('switchboard', build, redis_arg, label='switchboard-redis'),
+                 'node-a': server('switchboard', build, redis_arg, label='switchboard-node-a'),
+                 'node-b': server('switchboard', build, redis_arg, label='switchboard-node-b')}
         for n in nodes.values():
             n.start()
 
