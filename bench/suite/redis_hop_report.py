@@ -69,7 +69,8 @@ def fanout_table(results, p):
                      f'{fmt(med(rs, "deliveries_per_second"))} | {fmt(f["p50"], 2)} | '
                      f'{fmt(f["p90"], 2)} | {fmt(f["p99"], 2)} | {fmt(f["max"], 1)} | {fmt(med(rs, "lost"))} | '
                      f'{fmt(med(rs, "server_cpu", "utilization"), 2)} | '
-                     f'{fmt(med(rs, "loadgen_cpu", "utilization"), 2)} | {fmt(med(rs, "redis_cpu", "utilization"), 2)} |')
+                     f'{fmt(med(rs, "loadgen_cpu", "utilization"), 2)} | '
+                     f'{fmt(med(rs, "redis_cpu", "utilization"), 2)} |')
     return L + [''], figures, behind
 
 
@@ -112,7 +113,8 @@ def saturation_table(results, p):
     for setup in REDIS_SETUPS:
         rs = rows_of(results, setup, 'ws', 'saturation')
         dps = med(rs, 'deliveries_per_second')
-        L.append(f'| {setup} | {fmt(dps)} | {ratio(dps, base_dps)} | {fmt(med(rs, "publish", "messages_per_second"))} | '
+        L.append(f'| {setup} | {fmt(dps)} | {ratio(dps, base_dps)} | '
+                 f'{fmt(med(rs, "publish", "messages_per_second"))} | '
                  f'{fmt(med(rs, "latency_ms", "p50"), 2)} | {fmt(med(rs, "latency_ms", "p99"), 2)} | '
                  f'{fmt(med(rs, "latency_ms", "max"), 1)} | {fmt(med(rs, "lost"))} | '
                  f'{fmt(med(rs, "server_cpu", "utilization"), 2)} | {fmt(med(rs, "loadgen_cpu", "utilization"), 2)} | '
