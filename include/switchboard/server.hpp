@@ -3,8 +3,8 @@
 // io_context thread.
 //
 // Threading: construct, configure (hooks(), route()) and start() before the loop runs, on one thread. After
-// that, publish(), publish_text() and stop() are safe from any thread (they post onto the loop); everything else
-// (hub(), hooks' invocations, channels) belongs to the loop thread.
+// that, publish(), publish_text(), reload() and stop() are safe from any thread (they post onto the loop);
+// everything else (hub(), hooks' invocations, channels) belongs to the loop thread.
 //
 // Lifetime: destroy a server only once its loop has run dry after stop() (run() returned), so that no handler
 // left in the io_context points into it.
