@@ -73,8 +73,9 @@ public:
     void stop();
 
     /// Applies new options from any thread, without dropping connections (e.g. on SIGHUP): limits, timeouts,
-    /// queue bounds and the memory backplane's history take effect at once. The listening address, the paths
-    /// and the admin token keep the values the server started with.
+    /// queue bounds and the memory backplane's history take effect at once (a Redis backplane's history limits
+    /// from its next publishes). The listening address, the paths and the admin token keep the values the server
+    /// started with.
     void reload(server_options options);
 
     /// Publishes from C++, from any thread. `data` is the message's JSON payload, serialized once, on the caller's
