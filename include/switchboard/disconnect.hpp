@@ -25,7 +25,8 @@ struct disconnect {
     static disconnect write_failed() { return {4001, "connection lost"}; }
     static disconnect internal_error() { return {4002, "internal error"}; }
     static disconnect no_pong() { return {4003, "no answer to pings"}; }
-    /// The node may have missed messages of a subscribed topic it cannot recover: resume to learn what is left.
+    /// The channel would miss messages of a subscribed topic: the node lost some it cannot recover, or history
+    /// dropped part of a replay under way. Resume to learn what is left.
     static disconnect stream_gap() { return {4010, "stream gap: resume from your last position"}; }
     static disconnect by_operator() { return {4006, "disconnected by the operator"}; }
     static disconnect token_expired() { return {4004, "token expired"}; }

@@ -40,7 +40,8 @@ struct redis_options {
     /// How long a topic's position (offset and epoch) outlives its last publish in Redis. History expires
     /// sooner, by its own max_age.
     std::chrono::seconds position_ttl{86'400};
-    /// Commands waiting for Redis' answer; past it, publishes are refused (backpressure, not a queue).
+    /// Commands waiting for Redis' answer; past it, publishes and history reads (replay pages included) are
+    /// refused with error::backplane_unavailable (backpressure, not a queue).
     std::size_t max_pending = 100'000;
     /// Messages a topic holds while its node reads the ones it missed; past it, the topic has a gap.
     std::size_t max_held = 10'000;

@@ -12,8 +12,9 @@
 //   leaves the hub), an authorization's late answer is ignored.
 //
 // Loop thread only. Nothing is held for a channel with no subscribe in progress; what is held for one that
-// has some is bounded by max_subscriptions (one entry per topic), plus the subscribes queued behind them, and
-// the messages its joins hold by max_queue_messages, all joins together.
+// has some is bounded by max_subscriptions (one entry per topic), plus the subscribes queued behind them (a
+// WebSocket's are pending commands, under max_pending_commands), and the messages its joins hold by
+// max_queue_messages, all joins together.
 
 #include <switchboard/backplane.hpp>
 #include <switchboard/channel.hpp>

@@ -4,9 +4,11 @@
 //
 // A stand-in subscriber takes the channel's place in the hub at once and holds what this node delivers. When
 // the history is in and the node's own stream has reached the history's position, the channel takes the
-// stand-in's place and gets the history followed by what the stand-in held after it: nothing missed (the
-// stand-in was there before the history was read) and nothing twice (held messages at or below the history's
-// position are dropped). With a backplane that answers at once (memory) the hand-over happens inside start().
+// stand-in's place and gets the history's first page, its position, and what the stand-in held after that
+// position: nothing missed (the stand-in was there before the history was read; the rest of the history is
+// the channel's to read, a page at a time for a stream, with the next poll for long polling) and nothing twice
+// (held messages at or below the history's position are dropped). With a backplane that answers at once
+// (memory) the hand-over happens inside start().
 //
 // Loop thread only.
 

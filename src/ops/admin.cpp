@@ -81,7 +81,8 @@ route admin_view::disconnect_route()
     return {{http::verb::post}, [this](std::shared_ptr<http_connection> const& conn) {
                 if (!authorized(*conn))
                     return conn->respond_error(error::rejected, "the admin view needs its token");
-                // close() unregisters, so walk a copy. The admin page's own stream is not a channel: it stays.
+                // close() unregisters, so walk a copy. The admin page's own stream is a channel outside the
+                // registry (the operator, not a client): it stays.
                 std::vector<channel_ptr> open(ctx_.channels.begin(), ctx_.channels.end());
                 for (auto const& ch : open)
                     ch->close(disconnect::by_operator());

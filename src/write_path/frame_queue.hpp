@@ -20,7 +20,8 @@ class frame_queue {
 public:
     /// Appends `frame`; returns false (and queues nothing) when that would pass `limits`.
     bool push(shared_bytes frame, queue_limits const& limits);
-    /// Appends regardless of limits: for the few control bytes (close frames, pongs) that must not be refused.
+    /// Appends regardless of limits: for the few control bytes (a close frame or event, an HTTP refusal) that
+    /// must not be refused. Pongs and command replies are bounded like messages.
     void force_push(shared_bytes frame);
 
     /// Fills up to `max` iovecs with the queued bytes, oldest first; returns how many.

@@ -55,7 +55,8 @@ protected:
 
     /// Queues data bytes; a channel over its queue bounds closes itself as a slow consumer. Returns false then.
     bool enqueue(shared_bytes bytes);
-    /// Queues control bytes that must go out even past the bounds (replies, farewells).
+    /// Queues control bytes that must go out even past the bounds (farewells, an HTTP refusal); replies to
+    /// commands go through enqueue(), so a client that never reads them is a slow consumer.
     void enqueue_control(shared_bytes bytes);
     /// Sends a topic's replay, at the pace the client reads, ahead of that topic's messages delivered after this
     /// call: `first` is its first page from history (oldest first; only the messages following each other from
