@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
+#include <optional>
 
 namespace switchboard::detail {
 
@@ -76,16 +78,52 @@ route admin_view::events_route()
             }};
 }
 
+namespace {
+
+// ?code=C&reason=R: an application close code (3000-3499 reconnect, 3500-3999 terminal) instead of 4006, e.g.
+// to tell the clients of a retired deployment not to come back. The reason must fit a WebSocket close frame.
+std::optional<disconnect> requested_disconnect(query const& parameters, std::string& why)
+{
+    auto const* code = parameters.find("code");
+    if (!code)
+        return disconnect::by_operator();
+    unsigned value = 0;
+    auto const [end, ec] = std::from_chars(code->data(), code->data() + code->size(), value);
+    if (ec != std::errc{} || end != code->data() + code->size() || value < 3000 || value > 3999) {
+        why = "code must be an application close code, 3000-3999";
+        return std::nullopt;
+    }
+    auto const* reason = parameters.find("reason");
+    disconnect out{static_cast<std::uint16_t>(value), reason ? *reason : "disconnected by the operator"};
+    if (out.reason.size() > 123) {
+        why = "reason must fit a WebSocket close frame: 123 bytes at most";
+        return std::nullopt;
+    }
+    try {
+        (void)nlohmann::json(out.reason).dump();  // throws on invalid UTF-8
+    } catch (nlohmann::json::exception const&) {
+        why = "reason must be UTF-8";
+        return std::nullopt;
+    }
+    return out;
+}
+
+}  // namespace
+
 route admin_view::disconnect_route()
 {
     return {{http::verb::post}, [this](std::shared_ptr<http_connection> const& conn) {
                 if (!authorized(*conn))
                     return conn->respond_error(error::rejected, "the admin view needs its token");
+                std::string why;
+                auto const reason = requested_disconnect(conn->parameters(), why);
+                if (!reason)
+                    return conn->respond_error(error::bad_request, why);
                 // close() unregisters, so walk a copy. The admin page's own stream is a channel outside the
                 // registry (the operator, not a client): it stays.
                 std::vector<channel_ptr> open(ctx_.channels.begin(), ctx_.channels.end());
                 for (auto const& ch : open)
-                    ch->close(disconnect::by_operator());
+                    ch->close(*reason);
                 conn->respond(json_response(conn->request(), R"({"disconnected":)" + std::to_string(open.size()) + "}"));
             }};
 }

@@ -36,6 +36,7 @@ public:
     void allow_origin(std::string origin) { cors_origin_ = std::move(origin); }
 
 private:
+    std::string response_head() const;
     void write_message(message_ptr const& m) override;
     void on_input(std::string_view) override {}
     void queue_farewell(disconnect const& reason) override;
