@@ -645,9 +645,9 @@ bool redis_backplane::connected() const noexcept
     return impl_->commands.ready && impl_->pubsub.ready;
 }
 
-void redis_backplane::set_history(history_options history)
+void redis_backplane::set_history_options(history_options options)
 {
-    impl_->history = std::move(history);
+    impl_->history = std::move(options);
 }
 
 std::size_t redis_backplane::subscribed_topics() const noexcept
