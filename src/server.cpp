@@ -1,5 +1,5 @@
 #include <switchboard/error.hpp>
-#include <switchboard/redis_backplane.hpp>
+#include <switchboard/memory_backplane.hpp>
 #include <switchboard/server.hpp>
 #include <switchboard/topic.hpp>
 
@@ -286,10 +286,7 @@ void server::reload(server_options next)
         }
         current = std::move(next);
         i->ctx.reload_security();
-        if (auto* memory = dynamic_cast<memory_backplane*>(i->bp.get()))
-            memory->set_options(current.history);
-        else if (auto* redis = dynamic_cast<redis_backplane*>(i->bp.get()))
-            redis->set_history(current.history);
+        i->bp->set_history_options(current.history);
         spdlog::info("configuration reloaded");
     });
 }

@@ -72,9 +72,8 @@ public:
     void close() override;
     bool connected() const noexcept override;
     char const* name() const noexcept override { return "redis"; }
-
-    /// New history limits (a configuration reload), used by the next publishes.
-    void set_history(history_options history);
+    /// Used by the next publishes and history reads; a topic's list is trimmed at its next publish.
+    void set_history_options(history_options options) override;
 
     /// Topics this node is subscribed to in Redis (confirmed), for metrics and tests.
     std::size_t subscribed_topics() const noexcept;

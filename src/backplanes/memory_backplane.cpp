@@ -216,7 +216,7 @@ void memory_backplane::history(std::string const& topic, std::optional<position>
     done({}, std::move(result));
 }
 
-void memory_backplane::set_options(history_options options)
+void memory_backplane::set_history_options(history_options options)
 {
     options_ = std::move(options);
     auto const now = clock::now();

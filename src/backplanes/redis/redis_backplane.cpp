@@ -200,11 +200,11 @@ struct redis_backplane::impl {
         if (address.database != 0)
             e.conn.command({"SELECT", std::to_string(address.database)},
                            [failed](redisReply const* r) { failed(r, "SELECT"); });
-        e.conn.command({"SCRIPT", "LOAD", redis::publish_script}, [this, failed](redisReply const* r) {
+        e.conn.command({"SCRIPT", "LOAD", std::string(redis::publish_script())}, [this, failed](redisReply const* r) {
             if (!failed(r, "SCRIPT LOAD"))
                 publish_sha = std::string(text(r));
         });
-        e.conn.command({"SCRIPT", "LOAD", redis::history_script}, [this, &e, failed](redisReply const* r) {
+        e.conn.command({"SCRIPT", "LOAD", std::string(redis::history_script())}, [this, &e, failed](redisReply const* r) {
             if (failed(r, "SCRIPT LOAD"))
                 return;
             history_sha = std::string(text(r));
@@ -283,7 +283,7 @@ struct redis_backplane::impl {
     // ---- commands ----
 
     /// EVALSHA, falling back to EVAL when Redis lost the script (a restart, SCRIPT FLUSH, a failover).
-    bool eval(std::string const& sha, char const* script, std::vector<std::string> args,
+    bool eval(std::string const& sha, std::string_view script, std::vector<std::string> args,
               std::function<void(redisReply const*)> done)
     {
         if (!commands.ready || commands.conn.pending() >= options.max_pending)
@@ -314,7 +314,7 @@ struct redis_backplane::impl {
                                       std::to_string(age_ms),
                                       std::to_string(options.position_ttl.count()),
                                       channel_of(topic)};
-        bool const sent = eval(publish_sha, redis::publish_script, std::move(args), [done](redisReply const* r) {
+        bool const sent = eval(publish_sha, redis::publish_script(), std::move(args), [done](redisReply const* r) {
             if (is_error(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
                 if (r)
                     spdlog::error("redis: publish failed: {}", r->type == REDIS_REPLY_ERROR ? text(r) : "bad reply");
@@ -336,7 +336,7 @@ struct redis_backplane::impl {
                                       detail::random_epoch(random), std::to_string(options.position_ttl.count()),
                                       std::to_string(max_bytes)};
         auto const max_age = history.limits_for(topic).max_age;
-        bool const sent = eval(history_sha, redis::history_script, std::move(args),
+        bool const sent = eval(history_sha, redis::history_script(), std::move(args),
                                [this, topic, since, max_age, done](redisReply const* r) {
                                    if (is_error(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 4)
                                        return done(unavailable(), {});
@@ -645,9 +645,9 @@ bool redis_backplane::connected() const noexcept
     return impl_->commands.ready && impl_->pubsub.ready;
 }
 
-void redis_backplane::set_history(history_options history)
+void redis_backplane::set_history_options(history_options options)
 {
-    impl_->history = std::move(history);
+    impl_->history = std::move(options);
 }
 
 std::size_t redis_backplane::subscribed_topics() const noexcept
