@@ -9,6 +9,7 @@
 #include "server_context.hpp"
 #include "http/stream_request.hpp"
 
+#include "support/build_speed.hpp"
 #include "support/random_input.hpp"
 
 #include <switchboard/cursor.hpp>
@@ -332,7 +333,7 @@ TEST_F(stream_request, reads_and_looks_up_a_cursor_of_40000_topics_at_once)
             found += since->offset == std::stoull(topic.substr(1)) + 1;
     auto const elapsed = std::chrono::steady_clock::now() - started;
     EXPECT_EQ(found, n);
-    EXPECT_LT(elapsed, std::chrono::seconds(1));
+    EXPECT_LT(elapsed, std::chrono::seconds(1) * switchboard::test::build_slowdown);  // 219 ms optimized; 4 s with the searches
 
     // The same cursor with one topic twice is refused, wherever the two are.
     EXPECT_EQ(name(poll(topics_target(n, "/poll") + "&cursor=" + text + ",1.e.t0", {}, n).ec), "invalid_cursor");
