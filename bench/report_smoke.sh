@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # ctest "bench" smoke test for the report half of bench/run: renders the benchmarks page and its plots from a
 # stored result of a real run (bench/testdata/results.json) into a temporary folder, and checks that every
-# section and plot is there with figures in it. Measures nothing; keeps suite.py's report from rotting.
+# section and plot is there with figures in it. Measures nothing; keeps bench/suite's report from rotting.
 #   bench/report_smoke.sh
 set -euo pipefail
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-python3 "$bench/suite.py" --report "$bench/testdata/results.json" --docs "$work" >/dev/null
+python3 "$bench/suite" --report "$bench/testdata/results.json" --docs "$work" >/dev/null
 page="$work/benchmarks.md"
 for section in "## Machine and versions" "## Headline: switchboard against its peers" "## Ratios" \
   "## Against the targets" "## Fan-out at a fixed rate" "## Saturation" "## Idle connections and connect storm" \

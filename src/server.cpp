@@ -1,18 +1,18 @@
 #include <switchboard/error.hpp>
-#include <switchboard/redis_backplane.hpp>
+#include <switchboard/memory_backplane.hpp>
 #include <switchboard/server.hpp>
 #include <switchboard/topic.hpp>
 
-#include "admin.hpp"
-#include "client_route.hpp"
-#include "http_connection.hpp"
-#include "json_input.hpp"
+#include "ops/admin.hpp"
+#include "http/client_route.hpp"
+#include "http/http_connection.hpp"
+#include "core/json_input.hpp"
 #include "long_polling/long_polling_transport.hpp"
-#include "ops_routes.hpp"
-#include "publish_route.hpp"
+#include "ops/ops_routes.hpp"
+#include "http/publish_route.hpp"
 #include "server_context.hpp"
 #include "sse/sse_transport.hpp"
-#include "tls_context.hpp"
+#include "http/tls_context.hpp"
 #include "websocket/websocket_transport.hpp"
 
 #include <boost/asio/post.hpp>
@@ -286,10 +286,7 @@ void server::reload(server_options next)
         }
         current = std::move(next);
         i->ctx.reload_security();
-        if (auto* memory = dynamic_cast<memory_backplane*>(i->bp.get()))
-            memory->set_options(current.history);
-        else if (auto* redis = dynamic_cast<redis_backplane*>(i->bp.get()))
-            redis->set_history(current.history);
+        i->bp->set_history_options(current.history);
         spdlog::info("configuration reloaded");
     });
 }

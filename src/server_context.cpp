@@ -1,8 +1,8 @@
 #include "server_context.hpp"
 
-#include "json_input.hpp"
-#include "jwt_verifier.hpp"
-#include "topic_permissions.hpp"
+#include "core/json_input.hpp"
+#include "security/jwt_verifier.hpp"
+#include "security/topic_permissions.hpp"
 
 #include <switchboard/error.hpp>
 #include <switchboard/topic.hpp>

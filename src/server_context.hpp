@@ -9,12 +9,12 @@
 #include <switchboard/hub.hpp>
 #include <switchboard/server_options.hpp>
 
-#include "connection_slot.hpp"
-#include "flush_scheduler.hpp"
-#include "keepalive.hpp"
-#include "metrics.hpp"
-#include "rate_limiter.hpp"
-#include "subscribe_queue.hpp"
+#include "http/connection_slot.hpp"
+#include "write_path/flush_scheduler.hpp"
+#include "write_path/keepalive.hpp"
+#include "ops/metrics.hpp"
+#include "security/rate_limiter.hpp"
+#include "core/subscribe_queue.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 

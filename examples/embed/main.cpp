@@ -22,6 +22,7 @@
 
 int main(int argc, char** argv)
 {
+    // readme-snippet: begin (README.md, "Embedding in a C++ service", is made of these marked parts)
     boost::asio::io_context ioc;  // the service's own loop
 
     switchboard::server_options options;
@@ -29,10 +30,12 @@ int main(int argc, char** argv)
     switchboard::server sb(ioc, options);
 
     auto& hooks = sb.hooks();
+    // readme-snippet: end
     hooks.on_connect = [](switchboard::channel& ch) {
         spdlog::info("client {} connected over {} from {}", ch.id(), ch.transport(), ch.remote_address());
         return boost::system::error_code{};
     };
+    // readme-snippet: begin
     hooks.on_publish = [](switchboard::publish_request& req) -> boost::system::error_code {
         if (req.topic == "ticks")
             return switchboard::error::rejected;  // only the service itself publishes ticks
@@ -51,6 +54,7 @@ int main(int argc, char** argv)
         return res;
     });
     sb.start();
+    // readme-snippet: end
 
     // A worker thread of the service publishes; server::publish is the thread-safe entry.
     std::mutex m;
@@ -58,8 +62,11 @@ int main(int argc, char** argv)
     bool done = false;
     std::thread worker([&] {
         std::unique_lock lock(m);
-        while (!cv.wait_for(lock, std::chrono::seconds(1), [&] { return done; }))
+        while (!cv.wait_for(lock, std::chrono::seconds(1), [&] { return done; })) {
+            // readme-snippet: begin // ... from any thread:
             sb.publish("ticks", {{"tick", ++ticks}});
+            // readme-snippet: end
+        }
     });
 
     boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);

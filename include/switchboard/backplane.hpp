@@ -10,6 +10,7 @@
 // Thread-safety: every member runs on the loop thread, and every handler is invoked there. Handlers may run
 // before the call that takes them returns (the memory backplane completes at once).
 
+#include <switchboard/history_options.hpp>
 #include <switchboard/message.hpp>
 #include <switchboard/position.hpp>
 
@@ -59,6 +60,21 @@ public:
     /// history and holds one page at a time; `messages.back()->offset() < latest.offset` says more remain.
     virtual void history(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
                          history_handler done) = 0;
+
+    /// New history limits, for every topic from now on (a configuration reload): the per-topic limits
+    /// (limits_for) and the memory backplane's bounds across topics. What already exceeds them is trimmed as
+    /// the backplane can (memory: at once; Redis: each topic at its next publish, and reads apply max_age).
+    ///
+    /// Set as a whole here rather than carried by each publish (centrifuge's PublishOptions): limits also apply
+    /// on read (Redis drops entries older than max_age from a history answer; a NATS stream applies them on its
+    /// side), the memory backplane has bounds across topics no publish could carry, and one setter keeps
+    /// publish's signature the same for every caller.
+    ///
+    /// Virtual with a default that keeps nothing rather than pure: a backplane whose broker owns its history
+    /// limits, or one that wraps another (a test double), has nothing to apply, and one written before this
+    /// call existed keeps compiling. A backplane that keeps history itself overrides it, or a reload does not
+    /// reach it.
+    virtual void set_history_options(history_options options) { (void)options; }
 
     /// This node wants (or no longer wants) the messages of `topic`. Driven by the hub's first/last subscriber.
     virtual void subscribe(std::string const& topic) = 0;

@@ -15,7 +15,8 @@ enum class error {
     missing_field,         // a required field is missing or of the wrong JSON type
     invalid_topic,         // a topic name outside 1-128 characters of [A-Za-z0-9_.:@/-]
     invalid_cursor,        // a cursor, since or Last-Event-ID that cannot be read
-    too_many_topics,       // more topics in one request or subscriptions on one channel than allowed
+    too_many_topics,       // more topics in one request or subscriptions on one channel than allowed, or a new
+                           // topic past the backplane's bound on topics (in all, or made by this client)
     message_too_large,     // a message or body over the size limit
     binary_not_supported,  // a binary WebSocket frame: commands are text
     rejected,              // an application hook refused the operation

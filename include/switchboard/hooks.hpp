@@ -1,7 +1,8 @@
 #pragma once
 // Application hooks: how an embedding service accepts, transforms or rejects what clients do. Each runs on the
 // loop thread and must not block. A hook that throws is caught at the boundary, logged, and treated as a
-// refusal with error::internal_error (and the channel, if any, is closed).
+// refusal with error::internal_error of what it was deciding (a connect is refused, a subscribe or publish gets
+// the error); a channel already open stays open, as for any refusal.
 
 #include <switchboard/channel.hpp>
 #include <switchboard/disconnect.hpp>

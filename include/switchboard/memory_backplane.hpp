@@ -42,6 +42,8 @@ public:
     std::optional<position> delivered(std::string const& topic) const override;
     void close() override;
     char const* name() const noexcept override { return "memory"; }
+    /// Applied to every topic at once, trimming what exceeds the new limits.
+    void set_history_options(history_options options) override;
 
     /// Topics with state (in use or idle).
     std::size_t topic_count() const noexcept { return topics_.size(); }
@@ -49,9 +51,6 @@ public:
     std::size_t history_bytes() const noexcept { return history_bytes_; }
     /// What a message costs in history_bytes(): its envelope plus bookkeeping.
     static std::size_t cost(message const& m) noexcept;
-
-    /// New history limits (a configuration reload): applied to every topic at once, trimming what exceeds them.
-    void set_options(history_options options);
 
 private:
     using clock = std::chrono::steady_clock;

@@ -1,7 +1,8 @@
 #pragma once
 // One published message: immutable once made, shared by every channel that delivers it.
 //
-// The envelope {"type":"message","topic":T,"offset":N,"data":D} is serialized once, when the message is made.
+// The envelope {"type":"message","topic":T,"offset":N,"data":D} is built once, when the message is made, around
+// D as the publisher's JSON text (kept byte for byte, never parsed and serialized again).
 // Transports that need other wire bytes (a WebSocket frame, an SSE event) build them once per message through
 // encoding(), which caches them in a slot the transport owns; every subscriber then shares those bytes.
 // Everything here runs on the loop thread, which is why the cache needs no lock.

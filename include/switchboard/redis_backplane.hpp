@@ -40,7 +40,8 @@ struct redis_options {
     /// How long a topic's position (offset and epoch) outlives its last publish in Redis. History expires
     /// sooner, by its own max_age.
     std::chrono::seconds position_ttl{86'400};
-    /// Commands waiting for Redis' answer; past it, publishes are refused (backpressure, not a queue).
+    /// Commands waiting for Redis' answer; past it, publishes and history reads (replay pages included) are
+    /// refused with error::backplane_unavailable (backpressure, not a queue).
     std::size_t max_pending = 100'000;
     /// Messages a topic holds while its node reads the ones it missed; past it, the topic has a gap.
     std::size_t max_held = 10'000;
@@ -71,9 +72,8 @@ public:
     void close() override;
     bool connected() const noexcept override;
     char const* name() const noexcept override { return "redis"; }
-
-    /// New history limits (a configuration reload), used by the next publishes.
-    void set_history(history_options history);
+    /// Used by the next publishes and history reads; a topic's list is trimmed at its next publish.
+    void set_history_options(history_options options) override;
 
     /// Topics this node is subscribed to in Redis (confirmed), for metrics and tests.
     std::size_t subscribed_topics() const noexcept;

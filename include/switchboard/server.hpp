@@ -3,8 +3,8 @@
 // io_context thread.
 //
 // Threading: construct, configure (hooks(), route()) and start() before the loop runs, on one thread. After
-// that, publish(), publish_text() and stop() are safe from any thread (they post onto the loop); everything else
-// (hub(), hooks' invocations, channels) belongs to the loop thread.
+// that, publish(), publish_text(), reload() and stop() are safe from any thread (they post onto the loop);
+// everything else (hub(), hooks' invocations, channels) belongs to the loop thread.
 //
 // Lifetime: destroy a server only once its loop has run dry after stop() (run() returned), so that no handler
 // left in the io_context points into it.
@@ -73,8 +73,9 @@ public:
     void stop();
 
     /// Applies new options from any thread, without dropping connections (e.g. on SIGHUP): limits, timeouts,
-    /// queue bounds and the memory backplane's history take effect at once. The listening address, the paths
-    /// and the admin token keep the values the server started with.
+    /// queue bounds and the memory backplane's history take effect at once (a Redis backplane's history limits
+    /// from its next publishes). The listening address, the paths and the admin token keep the values the server
+    /// started with.
     void reload(server_options options);
 
     /// Publishes from C++, from any thread. `data` is the message's JSON payload, serialized once, on the caller's

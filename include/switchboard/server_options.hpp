@@ -90,7 +90,8 @@ struct server_options {
     // How long closing connections may take to flush their last bytes on stop() before they are cut.
     std::chrono::milliseconds close_timeout{5'000};
 
-    // History kept by the embedded memory backplane (ignored when another backplane is given).
+    // History kept by the embedded memory backplane. Another backplane given to the server is built with its
+    // own history_options, but reload() hands these to it too when it is the Redis one.
     history_options history;
 
     // Authentication, topic permissions, allowed origins and rate limits (docs/security.md).

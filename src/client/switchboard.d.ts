@@ -49,7 +49,15 @@ export interface SubscribeOptions {
 export interface ConnectingEvent { transport: TransportName; attempt: number }
 export interface OpenEvent { transport: TransportName }
 export interface FallbackEvent { from: TransportName; to: TransportName; reason: string }
+/**
+ * The connection was lost; `code` is the server's close code when it sent one: 1001, 4000-4499 (switchboard's)
+ * or 3000-3499 (the application's "reconnect" range). The client reconnects after `delay` ms and resumes.
+ */
 export interface ReconnectingEvent { reason: string; code?: number; attempt: number; delay: number; transport: TransportName }
+/**
+ * The client stopped for good: close() (code 1000), or the server closed with a terminal code, 3500-3999 (the
+ * application's) or 4500-4999 (switchboard's), whose reason is given. It does not reconnect.
+ */
 export interface ClosedEvent { code: number; reason: string }
 /** A subscription acknowledged; `recovered: false` means messages after the old position are gone: refetch state. */
 export interface SubscribedEvent extends Position { topic: string; recovered?: boolean }
@@ -66,6 +74,9 @@ export interface SwitchboardEventMap {
 }
 
 export type SwitchboardState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** True for a close code after which the client must not reconnect: 3500-3999 and 4500-4999. */
+export function isTerminalCode(code: number | undefined): boolean;
 
 export class SwitchboardError extends Error {
   /** A protocol error code ("invalid_topic", "transport_disabled", ...) or "connection_lost", "closed", "queue_full". */

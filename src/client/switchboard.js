@@ -11,7 +11,10 @@
 // `fallback` event. There is no negotiate request: the first transport that works costs nothing extra.
 // A lost connection is reopened with exponential backoff and jitter, and every topic resumes from its last
 // position, so nothing published meanwhile is lost within the server's history; when the server cannot honour a
-// position (history gone, new epoch) the `subscribed` event says `recovered: false`.
+// position (history gone, new epoch) the `subscribed` event says `recovered: false`. Close codes come in ranges
+// (docs/protocol.md): 3000-3499 (the application's) and 4000-4499 (switchboard's) reconnect; 3500-3999 and
+// 4500-4999 are terminal: the client stops, with a `closed` event holding the code and reason. Every transport
+// carries them: the WebSocket close frame, the SSE `close` event, the long poll's `close` field.
 //
 // It speaks docs/protocol.md: WebSocket JSON commands on /ws; /sse?topic=..&since=<cursor>; /poll?topic=..
 // &cursor=<cursor>; POST /publish?topic=T. Cursors are opaque to applications, but this client ships with the
@@ -31,6 +34,17 @@ const DEFAULTS = {
 };
 
 const TRANSPORTS = ['websocket', 'sse', 'long-polling'];
+
+/** A close code after which the client must not reconnect: the application's 3500-3999, switchboard's 4500-4999. */
+export function isTerminalCode(code) {
+  return (code >= 3500 && code <= 3999) || (code >= 4500 && code <= 4999);
+}
+
+// The application's "reconnect" codes: the server answered, so the transport works even if it had not proved
+// itself yet.
+function isApplicationReconnect(code) {
+  return code >= 3000 && code <= 3499;
+}
 
 function encodeCursor(entries) {
   return entries.map(([topic, p]) => `${p.offset}.${p.epoch}.${topic}`).join(',');
@@ -296,7 +310,7 @@ class SseTransport extends HttpTransport {
     this.watchdog = setTimeout(() => { if (pending.size) this._trouble(`nothing within ${timeout} ms`); }, timeout);
     const es = new EventSource(url.href);
     this.es = es;
-    let closeCode;
+    let closeCode, closeReason;
     es.addEventListener('subscribed', (e) => {
       const info = JSON.parse(e.data);
       this.sb._acknowledged(info.topic, { offset: info.offset, epoch: info.epoch }, info.recovered);
@@ -311,11 +325,11 @@ class SseTransport extends HttpTransport {
       this.sb._deliver(msg.topic, msg.offset, p && p.epoch, msg.data);
     };
     es.addEventListener('close', (e) => {
-      try { closeCode = JSON.parse(e.data).code; } catch (_) { /* keep undefined */ }
+      try { ({ code: closeCode, reason: closeReason } = JSON.parse(e.data)); } catch (_) { /* keep undefined */ }
     });
     // EventSource would retry by itself, but with the topics of its first request: we reopen it ourselves,
-    // after the client's backoff, with the positions reached.
-    es.onerror = () => this._trouble(closeCode ? `closed (${closeCode})` : 'stream failed', closeCode);
+    // after the client's backoff, with the positions reached (or not at all, after a terminal code).
+    es.onerror = () => this._trouble(closeCode ? closeReason || `closed (${closeCode})` : 'stream failed', closeCode);
   }
 
   _close() {
@@ -388,6 +402,9 @@ class PollTransport extends HttpTransport {
       this.sb._deliver(m.topic, m.offset, p && p.epoch, m.data);
     }
     for (const [topic, p] of positions) this.sb._advance(topic, p);
+    // The server closed this poll's channel with a code: act on it as on a WebSocket close frame's.
+    const close = answer.close;
+    if (close) return this._trouble(close.reason || `closed (${close.code})`, close.code);
     if (!this.stopped && generation === this.generation) this._request(false);
   }
 
@@ -535,7 +552,11 @@ export class Switchboard extends EventTarget {
   _failed(t, reason, code) {
     if (t !== this.current || this.state === 'closed') return;
     this._stopCurrent();
-    if (code >= 4500 && code <= 4999) return this._terminal(code, reason);
+    if (isTerminalCode(code)) return this._terminal(code, reason);
+    if (isApplicationReconnect(code)) {
+      this.tried = 0;
+      return this._retry(reason, code);
+    }
     const from = t.name;
     this.tried++;
     if (this.tried < this.options.transports.length) {
@@ -553,7 +574,7 @@ export class Switchboard extends EventTarget {
   _lost(t, reason, code) {
     if (t !== this.current || this.state === 'closed') return;
     this._stopCurrent();
-    if (code >= 4500 && code <= 4999) return this._terminal(code, reason);
+    if (isTerminalCode(code)) return this._terminal(code, reason);
     this.tried = 0;
     this._retry(reason, code);
   }

@@ -1,6 +1,6 @@
 #pragma once
 // The tests' own reading of where the top-level members of a JSON object lie in its text: recursive, character by
-// character, written apart from src/json_member.cpp so that the models of the WebSocket protocol do not lean on
+// character, written apart from src/core/json_member.cpp so that the models of the WebSocket protocol do not lean on
 // the code they check. Header-only.
 
 #include <nlohmann/json.hpp>

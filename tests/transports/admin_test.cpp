@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace switchboard::test {
 namespace {
 
@@ -86,6 +89,34 @@ TEST(admin, disconnect_closes_every_client_channel_with_4006)
     auto const close = sse->find_event("close");
     ASSERT_TRUE(close);
     EXPECT_EQ(json::parse(close->data)["code"], 4006);
+}
+
+// ?code= closes with an application code instead (3000-3999 only), carried by every transport.
+TEST(admin, disconnect_takes_an_application_close_code)
+{
+    server_options options;
+    options.admin_token = "s3cret-token";
+    live_server srv(options);
+    srv.start();
+    header_list const auth{{"Authorization", "Bearer s3cret-token"}};
+
+    std::vector<std::string> const refused{"code=4006", "code=2999", "code=4000", "code=35x0", "code=3500&reason=%FF",
+                                           "code=3500&reason=" + std::string(124, 'r')};
+    for (auto const& bad : refused) {
+        auto const res = fetch(srv.ioc, srv.port, "POST", "/admin/disconnect?" + bad, "", auth);
+        EXPECT_EQ(res.status, 400) << bad;
+    }
+
+    auto ws = ws_client::create(srv.ioc);
+    ws->connect(srv.port);
+    ws->send_json({{"type", "subscribe"}, {"topic", "a"}, {"id", 1}});
+    ASSERT_TRUE(ws->wait_reply(srv.ioc, 1));
+    auto const done = fetch(srv.ioc, srv.port, "POST", "/admin/disconnect?code=3500&reason=retired", "", auth);
+    ASSERT_EQ(done.status, 200);
+    EXPECT_EQ(done.json()["disconnected"], 1);
+    ASSERT_TRUE(ws->wait_closed(srv.ioc));
+    EXPECT_EQ(ws->close_code(), 3500);
+    EXPECT_EQ(ws->close_reason(), "retired");
 }
 
 }  // namespace

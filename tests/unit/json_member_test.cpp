@@ -1,10 +1,10 @@
-// find_member: where a member's value lies in the text of a JSON object (src/json_member.hpp), which is how a
+// find_member: where a member's value lies in the text of a JSON object (src/core/json_member.hpp), which is how a
 // WebSocket publish command's "data" reaches subscribers byte for byte. Cases for each kind of value and key
 // spelling, then 20,000 generated objects written by hand with odd whitespace, escapes, decoys and repeated
 // members, whose every "data" value text is known: the scanner must find exactly that text, and agree with
 // nlohmann on which member a parser keeps (the last).
 
-#include "json_member.hpp"
+#include "core/json_member.hpp"
 
 #include "support/random_input.hpp"
 

@@ -1,6 +1,6 @@
 // The built-in JWT check on its own: signatures, algorithms, time claims, audience and issuer.
 
-#include "jwt_verifier.hpp"
+#include "security/jwt_verifier.hpp"
 #include "support/jwt_maker.hpp"
 
 #include <switchboard/error.hpp>

@@ -297,6 +297,26 @@ TEST_F(memory_backplane, max_messages_trims_history)
     EXPECT_EQ(offsets_of(r.messages), (offsets{5}));
 }
 
+// A reload reaches the backplane through its interface (the server holds a backplane&, never asks which one).
+TEST_F(memory_backplane, new_history_options_through_the_interface_trim_every_topic_at_once)
+{
+    auto& b = make();
+    position p;
+    for (int i = 0; i < 5; ++i)
+        p = publish(b, "t").where;
+
+    history_options tighter;
+    tighter.limits.max_messages = 2;
+    switchboard::backplane& any = b;
+    any.set_history_options(tighter);
+
+    auto r = history(b, "t", position{0, p.epoch}).result;
+    EXPECT_FALSE(r.recovered);
+    EXPECT_EQ(offsets_of(r.messages), (offsets{4, 5}));
+    EXPECT_EQ(publish(b, "t").where.offset, 6u);  // the position goes on
+    EXPECT_EQ(offsets_of(history(b, "t", position{0, p.epoch}).result.messages), (offsets{5, 6}));
+}
+
 TEST_F(memory_backplane, max_messages_0_keeps_no_history)
 {
     history_options options;

@@ -1,6 +1,6 @@
 // parse_target: a request target split into its path and percent-decoded query parameters.
 
-#include "query.hpp"
+#include "http/query.hpp"
 
 #include <switchboard/error.hpp>
 

@@ -2,7 +2,7 @@
 // head checks, version reading and absolute-form rewriting follow RFC 9112. The server's answers to each case
 // over a socket are in tests/transports/http_conformance_test.cpp.
 
-#include "request_framing.hpp"
+#include "http/request_framing.hpp"
 
 #include <switchboard/error.hpp>
 

@@ -5,9 +5,9 @@
 // one of the documented errors with a message, for the reason the pieces (parse_target, decode_cursor,
 // is_valid_topic, each tested on its own) give.
 
-#include "query.hpp"
+#include "http/query.hpp"
 #include "server_context.hpp"
-#include "stream_request.hpp"
+#include "http/stream_request.hpp"
 
 #include "support/build_speed.hpp"
 #include "support/random_input.hpp"

@@ -1,7 +1,7 @@
 // Topic permissions from configuration and token claims, and the token buckets of the rate limits.
 
-#include "rate_limiter.hpp"
-#include "topic_permissions.hpp"
+#include "security/rate_limiter.hpp"
+#include "security/topic_permissions.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
 #include "long_polling/long_polling_transport.hpp"
 
-#include "http_responses.hpp"
+#include "http/http_responses.hpp"
 #include "long_polling/poll_channel.hpp"
-#include "stream_request.hpp"
+#include "http/stream_request.hpp"
 
 #include <switchboard/error.hpp>
 

@@ -1,7 +1,7 @@
 #pragma once
 // GET /poll?topic=A&topic=B[&cursor=C]: one poll_channel per request.
 
-#include "http_connection.hpp"
+#include "http/http_connection.hpp"
 #include "server_context.hpp"
 
 namespace switchboard::long_polling {

@@ -1,9 +1,11 @@
 #include "long_polling/poll_channel.hpp"
 
-#include "exact_allocation.hpp"
-#include "http_responses.hpp"
+#include "core/exact_allocation.hpp"
+#include "http/http_responses.hpp"
 
 #include <switchboard/error.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 
@@ -55,6 +57,12 @@ void poll_channel::flush()
 
 void poll_channel::close(disconnect const& reason)
 {
+    // A code the client must act on (reconnect later, or never) is told in the answer, even before the poll
+    // started: the hooks may close a channel while it subscribes.
+    if (!answered_ && reason.code >= 3000) {
+        close_ = reason;
+        return answer();
+    }
     // On stop, a pending poll is answered with what it has; the next poll finds the server gone.
     if (!answered_ && !started_)
         return refuse(ctx_.stopping ? error::shutting_down : error::backplane_unavailable);
@@ -118,12 +126,15 @@ void poll_channel::answer()
     body += '"';
     if (!recovered_)
         body += R"(,"recovered":false)";
+    if (close_)
+        body += R"(,"close":)" + nlohmann::json{{"code", close_->code}, {"reason", close_->reason}}
+                                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // as SSE's
     body += '}';
     pending_.clear();
     pending_bytes_ = 0;
 
     ctx_.metrics.bytes_out += body.size();
-    auto conn = finish();
+    auto conn = finish(close_ ? *close_ : disconnect::normal());
     conn->respond(detail::json_response(conn->request(), std::move(body)));
 }
 

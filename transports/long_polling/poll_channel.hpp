@@ -2,10 +2,11 @@
 // One long poll: a channel that lives for one request. It answers as soon as it has messages (at the end of
 // the loop turn that brought them, so a burst leaves in one answer), or empty when the hold time ends, and
 // then closes. The cursor in each answer resumes the next poll from history, so nothing published between
-// two polls is lost.
+// two polls is lost. A poll closed with a code of 3000 or more (the application's, switchboard's own) answers
+// with what it has and a "close" field holding {code, reason}, as a WebSocket close frame would.
 
-#include "flush_scheduler.hpp"
-#include "http_connection.hpp"
+#include "write_path/flush_scheduler.hpp"
+#include "http/http_connection.hpp"
 #include "server_context.hpp"
 
 #include <switchboard/channel.hpp>
@@ -14,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace switchboard::long_polling {
@@ -45,6 +47,7 @@ private:
     cursor positions_;
     std::vector<message_ptr> pending_;
     std::size_t pending_bytes_ = 0;
+    std::optional<disconnect> close_;  // told in the answer
     bool recovered_ = true;
     bool answered_ = false;
     bool started_ = false;  // positions known: deliveries before it wait for start()

@@ -1,8 +1,8 @@
 #include "sse/sse_channel.hpp"
 
-#include "http_responses.hpp"
-#include "origin_policy.hpp"
-#include "token_expiry.hpp"
+#include "http/http_responses.hpp"
+#include "security/origin_policy.hpp"
+#include "security/token_expiry.hpp"
 
 #include <switchboard/error.hpp>
 
@@ -59,6 +59,12 @@ void sse_channel::start(cursor positions)
 {
     positions_ = std::move(positions);
     started_ = true;
+    enqueue(bytes(response_head()));
+    start_reading();
+}
+
+std::string sse_channel::response_head() const
+{
     std::string head =
         "HTTP/1.1 200 OK\r\n"
         "Server: switchboard\r\n"
@@ -70,8 +76,7 @@ void sse_channel::start(cursor positions)
         head += detail::cors_field_lines(cors_origin_);
     head += "\r\n";
     head += "retry: " + std::to_string(ctx_.options.sse_retry.count()) + "\n\n";
-    enqueue(bytes(std::move(head)));
-    start_reading();
+    return head;
 }
 
 void sse_channel::write_message(message_ptr const& m)
@@ -130,10 +135,18 @@ void sse_channel::refuse(boost::system::error_code ec, std::string_view message)
 
 void sse_channel::queue_farewell(disconnect const& reason)
 {
-    if (!started_)
-        return;
+    if (!started_) {
+        // The application closed the channel while it subscribed (from a hook): its code still reaches the
+        // client, which must know whether to reconnect. (Switchboard's own refusals answer an HTTP error.)
+        if (!reason.from_application())
+            return;
+        enqueue_control(bytes(response_head()));
+        start_reading();
+    }
     nlohmann::ordered_json body = {{"type", "close"}, {"code", reason.code}, {"reason", reason.reason}};
-    enqueue_control(bytes("event: close\ndata: " + body.dump() + "\n\n"));
+    // An application's reason that is not UTF-8 must not throw in a close path: its bad bytes become U+FFFD.
+    enqueue_control(bytes("event: close\ndata: " + body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                          "\n\n"));
 }
 
 }  // namespace switchboard::sse

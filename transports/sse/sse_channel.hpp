@@ -4,7 +4,7 @@
 // a one-topic stream's whole event is built once per message; a multi-topic stream adds its own "id:" line
 // (the cursor of all its topics) in front of the shared "data:" part.
 
-#include "push_channel.hpp"
+#include "write_path/push_channel.hpp"
 
 #include <switchboard/cursor.hpp>
 #include <switchboard/server.hpp>
@@ -36,6 +36,7 @@ public:
     void allow_origin(std::string origin) { cors_origin_ = std::move(origin); }
 
 private:
+    std::string response_head() const;
     void write_message(message_ptr const& m) override;
     void on_input(std::string_view) override {}
     void queue_farewell(disconnect const& reason) override;

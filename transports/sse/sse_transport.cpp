@@ -1,8 +1,8 @@
 #include "sse/sse_transport.hpp"
 
-#include "http_responses.hpp"
+#include "http/http_responses.hpp"
 #include "sse/sse_channel.hpp"
-#include "stream_request.hpp"
+#include "http/stream_request.hpp"
 
 #include <switchboard/error.hpp>
 

@@ -1,7 +1,7 @@
 #include "websocket/command.hpp"
 
-#include "json_input.hpp"
-#include "json_member.hpp"
+#include "core/json_input.hpp"
+#include "core/json_member.hpp"
 
 #include <switchboard/cursor.hpp>
 #include <switchboard/error.hpp>

@@ -1,8 +1,8 @@
 #include "websocket/websocket_channel.hpp"
 
-#include "authenticator.hpp"
-#include "http_responses.hpp"
-#include "token_expiry.hpp"
+#include "security/authenticator.hpp"
+#include "http/http_responses.hpp"
+#include "security/token_expiry.hpp"
 
 #include <switchboard/error.hpp>
 #include <switchboard/topic.hpp>

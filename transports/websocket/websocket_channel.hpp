@@ -3,8 +3,8 @@
 // so an idle connection holds a socket and a few fields. Text frames carry JSON commands (docs/protocol.md);
 // messages go out as frames built once per message and shared by every subscriber.
 
-#include "push_channel.hpp"
-#include "rate_limiter.hpp"
+#include "write_path/push_channel.hpp"
+#include "security/rate_limiter.hpp"
 #include "websocket/command.hpp"
 #include "websocket/frame_parser.hpp"
 #include "websocket/pending_commands.hpp"

@@ -1,6 +1,6 @@
 #include "websocket/websocket_transport.hpp"
 
-#include "http_responses.hpp"
+#include "http/http_responses.hpp"
 #include "websocket/websocket_channel.hpp"
 
 #include <switchboard/error.hpp>

@@ -1,8 +1,9 @@
 #pragma once
-// GET /ws: Beast validates the upgrade request and writes the 101 (or the 4xx refusal); then the socket
-// becomes a websocket_channel with switchboard's own framing.
+// GET /ws: the route checks the upgrade request itself, so a refusal is the protocol's JSON error (400, 503)
+// like every other; Beast only writes the 101. Then the socket becomes a websocket_channel with switchboard's
+// own framing.
 
-#include "http_connection.hpp"
+#include "http/http_connection.hpp"
 #include "server_context.hpp"
 
 namespace switchboard::websocket {

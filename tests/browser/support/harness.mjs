@@ -142,9 +142,14 @@ export async function publish(origin, topic, data) {
   return res.json();
 }
 
-/** POST /admin/disconnect: the server closes every client channel (4006). */
-export async function disconnectAll(origin, token = ADMIN_TOKEN) {
-  const res = await fetch(`${origin}/admin/disconnect`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+/**
+ * POST /admin/disconnect: the server closes every client channel (4006, or an application close code
+ * {code, reason} in 3000-3999).
+ */
+export async function disconnectAll(origin, token = ADMIN_TOKEN, { code, reason } = {}) {
+  // encodeURIComponent, not URLSearchParams: the server reads '+' as itself, not as a space.
+  const query = code === undefined ? '' : `?code=${code}&reason=${encodeURIComponent(reason || '')}`;
+  const res = await fetch(`${origin}/admin/disconnect${query}`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
   if (!res.ok) throw new Error(`disconnect: ${res.status} ${await res.text()}`);
   return res.json();
 }

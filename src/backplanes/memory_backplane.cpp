@@ -1,0 +1,288 @@
+#include <switchboard/error.hpp>
+#include <switchboard/memory_backplane.hpp>
+
+#include "core/epoch.hpp"
+
+#include <algorithm>
+
+namespace switchboard {
+
+namespace {
+
+// What a message costs beyond its envelope: the message itself, its topic and epoch, the shared envelope's
+// control block, the history's slot.
+constexpr std::size_t message_bookkeeping = 256;
+
+}  // namespace
+
+memory_backplane::memory_backplane(boost::asio::any_io_executor ex, history_options options)
+    : options_(std::move(options)), sweep_timer_(std::move(ex)), random_(std::random_device{}())
+{
+    schedule_sweep();
+}
+
+memory_backplane::~memory_backplane() = default;
+
+std::size_t memory_backplane::cost(message const& m) noexcept
+{
+    return m.envelope()->size() + message_bookkeeping;
+}
+
+memory_backplane::entry* memory_backplane::find(std::string_view topic)
+{
+    auto it = topics_.find(topic);
+    return it == topics_.end() ? nullptr : &*it;
+}
+
+memory_backplane::entry* memory_backplane::find_or_create(std::string const& topic)
+{
+    if (auto* e = find(topic))
+        return e;
+    if (!make_room_for(client()))
+        return nullptr;
+    auto& e = *topics_.try_emplace(topic).first;
+    e.second.epoch = detail::random_epoch(random_);
+    e.second.limits = &options_.limits_for(topic);
+    if (!client().empty()) {
+        auto& owner = *clients_.try_emplace(std::string(client())).first;
+        ++owner.second.count;
+        e.second.owner = &owner;
+    }
+    return &e;
+}
+
+bool memory_backplane::make_room_for(std::string_view client)
+{
+    // An idle topic holds only a position: it gives its room to a topic in use, the client's own first.
+    if (!client.empty() && options_.max_topics_per_client > 0) {
+        auto it = clients_.find(client);
+        if (it != clients_.end() && it->second.count >= options_.max_topics_per_client) {
+            if (it->second.idle.empty())
+                return false;
+            drop(*it->second.idle.front());
+        }
+    }
+    if (topics_.size() >= options_.max_topics) {
+        if (idle_.empty())
+            return false;
+        drop(*idle_.front());
+    }
+    return true;
+}
+
+void memory_backplane::drop(entry& e)
+{
+    auto& t = e.second;
+    while (!t.history.empty())
+        pop_oldest(e);
+    if (t.idle) {
+        idle_.erase(t.idle_at);
+        if (t.owner)
+            t.owner->second.idle.erase(t.owner_idle_at);
+    }
+    if (t.owner && --t.owner->second.count == 0)
+        clients_.erase(clients_.find(t.owner->first));
+    topics_.erase(topics_.find(e.first));
+}
+
+void memory_backplane::append(entry& e, message_ptr const& m)
+{
+    auto& t = e.second;
+    if (t.history.empty()) {
+        t.aged = m->published_at();
+        by_age_.emplace(*t.aged, &e);
+    }
+    t.history.push_back(m);
+    history_bytes_ += cost(*m);
+}
+
+void memory_backplane::pop_oldest(entry& e)
+{
+    auto& t = e.second;
+    history_bytes_ -= cost(*t.history.front());
+    t.history.pop_front();
+    // The topic's key in by_age_ may now be older than its oldest message; evict_past_max_bytes() corrects it
+    // when it matters, so that trimming costs no reordering on every publish.
+    if (t.history.empty()) {
+        by_age_.erase({*t.aged, &e});
+        t.aged.reset();
+    }
+}
+
+void memory_backplane::prune(entry& e, clock::time_point now)
+{
+    auto& t = e.second;
+    while (t.history.size() > t.limits->max_messages)
+        pop_oldest(e);
+    while (!t.history.empty() && now - t.history.front()->published_at() > t.limits->max_age)
+        pop_oldest(e);
+}
+
+void memory_backplane::evict_past_max_bytes()
+{
+    // The oldest message of all topics goes first: the topic first in by_age_, once its key is its oldest
+    // message's time (a key may lag behind after trimming).
+    while (history_bytes_ > options_.max_bytes && !by_age_.empty()) {
+        auto const first = by_age_.begin();
+        entry& e = *first->second;
+        auto const oldest = e.second.history.front()->published_at();
+        if (first->first != oldest) {
+            auto node = by_age_.extract(first);
+            node.value().first = oldest;
+            e.second.aged = oldest;
+            by_age_.insert(std::move(node));
+            continue;
+        }
+        pop_oldest(e);
+        settle(e);
+    }
+}
+
+void memory_backplane::settle(entry& e)
+{
+    auto& t = e.second;
+    bool const idle = !t.subscribed && t.history.empty();
+    if (idle == t.idle)
+        return;
+    t.idle = idle;
+    if (idle) {
+        t.idle_at = idle_.insert(idle_.end(), &e);
+        if (t.owner)
+            t.owner_idle_at = t.owner->second.idle.insert(t.owner->second.idle.end(), &e);
+    } else {
+        idle_.erase(t.idle_at);
+        if (t.owner)
+            t.owner->second.idle.erase(t.owner_idle_at);
+    }
+}
+
+void memory_backplane::publish(std::string topic, std::string data, publish_handler done)
+{
+    auto* e = find_or_create(topic);
+    if (!e) {
+        done(error::too_many_topics, {});
+        return;
+    }
+    auto& t = e->second;
+    position const where{t.offset + 1, t.epoch};
+    auto m = std::make_shared<message const>(std::move(topic), where, data);
+    t.offset = where.offset;
+    if (t.limits->max_messages > 0) {
+        append(*e, m);
+        prune(*e, m->published_at());
+    }
+    settle(*e);
+    evict_past_max_bytes();
+    // Straight back to this node: the same step the Redis backplane takes when its subscription fires.
+    deliver(m);
+    done({}, where);
+}
+
+void memory_backplane::history(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
+                               history_handler done)
+{
+    auto* e = find_or_create(topic);
+    if (!e) {
+        done(error::too_many_topics, {});
+        return;
+    }
+    prune(*e, clock::now());
+    settle(*e);
+    auto const& t = e->second;
+    history_result result;
+    result.latest = {t.offset, t.epoch};
+    if (!since) {
+        done({}, std::move(result));
+        return;
+    }
+    // An empty epoch asks for everything retained, from whichever epoch is current.
+    bool const same_epoch = since->epoch.empty() ? since->offset == 0 : since->epoch == t.epoch;
+    if (!same_epoch || since->offset > t.offset) {
+        result.recovered = false;
+        done({}, std::move(result));
+        return;
+    }
+    std::uint64_t const first_kept = t.history.empty() ? t.offset + 1 : t.history.front()->offset();
+    result.recovered = first_kept <= since->offset + 1;
+    auto const from = std::lower_bound(t.history.begin(), t.history.end(), since->offset + 1,
+                                       [](message_ptr const& m, std::uint64_t off) { return m->offset() < off; });
+    auto to = from;
+    for (std::size_t bytes = 0; to != t.history.end(); ++to) {
+        bytes += (*to)->envelope()->size();
+        if (to != from && bytes > max_bytes)
+            break;
+    }
+    result.messages.assign(from, to);
+    done({}, std::move(result));
+}
+
+void memory_backplane::set_history_options(history_options options)
+{
+    options_ = std::move(options);
+    auto const now = clock::now();
+    for (auto& e : topics_) {
+        e.second.limits = &options_.limits_for(e.first);  // the old rules are gone: re-point every topic
+        prune(e, now);
+        settle(e);
+    }
+    evict_past_max_bytes();
+}
+
+void memory_backplane::subscribe(std::string const& topic)
+{
+    // A topic no bound lets this client take on stays unknown: the subscription's history read then fails
+    // with too_many_topics, and the subscription with it.
+    if (auto* e = find_or_create(topic)) {
+        e->second.subscribed = true;
+        settle(*e);
+    }
+}
+
+void memory_backplane::unsubscribe(std::string const& topic)
+{
+    if (auto* e = find(topic)) {
+        e->second.subscribed = false;
+        settle(*e);
+    }
+}
+
+std::optional<position> memory_backplane::delivered(std::string const& topic) const
+{
+    // Every message is delivered as it is published.
+    if (auto it = topics_.find(topic); it != topics_.end())
+        return position{it->second.offset, it->second.epoch};
+    return std::nullopt;
+}
+
+void memory_backplane::close()
+{
+    closed_ = true;
+    sweep_timer_.cancel();
+}
+
+void memory_backplane::schedule_sweep()
+{
+    sweep_timer_.expires_after(options_.sweep_interval);
+    sweep_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec || closed_)
+            return;
+        sweep();
+        schedule_sweep();
+    });
+}
+
+void memory_backplane::sweep()
+{
+    // A topic whose history has expired and that nobody here listens to holds nothing worth keeping; dropping it
+    // starts a new epoch if it is used again, which resuming clients see as recovered:false (correctly: what
+    // they missed is gone).
+    auto const now = clock::now();
+    for (auto& e : topics_) {
+        prune(e, now);
+        settle(e);
+    }
+    while (!idle_.empty())
+        drop(*idle_.front());
+}
+
+}  // namespace switchboard

@@ -1,0 +1,659 @@
+#include <switchboard/error.hpp>
+#include <switchboard/redis_backplane.hpp>
+
+#include "core/epoch.hpp"
+#include "backplanes/redis/redis_connection.hpp"
+#include "backplanes/redis/redis_scripts.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <hiredis/hiredis.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <random>
+#include <unordered_map>
+
+namespace switchboard {
+
+namespace asio = boost::asio;
+using redis::redis_connection;
+
+namespace {
+
+boost::system::error_code unavailable()
+{
+    return make_error_code(error::backplane_unavailable);
+}
+
+std::string_view text(redisReply const* r)
+{
+    return {r->str, static_cast<std::size_t>(r->len)};
+}
+
+bool is_error(redisReply const* r)
+{
+    return !r || r->type == REDIS_REPLY_ERROR;
+}
+
+/// "<offset> <epoch> <unix ms> <data>": the entry a publish stores and sends. False when malformed.
+struct entry {
+    std::uint64_t offset = 0;
+    std::string_view epoch;
+    std::int64_t at_ms = 0;
+    std::string_view data;
+};
+
+bool parse_entry(std::string_view s, entry& out)
+{
+    auto field = [&s](std::string_view& f) {
+        auto space = s.find(' ');
+        if (space == std::string_view::npos)
+            return false;
+        f = s.substr(0, space);
+        s.remove_prefix(space + 1);
+        return true;
+    };
+    std::string_view offset, at;
+    if (!field(offset) || !field(out.epoch) || !field(at))
+        return false;
+    auto num = [](std::string_view f, auto& v) {
+        auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
+        return ec == std::errc{} && end == f.data() + f.size();
+    };
+    out.data = s;
+    return num(offset, out.offset) && num(at, out.at_ms) && !out.data.empty();
+}
+
+std::int64_t integer(redisReply const* r)
+{
+    if (r->type == REDIS_REPLY_INTEGER)
+        return r->integer;
+    std::int64_t v = 0;
+    if (r->type == REDIS_REPLY_STRING)
+        std::from_chars(r->str, r->str + r->len, v);
+    return v;
+}
+
+}  // namespace
+
+struct redis_backplane::impl {
+    enum class link { none, subscribing, subscribed, unsubscribing };
+
+    // This node's view of one topic it subscribes to.
+    struct topic_state {
+        bool wanted = false;                          // local subscribers want it
+        link state = link::none;                      // its Redis subscription
+        std::vector<std::function<void(bool)>> waiting;  // history reads waiting for the subscription (true: go)
+        std::optional<position> last;                 // the last message delivered here
+        bool catching_up = false;                     // reading missed messages from history
+        bool catch_up_failed = false;                 // ... and Redis went away meanwhile: again on reconnect
+        std::vector<message_ptr> held;                // live messages arrived while catching up
+    };
+
+    // One of the two connections (commands; pub/sub), with its own reconnect loop.
+    struct endpoint {
+        explicit endpoint(asio::any_io_executor ex) : conn(ex), retry(ex) {}
+        redis_connection conn;
+        asio::steady_timer retry;
+        std::chrono::milliseconds backoff{0};
+        bool ready = false;  // open and set up (authenticated, scripts loaded)
+    };
+
+    impl(redis_backplane& owner, asio::any_io_executor ex, redis_options o, history_options h)
+        : self(owner),
+          executor(ex),
+          options(std::move(o)),
+          history(std::move(h)),
+          address(redis_address::parse(options.url)),
+          resolver(ex),
+          commands(ex),
+          pubsub(ex),
+          watchdog(ex),
+          random(std::random_device{}())
+    {
+        pubsub.conn.on_push([this](redisReply const* r) { on_push(r); });
+    }
+
+    void start()
+    {
+        connect(commands);
+        connect(pubsub);
+        watch();
+    }
+
+    // ---- connections ----
+
+    void connect(endpoint& e)
+    {
+        if (closed)
+            return;
+        boost::system::error_code ec;
+        auto ip = asio::ip::make_address(address.host, ec);
+        if (!ec)
+            return open(e, ip.to_string());
+        resolver.async_resolve(address.host, std::to_string(address.port),
+                               [this, &e](boost::system::error_code rec, asio::ip::tcp::resolver::results_type results) {
+                                   if (closed)
+                                       return;
+                                   if (rec || results.empty()) {
+                                       spdlog::warn("redis: cannot resolve {}: {}", address.host, rec.message());
+                                       return retry_later(e);
+                                   }
+                                   open(e, results.begin()->endpoint().address().to_string());
+                               });
+    }
+
+    void open(endpoint& e, std::string const& ip)
+    {
+        e.conn.connect(
+            ip, address.port, options.connect_timeout,
+            [this, &e](boost::system::error_code ec) {
+                if (closed)
+                    return;
+                if (ec) {
+                    spdlog::warn("redis: cannot connect to {}:{} ({})", address.host, address.port, ec.message());
+                    return retry_later(e);
+                }
+                set_up(e);
+            },
+            [this, &e] { on_lost(e); });
+    }
+
+    void retry_later(endpoint& e)
+    {
+        e.conn.close();
+        e.backoff = e.backoff.count() == 0 ? options.reconnect_min : std::min(e.backoff * 2, options.reconnect_max);
+        // Jitter, so that nodes that lost Redis together do not come back in step.
+        auto const jitter = std::uniform_int_distribution<std::int64_t>(0, e.backoff.count() / 2)(random);
+        e.retry.expires_after(e.backoff + std::chrono::milliseconds(jitter));
+        e.retry.async_wait([this, &e](boost::system::error_code ec) {
+            if (!ec && !closed)
+                connect(e);
+        });
+    }
+
+    // AUTH and SELECT first (pipelined: Redis answers in order), then what the connection is for.
+    void set_up(endpoint& e)
+    {
+        auto failed = [this, &e](redisReply const* r, char const* what) {
+            if (!is_error(r))
+                return false;
+            spdlog::error("redis: {} failed: {}", what, r ? std::string(text(r)) : "connection lost");
+            if (e.conn.open())  // a lost connection is retried by on_lost; a refusal by this
+                retry_later(e);
+            return true;
+        };
+        if (!address.password.empty())
+            e.conn.command({"AUTH", address.password}, [failed](redisReply const* r) { failed(r, "AUTH"); });
+        if (&e == &pubsub) {
+            // Pub/sub channels are not per database; the prefix keeps deployments apart.
+            e.conn.command({"PING"}, [this, &e, failed](redisReply const* r) {
+                if (!failed(r, "PING"))
+                    on_ready(e);
+            });
+            return;
+        }
+        if (address.database != 0)
+            e.conn.command({"SELECT", std::to_string(address.database)},
+                           [failed](redisReply const* r) { failed(r, "SELECT"); });
+        e.conn.command({"SCRIPT", "LOAD", std::string(redis::publish_script())}, [this, failed](redisReply const* r) {
+            if (!failed(r, "SCRIPT LOAD"))
+                publish_sha = std::string(text(r));
+        });
+        e.conn.command({"SCRIPT", "LOAD", std::string(redis::history_script())}, [this, &e, failed](redisReply const* r) {
+            if (failed(r, "SCRIPT LOAD"))
+                return;
+            history_sha = std::string(text(r));
+            on_ready(e);
+        });
+    }
+
+    void on_ready(endpoint& e)
+    {
+        e.ready = true;
+        e.backoff = std::chrono::milliseconds(0);
+        spdlog::info("redis: {} connection to {}:{} ready", &e == &commands ? "command" : "pub/sub", address.host,
+                     address.port);
+        if (&e == &pubsub) {
+            std::vector<std::string> channels;
+            for (auto& [name, t] : topics)
+                if (t.wanted) {
+                    t.state = link::subscribing;
+                    channels.push_back(channel_of(name));
+                }
+            if (!channels.empty())
+                pubsub.conn.subscription("SUBSCRIBE", channels);
+        } else {
+            for (auto& [name, t] : topics)
+                if (t.catch_up_failed && t.state == link::subscribed)
+                    catch_up(name, t);
+        }
+    }
+
+    void on_lost(endpoint& e)
+    {
+        if (closed)
+            return;
+        spdlog::warn("redis: {} connection lost; reconnecting", &e == &commands ? "command" : "pub/sub");
+        e.ready = false;
+        if (&e == &pubsub) {
+            // Every subscription is gone with it: what was published meanwhile is read from history on return.
+            for (auto it = topics.begin(); it != topics.end();) {
+                auto& t = it->second;
+                t.state = link::none;
+                fail_waiting(t);
+                if (!t.wanted)
+                    it = topics.erase(it);
+                else
+                    ++it;
+            }
+        }
+        retry_later(e);
+    }
+
+    // A stuck Redis answers nothing and closes nothing: a reply overdue by command_timeout drops the connection.
+    void watch()
+    {
+        watchdog.expires_after(std::max(options.command_timeout / 4, std::chrono::milliseconds(10)));
+        watchdog.async_wait([this](boost::system::error_code ec) {
+            if (ec || closed)
+                return;
+            auto& c = commands.conn;
+            if (c.pending() > 0 && std::chrono::steady_clock::now() - c.oldest_pending() > options.command_timeout) {
+                spdlog::error("redis: no answer for {} ms; reconnecting", options.command_timeout.count());
+                commands.ready = false;
+                retry_later(commands);
+            }
+            watch();
+        });
+    }
+
+    // ---- names ----
+
+    std::string key(std::string_view topic, char const* what) const
+    {
+        return options.prefix + "{" + std::string(topic) + "}." + what;
+    }
+    std::string channel_of(std::string_view topic) const { return options.prefix + std::string(topic); }
+
+    // ---- commands ----
+
+    /// EVALSHA, falling back to EVAL when Redis lost the script (a restart, SCRIPT FLUSH, a failover).
+    bool eval(std::string const& sha, std::string_view script, std::vector<std::string> args,
+              std::function<void(redisReply const*)> done)
+    {
+        if (!commands.ready || commands.conn.pending() >= options.max_pending)
+            return false;
+        std::vector<std::string> call{"EVALSHA", sha, "2"};
+        call.insert(call.end(), std::make_move_iterator(args.begin()), std::make_move_iterator(args.end()));
+        return commands.conn.command(call, [this, call, script, done = std::move(done)](redisReply const* r) mutable {
+            if (r && r->type == REDIS_REPLY_ERROR && text(r).starts_with("NOSCRIPT")) {
+                call[0] = "EVAL";
+                call[1] = script;
+                if (!commands.conn.command(call, done))
+                    done(nullptr);
+                return;
+            }
+            done(r);
+        });
+    }
+
+    void publish(std::string const& topic, std::string const& data, publish_handler done)
+    {
+        auto const& limits = history.limits_for(topic);
+        auto const age_ms = std::chrono::duration_cast<std::chrono::milliseconds>(limits.max_age).count();
+        std::vector<std::string> args{key(topic, "position"),
+                                      key(topic, "history"),
+                                      data,
+                                      detail::random_epoch(random),
+                                      std::to_string(limits.max_messages),
+                                      std::to_string(age_ms),
+                                      std::to_string(options.position_ttl.count()),
+                                      channel_of(topic)};
+        bool const sent = eval(publish_sha, redis::publish_script(), std::move(args), [done](redisReply const* r) {
+            if (is_error(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+                if (r)
+                    spdlog::error("redis: publish failed: {}", r->type == REDIS_REPLY_ERROR ? text(r) : "bad reply");
+                return done(unavailable(), {});
+            }
+            done({}, position{static_cast<std::uint64_t>(integer(r->element[0])), std::string(text(r->element[1]))});
+        });
+        if (!sent)
+            done(unavailable(), {});
+    }
+
+    /// Reads the topic's position and its history after `since` (if any), a page of at most `max_bytes` (see
+    /// backplane::history); `done` gets an error or the result.
+    void read(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
+              history_handler done)
+    {
+        std::int64_t const from = since ? static_cast<std::int64_t>(since->offset) : -1;
+        std::vector<std::string> args{key(topic, "position"), key(topic, "history"), std::to_string(from),
+                                      detail::random_epoch(random), std::to_string(options.position_ttl.count()),
+                                      std::to_string(max_bytes)};
+        auto const max_age = history.limits_for(topic).max_age;
+        bool const sent = eval(history_sha, redis::history_script(), std::move(args),
+                               [this, topic, since, max_age, done](redisReply const* r) {
+                                   if (is_error(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 4)
+                                       return done(unavailable(), {});
+                                   done({}, to_result(topic, since, max_age, r));
+                               });
+        if (!sent)
+            done(unavailable(), {});
+    }
+
+    history_result to_result(std::string const& topic, std::optional<position> const& since,
+                             std::chrono::seconds max_age, redisReply const* r)
+    {
+        history_result out;
+        out.latest = {static_cast<std::uint64_t>(integer(r->element[0])), std::string(text(r->element[1]))};
+        if (!since)
+            return out;
+        bool const same_epoch = since->epoch.empty() ? since->offset == 0 : since->epoch == out.latest.epoch;
+        if (!same_epoch || since->offset > out.latest.offset) {
+            out.recovered = false;
+            return out;
+        }
+        auto const now_ms = integer(r->element[2]);
+        auto const oldest_ms = now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(max_age).count();
+        auto const* entries = r->element[3];
+        // Oldest first. Only a run of consecutive offsets of the current epoch is history: Redis may have evicted
+        // or trimmed the list, or kept one of an epoch before its position was lost; whatever is not there is
+        // reported (recovered:false), never skipped silently.
+        for (std::size_t i = 0; i < entries->elements; ++i) {
+            entry e;
+            if (!parse_entry(text(entries->element[i]), e) || e.epoch != out.latest.epoch || e.offset <= since->offset ||
+                e.offset > out.latest.offset || e.at_ms < oldest_ms)
+                continue;
+            if (!out.messages.empty() && e.offset != out.messages.back()->offset() + 1)
+                break;
+            out.messages.push_back(std::make_shared<message const>(topic, position{e.offset, out.latest.epoch}, e.data));
+        }
+        std::uint64_t const first = out.messages.empty() ? out.latest.offset + 1 : out.messages.front()->offset();
+        out.recovered = first == since->offset + 1;
+        return out;
+    }
+
+    void history_of(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
+                    history_handler done)
+    {
+        auto it = topics.find(topic);
+        if (it == topics.end() || !it->second.wanted || it->second.state == link::subscribed)
+            return read_and_track(topic, since, max_bytes, std::move(done));
+        if (!pubsub.ready)
+            return done(unavailable(), {});
+        // Read only once the subscription holds: what is published after the read then reaches this node.
+        it->second.waiting.push_back([this, topic, since, max_bytes, done = std::move(done)](bool go) {
+            if (!go)
+                return done(unavailable(), {});
+            read_and_track(topic, since, max_bytes, done);
+        });
+    }
+
+    void read_and_track(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
+                        history_handler done)
+    {
+        read(topic, since, max_bytes, [this, topic, done = std::move(done)](boost::system::error_code ec, history_result r) {
+            if (!ec) {
+                // The node's stream of a topic it just subscribed to starts after the first position it reads:
+                // anything older is that read's to deliver, anything newer comes through the subscription.
+                auto it = topics.find(topic);
+                if (it != topics.end() && it->second.state == link::subscribed && !it->second.last)
+                    it->second.last = r.latest;
+            }
+            done(ec, std::move(r));
+        });
+    }
+
+    static void fail_waiting(topic_state& t)
+    {
+        auto waiting = std::move(t.waiting);
+        t.waiting.clear();
+        for (auto& w : waiting)
+            w(false);
+    }
+
+    // ---- subscriptions ----
+
+    void subscribe(std::string const& topic)
+    {
+        auto& t = topics[topic];
+        t.wanted = true;
+        if (t.state == link::none && pubsub.ready && pubsub.conn.subscription("SUBSCRIBE", {channel_of(topic)}))
+            t.state = link::subscribing;
+        // subscribing/subscribed: nothing to do; unsubscribing: subscribed again when that is confirmed.
+    }
+
+    void unsubscribe(std::string const& topic)
+    {
+        auto it = topics.find(topic);
+        if (it == topics.end())
+            return;
+        auto& t = it->second;
+        t.wanted = false;
+        if (t.state == link::subscribed && pubsub.conn.subscription("UNSUBSCRIBE", {channel_of(topic)}))
+            t.state = link::unsubscribing;
+        else if (t.state == link::none && t.waiting.empty())
+            topics.erase(it);
+        // subscribing: unsubscribed when that is confirmed.
+    }
+
+    void on_push(redisReply const* r)
+    {
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 3 || r->element[0]->type != REDIS_REPLY_STRING)
+            return;
+        auto const kind = text(r->element[0]);
+        auto const channel = text(r->element[1]);
+        if (!channel.starts_with(options.prefix))
+            return;
+        std::string const topic(channel.substr(options.prefix.size()));
+        auto it = topics.find(topic);
+        if (it == topics.end())
+            return;
+        auto& t = it->second;
+        if (kind == "message") {
+            if (t.wanted && t.state == link::subscribed && r->element[2]->type == REDIS_REPLY_STRING)
+                on_message(topic, t, text(r->element[2]));
+        } else if (kind == "subscribe") {
+            t.state = link::subscribed;
+            if (!t.wanted) {
+                if (pubsub.conn.subscription("UNSUBSCRIBE", {channel_of(topic)}))
+                    t.state = link::unsubscribing;
+                return fail_waiting(t);
+            }
+            auto waiting = std::move(t.waiting);
+            t.waiting.clear();
+            for (auto& w : waiting)
+                w(true);
+            // Back after a lost connection: read what was published while this node was not listening.
+            if (t.last)
+                catch_up(topic, t);
+        } else if (kind == "unsubscribe") {
+            t.state = link::none;
+            t.last.reset();
+            t.held.clear();
+            t.catching_up = t.catch_up_failed = false;
+            if (t.wanted) {
+                if (pubsub.conn.subscription("SUBSCRIBE", {channel_of(topic)}))
+                    t.state = link::subscribing;
+            } else if (t.waiting.empty()) {
+                topics.erase(it);
+            }
+        }
+    }
+
+    void on_message(std::string const& topic, topic_state& t, std::string_view payload)
+    {
+        entry e;
+        if (!parse_entry(payload, e)) {
+            spdlog::error("redis: malformed message on topic {}", topic);
+            return;
+        }
+        auto m = std::make_shared<message const>(topic, position{e.offset, std::string(e.epoch)}, e.data);
+        accept(topic, t, m);
+    }
+
+    /// Delivers `m` if it is the next of the topic's stream; holds it and reads history if some are missing.
+    void accept(std::string const& topic, topic_state& t, message_ptr const& m)
+    {
+        if (t.catching_up) {
+            if (t.held.size() >= options.max_held)
+                return gap(topic, t, m->where());
+            t.held.push_back(m);
+            return;
+        }
+        if (t.last && m->epoch() != t.last->epoch) {
+            // Redis lost the topic (a restart without persistence, an eviction): what came before is gone.
+            spdlog::warn("redis: topic {} changed epoch ({} -> {})", topic, t.last->epoch, m->epoch());
+            return gap(topic, t, m->where(), m);
+        }
+        if (t.last && m->offset() <= t.last->offset)
+            return;  // already delivered (from history)
+        if (t.last && m->offset() > t.last->offset + 1) {
+            t.held.push_back(m);
+            return catch_up(topic, t);
+        }
+        t.last = m->where();
+        self.deliver(m);
+    }
+
+    void catch_up(std::string const& topic, topic_state& t)
+    {
+        t.catching_up = true;
+        t.catch_up_failed = false;
+        // This node's own stream, whatever its length: bounded by the topic's history in Redis.
+        read(topic, t.last, backplane::whole_history, [this, topic](boost::system::error_code ec, history_result r) {
+            auto it = topics.find(topic);
+            if (it == topics.end() || !it->second.catching_up)
+                return;
+            auto& t = it->second;
+            if (ec) {
+                t.catch_up_failed = true;  // again when the command connection is back
+                return;
+            }
+            if (!r.recovered)
+                return gap(topic, t, r.latest);
+            for (auto const& m : r.messages)
+                if (m->offset() > t.last->offset) {
+                    t.last = m->where();
+                    self.deliver(m);
+                }
+            release_held(topic, t);
+        });
+    }
+
+    void release_held(std::string const& topic, topic_state& t)
+    {
+        t.catching_up = false;
+        auto held = std::move(t.held);
+        t.held.clear();
+        for (auto const& m : held)
+            accept(topic, t, m);
+    }
+
+    /// Messages are missing for good: the subscribers are told, and the stream restarts at `now`.
+    void gap(std::string const& topic, topic_state& t, position now, message_ptr const& next = nullptr)
+    {
+        t.last = std::move(now);
+        t.held.clear();
+        t.catching_up = false;
+        self.report_gap(topic);  // may unsubscribe the topic (its subscribers close): t stays valid until confirmed
+        if (next && t.wanted)
+            self.deliver(next);
+    }
+
+    void close()
+    {
+        if (closed)
+            return;
+        closed = true;
+        watchdog.cancel();
+        resolver.cancel();
+        for (auto* e : {&commands, &pubsub}) {
+            e->retry.cancel();
+            e->ready = false;
+            e->conn.close();
+        }
+        for (auto& [name, t] : topics)
+            fail_waiting(t);
+    }
+
+    redis_backplane& self;
+    asio::any_io_executor executor;
+    redis_options options;
+    history_options history;
+    redis_address address;
+    asio::ip::tcp::resolver resolver;
+    endpoint commands;
+    endpoint pubsub;
+    asio::steady_timer watchdog;
+    std::mt19937_64 random;
+    std::string publish_sha;
+    std::string history_sha;
+    std::unordered_map<std::string, topic_state> topics;
+    bool closed = false;
+};
+
+redis_backplane::redis_backplane(asio::any_io_executor ex, redis_options options, history_options history)
+    : impl_(std::make_unique<impl>(*this, ex, std::move(options), std::move(history)))
+{
+    impl_->start();
+}
+
+redis_backplane::~redis_backplane() = default;
+
+void redis_backplane::publish(std::string topic, std::string data, publish_handler done)
+{
+    impl_->publish(topic, data, std::move(done));
+}
+
+void redis_backplane::history(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
+                              history_handler done)
+{
+    impl_->history_of(topic, since, max_bytes, std::move(done));
+}
+
+void redis_backplane::subscribe(std::string const& topic)
+{
+    impl_->subscribe(topic);
+}
+
+void redis_backplane::unsubscribe(std::string const& topic)
+{
+    impl_->unsubscribe(topic);
+}
+
+std::optional<position> redis_backplane::delivered(std::string const& topic) const
+{
+    auto it = impl_->topics.find(topic);
+    if (it == impl_->topics.end())
+        return std::nullopt;
+    return it->second.last;
+}
+
+void redis_backplane::close()
+{
+    impl_->close();
+}
+
+bool redis_backplane::connected() const noexcept
+{
+    return impl_->commands.ready && impl_->pubsub.ready;
+}
+
+void redis_backplane::set_history_options(history_options options)
+{
+    impl_->history = std::move(options);
+}
+
+std::size_t redis_backplane::subscribed_topics() const noexcept
+{
+    return static_cast<std::size_t>(std::count_if(impl_->topics.begin(), impl_->topics.end(),
+                                                   [](auto const& t) { return t.second.state == impl::link::subscribed; }));
+}
+
+}  // namespace switchboard

@@ -1,0 +1,261 @@
+#include <switchboard/hub.hpp>
+
+#include "core/hub_topic.hpp"
+
+#include <cstdint>
+#include <functional>
+
+namespace switchboard {
+
+hub::hub() = default;
+hub::~hub() = default;
+
+void hub::on_interest(interest_handler first_subscriber, interest_handler last_unsubscriber)
+{
+    first_subscriber_ = std::move(first_subscriber);
+    last_unsubscriber_ = std::move(last_unsubscriber);
+}
+
+namespace {
+constexpr std::size_t npos = static_cast<std::size_t>(-1);
+}
+
+std::size_t hub::subscription_key_hash::operator()(subscription_key const& k) const noexcept
+{
+    auto const a = reinterpret_cast<std::uintptr_t>(k.ch);
+    auto const b = reinterpret_cast<std::uintptr_t>(k.topic);
+    // Both are heap addresses: multiply one by an odd constant so that the pair's bits mix.
+    return std::hash<std::uintptr_t>{}(a * 0x9e3779b97f4a7c15ULL ^ b);
+}
+
+std::size_t hub::find(channel const& ch, detail::hub_topic const& t) const noexcept
+{
+    auto const& subs = ch.subscriptions_;
+    if (ch.indexed_) {
+        auto const it = indexed_.find({&ch, &t});
+        return it == indexed_.end() ? npos : it->second;
+    }
+    for (std::size_t i = 0; i < subs.size(); ++i)
+        if (subs[i].topic == &t)
+            return i;
+    return npos;
+}
+
+bool hub::subscribe(channel& ch, std::string const& topic)
+{
+    auto it = topics_.find(topic);
+    if (it != topics_.end() && find(ch, *it->second) != npos)
+        return false;
+    auto self = ch.shared_from_this();  // before any change: it throws for a channel no shared_ptr owns
+    bool const first = it == topics_.end();
+    if (first) {
+        auto t = std::make_unique<detail::hub_topic>();
+        t->name = topic;
+        it = topics_.emplace(topic, std::move(t)).first;
+    }
+    auto& t = *it->second;
+    attach(ch, t);
+    t.subscribers.push_back(std::move(self));
+    ++t.live;
+    ++subscriptions_;
+    if (first && first_subscriber_)
+        first_subscriber_(topic);
+    return true;
+}
+
+void hub::attach(channel& ch, detail::hub_topic& t)
+{
+    auto& subs = ch.subscriptions_;
+    subs.push_back({&t, t.subscribers.size()});
+    if (ch.indexed_) {
+        indexed_.emplace(subscription_key{&ch, &t}, subs.size() - 1);
+    } else if (subs.size() > index_above) {
+        // Past the size worth searching: from now on this channel's subscriptions are looked up in the index.
+        for (std::size_t i = 0; i < subs.size(); ++i)
+            indexed_.emplace(subscription_key{&ch, subs[i].topic}, i);
+        ch.indexed_ = true;
+    }
+}
+
+channel::subscription hub::detach(channel& ch, std::size_t pos)
+{
+    auto& subs = ch.subscriptions_;
+    auto const sub = subs[pos];
+    if (ch.indexed_)
+        indexed_.erase({&ch, sub.topic});
+    if (pos + 1 != subs.size()) {
+        subs[pos] = subs.back();
+        if (ch.indexed_)
+            indexed_[{&ch, subs[pos].topic}] = pos;
+    }
+    subs.pop_back();
+    if (ch.indexed_ && subs.size() <= search_from)
+        forget_index(ch);  // small enough to be searched again
+    return sub;
+}
+
+void hub::forget_index(channel& ch)
+{
+    for (auto const& s : ch.subscriptions_)
+        indexed_.erase({&ch, s.topic});
+    ch.indexed_ = false;
+    if (indexed_.empty())
+        indexed_ = {};  // give its buckets back: one channel's burst of subscriptions must not stay held
+}
+
+std::size_t hub::find(channel const& ch, std::string_view topic) const noexcept
+{
+    if (ch.indexed_) {
+        auto const it = topics_.find(topic);
+        return it == topics_.end() ? npos : find(ch, *it->second);
+    }
+    // A few entries: comparing their names costs less than hashing the topic's.
+    auto const& subs = ch.subscriptions_;
+    for (std::size_t i = 0; i < subs.size(); ++i)
+        if (subs[i].topic->name == topic)
+            return i;
+    return npos;
+}
+
+bool hub::subscribed(channel const& ch, std::string_view topic) const
+{
+    return find(ch, topic) != npos;
+}
+
+bool hub::unsubscribe(channel& ch, std::string_view topic)
+{
+    auto const pos = find(ch, topic);
+    if (pos == npos)
+        return false;
+    auto const sub = detach(ch, pos);
+    remove_at(*sub.topic, sub.index);
+    return true;
+}
+
+void hub::unsubscribe_all(channel& ch)
+{
+    if (ch.indexed_)
+        forget_index(ch);
+    auto subs = std::move(ch.subscriptions_);
+    ch.subscriptions_.clear();
+    for (auto const& sub : subs)
+        remove_at(*sub.topic, sub.index);
+}
+
+void hub::remove_at(detail::hub_topic& t, std::size_t index)
+{
+    --t.live;
+    --subscriptions_;
+    if (t.delivering) {
+        // The fan-out loop is walking this vector: leave a hole, compact() closes it afterwards. The channel
+        // may be inside its own deliver() right now, so it is kept alive until the fan-out ends.
+        leaving_.push_back(std::move(t.subscribers[index]));
+        return;
+    }
+    auto& subs = t.subscribers;
+    if (index + 1 != subs.size()) {
+        subs[index] = std::move(subs.back());
+        moved(t, index);
+    }
+    subs.pop_back();
+    forget_if_empty(t);
+}
+
+void hub::moved(detail::hub_topic& t, std::size_t index)
+{
+    auto& ch = *t.subscribers[index];
+    // npos only for a channel inside unsubscribe_all(), whose records are already gone.
+    if (auto const pos = find(ch, t); pos != npos)
+        ch.subscriptions_[pos].index = index;
+}
+
+void hub::compact(detail::hub_topic& t)
+{
+    auto& subs = t.subscribers;
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < subs.size(); ++i) {
+        if (!subs[i])
+            continue;
+        if (kept != i) {
+            subs[kept] = std::move(subs[i]);
+            moved(t, kept);
+        }
+        ++kept;
+    }
+    subs.resize(kept);
+}
+
+void hub::forget_if_empty(detail::hub_topic& t)
+{
+    if (t.live != 0 || t.delivering)
+        return;
+    std::string const name = t.name;
+    topics_.erase(name);  // destroys t
+    if (last_unsubscriber_)
+        last_unsubscriber_(name);
+}
+
+void hub::deliver(message_ptr const& m)
+{
+    if (delivering_) {
+        // A delivery from inside a delivery (a disconnect hook that publishes, say): run it after the current
+        // one so that every channel still sees messages in publish order.
+        deferred_.push_back(m);
+        return;
+    }
+    delivering_ = true;
+    fan_out(*m, m);
+    for (std::size_t i = 0; i < deferred_.size(); ++i) {
+        auto next = std::move(deferred_[i]);
+        fan_out(*next, next);
+    }
+    deferred_.clear();
+    delivering_ = false;
+    leaving_.clear();
+}
+
+void hub::fan_out(message const& msg, message_ptr const& m)
+{
+    auto it = topics_.find(msg.topic());
+    if (it == topics_.end())
+        return;
+    auto& t = *it->second;
+    t.delivering = true;
+    ++messages_;
+    // Index-based: subscribe() may append (and reallocate) while we walk; only entries present at the start get m.
+    std::size_t const n = t.subscribers.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        channel* ch = t.subscribers[i].get();
+        if (ch && !ch->closing()) {
+            ch->deliver(m);
+            ++deliveries_;
+        }
+    }
+    t.delivering = false;
+    if (t.live != t.subscribers.size())
+        compact(t);
+    forget_if_empty(t);
+}
+
+std::size_t hub::live_count(detail::hub_topic const& t) noexcept
+{
+    return t.live;
+}
+
+std::size_t hub::subscriber_count(std::string_view topic) const
+{
+    auto it = topics_.find(topic);
+    return it == topics_.end() ? 0 : it->second->live;
+}
+
+std::vector<channel_ptr> hub::subscribers(std::string_view topic) const
+{
+    std::vector<channel_ptr> out;
+    if (auto it = topics_.find(topic); it != topics_.end())
+        for (auto const& ch : it->second->subscribers)
+            if (ch)
+                out.push_back(ch);
+    return out;
+}
+
+}  // namespace switchboard

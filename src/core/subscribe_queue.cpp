@@ -1,0 +1,199 @@
+#include "core/subscribe_queue.hpp"
+
+#include "server_context.hpp"
+#include "core/topic_join.hpp"
+
+#include <switchboard/error.hpp>
+#include <switchboard/topic.hpp>
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+
+namespace switchboard::detail {
+
+struct subscribe_queue::operation {
+    channel_ptr ch;
+    std::string topic;
+    std::optional<position> since;
+    std::size_t max_bytes;  // of the first history page
+    authorization authorized;
+    backplane::history_handler done;
+    std::shared_ptr<topic_join> join;  // while joining
+    bool over = false;                 // answered, cancelled or dropped: late answers are ignored
+};
+
+subscribe_queue::subscribe_queue(server_context& ctx) : ctx_(ctx) {}
+
+subscribe_queue::~subscribe_queue() = default;
+
+std::size_t subscribe_queue::joining(channel const& ch) const noexcept
+{
+    auto const it = channels_.find(&ch);
+    return it == channels_.end() ? 0 : it->second.joining;
+}
+
+bool subscribe_queue::hold(channel const& ch) noexcept
+{
+    auto const it = channels_.find(&ch);
+    if (it == channels_.end())
+        return true;
+    if (it->second.held >= ctx_.options.max_queue_messages)
+        return false;
+    ++it->second.held;
+    return true;
+}
+
+void subscribe_queue::release(channel const& ch, std::size_t n) noexcept
+{
+    if (auto const it = channels_.find(&ch); it != channels_.end())
+        it->second.held -= std::min(n, it->second.held);
+}
+
+void subscribe_queue::subscribe(channel& ch, std::string const& topic, std::optional<position> const& since,
+                                std::size_t max_bytes, authorization a, backplane::history_handler done)
+{
+    if (!is_valid_topic(topic))
+        return done(error::invalid_topic, {});
+    auto const make = [&] {
+        return std::make_shared<operation>(operation{ch.shared_from_this(), topic, since, max_bytes, a, std::move(done), {}, false});
+    };
+    auto queues = channels_.find(&ch);
+    if (queues != channels_.end()) {
+        if (auto it = queues->second.topics.find(topic); it != queues->second.topics.end()) {
+            it->second.operations.push_back(make());  // its turn comes when those before it are answered
+            return;
+        }
+    }
+    bool const new_subscription = !ctx_.hub.subscribed(ch, topic);
+    std::size_t const joining = queues == channels_.end() ? 0 : queues->second.joining;
+    if (new_subscription && ch.subscription_count() + joining >= ctx_.options.max_subscriptions)
+        return done(error::too_many_topics, {});
+    if (queues == channels_.end())
+        queues = channels_.try_emplace(&ch).first;
+    auto& q = queues->second.topics[topic];
+    auto op = make();
+    q.operations.push_back(op);
+    q.counted = new_subscription;
+    queues->second.joining += new_subscription;
+    start(std::move(op));
+}
+
+void subscribe_queue::start(std::shared_ptr<operation> op)
+{
+    if (op->authorized == authorization::done)
+        return subscribe_now(std::move(op));
+    auto const& ch = *op->ch;
+    ctx_.authorize(authorize_request::kind::subscribe, op->topic, ch.identity_pointer(), op->ch, ch.remote_address(),
+                   [this, op](boost::system::error_code ec) {
+                       if (ec)
+                           return finish(op, ec, {});
+                       if (!op->over)
+                           subscribe_now(op);
+                   });
+}
+
+void subscribe_queue::subscribe_now(std::shared_ptr<operation> op)
+{
+    auto& ch = *op->ch;
+    auto answer = [this, op](boost::system::error_code ec, history_result r) { finish(op, ec, std::move(r)); };
+    if (ctx_.hub.subscribed(ch, op->topic)) {
+        // Already subscribed: only the history is asked for (a client re-reading what it missed).
+        return ctx_.backplane.history(op->topic, op->since, op->max_bytes, std::move(answer));
+    }
+    if (ctx_.hooks.on_subscribe) {
+        if (auto ec = ctx_.guarded("on_subscribe", [&] { return ctx_.hooks.on_subscribe(ch, op->topic); }))
+            return finish(op, ec, {});
+        if (op->over)
+            return;  // the hook closed the channel, or unsubscribed it
+    }
+    // A topic the backplane takes on for this join is the client's, under its bound of topics per client.
+    auto const charged = ctx_.backplane.on_behalf_of(server_context::client_key(ch.identity(), ch.remote_address()));
+    auto join = topic_join::start(ctx_, ch, op->topic, op->since, op->max_bytes, std::move(answer));
+    if (!op->over)
+        op->join = std::move(join);
+}
+
+void subscribe_queue::finish(std::shared_ptr<operation> op, boost::system::error_code ec, history_result r)
+{
+    if (op->over)
+        return;  // cancelled or dropped meanwhile: answered already, or never to be
+    op->over = true;
+    op->join.reset();
+    auto queues = channels_.find(op->ch.get());
+    auto& topics = queues->second.topics;
+    auto it = topics.find(op->topic);
+    auto& q = it->second;
+    q.operations[q.running++].reset();
+    if (q.running >= 16 && 2 * q.running >= q.operations.size()) {
+        // A queue that never empties (a client re-subscribing as fast as it is answered) gives back its slots.
+        q.operations.erase(q.operations.begin(), q.operations.begin() + static_cast<std::ptrdiff_t>(q.running));
+        q.running = 0;
+    }
+    if (!ec && q.counted) {
+        q.counted = false;  // subscribed: the hub counts it from now on
+        --queues->second.joining;
+    }
+    std::shared_ptr<operation> next;
+    if (q.running < q.operations.size()) {
+        next = q.operations[q.running];
+    } else {
+        queues->second.joining -= q.counted;
+        topics.erase(it);
+        if (topics.empty())
+            channels_.erase(queues);
+    }
+    auto done = std::move(op->done);
+    done(ec, std::move(r));
+    // The next one starts on a later turn: a long queue of subscribes answered at once would otherwise recurse.
+    if (next)
+        boost::asio::post(ctx_.executor, [this, next] {
+            if (!next->over)
+                start(next);
+        });
+}
+
+void subscribe_queue::call_off(operation& op)
+{
+    op.over = true;
+    if (auto join = std::move(op.join))
+        join->cancel();
+}
+
+bool subscribe_queue::cancel(channel& ch, std::string_view topic)
+{
+    auto queues = channels_.find(&ch);
+    if (queues == channels_.end())
+        return false;
+    auto& topics = queues->second.topics;
+    auto it = topics.find(topic);
+    if (it == topics.end())
+        return false;
+    auto q = std::move(it->second);
+    queues->second.joining -= q.counted;
+    topics.erase(it);
+    if (topics.empty())
+        channels_.erase(queues);
+    for (auto i = q.running; i < q.operations.size(); ++i)
+        call_off(*q.operations[i]);
+    // Answered after the bookkeeping: an answer may close the channel (a full queue), which drops the rest.
+    for (auto i = q.running; i < q.operations.size(); ++i) {
+        auto done = std::move(q.operations[i]->done);
+        done(error::unsubscribed, {});
+    }
+    return true;
+}
+
+void subscribe_queue::drop(channel& ch)
+{
+    auto queues = channels_.find(&ch);
+    if (queues == channels_.end())
+        return;
+    auto topics = std::move(queues->second.topics);
+    channels_.erase(queues);
+    for (auto& [name, q] : topics)
+        for (auto i = q.running; i < q.operations.size(); ++i)
+            call_off(*q.operations[i]);
+}
+
+}  // namespace switchboard::detail

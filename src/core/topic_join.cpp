@@ -1,0 +1,145 @@
+#include "core/topic_join.hpp"
+
+#include "server_context.hpp"
+
+#include <switchboard/error.hpp>
+
+#include <spdlog/spdlog.h>
+
+namespace switchboard::detail {
+
+namespace {
+
+// How long a join waits for the node's stream to reach the history's position. It only waits when the node
+// is behind Redis' own answer, which the next delivered message ends; the bound keeps a lost message from
+// holding a subscriber forever (it then gets the history and the stream as they are, and may see a duplicate).
+constexpr std::chrono::seconds join_deadline{10};
+
+}  // namespace
+
+std::shared_ptr<topic_join> topic_join::start(server_context& ctx, channel& target, std::string const& topic,
+                                              std::optional<position> const& since, std::size_t max_bytes,
+                                              backplane::history_handler done)
+{
+    auto join = std::make_shared<topic_join>(ctx, target, topic, std::move(done));
+    ctx.hub.subscribe(*join, topic);  // the hub keeps the join alive until it leaves
+    ctx.backplane.history(topic, since, max_bytes, [join](boost::system::error_code ec, history_result r) {
+        join->on_history(ec, std::move(r));
+    });
+    return join;
+}
+
+topic_join::topic_join(server_context& ctx, channel& target, std::string const& topic, backplane::history_handler done)
+    : channel(target.remote_address()),
+      ctx_(ctx),
+      target_(target.shared_from_this()),
+      topic_(topic),
+      done_(std::move(done)),
+      deadline_(ctx.executor)
+{
+}
+
+void topic_join::deliver(message_ptr const& m)
+{
+    if (over_)
+        return;
+    auto const target = target_.lock();
+    if (!target || !ctx_.subscribes.hold(*target)) {
+        // Its joins hold more than the target could have queued.
+        if (target)
+            target->close(disconnect::slow_consumer());
+        return leave();
+    }
+    held_.push_back(m);
+    if (history_)
+        try_finish();
+}
+
+void topic_join::close(disconnect const& reason)
+{
+    if (over_)
+        return;
+    if (auto target = target_.lock())
+        target->close(reason);
+    leave();
+}
+
+void topic_join::cancel()
+{
+    leave();
+}
+
+void topic_join::on_history(boost::system::error_code ec, history_result r)
+{
+    if (over_)
+        return;
+    if (ec)
+        return fail(ec);
+    history_ = std::move(r);
+    try_finish();
+    if (over_)
+        return;
+    deadline_.expires_after(join_deadline);
+    deadline_.async_wait([self = std::static_pointer_cast<topic_join>(shared_from_this())](boost::system::error_code e) {
+        if (e || self->over_)
+            return;
+        spdlog::warn("topic {}: the node's stream did not reach the history's position in time", self->topic_);
+        self->finish();
+    });
+}
+
+void topic_join::try_finish()
+{
+    auto const& latest = history_->latest;
+    auto const node = ctx_.backplane.delivered(topic_);
+    bool const caught_up = latest.offset == 0 || (node && node->epoch == latest.epoch && node->offset >= latest.offset);
+    if (caught_up)
+        finish();
+}
+
+void topic_join::finish()
+{
+    auto target = target_.lock();
+    if (!target || target->closing())
+        return leave();
+    history_result r = std::move(*history_);
+    for (auto const& m : held_)
+        if (m->epoch() == r.latest.epoch && m->offset() > r.latest.offset) {
+            r.messages.push_back(m);
+            r.latest = m->where();
+        }
+    release_held();
+    // The target first, so the topic never looks empty to the hub (that would unsubscribe the node).
+    ctx_.hub.subscribe(*target, topic_);
+    auto done = std::move(done_);
+    leave();
+    done({}, std::move(r));
+}
+
+void topic_join::fail(boost::system::error_code ec)
+{
+    auto done = std::move(done_);
+    leave();
+    done(ec, {});
+}
+
+void topic_join::release_held()
+{
+    if (auto target = target_.lock())
+        ctx_.subscribes.release(*target, held_.size());
+    held_.clear();
+}
+
+void topic_join::leave()
+{
+    if (over_)
+        return;
+    over_ = true;
+    deadline_.cancel();
+    release_held();
+    // Released last (with this frame): what it captured may be all that keeps this join alive.
+    auto unanswered = std::move(done_);
+    ctx_.hub.unsubscribe(*this, topic_);  // may destroy this: last
+}
+
+}  // namespace switchboard::detail

@@ -1,0 +1,64 @@
+#pragma once
+// Subscribing a channel to a topic when the history may answer after live messages arrive (a backplane on
+// the network, such as Redis).
+//
+// A stand-in subscriber takes the channel's place in the hub at once and holds what this node delivers. When
+// the history is in and the node's own stream has reached the history's position, the channel takes the
+// stand-in's place and gets the history's first page, its position, and what the stand-in held after that
+// position: nothing missed (the stand-in was there before the history was read; the rest of the history is
+// the channel's to read, a page at a time for a stream, with the next poll for long polling) and nothing twice
+// (held messages at or below the history's position are dropped). With a backplane that answers at once
+// (memory) the hand-over happens inside start().
+//
+// Loop thread only.
+
+#include <switchboard/backplane.hpp>
+#include <switchboard/channel.hpp>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace switchboard::detail {
+
+struct server_context;
+
+class topic_join final : public channel {
+public:
+    /// Subscribes `target` to `topic` (which it is not subscribed to) and reads its history after `since` (a
+    /// first page of `max_bytes`, see backplane::history); `done` gets the history (and the subscription is
+    /// made) or an error (and it is not). Returns the join, to call it off; it may be over already.
+    static std::shared_ptr<topic_join> start(server_context& ctx, channel& target, std::string const& topic,
+                                             std::optional<position> const& since, std::size_t max_bytes,
+                                             backplane::history_handler done);
+
+    topic_join(server_context& ctx, channel& target, std::string const& topic, backplane::history_handler done);
+
+    std::string_view transport() const noexcept override { return "join"; }
+    void deliver(message_ptr const& m) override;
+    /// The topic's subscribers are being closed (a gap): the target is closed with the same reason.
+    void close(disconnect const& reason) override;
+    /// Calls the join off (the client unsubscribed, or closed): it leaves, and `done` is never called.
+    void cancel();
+
+private:
+    void on_history(boost::system::error_code ec, history_result r);
+    void try_finish();
+    void finish();
+    void fail(boost::system::error_code ec);
+    void release_held();
+    void leave();
+
+    server_context& ctx_;
+    std::weak_ptr<channel> target_;
+    std::string topic_;
+    backplane::history_handler done_;
+    std::optional<history_result> history_;
+    std::vector<message_ptr> held_;
+    boost::asio::steady_timer deadline_;
+    bool over_ = false;
+};
+
+}  // namespace switchboard::detail

@@ -1,0 +1,566 @@
+#include "http/http_connection.hpp"
+
+#include "security/authenticator.hpp"
+#include "core/exact_allocation.hpp"
+#include "http/http_responses.hpp"
+#include "security/origin_policy.hpp"
+#include "http/query.hpp"
+#include "server_context.hpp"
+
+#include <switchboard/error.hpp>
+
+#include <algorithm>
+#include <exception>
+
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
+#include <boost/beast/core/read_size.hpp>
+#include <boost/beast/http/read.hpp>
+#include <spdlog/spdlog.h>
+
+namespace switchboard::detail {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+boost::asio::ip::tcp::endpoint peer_of(boost::asio::ip::tcp::socket const& s)
+{
+    boost::system::error_code ec;
+    auto const ep = s.remote_endpoint(ec);
+    return ec ? boost::asio::ip::tcp::endpoint{} : ep;
+}
+
+// Refused connections draining at once (see refuse_connection): past this many, a refused connection is closed
+// without its answer, so a flood of connections that stay open costs no more sockets than this.
+constexpr std::size_t max_lingering_refusals = 1024;
+
+// A GET route answers HEAD too (RFC 9110 9.3.2).
+bool allows(std::vector<http::verb> const& methods, http::verb m)
+{
+    auto const has = [&](http::verb v) { return std::find(methods.begin(), methods.end(), v) != methods.end(); };
+    return has(m) || (m == http::verb::head && has(http::verb::get));
+}
+
+std::string allow_list(std::vector<http::verb> const& methods)
+{
+    std::string out;
+    for (auto m : {http::verb::get, http::verb::head, http::verb::post, http::verb::put, http::verb::delete_,
+                   http::verb::patch, http::verb::options}) {
+        if (!allows(methods, m))
+            continue;
+        if (!out.empty())
+            out += ", ";
+        out += std::string(http::to_string(m));
+    }
+    return out;
+}
+
+}  // namespace
+
+http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_context& ctx, route_table const& routes)
+    : stream_(std::move(socket)),
+      ctx_(ctx),
+      routes_(routes),
+      // What one request may take. Beast holds a chunk-size line or a trailer section until it ends: without a
+      // bound, one that never ends would have the buffer grow with all the client sends until the deadline.
+      buffer_(ctx.options.max_header_size + ctx.options.max_message_size)
+{
+    // respond() tries a plain answer at once and must hear would_block, not wait, when the socket is full.
+    boost::system::error_code nb;
+    stream_.tcp().socket().non_blocking(true, nb);
+    auto const peer = peer_of(stream_.tcp().socket());
+    auto const ip = peer.address().to_string();
+    remote_address_ = ip + ":" + std::to_string(peer.port());
+    refused_ = ctx_.admit(ip, slot_, retry_after_);
+    ctx_.http_connections.insert(this);
+}
+
+http_connection::~http_connection()
+{
+    if (lingering_refusal_)
+        --ctx_.lingering_refusals;
+    ctx_.http_connections.erase(this);
+}
+
+void http_connection::start()
+{
+    if (refused_)
+        return refuse_connection();
+    if (ctx_.tls)
+        return detect_tls();
+    read_request();
+}
+
+void http_connection::refuse_connection()
+{
+    // At once, not after the request: waiting for it (up to request_timeout) would keep a socket per refusal, and
+    // one address opening connections in a loop could hold the server's. The answer is written now and the
+    // connection drained briefly (shut), so that closing does not reset it away. Over TLS the answer would need
+    // a handshake first: the connection is closed unanswered.
+    if (ctx_.tls || ctx_.lingering_refusals >= max_lingering_refusals) {
+        ctx_.metrics.count_error(error_name(refused_));
+        return stream_.tcp().close();
+    }
+    ++ctx_.lingering_refusals;
+    lingering_refusal_ = true;
+    parser_.emplace();  // the answer's request: HTTP/1.1, and closing
+    request().keep_alive(false);
+    if (refused_ == error::rate_limited)
+        return respond_rate_limited(retry_after_);
+    respond_error(refused_);
+}
+
+void http_connection::detect_tls()
+{
+    // The bytes read to decide stay in buffer_: the handshake or the HTTP parser starts from them.
+    idle_ = true;
+    stream_.tcp().expires_after(ctx_.options.request_timeout);
+    beast::async_detect_ssl(stream_.tcp(), buffer_, [self = shared_from_this()](beast::error_code ec, bool tls) {
+        self->on_detect(ec, tls);
+    });
+}
+
+void http_connection::on_detect(boost::system::error_code ec, bool tls)
+{
+    if (ec)
+        return stream_.tcp().close();
+    if (!tls) {
+        if (ctx_.options.tls_only)
+            return stream_.tcp().close();
+        return read_request();
+    }
+    ++ctx_.metrics.tls_handshakes;
+    stream_.start_tls(*ctx_.tls);
+    // One deadline, still running, for the handshake: a client stalling mid-handshake is cut off in time.
+    // (The default argument: Beast 1.81 checks this handler against the unbuffered handshake's signature.)
+    stream_.tls().async_handshake(boost::asio::ssl::stream_base::server, buffer_.data(),
+                                  [self = shared_from_this()](beast::error_code e, std::size_t used = 0) {
+                                      self->on_handshake(e, used);
+                                  });
+}
+
+void http_connection::on_handshake(boost::system::error_code ec, std::size_t used)
+{
+    if (ec) {
+        ++ctx_.metrics.tls_handshake_failures;
+        spdlog::debug("TLS handshake from {} failed: {}", remote_address_, ec.message());
+        return stream_.tcp().close();
+    }
+    buffer_.consume(used);
+    read_request();
+}
+
+void http_connection::read_request()
+{
+    if (ctx_.stopping)
+        return shut();
+    parser_.emplace();
+    scanner_ = {};
+    scanned_ = 0;
+    cors_origin_.clear();  // each request on a kept-alive connection is checked and authenticated anew
+    identity_.reset();
+    parser_->header_limit(static_cast<std::uint32_t>(ctx_.options.max_header_size));
+    parser_->body_limit(ctx_.options.max_message_size);
+    idle_ = true;
+    // One deadline for the whole request, head and body: a client dribbling its bytes (slowloris) is cut off.
+    stream_.tcp().expires_after(ctx_.options.request_timeout);
+    parse_header();
+}
+
+void http_connection::parse_header()
+{
+    if (!parser_->got_some()) {
+        // Empty lines before a request line are ignored (RFC 9112 2.2): some clients send one after a body.
+        std::string_view const data(static_cast<char const*>(buffer_.data().data()), buffer_.size());
+        std::size_t blank = 0;
+        while (data.substr(blank, 2) == "\r\n")
+            blank += 2;
+        buffer_.consume(blank);
+        scanned_ -= std::min(scanned_, blank);
+    }
+    // Every byte goes through the scanner before the parser, which would unfold or normalize what it refuses.
+    std::string_view const data(static_cast<char const*>(buffer_.data().data()), buffer_.size());
+    if (scanned_ < data.size()) {
+        std::size_t looked_at = 0;
+        if (scanner_.scan(data.substr(scanned_), looked_at) == header_scanner::verdict::bad) {
+            // The parser still reads what comes before the offending byte: a request line saying HEAD means an
+            // answer without a body.
+            beast::error_code ignored;
+            parser_->put(boost::asio::buffer(data.data(), scanned_ + looked_at - 1), ignored);
+            return refuse_request(error::bad_request, scanner_.why());
+        }
+        scanned_ += looked_at;
+    }
+    beast::error_code ec;
+    auto const used = parser_->put(buffer_.data(), ec);  // stops at the end of the head
+    buffer_.consume(used);
+    scanned_ -= std::min(scanned_, used);
+    if (parser_->is_header_done())
+        return on_header();
+    if (ec == http::error::bad_version) {
+        // Beast knows 1.0 and 1.1 alone: a later 1.x is read as 1.1 (RFC 9112 2.3), another major version is 505.
+        auto const version = request_line_version(data);
+        if (version >= 12 && version <= 19) {
+            static_cast<char*>(buffer_.data().data())[data.find("\r\n") - 1] = '1';
+            return parse_header();
+        }
+        if (version >= 0 && version / 10 != 1)
+            return refuse_request(error::version_not_supported,
+                                  "HTTP/" + std::to_string(version / 10) + "." + std::to_string(version % 10) +
+                                      " is not supported: speak HTTP/1.1");
+    }
+    if (ec && ec != http::error::need_more)
+        return refuse_unparsable(ec);
+    auto const room = beast::read_size(buffer_, 65536);
+    if (room == 0)  // the buffer holds what one request may take, and the head is not over
+        return refuse_request(error::headers_too_large);
+    stream_.async_read_some(buffer_.prepare(room),
+                            [self = shared_from_this()](beast::error_code e, std::size_t n) { self->on_read_header(e, n); });
+}
+
+void http_connection::on_read_header(boost::system::error_code ec, std::size_t n)
+{
+    buffer_.commit(n);
+    if (ec)
+        return shut();  // the client left, or the deadline passed, before a whole request head came
+    parse_header();
+}
+
+void http_connection::on_header()
+{
+    idle_ = false;
+    auto& req = request();
+    std::string why;
+    if (auto ec = check_request_head(req, why))
+        return refuse_request(ec, why);
+    if (auto ec = to_origin_form(req))
+        return refuse_request(ec, "the request target's scheme must be http or https");
+    if (expects_continue(req) && !parser_->is_done()) {
+        // The head decides first (RFC 9110 10.1.1): a request it refuses never has its body asked for.
+        awaiting_body_ = true;
+        return dispatch();
+    }
+    read_body();
+}
+
+void http_connection::refuse_request(boost::system::error_code ec, std::string_view why)
+{
+    // What follows in the stream cannot be trusted to start the next request: answer, then close.
+    request().keep_alive(false);
+    respond_error(ec, why);
+}
+
+void http_connection::refuse_unparsable(beast::error_code ec)
+{
+    if (ec == http::error::header_limit)
+        return refuse_request(scanner_.in_request_line() ? error::uri_too_long : error::headers_too_large);
+    if (ec == http::error::body_limit)
+        return refuse_request(error::message_too_large);
+    if (ec == http::error::buffer_overflow)
+        return refuse_request(error::bad_request, "a chunk-size line or the trailer section is too long");
+    refuse_request(error::bad_request, ec.message());
+}
+
+void http_connection::read_body()
+{
+    idle_ = true;
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_read(ec, n); });
+}
+
+void http_connection::on_read(boost::system::error_code ec, std::size_t)
+{
+    idle_ = false;
+    stream_.tcp().expires_never();
+    if (ec == http::error::end_of_stream || ec == boost::asio::error::operation_aborted ||
+        ec == beast::error::timeout || ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset ||
+        ec == boost::asio::ssl::error::stream_truncated)
+        return shut();
+    if (ec)
+        return refuse_unparsable(ec);
+    if (auto const* r = std::exchange(after_body_, nullptr))
+        return run(*r);
+    dispatch();
+}
+
+void http_connection::dispatch()
+{
+    auto& req = request();
+    if (req.target() == "*")
+        return answer_options();
+    if (!req.target().starts_with('/'))
+        return respond_error(error::bad_request, "the request target must be a path or an http(s) URL");
+    std::string_view path;
+    if (auto ec = parse_target(req.target(), path, query_, ctx_.max_parameters()))
+        return respond_error(ec, "malformed request target, or too many parameters");
+    auto const it = routes_.find(std::string(path));
+    if (it == routes_.end())
+        return respond_error(error::not_found, "no such path: " + std::string(path));
+    auto const& r = it->second;
+    if (!r.secured_as.empty()) {
+        switch (check_origin(ctx_.options.security, req)) {
+        case origin_verdict::refused:
+            return respond_error(error::origin_not_allowed,
+                                 "origin not allowed: " + std::string(req[http::field::origin].substr(0, 128)));
+        case origin_verdict::allowed:
+            cors_origin_ = std::string(req[http::field::origin]);
+            if (is_preflight(req)) {
+                auto methods = r.methods;
+                methods.push_back(http::verb::options);
+                return respond(preflight_response(req, methods));
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    if (!allows(r.methods, req.method())) {
+        ctx_.metrics.count_error(error_name(error::method_not_allowed));
+        auto res = error_response(req, error::method_not_allowed);
+        res.set(http::field::allow, allow_list(r.methods));
+        return respond(std::move(res));
+    }
+    if (r.secured_as.empty())
+        return run(r);
+    auto const token = find_token(req, query_, ctx_.options.security.token_cookie);
+    authenticate(ctx_, &req, token, remote_address_, r.secured_as,
+                 [self = shared_from_this(), &r](boost::system::error_code ec, std::string const& why, identity_ptr who) {
+                     if (ec)
+                         return self->respond_error(ec, why);
+                     self->identity_ = std::move(who);
+                     self->run(r);
+                 });
+}
+
+void http_connection::answer_options()
+{
+    // The asterisk form asks about the server itself, and only OPTIONS may use it (RFC 9112 3.2.4).
+    auto const& req = request();
+    if (req.method() != http::verb::options)
+        return respond_error(error::bad_request, "only OPTIONS may have * as its target");
+    std::vector<http::verb> every{http::verb::options};
+    for (auto const& [path, r] : routes_)
+        every.insert(every.end(), r.methods.begin(), r.methods.end());
+    http_response res{http::status::no_content, req.version()};
+    res.set(http::field::server, "switchboard");
+    res.set(http::field::allow, allow_list(every));
+    res.keep_alive(req.keep_alive());
+    respond(std::move(res));
+}
+
+void http_connection::run(route const& r)
+{
+    if (awaiting_body_)
+        return send_continue(r);
+    // Nothing escapes a completion handler: a route that throws answers 500 and the server goes on.
+    try {
+        r.action(shared_from_this());
+    } catch (std::exception const& e) {
+        auto const& req = request();
+        spdlog::error("request {} {} failed: {}", std::string(http::to_string(req.method())),
+                      std::string(req.target().substr(0, 256)), e.what());
+        respond_error(error::internal_error);
+    }
+}
+
+void http_connection::send_continue(route const& r)
+{
+    // The head is accepted: now the body, then the route.
+    awaiting_body_ = false;
+    after_body_ = &r;
+    static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
+    boost::asio::async_write(stream_, boost::asio::buffer(interim),
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                 if (ec)
+                                     return self->shut();
+                                 self->read_body();
+                             });
+}
+
+std::string http_connection::client_ip() const
+{
+    auto const colon = remote_address_.rfind(':');
+    return colon == std::string::npos ? remote_address_ : remote_address_.substr(0, colon);
+}
+
+void http_connection::respond(http_response res)
+{
+    if (ctx_.stopping || awaiting_body_)
+        res.keep_alive(false);  // refused before its body was asked for: the client may send it still
+    if (parser_ && parser_->get().method() == http::verb::head)
+        res.body().clear();  // Content-Length still says what a GET would get (RFC 9110 9.3.2)
+    if (!cors_origin_.empty())
+        add_cors_fields(res, cors_origin_);
+    bool const keep_alive = res.keep_alive();
+    output_ = serialize(res);
+    std::size_t sent = 0;
+    if (!stream_.is_tls()) {
+        // An answer almost always fits the socket's buffer: send it now, and skip an asynchronous write's
+        // trip through the scheduler (a long poll's answer, ~100k a second at full load, is mostly that trip).
+        boost::system::error_code ec;
+        sent = stream_.tcp().socket().write_some(boost::asio::buffer(output_), ec);
+        if (ec && ec != boost::asio::error::would_block)
+            return on_write(ec, keep_alive);
+        if (sent == output_.size())
+            return on_write({}, keep_alive);
+    }
+    stream_.tcp().expires_after(ctx_.options.request_timeout);
+    boost::asio::async_write(stream_, boost::asio::buffer(output_) + sent,
+                             [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                                 self->on_write(ec, keep_alive);
+                             });
+}
+
+void http_connection::respond_error(boost::system::error_code ec, std::string_view message)
+{
+    ctx_.metrics.count_error(error_name(ec));
+    auto res = error_response(request(), ec, message);
+    if (ec == error::unauthorized || ec == error::token_expired)
+        res.set(http::field::www_authenticate, ec == error::token_expired
+                                                   ? R"(Bearer error="invalid_token", error_description="token expired")"
+                                                   : "Bearer");
+    respond(std::move(res));
+}
+
+void http_connection::respond_rate_limited(std::chrono::milliseconds retry_after)
+{
+    ctx_.metrics.count_error(error_name(error::rate_limited));
+    auto const seconds = std::max<std::int64_t>(1, (retry_after.count() + 999) / 1000);
+    auto res = error_response(request(), error::rate_limited,
+                              "too many requests; retry in " + std::to_string(retry_after.count()) + " ms");
+    res.set(http::field::retry_after, std::to_string(seconds));
+    respond(std::move(res));
+}
+
+void http_connection::on_write(boost::system::error_code ec, bool keep_alive)
+{
+    output_.clear();
+    output_.shrink_to_fit();  // an idle kept-alive connection holds no answer
+    if (ec || !keep_alive)
+        return shut();
+    read_request();
+}
+
+void http_connection::shut()
+{
+    // Half-close and drain what the client still sends until its EOF (bounded in time): closing with unread
+    // input makes the kernel reset the connection, which can destroy the answer we just wrote.
+    stream_.tcp().expires_after(std::chrono::seconds(2));
+    if (stream_.is_tls()) {
+        // TLS's own half-close: close_notify, then wait for the client's (or its EOF, or the deadline).
+        return stream_.tls().async_shutdown([self = shared_from_this()](beast::error_code) { self->stream_.tcp().close(); });
+    }
+    beast::error_code ec;
+    stream_.tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+    if (ec)
+        return stream_.tcp().close();
+    drain();
+}
+
+void http_connection::drain()
+{
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec)
+            return self->stream_.tcp().close();
+        self->drain();
+    });
+}
+
+connection_stream http_connection::release(std::string& leftover, connection_slot& slot)
+{
+    slot = std::move(slot_);
+    auto const data = buffer_.data();
+    leftover.assign(static_cast<char const*>(data.data()), data.size());
+    buffer_.consume(buffer_.size());
+    idle_ = false;
+    stream_.tcp().expires_never();
+    return std::move(stream_);  // this connection is done with it; nothing here touches it again
+}
+
+void http_connection::watch_for_departure(std::function<void()> gone)
+{
+    if (stream_.is_tls())
+        return;  // a TLS record may be readable without application data: not worth decoding for this
+    watching_ = true;
+    await_departure(++watch_, std::move(gone));
+}
+
+void http_connection::await_departure(std::uint32_t watch, std::function<void()> gone)
+{
+    stream_.tcp().socket().async_wait(
+        boost::asio::socket_base::wait_read,
+        exact_allocation([self = shared_from_this(), watch, gone = std::move(gone)](boost::system::error_code ec) mutable {
+            if (ec || !self->watching_ || self->watch_ != watch)
+                return;  // answered meanwhile (a later watch is another poll's)
+            switch (self->read_ahead()) {
+            case early_input::open:
+                return self->await_departure(watch, std::move(gone));
+            case early_input::ended:
+                self->watching_ = false;
+                return gone();
+            case early_input::full:
+                self->watching_ = false;  // noticed when the answer is written
+                return;
+            }
+        }));
+}
+
+http_connection::early_input http_connection::read_ahead()
+{
+    // Bytes ahead of the client's FIN would hide it from a peek: read them into the buffer the next request is
+    // read from, until the socket has nothing more (then the FIN, when it comes, wakes the watch again).
+    auto& socket = stream_.tcp().socket();
+    while (buffer_.size() < buffer_.max_size()) {
+        auto const room = std::min<std::size_t>(buffer_.max_size() - buffer_.size(), 16 * 1024);
+        boost::system::error_code ec;
+        buffer_.commit(socket.read_some(buffer_.prepare(room), ec));
+        if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again)
+            return early_input::open;
+        if (ec)
+            return early_input::ended;  // EOF or reset
+    }
+    return early_input::full;
+}
+
+void http_connection::stop_watching()
+{
+    if (!watching_)
+        return;
+    watching_ = false;
+    boost::system::error_code ec;
+    stream_.tcp().socket().cancel(ec);
+}
+
+void http_connection::set_aside_request()
+{
+    auto const& req = request();
+    auto const version = req.version();
+    auto const method = req.method();
+    bool const keep_alive = req.keep_alive();
+    parser_.emplace();
+    auto& kept = parser_->get();
+    kept.version(version);
+    kept.method(method);
+    kept.keep_alive(keep_alive);
+    query_ = {};
+    if (buffer_.size() == 0)
+        buffer_.shrink_to_fit();  // bytes of a pipelined request stay for the next read
+}
+
+void http_connection::abandon()
+{
+    stop_watching();
+    stream_.tcp().close();
+}
+
+void http_connection::close_if_idle()
+{
+    if (idle_)
+        stream_.tcp().cancel();
+}
+
+}  // namespace switchboard::detail

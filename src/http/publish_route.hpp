@@ -1,0 +1,12 @@
+#pragma once
+// POST /publish?topic=T with a JSON body: how SSE and long-polling clients send, and how any backend publishes
+// without linking the library.
+
+#include "http/http_connection.hpp"
+#include "server_context.hpp"
+
+namespace switchboard::detail {
+
+route make_publish_route(server_context& ctx);
+
+}  // namespace switchboard::detail

@@ -1,0 +1,58 @@
+#pragma once
+// The request shape shared by SSE and long polling: ?topic=A&topic=B plus a cursor (from ?since=, ?cursor= or
+// Last-Event-ID), checked against the limits before any channel exists.
+
+#include <switchboard/cursor.hpp>
+#include <switchboard/server.hpp>
+
+#include "http/query.hpp"
+
+#include <boost/system/error_code.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace switchboard::detail {
+
+struct server_context;
+
+struct stream_request {
+    std::vector<std::string> topics;  // sorted, without duplicates
+    cursor since;  // sorted by topic; may be empty, or name only some topics
+
+    /// The position to resume `topic` from, if the cursor has one. O(log n).
+    std::optional<position> since_for(std::string const& topic) const;
+};
+
+/// Reads topics and the cursor found in `cursor_param` (or the Last-Event-ID header when `use_last_event_id`)
+/// from a request whose target's query is `q`. On error returns the code and a message for the client.
+boost::system::error_code parse_stream_request(http_request const& req, query const& q, server_context const& ctx,
+                                               char const* cursor_param, bool use_last_event_id,
+                                               stream_request& out, std::string& message);
+
+/// The same, parsing the request's target first (as the router does).
+boost::system::error_code parse_stream_request(http_request const& req, server_context const& ctx,
+                                               char const* cursor_param, bool use_last_event_id,
+                                               stream_request& out, std::string& message);
+
+/// One topic of a stream, subscribed: its history (or position) and whether the client asked to resume it.
+struct topic_subscription {
+    std::string topic;
+    history_result result;
+    bool resumed = false;
+};
+
+/// Subscribes `ch` to every topic of `wanted`, each from its position in the cursor, then calls `done` once:
+/// with every topic's result in `wanted`'s order (sorted by topic), or with the first error. The histories read
+/// total at most `max_bytes` (a share each, and a message at least; see backplane::history). They may answer after this
+/// returns (a backplane on the network); `done` is not called for a channel that closed meanwhile.
+void subscribe_topics(server_context& ctx, channel& ch, stream_request const& wanted, std::size_t max_bytes,
+                      std::function<void(boost::system::error_code, std::vector<topic_subscription>)> done);
+
+/// Positions after a replay: the position just before the first replayed message (or `latest` when nothing
+/// is replayed), which deliveries then move forward.
+position start_position(history_result const& result);
+
+}  // namespace switchboard::detail

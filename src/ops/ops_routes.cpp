@@ -1,0 +1,127 @@
+#include "ops/ops_routes.hpp"
+
+#include "http/http_responses.hpp"
+
+namespace switchboard::detail {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+void family(std::string& out, std::string_view name, std::string_view type, std::string_view help)
+{
+    out += "# HELP ";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE ";
+    out += name;
+    out += ' ';
+    out += type;
+    out += '\n';
+}
+
+template <class Value>
+void sample(std::string& out, std::string_view name, std::string_view labels, Value v)
+{
+    out += name;
+    if (!labels.empty()) {
+        out += '{';
+        out += labels;
+        out += '}';
+    }
+    out += ' ';
+    out += std::to_string(v);
+    out += '\n';
+}
+
+std::string label(std::string_view key, std::string_view value)
+{
+    return std::string(key) + "=\"" + std::string(value) + "\"";
+}
+
+}  // namespace
+
+std::string render_metrics(server_context const& ctx)
+{
+    auto const& m = ctx.metrics;
+    std::string out;
+    out.reserve(4096);
+
+    family(out, "switchboard_connections", "gauge", "Open channels by transport.");
+    for (std::size_t i = 0; i < transport_names.size(); ++i)
+        sample(out, "switchboard_connections", label("transport", transport_names[i]), m.connections_open[i]);
+    family(out, "switchboard_connections_opened_total", "counter", "Channels opened by transport.");
+    for (std::size_t i = 0; i < transport_names.size(); ++i)
+        sample(out, "switchboard_connections_opened_total", label("transport", transport_names[i]),
+               m.connections_opened[i]);
+    family(out, "switchboard_client_sockets", "gauge", "Client sockets, HTTP and streaming alike.");
+    sample(out, "switchboard_client_sockets", "", ctx.connections.total);
+    family(out, "switchboard_disconnects_total", "counter", "Channels closed, by close code (rare codes by range).");
+    for (auto const& [code, n] : m.disconnects)
+        sample(out, "switchboard_disconnects_total", label("code", code), n);
+
+    family(out, "switchboard_subscriptions", "gauge", "Subscriptions of all channels.");
+    sample(out, "switchboard_subscriptions", "", ctx.hub.subscription_count());
+    family(out, "switchboard_topics", "gauge", "Topics with subscribers on this node.");
+    sample(out, "switchboard_topics", "", ctx.hub.topic_count());
+
+    family(out, "switchboard_messages_published_total", "counter", "Messages published through this node.");
+    sample(out, "switchboard_messages_published_total", "", m.messages_published);
+    family(out, "switchboard_messages_delivered_total", "counter",
+           "Messages fanned out to this node's subscribers (each counted once).");
+    sample(out, "switchboard_messages_delivered_total", "", ctx.hub.messages_delivered());
+    family(out, "switchboard_deliveries_total", "counter", "Messages handed to channels (one per subscriber).");
+    sample(out, "switchboard_deliveries_total", "", ctx.hub.deliveries());
+    family(out, "switchboard_bytes_out_total", "counter", "Bytes written to streams and poll answers.");
+    sample(out, "switchboard_bytes_out_total", "", m.bytes_out);
+    family(out, "switchboard_slow_consumers_total", "counter", "Channels closed because their queue was full.");
+    sample(out, "switchboard_slow_consumers_total", "", m.slow_consumers);
+    family(out, "switchboard_tls_handshakes_total", "counter", "TLS handshakes begun on the shared listener.");
+    sample(out, "switchboard_tls_handshakes_total", "", m.tls_handshakes);
+    family(out, "switchboard_tls_handshake_failures_total", "counter", "TLS handshakes that failed or timed out.");
+    sample(out, "switchboard_tls_handshake_failures_total", "", m.tls_handshake_failures);
+    family(out, "switchboard_errors_total", "counter", "Refused requests and commands, by error code.");
+    for (auto const& [code, n] : m.errors)
+        sample(out, "switchboard_errors_total", label("code", code), n);
+
+    family(out, "switchboard_backplane_up", "gauge", "1 when the backplane can publish.");
+    sample(out, "switchboard_backplane_up", label("backplane", ctx.backplane.name()), ctx.backplane.connected() ? 1 : 0);
+
+    m.delivery_latency.render(out, "switchboard_delivery_latency_seconds",
+                              "From publish on this node to the write of every subscriber's bytes.");
+    m.publish_latency.render(out, "switchboard_publish_latency_seconds",
+                             "From a publish handed to the backplane to its position.");
+    m.loop_lag.render(out, "switchboard_loop_lag_seconds", "How late a periodic timer fires on the event loop.");
+    return out;
+}
+
+route make_metrics_route(server_context& ctx)
+{
+    return {{http::verb::get}, [&ctx](std::shared_ptr<http_connection> const& conn) {
+                auto res = json_response(conn->request(), render_metrics(ctx));
+                res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+                conn->respond(std::move(res));
+            }};
+}
+
+route make_health_route(server_context&)
+{
+    return {{http::verb::get}, [](std::shared_ptr<http_connection> const& conn) {
+                conn->respond(json_response(conn->request(), R"({"status":"ok"})"));
+            }};
+}
+
+route make_ready_route(server_context& ctx)
+{
+    return {{http::verb::get}, [&ctx](std::shared_ptr<http_connection> const& conn) {
+                bool const backplane_up = ctx.backplane.connected();
+                bool const ready = backplane_up && !ctx.stopping;
+                std::string body = std::string(R"({"status":")") + (ready ? "ready" : "not ready") +
+                                   R"(","accepting":)" + (ctx.stopping ? "false" : "true") + R"(,"backplane":")" +
+                                   (backplane_up ? "connected" : "disconnected") + "\"}";
+                conn->respond(json_response(conn->request(), std::move(body), ready ? 200 : 503));
+            }};
+}
+
+}  // namespace switchboard::detail

@@ -1,0 +1,50 @@
+#include "write_path/flush_scheduler.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace switchboard::detail {
+
+void flush_scheduler::schedule(std::shared_ptr<flushable> f)
+{
+    if (f->flush_scheduled_)
+        return;
+    f->flush_scheduled_ = true;
+    pending_.push_back(std::move(f));
+    post();
+}
+
+void flush_scheduler::note_published(std::chrono::steady_clock::time_point at)
+{
+    if (!observe)
+        return;
+    published_.push_back(at);
+    post();
+}
+
+void flush_scheduler::post()
+{
+    if (posted_)
+        return;
+    posted_ = true;
+    // post, not dispatch: everything already queued (more publishes, more reads) runs first.
+    boost::asio::post(executor_, [this] { run(); });
+}
+
+void flush_scheduler::run()
+{
+    posted_ = false;
+    running_.swap(pending_);
+    for (auto& f : running_) {
+        f->flush_scheduled_ = false;
+        f->flush();
+    }
+    running_.clear();
+    if (!published_.empty()) {
+        auto const now = std::chrono::steady_clock::now();
+        for (auto at : published_)
+            observe(now - at);
+        published_.clear();
+    }
+}
+
+}  // namespace switchboard::detail
