@@ -472,7 +472,7 @@ TEST_F(memory_backplane, max_topics_per_client_bounds_each_client_alone)
     options.max_topics_per_client = 10;
     auto& b = make(options);
     {
-        auto const as_greedy = b.on_behalf_of("ip:192.0.2.1");
+        auto const as_greedy = b.on_behalf_of("ip:127.0.0.2");
         for (int i = 0; i < 10; ++i)
             EXPECT_FALSE(publish(b, "g" + std::to_string(i)).ec);
         EXPECT_EQ(publish(b, "g10").ec, error::too_many_topics);
@@ -496,7 +496,7 @@ TEST_F(memory_backplane, an_idle_topic_keeps_its_position_until_its_room_is_need
     options.max_topics = 3;
     options.max_topics_per_client = 2;
     auto& b = make(options);
-    auto const as_client = b.on_behalf_of("ip:192.0.2.1");
+    auto const as_client = b.on_behalf_of("ip:127.0.0.2");
     b.subscribe("quiet");
     auto const at = history(b, "quiet", std::nullopt).result.latest;
     b.unsubscribe("quiet");
