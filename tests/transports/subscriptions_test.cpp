@@ -21,7 +21,6 @@
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <array>
@@ -574,15 +573,6 @@ TEST(subscriptions, what_joins_hold_for_a_channel_is_bounded_across_its_topics)
     EXPECT_TRUE(within->close_code() == std::nullopt);
 }
 
-// CPU time of this thread (the loop's: server and clients share it).
-std::chrono::microseconds thread_cpu_time()
-{
-    rusage u{};
-    getrusage(RUSAGE_THREAD, &u);
-    return std::chrono::seconds(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           std::chrono::microseconds(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
-
 TEST(subscriptions, forty_thousand_subscribes_on_one_channel_never_hold_up_the_loop)
 {
     constexpr std::size_t count = 40'000;
@@ -617,7 +607,7 @@ TEST(subscriptions, forty_thousand_subscribes_on_one_channel_never_hold_up_the_l
     burst.reserve(count);
     for (std::size_t i = 0; i < count; ++i)
         burst.push_back({{"type", "subscribe"}, {"topic", "t." + std::to_string(i)}});
-    auto const cpu_before = thread_cpu_time();
+    auto const cpu_before = thread_cpu_time();  // the loop's: server and clients share this thread
     auto const started = std::chrono::steady_clock::now();
     last = started;
     tick();

@@ -30,7 +30,6 @@
 #include <iostream>
 #include <limits>
 #include <map>
-#include <ctime>
 #include <memory>
 #include <optional>
 #include <random>
@@ -325,20 +324,14 @@ TEST_F(stream_request, reads_and_looks_up_a_cursor_of_40000_topics_at_once)
     std::string text;
     for (std::size_t i = n; i-- > 0;)
         switchboard::append_cursor_entry(text, "t" + std::to_string(i), {i + 1, "e"});
-    // CPU time of this thread, not the wall clock: other tests share the machine.
-    auto const cpu_now = [] {
-        timespec t{};
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-        return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
-    };
-    auto const started = cpu_now();
+    auto const started = switchboard::test::thread_cpu_time();
     auto const a = poll(topics_target(n, "/poll") + "&cursor=" + text, {}, n);
     ASSERT_FALSE(a.ec) << a.message;
     std::size_t found = 0;
     for (auto const& topic : a.request.topics)
         if (auto const since = a.request.since_for(topic))
             found += since->offset == std::stoull(topic.substr(1)) + 1;
-    auto const cpu = cpu_now() - started;
+    auto const cpu = switchboard::test::thread_cpu_time() - started;
     EXPECT_EQ(found, n);
     // ~0.2 s optimized; the searches it replaces took 4 s.
     EXPECT_LT(cpu, std::chrono::seconds(2) * switchboard::test::build_slowdown);
