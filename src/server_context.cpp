@@ -212,12 +212,12 @@ void server_context::closed(channel& ch, disconnect const& reason)
     channels.erase(it);
 }
 
-std::string server_context::client_key(identity const& who, std::string_view address)
+std::string server_context::client_key(identity const& who, std::string_view remote_address)
 {
     if (who.authenticated)
         return "user:" + who.user;
-    auto const colon = address.rfind(':');
-    return "ip:" + std::string(colon == std::string_view::npos ? address : address.substr(0, colon));
+    auto const colon = remote_address.rfind(':');
+    return "ip:" + std::string(remote_address.substr(0, colon));
 }
 
 void server_context::subscribe(channel& ch, std::string const& topic, std::optional<position> const& since,

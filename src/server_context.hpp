@@ -95,9 +95,10 @@ struct server_context {
     /// The shared part of every channel's close path: leave every topic, tell the application, unregister.
     void closed(channel& ch, disconnect const& reason);
 
-    /// Who a client is to the bounds per client: "user:ID" when authenticated, else "ip:ADDRESS" (`address` may
-    /// carry a port, which is left out).
-    static std::string client_key(identity const& who, std::string_view address);
+    /// Who a client is to the bounds per client: "user:ID" when authenticated, else "ip:ADDRESS". `remote_address`
+    /// is the channel's or connection's "IP:port", always with its port: the last colon is cut, which from an IPv6
+    /// address alone would cut a group of it.
+    static std::string client_key(identity const& who, std::string_view remote_address);
 
     /// Subscribes `ch` to `topic` (limit, authorization unless `a` says it was done, hook, hub), then reads its
     /// history after `since` (or just its position): a first page of at most `max_bytes` (see backplane::history;

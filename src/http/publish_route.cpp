@@ -36,7 +36,7 @@ void publish(server_context& ctx, std::shared_ptr<http_connection> const& conn)
                                                                                 : std::string());
                       // A topic the backplane takes on for this publish is the client's (its bound per client).
                       auto const charged =
-                          ctx.backplane.on_behalf_of(server_context::client_key(*conn->identity(), conn->client_ip()));
+                          ctx.backplane.on_behalf_of(server_context::client_key(*conn->identity(), conn->remote_address()));
                       ctx.publish(topic, std::move(data), nullptr, conn->remote_address(),
                                   [conn, topic](boost::system::error_code ec, position where) {
                                       if (ec)
