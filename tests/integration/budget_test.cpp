@@ -149,7 +149,7 @@ protected:
     void SetUp() override
     {
         // The sanitizers hold freed memory in quarantine and pad every allocation: resident memory says nothing of
-        // the budget there. The paths run under them in the in-process budget tests (tests/transports).
+        // the budget there. The paths run under them in the in-process budget tests (tests/server).
         if (build_slowdown > 1)
             GTEST_SKIP() << "resident memory is measured in the optimized build only";
         ASSERT_NE(server.port, 0) << server.process.output();
@@ -328,8 +328,7 @@ TEST_F(budget_rule, a_seeded_mix_of_every_command_and_route_keeps_the_server_wit
     // Witnesses: one reader per transport on a topic nobody else touches; each must get every message, in order.
     auto ws_witness = ws_client::create(ioc);
     ws_witness->connect(server.port);
-    ws_witness->send_json({{"type", "subscribe"}, {"topic", "witness"}, {"id", "w"}});
-    ASSERT_TRUE(ws_witness->wait_reply(ioc, "w"));
+    ASSERT_TRUE(ws_witness->subscribe(ioc, "witness", "w"));
     auto sse_witness = sse_client::create(ioc);
     sse_witness->connect(tls_port(server.port), "/sse?topic=witness");
     ASSERT_TRUE(sse_witness->wait_events(ioc, 1));

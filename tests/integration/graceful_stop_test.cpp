@@ -26,8 +26,7 @@ TEST(graceful_stop, sigterm_closes_every_transport_and_exits_zero)
     boost::asio::io_context ioc;
     auto ws = ws_client::create(ioc);
     ws->connect(port);
-    ws->send_json({{"type", "subscribe"}, {"topic", "demo"}, {"id", 1}});
-    ASSERT_TRUE(ws->wait_reply(ioc, 1));
+    ASSERT_TRUE(ws->subscribe(ioc, "demo", 1));
     auto sse = sse_client::create(ioc);
     sse->connect(port, "/sse?topic=demo");
     ASSERT_TRUE(sse->wait_status(ioc));

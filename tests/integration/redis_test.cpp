@@ -344,8 +344,7 @@ TEST(redis, a_node_subscribes_in_redis_only_while_it_has_subscribers)
     auto a = ws_client::create(ioc);
     auto b = sse_client::create(ioc);
     a->connect(n1.port);
-    a->send_json({{"type", "subscribe"}, {"topic", "quiet"}, {"id", "sub"}});
-    ASSERT_TRUE(a->wait_reply(ioc, "sub"));
+    ASSERT_TRUE(a->subscribe(ioc, "quiet", "sub"));
     b->connect(n1.port, "/sse?topic=quiet");
     ASSERT_TRUE(run_until(ioc, [&] { return b->find_event("subscribed").has_value(); }, 10s));
     EXPECT_EQ(redis.subscribers(channel), 1);  // one node, one subscription, however many clients

@@ -50,8 +50,7 @@ TEST(sighup, reloads_limits_and_keeps_connections)
     boost::asio::io_context ioc;
     auto ws = ws_client::create(ioc);
     ws->connect(*port);
-    ws->send_json({{"type", "subscribe"}, {"topic", "t"}, {"id", 1}});
-    ASSERT_TRUE(ws->wait_reply(ioc, 1));
+    ASSERT_TRUE(ws->subscribe(ioc, "t", 1));
     std::string const body = "\"" + std::string(2'000, 'x') + "\"";
     EXPECT_EQ(fetch(ioc, *port, "POST", "/publish?topic=t", body).status, 413);
 

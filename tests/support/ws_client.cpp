@@ -325,4 +325,10 @@ std::optional<nlohmann::json> ws_client::wait_reply(asio::io_context& ioc, nlohm
     return find_reply(id);
 }
 
+std::optional<nlohmann::json> ws_client::subscribe(asio::io_context& ioc, std::string const& topic,
+                                                   nlohmann::json const& id, duration deadline) {
+    send_json({{"type", "subscribe"}, {"topic", topic}, {"id", id}});
+    return wait_reply(ioc, id, deadline);
+}
+
 }  // namespace switchboard::test

@@ -102,6 +102,10 @@ public:
                        duration deadline = std::chrono::seconds(10));
     std::optional<nlohmann::json> wait_reply(boost::asio::io_context& ioc, nlohmann::json const& id,
                                              duration deadline = std::chrono::seconds(10));
+    // Subscribes to `topic` (the command {"type":"subscribe","topic":topic,"id":id}) and waits for its reply, the
+    // ack or an error: the set-up most tests start with.
+    std::optional<nlohmann::json> subscribe(boost::asio::io_context& ioc, std::string const& topic,
+                                            nlohmann::json const& id, duration deadline = std::chrono::seconds(10));
 
 private:
     struct frame {

@@ -1,7 +1,7 @@
 // Bad input gets a clear error (an error frame or a 4xx JSON body) and harms no one: the offending WebSocket
 // stays usable and every other client keeps receiving.
 
-#include "live_server.hpp"
+#include "support/live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/sse_client.hpp"
 #include "support/ws_client.hpp"
@@ -101,8 +101,7 @@ TEST_F(bad_input, websocket_commands_get_error_frames_and_the_connection_survive
     EXPECT_EQ(ws->received()[before]["code"], "binary_not_supported");
 
     // Still a working connection.
-    ws->send_json({{"type", "subscribe"}, {"topic", "watch"}, {"id", "ok"}});
-    auto ack = ws->wait_reply(srv->ioc, "ok");
+    auto ack = ws->subscribe(srv->ioc, "watch", "ok");
     ASSERT_TRUE(ack);
     EXPECT_EQ((*ack)["type"], "ack");
     EXPECT_TRUE(ws->is_open());

@@ -2,7 +2,7 @@
 // "reconnect" range (3000-3499) or the "terminal" one (3500-3999), and every transport tells the client both:
 // the WebSocket close frame, the SSE close event, the long poll's "close" field.
 
-#include "live_server.hpp"
+#include "support/live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 #include "support/sse_client.hpp"
@@ -95,8 +95,7 @@ TEST(close_codes, websocket_close_frame_carries_the_application_code)
         holding_server s;
         auto ws = ws_client::create(s.srv.ioc);
         ws->connect(s.srv.port);
-        ws->send_json({{"type", "subscribe"}, {"topic", "room"}, {"id", 1}});
-        ASSERT_TRUE(ws->wait_reply(s.srv.ioc, 1));
+        ASSERT_TRUE(ws->subscribe(s.srv.ioc, "room", 1));
         ASSERT_EQ(s.close_all(why), 1u);
         ASSERT_TRUE(ws->wait_closed(s.srv.ioc));
         EXPECT_EQ(ws->close_code(), why.code);

@@ -1,7 +1,7 @@
 // Every transport reaches every other: one subscriber per transport, messages published over WebSocket, over
 // HTTP POST and from C++ arrive at all three exactly once, in publish order, with identical envelopes.
 
-#include "live_server.hpp"
+#include "support/live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/poll_client.hpp"
 #include "support/sse_client.hpp"
@@ -131,8 +131,7 @@ TEST(cross_transport, publish_from_another_thread_is_delivered)
     srv.start();
     auto ws = ws_client::create(srv.ioc);
     ws->connect(srv.port);
-    ws->send_json({{"type", "subscribe"}, {"topic", "threads"}, {"id", 1}});
-    ASSERT_TRUE(ws->wait_reply(srv.ioc, 1));
+    ASSERT_TRUE(ws->subscribe(srv.ioc, "threads", 1));
 
     std::thread other([&] {
         for (int i = 0; i < 100; ++i)

@@ -1,7 +1,7 @@
 // Delivery on each transport: unsubscribing, several topics on one connection, clients that vanish, and a
 // thousand subscribers over the three transports receiving a burst.
 
-#include "live_server.hpp"
+#include "support/live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/poll_client.hpp"
 #include "support/sse_client.hpp"
@@ -28,8 +28,7 @@ TEST(delivery, unsubscribe_stops_delivery)
     srv.start();
     auto ws = ws_client::create(srv.ioc);
     ws->connect(srv.port);
-    ws->send_json({{"type", "subscribe"}, {"topic", "a"}, {"id", 1}});
-    ASSERT_TRUE(ws->wait_reply(srv.ioc, 1));
+    ASSERT_TRUE(ws->subscribe(srv.ioc, "a", 1));
     publish(srv, "a", 1);
     ASSERT_TRUE(ws->wait_messages(srv.ioc, 1));
 
@@ -109,8 +108,7 @@ TEST(delivery, a_vanishing_client_harms_nobody)
     srv.start();
     auto steady = ws_client::create(srv.ioc);
     steady->connect(srv.port);
-    steady->send_json({{"type", "subscribe"}, {"topic", "t"}, {"id", 1}});
-    ASSERT_TRUE(steady->wait_reply(srv.ioc, 1));
+    ASSERT_TRUE(steady->subscribe(srv.ioc, "t", 1));
     auto steady_sse = sse_client::create(srv.ioc);
     steady_sse->connect(srv.port, "/sse?topic=t");
     ASSERT_TRUE(steady_sse->wait_status(srv.ioc));

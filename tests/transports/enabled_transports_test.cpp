@@ -1,7 +1,7 @@
 // server_options::transports: a transport turned off answers 503 transport_disabled (the JSON error) while the
 // others serve; reload() turns it back on without touching open connections. Also the browser client route.
 
-#include "live_server.hpp"
+#include "support/live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/sse_client.hpp"
 #include "support/ws_client.hpp"

@@ -3,7 +3,7 @@
 // connection closed, so no byte of its body is ever read as a request (smuggling); Host, Expect, HEAD, the
 // request-target forms, keep-alive, pipelining and the version each get the answer the RFCs give.
 
-#include "live_server.hpp"
+#include "support/live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/raw_connection.hpp"
 #include "support/server_process.hpp"

@@ -371,8 +371,7 @@ TEST(payload, post_publish_keeps_the_whitespace_around_the_value)
     cluster nodes(false);
     auto ws = ws_client::create(nodes.ioc);
     ws->connect(nodes.subscriber_port());
-    ws->send_json({{"type", "subscribe"}, {"topic", "ws"}, {"id", "sub"}});
-    ASSERT_TRUE(ws->wait_reply(nodes.ioc, "sub"));
+    ASSERT_TRUE(ws->subscribe(nodes.ioc, "ws", "sub"));
     auto sse = sse_client::create(nodes.ioc);
     sse->connect(nodes.subscriber_port(), "/sse?topic=ws");
     ASSERT_TRUE(run_until(nodes.ioc, [&] { return sse->find_event("subscribed").has_value(); }, 10s));

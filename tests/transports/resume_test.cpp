@@ -2,7 +2,7 @@
 // order, when it comes back with its position, then the live ones; and the switch from replay to live has
 // no gap and no duplicate even while messages keep coming.
 
-#include "live_server.hpp"
+#include "support/live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/sse_client.hpp"
 #include "support/ws_client.hpp"
@@ -45,8 +45,7 @@ TEST(resume, websocket_gets_exactly_what_it_missed_then_live)
     publish_many(srv, "feed", 0, 5);
     auto first = ws_client::create(srv.ioc);
     first->connect(srv.port);
-    first->send_json({{"type", "subscribe"}, {"topic", "feed"}, {"id", 1}});
-    auto ack = first->wait_reply(srv.ioc, 1);
+    auto ack = first->subscribe(srv.ioc, "feed", 1);
     ASSERT_TRUE(ack);
     EXPECT_EQ((*ack)["offset"], 5);
     position const at{(*ack)["offset"].get<std::uint64_t>(), (*ack)["epoch"].get<std::string>()};
@@ -167,8 +166,7 @@ TEST(resume, replay_switches_to_live_without_gap_or_duplicate)
     {
         auto probe = ws_client::create(srv.ioc);
         probe->connect(srv.port);
-        probe->send_json({{"type", "subscribe"}, {"topic", "race"}, {"id", 0}});
-        auto ack = probe->wait_reply(srv.ioc, 0);
+        auto ack = probe->subscribe(srv.ioc, "race", 0);
         ASSERT_TRUE(ack);
         epoch = (*ack)["epoch"];
         probe->close();

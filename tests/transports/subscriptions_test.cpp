@@ -4,7 +4,7 @@
 // in order; a topic ends subscribed once, delivered once; and one channel's 40,000 subscriptions cost O(1) each,
 // never holding up the loop.
 
-#include "live_server.hpp"
+#include "support/live_server.hpp"
 #include "support/build_speed.hpp"
 #include "support/http_client.hpp"
 #include "support/redis_process.hpp"

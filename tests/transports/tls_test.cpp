@@ -2,7 +2,7 @@
 // clients and a certificate made at test time; plain and TLS clients on the same port at once; broken or stalled
 // handshakes time out without harming anyone; a slow TLS consumer is cut off like a plain one.
 
-#include "live_server.hpp"
+#include "support/live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/poll_client.hpp"
 #include "support/raw_connection.hpp"
@@ -48,8 +48,7 @@ TEST(tls, websocket_over_tls_subscribes_publishes_and_receives)
     auto ws = ws_client::create(srv.ioc);
     ws->connect(tls_port(srv.port));
     ASSERT_TRUE(ws->wait_open(srv.ioc));
-    ws->send_json({{"type", "subscribe"}, {"topic", "news"}, {"id", 1}});
-    ASSERT_TRUE(ws->wait_reply(srv.ioc, 1));
+    ASSERT_TRUE(ws->subscribe(srv.ioc, "news", 1));
     ws->send_json({{"type", "publish"}, {"topic", "news"}, {"data", {{"n", 1}}}, {"id", 2}});
     ASSERT_TRUE(ws->wait_reply(srv.ioc, 2));
 
@@ -174,8 +173,7 @@ TEST(tls, broken_and_stalled_handshakes_time_out_and_harm_no_one)
     // Meanwhile a TLS client and a plain one come and go unharmed.
     auto ws = ws_client::create(srv.ioc);
     ws->connect(tls_port(srv.port));
-    ws->send_json({{"type", "subscribe"}, {"topic", "t"}, {"id", 1}});
-    ASSERT_TRUE(ws->wait_reply(srv.ioc, 1));
+    ASSERT_TRUE(ws->subscribe(srv.ioc, "t", 1));
     EXPECT_EQ(fetch(srv.ioc, srv.port, "GET", "/healthz").status, 200);
 
     // Each broken connection is closed by the server: its read ends (an alert, then EOF, or EOF alone).
@@ -218,12 +216,10 @@ TEST(tls, a_slow_tls_consumer_is_closed_as_slow_consumer)
     auto slow = ws_client::create(srv.ioc);
     slow->set_receive_buffer_size(4096);
     slow->connect(tls_port(srv.port));
-    slow->send_json({{"type", "subscribe"}, {"topic", "firehose"}, {"id", 0}});
-    ASSERT_TRUE(slow->wait_reply(srv.ioc, 0));
+    ASSERT_TRUE(slow->subscribe(srv.ioc, "firehose", 0));
     auto fast = ws_client::create(srv.ioc);
     fast->connect(tls_port(srv.port));
-    fast->send_json({{"type", "subscribe"}, {"topic", "firehose"}, {"id", 0}});
-    ASSERT_TRUE(fast->wait_reply(srv.ioc, 0));
+    ASSERT_TRUE(fast->subscribe(srv.ioc, "firehose", 0));
     slow->pause_reading();
 
     std::string const payload(2'000, 'x');

@@ -6,7 +6,7 @@
 // connection staying open), nothing hangs, and afterwards a subscriber on SSE and one on WebSocket still get
 // what is published. Fixed seeds, fixed counts and deadlines: 3 to 5 s in a Debug build.
 
-#include "live_server.hpp"
+#include "support/live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/json_members.hpp"
 #include "support/random_input.hpp"
@@ -1145,8 +1145,7 @@ protected:
         sse->connect(srv->port, "/sse?topic=after.fuzz");
         auto fresh = ws_client::create(srv->ioc);
         fresh->connect(srv->port);
-        fresh->send_json({{"type", "subscribe"}, {"topic", "after.fuzz"}, {"id", 1}});
-        ASSERT_TRUE(fresh->wait_reply(srv->ioc, 1));
+        ASSERT_TRUE(fresh->subscribe(srv->ioc, "after.fuzz", 1));
         ASSERT_TRUE(srv->run_until([&] { return (*srv)->hub().subscriber_count("after.fuzz") == 2; }));
 
         auto const published = fetch(srv->ioc, srv->port, "POST", "/publish?topic=after.fuzz", R"({"still":"here"})");

@@ -3,7 +3,7 @@
 
 #include "signaling_rooms.hpp"
 
-#include "live_server.hpp"
+#include "support/live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/sse_client.hpp"
 #include "support/ws_client.hpp"

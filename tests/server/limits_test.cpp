@@ -1,7 +1,7 @@
 // Slow consumers, dead peers, slowloris and connection limits: each bounded, each with a clear reason, and
 // none of them slows or harms the other clients.
 
-#include "live_server.hpp"
+#include "support/live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/raw_connection.hpp"
 #include "support/sse_client.hpp"
@@ -34,8 +34,7 @@ TEST(limits, a_slow_consumer_is_cut_off_and_the_others_lose_nothing)
     auto slow = ws_client::create(srv.ioc);
     slow->set_receive_buffer_size(4096);
     slow->connect(srv.port);
-    slow->send_json({{"type", "subscribe"}, {"topic", "firehose"}, {"id", 0}});
-    ASSERT_TRUE(slow->wait_reply(srv.ioc, 0));
+    ASSERT_TRUE(slow->subscribe(srv.ioc, "firehose", 0));
     slow->pause_reading();
 
     constexpr int per_transport = 500;  // 1,000 subscribers that keep reading
@@ -132,8 +131,7 @@ TEST(limits, a_websocket_that_stops_answering_pings_is_dropped)
     srv.start();
     auto alive = ws_client::create(srv.ioc);  // Beast answers pings
     alive->connect(srv.port);
-    alive->send_json({{"type", "subscribe"}, {"topic", "t"}, {"id", 1}});
-    ASSERT_TRUE(alive->wait_reply(srv.ioc, 1));
+    ASSERT_TRUE(alive->subscribe(srv.ioc, "t", 1));
 
     // A peer that completes the handshake and then says nothing, pongs included.
     asio::ip::tcp::socket dead(srv.ioc);

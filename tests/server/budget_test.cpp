@@ -3,7 +3,7 @@
 // poll answers (bounded in bytes), topics (bounded per client, idle ones giving their room) and history (bounded
 // in bytes across topics, losses reported).
 
-#include "live_server.hpp"
+#include "support/live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/jwt_maker.hpp"
 #include "support/ws_client.hpp"
@@ -239,8 +239,7 @@ TEST(budget, one_client_cannot_take_every_topic)
     EXPECT_EQ(fetch(srv.ioc, srv.port, "POST", "/publish?topic=other.news", "1", as_user("bob")).status, 200);
     auto carol = ws_client::create(srv.ioc);
     carol->connect(srv.port, "/ws", as_user("carol"));
-    carol->send_json({{"type", "subscribe"}, {"topic", "other.chat"}, {"id", 1}});
-    EXPECT_EQ(carol->wait_reply(srv.ioc, 1).value()["type"], "ack");
+    EXPECT_EQ(carol->subscribe(srv.ioc, "other.chat", 1).value()["type"], "ack");
     greedy->close();
     carol->close();
 }
@@ -260,16 +259,14 @@ TEST(budget, idle_topics_give_their_room_to_new_ones)
         ws->send_json({{"type", "subscribe"}, {"topic", "room." + std::to_string(i)}, {"id", i}});
     ASSERT_TRUE(ws->wait_reply(srv.ioc, 49));
     EXPECT_EQ(memory.topic_count(), 50u);
-    ws->send_json({{"type", "subscribe"}, {"topic", "one.too.many"}, {"id", "full"}});
-    EXPECT_EQ(ws->wait_reply(srv.ioc, "full").value()["code"], "too_many_topics");
+    EXPECT_EQ(ws->subscribe(srv.ioc, "one.too.many", "full").value()["code"], "too_many_topics");
     for (int i = 0; i < 50; ++i)
         ws->send_json({{"type", "unsubscribe"}, {"topic", "room." + std::to_string(i)}, {"id", 100 + i}});
     ASSERT_TRUE(ws->wait_reply(srv.ioc, 149));
 
     // 50 idle topics, none with history or subscribers: a new topic takes the oldest one's room at once.
     EXPECT_EQ(fetch(srv.ioc, srv.port, "POST", "/publish?topic=fresh", "1").status, 200);
-    ws->send_json({{"type", "subscribe"}, {"topic", "another"}, {"id", "again"}});
-    EXPECT_EQ(ws->wait_reply(srv.ioc, "again").value()["type"], "ack");
+    EXPECT_EQ(ws->subscribe(srv.ioc, "another", "again").value()["type"], "ack");
     EXPECT_EQ(memory.topic_count(), 50u);
     ws->close();
 }

@@ -1,7 +1,7 @@
 // GET /metrics reflects a scripted run exactly and is valid Prometheus text (checked with the reference Python
 // parser); /healthz and /readyz answer.
 
-#include "live_server.hpp"
+#include "support/live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/poll_client.hpp"
 #include "support/server_process.hpp"
@@ -60,8 +60,7 @@ TEST(metrics, reflect_a_scripted_run_exactly)
         if (i == 2)
             ws.back()->set_receive_buffer_size(4096);  // the one that will be slow
         ws.back()->connect(srv.port);
-        ws.back()->send_json({{"type", "subscribe"}, {"topic", "m"}, {"id", 1}});
-        ASSERT_TRUE(ws.back()->wait_reply(srv.ioc, 1));
+        ASSERT_TRUE(ws.back()->subscribe(srv.ioc, "m", 1));
     }
     for (int i = 0; i < 2; ++i) {
         sse.push_back(sse_client::create(srv.ioc));
@@ -93,8 +92,7 @@ TEST(metrics, reflect_a_scripted_run_exactly)
     ASSERT_TRUE(ws[0]->wait_received(srv.ioc, 9));
 
     // One slow consumer: it alone takes a topic, stops reading, and a burst overflows its 16 KiB queue.
-    ws[2]->send_json({{"type", "subscribe"}, {"topic", "burst"}, {"id", 2}});
-    ASSERT_TRUE(ws[2]->wait_reply(srv.ioc, 2));
+    ASSERT_TRUE(ws[2]->subscribe(srv.ioc, "burst", 2));
     ws[2]->pause_reading();
     std::string const pad(4'000, 'z');
     for (int i = 0; i < 50; ++i)
@@ -167,8 +165,7 @@ TEST(metrics, the_output_parses_as_prometheus_text)
     srv.start();
     auto ws = ws_client::create(srv.ioc);
     ws->connect(srv.port);
-    ws->send_json({{"type", "subscribe"}, {"topic", "p"}, {"id", 1}});
-    ASSERT_TRUE(ws->wait_reply(srv.ioc, 1));
+    ASSERT_TRUE(ws->subscribe(srv.ioc, "p", 1));
     ws->send_text("nope");
     ASSERT_TRUE(ws->wait_received(srv.ioc, 2));
     (*srv).publish("p", 1);

@@ -1,6 +1,6 @@
 // The admin view: off without a token, refused without the right one, and live over SSE with it.
 
-#include "live_server.hpp"
+#include "support/live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/sse_client.hpp"
 #include "support/ws_client.hpp"
@@ -46,8 +46,7 @@ TEST(admin, needs_its_token_and_streams_live_figures)
 
     auto ws = ws_client::create(srv.ioc);
     ws->connect(srv.port);
-    ws->send_json({{"type", "subscribe"}, {"topic", "popular"}, {"id", 1}});
-    ASSERT_TRUE(ws->wait_reply(srv.ioc, 1));
+    ASSERT_TRUE(ws->subscribe(srv.ioc, "popular", 1));
 
     auto events = sse_client::create(srv.ioc);
     events->connect(srv.port, "/admin/events?token=s3cret-token");
@@ -73,8 +72,7 @@ TEST(admin, disconnect_closes_every_client_channel_with_4006)
 
     auto ws = ws_client::create(srv.ioc);
     ws->connect(srv.port);
-    ws->send_json({{"type", "subscribe"}, {"topic", "a"}, {"id", 1}});
-    ASSERT_TRUE(ws->wait_reply(srv.ioc, 1));
+    ASSERT_TRUE(ws->subscribe(srv.ioc, "a", 1));
     auto sse = sse_client::create(srv.ioc);
     sse->connect(srv.port, "/sse?topic=a");
     ASSERT_TRUE(sse->wait_events(srv.ioc, 1));
@@ -109,8 +107,7 @@ TEST(admin, disconnect_takes_an_application_close_code)
 
     auto ws = ws_client::create(srv.ioc);
     ws->connect(srv.port);
-    ws->send_json({{"type", "subscribe"}, {"topic", "a"}, {"id", 1}});
-    ASSERT_TRUE(ws->wait_reply(srv.ioc, 1));
+    ASSERT_TRUE(ws->subscribe(srv.ioc, "a", 1));
     auto const done = fetch(srv.ioc, srv.port, "POST", "/admin/disconnect?code=3500&reason=retired", "", auth);
     ASSERT_EQ(done.status, 200);
     EXPECT_EQ(done.json()["disconnected"], 1);

@@ -1,7 +1,7 @@
 // Security on every transport: authentication at connect time (JWT HS256/RS256 and the hooks), token expiry
 // on live connections, per-topic permissions, origin checks with CORS, and rate limits.
 
-#include "live_server.hpp"
+#include "support/live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/jwt_maker.hpp"
 #include "support/sse_client.hpp"
@@ -286,8 +286,7 @@ TEST(security, asynchronous_hooks_authenticate_and_authorize)
     auto ws = ws_client::create(srv.ioc);
     ws->connect(srv.port, "/ws", bearer("session-erin"));
     ws->send_json({{"type", "subscribe"}, {"topic", "ops.alerts"}, {"id", 1}});
-    ws->send_json({{"type", "subscribe"}, {"topic", "news"}, {"id", 2}});
-    ASSERT_TRUE(ws->wait_reply(srv.ioc, 2));
+    ASSERT_TRUE(ws->subscribe(srv.ioc, "news", 2));
     EXPECT_EQ((*ws->find_reply(1))["code"], "forbidden");
     EXPECT_EQ((*ws->find_reply(2))["type"], "ack");
 
@@ -372,8 +371,7 @@ TEST(security, a_refresh_keeps_the_connections_user)
     anonymous->connect(srv.port);
     anonymous->send_json({{"type", "refresh"}, {"token", make_hs256(claims("mallory"), secret)}, {"id", 1}});
     anonymous->send_json({{"type", "subscribe"}, {"topic", "private"}, {"id", 2}});
-    anonymous->send_json({{"type", "subscribe"}, {"topic", "public.lobby"}, {"id", 3}});
-    ASSERT_TRUE(anonymous->wait_reply(srv.ioc, 3));
+    ASSERT_TRUE(anonymous->subscribe(srv.ioc, "public.lobby", 3));
     EXPECT_EQ((*anonymous->find_reply(1))["code"], "unauthorized");
     EXPECT_EQ((*anonymous->find_reply(2))["code"], "forbidden");
     EXPECT_EQ((*anonymous->find_reply(3))["type"], "ack");
@@ -597,13 +595,11 @@ TEST(security, an_abusive_client_does_not_slow_down_the_others)
     srv.start();
     auto reader = ws_client::create(srv.ioc);
     reader->connect(srv.port);
-    reader->send_json({{"type", "subscribe"}, {"topic", "calm"}, {"id", 0}});
-    ASSERT_TRUE(reader->wait_reply(srv.ioc, 0));
+    ASSERT_TRUE(reader->subscribe(srv.ioc, "calm", 0));
 
     auto abuser = ws_client::create(srv.ioc);
     abuser->connect(srv.port);
-    abuser->send_json({{"type", "subscribe"}, {"topic", "calm"}, {"id", 0}});
-    ASSERT_TRUE(abuser->wait_reply(srv.ioc, 0));
+    ASSERT_TRUE(abuser->subscribe(srv.ioc, "calm", 0));
     for (int i = 0; i < 20'000; ++i)
         abuser->send_json({{"type", "publish"}, {"topic", "calm"}, {"data", "spam"}});
 

@@ -1,6 +1,6 @@
 // Reloading options (what SIGHUP does in the bundled server) changes limits while connections stay open.
 
-#include "live_server.hpp"
+#include "support/live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/ws_client.hpp"
 
@@ -15,8 +15,7 @@ TEST(reload, changes_limits_without_dropping_connections)
     srv.start();
     auto ws = ws_client::create(srv.ioc);
     ws->connect(srv.port);
-    ws->send_json({{"type", "subscribe"}, {"topic", "a"}, {"id", 1}});
-    ASSERT_TRUE(ws->wait_reply(srv.ioc, 1));
+    ASSERT_TRUE(ws->subscribe(srv.ioc, "a", 1));
     for (int i = 0; i < 20; ++i)
         ASSERT_EQ(fetch(srv.ioc, srv.port, "POST", "/publish?topic=a", std::to_string(i)).status, 200);
     std::string const body = "\"" + std::string(2'000, 'x') + "\"";
@@ -32,8 +31,7 @@ TEST(reload, changes_limits_without_dropping_connections)
     // A new request sees the new size limit.
     EXPECT_EQ(fetch(srv.ioc, srv.port, "POST", "/publish?topic=a", body).status, 413);
     // The open connection is still served, under the new subscription limit.
-    ws->send_json({{"type", "subscribe"}, {"topic", "b"}, {"id", 2}});
-    auto refused = ws->wait_reply(srv.ioc, 2);
+    auto refused = ws->subscribe(srv.ioc, "b", 2);
     ASSERT_TRUE(refused);
     EXPECT_EQ((*refused)["code"], "too_many_topics");
     EXPECT_TRUE(ws->is_open());
