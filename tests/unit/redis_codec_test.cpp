@@ -176,6 +176,26 @@ TEST(redis_codec, entries_past_the_latest_offset_are_not_history)
     EXPECT_EQ(offsets_of(r.messages), (offsets{2}));
 }
 
+TEST(redis_codec, a_page_ends_before_its_envelopes_exceed_max_bytes)
+{
+    // The script cut its page by entry bytes: it may send more than a page of envelopes.
+    std::vector<std::string> entries;
+    for (std::uint64_t o = 1; o <= 4; ++o)
+        entries.push_back(entry_text(o, "E", "\"" + std::string(100, 'x') + "\""));
+    auto const answer = history_answer(4, "E", entries);
+    auto const envelope = read(position{0, "E"}, answer).messages.front()->envelope()->size();
+    ASSERT_GT(envelope, entries.front().size());  // why the script's bound is not enough
+
+    auto r = read(position{0, "E"}, answer, 2 * envelope + envelope / 2);
+    EXPECT_TRUE(r.recovered);
+    EXPECT_EQ(offsets_of(r.messages), (offsets{1, 2}));
+    EXPECT_EQ(r.latest, (position{4, "E"}));  // more remain
+    r = read(position{0, "E"}, answer, 2 * envelope);  // exactly two
+    EXPECT_EQ(offsets_of(r.messages), (offsets{1, 2}));
+    r = read(position{0, "E"}, answer, 1);  // the first one always
+    EXPECT_EQ(offsets_of(r.messages), (offsets{1}));
+}
+
 TEST(redis_codec, a_live_message_is_an_entry)
 {
     auto const m = redis::live_message("room", entry_text(9, "E", "{\"x\":1}"));

@@ -67,7 +67,7 @@ std::optional<position> publish_reply(redisReply const* r)
 }
 
 std::optional<history_result> history_reply(std::string const& topic, std::optional<position> const& since,
-                                            std::chrono::seconds max_age, std::size_t /*max_bytes*/, redisReply const* r)
+                                            std::chrono::seconds max_age, std::size_t max_bytes, redisReply const* r)
 {
     if (is_error(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 4 || r->element[3]->type != REDIS_REPLY_ARRAY)
         return std::nullopt;
@@ -83,6 +83,7 @@ std::optional<history_result> history_reply(std::string const& topic, std::optio
     auto const now_ms = integer(r->element[2]);
     auto const oldest_ms = now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(max_age).count();
     auto const* entries = r->element[3];
+    std::size_t bytes = 0;  // of the page's envelopes
     // Oldest first. Only a run of consecutive offsets of the current epoch is history: Redis may have evicted
     // or trimmed the list, or kept one of an epoch before its position was lost; whatever is not there is
     // reported (recovered:false), never skipped silently.
@@ -94,7 +95,11 @@ std::optional<history_result> history_reply(std::string const& topic, std::optio
             continue;
         if (!out.messages.empty() && e->offset != out.messages.back()->offset() + 1)
             break;
-        out.messages.push_back(std::make_shared<message const>(topic, position{e->offset, out.latest.epoch}, e->data));
+        auto m = std::make_shared<message const>(topic, position{e->offset, out.latest.epoch}, e->data);
+        bytes += m->envelope()->size();
+        if (!out.messages.empty() && bytes > max_bytes)
+            break;  // the page is full; the reader asks for the rest after its last message
+        out.messages.push_back(std::move(m));
     }
     std::uint64_t const first = out.messages.empty() ? out.latest.offset + 1 : out.messages.front()->offset();
     out.recovered = first == since->offset + 1;

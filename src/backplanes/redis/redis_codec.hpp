@@ -40,7 +40,9 @@ std::optional<position> publish_reply(redisReply const* r);
 
 /// history.lua's answer {offset, epoch, unix ms, entries oldest first} as the result of a read of `topic` after
 /// `since`; nullopt when the reply is not that. Only a run of consecutive offsets of the topic's current epoch,
-/// younger than `max_age`, is history; the script bounded the page by `max_bytes` of entries.
+/// younger than `max_age`, is history, and the page ends before its envelopes exceed `max_bytes` (the first
+/// message always), as backplane::history promises: the script bounds its page by entry bytes, fewer than
+/// envelope bytes, so it sends this page and perhaps a few more messages, which are left out.
 std::optional<history_result> history_reply(std::string const& topic, std::optional<position> const& since,
                                             std::chrono::seconds max_age, std::size_t max_bytes, redisReply const* r);
 
