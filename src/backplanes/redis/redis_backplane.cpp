@@ -3,13 +3,10 @@
 
 #include "core/epoch.hpp"
 #include "backplanes/redis/redis_codec.hpp"
-#include "backplanes/redis/redis_connection.hpp"
+#include "backplanes/redis/redis_link.hpp"
 #include "backplanes/redis/redis_scripts.hpp"
 #include "backplanes/redis/topic_stream.hpp"
 
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
@@ -22,7 +19,7 @@ namespace switchboard {
 
 namespace asio = boost::asio;
 using redis::is_error;
-using redis::redis_connection;
+using redis::redis_link;
 using redis::text;
 using redis::topic_stream;
 
@@ -50,132 +47,74 @@ struct redis_backplane::impl final : topic_stream::host {
         topic_stream stream;                          // what this node delivered of it, in offset order
     };
 
-    // One of the two connections (commands; pub/sub), with its own reconnect loop.
-    struct endpoint {
-        explicit endpoint(asio::any_io_executor ex) : conn(ex), retry(ex) {}
-        redis_connection conn;
-        asio::steady_timer retry;
-        std::chrono::milliseconds backoff{0};
-        bool ready = false;  // open and set up (authenticated, scripts loaded)
-    };
-
     impl(redis_backplane& owner, asio::any_io_executor ex, redis_options o, history_options h)
         : self(owner),
-          executor(ex),
           options(std::move(o)),
           history(std::move(h)),
           names{options.prefix},
           address(redis_address::parse(options.url)),
-          resolver(ex),
-          commands(ex),
-          pubsub(ex),
-          watchdog(ex),
-          random(std::random_device{}())
+          random(std::random_device{}()),
+          commands(ex, "command", address, options, random),
+          pubsub(ex, "pub/sub", address, options, random),
+          watchdog(ex)
     {
-        pubsub.conn.on_push([this](redisReply const* r) { on_push(r); });
+        pubsub.connection().on_push([this](redisReply const* r) { on_push(r); });
     }
 
     void start()
     {
-        connect(commands);
-        connect(pubsub);
+        commands.start([this] { set_up_commands(); }, [] {});
+        pubsub.start([this] { set_up_pubsub(); }, [this] { on_pubsub_lost(); });
         watch();
     }
 
     // ---- connections ----
 
-    void connect(endpoint& e)
+    /// True (and the link tries again later) when `r` says a set-up step failed.
+    static bool failed(redis_link& l, redisReply const* r, char const* what)
     {
-        if (closed)
-            return;
-        boost::system::error_code ec;
-        auto ip = asio::ip::make_address(address.host, ec);
-        if (!ec)
-            return open(e, ip.to_string());
-        resolver.async_resolve(address.host, std::to_string(address.port),
-                               [this, &e](boost::system::error_code rec, asio::ip::tcp::resolver::results_type results) {
-                                   if (closed)
-                                       return;
-                                   if (rec || results.empty()) {
-                                       spdlog::warn("redis: cannot resolve {}: {}", address.host, rec.message());
-                                       return retry_later(e);
-                                   }
-                                   open(e, results.begin()->endpoint().address().to_string());
-                               });
+        if (!is_error(r))
+            return false;
+        spdlog::error("redis: {} failed: {}", what, r ? std::string(text(r)) : "connection lost");
+        if (l.connection().open())  // a lost connection is retried by the link itself; a refusal by this
+            l.retry_later();
+        return true;
     }
 
-    void open(endpoint& e, std::string const& ip)
+    // AUTH and SELECT first (pipelined: Redis answers in order), then the scripts.
+    void set_up_commands()
     {
-        e.conn.connect(
-            ip, address.port, options.connect_timeout,
-            [this, &e](boost::system::error_code ec) {
-                if (closed)
-                    return;
-                if (ec) {
-                    spdlog::warn("redis: cannot connect to {}:{} ({})", address.host, address.port, ec.message());
-                    return retry_later(e);
-                }
-                set_up(e);
-            },
-            [this, &e] { on_lost(e); });
-    }
-
-    void retry_later(endpoint& e)
-    {
-        e.conn.close();
-        e.backoff = e.backoff.count() == 0 ? options.reconnect_min : std::min(e.backoff * 2, options.reconnect_max);
-        // Jitter, so that nodes that lost Redis together do not come back in step.
-        auto const jitter = std::uniform_int_distribution<std::int64_t>(0, e.backoff.count() / 2)(random);
-        e.retry.expires_after(e.backoff + std::chrono::milliseconds(jitter));
-        e.retry.async_wait([this, &e](boost::system::error_code ec) {
-            if (!ec && !closed)
-                connect(e);
-        });
-    }
-
-    // AUTH and SELECT first (pipelined: Redis answers in order), then what the connection is for.
-    void set_up(endpoint& e)
-    {
-        auto failed = [this, &e](redisReply const* r, char const* what) {
-            if (!is_error(r))
-                return false;
-            spdlog::error("redis: {} failed: {}", what, r ? std::string(text(r)) : "connection lost");
-            if (e.conn.open())  // a lost connection is retried by on_lost; a refusal by this
-                retry_later(e);
-            return true;
-        };
+        auto& c = commands.connection();
         if (!address.password.empty())
-            e.conn.command({"AUTH", address.password}, [failed](redisReply const* r) { failed(r, "AUTH"); });
-        if (&e == &pubsub) {
-            // Pub/sub channels are not per database; the prefix keeps deployments apart.
-            e.conn.command({"PING"}, [this, &e, failed](redisReply const* r) {
-                if (!failed(r, "PING"))
-                    on_ready(e);
-            });
-            return;
-        }
+            c.command({"AUTH", address.password}, [this](redisReply const* r) { failed(commands, r, "AUTH"); });
         if (address.database != 0)
-            e.conn.command({"SELECT", std::to_string(address.database)},
-                           [failed](redisReply const* r) { failed(r, "SELECT"); });
-        e.conn.command({"SCRIPT", "LOAD", std::string(redis::publish_script())}, [this, failed](redisReply const* r) {
-            if (!failed(r, "SCRIPT LOAD"))
+            c.command({"SELECT", std::to_string(address.database)},
+                      [this](redisReply const* r) { failed(commands, r, "SELECT"); });
+        c.command({"SCRIPT", "LOAD", std::string(redis::publish_script())}, [this](redisReply const* r) {
+            if (!failed(commands, r, "SCRIPT LOAD"))
                 publish_sha = std::string(text(r));
         });
-        e.conn.command({"SCRIPT", "LOAD", std::string(redis::history_script())}, [this, &e, failed](redisReply const* r) {
-            if (failed(r, "SCRIPT LOAD"))
+        c.command({"SCRIPT", "LOAD", std::string(redis::history_script())}, [this](redisReply const* r) {
+            if (failed(commands, r, "SCRIPT LOAD"))
                 return;
             history_sha = std::string(text(r));
-            on_ready(e);
+            commands.ready();
+            for (auto& [name, t] : topics)
+                if (t.state == link::subscribed)
+                    t.stream.retry();
         });
     }
 
-    void on_ready(endpoint& e)
+    // Pub/sub channels are not per database (no SELECT); the prefix keeps deployments apart.
+    void set_up_pubsub()
     {
-        e.ready = true;
-        e.backoff = std::chrono::milliseconds(0);
-        spdlog::info("redis: {} connection to {}:{} ready", &e == &commands ? "command" : "pub/sub", address.host,
-                     address.port);
-        if (&e == &pubsub) {
+        auto& c = pubsub.connection();
+        if (!address.password.empty())
+            c.command({"AUTH", address.password}, [this](redisReply const* r) { failed(pubsub, r, "AUTH"); });
+        c.command({"PING"}, [this](redisReply const* r) {
+            if (failed(pubsub, r, "PING"))
+                return;
+            pubsub.ready();
             std::vector<std::string> channels;
             for (auto& [name, t] : topics)
                 if (t.wanted) {
@@ -183,33 +122,22 @@ struct redis_backplane::impl final : topic_stream::host {
                     channels.push_back(names.channel(name));
                 }
             if (!channels.empty())
-                pubsub.conn.subscription("SUBSCRIBE", channels);
-        } else {
-            for (auto& [name, t] : topics)
-                if (t.state == link::subscribed)
-                    t.stream.retry();
-        }
+                pubsub.connection().subscription("SUBSCRIBE", channels);
+        });
     }
 
-    void on_lost(endpoint& e)
+    void on_pubsub_lost()
     {
-        if (closed)
-            return;
-        spdlog::warn("redis: {} connection lost; reconnecting", &e == &commands ? "command" : "pub/sub");
-        e.ready = false;
-        if (&e == &pubsub) {
-            // Every subscription is gone with it: what was published meanwhile is read from history on return.
-            for (auto it = topics.begin(); it != topics.end();) {
-                auto& t = it->second;
-                t.state = link::none;
-                fail_waiting(t);
-                if (!t.wanted)
-                    it = topics.erase(it);
-                else
-                    ++it;
-            }
+        // Every subscription is gone with it: what was published meanwhile is read from history on return.
+        for (auto it = topics.begin(); it != topics.end();) {
+            auto& t = it->second;
+            t.state = link::none;
+            fail_waiting(t);
+            if (!t.wanted)
+                it = topics.erase(it);
+            else
+                ++it;
         }
-        retry_later(e);
     }
 
     // A stuck Redis answers nothing and closes nothing: a reply overdue by command_timeout drops the connection.
@@ -219,11 +147,10 @@ struct redis_backplane::impl final : topic_stream::host {
         watchdog.async_wait([this](boost::system::error_code ec) {
             if (ec || closed)
                 return;
-            auto& c = commands.conn;
+            auto& c = commands.connection();
             if (c.pending() > 0 && std::chrono::steady_clock::now() - c.oldest_pending() > options.command_timeout) {
                 spdlog::error("redis: no answer for {} ms; reconnecting", options.command_timeout.count());
-                commands.ready = false;
-                retry_later(commands);
+                commands.retry_later();
             }
             watch();
         });
@@ -235,15 +162,15 @@ struct redis_backplane::impl final : topic_stream::host {
     bool eval(std::string const& sha, std::string_view script, std::vector<std::string> args,
               std::function<void(redisReply const*)> done)
     {
-        if (!commands.ready || commands.conn.pending() >= options.max_pending)
+        if (!commands.is_ready() || commands.connection().pending() >= options.max_pending)
             return false;
         std::vector<std::string> call{"EVALSHA", sha, "2"};
         call.insert(call.end(), std::make_move_iterator(args.begin()), std::make_move_iterator(args.end()));
-        return commands.conn.command(call, [this, call, script, done = std::move(done)](redisReply const* r) mutable {
+        return commands.connection().command(call, [this, call, script, done = std::move(done)](redisReply const* r) mutable {
             if (r && r->type == REDIS_REPLY_ERROR && text(r).starts_with("NOSCRIPT")) {
                 call[0] = "EVAL";
                 call[1] = script;
-                if (!commands.conn.command(call, done))
+                if (!commands.connection().command(call, done))
                     done(nullptr);
                 return;
             }
@@ -303,7 +230,7 @@ struct redis_backplane::impl final : topic_stream::host {
         auto it = topics.find(topic);
         if (it == topics.end() || !it->second.wanted || it->second.state == link::subscribed)
             return read_and_track(topic, since, max_bytes, std::move(done));
-        if (!pubsub.ready)
+        if (!pubsub.is_ready())
             return done(unavailable(), {});
         // Read only once the subscription holds: what is published after the read then reaches this node.
         it->second.waiting.push_back([this, topic, since, max_bytes, done = std::move(done)](bool go) {
@@ -342,7 +269,7 @@ struct redis_backplane::impl final : topic_stream::host {
     {
         auto& t = topics.try_emplace(topic, *this, topic, options.max_held).first->second;
         t.wanted = true;
-        if (t.state == link::none && pubsub.ready && pubsub.conn.subscription("SUBSCRIBE", {names.channel(topic)}))
+        if (t.state == link::none && pubsub.is_ready() && pubsub.connection().subscription("SUBSCRIBE", {names.channel(topic)}))
             t.state = link::subscribing;
         // subscribing/subscribed: nothing to do; unsubscribing: subscribed again when that is confirmed.
     }
@@ -354,7 +281,7 @@ struct redis_backplane::impl final : topic_stream::host {
             return;
         auto& t = it->second;
         t.wanted = false;
-        if (t.state == link::subscribed && pubsub.conn.subscription("UNSUBSCRIBE", {names.channel(topic)}))
+        if (t.state == link::subscribed && pubsub.connection().subscription("UNSUBSCRIBE", {names.channel(topic)}))
             t.state = link::unsubscribing;
         else if (t.state == link::none && t.waiting.empty())
             topics.erase(it);
@@ -380,7 +307,7 @@ struct redis_backplane::impl final : topic_stream::host {
         } else if (kind == "subscribe") {
             t.state = link::subscribed;
             if (!t.wanted) {
-                if (pubsub.conn.subscription("UNSUBSCRIBE", {names.channel(topic)}))
+                if (pubsub.connection().subscription("UNSUBSCRIBE", {names.channel(topic)}))
                     t.state = link::unsubscribing;
                 return fail_waiting(t);
             }
@@ -394,7 +321,7 @@ struct redis_backplane::impl final : topic_stream::host {
             t.state = link::none;
             t.stream.reset();
             if (t.wanted) {
-                if (pubsub.conn.subscription("SUBSCRIBE", {names.channel(topic)}))
+                if (pubsub.connection().subscription("SUBSCRIBE", {names.channel(topic)}))
                     t.state = link::subscribing;
             } else if (t.waiting.empty()) {
                 topics.erase(it);
@@ -437,27 +364,21 @@ struct redis_backplane::impl final : topic_stream::host {
             return;
         closed = true;
         watchdog.cancel();
-        resolver.cancel();
-        for (auto* e : {&commands, &pubsub}) {
-            e->retry.cancel();
-            e->ready = false;
-            e->conn.close();
-        }
+        commands.close();
+        pubsub.close();
         for (auto& [name, t] : topics)
             fail_waiting(t);
     }
 
     redis_backplane& self;
-    asio::any_io_executor executor;
     redis_options options;
     history_options history;
     redis::redis_names names;
     redis_address address;
-    asio::ip::tcp::resolver resolver;
-    endpoint commands;
-    endpoint pubsub;
+    std::mt19937_64 random;  // epochs, and the links' jitter
+    redis_link commands;     // scripts
+    redis_link pubsub;       // the topics' channels
     asio::steady_timer watchdog;
-    std::mt19937_64 random;
     std::string publish_sha;
     std::string history_sha;
     std::unordered_map<std::string, topic_state> topics;
@@ -508,7 +429,7 @@ void redis_backplane::close()
 
 bool redis_backplane::connected() const noexcept
 {
-    return impl_->commands.ready && impl_->pubsub.ready;
+    return impl_->commands.is_ready() && impl_->pubsub.is_ready();
 }
 
 void redis_backplane::set_history_options(history_options options)
