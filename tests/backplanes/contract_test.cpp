@@ -18,6 +18,7 @@
 // broker sends this node the topic (nullopt: not applicable); bounds_total_history_bytes, whether
 // history_options::max_bytes applies (Redis is bounded by its own maxmemory instead, docs/scaling.md).
 
+#include "support/offsets.hpp"
 #include "support/redis_process.hpp"
 #include "support/run_until.hpp"
 
@@ -78,16 +79,6 @@ struct redis_kind {
     redis_process redis;  // first: up before the backplane, stopped after it
     redis_backplane backplane;
 };
-
-using offsets = std::vector<std::uint64_t>;
-
-std::vector<std::uint64_t> offsets_of(std::vector<message_ptr> const& messages)
-{
-    std::vector<std::uint64_t> out;
-    for (auto const& m : messages)
-        out.push_back(m->offset());
-    return out;
-}
 
 template <class Kind>
 class backplane_contract : public ::testing::Test {

@@ -1,6 +1,7 @@
 // The Redis backplane's wire codec on hand-made replies: entries, the scripts' answers, names. No Redis.
 
 #include "backplanes/redis/redis_codec.hpp"
+#include "support/offsets.hpp"
 #include "unit/redis_reply.hpp"
 
 #include <gtest/gtest.h>
@@ -13,15 +14,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using redis::parse_entry;
-using offsets = std::vector<std::uint64_t>;
-
-std::vector<std::uint64_t> offsets_of(std::vector<message_ptr> const& messages)
-{
-    std::vector<std::uint64_t> out;
-    for (auto const& m : messages)
-        out.push_back(m->offset());
-    return out;
-}
 
 // Entries are stamped with Redis' clock; the tests' "now" is this.
 constexpr std::int64_t now_ms = 1'700'000'000'000;

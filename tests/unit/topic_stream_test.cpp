@@ -3,6 +3,7 @@
 // read from history or reported. No Redis.
 
 #include "backplanes/redis/topic_stream.hpp"
+#include "support/offsets.hpp"
 
 #include <switchboard/error.hpp>
 
@@ -15,7 +16,6 @@
 namespace switchboard::test {
 namespace {
 
-using offsets = std::vector<std::uint64_t>;
 
 message_ptr live(std::uint64_t offset, std::string const& epoch = "E")
 {
