@@ -401,7 +401,8 @@ TYPED_TEST(backplane_contract, unsubscribing_and_subscribing_again_resumes_deliv
                                                    this->delivered_of("s").back()->where() == next; }, 10s));
     run_for(this->ioc_, 50ms);
     auto const got = offsets_of(this->delivered_of("s"));
-    auto const expected = filters ? offsets{first.offset, next.offset} : offsets{first.offset, missed.offset, next.offset};
+    auto const expected =
+        filters ? offsets{first.offset, next.offset} : offsets{first.offset, missed.offset, next.offset};
     EXPECT_EQ(got, expected);
 }
 

@@ -38,8 +38,8 @@ fake_reply history_answer(std::uint64_t offset, std::string const& epoch, std::v
     return fake_reply::array(std::move(top));
 }
 
-history_result read(std::optional<position> since, fake_reply const& answer, std::size_t max_bytes = backplane::whole_history,
-                    std::chrono::seconds max_age = 300s)
+history_result read(std::optional<position> since, fake_reply const& answer,
+                    std::size_t max_bytes = backplane::whole_history, std::chrono::seconds max_age = 300s)
 {
     auto r = redis::history_reply("t", since, max_age, max_bytes, answer.get());
     EXPECT_TRUE(r.has_value()) << "a well-formed answer";
@@ -109,7 +109,8 @@ TEST(redis_codec, history_without_a_position_is_the_position_only)
 
 TEST(redis_codec, history_after_a_position_is_the_later_messages_byte_for_byte)
 {
-    auto const r = read(position{1, "E"}, history_answer(3, "E", {entry_text(2, "E", "[1, 2]"), entry_text(3, "E", "\"a b\"")}));
+    auto const r =
+        read(position{1, "E"}, history_answer(3, "E", {entry_text(2, "E", "[1, 2]"), entry_text(3, "E", "\"a b\"")}));
     EXPECT_TRUE(r.recovered);
     EXPECT_EQ(r.latest, (position{3, "E"}));
     ASSERT_EQ(offsets_of(r.messages), (offsets{2, 3}));

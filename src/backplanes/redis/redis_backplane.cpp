@@ -33,7 +33,7 @@ boost::system::error_code unavailable()
 }  // namespace
 
 struct redis_backplane::impl final : topic_stream::host {
-    enum class link { none, subscribing, subscribed, unsubscribing };
+    enum class subscription { none, subscribing, subscribed, unsubscribing };
 
     // This node's view of one topic it subscribes to.
     struct topic_state {
@@ -41,10 +41,10 @@ struct redis_backplane::impl final : topic_stream::host {
             : stream(h, topic, max_held)
         {
         }
-        bool wanted = false;                          // local subscribers want it
-        link state = link::none;                      // its Redis subscription
+        bool wanted = false;                             // local subscribers want it
+        subscription state = subscription::none;         // its Redis subscription
         std::vector<std::function<void(bool)>> waiting;  // history reads waiting for the subscription (true: go)
-        topic_stream stream;                          // what this node delivered of it, in offset order
+        topic_stream stream;                             // what this node delivered of it, in offset order
     };
 
     impl(redis_backplane& owner, asio::any_io_executor ex, redis_options o, history_options h)
@@ -100,7 +100,7 @@ struct redis_backplane::impl final : topic_stream::host {
             history_sha = std::string(text(r));
             commands.ready();
             for (auto& [name, t] : topics)
-                if (t.state == link::subscribed)
+                if (t.state == subscription::subscribed)
                     t.stream.retry();
         });
     }
@@ -118,7 +118,7 @@ struct redis_backplane::impl final : topic_stream::host {
             std::vector<std::string> channels;
             for (auto& [name, t] : topics)
                 if (t.wanted) {
-                    t.state = link::subscribing;
+                    t.state = subscription::subscribing;
                     channels.push_back(names.channel(name));
                 }
             if (!channels.empty())
@@ -131,7 +131,7 @@ struct redis_backplane::impl final : topic_stream::host {
         // Every subscription is gone with it: what was published meanwhile is read from history on return.
         for (auto it = topics.begin(); it != topics.end();) {
             auto& t = it->second;
-            t.state = link::none;
+            t.state = subscription::none;
             fail_waiting(t);
             if (!t.wanted)
                 it = topics.erase(it);
@@ -166,11 +166,12 @@ struct redis_backplane::impl final : topic_stream::host {
             return false;
         std::vector<std::string> call{"EVALSHA", sha, "2"};
         call.insert(call.end(), std::make_move_iterator(args.begin()), std::make_move_iterator(args.end()));
-        return commands.connection().command(call, [this, call, script, done = std::move(done)](redisReply const* r) mutable {
+        auto& c = commands.connection();
+        return c.command(call, [&c, call, script, done = std::move(done)](redisReply const* r) mutable {
             if (r && r->type == REDIS_REPLY_ERROR && text(r).starts_with("NOSCRIPT")) {
                 call[0] = "EVAL";
                 call[1] = script;
-                if (!commands.connection().command(call, done))
+                if (!c.command(call, done))
                     done(nullptr);
                 return;
             }
@@ -228,7 +229,7 @@ struct redis_backplane::impl final : topic_stream::host {
                     history_handler done)
     {
         auto it = topics.find(topic);
-        if (it == topics.end() || !it->second.wanted || it->second.state == link::subscribed)
+        if (it == topics.end() || !it->second.wanted || it->second.state == subscription::subscribed)
             return read_and_track(topic, since, max_bytes, std::move(done));
         if (!pubsub.is_ready())
             return done(unavailable(), {});
@@ -248,7 +249,7 @@ struct redis_backplane::impl final : topic_stream::host {
                 // The node's stream of a topic it just subscribed to starts after the first position it reads:
                 // anything older is that read's to deliver, anything newer comes through the subscription.
                 auto it = topics.find(topic);
-                if (it != topics.end() && it->second.state == link::subscribed)
+                if (it != topics.end() && it->second.state == subscription::subscribed)
                     it->second.stream.start_at(r.latest);
             }
             done(ec, std::move(r));
@@ -269,8 +270,9 @@ struct redis_backplane::impl final : topic_stream::host {
     {
         auto& t = topics.try_emplace(topic, *this, topic, options.max_held).first->second;
         t.wanted = true;
-        if (t.state == link::none && pubsub.is_ready() && pubsub.connection().subscription("SUBSCRIBE", {names.channel(topic)}))
-            t.state = link::subscribing;
+        if (t.state == subscription::none && pubsub.is_ready() &&
+            pubsub.connection().subscription("SUBSCRIBE", {names.channel(topic)}))
+            t.state = subscription::subscribing;
         // subscribing/subscribed: nothing to do; unsubscribing: subscribed again when that is confirmed.
     }
 
@@ -281,9 +283,10 @@ struct redis_backplane::impl final : topic_stream::host {
             return;
         auto& t = it->second;
         t.wanted = false;
-        if (t.state == link::subscribed && pubsub.connection().subscription("UNSUBSCRIBE", {names.channel(topic)}))
-            t.state = link::unsubscribing;
-        else if (t.state == link::none && t.waiting.empty())
+        if (t.state == subscription::subscribed &&
+            pubsub.connection().subscription("UNSUBSCRIBE", {names.channel(topic)}))
+            t.state = subscription::unsubscribing;
+        else if (t.state == subscription::none && t.waiting.empty())
             topics.erase(it);
         // subscribing: unsubscribed when that is confirmed.
     }
@@ -302,13 +305,13 @@ struct redis_backplane::impl final : topic_stream::host {
             return;
         auto& t = it->second;
         if (kind == "message") {
-            if (t.wanted && t.state == link::subscribed && r->element[2]->type == REDIS_REPLY_STRING)
+            if (t.wanted && t.state == subscription::subscribed && r->element[2]->type == REDIS_REPLY_STRING)
                 on_message(topic, t, text(r->element[2]));
         } else if (kind == "subscribe") {
-            t.state = link::subscribed;
+            t.state = subscription::subscribed;
             if (!t.wanted) {
                 if (pubsub.connection().subscription("UNSUBSCRIBE", {names.channel(topic)}))
-                    t.state = link::unsubscribing;
+                    t.state = subscription::unsubscribing;
                 return fail_waiting(t);
             }
             auto waiting = std::move(t.waiting);
@@ -318,11 +321,11 @@ struct redis_backplane::impl final : topic_stream::host {
             // Back after a lost connection: read what was published while this node was not listening.
             t.stream.resume();
         } else if (kind == "unsubscribe") {
-            t.state = link::none;
+            t.state = subscription::none;
             t.stream.reset();
             if (t.wanted) {
                 if (pubsub.connection().subscription("SUBSCRIBE", {names.channel(topic)}))
-                    t.state = link::subscribing;
+                    t.state = subscription::subscribing;
             } else if (t.waiting.empty()) {
                 topics.erase(it);
             }
@@ -440,7 +443,7 @@ void redis_backplane::set_history_options(history_options options)
 std::size_t redis_backplane::subscribed_topics() const noexcept
 {
     return static_cast<std::size_t>(std::count_if(impl_->topics.begin(), impl_->topics.end(),
-                                                   [](auto const& t) { return t.second.state == impl::link::subscribed; }));
+                                                   [](auto const& t) { return t.second.state == impl::subscription::subscribed; }));
 }
 
 }  // namespace switchboard
