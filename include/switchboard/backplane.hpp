@@ -9,6 +9,9 @@
 //
 // Thread-safety: every member runs on the loop thread, and every handler is invoked there. Handlers may run
 // before the call that takes them returns (the memory backplane completes at once).
+//
+// tests/backplanes/contract_test.cpp states what every backplane promises and runs it against each one; a new
+// backplane adds itself there.
 
 #include <switchboard/history_options.hpp>
 #include <switchboard/message.hpp>
@@ -77,6 +80,8 @@ public:
     virtual void set_history_options(history_options options) { (void)options; }
 
     /// This node wants (or no longer wants) the messages of `topic`. Driven by the hub's first/last subscriber.
+    /// Unsubscribing saves traffic; it does not filter: a node may still receive the topic's messages (the
+    /// memory backplane hands every publish back to its node), and the hub drops those of topics nobody holds.
     virtual void subscribe(std::string const& topic) = 0;
     virtual void unsubscribe(std::string const& topic) = 0;
 

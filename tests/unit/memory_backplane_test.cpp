@@ -1,6 +1,8 @@
 // memory_backplane: positions, history and delivery straight back to this node. Its handlers complete before
 // the call returns, so the tests read results right after each call; the io_context only hosts the sweep timer.
 
+#include "support/offsets.hpp"
+
 #include <switchboard/cursor.hpp>
 #include <switchboard/error.hpp>
 #include <switchboard/memory_backplane.hpp>
@@ -22,15 +24,8 @@ using switchboard::history_result;
 using switchboard::message_ptr;
 using switchboard::position;
 
-std::vector<std::uint64_t> offsets_of(std::vector<message_ptr> const& messages)
-{
-    std::vector<std::uint64_t> out;
-    for (auto const& m : messages)
-        out.push_back(m->offset());
-    return out;
-}
-
-using offsets = std::vector<std::uint64_t>;
+using switchboard::test::offsets;
+using switchboard::test::offsets_of;
 
 // Named for the class under test, so the tests read memory_backplane.numbers_each_topic_...
 class memory_backplane : public ::testing::Test {

@@ -2,25 +2,26 @@
 #include <switchboard/redis_backplane.hpp>
 
 #include "core/epoch.hpp"
-#include "backplanes/redis/redis_connection.hpp"
+#include "backplanes/redis/redis_codec.hpp"
+#include "backplanes/redis/redis_link.hpp"
 #include "backplanes/redis/redis_scripts.hpp"
+#include "backplanes/redis/topic_stream.hpp"
 
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 #include <random>
 #include <unordered_map>
 
 namespace switchboard {
 
 namespace asio = boost::asio;
-using redis::redis_connection;
+using redis::is_error;
+using redis::redis_link;
+using redis::text;
+using redis::topic_stream;
 
 namespace {
 
@@ -29,230 +30,114 @@ boost::system::error_code unavailable()
     return make_error_code(error::backplane_unavailable);
 }
 
-std::string_view text(redisReply const* r)
-{
-    return {r->str, static_cast<std::size_t>(r->len)};
-}
-
-bool is_error(redisReply const* r)
-{
-    return !r || r->type == REDIS_REPLY_ERROR;
-}
-
-/// "<offset> <epoch> <unix ms> <data>": the entry a publish stores and sends. False when malformed.
-struct entry {
-    std::uint64_t offset = 0;
-    std::string_view epoch;
-    std::int64_t at_ms = 0;
-    std::string_view data;
-};
-
-bool parse_entry(std::string_view s, entry& out)
-{
-    auto field = [&s](std::string_view& f) {
-        auto space = s.find(' ');
-        if (space == std::string_view::npos)
-            return false;
-        f = s.substr(0, space);
-        s.remove_prefix(space + 1);
-        return true;
-    };
-    std::string_view offset, at;
-    if (!field(offset) || !field(out.epoch) || !field(at))
-        return false;
-    auto num = [](std::string_view f, auto& v) {
-        auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
-        return ec == std::errc{} && end == f.data() + f.size();
-    };
-    out.data = s;
-    return num(offset, out.offset) && num(at, out.at_ms) && !out.data.empty();
-}
-
-std::int64_t integer(redisReply const* r)
-{
-    if (r->type == REDIS_REPLY_INTEGER)
-        return r->integer;
-    std::int64_t v = 0;
-    if (r->type == REDIS_REPLY_STRING)
-        std::from_chars(r->str, r->str + r->len, v);
-    return v;
-}
-
 }  // namespace
 
-struct redis_backplane::impl {
-    enum class link { none, subscribing, subscribed, unsubscribing };
+struct redis_backplane::impl final : topic_stream::host {
+    enum class subscription { none, subscribing, subscribed, unsubscribing };
 
     // This node's view of one topic it subscribes to.
     struct topic_state {
-        bool wanted = false;                          // local subscribers want it
-        link state = link::none;                      // its Redis subscription
+        topic_state(topic_stream::host& h, std::string const& topic, std::size_t max_held)
+            : stream(h, topic, max_held)
+        {
+        }
+        bool wanted = false;                             // local subscribers want it
+        subscription state = subscription::none;         // its Redis subscription
         std::vector<std::function<void(bool)>> waiting;  // history reads waiting for the subscription (true: go)
-        std::optional<position> last;                 // the last message delivered here
-        bool catching_up = false;                     // reading missed messages from history
-        bool catch_up_failed = false;                 // ... and Redis went away meanwhile: again on reconnect
-        std::vector<message_ptr> held;                // live messages arrived while catching up
-    };
-
-    // One of the two connections (commands; pub/sub), with its own reconnect loop.
-    struct endpoint {
-        explicit endpoint(asio::any_io_executor ex) : conn(ex), retry(ex) {}
-        redis_connection conn;
-        asio::steady_timer retry;
-        std::chrono::milliseconds backoff{0};
-        bool ready = false;  // open and set up (authenticated, scripts loaded)
+        topic_stream stream;                             // what this node delivered of it, in offset order
     };
 
     impl(redis_backplane& owner, asio::any_io_executor ex, redis_options o, history_options h)
         : self(owner),
-          executor(ex),
           options(std::move(o)),
           history(std::move(h)),
+          names{options.prefix},
           address(redis_address::parse(options.url)),
-          resolver(ex),
-          commands(ex),
-          pubsub(ex),
-          watchdog(ex),
-          random(std::random_device{}())
+          random(std::random_device{}()),
+          commands(ex, "command", address, options, random),
+          pubsub(ex, "pub/sub", address, options, random),
+          watchdog(ex)
     {
-        pubsub.conn.on_push([this](redisReply const* r) { on_push(r); });
+        pubsub.connection().on_push([this](redisReply const* r) { on_push(r); });
     }
 
     void start()
     {
-        connect(commands);
-        connect(pubsub);
+        commands.start([this] { set_up_commands(); }, [] {});
+        pubsub.start([this] { set_up_pubsub(); }, [this] { on_pubsub_lost(); });
         watch();
     }
 
     // ---- connections ----
 
-    void connect(endpoint& e)
+    /// True (and the link tries again later) when `r` says a set-up step failed.
+    static bool failed(redis_link& l, redisReply const* r, char const* what)
     {
-        if (closed)
-            return;
-        boost::system::error_code ec;
-        auto ip = asio::ip::make_address(address.host, ec);
-        if (!ec)
-            return open(e, ip.to_string());
-        resolver.async_resolve(address.host, std::to_string(address.port),
-                               [this, &e](boost::system::error_code rec, asio::ip::tcp::resolver::results_type results) {
-                                   if (closed)
-                                       return;
-                                   if (rec || results.empty()) {
-                                       spdlog::warn("redis: cannot resolve {}: {}", address.host, rec.message());
-                                       return retry_later(e);
-                                   }
-                                   open(e, results.begin()->endpoint().address().to_string());
-                               });
+        if (!is_error(r))
+            return false;
+        spdlog::error("redis: {} failed: {}", what, r ? std::string(text(r)) : "connection lost");
+        if (l.connection().open())  // a lost connection is retried by the link itself; a refusal by this
+            l.retry_later();
+        return true;
     }
 
-    void open(endpoint& e, std::string const& ip)
+    // AUTH and SELECT first (pipelined: Redis answers in order), then the scripts.
+    void set_up_commands()
     {
-        e.conn.connect(
-            ip, address.port, options.connect_timeout,
-            [this, &e](boost::system::error_code ec) {
-                if (closed)
-                    return;
-                if (ec) {
-                    spdlog::warn("redis: cannot connect to {}:{} ({})", address.host, address.port, ec.message());
-                    return retry_later(e);
-                }
-                set_up(e);
-            },
-            [this, &e] { on_lost(e); });
-    }
-
-    void retry_later(endpoint& e)
-    {
-        e.conn.close();
-        e.backoff = e.backoff.count() == 0 ? options.reconnect_min : std::min(e.backoff * 2, options.reconnect_max);
-        // Jitter, so that nodes that lost Redis together do not come back in step.
-        auto const jitter = std::uniform_int_distribution<std::int64_t>(0, e.backoff.count() / 2)(random);
-        e.retry.expires_after(e.backoff + std::chrono::milliseconds(jitter));
-        e.retry.async_wait([this, &e](boost::system::error_code ec) {
-            if (!ec && !closed)
-                connect(e);
-        });
-    }
-
-    // AUTH and SELECT first (pipelined: Redis answers in order), then what the connection is for.
-    void set_up(endpoint& e)
-    {
-        auto failed = [this, &e](redisReply const* r, char const* what) {
-            if (!is_error(r))
-                return false;
-            spdlog::error("redis: {} failed: {}", what, r ? std::string(text(r)) : "connection lost");
-            if (e.conn.open())  // a lost connection is retried by on_lost; a refusal by this
-                retry_later(e);
-            return true;
-        };
+        auto& c = commands.connection();
         if (!address.password.empty())
-            e.conn.command({"AUTH", address.password}, [failed](redisReply const* r) { failed(r, "AUTH"); });
-        if (&e == &pubsub) {
-            // Pub/sub channels are not per database; the prefix keeps deployments apart.
-            e.conn.command({"PING"}, [this, &e, failed](redisReply const* r) {
-                if (!failed(r, "PING"))
-                    on_ready(e);
-            });
-            return;
-        }
+            c.command({"AUTH", address.password}, [this](redisReply const* r) { failed(commands, r, "AUTH"); });
         if (address.database != 0)
-            e.conn.command({"SELECT", std::to_string(address.database)},
-                           [failed](redisReply const* r) { failed(r, "SELECT"); });
-        e.conn.command({"SCRIPT", "LOAD", std::string(redis::publish_script())}, [this, failed](redisReply const* r) {
-            if (!failed(r, "SCRIPT LOAD"))
+            c.command({"SELECT", std::to_string(address.database)},
+                      [this](redisReply const* r) { failed(commands, r, "SELECT"); });
+        c.command({"SCRIPT", "LOAD", std::string(redis::publish_script())}, [this](redisReply const* r) {
+            if (!failed(commands, r, "SCRIPT LOAD"))
                 publish_sha = std::string(text(r));
         });
-        e.conn.command({"SCRIPT", "LOAD", std::string(redis::history_script())}, [this, &e, failed](redisReply const* r) {
-            if (failed(r, "SCRIPT LOAD"))
+        c.command({"SCRIPT", "LOAD", std::string(redis::history_script())}, [this](redisReply const* r) {
+            if (failed(commands, r, "SCRIPT LOAD"))
                 return;
             history_sha = std::string(text(r));
-            on_ready(e);
+            commands.ready();
+            for (auto& [name, t] : topics)
+                if (t.state == subscription::subscribed)
+                    t.stream.retry();
         });
     }
 
-    void on_ready(endpoint& e)
+    // Pub/sub channels are not per database (no SELECT); the prefix keeps deployments apart.
+    void set_up_pubsub()
     {
-        e.ready = true;
-        e.backoff = std::chrono::milliseconds(0);
-        spdlog::info("redis: {} connection to {}:{} ready", &e == &commands ? "command" : "pub/sub", address.host,
-                     address.port);
-        if (&e == &pubsub) {
+        auto& c = pubsub.connection();
+        if (!address.password.empty())
+            c.command({"AUTH", address.password}, [this](redisReply const* r) { failed(pubsub, r, "AUTH"); });
+        c.command({"PING"}, [this](redisReply const* r) {
+            if (failed(pubsub, r, "PING"))
+                return;
+            pubsub.ready();
             std::vector<std::string> channels;
             for (auto& [name, t] : topics)
                 if (t.wanted) {
-                    t.state = link::subscribing;
-                    channels.push_back(channel_of(name));
+                    t.state = subscription::subscribing;
+                    channels.push_back(names.channel(name));
                 }
             if (!channels.empty())
-                pubsub.conn.subscription("SUBSCRIBE", channels);
-        } else {
-            for (auto& [name, t] : topics)
-                if (t.catch_up_failed && t.state == link::subscribed)
-                    catch_up(name, t);
-        }
+                pubsub.connection().subscription("SUBSCRIBE", channels);
+        });
     }
 
-    void on_lost(endpoint& e)
+    void on_pubsub_lost()
     {
-        if (closed)
-            return;
-        spdlog::warn("redis: {} connection lost; reconnecting", &e == &commands ? "command" : "pub/sub");
-        e.ready = false;
-        if (&e == &pubsub) {
-            // Every subscription is gone with it: what was published meanwhile is read from history on return.
-            for (auto it = topics.begin(); it != topics.end();) {
-                auto& t = it->second;
-                t.state = link::none;
-                fail_waiting(t);
-                if (!t.wanted)
-                    it = topics.erase(it);
-                else
-                    ++it;
-            }
+        // Every subscription is gone with it: what was published meanwhile is read from history on return.
+        for (auto it = topics.begin(); it != topics.end();) {
+            auto& t = it->second;
+            t.state = subscription::none;
+            fail_waiting(t);
+            if (!t.wanted)
+                it = topics.erase(it);
+            else
+                ++it;
         }
-        retry_later(e);
     }
 
     // A stuck Redis answers nothing and closes nothing: a reply overdue by command_timeout drops the connection.
@@ -262,23 +147,14 @@ struct redis_backplane::impl {
         watchdog.async_wait([this](boost::system::error_code ec) {
             if (ec || closed)
                 return;
-            auto& c = commands.conn;
+            auto& c = commands.connection();
             if (c.pending() > 0 && std::chrono::steady_clock::now() - c.oldest_pending() > options.command_timeout) {
                 spdlog::error("redis: no answer for {} ms; reconnecting", options.command_timeout.count());
-                commands.ready = false;
-                retry_later(commands);
+                commands.retry_later();
             }
             watch();
         });
     }
-
-    // ---- names ----
-
-    std::string key(std::string_view topic, char const* what) const
-    {
-        return options.prefix + "{" + std::string(topic) + "}." + what;
-    }
-    std::string channel_of(std::string_view topic) const { return options.prefix + std::string(topic); }
 
     // ---- commands ----
 
@@ -286,15 +162,16 @@ struct redis_backplane::impl {
     bool eval(std::string const& sha, std::string_view script, std::vector<std::string> args,
               std::function<void(redisReply const*)> done)
     {
-        if (!commands.ready || commands.conn.pending() >= options.max_pending)
+        if (!commands.is_ready() || commands.connection().pending() >= options.max_pending)
             return false;
         std::vector<std::string> call{"EVALSHA", sha, "2"};
         call.insert(call.end(), std::make_move_iterator(args.begin()), std::make_move_iterator(args.end()));
-        return commands.conn.command(call, [this, call, script, done = std::move(done)](redisReply const* r) mutable {
+        auto& c = commands.connection();
+        return c.command(call, [&c, call, script, done = std::move(done)](redisReply const* r) mutable {
             if (r && r->type == REDIS_REPLY_ERROR && text(r).starts_with("NOSCRIPT")) {
                 call[0] = "EVAL";
                 call[1] = script;
-                if (!commands.conn.command(call, done))
+                if (!c.command(call, done))
                     done(nullptr);
                 return;
             }
@@ -306,21 +183,22 @@ struct redis_backplane::impl {
     {
         auto const& limits = history.limits_for(topic);
         auto const age_ms = std::chrono::duration_cast<std::chrono::milliseconds>(limits.max_age).count();
-        std::vector<std::string> args{key(topic, "position"),
-                                      key(topic, "history"),
+        std::vector<std::string> args{names.key(topic, "position"),
+                                      names.key(topic, "history"),
                                       data,
                                       detail::random_epoch(random),
                                       std::to_string(limits.max_messages),
                                       std::to_string(age_ms),
                                       std::to_string(options.position_ttl.count()),
-                                      channel_of(topic)};
+                                      names.channel(topic)};
         bool const sent = eval(publish_sha, redis::publish_script(), std::move(args), [done](redisReply const* r) {
-            if (is_error(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+            auto where = redis::publish_reply(r);
+            if (!where) {
                 if (r)
                     spdlog::error("redis: publish failed: {}", r->type == REDIS_REPLY_ERROR ? text(r) : "bad reply");
                 return done(unavailable(), {});
             }
-            done({}, position{static_cast<std::uint64_t>(integer(r->element[0])), std::string(text(r->element[1]))});
+            done({}, std::move(*where));
         });
         if (!sent)
             done(unavailable(), {});
@@ -332,59 +210,28 @@ struct redis_backplane::impl {
               history_handler done)
     {
         std::int64_t const from = since ? static_cast<std::int64_t>(since->offset) : -1;
-        std::vector<std::string> args{key(topic, "position"), key(topic, "history"), std::to_string(from),
+        std::vector<std::string> args{names.key(topic, "position"), names.key(topic, "history"), std::to_string(from),
                                       detail::random_epoch(random), std::to_string(options.position_ttl.count()),
                                       std::to_string(max_bytes)};
         auto const max_age = history.limits_for(topic).max_age;
         bool const sent = eval(history_sha, redis::history_script(), std::move(args),
-                               [this, topic, since, max_age, done](redisReply const* r) {
-                                   if (is_error(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 4)
+                               [topic, since, max_age, max_bytes, done](redisReply const* r) {
+                                   auto result = redis::history_reply(topic, since, max_age, max_bytes, r);
+                                   if (!result)
                                        return done(unavailable(), {});
-                                   done({}, to_result(topic, since, max_age, r));
+                                   done({}, std::move(*result));
                                });
         if (!sent)
             done(unavailable(), {});
-    }
-
-    history_result to_result(std::string const& topic, std::optional<position> const& since,
-                             std::chrono::seconds max_age, redisReply const* r)
-    {
-        history_result out;
-        out.latest = {static_cast<std::uint64_t>(integer(r->element[0])), std::string(text(r->element[1]))};
-        if (!since)
-            return out;
-        bool const same_epoch = since->epoch.empty() ? since->offset == 0 : since->epoch == out.latest.epoch;
-        if (!same_epoch || since->offset > out.latest.offset) {
-            out.recovered = false;
-            return out;
-        }
-        auto const now_ms = integer(r->element[2]);
-        auto const oldest_ms = now_ms - std::chrono::duration_cast<std::chrono::milliseconds>(max_age).count();
-        auto const* entries = r->element[3];
-        // Oldest first. Only a run of consecutive offsets of the current epoch is history: Redis may have evicted
-        // or trimmed the list, or kept one of an epoch before its position was lost; whatever is not there is
-        // reported (recovered:false), never skipped silently.
-        for (std::size_t i = 0; i < entries->elements; ++i) {
-            entry e;
-            if (!parse_entry(text(entries->element[i]), e) || e.epoch != out.latest.epoch || e.offset <= since->offset ||
-                e.offset > out.latest.offset || e.at_ms < oldest_ms)
-                continue;
-            if (!out.messages.empty() && e.offset != out.messages.back()->offset() + 1)
-                break;
-            out.messages.push_back(std::make_shared<message const>(topic, position{e.offset, out.latest.epoch}, e.data));
-        }
-        std::uint64_t const first = out.messages.empty() ? out.latest.offset + 1 : out.messages.front()->offset();
-        out.recovered = first == since->offset + 1;
-        return out;
     }
 
     void history_of(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
                     history_handler done)
     {
         auto it = topics.find(topic);
-        if (it == topics.end() || !it->second.wanted || it->second.state == link::subscribed)
+        if (it == topics.end() || !it->second.wanted || it->second.state == subscription::subscribed)
             return read_and_track(topic, since, max_bytes, std::move(done));
-        if (!pubsub.ready)
+        if (!pubsub.is_ready())
             return done(unavailable(), {});
         // Read only once the subscription holds: what is published after the read then reaches this node.
         it->second.waiting.push_back([this, topic, since, max_bytes, done = std::move(done)](bool go) {
@@ -402,8 +249,8 @@ struct redis_backplane::impl {
                 // The node's stream of a topic it just subscribed to starts after the first position it reads:
                 // anything older is that read's to deliver, anything newer comes through the subscription.
                 auto it = topics.find(topic);
-                if (it != topics.end() && it->second.state == link::subscribed && !it->second.last)
-                    it->second.last = r.latest;
+                if (it != topics.end() && it->second.state == subscription::subscribed)
+                    it->second.stream.start_at(r.latest);
             }
             done(ec, std::move(r));
         });
@@ -421,10 +268,11 @@ struct redis_backplane::impl {
 
     void subscribe(std::string const& topic)
     {
-        auto& t = topics[topic];
+        auto& t = topics.try_emplace(topic, *this, topic, options.max_held).first->second;
         t.wanted = true;
-        if (t.state == link::none && pubsub.ready && pubsub.conn.subscription("SUBSCRIBE", {channel_of(topic)}))
-            t.state = link::subscribing;
+        if (t.state == subscription::none && pubsub.is_ready() &&
+            pubsub.connection().subscription("SUBSCRIBE", {names.channel(topic)}))
+            t.state = subscription::subscribing;
         // subscribing/subscribed: nothing to do; unsubscribing: subscribed again when that is confirmed.
     }
 
@@ -435,9 +283,10 @@ struct redis_backplane::impl {
             return;
         auto& t = it->second;
         t.wanted = false;
-        if (t.state == link::subscribed && pubsub.conn.subscription("UNSUBSCRIBE", {channel_of(topic)}))
-            t.state = link::unsubscribing;
-        else if (t.state == link::none && t.waiting.empty())
+        if (t.state == subscription::subscribed &&
+            pubsub.connection().subscription("UNSUBSCRIBE", {names.channel(topic)}))
+            t.state = subscription::unsubscribing;
+        else if (t.state == subscription::none && t.waiting.empty())
             topics.erase(it);
         // subscribing: unsubscribed when that is confirmed.
     }
@@ -447,22 +296,22 @@ struct redis_backplane::impl {
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 3 || r->element[0]->type != REDIS_REPLY_STRING)
             return;
         auto const kind = text(r->element[0]);
-        auto const channel = text(r->element[1]);
-        if (!channel.starts_with(options.prefix))
+        auto const name = names.topic_of(text(r->element[1]));
+        if (!name)
             return;
-        std::string const topic(channel.substr(options.prefix.size()));
+        std::string const topic(*name);
         auto it = topics.find(topic);
         if (it == topics.end())
             return;
         auto& t = it->second;
         if (kind == "message") {
-            if (t.wanted && t.state == link::subscribed && r->element[2]->type == REDIS_REPLY_STRING)
+            if (t.wanted && t.state == subscription::subscribed && r->element[2]->type == REDIS_REPLY_STRING)
                 on_message(topic, t, text(r->element[2]));
         } else if (kind == "subscribe") {
-            t.state = link::subscribed;
+            t.state = subscription::subscribed;
             if (!t.wanted) {
-                if (pubsub.conn.subscription("UNSUBSCRIBE", {channel_of(topic)}))
-                    t.state = link::unsubscribing;
+                if (pubsub.connection().subscription("UNSUBSCRIBE", {names.channel(topic)}))
+                    t.state = subscription::unsubscribing;
                 return fail_waiting(t);
             }
             auto waiting = std::move(t.waiting);
@@ -470,16 +319,13 @@ struct redis_backplane::impl {
             for (auto& w : waiting)
                 w(true);
             // Back after a lost connection: read what was published while this node was not listening.
-            if (t.last)
-                catch_up(topic, t);
+            t.stream.resume();
         } else if (kind == "unsubscribe") {
-            t.state = link::none;
-            t.last.reset();
-            t.held.clear();
-            t.catching_up = t.catch_up_failed = false;
+            t.state = subscription::none;
+            t.stream.reset();
             if (t.wanted) {
-                if (pubsub.conn.subscription("SUBSCRIBE", {channel_of(topic)}))
-                    t.state = link::subscribing;
+                if (pubsub.connection().subscription("SUBSCRIBE", {names.channel(topic)}))
+                    t.state = subscription::subscribing;
             } else if (t.waiting.empty()) {
                 topics.erase(it);
             }
@@ -488,82 +334,31 @@ struct redis_backplane::impl {
 
     void on_message(std::string const& topic, topic_state& t, std::string_view payload)
     {
-        entry e;
-        if (!parse_entry(payload, e)) {
+        auto m = redis::live_message(topic, payload);
+        if (!m) {
             spdlog::error("redis: malformed message on topic {}", topic);
             return;
         }
-        auto m = std::make_shared<message const>(topic, position{e.offset, std::string(e.epoch)}, e.data);
-        accept(topic, t, m);
+        t.stream.accept(m);
     }
 
-    /// Delivers `m` if it is the next of the topic's stream; holds it and reads history if some are missing.
-    void accept(std::string const& topic, topic_state& t, message_ptr const& m)
+    // ---- topic_stream::host ----
+
+    void deliver(message_ptr const& m) override { self.deliver(m); }
+
+    bool gap(std::string const& topic) override
     {
-        if (t.catching_up) {
-            if (t.held.size() >= options.max_held)
-                return gap(topic, t, m->where());
-            t.held.push_back(m);
-            return;
-        }
-        if (t.last && m->epoch() != t.last->epoch) {
-            // Redis lost the topic (a restart without persistence, an eviction): what came before is gone.
-            spdlog::warn("redis: topic {} changed epoch ({} -> {})", topic, t.last->epoch, m->epoch());
-            return gap(topic, t, m->where(), m);
-        }
-        if (t.last && m->offset() <= t.last->offset)
-            return;  // already delivered (from history)
-        if (t.last && m->offset() > t.last->offset + 1) {
-            t.held.push_back(m);
-            return catch_up(topic, t);
-        }
-        t.last = m->where();
-        self.deliver(m);
+        self.report_gap(topic);  // may unsubscribe the topic (its subscribers close): it stays until confirmed
+        auto it = topics.find(topic);
+        return it != topics.end() && it->second.wanted;
     }
 
-    void catch_up(std::string const& topic, topic_state& t)
+    void read_missed(std::string const& topic, position const& after) override
     {
-        t.catching_up = true;
-        t.catch_up_failed = false;
-        // This node's own stream, whatever its length: bounded by the topic's history in Redis.
-        read(topic, t.last, backplane::whole_history, [this, topic](boost::system::error_code ec, history_result r) {
-            auto it = topics.find(topic);
-            if (it == topics.end() || !it->second.catching_up)
-                return;
-            auto& t = it->second;
-            if (ec) {
-                t.catch_up_failed = true;  // again when the command connection is back
-                return;
-            }
-            if (!r.recovered)
-                return gap(topic, t, r.latest);
-            for (auto const& m : r.messages)
-                if (m->offset() > t.last->offset) {
-                    t.last = m->where();
-                    self.deliver(m);
-                }
-            release_held(topic, t);
+        read(topic, after, backplane::whole_history, [this, topic](boost::system::error_code ec, history_result r) {
+            if (auto it = topics.find(topic); it != topics.end())
+                it->second.stream.caught_up(ec, std::move(r));
         });
-    }
-
-    void release_held(std::string const& topic, topic_state& t)
-    {
-        t.catching_up = false;
-        auto held = std::move(t.held);
-        t.held.clear();
-        for (auto const& m : held)
-            accept(topic, t, m);
-    }
-
-    /// Messages are missing for good: the subscribers are told, and the stream restarts at `now`.
-    void gap(std::string const& topic, topic_state& t, position now, message_ptr const& next = nullptr)
-    {
-        t.last = std::move(now);
-        t.held.clear();
-        t.catching_up = false;
-        self.report_gap(topic);  // may unsubscribe the topic (its subscribers close): t stays valid until confirmed
-        if (next && t.wanted)
-            self.deliver(next);
     }
 
     void close()
@@ -572,26 +367,21 @@ struct redis_backplane::impl {
             return;
         closed = true;
         watchdog.cancel();
-        resolver.cancel();
-        for (auto* e : {&commands, &pubsub}) {
-            e->retry.cancel();
-            e->ready = false;
-            e->conn.close();
-        }
+        commands.close();
+        pubsub.close();
         for (auto& [name, t] : topics)
             fail_waiting(t);
     }
 
     redis_backplane& self;
-    asio::any_io_executor executor;
     redis_options options;
     history_options history;
+    redis::redis_names names;
     redis_address address;
-    asio::ip::tcp::resolver resolver;
-    endpoint commands;
-    endpoint pubsub;
+    std::mt19937_64 random;  // epochs, and the links' jitter
+    redis_link commands;     // scripts
+    redis_link pubsub;       // the topics' channels
     asio::steady_timer watchdog;
-    std::mt19937_64 random;
     std::string publish_sha;
     std::string history_sha;
     std::unordered_map<std::string, topic_state> topics;
@@ -632,7 +422,7 @@ std::optional<position> redis_backplane::delivered(std::string const& topic) con
     auto it = impl_->topics.find(topic);
     if (it == impl_->topics.end())
         return std::nullopt;
-    return it->second.last;
+    return it->second.stream.last();
 }
 
 void redis_backplane::close()
@@ -642,7 +432,7 @@ void redis_backplane::close()
 
 bool redis_backplane::connected() const noexcept
 {
-    return impl_->commands.ready && impl_->pubsub.ready;
+    return impl_->commands.is_ready() && impl_->pubsub.is_ready();
 }
 
 void redis_backplane::set_history_options(history_options options)
@@ -653,7 +443,7 @@ void redis_backplane::set_history_options(history_options options)
 std::size_t redis_backplane::subscribed_topics() const noexcept
 {
     return static_cast<std::size_t>(std::count_if(impl_->topics.begin(), impl_->topics.end(),
-                                                   [](auto const& t) { return t.second.state == impl::link::subscribed; }));
+                                                   [](auto const& t) { return t.second.state == impl::subscription::subscribed; }));
 }
 
 }  // namespace switchboard

@@ -2,7 +2,7 @@
 // The server-side scripts of the Redis backplane. Each runs atomically in Redis, which is what makes a topic's
 // offsets and history agree on every node. Each lives in its own file beside this one (publish.lua,
 // history.lua), checkable on its own with `redis-cli --eval`; CMake embeds their bytes at build time
-// (switchboard_embed, re-run when a file changes), and tests/integration/redis_scripts_test.cpp checks that
+// (switchboard_embed, re-run when a file changes), and tests/backplanes/redis_scripts_test.cpp checks that
 // Redis compiles each one and that the backplane loads exactly these.
 //
 // Keys per topic (the {topic} hash tag keeps both in one Redis Cluster slot):

@@ -1,0 +1,430 @@
+// The backplane contract: the same assertions against every backplane (memory in this process, Redis with a
+// real redis-server on a free port), so a new one (NATS) passes by adding its kind to `kinds`. What a caller may
+// rely on, whichever backplane the server holds:
+// - publish assigns each topic's positions 1, 2, 3, ... in one epoch, and a refused publish says why;
+// - history after a position returns exactly the later messages, byte for byte, and the topic's position, a
+//   page at a time: the envelopes of a page total at most max_bytes (its first message always) and a page is
+//   as full as that allows;
+// - a read from before what history still holds (trimmed by count or age), or from another epoch, says
+//   recovered:false; set_history_options changes the limits for the topics' next publishes and reads;
+// - once a subscribe's history read has answered, every later publish of the topic is delivered to this node,
+//   once, in offset order, and again after an unsubscribe and a new subscribe.
+// What is not promised: that an unsubscribed node receives nothing. The memory backplane hands every publish back
+// to its node (there is no traffic to save, and the hub drops topics nobody holds); a broker-backed backplane
+// stops the broker's traffic (a kind says so through listening(), which the memory kind cannot answer).
+//
+// A kind is a backplane and what the tests need around it: ready() once it can publish; break_broker() /
+// mend_broker() to make it unavailable and back (false: it has no broker to lose); listening(topic), whether its
+// broker sends this node the topic (nullopt: not applicable); bounds_total_history_bytes, whether
+// history_options::max_bytes applies (Redis is bounded by its own maxmemory instead, docs/scaling.md).
+
+#include "support/offsets.hpp"
+#include "support/redis_process.hpp"
+#include "support/run_until.hpp"
+
+#include <switchboard/error.hpp>
+#include <switchboard/memory_backplane.hpp>
+#include <switchboard/redis_backplane.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace switchboard::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct memory_kind {
+    static constexpr char const* name = "memory";
+    static constexpr bool bounds_total_history_bytes = true;
+    memory_kind(boost::asio::io_context& ioc, history_options h) : backplane(ioc.get_executor(), std::move(h)) {}
+    bool ready() const { return true; }
+    bool break_broker() { return false; }
+    void mend_broker() {}
+    std::optional<bool> listening(std::string const&) const { return std::nullopt; }
+    memory_backplane backplane;
+};
+
+struct redis_kind {
+    static constexpr char const* name = "redis";
+    static constexpr bool bounds_total_history_bytes = false;
+    static redis_options options_for(redis_process const& r)
+    {
+        redis_options o;
+        o.url = r.url();
+        o.reconnect_min = 10ms;  // back soon after mend_broker()
+        o.reconnect_max = 100ms;
+        return o;
+    }
+    redis_kind(boost::asio::io_context& ioc, history_options h)
+        : backplane(ioc.get_executor(), options_for(redis), std::move(h))
+    {
+    }
+    bool ready() const { return backplane.connected(); }
+    bool break_broker()
+    {
+        redis.stop();
+        return true;
+    }
+    void mend_broker() { redis.start(); }
+    std::optional<bool> listening(std::string const& topic) const
+    {
+        return redis.subscribers(redis_options{}.prefix + topic) > 0;
+    }
+    redis_process redis;  // first: up before the backplane, stopped after it
+    redis_backplane backplane;
+};
+
+template <class Kind>
+class backplane_contract : public ::testing::Test {
+protected:
+    void TearDown() override
+    {
+        if (kind_) {
+            kind_->backplane.close();
+            ioc_.run_for(1s);  // returns as soon as nothing is left to run
+        }
+    }
+
+    backplane& make(history_options h = {})
+    {
+        kind_ = std::make_unique<Kind>(ioc_, std::move(h));
+        kind_->backplane.set_delivery([this](message_ptr const& m) { delivered_.push_back(m); });
+        EXPECT_TRUE(run_until(ioc_, [&] { return kind_->ready(); }, 10s)) << "the backplane never connected";
+        return kind_->backplane;
+    }
+    backplane& bp() { return kind_->backplane; }
+
+    struct publish_result {
+        boost::system::error_code ec;
+        position where;
+    };
+
+    publish_result try_publish(std::string topic, std::string data = "null")
+    {
+        std::optional<publish_result> out;
+        bp().publish(std::move(topic), std::move(data),
+                     [&](boost::system::error_code ec, position p) { out = publish_result{ec, std::move(p)}; });
+        EXPECT_TRUE(run_until(ioc_, [&] { return out.has_value(); }, 10s)) << "publish never answered";
+        return out.value_or(publish_result{make_error_code(error::backplane_unavailable), {}});
+    }
+
+    position publish(std::string topic, std::string data = "null")
+    {
+        auto r = try_publish(std::move(topic), std::move(data));
+        EXPECT_FALSE(r.ec) << r.ec.message();
+        return r.where;
+    }
+
+    history_result history(std::string const& topic, std::optional<position> since,
+                           std::size_t max_bytes = backplane::whole_history)
+    {
+        std::optional<history_result> out;
+        bp().history(topic, since, max_bytes, [&](boost::system::error_code ec, history_result r) {
+            EXPECT_FALSE(ec) << ec.message();
+            out = std::move(r);
+        });
+        EXPECT_TRUE(run_until(ioc_, [&] { return out.has_value(); }, 10s)) << "history never answered";
+        return out.value_or(history_result{});
+    }
+
+    /// Subscribes this node to `topic`: its messages published from now on are delivered here.
+    void subscribe(std::string const& topic)
+    {
+        bp().subscribe(topic);
+        history(topic, std::nullopt);  // answers once the subscription holds (Redis: once confirmed)
+    }
+
+    std::vector<message_ptr> delivered_of(std::string const& topic) const
+    {
+        std::vector<message_ptr> out;
+        for (auto const& m : delivered_)
+            if (m->topic() == topic)
+                out.push_back(m);
+        return out;
+    }
+
+    boost::asio::io_context ioc_;
+    std::unique_ptr<Kind> kind_;
+    std::vector<message_ptr> delivered_;
+};
+
+using kinds = ::testing::Types<memory_kind, redis_kind>;
+struct kind_names {
+    template <class Kind>
+    static std::string GetName(int)
+    {
+        return Kind::name;
+    }
+};
+TYPED_TEST_SUITE(backplane_contract, kinds, kind_names);
+
+TYPED_TEST(backplane_contract, publish_numbers_each_topic_from_1_in_one_epoch)
+{
+    this->make();
+    auto const first = this->publish("a");
+    EXPECT_EQ(first.offset, 1u);
+    EXPECT_FALSE(first.epoch.empty());
+    for (std::uint64_t expected = 2; expected <= 4; ++expected)
+        EXPECT_EQ(this->publish("a"), (position{expected, first.epoch}));
+    EXPECT_EQ(this->publish("b").offset, 1u);  // each topic its own count
+}
+
+TYPED_TEST(backplane_contract, history_after_a_position_is_exactly_the_later_messages_byte_for_byte)
+{
+    this->make();
+    position p;
+    for (auto const* data : {"1", "{\"a\": [1, 2]}", "\"x\\ny\"", "{\n  \"b\": \"c d\"\n}"})
+        p = this->publish("t", data);
+
+    auto r = this->history("t", position{2, p.epoch});
+    EXPECT_TRUE(r.recovered);
+    EXPECT_EQ(r.latest, p);
+    ASSERT_EQ(offsets_of(r.messages), (offsets{3, 4}));
+    EXPECT_EQ(r.messages[0]->data(), "\"x\\ny\"");
+    EXPECT_EQ(r.messages[1]->data(), "{\n  \"b\": \"c d\"\n}");  // line feeds and spaces kept
+    EXPECT_EQ(r.messages[0]->topic(), "t");
+    EXPECT_EQ(r.messages[1]->where(), p);
+
+    r = this->history("t", p);  // nothing after the latest
+    EXPECT_TRUE(r.recovered);
+    EXPECT_TRUE(r.messages.empty());
+
+    r = this->history("t", position{0, ""});  // no epoch, from 0: everything retained, whatever the epoch
+    EXPECT_TRUE(r.recovered);
+    EXPECT_EQ(offsets_of(r.messages), (offsets{1, 2, 3, 4}));
+}
+
+TYPED_TEST(backplane_contract, history_without_a_position_is_the_position_only)
+{
+    this->make();
+    auto const p = this->publish("t");
+    auto const r = this->history("t", std::nullopt);
+    EXPECT_TRUE(r.messages.empty());
+    EXPECT_EQ(r.latest, p);
+    // A topic never published still has a position that its first publish continues.
+    auto const fresh = this->history("never", std::nullopt);
+    EXPECT_EQ(fresh.latest.offset, 0u);
+    EXPECT_EQ(this->publish("never"), (position{1, fresh.latest.epoch}));
+}
+
+TYPED_TEST(backplane_contract, a_history_page_is_bounded_by_max_bytes_of_envelopes_and_as_full_as_it_allows)
+{
+    this->make();
+    std::string const data = "\"" + std::string(100, 'x') + "\"";
+    position p;
+    for (int i = 0; i < 12; ++i)
+        p = this->publish("p", data);
+
+    for (std::size_t max_bytes : {std::size_t{1}, std::size_t{150}, std::size_t{300}, std::size_t{400},
+                                  std::size_t{500}, std::size_t{1000}}) {
+        SCOPED_TRACE("max_bytes " + std::to_string(max_bytes));
+        std::vector<history_result> pages;
+        position from{0, p.epoch};
+        for (int i = 0; i < 20 && from.offset < p.offset; ++i) {  // bounded: 12 messages, at least one a page
+            pages.push_back(this->history("p", from, max_bytes));
+            auto const& page = pages.back();
+            ASSERT_FALSE(page.messages.empty()) << "a page holds its first message whatever its size";
+            EXPECT_TRUE(page.recovered);
+            EXPECT_EQ(page.latest, p);
+            from = page.messages.back()->where();
+        }
+        offsets all;
+        for (std::size_t i = 0; i < pages.size(); ++i) {
+            auto const& page = pages[i].messages;
+            std::size_t bytes = 0;
+            for (auto const& m : page) {
+                all.push_back(m->offset());
+                bytes += m->envelope()->size();
+            }
+            if (page.size() > 1) {
+                EXPECT_LE(bytes, max_bytes) << "page " << i;
+            }
+            if (i + 1 < pages.size()) {  // the next message did not fit
+                EXPECT_GT(bytes + pages[i + 1].messages.front()->envelope()->size(), max_bytes) << "page " << i;
+            }
+        }
+        EXPECT_EQ(all, (offsets{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}));
+    }
+}
+
+TYPED_TEST(backplane_contract, reading_from_before_what_history_holds_is_not_recovered)
+{
+    history_options h;
+    h.limits.max_messages = 2;
+    this->make(h);
+    position p;
+    for (int i = 0; i < 4; ++i)
+        p = this->publish("t");
+
+    auto r = this->history("t", position{1, p.epoch});  // 2 is gone
+    EXPECT_FALSE(r.recovered);
+    EXPECT_EQ(offsets_of(r.messages), (offsets{3, 4}));
+    r = this->history("t", position{2, p.epoch});  // nothing missing
+    EXPECT_TRUE(r.recovered);
+    EXPECT_EQ(offsets_of(r.messages), (offsets{3, 4}));
+}
+
+TYPED_TEST(backplane_contract, a_topic_without_history_recovers_nothing_missed)
+{
+    history_options h;
+    h.overrides.push_back({"live.", {0, 300s}});
+    this->make(h);
+    auto const p1 = this->publish("live.a");
+    auto const p2 = this->publish("live.a");
+    EXPECT_EQ(p2.offset, 2u);  // still numbered
+    auto r = this->history("live.a", p1);
+    EXPECT_FALSE(r.recovered);
+    EXPECT_TRUE(r.messages.empty());
+    r = this->history("live.a", p2);  // nothing missed: nothing to recover
+    EXPECT_TRUE(r.recovered);
+}
+
+TYPED_TEST(backplane_contract, history_older_than_max_age_is_gone)
+{
+    history_options h;
+    h.limits.max_age = 1s;
+    this->make(h);
+    auto const p = this->publish("t");
+    auto r = this->history("t", position{0, p.epoch});
+    EXPECT_TRUE(r.recovered);
+    EXPECT_EQ(offsets_of(r.messages), (offsets{1}));
+
+    // Polled, not slept: at most 50 reads 100 ms apart, a second or so after the publish it is gone.
+    for (int i = 0; i < 50 && r.recovered; ++i) {
+        run_for(this->ioc_, 100ms);
+        r = this->history("t", position{0, p.epoch});
+    }
+    EXPECT_FALSE(r.recovered);
+    EXPECT_TRUE(r.messages.empty());
+    EXPECT_EQ(r.latest, p);  // the position outlives the history
+}
+
+TYPED_TEST(backplane_contract, history_bounded_in_total_bytes_drops_the_oldest_first)
+{
+    if (!TypeParam::bounds_total_history_bytes)
+        GTEST_SKIP() << TypeParam::name << " is bounded by its broker's memory, not history_options::max_bytes";
+    history_options h;
+    h.max_bytes = 3 * (memory_backplane::cost(message("t", {1, "12345678"}, "null")) + 8);  // about 3 messages
+    this->make(h);
+    position p;
+    for (int i = 0; i < 6; ++i)
+        p = this->publish("t");
+    auto const r = this->history("t", position{0, p.epoch});
+    EXPECT_FALSE(r.recovered);
+    ASSERT_FALSE(r.messages.empty());
+    EXPECT_EQ(r.messages.back()->offset(), 6u);  // the newest kept
+    EXPECT_LE(r.messages.size(), 3u);
+}
+
+TYPED_TEST(backplane_contract, reading_from_another_epoch_is_not_recovered)
+{
+    this->make();
+    auto const p = this->publish("t");
+    auto const r = this->history("t", position{0, p.epoch + "-other"});
+    EXPECT_FALSE(r.recovered);
+    EXPECT_TRUE(r.messages.empty());
+    EXPECT_EQ(r.latest, p);
+}
+
+TYPED_TEST(backplane_contract, new_history_options_apply_to_the_next_publishes)
+{
+    history_options h;
+    h.limits.max_messages = 10;
+    this->make(h);
+    for (int i = 0; i < 3; ++i) {
+        this->publish("short.a");
+        this->publish("long.a");
+    }
+    h.overrides.push_back({"short.", {1, 300s}});
+    this->kind_->backplane.set_history_options(h);
+    auto const p = this->publish("short.a");
+    auto const q = this->publish("long.a");
+
+    auto r = this->history("short.a", position{2, p.epoch});
+    EXPECT_FALSE(r.recovered);
+    EXPECT_EQ(offsets_of(r.messages), (offsets{4}));
+    r = this->history("long.a", position{0, q.epoch});  // the default still keeps 10
+    EXPECT_TRUE(r.recovered);
+    EXPECT_EQ(offsets_of(r.messages), (offsets{1, 2, 3, 4}));
+}
+
+TYPED_TEST(backplane_contract, a_subscribed_topic_is_delivered_once_in_offset_order)
+{
+    this->make();
+    this->subscribe("s");
+    std::vector<position> published;
+    for (int i = 0; i < 5; ++i)
+        published.push_back(this->publish("s", std::to_string(i)));
+
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return this->delivered_of("s").size() >= 5; }, 10s));
+    run_for(this->ioc_, 50ms);  // a duplicate would show now
+    auto const got = this->delivered_of("s");
+    ASSERT_EQ(got.size(), 5u);
+    for (std::size_t i = 0; i < 5; ++i) {
+        EXPECT_EQ(got[i]->where(), published[i]);
+        EXPECT_EQ(got[i]->data(), std::to_string(i));
+    }
+    EXPECT_EQ(this->kind_->backplane.delivered("s"), published.back());
+}
+
+TYPED_TEST(backplane_contract, unsubscribing_and_subscribing_again_resumes_delivery_once_in_order)
+{
+    this->make();
+    this->kind_->backplane.unsubscribe("never-subscribed");  // harmless
+    this->subscribe("s");
+    if (auto listening = this->kind_->listening("s")) {
+        EXPECT_TRUE(*listening);
+    }
+    auto const first = this->publish("s");
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return this->delivered_of("s").size() == 1; }, 10s));
+
+    this->kind_->backplane.unsubscribe("s");
+    bool const filters = this->kind_->listening("s").has_value();
+    if (filters) {  // the broker stops sending this node the topic
+        EXPECT_TRUE(run_until(this->ioc_, [&] { return !*this->kind_->listening("s"); }, 10s));
+    }
+    auto const missed = this->publish("s");
+    run_for(this->ioc_, 50ms);
+    if (filters) {
+        EXPECT_EQ(this->delivered_of("s").size(), 1u) << "an unsubscribed node received the topic";
+    }
+
+    this->subscribe("s");
+    auto const next = this->publish("s");
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return !this->delivered_of("s").empty() &&
+                                                   this->delivered_of("s").back()->where() == next; }, 10s));
+    run_for(this->ioc_, 50ms);
+    auto const got = offsets_of(this->delivered_of("s"));
+    auto const expected =
+        filters ? offsets{first.offset, next.offset} : offsets{first.offset, missed.offset, next.offset};
+    EXPECT_EQ(got, expected);
+}
+
+TYPED_TEST(backplane_contract, a_publish_the_backplane_cannot_take_fails_and_assigns_nothing)
+{
+    this->make();
+    auto const before = this->publish("t");
+    if (!this->kind_->break_broker())
+        GTEST_SKIP() << TypeParam::name << " has no broker to lose";
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return !this->kind_->ready(); }, 10s)) << "connected() never fell";
+    auto const refused = this->try_publish("t");
+    EXPECT_EQ(refused.ec, make_error_code(error::backplane_unavailable));
+    std::optional<boost::system::error_code> history_error;
+    this->bp().history("t", before, backplane::whole_history,
+                       [&](boost::system::error_code ec, history_result) { history_error = ec; });
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return history_error.has_value(); }, 10s));
+    EXPECT_EQ(*history_error, make_error_code(error::backplane_unavailable));
+
+    this->kind_->mend_broker();
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return this->kind_->ready(); }, 10s)) << "never reconnected";
+    EXPECT_EQ(this->publish("t"), (position{before.offset + 1, before.epoch}));  // the refused one took no offset
+}
+
+}  // namespace
+}  // namespace switchboard::test
