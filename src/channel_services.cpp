@@ -115,11 +115,14 @@ void channel_services::publish(std::string const& topic, std::string data, chann
     if (!is_valid_topic(topic))
         return done(error::invalid_topic, {});
     if (hooks_.on_publish) {
-        publish_request request{topic, data, origin, remote_address};
+        // The data moves into the request and back out: the bytes the client sent, unless the hook replaced them.
+        publish_request request{topic, std::move(data), origin ? origin->shared_from_this() : nullptr, remote_address};
         if (auto ec = guarded("on_publish", [&] { return hooks_.on_publish(request); }))
             return done(ec, {});
+        bool const replaced = request.replaced();
+        data = std::move(request).take_data();
         // What the hook put in its place passes the checks a client's data passed.
-        if (auto why = request.replaced() ? payload_problem(data) : std::string(); !why.empty()) {
+        if (auto why = replaced ? payload_problem(data) : std::string(); !why.empty()) {
             spdlog::warn("on_publish replaced a message to {} with data that cannot be published: {}", topic, why);
             return done(error::invalid_json, {});
         }

@@ -99,14 +99,14 @@ void subscribe_topics(channel_services& services, channel& ch, stream_request co
         state->results[i].resumed = since.has_value();
         // Authorized already, every topic before any is subscribed.
         services.subscribe(ch, topic, since, share, subscribe_queue::authorization::done,
-                      [state, self, i](boost::system::error_code ec, history_result result) {
-                          if (ec && !state->failed)
-                              state->failed = ec;
-                          state->results[i].result = std::move(result);
-                          if (--state->remaining != 0 || self->closing())
-                              return;
-                          state->done(state->failed, std::move(state->results));
-                      });
+                           [state, self, i](boost::system::error_code ec, history_result result) {
+                               if (ec && !state->failed)
+                                   state->failed = ec;
+                               state->results[i].result = std::move(result);
+                               if (--state->remaining != 0 || self->closing())
+                                   return;
+                               state->done(state->failed, std::move(state->results));
+                           });
     }
 }
 

@@ -45,7 +45,10 @@ void authenticate(authorizer& policy, http_request const* req, std::string_view 
             return finish(error::unauthorized, "a token is required", nullptr);
         finish({}, {}, who.authenticated ? std::make_shared<identity const>(std::move(who)) : identity::anonymous());
     };
-    auth_request request{req, token, checked ? &verified : nullptr, remote_address, transport};
+    // A value the hook may keep: the request's head (its body, a POST /publish's message, is on_publish's).
+    auth_request request{req ? std::make_shared<http_request const>(http_request::header_type(*req)) : nullptr,
+                         std::string(token), checked ? std::optional<identity>(std::move(verified)) : std::nullopt,
+                         remote_address, std::string(transport)};
     auto ec = guarded("authenticate", [&] {
         policy.hooks().authenticate(request, answer);
         return boost::system::error_code{};

@@ -57,7 +57,7 @@ boost::system::error_code authorizer::take_connection(std::string const& address
 }
 
 void authorizer::authorize(authorize_request::kind action, std::string const& topic, identity_ptr who,
-                           channel_ptr origin, std::string const& remote_address, decision done)
+                           channel_ptr origin, std::string const& remote_address, decision_handler done)
 {
     bool const subscribing = action == authorize_request::kind::subscribe;
     bool const allowed = subscribing ? may_subscribe(options_.security, *who, topic)
@@ -66,16 +66,16 @@ void authorizer::authorize(authorize_request::kind action, std::string const& to
         return done(error::forbidden);
     if (!hooks_.authorize)
         return done({});
-    // The hook may answer later and must answer once; the pointers it was given keep what they name alive.
-    auto once = std::make_shared<decision>(std::move(done));
-    decision_handler answer = [once, who, origin](boost::system::error_code ec) {
+    // The hook may answer later and must answer once.
+    auto once = std::make_shared<decision_handler>(std::move(done));
+    decision_handler answer = [once](boost::system::error_code ec) {
         if (!*once)
             return;
         auto finish = std::move(*once);
         *once = nullptr;
         finish(ec);
     };
-    authorize_request request{action, topic, *who, origin.get(), remote_address};
+    authorize_request request{action, topic, who, origin, remote_address};
     auto ec = guarded("authorize", [&] {
         hooks_.authorize(request, answer);
         return boost::system::error_code{};

@@ -23,9 +23,6 @@ namespace switchboard::detail {
 
 class jwt_verifier;
 
-/// An authorization outcome: success, or the error to answer.
-using decision = std::function<void(boost::system::error_code)>;
-
 class authorizer {
 public:
     authorizer(server_options const& options, switchboard::hooks& hooks);
@@ -47,7 +44,7 @@ public:
     /// Whether `who` may subscribe to / publish on `topic`: the configured permissions and token claims
     /// (error::forbidden), then hooks.authorize. `done` runs once on the loop thread, maybe before this returns.
     void authorize(authorize_request::kind action, std::string const& topic, identity_ptr who, channel_ptr origin,
-                   std::string const& remote_address, decision done);
+                   std::string const& remote_address, decision_handler done);
     /// The same for each of `topics` in turn; stops at the first refusal, whose topic goes to `refused_topic`.
     void authorize_all(authorize_request::kind action, std::vector<std::string> topics, identity_ptr who,
                        channel_ptr origin, std::string const& remote_address,

@@ -274,11 +274,11 @@ void websocket_channel::publish(command cmd, ticket work)
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     auto const topic = cmd.topic;
     ctx_.authorizer.authorize(authorize_request::kind::publish, topic, identity_pointer(), self, remote_address(),
-                   [self, work, cmd = std::move(cmd)](boost::system::error_code ec) mutable {
-                       if (self->closing() || self->refused(cmd, ec, "publish"))
-                           return work->end();
-                       self->publish_now(std::move(cmd), std::move(work));
-                   });
+                              [self, work, cmd = std::move(cmd)](boost::system::error_code ec) mutable {
+                                  if (self->closing() || self->refused(cmd, ec, "publish"))
+                                      return work->end();
+                                  self->publish_now(std::move(cmd), std::move(work));
+                              });
 }
 
 bool websocket_channel::refused(command const& cmd, boost::system::error_code ec, char const* action)
