@@ -10,6 +10,7 @@
 #include "long_polling/long_polling_transport.hpp"
 #include "ops/ops_routes.hpp"
 #include "http/publish_route.hpp"
+#include "core/hook_guard.hpp"
 #include "server_context.hpp"
 #include "sse/sse_transport.hpp"
 #include "http/tls_context.hpp"
@@ -33,7 +34,7 @@ struct server::impl {
           options(std::move(opts)),
           bp(b ? std::move(b) : std::make_unique<memory_backplane>(io.get_executor(), options.history)),
           ctx(io.get_executor(), options, hooks, hub, *bp),
-          admin(ctx),
+          admin(ctx, &sse::open_event_stream),
           acceptor(io),
           accept_retry(io),
           lag_probe(io)
@@ -285,7 +286,7 @@ void server::reload(server_options next)
             next.tls_key_file = current.tls_key_file;
         }
         current = std::move(next);
-        i->ctx.reload_security();
+        i->ctx.authorizer.reload();
         i->bp->set_history_options(current.history);
         spdlog::info("configuration reloaded");
     });

@@ -3,6 +3,11 @@
 // loop thread and must not block. A hook that throws is caught at the boundary, logged, and treated as a
 // refusal with error::internal_error of what it was deciding (a connect is refused, a subscribe or publish gets
 // the error); a channel already open stays open, as for any refusal.
+//
+// The requests are values: a hook may copy one and keep it past its call (an asynchronous authenticate or
+// authorize reads it when its answer comes). Strings are owned; who asks is an identity_ptr; the channel is a
+// channel_ptr, which keeps the channel object (not its connection) alive: one that closed meanwhile reads as
+// closing() and delivers nothing.
 
 #include <switchboard/channel.hpp>
 #include <switchboard/disconnect.hpp>
@@ -14,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,13 +29,15 @@ namespace switchboard {
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
 
 /// A client asking to connect (WebSocket upgrade, SSE stream, long poll, POST /publish) or, with no request, a
-/// WebSocket presenting a fresh token ("refresh" command). Valid only during the authenticate call.
+/// WebSocket presenting a fresh token ("refresh" command).
 struct auth_request {
-    http_request const* request;       // the HTTP request; null on a refresh
-    std::string_view token;            // the token found (Authorization: Bearer, cookie or ?token=), maybe ""
-    identity const* verified;          // the built-in JWT check's result when it is configured and passed, else null
-    std::string const& remote_address;
-    std::string_view transport;        // "websocket", "sse", "long-polling" or "publish"
+    /// The HTTP request's start line and fields (not its body: a POST /publish body is the message, which
+    /// on_publish sees); null on a refresh.
+    std::shared_ptr<http_request const> request;
+    std::string token;                 // the token found (Authorization: Bearer, cookie or ?token=), maybe ""
+    std::optional<identity> verified;  // the built-in JWT check's result when it is configured and passed
+    std::string remote_address;        // "IP:port"
+    std::string transport;             // "websocket", "sse", "long-polling" or "publish"
 };
 
 /// The authenticate hook's answer: an error (error::unauthorized, error::token_expired, error::rejected...)
@@ -37,32 +45,31 @@ struct auth_request {
 /// another thread).
 using auth_handler = std::function<void(boost::system::error_code, identity who)>;
 
-/// What a client wants to do with a topic, for the authorize hook. Valid only during the authorize call.
+/// What a client wants to do with a topic, for the authorize hook.
 struct authorize_request {
     enum class kind { subscribe, publish };
     kind action;
-    std::string const& topic;
-    identity const& who;
-    channel* origin;  // the subscribing or publishing channel, null for POST /publish
-    std::string const& remote_address;
+    std::string topic;
+    identity_ptr who;    // never null (identity::anonymous() for a client that presented nothing)
+    channel_ptr origin;  // the subscribing or publishing channel, null for POST /publish
+    std::string remote_address;  // "IP:port"
 };
 
 /// The authorize hook's answer: an error (e.g. error::forbidden) refuses, success allows. Once, on the loop thread.
 using decision_handler = std::function<void(boost::system::error_code)>;
 
-/// A message a client wants to publish, as seen by the publish hook. Valid only during the on_publish call.
+/// A message a client wants to publish, as seen by the publish hook. A copy kept past the call has its own data.
 ///
 /// The data is JSON text, byte for byte as the client sent it (already checked: docs/protocol.md, "Payloads"), and
 /// subscribers receive exactly those bytes unless the hook replaces them. Reading it as a value costs a parse, made
 /// on demand; a hook that looks only at the topic or the origin pays nothing.
 class publish_request {
 public:
-    publish_request(std::string const& topic, std::string& data, channel* origin,
-                    std::string const& remote_address) noexcept;
+    publish_request(std::string topic, std::string data, channel_ptr origin, std::string remote_address) noexcept;
 
-    std::string const& topic;
-    channel* origin;  // the publishing WebSocket channel, or null for POST /publish
-    std::string const& remote_address;
+    std::string topic;
+    channel_ptr origin;  // the publishing WebSocket channel, or null for POST /publish
+    std::string remote_address;  // "IP:port"
 
     /// The data as JSON text: the client's bytes, or the last replacement.
     std::string_view data() const noexcept { return data_; }
@@ -83,9 +90,11 @@ public:
 
     /// Whether the hook replaced the data.
     bool replaced() const noexcept { return replaced_; }
+    /// Moves the data out, as it is now: what the server publishes once the hook has returned.
+    std::string take_data() && noexcept { return std::move(data_); }
 
 private:
-    std::string& data_;
+    std::string data_;
     mutable std::optional<nlohmann::json> parsed_;
     bool replaced_ = false;
 };

@@ -2,9 +2,10 @@
 
 namespace switchboard {
 
-publish_request::publish_request(std::string const& topic_, std::string& data, channel* origin_,
-                                 std::string const& remote_address_) noexcept
-    : topic(topic_), origin(origin_), remote_address(remote_address_), data_(data)
+publish_request::publish_request(std::string topic_, std::string data, channel_ptr origin_,
+                                 std::string remote_address_) noexcept
+    : topic(std::move(topic_)), origin(std::move(origin_)), remote_address(std::move(remote_address_)),
+      data_(std::move(data))
 {
 }
 

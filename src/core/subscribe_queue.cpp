@@ -1,6 +1,7 @@
 #include "core/subscribe_queue.hpp"
 
-#include "server_context.hpp"
+#include "core/client_address.hpp"
+#include "core/hook_guard.hpp"
 #include "core/topic_join.hpp"
 
 #include <switchboard/error.hpp>
@@ -23,7 +24,17 @@ struct subscribe_queue::operation {
     bool over = false;                 // answered, cancelled or dropped: late answers are ignored
 };
 
-subscribe_queue::subscribe_queue(server_context& ctx) : ctx_(ctx) {}
+subscribe_queue::subscribe_queue(boost::asio::any_io_executor executor, server_options const& options,
+                                 switchboard::hooks& hooks, switchboard::hub& hub, switchboard::backplane& backplane,
+                                 authorize_function authorize)
+    : executor_(std::move(executor)),
+      options_(options),
+      hooks_(hooks),
+      hub_(hub),
+      backplane_(backplane),
+      authorize_(std::move(authorize))
+{
+}
 
 subscribe_queue::~subscribe_queue() = default;
 
@@ -38,7 +49,7 @@ bool subscribe_queue::hold(channel const& ch) noexcept
     auto const it = channels_.find(&ch);
     if (it == channels_.end())
         return true;
-    if (it->second.held >= ctx_.options.max_queue_messages)
+    if (it->second.held >= options_.max_queue_messages)
         return false;
     ++it->second.held;
     return true;
@@ -65,9 +76,9 @@ void subscribe_queue::subscribe(channel& ch, std::string const& topic, std::opti
             return;
         }
     }
-    bool const new_subscription = !ctx_.hub.subscribed(ch, topic);
+    bool const new_subscription = !hub_.subscribed(ch, topic);
     std::size_t const joining = queues == channels_.end() ? 0 : queues->second.joining;
-    if (new_subscription && ch.subscription_count() + joining >= ctx_.options.max_subscriptions)
+    if (new_subscription && ch.subscription_count() + joining >= options_.max_subscriptions)
         return done(error::too_many_topics, {});
     if (queues == channels_.end())
         queues = channels_.try_emplace(&ch).first;
@@ -84,32 +95,31 @@ void subscribe_queue::start(std::shared_ptr<operation> op)
     if (op->authorized == authorization::done)
         return subscribe_now(std::move(op));
     auto const& ch = *op->ch;
-    ctx_.authorize(authorize_request::kind::subscribe, op->topic, ch.identity_pointer(), op->ch, ch.remote_address(),
-                   [this, op](boost::system::error_code ec) {
-                       if (ec)
-                           return finish(op, ec, {});
-                       if (!op->over)
-                           subscribe_now(op);
-                   });
+    authorize_(op->topic, ch.identity_pointer(), op->ch, ch.remote_address(), [this, op](boost::system::error_code ec) {
+        if (ec)
+            return finish(op, ec, {});
+        if (!op->over)
+            subscribe_now(op);
+    });
 }
 
 void subscribe_queue::subscribe_now(std::shared_ptr<operation> op)
 {
     auto& ch = *op->ch;
     auto answer = [this, op](boost::system::error_code ec, history_result r) { finish(op, ec, std::move(r)); };
-    if (ctx_.hub.subscribed(ch, op->topic)) {
+    if (hub_.subscribed(ch, op->topic)) {
         // Already subscribed: only the history is asked for (a client re-reading what it missed).
-        return ctx_.backplane.history(op->topic, op->since, op->max_bytes, std::move(answer));
+        return backplane_.history(op->topic, op->since, op->max_bytes, std::move(answer));
     }
-    if (ctx_.hooks.on_subscribe) {
-        if (auto ec = ctx_.guarded("on_subscribe", [&] { return ctx_.hooks.on_subscribe(ch, op->topic); }))
+    if (hooks_.on_subscribe) {
+        if (auto ec = guarded("on_subscribe", [&] { return hooks_.on_subscribe(ch, op->topic); }))
             return finish(op, ec, {});
         if (op->over)
             return;  // the hook closed the channel, or unsubscribed it
     }
     // A topic the backplane takes on for this join is the client's, under its bound of topics per client.
-    auto const charged = ctx_.backplane.on_behalf_of(server_context::client_key(ch.identity(), ch.remote_address()));
-    auto join = topic_join::start(ctx_, ch, op->topic, op->since, op->max_bytes, std::move(answer));
+    auto const charged = backplane_.on_behalf_of(client_key(ch.identity(), ch.remote_address()));
+    auto join = topic_join::start(*this, ch, op->topic, op->since, op->max_bytes, std::move(answer));
     if (!op->over)
         op->join = std::move(join);
 }
@@ -147,7 +157,7 @@ void subscribe_queue::finish(std::shared_ptr<operation> op, boost::system::error
     done(ec, std::move(r));
     // The next one starts on a later turn: a long queue of subscribes answered at once would otherwise recurse.
     if (next)
-        boost::asio::post(ctx_.executor, [this, next] {
+        boost::asio::post(executor_, [this, next] {
             if (!next->over)
                 start(next);
         });

@@ -19,6 +19,11 @@
 #include <switchboard/backplane.hpp>
 #include <switchboard/channel.hpp>
 #include <switchboard/detail/string_hash.hpp>
+#include <switchboard/hooks.hpp>
+#include <switchboard/hub.hpp>
+#include <switchboard/server_options.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
 
 #include <cstddef>
 #include <functional>
@@ -31,15 +36,20 @@
 
 namespace switchboard::detail {
 
-struct server_context;
-
 class subscribe_queue {
 public:
     /// Whether a subscribe still needs the permissions and the authorize hook (a WebSocket command), or had them
     /// already (SSE and polls authorize all of a request's topics before subscribing any).
     enum class authorization { check, done };
 
-    explicit subscribe_queue(server_context& ctx);
+    /// How a subscribe is authorized (the server's authorizer, security/authorizer.hpp): whether `who` may
+    /// subscribe to `topic`, answered once on the loop thread, maybe before it returns.
+    using authorize_function = std::function<void(std::string const& topic, identity_ptr who, channel_ptr origin,
+                                                  std::string const& remote_address, decision_handler done)>;
+
+    /// Reads max_subscriptions and max_queue_messages from `options` at each call, and runs hooks.on_subscribe.
+    subscribe_queue(boost::asio::any_io_executor executor, server_options const& options, switchboard::hooks& hooks,
+                    switchboard::hub& hub, switchboard::backplane& backplane, authorize_function authorize);
     ~subscribe_queue();
     subscribe_queue(subscribe_queue const&) = delete;
     subscribe_queue& operator=(subscribe_queue const&) = delete;
@@ -64,6 +74,11 @@ public:
     /// `n` messages held for `ch` were handed over or dropped.
     void release(channel const& ch, std::size_t n) noexcept;
 
+    /// What the joins (topic_join.hpp) subscribe through.
+    switchboard::hub& hub() const noexcept { return hub_; }
+    switchboard::backplane& backplane() const noexcept { return backplane_; }
+    boost::asio::any_io_executor const& executor() const noexcept { return executor_; }
+
 private:
     struct operation;
     // One topic's subscribes on one channel: the first runs, the others wait their turn.
@@ -83,7 +98,12 @@ private:
     void finish(std::shared_ptr<operation> op, boost::system::error_code ec, history_result r);
     static void call_off(operation& op);
 
-    server_context& ctx_;
+    boost::asio::any_io_executor executor_;
+    server_options const& options_;
+    switchboard::hooks& hooks_;
+    switchboard::hub& hub_;
+    switchboard::backplane& backplane_;
+    authorize_function authorize_;
     std::unordered_map<channel const*, channel_queues> channels_;
 };
 

@@ -1,6 +1,6 @@
 #include "core/topic_join.hpp"
 
-#include "server_context.hpp"
+#include "core/subscribe_queue.hpp"
 
 #include <switchboard/error.hpp>
 
@@ -17,25 +17,25 @@ constexpr std::chrono::seconds join_deadline{10};
 
 }  // namespace
 
-std::shared_ptr<topic_join> topic_join::start(server_context& ctx, channel& target, std::string const& topic,
+std::shared_ptr<topic_join> topic_join::start(subscribe_queue& joins, channel& target, std::string const& topic,
                                               std::optional<position> const& since, std::size_t max_bytes,
                                               backplane::history_handler done)
 {
-    auto join = std::make_shared<topic_join>(ctx, target, topic, std::move(done));
-    ctx.hub.subscribe(*join, topic);  // the hub keeps the join alive until it leaves
-    ctx.backplane.history(topic, since, max_bytes, [join](boost::system::error_code ec, history_result r) {
+    auto join = std::make_shared<topic_join>(joins, target, topic, std::move(done));
+    joins.hub().subscribe(*join, topic);  // the hub keeps the join alive until it leaves
+    joins.backplane().history(topic, since, max_bytes, [join](boost::system::error_code ec, history_result r) {
         join->on_history(ec, std::move(r));
     });
     return join;
 }
 
-topic_join::topic_join(server_context& ctx, channel& target, std::string const& topic, backplane::history_handler done)
+topic_join::topic_join(subscribe_queue& joins, channel& target, std::string const& topic, backplane::history_handler done)
     : channel(target.remote_address()),
-      ctx_(ctx),
+      joins_(joins),
       target_(target.shared_from_this()),
       topic_(topic),
       done_(std::move(done)),
-      deadline_(ctx.executor)
+      deadline_(joins.executor())
 {
 }
 
@@ -44,7 +44,7 @@ void topic_join::deliver(message_ptr const& m)
     if (over_)
         return;
     auto const target = target_.lock();
-    if (!target || !ctx_.subscribes.hold(*target)) {
+    if (!target || !joins_.hold(*target)) {
         // Its joins hold more than the target could have queued.
         if (target)
             target->close(disconnect::slow_consumer());
@@ -91,7 +91,7 @@ void topic_join::on_history(boost::system::error_code ec, history_result r)
 void topic_join::try_finish()
 {
     auto const& latest = history_->latest;
-    auto const node = ctx_.backplane.delivered(topic_);
+    auto const node = joins_.backplane().delivered(topic_);
     bool const caught_up = latest.offset == 0 || (node && node->epoch == latest.epoch && node->offset >= latest.offset);
     if (caught_up)
         finish();
@@ -110,7 +110,7 @@ void topic_join::finish()
         }
     release_held();
     // The target first, so the topic never looks empty to the hub (that would unsubscribe the node).
-    ctx_.hub.subscribe(*target, topic_);
+    joins_.hub().subscribe(*target, topic_);
     auto done = std::move(done_);
     leave();
     done({}, std::move(r));
@@ -126,7 +126,7 @@ void topic_join::fail(boost::system::error_code ec)
 void topic_join::release_held()
 {
     if (auto target = target_.lock())
-        ctx_.subscribes.release(*target, held_.size());
+        joins_.release(*target, held_.size());
     held_.clear();
 }
 
@@ -139,7 +139,7 @@ void topic_join::leave()
     release_held();
     // Released last (with this frame): what it captured may be all that keeps this join alive.
     auto unanswered = std::move(done_);
-    ctx_.hub.unsubscribe(*this, topic_);  // may destroy this: last
+    joins_.hub().unsubscribe(*this, topic_);  // may destroy this: last
 }
 
 }  // namespace switchboard::detail

@@ -23,18 +23,18 @@
 
 namespace switchboard::detail {
 
-struct server_context;
+class subscribe_queue;
 
 class topic_join final : public channel {
 public:
     /// Subscribes `target` to `topic` (which it is not subscribed to) and reads its history after `since` (a
     /// first page of `max_bytes`, see backplane::history); `done` gets the history (and the subscription is
     /// made) or an error (and it is not). Returns the join, to call it off; it may be over already.
-    static std::shared_ptr<topic_join> start(server_context& ctx, channel& target, std::string const& topic,
+    static std::shared_ptr<topic_join> start(subscribe_queue& joins, channel& target, std::string const& topic,
                                              std::optional<position> const& since, std::size_t max_bytes,
                                              backplane::history_handler done);
 
-    topic_join(server_context& ctx, channel& target, std::string const& topic, backplane::history_handler done);
+    topic_join(subscribe_queue& joins, channel& target, std::string const& topic, backplane::history_handler done);
 
     std::string_view transport() const noexcept override { return "join"; }
     void deliver(message_ptr const& m) override;
@@ -51,7 +51,7 @@ private:
     void release_held();
     void leave();
 
-    server_context& ctx_;
+    subscribe_queue& joins_;
     std::weak_ptr<channel> target_;
     std::string topic_;
     backplane::history_handler done_;

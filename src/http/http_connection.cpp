@@ -1,10 +1,12 @@
 #include "http/http_connection.hpp"
 
+#include "core/client_address.hpp"
 #include "security/authenticator.hpp"
 #include "core/exact_allocation.hpp"
 #include "http/http_responses.hpp"
 #include "security/origin_policy.hpp"
 #include "http/query.hpp"
+#include "http/request_token.hpp"
 #include "server_context.hpp"
 
 #include <switchboard/error.hpp>
@@ -294,7 +296,7 @@ void http_connection::dispatch()
     if (!req.target().starts_with('/'))
         return respond_error(error::bad_request, "the request target must be a path or an http(s) URL");
     std::string_view path;
-    if (auto ec = parse_target(req.target(), path, query_, ctx_.max_parameters()))
+    if (auto ec = parse_target(req.target(), path, query_, max_parameters(ctx_.options.max_subscriptions)))
         return respond_error(ec, "malformed request target, or too many parameters");
     auto const it = routes_.find(std::string(path));
     if (it == routes_.end())
@@ -326,7 +328,7 @@ void http_connection::dispatch()
     if (r.secured_as.empty())
         return run(r);
     auto const token = find_token(req, query_, ctx_.options.security.token_cookie);
-    authenticate(ctx_, &req, token, remote_address_, r.secured_as,
+    authenticate(ctx_.authorizer, &req, token, remote_address_, r.secured_as,
                  [self = shared_from_this(), &r](boost::system::error_code ec, std::string const& why, identity_ptr who) {
                      if (ec)
                          return self->respond_error(ec, why);
@@ -382,8 +384,7 @@ void http_connection::send_continue(route const& r)
 
 std::string http_connection::client_ip() const
 {
-    auto const colon = remote_address_.rfind(':');
-    return colon == std::string::npos ? remote_address_ : remote_address_.substr(0, colon);
+    return std::string(detail::client_ip(remote_address_));
 }
 
 void http_connection::respond(http_response res)

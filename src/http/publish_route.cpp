@@ -2,7 +2,8 @@
 
 #include "http/http_responses.hpp"
 #include "core/json_input.hpp"
-#include "server_context.hpp"
+#include "channel_services.hpp"
+#include "core/client_address.hpp"
 
 #include <switchboard/error.hpp>
 #include <switchboard/topic.hpp>
@@ -15,7 +16,7 @@ namespace http = boost::beast::http;
 
 namespace {
 
-void publish(server_context& ctx, std::shared_ptr<http_connection> const& conn)
+void publish(channel_services& services, std::shared_ptr<http_connection> const& conn)
 {
     auto& req = conn->request();
     auto const* topic = conn->parameters().find("topic");
@@ -27,32 +28,32 @@ void publish(server_context& ctx, std::shared_ptr<http_connection> const& conn)
     if (auto why = payload_problem(req.body()); !why.empty())
         return conn->respond_error(error::invalid_json, "the body cannot be published: " + why);
     std::chrono::milliseconds retry_after{0};
-    if (ctx.take_message(nullptr, *conn->identity(), conn->client_ip(), retry_after))
+    if (services.authorizer.take_message(nullptr, *conn->identity(), conn->client_ip(), retry_after))
         return conn->respond_rate_limited(retry_after);
-    ctx.authorize(authorize_request::kind::publish, *topic, conn->identity(), nullptr, conn->remote_address(),
-                  [&ctx, conn, topic = *topic, data = std::move(req.body())](boost::system::error_code ec) mutable {
-                      if (ec)
-                          return conn->respond_error(ec, ec == error::forbidden ? "not allowed to publish to " + topic
-                                                                                : std::string());
-                      // A topic the backplane takes on for this publish is the client's (its bound per client).
-                      auto const charged =
-                          ctx.backplane.on_behalf_of(server_context::client_key(*conn->identity(), conn->remote_address()));
-                      ctx.publish(topic, std::move(data), nullptr, conn->remote_address(),
-                                  [conn, topic](boost::system::error_code ec, position where) {
-                                      if (ec)
-                                          return conn->respond_error(ec);
-                                      nlohmann::ordered_json body = {
-                                          {"topic", topic}, {"offset", where.offset}, {"epoch", where.epoch}};
-                                      conn->respond(json_response(conn->request(), body.dump()));
-                                  });
-                  });
+    services.authorizer.authorize(
+        authorize_request::kind::publish, *topic, conn->identity(), nullptr, conn->remote_address(),
+        [&services, conn, topic = *topic, data = std::move(req.body())](boost::system::error_code ec) mutable {
+            if (ec)
+                return conn->respond_error(ec, ec == error::forbidden ? "not allowed to publish to " + topic
+                                                                      : std::string());
+            // A topic the backplane takes on for this publish is the client's (its bound per client).
+            auto const charged = services.backplane.on_behalf_of(client_key(*conn->identity(), conn->remote_address()));
+            services.publish(topic, std::move(data), nullptr, conn->remote_address(),
+                             [conn, topic](boost::system::error_code ec, position where) {
+                                 if (ec)
+                                     return conn->respond_error(ec);
+                                 nlohmann::ordered_json body = {
+                                     {"topic", topic}, {"offset", where.offset}, {"epoch", where.epoch}};
+                                 conn->respond(json_response(conn->request(), body.dump()));
+                             });
+        });
 }
 
 }  // namespace
 
-route make_publish_route(server_context& ctx)
+route make_publish_route(channel_services& services)
 {
-    return {{http::verb::post}, [&ctx](std::shared_ptr<http_connection> const& conn) { publish(ctx, conn); }, "publish"};
+    return {{http::verb::post}, [&services](std::shared_ptr<http_connection> const& conn) { publish(services, conn); }, "publish"};
 }
 
 }  // namespace switchboard::detail

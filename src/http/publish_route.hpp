@@ -3,10 +3,10 @@
 // without linking the library.
 
 #include "http/http_connection.hpp"
-#include "server_context.hpp"
+#include "channel_services.hpp"
 
 namespace switchboard::detail {
 
-route make_publish_route(server_context& ctx);
+route make_publish_route(channel_services& services);
 
 }  // namespace switchboard::detail

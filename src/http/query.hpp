@@ -26,4 +26,7 @@ boost::system::error_code parse_target(std::string_view target, std::string_view
 
 bool percent_decode(std::string_view in, std::string& out);
 
+/// Query parameters one request may carry: every topic the subscription limit allows, plus a few others.
+constexpr std::size_t max_parameters(std::size_t max_subscriptions) noexcept { return max_subscriptions + 16; }
+
 }  // namespace switchboard::detail

@@ -1,7 +1,7 @@
 #include "http/stream_request.hpp"
 
 #include "http/query.hpp"
-#include "server_context.hpp"
+#include "channel_services.hpp"
 
 #include <switchboard/error.hpp>
 #include <switchboard/topic.hpp>
@@ -27,20 +27,20 @@ std::optional<position> stream_request::since_for(std::string const& topic) cons
     return std::nullopt;
 }
 
-boost::system::error_code parse_stream_request(http_request const& req, server_context const& ctx,
+boost::system::error_code parse_stream_request(http_request const& req, server_options const& options,
                                                char const* cursor_param, bool use_last_event_id,
                                                stream_request& out, std::string& message)
 {
     std::string_view path;
     query q;
-    if (auto ec = parse_target(req.target(), path, q, ctx.max_parameters())) {
+    if (auto ec = parse_target(req.target(), path, q, max_parameters(options.max_subscriptions))) {
         message = "malformed request target, or too many parameters";
         return ec;
     }
-    return parse_stream_request(req, q, ctx, cursor_param, use_last_event_id, out, message);
+    return parse_stream_request(req, q, options, cursor_param, use_last_event_id, out, message);
 }
 
-boost::system::error_code parse_stream_request(http_request const& req, query const& q, server_context const& ctx,
+boost::system::error_code parse_stream_request(http_request const& req, query const& q, server_options const& options,
                                                char const* cursor_param, bool use_last_event_id,
                                                stream_request& out, std::string& message)
 {
@@ -49,8 +49,8 @@ boost::system::error_code parse_stream_request(http_request const& req, query co
         message = "at least one ?topic= is required";
         return error::missing_field;
     }
-    if (out.topics.size() > ctx.options.max_subscriptions) {
-        message = "at most " + std::to_string(ctx.options.max_subscriptions) + " topics per request";
+    if (out.topics.size() > options.max_subscriptions) {
+        message = "at most " + std::to_string(options.max_subscriptions) + " topics per request";
         return error::too_many_topics;
     }
     for (auto const& topic : out.topics) {
@@ -68,7 +68,7 @@ boost::system::error_code parse_stream_request(http_request const& req, query co
         text = header->value();
     else if (auto const* param = q.find(cursor_param))
         text = *param;
-    if (auto ec = decode_cursor(text, out.since, ctx.options.max_subscriptions)) {
+    if (auto ec = decode_cursor(text, out.since, options.max_subscriptions)) {
         message = "cursor cannot be read";
         return ec;
     }
@@ -77,7 +77,7 @@ boost::system::error_code parse_stream_request(http_request const& req, query co
     return {};
 }
 
-void subscribe_topics(server_context& ctx, channel& ch, stream_request const& wanted, std::size_t max_bytes,
+void subscribe_topics(channel_services& services, channel& ch, stream_request const& wanted, std::size_t max_bytes,
                       std::function<void(boost::system::error_code, std::vector<topic_subscription>)> done)
 {
     struct gathering {
@@ -98,16 +98,40 @@ void subscribe_topics(server_context& ctx, channel& ch, stream_request const& wa
         state->results[i].topic = topic;
         state->results[i].resumed = since.has_value();
         // Authorized already, every topic before any is subscribed.
-        ctx.subscribe(ch, topic, since, share, subscribe_queue::authorization::done,
-                      [state, self, i](boost::system::error_code ec, history_result result) {
-                          if (ec && !state->failed)
-                              state->failed = ec;
-                          state->results[i].result = std::move(result);
-                          if (--state->remaining != 0 || self->closing())
-                              return;
-                          state->done(state->failed, std::move(state->results));
-                      });
+        services.subscribe(ch, topic, since, share, subscribe_queue::authorization::done,
+                           [state, self, i](boost::system::error_code ec, history_result result) {
+                               if (ec && !state->failed)
+                                   state->failed = ec;
+                               state->results[i].result = std::move(result);
+                               if (--state->remaining != 0 || self->closing())
+                                   return;
+                               state->done(state->failed, std::move(state->results));
+                           });
     }
+}
+
+void open_stream(channel_services& services, channel_ptr const& ch, stream_request wanted, std::size_t max_bytes,
+                 stream_refusal refuse, std::function<void(std::vector<topic_subscription>)> subscribed)
+{
+    if (auto refused = services.open(ch))
+        return refuse(refused, {});
+    auto topics = wanted.topics;
+    services.authorizer.authorize_all(
+        authorize_request::kind::subscribe, std::move(topics), ch->identity_pointer(), ch, ch->remote_address(),
+        [&services, ch, wanted = std::move(wanted), max_bytes, refuse = std::move(refuse),
+         subscribed = std::move(subscribed)](boost::system::error_code ec, std::string const& topic) mutable {
+            if (ch->closing())
+                return;  // answered meanwhile (the server is stopping)
+            if (ec)
+                return refuse(ec, ec == error::forbidden ? "not allowed to subscribe to " + topic : std::string());
+            subscribe_topics(services, *ch, wanted, max_bytes,
+                             [refuse = std::move(refuse), subscribed = std::move(subscribed)](
+                                 boost::system::error_code ec, std::vector<topic_subscription> done) {
+                                 if (ec)
+                                     return refuse(ec, {});
+                                 subscribed(std::move(done));
+                             });
+        });
 }
 
 position start_position(history_result const& result)

@@ -4,6 +4,7 @@
 
 #include <switchboard/cursor.hpp>
 #include <switchboard/server.hpp>
+#include <switchboard/server_options.hpp>
 
 #include "http/query.hpp"
 
@@ -16,7 +17,7 @@
 
 namespace switchboard::detail {
 
-struct server_context;
+class channel_services;
 
 struct stream_request {
     std::vector<std::string> topics;  // sorted, without duplicates
@@ -28,12 +29,12 @@ struct stream_request {
 
 /// Reads topics and the cursor found in `cursor_param` (or the Last-Event-ID header when `use_last_event_id`)
 /// from a request whose target's query is `q`. On error returns the code and a message for the client.
-boost::system::error_code parse_stream_request(http_request const& req, query const& q, server_context const& ctx,
+boost::system::error_code parse_stream_request(http_request const& req, query const& q, server_options const& options,
                                                char const* cursor_param, bool use_last_event_id,
                                                stream_request& out, std::string& message);
 
 /// The same, parsing the request's target first (as the router does).
-boost::system::error_code parse_stream_request(http_request const& req, server_context const& ctx,
+boost::system::error_code parse_stream_request(http_request const& req, server_options const& options,
                                                char const* cursor_param, bool use_last_event_id,
                                                stream_request& out, std::string& message);
 
@@ -48,8 +49,19 @@ struct topic_subscription {
 /// with every topic's result in `wanted`'s order (sorted by topic), or with the first error. The histories read
 /// total at most `max_bytes` (a share each, and a message at least; see backplane::history). They may answer after this
 /// returns (a backplane on the network); `done` is not called for a channel that closed meanwhile.
-void subscribe_topics(server_context& ctx, channel& ch, stream_request const& wanted, std::size_t max_bytes,
+void subscribe_topics(channel_services& services, channel& ch, stream_request const& wanted, std::size_t max_bytes,
                       std::function<void(boost::system::error_code, std::vector<topic_subscription>)> done);
+
+/// How a stream refuses its client: an HTTP error, with a message, over the channel's connection.
+using stream_refusal = std::function<void(boost::system::error_code, std::string const& why)>;
+
+/// The start every stream (SSE, long polling) shares once its channel `ch` exists: registers it
+/// (channel_services::open), authorizes every topic of `wanted` for it, then subscribes them all
+/// (subscribe_topics, the histories within `max_bytes`). `subscribed` gets every topic's result; `refuse` the
+/// first refusal of any step (error::forbidden names the topic). Neither is called for a channel that closed
+/// meanwhile (the server stopping).
+void open_stream(channel_services& services, channel_ptr const& ch, stream_request wanted, std::size_t max_bytes,
+                 stream_refusal refuse, std::function<void(std::vector<topic_subscription>)> subscribed);
 
 /// Positions after a replay: the position just before the first replayed message (or `latest` when nothing
 /// is replayed), which deliveries then move forward.

@@ -1,8 +1,7 @@
 #include "ops/admin.hpp"
 
-#include "security/authenticator.hpp"
 #include "http/http_responses.hpp"
-#include "sse/sse_channel.hpp"
+#include "http/request_token.hpp"
 
 #include <switchboard/error.hpp>
 
@@ -33,11 +32,14 @@ bool same_secret(std::string_view a, std::string_view b)
 
 }  // namespace
 
-admin_view::admin_view(server_context& ctx) : ctx_(ctx), timer_(ctx.executor) {}
+admin_view::admin_view(channel_services& services, event_stream_opener open_stream)
+    : services_(services), open_stream_(std::move(open_stream)), timer_(services.executor)
+{
+}
 
 bool admin_view::authorized(http_connection& conn) const
 {
-    auto const& token = ctx_.options.admin_token;
+    auto const& token = services_.options.admin_token;
     if (same_secret(bearer_token(conn.request()), token))
         return true;
     auto const* given = conn.parameters().find("token");
@@ -60,19 +62,14 @@ route admin_view::events_route()
     return {{http::verb::get}, [this](std::shared_ptr<http_connection> const& conn) {
                 if (!authorized(*conn))
                     return conn->respond_error(error::rejected, "the admin view needs its token");
-                if (ctx_.stopping)
+                if (services_.stopping)
                     return conn->respond_error(error::shutting_down);
                 if (conn->request().method() == http::verb::head)
                     return conn->respond(response_head(conn->request(), "text/event-stream", "no-cache"));
-                std::string leftover;
-                connection_slot slot;
-                auto socket = conn->release(leftover, slot);
                 // Not registered with the hooks or the channel registry: it is the operator, not a client.
-                auto ch = std::make_shared<sse::sse_channel>(std::move(socket), std::move(slot), ctx_,
-                                                             conn->remote_address());
-                ch->start({});
-                ch->send_event("stats", stats_json());
-                watchers_.push_back(ch);
+                auto stream = open_stream_(services_, conn);
+                stream->send_event("stats", stats_json());
+                watchers_.push_back(std::move(stream));
                 if (!running_)
                     tick();
             }};
@@ -121,7 +118,7 @@ route admin_view::disconnect_route()
                     return conn->respond_error(error::bad_request, why);
                 // close() unregisters, so walk a copy. The admin page's own stream is a channel outside the
                 // registry (the operator, not a client): it stays.
-                std::vector<channel_ptr> open(ctx_.channels.begin(), ctx_.channels.end());
+                std::vector<channel_ptr> open(services_.channels.begin(), services_.channels.end());
                 for (auto const& ch : open)
                     ch->close(*reason);
                 conn->respond(json_response(conn->request(), R"({"disconnected":)" + std::to_string(open.size()) + "}"));
@@ -133,8 +130,7 @@ void admin_view::stop()
     stopped_ = true;
     timer_.cancel();
     for (auto const& w : watchers_)
-        if (auto ch = w.lock())
-            ch->close(disconnect::shutdown());
+        w->end(disconnect::shutdown());
     watchers_.clear();
 }
 
@@ -147,32 +143,28 @@ void admin_view::tick()
         running_ = false;
         if (ec || stopped_)
             return;
-        std::erase_if(watchers_, [](auto const& w) {
-            auto ch = w.lock();
-            return !ch || ch->closing();
-        });
+        std::erase_if(watchers_, [](auto const& w) { return w->ended(); });
         if (watchers_.empty())
             return;
         auto const stats = stats_json();
         for (auto const& w : watchers_)
-            if (auto ch = w.lock())
-                ch->send_event("stats", stats);
+            w->send_event("stats", stats);
         tick();
     });
 }
 
 std::string admin_view::stats_json()
 {
-    auto const& m = ctx_.metrics;
+    auto const& m = services_.metrics;
     nlohmann::ordered_json out;
     out["connections"] = {{"websocket", m.connections_open[0]},
                           {"sse", m.connections_open[1]},
                           {"long-polling", m.connections_open[2]}};
-    out["subscriptions"] = ctx_.hub.subscription_count();
-    out["topics"] = ctx_.hub.topic_count();
+    out["subscriptions"] = services_.hub.subscription_count();
+    out["topics"] = services_.hub.topic_count();
 
     std::vector<std::pair<std::string_view, std::size_t>> topics;
-    ctx_.hub.for_each_topic([&](std::string_view name, std::size_t n) { topics.emplace_back(name, n); });
+    services_.hub.for_each_topic([&](std::string_view name, std::size_t n) { topics.emplace_back(name, n); });
     auto const top = std::min<std::size_t>(topics.size(), 10);
     std::partial_sort(topics.begin(), topics.begin() + static_cast<std::ptrdiff_t>(top), topics.end(),
                       [](auto const& a, auto const& b) { return a.second > b.second; });
@@ -182,14 +174,14 @@ std::string admin_view::stats_json()
 
     // Per second, as the page is updated once a second.
     out["published_per_s"] = m.messages_published - last_published_;
-    out["deliveries_per_s"] = ctx_.hub.deliveries() - last_deliveries_;
+    out["deliveries_per_s"] = services_.hub.deliveries() - last_deliveries_;
     last_published_ = m.messages_published;
-    last_deliveries_ = ctx_.hub.deliveries();
+    last_deliveries_ = services_.hub.deliveries();
     out["delivery_latency_ms"] = {{"p50", m.delivery_latency.quantile(0.5) * 1000},
                                   {"p99", m.delivery_latency.quantile(0.99) * 1000}};
     out["loop_lag_ms_p99"] = m.loop_lag.quantile(0.99) * 1000;
     out["slow_consumers"] = m.slow_consumers;
-    out["backplane"] = {{"name", ctx_.backplane.name()}, {"connected", ctx_.backplane.connected()}};
+    out["backplane"] = {{"name", services_.backplane.name()}, {"connected", services_.backplane.connected()}};
     return out.dump();
 }
 

@@ -5,23 +5,21 @@
 // of a load balancer, or a drill of the clients' reconnect path). All require options.admin_token; with no
 // token configured none of the routes exists.
 
+#include "channel_services.hpp"
+#include "http/event_stream.hpp"
 #include "http/http_connection.hpp"
-#include "server_context.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 
 #include <memory>
 #include <vector>
 
-namespace switchboard::sse {
-class sse_channel;
-}
-
 namespace switchboard::detail {
 
 class admin_view {
 public:
-    explicit admin_view(server_context& ctx);
+    /// `open_stream` opens the page's stream of figures (the SSE transport's).
+    admin_view(channel_services& services, event_stream_opener open_stream);
 
     route page_route();
     route events_route();
@@ -35,9 +33,10 @@ private:
     bool authorized(http_connection& conn) const;
     void tick();
 
-    server_context& ctx_;
+    channel_services& services_;
+    event_stream_opener open_stream_;
     boost::asio::steady_timer timer_;
-    std::vector<std::weak_ptr<sse::sse_channel>> watchers_;
+    std::vector<std::shared_ptr<event_stream>> watchers_;
     std::uint64_t last_published_ = 0;
     std::uint64_t last_deliveries_ = 0;
     bool running_ = false;

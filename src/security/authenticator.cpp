@@ -1,99 +1,30 @@
 #include "security/authenticator.hpp"
 
+#include "core/hook_guard.hpp"
+#include "security/authorizer.hpp"
 #include "security/jwt_verifier.hpp"
-#include "http/query.hpp"
-#include "server_context.hpp"
 
 #include <switchboard/error.hpp>
-
-#include <boost/asio/post.hpp>
-#include <boost/beast/core/string.hpp>
 
 #include <memory>
 
 namespace switchboard::detail {
 
-namespace http = boost::beast::http;
-
-namespace {
-
-std::string_view trim(std::string_view s)
-{
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
-std::string_view cookie_value(std::string_view header, std::string_view name)
-{
-    while (!header.empty()) {
-        auto const semi = header.find(';');
-        auto pair = trim(header.substr(0, semi));
-        header = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
-        auto const eq = pair.find('=');
-        if (eq != std::string_view::npos && trim(pair.substr(0, eq)) == name) {
-            auto value = trim(pair.substr(eq + 1));
-            if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
-                value = value.substr(1, value.size() - 2);
-            return value;
-        }
-    }
-    return {};
-}
-
-}  // namespace
-
-std::string_view bearer_token(http_request const& req)
-{
-    auto const it = req.find(http::field::authorization);
-    if (it == req.end())
-        return {};
-    // credentials = auth-scheme [ 1*SP token68 ] (RFC 9110 11.4)
-    auto const value = trim(it->value());
-    constexpr std::string_view scheme = "bearer";
-    if (value.size() <= scheme.size() || !boost::beast::iequals(value.substr(0, scheme.size()), scheme) ||
-        value[scheme.size()] != ' ')
-        return {};
-    return trim(value.substr(scheme.size()));
-}
-
-std::string find_token(http_request const& req, query const& q, std::string const& cookie_name)
-{
-    if (auto const token = bearer_token(req); !token.empty())
-        return std::string(token);
-    if (!cookie_name.empty()) {
-        auto const [first, last] = req.equal_range(http::field::cookie);
-        for (auto it = first; it != last; ++it)
-            if (auto const v = cookie_value(it->value(), cookie_name); !v.empty())
-                return std::string(v);
-    }
-    if (auto const* t = q.find("token"))
-        return *t;
-    return {};
-}
-
-bool authentication_configured(server_context const& ctx)
-{
-    return ctx.jwt().configured() || static_cast<bool>(ctx.hooks.authenticate);
-}
-
-void authenticate(server_context& ctx, http_request const* req, std::string_view token,
+void authenticate(authorizer& policy, http_request const* req, std::string_view token,
                   std::string const& remote_address, std::string_view transport, authenticated_handler done)
 {
-    auto const& options = ctx.options.security;
-    if (!authentication_configured(ctx))
+    auto const& options = policy.options().security;
+    if (!policy.authentication_configured())
         return done({}, {}, identity::anonymous());
 
     identity verified;
-    bool const checked = ctx.jwt().configured() && !token.empty();
+    bool const checked = policy.jwt().configured() && !token.empty();
     if (checked) {
         std::string why;
-        if (auto ec = ctx.jwt().verify(token, std::chrono::system_clock::now(), verified, why))
+        if (auto ec = policy.jwt().verify(token, std::chrono::system_clock::now(), verified, why))
             return done(ec, why, nullptr);
     }
-    if (!ctx.hooks.authenticate) {
+    if (!policy.hooks().authenticate) {
         if (checked)
             return done({}, {}, std::make_shared<identity const>(std::move(verified)));
         if (options.allow_anonymous)
@@ -114,9 +45,12 @@ void authenticate(server_context& ctx, http_request const* req, std::string_view
             return finish(error::unauthorized, "a token is required", nullptr);
         finish({}, {}, who.authenticated ? std::make_shared<identity const>(std::move(who)) : identity::anonymous());
     };
-    auth_request request{req, token, checked ? &verified : nullptr, remote_address, transport};
-    auto ec = ctx.guarded("authenticate", [&] {
-        ctx.hooks.authenticate(request, answer);
+    // A value the hook may keep: the request's head (its body, a POST /publish's message, is on_publish's).
+    auth_request request{req ? std::make_shared<http_request const>(http_request::header_type(*req)) : nullptr,
+                         std::string(token), checked ? std::optional<identity>(std::move(verified)) : std::nullopt,
+                         remote_address, std::string(transport)};
+    auto ec = guarded("authenticate", [&] {
+        policy.hooks().authenticate(request, answer);
         return boost::system::error_code{};
     });
     if (ec && *once) {

@@ -44,7 +44,7 @@ struct push_channel::tls_io {
     bool shutting_down = false;
 };
 
-push_channel::push_channel(connection_stream stream, connection_slot slot, server_context& ctx,
+push_channel::push_channel(connection_stream stream, connection_slot slot, channel_services& ctx,
                            std::string remote_address)
     : channel(std::move(remote_address)),
       ctx_(ctx),

@@ -277,7 +277,7 @@ TEST(security, asynchronous_hooks_authenticate_and_authorize)
     };
     // Only "admin" may touch "ops.*"; decided later too.
     h.authorize = [&ioc](authorize_request const& req, decision_handler done) {
-        bool const ok = !req.topic.starts_with("ops.") || req.who.user == "admin";
+        bool const ok = !req.topic.starts_with("ops.") || req.who->user == "admin";
         boost::asio::post(ioc, [ok, done = std::move(done)] { done(ok ? boost::system::error_code{} : error::forbidden); });
     };
     EXPECT_EQ(try_websocket(srv, "").status, 401);
@@ -299,6 +299,67 @@ TEST(security, asynchronous_hooks_authenticate_and_authorize)
     ASSERT_TRUE(sse->wait_status(srv.ioc));
     EXPECT_EQ(sse->status(), 200);
     sse->close();
+    ws->close();
+}
+
+// A hook may keep what it is asked past its call (a session store that answers later reads it then): the
+// requests are values. Each hook here copies its request into a handler posted to the loop and reads it there,
+// after the call and the server's own copies are gone.
+TEST(security, asynchronous_hooks_read_their_requests_after_returning)
+{
+    live_server srv;
+    srv.start();
+    auto& h = (*srv).hooks();
+    auto& ioc = srv.ioc;
+    std::vector<std::string> seen;
+    h.authenticate = [&](auth_request const& req, auth_handler done) {
+        boost::asio::post(ioc, [&seen, req, done = std::move(done)] {
+            std::string const target = req.request ? std::string(req.request->target()) : "(refresh)";
+            seen.push_back("authenticate " + std::string(req.transport) + " " + std::string(req.token) + " " +
+                           target + " local:" + std::to_string(req.remote_address.starts_with("127.0.0.1:")));
+            identity who;
+            who.user = std::string(req.token);
+            who.authenticated = true;
+            done({}, who);
+        });
+    };
+    h.authorize = [&](authorize_request const& req, decision_handler done) {
+        boost::asio::post(ioc, [&seen, req, done = std::move(done)] {
+            seen.push_back("authorize " + req.topic + " by " + req.who->user + " via " +
+                           (req.origin ? std::string(req.origin->transport()) : "http") +
+                           " local:" + std::to_string(req.remote_address.starts_with("127.0.0.1:")));
+            done({});
+        });
+    };
+    h.on_publish = [&](publish_request& req) -> boost::system::error_code {
+        // Kept past the call, then read: the copy has its own topic, data and address.
+        boost::asio::post(ioc, [&seen, kept = req] {
+            seen.push_back("publish " + kept.topic + " " + std::string(kept.data()) +
+                           " local:" + std::to_string(kept.remote_address.starts_with("127.0.0.1:")));
+        });
+        return {};
+    };
+
+    auto ws = ws_client::create(srv.ioc);
+    ws->connect(srv.port, "/ws", bearer("session-erin"));
+    ws->send_json({{"type", "subscribe"}, {"topic", "room.with.a.long.name.1"}, {"id", 1}});
+    ws->send_json({{"type", "publish"}, {"topic", "room.with.a.long.name.1"}, {"data", {{"n", 1}}}, {"id", 2}});
+    ASSERT_TRUE(ws->wait_reply(srv.ioc, 2));
+    EXPECT_EQ((*ws->find_reply(1))["type"], "ack");
+    EXPECT_EQ((*ws->find_reply(2))["type"], "ack");
+    EXPECT_EQ(fetch(srv.ioc, srv.port, "POST", "/publish?topic=room.with.a.long.name.2", "[2]", bearer("session-finn"))
+                  .status,
+              200);
+    ASSERT_TRUE(srv.run_until([&] { return seen.size() >= 7; }, 10s));
+    EXPECT_EQ(seen, (std::vector<std::string>{
+                        "authenticate websocket session-erin /ws local:1",
+                        "authorize room.with.a.long.name.1 by session-erin via websocket local:1",
+                        "authorize room.with.a.long.name.1 by session-erin via websocket local:1",
+                        "publish room.with.a.long.name.1 {\"n\":1} local:1",
+                        "authenticate publish session-finn /publish?topic=room.with.a.long.name.2 local:1",
+                        "authorize room.with.a.long.name.2 by session-finn via http local:1",
+                        "publish room.with.a.long.name.2 [2] local:1",
+                    }));
     ws->close();
 }
 

@@ -6,7 +6,6 @@
 // is_valid_topic, each tested on its own) give.
 
 #include "http/query.hpp"
-#include "server_context.hpp"
 #include "http/stream_request.hpp"
 
 #include "support/build_speed.hpp"
@@ -14,13 +13,9 @@
 
 #include <switchboard/cursor.hpp>
 #include <switchboard/error.hpp>
-#include <switchboard/hooks.hpp>
-#include <switchboard/hub.hpp>
-#include <switchboard/memory_backplane.hpp>
 #include <switchboard/server_options.hpp>
 #include <switchboard/topic.hpp>
 
-#include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -90,7 +85,7 @@ void expect_well_formed(cursor const& c, std::size_t max_entries)
     }
 }
 
-// ---- parse_stream_request, with a real server context -----------------------------------------------------
+// ---- parse_stream_request, with the server's options -------------------------------------------------------
 
 struct stream_answer {
     boost::system::error_code ec;
@@ -101,27 +96,13 @@ struct stream_answer {
 // Named for the function under test, so the tests read stream_request.takes_...
 class stream_request : public ::testing::Test {
 protected:
-    stream_request() : backplane_(io_.get_executor()) {}
-
-    void TearDown() override
+    /// Options that allow `max_subscriptions`; made once per limit.
+    switchboard::server_options const& options(std::size_t max_subscriptions)
     {
-        contexts_.clear();
-        backplane_.close();
-        io_.run();  // the cancelled sweep timer completes; nothing else is pending
-        EXPECT_TRUE(io_.stopped());
-    }
-
-    /// A context whose options allow `max_subscriptions`; made once per limit (a context refers to its options).
-    switchboard::detail::server_context& context(std::size_t max_subscriptions)
-    {
-        auto& slot = contexts_[max_subscriptions];
-        if (!slot) {
-            slot = std::make_unique<with_options>();
-            slot->options.max_subscriptions = max_subscriptions;
-            slot->context = std::make_unique<switchboard::detail::server_context>(io_.get_executor(), slot->options,
-                                                                                  hooks_, hub_, backplane_);
-        }
-        return *slot->context;
+        auto [it, made] = options_.try_emplace(max_subscriptions);
+        if (made)
+            it->second.max_subscriptions = max_subscriptions;
+        return it->second;
     }
 
     /// SSE's reading (?since= and Last-Event-ID) of `target` with an optional Last-Event-ID header.
@@ -145,7 +126,7 @@ protected:
         if (last_event_id)
             req.set("Last-Event-ID", *last_event_id);
         stream_answer out;
-        out.ec = switchboard::detail::parse_stream_request(req, context(max_subscriptions), cursor_param,
+        out.ec = switchboard::detail::parse_stream_request(req, options(max_subscriptions), cursor_param,
                                                            use_last_event_id, out.request, out.message);
         return out;
     }
@@ -157,16 +138,7 @@ protected:
     }
 
 private:
-    struct with_options {
-        switchboard::server_options options;
-        std::unique_ptr<switchboard::detail::server_context> context;
-    };
-
-    boost::asio::io_context io_;
-    switchboard::hooks hooks_;
-    switchboard::hub hub_;
-    switchboard::memory_backplane backplane_;
-    std::map<std::size_t, std::unique_ptr<with_options>> contexts_;
+    std::map<std::size_t, switchboard::server_options> options_;
 };
 
 TEST_F(stream_request, reads_topics_sorted_and_without_duplicates)
@@ -703,7 +675,7 @@ protected:
         stream_answer a;
         bool threw = false;
         try {
-            a.ec = switchboard::detail::parse_stream_request(req, context(c.max_subscriptions), c.sse ? "since" : "cursor",
+            a.ec = switchboard::detail::parse_stream_request(req, options(c.max_subscriptions), c.sse ? "since" : "cursor",
                                                              c.sse, a.request, a.message);
         } catch (...) {
             threw = true;

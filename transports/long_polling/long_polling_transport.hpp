@@ -2,10 +2,10 @@
 // GET /poll?topic=A&topic=B[&cursor=C]: one poll_channel per request.
 
 #include "http/http_connection.hpp"
-#include "server_context.hpp"
+#include "channel_services.hpp"
 
 namespace switchboard::long_polling {
 
-detail::route make_route(detail::server_context& ctx);
+detail::route make_route(detail::channel_services& services);
 
 }  // namespace switchboard::long_polling

@@ -11,7 +11,7 @@
 
 namespace switchboard::long_polling {
 
-poll_channel::poll_channel(std::shared_ptr<detail::http_connection> conn, detail::server_context& ctx)
+poll_channel::poll_channel(std::shared_ptr<detail::http_connection> conn, detail::channel_services& ctx)
     : channel(conn->remote_address()), conn_(std::move(conn)), ctx_(ctx), hold_(ctx.executor)
 {
 }

@@ -7,7 +7,7 @@
 
 #include "write_path/flush_scheduler.hpp"
 #include "http/http_connection.hpp"
-#include "server_context.hpp"
+#include "channel_services.hpp"
 
 #include <switchboard/channel.hpp>
 #include <switchboard/cursor.hpp>
@@ -22,7 +22,7 @@ namespace switchboard::long_polling {
 
 class poll_channel final : public channel, public detail::flushable {
 public:
-    poll_channel(std::shared_ptr<detail::http_connection> conn, detail::server_context& ctx);
+    poll_channel(std::shared_ptr<detail::http_connection> conn, detail::channel_services& ctx);
 
     std::string_view transport() const noexcept override { return "long-polling"; }
     void deliver(message_ptr const& m) override;
@@ -42,7 +42,7 @@ private:
     std::shared_ptr<detail::http_connection> finish(disconnect const& reason = disconnect::normal());
 
     std::shared_ptr<detail::http_connection> conn_;
-    detail::server_context& ctx_;
+    detail::channel_services& ctx_;
     boost::asio::steady_timer hold_;
     cursor positions_;
     std::vector<message_ptr> pending_;

@@ -49,7 +49,7 @@ shared_bytes bytes(std::string s)
 
 }  // namespace
 
-sse_channel::sse_channel(detail::connection_stream stream, detail::connection_slot slot, detail::server_context& ctx,
+sse_channel::sse_channel(detail::connection_stream stream, detail::connection_slot slot, detail::channel_services& ctx,
                          std::string remote_address)
     : push_channel(std::move(stream), std::move(slot), ctx, std::move(remote_address))
 {

@@ -1,5 +1,6 @@
 #include "websocket/websocket_channel.hpp"
 
+#include "core/client_address.hpp"
 #include "security/authenticator.hpp"
 #include "http/http_responses.hpp"
 #include "security/token_expiry.hpp"
@@ -29,7 +30,7 @@ shared_bytes text_frame(std::string_view json)
 }  // namespace
 
 websocket_channel::websocket_channel(detail::connection_stream stream, detail::connection_slot slot,
-                                     detail::server_context& ctx, std::string remote_address)
+                                     detail::channel_services& ctx, std::string remote_address)
     : push_channel(std::move(stream), std::move(slot), ctx, std::move(remote_address)),
       parser_(ctx.options.max_message_size)
 {
@@ -188,7 +189,7 @@ void websocket_channel::unsubscribe(command const& cmd)
 bool websocket_channel::within_rate(std::optional<nlohmann::json> const& id)
 {
     std::chrono::milliseconds retry_after{0};
-    if (!ctx_.take_message(&rate_, identity(), {}, retry_after)) {
+    if (!ctx_.authorizer.take_message(&rate_, identity(), {}, retry_after)) {
         rate_.strikes = 0;
         return true;
     }
@@ -212,7 +213,7 @@ void websocket_channel::refresh(command cmd, ticket work)
 {
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     detail::authenticate(
-        ctx_, nullptr, cmd.token, remote_address(), transport(),
+        ctx_.authorizer, nullptr, cmd.token, remote_address(), transport(),
         [self, work, id = std::move(cmd.id)](boost::system::error_code ec, std::string const& why, identity_ptr who) {
             work->end();
             if (self->closing())
@@ -272,12 +273,12 @@ void websocket_channel::publish(command cmd, ticket work)
     // The answer may come later (an asynchronous hook); the channel may have closed by then.
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     auto const topic = cmd.topic;
-    ctx_.authorize(authorize_request::kind::publish, topic, identity_pointer(), self, remote_address(),
-                   [self, work, cmd = std::move(cmd)](boost::system::error_code ec) mutable {
-                       if (self->closing() || self->refused(cmd, ec, "publish"))
-                           return work->end();
-                       self->publish_now(std::move(cmd), std::move(work));
-                   });
+    ctx_.authorizer.authorize(authorize_request::kind::publish, topic, identity_pointer(), self, remote_address(),
+                              [self, work, cmd = std::move(cmd)](boost::system::error_code ec) mutable {
+                                  if (self->closing() || self->refused(cmd, ec, "publish"))
+                                      return work->end();
+                                  self->publish_now(std::move(cmd), std::move(work));
+                              });
 }
 
 bool websocket_channel::refused(command const& cmd, boost::system::error_code ec, char const* action)
@@ -293,7 +294,7 @@ void websocket_channel::publish_now(command cmd, ticket work)
 {
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     // A topic the backplane takes on for this publish is the client's, under its bound of topics per client.
-    auto const charged = ctx_.backplane.on_behalf_of(detail::server_context::client_key(identity(), remote_address()));
+    auto const charged = ctx_.backplane.on_behalf_of(detail::client_key(identity(), remote_address()));
     ctx_.publish(cmd.topic, std::move(cmd.data), this, remote_address(),
                  [self, work, id = std::move(cmd.id), topic = cmd.topic](boost::system::error_code ec, position where) {
                      work->end();

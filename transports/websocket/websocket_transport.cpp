@@ -45,7 +45,7 @@ struct handshake {
     }
 };
 
-void upgrade(detail::server_context& ctx, std::shared_ptr<detail::http_connection> const& conn)
+void upgrade(detail::channel_services& ctx, std::shared_ptr<detail::http_connection> const& conn)
 {
     auto& req = conn->request();
     if (!beast::websocket::is_upgrade(req))
@@ -93,7 +93,7 @@ void upgrade(detail::server_context& ctx, std::shared_ptr<detail::http_connectio
 
 }  // namespace
 
-detail::route make_route(detail::server_context& ctx)
+detail::route make_route(detail::channel_services& ctx)
 {
     return {{http::verb::get}, [&ctx](std::shared_ptr<detail::http_connection> const& conn) { upgrade(ctx, conn); }, "websocket"};
 }

@@ -4,10 +4,10 @@
 // own framing.
 
 #include "http/http_connection.hpp"
-#include "server_context.hpp"
+#include "channel_services.hpp"
 
 namespace switchboard::websocket {
 
-detail::route make_route(detail::server_context& ctx);
+detail::route make_route(detail::channel_services& services);
 
 }  // namespace switchboard::websocket

@@ -1,0 +1,76 @@
+#pragma once
+// What a channel, its transport and the write path need from the server: the hub and backplane, the options,
+// the flush scheduler and keepalive, the counters, the authorizer, and the channel's life: open, subscribe,
+// unsubscribe, publish, closed. One per server; loop thread only. The HTTP side's own state (connections and
+// their admission, TLS) is the server_context's, which extends this; transports reach each other only through
+// the hub.
+
+#include <switchboard/backplane.hpp>
+#include <switchboard/channel.hpp>
+#include <switchboard/disconnect.hpp>
+#include <switchboard/hooks.hpp>
+#include <switchboard/hub.hpp>
+#include <switchboard/server_options.hpp>
+
+#include "core/subscribe_queue.hpp"
+#include "ops/metrics.hpp"
+#include "security/authorizer.hpp"
+#include "write_path/flush_scheduler.hpp"
+#include "write_path/keepalive.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <optional>
+#include <string>
+#include <unordered_set>
+
+namespace switchboard::detail {
+
+class channel_services {
+public:
+    channel_services(boost::asio::any_io_executor ex, server_options const& opts, switchboard::hooks& h,
+                     switchboard::hub& hb, switchboard::backplane& bp);
+    channel_services(channel_services const&) = delete;
+    channel_services& operator=(channel_services const&) = delete;
+
+    boost::asio::any_io_executor executor;
+    server_options const& options;
+    switchboard::hub& hub;
+    switchboard::backplane& backplane;
+    flush_scheduler flusher;
+    detail::keepalive keepalive;
+    detail::metrics metrics;
+    detail::authorizer authorizer;
+    bool stopping = false;
+    std::unordered_set<channel_ptr> channels;  // every channel open() accepted and closed() has not seen
+
+    /// Registers a new channel and asks the connect hook; on an error the caller answers it and drops it.
+    boost::system::error_code open(channel_ptr const& ch);
+    /// The shared part of every channel's close path: leave every topic, tell the application, unregister.
+    void closed(channel& ch, disconnect const& reason);
+
+    /// Subscribes `ch` to `topic` (limit, authorization unless `a` says it was done, hook, hub), then reads its
+    /// history after `since` (or just its position): a first page of at most `max_bytes` (see backplane::history;
+    /// the channel reads the rest as it goes). `done` gets an error or the history; on an error `ch` is not
+    /// subscribed. A client's subscribes and unsubscribes of one topic take effect in the order it sent
+    /// them (subscribe_queue.hpp).
+    void subscribe(channel& ch, std::string const& topic, std::optional<position> const& since,
+                   std::size_t max_bytes, subscribe_queue::authorization a, backplane::history_handler done);
+    /// Ends `ch`'s subscribes of `topic` in progress (answered error::unsubscribed), then its subscription.
+    /// Returns false when `ch` was neither subscribed nor subscribing.
+    bool unsubscribe(channel& ch, std::string const& topic);
+
+    /// A client's publish: checks the topic and size, runs the publish hook, then the backplane. `data` is JSON
+    /// text that passed payload_problem (json_input.hpp); it is delivered as it is, or as the hook replaced it.
+    void publish(std::string const& topic, std::string data, channel* origin, std::string const& remote_address,
+                 backplane::publish_handler done);
+
+    /// Wraps a publish completion so that accepted publishes are counted and timed.
+    backplane::publish_handler counted(backplane::publish_handler done);
+
+private:
+    switchboard::hooks& hooks_;
+    subscribe_queue subscribes_;  // subscribes in progress
+};
+
+}  // namespace switchboard::detail

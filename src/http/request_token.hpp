@@ -1,0 +1,21 @@
+#pragma once
+// Where a request carries a token: the Authorization field, a cookie, or ?token=. Pure functions.
+
+#include <switchboard/hooks.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace switchboard::detail {
+
+struct query;
+
+/// T from "Authorization: Bearer T", the scheme in any case (RFC 9110 11.1); "" when the request has no such field.
+/// The one reading of that field: the admin token comes this way too.
+std::string_view bearer_token(http_request const& req);
+
+/// The token a request carries: "Authorization: Bearer T", else the cookie `cookie_name` (unless empty), else
+/// ?token=T; "" when none.
+std::string find_token(http_request const& req, query const& q, std::string const& cookie_name);
+
+}  // namespace switchboard::detail

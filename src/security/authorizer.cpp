@@ -1,0 +1,150 @@
+#include "security/authorizer.hpp"
+
+#include "core/hook_guard.hpp"
+#include "security/jwt_verifier.hpp"
+#include "security/topic_permissions.hpp"
+
+#include <switchboard/error.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <exception>
+
+namespace switchboard::detail {
+
+authorizer::authorizer(server_options const& options, switchboard::hooks& hooks)
+    : options_(options), hooks_(hooks), jwt_(std::make_unique<jwt_verifier>(options.security))
+{
+}
+
+authorizer::~authorizer() = default;
+
+void authorizer::reload()
+{
+    try {
+        jwt_ = std::make_unique<jwt_verifier>(options_.security);
+    } catch (std::exception const& e) {
+        spdlog::error("reload: {}; keeping the previous JWT keys", e.what());
+    }
+}
+
+bool authorizer::authentication_configured() const noexcept
+{
+    return jwt_->configured() || static_cast<bool>(hooks_.authenticate);
+}
+
+boost::system::error_code authorizer::take_message(channel_rate* own, identity const& who, std::string const& address,
+                                                   std::chrono::milliseconds& retry_after)
+{
+    auto const& s = options_.security;
+    auto const now = rate_clock::now();
+    if (own && !own->bucket.take(s.channel_messages, now, retry_after))
+        return error::rate_limited;
+    std::string const* key = who.authenticated ? &who.user : (address.empty() ? nullptr : &address);
+    if (key && !user_rates_.take(who.authenticated ? "user:" + *key : "ip:" + *key, s.user_messages, s.max_rate_keys,
+                                 now, retry_after))
+        return error::rate_limited;
+    return {};
+}
+
+boost::system::error_code authorizer::take_connection(std::string const& address,
+                                                      std::chrono::milliseconds& retry_after)
+{
+    auto const& s = options_.security;
+    if (!address_rates_.take(address, s.address_connections, s.max_rate_keys, rate_clock::now(), retry_after))
+        return error::rate_limited;
+    return {};
+}
+
+void authorizer::authorize(authorize_request::kind action, std::string const& topic, identity_ptr who,
+                           channel_ptr origin, std::string const& remote_address, decision_handler done)
+{
+    bool const subscribing = action == authorize_request::kind::subscribe;
+    bool const allowed = subscribing ? may_subscribe(options_.security, *who, topic)
+                                     : may_publish(options_.security, *who, topic);
+    if (!allowed)
+        return done(error::forbidden);
+    if (!hooks_.authorize)
+        return done({});
+    // The hook may answer later and must answer once.
+    auto once = std::make_shared<decision_handler>(std::move(done));
+    decision_handler answer = [once](boost::system::error_code ec) {
+        if (!*once)
+            return;
+        auto finish = std::move(*once);
+        *once = nullptr;
+        finish(ec);
+    };
+    authorize_request request{action, topic, who, origin, remote_address};
+    auto ec = guarded("authorize", [&] {
+        hooks_.authorize(request, answer);
+        return boost::system::error_code{};
+    });
+    if (ec && *once) {
+        auto finish = std::move(*once);
+        *once = nullptr;
+        finish(ec);
+    }
+}
+
+namespace {
+
+// Authorizes topics one after the other. Decisions usually come at once, so it loops rather than recursing
+// (a request may name many topics); one that comes later resumes the loop.
+struct authorize_chain : std::enable_shared_from_this<authorize_chain> {
+    authorizer& policy;
+    authorize_request::kind action;
+    std::vector<std::string> topics;
+    identity_ptr who;
+    channel_ptr origin;
+    std::string remote_address;
+    std::function<void(boost::system::error_code, std::string const&)> done;
+    std::size_t next = 0;
+    bool pending = false;
+    bool inside = false;
+    bool failed = false;
+
+    authorize_chain(authorizer& p, authorize_request::kind a, std::vector<std::string> t, identity_ptr w,
+                    channel_ptr o, std::string r, std::function<void(boost::system::error_code, std::string const&)> d)
+        : policy(p), action(a), topics(std::move(t)), who(std::move(w)), origin(std::move(o)),
+          remote_address(std::move(r)), done(std::move(d))
+    {
+    }
+
+    void run()
+    {
+        while (!failed) {
+            if (next == topics.size())
+                return done({}, std::string());
+            std::size_t const i = next++;
+            pending = true;
+            inside = true;
+            policy.authorize(action, topics[i], who, origin, remote_address,
+                             [self = shared_from_this(), i](boost::system::error_code ec) {
+                                 self->pending = false;
+                                 if (ec) {
+                                     self->failed = true;
+                                     return self->done(ec, self->topics[i]);
+                                 }
+                                 if (!self->inside)
+                                     self->run();
+                             });
+            inside = false;
+            if (pending)
+                return;
+        }
+    }
+};
+
+}  // namespace
+
+void authorizer::authorize_all(authorize_request::kind action, std::vector<std::string> topics, identity_ptr who,
+                               channel_ptr origin, std::string const& remote_address,
+                               std::function<void(boost::system::error_code, std::string const&)> done)
+{
+    std::make_shared<authorize_chain>(*this, action, std::move(topics), std::move(who), std::move(origin),
+                                      remote_address, std::move(done))
+        ->run();
+}
+
+}  // namespace switchboard::detail
