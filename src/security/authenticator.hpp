@@ -4,7 +4,7 @@
 // outcome into an identity or a refusal. Loop thread only.
 
 #include <switchboard/identity.hpp>
-#include <switchboard/server.hpp>
+#include <switchboard/http.hpp>
 
 #include <boost/system/error_code.hpp>
 
