@@ -6,6 +6,7 @@
 #include "ops/admin.hpp"
 #include "http/client_route.hpp"
 #include "http/http_connection.hpp"
+#include "http/service_route.hpp"
 #include "core/json_input.hpp"
 #include "long_polling/long_polling_transport.hpp"
 #include "ops/ops_routes.hpp"
@@ -16,6 +17,8 @@
 #include "http/tls_context.hpp"
 #include "websocket/websocket_transport.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
@@ -35,6 +38,7 @@ struct server::impl {
           bp(b ? std::move(b) : std::make_unique<memory_backplane>(io.get_executor(), options.history)),
           ctx(io.get_executor(), options, hooks, hub, *bp),
           admin(ctx, &sse::open_event_stream),
+          service_routes(io.get_executor()),
           acceptor(io),
           accept_retry(io),
           lag_probe(io)
@@ -104,6 +108,13 @@ struct server::impl {
         return r;
     }
 
+    void add_route(std::string path, detail::route r)
+    {
+        if (routes.contains(path))
+            throw std::invalid_argument("switchboard: path already routed: " + path);
+        routes[std::move(path)] = std::move(r);
+    }
+
     void accept();
     void probe_lag();
     void stop_on_loop();
@@ -118,6 +129,7 @@ struct server::impl {
     std::unique_ptr<switchboard::backplane> bp;
     detail::server_context ctx;
     detail::admin_view admin;
+    detail::service_routes service_routes;
     detail::route_table routes;
     tcp::acceptor acceptor;
     asio::steady_timer accept_retry;
@@ -180,6 +192,7 @@ void server::impl::stop_on_loop()
     std::vector<detail::http_connection*> idle(ctx.http_connections.begin(), ctx.http_connections.end());
     for (auto* conn : idle)
         conn->close_if_idle();
+    service_routes.stop();
     bp->close();
 }
 
@@ -206,24 +219,14 @@ hooks& server::hooks() noexcept
     return impl_->hooks;
 }
 
+void server::route(std::string path, route_options const& options, async_route_handler handler)
+{
+    impl_->add_route(std::move(path), impl_->service_routes.make(options, std::move(handler)));
+}
+
 void server::route(std::string path, route_handler handler)
 {
-    if (impl_->routes.contains(path))
-        throw std::invalid_argument("switchboard: path already routed: " + path);
-    impl_->routes[std::move(path)] = detail::route{
-        {boost::beast::http::verb::get, boost::beast::http::verb::head, boost::beast::http::verb::post},
-        [h = std::move(handler)](std::shared_ptr<detail::http_connection> const& conn) {
-            http_response res;
-            try {
-                res = h(conn->request());
-            } catch (...) {
-                detail::log_hook_exception("route handler");
-                return conn->respond_error(error::internal_error);
-            }
-            res.keep_alive(conn->request().keep_alive());
-            res.prepare_payload();
-            conn->respond(std::move(res));
-        }};
+    impl_->add_route(std::move(path), impl_->service_routes.make(std::move(handler)));
 }
 
 void server::start()
@@ -244,7 +247,7 @@ void server::start()
     i.probe_lag();
 }
 
-tcp::endpoint server::local_endpoint() const
+tcp_endpoint server::local_endpoint() const
 {
     return impl_->acceptor.local_endpoint();
 }

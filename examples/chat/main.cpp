@@ -11,7 +11,7 @@
 #include "chat_page.hpp"
 
 #include <switchboard/error.hpp>
-#include <switchboard/server.hpp>
+#include <switchboard/switchboard.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>

@@ -10,7 +10,7 @@
 
 #include "dashboard_page.hpp"
 
-#include <switchboard/server.hpp>
+#include <switchboard/switchboard.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>

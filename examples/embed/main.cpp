@@ -1,15 +1,20 @@
 // examples/embed: a C++ service that embeds switchboard on its own io_context. One port serves the service's
-// own HTTP route (/api/status) and switchboard's transports; a worker thread publishes from C++; hooks refuse
-// publishing to "ticks" from clients, wrap client messages (keeping their bytes), and log connects.
+// own HTTP routes (/api/status, /api/whoami) and switchboard's transports; a worker thread publishes from C++;
+// hooks refuse publishing to "ticks" from clients, wrap client messages (keeping their bytes), and log connects.
 //
 //   switchboard-embed [port]      then: curl 127.0.0.1:PORT/api/status
 //                                       curl -N '127.0.0.1:PORT/sse?topic=ticks'
 
+#include <switchboard/channel.hpp>
 #include <switchboard/error.hpp>
+#include <switchboard/hooks.hpp>
+#include <switchboard/http.hpp>
 #include <switchboard/server.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -53,6 +58,17 @@ int main(int argc, char** argv)
         res.body() = R"({"service":"embed-example","ticks":)" + std::to_string(ticks.load()) + "}";
         return res;
     });
+    // An asynchronous route: GET only, behind the security gate (Origin, CORS, authentication), answered when
+    // its work is done (another service, a database), within route_options::timeout or the client gets a 500.
+    sb.route("/api/whoami", {.methods = {boost::beast::http::verb::get}, .secured = true},
+             [&ioc](switchboard::http_request const& req, switchboard::http_responder send) {
+                 boost::asio::post(ioc, [version = req.version(), send = std::move(send)]() mutable {
+                     switchboard::http_response res{boost::beast::http::status::ok, version};
+                     res.set(boost::beast::http::field::content_type, "application/json");
+                     res.body() = R"({"user":)" + nlohmann::json(send.identity()->user).dump() + "}";
+                     send.send(std::move(res));
+                 });
+             });
     sb.start();
     // readme-snippet: end
 

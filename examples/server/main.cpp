@@ -15,7 +15,7 @@
 #include "demo_page.hpp"
 #include "logging.hpp"
 
-#include <switchboard/server.hpp>
+#include <switchboard/switchboard.hpp>
 
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>

@@ -13,7 +13,7 @@
 #include "turn_route.hpp"
 #include "webrtc_page.hpp"
 
-#include <switchboard/server.hpp>
+#include <switchboard/switchboard.hpp>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/signal_set.hpp>

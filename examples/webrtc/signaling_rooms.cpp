@@ -1,7 +1,11 @@
 #include "signaling_rooms.hpp"
 
+#include <switchboard/channel.hpp>
 #include <switchboard/error.hpp>
+#include <switchboard/hooks.hpp>
+#include <switchboard/hub.hpp>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 namespace webrtc_example {

@@ -3,6 +3,7 @@
 #include "turn_credentials.hpp"
 
 #include <switchboard/error.hpp>
+#include <switchboard/http.hpp>
 
 #include <nlohmann/json.hpp>
 

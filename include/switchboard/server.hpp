@@ -9,26 +9,21 @@
 // Lifetime: destroy a server only once its loop has run dry after stop() (run() returned), so that no handler
 // left in the io_context points into it.
 
-#include <switchboard/backplane.hpp>
-#include <switchboard/hooks.hpp>
-#include <switchboard/hub.hpp>
+//
+// Includes: this header names the types it mentions (fwd.hpp) without defining them, so that including it stays
+// cheap. Code that uses them includes their headers: <switchboard/http.hpp> for routes,
+// <switchboard/hooks.hpp>, <switchboard/hub.hpp>, <boost/asio/io_context.hpp>, <boost/asio/ip/tcp.hpp> for
+// local_endpoint(), <nlohmann/json.hpp> for publish(); <switchboard/switchboard.hpp> includes them all.
+
+#include <switchboard/fwd.hpp>
 #include <switchboard/position.hpp>
 #include <switchboard/server_options.hpp>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <memory>
 #include <string>
 
 namespace switchboard {
-
-using http_request = boost::beast::http::request<boost::beast::http::string_body>;
-using http_response = boost::beast::http::response<boost::beast::http::string_body>;
 
 /// Per-transport connection counts, for metrics and tests.
 struct server_stats {
@@ -41,7 +36,10 @@ struct server_stats {
 class server {
 public:
     using publish_handler = std::function<void(boost::system::error_code, position)>;
+    /// A route that answers at once.
     using route_handler = std::function<http_response(http_request const&)>;
+    /// A route that answers when it can, through its responder (<switchboard/http.hpp>).
+    using async_route_handler = std::function<void(http_request const&, http_responder)>;
 
     /// A server on the caller's io_context; the caller runs it.
     explicit server(boost::asio::io_context& ioc, server_options options = {});
@@ -56,14 +54,18 @@ public:
     /// Application hooks; set them before start().
     switchboard::hooks& hooks() noexcept;
 
-    /// Serves `path` (exact match) with the service's own handler, next to switchboard's transports.
+    /// Serves `path` (exact match) with the service's own handler, next to switchboard's transports: its
+    /// `methods`, behind the security gate or not, answered within `timeout` (route_options, <switchboard/http.hpp>).
+    /// The handler runs on the loop thread and answers through its responder, now or later.
     /// Call before start(). Throws std::invalid_argument if the path is taken.
+    void route(std::string path, route_options const& options, async_route_handler handler);
+    /// The same, answering GET, HEAD and POST at once with what the handler returns, without the security gate.
     void route(std::string path, route_handler handler);
 
     /// Binds and listens. Throws boost::system::system_error when the address cannot be bound.
     void start();
     /// The bound address (its port when options.port was 0). Valid after start().
-    boost::asio::ip::tcp::endpoint local_endpoint() const;
+    tcp_endpoint local_endpoint() const;
 
     /// Runs the owned io_context until the server has stopped. Only for the owning constructor.
     void run();

@@ -1,7 +1,7 @@
 #pragma once
 // Everything a server can be told, with its default and unit. Every queue, buffer and header is bounded here.
 
-#include <switchboard/memory_backplane.hpp>
+#include <switchboard/history_options.hpp>
 #include <switchboard/security_options.hpp>
 
 #include <chrono>

@@ -1,7 +1,7 @@
 #pragma once
 // The few response shapes every HTTP endpoint uses, so status, headers and error bodies agree everywhere.
 
-#include <switchboard/server.hpp>
+#include <switchboard/http.hpp>
 
 #include <boost/system/error_code.hpp>
 

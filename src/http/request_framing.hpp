@@ -5,7 +5,7 @@
 // request inside another's body. A request that breaks a rule here is refused and its connection closed, so no
 // byte of its body is ever read as a request.
 
-#include <switchboard/server.hpp>
+#include <switchboard/http.hpp>
 
 #include <boost/system/error_code.hpp>
 

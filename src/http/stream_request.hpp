@@ -2,8 +2,9 @@
 // The request shape shared by SSE and long polling: ?topic=A&topic=B plus a cursor (from ?since=, ?cursor= or
 // Last-Event-ID), checked against the limits before any channel exists.
 
+#include <switchboard/backplane.hpp>
 #include <switchboard/cursor.hpp>
-#include <switchboard/server.hpp>
+#include <switchboard/http.hpp>
 #include <switchboard/server_options.hpp>
 
 #include "http/query.hpp"

@@ -5,6 +5,7 @@
 
 #include <switchboard/hooks.hpp>
 #include <switchboard/identity.hpp>
+#include <switchboard/http.hpp>
 
 #include <boost/system/error_code.hpp>
 

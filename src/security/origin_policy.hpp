@@ -6,7 +6,7 @@
 // clients) pass: they cannot be a foreign page acting with the user's cookies. Pure functions.
 
 #include <switchboard/security_options.hpp>
-#include <switchboard/server.hpp>
+#include <switchboard/http.hpp>
 
 #include <boost/beast/http/verb.hpp>
 

@@ -4,7 +4,7 @@
 
 #include "support/run_until.hpp"
 
-#include <switchboard/server.hpp>
+#include <switchboard/switchboard.hpp>  // the tests use most of the API
 
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>

@@ -17,7 +17,7 @@
 #include <switchboard/error.hpp>
 #include <switchboard/memory_backplane.hpp>
 #include <switchboard/redis_backplane.hpp>
-#include <switchboard/server.hpp>
+#include <switchboard/switchboard.hpp>
 
 #include <gtest/gtest.h>
 

@@ -7,7 +7,7 @@
 #include "write_path/push_channel.hpp"
 
 #include <switchboard/cursor.hpp>
-#include <switchboard/server.hpp>
+#include <switchboard/http.hpp>
 
 #include <chrono>
 

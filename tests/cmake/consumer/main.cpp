@@ -1,6 +1,9 @@
 // Starts a server on a free loopback port, publishes one message from C++, checks its position, stops.
 #include <switchboard/server.hpp>
 
+#include <boost/system/error_code.hpp>
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 
 int main()
