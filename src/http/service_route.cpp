@@ -1,5 +1,6 @@
 #include "http/service_route.hpp"
 
+#include "core/hook_guard.hpp"
 #include "server_context.hpp"
 
 #include <switchboard/error.hpp>
