@@ -25,7 +25,7 @@ enum class delivery_status {
     /// left in history for the channel to read back when it gets there (a replay still going, a long poll whose
     /// answer is full: its cursor stays before the message).
     queued,
-    /// The channel could not take it (its queue bound) and closed itself as a slow consumer (4008, or the
+    /// The channel could not take it (its queue bound) and closed itself as a slow consumer (4000, or the
     /// channel it stands in for: a subscription being made); the client resumes from history.
     slow_consumer,
     /// The topic's stream no longer follows what the channel promised its client (a replay's range was
