@@ -8,6 +8,7 @@
 #include "http/http_connection.hpp"
 #include "http/service_route.hpp"
 #include "core/json_input.hpp"
+#include "listener_channel.hpp"
 #include "long_polling/long_polling_transport.hpp"
 #include "ops/ops_routes.hpp"
 #include "http/publish_route.hpp"
@@ -24,6 +25,7 @@
 #include <spdlog/spdlog.h>
 
 #include <stdexcept>
+#include <unordered_set>
 
 namespace switchboard {
 
@@ -31,11 +33,11 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 struct server::impl {
-    impl(asio::io_context* owned, asio::io_context& io, server_options opts, std::unique_ptr<switchboard::backplane> b)
+    impl(asio::io_context* owned, asio::io_context& io, server_options opts, backplane_factory const& make_backplane)
         : owned_ioc(owned),
           ioc(io),
           options(std::move(opts)),
-          bp(b ? std::move(b) : std::make_unique<memory_backplane>(io.get_executor(), options.history)),
+          bp(make(make_backplane, io.get_executor(), options.history)),
           ctx(io.get_executor(), options, hooks, hub, *bp),
           admin(ctx, &sse::open_event_stream),
           service_routes(io.get_executor()),
@@ -74,6 +76,13 @@ struct server::impl {
             routes["/admin/events"] = admin.events_route();
             routes["/admin/disconnect"] = admin.disconnect_route();
         }
+    }
+
+    static std::unique_ptr<switchboard::backplane> make(backplane_factory const& factory, asio::any_io_executor ex,
+                                                        history_options const& history)
+    {
+        auto made = factory ? factory(ex) : nullptr;
+        return made ? std::move(made) : std::make_unique<memory_backplane>(std::move(ex), history);
     }
 
     // A publish from C++ (any thread): `text` is JSON text to deliver as it is, unless `refused` says why not.
@@ -131,6 +140,7 @@ struct server::impl {
     detail::admin_view admin;
     detail::service_routes service_routes;
     detail::route_table routes;
+    std::unordered_set<channel_ptr> listeners;  // server::subscribe's, open
     tcp::acceptor acceptor;
     asio::steady_timer accept_retry;
     asio::steady_timer lag_probe;
@@ -187,6 +197,7 @@ void server::impl::stop_on_loop()
     admin.stop();
     // close() unregisters, so walk a copy.
     std::vector<channel_ptr> open(ctx.channels.begin(), ctx.channels.end());
+    open.insert(open.end(), listeners.begin(), listeners.end());
     for (auto& ch : open)
         ch->close(disconnect::shutdown());
     std::vector<detail::http_connection*> idle(ctx.http_connections.begin(), ctx.http_connections.end());
@@ -202,14 +213,18 @@ server::server(asio::io_context& ioc, server_options options)
 }
 
 server::server(asio::io_context& ioc, server_options options, std::unique_ptr<switchboard::backplane> bp)
-    : impl_(std::make_unique<impl>(nullptr, ioc, std::move(options), std::move(bp)))
+    : impl_(std::make_unique<impl>(nullptr, ioc, std::move(options),
+                                   [&bp](asio::any_io_executor) { return std::move(bp); }))
 {
 }
 
-server::server(server_options options)
+server::server(server_options options) : server(std::move(options), nullptr) {}
+
+server::server(server_options options, backplane_factory const& make_backplane)
 {
-    auto* ioc = new asio::io_context(1);
-    impl_ = std::make_unique<impl>(ioc, *ioc, std::move(options), nullptr);
+    auto owned = std::make_unique<asio::io_context>(1);
+    auto& ioc = *owned;
+    impl_ = std::make_unique<impl>(owned.release(), ioc, std::move(options), make_backplane);
 }
 
 server::~server() = default;
@@ -313,9 +328,20 @@ void server::publish_text(std::string topic, std::string json_text, publish_hand
     impl_->publish(std::move(topic), std::move(json_text), refused, std::move(done));
 }
 
-hub& server::hub() noexcept
+subscription server::subscribe(std::string topic, message_handler on_message, subscribe_options options)
 {
-    return impl_->hub;
+    auto& i = *impl_;
+    auto listener = std::make_shared<detail::listener_channel>(
+        i.ctx, std::move(topic), std::move(on_message), std::move(options),
+        [&i](detail::listener_channel& l) { i.listeners.erase(l.shared_from_this()); });
+    i.listeners.insert(listener);
+    listener->start();
+    return subscription(listener);
+}
+
+hub_view server::hub() const noexcept
+{
+    return hub_view(impl_->hub);
 }
 
 backplane& server::backplane() noexcept
@@ -332,6 +358,7 @@ server_stats server::stats() const
     s.sse = open[detail::transport_index("sse")];
     s.long_polling = open[detail::transport_index("long-polling")];
     s.topics = impl_->hub.topic_count();
+    s.listeners = impl_->listeners.size();
     return s;
 }
 

@@ -1,6 +1,7 @@
 // examples/embed: a C++ service that embeds switchboard on its own io_context. One port serves the service's
-// own HTTP routes (/api/status, /api/whoami) and switchboard's transports; a worker thread publishes from C++;
-// hooks refuse publishing to "ticks" from clients, wrap client messages (keeping their bytes), and log connects.
+// own HTTP routes (/api/status, /api/whoami) and switchboard's transports; a worker thread publishes from C++; the
+// service listens to "orders" itself; hooks refuse publishing to "ticks" from clients, wrap client messages (keeping
+// their bytes), and log connects.
 //
 //   switchboard-embed [port]      then: curl 127.0.0.1:PORT/api/status
 //                                       curl -N '127.0.0.1:PORT/sse?topic=ticks'
@@ -51,11 +52,20 @@ int main(int argc, char** argv)
         return {};
     };
 
+    // The service listens too: every message on "orders", from a client on any transport (or another node),
+    // on the loop thread, its JSON text byte for byte. It listens while `listening` lives.
+    unsigned orders = 0;
+    auto listening = sb.subscribe("orders", [&](switchboard::message_ptr const& m) {
+        ++orders;
+        spdlog::info("order at offset {}: {}", m->offset(), m->data());
+    });
+
     std::atomic<unsigned> ticks{0};
     sb.route("/api/status", [&](switchboard::http_request const& req) {
         switchboard::http_response res{boost::beast::http::status::ok, req.version()};
         res.set(boost::beast::http::field::content_type, "application/json");
-        res.body() = R"({"service":"embed-example","ticks":)" + std::to_string(ticks.load()) + "}";
+        res.body() = R"({"service":"embed-example","ticks":)" + std::to_string(ticks.load()) +
+                     R"(,"orders":)" + std::to_string(orders) + "}";
         return res;
     });
     // An asynchronous route: GET only, behind the security gate (Origin, CORS, authentication), answered when

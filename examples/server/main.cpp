@@ -88,17 +88,16 @@ int serve(server_config const& config, config_sources const& sources)
     apply_log_options(config.log);
     spdlog::info("configuration: {}", file.empty() ? "defaults" : file);
 
-    // Without Redis the server owns its loop; with it, the backplane is made on the same loop first.
-    boost::asio::io_context loop(1);
+    // The server owns its loop; a Redis backplane is made on that loop, by the factory the server calls.
     std::unique_ptr<switchboard::server> owned;
     try {
-        std::unique_ptr<switchboard::backplane> backplane;
-        if (!config.redis.url.empty()) {
-            backplane = std::make_unique<switchboard::redis_backplane>(loop.get_executor(), config.redis,
-                                                                       config.server.history);
-            spdlog::info("backplane: redis (key prefix \"{}\")", config.redis.prefix);
-        }
-        owned = std::make_unique<switchboard::server>(loop, config.server, std::move(backplane));
+        switchboard::server::backplane_factory redis;
+        if (!config.redis.url.empty())
+            redis = [&](boost::asio::any_io_executor ex) {
+                spdlog::info("backplane: redis (key prefix \"{}\")", config.redis.prefix);
+                return std::make_unique<switchboard::redis_backplane>(ex, config.redis, config.server.history);
+            };
+        owned = std::make_unique<switchboard::server>(config.server, redis);
     } catch (std::exception const& e) {
         spdlog::error("cannot start: {}", e.what());  // a certificate or key that cannot be used names its file
         return 2;
@@ -118,9 +117,9 @@ int serve(server_config const& config, config_sources const& sources)
         return 1;
     }
 
-    boost::asio::signal_set hangup(loop, SIGHUP);
+    boost::asio::signal_set hangup(server.context(), SIGHUP);
     on_hangup(hangup, server, sources);
-    boost::asio::signal_set signals(loop, SIGINT, SIGTERM);
+    boost::asio::signal_set signals(server.context(), SIGINT, SIGTERM);
     signals.async_wait([&](boost::system::error_code ec, int signo) {
         if (ec)
             return;
@@ -135,7 +134,7 @@ int serve(server_config const& config, config_sources const& sources)
                      "may subscribe and publish; see docs/security.md");
     if (security.allowed_origins.empty())
         spdlog::warn("no --allowed-origin: pages of any web site may open WebSockets here with the user's cookies");
-    loop.run();
+    server.run();
     spdlog::info("stopped");
     return 0;
 }

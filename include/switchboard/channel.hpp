@@ -19,6 +19,22 @@ namespace detail {
 struct hub_topic;
 }
 
+/// What became of one message handed to channel::deliver.
+enum class delivery_status {
+    /// The client gets the message, in its topic's order, as long as the channel stays open: queued now, or
+    /// left in history for the channel to read back when it gets there (a replay still going, a long poll whose
+    /// answer is full: its cursor stays before the message).
+    queued,
+    /// The channel could not take it (its queue bound) and closed itself as a slow consumer (4000, or the
+    /// channel it stands in for: a subscription being made); the client resumes from history.
+    slow_consumer,
+    /// The topic's stream no longer follows what the channel promised its client (a replay's range was
+    /// skipped): the channel closed itself with a stream gap (4010); the client resumes from history.
+    stream_gap,
+    /// The channel was closing already (or has answered, for long polling): nothing was done.
+    closing,
+};
+
 class channel : public std::enable_shared_from_this<channel> {
 public:
     channel(channel const&) = delete;
@@ -27,14 +43,16 @@ public:
 
     /// Unique within the process, never reused.
     std::uint64_t id() const noexcept { return id_; }
-    /// "websocket", "sse" or "long-polling".
+    /// "websocket", "sse" or "long-polling"; "listener" for a C++ listener (server::subscribe).
     virtual std::string_view transport() const noexcept = 0;
-    /// The peer's address, "ip:port".
+    /// The peer's address, "ip:port"; empty for a C++ listener.
     std::string const& remote_address() const noexcept { return remote_address_; }
 
-    /// Queues a message for the client. Cheap: no serialization, no copy of the payload, no syscall (the bytes
-    /// go out when the loop turn ends). A channel that cannot take it (its queue is full) closes itself.
-    virtual void deliver(message_ptr const& m) = 0;
+    /// Hands a message to the client. Cheap: no serialization, no copy of the payload, no syscall (the bytes
+    /// go out when the loop turn ends). Never blocks and never drops a message silently: the status says
+    /// whether the client gets it (queued) or why not (the channel closed itself, telling the client, or was
+    /// closing already). Every implementation keeps this meaning; the hub calls it once per subscriber.
+    virtual delivery_status deliver(message_ptr const& m) = 0;
 
     /// Closes the channel with a reason the client is told where its transport allows. Idempotent.
     virtual void close(disconnect const& reason) = 0;

@@ -61,6 +61,7 @@ class message;
 class channel;
 using channel_ptr = std::shared_ptr<channel>;
 class hub;
+class hub_view;
 class backplane;
 class memory_backplane;
 class redis_backplane;

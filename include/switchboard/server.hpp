@@ -4,20 +4,23 @@
 //
 // Threading: construct, configure (hooks(), route()) and start() before the loop runs, on one thread. After
 // that, publish(), publish_text(), reload() and stop() are safe from any thread (they post onto the loop);
-// everything else (hub(), hooks' invocations, channels) belongs to the loop thread.
+// everything else (subscribe() and its handles, hub(), hooks' invocations, channels) belongs to the loop thread:
+// another thread posts onto context() to use them.
 //
 // Lifetime: destroy a server only once its loop has run dry after stop() (run() returned), so that no handler
 // left in the io_context points into it.
-
 //
 // Includes: this header names the types it mentions (fwd.hpp) without defining them, so that including it stays
-// cheap. Code that uses them includes their headers: <switchboard/http.hpp> for routes,
-// <switchboard/hooks.hpp>, <switchboard/hub.hpp>, <boost/asio/io_context.hpp>, <boost/asio/ip/tcp.hpp> for
+// cheap. Code that uses them includes their headers: <switchboard/http.hpp> for routes, <switchboard/hooks.hpp>,
+// <switchboard/hub_view.hpp> for hub(), <boost/asio/io_context.hpp>, <boost/asio/ip/tcp.hpp> for
 // local_endpoint(), <nlohmann/json.hpp> for publish(); <switchboard/switchboard.hpp> includes them all.
 
 #include <switchboard/fwd.hpp>
 #include <switchboard/position.hpp>
 #include <switchboard/server_options.hpp>
+#include <switchboard/subscription.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
 
 #include <functional>
 #include <memory>
@@ -31,6 +34,7 @@ struct server_stats {
     std::size_t sse = 0;
     std::size_t long_polling = 0;
     std::size_t topics = 0;  // topics with local subscribers
+    std::size_t listeners = 0;  // C++ subscriptions (server::subscribe) open
 };
 
 class server {
@@ -40,6 +44,10 @@ public:
     using route_handler = std::function<http_response(http_request const&)>;
     /// A route that answers when it can, through its responder (<switchboard/http.hpp>).
     using async_route_handler = std::function<void(http_request const&, http_responder)>;
+    /// Makes the backplane on the server's loop (a Redis one needs its executor to connect).
+    using backplane_factory = std::function<std::unique_ptr<switchboard::backplane>(boost::asio::any_io_executor)>;
+    /// A C++ listener's message: its topic(), where() and data() (the publisher's JSON text, byte for byte).
+    using message_handler = std::function<void(message_ptr const&)>;
 
     /// A server on the caller's io_context; the caller runs it.
     explicit server(boost::asio::io_context& ioc, server_options options = {});
@@ -47,6 +55,10 @@ public:
     server(boost::asio::io_context& ioc, server_options options, std::unique_ptr<backplane> bp);
     /// A server that owns its io_context; run() drives it.
     explicit server(server_options options = {});
+    /// A server that owns its io_context, on the backplane `make_backplane` returns for the loop's executor
+    /// (called once, here; e.g. `[&](auto ex) { return std::make_unique<redis_backplane>(ex, redis, history); }`).
+    /// An empty factory, or one returning null, means the memory backplane.
+    server(server_options options, backplane_factory const& make_backplane);
     ~server();
     server(server const&) = delete;
     server& operator=(server const&) = delete;
@@ -91,8 +103,21 @@ public:
     /// invalid_json for text that is not publishable JSON, invalid_topic, message_too_large, ...
     void publish_text(std::string topic, std::string json_text, publish_handler done = {});
 
-    /// The hub and the backplane, for advanced use on the loop thread.
-    switchboard::hub& hub() noexcept;
+    /// Subscribes a C++ listener on this node to `topic`, as a client would be: the topic's name is checked,
+    /// the backplane brings other nodes' messages, `options.since` replays history first (with the same
+    /// `recovered` answer a client gets) and a stream gap ends it as it ends a client's. Authorization does not
+    /// apply (the service is trusted, as with publish()); the on_subscribe and on_unsubscribe hooks see it as a
+    /// channel whose transport() is "listener". `on_message` runs on the loop thread for each message, in
+    /// order; a throw is logged and ends the subscription. It is made on a later turn of the loop (so
+    /// nothing runs before this returns; options.on_subscribed says when), and lasts until the handle is
+    /// destroyed or unsubscribed, or the server ends it (options.on_closed).
+    /// Loop thread only (or before the loop runs); from another thread, post onto context() and keep the
+    /// handle there.
+    [[nodiscard]] subscription subscribe(std::string topic, message_handler on_message, subscribe_options options = {});
+
+    /// A read-only view of the hub (who is subscribed to what on this node), on the loop thread.
+    hub_view hub() const noexcept;
+    /// The backplane, for advanced use on the loop thread.
     switchboard::backplane& backplane() noexcept;
 
     /// Connection counts; loop thread only.

@@ -12,6 +12,7 @@
 #include <switchboard/hooks.hpp>
 #include <switchboard/http.hpp>
 #include <switchboard/hub.hpp>
+#include <switchboard/hub_view.hpp>
 #include <switchboard/identity.hpp>
 #include <switchboard/memory_backplane.hpp>
 #include <switchboard/message.hpp>
@@ -19,6 +20,7 @@
 #include <switchboard/security_options.hpp>
 #include <switchboard/server.hpp>
 #include <switchboard/server_options.hpp>
+#include <switchboard/subscription.hpp>
 #include <switchboard/topic.hpp>
 
 #include <boost/asio/io_context.hpp>

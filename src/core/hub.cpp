@@ -227,7 +227,8 @@ void hub::fan_out(message const& msg, message_ptr const& m)
     for (std::size_t i = 0; i < n; ++i) {
         channel* ch = t.subscribers[i].get();
         if (ch && !ch->closing()) {
-            ch->deliver(m);
+            // The status is the channel's business: one that cannot take m has closed itself and told its client.
+            (void)ch->deliver(m);
             ++deliveries_;
         }
     }

@@ -117,8 +117,10 @@ void subscribe_queue::subscribe_now(std::shared_ptr<operation> op)
         if (op->over)
             return;  // the hook closed the channel, or unsubscribed it
     }
-    // A topic the backplane takes on for this join is the client's, under its bound of topics per client.
-    auto const charged = backplane_.on_behalf_of(client_key(ch.identity(), ch.remote_address()));
+    // A topic the backplane takes on for this join is the client's, under its bound of topics per client; a
+    // channel with no peer (a C++ listener) is the service's own, charged to nobody as its publishes are.
+    auto const charged = backplane_.on_behalf_of(
+        ch.remote_address().empty() ? std::string() : client_key(ch.identity(), ch.remote_address()));
     auto join = topic_join::start(*this, ch, op->topic, op->since, op->max_bytes, std::move(answer));
     if (!op->over)
         op->join = std::move(join);

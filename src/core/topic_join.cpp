@@ -39,20 +39,25 @@ topic_join::topic_join(subscribe_queue& joins, channel& target, std::string cons
 {
 }
 
-void topic_join::deliver(message_ptr const& m)
+delivery_status topic_join::deliver(message_ptr const& m)
 {
     if (over_)
-        return;
+        return delivery_status::closing;
     auto const target = target_.lock();
-    if (!target || !joins_.hold(*target)) {
+    if (!target) {
+        leave();
+        return delivery_status::closing;
+    }
+    if (!joins_.hold(*target)) {
         // Its joins hold more than the target could have queued.
-        if (target)
-            target->close(disconnect::slow_consumer());
-        return leave();
+        target->close(disconnect::slow_consumer());
+        leave();
+        return delivery_status::slow_consumer;
     }
     held_.push_back(m);
     if (history_)
         try_finish();
+    return delivery_status::queued;
 }
 
 void topic_join::close(disconnect const& reason)

@@ -37,7 +37,7 @@ public:
     topic_join(subscribe_queue& joins, channel& target, std::string const& topic, backplane::history_handler done);
 
     std::string_view transport() const noexcept override { return "join"; }
-    void deliver(message_ptr const& m) override;
+    delivery_status deliver(message_ptr const& m) override;
     /// The topic's subscribers are being closed (a gap): the target is closed with the same reason.
     void close(disconnect const& reason) override;
     /// Calls the join off (the client unsubscribed, or closed): it leaves, and `done` is never called.

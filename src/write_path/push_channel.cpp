@@ -109,20 +109,24 @@ void push_channel::drop_replays()
     held_bytes_ = 0;
 }
 
-void push_channel::deliver(message_ptr const& m)
+delivery_status push_channel::deliver(message_ptr const& m)
 {
     if (closing())
-        return;
+        return delivery_status::closing;
     if (holding_) {
         held_bytes_ += m->envelope()->size();
-        if (held_.size() >= ctx_.options.max_queue_messages || held_bytes_ > ctx_.options.max_queue_bytes)
-            return too_slow();
+        if (held_.size() >= ctx_.options.max_queue_messages || held_bytes_ > ctx_.options.max_queue_bytes) {
+            too_slow();
+            return delivery_status::slow_consumer;
+        }
         held_.push_back(m);
-        return;
+        return delivery_status::queued;
     }
     if (auto* r = find_replay(m->topic()))
         return follow_replay(*r, m);
     write_message(m);
+    // write_message queues through enqueue(), which closes the channel as a slow consumer past its bounds.
+    return closing() ? delivery_status::slow_consumer : delivery_status::queued;
 }
 
 push_channel::replay_state* push_channel::find_replay(std::string_view topic)
@@ -139,18 +143,21 @@ void push_channel::add_to_page(replay_state& r, message_ptr const& m)
     page_bytes_ += m->envelope()->size();
 }
 
-void push_channel::follow_replay(replay_state& r, message_ptr const& m)
+delivery_status push_channel::follow_replay(replay_state& r, message_ptr const& m)
 {
     if (m->epoch() == r.epoch && m->offset() <= r.last)
-        return;  // the replay has it already
-    if (m->epoch() != r.epoch || m->offset() != r.last + 1)
-        return close(disconnect::stream_gap());  // the topic's stream moved on without what the replay promised
+        return delivery_status::queued;  // the replay has it already
+    if (m->epoch() != r.epoch || m->offset() != r.last + 1) {
+        close(disconnect::stream_gap());  // the topic's stream moved on without what the replay promised
+        return delivery_status::stream_gap;
+    }
     r.last = m->offset();
     // Kept when the replay has read everything before it (so what a subscription held while it was made still
     // goes out when history keeps nothing), as long as pages fit their half of the budget; otherwise history
     // gives it back when the replay gets there.
     if (r.next + r.page.size() == m->offset() && fits_in_pages(*m))
         add_to_page(r, m);
+    return delivery_status::queued;
 }
 
 bool push_channel::fits_in_pages(message const& m) const noexcept

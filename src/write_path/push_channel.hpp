@@ -44,7 +44,7 @@ namespace switchboard::detail {
 
 class push_channel : public channel, public flushable, public ticking {
 public:
-    void deliver(message_ptr const& m) final;
+    delivery_status deliver(message_ptr const& m) final;
     void close(disconnect const& reason) final;
     void flush() final;
     bool on_tick(std::uint64_t now) final;
@@ -106,7 +106,7 @@ private:
     void take_input(std::string_view bytes);
     replay_state* find_replay(std::string_view topic);
     void add_to_page(replay_state& r, message_ptr const& m);
-    void follow_replay(replay_state& r, message_ptr const& m);
+    delivery_status follow_replay(replay_state& r, message_ptr const& m);
     /// Whether `m` may wait in a replay's page: pages hold at most half the queue bound together.
     bool fits_in_pages(message const& m) const noexcept;
     bool has_room() const noexcept;

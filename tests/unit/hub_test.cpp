@@ -35,12 +35,13 @@ public:
 
     std::string_view transport() const noexcept override { return "test"; }
 
-    void deliver(message_ptr const& m) override
+    switchboard::delivery_status deliver(message_ptr const& m) override
     {
         received.push_back(m);
         log_.push_back(name_ + ":" + m->topic() + ":" + std::to_string(m->offset()));
         if (on_deliver)
             on_deliver(*m);
+        return switchboard::delivery_status::queued;
     }
 
     void close(disconnect const& reason) override

@@ -40,13 +40,16 @@ void poll_channel::start(cursor positions, std::vector<message_ptr> backlog, boo
     }));
 }
 
-void poll_channel::deliver(message_ptr const& m)
+delivery_status poll_channel::deliver(message_ptr const& m)
 {
-    if (answered_ || pending_.size() >= ctx_.options.max_poll_messages || pending_bytes_ >= ctx_.options.max_poll_bytes)
-        return;  // the rest stays in history for the next poll, which the cursor points at
+    if (answered_ || closing())
+        return delivery_status::closing;  // the next poll's cursor starts before it
+    if (pending_.size() >= ctx_.options.max_poll_messages || pending_bytes_ >= ctx_.options.max_poll_bytes)
+        return delivery_status::queued;  // left in history for the next poll: the answer's cursor stays before it
     pending_.push_back(m);
     pending_bytes_ += m->envelope()->size();
     ctx_.flusher.schedule(std::static_pointer_cast<poll_channel>(shared_from_this()));
+    return delivery_status::queued;
 }
 
 void poll_channel::flush()

@@ -25,7 +25,7 @@ public:
     poll_channel(std::shared_ptr<detail::http_connection> conn, detail::channel_services& ctx);
 
     std::string_view transport() const noexcept override { return "long-polling"; }
-    void deliver(message_ptr const& m) override;
+    delivery_status deliver(message_ptr const& m) override;
     void close(disconnect const& reason) override;
     void flush() override;
 
