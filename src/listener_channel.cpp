@@ -1,5 +1,6 @@
 #include "listener_channel.hpp"
 
+#include "core/hook_guard.hpp"
 #include "server_context.hpp"
 
 #include <switchboard/error.hpp>

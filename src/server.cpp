@@ -1,4 +1,5 @@
 #include <switchboard/error.hpp>
+#include <switchboard/hub_view.hpp>
 #include <switchboard/memory_backplane.hpp>
 #include <switchboard/server.hpp>
 #include <switchboard/topic.hpp>

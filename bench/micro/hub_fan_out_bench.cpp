@@ -23,10 +23,11 @@ public:
     counting_channel() : channel("127.0.0.1:0") {}
 
     std::string_view transport() const noexcept override { return "counting"; }
-    void deliver(switchboard::message_ptr const& m) override
+    switchboard::delivery_status deliver(switchboard::message_ptr const& m) override
     {
         ++delivered;
         last = m.get();
+        return switchboard::delivery_status::queued;
     }
     void close(switchboard::disconnect const&) override { begin_closing(); }
 

@@ -21,7 +21,10 @@ public:
     idle_channel() : channel("127.0.0.1:0") {}
 
     std::string_view transport() const noexcept override { return "idle"; }
-    void deliver(switchboard::message_ptr const&) override {}
+    switchboard::delivery_status deliver(switchboard::message_ptr const&) override
+    {
+        return switchboard::delivery_status::queued;
+    }
     void close(switchboard::disconnect const&) override { begin_closing(); }
 };
 

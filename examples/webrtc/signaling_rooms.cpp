@@ -4,6 +4,7 @@
 #include <switchboard/error.hpp>
 #include <switchboard/hooks.hpp>
 #include <switchboard/hub.hpp>
+#include <switchboard/hub_view.hpp>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>

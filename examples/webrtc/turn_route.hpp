@@ -5,6 +5,7 @@
 // 404 not_found when no TURN server is configured (the page then uses host candidates only); 400 bad_request
 // for a user name outside [A-Za-z0-9_.@-]{1,64}. Answers carry Cache-Control: no-store.
 
+#include <switchboard/http.hpp>
 #include <switchboard/server.hpp>
 
 #include <chrono>
