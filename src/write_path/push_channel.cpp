@@ -91,7 +91,7 @@ bool push_channel::enqueue(shared_bytes bytes)
 
 void push_channel::too_slow()
 {
-    // Free the backlog now (memory stays bounded) and put the reason right behind what is on the wire, so the
+    // Free the unsent queue now (memory stays bounded) and put the reason right behind what is on the wire, so the
     // client learns it as soon as it reads, and resumes from history.
     queue_.drop_unsent();
     drop_replays();

@@ -32,14 +32,14 @@ void poll(detail::channel_services& services, std::shared_ptr<detail::http_conne
         [ch](boost::system::error_code ec, std::string const& why) { ch->refuse(ec, why); },
         [ch](std::vector<detail::topic_subscription> done) {
             cursor positions;
-            std::vector<message_ptr> backlog;
+            std::vector<message_ptr> replayed;
             bool recovered = true;
             for (auto const& s : done) {
                 positions.push_back({s.topic, detail::start_position(s.result)});
                 recovered = recovered && s.result.recovered;
-                backlog.insert(backlog.end(), s.result.messages.begin(), s.result.messages.end());
+                replayed.insert(replayed.end(), s.result.messages.begin(), s.result.messages.end());
             }
-            ch->start(std::move(positions), std::move(backlog), recovered);
+            ch->start(std::move(positions), std::move(replayed), recovered);
         });
 }
 

@@ -16,12 +16,12 @@ poll_channel::poll_channel(std::shared_ptr<detail::http_connection> conn, detail
 {
 }
 
-void poll_channel::start(cursor positions, std::vector<message_ptr> backlog, bool recovered)
+void poll_channel::start(cursor positions, std::vector<message_ptr> replayed, bool recovered)
 {
     positions_ = std::move(positions);
     // The history first, then what arrived live while other topics were still being subscribed.
-    backlog.insert(backlog.end(), pending_.begin(), pending_.end());
-    pending_ = std::move(backlog);
+    replayed.insert(replayed.end(), pending_.begin(), pending_.end());
+    pending_ = std::move(replayed);
     recovered_ = recovered;
     started_ = true;
     if (!pending_.empty() || !recovered_) {

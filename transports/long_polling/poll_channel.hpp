@@ -29,9 +29,9 @@ public:
     void close(disconnect const& reason) override;
     void flush() override;
 
-    /// Starts waiting from `positions` (sorted by topic, as a request's topics are), with `backlog` (replayed
-    /// messages) ready to go.
-    void start(cursor positions, std::vector<message_ptr> backlog, bool recovered);
+    /// Starts waiting from `positions` (sorted by topic, as a request's topics are), with `replayed` (what
+    /// history gave back after them) ready to go, ahead of what arrived meanwhile.
+    void start(cursor positions, std::vector<message_ptr> replayed, bool recovered);
     /// Answers the poll with an HTTP error instead, and closes.
     void refuse(boost::system::error_code ec, std::string_view message = {});
 
