@@ -46,6 +46,7 @@ struct route_options {
 /// A responder destroyed without answering answers 500 internal_error, so a lost answer never hangs a client.
 /// If the client leaves first (seen on plain TCP while the server waits), or the route's timeout passes, or the
 /// server stops (503 shutting_down), the answer is no longer wanted: pending() turns false and send() drops it.
+/// Drop every responder before the server and its io_context are destroyed (it holds the route's timer).
 class http_responder {
 public:
     http_responder(http_responder&& other) noexcept = default;
