@@ -44,14 +44,14 @@ struct push_channel::tls_io {
     bool shutting_down = false;
 };
 
-push_channel::push_channel(connection_stream stream, connection_slot slot, channel_services& ctx,
+push_channel::push_channel(connection_stream stream, connection_slot slot, channel_services& services,
                            std::string remote_address)
     : channel(std::move(remote_address)),
-      ctx_(ctx),
-      socket_(ctx.executor),
+      services_(services),
+      socket_(services.executor),
       slot_(std::move(slot)),
-      last_input_(ctx.keepalive.now()),
-      last_output_(ctx.keepalive.now())
+      last_input_(services.keepalive.now()),
+      last_output_(services.keepalive.now())
 {
     boost::system::error_code ec;
     if (stream.is_tls()) {
@@ -61,8 +61,9 @@ push_channel::push_channel(connection_stream stream, connection_slot slot, chann
         socket_.non_blocking(true, ec);
     }
     socket().set_option(boost::asio::ip::tcp::no_delay(true), ec);
-    if (ctx.options.socket_send_buffer > 0)
-        socket().set_option(boost::asio::socket_base::send_buffer_size(static_cast<int>(ctx.options.socket_send_buffer)), ec);
+    if (services.options.socket_send_buffer > 0)
+        socket().set_option(
+            boost::asio::socket_base::send_buffer_size(static_cast<int>(services.options.socket_send_buffer)), ec);
 }
 
 push_channel::~push_channel() = default;
@@ -81,11 +82,11 @@ bool push_channel::enqueue(shared_bytes bytes)
 {
     if (closing())
         return false;
-    if (!queue_.push(std::move(bytes), {ctx_.options.max_queue_bytes, ctx_.options.max_queue_messages})) {
+    if (!queue_.push(std::move(bytes), {services_.options.max_queue_bytes, services_.options.max_queue_messages})) {
         too_slow();
         return false;
     }
-    ctx_.flusher.schedule(self());
+    services_.flusher.schedule(self());
     return true;
 }
 
@@ -95,7 +96,7 @@ void push_channel::too_slow()
     // client learns it as soon as it reads, and resumes from history.
     queue_.drop_unsent();
     drop_replays();
-    ++ctx_.metrics.slow_consumers;
+    ++services_.metrics.slow_consumers;
     close(disconnect::slow_consumer());
 }
 
@@ -115,7 +116,7 @@ delivery_status push_channel::deliver(message_ptr const& m)
         return delivery_status::closing;
     if (holding_) {
         held_bytes_ += m->envelope()->size();
-        if (held_.size() >= ctx_.options.max_queue_messages || held_bytes_ > ctx_.options.max_queue_bytes) {
+        if (held_.size() >= services_.options.max_queue_messages || held_bytes_ > services_.options.max_queue_bytes) {
             too_slow();
             return delivery_status::slow_consumer;
         }
@@ -162,7 +163,7 @@ delivery_status push_channel::follow_replay(replay_state& r, message_ptr const& 
 
 bool push_channel::fits_in_pages(message const& m) const noexcept
 {
-    return page_bytes_ + m.envelope()->size() <= ctx_.options.max_queue_bytes / 2;
+    return page_bytes_ + m.envelope()->size() <= services_.options.max_queue_bytes / 2;
 }
 
 void push_channel::replay(std::vector<message_ptr> const& first, std::uint64_t last)
@@ -219,7 +220,8 @@ void push_channel::release()
 bool push_channel::has_room() const noexcept
 {
     // Up to half the queue's bounds, so a replay never trips the slow-consumer limit by itself.
-    return queue_.bytes() < ctx_.options.max_queue_bytes / 2 && queue_.frames() < ctx_.options.max_queue_messages / 2;
+    return queue_.bytes() < services_.options.max_queue_bytes / 2 &&
+           queue_.frames() < services_.options.max_queue_messages / 2;
 }
 
 void push_channel::pump()
@@ -254,11 +256,11 @@ void push_channel::pump()
 void push_channel::read_page(replay_state& r)
 {
     // One page at a time, no larger than what the pages' half of the budget has left (a message at least).
-    std::size_t const half = ctx_.options.max_queue_bytes / 2;
+    std::size_t const half = services_.options.max_queue_bytes / 2;
     std::size_t const room = half > page_bytes_ ? half - page_bytes_ : 1;
     reading_page_ = true;
     r.awaiting = ++page_reads_;
-    ctx_.backplane.history(r.topic, position{r.next - 1, r.epoch}, room,
+    services_.backplane.history(r.topic, position{r.next - 1, r.epoch}, room,
                            [self = self(), topic = r.topic, request = r.awaiting](boost::system::error_code ec,
                                                                                   history_result page) {
                                self->reading_page_ = false;
@@ -292,7 +294,7 @@ void push_channel::enqueue_control(shared_bytes bytes)
     if (shut_down_)
         return;
     queue_.force_push(std::move(bytes));
-    ctx_.flusher.schedule(self());
+    services_.flusher.schedule(self());
 }
 
 void push_channel::flush()
@@ -318,8 +320,8 @@ void push_channel::flush()
             return;
         }
         queue_.consume(static_cast<std::size_t>(n));
-        ctx_.metrics.bytes_out += static_cast<std::size_t>(n);
-        last_output_ = ctx_.keepalive.now();
+        services_.metrics.bytes_out += static_cast<std::size_t>(n);
+        last_output_ = services_.keepalive.now();
         if (!replays_.empty())
             pump();
     }
@@ -361,8 +363,8 @@ void push_channel::flush_tls()
                                  self->tls_->writing = false;
                                  if (ec)
                                      return self->lost(ec);
-                                 self->ctx_.metrics.bytes_out += written;
-                                 self->last_output_ = self->ctx_.keepalive.now();
+                                 self->services_.metrics.bytes_out += written;
+                                 self->last_output_ = self->services_.keepalive.now();
                                  self->on_tls_written(ec);
                              });
     if (!replays_.empty())
@@ -418,7 +420,7 @@ void push_channel::wait_writable()
 
 void push_channel::start_reading()
 {
-    ctx_.keepalive.watch(std::static_pointer_cast<ticking>(self()));
+    services_.keepalive.watch(std::static_pointer_cast<ticking>(self()));
     if (tls_)
         return read_tls();
     wait_readable();
@@ -461,7 +463,7 @@ void push_channel::on_readable(boost::system::error_code ec)
 
 void push_channel::take_input(std::string_view bytes)
 {
-    last_input_ = ctx_.keepalive.now();
+    last_input_ = services_.keepalive.now();
     if (shut_down_)
         return;  // closing: input is only read to see the peer's EOF
     // Nothing escapes a completion handler: a failure in one client's input closes that client only.
@@ -480,7 +482,7 @@ void push_channel::lost(boost::system::error_code ec)
         spdlog::debug("channel {} lost: {}", id(), ec.message());
     if (!closing()) {
         begin_closing();
-        ctx_.closed(*this, ec == boost::asio::error::eof ? disconnect::normal() : disconnect::write_failed());
+        services_.closed(*this, ec == boost::asio::error::eof ? disconnect::normal() : disconnect::write_failed());
     }
     queue_.clear();
     drop_replays();
@@ -497,14 +499,14 @@ void push_channel::close(disconnect const& reason)
     if (!begin_closing())
         return;
     drop_replays();  // nothing more of them is sent
-    ctx_.closed(*this, reason);
+    services_.closed(*this, reason);
     queue_farewell(reason);
-    linger_ = std::make_unique<boost::asio::steady_timer>(ctx_.executor, ctx_.options.close_timeout);
+    linger_ = std::make_unique<boost::asio::steady_timer>(services_.executor, services_.options.close_timeout);
     linger_->async_wait([self = self()](boost::system::error_code ec) {
         if (!ec)
             self->lost(boost::asio::error::timed_out);
     });
-    ctx_.flusher.schedule(self());
+    services_.flusher.schedule(self());
 }
 
 void push_channel::finish_close()

@@ -50,7 +50,8 @@ public:
     bool on_tick(std::uint64_t now) final;
 
 protected:
-    push_channel(connection_stream stream, connection_slot slot, channel_services& ctx, std::string remote_address);
+    push_channel(connection_stream stream, connection_slot slot, channel_services& services,
+                 std::string remote_address);
     ~push_channel() override;
 
     /// Queues data bytes; a channel over its queue bounds closes itself as a slow consumer. Returns false then.
@@ -83,7 +84,7 @@ protected:
     /// A keepalive tick while open: `idle_in` and `idle_out` are ticks since the last input and output.
     virtual void keepalive_tick(std::uint64_t now, std::uint64_t idle_in, std::uint64_t idle_out) = 0;
 
-    channel_services& ctx_;
+    channel_services& services_;
 
 private:
     struct tls_io;

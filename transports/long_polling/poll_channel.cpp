@@ -11,8 +11,8 @@
 
 namespace switchboard::long_polling {
 
-poll_channel::poll_channel(std::shared_ptr<detail::http_connection> conn, detail::channel_services& ctx)
-    : channel(conn->remote_address()), conn_(std::move(conn)), ctx_(ctx), hold_(ctx.executor)
+poll_channel::poll_channel(std::shared_ptr<detail::http_connection> conn, detail::channel_services& services)
+    : channel(conn->remote_address()), conn_(std::move(conn)), services_(services), hold_(services.executor)
 {
 }
 
@@ -33,7 +33,7 @@ void poll_channel::start(cursor positions, std::vector<message_ptr> replayed, bo
         if (auto self = weak.lock())
             static_cast<poll_channel&>(*self).depart();
     });
-    hold_.expires_after(ctx_.options.poll_hold);
+    hold_.expires_after(services_.options.poll_hold);
     hold_.async_wait(detail::exact_allocation([self = std::static_pointer_cast<poll_channel>(shared_from_this())](boost::system::error_code ec) {
         if (!ec)
             self->answer();
@@ -44,11 +44,11 @@ delivery_status poll_channel::deliver(message_ptr const& m)
 {
     if (answered_ || closing())
         return delivery_status::closing;  // the next poll's cursor starts before it
-    if (pending_.size() >= ctx_.options.max_poll_messages || pending_bytes_ >= ctx_.options.max_poll_bytes)
+    if (pending_.size() >= services_.options.max_poll_messages || pending_bytes_ >= services_.options.max_poll_bytes)
         return delivery_status::queued;  // left in history for the next poll: the answer's cursor stays before it
     pending_.push_back(m);
     pending_bytes_ += m->envelope()->size();
-    ctx_.flusher.schedule(std::static_pointer_cast<poll_channel>(shared_from_this()));
+    services_.flusher.schedule(std::static_pointer_cast<poll_channel>(shared_from_this()));
     return delivery_status::queued;
 }
 
@@ -68,11 +68,11 @@ void poll_channel::close(disconnect const& reason)
     }
     // On stop, a pending poll is answered with what it has; the next poll finds the server gone.
     if (!answered_ && !started_)
-        return refuse(ctx_.stopping ? error::shutting_down : error::backplane_unavailable);
+        return refuse(services_.stopping ? error::shutting_down : error::backplane_unavailable);
     if (!answered_)
         return answer();
     if (begin_closing())
-        ctx_.closed(*this, reason);
+        services_.closed(*this, reason);
 }
 
 std::shared_ptr<detail::http_connection> poll_channel::finish(disconnect const& reason)
@@ -109,8 +109,8 @@ void poll_channel::answer()
     std::size_t bytes = 0;
     for (auto const& next : pending_) {
         auto const& m = *next;
-        if (count == ctx_.options.max_poll_messages ||
-            (count > 0 && bytes + m.envelope()->size() > ctx_.options.max_poll_bytes))
+        if (count == services_.options.max_poll_messages ||
+            (count > 0 && bytes + m.envelope()->size() > services_.options.max_poll_bytes))
             break;
         // Only its topic's next message: a first page of history may stop short of what arrived live meanwhile,
         // and the cursor never steps over a message the client has not had.
@@ -136,7 +136,7 @@ void poll_channel::answer()
     pending_.clear();
     pending_bytes_ = 0;
 
-    ctx_.metrics.bytes_out += body.size();
+    services_.metrics.bytes_out += body.size();
     auto conn = finish(close_ ? *close_ : disconnect::normal());
     conn->respond(detail::json_response(conn->request(), std::move(body)));
 }

@@ -22,7 +22,7 @@ namespace switchboard::long_polling {
 
 class poll_channel final : public channel, public detail::flushable {
 public:
-    poll_channel(std::shared_ptr<detail::http_connection> conn, detail::channel_services& ctx);
+    poll_channel(std::shared_ptr<detail::http_connection> conn, detail::channel_services& services);
 
     std::string_view transport() const noexcept override { return "long-polling"; }
     delivery_status deliver(message_ptr const& m) override;
@@ -42,7 +42,7 @@ private:
     std::shared_ptr<detail::http_connection> finish(disconnect const& reason = disconnect::normal());
 
     std::shared_ptr<detail::http_connection> conn_;
-    detail::channel_services& ctx_;
+    detail::channel_services& services_;
     boost::asio::steady_timer hold_;
     cursor positions_;
     std::vector<message_ptr> pending_;

@@ -49,9 +49,9 @@ shared_bytes bytes(std::string s)
 
 }  // namespace
 
-sse_channel::sse_channel(detail::connection_stream stream, detail::connection_slot slot, detail::channel_services& ctx,
-                         std::string remote_address)
-    : push_channel(std::move(stream), std::move(slot), ctx, std::move(remote_address))
+sse_channel::sse_channel(detail::connection_stream stream, detail::connection_slot slot,
+                         detail::channel_services& services, std::string remote_address)
+    : push_channel(std::move(stream), std::move(slot), services, std::move(remote_address))
 {
 }
 
@@ -75,7 +75,7 @@ std::string sse_channel::response_head() const
     if (!cors_origin_.empty())
         head += detail::cors_field_lines(cors_origin_);
     head += "\r\n";
-    head += "retry: " + std::to_string(ctx_.options.sse_retry.count()) + "\n\n";
+    head += "retry: " + std::to_string(services_.options.sse_retry.count()) + "\n\n";
     return head;
 }
 
@@ -116,13 +116,13 @@ void sse_channel::keepalive_tick(std::uint64_t, std::uint64_t, std::uint64_t idl
         return close(disconnect::token_expired());
     // A comment keeps proxies from timing the stream out, and lets a dead peer's writes fail.
     static shared_bytes const comment = bytes(":\n\n");
-    if (idle_out >= ctx_.keepalive.ticks(ctx_.options.sse_heartbeat))
+    if (idle_out >= services_.keepalive.ticks(services_.options.sse_heartbeat))
         enqueue(comment);
 }
 
 void sse_channel::refuse(boost::system::error_code ec, std::string_view message)
 {
-    ctx_.metrics.count_error(error_name(ec));
+    services_.metrics.count_error(error_name(ec));
     http_request req{boost::beast::http::verb::get, "/", 11};
     req.keep_alive(false);
     auto res = detail::error_response(req, ec, message);

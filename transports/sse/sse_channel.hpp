@@ -15,7 +15,7 @@ namespace switchboard::sse {
 
 class sse_channel final : public detail::push_channel {
 public:
-    sse_channel(detail::connection_stream stream, detail::connection_slot slot, detail::channel_services& ctx,
+    sse_channel(detail::connection_stream stream, detail::connection_slot slot, detail::channel_services& services,
                 std::string remote_address);
 
     std::string_view transport() const noexcept override { return "sse"; }

@@ -30,9 +30,9 @@ shared_bytes text_frame(std::string_view json)
 }  // namespace
 
 websocket_channel::websocket_channel(detail::connection_stream stream, detail::connection_slot slot,
-                                     detail::channel_services& ctx, std::string remote_address)
-    : push_channel(std::move(stream), std::move(slot), ctx, std::move(remote_address)),
-      parser_(ctx.options.max_message_size)
+                                     detail::channel_services& services, std::string remote_address)
+    : push_channel(std::move(stream), std::move(slot), services, std::move(remote_address)),
+      parser_(services.options.max_message_size)
 {
 }
 
@@ -40,7 +40,7 @@ void websocket_channel::keepalive_tick(std::uint64_t now, std::uint64_t idle_in,
 {
     // Any input proves the peer alive, so a busy client is never pinged; a silent one is pinged once per
     // interval and dropped when even the pong does not come.
-    switch (detail::token_state(identity(), ctx_.options.security.token_expiry_warning)) {
+    switch (detail::token_state(identity(), services_.options.security.token_expiry_warning)) {
     case detail::token_status::expired:
         return close(disconnect::token_expired());
     case detail::token_status::expiring:
@@ -55,10 +55,11 @@ void websocket_channel::keepalive_tick(std::uint64_t now, std::uint64_t idle_in,
     case detail::token_status::valid:
         break;
     }
-    auto const& k = ctx_.keepalive;
-    if (idle_in >= k.ticks(ctx_.options.ws_ping_interval) + k.ticks(ctx_.options.ws_pong_timeout))
+    auto const& k = services_.keepalive;
+    if (idle_in >= k.ticks(services_.options.ws_ping_interval) + k.ticks(services_.options.ws_pong_timeout))
         return close(disconnect::no_pong());
-    if (idle_in >= k.ticks(ctx_.options.ws_ping_interval) && now - last_ping_ >= k.ticks(ctx_.options.ws_ping_interval)) {
+    auto const ping_interval = k.ticks(services_.options.ws_ping_interval);
+    if (idle_in >= ping_interval && now - last_ping_ >= ping_interval) {
         last_ping_ = now;
         static shared_bytes const ping = std::make_shared<std::string const>(make_frame(opcode::ping, {}));
         enqueue(ping);
@@ -130,7 +131,7 @@ void websocket_channel::send_json(std::string text)
 void websocket_channel::send_error(std::optional<nlohmann::json> const& id, boost::system::error_code ec,
                                    std::string_view message)
 {
-    ctx_.metrics.count_error(error_name(ec));
+    services_.metrics.count_error(error_name(ec));
     nlohmann::ordered_json out = {{"type", "error"}};
     if (id)
         out["id"] = *id;
@@ -165,12 +166,13 @@ void websocket_channel::on_command(std::string_view text)
         break;
     }
     // These may wait on a hook or the backplane: each holds a ticket until its answer.
-    auto work = pending_.begin(text.size(), ctx_.options.max_pending_commands, ctx_.options.max_pending_bytes);
+    auto const& options = services_.options;
+    auto work = pending_.begin(text.size(), options.max_pending_commands, options.max_pending_bytes);
     if (!work)
         return send_error(cmd->id, error::too_many_pending,
                           "commands waiting for their answers are at their bound (" +
-                              std::to_string(ctx_.options.max_pending_commands) + " commands, " +
-                              std::to_string(ctx_.options.max_pending_bytes) + " bytes); wait for some");
+                              std::to_string(options.max_pending_commands) + " commands, " +
+                              std::to_string(options.max_pending_bytes) + " bytes); wait for some");
     if (cmd->type == command::kind::subscribe)
         return subscribe(std::move(*cmd), std::move(work));
     if (cmd->type == command::kind::publish)
@@ -180,7 +182,7 @@ void websocket_channel::on_command(std::string_view text)
 
 void websocket_channel::unsubscribe(command const& cmd)
 {
-    ctx_.unsubscribe(*this, cmd.topic);
+    services_.unsubscribe(*this, cmd.topic);
     forget_replay(cmd.topic);  // what is left of it is not wanted any more
     if (cmd.id)
         send_json(nlohmann::ordered_json{{"type", "ack"}, {"id", *cmd.id}, {"topic", cmd.topic}}.dump());
@@ -189,16 +191,16 @@ void websocket_channel::unsubscribe(command const& cmd)
 bool websocket_channel::within_rate(std::optional<nlohmann::json> const& id)
 {
     std::chrono::milliseconds retry_after{0};
-    if (!ctx_.authorizer.take_message(&rate_, identity(), {}, retry_after)) {
+    if (!services_.authorizer.take_message(&rate_, identity(), {}, retry_after)) {
         rate_.strikes = 0;
         return true;
     }
     // A client that keeps sending past the limit, ignoring the errors, is cut off; one that backs off is not.
-    if (++rate_.strikes >= ctx_.options.security.max_rate_strikes) {
+    if (++rate_.strikes >= services_.options.security.max_rate_strikes) {
         close(disconnect::rate_limited());
         return false;
     }
-    ctx_.metrics.count_error(error_name(error::rate_limited));
+    services_.metrics.count_error(error_name(error::rate_limited));
     nlohmann::ordered_json out = {{"type", "error"}};
     if (id)
         out["id"] = *id;
@@ -213,7 +215,7 @@ void websocket_channel::refresh(command cmd, ticket work)
 {
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     detail::authenticate(
-        ctx_.authorizer, nullptr, cmd.token, remote_address(), transport(),
+        services_.authorizer, nullptr, cmd.token, remote_address(), transport(),
         [self, work, id = std::move(cmd.id)](boost::system::error_code ec, std::string const& why, identity_ptr who) {
             work->end();
             if (self->closing())
@@ -246,9 +248,9 @@ void websocket_channel::subscribe(command cmd, ticket work)
     bool const resuming = cmd.since.has_value();
     // The first page of history is small: the replay reads the rest a page at a time, and the subscribes that
     // may be in flight together (over Redis) hold no more than half the queue bound (and a message each).
-    auto const& o = ctx_.options;
+    auto const& o = services_.options;
     std::size_t const first_page = o.max_queue_bytes / 2 / std::max<std::size_t>(1, o.max_pending_commands);
-    ctx_.subscribe(*this, cmd.topic, cmd.since, first_page, detail::subscribe_queue::authorization::check,
+    services_.subscribe(*this, cmd.topic, cmd.since, first_page, detail::subscribe_queue::authorization::check,
                    [self, work, cmd, resuming](boost::system::error_code ec, history_result result) {
                        work->end();
                        if (self->closing() || self->refused(cmd, ec, "subscribe"))
@@ -273,7 +275,7 @@ void websocket_channel::publish(command cmd, ticket work)
     // The answer may come later (an asynchronous hook); the channel may have closed by then.
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     auto const topic = cmd.topic;
-    ctx_.authorizer.authorize(authorize_request::kind::publish, topic, identity_pointer(), self, remote_address(),
+    services_.authorizer.authorize(authorize_request::kind::publish, topic, identity_pointer(), self, remote_address(),
                               [self, work, cmd = std::move(cmd)](boost::system::error_code ec) mutable {
                                   if (self->closing() || self->refused(cmd, ec, "publish"))
                                       return work->end();
@@ -294,8 +296,8 @@ void websocket_channel::publish_now(command cmd, ticket work)
 {
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     // A topic the backplane takes on for this publish is the client's, under its bound of topics per client.
-    auto const charged = ctx_.backplane.on_behalf_of(detail::client_key(identity(), remote_address()));
-    ctx_.publish(cmd.topic, std::move(cmd.data), this, remote_address(),
+    auto const charged = services_.backplane.on_behalf_of(detail::client_key(identity(), remote_address()));
+    services_.publish(cmd.topic, std::move(cmd.data), this, remote_address(),
                  [self, work, id = std::move(cmd.id), topic = cmd.topic](boost::system::error_code ec, position where) {
                      work->end();
                      if (self->closing())

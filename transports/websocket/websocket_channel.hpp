@@ -17,8 +17,8 @@ namespace switchboard::websocket {
 
 class websocket_channel final : public detail::push_channel, private frame_sink {
 public:
-    websocket_channel(detail::connection_stream stream, detail::connection_slot slot, detail::channel_services& ctx,
-                      std::string remote_address);
+    websocket_channel(detail::connection_stream stream, detail::connection_slot slot,
+                      detail::channel_services& services, std::string remote_address);
 
     std::string_view transport() const noexcept override { return "websocket"; }
 

@@ -45,7 +45,7 @@ struct handshake {
     }
 };
 
-void upgrade(detail::channel_services& ctx, std::shared_ptr<detail::http_connection> const& conn)
+void upgrade(detail::channel_services& services, std::shared_ptr<detail::http_connection> const& conn)
 {
     auto& req = conn->request();
     if (!beast::websocket::is_upgrade(req))
@@ -59,29 +59,29 @@ void upgrade(detail::channel_services& ctx, std::shared_ptr<detail::http_connect
     if (!is_websocket_key(req[http::field::sec_websocket_key]))
         return conn->respond_error(error::bad_request, "Sec-WebSocket-Key must be 16 bytes in base64");
     if (req[http::field::sec_websocket_version] != "13") {
-        ctx.metrics.count_error(error_name(error::bad_request));
+        services.metrics.count_error(error_name(error::bad_request));
         // 400 rather than 426, so the status matches the error code as everywhere else (RFC 6455 4.2.2 allows
         // any error status with the version header).
         auto res = detail::error_response(req, error::bad_request, "Sec-WebSocket-Version must be 13");
         res.set(http::field::sec_websocket_version, "13");
         return conn->respond(std::move(res));
     }
-    if (ctx.stopping)
+    if (services.stopping)
         return conn->respond_error(error::shutting_down);
 
     auto hs = std::make_shared<handshake>(*conn);
     hs->ws.set_option(beast::websocket::stream_base::decorator(
         [](beast::websocket::response_type& res) { res.set(http::field::server, "switchboard"); }));
-    hs->ws.async_accept(hs->request, [&ctx, hs](beast::error_code ec) {
+    hs->ws.async_accept(hs->request, [&services, hs](beast::error_code ec) {
         if (ec) {
             spdlog::debug("websocket handshake from {} failed: {}", hs->remote_address, ec.message());
             return;
         }
         // The handshake is done; from here on the socket speaks our own framing.
-        auto ch = std::make_shared<websocket_channel>(std::move(hs->ws.next_layer()), std::move(hs->slot), ctx,
+        auto ch = std::make_shared<websocket_channel>(std::move(hs->ws.next_layer()), std::move(hs->slot), services,
                                                       hs->remote_address);
         ch->set_identity(std::move(hs->who));
-        if (auto refused = ctx.open(ch)) {
+        if (auto refused = services.open(ch)) {
             ch->start({});  // to see the peer's EOF after our close frame
             ch->close(disconnect{refused == error::shutting_down ? std::uint16_t{1001} : std::uint16_t{4500},
                                  std::string(error_name(refused))});
@@ -93,9 +93,11 @@ void upgrade(detail::channel_services& ctx, std::shared_ptr<detail::http_connect
 
 }  // namespace
 
-detail::route make_route(detail::channel_services& ctx)
+detail::route make_route(detail::channel_services& services)
 {
-    return {{http::verb::get}, [&ctx](std::shared_ptr<detail::http_connection> const& conn) { upgrade(ctx, conn); }, "websocket"};
+    return {{http::verb::get},
+            [&services](std::shared_ptr<detail::http_connection> const& conn) { upgrade(services, conn); },
+            "websocket"};
 }
 
 }  // namespace switchboard::websocket
