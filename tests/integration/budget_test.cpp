@@ -143,6 +143,17 @@ bool all_settled(boost::asio::io_context& ioc, std::vector<std::shared_ptr<ws_cl
     }, deadline);
 }
 
+// Which clients still have frames to write, and how many (for a failure's message).
+std::string unsettled(std::vector<std::shared_ptr<ws_client>> const& clients)
+{
+    std::string out;
+    for (std::size_t i = 0; i < clients.size(); ++i)
+        if (clients[i]->pending_writes() != 0 && !clients[i]->closed())
+            out += "client " + std::to_string(i) + ": " + std::to_string(clients[i]->pending_writes()) +
+                   " frames unwritten, open " + std::to_string(clients[i]->is_open()) + "\n";
+    return out;
+}
+
 // A fresh server per test, so that each path's peak is its own; it must stop cleanly at the end.
 class budget_rule : public ::testing::Test {
 protected:
@@ -277,7 +288,7 @@ TEST_F(budget_rule, every_websocket_command_flooded_and_http_publishes_pipelined
     auto pipelined = stalled_client::connect(ioc, server.port);
     for (int i = 0; i < 5'000; ++i)
         pipelined->send(http_request_text("POST", "/publish?topic=piped", json(i).dump()));
-    ASSERT_TRUE(all_settled(ioc, flooders, 60s));
+    ASSERT_TRUE(all_settled(ioc, flooders, 60s)) << unsettled(flooders) << server.process.output();
     // The server reads no further than it answers: the rest waits in the kernel's buffers.
     ASSERT_TRUE(run_until(ioc, [&] { return pipelined->written() > 64 * 1024; }, 30s));
     ASSERT_TRUE(server.answers(ioc));
