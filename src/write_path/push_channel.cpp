@@ -1,77 +1,40 @@
 #include "write_path/push_channel.hpp"
 
-#include "core/exact_allocation.hpp"
-
 #include <boost/asio/socket_base.hpp>
-#include <boost/asio/ssl/error.hpp>
-#include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
-#include <sys/socket.h>
-#include <sys/uio.h>
-
 #include <algorithm>
-#include <array>
-#include <cerrno>
-#include <cstring>
 
 namespace switchboard::detail {
 namespace {
 
-// Enough blocks per sendmsg to empty a busy queue in a few calls; IOV_MAX is 1024 on Linux.
-constexpr std::size_t iov_batch = 256;
-
-// One loop thread reads at a time, so one buffer per thread serves every connection.
-std::array<char, 64 * 1024>& scratch()
+std::variant<plain_io, std::unique_ptr<tls_io>> make_io(connection_stream stream, io_owner& owner)
 {
-    thread_local std::array<char, 64 * 1024> buffer;
-    return buffer;
+    if (stream.is_tls())
+        return std::make_unique<tls_io>(std::move(stream.tls()), owner);
+    return std::variant<plain_io, std::unique_ptr<tls_io>>(std::in_place_index<0>, stream.tcp().release_socket(),
+                                                            owner);
 }
 
-// The most plaintext one TLS record carries: a write of this much is one record, one encryption, one send.
-constexpr std::size_t tls_record = 16 * 1024;
-
 }  // namespace
-
-struct push_channel::tls_io {
-    explicit tls_io(connection_stream::tls_stream s) : stream(std::move(s)) {}
-
-    connection_stream::tls_stream stream;
-    std::unique_ptr<char[]> out;  // the record being written: held only while the queue has bytes
-    std::array<char, 2048> in;    // a pending read needs its own buffer (OpenSSL holds a whole record anyway)
-    bool writing = false;
-    bool reading = false;
-    bool shutting_down = false;
-};
 
 push_channel::push_channel(connection_stream stream, connection_slot slot, channel_services& services,
                            std::string remote_address)
     : channel(std::move(remote_address)),
       services_(services),
-      socket_(services.executor),
+      io_(make_io(std::move(stream), *this)),
       slot_(std::move(slot)),
       last_input_(services.keepalive.now()),
       last_output_(services.keepalive.now())
 {
     boost::system::error_code ec;
-    if (stream.is_tls()) {
-        tls_ = std::make_unique<tls_io>(std::move(stream.tls()));
-    } else {
-        socket_ = stream.tcp().release_socket();
-        socket_.non_blocking(true, ec);
-    }
-    socket().set_option(boost::asio::ip::tcp::no_delay(true), ec);
+    io().socket().set_option(boost::asio::ip::tcp::no_delay(true), ec);
     if (services.options.socket_send_buffer > 0)
-        socket().set_option(
+        io().socket().set_option(
             boost::asio::socket_base::send_buffer_size(static_cast<int>(services.options.socket_send_buffer)), ec);
 }
 
 push_channel::~push_channel() = default;
-
-boost::asio::ip::tcp::socket& push_channel::socket() noexcept
-{
-    return tls_ ? tls_->stream.next_layer().socket() : socket_;
-}
 
 std::shared_ptr<push_channel> push_channel::self()
 {
@@ -278,7 +241,8 @@ void push_channel::on_page(std::string const& topic, std::uint64_t request, boos
     if (r && r->awaiting == request) {
         r->awaiting = 0;
         auto const& got = page.messages;
-        if (ec || !page.recovered || got.empty() || got.front()->epoch() != r->epoch || got.front()->offset() != r->next)
+        if (ec || !page.recovered || got.empty() || got.front()->epoch() != r->epoch ||
+            got.front()->offset() != r->next)
             return close(disconnect::stream_gap());  // history no longer holds what the replay promised
         for (auto const& m : got) {
             if (m->offset() > r->last || m->offset() != r->next + r->page.size())
@@ -297,133 +261,46 @@ void push_channel::enqueue_control(shared_bytes bytes)
     services_.flusher.schedule(self());
 }
 
+channel_io& push_channel::io() noexcept
+{
+    if (auto* plain = std::get_if<plain_io>(&io_))
+        return *plain;
+    return *std::get<1>(io_);
+}
+
+std::shared_ptr<io_owner> push_channel::keep()
+{
+    // io_owner is a private base: std::shared_ptr's conversion cannot see it, the aliasing constructor can.
+    return {self(), static_cast<io_owner*>(this)};
+}
+
 void push_channel::flush()
 {
-    if (tls_)
-        return flush_tls();
-    if (waiting_writable_ || !socket_.is_open())
-        return;
-    std::array<iovec, iov_batch> iov;
-    while (!queue_.empty()) {
-        msghdr msg{};
-        msg.msg_iov = iov.data();
-        msg.msg_iovlen = queue_.gather(iov.data(), iov.size());
-        ssize_t const n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                wait_writable();
-                return;
-            }
-            if (errno == EINTR)
-                continue;
-            lost({errno, boost::system::system_category()});
-            return;
-        }
-        queue_.consume(static_cast<std::size_t>(n));
-        services_.metrics.bytes_out += static_cast<std::size_t>(n);
-        last_output_ = services_.keepalive.now();
-        if (!replays_.empty())
-            pump();
-    }
+    io().flush();
+}
+
+void push_channel::sent(std::size_t bytes)
+{
+    services_.metrics.bytes_out += bytes;
+    last_output_ = services_.keepalive.now();
+}
+
+void push_channel::made_room()
+{
+    if (!replays_.empty())
+        pump();
+}
+
+void push_channel::drained()
+{
     if (closing() && !shut_down_)
         finish_close();
-}
-
-void push_channel::flush_tls()
-{
-    auto& t = *tls_;
-    if (t.writing || t.shutting_down || !socket().is_open())
-        return;
-    if (queue_.empty()) {
-        t.out.reset();  // an idle connection keeps nothing
-        if (closing() && !shut_down_)
-            finish_close();
-        return;
-    }
-    // Copy up to one record's worth of queued frames; the copied bytes leave the queue now, so the queue's
-    // bounds and drop_unsent() see only what is not yet on its way.
-    if (!t.out)
-        t.out = std::make_unique<char[]>(tls_record);
-    std::array<iovec, 64> iov;
-    std::size_t n = 0;
-    while (n < tls_record && !queue_.empty()) {
-        std::size_t const count = queue_.gather(iov.data(), iov.size());
-        std::size_t copied = 0;
-        for (std::size_t i = 0; i < count && n < tls_record; ++i) {
-            std::size_t const take = std::min(iov[i].iov_len, tls_record - n);
-            std::memcpy(t.out.get() + n, iov[i].iov_base, take);
-            n += take;
-            copied += take;
-        }
-        queue_.consume(copied);
-    }
-    t.writing = true;
-    boost::asio::async_write(t.stream, boost::asio::buffer(t.out.get(), n),
-                             [self = self()](boost::system::error_code ec, std::size_t written) {
-                                 self->tls_->writing = false;
-                                 if (ec)
-                                     return self->lost(ec);
-                                 self->services_.metrics.bytes_out += written;
-                                 self->last_output_ = self->services_.keepalive.now();
-                                 self->on_tls_written(ec);
-                             });
-    if (!replays_.empty())
-        pump();
-}
-
-void push_channel::on_tls_written(boost::system::error_code)
-{
-    if (!replays_.empty())
-        pump();
-    flush_tls();
-}
-
-void push_channel::read_tls()
-{
-    auto& t = *tls_;
-    t.reading = true;
-    t.stream.async_read_some(boost::asio::buffer(t.in), [self = self()](boost::system::error_code ec, std::size_t n) {
-        auto& t = *self->tls_;
-        t.reading = false;
-        bool const cancelled_to_shut_down = ec == boost::asio::error::operation_aborted && t.shutting_down;
-        if (ec && !cancelled_to_shut_down)  // a peer closing TCP without close_notify has ended the stream too
-            return self->lost(ec == boost::asio::ssl::error::stream_truncated ? boost::asio::error::eof : ec);
-        if (!ec)
-            self->take_input({t.in.data(), n});
-        if (!self->socket().is_open())
-            return;
-        if (t.shutting_down)
-            return self->shutdown_tls();
-        self->read_tls();
-    });
-}
-
-void push_channel::shutdown_tls()
-{
-    // No read may be pending: Asio's TLS shutdown reads the peer's close_notify itself, and two reads on one
-    // stream corrupt it. Whatever ends it (the peer's close_notify, its EOF, the linger timer) ends the channel.
-    tls_->stream.async_shutdown([self = self()](boost::system::error_code ec) {
-        self->lost(ec && ec != boost::asio::ssl::error::stream_truncated ? ec : boost::asio::error::eof);
-    });
-}
-
-void push_channel::wait_writable()
-{
-    waiting_writable_ = true;
-    socket_.async_wait(boost::asio::socket_base::wait_write, [self = self()](boost::system::error_code ec) {
-        self->waiting_writable_ = false;
-        if (ec)
-            return self->lost(ec);
-        self->flush();
-    });
 }
 
 void push_channel::start_reading()
 {
     services_.keepalive.watch(std::static_pointer_cast<ticking>(self()));
-    if (tls_)
-        return read_tls();
-    wait_readable();
+    io().start_reading();
 }
 
 bool push_channel::on_tick(std::uint64_t now)
@@ -437,31 +314,7 @@ bool push_channel::on_tick(std::uint64_t now)
     return !closing();
 }
 
-void push_channel::wait_readable()
-{
-    // An idle connection's one pending operation: allocated at its own size (exact_allocation), not in a
-    // recycled block sized for the largest operation the loop ran lately.
-    socket_.async_wait(boost::asio::socket_base::wait_read,
-                       exact_allocation([self = self()](boost::system::error_code ec) { self->on_readable(ec); }));
-}
-
-void push_channel::on_readable(boost::system::error_code ec)
-{
-    if (ec)
-        return lost(ec);
-    auto& buffer = scratch();
-    // Bounded: one 64 KiB read per wake-up, so one chatty client cannot starve the loop.
-    std::size_t const n = socket_.read_some(boost::asio::buffer(buffer), ec);
-    if (ec == boost::asio::error::would_block)
-        return wait_readable();
-    if (ec)
-        return lost(ec);
-    take_input({buffer.data(), n});
-    if (socket_.is_open())
-        wait_readable();
-}
-
-void push_channel::take_input(std::string_view bytes)
+void push_channel::received(std::string_view bytes)
 {
     last_input_ = services_.keepalive.now();
     if (shut_down_)
@@ -489,7 +342,7 @@ void push_channel::lost(boost::system::error_code ec)
     shut_down_ = true;
     if (linger_)
         linger_->cancel();
-    socket().close(ec);
+    io().close();
 }
 
 void push_channel::queue_farewell(disconnect const&) {}
@@ -511,25 +364,10 @@ void push_channel::close(disconnect const& reason)
 
 void push_channel::finish_close()
 {
-    // Everything is sent: half-close, and let the read side see the peer's EOF (or the linger timer) before
-    // the socket is closed, so the peer is not reset while our last bytes are in flight.
+    // Everything is sent: half-close, and let the read side see the peer's end (or the linger timer) before the
+    // socket is closed, so the peer is not reset while our last bytes are in flight.
     shut_down_ = true;
-    if (tls_) {
-        // TLS's half-close is close_notify, sent by the shutdown that then waits for the peer's; the pending
-        // read is cancelled first and its handler starts the shutdown.
-        tls_->shutting_down = true;
-        tls_->out.reset();
-        boost::system::error_code ec;
-        if (tls_->reading)
-            socket().cancel(ec);
-        else
-            shutdown_tls();
-        return;
-    }
-    boost::system::error_code ec;
-    socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
-    if (ec)
-        lost(ec);
+    io().shut_down();
 }
 
 }  // namespace switchboard::detail

@@ -1,0 +1,60 @@
+#pragma once
+// The byte stream under a push_channel, one small interface for its two kinds: plain TCP written with sendmsg
+// (plain_io), and TLS through OpenSSL (tls_io). The channel decides what to send and when to stop; the io moves
+// the outbox's bytes to the peer and the peer's bytes up, and says what happened through io_owner.
+
+#include "write_path/frame_queue.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <memory>
+#include <string_view>
+
+namespace switchboard::detail {
+
+/// What an io needs from the channel above it. Every operation in flight holds the owner alive (keep()), so the
+/// io it owns outlives them too.
+class io_owner {
+public:
+    /// The bytes waiting to be sent: the io consumes what it hands on.
+    virtual frame_queue& outbox() noexcept = 0;
+    /// Bytes from the peer.
+    virtual void received(std::string_view bytes) = 0;
+    /// `bytes` left for the peer: counters and keepalive.
+    virtual void sent(std::size_t bytes) = 0;
+    /// The io took bytes out of the outbox: there is room again (replays refill it).
+    virtual void made_room() = 0;
+    /// The outbox is empty and nothing is being written.
+    virtual void drained() = 0;
+    /// The stream ended (the peer closed, an error, or the end of shut_down()): nothing more can be said to it.
+    virtual void lost(boost::system::error_code ec) = 0;
+    virtual std::shared_ptr<io_owner> keep() = 0;
+
+protected:
+    ~io_owner() = default;
+};
+
+class channel_io {
+public:
+    virtual ~channel_io() = default;
+
+    /// The TCP socket underneath, for its options.
+    virtual boost::asio::ip::tcp::socket& socket() noexcept = 0;
+    /// Waits for input and hands each arrival to received(), until the stream ends.
+    virtual void start_reading() = 0;
+    /// Sends what the outbox holds, now as far as the kernel takes it and the rest as it drains; drained()
+    /// once it is all sent.
+    virtual void flush() = 0;
+    /// Half-closes after the last bytes; the peer's end (or the owner's linger timer) then comes as lost().
+    virtual void shut_down() = 0;
+
+    /// Ends the stream now; operations in flight complete with operation_aborted.
+    void close() noexcept
+    {
+        boost::system::error_code ignored;
+        socket().close(ignored);
+    }
+};
+
+}  // namespace switchboard::detail
