@@ -11,10 +11,9 @@
 
 #include <switchboard/channel.hpp>
 #include <switchboard/disconnect.hpp>
+#include <switchboard/http.hpp>
 #include <switchboard/identity.hpp>
 
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/system/error_code.hpp>
 #include <nlohmann/json.hpp>
 
@@ -25,8 +24,6 @@
 #include <string_view>
 
 namespace switchboard {
-
-using http_request = boost::beast::http::request<boost::beast::http::string_body>;
 
 /// A client asking to connect (WebSocket upgrade, SSE stream, long poll, POST /publish) or, with no request, a
 /// WebSocket presenting a fresh token ("refresh" command).
