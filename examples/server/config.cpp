@@ -256,6 +256,11 @@ void check_across_keys(server_config const& c, std::vector<config_error>& errors
             errors.push_back({path, "cannot read " + *file, {}});
     if (o.tls_only && o.tls_cert_file.empty())
         errors.push_back({"tls.only", "needs tls.cert_file and tls.key_file", {}});
+    // One backplane links the nodes: two would give each topic two sets of positions.
+    if (!c.nats.url.empty() && !c.redis.url.empty())
+        errors.push_back({"nats.url", "cannot be used with redis.url: --nats and --redis each choose the backplane; give one", {}});
+    if (c.nats.storage != "file" && c.nats.storage != "memory")
+        errors.push_back({"nats.storage", "must be \"file\" or \"memory\", got \"" + c.nats.storage + "\"", {}});
     // A message as large as allowed, plus its framing, must fit in a queue that replays fill only to half.
     if (o.max_queue_bytes < 2 * o.max_message_size)
         errors.push_back({"limits.max_queue_bytes",

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace switchboard {
 
@@ -44,12 +45,12 @@ struct nats_options {
     /// The stream's storage: "file" (survives a server restart) or "memory".
     std::string storage = "file";
     /// The stream's replicas (a clustered JetStream: 3 acknowledges after a quorum).
-    int replicas = 1;
+    std::size_t replicas = 1;
     /// How long a topic's position (its last message) outlives its last publish: the stream's max_age. History
     /// goes sooner, by its own max_age.
     std::chrono::seconds position_ttl{86'400};
-    /// All history together, in bytes, the oldest messages going first; -1: no bound but the server's.
-    std::int64_t max_bytes = 1'073'741'824;
+    /// All history together, in bytes, the oldest messages going first; 0: no bound but the server's.
+    std::size_t max_bytes = 1'073'741'824;
     /// Create the stream when it is missing and update its limits when they differ; false: expect it as is.
     bool manage_stream = true;
     /// The first connect (it blocks the constructor up to this long when NATS does not answer; the node then
@@ -65,10 +66,16 @@ struct nats_options {
     std::size_t max_held = 10'000;
 };
 
+/// Throws std::invalid_argument with the reason (never the URL itself, which may hold a password) unless `url`
+/// is one or more nats:// or tls:// URLs separated by ',', each with a host.
+void check_nats_url(std::string_view url);
+/// True for a subject prefix of non-empty '.'-separated tokens without whitespace, '*' or '>'.
+bool is_valid_nats_prefix(std::string_view prefix) noexcept;
+
 class nats_backplane final : public backplane {
 public:
-    /// Connects (see nats_options::connect_timeout). Throws std::invalid_argument for a bad prefix, and
-    /// std::runtime_error for options cnats refuses (a malformed URL).
+    /// Connects (see nats_options::connect_timeout). Throws std::invalid_argument for a bad URL or prefix, and
+    /// std::runtime_error for options cnats refuses.
     nats_backplane(boost::asio::any_io_executor ex, nats_options options, history_options history = {});
     ~nats_backplane() override;
 

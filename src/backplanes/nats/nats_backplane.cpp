@@ -8,6 +8,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <stdexcept>
+
 namespace switchboard {
 
 namespace {
@@ -30,9 +33,9 @@ nats::jetstream_options jetstream_options_of(nats_options const& o)
     j.prefix = o.prefix;
     j.stream = o.stream;
     j.storage = o.storage;
-    j.replicas = o.replicas;
+    j.replicas = static_cast<int>(o.replicas);
     j.position_ttl = o.position_ttl;
-    j.max_bytes = o.max_bytes;
+    j.max_bytes = o.max_bytes == 0 ? -1 : static_cast<std::int64_t>(o.max_bytes);
     j.manage_stream = o.manage_stream;
     j.max_pending_publishes = o.max_pending;
     j.max_held = o.max_held;
@@ -50,6 +53,30 @@ boost::system::error_code unavailable(boost::system::error_code ec, char const* 
 
 }  // namespace
 
+void check_nats_url(std::string_view url)
+{
+    if (url.empty())
+        throw std::invalid_argument("no URL");
+    for (std::size_t start = 0; start <= url.size();) {
+        auto const end = std::min(url.find(',', start), url.size());
+        auto const one = url.substr(start, end - start);
+        auto const scheme = one.find("://");
+        if (scheme == std::string_view::npos || (one.substr(0, scheme) != "nats" && one.substr(0, scheme) != "tls"))
+            throw std::invalid_argument("each URL must start with nats:// or tls://");
+        auto host = one.substr(scheme + 3);
+        if (auto const at = host.rfind('@'); at != std::string_view::npos)
+            host = host.substr(at + 1);  // user:password@ or token@
+        if (host.empty() || host.front() == ':' || host.find_first_of(" /?#") != std::string_view::npos)
+            throw std::invalid_argument("each URL needs a host (and only host:port after it)");
+        start = end + 1;
+    }
+}
+
+bool is_valid_nats_prefix(std::string_view prefix) noexcept
+{
+    return nats::is_valid_prefix(prefix);
+}
+
 struct nats_backplane::impl {
     impl(boost::asio::any_io_executor ex, nats_options const& o, history_options h)
         : engine(ex, link_options_of(o), jetstream_options_of(o), std::move(h))
@@ -59,7 +86,7 @@ struct nats_backplane::impl {
 };
 
 nats_backplane::nats_backplane(boost::asio::any_io_executor ex, nats_options options, history_options history)
-    : impl_(std::make_unique<impl>(ex, options, std::move(history)))
+    : impl_((check_nats_url(options.url), std::make_unique<impl>(ex, options, std::move(history))))
 {
     impl_->engine.set_delivery([this](message_ptr const& m) { deliver(m); });
     impl_->engine.set_gap([this](std::string const& topic) { report_gap(topic); });
