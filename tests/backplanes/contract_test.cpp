@@ -17,7 +17,8 @@
 // A kind is a backplane and what the tests need around it: ready() once it can publish; break_broker() /
 // mend_broker() to make it unavailable and back (false: it has no broker to lose); listening(topic), whether its
 // broker sends this node the topic (nullopt: not applicable); bounds_total_history_bytes, whether
-// history_options::max_bytes applies (Redis is bounded by its own maxmemory instead, docs/scaling.md).
+// history_options::max_bytes applies (Redis is bounded by its own maxmemory instead, NATS by nats_options::max_bytes,
+// docs/scaling.md).
 
 #include "support/nats_process.hpp"
 #include "support/offsets.hpp"
@@ -340,7 +341,7 @@ TYPED_TEST(backplane_contract, history_older_than_max_age_is_gone)
 TYPED_TEST(backplane_contract, history_bounded_in_total_bytes_drops_the_oldest_first)
 {
     if (!TypeParam::bounds_total_history_bytes)
-        GTEST_SKIP() << TypeParam::name << " is bounded by its broker's memory, not history_options::max_bytes";
+        GTEST_SKIP() << TypeParam::name << " is bounded by its broker (Redis maxmemory, nats_options::max_bytes), not history_options::max_bytes";
     history_options h;
     h.max_bytes = 3 * (memory_backplane::cost(message("t", {1, "12345678"}, "null")) + 8);  // about 3 messages
     this->make(h);

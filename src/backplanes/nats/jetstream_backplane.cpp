@@ -1,5 +1,7 @@
 #include "backplanes/nats/jetstream_backplane.hpp"
 
+#include "core/epoch.hpp"
+
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -18,15 +20,6 @@ namespace {
 // JetStream's error code for a failed Nats-Expected-Last-Subject-Sequence check ("wrong last sequence: N").
 constexpr int wrong_last_sequence = 10071;
 constexpr int stream_not_found = 10059;
-
-std::string random_epoch(std::mt19937_64& random)
-{
-    static constexpr char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    std::string out(8, '0');
-    for (auto& c : out)
-        c = alphabet[random() % (sizeof(alphabet) - 1)];
-    return out;
-}
 
 /// A JetStream API answer as JSON, or null when it is not JSON.
 json api_answer(natsMsg* m)
@@ -282,8 +275,8 @@ void jetstream_backplane::send(std::string const& topic)
         return finish(topic, {}, position{base.offset, base.epoch});  // the topic has its epoch already
     // An empty topic (never published, or everything in it expired or purged) starts a new epoch: with its
     // marker (offset 0), or with its first message.
-    position const next = marker ? position{0, random_epoch(random_)}
-                          : base.seq == 0 ? position{1, random_epoch(random_)}
+    position const next = marker ? position{0, detail::random_epoch(random_)}
+                          : base.seq == 0 ? position{1, detail::random_epoch(random_)}
                                           : position{base.offset + 1, base.epoch};
     std::vector<header> headers{{expected_header, std::to_string(base.seq)},
                                 {offset_header, std::to_string(next.offset)},
