@@ -609,6 +609,24 @@ TEST_P(scale_out, readiness_and_publishing_follow_the_broker)
     EXPECT_NE(metrics.find(up + "1"), std::string::npos);
 }
 
+// A NATS without JetStream cannot hold history: the node says why, stays unready and refuses publishes, and
+// keeps looking for the stream.
+TEST(nats, a_server_without_jetstream_keeps_the_node_unready_and_says_why)
+{
+    nats_process plain({}, false);
+    boost::asio::io_context ioc;
+    node n1({"--nats", plain.url()}, {}, {"SWITCHBOARD_NATS_RECONNECT_WAIT=20"});
+    ASSERT_NE(n1.port, 0) << n1.process->output();
+    ASSERT_TRUE(n1.process->wait_for_output("is JetStream enabled", 20s)) << n1.process->output();
+    auto const ready = fetch(ioc, n1.port, "GET", "/readyz");
+    EXPECT_EQ(ready.status, 503);
+    EXPECT_EQ(ready.json()["backplane"], "disconnected") << ready.body;
+    auto const refused = fetch(ioc, n1.port, "POST", "/publish?topic=t", "{}");
+    EXPECT_EQ(refused.status, 503);
+    EXPECT_EQ(refused.json()["error"]["code"], "backplane_unavailable") << refused.body;
+    EXPECT_TRUE(n1.process->running());
+}
+
 TEST(redis, history_that_redis_evicted_or_trimmed_is_reported_never_skipped)
 {
     redis_process redis;

@@ -32,7 +32,8 @@ std::uint16_t port_in(std::string const& log, std::regex const& line, char const
 
 }  // namespace
 
-nats_process::nats_process(std::vector<std::string> extra) : extra_(std::move(extra))
+nats_process::nats_process(std::vector<std::string> extra, bool jetstream)
+    : extra_(std::move(extra)), jetstream_(jetstream)
 {
     std::random_device random;
     dir_ = std::filesystem::temp_directory_path() / ("switchboard-nats-" + std::to_string(random()));
@@ -54,7 +55,9 @@ nats_process::~nats_process()
 
 void nats_process::launch(std::string const& port, std::string const& monitor)
 {
-    std::vector<std::string> args{"-js", "-a", "127.0.0.1", "-p", port, "-m", monitor, "-sd", dir_.string()};
+    std::vector<std::string> args{"-a", "127.0.0.1", "-p", port, "-m", monitor, "-sd", dir_.string()};
+    if (jetstream_)
+        args.push_back("-js");
     args.insert(args.end(), extra_.begin(), extra_.end());
     process_ = std::make_unique<server_process>(program(), args);
     if (!process_->wait_for_output("Server is ready", std::chrono::seconds(30)))

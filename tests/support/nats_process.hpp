@@ -18,8 +18,9 @@ namespace switchboard::test {
 class nats_process {
 public:
     /// Starts nats-server -js (found in PATH or /usr/sbin, /usr/bin); throws std::runtime_error when it does not
-    /// come up. `extra` flags are added to every start (e.g. {"--user", "u", "--pass", "p"}).
-    explicit nats_process(std::vector<std::string> extra = {});
+    /// come up. `extra` flags are added to every start (e.g. {"--user", "u", "--pass", "p"}); `jetstream` false
+    /// leaves -js out (a NATS that switchboard cannot keep history on).
+    explicit nats_process(std::vector<std::string> extra = {}, bool jetstream = true);
     ~nats_process();
     nats_process(nats_process const&) = delete;
     nats_process& operator=(nats_process const&) = delete;
@@ -48,6 +49,7 @@ private:
 
     std::filesystem::path dir_;
     std::vector<std::string> extra_;
+    bool jetstream_ = true;
     std::uint16_t port_ = 0;
     std::uint16_t monitor_port_ = 0;
     std::unique_ptr<server_process> process_;
