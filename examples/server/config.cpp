@@ -259,6 +259,8 @@ void check_across_keys(server_config const& c, std::vector<config_error>& errors
     // One backplane links the nodes: two would give each topic two sets of positions.
     if (!c.nats.url.empty() && !c.redis.url.empty())
         errors.push_back({"nats.url", "cannot be used with redis.url: --nats and --redis each choose the backplane; give one", {}});
+    if (!c.nats.tls_ca_file.empty() && !std::ifstream(c.nats.tls_ca_file))
+        errors.push_back({"nats.tls_ca_file", "cannot read " + c.nats.tls_ca_file, {}});
     if (c.nats.storage != "file" && c.nats.storage != "memory")
         errors.push_back({"nats.storage", "must be \"file\" or \"memory\", got \"" + c.nats.storage + "\"", {}});
     // A message as large as allowed, plus its framing, must fit in a queue that replays fill only to half.

@@ -37,6 +37,8 @@ struct nats_options {
     /// nats://[user:password@|token@]host:port, several separated by ','; tls:// for TLS (then cnats' own
     /// threads do the connection's I/O, see docs/architecture.md).
     std::string url = "nats://127.0.0.1:4222";
+    /// With tls://: a PEM file of the certificate authorities to trust for NATS' certificate; "": the system's.
+    std::string tls_ca_file;
     /// Subject prefix: "<prefix>.topic.<topic>" holds history, "<prefix>.live.<topic>" delivers; several
     /// deployments share one NATS with different prefixes. Tokens separated by '.', no whitespace, '*' or '>'.
     std::string prefix = "switchboard";

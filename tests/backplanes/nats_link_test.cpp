@@ -1,11 +1,15 @@
 // nats_link on a real nats-server, in both I/O modes: cnats on switchboard's Asio loop (asio_event_loop) and
 // cnats' own threads. Every handler runs on the loop thread; bursts larger than cnats' read buffer arrive with no
 // traffic after them; the loop mode adds no thread per connection; requests answer, time out and see "no
-// responders"; a server restart is survived with the subscriptions; closing with messages in flight is safe.
+// responders"; a server restart is survived with the subscriptions; closing with messages in flight is safe;
+// credentials in the URL and tls:// with a private certificate authority work.
 
 #include "backplanes/nats/nats_link.hpp"
 #include "support/nats_process.hpp"
 #include "support/run_until.hpp"
+#include "support/test_certificate.hpp"
+
+#include <switchboard/nats_backplane.hpp>
 
 #include <gtest/gtest.h>
 
@@ -235,6 +239,63 @@ TEST_P(nats_link_io, credentials_in_the_url_are_used)
     ASSERT_TRUE(run_until(ioc, [&] { return good.connected(); }, 20s));
     test::run_for(ioc, 300ms);
     EXPECT_FALSE(anonymous.connected());
+}
+
+// tls:// with a private certificate authority: the link trusts the one named by ca_file and no other, runs on
+// cnats' own threads (TLS reads must not wait on the loop) and still calls every handler on the loop thread; the
+// public backplane publishes and reads over it.
+TEST(nats_tls, a_tls_server_is_reached_with_its_certificate_authority)
+{
+    test::test_certificate certificate;
+    nats_process secured({"--tls", "--tlscert", certificate.cert_file().string(), "--tlskey",
+                          certificate.key_file().string()});
+    boost::asio::io_context ioc;
+    link_options o;
+    o.url = "tls://127.0.0.1:" + std::to_string(secured.port());
+    o.reconnect_wait = 50ms;
+    o.ca_file = certificate.cert_file().string();
+    nats_link trusted(ioc.get_executor(), o);
+    trusted.start([](bool) {});
+    o.ca_file.clear();  // the system's authorities: they never signed this certificate
+    nats_link untrusting(ioc.get_executor(), o);
+    untrusting.start([](bool) {});
+    ASSERT_TRUE(run_until(ioc, [&] { return trusted.connected(); }, 20s)) << secured.output();
+
+    auto const loop_thread = std::this_thread::get_id();
+    std::optional<std::thread::id> handled_on;
+    trusted.subscribe("over.tls", [&](natsMsg*) { handled_on = std::this_thread::get_id(); });
+    ASSERT_TRUE(run_until(ioc, [&] {
+        if (!handled_on)
+            trusted.publish("over.tls", "x");
+        return handled_on.has_value();
+    }, 20s));
+    EXPECT_EQ(*handled_on, loop_thread);
+    EXPECT_FALSE(untrusting.connected());
+
+    nats_options public_options;
+    public_options.url = o.url;
+    public_options.tls_ca_file = certificate.cert_file().string();
+    nats_backplane bp(ioc.get_executor(), public_options);
+    ASSERT_TRUE(run_until(ioc, [&] { return bp.connected(); }, 20s));
+    std::optional<position> published;
+    bp.publish("secure", "1", [&](boost::system::error_code ec, position p) {
+        EXPECT_FALSE(ec) << ec.message();
+        published = p;
+    });
+    ASSERT_TRUE(run_until(ioc, [&] { return published.has_value(); }, 20s));
+    EXPECT_EQ(published->offset, 1u);
+    std::optional<history_result> read;
+    bp.history("secure", position{0, ""}, backplane::whole_history,
+               [&](boost::system::error_code ec, history_result r) {
+                   EXPECT_FALSE(ec) << ec.message();
+                   read = std::move(r);
+               });
+    ASSERT_TRUE(run_until(ioc, [&] { return read.has_value(); }, 20s));
+    ASSERT_EQ(read->messages.size(), 1u);
+    EXPECT_EQ(read->messages[0]->data(), "1");
+    bp.close();
+    trusted.close();
+    untrusting.close();
 }
 
 INSTANTIATE_TEST_SUITE_P(io, nats_link_io, ::testing::Values(io_mode::asio_loop, io_mode::cnats_threads),

@@ -113,6 +113,7 @@ constexpr char const* every_key = R"({
   },
   "nats": {
     "url": "",
+    "tls_ca_file": "/dev/null",
     "prefix": "chat.prod",
     "stream": "CHAT",
     "storage": "memory",
@@ -215,6 +216,7 @@ TEST(config, every_key_parses)
     EXPECT_EQ(address.password, "s3cret");
     EXPECT_EQ(address.database, 2u);
     auto const& nats = r.config.nats;  // its url is the one key left at its default: one backplane at a time
+    EXPECT_EQ(nats.tls_ca_file, "/dev/null");
     EXPECT_EQ(nats.prefix, "chat.prod");
     EXPECT_EQ(nats.stream, "CHAT");
     EXPECT_EQ(nats.storage, "memory");

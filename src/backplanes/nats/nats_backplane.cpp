@@ -19,6 +19,7 @@ nats::link_options link_options_of(nats_options const& o)
 {
     nats::link_options l;
     l.url = o.url;
+    l.ca_file = o.tls_ca_file;
     l.name = "switchboard";  // as the server shows the connection (connz) and logs it
     l.connect_timeout = o.connect_timeout;
     l.reconnect_wait = o.reconnect_wait;

@@ -66,6 +66,8 @@ void nats_link::start(state_handler on_state)
     check(natsOptions_SetClosedCB(opts_, &mailbox::on_closed, events), "closed callback");
     // A first connect that fails is retried in the background like a reconnect; connected tells when it works.
     check(natsOptions_SetRetryOnFailedConnect(opts_, true, &mailbox::on_connected, events), "retry on connect");
+    if (!options_.ca_file.empty())
+        check(natsOptions_LoadCATrustedCertificates(opts_, options_.ca_file.c_str()), "tls ca file");
     if (options_.io == io_mode::asio_loop && options_.url.find("tls://") != std::string::npos) {
         // With an event loop, cnats waits for the rest of a TLS record with a blocking poll() on the thread that
         // reads: the loop. TLS connections use cnats' own threads (see asio_event_loop.hpp).

@@ -41,6 +41,9 @@ struct link_options {
     /// nats://[user:password@|token@]host:port[,nats://...] (cnats' URL list). A tls:// URL makes the link use
     /// io_mode::cnats_threads whatever `io` says.
     std::string url = "nats://127.0.0.1:4222";
+    /// tls:// only: a PEM file of the certificate authorities to trust for the server's certificate; empty: the
+    /// system's.
+    std::string ca_file;
     /// The connection's name, shown by the server (connz) and in its logs.
     std::string name = "switchboard";
     io_mode io = io_mode::asio_loop;
