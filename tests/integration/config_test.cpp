@@ -289,6 +289,9 @@ TEST(config, nats_urls_are_checked_without_showing_them)
         ASSERT_EQ(r.errors.size(), 1u) << bad;
         EXPECT_EQ(r.errors[0].path, "nats.prefix");
     }
+    auto const stream = load_config(R"({"nats": {"stream": "my.stream"}})");
+    ASSERT_EQ(stream.errors.size(), 1u);
+    EXPECT_EQ(stream.errors[0].path, "nats.stream");
     auto const storage = load_config(R"({"nats": {"storage": "disk"}})");
     ASSERT_EQ(storage.errors.size(), 1u);
     EXPECT_EQ(storage.errors[0].path, "nats.storage");
