@@ -28,7 +28,8 @@ std::string type_name(value_kind kind)
     case value_kind::text_list: return "TEXT (repeatable)";
     case value_kind::level: return "LEVEL";
     case value_kind::format: return "FORMAT";
-    case value_kind::redis_url: return "URL";
+    case value_kind::redis_url:
+    case value_kind::nats_url: return "URL";
     case value_kind::transports: return "LIST";
     case value_kind::file: return "FILE";
     case value_kind::boolean: return "BOOL";

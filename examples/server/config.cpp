@@ -4,6 +4,7 @@
 #include "config_values.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
 
@@ -256,6 +257,17 @@ void check_across_keys(server_config const& c, std::vector<config_error>& errors
             errors.push_back({path, "cannot read " + *file, {}});
     if (o.tls_only && o.tls_cert_file.empty())
         errors.push_back({"tls.only", "needs tls.cert_file and tls.key_file", {}});
+    // One backplane links the nodes: two would give each topic two sets of positions.
+    if (!c.nats.url.empty() && !c.redis.url.empty())
+        errors.push_back({"nats.url", "cannot be used with redis.url: --nats and --redis each choose the backplane; give one", {}});
+    if (!c.nats.tls_ca_file.empty() && !std::ifstream(c.nats.tls_ca_file))
+        errors.push_back({"nats.tls_ca_file", "cannot read " + c.nats.tls_ca_file, {}});
+    // A stream's name becomes a directory in NATS' store and a token of its API subjects.
+    if (!std::all_of(c.nats.stream.begin(), c.nats.stream.end(),
+                     [](unsigned char ch) { return std::isalnum(ch) || ch == '_' || ch == '-'; }))
+        errors.push_back({"nats.stream", "may hold only A-Z a-z 0-9 _ -, got \"" + c.nats.stream + "\"", {}});
+    if (c.nats.storage != "file" && c.nats.storage != "memory")
+        errors.push_back({"nats.storage", "must be \"file\" or \"memory\", got \"" + c.nats.storage + "\"", {}});
     // A message as large as allowed, plus its framing, must fit in a queue that replays fill only to half.
     if (o.max_queue_bytes < 2 * o.max_message_size)
         errors.push_back({"limits.max_queue_bytes",

@@ -6,6 +6,7 @@
 //
 // Every key is in config_keys.cpp and docs/configuration.md. Nothing here starts a server or touches spdlog.
 
+#include <switchboard/nats_backplane.hpp>
 #include <switchboard/redis_backplane.hpp>
 #include <switchboard/server_options.hpp>
 
@@ -30,9 +31,14 @@ struct log_options {
 };
 
 struct server_config {
-    server_config() { redis.url.clear(); }
+    server_config()
+    {
+        redis.url.clear();
+        nats.url.clear();
+    }
     switchboard::server_options server;
     switchboard::redis_options redis;  // url "" (the default): the in-memory backplane, no Redis
+    switchboard::nats_options nats;    // url "" (the default): no NATS; at most one of the two is set
     log_options log;
 };
 

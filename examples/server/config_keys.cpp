@@ -169,6 +169,50 @@ config_key const keys[]{
     {"redis.max_held", value_kind::count, 1, 10'000'000, "",
      "messages a topic holds while its node reads missed ones; past it subscribers are told of a gap",
      [](server_config& c) -> auto& { return c.redis.max_held; }},
+
+    {"nats.url", value_kind::nats_url, 0, 0, "--nats",
+     "nats://[user:password@]host[:port] (tls:// for TLS) to share topics through NATS JetStream; \"\": no NATS",
+     [](server_config& c) -> auto& { return c.nats.url; }},
+    {"nats.tls_ca_file", value_kind::file, 0, 0, "",
+     "with tls://: PEM file of the certificate authorities NATS' certificate must chain to; \"\": the system's",
+     [](server_config& c) -> auto& { return c.nats.tls_ca_file; }},
+    {"nats.prefix", value_kind::subject_prefix, 0, 0, "",
+     "first subject tokens of every subject used (deployments sharing one NATS differ here)",
+     [](server_config& c) -> auto& { return c.nats.prefix; }},
+    {"nats.stream", value_kind::text, 0, 0, "",
+     "the JetStream stream holding history; \"\": the prefix with other characters than A-Z a-z 0-9 - as _",
+     [](server_config& c) -> auto& { return c.nats.stream; }},
+    {"nats.storage", value_kind::text, 0, 0, "",
+     "the stream's storage: file (survives a NATS restart) or memory",
+     [](server_config& c) -> auto& { return c.nats.storage; }},
+    {"nats.replicas", value_kind::count, 1, 5, "",
+     "the stream's replicas in a clustered JetStream",
+     [](server_config& c) -> auto& { return c.nats.replicas; }},
+    {"nats.manage_stream", value_kind::boolean, 0, 0, "",
+     "create the stream when missing and update its limits; false: expect it as configured",
+     [](server_config& c) -> auto& { return c.nats.manage_stream; }},
+    {"nats.position_ttl", value_kind::seconds, 1 * second, 365 * day, "",
+     "how long a topic's position (its last message) outlives its last publish in the stream (whole seconds)",
+     [](server_config& c) -> auto& { return c.nats.position_ttl; }},
+    {"nats.max_bytes", value_kind::size, 0, 1024 * GiB, "",
+     "bytes of history in the stream across all topics, oldest first out; 0: NATS' own limits only",
+     [](server_config& c) -> auto& { return c.nats.max_bytes; }},
+    {"nats.connect_timeout", value_kind::duration, 100, 1 * minute, "",
+     "time a connection to NATS may take (the first one delays the start by up to this)",
+     [](server_config& c) -> auto& { return c.nats.connect_timeout; }},
+    {"nats.reconnect_wait", value_kind::duration, 10, 1 * minute, "",
+     "delay between reconnection attempts, plus up to as much jitter",
+     [](server_config& c) -> auto& { return c.nats.reconnect_wait; }},
+    {"nats.request_timeout", value_kind::duration, 100, 10 * minute, "",
+     "a publish or history read NATS leaves unanswered this long fails (503)",
+     [](server_config& c) -> auto& { return c.nats.request_timeout; }},
+    {"nats.max_pending", value_kind::count, 1, 10'000'000, "",
+     "publishes awaiting NATS; publishes past it are refused (503)",
+     [](server_config& c) -> auto& { return c.nats.max_pending; }},
+    {"nats.max_held", value_kind::count, 1, 10'000'000, "",
+     "messages a topic holds while its node reads missed ones; past it subscribers are told of a gap",
+     [](server_config& c) -> auto& { return c.nats.max_held; }},
+
     {"auth.jwt_secret", value_kind::secret, 0, 0, "--jwt-secret",
      "HS256 key: a valid token is then required to connect; \"\" turns HS256 off",
      [](server_config& c) -> auto& { return c.server.security.jwt_secret; }},
@@ -280,6 +324,10 @@ parsed<std::string> read_string(value_kind kind, json const& value)
         return parse_redis_url(value);
     if (kind == value_kind::key_prefix)
         return parse_key_prefix(value);
+    if (kind == value_kind::nats_url)
+        return parse_nats_url(value);
+    if (kind == value_kind::subject_prefix)
+        return parse_subject_prefix(value);
     if (kind == value_kind::text)
         return parse_text(value);
     if (kind == value_kind::pem_file)

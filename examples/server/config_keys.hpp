@@ -32,6 +32,8 @@ enum class value_kind {
     history_overrides,  // [{"prefix": "chat.", "max_messages": 50000, "max_age": "24h"}]
     redis_url,          // "" (the in-memory backplane) or "redis://[:password@]host[:port][/db]"; never echoed
     key_prefix,         // "switchboard:": printable ASCII without spaces
+    nats_url,           // "" (no NATS) or "nats://[user:password@|token@]host[:port]", tls://, ','-separated; never echoed
+    subject_prefix,     // "switchboard": NATS subject tokens separated by '.', no whitespace, '*' or '>'
     transports,         // ["websocket", "sse", "long-polling"], or "websocket,sse" as text
     text,               // any string of printable characters (an audience, a cookie name)
     pem_file,           // a path to a PEM public key; the key's text is what is kept

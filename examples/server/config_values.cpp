@@ -1,5 +1,6 @@
 #include "config_values.hpp"
 
+#include <switchboard/nats_backplane.hpp>
 #include <switchboard/redis_backplane.hpp>
 
 #include <boost/asio/ip/address.hpp>
@@ -201,6 +202,31 @@ parsed<std::string> parse_redis_url(json const& v)
         return fail<std::string>(std::string(e.what()) + " (the value is not shown)");
     }
     return {text, {}};
+}
+
+parsed<std::string> parse_nats_url(json const& v)
+{
+    // The URL may hold a password or a token: errors say what is wrong, never the value.
+    if (!v.is_string())
+        return fail<std::string>("expected a string, nats://host:port (the value is not shown)");
+    auto const& text = v.get_ref<std::string const&>();
+    if (text.empty())
+        return {};
+    try {
+        switchboard::check_nats_url(text);
+    } catch (std::invalid_argument const& e) {
+        return fail<std::string>(std::string(e.what()) + " (the value is not shown)");
+    }
+    return {text, {}};
+}
+
+parsed<std::string> parse_subject_prefix(json const& v)
+{
+    if (!v.is_string() || v.get_ref<std::string const&>().size() > 64 ||
+        !switchboard::is_valid_nats_prefix(v.get_ref<std::string const&>()))
+        return fail<std::string>("expected up to 64 characters of subject tokens separated by '.' (no whitespace, "
+                                 "'*' or '>'), got " + show(v));
+    return {v.get<std::string>(), {}};
 }
 
 parsed<std::string> parse_key_prefix(json const& v)

@@ -38,6 +38,8 @@ parsed<std::string> parse_url_path(nlohmann::json const& v);
 parsed<std::string> parse_secret(nlohmann::json const& v);
 parsed<std::string> parse_redis_url(nlohmann::json const& v);
 parsed<std::string> parse_key_prefix(nlohmann::json const& v);
+parsed<std::string> parse_nats_url(nlohmann::json const& v);
+parsed<std::string> parse_subject_prefix(nlohmann::json const& v);
 // Up to 256 printable ASCII characters (may be empty).
 parsed<std::string> parse_text(nlohmann::json const& v);
 // A path (a string) to a readable PEM public key: the file's text. Errors name the path, not the contents.

@@ -88,16 +88,21 @@ int serve(server_config const& config, config_sources const& sources)
     apply_log_options(config.log);
     spdlog::info("configuration: {}", file.empty() ? "defaults" : file);
 
-    // The server owns its loop; a Redis backplane is made on that loop, by the factory the server calls.
+    // The server owns its loop; a Redis or NATS backplane is made on that loop, by the factory the server calls.
     std::unique_ptr<switchboard::server> owned;
     try {
-        switchboard::server::backplane_factory redis;
+        switchboard::server::backplane_factory shared;
         if (!config.redis.url.empty())
-            redis = [&](boost::asio::any_io_executor ex) {
+            shared = [&](boost::asio::any_io_executor ex) {
                 spdlog::info("backplane: redis (key prefix \"{}\")", config.redis.prefix);
                 return std::make_unique<switchboard::redis_backplane>(ex, config.redis, config.server.history);
             };
-        owned = std::make_unique<switchboard::server>(config.server, redis);
+        else if (!config.nats.url.empty())
+            shared = [&](boost::asio::any_io_executor ex) {
+                spdlog::info("backplane: nats (subject prefix \"{}\")", config.nats.prefix);
+                return std::make_unique<switchboard::nats_backplane>(ex, config.nats, config.server.history);
+            };
+        owned = std::make_unique<switchboard::server>(config.server, shared);
     } catch (std::exception const& e) {
         spdlog::error("cannot start: {}", e.what());  // a certificate or key that cannot be used names its file
         return 2;

@@ -27,7 +27,7 @@ enum class error {
     too_many_connections,  // the server's or this address's connection limit is reached
     shutting_down,         // the server is stopping
     internal_error,        // an application hook threw
-    backplane_unavailable, // the backplane cannot publish or read history now (Redis unreachable): retry later
+    backplane_unavailable, // the backplane cannot publish or read history now (its broker, Redis or NATS, unreachable): retry later
     transport_disabled,    // the transport asked for is turned off (server_options::transports)
     unauthorized,          // no token where one is required, or one that does not verify (bad signature, audience...)
     token_expired,         // the token's "exp" has passed

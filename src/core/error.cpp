@@ -30,7 +30,7 @@ entry describe(int ev) noexcept
     case error::too_many_connections: return {"too_many_connections", "too many connections", 503};
     case error::shutting_down: return {"shutting_down", "server is shutting down", 503};
     case error::internal_error: return {"internal_error", "internal error", 500};
-    case error::backplane_unavailable: return {"backplane_unavailable", "the backplane (Redis) is unreachable", 503};
+    case error::backplane_unavailable: return {"backplane_unavailable", "the backplane (its broker: Redis or NATS) is unreachable", 503};
     case error::transport_disabled: return {"transport_disabled", "this transport is turned off on this server", 503};
     case error::unauthorized: return {"unauthorized", "a valid token is required", 401};
     case error::token_expired: return {"token_expired", "the token has expired", 401};

@@ -1,5 +1,6 @@
 // The backplane contract: the same assertions against every backplane (memory in this process, Redis with a
-// real redis-server on a free port), so a new one (NATS) passes by adding its kind to `kinds`. What a caller may
+// real redis-server, NATS with a real nats-server -js, each on a free port), so a new one passes by adding its
+// kind to `kinds`. What a caller may
 // rely on, whichever backplane the server holds:
 // - publish assigns each topic's positions 1, 2, 3, ... in one epoch, and a refused publish says why;
 // - history after a position returns exactly the later messages, byte for byte, and the topic's position, a
@@ -16,14 +17,17 @@
 // A kind is a backplane and what the tests need around it: ready() once it can publish; break_broker() /
 // mend_broker() to make it unavailable and back (false: it has no broker to lose); listening(topic), whether its
 // broker sends this node the topic (nullopt: not applicable); bounds_total_history_bytes, whether
-// history_options::max_bytes applies (Redis is bounded by its own maxmemory instead, docs/scaling.md).
+// history_options::max_bytes applies (Redis is bounded by its own maxmemory instead, NATS by nats_options::max_bytes,
+// docs/scaling.md).
 
+#include "support/nats_process.hpp"
 #include "support/offsets.hpp"
 #include "support/redis_process.hpp"
 #include "support/run_until.hpp"
 
 #include <switchboard/error.hpp>
 #include <switchboard/memory_backplane.hpp>
+#include <switchboard/nats_backplane.hpp>
 #include <switchboard/redis_backplane.hpp>
 
 #include <boost/asio/io_context.hpp>
@@ -78,6 +82,35 @@ struct redis_kind {
     }
     redis_process redis;  // first: up before the backplane, stopped after it
     redis_backplane backplane;
+};
+
+struct nats_kind {
+    static constexpr char const* name = "nats";
+    static constexpr bool bounds_total_history_bytes = false;  // nats_options::max_bytes, the stream's own bound
+    static nats_options options_for(nats_process const& n)
+    {
+        nats_options o;
+        o.url = n.url();
+        o.reconnect_wait = 10ms;  // back soon after mend_broker()
+        return o;
+    }
+    nats_kind(boost::asio::io_context& ioc, history_options h)
+        : backplane(ioc.get_executor(), options_for(nats), std::move(h))
+    {
+    }
+    bool ready() const { return backplane.connected(); }
+    bool break_broker()
+    {
+        nats.stop();
+        return true;
+    }
+    void mend_broker() { nats.start(); }
+    std::optional<bool> listening(std::string const& topic) const
+    {
+        return nats.subscribers(nats_options{}.prefix + ".live." + topic) > 0;
+    }
+    nats_process nats;  // first: up before the backplane, stopped after it
+    nats_backplane backplane;
 };
 
 template <class Kind>
@@ -154,7 +187,7 @@ protected:
     std::vector<message_ptr> delivered_;
 };
 
-using kinds = ::testing::Types<memory_kind, redis_kind>;
+using kinds = ::testing::Types<memory_kind, redis_kind, nats_kind>;
 struct kind_names {
     template <class Kind>
     static std::string GetName(int)
@@ -308,7 +341,7 @@ TYPED_TEST(backplane_contract, history_older_than_max_age_is_gone)
 TYPED_TEST(backplane_contract, history_bounded_in_total_bytes_drops_the_oldest_first)
 {
     if (!TypeParam::bounds_total_history_bytes)
-        GTEST_SKIP() << TypeParam::name << " is bounded by its broker's memory, not history_options::max_bytes";
+        GTEST_SKIP() << TypeParam::name << " is bounded by its broker (Redis maxmemory, nats_options::max_bytes), not history_options::max_bytes";
     history_options h;
     h.max_bytes = 3 * (memory_backplane::cost(message("t", {1, "12345678"}, "null")) + 8);  // about 3 messages
     this->make(h);

@@ -111,6 +111,22 @@ constexpr char const* every_key = R"({
     "max_pending": 5000,
     "max_held": 2000
   },
+  "nats": {
+    "url": "",
+    "tls_ca_file": "/dev/null",
+    "prefix": "chat.prod",
+    "stream": "CHAT",
+    "storage": "memory",
+    "replicas": 3,
+    "manage_stream": false,
+    "position_ttl": "7d",
+    "max_bytes": "10GiB",
+    "connect_timeout": "3s",
+    "reconnect_wait": "250ms",
+    "request_timeout": "8s",
+    "max_pending": 5000,
+    "max_held": 2000
+  },
   "auth": {"jwt_secret": "every-key-secret-0123", "jwt_public_key": "", "jwt_audience": "app", "jwt_issuer": "idp",
            "jwt_leeway": "30s", "token_cookie": "sb", "allow_anonymous": true, "token_expiry_warning": "1m"},
   "permissions": {"anonymous_subscribe": ["public.*"], "anonymous_publish": [], "user_subscribe": ["chat.*", "me"],
@@ -199,6 +215,20 @@ TEST(config, every_key_parses)
     EXPECT_EQ(address.port, 6380);
     EXPECT_EQ(address.password, "s3cret");
     EXPECT_EQ(address.database, 2u);
+    auto const& nats = r.config.nats;  // its url is the one key left at its default: one backplane at a time
+    EXPECT_EQ(nats.tls_ca_file, "/dev/null");
+    EXPECT_EQ(nats.prefix, "chat.prod");
+    EXPECT_EQ(nats.stream, "CHAT");
+    EXPECT_EQ(nats.storage, "memory");
+    EXPECT_EQ(nats.replicas, 3u);
+    EXPECT_FALSE(nats.manage_stream);
+    EXPECT_EQ(nats.position_ttl, 7 * 24h);
+    EXPECT_EQ(nats.max_bytes, 10ull * 1024 * 1024 * 1024);
+    EXPECT_EQ(nats.connect_timeout, 3s);
+    EXPECT_EQ(nats.reconnect_wait, 250ms);
+    EXPECT_EQ(nats.request_timeout, 8s);
+    EXPECT_EQ(nats.max_pending, 5000u);
+    EXPECT_EQ(nats.max_held, 2000u);
     auto const& sec = o.security;
     EXPECT_EQ(sec.jwt_secret, "every-key-secret-0123");
     EXPECT_EQ(sec.jwt_audience, "app");
@@ -237,6 +267,52 @@ TEST(config, redis_urls_are_checked_without_showing_them)
     auto const prefix = load_config(R"({"redis": {"prefix": "has space"}})");
     ASSERT_EQ(prefix.errors.size(), 1u);
     EXPECT_EQ(prefix.errors[0].path, "redis.prefix");
+}
+
+TEST(config, nats_urls_are_checked_without_showing_them)
+{
+    EXPECT_TRUE(load_config(R"({"nats": {"url": ""}})").ok());  // no NATS
+    for (auto const* good : {"nats://127.0.0.1:4222", "nats://u:p@broker", "nats://token@broker:4222",
+                             "tls://broker:4443", "nats://a:4222,nats://b:4222"}) {
+        auto const r = load_config(json{{"nats", {{"url", good}}}}.dump());
+        EXPECT_TRUE(r.ok()) << good << ": " << testing::PrintToString(error_lines(r));
+        EXPECT_EQ(r.config.nats.url, good);
+    }
+    for (auto const* bad : {"http://x", "nats://", "nats://:4222", "broker:4222", "nats://a,redis://b", "nats://h/x"}) {
+        auto const r = load_config(json{{"nats", {{"url", std::string(bad) + "?secret-token"}}}}.dump());
+        ASSERT_EQ(r.errors.size(), 1u) << bad;
+        EXPECT_EQ(r.errors[0].path, "nats.url");
+        EXPECT_EQ(r.errors[0].message.find("secret-token"), std::string::npos) << r.errors[0].message;
+    }
+    for (auto const* bad : {"has space", "a..b", ".a", "a.", "a.*", "a.>", ""}) {
+        auto const r = load_config(json{{"nats", {{"prefix", bad}}}}.dump());
+        ASSERT_EQ(r.errors.size(), 1u) << bad;
+        EXPECT_EQ(r.errors[0].path, "nats.prefix");
+    }
+    auto const stream = load_config(R"({"nats": {"stream": "my.stream"}})");
+    ASSERT_EQ(stream.errors.size(), 1u);
+    EXPECT_EQ(stream.errors[0].path, "nats.stream");
+    auto const storage = load_config(R"({"nats": {"storage": "disk"}})");
+    ASSERT_EQ(storage.errors.size(), 1u);
+    EXPECT_EQ(storage.errors[0].path, "nats.storage");
+}
+
+TEST(config, nats_and_redis_together_are_refused_naming_both)
+{
+    config_sources sources;
+    sources.environment = {{"SWITCHBOARD_NATS_URL", "nats://broker:4222"}};
+    auto const alone = resolve_config(sources);
+    ASSERT_TRUE(alone.ok()) << testing::PrintToString(error_lines(alone));
+    EXPECT_EQ(alone.config.nats.url, "nats://broker:4222");
+    EXPECT_EQ(alone.config.nats.prefix, "switchboard");  // the default
+
+    sources.environment.clear();
+    sources.flags = {{"nats.url", "nats://broker:4222", "--nats"}, {"redis.url", "redis://cache", "--redis"}};
+    auto const both = resolve_config(sources);
+    ASSERT_EQ(both.errors.size(), 1u);
+    auto const line = to_string(both.errors[0]);
+    for (auto const* name : {"nats.url", "redis.url", "--nats", "--redis"})
+        EXPECT_NE(line.find(name), std::string::npos) << line;
 }
 
 TEST(config, the_example_file_sets_every_key_and_loads)

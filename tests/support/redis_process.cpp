@@ -70,6 +70,15 @@ void redis_process::stop()
     process_.reset();  // SIGKILLs it if it is still there
 }
 
+void redis_process::kill()
+{
+    if (!process_)
+        return;
+    process_->signal(SIGKILL);
+    process_->wait_exit(std::chrono::seconds(20));
+    process_.reset();
+}
+
 void redis_process::restart_empty()
 {
     stop();

@@ -31,6 +31,8 @@ public:
 
     /// SIGTERM and wait: Redis writes its append-only file before it exits.
     void stop();
+    /// SIGKILL: no shutdown; what the append-only file holds (every acknowledged write) is what start() finds.
+    void kill();
     void start();
     void restart() { stop(); start(); }
     /// Stops, deletes the data, starts: every topic's position and history are gone.

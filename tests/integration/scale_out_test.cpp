@@ -1,9 +1,13 @@
-// Several switchboard-server processes sharing one real redis-server (started by the test on a free port):
-// messages cross nodes and transports exactly once with the same offsets, clients resume on another node,
-// a Redis restart loses nothing that was acknowledged, a Redis that lost its data is reported as a gap, nodes
-// subscribe in Redis only to topics they have subscribers for, and readiness follows Redis.
+// Several switchboard-server processes sharing one real broker (started by the test on a free port): the same
+// promises on each backplane that links nodes, Redis and NATS (TEST_P over `brokers`): messages cross nodes and
+// transports exactly once with the same offsets, clients resume on another node, history limits hold, a node's
+// restart keeps history, a broker restart (or crash) loses nothing that was acknowledged, a broker that lost its
+// data is reported as a gap, nodes subscribe in the broker only to topics they have subscribers for, and
+// readiness follows the broker. Then what only Redis shows (TEST(redis, ...)): its pub/sub connection cut alone,
+// its keys evicted or trimmed.
 
 #include "support/http_client.hpp"
+#include "support/nats_process.hpp"
 #include "support/poll_client.hpp"
 #include "support/redis_process.hpp"
 #include "support/run_until.hpp"
@@ -23,13 +27,71 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-// One switchboard-server process on the shared Redis, on a port of its own.
+// The broker the nodes share, whichever it is: how a node names it, how a test stops, crashes, restarts or
+// empties it, and how many nodes it sends a topic to.
+class broker {
+public:
+    virtual ~broker() = default;
+    virtual char const* name() const = 0;  // the backplane's name ("redis", "nats"), as in metrics
+    /// The flag and URL that point a node at it.
+    virtual std::vector<std::string> flags() const = 0;
+    /// Fast reconnects keep the fault tests short; production defaults start at 100 ms.
+    virtual std::vector<std::string> fast_reconnects() const = 0;
+    virtual void stop() = 0;   // a clean shutdown (SIGTERM)
+    virtual void kill() = 0;   // a crash (SIGKILL)
+    virtual void start() = 0;  // back on the same port with its data
+    virtual void restart_empty() = 0;
+    /// How many nodes it sends `topic` to (subscriptions on it).
+    virtual long long subscribers(std::string const& topic) const = 0;
+};
+
+class redis_broker final : public broker {
+public:
+    char const* name() const override { return "redis"; }
+    std::vector<std::string> flags() const override { return {"--redis", redis.url()}; }
+    std::vector<std::string> fast_reconnects() const override
+    {
+        return {"SWITCHBOARD_REDIS_RECONNECT_MIN=20", "SWITCHBOARD_REDIS_RECONNECT_MAX=200"};
+    }
+    void stop() override { redis.stop(); }
+    void kill() override { redis.kill(); }
+    void start() override { redis.start(); }
+    void restart_empty() override { redis.restart_empty(); }
+    long long subscribers(std::string const& topic) const override { return redis.subscribers("switchboard:" + topic); }
+    redis_process redis;
+};
+
+class nats_broker final : public broker {
+public:
+    char const* name() const override { return "nats"; }
+    std::vector<std::string> flags() const override { return {"--nats", nats.url()}; }
+    std::vector<std::string> fast_reconnects() const override { return {"SWITCHBOARD_NATS_RECONNECT_WAIT=20"}; }
+    void stop() override { nats.stop(); }
+    void kill() override { nats.kill(); }
+    void start() override { nats.start(); }
+    void restart_empty() override { nats.restart_empty(); }
+    long long subscribers(std::string const& topic) const override { return nats.subscribers("switchboard.live." + topic); }
+    nats_process nats;
+};
+
+// One switchboard-server process on the shared broker, on a port of its own.
 struct node {
-    // Fast reconnects keep the fault tests short; production defaults start at 100 ms.
+    node(broker const& b, std::vector<std::string> flags = {}) : node(b.flags(), std::move(flags), b.fast_reconnects())
+    {
+    }
+    node(broker const& b, std::vector<std::string> flags, std::vector<std::string> env)
+        : node(b.flags(), std::move(flags), std::move(env))
+    {
+    }
     node(redis_process const& redis, std::vector<std::string> flags = {},
          std::vector<std::string> env = {"SWITCHBOARD_REDIS_RECONNECT_MIN=20", "SWITCHBOARD_REDIS_RECONNECT_MAX=200"})
+        : node({"--redis", redis.url()}, std::move(flags), std::move(env))
     {
-        std::vector<std::string> args{"--listen", "127.0.0.1:0", "--redis", redis.url()};
+    }
+    node(std::vector<std::string> backplane, std::vector<std::string> const& flags, std::vector<std::string> env)
+    {
+        std::vector<std::string> args{"--listen", "127.0.0.1:0"};
+        args.insert(args.end(), backplane.begin(), backplane.end());
         args.insert(args.end(), flags.begin(), flags.end());
         process = std::make_unique<server_process>(SWITCHBOARD_SERVER_PATH, args, env);
         port = process->wait_for_port(20s).value_or(0);
@@ -76,11 +138,48 @@ std::shared_ptr<ws_client> subscriber(boost::asio::io_context& ioc, std::uint16_
     return ws;
 }
 
-TEST(redis, three_nodes_three_transports_same_messages_same_offsets)
+// A resume after `since` on `port`: its ack and the `count` messages it brings, then what else came before a
+// ping sent after them was answered (nothing, when the replay was `count` messages).
+struct resumed {
+    json ack;
+    std::vector<json> messages;
+};
+
+resumed resume(boost::asio::io_context& ioc, std::uint16_t port, std::string const& topic, json since, std::size_t count)
 {
-    redis_process redis;
+    auto ws = subscriber(ioc, port, topic, std::move(since));
+    resumed out{ws->find_reply("sub").value_or(json()), {}};
+    EXPECT_TRUE(ws->wait_messages(ioc, count));
+    ws->send_json({{"type", "ping"}, {"id", "after"}});
+    EXPECT_TRUE(ws->wait_reply(ioc, "after"));
+    out.messages = ws->messages();
+    ws->close();
+    return out;
+}
+
+// Each test of the suite gets its own broker of the kind its parameter names.
+class scale_out : public ::testing::TestWithParam<std::string> {
+protected:
+    scale_out()
+    {
+        if (GetParam() == "redis")
+            broker_ = std::make_unique<redis_broker>();
+        else
+            broker_ = std::make_unique<nats_broker>();
+    }
+    broker& shared() { return *broker_; }
+
+private:
+    std::unique_ptr<broker> broker_;
+};
+
+INSTANTIATE_TEST_SUITE_P(brokers, scale_out, ::testing::Values("redis", "nats"),
+                         [](auto const& info) { return info.param; });
+
+TEST_P(scale_out, three_nodes_three_transports_same_messages_same_offsets)
+{
     boost::asio::io_context ioc;
-    node n1(redis), n2(redis), n3(redis);
+    node n1(shared()), n2(shared()), n3(shared());
     for (auto* n : {&n1, &n2, &n3}) {
         ASSERT_NE(n->port, 0) << n->process->output();
         ASSERT_TRUE(n->wait_ready(ioc)) << n->process->output();
@@ -124,11 +223,10 @@ TEST(redis, three_nodes_three_transports_same_messages_same_offsets)
     poll->stop();
 }
 
-TEST(redis, a_client_resumes_on_another_node)
+TEST_P(scale_out, a_client_resumes_on_another_node)
 {
-    redis_process redis;
     boost::asio::io_context ioc;
-    node n1(redis), n2(redis), n3(redis);
+    node n1(shared()), n2(shared()), n3(shared());
     for (auto* n : {&n1, &n2, &n3})
         ASSERT_TRUE(n->wait_ready(ioc)) << n->process->output();
 
@@ -175,11 +273,10 @@ TEST(redis, a_client_resumes_on_another_node)
     EXPECT_EQ(offsets(sse->messages()), offsets(got));
 }
 
-TEST(redis, a_redis_restart_loses_no_acknowledged_message)
+TEST_P(scale_out, a_broker_restart_loses_no_acknowledged_message)
 {
-    redis_process redis;
     boost::asio::io_context ioc;
-    node n1(redis), n2(redis);
+    node n1(shared()), n2(shared());
     ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
     ASSERT_TRUE(n2.wait_ready(ioc)) << n2.process->output();
 
@@ -198,7 +295,7 @@ TEST(redis, a_redis_restart_loses_no_acknowledged_message)
         if (res.status == 200)
             acknowledged.insert(res.json()["offset"].get<std::uint64_t>());
         else {
-            // Refused while Redis is away: a clear error, never a silent drop.
+            // Refused while the broker is away: a clear error, never a silent drop.
             EXPECT_EQ(res.status, 503) << res.body;
             EXPECT_EQ(res.json()["error"]["code"], "backplane_unavailable") << res.body;
             ++refused;
@@ -207,11 +304,11 @@ TEST(redis, a_redis_restart_loses_no_acknowledged_message)
     int i = 0;
     for (; i < 50; ++i)
         publish(i);
-    redis.stop();
+    shared().stop();
     ASSERT_TRUE(n1.wait_ready(ioc, 503));
-    publish(i++);  // Redis is down: refused
+    publish(i++);  // the broker is down: refused
     EXPECT_EQ(refused, 1);
-    redis.start();
+    shared().start();
     ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
     ASSERT_TRUE(n2.wait_ready(ioc)) << n2.process->output();
     for (int end = i + 50; i < end; ++i)
@@ -232,6 +329,131 @@ TEST(redis, a_redis_restart_loses_no_acknowledged_message)
         for (auto offset : acknowledged)
             EXPECT_TRUE(std::binary_search(got.begin(), got.end(), offset)) << offset;
     }
+}
+
+// A crash (SIGKILL) in the middle of a stream of publishes: every publish is answered (an ack, or an error for
+// those the broker could not take or whose ack was lost), every acknowledged message reaches every subscriber
+// once and in order, or the subscriber is told (4010) and can resume; never a silent hole, never a duplicate.
+TEST_P(scale_out, a_broker_crash_mid_stream_loses_no_acknowledged_message)
+{
+    boost::asio::io_context ioc;
+    node n1(shared()), n2(shared());
+    ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
+    ASSERT_TRUE(n2.wait_ready(ioc)) << n2.process->output();
+    auto ws = subscriber(ioc, n1.port, "crash");
+    auto sse = sse_client::create(ioc);
+    sse->connect(n2.port, "/sse?topic=crash");
+    ASSERT_TRUE(run_until(ioc, [&] { return sse->find_event("subscribed").has_value(); }, 10s));
+    auto publisher = ws_client::create(ioc);
+    publisher->connect(n2.port);
+    ASSERT_TRUE(publisher->wait_open(ioc));
+
+    constexpr int count = 300;
+    for (int i = 1; i <= count; ++i) {
+        publisher->send_json({{"type", "publish"}, {"topic", "crash"}, {"data", {{"n", i}}}, {"id", i}});
+        if (i == 100) {  // a third acknowledged, the rest in flight or still to come: crash it now
+            ASSERT_TRUE(publisher->wait_reply(ioc, 100, 30s));
+            shared().kill();
+        }
+        if (i == 200) {  // the second third meets the outage, the last one the broker back
+            ASSERT_TRUE(publisher->wait_reply(ioc, 200, 30s));
+            shared().start();
+            ASSERT_TRUE(n2.wait_ready(ioc)) << n2.process->output();
+        }
+    }
+    ASSERT_TRUE(run_until(ioc, [&] { return publisher->find_reply(count).has_value(); }, 60s));
+    std::vector<std::uint64_t> acknowledged;
+    int refused = 0;
+    for (int i = 1; i <= count; ++i) {
+        auto const reply = publisher->find_reply(i);
+        ASSERT_TRUE(reply) << "publish " << i << " was never answered";
+        if ((*reply)["type"] == "ack") {
+            acknowledged.push_back((*reply)["offset"].get<std::uint64_t>());
+        } else {
+            EXPECT_EQ((*reply)["code"], "backplane_unavailable") << reply->dump();
+            ++refused;
+        }
+    }
+    EXPECT_GE(acknowledged.size(), 200u);  // the first and last thirds at least
+    EXPECT_GT(refused, 0) << "the outage was never seen";
+    EXPECT_TRUE(std::is_sorted(acknowledged.begin(), acknowledged.end()));
+
+    auto const last = acknowledged.back();
+    ASSERT_TRUE(run_until(ioc, [&] {
+        return (ws->closed() || ws->message_count() >= last) && (sse->ended() || sse->message_count() >= last);
+    }, 30s)) << ws->message_count() << " " << sse->message_count() << "\n" << n1.process->output();
+    ASSERT_TRUE(ws->wait_settled(ioc));
+    auto check = [&](std::vector<json> const& got, bool told, char const* who) {
+        auto const seen = offsets(got);
+        EXPECT_TRUE(std::adjacent_find(seen.begin(), seen.end(), std::greater_equal<>()) == seen.end())
+            << who << ": out of order or twice";
+        if (told)
+            return;  // closed with the gap code: it resumes and learns what history still has
+        for (auto offset : acknowledged)
+            EXPECT_TRUE(std::binary_search(seen.begin(), seen.end(), offset)) << who << " lacks " << offset;
+    };
+    if (ws->closed()) {
+        EXPECT_EQ(ws->close_code(), 4010);
+    }
+    check(ws->messages(), ws->closed(), "WebSocket");
+    check(sse->messages(), sse->ended(), "SSE");
+}
+
+TEST_P(scale_out, history_limits_hold_on_every_node)
+{
+    boost::asio::io_context ioc;
+    std::vector<std::string> const limits{"--history-max-messages", "5", "--history-max-age", "2s"};
+    node n1(shared(), limits), n2(shared(), limits);
+    ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
+    ASSERT_TRUE(n2.wait_ready(ioc)) << n2.process->output();
+    std::string epoch;
+    for (int i = 1; i <= 10; ++i) {
+        auto res = fetch(ioc, n1.port, "POST", "/publish?topic=limited", std::to_string(i));
+        ASSERT_EQ(res.status, 200) << res.body;
+        epoch = res.json()["epoch"].get<std::string>();
+    }
+    // By count, read on the other node: the newest 5, and the gap before them said.
+    auto const counted = resume(ioc, n2.port, "limited", {{"offset", 2}, {"epoch", epoch}}, 5);
+    EXPECT_EQ(counted.ack["recovered"], false);
+    EXPECT_EQ(offsets(counted.messages), (std::vector<std::uint64_t>{6, 7, 8, 9, 10}));
+    EXPECT_EQ(resume(ioc, n2.port, "limited", {{"offset", 5}, {"epoch", epoch}}, 5).ack["recovered"], true);
+
+    // By age: polled, not slept (at most 60 resumes 100 ms apart); the position outlives the history.
+    resumed aged;
+    for (int i = 0; i < 60; ++i) {
+        aged = resume(ioc, n2.port, "limited", {{"offset", 9}, {"epoch", epoch}}, 0);
+        if (aged.ack["recovered"] == false)
+            break;
+        run_for(ioc, 100ms);
+    }
+    EXPECT_EQ(aged.ack["recovered"], false);
+    EXPECT_TRUE(aged.messages.empty());
+    EXPECT_EQ(aged.ack["offset"], 10);
+    EXPECT_EQ(aged.ack["epoch"], epoch);
+}
+
+TEST_P(scale_out, a_node_restart_keeps_history)
+{
+    boost::asio::io_context ioc;
+    auto n1 = std::make_unique<node>(shared());
+    ASSERT_TRUE(n1->wait_ready(ioc)) << n1->process->output();
+    std::string epoch;
+    for (int i = 1; i <= 20; ++i) {
+        auto res = fetch(ioc, n1->port, "POST", "/publish?topic=kept", std::to_string(i));
+        ASSERT_EQ(res.status, 200) << res.body;
+        epoch = res.json()["epoch"].get<std::string>();
+    }
+    n1.reset();  // the only node goes away
+    node again(shared());
+    ASSERT_TRUE(again.wait_ready(ioc)) << again.process->output();
+    auto const r = resume(ioc, again.port, "kept", {{"offset", 5}, {"epoch", epoch}}, 15);
+    EXPECT_EQ(r.ack["recovered"], true);
+    EXPECT_EQ(r.ack["epoch"], epoch);
+    auto expected = one_to(20);
+    expected.erase(expected.begin(), expected.begin() + 5);
+    EXPECT_EQ(offsets(r.messages), expected);
+    auto const next = fetch(ioc, again.port, "POST", "/publish?topic=kept", "21");
+    EXPECT_EQ(next.json()["offset"], 21);  // the topic goes on where it was
 }
 
 TEST(redis, a_node_that_lost_its_subscription_reads_what_it_missed_from_history)
@@ -303,11 +525,10 @@ TEST(redis, messages_gone_from_history_while_a_node_was_away_are_reported_as_a_g
     EXPECT_EQ((*ack)["offset"], 21);
 }
 
-TEST(redis, a_redis_that_lost_its_data_is_reported_as_a_gap)
+TEST_P(scale_out, a_broker_that_lost_its_data_is_reported_as_a_gap)
 {
-    redis_process redis;
     boost::asio::io_context ioc;
-    node n1(redis);
+    node n1(shared());
     ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
 
     auto ws = subscriber(ioc, n1.port, "lost");
@@ -316,7 +537,7 @@ TEST(redis, a_redis_that_lost_its_data_is_reported_as_a_gap)
     ASSERT_TRUE(ws->wait_messages(ioc, 3));
     auto const epoch = ws->find_reply("sub").value()["epoch"].get<std::string>();
 
-    redis.restart_empty();
+    shared().restart_empty();
     ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
     // The first publish after the loss starts a new epoch; the subscriber is told it may have missed messages.
     ASSERT_EQ(fetch(ioc, n1.port, "POST", "/publish?topic=lost", "{}").status, 200);
@@ -332,14 +553,13 @@ TEST(redis, a_redis_that_lost_its_data_is_reported_as_a_gap)
     EXPECT_NE((*ack)["epoch"], epoch);
 }
 
-TEST(redis, a_node_subscribes_in_redis_only_while_it_has_subscribers)
+TEST_P(scale_out, a_node_subscribes_in_the_broker_only_while_it_has_subscribers)
 {
-    redis_process redis;
     boost::asio::io_context ioc;
-    node n1(redis);
+    node n1(shared());
     ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
-    auto const channel = "switchboard:quiet";
-    EXPECT_EQ(redis.subscribers(channel), 0);
+    auto const channel = "quiet";
+    EXPECT_EQ(shared().subscribers(channel), 0);
 
     auto a = ws_client::create(ioc);
     auto b = sse_client::create(ioc);
@@ -347,29 +567,31 @@ TEST(redis, a_node_subscribes_in_redis_only_while_it_has_subscribers)
     ASSERT_TRUE(a->subscribe(ioc, "quiet", "sub"));
     b->connect(n1.port, "/sse?topic=quiet");
     ASSERT_TRUE(run_until(ioc, [&] { return b->find_event("subscribed").has_value(); }, 10s));
-    EXPECT_EQ(redis.subscribers(channel), 1);  // one node, one subscription, however many clients
+    EXPECT_EQ(shared().subscribers(channel), 1);  // one node, one subscription, however many clients
 
     a->send_json({{"type", "unsubscribe"}, {"topic", "quiet"}, {"id", "unsub"}});
     ASSERT_TRUE(a->wait_reply(ioc, "unsub"));
-    EXPECT_EQ(redis.subscribers(channel), 1);  // the SSE client still listens
+    EXPECT_EQ(shared().subscribers(channel), 1);  // the SSE client still listens
     b->close();
-    ASSERT_TRUE(run_until(ioc, [&] { return redis.subscribers(channel) == 0; }, 10s));
+    ASSERT_TRUE(run_until(ioc, [&] { return shared().subscribers(channel) == 0; }, 10s));
 
-    // Nothing reaches the node now: a message published straight into Redis finds no subscriber.
-    auto r = redis.command({"PUBLISH", channel, "1 e 0 {}"});
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->integer, 0);
+    if (auto const* r = dynamic_cast<redis_broker const*>(&shared())) {
+        // Nothing reaches the node now: a message published straight into Redis finds no subscriber.
+        auto reply = r->redis.command({"PUBLISH", "switchboard:quiet", "1 e 0 {}"});
+        ASSERT_TRUE(reply);
+        EXPECT_EQ(reply->integer, 0);
+    }
 }
 
-TEST(redis, readiness_and_publishing_follow_redis)
+TEST_P(scale_out, readiness_and_publishing_follow_the_broker)
 {
-    redis_process redis;
+    std::string const up = "switchboard_backplane_up{backplane=\"" + std::string(shared().name()) + "\"} ";
     boost::asio::io_context ioc;
-    node n1(redis);
+    node n1(shared());
     ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
     EXPECT_EQ(fetch(ioc, n1.port, "GET", "/readyz").json()["backplane"], "connected");
 
-    redis.stop();
+    shared().stop();
     ASSERT_TRUE(n1.wait_ready(ioc, 503));
     auto ready = fetch(ioc, n1.port, "GET", "/readyz");
     EXPECT_EQ(ready.json()["backplane"], "disconnected") << ready.body;
@@ -378,32 +600,31 @@ TEST(redis, readiness_and_publishing_follow_redis)
     EXPECT_EQ(refused.status, 503);
     EXPECT_EQ(refused.json()["error"]["code"], "backplane_unavailable") << refused.body;
     auto metrics = fetch(ioc, n1.port, "GET", "/metrics").body;
-    EXPECT_NE(metrics.find("switchboard_backplane_up{backplane=\"redis\"} 0"), std::string::npos);
+    EXPECT_NE(metrics.find(up + "0"), std::string::npos);
 
-    redis.start();
+    shared().start();
     ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
     EXPECT_EQ(fetch(ioc, n1.port, "POST", "/publish?topic=t", "{}").status, 200);
     metrics = fetch(ioc, n1.port, "GET", "/metrics").body;
-    EXPECT_NE(metrics.find("switchboard_backplane_up{backplane=\"redis\"} 1"), std::string::npos);
+    EXPECT_NE(metrics.find(up + "1"), std::string::npos);
 }
 
-// A resume after `since` on `port`: its ack and the `count` messages it brings, then what else came before a
-// ping sent after them was answered (nothing, when the replay was `count` messages).
-struct resumed {
-    json ack;
-    std::vector<json> messages;
-};
-
-resumed resume(boost::asio::io_context& ioc, std::uint16_t port, std::string const& topic, json since, std::size_t count)
+// A NATS without JetStream cannot hold history: the node says why, stays unready and refuses publishes, and
+// keeps looking for the stream.
+TEST(nats, a_server_without_jetstream_keeps_the_node_unready_and_says_why)
 {
-    auto ws = subscriber(ioc, port, topic, std::move(since));
-    resumed out{ws->find_reply("sub").value_or(json()), {}};
-    EXPECT_TRUE(ws->wait_messages(ioc, count));
-    ws->send_json({{"type", "ping"}, {"id", "after"}});
-    EXPECT_TRUE(ws->wait_reply(ioc, "after"));
-    out.messages = ws->messages();
-    ws->close();
-    return out;
+    nats_process plain({}, false);
+    boost::asio::io_context ioc;
+    node n1({"--nats", plain.url()}, {}, {"SWITCHBOARD_NATS_RECONNECT_WAIT=20"});
+    ASSERT_NE(n1.port, 0) << n1.process->output();
+    ASSERT_TRUE(n1.process->wait_for_output("is JetStream enabled", 20s)) << n1.process->output();
+    auto const ready = fetch(ioc, n1.port, "GET", "/readyz");
+    EXPECT_EQ(ready.status, 503);
+    EXPECT_EQ(ready.json()["backplane"], "disconnected") << ready.body;
+    auto const refused = fetch(ioc, n1.port, "POST", "/publish?topic=t", "{}");
+    EXPECT_EQ(refused.status, 503);
+    EXPECT_EQ(refused.json()["error"]["code"], "backplane_unavailable") << refused.body;
+    EXPECT_TRUE(n1.process->running());
 }
 
 TEST(redis, history_that_redis_evicted_or_trimmed_is_reported_never_skipped)
@@ -447,13 +668,12 @@ TEST(redis, history_that_redis_evicted_or_trimmed_is_reported_never_skipped)
     EXPECT_EQ(fresh.messages[0]["data"], "new");
 }
 
-TEST(redis, a_long_replay_is_read_from_redis_a_page_at_a_time)
+TEST_P(scale_out, a_long_replay_is_read_from_the_broker_a_page_at_a_time)
 {
-    redis_process redis;
     boost::asio::io_context ioc;
     // A queue of 128 KiB: the 2 MB replay below takes dozens of pages.
-    node n1(redis, {"--max-queue-bytes", "128KiB"});
-    node n2(redis, {"--max-queue-bytes", "128KiB"});
+    node n1(shared(), {"--max-queue-bytes", "128KiB"});
+    node n2(shared(), {"--max-queue-bytes", "128KiB"});
     ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
     ASSERT_TRUE(n2.wait_ready(ioc)) << n2.process->output();
     auto publisher = ws_client::create(ioc);

@@ -1,0 +1,463 @@
+// The JetStream design, against a real nats-server -js started per test: nodes (jetstream_backplane, each with its
+// own connection) publish with acknowledgement and get contiguous offsets, one sequence per topic whoever
+// publishes; history is read after a position; per-topic limits hold; a server killed and restarted keeps
+// history; publishes during the outage fail at once; a node back from an outage reads what it missed, or reports
+// the gap; a server that lost its store starts new epochs; a publish JetStream refuses reaches nobody.
+
+#include "backplanes/nats/jetstream_backplane.hpp"
+#include "support/nats_process.hpp"
+#include "support/run_until.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace switchboard::nats {
+namespace {
+
+using namespace std::chrono_literals;
+using test::nats_process;
+using test::run_for;
+using test::run_until;
+using json = nlohmann::json;
+
+// One switchboard node: a backplane on its own connection, what it delivered and the gaps it reported.
+struct node {
+    node(boost::asio::io_context& ioc, nats_process const& server, history_options history = {},
+         std::chrono::milliseconds reconnect_wait = 50ms)
+        : bp(ioc.get_executor(), link(server, reconnect_wait), jetstream_options{}, std::move(history))
+    {
+        bp.set_delivery([this](message_ptr const& m) { got[m->topic()].push_back(m); });
+        bp.set_gap([this](std::string const& topic) { gaps.push_back(topic); });
+    }
+
+    static link_options link(nats_process const& server, std::chrono::milliseconds reconnect_wait)
+    {
+        link_options o;
+        o.url = server.url();
+        o.reconnect_wait = reconnect_wait;
+        o.reconnect_jitter = 10ms;
+        o.request_timeout = 10s;  // a busy 2-core machine
+        return o;
+    }
+
+    std::vector<std::uint64_t> offsets(std::string const& topic) const
+    {
+        std::vector<std::uint64_t> out;
+        if (auto it = got.find(topic); it != got.end())
+            for (auto const& m : it->second)
+                out.push_back(m->offset());
+        return out;
+    }
+
+    jetstream_backplane bp;
+    std::map<std::string, std::vector<message_ptr>> got;
+    std::vector<std::string> gaps;
+};
+
+std::vector<std::uint64_t> one_to(std::uint64_t first, std::uint64_t last)
+{
+    std::vector<std::uint64_t> out;
+    for (auto i = first; i <= last; ++i)
+        out.push_back(i);
+    return out;
+}
+
+std::vector<std::uint64_t> offsets_of(history_result const& r)
+{
+    std::vector<std::uint64_t> out;
+    for (auto const& m : r.messages)
+        out.push_back(m->offset());
+    return out;
+}
+
+class nats_jetstream : public ::testing::Test {
+protected:
+    bool ready(node& n, bool up = true) { return run_until(ioc, [&] { return n.bp.connected() == up; }, 30s); }
+
+    /// Publishes and runs the loop until the answer.
+    std::pair<boost::system::error_code, position> publish(node& n, std::string const& topic, std::string data)
+    {
+        std::optional<std::pair<boost::system::error_code, position>> out;
+        n.bp.publish(topic, std::move(data), [&](boost::system::error_code ec, position p) { out.emplace(ec, p); });
+        EXPECT_TRUE(run_until(ioc, [&] { return out.has_value(); }, 30s));
+        return out.value_or(std::pair{make_error_code(nats_error::timed_out), position{}});
+    }
+
+    std::pair<boost::system::error_code, history_result> history(node& n, std::string const& topic,
+                                                                  std::optional<position> since)
+    {
+        std::optional<std::pair<boost::system::error_code, history_result>> out;
+        n.bp.history(topic, since, backplane::whole_history, [&](boost::system::error_code ec, history_result r) { out.emplace(ec, std::move(r)); });
+        EXPECT_TRUE(run_until(ioc, [&] { return out.has_value(); }, 30s));
+        return out ? std::move(*out) : std::pair{make_error_code(nats_error::timed_out), history_result{}};
+    }
+
+    nats_process server;
+    boost::asio::io_context ioc;
+};
+
+TEST_F(nats_jetstream, the_stream_is_made_as_designed)
+{
+    node n(ioc, server);
+    ASSERT_TRUE(ready(n)) << server.output();
+    std::optional<json> info;
+    n.bp.link().request("$JS.API.STREAM.INFO.switchboard", "", {}, [&](boost::system::error_code ec, natsMsg* m) {
+        ASSERT_FALSE(ec);
+        info = json::parse(msg_data(m));
+    });
+    ASSERT_TRUE(run_until(ioc, [&] { return info.has_value(); }, 30s));
+    auto const& config = (*info)["config"];
+    EXPECT_EQ(config["subjects"], json::array({"switchboard.topic.>"}));
+    EXPECT_EQ(config["storage"], "file");
+    EXPECT_EQ(config["allow_direct"], true);
+    EXPECT_EQ(config["max_msgs_per_subject"], 10'000);
+    EXPECT_EQ(config["max_age"], 86'400'000'000'000LL);
+    EXPECT_EQ(config["republish"]["src"], "switchboard.topic.>");
+    EXPECT_EQ(config["republish"]["dest"], "switchboard.live.>");
+}
+
+TEST_F(nats_jetstream, publishes_get_contiguous_offsets_and_history_reads_after_a_position)
+{
+    node n(ioc, server);
+    ASSERT_TRUE(ready(n)) << server.output();
+    std::string epoch;
+    // Queued all at once: the node sends a topic's publishes one after the other, in order.
+    std::vector<std::optional<position>> acks(20);
+    for (int i = 0; i < 20; ++i)
+        n.bp.publish("feed", json{{"n", i}}.dump(), [&acks, i](boost::system::error_code ec, position p) {
+            EXPECT_FALSE(ec) << ec.message();
+            acks[static_cast<std::size_t>(i)] = p;
+        });
+    ASSERT_TRUE(run_until(ioc, [&] { return std::all_of(acks.begin(), acks.end(), [](auto& a) { return a.has_value(); }); }, 30s));
+    for (std::size_t i = 0; i < acks.size(); ++i) {
+        EXPECT_EQ(acks[i]->offset, i + 1);
+        EXPECT_EQ(acks[i]->epoch, acks[0]->epoch);
+    }
+    epoch = acks[0]->epoch;
+    EXPECT_EQ(epoch.size(), 8u);
+
+    auto [ec, after5] = history(n, "feed", position{5, epoch});
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_TRUE(after5.recovered);
+    EXPECT_EQ(after5.latest, (position{20, epoch}));
+    EXPECT_EQ(offsets_of(after5), one_to(6, 20));
+    for (auto const& m : after5.messages)
+        EXPECT_EQ(json::parse(m->data())["n"], m->offset() - 1);
+
+    auto [ec0, all] = history(n, "feed", position{0, ""});  // from the first message, whatever its epoch
+    EXPECT_TRUE(all.recovered);
+    EXPECT_EQ(offsets_of(all), one_to(1, 20));
+
+    auto [ec1, now] = history(n, "feed", std::nullopt);  // the position only
+    EXPECT_TRUE(now.messages.empty());
+    EXPECT_EQ(now.latest, (position{20, epoch}));
+
+    EXPECT_TRUE(history(n, "feed", position{20, epoch}).second.recovered);  // nothing missed
+    EXPECT_FALSE(history(n, "feed", position{25, epoch}).second.recovered);  // from the future
+    EXPECT_FALSE(history(n, "feed", position{3, "another"}).second.recovered);  // another epoch
+
+    auto [ec2, empty] = history(n, "never.published", position{0, ""});
+    EXPECT_FALSE(ec2);
+    EXPECT_TRUE(empty.recovered);
+    EXPECT_EQ(empty.latest.offset, 0u);  // its epoch is given at this first read (a marker, offset 0) ...
+    EXPECT_EQ(empty.latest.epoch.size(), 8u);
+    EXPECT_EQ(history(n, "never.published", std::nullopt).second.latest, empty.latest);  // ... once
+    std::optional<position> first;
+    n.bp.publish("never.published", "1", [&](boost::system::error_code, position p) { first = p; });
+    ASSERT_TRUE(run_until(ioc, [&] { return first.has_value(); }, 30s));
+    EXPECT_EQ(*first, (position{1, empty.latest.epoch}));  // ... and the first publish continues it
+    EXPECT_EQ(offsets_of(history(n, "never.published", empty.latest).second), one_to(1, 1));  // no marker in it
+}
+
+TEST_F(nats_jetstream, nodes_publishing_one_topic_share_one_sequence)
+{
+    node a(ioc, server), b(ioc, server), c(ioc, server);
+    for (auto* n : {&a, &b, &c})
+        ASSERT_TRUE(ready(*n)) << server.output();
+    // Every node follows the topic; all three publish at once, each its own numbered messages.
+    for (auto* n : {&a, &b, &c}) {
+        n->bp.subscribe("shared");
+        ASSERT_FALSE(history(*n, "shared", std::nullopt).first);  // the join: the node's stream starts here
+    }
+    constexpr int per_node = 60;
+    std::map<std::string, std::vector<std::uint64_t>> acked;  // node -> offsets in its publish order
+    int answered = 0;
+    for (int i = 0; i < per_node; ++i)
+        for (auto [n, name] : {std::pair{&a, "a"}, std::pair{&b, "b"}, std::pair{&c, "c"}})
+            n->bp.publish("shared", json{{"from", name}, {"i", i}}.dump(),
+                          [&, name = std::string(name)](boost::system::error_code ec, position p) {
+                              EXPECT_FALSE(ec) << ec.message();
+                              acked[name].push_back(p.offset);
+                              ++answered;
+                          });
+    ASSERT_TRUE(run_until(ioc, [&] { return answered == 3 * per_node; }, 60s));
+
+    std::set<std::uint64_t> all;
+    for (auto& [name, offsets] : acked) {
+        EXPECT_TRUE(std::is_sorted(offsets.begin(), offsets.end())) << name;  // a node's own order is kept
+        all.insert(offsets.begin(), offsets.end());
+    }
+    EXPECT_EQ(all.size(), 3u * per_node);  // no offset given twice
+    EXPECT_EQ(*all.begin(), 1u);
+    EXPECT_EQ(*all.rbegin(), 3u * per_node);  // none skipped
+
+    // Every node delivered the same messages in the same order with the same offsets.
+    ASSERT_TRUE(run_until(ioc, [&] {
+        return a.got["shared"].size() >= 3 * per_node && b.got["shared"].size() >= 3 * per_node &&
+               c.got["shared"].size() >= 3 * per_node;
+    }, 30s));
+    run_for(ioc, 100ms);  // anything doubled would arrive now
+    for (auto* n : {&a, &b, &c}) {
+        EXPECT_EQ(n->offsets("shared"), one_to(1, 3 * per_node));
+        for (std::size_t i = 0; i < n->got["shared"].size(); ++i)
+            EXPECT_EQ(n->got["shared"][i]->data(), a.got["shared"][i]->data());
+        EXPECT_TRUE(n->gaps.empty());
+    }
+}
+
+TEST_F(nats_jetstream, a_publish_jetstream_refuses_reaches_nobody)
+{
+    node n(ioc, server), raw(ioc, server);
+    ASSERT_TRUE(ready(n));
+    ASSERT_TRUE(ready(raw));
+    n.bp.subscribe("guarded");
+    ASSERT_FALSE(history(n, "guarded", std::nullopt).first);
+    auto [ec, first] = publish(n, "guarded", R"("first")");
+    ASSERT_FALSE(ec);
+    // A writer that does not know the topic's last message: JetStream refuses it, and it never reaches nodes.
+    std::optional<json> refusal;
+    raw.bp.link().request("switchboard.topic.guarded", R"("intruder")",
+                          {{"Nats-Expected-Last-Subject-Sequence", "0"}, {"Switchboard-Offset", "1"},
+                           {"Switchboard-Epoch", "forged"}},
+                          [&](boost::system::error_code ec, natsMsg* m) {
+                              ASSERT_FALSE(ec);
+                              refusal = json::parse(msg_data(m));
+                          });
+    ASSERT_TRUE(run_until(ioc, [&] { return refusal.has_value(); }, 30s));
+    EXPECT_EQ((*refusal)["error"]["err_code"], 10071) << refusal->dump();
+    auto [ec2, second] = publish(n, "guarded", R"("second")");
+    ASSERT_FALSE(ec2);
+    EXPECT_EQ(second.offset, 2u);
+    ASSERT_TRUE(run_until(ioc, [&] { return n.got["guarded"].size() >= 2; }, 30s));
+    run_for(ioc, 100ms);
+    ASSERT_EQ(n.got["guarded"].size(), 2u);
+    EXPECT_EQ(n.got["guarded"][0]->data(), R"("first")");
+    EXPECT_EQ(n.got["guarded"][1]->data(), R"("second")");
+}
+
+// More than history_reader::walk_limit messages: the first one's stream sequence is found by bisection among
+// another topic's messages, then an ephemeral push consumer streams them, and is deleted.
+TEST_F(nats_jetstream, a_long_history_read_streams_through_a_consumer)
+{
+    history_options limits;
+    limits.overrides.push_back({"capped", {100, 300s}});
+    node n(ioc, server, limits);
+    ASSERT_TRUE(ready(n));
+    std::string epoch;
+    int answered = 0;
+    for (int i = 1; i <= 300; ++i)
+        for (std::string topic : {"long", "other", "capped"})
+            n.bp.publish(topic, std::to_string(i), [&, topic](boost::system::error_code ec, position p) {
+                ASSERT_FALSE(ec) << ec.message();
+                if (topic == "long")
+                    epoch = p.epoch;
+                ++answered;
+            });
+    ASSERT_TRUE(run_until(ioc, [&] { return answered == 900; }, 60s));
+
+    for (std::uint64_t since : {0u, 1u, 37u, 150u, 283u, 290u}) {  // 290: few enough to walk back
+        auto [ec, r] = history(n, "long", position{since, since == 0 ? "" : epoch});
+        ASSERT_FALSE(ec) << since << ": " << ec.message();
+        EXPECT_TRUE(r.recovered) << since;
+        EXPECT_EQ(offsets_of(r), one_to(since + 1, 300)) << since;
+        for (auto const& m : r.messages)
+            EXPECT_EQ(m->data(), std::to_string(m->offset()));
+    }
+    auto [ec, capped] = history(n, "capped", position{0, ""});
+    EXPECT_FALSE(capped.recovered);
+    EXPECT_EQ(offsets_of(capped), one_to(201, 300));
+
+    // No consumer is left behind (the deletes are not answered: wait until the server has them).
+    auto consumers = [&] {
+        std::optional<int> count;
+        n.bp.link().request("$JS.API.STREAM.INFO.switchboard", "", {}, [&](boost::system::error_code ec, natsMsg* m) {
+            count = ec ? -1 : json::parse(msg_data(m))["state"]["consumer_count"].get<int>();
+        });
+        run_until(ioc, [&] { return count.has_value(); }, 30s);
+        return count.value_or(-1);
+    };
+    EXPECT_TRUE(run_until(ioc, [&] { return consumers() == 0; }, 30s));
+}
+
+TEST_F(nats_jetstream, history_limits_hold_per_topic)
+{
+    history_options limits;
+    limits.limits = {5, 300s};
+    limits.overrides.push_back({"long.", {50, 300s}});
+    limits.overrides.push_back({"short.", {100, 1s}});
+    node n(ioc, server, limits);
+    ASSERT_TRUE(ready(n));
+
+    std::string epoch;
+    for (int i = 1; i <= 20; ++i)
+        epoch = publish(n, "plain", std::to_string(i)).second.epoch;
+    auto [ec, plain] = history(n, "plain", position{0, ""});
+    EXPECT_FALSE(plain.recovered);  // 1..15 are past the topic's 5
+    EXPECT_EQ(offsets_of(plain), one_to(16, 20));
+    EXPECT_TRUE(history(n, "plain", position{15, epoch}).second.recovered);
+
+    for (int i = 1; i <= 60; ++i)
+        ASSERT_FALSE(publish(n, "long.x", std::to_string(i)).first);
+    auto [ec2, longer] = history(n, "long.x", position{0, ""});
+    EXPECT_FALSE(longer.recovered);
+    EXPECT_EQ(offsets_of(longer), one_to(11, 60));  // the stream keeps 50 per subject: the largest rule
+
+    std::string short_epoch;
+    for (int i = 1; i <= 3; ++i)
+        short_epoch = publish(n, "short.x", std::to_string(i)).second.epoch;
+    EXPECT_EQ(offsets_of(history(n, "short.x", position{0, ""}).second), one_to(1, 3));
+    // Past its one second, the topic's history is empty, but its position stays: it lives as long as the
+    // stream keeps the topic's last message (position_ttl).
+    ASSERT_TRUE(run_until(ioc, [&] { return history(n, "short.x", position{0, ""}).second.messages.empty(); }, 30s));
+    auto [ec3, expired] = history(n, "short.x", position{1, short_epoch});
+    EXPECT_FALSE(expired.recovered);
+    EXPECT_EQ(expired.latest, (position{3, short_epoch}));
+    EXPECT_TRUE(history(n, "short.x", position{3, short_epoch}).second.recovered);  // nothing was missed
+    EXPECT_EQ(publish(n, "short.x", "4").second, (position{4, short_epoch}));
+}
+
+TEST_F(nats_jetstream, history_survives_a_server_crash_and_publishes_fail_at_once_meanwhile)
+{
+    node n(ioc, server);
+    ASSERT_TRUE(ready(n));
+    std::string epoch;
+    for (int i = 1; i <= 10; ++i)
+        epoch = publish(n, "durable", std::to_string(i)).second.epoch;
+
+    server.kill();
+    ASSERT_TRUE(ready(n, false));
+    auto const asked = std::chrono::steady_clock::now();
+    auto [ec, nothing] = publish(n, "durable", "11");
+    EXPECT_EQ(ec, nats_error::not_connected);
+    EXPECT_LT(std::chrono::steady_clock::now() - asked, 1s);  // refused, not timed out
+    EXPECT_EQ(history(n, "durable", position{0, ""}).first, nats_error::not_connected);
+
+    server.start();
+    ASSERT_TRUE(ready(n)) << server.output();
+    auto [ec2, all] = history(n, "durable", position{0, ""});
+    ASSERT_FALSE(ec2) << ec2.message();
+    EXPECT_EQ(offsets_of(all), one_to(1, 10));
+    EXPECT_EQ(all.latest, (position{10, epoch}));
+    EXPECT_EQ(publish(n, "durable", "11").second, (position{11, epoch}));
+}
+
+TEST_F(nats_jetstream, a_node_back_from_an_outage_reads_what_it_missed)
+{
+    // The follower comes back 2 s after the publisher: long enough for the publisher to publish meanwhile.
+    node follower(ioc, server, {}, 2000ms), publisher(ioc, server);
+    ASSERT_TRUE(ready(follower));
+    ASSERT_TRUE(ready(publisher));
+    follower.bp.subscribe("ticks");
+    ASSERT_FALSE(history(follower, "ticks", std::nullopt).first);
+    for (int i = 1; i <= 5; ++i)
+        ASSERT_FALSE(publish(publisher, "ticks", std::to_string(i)).first);
+    ASSERT_TRUE(run_until(ioc, [&] { return follower.got["ticks"].size() == 5; }, 30s));
+
+    server.stop();
+    ASSERT_TRUE(ready(follower, false));
+    ASSERT_TRUE(ready(publisher, false));
+    server.start();
+    ASSERT_TRUE(ready(publisher)) << server.output();
+    ASSERT_FALSE(follower.bp.connected());  // still waiting to reconnect
+    for (int i = 6; i <= 30; ++i)
+        ASSERT_FALSE(publish(publisher, "ticks", std::to_string(i)).first);
+    ASSERT_TRUE(ready(follower));
+    // Nothing else is published: what it missed comes from history, in order, once.
+    ASSERT_TRUE(run_until(ioc, [&] { return follower.got["ticks"].size() >= 30; }, 30s))
+        << follower.got["ticks"].size();
+    ASSERT_FALSE(publish(publisher, "ticks", "31").first);
+    ASSERT_TRUE(run_until(ioc, [&] { return follower.got["ticks"].size() >= 31; }, 30s));
+    run_for(ioc, 100ms);
+    EXPECT_EQ(follower.offsets("ticks"), one_to(1, 31));
+    EXPECT_TRUE(follower.gaps.empty());
+}
+
+TEST_F(nats_jetstream, messages_gone_from_history_while_a_node_was_away_are_reported_as_a_gap)
+{
+    history_options limits;
+    limits.limits = {5, 300s};
+    node follower(ioc, server, limits, 2000ms), publisher(ioc, server, limits);
+    ASSERT_TRUE(ready(follower));
+    ASSERT_TRUE(ready(publisher));
+    follower.bp.subscribe("short");
+    ASSERT_FALSE(history(follower, "short", std::nullopt).first);
+    ASSERT_FALSE(publish(publisher, "short", "1").first);
+    ASSERT_TRUE(run_until(ioc, [&] { return follower.got["short"].size() == 1; }, 30s));
+
+    server.stop();
+    ASSERT_TRUE(ready(follower, false));
+    ASSERT_TRUE(ready(publisher, false));
+    server.start();
+    ASSERT_TRUE(ready(publisher));
+    for (int i = 2; i <= 21; ++i)  // 20 while the follower is away: more than the 5 history keeps
+        ASSERT_FALSE(publish(publisher, "short", std::to_string(i)).first);
+    ASSERT_TRUE(ready(follower));
+    ASSERT_TRUE(run_until(ioc, [&] { return !follower.gaps.empty(); }, 30s));
+    EXPECT_EQ(follower.gaps, std::vector<std::string>{"short"});
+    EXPECT_EQ(follower.offsets("short"), one_to(1, 1));  // nothing after the hole was delivered as if whole
+    EXPECT_EQ(follower.bp.delivered("short")->offset, 21u);  // the node's stream restarts at the latest
+    // The next message continues from there.
+    ASSERT_FALSE(publish(publisher, "short", "22").first);
+    ASSERT_TRUE(run_until(ioc, [&] { return follower.got["short"].size() == 2; }, 30s));
+    EXPECT_EQ(follower.got["short"].back()->offset(), 22u);
+}
+
+TEST_F(nats_jetstream, a_server_that_lost_its_store_starts_new_epochs_and_followers_are_told)
+{
+    node follower(ioc, server), publisher(ioc, server);
+    ASSERT_TRUE(ready(follower));
+    ASSERT_TRUE(ready(publisher));
+    follower.bp.subscribe("lost");
+    ASSERT_FALSE(history(follower, "lost", std::nullopt).first);
+    std::string epoch;
+    for (int i = 1; i <= 3; ++i)
+        epoch = publish(publisher, "lost", std::to_string(i)).second.epoch;
+    ASSERT_TRUE(run_until(ioc, [&] { return follower.got["lost"].size() == 3; }, 30s));
+
+    server.stop();
+    ASSERT_TRUE(ready(follower, false));
+    ASSERT_TRUE(ready(publisher, false));
+    server.restart_empty();
+    ASSERT_TRUE(ready(publisher)) << server.output();  // the stream is made again
+    ASSERT_TRUE(ready(follower));
+    auto [ec, p] = publish(publisher, "lost", "new");
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_EQ(p.offset, 1u);
+    EXPECT_NE(p.epoch, epoch);
+    ASSERT_TRUE(run_until(ioc, [&] { return !follower.gaps.empty(); }, 30s));
+    EXPECT_EQ(follower.gaps, std::vector<std::string>{"lost"});
+    EXPECT_FALSE(history(follower, "lost", position{3, epoch}).second.recovered);
+}
+
+TEST_F(nats_jetstream, topics_with_empty_parts_work_end_to_end)
+{
+    node n(ioc, server);
+    ASSERT_TRUE(ready(n));
+    for (std::string topic : {"a..b", ".lead", "trail.", "chat/room:1@host"}) {
+        n.bp.subscribe(topic);
+        ASSERT_FALSE(history(n, topic, std::nullopt).first) << topic;
+        auto [ec, p] = publish(n, topic, R"({"t":1})");
+        ASSERT_FALSE(ec) << topic << ": " << ec.message();
+        EXPECT_EQ(p.offset, 1u) << topic;
+        ASSERT_TRUE(run_until(ioc, [&] { return n.got[topic].size() == 1; }, 30s)) << topic;
+    }
+    // "a..b" and "a.b" are different topics.
+    EXPECT_EQ(publish(n, "a.b", "{}").second.offset, 1u);
+}
+
+}  // namespace
+}  // namespace switchboard::nats
