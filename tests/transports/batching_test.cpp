@@ -11,6 +11,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 namespace switchboard::test {
 namespace {
 
@@ -122,6 +125,55 @@ TEST(batching, a_long_pipelined_run_is_handled_in_bounded_turns)
     EXPECT_GE(subs.ws_writes(), count / 65);
     EXPECT_GE(subs.sse_writes(), count / 65);
     EXPECT_LE(subs.ws_writes(), count / 8);  // still batched
+}
+
+// A waiting poll is answered at the turn's flush: pipelined publishes handled in one turn reach it in one answer,
+// not one poll cycle per publish.
+TEST(batching, a_waiting_poll_gets_the_publishes_of_one_turn_in_one_answer)
+{
+    live_server srv;
+    srv.start();
+    raw_connection poll(srv.ioc, srv.port);
+    poll.send("GET /poll?topic=polled&cursor=0..polled HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).hub().subscriber_count("polled") == 1; }));
+
+    raw_connection publisher(srv.ioc, srv.port);
+    std::string burst;
+    for (std::size_t i = 0; i < publishes; ++i)
+        burst += publish_request("polled", i);
+    publisher.send(burst);
+    ASSERT_TRUE(poll.wait_for(
+        [](std::string const& in) {
+            std::string_view bytes = in;
+            return take_response(bytes).has_value();
+        },
+        std::chrono::seconds(20)));
+    std::string_view in = poll.received();
+    auto const answer = take_response(in);
+    ASSERT_TRUE(answer);
+    auto const messages = json::parse(answer->body())["messages"];
+    ASSERT_EQ(messages.size(), publishes) << answer->body().substr(0, 300);
+    for (std::size_t i = 0; i < publishes; ++i)
+        EXPECT_EQ(messages[i]["data"]["i"], i);
+}
+
+// Publishes handed to the loop from another thread before it runs share one flush as well.
+TEST(batching, publishes_from_another_thread_share_a_flush)
+{
+    live_server srv;
+    srv.start();
+    subscribers subs(srv, "threaded");
+    std::atomic<std::size_t> done = 0;
+    std::thread producer([&] {
+        for (std::size_t i = 0; i < publishes; ++i)
+            (*srv).publish("threaded", json{{"i", i}}, [&](boost::system::error_code, position) { ++done; });
+    });
+    producer.join();  // all handed over before the loop runs again
+    ASSERT_TRUE(srv.run_until([&] { return done == publishes; }));
+    ASSERT_TRUE(subs.received(srv, publishes));
+    subs.record();
+    EXPECT_LE(subs.ws_writes(), batched_writes);
+    EXPECT_LE(subs.sse_writes(), batched_writes);
 }
 
 // The same from a WebSocket publisher: the behaviour the HTTP path is held to.
