@@ -42,6 +42,10 @@ for transport in ws sse poll; do
   echo "$transport: $out" | cut -c1-300
   check "$out"
 done
+# One publisher connection pipelining its HTTP publishes, closed-loop (the suite's second saturation shape).
+out=$("$loadgen" --port "$port" --transport ws --subscribers 20 --window 16 --publishers 1 --pipeline 16 --duration 1)
+echo "pipelined: $out" | cut -c1-300
+check "$out"
 
 if ! command -v redis-server >/dev/null; then
   echo "redis-server not installed: Redis hop not checked (tests/install-deps --tests installs it)"

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -58,8 +59,9 @@ struct connection {
     response_reader response;
     std::string etag, last_modified;
     std::string cursor;         // switchboard: the cursor of the last poll answer
-    // HTTP publisher: the seq in flight (0: idle).
-    std::uint64_t in_flight_seq = 0;
+    // HTTP publisher: the seqs in flight, oldest first (answers come in order); 0 is the warm-up publish.
+    std::deque<std::uint64_t> in_flight;
+    std::string corked;         // requests written together at the end of run::pump
 
     connection(run* r, role k, std::size_t i, asio::io_context& io) : owner(r), kind(k), index(i), socket(io) {}
 };

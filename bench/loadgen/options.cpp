@@ -25,6 +25,8 @@ namespace loadgen {
   --rate R                     messages per second (fixed rate)
   --window W                   closed loop: at most W messages not yet delivered to every subscriber
   --publishers K               HTTP publisher connections (1 at a fixed rate, min(W,8) closed-loop)
+  --pipeline D                 HTTP publish requests in flight per publisher connection, pipelined on its
+                               keep-alive connection and written together (1: wait for each answer)
   --duration S                 seconds of publishing (5)
   --max-messages M             bound on messages published (10,000,000)
   --payload-size B             payload bytes (100)
@@ -77,6 +79,7 @@ options parse_options(int argc, char** argv)
         else if (a == "--rate") o.rate = std::stod(next());
         else if (a == "--window") o.window = std::stoul(next());
         else if (a == "--publishers") o.publishers = std::stoul(next());
+        else if (a == "--pipeline") o.pipeline = std::max<std::size_t>(1, std::stoul(next()));
         else if (a == "--duration") o.duration = std::stod(next());
         else if (a == "--max-messages") o.max_messages = std::stoul(next());
         else if (a == "--payload-size") o.payload_size = std::stoul(next());

@@ -29,6 +29,7 @@ struct options {
     double rate = 0;                   // msg/s; 0 with window > 0: closed loop
     std::size_t window = 0;            // messages in flight (closed loop)
     std::size_t publishers = 0;        // HTTP publisher connections; 0: 1 at a fixed rate, min(window, 8) closed-loop
+    std::size_t pipeline = 1;          // HTTP requests in flight per publisher connection (sent without waiting)
     double duration = 5;               // seconds of publishing
     std::size_t max_messages = 10'000'000;
     std::size_t payload_size = 100;    // bytes of the JSON payload

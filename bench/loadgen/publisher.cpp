@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <string>
+#include <utility>
 
 namespace loadgen {
 
@@ -25,10 +26,12 @@ void run::http_publisher_input(connection& c)
         if (error)
             return fail(c, "bad publish response");
         if (!done)
-            return;
+            break;
+        if (c.in_flight.empty())
+            return fail(c, "a publish answer nobody asked for");
         int const status = status_code(c.response.head);
-        auto const seq = c.in_flight_seq;
-        c.in_flight_seq = 0;
+        auto const seq = c.in_flight.front();
+        c.in_flight.pop_front();
         if (seq == 0 && status / 100 == 2 && opt_.dialect == dialect_kind::switchboard) {
             // The warm-up publish: its answer is the topic's position, the cursor long polls start from.
             auto const& body = c.response.body;
@@ -48,8 +51,8 @@ void run::http_publisher_input(connection& c)
             on_published(seq, status / 100 == 2);
         else
             ++ticks_;  // warm-up answered
-        pump();
     }
+    pump();  // once for all the answers read: the requests it frees leave together
 }
 
 bool run::may_publish() const
@@ -67,25 +70,44 @@ bool run::may_publish() const
 void run::publish_on(connection& c, std::uint64_t seq)
 {
     if (c.kind == connection::role::http_publisher) {
-        c.in_flight_seq = seq;
+        c.in_flight.push_back(seq);
         auto const body = payload(seq);
-        send(c, "POST " + pub_target_ + " HTTP/1.1\r\nHost: " + opt_.host
+        // Corked: the requests one pump() issues on a connection leave in one write, as a backend pipelining
+        // its publishes would send them.
+        c.corked += "POST " + pub_target_ + " HTTP/1.1\r\nHost: " + opt_.host
                 + "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n"
-                + body);
+                + body;
+        if (!pumping_)
+            uncork(c);
     } else {
         ws_send_text(c, "{\"type\":\"publish\",\"topic\":\"" + opt_.topic + "\",\"data\":" + payload(seq)
                 + ",\"id\":" + std::to_string(seq) + "}");
     }
 }
 
+void run::uncork(connection& c)
+{
+    if (!c.corked.empty())
+        send(c, std::exchange(c.corked, {}));
+}
+
 void run::pump()
 {
-    if (!publishing_)
+    if (!publishing_ || pumping_)
         return;
+    pumping_ = true;
+    publish_due();
+    pumping_ = false;
+    for (auto& p : pubs_)
+        uncork(*p);
+}
+
+void run::publish_due()
+{
     auto idle = [&]() -> connection* {
         for (auto& p : pubs_)
             if (p->state == connection::phase::ready
-                && (p->kind == connection::role::ws_publisher || p->in_flight_seq == 0))
+                && (p->kind == connection::role::ws_publisher || p->in_flight.size() < opt_.pipeline))
                 return p.get();
         return nullptr;
     };

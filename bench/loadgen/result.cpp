@@ -54,7 +54,7 @@ void run::add_fanout_result(nlohmann::json& j, std::size_t subscribed)
     auto const publish_span = static_cast<double>(publish_end_ns_ - publish_start_ns_) / 1e9;
     auto const ms = [](std::uint64_t us) { return static_cast<double>(us) / 1000.0; };
     double const d = deliveries_ ? static_cast<double>(deliveries_) : 1.0;
-    j["publish"] = {{"rate", opt_.rate}, {"window", opt_.window}, {"publishers", pubs_.size() - 1},
+    j["publish"] = {{"rate", opt_.rate}, {"window", opt_.window}, {"publishers", pubs_.size() - 1}, {"pipeline", opt_.pipeline},
         {"via", opt_.publisher == publisher_kind::ws ? "ws" : "http"}, {"published", published_ok_},
         {"errors", publish_errors_}, {"seconds", publish_span},
         {"messages_per_second", publish_span > 0 ? static_cast<double>(published_ok_) / publish_span : 0},

@@ -75,6 +75,8 @@ private:
     void publish_tick();
     bool may_publish() const;
     void pump();
+    void publish_due();
+    void uncork(connection& c);
     void publish_on(connection& c, std::uint64_t seq);
     void on_published(std::uint64_t seq, bool ok);
     void finish_publishing();
@@ -104,6 +106,7 @@ private:
 
     // Publishing state.
     bool publishing_ = false, publish_done_ = false, timed_out_ = false;
+    bool pumping_ = false;  // inside pump(): HTTP publishes are corked until it ends
     std::uint64_t next_seq_ = 1, published_ok_ = 0, publish_errors_ = 0;
     std::uint64_t publish_start_ns_ = 0, publish_end_ns_ = 0, last_delivery_ns_ = 0;
     std::deque<std::uint64_t> backlog_;  // fixed rate: seqs due but no idle publisher connection

@@ -28,7 +28,8 @@ def write_report(doc, docs_dir):
 
     L = (intro(doc) + machine_section(doc) + method_section(sat) + headline_section(rows, fan, big)
          + ratios_section(rows) + targets_section(rows, fan, big) + fanout_section(results, plan_)
-         + saturation_section(rows) + idle_section(rows, plan_) + wire_section(rows, fan)
+         + saturation_section(rows) + pipelined_section(results, plan_) + idle_section(rows, plan_)
+         + wire_section(rows, fan)
          + redis_hop_section(doc, img_dir) + errors_section(results) + notes())
     with open(os.path.join(docs_dir, 'benchmarks.md'), 'w') as f:
         f.write('\n'.join(L) + '\n')
@@ -248,12 +249,32 @@ def saturation_section(rows):
          'loadgen CPU |',
          '|---|---:|---:|---:|---:|---:|---:|---:|---:|']
     for s, t in SERIES:
-        rs = rows[(s, t)]['sat']
-        L.append(f'| {s} {t} | {fmt(med(rs, "deliveries_per_second"))} | '
-                 f'{fmt(med(rs, "publish", "messages_per_second"))} | {fmt(med(rs, "latency_ms", "p50"), 2)} | '
-                 f'{fmt(med(rs, "latency_ms", "p99"), 2)} | {fmt(med(rs, "latency_ms", "max"), 1)} | '
-                 f'{fmt(med(rs, "lost"))} | {fmt(med(rs, "server_cpu", "utilization"), 2)} | '
-                 f'{fmt(med(rs, "loadgen_cpu", "utilization"), 2)} |')
+        L.append(saturation_row(f'{s} {t}', rows[(s, t)]['sat']))
+    return L + ['']
+
+
+def saturation_row(label, rs):
+    return (f'| {label} | {fmt(med(rs, "deliveries_per_second"))} | '
+            f'{fmt(med(rs, "publish", "messages_per_second"))} | {fmt(med(rs, "latency_ms", "p50"), 2)} | '
+            f'{fmt(med(rs, "latency_ms", "p99"), 2)} | {fmt(med(rs, "latency_ms", "max"), 1)} | '
+            f'{fmt(med(rs, "lost"))} | {fmt(med(rs, "server_cpu", "utilization"), 2)} | '
+            f'{fmt(med(rs, "loadgen_cpu", "utilization"), 2)} |')
+
+
+def pipelined_section(results, plan_):
+    """Saturation with one publisher connection pipelining its HTTP publishes (absent from older results)."""
+    if not plan_.get('saturation_pipelined'):
+        return []
+    p = plan_['saturation_pipelined'][0]
+    L = ['### Saturation, one publisher connection\n',
+         f'The same load as `POST /publish` requests pipelined on one keep-alive connection ({p["pipeline"]} in '
+         'flight), as a backend publishing over one connection sends them: the server must handle every request it '
+         'has read before the loop turn\'s flush for their fan-out to share writes.\n',
+         '| server / transport | deliveries/s | publishes/s | p50 | p99 | max (ms) | lost | server CPU | '
+         'loadgen CPU |',
+         '|---|---:|---:|---:|---:|---:|---:|---:|---:|']
+    for s, t in SERIES:
+        L.append(saturation_row(f'{s} {t}', pick(results, s, t, 'saturation_pipelined')))
     return L + ['']
 
 

@@ -102,11 +102,13 @@ private:
     void on_handshake(boost::system::error_code ec, std::size_t used);
     void read_request();
     void parse_header();
-    void on_read_header(boost::system::error_code ec, std::size_t n);
+    void on_read_header(boost::system::error_code ec, std::size_t n, std::size_t asked);
     void on_header();
     void refuse_request(boost::system::error_code ec, std::string_view why = {});
     void refuse_unparsable(boost::system::error_code ec);
     void read_body();
+    /// Parses the body from what is already read; true when the request is complete.
+    bool parse_buffered_body(boost::system::error_code& ec);
     void on_read(boost::system::error_code ec, std::size_t);
     void dispatch();
     void answer_options();
@@ -115,6 +117,7 @@ private:
     void await_departure(std::uint32_t watch, std::function<void()> gone);
     early_input read_ahead();
     void on_write(boost::system::error_code ec, bool keep_alive);
+    void next_request();
     void shut();
     void drain();
 
@@ -133,10 +136,13 @@ private:
     std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
     header_scanner scanner_;
     std::size_t scanned_ = 0;  // bytes at the front of buffer_ that scanner_ has seen
+    std::size_t head_used_ = 0;  // bytes of this request's head the parser has taken: it may take max_header_size
     bool awaiting_body_ = false;  // Expect: 100-continue, and the body not asked for yet
     route const* after_body_ = nullptr;  // the route to run once the body asked for with 100 Continue is read
     std::string output_;  // the answer being written
     bool idle_ = false;
+    bool handling_ = false;  // inside next_request's loop
+    bool again_ = false;     // an answer was given inside it: read the next request
     bool watching_ = false;
     std::uint32_t watch_ = 0;  // which watch_for_departure is current
 };

@@ -42,6 +42,8 @@ public:
 
     // Closes the socket; the client does not count as ended() by this.
     void close();
+    // The TCP socket's descriptor (for socket options a test reads, e.g. tcp_segments.hpp).
+    int native_handle() { return stream_.next_layer().socket().native_handle(); }
 
     // Stops issuing reads after the one pending (which may still deliver bytes) until resume_reading().
     void pause_reading();

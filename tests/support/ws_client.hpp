@@ -72,6 +72,9 @@ public:
     // reset: send RST (SO_LINGER 0) instead of FIN.
     void drop(bool reset = false);
 
+    // The TCP socket's descriptor (for socket options a test reads, e.g. tcp_segments.hpp).
+    int native_handle() { return ws_.next_layer().next_layer().socket().native_handle(); }
+
     // Stops issuing reads: the read already pending may still deliver one message, then nothing is read
     // (not even the server's close frame or pings) until resume_reading(). Makes a slow consumer.
     void pause_reading();
