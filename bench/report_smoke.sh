@@ -12,10 +12,10 @@ python3 "$bench/suite" --report "$bench/testdata/results.json" --docs "$work" >/
 page="$work/benchmarks.md"
 for section in "## Machine and versions" "## Headline: switchboard against its peers" "## Ratios" \
   "## Against the targets" "## Fan-out at a fixed rate" "## Saturation" "## Idle connections and connect storm" \
-  "## Wire cost" "## The Redis hop" "## Where the time and the bytes go"; do
+  "## Wire cost" "## The broker hop" "## Where the time and the bytes go"; do
   grep -qF "$section" "$page" || { echo "the page has no section '$section'"; exit 1; }
 done
-for plot in saturation latency memory wire redis_hop; do
+for plot in saturation latency memory wire broker_hop; do
   grep -q "<svg" "$work/benchmarks/$plot.svg" || { echo "no plot $plot.svg"; exit 1; }
   grep -qF "benchmarks/$plot.svg" "$page" || { echo "the page does not embed $plot.svg"; exit 1; }
 done

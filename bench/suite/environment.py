@@ -46,4 +46,5 @@ def versions(build):
         'ws': ws,
         'boost': '1.81',
         'redis': command_output(['redis-server', '--version']).split(' sha=')[0].replace('Redis server v=', ''),
+        'nats': command_output(['nats-server', '--version']).replace('nats-server: ', ''),
     }

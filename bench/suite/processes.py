@@ -1,5 +1,6 @@
-"""The processes under test: switchboard, Nchan and the Node `ws` server, and the bench's own redis-server for the
-Redis hop. Each is started pinned to one core and stopped by its own PID only."""
+"""The processes under test: switchboard, Nchan and the Node `ws` server, and the bench's own brokers for the
+broker hop (redis-server, nats-server with JetStream). Each is started pinned to one core and stopped by its own
+PID only."""
 
 import os
 import shutil
@@ -131,50 +132,46 @@ class server:
             self.tmp = None
 
 
-class redis_server:
-    """The bench's own redis-server for the Redis hop: a free loopback port, its own temp dir, no persistence
-    (`--save "" --appendonly no`: the hop is measured, not the disk; a deployment that persists pays more), pinned
-    to the load generator's core so the switchboard core stays the server's alone. Stopped by its PID."""
+class broker:
+    """A broker the bench starts for the broker hop: a free loopback port, its own temp dir, pinned to the load
+    generator's core so the switchboard core stays the server's alone. Stopped by its PID. A subclass names its
+    program, its command line and how to tell it answers."""
+
+    program = None
 
     def __init__(self):
         self.proc = None
         self.tmp = None
         self.port = None
 
-    @staticmethod
-    def available():
-        return shutil.which('redis-server') is not None
+    @classmethod
+    def available(cls):
+        return shutil.which(cls.program) is not None
 
     def start(self):
-        self.tmp = tempfile.mkdtemp(prefix='switchboard-bench-redis.')
+        self.tmp = tempfile.mkdtemp(prefix=f'switchboard-bench-{self.name}.')
         on_free_port(self.start_on, self.stop_process)
 
     def start_on(self, port):
         self.port = port
-        self.log = open(os.path.join(self.tmp, 'redis.log'), 'w')
-        self.proc = subprocess.Popen(
-            ['taskset', '-c', LOADGEN_CORE, 'redis-server', '--port', str(self.port), '--bind', '127.0.0.1',
-             '--dir', self.tmp, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
-            stdout=self.log, stderr=subprocess.STDOUT)
+        self.log = open(os.path.join(self.tmp, f'{self.name}.log'), 'w')
+        self.proc = subprocess.Popen(['taskset', '-c', LOADGEN_CORE] + self.command(),
+                                     stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 15
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f'redis-server exited at start (see {self.log.name})')
+                raise RuntimeError(f'{self.program} exited at start (see {self.log.name})')
             try:
                 with socket.create_connection(('127.0.0.1', self.port), timeout=0.5) as c:
-                    c.sendall(b'PING\r\n')
-                    if c.recv(64).startswith(b'+PONG'):
+                    if self.answers(c):
                         return
             except OSError:
                 pass
             time.sleep(0.05)
-        raise RuntimeError(f'redis-server did not answer on {self.port}')
-
-    def url(self):
-        return f'redis://127.0.0.1:{self.port}/0'
+        raise RuntimeError(f'{self.program} did not answer on {self.port}')
 
     def cpu_seconds(self):
-        """utime + stime of redis-server so far (it shares the load generator's core: report its share)."""
+        """utime + stime of the broker so far (it shares the load generator's core: report its share)."""
         try:
             with open(f'/proc/{self.proc.pid}/stat') as f:
                 fields = f.read().rsplit(')', 1)[1].split()
@@ -191,3 +188,46 @@ class redis_server:
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
+
+
+class redis_server(broker):
+    """redis-server with **no persistence** (`--save "" --appendonly no`: the hop is measured, not the disk; a
+    deployment that persists pays more)."""
+
+    name = 'redis'
+    program = 'redis-server'
+
+    def command(self):
+        return ['redis-server', '--port', str(self.port), '--bind', '127.0.0.1', '--dir', self.tmp, '--save', '',
+                '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning']
+
+    def answers(self, c):
+        c.sendall(b'PING\r\n')
+        return c.recv(64).startswith(b'+PONG')
+
+    def url(self):
+        return f'redis://127.0.0.1:{self.port}/0'
+
+    def switchboard_args(self):
+        return ['--redis', self.url()]
+
+
+class nats_server(broker):
+    """nats-server with JetStream, its store in the temp dir (file storage, as switchboard's stream defaults to:
+    history survives a restart; nats-server 2.9 syncs it to disk every 2 minutes, so the disk is not on the
+    publish path)."""
+
+    name = 'nats'
+    program = 'nats-server'
+
+    def command(self):
+        return ['nats-server', '-js', '-a', '127.0.0.1', '-p', str(self.port), '--store_dir', self.tmp]
+
+    def answers(self, c):
+        return c.recv(4).startswith(b'INFO')
+
+    def url(self):
+        return f'nats://127.0.0.1:{self.port}'
+
+    def switchboard_args(self):
+        return ['--nats', self.url()]

@@ -1,12 +1,12 @@
 """The benchmarks page: docs/benchmarks.md and its plots in docs/benchmarks/, written from a results.json. Each
-section of the page is one function returning its lines; the Redis hop's is in redis_hop_report.py."""
+section of the page is one function returning its lines; the broker hop's is in broker_hop_report.py."""
 
 import os
 import statistics
 
 from suite import BENCH, log
 from suite.figures import fanout_ms, fmt, get, med, median, pick, ratio
-from suite.redis_hop_report import redis_hop_section
+from suite.broker_hop_report import broker_hop_section
 from suite.svg import svg_bars
 
 SERVERS = ['switchboard', 'nchan', 'node-ws']
@@ -30,7 +30,7 @@ def write_report(doc, docs_dir):
          + ratios_section(rows) + targets_section(rows, fan, big) + fanout_section(results, plan_)
          + saturation_section(rows) + pipelined_section(results, plan_) + idle_section(rows, plan_)
          + wire_section(rows, fan)
-         + redis_hop_section(doc, img_dir) + errors_section(results) + notes())
+         + broker_hop_section(doc, img_dir) + errors_section(results) + notes())
     with open(os.path.join(docs_dir, 'benchmarks.md'), 'w') as f:
         f.write('\n'.join(L) + '\n')
     log('wrote', os.path.join(docs_dir, 'benchmarks.md'))

@@ -1,4 +1,4 @@
-"""The scenarios measured (fan-out at a fixed rate, saturation, idle memory and connect storm, the Redis hop) on
+"""The scenarios measured (fan-out at a fixed rate, saturation, idle memory and connect storm, the broker hop) on
 every server and transport, each one run of the load generator; run_suite writes their results.json."""
 
 import datetime
@@ -9,7 +9,7 @@ import time
 
 from suite import log
 from suite.environment import machine, versions
-from suite.processes import LOADGEN_CORE, redis_server, server
+from suite.processes import LOADGEN_CORE, nats_server, redis_server, server
 
 TRANSPORTS = {'switchboard': ['ws', 'sse', 'poll'], 'nchan': ['ws', 'sse', 'poll'], 'node-ws': ['ws']}
 DIALECT = {'switchboard': 'switchboard', 'nchan': 'nchan', 'node-ws': 'plain'}
@@ -54,7 +54,7 @@ def plan(quick):
             'saturation': [dict(subscribers=1000, window=64, publishers=16, duration=3, runs=1)],
             'saturation_pipelined': [dict(subscribers=1000, window=64, pipeline=64, duration=3, runs=1)],
             'idle': [dict(subscribers=2000, runs=1)],
-            'redis_hop': dict(subscribers=1000, rate=100, duration=3, runs=1,
+            'broker_hop': dict(subscribers=1000, rate=100, duration=3, runs=1,
                               saturation=dict(window=64, publishers=16, duration=3, runs=1)),
         }
     return {
@@ -65,63 +65,70 @@ def plan(quick):
         'saturation': [dict(subscribers=1000, window=64, publishers=16, duration=5, runs=3)],
         'saturation_pipelined': [dict(subscribers=1000, window=64, pipeline=64, duration=5, runs=3)],
         'idle': [dict(subscribers=10000, runs=1), dict(subscribers=19000, runs=1)],
-        'redis_hop': dict(subscribers=1000, rate=100, duration=5, runs=3,
+        'broker_hop': dict(subscribers=1000, rate=100, duration=5, runs=3,
                           saturation=dict(window=64, publishers=16, duration=5, runs=3)),
     }
 
 
-# The Redis hop's setups: (the node the subscribers use, the node the publisher uses; None: the same one).
-REDIS_SETUPS = {'memory': ('memory', None), 'redis': ('redis', None), 'redis-2-nodes': ('node-b', 'node-a')}
+# The broker hop's setups: setup -> (its broker (None: the in-memory backplane), the node the subscribers use,
+# the node the publisher uses (None: the same one)). A broker's nodes are named after it.
+BROKERS = {'redis': redis_server, 'nats': nats_server}
+BROKER_SETUPS = {'memory': (None, 'memory', None)}
+for _b in BROKERS:
+    BROKER_SETUPS[_b] = (_b, _b, None)
+    BROKER_SETUPS[f'{_b}-2-nodes'] = (_b, f'{_b}-node-b', f'{_b}-node-a')
 
 
-def run_redis_hop(build, p, results):
-    """Scenario 6: the same fan-out on one node without Redis, on one node with Redis, and on two nodes sharing
-    that Redis (publisher on node A, subscribers on node B), interleaved in the same run so the ratios compare
-    neighbours. Returns why it was skipped, or None."""
-    if not redis_server.available():
-        log('redis-server not found: the Redis hop is skipped (bench/run installs it)')
-        return 'redis-server not found (bench/run installs it)'
-    rds = redis_server()
+def run_broker_hop(build, p, results):
+    """Scenario 6: the same fan-out on one node without a broker, on one node with Redis and with NATS, and on two
+    nodes sharing each (publisher on node A, subscribers on node B), interleaved in the same run so the ratios
+    compare neighbours. Returns {broker: why it was skipped} for the brokers not found."""
+    skipped = {name: f'{kind.program} not found (bench/run installs it)' for name, kind in BROKERS.items()
+               if not kind.available()}
+    for name, why in skipped.items():
+        log(f'{name} hop skipped: {why}')
+    brokers = {name: kind() for name, kind in BROKERS.items() if name not in skipped}
+    setups = [s for s, (b, _, _) in BROKER_SETUPS.items() if b is None or b in brokers]
     nodes = {}
     try:
-        rds.start()
-        redis_arg = ['--redis', rds.url()]
-        nodes = {'memory': server('switchboard', build, label='switchboard-memory'),
-                 'redis': server('switchboard', build, redis_arg, label='switchboard-redis'),
-                 'node-a': server('switchboard', build, redis_arg, label='switchboard-node-a'),
-                 'node-b': server('switchboard', build, redis_arg, label='switchboard-node-b')}
+        nodes['memory'] = server('switchboard', build, label='switchboard-memory')
+        for name, b in brokers.items():
+            b.start()
+            for node in [name, f'{name}-node-a', f'{name}-node-b']:
+                nodes[node] = server('switchboard', build, b.switchboard_args(), label=f'switchboard-{node}')
         for n in nodes.values():
             n.start()
 
         def one(setup, transport, kind, args, timeout, run):
-            sub, pub = REDIS_SETUPS[setup]
+            b, sub, pub = BROKER_SETUPS[setup]
             extra = ['--pub-port', nodes[pub].port] if pub else []
-            cpu0, t0 = rds.cpu_seconds(), time.time()
+            cpu0, t0 = brokers[b].cpu_seconds() if b else None, time.time()
             res = loadgen(build, nodes[sub], transport, args + extra, timeout)
-            cpu1, t1 = rds.cpu_seconds(), time.time()
+            cpu1, t1 = brokers[b].cpu_seconds() if b else None, time.time()
             if cpu0 is not None and cpu1 is not None and t1 > t0:
-                res['redis_cpu'] = dict(seconds=cpu1 - cpu0, utilization=(cpu1 - cpu0) / (t1 - t0))
-            results.append(dict(server='switchboard', transport=transport, scenario='redis_hop', setup=setup,
+                res['broker_cpu'] = dict(seconds=cpu1 - cpu0, utilization=(cpu1 - cpu0) / (t1 - t0))
+            results.append(dict(server='switchboard', transport=transport, scenario='broker_hop', setup=setup,
                                 kind=kind, subscribers=p['subscribers'], run=run, result=res))
-            log('redis hop', setup, transport, kind, summary(res))
+            log('broker hop', setup, transport, kind, summary(res))
 
         for r in range(p['runs']):
             for transport in ['ws', 'sse', 'poll']:
-                for setup in REDIS_SETUPS:
+                for setup in setups:
                     one(setup, transport, 'fanout',
                         ['--subscribers', p['subscribers'], '--rate', p['rate'], '--duration', p['duration'],
                          '--drain', 5, '--settle', 0.5], p['duration'] + 80, r)
         sat = p['saturation']
         for r in range(sat['runs']):
-            for setup in REDIS_SETUPS:
+            for setup in setups:
                 one(setup, 'ws', 'saturation',
                     ['--subscribers', p['subscribers'], '--window', sat['window'], '--publishers', sat['publishers'],
                      '--duration', sat['duration'], '--drain', 5, '--settle', 0.5], sat['duration'] + 60, r)
     finally:
         for n in nodes.values():
             n.stop()
-        rds.stop()
-    return None
+        for b in brokers.values():
+            b.stop()
+    return skipped
 
 
 def run_suite(build, quick, out_dir):
@@ -179,11 +186,11 @@ def run_suite(build, quick, out_dir):
                         log(name, transport, 'saturation, one pipelined publisher', summary(res))
             finally:
                 srv.stop()
-    redis_skipped = run_redis_hop(build, scenarios['redis_hop'], results)
+    broker_skipped = run_broker_hop(build, scenarios['broker_hop'], results)
     elapsed = time.time() - started
     doc = dict(machine=machine(), versions=versions(build), quick=quick, plan=scenarios,
                date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
-               seconds=elapsed, results=results, redis_skipped=redis_skipped)
+               seconds=elapsed, results=results, broker_skipped=broker_skipped)
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, 'results.json')
     with open(path, 'w') as f:
