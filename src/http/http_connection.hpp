@@ -143,6 +143,7 @@ private:
     bool idle_ = false;
     bool handling_ = false;  // inside next_request's loop
     bool again_ = false;     // an answer was given inside it: read the next request
+    bool pipelining_ = false;  // a request has arrived behind another: read ahead from now on
     bool watching_ = false;
     std::uint32_t watch_ = 0;  // which watch_for_departure is current
 };
