@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace switchboard {
 
@@ -42,13 +43,18 @@ public:
     static std::size_t reserve_encoding_slot();
 
     /// The bytes of this message in the wire format owned by `slot`, built by `build(message const&)` the
-    /// first time and shared afterwards.
+    /// first time and shared afterwards. `build` returns the bytes, or shared bytes it already has (another
+    /// slot's, when a format turns out to be the same as another's for this message).
     template <class Build>
     shared_bytes const& encoding(std::size_t slot, Build&& build) const
     {
         auto& cached = encodings_[slot];
-        if (!cached)
-            cached = std::make_shared<std::string const>(build(*this));
+        if (!cached) {
+            if constexpr (std::is_convertible_v<std::invoke_result_t<Build, message const&>, shared_bytes>)
+                cached = build(*this);
+            else
+                cached = std::make_shared<std::string const>(build(*this));
+        }
         return cached;
     }
 

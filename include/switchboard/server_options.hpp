@@ -69,6 +69,14 @@ struct server_options {
     // closed as dead (code 4003).
     std::chrono::milliseconds ws_ping_interval{25'000};
     std::chrono::milliseconds ws_pong_timeout{10'000};
+    // permessage-deflate (RFC 7692), accepted when a client offers it (browsers do). Each message is compressed
+    // once, without context takeover, and the compressed frame shared by every subscriber that negotiated it;
+    // envelopes and replies shorter than ws_compression_min_size bytes, or that deflate does not shrink, go
+    // uncompressed. The level is zlib's (1 fastest to 9 smallest). Client messages may be compressed too: they
+    // inflate to at most max_message_size bytes, or the connection is closed with 1009.
+    bool ws_compression = true;
+    std::size_t ws_compression_level = 6;
+    std::size_t ws_compression_min_size = 128;
 
     // Outbound queue of each channel; a channel past either bound is closed as a slow consumer (code 4000) and
     // may resume from history.

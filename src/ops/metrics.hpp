@@ -48,6 +48,12 @@ struct metrics {
     std::uint64_t slow_consumers = 0;      // channels closed because their queue was full
     std::uint64_t tls_handshakes = 0;          // TLS handshakes begun (a client's first byte was TLS)
     std::uint64_t tls_handshake_failures = 0;  // of those, failed or timed out
+    // permessage-deflate: messages and replies compressed (each once), the bytes of their frames before and
+    // after, and deliveries of compressed frames (one per subscriber that negotiated it).
+    std::uint64_t ws_compressed_frames = 0;
+    std::uint64_t ws_compression_bytes_in = 0;
+    std::uint64_t ws_compression_bytes_out = 0;
+    std::uint64_t ws_compressed_deliveries = 0;
     std::map<std::string, std::uint64_t> disconnects;  // by disconnect_label
     std::map<std::string, std::uint64_t> errors;         // refused requests and commands, by error code name
     histogram delivery_latency;  // publish on this node to the write of every subscriber's bytes

@@ -77,6 +77,18 @@ std::string render_metrics(server_context const& ctx)
     sample(out, "switchboard_bytes_out_total", "", m.bytes_out);
     family(out, "switchboard_slow_consumers_total", "counter", "Channels closed because their queue was full.");
     sample(out, "switchboard_slow_consumers_total", "", m.slow_consumers);
+    family(out, "switchboard_websocket_compressed_frames_total", "counter",
+           "Messages and replies compressed with permessage-deflate (each message once, whatever its subscribers).");
+    sample(out, "switchboard_websocket_compressed_frames_total", "", m.ws_compressed_frames);
+    family(out, "switchboard_websocket_compression_input_bytes_total", "counter",
+           "Bytes of the frames permessage-deflate compressed, before compression.");
+    sample(out, "switchboard_websocket_compression_input_bytes_total", "", m.ws_compression_bytes_in);
+    family(out, "switchboard_websocket_compression_output_bytes_total", "counter",
+           "Bytes of those frames after compression.");
+    sample(out, "switchboard_websocket_compression_output_bytes_total", "", m.ws_compression_bytes_out);
+    family(out, "switchboard_websocket_compressed_deliveries_total", "counter",
+           "Compressed message frames queued to subscribers (one per subscriber that negotiated permessage-deflate).");
+    sample(out, "switchboard_websocket_compressed_deliveries_total", "", m.ws_compressed_deliveries);
     family(out, "switchboard_tls_handshakes_total", "counter", "TLS handshakes begun on the shared listener.");
     sample(out, "switchboard_tls_handshakes_total", "", m.tls_handshakes);
     family(out, "switchboard_tls_handshake_failures_total", "counter", "TLS handshakes that failed or timed out.");

@@ -78,7 +78,8 @@ constexpr char const* every_key = R"({
     "socket_send_buffer": "256KiB",
     "close_timeout": 1500
   },
-  "websocket": {"path": "/live/ws", "ping_interval": "20s", "pong_timeout": "7s"},
+  "websocket": {"path": "/live/ws", "ping_interval": "20s", "pong_timeout": "7s", "compression": false,
+                "compression_level": 2, "compression_min_size": "1KiB"},
   "sse": {"path": "/live/sse", "retry": "3s", "heartbeat": "12s"},
   "long_polling": {"path": "/live/poll", "hold": "40s", "max_messages_per_poll": 250, "max_bytes_per_poll": "512KiB"},
   "publish": {"path": "/live/publish"},
@@ -167,6 +168,9 @@ TEST(config, every_key_parses)
     EXPECT_EQ(o.websocket_path, "/live/ws");
     EXPECT_EQ(o.ws_ping_interval, 20s);
     EXPECT_EQ(o.ws_pong_timeout, 7s);
+    EXPECT_FALSE(o.ws_compression);
+    EXPECT_EQ(o.ws_compression_level, 2u);
+    EXPECT_EQ(o.ws_compression_min_size, 1024u);
     EXPECT_EQ(o.sse_path, "/live/sse");
     EXPECT_EQ(o.sse_retry, 3s);
     EXPECT_EQ(o.sse_heartbeat, 12s);
@@ -380,7 +384,7 @@ TEST(config, unknown_keys_are_refused_with_their_path)
              refusal{R"({"limits": {"max_mesage_size": 1}})",
                      R"(limits.max_mesage_size: unknown key (did you mean "limits.max_message_size"?))"},
              refusal{R"({"max_message_size": 1})", R"(max_message_size: unknown key (did you mean "limits.max_message_size"?))"},
-             refusal{R"({"websocket": {"compression": true}})", "websocket.compression: unknown key"},
+             refusal{R"({"websocket": {"subprotocols": ["x"]}})", "websocket.subprotocols: unknown key"},
              refusal{R"({"zzz": 1})", "zzz: unknown key"},
              refusal{R"({"history": {"overrides": [{"prefix": "a."}, {"prefix": "b.", "ttl": "1h"}]}})",
                      "history.overrides[1].ttl: unknown key (a rule has prefix, max_messages and max_age)"},

@@ -107,7 +107,7 @@ std::string close_frame(std::uint16_t code, std::string_view reason)
 // ---- recording what the parser reports --------------------------------------------------------------------
 
 struct event {
-    std::string kind;  // "text", "binary", "too_large", "ping", "pong", "close"
+    std::string kind;  // "text", "binary", "compressed text", "compressed binary", "too_large", "ping", "pong", "close"
     std::string payload;
     std::uint16_t code = 0;
 
@@ -132,10 +132,10 @@ class recording_sink final : public frame_sink {
 public:
     std::vector<event> events;
 
-    void on_message(opcode kind, std::string_view payload) override
+    void on_message(opcode kind, std::string_view payload, bool compressed) override
     {
-        events.push_back({kind == opcode::text ? "text" : kind == opcode::binary ? "binary" : "other",
-                          std::string(payload)});
+        std::string name = kind == opcode::text ? "text" : kind == opcode::binary ? "binary" : "other";
+        events.push_back({compressed ? "compressed " + name : name, std::string(payload)});
     }
     void on_message_too_large() override { events.push_back({"too_large", {}}); }
     void on_ping(std::string_view payload) override { events.push_back({"ping", std::string(payload)}); }
@@ -317,6 +317,45 @@ TEST(frame_parser, refuses_reserved_bits)
         SCOPED_TRACE(int{rsv});
         expect_failure(encode(raw_frame(static_cast<std::uint8_t>(fin | rsv | 1), "x")),
                        parse_failure::protocol_error);
+    }
+}
+
+// ---- permessage-deflate (RFC 7692): RSV1 once negotiated ------------------------------------------------------
+
+outcome parse_compressed(std::string_view bytes)
+{
+    frame_parser parser(max_message);
+    parser.allow_compression();
+    recording_sink sink;
+    parser.feed(bytes, sink);
+    return {sink.events, parser.failure(), parser.done()};
+}
+
+constexpr std::uint8_t rsv1 = 0x40;
+
+TEST(frame_parser, reports_rsv1_messages_as_compressed_once_negotiated)
+{
+    // The payload is passed on as it came (the channel inflates it), so bytes that are not UTF-8 are no failure.
+    std::string const deflated("\xf2\x48\xcd\xc9\xc9\x07\x00", 7);
+    auto const r = parse_compressed(encode(raw_frame(fin | rsv1 | 1, deflated)) + text("plain") +
+                                    encode(raw_frame(fin | rsv1 | 2, "\xff")));
+    EXPECT_EQ(r.failure, parse_failure::none);
+    EXPECT_EQ(r.events, (std::vector<event>{{"compressed text", deflated}, text_event("plain"),
+                                            {"compressed binary", "\xff"}}));
+}
+
+TEST(frame_parser, a_compressed_message_sets_rsv1_on_its_first_frame_only)
+{
+    auto const r = parse_compressed(encode(raw_frame(rsv1 | 1, "ab")) + ping("p") + continuation("cd"));
+    EXPECT_EQ(r.failure, parse_failure::none);
+    EXPECT_EQ(r.events, (std::vector<event>{{"ping", "p"}, {"compressed text", "abcd"}}));
+
+    for (auto const& bytes : {encode(raw_frame(rsv1 | 1, "ab")) + encode(raw_frame(fin | rsv1 | 0, "cd")),
+                              encode(raw_frame(fin | rsv1 | 9, "p")), encode(raw_frame(fin | rsv1 | 8, "")),
+                              encode(raw_frame(fin | 0x20 | 1, "x")), encode(raw_frame(fin | 0x10 | 1, "x"))}) {
+        auto const bad = parse_compressed(bytes);
+        EXPECT_EQ(bad.failure, parse_failure::protocol_error);
+        EXPECT_TRUE(bad.done);
     }
 }
 

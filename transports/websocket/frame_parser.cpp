@@ -109,13 +109,18 @@ bool frame_parser::parse_header(frame_sink&)
     if (header_have_ == 2) {
         // The first two bytes decide whether the frame is acceptable at all: refuse now rather than wait for
         // a mask key a misbehaving client may never send.
-        if (header_[0] & 0x70) {
+        std::uint8_t const op = header_[0] & 0x0F;
+        if ((header_[0] & 0x30) || ((header_[0] & 0x40) && !compression_)) {
             fail(parse_failure::protocol_error, "reserved bits set without an extension");
             return false;
         }
-        std::uint8_t const op = header_[0] & 0x0F;
         if (!is_known(op)) {
             fail(parse_failure::protocol_error, "unknown opcode");
+            return false;
+        }
+        // RSV1 marks a compressed message on its first frame only (RFC 7692 6.1).
+        if ((header_[0] & 0x40) && (is_control(static_cast<opcode>(op)) || op == 0)) {
+            fail(parse_failure::protocol_error, "RSV1 is only allowed on a message's first frame");
             return false;
         }
         if (!(header_[1] & 0x80)) {
@@ -176,6 +181,7 @@ bool frame_parser::parse_header(frame_sink&)
         }
         in_message_ = true;
         message_op_ = frame_op_;
+        message_compressed_ = (header_[0] & 0x40) != 0;
         skipping_ = false;
         message_.clear();
     }
@@ -227,19 +233,19 @@ void frame_parser::frame_complete(frame_sink& sink)
         sink.on_message_too_large();
         return;
     }
-    if (message_op_ == opcode::text && !is_valid_utf8(message_))
+    if (message_op_ == opcode::text && !message_compressed_ && !is_valid_utf8(message_))
         return fail(parse_failure::invalid_utf8, "text message is not UTF-8");
-    sink.on_message(message_op_, message_);
+    sink.on_message(message_op_, message_, message_compressed_);
     message_.clear();
     if (message_.capacity() > 4096)
         message_.shrink_to_fit();  // an idle connection keeps no large buffer
 }
 
-std::string make_frame(opcode kind, std::string_view payload)
+std::string make_frame(opcode kind, std::string_view payload, bool compressed)
 {
     std::string out;
     out.reserve(payload.size() + 10);
-    out += static_cast<char>(0x80 | static_cast<std::uint8_t>(kind));
+    out += static_cast<char>(0x80 | (compressed ? 0x40 : 0) | static_cast<std::uint8_t>(kind));
     std::uint64_t const n = payload.size();
     if (n < 126) {
         out += static_cast<char>(n);

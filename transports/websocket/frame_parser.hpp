@@ -2,7 +2,9 @@
 // RFC 6455 frames from a client, parsed incrementally from whatever the socket delivered. Server side only:
 // every client frame must be masked. Reassembles fragmented messages, validates UTF-8 of text messages and
 // close reasons, interleaves control frames, and bounds a message's size without buffering the excess (an
-// oversized message is skipped and reported, so the connection survives it).
+// oversized message is skipped and reported, so the connection survives it). With permessage-deflate negotiated
+// it accepts RSV1 on a message's first frame and reports the message as compressed, bytes as they came: the
+// channel inflates them (permessage_deflate.hpp) and checks UTF-8 then.
 
 #include <cstddef>
 #include <cstdint>
@@ -16,7 +18,9 @@ enum class opcode : std::uint8_t { continuation = 0, text = 1, binary = 2, close
 /// What the parser found; payload views are valid only during the callback.
 class frame_sink {
 public:
-    virtual void on_message(opcode kind, std::string_view payload) = 0;  // text or binary, complete
+    /// A text or binary message, complete; `compressed` when its first frame had RSV1 (permessage-deflate), in
+    /// which case a text message's UTF-8 is not checked yet.
+    virtual void on_message(opcode kind, std::string_view payload, bool compressed) = 0;
     virtual void on_message_too_large() = 0;                             // skipped, connection usable
     virtual void on_ping(std::string_view payload) = 0;
     virtual void on_pong(std::string_view payload) = 0;
@@ -38,6 +42,9 @@ public:
     /// further input; failure() says which.
     void feed(std::string_view bytes, frame_sink& sink);
 
+    /// Accepts RSV1 on data messages from now on: permessage-deflate was negotiated.
+    void allow_compression() noexcept { compression_ = true; }
+
     parse_failure failure() const noexcept { return failure_; }
     std::string_view failure_reason() const noexcept { return failure_reason_; }
     bool done() const noexcept { return done_; }
@@ -48,6 +55,7 @@ private:
     void fail(parse_failure f, char const* why);
 
     std::size_t max_message_;
+    bool compression_ = false;
 
     // The header being read (2 to 14 bytes).
     unsigned char header_[14] = {};
@@ -64,6 +72,7 @@ private:
     // The message being assembled (data frames) and the control frame being read.
     bool in_message_ = false;
     opcode message_op_ = opcode::text;
+    bool message_compressed_ = false;
     bool skipping_ = false;  // the message passed max_message_: drop its bytes, report at its end
     std::string message_;
     std::string control_;
@@ -73,8 +82,9 @@ private:
     bool done_ = false;
 };
 
-/// Server-to-client frame (never masked): header followed by `payload`.
-std::string make_frame(opcode kind, std::string_view payload);
+/// Server-to-client frame (never masked): header followed by `payload`; `compressed` sets RSV1, for a payload
+/// made by deflate_message().
+std::string make_frame(opcode kind, std::string_view payload, bool compressed = false);
 
 /// The payload of a close frame for `code` and `reason` (reason cut to fit 123 bytes on a UTF-8 boundary).
 std::string close_payload(std::uint16_t code, std::string_view reason);

@@ -1,5 +1,7 @@
 #include "websocket/websocket_channel.hpp"
 
+#include "websocket/permessage_deflate.hpp"
+
 #include "core/client_address.hpp"
 #include "security/authenticator.hpp"
 #include "http/http_responses.hpp"
@@ -22,9 +24,21 @@ std::size_t frame_slot()
     return slot;
 }
 
-shared_bytes text_frame(std::string_view json)
+// The message as permessage-deflate sends it: compressed, or the plain frame when compressing does not pay.
+std::size_t compressed_frame_slot()
 {
-    return std::make_shared<std::string const>(make_frame(opcode::text, json));
+    static std::size_t const slot = message::reserve_encoding_slot();
+    return slot;
+}
+
+std::string plain_frame(message const& m)
+{
+    return make_frame(opcode::text, *m.envelope());
+}
+
+bool is_compressed(std::string const& frame)
+{
+    return !frame.empty() && (static_cast<unsigned char>(frame.front()) & 0x40);
 }
 
 }  // namespace
@@ -73,9 +87,49 @@ void websocket_channel::start(std::string_view leftover)
     start_reading();
 }
 
+void websocket_channel::use_compression()
+{
+    compression_ = true;
+    parser_.allow_compression();
+}
+
 void websocket_channel::write_message(message_ptr const& m)
 {
-    enqueue(m->encoding(frame_slot(), [](message const& msg) { return make_frame(opcode::text, *msg.envelope()); }));
+    auto const& o = services_.options;
+    if (!compression_ || m->envelope()->size() < o.ws_compression_min_size) {
+        enqueue(m->encoding(frame_slot(), plain_frame));
+        return;
+    }
+    // Compressed once, for the first subscriber that negotiated it; every other one shares the frame.
+    auto const& frame = m->encoding(compressed_frame_slot(), [&](message const& msg) -> shared_bytes {
+        auto deflated = deflate_message(*msg.envelope(), static_cast<int>(o.ws_compression_level));
+        if (deflated.empty())
+            return msg.encoding(frame_slot(), plain_frame);
+        auto& metrics = services_.metrics;
+        ++metrics.ws_compressed_frames;
+        metrics.ws_compression_bytes_in += msg.envelope()->size();
+        metrics.ws_compression_bytes_out += deflated.size();
+        return std::make_shared<std::string const>(make_frame(opcode::text, deflated, true));
+    });
+    if (is_compressed(*frame))
+        ++services_.metrics.ws_compressed_deliveries;
+    enqueue(frame);
+}
+
+shared_bytes websocket_channel::frame_for(std::string_view json)
+{
+    auto const& o = services_.options;
+    if (compression_ && json.size() >= o.ws_compression_min_size) {
+        auto deflated = deflate_message(json, static_cast<int>(o.ws_compression_level));
+        if (!deflated.empty()) {
+            auto& metrics = services_.metrics;
+            ++metrics.ws_compressed_frames;
+            metrics.ws_compression_bytes_in += json.size();
+            metrics.ws_compression_bytes_out += deflated.size();
+            return std::make_shared<std::string const>(make_frame(opcode::text, deflated, true));
+        }
+    }
+    return std::make_shared<std::string const>(make_frame(opcode::text, json));
 }
 
 void websocket_channel::on_input(std::string_view bytes)
@@ -93,8 +147,26 @@ void websocket_channel::queue_farewell(disconnect const& reason)
     enqueue_control(std::make_shared<std::string const>(make_frame(opcode::close, close_payload(reason.code, reason.reason))));
 }
 
-void websocket_channel::on_message(opcode kind, std::string_view payload)
+void websocket_channel::on_message(opcode kind, std::string_view payload, bool compressed)
 {
+    if (closing())
+        return;  // a message behind the one that closed the connection, in the same read
+    std::string inflated;
+    if (compressed) {
+        // Bounded while inflating: a small frame that would inflate past the limit (a zip bomb) ends the
+        // connection before the excess is held (RFC 6455 1009).
+        switch (inflate_message(payload, services_.options.max_message_size, inflated)) {
+        case inflate_status::too_large:
+            return close(disconnect{1009, "message too large once inflated"});
+        case inflate_status::invalid:
+            return close(disconnect{1007, "invalid compressed data"});
+        case inflate_status::ok:
+            break;
+        }
+        if (kind == opcode::text && !is_valid_utf8(inflated))
+            return close(disconnect{1007, "text message is not UTF-8"});
+        payload = inflated;
+    }
     if (kind == opcode::binary) {
         if (within_rate(std::nullopt))
             send_error(std::nullopt, error::binary_not_supported);
@@ -125,7 +197,7 @@ void websocket_channel::on_close(std::uint16_t code, std::string_view reason)
 void websocket_channel::send_json(std::string text)
 {
     // Bounded like messages: a client that floods commands without reading the answers is a slow consumer.
-    enqueue(text_frame(text));
+    enqueue(frame_for(text));
 }
 
 void websocket_channel::send_error(std::optional<nlohmann::json> const& id, boost::system::error_code ec,

@@ -24,6 +24,8 @@ public:
 
     /// Starts reading; `leftover` holds bytes the client sent right behind the upgrade request.
     void start(std::string_view leftover);
+    /// permessage-deflate was negotiated in the handshake (before start()).
+    void use_compression();
 
 private:
     void write_message(message_ptr const& m) override;
@@ -31,7 +33,7 @@ private:
     void queue_farewell(disconnect const& reason) override;
     void keepalive_tick(std::uint64_t now, std::uint64_t idle_in, std::uint64_t idle_out) override;
 
-    void on_message(opcode kind, std::string_view payload) override;
+    void on_message(opcode kind, std::string_view payload, bool compressed) override;
     void on_message_too_large() override;
     void on_ping(std::string_view payload) override;
     void on_pong(std::string_view payload) override;
@@ -50,6 +52,8 @@ private:
     void refresh(command cmd, ticket work);
     bool within_rate(std::optional<nlohmann::json> const& id);
     void send_json(std::string text);
+    /// `json` as a text frame, compressed when this connection negotiated it and compressing pays.
+    shared_bytes frame_for(std::string_view json);
     void send_error(std::optional<nlohmann::json> const& id, boost::system::error_code ec,
                     std::string_view message = {});
 
@@ -58,6 +62,7 @@ private:
     detail::channel_rate rate_;
     pending_commands pending_;
     bool peer_closed_ = false;
+    bool compression_ = false;  // permessage-deflate negotiated
     bool warned_ = false;  // told its token is expiring (reset by a refresh)
 };
 

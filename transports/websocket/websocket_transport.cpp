@@ -1,6 +1,7 @@
 #include "websocket/websocket_transport.hpp"
 
 #include "http/http_responses.hpp"
+#include "websocket/permessage_deflate.hpp"
 #include "websocket/websocket_channel.hpp"
 
 #include <switchboard/error.hpp>
@@ -10,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace switchboard::websocket {
 
@@ -69,10 +71,25 @@ void upgrade(detail::channel_services& services, std::shared_ptr<detail::http_co
     if (services.stopping)
         return conn->respond_error(error::shutting_down);
 
+    // permessage-deflate when the client offers it in a form we can honour (permessage_deflate.hpp).
+    std::optional<std::string> compression;
+    if (services.options.ws_compression) {
+        std::string offers;
+        for (auto [it, end] = req.equal_range(http::field::sec_websocket_extensions); it != end; ++it) {
+            if (!offers.empty())
+                offers += ',';
+            offers += it->value();
+        }
+        compression = accept_permessage_deflate(offers);
+    }
+
     auto hs = std::make_shared<handshake>(*conn);
-    hs->ws.set_option(beast::websocket::stream_base::decorator(
-        [](beast::websocket::response_type& res) { res.set(http::field::server, "switchboard"); }));
-    hs->ws.async_accept(hs->request, [&services, hs](beast::error_code ec) {
+    hs->ws.set_option(beast::websocket::stream_base::decorator([compression](beast::websocket::response_type& res) {
+        res.set(http::field::server, "switchboard");
+        if (compression)
+            res.set(http::field::sec_websocket_extensions, *compression);
+    }));
+    hs->ws.async_accept(hs->request, [&services, hs, compressed = compression.has_value()](beast::error_code ec) {
         if (ec) {
             spdlog::debug("websocket handshake from {} failed: {}", hs->remote_address, ec.message());
             return;
@@ -81,6 +98,8 @@ void upgrade(detail::channel_services& services, std::shared_ptr<detail::http_co
         auto ch = std::make_shared<websocket_channel>(std::move(hs->ws.next_layer()), std::move(hs->slot), services,
                                                       hs->remote_address);
         ch->set_identity(std::move(hs->who));
+        if (compressed)
+            ch->use_compression();
         if (auto refused = services.open(ch)) {
             ch->start({});  // to see the peer's EOF after our close frame
             ch->close(disconnect{refused == error::shutting_down ? std::uint16_t{1001} : std::uint16_t{4500},
