@@ -122,12 +122,12 @@ void channel_services::publish(std::string const& topic, std::string data, chann
         bool const replaced = request.replaced();
         data = std::move(request).take_data();
         // What the hook put in its place passes the checks a client's data passed.
-        if (auto why = replaced ? payload_problem(data) : std::string(); !why.empty()) {
+        if (auto why = replaced ? data_problem(data) : std::string(); !why.empty()) {
             spdlog::warn("on_publish replaced a message to {} with data that cannot be published: {}", topic, why);
             return done(error::invalid_json, {});
         }
     }
-    if (data.size() > options.max_message_size)
+    if (payload_size(data) > options.max_message_size)
         return done(error::message_too_large, {});
     backplane.publish(topic, std::move(data), counted(std::move(done)));
 }

@@ -8,6 +8,7 @@
 #include "http/client_route.hpp"
 #include "http/http_connection.hpp"
 #include "http/service_route.hpp"
+#include "core/base64.hpp"
 #include "core/json_input.hpp"
 #include "listener_channel.hpp"
 #include "long_polling/long_polling_transport.hpp"
@@ -327,6 +328,12 @@ void server::publish_text(std::string topic, std::string json_text, publish_hand
         refused = error::invalid_json;
     }
     impl_->publish(std::move(topic), std::move(json_text), refused, std::move(done));
+}
+
+void server::publish_binary(std::string topic, std::string_view bytes, publish_handler done)
+{
+    impl_->publish(std::move(topic), std::string(message::binary_prefix) + detail::base64_encode(bytes), {},
+                   std::move(done));
 }
 
 subscription server::subscribe(std::string topic, message_handler on_message, subscribe_options options)

@@ -2,7 +2,10 @@
 // One published message: immutable once made, shared by every channel that delivers it.
 //
 // The envelope {"type":"message","topic":T,"offset":N,"data":D} is built once, when the message is made, around
-// D as the publisher's JSON text (kept byte for byte, never parsed and serialized again).
+// D as the publisher's JSON text (kept byte for byte, never parsed and serialized again). A binary payload
+// travels as text too: its data is binary_prefix followed by the bytes in base64, and its envelope
+// {"type":"message","topic":T,"offset":N,"encoding":"base64","data":"BASE64"} (docs/protocol.md); transports that
+// carry bytes (WebSocket binary frames) decode it once per message.
 // Transports that need other wire bytes (a WebSocket frame, an SSE event) build them once per message through
 // encoding(), which caches them in a slot the transport owns; every subscriber then shares those bytes.
 // Everything here runs on the loop thread, which is why the cache needs no lock.
@@ -23,9 +26,16 @@ using shared_bytes = std::shared_ptr<std::string const>;
 
 class message {
 public:
+    /// Data that starts with this is a binary payload: the bytes in canonical base64 follow. JSON text never
+    /// starts with a letter `b`, so the two cannot be confused.
+    static constexpr std::string_view binary_prefix = "b64:";
+
     /// `data` is the JSON text of the payload, kept byte for byte; it must be valid JSON (callers check or
-    /// serialize it).
+    /// serialize it), or binary_prefix and base64.
     message(std::string topic, position pos, std::string_view data);
+
+    /// The payload is bytes (published as a binary WebSocket frame or application/octet-stream), not JSON.
+    bool binary() const noexcept { return binary_; }
 
     std::string const& topic() const noexcept { return topic_; }
     std::uint64_t offset() const noexcept { return position_.offset; }
@@ -35,8 +45,11 @@ public:
 
     /// The JSON envelope, shared (one line unless the data holds line feeds).
     shared_bytes const& envelope() const noexcept { return envelope_; }
-    /// The payload (the "data" member) as JSON text, a view into the envelope.
+    /// The payload (the "data" member) as JSON text, a view into the envelope: for a binary payload, its base64
+    /// as a JSON string.
     std::string_view data() const noexcept;
+    /// The bytes of a binary payload (decoded from data() on each call: transports cache what they build).
+    std::string binary_payload() const;
 
     /// The number of encoding slots; each transport reserves one with reserve_encoding_slot().
     static constexpr std::size_t encoding_slots = 6;
@@ -64,6 +77,7 @@ private:
     std::chrono::steady_clock::time_point published_at_;
     shared_bytes envelope_;
     std::size_t data_begin_;
+    bool binary_ = false;
     mutable std::array<shared_bytes, encoding_slots> encodings_;
 };
 

@@ -3,7 +3,7 @@
 // io_context thread.
 //
 // Threading: construct, configure (hooks(), route()) and start() before the loop runs, on one thread. After
-// that, publish(), publish_text(), reload() and stop() are safe from any thread (they post onto the loop);
+// that, publish(), publish_text(), publish_binary(), reload() and stop() are safe from any thread (they post onto the loop);
 // everything else (subscribe() and its handles, hub(), hooks' invocations, channels) belongs to the loop thread:
 // another thread posts onto context() to use them.
 //
@@ -25,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace switchboard {
 
@@ -102,6 +103,10 @@ public:
     /// serialized again. `done` (optional) runs on the loop thread with the message's position or an error:
     /// invalid_json for text that is not publishable JSON, invalid_topic, message_too_large, ...
     void publish_text(std::string topic, std::string json_text, publish_handler done = {});
+    /// Publishes bytes from C++, from any thread: WebSocket subscribers receive them in a binary frame, SSE and
+    /// long-polling ones as base64 in the envelope (docs/protocol.md, "Binary payloads"). Encoded on the caller's
+    /// thread. `done` as for publish_text (message_too_large counts the bytes, not their base64).
+    void publish_binary(std::string topic, std::string_view bytes, publish_handler done = {});
 
     /// Subscribes a C++ listener on this node to `topic`, as a client would be: the topic's name is checked,
     /// the backplane brings other nodes' messages, `options.since` replays history first (with the same

@@ -89,8 +89,10 @@ export class Switchboard extends EventTarget {
   /** The transport in use once open. */
   readonly transport: TransportName | null;
 
+  /** `data` is the message's JSON value, or a Uint8Array for a binary payload (on every transport). */
   subscribe<T = unknown>(topic: string, onMessage?: (data: T, meta: MessageMeta) => void, options?: SubscribeOptions): () => void;
   unsubscribe(topic: string, onMessage?: (data: any, meta: MessageMeta) => void): void;
+  /** Publishes a JSON value, or bytes (an ArrayBuffer, a typed array or a DataView) as a binary payload. */
   publish(topic: string, data: unknown): Promise<PublishResult>;
   close(): void;
 

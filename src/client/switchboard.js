@@ -108,7 +108,8 @@ class WebSocketTransport {
       if (topics.length === 0) this._send({ type: 'ping', id: this._id('ping') });
       for (const topic of topics) this.subscribe(topic);
     };
-    ws.onmessage = (e) => this._receive(e.data);
+    ws.binaryType = 'arraybuffer';
+    ws.onmessage = (e) => (typeof e.data === 'string' ? this._receive(e.data) : this._receiveBinary(e.data));
     ws.onclose = (e) => {
       clearInterval(this.pinger);
       this._rejectAll(new SwitchboardError('connection_lost', 'the connection closed before the answer'));
@@ -145,7 +146,14 @@ class WebSocketTransport {
       return Promise.reject(new SwitchboardError('connection_lost', 'the connection is closed'));
     return new Promise((resolve, reject) => {
       const id = this._id('publish', topic, resolve, reject);
-      this._send({ type: 'publish', topic, data, id });
+      const bytes = asBytes(data);
+      if (!bytes) return this._send({ type: 'publish', topic, data, id });
+      // Bytes go in a binary frame: the command without data on one line, then the bytes (docs/protocol.md).
+      const head = new TextEncoder().encode(JSON.stringify({ type: 'publish', topic, id }) + '\n');
+      const frame = new Uint8Array(head.length + bytes.length);
+      frame.set(head);
+      frame.set(bytes, head.length);
+      this.ws.send(frame);
     });
   }
 
@@ -157,6 +165,18 @@ class WebSocketTransport {
 
   _send(cmd) {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(cmd));
+  }
+
+  // A binary message: its envelope without data (JSON, one line), a line feed, then the payload's bytes.
+  _receiveBinary(buffer) {
+    this.lastInput = Date.now();
+    this.pingAt = 0;
+    const bytes = new Uint8Array(buffer);
+    const end = bytes.indexOf(10);
+    if (end < 0) return;
+    let msg;
+    try { msg = JSON.parse(new TextDecoder().decode(bytes.subarray(0, end))); } catch (_) { return; }
+    if (msg.type === 'message') this.sb._deliver(msg.topic, msg.offset, undefined, bytes.slice(end + 1));
   }
 
   _receive(text) {
@@ -281,10 +301,11 @@ class HttpTransport {
   async publish(topic, data) {
     const url = this.sb._url(this.sb.options.paths.publish);
     url.searchParams.set('topic', topic);
+    const bytes = asBytes(data);
     const response = await fetch(url.href, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(data),
+      headers: { 'Content-Type': bytes ? 'application/octet-stream' : 'application/json' },
+      body: bytes || JSON.stringify(data),
     });
     if (!response.ok) throw await errorOf(response);
     return response.json();
@@ -322,7 +343,7 @@ class SseTransport extends HttpTransport {
       let msg;
       try { msg = JSON.parse(e.data); } catch (_) { return; }
       const p = positions.get(msg.topic);
-      this.sb._deliver(msg.topic, msg.offset, p && p.epoch, msg.data);
+      this.sb._deliver(msg.topic, msg.offset, p && p.epoch, payloadOf(msg));
     };
     es.addEventListener('close', (e) => {
       try { ({ code: closeCode, reason: closeReason } = JSON.parse(e.data)); } catch (_) { /* keep undefined */ }
@@ -399,7 +420,7 @@ class PollTransport extends HttpTransport {
     if (fresh || unrecovered) announce(positions, unrecovered);
     for (const m of answer.messages) {
       const p = positions.get(m.topic);
-      this.sb._deliver(m.topic, m.offset, p && p.epoch, m.data);
+      this.sb._deliver(m.topic, m.offset, p && p.epoch, payloadOf(m));
     }
     for (const [topic, p] of positions) this.sb._advance(topic, p);
     // The server closed this poll's channel with a code: act on it as on a WebSocket close frame's.
@@ -415,6 +436,22 @@ class PollTransport extends HttpTransport {
       this.abort = null;
     }
   }
+}
+
+// Binary data to publish as bytes (a Uint8Array or any typed array, a DataView, an ArrayBuffer), or undefined.
+function asBytes(data) {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return undefined;
+}
+
+// An envelope's data: a binary payload comes as base64 over SSE and long polling, and is handed over as bytes.
+function payloadOf(envelope) {
+  if (envelope.encoding !== 'base64') return envelope.data;
+  const text = atob(envelope.data);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
 }
 
 const MAKERS = { websocket: WebSocketTransport, sse: SseTransport, 'long-polling': PollTransport };

@@ -1,6 +1,9 @@
 #include "core/json_input.hpp"
 
+#include "core/base64.hpp"
+
 #include <switchboard/error.hpp>
+#include <switchboard/message.hpp>
 
 #include <algorithm>
 #include <cstring>
@@ -124,6 +127,23 @@ std::string payload_problem(std::string_view text)
     if (auto problem = json_problem(text); !problem.empty())
         return problem;
     return raw_cr_problem(text);
+}
+
+std::string data_problem(std::string_view data)
+{
+    if (!data.starts_with(message::binary_prefix))
+        return payload_problem(data);
+    data.remove_prefix(message::binary_prefix.size());
+    return base64_decode(data) ? std::string() : "a binary payload's base64 is not canonical";
+}
+
+std::size_t payload_size(std::string_view data) noexcept
+{
+    if (!data.starts_with(message::binary_prefix))
+        return data.size();
+    data.remove_prefix(message::binary_prefix.size());
+    std::size_t const padding = data.ends_with("==") ? 2 : data.ends_with('=') ? 1 : 0;
+    return data.size() / 4 * 3 - std::min(padding, data.size() / 4 * 3);
 }
 
 std::string raw_cr_problem(std::string_view json_text)

@@ -25,6 +25,13 @@ boost::system::error_code parse_json(std::string_view text, nlohmann::json& out,
 /// (JSON whitespace, but SSE reads it as a line end, so it could not reach an EventSource unchanged).
 std::string payload_problem(std::string_view text);
 
+/// Why `data` cannot be a message's data as the backplane carries it: JSON text (payload_problem), or a binary
+/// payload (message::binary_prefix and canonical base64); "" when it can.
+std::string data_problem(std::string_view data);
+
+/// The size of the payload `data` carries: its JSON text, or the bytes a binary payload's base64 stands for.
+std::size_t payload_size(std::string_view data) noexcept;
+
 /// The one check of payload_problem that text already parsed as part of a larger JSON text still needs (a
 /// WebSocket command's "data": the command was checked whole, and a value inside it cannot start with a byte
 /// order mark): why it cannot be delivered byte for byte, or "".

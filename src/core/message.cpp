@@ -1,5 +1,7 @@
 #include <switchboard/message.hpp>
 
+#include "core/base64.hpp"
+
 #include <atomic>
 #include <stdexcept>
 
@@ -15,9 +17,19 @@ message::message(std::string topic, position pos, std::string_view data)
     out += topic_;
     out += R"(","offset":)";
     out += std::to_string(position_.offset);
-    out += R"(,"data":)";
-    data_begin_ = out.size();
-    out += data;
+    binary_ = data.starts_with(binary_prefix);
+    if (binary_) {
+        // Base64 needs no escaping inside a JSON string.
+        out += R"(,"encoding":"base64","data":)";
+        data_begin_ = out.size();
+        out += '"';
+        out += data.substr(binary_prefix.size());
+        out += '"';
+    } else {
+        out += R"(,"data":)";
+        data_begin_ = out.size();
+        out += data;
+    }
     out += '}';
     envelope_ = std::make_shared<std::string const>(std::move(out));
 }
@@ -26,6 +38,14 @@ std::string_view message::data() const noexcept
 {
     std::string_view all = *envelope_;
     return all.substr(data_begin_, all.size() - data_begin_ - 1);
+}
+
+std::string message::binary_payload() const
+{
+    auto const text = data();
+    if (!binary_ || text.size() < 2)
+        return {};
+    return detail::base64_decode(text.substr(1, text.size() - 2)).value_or(std::string());
 }
 
 std::size_t message::reserve_encoding_slot()

@@ -1,20 +1,37 @@
 #include "http/publish_route.hpp"
 
 #include "http/http_responses.hpp"
+#include "core/base64.hpp"
 #include "core/json_input.hpp"
 #include "channel_services.hpp"
 #include "core/client_address.hpp"
 
 #include <switchboard/error.hpp>
+#include <switchboard/message.hpp>
 #include <switchboard/topic.hpp>
 
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <string_view>
 
 namespace switchboard::detail {
 
 namespace http = boost::beast::http;
 
 namespace {
+
+// The media type without its parameters, compared as RFC 9110 says: case-insensitively.
+bool is_octet_stream(std::string_view content_type)
+{
+    auto const type = content_type.substr(0, content_type.find(';'));
+    auto const end = type.find_last_not_of(" \t");
+    std::string_view const bare = end == std::string_view::npos ? std::string_view() : type.substr(0, end + 1);
+    constexpr std::string_view octets = "application/octet-stream";
+    return bare.size() == octets.size() && std::equal(bare.begin(), bare.end(), octets.begin(), [](char a, char b) {
+               return (a | 0x20) == b || a == b;
+           });
+}
 
 void publish(channel_services& services, std::shared_ptr<http_connection> const& conn)
 {
@@ -24,15 +41,22 @@ void publish(channel_services& services, std::shared_ptr<http_connection> const&
         return conn->respond_error(error::missing_field, "?topic= is required");
     if (!is_valid_topic(*topic))
         return conn->respond_error(error::invalid_topic);
-    // Checked before anything else is spent on it, and kept as it is: the body is the message's data.
-    if (auto why = payload_problem(req.body()); !why.empty())
+    // Checked before anything else is spent on it, and kept as it is: the body is the message's data. An
+    // application/octet-stream body is bytes: a binary payload, carried as base64 (message.hpp).
+    std::string data;
+    if (is_octet_stream(req[http::field::content_type])) {
+        data = std::string(message::binary_prefix) + base64_encode(req.body());
+    } else if (auto why = payload_problem(req.body()); !why.empty()) {
         return conn->respond_error(error::invalid_json, "the body cannot be published: " + why);
+    } else {
+        data = std::move(req.body());
+    }
     std::chrono::milliseconds retry_after{0};
     if (services.authorizer.take_message(nullptr, *conn->identity(), conn->client_ip(), retry_after))
         return conn->respond_rate_limited(retry_after);
     services.authorizer.authorize(
         authorize_request::kind::publish, *topic, conn->identity(), nullptr, conn->remote_address(),
-        [&services, conn, topic = *topic, data = std::move(req.body())](boost::system::error_code ec) mutable {
+        [&services, conn, topic = *topic, data = std::move(data)](boost::system::error_code ec) mutable {
             if (ec)
                 return conn->respond_error(ec, ec == error::forbidden ? "not allowed to publish to " + topic
                                                                       : std::string());

@@ -148,6 +148,7 @@ void ws_client::on_read(error_code ec, std::size_t) {
         }
     } else {
         ++binary_frames_;
+        binaries_.push_back(beast::buffers_to_string(buffer_.data()));
     }
     buffer_.consume(buffer_.size());
     do_read();

@@ -88,6 +88,8 @@ public:
     // Every text frame received, byte for byte, in order (what received() holds parsed).
     std::vector<std::string> const& texts() const { return texts_; }
     std::size_t binary_frames() const { return binary_frames_; }
+    // Every binary frame received, byte for byte, in order.
+    std::vector<std::string> const& binaries() const { return binaries_; }
     // The received objects whose "type" is "message" (envelopes).
     std::vector<nlohmann::json> messages() const;
     std::size_t message_count() const { return message_count_; }
@@ -139,6 +141,7 @@ private:
     std::deque<frame> writes_;
     std::vector<nlohmann::json> received_;
     std::vector<std::string> texts_;
+    std::vector<std::string> binaries_;
     std::size_t invalid_frames_ = 0;
     std::size_t binary_frames_ = 0;
     std::size_t message_count_ = 0;

@@ -20,6 +20,7 @@
 #include <switchboard/switchboard.hpp>
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <memory>
 #include <optional>
@@ -364,6 +365,190 @@ INSTANTIATE_TEST_SUITE_P(, payload_delivery,
                                            payload_case{true, path::websocket}, payload_case{true, path::cpp}),
                          [](auto const& info) { return case_name(info.param); });
 
+
+// ---- binary payloads ----------------------------------------------------------------------------------------
+
+// Bytes no JSON could carry: NUL, every byte value, line feeds and CRs, invalid UTF-8, and lengths of every
+// remainder modulo 3 (base64's padding), the empty payload too.
+std::vector<std::string> const& binary_payloads()
+{
+    static std::vector<std::string> const all = [] {
+        std::vector<std::string> out = {std::string(1, '\0'), "", "\n\r\n\n", "\xff\xfe\xc3", "ab", "abc", "abcd"};
+        std::string every;
+        for (int b = 0; b < 256; ++b)
+            every += static_cast<char>(b);
+        out.push_back(every);
+        std::string big;
+        std::uint32_t x = 12345;
+        for (int i = 0; i < 10'000; ++i) {
+            x = x * 1103515245 + 12345;
+            big += static_cast<char>(x >> 24);
+        }
+        out.push_back(big);
+        return out;
+    }();
+    return all;
+}
+
+// Base64 by OpenSSL, not by the server's encoder.
+std::string openssl_base64(std::string const& bytes)
+{
+    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+    int const n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<unsigned char const*>(bytes.data()), static_cast<int>(bytes.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
+// What SSE and long polling carry: the envelope with the bytes in base64.
+std::vector<std::string> expected_binary_envelopes(std::string const& topic)
+{
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < binary_payloads().size(); ++i)
+        out.push_back(R"({"type":"message","topic":")" + topic + R"(","offset":)" + std::to_string(i + 1) +
+                      R"(,"encoding":"base64","data":")" + openssl_base64(binary_payloads()[i]) + "\"}");
+    return out;
+}
+
+// What a WebSocket carries: a binary frame, the envelope without data, a line feed, the bytes themselves.
+std::vector<std::string> expected_binary_frames(std::string const& topic)
+{
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < binary_payloads().size(); ++i)
+        out.push_back(R"({"type":"message","topic":")" + topic + R"(","offset":)" + std::to_string(i + 1) + "}\n" +
+                      binary_payloads()[i]);
+    return out;
+}
+
+std::string binary_case_name(payload_case const& c)
+{
+    std::string const via[] = {"post_octet_stream", "websocket_binary_frame", "cpp_publish_binary"};
+    return via[static_cast<int>(c.via)] + (c.redis ? "_two_nodes_on_redis" : "_one_node");
+}
+
+class binary_delivery : public ::testing::TestWithParam<payload_case> {};
+
+TEST_P(binary_delivery, reaches_websocket_as_bytes_and_sse_and_polls_as_base64_live_and_resumed)
+{
+    cluster nodes(GetParam().redis);
+    auto& ioc = nodes.ioc;
+    std::string const topic = "bytes";
+    auto const frames = expected_binary_frames(topic);
+    auto const expected = expected_binary_envelopes(topic);
+
+    auto ws = ws_client::create(ioc);
+    ws->connect(nodes.subscriber_port());
+    auto const ack = ws->subscribe(ioc, topic, "sub");
+    ASSERT_TRUE(ack);
+    auto sse = sse_client::create(ioc);
+    sse->connect(nodes.subscriber_port(), "/sse?topic=" + topic);
+    ASSERT_TRUE(run_until(ioc, [&] { return sse->find_event("subscribed").has_value(); }, 10s));
+    auto poll = raw_poller::start(ioc, nodes.subscriber_port(), topic);
+
+    auto publisher = ws_client::create(ioc);
+    publisher->connect(nodes.publisher_port());
+    for (std::size_t i = 0; i < binary_payloads().size(); ++i) {
+        auto const& bytes = binary_payloads()[i];
+        switch (GetParam().via) {
+        case path::http: {
+            auto const res = fetch(ioc, nodes.publisher_port(), "POST", "/publish?topic=" + topic, bytes,
+                                   {{"Content-Type", "application/octet-stream"}});
+            ASSERT_EQ(res.status, 200) << i << ": " << res.body;
+            ASSERT_EQ(res.json()["offset"], i + 1);
+            break;
+        }
+        case path::websocket: {
+            publisher->send_binary(R"({"type":"publish","topic":")" + topic + R"(","id":)" + std::to_string(i) +
+                                   "}\n" + bytes);
+            auto const reply = publisher->wait_reply(ioc, i);
+            ASSERT_TRUE(reply) << i;
+            ASSERT_EQ((*reply)["type"], "ack") << i << ": " << shown(*reply);
+            ASSERT_EQ((*reply)["offset"], i + 1);
+            break;
+        }
+        case path::cpp: {
+            std::optional<boost::system::error_code> done;
+            nodes.publisher().publish_binary(topic, bytes, [&](boost::system::error_code ec, position) { done = ec; });
+            ASSERT_TRUE(run_until(ioc, [&] { return done.has_value(); }, 10s));
+            ASSERT_FALSE(*done) << i << ": " << done->message();
+            break;
+        }
+        }
+    }
+
+    auto const n = expected.size();
+    ASSERT_TRUE(run_until(ioc, [&] {
+        return ws->binaries().size() >= n && sse->message_count() >= n && poll->message_count() >= n;
+    }, 20s)) << ws->binaries().size() << " " << sse->message_count() << " " << poll->message_count();
+    poll->stop();
+    EXPECT_EQ(ws->binaries(), frames);
+    EXPECT_TRUE(envelopes(*ws).empty()) << "a binary payload never comes as a text frame";
+    EXPECT_EQ(envelopes(*sse), expected);
+    EXPECT_EQ(poll->received(), joined(expected));
+
+    // From history, on both nodes: the same.
+    for (auto port : {nodes.publisher_port(), nodes.subscriber_port()}) {
+        auto again = ws_client::create(ioc);
+        again->connect(port);
+        again->send_json({{"type", "subscribe"}, {"topic", topic}, {"id", "again"},
+                          {"since", {{"offset", 0}, {"epoch", (*ack)["epoch"]}}}});
+        auto const answer = fetch(ioc, port, "GET", "/poll?topic=" + topic + "&cursor=0.." + topic);
+        ASSERT_TRUE(run_until(ioc, [&] { return again->binaries().size() >= n; }, 20s));
+        EXPECT_EQ(again->binaries(), frames) << "port " << port;
+        EXPECT_EQ(poll_envelopes(answer.body), joined(expected)) << "port " << port;
+        again->close();
+    }
+    ASSERT_TRUE(run_until(ioc, [&] { return poll->idle(); }, 10s));
+    ws->close();
+    sse->close();
+    publisher->close();
+}
+
+INSTANTIATE_TEST_SUITE_P(, binary_delivery,
+                         ::testing::Values(payload_case{false, path::http}, payload_case{false, path::websocket},
+                                           payload_case{false, path::cpp}, payload_case{true, path::websocket}),
+                         [](auto const& info) { return binary_case_name(info.param); });
+
+TEST(payload, binary_frames_that_are_not_a_publish_get_a_clear_error)
+{
+    server_options options;
+    options.max_message_size = 1024;
+    cluster nodes(false, options);
+    auto ws = ws_client::create(nodes.ioc);
+    ws->connect(nodes.subscriber_port());
+    ASSERT_TRUE(ws->wait_open(nodes.ioc));
+    struct refusal {
+        std::string frame;
+        std::string code;
+        std::string because;
+    };
+    std::vector<refusal> const refusals = {
+        {"\x01\x02", "invalid_json", "line feed"},
+        {R"({"type":"subscribe","topic":"t","id":1})" "\n", "invalid_json", "publish command only"},
+        {R"({"type":"publish","topic":"t","id":2,"data":1})" "\nxyz", "invalid_json", "no \"data\""},
+        {R"({"type":"publish","topic":"bad topic","id":3})" "\nxyz", "invalid_topic", ""},
+        {R"({"type":"publish","topic":"t","id":4})" "\n" + std::string(1024, 'x'), "message_too_large", ""},
+    };
+    for (auto const& r : refusals) {
+        auto const before = ws->received().size();
+        ws->send_binary(r.frame);
+        ASSERT_TRUE(ws->wait_received(nodes.ioc, before + 1)) << r.frame.substr(0, 60);
+        auto const& reply = ws->received()[before];
+        EXPECT_EQ(reply.value("type", ""), "error") << shown(reply);
+        EXPECT_EQ(reply.value("code", ""), r.code) << shown(reply);
+        EXPECT_NE(reply.value("message", "").find(r.because), std::string::npos) << shown(reply);
+    }
+    // The connection is still up and publishes bytes.
+    ws->send_binary(R"({"type":"publish","topic":"t","id":9})" "\n\x00\x01");
+    auto const ok = ws->wait_reply(nodes.ioc, 9);
+    ASSERT_TRUE(ok);
+    EXPECT_EQ((*ok)["type"], "ack") << shown(*ok);
+    // POST /publish counts the bytes against the limit, not their base64.
+    EXPECT_EQ(fetch(nodes.ioc, nodes.publisher_port(), "POST", "/publish?topic=t", std::string(1024, 'x'),
+                    {{"Content-Type", "application/octet-stream"}}).status, 200);
+    EXPECT_EQ(fetch(nodes.ioc, nodes.publisher_port(), "POST", "/publish?topic=t", std::string(1025, 'x'),
+                    {{"Content-Type", "Application/Octet-Stream; x=1"}}).status, 413);
+}
 
 // POST /publish keeps the whole body, the whitespace around the value too.
 TEST(payload, post_publish_keeps_the_whitespace_around_the_value)

@@ -1,10 +1,12 @@
 #include "websocket/command.hpp"
 
+#include "core/base64.hpp"
 #include "core/json_input.hpp"
 #include "core/json_member.hpp"
 
 #include <switchboard/cursor.hpp>
 #include <switchboard/error.hpp>
+#include <switchboard/message.hpp>
 #include <switchboard/topic.hpp>
 
 #include <algorithm>
@@ -39,7 +41,10 @@ bool is_epoch(std::string const& s)
 
 }  // namespace
 
-std::optional<command> parse_command(std::string_view text, command_error& failure)
+namespace {
+
+// `binary_bytes`: the command heads a binary frame and these bytes follow it (a publish's data).
+std::optional<command> parse(std::string_view text, command_error& failure, std::optional<std::string_view> binary_bytes)
 {
     nlohmann::json cmd;
     std::string why;
@@ -57,6 +62,8 @@ std::optional<command> parse_command(std::string_view text, command_error& failu
     if (type == cmd.end() || !type->is_string())
         return fail(failure, error::missing_field, "\"type\" (a string) is required");
     auto const& name = type->get_ref<std::string const&>();
+    if (binary_bytes && name != "publish")
+        return fail(failure, error::invalid_json, "a binary frame carries a publish command only");
     if (name == "ping") {
         out.type = command::kind::ping;
         return out;
@@ -95,6 +102,11 @@ std::optional<command> parse_command(std::string_view text, command_error& failu
                             R"("since" must be {"offset": unsigned integer, "epoch": string})");
             out.since = position{offset->get<std::uint64_t>(), epoch->get<std::string>()};
         }
+    } else if (out.type == command::kind::publish && binary_bytes) {
+        if (cmd.contains("data"))
+            return fail(failure, error::invalid_json,
+                        "a binary frame's command has no \"data\": the bytes after its line feed are the data");
+        out.data = std::string(message::binary_prefix) + detail::base64_encode(*binary_bytes);
     } else if (out.type == command::kind::publish) {
         // The data is passed on as the client wrote it: its text is cut out of the command, not re-serialized.
         auto const data = detail::find_member(text, "data");
@@ -107,6 +119,22 @@ std::optional<command> parse_command(std::string_view text, command_error& failu
         out.data = data.value;
     }
     return out;
+}
+
+}  // namespace
+
+std::optional<command> parse_command(std::string_view text, command_error& failure)
+{
+    return parse(text, failure, std::nullopt);
+}
+
+std::optional<command> parse_binary_command(std::string_view frame, command_error& failure)
+{
+    auto const line_end = frame.find('\n');
+    if (line_end == std::string_view::npos)
+        return fail(failure, error::invalid_json,
+                    "a binary frame starts with a publish command (JSON) and a line feed, then the bytes");
+    return parse(frame.substr(0, line_end), failure, frame.substr(line_end + 1));
 }
 
 }  // namespace switchboard::websocket

@@ -21,6 +21,7 @@ struct command {
     std::string topic;                 // subscribe, unsubscribe, publish (a valid topic name)
     std::optional<position> since;     // subscribe: resume after this position
     std::string data;                  // publish: the "data" member's JSON text, byte for byte as the client wrote it
+                                       // (a binary frame's bytes: message::binary_prefix and base64)
     std::string token;                 // refresh: the new token
 };
 
@@ -32,5 +33,9 @@ struct command_error {
 
 /// Reads one command; on failure fills `failure` and returns nothing.
 std::optional<command> parse_command(std::string_view text, command_error& failure);
+
+/// Reads a binary frame: a publish command without "data" (JSON, on one line), a line feed, then the payload's
+/// bytes, which become the command's data as a binary payload (message::binary_prefix and base64).
+std::optional<command> parse_binary_command(std::string_view frame, command_error& failure);
 
 }  // namespace switchboard::websocket

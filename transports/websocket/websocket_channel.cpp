@@ -31,9 +31,23 @@ std::size_t compressed_frame_slot()
     return slot;
 }
 
+// A binary payload goes out as a binary frame: the envelope without its data (JSON, one line), a line feed, then
+// the bytes; the same layout a client publishes binary data with (docs/protocol.md).
+std::string binary_frame_payload(message const& m)
+{
+    std::string out = R"({"type":"message","topic":")" + m.topic() + R"(","offset":)" + std::to_string(m.offset()) + "}\n";
+    out += m.binary_payload();
+    return out;
+}
+
+opcode frame_kind(message const& m)
+{
+    return m.binary() ? opcode::binary : opcode::text;
+}
+
 std::string plain_frame(message const& m)
 {
-    return make_frame(opcode::text, *m.envelope());
+    return m.binary() ? make_frame(opcode::binary, binary_frame_payload(m)) : make_frame(opcode::text, *m.envelope());
 }
 
 bool is_compressed(std::string const& frame)
@@ -102,14 +116,15 @@ void websocket_channel::write_message(message_ptr const& m)
     }
     // Compressed once, for the first subscriber that negotiated it; every other one shares the frame.
     auto const& frame = m->encoding(compressed_frame_slot(), [&](message const& msg) -> shared_bytes {
-        auto deflated = deflate_message(*msg.envelope(), static_cast<int>(o.ws_compression_level));
+        auto const payload = msg.binary() ? binary_frame_payload(msg) : *msg.envelope();
+        auto deflated = deflate_message(payload, static_cast<int>(o.ws_compression_level));
         if (deflated.empty())
             return msg.encoding(frame_slot(), plain_frame);
         auto& metrics = services_.metrics;
         ++metrics.ws_compressed_frames;
-        metrics.ws_compression_bytes_in += msg.envelope()->size();
+        metrics.ws_compression_bytes_in += payload.size();
         metrics.ws_compression_bytes_out += deflated.size();
-        return std::make_shared<std::string const>(make_frame(opcode::text, deflated, true));
+        return std::make_shared<std::string const>(make_frame(frame_kind(msg), deflated, true));
     });
     if (is_compressed(*frame))
         ++services_.metrics.ws_compressed_deliveries;
@@ -167,12 +182,11 @@ void websocket_channel::on_message(opcode kind, std::string_view payload, bool c
             return close(disconnect{1007, "text message is not UTF-8"});
         payload = inflated;
     }
-    if (kind == opcode::binary) {
-        if (within_rate(std::nullopt))
-            send_error(std::nullopt, error::binary_not_supported);
-        return;
-    }
-    on_command(payload);
+    command_error failure;
+    auto cmd = kind == opcode::binary ? parse_binary_command(payload, failure) : parse_command(payload, failure);
+    // A binary publish holds its bytes as base64 until the backplane has it: a third more than the frame.
+    std::size_t const held = std::max(payload.size(), cmd ? cmd->data.size() : 0);
+    run(std::move(cmd), failure, held);
 }
 
 void websocket_channel::on_message_too_large()
@@ -213,10 +227,8 @@ void websocket_channel::send_error(std::optional<nlohmann::json> const& id, boos
     send_json(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-void websocket_channel::on_command(std::string_view text)
+void websocket_channel::run(std::optional<command> cmd, command_error const& failure, std::size_t size)
 {
-    command_error failure;
-    auto cmd = parse_command(text, failure);
     // Malformed commands count too: each costs a parse and an error frame.
     if (!within_rate(cmd ? cmd->id : failure.id))
         return;
@@ -239,7 +251,7 @@ void websocket_channel::on_command(std::string_view text)
     }
     // These may wait on a hook or the backplane: each holds a ticket until its answer.
     auto const& options = services_.options;
-    auto work = pending_.begin(text.size(), options.max_pending_commands, options.max_pending_bytes);
+    auto work = pending_.begin(size, options.max_pending_commands, options.max_pending_bytes);
     if (!work)
         return send_error(cmd->id, error::too_many_pending,
                           "commands waiting for their answers are at their bound (" +

@@ -41,7 +41,9 @@ private:
 
     using ticket = pending_commands::ticket_ptr;
 
-    void on_command(std::string_view text);
+    /// Runs a command read from a text frame (or a binary frame's publish) of `size` bytes, or answers why it
+    /// could not be read.
+    void run(std::optional<command> cmd, command_error const& failure, std::size_t size);
     void subscribe(command cmd, ticket work);
     void unsubscribe(command const& cmd);
     /// Publishes once authorization allows; else answers with an error frame.
