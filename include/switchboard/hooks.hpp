@@ -68,7 +68,8 @@ public:
     channel_ptr origin;  // the publishing WebSocket channel, or null for POST /publish
     std::string remote_address;  // "IP:port"
 
-    /// The data as JSON text: the client's bytes, or the last replacement.
+    /// The data as JSON text: the client's bytes, or the last replacement. A binary payload reads as
+    /// message::binary_prefix and its base64 (data_json() of it is discarded).
     std::string_view data() const noexcept { return data_; }
     /// The data parsed, at the first call after each change. A replacement by text that is not JSON reads as a
     /// discarded value (is_discarded()).

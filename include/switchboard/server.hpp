@@ -3,9 +3,9 @@
 // io_context thread.
 //
 // Threading: construct, configure (hooks(), route()) and start() before the loop runs, on one thread. After
-// that, publish(), publish_text(), publish_binary(), reload() and stop() are safe from any thread (they post onto the loop);
-// everything else (subscribe() and its handles, hub(), hooks' invocations, channels) belongs to the loop thread:
-// another thread posts onto context() to use them.
+// that, publish(), publish_text(), publish_binary(), reload() and stop() are safe from any thread (they post onto
+// the loop); everything else (subscribe() and its handles, hub(), hooks' invocations, channels) belongs to the loop
+// thread: another thread posts onto context() to use them.
 //
 // Lifetime: destroy a server only once its loop has run dry after stop() (run() returned), so that no handler
 // left in the io_context points into it.
