@@ -43,6 +43,7 @@ private:
 
     void on_command(std::string_view text);
     void subscribe(command cmd, ticket work);
+    void subscribe_pattern(command cmd, ticket work);
     void unsubscribe(command const& cmd);
     /// Publishes once authorization allows; else answers with an error frame.
     void publish(command cmd, ticket work);
