@@ -285,9 +285,9 @@ TEST(patterns, a_cpp_listener_subscribes_to_a_pattern)
     srv.start();
     std::vector<std::string> got;
     std::optional<boost::system::error_code> made;
-    auto sub = (*srv).subscribe(
-        "orders.>", [&](message_ptr const& m) { got.push_back(m->topic()); },
-        subscribe_options{.since = {}, .on_subscribed = [&](boost::system::error_code ec, subscribe_result const&) { made = ec; }});
+    subscribe_options options;
+    options.on_subscribed = [&](boost::system::error_code ec, subscribe_result const&) { made = ec; };
+    auto sub = (*srv).subscribe("orders.>", [&](message_ptr const& m) { got.push_back(m->topic()); }, options);
     ASSERT_TRUE(srv.run_until([&] { return made.has_value(); }));
     ASSERT_FALSE(*made) << made->message();
     publish(srv, "orders.eu.1", 1);
@@ -296,10 +296,10 @@ TEST(patterns, a_cpp_listener_subscribes_to_a_pattern)
     EXPECT_EQ(got, (std::vector<std::string>{"orders.eu.1", "orders.us"}));
 
     std::optional<boost::system::error_code> refused;
-    auto resuming = (*srv).subscribe(
-        "orders.*", [](message_ptr const&) {},
-        subscribe_options{.since = position{1, "e"},
-                          .on_subscribed = [&](boost::system::error_code ec, subscribe_result const&) { refused = ec; }});
+    subscribe_options resume;
+    resume.since = position{1, "e"};
+    resume.on_subscribed = [&](boost::system::error_code ec, subscribe_result const&) { refused = ec; };
+    auto resuming = (*srv).subscribe("orders.*", [](message_ptr const&) {}, resume);
     ASSERT_TRUE(srv.run_until([&] { return refused.has_value(); }));
     EXPECT_EQ(*refused, make_error_code(error::invalid_pattern));
     sub.unsubscribe();
