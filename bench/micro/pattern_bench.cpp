@@ -4,7 +4,7 @@
 // cost follows the topic's tokens and the patterns sharing its prefixes, not the number of patterns:
 //   spread:  the patterns are rooms' own (`room-<i>.*`, `room-<i>.>`, `*.room-<i>`): none matches, the walk
 //            finds nothing under the topic's first token but the `*` branch (`*.room-<i>` holds 1/3 of them);
-//   shared:  the patterns all start with the topic's first token (`chat.room-<i>.*`): the literal lookup is
+//   shared:  the patterns all start with the topic's first token (`chat.lobby-<i>.*`): the literal lookup is
 //            one hash probe whatever their number.
 // Three of the live patterns always match the topic (`chat.>`, `chat.*.msg`, `*.room-42.*`), on three more
 // channels, and one exact subscriber has `chat.>` too: 13 deliveries a message, no duplicate.
@@ -56,7 +56,7 @@ void publish_with_patterns_live(benchmark::State& state, bool shared)
         for (std::size_t i = 3; i < patterns; ++i) {
             channels.push_back(std::make_shared<counting_channel>());
             std::string const room = "room-" + std::to_string(i);
-            std::string p = shared ? "chat." + room + ".*"
+            std::string p = shared ? "chat.lobby-" + std::to_string(i) + ".*"
                             : i % 3 == 0 ? room + ".*" : i % 3 == 1 ? room + ".>" : "*." + room;
             hub.subscribe_pattern(*channels.back(), p);
         }
