@@ -6,10 +6,14 @@
 
 #include "support/live_server.hpp"
 #include "support/http_client.hpp"
+#include "support/redis_process.hpp"
 #include "support/sse_client.hpp"
 #include "support/ws_client.hpp"
 
 #include <switchboard/error.hpp>
+#include <switchboard/redis_backplane.hpp>
+
+#include <boost/asio/post.hpp>
 
 #include <gtest/gtest.h>
 
@@ -304,6 +308,60 @@ TEST(patterns, a_cpp_listener_subscribes_to_a_pattern)
     EXPECT_EQ(*refused, make_error_code(error::invalid_pattern));
     sub.unsubscribe();
     EXPECT_EQ((*srv).hub().pattern_count(), 0u);
+}
+
+TEST(patterns, an_unsubscribe_calls_off_a_pattern_subscribe_still_being_authorized)
+{
+    live_server srv;
+    // Decisions held until the test releases them, as an authorization service that answers later.
+    std::vector<decision_handler> held;
+    (*srv).hooks().authorize = [&](authorize_request const&, decision_handler done) { held.push_back(done); };
+    srv.start();
+    auto ws = ws_client::create(srv.ioc);
+    ws->connect(srv.port);
+    ws->send_json(pattern_command("subscribe", "a.*", 1));
+    ws->send_json(pattern_command("unsubscribe", "a.*", 2));
+    auto unsubscribed = ws->wait_reply(srv.ioc, 2);
+    ASSERT_TRUE(unsubscribed);
+    EXPECT_EQ((*unsubscribed)["type"], "ack");
+    auto called_off = ws->find_reply(1);
+    ASSERT_TRUE(called_off) << "answered before the unsubscribe's ack";
+    EXPECT_EQ((*called_off)["code"], "unsubscribed");
+    ws->send_json(pattern_command("subscribe", "a.*", 3));
+    ASSERT_TRUE(srv.run_until([&] { return held.size() == 2; }));
+    for (auto& done : held)
+        done({});  // the first one's answer comes too late: ignored
+    auto last = ws->wait_reply(srv.ioc, 3);
+    ASSERT_TRUE(last);
+    EXPECT_EQ((*last)["type"], "ack");
+    EXPECT_EQ((*srv).hub().pattern_subscription_count(), 1u) << "subscribed once, by the last subscribe";
+    publish(srv, "a.b", 1);
+    settle(srv, *ws, 4);
+    EXPECT_EQ(ws->message_count(), 1u);
+    ws->close();
+}
+
+TEST(patterns, a_backplane_that_cannot_serve_patterns_refuses_them_by_name)
+{
+    redis_process redis;  // up before the server, stopped after it
+    live_server srv(server_options{}, [&](boost::asio::any_io_executor ex) {
+        redis_options o;
+        o.url = redis.url();
+        return std::make_unique<redis_backplane>(ex, o);
+    });
+    srv.start();
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).backplane().connected(); }));
+    auto ws = ws_client::create(srv.ioc);
+    ws->connect(srv.port);
+    auto reply = ask(srv, *ws, pattern_command("subscribe", "a.*", 1));
+    ASSERT_TRUE(reply);
+    EXPECT_EQ((*reply)["code"], "invalid_pattern") << *reply;
+    EXPECT_NE((*reply).value("message", "").find("redis backplane"), std::string::npos) << *reply;
+    auto res = fetch(srv.ioc, srv.port, "GET", "/sse?pattern=a.*");
+    EXPECT_EQ(res.status, 400) << res.body;
+    EXPECT_NE(res.body.find("redis backplane"), std::string::npos) << res.body;
+    EXPECT_TRUE(ws->subscribe(srv.ioc, "a.b", 2)) << "topics still work";
+    ws->close();
 }
 
 }  // namespace
