@@ -24,10 +24,10 @@ channel_services::channel_services(boost::asio::any_io_executor ex, server_optio
       authorizer(opts, h),
       hooks_(h),
       subscribes_(ex, opts, h, hb, bp,
-                  [this](std::string const& topic, identity_ptr who, channel_ptr origin, std::string const& remote_address,
-                         decision_handler done) {
+                  [this](std::string const& topic, bool pattern, identity_ptr who, channel_ptr origin,
+                         std::string const& remote_address, decision_handler done) {
                       authorizer.authorize(authorize_request::kind::subscribe, topic, std::move(who), std::move(origin),
-                                           remote_address, std::move(done));
+                                           remote_address, std::move(done), pattern);
                   })
 {
 }
@@ -50,12 +50,13 @@ boost::system::error_code channel_services::open(channel_ptr const& ch)
 
 void channel_services::closed(channel& ch, disconnect const& reason)
 {
-    if (hooks_.on_unsubscribe && ch.subscription_count() > 0) {
-        for (auto const& topic : ch.topics())
-            guarded("on_unsubscribe", [&] {
-                hooks_.on_unsubscribe(ch, topic);
-                return boost::system::error_code{};
-            });
+    if (hooks_.on_unsubscribe && ch.subscription_count() + ch.pattern_count() > 0) {
+        for (auto const& names : {ch.topics(), ch.patterns()})
+            for (auto const& name : names)
+                guarded("on_unsubscribe", [&] {
+                    hooks_.on_unsubscribe(ch, name);
+                    return boost::system::error_code{};
+                });
     }
     subscribes_.drop(ch);
     hub.unsubscribe_all(ch);
@@ -92,6 +93,35 @@ bool channel_services::unsubscribe(channel& ch, std::string const& topic)
             return boost::system::error_code{};
         });
     return true;
+}
+
+void channel_services::subscribe_pattern(channel& ch, std::string const& pattern, subscribe_queue::authorization a,
+                                         subscribe_queue::pattern_handler done)
+{
+    subscribes_.subscribe_pattern(ch, pattern, a, std::move(done));
+}
+
+bool channel_services::unsubscribe_pattern(channel& ch, std::string const& pattern)
+{
+    bool const subscribing = subscribes_.cancel_pattern(ch, pattern);
+    if (!hub.unsubscribe_pattern(ch, pattern))
+        return subscribing;
+    if (hooks_.on_unsubscribe)
+        guarded("on_unsubscribe", [&] {
+            hooks_.on_unsubscribe(ch, pattern);
+            return boost::system::error_code{};
+        });
+    return true;
+}
+
+std::string channel_services::pattern_refusal(std::string_view pattern) const
+{
+    if (auto why = pattern_problem(pattern); !why.empty())
+        return why;
+    if (!backplane.delivers_every_topic())
+        return std::string("pattern subscriptions are not supported over the ") + backplane.name() +
+               " backplane yet (only over the memory backplane, on one node)";
+    return {};
 }
 
 backplane::publish_handler channel_services::counted(backplane::publish_handler done)

@@ -60,6 +60,17 @@ public:
     /// Returns false when `ch` was neither subscribed nor subscribing.
     bool unsubscribe(channel& ch, std::string const& topic);
 
+    /// Subscribes `ch` to `pattern` (subscribe_queue::subscribe_pattern): error::invalid_pattern (with
+    /// pattern_problem's reason, or the backplane's), too_many_topics, forbidden, an authorize or on_subscribe
+    /// refusal, or success. `done` once, never after `ch` has closed.
+    void subscribe_pattern(channel& ch, std::string const& pattern, subscribe_queue::authorization a,
+                           subscribe_queue::pattern_handler done);
+    /// Ends `ch`'s subscribes of `pattern` in progress, then its subscription. False when it had neither.
+    bool unsubscribe_pattern(channel& ch, std::string const& pattern);
+    /// Why `pattern` cannot be subscribed to on this server, for a client (empty when it can): its syntax, or a
+    /// backplane that does not deliver every topic to every node.
+    std::string pattern_refusal(std::string_view pattern) const;
+
     /// A client's publish: checks the topic and size, runs the publish hook, then the backplane. `data` is JSON
     /// text that passed payload_problem (json_input.hpp); it is delivered as it is, or as the hook replaced it.
     void publish(std::string const& topic, std::string data, channel* origin, std::string const& remote_address,

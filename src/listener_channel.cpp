@@ -4,6 +4,7 @@
 #include "server_context.hpp"
 
 #include <switchboard/error.hpp>
+#include <switchboard/topic.hpp>
 
 #include <boost/asio/post.hpp>
 
@@ -37,6 +38,26 @@ void listener_channel::subscribe_now()
         if (options_.on_subscribed)
             options_.on_subscribed(error::shutting_down, {});
         return cancel();
+    }
+    if (!is_valid_topic(topic_) && is_valid_pattern(topic_)) {
+        // A pattern: no history to read (nor, yet, to resume from), the hub's pattern trie from now on.
+        auto const answer = [self](boost::system::error_code ec) {
+            if (self->closing())
+                return;
+            if (self->options_.on_subscribed) {
+                try {
+                    self->options_.on_subscribed(ec, subscribe_result{});
+                } catch (...) {
+                    log_hook_exception("subscription's on_subscribed");
+                    return self->close(disconnect::internal_error());
+                }
+            }
+            if (ec)
+                self->cancel();
+        };
+        if (options_.since)
+            return answer(error::invalid_pattern);  // resume of a pattern is not supported yet
+        return ctx_.subscribe_pattern(*this, topic_, subscribe_queue::authorization::done, answer);
     }
     // The whole history after `since` in one read: a listener has no socket to pace a replay against, and
     // history is bounded in total.

@@ -114,6 +114,10 @@ public:
 
     /// False while the backplane cannot publish (e.g. its broker is unreachable): /readyz reports it.
     virtual bool connected() const noexcept { return true; }
+    /// True when every node receives every topic's messages whatever it subscribed to (the memory backplane),
+    /// so that pattern subscriptions (hub::subscribe_pattern) see every topic they match. A backplane that
+    /// delivers only the topics a node subscribed to says false, and the server refuses patterns over it.
+    virtual bool delivers_every_topic() const noexcept { return false; }
     /// A short name for logs and metrics ("memory", "redis").
     virtual char const* name() const noexcept = 0;
 

@@ -17,6 +17,7 @@ namespace switchboard {
 
 namespace detail {
 struct hub_topic;
+struct pattern_node;
 }
 
 /// What became of one message handed to channel::deliver.
@@ -68,6 +69,9 @@ public:
     /// The topics this channel is subscribed to.
     std::vector<std::string> topics() const;
     std::size_t subscription_count() const noexcept { return subscriptions_.size(); }
+    /// The patterns (topic.hpp) this channel is subscribed to: counted with its topics under max_subscriptions.
+    std::vector<std::string> patterns() const;
+    std::size_t pattern_count() const noexcept { return pattern_subscriptions_.size(); }
 
 protected:
     explicit channel(std::string remote_address);
@@ -80,6 +84,10 @@ private:
         detail::hub_topic* topic;
         std::size_t index;  // this channel's slot in topic->subscribers
     };
+    struct pattern_subscription {
+        detail::pattern_node* node;
+        std::size_t index;  // this channel's slot in node->subscribers
+    };
 
     std::uint64_t id_;
     std::string remote_address_;
@@ -87,6 +95,11 @@ private:
     bool indexed_ = false;  // the hub looks this channel's subscriptions up in its index (many of them)
     identity_ptr identity_;
     std::vector<subscription> subscriptions_;
+    // Few (a client's are under max_subscriptions): searched, not indexed.
+    std::vector<pattern_subscription> pattern_subscriptions_;
+    // The hub's number of the last message handed to this channel while patterns were live: a channel
+    // subscribed to a topic and to patterns matching it gets each message once.
+    std::uint64_t delivered_stamp_ = 0;
 };
 
 using channel_ptr = std::shared_ptr<channel>;

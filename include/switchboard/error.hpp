@@ -40,6 +40,7 @@ enum class error {
     not_implemented,       // an HTTP transfer coding other than chunked
     version_not_supported, // an HTTP version other than 1.x
     too_many_pending,      // a WebSocket's commands still waiting on a hook or the backplane are at their bound
+    invalid_pattern,       // a pattern outside the pattern syntax (topic.hpp), or one this server cannot serve yet
 };
 
 boost::system::error_category const& error_category() noexcept;

@@ -50,6 +50,10 @@ struct authorize_request {
     identity_ptr who;    // never null (identity::anonymous() for a client that presented nothing)
     channel_ptr origin;  // the subscribing or publishing channel, null for POST /publish
     std::string remote_address;  // "IP:port"
+    /// A subscribe to a pattern (`topic` is then a pattern, topic.hpp: "sports.*"). Allow it only if every topic
+    /// it can match is one `who` may read: the pattern delivers them all. The configured permissions have
+    /// checked exactly that already (docs/security.md).
+    bool pattern = false;
 };
 
 /// The authorize hook's answer: an error (e.g. error::forbidden) refuses, success allows. Once, on the loop thread.
@@ -109,7 +113,8 @@ struct hooks {
     std::function<boost::system::error_code(channel&)> on_connect;
     /// A channel is gone, with the reason it was closed.
     std::function<void(channel&, disconnect const&)> on_disconnect;
-    /// A channel asks for a topic. Return an error (e.g. error::rejected) to refuse; the connection stays up.
+    /// A channel asks for a topic, or a pattern (which contains '*' or '>', so never reads as a topic). Return an
+    /// error (e.g. error::rejected) to refuse; the connection stays up. on_unsubscribe sees patterns likewise.
     std::function<boost::system::error_code(channel&, std::string const& topic)> on_subscribe;
     std::function<void(channel&, std::string const& topic)> on_unsubscribe;
     /// A client publishes (WebSocket command or POST /publish). Return an error to refuse; replace the data

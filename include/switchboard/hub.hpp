@@ -19,6 +19,8 @@ namespace switchboard {
 
 namespace detail {
 struct hub_topic;
+struct pattern_node;
+class pattern_trie;
 }
 
 class hub {
@@ -43,9 +45,22 @@ public:
     void unsubscribe_all(channel& ch);
     bool subscribed(channel const& ch, std::string_view topic) const;
 
-    /// Hands `m` to every channel subscribed to its topic, once each (in no promised order across channels;
-    /// each channel sees a topic's messages in publish order). Channels that close during the fan-out are
-    /// skipped from then on; channels that subscribe during it do not get `m`.
+    /// Subscribes `ch` to `pattern` (already validated: is_valid_pattern): every message whose topic the
+    /// pattern matches reaches it. Returns false when it already was. O(tokens of the pattern + patterns of
+    /// `ch`); patterns do not raise topics' interest (on_interest): a backplane that does not deliver every
+    /// topic to every node needs its own way to follow them.
+    bool subscribe_pattern(channel& ch, std::string_view pattern);
+    /// Returns false when `ch` was not subscribed to `pattern`.
+    bool unsubscribe_pattern(channel& ch, std::string_view pattern);
+    bool subscribed_pattern(channel const& ch, std::string_view pattern) const;
+    /// Distinct patterns with local subscribers.
+    std::size_t pattern_count() const noexcept;
+
+    /// Hands `m` to every channel subscribed to its topic or to a pattern matching it, once each however many
+    /// of its subscriptions match (in no promised order across channels; each channel sees a topic's messages
+    /// in publish order). Channels that close during the fan-out are skipped from then on; channels that
+    /// subscribe during it do not get `m`. With no pattern subscribed on this node, the cost is the topic's
+    /// alone (one test more); with some, one walk of the pattern trie per message.
     void deliver(message_ptr const& m);
 
     std::size_t subscriber_count(std::string_view topic) const;
@@ -62,6 +77,8 @@ public:
 
     /// Subscriptions of all channels on all topics.
     std::size_t subscription_count() const noexcept { return subscriptions_; }
+    /// Subscriptions of all channels to patterns.
+    std::size_t pattern_subscription_count() const noexcept { return pattern_subscriptions_; }
     /// Messages fanned out, and deliveries made (one per subscribed channel), since the hub was made.
     std::uint64_t messages_delivered() const noexcept { return messages_; }
     std::uint64_t deliveries() const noexcept { return deliveries_; }
@@ -97,10 +114,20 @@ private:
     void moved(detail::hub_topic& t, std::size_t index);
     void compact(detail::hub_topic& t);
     void forget_if_empty(detail::hub_topic& t);
+    void fan_out_with_patterns(message const& msg, message_ptr const& m);
+    std::size_t find_pattern(channel const& ch, detail::pattern_node const& n) const noexcept;
+    void remove_pattern_at(detail::pattern_node& n, std::size_t index);
+    void compact(detail::pattern_node& n);
 
     std::unordered_map<std::string, std::unique_ptr<detail::hub_topic>, detail::string_hash, std::equal_to<>> topics_;
     std::unordered_map<subscription_key, std::size_t, subscription_key_hash> indexed_;
     std::size_t subscriptions_ = 0;
+    std::unique_ptr<detail::pattern_trie> patterns_;
+    std::size_t pattern_subscriptions_ = 0;
+    std::uint64_t stamp_ = 0;                        // numbers the fan-outs that check for duplicates
+    std::vector<detail::pattern_node*> matched_;     // the patterns a fan-out walks (its scratch space)
+    std::vector<std::size_t> pattern_sizes_;         // their subscribers when it started
+    std::vector<std::string> prune_;                 // patterns left empty by a fan-out
     std::uint64_t messages_ = 0;
     std::uint64_t deliveries_ = 0;
     std::vector<message_ptr> deferred_;

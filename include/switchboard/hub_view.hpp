@@ -27,6 +27,13 @@ public:
     bool subscribed(channel const& ch, std::string_view topic) const { return hub_->subscribed(ch, topic); }
     /// Topics with local subscribers.
     std::size_t topic_count() const noexcept { return hub_->topic_count(); }
+    /// Distinct patterns with local subscribers, and subscriptions to patterns in all.
+    std::size_t pattern_count() const noexcept { return hub_->pattern_count(); }
+    std::size_t pattern_subscription_count() const noexcept { return hub_->pattern_subscription_count(); }
+    bool subscribed_pattern(channel const& ch, std::string_view pattern) const
+    {
+        return hub_->subscribed_pattern(ch, pattern);
+    }
     /// Calls `f(topic, subscriber_count)` for every topic with local subscribers.
     template <class F>
     void for_each_topic(F&& f) const

@@ -42,6 +42,7 @@ public:
     std::optional<position> delivered(std::string const& topic) const override;
     void close() override;
     char const* name() const noexcept override { return "memory"; }
+    bool delivers_every_topic() const noexcept override { return true; }
     /// Applied to every topic at once, trimming what exceeds the new limits.
     void set_history_options(history_options options) override;
 

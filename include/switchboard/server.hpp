@@ -115,7 +115,10 @@ public:
     /// channel whose transport() is "listener". `on_message` runs on the loop thread for each message, in
     /// order; a throw is logged and ends the subscription. It is made on a later turn of the loop (so
     /// nothing runs before this returns; options.on_subscribed says when), and lasts until the handle is
-    /// destroyed or unsubscribed, or the server ends it (options.on_closed).
+    /// destroyed or unsubscribed, or the server ends it (options.on_closed). `topic` may be a pattern
+    /// (topic.hpp: "sports.*", "orders.>"): every topic it matches is delivered, each message once, from the
+    /// moment it is made (options.since is refused with error::invalid_pattern: patterns do not resume yet;
+    /// so is a backplane other than memory).
     /// Loop thread only (or before the loop runs); from another thread, post onto context() and keep the
     /// handle there.
     [[nodiscard]] subscription subscribe(std::string topic, message_handler on_message, subscribe_options options = {});

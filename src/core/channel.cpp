@@ -1,6 +1,7 @@
 #include <switchboard/channel.hpp>
 
 #include "core/hub_topic.hpp"
+#include "core/pattern_trie.hpp"
 
 #include <atomic>
 
@@ -43,6 +44,15 @@ std::vector<std::string> channel::topics() const
     out.reserve(subscriptions_.size());
     for (auto const& s : subscriptions_)
         out.push_back(s.topic->name);
+    return out;
+}
+
+std::vector<std::string> channel::patterns() const
+{
+    std::vector<std::string> out;
+    out.reserve(pattern_subscriptions_.size());
+    for (auto const& s : pattern_subscriptions_)
+        out.push_back(s.node->pattern);
     return out;
 }
 

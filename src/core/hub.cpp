@@ -1,13 +1,14 @@
 #include <switchboard/hub.hpp>
 
 #include "core/hub_topic.hpp"
+#include "core/pattern_trie.hpp"
 
 #include <cstdint>
 #include <functional>
 
 namespace switchboard {
 
-hub::hub() = default;
+hub::hub() : patterns_(std::make_unique<detail::pattern_trie>()) {}
 hub::~hub() = default;
 
 void hub::on_interest(interest_handler first_subscriber, interest_handler last_unsubscriber)
@@ -134,6 +135,12 @@ bool hub::unsubscribe(channel& ch, std::string_view topic)
 
 void hub::unsubscribe_all(channel& ch)
 {
+    if (!ch.pattern_subscriptions_.empty()) {
+        auto subs = std::move(ch.pattern_subscriptions_);
+        ch.pattern_subscriptions_.clear();
+        for (auto const& sub : subs)
+            remove_pattern_at(*sub.node, sub.index);
+    }
     if (ch.indexed_)
         forget_index(ch);
     auto subs = std::move(ch.subscriptions_);
@@ -204,10 +211,16 @@ void hub::deliver(message_ptr const& m)
         return;
     }
     delivering_ = true;
-    fan_out(*m, m);
+    if (pattern_subscriptions_ == 0)
+        fan_out(*m, m);
+    else
+        fan_out_with_patterns(*m, m);
     for (std::size_t i = 0; i < deferred_.size(); ++i) {
         auto next = std::move(deferred_[i]);
-        fan_out(*next, next);
+        if (pattern_subscriptions_ == 0)
+            fan_out(*next, next);
+        else
+            fan_out_with_patterns(*next, next);
     }
     deferred_.clear();
     delivering_ = false;
@@ -236,6 +249,157 @@ void hub::fan_out(message const& msg, message_ptr const& m)
     if (t.live != t.subscribers.size())
         compact(t);
     forget_if_empty(t);
+}
+
+bool hub::subscribe_pattern(channel& ch, std::string_view pattern)
+{
+    auto* existing = patterns_->find(pattern);
+    if (existing && find_pattern(ch, *existing) != npos)
+        return false;
+    auto self = ch.shared_from_this();  // before any change: it throws for a channel no shared_ptr owns
+    auto& n = existing ? *existing : patterns_->insert(pattern);
+    ch.pattern_subscriptions_.push_back({&n, n.subscribers.size()});
+    n.subscribers.push_back(std::move(self));
+    ++n.live;
+    ++pattern_subscriptions_;
+    return true;
+}
+
+std::size_t hub::find_pattern(channel const& ch, detail::pattern_node const& n) const noexcept
+{
+    auto const& subs = ch.pattern_subscriptions_;
+    for (std::size_t i = 0; i < subs.size(); ++i)
+        if (subs[i].node == &n)
+            return i;
+    return npos;
+}
+
+bool hub::subscribed_pattern(channel const& ch, std::string_view pattern) const
+{
+    auto* n = patterns_->find(pattern);
+    return n && find_pattern(ch, *n) != npos;
+}
+
+bool hub::unsubscribe_pattern(channel& ch, std::string_view pattern)
+{
+    auto* n = patterns_->find(pattern);
+    if (!n)
+        return false;
+    auto const pos = find_pattern(ch, *n);
+    if (pos == npos)
+        return false;
+    auto& subs = ch.pattern_subscriptions_;
+    auto const index = subs[pos].index;
+    subs[pos] = subs.back();
+    subs.pop_back();
+    remove_pattern_at(*n, index);
+    return true;
+}
+
+std::size_t hub::pattern_count() const noexcept
+{
+    return patterns_->size();
+}
+
+void hub::remove_pattern_at(detail::pattern_node& n, std::size_t index)
+{
+    --n.live;
+    --pattern_subscriptions_;
+    if (n.delivering) {
+        // As remove_at: the fan-out is walking this node; compacted, and pruned, once it is over.
+        leaving_.push_back(std::move(n.subscribers[index]));
+        return;
+    }
+    auto& subs = n.subscribers;
+    if (index + 1 != subs.size()) {
+        subs[index] = std::move(subs.back());
+        auto& moved_ch = *subs[index];
+        // npos only for a channel inside unsubscribe_all(), whose records are already gone.
+        if (auto const pos = find_pattern(moved_ch, n); pos != npos)
+            moved_ch.pattern_subscriptions_[pos].index = index;
+    }
+    subs.pop_back();
+    if (n.live == 0)
+        patterns_->prune(n);
+}
+
+void hub::compact(detail::pattern_node& n)
+{
+    auto& subs = n.subscribers;
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < subs.size(); ++i) {
+        if (!subs[i])
+            continue;
+        if (kept != i) {
+            subs[kept] = std::move(subs[i]);
+            if (auto const pos = find_pattern(*subs[kept], n); pos != npos)
+                subs[kept]->pattern_subscriptions_[pos].index = kept;
+        }
+        ++kept;
+    }
+    subs.resize(kept);
+}
+
+void hub::fan_out_with_patterns(message const& msg, message_ptr const& m)
+{
+    // Every channel reached is stamped with this fan-out's number: one reached before (subscribed to the topic
+    // and to a matching pattern, or to several matching patterns) is skipped.
+    auto const stamp = ++stamp_;
+    auto const hand = [&](channel* ch) {
+        if (ch && !ch->closing() && ch->delivered_stamp_ != stamp) {
+            ch->delivered_stamp_ = stamp;
+            (void)ch->deliver(m);
+            ++deliveries_;
+        }
+    };
+    auto it = topics_.find(msg.topic());
+    detail::hub_topic* t = it == topics_.end() ? nullptr : it->second.get();
+    matched_.clear();
+    patterns_->match(msg.topic(), [this](detail::pattern_node& n) {
+        if (n.live != 0)
+            matched_.push_back(&n);
+    });
+    if (!t && matched_.empty())
+        return;
+    ++messages_;
+    // Sizes first: subscribe() may append (and reallocate) while we walk; only entries present now get m.
+    std::size_t const topic_n = t ? t->subscribers.size() : 0;
+    std::size_t const walk_n = matched_.size();
+    if (t)
+        t->delivering = true;
+    for (std::size_t j = 0; j < walk_n; ++j)
+        matched_[j]->delivering = true;
+    auto& sizes = pattern_sizes_;
+    sizes.clear();
+    for (std::size_t j = 0; j < walk_n; ++j)
+        sizes.push_back(matched_[j]->subscribers.size());
+    for (std::size_t i = 0; i < topic_n; ++i)
+        hand(t->subscribers[i].get());
+    for (std::size_t j = 0; j < walk_n; ++j) {
+        auto& n = *matched_[j];
+        for (std::size_t i = 0; i < sizes[j]; ++i)
+            hand(n.subscribers[i].get());
+    }
+    for (std::size_t j = 0; j < walk_n; ++j) {
+        auto& n = *matched_[j];
+        n.delivering = false;
+        if (n.live != n.subscribers.size())
+            compact(n);
+        if (n.live == 0)
+            prune_.push_back(n.pattern);
+    }
+    // Pruned by name once every node is done with: pruning one may remove another's ancestors.
+    for (auto const& p : prune_)
+        if (auto* n = patterns_->find(p))
+            patterns_->prune(*n);
+    prune_.clear();
+    matched_.clear();
+    if (t) {
+        t->delivering = false;
+        if (t->live != t->subscribers.size())
+            compact(*t);
+        forget_if_empty(*t);
+    }
 }
 
 std::size_t hub::live_count(detail::hub_topic const& t) noexcept

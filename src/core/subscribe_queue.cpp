@@ -24,6 +24,15 @@ struct subscribe_queue::operation {
     bool over = false;                 // answered, cancelled or dropped: late answers are ignored
 };
 
+struct subscribe_queue::pattern_operation {
+    channel_ptr ch;
+    std::string pattern;
+    authorization authorized;
+    pattern_handler done;
+    bool counted = false;  // holds a place under the limit until made
+    bool over = false;
+};
+
 subscribe_queue::subscribe_queue(boost::asio::any_io_executor executor, server_options const& options,
                                  switchboard::hooks& hooks, switchboard::hub& hub, switchboard::backplane& backplane,
                                  authorize_function authorize)
@@ -78,7 +87,7 @@ void subscribe_queue::subscribe(channel& ch, std::string const& topic, std::opti
     }
     bool const new_subscription = !hub_.subscribed(ch, topic);
     std::size_t const joining = queues == channels_.end() ? 0 : queues->second.joining;
-    if (new_subscription && ch.subscription_count() + joining >= options_.max_subscriptions)
+    if (new_subscription && ch.subscription_count() + ch.pattern_count() + joining >= options_.max_subscriptions)
         return done(error::too_many_topics, {});
     if (queues == channels_.end())
         queues = channels_.try_emplace(&ch).first;
@@ -95,7 +104,7 @@ void subscribe_queue::start(std::shared_ptr<operation> op)
     if (op->authorized == authorization::done)
         return subscribe_now(std::move(op));
     auto const& ch = *op->ch;
-    authorize_(op->topic, ch.identity_pointer(), op->ch, ch.remote_address(), [this, op](boost::system::error_code ec) {
+    authorize_(op->topic, false, ch.identity_pointer(), op->ch, ch.remote_address(), [this, op](boost::system::error_code ec) {
         if (ec)
             return finish(op, ec, {});
         if (!op->over)
@@ -152,7 +161,7 @@ void subscribe_queue::finish(std::shared_ptr<operation> op, boost::system::error
     } else {
         queues->second.joining -= q.counted;
         topics.erase(it);
-        if (topics.empty())
+        if (topics.empty() && queues->second.patterns.empty())
             channels_.erase(queues);
     }
     auto done = std::move(op->done);
@@ -184,7 +193,7 @@ bool subscribe_queue::cancel(channel& ch, std::string_view topic)
     auto q = std::move(it->second);
     queues->second.joining -= q.counted;
     topics.erase(it);
-    if (topics.empty())
+    if (topics.empty() && queues->second.patterns.empty())
         channels_.erase(queues);
     for (auto i = q.running; i < q.operations.size(); ++i)
         call_off(*q.operations[i]);
@@ -202,10 +211,101 @@ void subscribe_queue::drop(channel& ch)
     if (queues == channels_.end())
         return;
     auto topics = std::move(queues->second.topics);
+    auto patterns = std::move(queues->second.patterns);
     channels_.erase(queues);
     for (auto& [name, q] : topics)
         for (auto i = q.running; i < q.operations.size(); ++i)
             call_off(*q.operations[i]);
+    for (auto& op : patterns)
+        op->over = true;
+}
+
+void subscribe_queue::subscribe_pattern(channel& ch, std::string const& pattern, authorization a,
+                                        pattern_handler done)
+{
+    if (!is_valid_pattern(pattern) || !backplane_.delivers_every_topic())
+        return done(error::invalid_pattern);
+    auto queues = channels_.find(&ch);
+    bool pending = false;
+    if (queues != channels_.end())
+        for (auto const& op : queues->second.patterns)
+            pending = pending || op->pattern == pattern;
+    bool const counted = !pending && !hub_.subscribed_pattern(ch, pattern);
+    std::size_t const joining = queues == channels_.end() ? 0 : queues->second.joining;
+    if (counted && ch.subscription_count() + ch.pattern_count() + joining >= options_.max_subscriptions)
+        return done(error::too_many_topics);
+    if (queues == channels_.end())
+        queues = channels_.try_emplace(&ch).first;
+    auto op = std::make_shared<pattern_operation>(
+        pattern_operation{ch.shared_from_this(), pattern, a, std::move(done), counted, false});
+    queues->second.patterns.push_back(op);
+    queues->second.joining += counted;
+    start_pattern(std::move(op));
+}
+
+void subscribe_queue::start_pattern(std::shared_ptr<pattern_operation> op)
+{
+    auto then = [this, op](boost::system::error_code ec) {
+        if (op->over)
+            return;
+        if (ec)
+            return finish_pattern(op, ec);
+        auto& ch = *op->ch;
+        if (!hub_.subscribed_pattern(ch, op->pattern)) {
+            if (hooks_.on_subscribe) {
+                if (auto e = guarded("on_subscribe", [&] { return hooks_.on_subscribe(ch, op->pattern); }))
+                    return finish_pattern(op, e);
+                if (op->over)
+                    return;  // the hook closed the channel, or unsubscribed it
+            }
+            hub_.subscribe_pattern(ch, op->pattern);
+        }
+        finish_pattern(op, {});
+    };
+    if (op->authorized == authorization::done)
+        return then({});
+    auto const& ch = *op->ch;
+    authorize_(op->pattern, true, ch.identity_pointer(), op->ch, ch.remote_address(), std::move(then));
+}
+
+void subscribe_queue::finish_pattern(std::shared_ptr<pattern_operation> const& op, boost::system::error_code ec)
+{
+    op->over = true;
+    auto queues = channels_.find(op->ch.get());
+    auto& ops = queues->second.patterns;
+    ops.erase(std::find(ops.begin(), ops.end(), op));
+    queues->second.joining -= op->counted;
+    if (ops.empty() && queues->second.topics.empty())
+        channels_.erase(queues);
+    auto done = std::move(op->done);
+    done(ec);
+}
+
+bool subscribe_queue::cancel_pattern(channel& ch, std::string_view pattern)
+{
+    auto queues = channels_.find(&ch);
+    if (queues == channels_.end())
+        return false;
+    std::vector<std::shared_ptr<pattern_operation>> called_off;
+    auto& ops = queues->second.patterns;
+    for (auto it = ops.begin(); it != ops.end();) {
+        if ((*it)->pattern == pattern) {
+            (*it)->over = true;
+            queues->second.joining -= (*it)->counted;
+            called_off.push_back(std::move(*it));
+            it = ops.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    if (ops.empty() && queues->second.topics.empty())
+        channels_.erase(queues);
+    // Answered after the bookkeeping, oldest first: an answer may close the channel.
+    for (auto& op : called_off) {
+        auto done = std::move(op->done);
+        done(error::unsubscribed);
+    }
+    return !called_off.empty();
 }
 
 }  // namespace switchboard::detail

@@ -11,6 +11,10 @@
 //   they came and before the unsubscribe itself is answered: a join in flight is called off (its stand-in
 //   leaves the hub), an authorization's late answer is ignored.
 //
+// Pattern subscribes (subscribe_pattern) take their place under max_subscriptions the same way (topics and
+// patterns count together), are authorized as patterns, and are called off by an unsubscribe of their pattern.
+// They read no history: once authorized and past on_subscribe, the hub has them.
+//
 // Loop thread only. Nothing is held for a channel with no subscribe in progress; what is held for one that
 // has some is bounded by max_subscriptions (one entry per topic), plus the subscribes queued behind them (a
 // WebSocket's are pending commands, under max_pending_commands), and the messages its joins hold by
@@ -43,9 +47,11 @@ public:
     enum class authorization { check, done };
 
     /// How a subscribe is authorized (the server's authorizer, security/authorizer.hpp): whether `who` may
-    /// subscribe to `topic`, answered once on the loop thread, maybe before it returns.
-    using authorize_function = std::function<void(std::string const& topic, identity_ptr who, channel_ptr origin,
-                                                  std::string const& remote_address, decision_handler done)>;
+    /// subscribe to `topic` (a pattern when `pattern`), answered once on the loop thread, maybe before it returns.
+    using authorize_function = std::function<void(std::string const& topic, bool pattern, identity_ptr who,
+                                                  channel_ptr origin, std::string const& remote_address,
+                                                  decision_handler done)>;
+    using pattern_handler = std::function<void(boost::system::error_code)>;
 
     /// Reads max_subscriptions and max_queue_messages from `options` at each call, and runs hooks.on_subscribe.
     subscribe_queue(boost::asio::any_io_executor executor, server_options const& options, switchboard::hooks& hooks,
@@ -63,6 +69,13 @@ public:
     /// Ends `ch`'s subscribes to `topic` still in progress with error::unsubscribed, oldest first. Returns
     /// whether there were any.
     bool cancel(channel& ch, std::string_view topic);
+
+    /// Subscribes `ch` to `pattern`: its syntax (error::invalid_pattern), whether the backplane delivers every
+    /// topic (error::invalid_pattern too: not over this backplane yet), the limit, the authorization,
+    /// on_subscribe, then the hub. `done` as for subscribe(); success when it already was subscribed.
+    void subscribe_pattern(channel& ch, std::string const& pattern, authorization a, pattern_handler done);
+    /// Ends `ch`'s subscribes to `pattern` in progress with error::unsubscribed. Returns whether there were any.
+    bool cancel_pattern(channel& ch, std::string_view pattern);
     /// Forgets `ch`'s subscribes in progress without answering them: part of its close path.
     void drop(channel& ch);
     /// The subscriptions `ch` is making, not made yet: they count against max_subscriptions.
@@ -81,6 +94,7 @@ public:
 
 private:
     struct operation;
+    struct pattern_operation;
     // One topic's subscribes on one channel: the first runs, the others wait their turn.
     struct topic_queue {
         std::vector<std::shared_ptr<operation>> operations;
@@ -89,7 +103,8 @@ private:
     };
     struct channel_queues {
         std::unordered_map<std::string, topic_queue, string_hash, std::equal_to<>> topics;
-        std::size_t joining = 0;  // topics with counted == true
+        std::vector<std::shared_ptr<pattern_operation>> patterns;  // pattern subscribes in progress
+        std::size_t joining = 0;  // topics with counted == true, and patterns likewise
         std::size_t held = 0;     // messages its joins hold
     };
 
@@ -97,6 +112,8 @@ private:
     void subscribe_now(std::shared_ptr<operation> op);
     void finish(std::shared_ptr<operation> op, boost::system::error_code ec, history_result r);
     static void call_off(operation& op);
+    void start_pattern(std::shared_ptr<pattern_operation> op);
+    void finish_pattern(std::shared_ptr<pattern_operation> const& op, boost::system::error_code ec);
 
     boost::asio::any_io_executor executor_;
     server_options const& options_;

@@ -45,14 +45,23 @@ boost::system::error_code parse_stream_request(http_request const& req, query co
                                                stream_request& out, std::string& message)
 {
     out.topics = q.all("topic");
-    if (out.topics.empty()) {
-        message = "at least one ?topic= is required";
+    out.patterns = q.all("pattern");
+    if (out.topics.empty() && out.patterns.empty()) {
+        message = "at least one ?topic= (or ?pattern=) is required";
         return error::missing_field;
     }
-    if (out.topics.size() > options.max_subscriptions) {
-        message = "at most " + std::to_string(options.max_subscriptions) + " topics per request";
+    if (out.topics.size() + out.patterns.size() > options.max_subscriptions) {
+        message = "at most " + std::to_string(options.max_subscriptions) + " topics and patterns per request";
         return error::too_many_topics;
     }
+    for (auto const& pattern : out.patterns) {
+        if (auto why = pattern_problem(pattern); !why.empty()) {
+            message = "invalid pattern: " + why;
+            return error::invalid_pattern;
+        }
+    }
+    std::sort(out.patterns.begin(), out.patterns.end());
+    out.patterns.erase(std::unique(out.patterns.begin(), out.patterns.end()), out.patterns.end());
     for (auto const& topic : out.topics) {
         if (!is_valid_topic(topic)) {
             message = "invalid topic name";
@@ -91,6 +100,8 @@ void subscribe_topics(channel_services& services, channel& ch, stream_request co
     state->remaining = wanted.topics.size();
     state->done = std::move(done);
     auto self = ch.shared_from_this();
+    if (wanted.topics.empty())
+        return state->done({}, {});
     std::size_t const share = max_bytes / std::max<std::size_t>(1, wanted.topics.size());
     for (std::size_t i = 0; i < wanted.topics.size(); ++i) {
         auto const& topic = wanted.topics[i];
@@ -110,6 +121,37 @@ void subscribe_topics(channel_services& services, channel& ch, stream_request co
     }
 }
 
+namespace {
+
+// Subscribes `ch` to every one of `patterns` at once (each authorized as a pattern); `done` gets, once all
+// are answered, the first refusal with the pattern refused, or success. Not called for a channel that closed.
+void subscribe_patterns(channel_services& services, channel_ptr const& ch, std::vector<std::string> const& patterns,
+                        std::function<void(boost::system::error_code, std::string const&)> done)
+{
+    struct gathering {
+        std::size_t remaining = 0;
+        boost::system::error_code failed;
+        std::string refused;
+        std::function<void(boost::system::error_code, std::string const&)> done;
+    };
+    auto state = std::make_shared<gathering>();
+    state->remaining = patterns.size();
+    state->done = std::move(done);
+    for (auto const& pattern : patterns)
+        services.subscribe_pattern(*ch, pattern, subscribe_queue::authorization::check,
+                                   [state, ch, pattern](boost::system::error_code ec) {
+                                       if (ec && !state->failed) {
+                                           state->failed = ec;
+                                           state->refused = pattern;
+                                       }
+                                       if (--state->remaining != 0 || ch->closing())
+                                           return;
+                                       state->done(state->failed, state->refused);
+                                   });
+}
+
+}  // namespace
+
 void open_stream(channel_services& services, channel_ptr const& ch, stream_request wanted, std::size_t max_bytes,
                  stream_refusal refuse, std::function<void(std::vector<topic_subscription>)> subscribed)
 {
@@ -125,11 +167,27 @@ void open_stream(channel_services& services, channel_ptr const& ch, stream_reque
             if (ec)
                 return refuse(ec, ec == error::forbidden ? "not allowed to subscribe to " + topic : std::string());
             subscribe_topics(services, *ch, wanted, max_bytes,
-                             [refuse = std::move(refuse), subscribed = std::move(subscribed)](
-                                 boost::system::error_code ec, std::vector<topic_subscription> done) {
+                             [&services, ch, patterns = wanted.patterns, refuse = std::move(refuse),
+                              subscribed = std::move(subscribed)](boost::system::error_code ec,
+                                                                  std::vector<topic_subscription> done) mutable {
                                  if (ec)
                                      return refuse(ec, {});
-                                 subscribed(std::move(done));
+                                 if (patterns.empty())
+                                     return subscribed(std::move(done));
+                                 if (auto why = services.pattern_refusal(patterns.front()); !why.empty())
+                                     return refuse(error::invalid_pattern, why);
+                                 subscribe_patterns(
+                                     services, ch, patterns,
+                                     [ch, refuse, subscribed, done = std::move(done)](
+                                         boost::system::error_code ec, std::string const& pattern) mutable {
+                                         if (ch->closing())
+                                             return;
+                                         if (ec == error::forbidden)
+                                             return refuse(ec, "not allowed to subscribe to " + pattern);
+                                         if (ec)
+                                             return refuse(ec, {});
+                                         subscribed(std::move(done));
+                                     });
                              });
         });
 }

@@ -22,13 +22,14 @@ class channel_services;
 
 struct stream_request {
     std::vector<std::string> topics;  // sorted, without duplicates
+    std::vector<std::string> patterns;  // ?pattern= (valid, sorted, without duplicates): from now on, no resume
     cursor since;  // sorted by topic; may be empty, or name only some topics
 
     /// The position to resume `topic` from, if the cursor has one. O(log n).
     std::optional<position> since_for(std::string const& topic) const;
 };
 
-/// Reads topics and the cursor found in `cursor_param` (or the Last-Event-ID header when `use_last_event_id`)
+/// Reads topics, patterns and the cursor found in `cursor_param` (or the Last-Event-ID header when `use_last_event_id`)
 /// from a request whose target's query is `q`. On error returns the code and a message for the client.
 boost::system::error_code parse_stream_request(http_request const& req, query const& q, server_options const& options,
                                                char const* cursor_param, bool use_last_event_id,
@@ -59,7 +60,8 @@ using stream_refusal = std::function<void(boost::system::error_code, std::string
 /// The start every stream (SSE, long polling) shares once its channel `ch` exists: registers it
 /// (channel_services::open), authorizes every topic of `wanted` for it, then subscribes them all
 /// (subscribe_topics, the histories within `max_bytes`). `subscribed` gets every topic's result; `refuse` the
-/// first refusal of any step (error::forbidden names the topic). Neither is called for a channel that closed
+/// first refusal of any step (error::forbidden names the topic). The patterns of `wanted` are subscribed after
+/// the topics, each authorized as a pattern (subscribe_queue::subscribe_pattern). Neither is called for a channel that closed
 /// meanwhile (the server stopping).
 void open_stream(channel_services& services, channel_ptr const& ch, stream_request wanted, std::size_t max_bytes,
                  stream_refusal refuse, std::function<void(std::vector<topic_subscription>)> subscribed);

@@ -57,11 +57,12 @@ boost::system::error_code authorizer::take_connection(std::string const& address
 }
 
 void authorizer::authorize(authorize_request::kind action, std::string const& topic, identity_ptr who,
-                           channel_ptr origin, std::string const& remote_address, decision_handler done)
+                           channel_ptr origin, std::string const& remote_address, decision_handler done, bool pattern)
 {
     bool const subscribing = action == authorize_request::kind::subscribe;
-    bool const allowed = subscribing ? may_subscribe(options_.security, *who, topic)
-                                     : may_publish(options_.security, *who, topic);
+    bool const allowed = pattern       ? subscribing && may_subscribe_pattern(options_.security, *who, topic)
+                         : subscribing ? may_subscribe(options_.security, *who, topic)
+                                       : may_publish(options_.security, *who, topic);
     if (!allowed)
         return done(error::forbidden);
     if (!hooks_.authorize)
@@ -75,7 +76,7 @@ void authorizer::authorize(authorize_request::kind action, std::string const& to
         *once = nullptr;
         finish(ec);
     };
-    authorize_request request{action, topic, who, origin, remote_address};
+    authorize_request request{action, topic, who, origin, remote_address, pattern};
     auto ec = guarded("authorize", [&] {
         hooks_.authorize(request, answer);
         return boost::system::error_code{};

@@ -43,8 +43,10 @@ public:
 
     /// Whether `who` may subscribe to / publish on `topic`: the configured permissions and token claims
     /// (error::forbidden), then hooks.authorize. `done` runs once on the loop thread, maybe before this returns.
+    /// With `pattern`, `topic` is a subscription pattern: the permissions must contain every topic it matches
+    /// (may_subscribe_pattern), and the hook is asked with authorize_request::pattern set.
     void authorize(authorize_request::kind action, std::string const& topic, identity_ptr who, channel_ptr origin,
-                   std::string const& remote_address, decision_handler done);
+                   std::string const& remote_address, decision_handler done, bool pattern = false);
     /// The same for each of `topics` in turn; stops at the first refusal, whose topic goes to `refused_topic`.
     void authorize_all(authorize_request::kind action, std::vector<std::string> topics, identity_ptr who,
                        channel_ptr origin, std::string const& remote_address,

@@ -19,6 +19,14 @@ bool any_matches(topic_patterns const& patterns, std::string_view topic) noexcep
 bool may_subscribe(security_options const& options, identity const& who, std::string_view topic);
 bool may_publish(security_options const& options, identity const& who, std::string_view topic);
 
+/// True when every topic the subscription pattern `pattern` (valid, topic.hpp) can match is one `permission`
+/// matches: a pattern never reaches a topic its subscriber could not subscribe to by name. A pattern's topics
+/// begin with its literal tokens up to its first wildcard (then any character), so "p*" contains it when "p"
+/// is a prefix of those tokens and their dot; an exact topic contains no pattern.
+bool permission_contains(std::string_view permission, std::string_view pattern) noexcept;
+/// may_subscribe for a pattern: one configured permission (and, with the claim, one claimed topic) contains it.
+bool may_subscribe_pattern(security_options const& options, identity const& who, std::string_view pattern);
+
 /// The claim naming the topics a token may subscribe to, and publish to.
 inline constexpr char const* subscribe_claim = "sub_topics";
 inline constexpr char const* publish_claim = "pub_topics";

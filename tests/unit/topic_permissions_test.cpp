@@ -3,7 +3,13 @@
 #include "security/rate_limiter.hpp"
 #include "security/topic_permissions.hpp"
 
+#include <switchboard/topic.hpp>
+
 #include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
 
 namespace switchboard::detail {
 namespace {
@@ -19,6 +25,81 @@ TEST(topic_permissions, patterns_are_exact_names_prefixes_or_everything)
     EXPECT_TRUE(topic_matches("news", "news"));
     EXPECT_FALSE(topic_matches("news", "news2"));
     EXPECT_FALSE(any_matches({}, "x"));
+}
+
+TEST(topic_permissions, a_pattern_is_allowed_only_when_a_permission_contains_every_topic_it_matches)
+{
+    EXPECT_TRUE(permission_contains("*", ">"));
+    EXPECT_TRUE(permission_contains("*", "*.x"));
+    EXPECT_TRUE(permission_contains("chat.*", "chat.*"));
+    EXPECT_TRUE(permission_contains("chat.*", "chat.>"));
+    EXPECT_TRUE(permission_contains("chat.*", "chat.room.*"));
+    EXPECT_TRUE(permission_contains("ch*", "chat.*"));
+    EXPECT_TRUE(permission_contains("chat.ro*", "chat.room.>"));
+    EXPECT_FALSE(permission_contains("chat.ro*", "chat.*"));  // chat.x is not allowed
+    EXPECT_FALSE(permission_contains("chat.*", "*.chat"));
+    EXPECT_FALSE(permission_contains("chat.*", ">"));
+    EXPECT_FALSE(permission_contains("chat.a", "chat.*"));    // an exact name contains no pattern
+    EXPECT_FALSE(permission_contains("chat.*", "chatter.*"));
+
+    security_options o;
+    o.anonymous_subscribe = {"public.*", "news"};
+    o.user_subscribe = {"*"};
+    identity const nobody;
+    EXPECT_TRUE(may_subscribe_pattern(o, nobody, "public.>"));
+    EXPECT_FALSE(may_subscribe_pattern(o, nobody, "news.*"));
+    identity user;
+    user.authenticated = true;
+    EXPECT_TRUE(may_subscribe_pattern(o, user, ">"));
+    user.claims = {{"sub_topics", {"chat.*", "user.ann"}}};
+    EXPECT_TRUE(may_subscribe_pattern(o, user, "chat.*.typing"));
+    EXPECT_FALSE(may_subscribe_pattern(o, user, "user.*"));
+    EXPECT_FALSE(may_subscribe_pattern(o, user, ">"));
+}
+
+// Never reveals: whenever a permission contains a pattern, every topic made from the pattern (its wildcards
+// filled with random tokens) is one the permission allows by name.
+TEST(topic_permissions, a_contained_pattern_matches_only_allowed_topics)
+{
+    std::mt19937 rng(7);
+    char const* const tokens[] = {"a", "b", "ab", "ba", "*", ">"};
+    char const* const perms[] = {"*", "a*", "a.*", "a.b*", "ab*", "a.a*", "b.*", "a.b", "a.*.b*", ""};
+    auto const token = [&] { return std::string(1, "ab"[rng() % 2]) + (rng() % 2 ? "b" : ""); };
+    std::size_t contained = 0;
+    for (int k = 0; k < 20'000; ++k) {
+        std::string pattern;
+        std::size_t const n = 1 + rng() % 4;
+        for (std::size_t i = 0; i < n; ++i)
+            pattern += (i ? "." : "") + std::string(tokens[rng() % (i + 1 == n ? 6 : 5)]);
+        if (!is_valid_pattern(pattern))
+            continue;
+        std::string const perm = perms[rng() % std::size(perms)];
+        if (!permission_contains(perm, pattern))
+            continue;
+        ++contained;
+        for (int t = 0; t < 20; ++t) {
+            std::string topic;
+            std::size_t from = 0;
+            for (;;) {
+                auto const dot = pattern.find('.', from);
+                auto const tok = pattern.substr(from, dot == std::string::npos ? std::string::npos : dot - from);
+                if (tok == "*")
+                    topic += token();
+                else if (tok == ">")
+                    for (std::size_t r = 1 + rng() % 3, i = 0; i < r; ++i)
+                        topic += (i ? "." : "") + token();
+                else
+                    topic += tok;
+                if (dot == std::string::npos)
+                    break;
+                topic += '.';
+                from = dot + 1;
+            }
+            ASSERT_TRUE(pattern_matches(pattern, topic)) << pattern << " " << topic;
+            ASSERT_TRUE(topic_matches(perm, topic)) << perm << " contains " << pattern << " but not " << topic;
+        }
+    }
+    EXPECT_GT(contained, 1'000u);
 }
 
 TEST(topic_permissions, claims_narrow_the_configuration_for_users_only)

@@ -19,6 +19,12 @@ void poll(detail::channel_services& services, std::shared_ptr<detail::http_conne
     if (auto ec = detail::parse_stream_request(conn->request(), conn->parameters(), services.options, "cursor",
                                                /*use_last_event_id=*/false, wanted, why))
         return conn->respond_error(ec, why);
+    if (!wanted.patterns.empty())
+        // Between two polls nothing is subscribed: a pattern's messages in that gap would be lost, unseen,
+        // until a cursor can name a pattern's topics (pattern resume).
+        return conn->respond_error(error::invalid_pattern,
+                                   "long polling does not take patterns yet: a pattern's messages between two "
+                                   "polls would be lost until patterns resume; use SSE or WebSocket");
     if (services.stopping)
         return conn->respond_error(error::shutting_down);
     if (conn->request().method() == http::verb::head)

@@ -83,8 +83,12 @@ void sse_channel::write_message(message_ptr const& m)
 {
     auto it = std::find_if(positions_.begin(), positions_.end(),
                            [&](topic_position const& p) { return p.topic == m->topic(); });
-    if (it == positions_.end())
+    if (it == positions_.end()) {
+        // A pattern's message (a topic the stream did not name): sent without an id, so the stream's cursor
+        // (Last-Event-ID) stays that of its topics; patterns start from now when the client reconnects.
+        enqueue(m->encoding(data_only_slot(), data_part));
         return;
+    }
     it->where = m->where();
     if (positions_.size() == 1) {
         enqueue(m->encoding(single_topic_slot(), [](message const& msg) {

@@ -31,6 +31,9 @@ void start(sse_channel& ch, std::vector<detail::topic_subscription> const& done)
                                        {"recovered", s.result.recovered}};
         ch.send_event("subscribed", info.dump());
     }
+    // A pattern has no position of its own: its messages carry their topics' (and no event id).
+    for (auto const& p : ch.patterns())
+        ch.send_event("subscribed", nlohmann::ordered_json{{"type", "subscribed"}, {"pattern", p}}.dump());
     // Replayed messages carry the cursor in their ids; a stream with nothing to replay states it on its own.
     bool const replaying = std::any_of(done.begin(), done.end(), [](auto const& s) { return !s.result.messages.empty(); });
     if (!replaying)

@@ -86,6 +86,22 @@ std::optional<command> parse(std::string_view text, command_error& failure, std:
         return fail(failure, error::unknown_type, "unknown command type: " + utf8_prefix(name, 64));
 
     auto const topic = cmd.find("topic");
+    auto const pattern = out.type == command::kind::publish ? cmd.end() : cmd.find("pattern");
+    if (pattern != cmd.end()) {
+        // A subscription to a pattern (topic.hpp): "pattern" instead of "topic".
+        if (topic != cmd.end())
+            return fail(failure, error::invalid_json, "a command names a \"topic\" or a \"pattern\", not both");
+        if (!pattern->is_string())
+            return fail(failure, error::missing_field, "\"pattern\" is a string");
+        out.topic = pattern->get<std::string>();
+        out.pattern = true;
+        if (auto why = pattern_problem(out.topic); !why.empty())
+            return fail(failure, error::invalid_pattern, std::move(why));
+        if (out.type == command::kind::subscribe && cmd.contains("since"))
+            return fail(failure, error::invalid_pattern,
+                        "resume (\"since\") of a pattern subscription is not supported yet; subscribe without it");
+        return out;
+    }
     if (topic == cmd.end() || !topic->is_string())
         return fail(failure, error::missing_field, "\"topic\" (a string) is required");
     out.topic = topic->get<std::string>();

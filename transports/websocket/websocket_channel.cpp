@@ -266,6 +266,12 @@ void websocket_channel::run(std::optional<command> cmd, command_error const& fai
 
 void websocket_channel::unsubscribe(command const& cmd)
 {
+    if (cmd.pattern) {
+        services_.unsubscribe_pattern(*this, cmd.topic);
+        if (cmd.id)
+            send_json(nlohmann::ordered_json{{"type", "ack"}, {"id", *cmd.id}, {"pattern", cmd.topic}}.dump());
+        return;
+    }
     services_.unsubscribe(*this, cmd.topic);
     forget_replay(cmd.topic);  // what is left of it is not wanted any more
     if (cmd.id)
@@ -325,8 +331,31 @@ void websocket_channel::refresh(command cmd, ticket work)
         });
 }
 
+void websocket_channel::subscribe_pattern(command cmd, ticket work)
+{
+    if (auto why = services_.pattern_refusal(cmd.topic); !why.empty()) {
+        work->end();
+        return send_error(cmd.id, error::invalid_pattern, why);
+    }
+    auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
+    services_.subscribe_pattern(*this, cmd.topic, detail::subscribe_queue::authorization::check,
+                                [self, work, cmd](boost::system::error_code ec) {
+                                    work->end();
+                                    if (self->closing() || self->refused(cmd, ec, "subscribe"))
+                                        return;
+                                    // No position: a pattern's topics each have their own (in every message).
+                                    nlohmann::ordered_json ack = {{"type", "ack"}};
+                                    if (cmd.id)
+                                        ack["id"] = *cmd.id;
+                                    ack["pattern"] = cmd.topic;
+                                    self->send_json(ack.dump());
+                                });
+}
+
 void websocket_channel::subscribe(command cmd, ticket work)
 {
+    if (cmd.pattern)
+        return subscribe_pattern(std::move(cmd), std::move(work));
     // Authorized in turn with the topic's other subscribes and unsubscribes (subscribe_queue.hpp).
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     bool const resuming = cmd.since.has_value();

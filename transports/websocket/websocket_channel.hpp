@@ -45,6 +45,7 @@ private:
     /// could not be read.
     void run(std::optional<command> cmd, command_error const& failure, std::size_t size);
     void subscribe(command cmd, ticket work);
+    void subscribe_pattern(command cmd, ticket work);
     void unsubscribe(command const& cmd);
     /// Publishes once authorization allows; else answers with an error frame.
     void publish(command cmd, ticket work);
