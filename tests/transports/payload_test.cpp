@@ -6,6 +6,7 @@
 // client receives must be exactly {"type":"message","topic":T,"offset":N,"data":<the bytes sent>}. Then what
 // cannot be carried verbatim is refused with a clear invalid_json on every publishing path.
 
+#include "support/base64_reference.hpp"
 #include "support/http_client.hpp"
 #include "support/redis_process.hpp"
 #include "support/run_until.hpp"
@@ -20,7 +21,6 @@
 #include <switchboard/switchboard.hpp>
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
 #include <memory>
 #include <optional>
@@ -388,16 +388,6 @@ std::vector<std::string> const& binary_payloads()
         return out;
     }();
     return all;
-}
-
-// Base64 by OpenSSL, not by the server's encoder.
-std::string openssl_base64(std::string const& bytes)
-{
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    int const n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<unsigned char const*>(bytes.data()), static_cast<int>(bytes.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
 }
 
 // What SSE and long polling carry: the envelope with the bytes in base64.

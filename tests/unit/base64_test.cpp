@@ -3,8 +3,9 @@
 
 #include "core/base64.hpp"
 
+#include "support/base64_reference.hpp"
+
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
 #include <random>
 #include <string>
@@ -13,15 +14,7 @@ namespace {
 
 using switchboard::detail::base64_decode;
 using switchboard::detail::base64_encode;
-
-std::string openssl_base64(std::string const& bytes)
-{
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    int const n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<unsigned char const*>(bytes.data()), static_cast<int>(bytes.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
+using switchboard::test::openssl_base64;
 
 TEST(base64, encodes_as_openssl_does_and_decodes_back_at_every_length)
 {
