@@ -116,34 +116,33 @@ void websocket_channel::write_message(message_ptr const& m)
     }
     // Compressed once, for the first subscriber that negotiated it; every other one shares the frame.
     auto const& frame = m->encoding(compressed_frame_slot(), [&](message const& msg) -> shared_bytes {
-        auto const payload = msg.binary() ? binary_frame_payload(msg) : *msg.envelope();
-        auto deflated = deflate_message(payload, static_cast<int>(o.ws_compression_level));
-        if (deflated.empty())
+        auto compressed = compressed_frame(frame_kind(msg), msg.binary() ? binary_frame_payload(msg) : *msg.envelope());
+        if (!compressed)
             return msg.encoding(frame_slot(), plain_frame);
-        auto& metrics = services_.metrics;
-        ++metrics.ws_compressed_frames;
-        metrics.ws_compression_bytes_in += payload.size();
-        metrics.ws_compression_bytes_out += deflated.size();
-        return std::make_shared<std::string const>(make_frame(frame_kind(msg), deflated, true));
+        return std::make_shared<std::string const>(std::move(*compressed));
     });
     if (is_compressed(*frame))
         ++services_.metrics.ws_compressed_deliveries;
     enqueue(frame);
 }
 
+std::optional<std::string> websocket_channel::compressed_frame(opcode kind, std::string_view payload)
+{
+    auto deflated = deflate_message(payload, static_cast<int>(services_.options.ws_compression_level));
+    if (deflated.empty())
+        return std::nullopt;
+    auto& metrics = services_.metrics;
+    ++metrics.ws_compressed_frames;
+    metrics.ws_compression_bytes_in += payload.size();
+    metrics.ws_compression_bytes_out += deflated.size();
+    return make_frame(kind, deflated, true);
+}
+
 shared_bytes websocket_channel::frame_for(std::string_view json)
 {
-    auto const& o = services_.options;
-    if (compression_ && json.size() >= o.ws_compression_min_size) {
-        auto deflated = deflate_message(json, static_cast<int>(o.ws_compression_level));
-        if (!deflated.empty()) {
-            auto& metrics = services_.metrics;
-            ++metrics.ws_compressed_frames;
-            metrics.ws_compression_bytes_in += json.size();
-            metrics.ws_compression_bytes_out += deflated.size();
-            return std::make_shared<std::string const>(make_frame(opcode::text, deflated, true));
-        }
-    }
+    if (compression_ && json.size() >= services_.options.ws_compression_min_size)
+        if (auto compressed = compressed_frame(opcode::text, json))
+            return std::make_shared<std::string const>(std::move(*compressed));
     return std::make_shared<std::string const>(make_frame(opcode::text, json));
 }
 

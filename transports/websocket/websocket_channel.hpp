@@ -57,6 +57,8 @@ private:
     void send_json(std::string text);
     /// `json` as a text frame, compressed when this connection negotiated it and compressing pays.
     shared_bytes frame_for(std::string_view json);
+    /// `payload` deflated into a frame with RSV1, counted in the metrics; nothing when deflate does not shrink it.
+    std::optional<std::string> compressed_frame(opcode kind, std::string_view payload);
     void send_error(std::optional<nlohmann::json> const& id, boost::system::error_code ec,
                     std::string_view message = {});
 
