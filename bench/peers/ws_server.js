@@ -1,14 +1,17 @@
 // A Node `ws` broadcast server, the peer the seed README compares with: subscribers connect a WebSocket to
 // /ws/<topic>; POST /pub/<topic> sends the body, as one text frame, to every subscriber of that topic.
 //
-//   node ws_server.js 127.0.0.1 18082
+//   node ws_server.js 127.0.0.1 18082 [deflate]
+//
+// With `deflate`, permessage-deflate as ws does it by default for a server: a compression context per connection
+// (context takeover), so every delivery is a compression of its own (bench/compression_wire.mjs).
 'use strict';
 const http = require('http');
 const { WebSocketServer, WebSocket } = require('ws');
 
-const [host = '127.0.0.1', port = '18082'] = process.argv.slice(2);
+const [host = '127.0.0.1', port = '18082', mode = ''] = process.argv.slice(2);
 const topics = new Map();  // topic -> Set of sockets
-const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+const wss = new WebSocketServer({ noServer: true, perMessageDeflate: mode === 'deflate' });
 
 const server = http.createServer((req, res) => {
   const m = /^\/pub\/([A-Za-z0-9_.:@-]+)$/.exec(req.url);

@@ -44,6 +44,12 @@ export interface SwitchboardOptions {
 export interface SubscribeOptions {
   /** Start from the first message the server's history keeps (history on join), not from now. */
   history?: boolean;
+  /**
+   * Delta updates: over WebSocket and SSE the server sends each message as a delta against the previous one
+   * where that is smaller, and the client applies it before the handler sees the data (the same data as
+   * without). For topics that carry successive versions of a document. Long polling gets full messages.
+   */
+  delta?: boolean;
 }
 
 export interface ConnectingEvent { transport: TransportName; attempt: number }

@@ -609,7 +609,7 @@ export class Switchboard extends EventTarget {
     this.base = new URL(url || '/', base);
     this.state = 'idle';
     this.transport = null;     // the name of the transport in use, once open
-    this.subscriptions = new Map();  // topic -> {handlers: Set, position: {offset, epoch}|null, history: bool}
+    this.subscriptions = new Map();  // topic -> {handlers: Set, position: {offset, epoch}|null, history: bool, delta: bool}
     this.queue = [];           // publishes waiting for an open transport
     this.attempt = 0;          // reconnect attempts since the last open
     this.index = 0;            // the transport tried now (index into options.transports)

@@ -28,8 +28,6 @@ public:
     /// one on m's topic, when that is m's predecessor; else null), and records `m` as the client's last.
     message_ptr advance(message_ptr const& m);
 
-    bool empty() const noexcept { return last_.empty(); }
-
 private:
     std::unordered_map<std::string, message_ptr, string_hash, std::equal_to<>> last_;  // null: nothing yet
 };

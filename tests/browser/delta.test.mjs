@@ -1,12 +1,13 @@
 // Delta updates with third-party decoders: Node's ws subscribers apply the server's deltas with the npm
 // fossil-delta package (not our code) to 10,000 random versions of a document, and every version comes out
 // byte for byte as published: on subscribers there from the start, one that joins mid-stream and one that
-// resumes after missing some. Then Chromium: switchboard.js applies them over WebSocket and SSE.
+// resumes after missing some. Then Chromium: switchboard.js applies them over WebSocket and SSE, and never hands
+// over a document from a delta it cannot apply.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
-import { applyStringDelta } from 'fossil-delta';
+import WebSocket, { WebSocketServer } from 'ws';
+import { applyStringDelta, createStringDelta } from 'fossil-delta';
 import { clientPage, launchBrowser, startSwitchboard, until, waitFor } from './support/harness.mjs';
 
 // A seeded generator (mulberry32), so that a failure can be replayed.
@@ -170,4 +171,48 @@ test('Chromium: switchboard.js applies deltas over WebSocket and SSE and hands o
   // Both pages got deltas: every message but each one's first (and those a delta did not pay for).
   const deltas = (await metric(server.origin, 'switchboard_delta_deliveries_total')) - before;
   assert.ok(deltas > 2 * (docs.length - 1) * 0.9, `${deltas} delta deliveries`);
+});
+
+test('switchboard.js never hands over a delta it cannot apply: it subscribes again from its last message', async () => {
+  // A stand-in server (Node's ws) that sends what switchboard never does: a delta whose checksum is wrong.
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  const subscribes = [];
+  const envelope = (offset, data, delta) => delta
+    ? JSON.stringify({ type: 'message', topic: 'doc', offset, encoding: 'delta', data })
+    : `{"type":"message","topic":"doc","offset":${offset},"data":${data}}`;
+  wss.on('connection', (ws) => ws.on('message', (raw) => {
+    const cmd = JSON.parse(raw.toString());
+    if (cmd.type !== 'subscribe') return;
+    subscribes.push(cmd);
+    ws.send(JSON.stringify({ type: 'ack', id: cmd.id, topic: 'doc', offset: cmd.since ? cmd.since.offset : 0, epoch: 'e1' }));
+    if (subscribes.length === 1) {
+      ws.send(envelope(1, '{"v":1,"pad":"the same text in every version"}'));
+      const good = createStringDelta('{"v":1,"pad":"the same text in every version"}', '{"v":2,"pad":"the same text in every version"}');
+      // The literal says 7 where the checksum is that of 2: a wrong document that only the checksum catches.
+      assert.ok(good.includes('{"v":2'), good);
+      ws.send(envelope(2, good.replace('{"v":2', '{"v":7'), true));
+      ws.send(envelope(3, good, true));  // no base any more: skipped too, no second resubscribe
+    } else {
+      ws.send(envelope(2, '{"v":2,"pad":"the same text in every version"}'));
+      ws.send(envelope(3, createStringDelta('{"v":2,"pad":"the same text in every version"}', '{"v":3,"pad":"the same text in every version"}'), true));
+    }
+  }));
+  const server = await startSwitchboard();  // serves the page and switchboard.js
+  const browser = await launchBrowser();
+  const page = await clientPage(browser, server.origin);
+  await page.evaluate(async (port) => {
+    const { Switchboard } = await import('/switchboard.js');
+    window.fake = new Switchboard(`http://127.0.0.1:${port}`, { transports: ['websocket'] });
+    window.got = [];
+    window.fake.subscribe('doc', (data, meta) => window.got.push([meta.offset, data.v]), { delta: true });
+  }, wss.address().port);
+  await waitFor(page, 'versions 1 to 3', () => window.got.length === 3);
+  assert.deepEqual(await page.evaluate(() => window.got), [[1, 1], [2, 2], [3, 3]]);
+  assert.equal(subscribes.length, 2);
+  assert.deepEqual(subscribes[1].since, { offset: 1, epoch: 'e1' });
+  assert.equal(subscribes[1].delta, true);
+  await page.evaluate(() => window.fake.close());
+  for (const c of wss.clients) c.terminate();
+  await new Promise((resolve) => wss.close(resolve));
 });

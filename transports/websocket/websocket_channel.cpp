@@ -31,8 +31,6 @@ std::size_t compressed_frame_slot()
     return slot;
 }
 
-// A binary payload goes out as a binary frame: the envelope without its data (JSON, one line), a line feed, then
-// the bytes; the same layout a client publishes binary data with (docs/protocol.md).
 // A delta update's frame (message::delta_envelope), for the subscribers whose previous message is its base.
 std::size_t delta_frame_slot()
 {
@@ -40,6 +38,8 @@ std::size_t delta_frame_slot()
     return slot;
 }
 
+// A binary payload goes out as a binary frame: the envelope without its data (JSON, one line), a line feed, then
+// the bytes; the same layout a client publishes binary data with (docs/protocol.md).
 std::string binary_frame_payload(message const& m)
 {
     std::string out = R"({"type":"message","topic":")" + m.topic() + R"(","offset":)" + std::to_string(m.offset()) + "}\n";
