@@ -2,12 +2,14 @@
 // differently (numbers past 2^64, -0, 1.10, 1e2, escapes, raw UTF-8, key order, whitespace with tabs and line
 // feeds, nested arrays, top-level scalars), published with POST /publish, the WebSocket publish command and
 // server::publish_text, arrives unchanged on WebSocket, SSE and long polling, live and resumed from history, on
-// one node and across two nodes sharing a real redis-server. Every check compares raw bytes: the envelope a
+// one node and across two nodes sharing a real redis-server (binary payloads and POST /publish also a real
+// nats-server). Every check compares raw bytes: the envelope a
 // client receives must be exactly {"type":"message","topic":T,"offset":N,"data":<the bytes sent>}. Then what
 // cannot be carried verbatim is refused with a clear invalid_json on every publishing path.
 
 #include "support/base64_reference.hpp"
 #include "support/http_client.hpp"
+#include "support/nats_process.hpp"
 #include "support/redis_process.hpp"
 #include "support/run_until.hpp"
 #include "support/server_process.hpp"
@@ -17,6 +19,7 @@
 
 #include <switchboard/error.hpp>
 #include <switchboard/memory_backplane.hpp>
+#include <switchboard/nats_backplane.hpp>
 #include <switchboard/redis_backplane.hpp>
 #include <switchboard/switchboard.hpp>
 
@@ -125,25 +128,35 @@ std::string joined(std::vector<std::string> const& envelopes)
     return out;
 }
 
-// One node on the memory backplane, or two nodes on one real redis-server: clients publish on the first node
-// and subscribe on the last, so with Redis every message crosses nodes.
+enum class broker { none, redis, nats };
+
+// One node on the memory backplane, or two nodes on one real redis-server or nats-server: clients publish on the
+// first node and subscribe on the last, so with a broker every message crosses nodes.
 class cluster {
 public:
-    explicit cluster(bool redis, server_options options = {})
+    explicit cluster(broker b, server_options options = {})
     {
         options.address = "127.0.0.1";
         options.port = 0;
         options.poll_hold = 500ms;  // a poll loop told to stop ends soon
-        if (!redis) {
+        if (b == broker::none)
             servers_.push_back(std::make_unique<server>(ioc, options));
-        } else {
+        if (b == broker::redis)
             redis_.emplace();
-            for (int i = 0; i < 2; ++i) {
+        if (b == broker::nats)
+            nats_.emplace();
+        for (int i = 0; b != broker::none && i < 2; ++i) {
+            std::unique_ptr<backplane> shared;
+            if (b == broker::redis) {
                 redis_options r;
                 r.url = redis_->url();
-                servers_.push_back(std::make_unique<server>(
-                    ioc, options, std::make_unique<redis_backplane>(ioc.get_executor(), r, options.history)));
+                shared = std::make_unique<redis_backplane>(ioc.get_executor(), r, options.history);
+            } else {
+                nats_options n;
+                n.url = nats_->url();
+                shared = std::make_unique<nats_backplane>(ioc.get_executor(), n, options.history);
             }
+            servers_.push_back(std::make_unique<server>(ioc, options, std::move(shared)));
         }
         for (auto& s : servers_)
             s->start();
@@ -176,6 +189,7 @@ public:
 
 private:
     std::optional<redis_process> redis_;
+    std::optional<nats_process> nats_;
     std::vector<std::unique_ptr<server>> servers_;
 };
 
@@ -239,14 +253,19 @@ private:
 enum class path { http, websocket, cpp };
 
 struct payload_case {
-    bool redis;
+    broker on;
     path via;
 };
+
+std::string where(broker b)
+{
+    return b == broker::redis ? "_two_nodes_on_redis" : b == broker::nats ? "_two_nodes_on_nats" : "_one_node";
+}
 
 std::string case_name(payload_case const& c)
 {
     std::string const via[] = {"post_publish", "websocket_command", "cpp_publish_text"};
-    return via[static_cast<int>(c.via)] + (c.redis ? "_two_nodes_on_redis" : "_one_node");
+    return via[static_cast<int>(c.via)] + where(c.on);
 }
 
 void PrintTo(payload_case const& c, std::ostream* os)
@@ -275,7 +294,7 @@ class payload_delivery : public ::testing::TestWithParam<payload_case> {};
 
 TEST_P(payload_delivery, reaches_every_transport_byte_for_byte_live_and_resumed)
 {
-    cluster nodes(GetParam().redis);
+    cluster nodes(GetParam().on);
     auto& ioc = nodes.ioc;
     std::string const topic = "verbatim";
     auto const expected = expected_envelopes(topic);
@@ -360,9 +379,10 @@ TEST_P(payload_delivery, reaches_every_transport_byte_for_byte_live_and_resumed)
 }
 
 INSTANTIATE_TEST_SUITE_P(, payload_delivery,
-                         ::testing::Values(payload_case{false, path::http}, payload_case{false, path::websocket},
-                                           payload_case{false, path::cpp}, payload_case{true, path::http},
-                                           payload_case{true, path::websocket}, payload_case{true, path::cpp}),
+                         ::testing::Values(payload_case{broker::none, path::http}, payload_case{broker::none, path::websocket},
+                                           payload_case{broker::none, path::cpp}, payload_case{broker::redis, path::http},
+                                           payload_case{broker::redis, path::websocket}, payload_case{broker::redis, path::cpp},
+                                           payload_case{broker::nats, path::http}),
                          [](auto const& info) { return case_name(info.param); });
 
 
@@ -413,14 +433,14 @@ std::vector<std::string> expected_binary_frames(std::string const& topic)
 std::string binary_case_name(payload_case const& c)
 {
     std::string const via[] = {"post_octet_stream", "websocket_binary_frame", "cpp_publish_binary"};
-    return via[static_cast<int>(c.via)] + (c.redis ? "_two_nodes_on_redis" : "_one_node");
+    return via[static_cast<int>(c.via)] + where(c.on);
 }
 
 class binary_delivery : public ::testing::TestWithParam<payload_case> {};
 
 TEST_P(binary_delivery, reaches_websocket_as_bytes_and_sse_and_polls_as_base64_live_and_resumed)
 {
-    cluster nodes(GetParam().redis);
+    cluster nodes(GetParam().on);
     auto& ioc = nodes.ioc;
     std::string const topic = "bytes";
     auto const frames = expected_binary_frames(topic);
@@ -495,15 +515,16 @@ TEST_P(binary_delivery, reaches_websocket_as_bytes_and_sse_and_polls_as_base64_l
 }
 
 INSTANTIATE_TEST_SUITE_P(, binary_delivery,
-                         ::testing::Values(payload_case{false, path::http}, payload_case{false, path::websocket},
-                                           payload_case{false, path::cpp}, payload_case{true, path::websocket}),
+                         ::testing::Values(payload_case{broker::none, path::http}, payload_case{broker::none, path::websocket},
+                                           payload_case{broker::none, path::cpp}, payload_case{broker::redis, path::websocket},
+                                           payload_case{broker::nats, path::websocket}),
                          [](auto const& info) { return binary_case_name(info.param); });
 
 TEST(payload, binary_frames_that_are_not_a_publish_get_a_clear_error)
 {
     server_options options;
     options.max_message_size = 1024;
-    cluster nodes(false, options);
+    cluster nodes(broker::none, options);
     auto ws = ws_client::create(nodes.ioc);
     ws->connect(nodes.subscriber_port());
     ASSERT_TRUE(ws->wait_open(nodes.ioc));
@@ -543,7 +564,7 @@ TEST(payload, binary_frames_that_are_not_a_publish_get_a_clear_error)
 // POST /publish keeps the whole body, the whitespace around the value too.
 TEST(payload, post_publish_keeps_the_whitespace_around_the_value)
 {
-    cluster nodes(false);
+    cluster nodes(broker::none);
     auto ws = ws_client::create(nodes.ioc);
     ws->connect(nodes.subscriber_port());
     ASSERT_TRUE(ws->subscribe(nodes.ioc, "ws", "sub"));
@@ -572,7 +593,7 @@ std::string sse_wire_bytes(std::string const& envelope)
 
 TEST(payload, curl_receives_sse_and_poll_answers_byte_for_byte)
 {
-    cluster nodes(false);
+    cluster nodes(broker::none);
     auto const port = std::to_string(nodes.subscriber_port());
     std::string const topic = "curl";
     auto const expected = expected_envelopes(topic);
@@ -623,7 +644,7 @@ std::string hex(std::string_view bytes)
 // reads hold exactly the bytes it sent.
 TEST(payload, python_websockets_publishes_and_receives_byte_for_byte)
 {
-    cluster nodes(false);
+    cluster nodes(broker::none);
     std::string const topic = "py";
     // Payloads and frames cross the process boundary in hex, so no byte is reinterpreted on the way.
     std::string const script = R"(
@@ -688,7 +709,7 @@ std::vector<refusal> const& refusals()
 
 TEST(payload, post_publish_refuses_what_cannot_be_carried_verbatim)
 {
-    cluster nodes(false);
+    cluster nodes(broker::none);
     for (auto const& r : refusals()) {
         auto const res = fetch(nodes.ioc, nodes.publisher_port(), "POST", "/publish?topic=t", r.data);
         EXPECT_EQ(res.status, 400) << ::testing::PrintToString(r.data);
@@ -704,7 +725,7 @@ TEST(payload, post_publish_refuses_what_cannot_be_carried_verbatim)
 
 TEST(payload, the_websocket_publish_command_refuses_what_cannot_be_carried_verbatim)
 {
-    cluster nodes(false);
+    cluster nodes(broker::none);
     auto ws = ws_client::create(nodes.ioc);
     ws->connect(nodes.publisher_port());
     std::size_t id = 0;
@@ -765,7 +786,7 @@ TEST(payload, publish_text_refuses_what_cannot_be_carried_verbatim)
 {
     server_options options;
     options.max_message_size = 1024;
-    cluster nodes(false, options);
+    cluster nodes(broker::none, options);
     auto const publish = [&](std::string text) {
         std::optional<boost::system::error_code> done;
         nodes.publisher().publish_text("t", std::move(text), [&](boost::system::error_code ec, position) { done = ec; });
