@@ -136,10 +136,12 @@ shared_bytes const& websocket_channel::message_frame(message const& m)
         return m.encoding(frame_slot(), plain_frame);
     // Compressed once, for the first subscriber that negotiated it; every other one shares the frame.
     return m.encoding(compressed_frame_slot(), [&](message const& msg) -> shared_bytes {
-        auto compressed = compressed_frame(frame_kind(msg), msg.binary() ? binary_frame_payload(msg) : *msg.envelope());
-        if (!compressed)
-            return msg.encoding(frame_slot(), plain_frame);
-        return std::make_shared<std::string const>(std::move(*compressed));
+        // A binary payload's frame body is decoded once, for both frames, should deflate not pay.
+        std::string const binary_body = msg.binary() ? binary_frame_payload(msg) : std::string();
+        std::string_view const body = msg.binary() ? std::string_view(binary_body) : std::string_view(*msg.envelope());
+        if (auto compressed = compressed_frame(frame_kind(msg), body))
+            return std::make_shared<std::string const>(std::move(*compressed));
+        return msg.encoding(frame_slot(), [&](message const&) { return make_frame(frame_kind(msg), body); });
     });
 }
 
