@@ -88,6 +88,8 @@ public:
     /// Messages fanned out, and deliveries made (one per subscribed channel), since the hub was made.
     std::uint64_t messages_delivered() const noexcept { return messages_; }
     std::uint64_t deliveries() const noexcept { return deliveries_; }
+    /// Of those deliveries, the ones made through a pattern (the channel held no subscription to the topic).
+    std::uint64_t pattern_deliveries() const noexcept { return pattern_deliveries_; }
 
 private:
     // A channel's subscription to a topic, in the index of channels with many subscriptions.
@@ -136,6 +138,7 @@ private:
     std::vector<std::string> prune_;                 // patterns left empty by a fan-out
     std::uint64_t messages_ = 0;
     std::uint64_t deliveries_ = 0;
+    std::uint64_t pattern_deliveries_ = 0;
     std::vector<message_ptr> deferred_;
     std::vector<channel_ptr> leaving_;  // channels that left mid-fan-out, released once it is over
     bool delivering_ = false;

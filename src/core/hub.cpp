@@ -361,7 +361,9 @@ void hub::fan_out_with_patterns(message const& msg, message_ptr const& m)
             ch->delivered_stamp_ = stamp;
             (void)ch->deliver(m);
             ++deliveries_;
+            return true;
         }
+        return false;
     };
     auto it = topics_.find(msg.topic());
     detail::hub_topic* t = it == topics_.end() ? nullptr : it->second.get();
@@ -389,7 +391,7 @@ void hub::fan_out_with_patterns(message const& msg, message_ptr const& m)
     for (std::size_t j = 0; j < walk_n; ++j) {
         auto& n = *matched_[j];
         for (std::size_t i = 0; i < sizes[j]; ++i)
-            hand(n.subscribers[i].get());
+            pattern_deliveries_ += hand(n.subscribers[i].get());
     }
     for (std::size_t j = 0; j < walk_n; ++j) {
         auto& n = *matched_[j];

@@ -83,6 +83,11 @@ TEST(patterns, websocket_overlapping_subscriptions_deliver_each_message_once_in_
     EXPECT_EQ(got[0]["offset"], 1) << "the topic's own offset";
     EXPECT_EQ(got[3]["offset"], 2);
     EXPECT_EQ(got[1]["offset"], 1);
+    // The operations metrics count them: 3 patterns, 2 of the 4 deliveries through a pattern (not the topic's).
+    auto const metrics = fetch(srv.ioc, srv.port, "GET", "/metrics").body;
+    for (auto const* line : {"\nswitchboard_patterns 3\n", "\nswitchboard_pattern_subscriptions 3\n",
+                             "\nswitchboard_deliveries_total 4\n", "\nswitchboard_pattern_deliveries_total 2\n"})
+        EXPECT_NE(metrics.find(line), std::string::npos) << line << metrics;
     ws->close();
 }
 
