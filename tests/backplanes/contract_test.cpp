@@ -565,5 +565,53 @@ TYPED_TEST(backplane_contract, a_publish_the_backplane_cannot_take_fails_and_ass
     EXPECT_EQ(this->publish("t"), (position{before.offset + 1, before.epoch}));  // the refused one took no offset
 }
 
+// The bound on the topics a node follows through patterns (redis_options / nats_options::max_pattern_topics):
+// past it the least recently seen topic is forgotten, and its next message starts it again, nothing lost.
+template <class Backplane, class Broker, class Options>
+void pattern_topics_are_bounded(Broker& broker, Options options)
+{
+    boost::asio::io_context ioc;
+    options.url = broker.url();
+    options.max_pattern_topics = 2;
+    Backplane bp(ioc.get_executor(), options);
+    std::vector<message_ptr> got;
+    bp.set_delivery([&](message_ptr const& m) { got.push_back(m); });
+    ASSERT_TRUE(run_until(ioc, [&] { return bp.connected(); }, 10s));
+    bp.subscribe_pattern("b.*");
+    std::optional<boost::system::error_code> ready;
+    bp.pattern_ready("b.*", [&](boost::system::error_code ec) { ready = ec; });
+    ASSERT_TRUE(run_until(ioc, [&] { return ready.has_value(); }, 10s));
+    ASSERT_FALSE(*ready);
+    std::vector<std::string> sent;
+    for (auto const* topic : {"b.1", "b.2", "b.3", "b.1", "b.3"}) {
+        std::optional<boost::system::error_code> done;
+        bp.publish(topic, "null", [&](boost::system::error_code ec, position) { done = ec; });
+        ASSERT_TRUE(run_until(ioc, [&] { return done.has_value(); }, 10s));
+        ASSERT_FALSE(*done);
+        sent.push_back(topic);
+        ASSERT_TRUE(run_until(ioc, [&] { return got.size() == sent.size(); }, 10s)) << topic;
+        EXPECT_LE(bp.pattern_topics(), 2u);
+    }
+    std::vector<std::string> topics;
+    for (auto const& m : got)
+        topics.push_back(m->topic() + "#" + std::to_string(m->offset()));
+    EXPECT_EQ(topics, (std::vector<std::string>{"b.1#1", "b.2#1", "b.3#1", "b.1#2", "b.3#2"}));
+    EXPECT_EQ(bp.pattern_topics(), 2u);
+    bp.close();
+    ioc.run_for(1s);
+}
+
+TEST(pattern_topics, redis_follows_at_most_max_pattern_topics)
+{
+    redis_process redis;
+    pattern_topics_are_bounded<redis_backplane>(redis, redis_options{});
+}
+
+TEST(pattern_topics, nats_follows_at_most_max_pattern_topics)
+{
+    nats_process nats;
+    pattern_topics_are_bounded<nats_backplane>(nats, nats_options{});
+}
+
 }  // namespace
 }  // namespace switchboard::test
