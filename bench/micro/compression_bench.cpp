@@ -4,10 +4,16 @@
 // frame for a stream of similar documents, a 32 KB+ window per connection).
 //
 // The message is a ~1 KB JSON document of which a few values change from one version to the next (prices).
-// Counter bytes_per_delivery: the frame's payload after compression (without its 2-4 header bytes).
-//   build-bench/bench/micro/switchboard-micro --benchmark_filter=deflate
+// Delta updates beside them: the same versions as Fossil deltas against the previous one, computed once per
+// message and shared (message::delta_envelope), and applied by a client.
+// Counter bytes_per_delivery: the frame's payload after compression (without its 2-4 header bytes), or the delta
+// envelope's.
+//   build-bench/bench/micro/switchboard-micro --benchmark_filter='deflate|delta|plain_frame|inflate'
 
+#include "core/fossil_delta.hpp"
 #include "websocket/permessage_deflate.hpp"
+
+#include <switchboard/message.hpp>
 
 #include <benchmark/benchmark.h>
 #include <zlib.h>
@@ -119,9 +125,52 @@ void inflate_command(benchmark::State& state)
     state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(documents().front().size()));
 }
 
+// The documents' data members, as messages of one topic in a row.
+std::vector<switchboard::message_ptr> messages()
+{
+    std::vector<switchboard::message_ptr> out;
+    for (std::size_t v = 0; v < documents().size(); ++v) {
+        auto const& d = documents()[v];
+        auto const from = d.find(R"("data":)") + 7;
+        out.push_back(std::make_shared<switchboard::message const>(
+            "prices.eu", switchboard::position{v + 1, "e"}, std::string_view(d).substr(from, d.size() - from - 1)));
+    }
+    return out;
+}
+
+// Shared delta: one Fossil delta per message against the one before, whatever the number of subscribers (time per
+// iteration = per message). Each iteration builds it in a fresh message, as each new message does.
+void delta_shared(benchmark::State& state)
+{
+    auto const all = messages();
+    std::size_t i = 0, bytes = 0, deltas = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        auto const n = 1 + i++ % (all.size() - 1);
+        auto const fresh = std::make_shared<switchboard::message const>(all[n]->topic(), all[n]->where(), all[n]->data());
+        state.ResumeTiming();
+        auto const& envelope = fresh->delta_envelope(*all[n - 1]);
+        bytes += envelope->size();
+        ++deltas;
+        benchmark::DoNotOptimize(envelope.get());
+    }
+    state.counters["bytes_per_delivery"] = static_cast<double>(bytes) / static_cast<double>(deltas);
+}
+
+// The client's side: applying a delta to the previous payload (what switchboard.js does in JavaScript).
+void delta_apply(benchmark::State& state)
+{
+    auto const all = messages();
+    auto const delta = switchboard::detail::make_delta(all[0]->data(), all[1]->data());
+    for (auto _ : state)
+        benchmark::DoNotOptimize(switchboard::detail::apply_delta(all[0]->data(), delta));
+}
+
 }  // namespace
 
 BENCHMARK(plain_frame);
+BENCHMARK(delta_shared);
+BENCHMARK(delta_apply);
 BENCHMARK(deflate_shared)->Arg(1)->Arg(6)->Arg(9)->ArgName("level");
 BENCHMARK(deflate_per_connection)->Arg(1)->Arg(6)->Arg(9)->ArgName("level");
 BENCHMARK(inflate_command);

@@ -51,8 +51,16 @@ public:
     /// The bytes of a binary payload (decoded from data() on each call: transports cache what they build).
     std::string binary_payload() const;
 
+    /// The envelope of this message as a delta against `previous` (docs/protocol.md "Delta updates"):
+    /// {"type":"message","topic":T,"offset":N,"encoding":"delta","data":"DELTA"}, DELTA being the Fossil delta that
+    /// turns previous's data into this one's, as a JSON string. Built once per message and shared: `previous`
+    /// must be the message just before this one on its topic (same epoch, offset one less), which every caller
+    /// gets the same bytes for. The full envelope() instead when `previous` is not that message, when either
+    /// payload is binary, or when the delta is not smaller than the full envelope.
+    shared_bytes const& delta_envelope(message const& previous) const;
+
     /// The number of encoding slots; each transport reserves one with reserve_encoding_slot().
-    static constexpr std::size_t encoding_slots = 6;
+    static constexpr std::size_t encoding_slots = 8;
     static std::size_t reserve_encoding_slot();
 
     /// The bytes of this message in the wire format owned by `slot`, built by `build(message const&)` the

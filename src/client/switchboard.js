@@ -106,6 +106,9 @@ class WebSocketTransport {
     this.nextId = 1;
     this.waiting = new Map();  // command id -> {resolve, reject, topic, kind}
     this.isOpen = false;
+    // A delta that cannot be applied: subscribe again from the last message delivered; the server sends the
+    // next one in full.
+    this.deltas = new DeltaBases((topic) => this.subscribe(topic));
   }
 
   start() {
@@ -153,10 +156,15 @@ class WebSocketTransport {
     const cmd = { type: 'subscribe', topic, id: this._id('subscribe', topic) };
     const since = this.sb._since(topic);
     if (since) cmd.since = since;
+    if (this.sb._wantsDelta(topic)) {
+      cmd.delta = true;
+      this.deltas.track(topic);
+    }
     this._send(cmd);
   }
 
   unsubscribe(topic) {
+    this.deltas.forget(topic);
     this._send({ type: 'unsubscribe', topic });
   }
 
@@ -211,7 +219,11 @@ class WebSocketTransport {
     this.pingAt = 0;
     let msg;
     try { msg = JSON.parse(text); } catch (_) { return; }
-    if (msg.type === 'message') return this.sb._deliver(msg.topic, msg.offset, undefined, msg.data);
+    if (msg.type === 'message') {
+      const data = this.deltas.payload(msg, text);
+      if (data !== DeltaBases.SKIP) this.sb._deliver(msg.topic, msg.offset, undefined, data);
+      return;
+    }
     const w = msg.id !== undefined ? this.waiting.get(msg.id) : undefined;
     if (w) this.waiting.delete(msg.id);
     if (msg.type === 'ack' && w && w.kind === 'subscribe') {
@@ -294,10 +306,15 @@ class HttpTransport {
     });
   }
 
-  _params(cursorName) {
+  _params(cursorName, deltas) {
     const topics = this.sb._topics();
     const url = this.sb._url(this.sb.options.paths[this.name]);
     for (const t of topics) url.searchParams.append('topic', t);
+    // A stream takes delta updates for all its topics or none: asked when any subscription wants them.
+    if (deltas && topics.some((t) => this.sb._wantsDelta(t))) {
+      url.searchParams.set('delta', '1');
+      for (const t of topics) deltas.track(t);
+    }
     const entries = [];
     for (const t of topics) {
       const s = this.sb._since(t);
@@ -358,7 +375,9 @@ class SseTransport extends HttpTransport {
 
   _request() {
     this._close();
-    const { url, topics, patterns } = this._params('since');
+    // A new stream: its first message of each topic comes in full. A delta that cannot be applied reopens it.
+    this.deltas = new DeltaBases(() => this._restartSoon());
+    const { url, topics, patterns } = this._params('since', this.deltas);
     if (topics.length === 0 && patterns.length === 0) {
       this._proved(false);
       return;
@@ -387,7 +406,8 @@ class SseTransport extends HttpTransport {
       let msg;
       try { msg = JSON.parse(e.data); } catch (_) { return; }
       const p = positions.get(msg.topic);
-      this.sb._deliver(msg.topic, msg.offset, p && p.epoch, payloadOf(msg));
+      const data = this.deltas.payload(msg, e.data);
+      if (data !== DeltaBases.SKIP) this.sb._deliver(msg.topic, msg.offset, p && p.epoch, data);
     };
     es.addEventListener('close', (e) => {
       try { ({ code: closeCode, reason: closeReason } = JSON.parse(e.data)); } catch (_) { /* keep undefined */ }
@@ -503,6 +523,120 @@ function payloadOf(envelope) {
   return bytes;
 }
 
+// Delta updates (docs/protocol.md): a message with "encoding":"delta" carries a Fossil delta against the
+// previous message of its topic on the same connection. Its payload's JSON text is kept per topic, byte for
+// byte as it came (the text between the envelope's "data": and its closing brace; never re-serialized), so
+// that the next delta applies to exactly what the server had.
+class DeltaBases {
+  constructor(resync) {
+    this.resync = resync;
+    this.texts = new Map();    // topic -> the last payload's JSON text (null until the first full message)
+    this.resyncing = new Set();
+  }
+
+  // The server sends a delta only against the message it sent last on this connection, which came here
+  // first: a topic subscribed again keeps its text.
+  track(topic) {
+    if (!this.texts.has(topic)) this.texts.set(topic, null);
+  }
+
+  forget(topic) {
+    this.texts.delete(topic);
+    this.resyncing.delete(topic);
+  }
+
+  // The application's data for `msg` (parsed from `envelopeText`), or SKIP for a delta that cannot be applied.
+  payload(msg, envelopeText) {
+    if (!this.texts.has(msg.topic)) return payloadOf(msg);
+    if (msg.encoding !== 'delta') {
+      this.texts.set(msg.topic, msg.encoding === 'base64' ? null : rawData(envelopeText));
+      this.resyncing.delete(msg.topic);
+      return payloadOf(msg);
+    }
+    const base = this.texts.get(msg.topic);
+    let text;
+    try {
+      if (base === null) throw new Error('no base');
+      text = applyDelta(base, msg.data);
+      const data = JSON.parse(text);
+      this.texts.set(msg.topic, text);
+      return data;
+    } catch (_) {
+      // Never a wrong document: drop it and get the topic again in full from the last message delivered.
+      this.texts.set(msg.topic, null);
+      if (!this.resyncing.has(msg.topic)) {
+        this.resyncing.add(msg.topic);
+        this.resync(msg.topic);
+      }
+      return DeltaBases.SKIP;
+    }
+  }
+}
+DeltaBases.SKIP = Symbol('skip');
+
+// The "data" member's text: it is the envelope's last member, and topic names hold no quote.
+function rawData(envelopeText) {
+  return envelopeText.slice(envelopeText.indexOf(',"data":') + 8, -1);
+}
+
+const DELTA_DIGITS = (() => {
+  const table = new Int8Array(128).fill(-1);
+  const digits = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz~';
+  for (let i = 0; i < 64; i++) table[digits.charCodeAt(i)] = i;
+  return table;
+})();
+
+// Fossil's delta format applied to UTF-8 text: `base` and `delta` are strings, the result a string; throws
+// on a delta that is malformed or whose result has the wrong size or checksum.
+function applyDelta(base, delta) {
+  const source = new TextEncoder().encode(base);
+  const d = new TextEncoder().encode(delta);
+  let pos = 0;
+  const fail = () => { throw new Error('invalid delta'); };
+  const number = () => {
+    const start = pos;
+    let n = 0;
+    while (pos < d.length && d[pos] < 128 && DELTA_DIGITS[d[pos]] >= 0) n = n * 64 + DELTA_DIGITS[d[pos++]];
+    if (pos === start || n > Number.MAX_SAFE_INTEGER) fail();
+    return n;
+  };
+  const size = number();
+  if (d[pos++] !== 10) fail();
+  const out = new Uint8Array(size);
+  let length = 0;
+  while (pos < d.length) {
+    const n = number();
+    const op = d[pos++];
+    if (op === 64) {  // '@': copy n bytes of the source from an offset
+      const offset = number();
+      if (d[pos++] !== 44 || offset + n > source.length || length + n > size) fail();
+      out.set(source.subarray(offset, offset + n), length);
+      length += n;
+    } else if (op === 58) {  // ':': n literal bytes
+      if (pos + n > d.length || length + n > size) fail();
+      out.set(d.subarray(pos, pos + n), length);
+      length += n;
+      pos += n;
+    } else if (op === 59) {  // ';': the checksum, last
+      if (pos !== d.length || length !== size || deltaChecksum(out) !== n) fail();
+      return new TextDecoder('utf-8', { fatal: true }).decode(out);
+    } else {
+      fail();
+    }
+  }
+  return fail();
+}
+
+// The 32-bit sum of the bytes as big-endian words, the last one padded with zeros.
+function deltaChecksum(bytes) {
+  let sum = 0;
+  let i = 0;
+  for (; i + 4 <= bytes.length; i += 4)
+    sum = (sum + ((bytes[i] << 24) >>> 0) + (bytes[i + 1] << 16) + (bytes[i + 2] << 8) + bytes[i + 3]) >>> 0;
+  for (let shift = 24; i < bytes.length; i++, shift -= 8) sum = (sum + ((bytes[i] << shift) >>> 0)) >>> 0;
+  return sum;
+}
+
 const MAKERS = { websocket: WebSocketTransport, sse: SseTransport, 'long-polling': PollTransport };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -546,7 +680,7 @@ export class Switchboard extends EventTarget {
     let sub = this.subscriptions.get(topic);
     const fresh = !sub;
     if (!sub) {
-      sub = { handlers: new Set(), position: null, history: !!options.history };
+      sub = { handlers: new Set(), position: null, history: !!options.history, delta: !!options.delta };
       this.subscriptions.set(topic, sub);
     }
     if (onMessage) sub.handlers.add(onMessage);
@@ -624,6 +758,11 @@ export class Switchboard extends EventTarget {
   _refusedPattern(pattern, error) {
     this.patternSubscriptions.delete(pattern);
     this._emit('error', { pattern, error });
+  }
+
+  _wantsDelta(topic) {
+    const sub = this.subscriptions.get(topic);
+    return !!(sub && sub.delta);
   }
 
   _since(topic) {

@@ -1,6 +1,9 @@
 #include <switchboard/message.hpp>
 
 #include "core/base64.hpp"
+#include "core/fossil_delta.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <stdexcept>
@@ -46,6 +49,29 @@ std::string message::binary_payload() const
     if (!binary_ || text.size() < 2)
         return {};
     return detail::base64_decode(text.substr(1, text.size() - 2)).value_or(std::string());
+}
+
+shared_bytes const& message::delta_envelope(message const& previous) const
+{
+    if (binary_ || previous.binary_ || previous.topic_ != topic_ || previous.position_.epoch != position_.epoch ||
+        previous.position_.offset + 1 != position_.offset)
+        return envelope_;
+    static std::size_t const slot = reserve_encoding_slot();
+    return encoding(slot, [&](message const& self) -> shared_bytes {
+        auto const delta = detail::make_delta(previous.data(), self.data());
+        std::string quoted;
+        try {
+            // The delta of UTF-8 text is UTF-8 (fossil_delta.hpp); JSON escaping keeps it byte for byte.
+            quoted = nlohmann::json(delta).dump();
+        } catch (nlohmann::json::exception const&) {
+            return self.envelope_;  // not UTF-8 after all: the full payload, never a wrong one
+        }
+        std::string out = R"({"type":"message","topic":")" + self.topic_ + R"(","offset":)" +
+                          std::to_string(self.position_.offset) + R"(,"encoding":"delta","data":)" + quoted + '}';
+        if (out.size() >= self.envelope_->size())
+            return self.envelope_;
+        return std::make_shared<std::string const>(std::move(out));
+    });
 }
 
 std::size_t message::reserve_encoding_slot()

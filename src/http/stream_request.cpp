@@ -71,6 +71,14 @@ boost::system::error_code parse_stream_request(http_request const& req, query co
     std::sort(out.topics.begin(), out.topics.end());
     out.topics.erase(std::unique(out.topics.begin(), out.topics.end()), out.topics.end());
 
+    if (auto const* delta = q.find("delta")) {
+        if (*delta != "1" && *delta != "0" && *delta != "true" && *delta != "false") {
+            message = "delta is 1 (or true) or 0 (or false)";
+            return error::bad_request;
+        }
+        out.delta = *delta == "1" || *delta == "true";
+    }
+
     std::string_view text;
     auto const header = use_last_event_id ? req.find("Last-Event-ID") : req.end();
     if (header != req.end())

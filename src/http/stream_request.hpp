@@ -24,6 +24,7 @@ struct stream_request {
     std::vector<std::string> topics;  // sorted, without duplicates
     std::vector<std::string> patterns;  // ?pattern= (valid, sorted, without duplicates): from now on, no resume
     cursor since;  // sorted by topic; may be empty, or name only some topics
+    bool delta = false;  // ?delta=1: the topics' messages as deltas against the previous one where they can
 
     /// The position to resume `topic` from, if the cursor has one. O(log n).
     std::optional<position> since_for(std::string const& topic) const;

@@ -54,6 +54,10 @@ struct metrics {
     std::uint64_t ws_compression_bytes_in = 0;
     std::uint64_t ws_compression_bytes_out = 0;
     std::uint64_t ws_compressed_deliveries = 0;
+    // Delta updates: deliveries that went as a delta (WebSocket, SSE), and the bytes they saved against the
+    // frames that would have gone in full.
+    std::uint64_t delta_deliveries = 0;
+    std::uint64_t delta_bytes_saved = 0;
     std::map<std::string, std::uint64_t> disconnects;  // by disconnect_label
     std::map<std::string, std::uint64_t> errors;         // refused requests and commands, by error code name
     histogram delivery_latency;  // publish on this node to the write of every subscriber's bytes

@@ -96,6 +96,12 @@ std::string render_metrics(server_context const& ctx)
     family(out, "switchboard_websocket_compressed_deliveries_total", "counter",
            "Compressed message frames queued to subscribers (one per subscriber that negotiated permessage-deflate).");
     sample(out, "switchboard_websocket_compressed_deliveries_total", "", m.ws_compressed_deliveries);
+    family(out, "switchboard_delta_deliveries_total", "counter",
+           "Messages delivered as a delta against the subscriber's previous one (subscriptions with delta).");
+    sample(out, "switchboard_delta_deliveries_total", "", m.delta_deliveries);
+    family(out, "switchboard_delta_bytes_saved_total", "counter",
+           "Bytes those deltas saved against the full frames or events they replaced.");
+    sample(out, "switchboard_delta_bytes_saved_total", "", m.delta_bytes_saved);
     family(out, "switchboard_tls_handshakes_total", "counter", "TLS handshakes begun on the shared listener.");
     sample(out, "switchboard_tls_handshakes_total", "", m.tls_handshakes);
     family(out, "switchboard_tls_handshake_failures_total", "counter", "TLS handshakes that failed or timed out.");

@@ -25,6 +25,10 @@ void poll(detail::channel_services& services, std::shared_ptr<detail::http_conne
         return conn->respond_error(error::invalid_pattern,
                                    "long polling does not take patterns yet: a pattern's messages between two "
                                    "polls would be lost until patterns resume; use SSE or WebSocket");
+    if (wanted.delta)
+        // Every poll is a new channel, so no answer could count on the previous one's message as a base.
+        return conn->respond_error(error::bad_request,
+                                   "long polling answers full messages: delta updates need a stream (SSE or WebSocket)");
     if (services.stopping)
         return conn->respond_error(error::shutting_down);
     if (conn->request().method() == http::verb::head)

@@ -23,12 +23,18 @@ std::size_t data_only_slot()
     return slot;
 }
 
-// The envelope as data lines: a payload may hold line feeds (JSON whitespace), and EventSource joins an event's
+// A delta update's data line (message::delta_envelope: one line, its delta a JSON string).
+std::size_t delta_slot()
+{
+    static std::size_t const slot = message::reserve_encoding_slot();
+    return slot;
+}
+
+// An envelope as data lines: a payload may hold line feeds (JSON whitespace), and EventSource joins an event's
 // data lines with "\n", which gives the envelope back byte for byte. (A raw CR never gets here: SSE would read it
 // as a line end, so publishing refuses it.)
-std::string data_part(message const& m)
+std::string data_lines_of(std::string_view rest)
 {
-    std::string_view rest = *m.envelope();
     std::string out;
     out.reserve(rest.size() + 8);
     for (auto lf = rest.find('\n'); lf != std::string_view::npos; lf = rest.find('\n')) {
@@ -40,6 +46,11 @@ std::string data_part(message const& m)
     out += rest;
     out += "\n\n";
     return out;
+}
+
+std::string data_part(message const& m)
+{
+    return data_lines_of(*m.envelope());
 }
 
 shared_bytes bytes(std::string s)
@@ -79,6 +90,29 @@ std::string sse_channel::response_head() const
     return head;
 }
 
+void sse_channel::send_deltas(std::vector<std::string> const& topics)
+{
+    deltas_ = std::make_unique<detail::delta_bases>();
+    for (auto const& topic : topics)
+        deltas_->follow(topic);
+}
+
+shared_bytes const& sse_channel::data_lines(message_ptr const& m)
+{
+    auto const& full = m->encoding(data_only_slot(), data_part);
+    auto const base = deltas_ ? deltas_->advance(m) : nullptr;
+    if (!base)
+        return full;
+    auto const& envelope = m->delta_envelope(*base);
+    if (envelope == m->envelope())
+        return full;
+    auto const& delta = m->encoding(delta_slot(), [&](message const&) { return data_lines_of(*envelope); });
+    auto& metrics = services_.metrics;
+    ++metrics.delta_deliveries;
+    metrics.delta_bytes_saved += full->size() - delta->size();
+    return delta;
+}
+
 void sse_channel::write_message(message_ptr const& m)
 {
     auto it = std::find_if(positions_.begin(), positions_.end(),
@@ -90,7 +124,7 @@ void sse_channel::write_message(message_ptr const& m)
         return;
     }
     it->where = m->where();
-    if (positions_.size() == 1) {
+    if (positions_.size() == 1 && !deltas_) {
         enqueue(m->encoding(single_topic_slot(), [](message const& msg) {
             std::string id;
             append_cursor_entry(id, msg.topic(), msg.where());
@@ -99,7 +133,7 @@ void sse_channel::write_message(message_ptr const& m)
         return;
     }
     if (enqueue(bytes("id: " + encode_cursor(positions_) + "\n")))
-        enqueue(m->encoding(data_only_slot(), data_part));
+        enqueue(data_lines(m));
 }
 
 void sse_channel::send_event(std::string_view type, std::string const& json)

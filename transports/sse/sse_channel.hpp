@@ -4,12 +4,14 @@
 // a one-topic stream's whole event is built once per message; a multi-topic stream adds its own "id:" line
 // (the cursor of all its topics) in front of the shared "data:" part.
 
+#include "write_path/delta_bases.hpp"
 #include "write_path/push_channel.hpp"
 
 #include <switchboard/cursor.hpp>
 #include <switchboard/http.hpp>
 
 #include <chrono>
+#include <memory>
 
 namespace switchboard::sse {
 
@@ -27,6 +29,9 @@ public:
     using push_channel::hold;
     using push_channel::release;
     using push_channel::replay;
+    /// Messages of `topics` go as deltas against the previous one where they can (?delta=1); the first of each
+    /// in full. Called before start().
+    void send_deltas(std::vector<std::string> const& topics);
     /// Writes the current cursor as the stream's last event id (an event with no data dispatches nothing but
     /// moves EventSource's lastEventId).
     void send_cursor();
@@ -42,7 +47,12 @@ private:
     void queue_farewell(disconnect const& reason) override;
     void keepalive_tick(std::uint64_t now, std::uint64_t idle_in, std::uint64_t idle_out) override;
 
+    /// The data lines of `m`: a delta against the client's previous message of its topic when it has one and it
+    /// pays, else the full envelope's (shared by every stream).
+    shared_bytes const& data_lines(message_ptr const& m);
+
     cursor positions_;
+    std::unique_ptr<detail::delta_bases> deltas_;  // ?delta=1 only
     std::string cors_origin_;
     bool started_ = false;
 };

@@ -63,6 +63,8 @@ void open(detail::channel_services& services, std::shared_ptr<detail::http_conne
     ch->set_identity(conn->identity());
     ch->allow_origin(conn->cors_origin());
     ch->hold();  // nothing is written before start()
+    if (wanted.delta)
+        ch->send_deltas(wanted.topics);
     // The histories' first pages share half the queue; the channel reads the rest as the client takes it.
     detail::open_stream(
         services, ch, std::move(wanted), services.options.max_queue_bytes / 2,

@@ -100,6 +100,10 @@ std::optional<command> parse(std::string_view text, command_error& failure, std:
         if (out.type == command::kind::subscribe && cmd.contains("since"))
             return fail(failure, error::invalid_pattern,
                         "resume (\"since\") of a pattern subscription is not supported yet; subscribe without it");
+        if (auto delta = cmd.find("delta"); out.type == command::kind::subscribe && delta != cmd.end() && *delta != false)
+            return fail(failure, error::invalid_pattern,
+                        "delta updates apply to a topic's successive messages, not to a pattern's; subscribe without "
+                        "\"delta\"");
         return out;
     }
     if (topic == cmd.end() || !topic->is_string())
@@ -117,6 +121,11 @@ std::optional<command> parse(std::string_view text, command_error& failure, std:
                 return fail(failure, error::invalid_cursor,
                             R"("since" must be {"offset": unsigned integer, "epoch": string})");
             out.since = position{offset->get<std::uint64_t>(), epoch->get<std::string>()};
+        }
+        if (auto delta = cmd.find("delta"); delta != cmd.end()) {
+            if (!delta->is_boolean())
+                return fail(failure, error::invalid_json, R"("delta" is true or false)");
+            out.delta = delta->get<bool>();
         }
     } else if (out.type == command::kind::publish && binary_bytes) {
         if (cmd.contains("data"))

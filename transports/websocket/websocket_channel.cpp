@@ -33,6 +33,13 @@ std::size_t compressed_frame_slot()
 
 // A binary payload goes out as a binary frame: the envelope without its data (JSON, one line), a line feed, then
 // the bytes; the same layout a client publishes binary data with (docs/protocol.md).
+// A delta update's frame (message::delta_envelope), for the subscribers whose previous message is its base.
+std::size_t delta_frame_slot()
+{
+    static std::size_t const slot = message::reserve_encoding_slot();
+    return slot;
+}
+
 std::string binary_frame_payload(message const& m)
 {
     std::string out = R"({"type":"message","topic":")" + m.topic() + R"(","offset":)" + std::to_string(m.offset()) + "}\n";
@@ -109,21 +116,42 @@ void websocket_channel::use_compression()
 
 void websocket_channel::write_message(message_ptr const& m)
 {
-    auto const& o = services_.options;
-    if (!compression_ || m->envelope()->size() < o.ws_compression_min_size) {
-        enqueue(m->encoding(frame_slot(), plain_frame));
-        return;
-    }
+    auto frame = message_frame(*m);
+    if (deltas_)
+        if (auto const base = deltas_->advance(m))
+            if (auto delta = delta_frame(*m, *base, frame)) {
+                auto& metrics = services_.metrics;
+                ++metrics.delta_deliveries;
+                metrics.delta_bytes_saved += frame->size() - delta->size();
+                frame = std::move(delta);
+            }
+    if (is_compressed(*frame))
+        ++services_.metrics.ws_compressed_deliveries;
+    enqueue(std::move(frame));
+}
+
+shared_bytes const& websocket_channel::message_frame(message const& m)
+{
+    if (!compression_ || m.envelope()->size() < services_.options.ws_compression_min_size)
+        return m.encoding(frame_slot(), plain_frame);
     // Compressed once, for the first subscriber that negotiated it; every other one shares the frame.
-    auto const& frame = m->encoding(compressed_frame_slot(), [&](message const& msg) -> shared_bytes {
+    return m.encoding(compressed_frame_slot(), [&](message const& msg) -> shared_bytes {
         auto compressed = compressed_frame(frame_kind(msg), msg.binary() ? binary_frame_payload(msg) : *msg.envelope());
         if (!compressed)
             return msg.encoding(frame_slot(), plain_frame);
         return std::make_shared<std::string const>(std::move(*compressed));
     });
-    if (is_compressed(*frame))
-        ++services_.metrics.ws_compressed_deliveries;
-    enqueue(frame);
+}
+
+shared_bytes websocket_channel::delta_frame(message const& m, message const& base, shared_bytes const& full)
+{
+    auto const& envelope = m.delta_envelope(base);
+    if (envelope == m.envelope())
+        return nullptr;  // no delta pays for this message
+    // Deltas are small: sent plain, and only when smaller than the full frame this client would get (which may
+    // be compressed).
+    auto const& frame = m.encoding(delta_frame_slot(), [&](message const&) { return make_frame(opcode::text, *envelope); });
+    return frame->size() < full->size() ? frame : nullptr;
 }
 
 std::optional<std::string> websocket_channel::compressed_frame(opcode kind, std::string_view payload)
@@ -273,6 +301,8 @@ void websocket_channel::unsubscribe(command const& cmd)
     }
     services_.unsubscribe(*this, cmd.topic);
     forget_replay(cmd.topic);  // what is left of it is not wanted any more
+    if (deltas_)
+        deltas_->forget(cmd.topic);
     if (cmd.id)
         send_json(nlohmann::ordered_json{{"type", "ack"}, {"id", *cmd.id}, {"topic", cmd.topic}}.dump());
 }
@@ -377,7 +407,17 @@ void websocket_channel::subscribe(command cmd, ticket work)
                        ack["epoch"] = result.latest.epoch;
                        if (resuming)
                            ack["recovered"] = result.recovered;
+                       if (cmd.delta)
+                           ack["delta"] = true;
                        self->send_json(ack.dump());
+                       // From here on this topic's messages follow the choice: the next one goes in full.
+                       if (cmd.delta) {
+                           if (!self->deltas_)
+                               self->deltas_ = std::make_unique<detail::delta_bases>();
+                           self->deltas_->follow(cmd.topic);
+                       } else if (self->deltas_) {
+                           self->deltas_->forget(cmd.topic);
+                       }
                        self->replay(result.messages, result.latest.offset);
                    });
 }

@@ -8,9 +8,11 @@
 #include "websocket/command.hpp"
 #include "websocket/frame_parser.hpp"
 #include "websocket/pending_commands.hpp"
+#include "write_path/delta_bases.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <optional>
 
 namespace switchboard::websocket {
@@ -57,6 +59,10 @@ private:
     void send_json(std::string text);
     /// `json` as a text frame, compressed when this connection negotiated it and compressing pays.
     shared_bytes frame_for(std::string_view json);
+    /// The frame every subscriber of `m` like this one shares: compressed when negotiated and it pays, else plain.
+    shared_bytes const& message_frame(message const& m);
+    /// `m` as a delta against `base` (its predecessor) when that is smaller than `full`; else null.
+    shared_bytes delta_frame(message const& m, message const& base, shared_bytes const& full);
     /// `payload` deflated into a frame with RSV1, counted in the metrics; nothing when deflate does not shrink it.
     std::optional<std::string> compressed_frame(opcode kind, std::string_view payload);
     void send_error(std::optional<nlohmann::json> const& id, boost::system::error_code ec,
@@ -68,6 +74,7 @@ private:
     pending_commands pending_;
     bool peer_closed_ = false;
     bool compression_ = false;  // permessage-deflate negotiated
+    std::unique_ptr<detail::delta_bases> deltas_;  // only once a subscription asked for delta updates
     bool warned_ = false;  // told its token is expiring (reset by a refresh)
 };
 
