@@ -118,9 +118,8 @@ std::string channel_services::pattern_refusal(std::string_view pattern) const
 {
     if (auto why = pattern_problem(pattern); !why.empty())
         return why;
-    if (!backplane.delivers_every_topic())
-        return std::string("pattern subscriptions are not supported over the ") + backplane.name() +
-               " backplane yet (only over the memory backplane, on one node)";
+    if (!backplane.delivers_patterns())
+        return std::string("pattern subscriptions are not supported over the ") + backplane.name() + " backplane";
     return {};
 }
 

@@ -26,6 +26,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <unordered_set>
 
@@ -49,12 +50,20 @@ struct server::impl {
     {
         hub.on_interest([this](std::string const& topic) { bp->subscribe(topic); },
                         [this](std::string const& topic) { bp->unsubscribe(topic); });
+        hub.on_pattern_interest([this](std::string const& pattern) { bp->subscribe_pattern(pattern); },
+                                [this](std::string const& pattern) { bp->unsubscribe_pattern(pattern); });
         bp->set_delivery([this](message_ptr const& m) {
             hub.deliver(m);
             ctx.flusher.note_published(m->published_at());
         });
         bp->set_gap([this](std::string const& topic) {
-            auto const subscribers = hub.subscribers(topic);
+            // Pattern subscribers of the topic too: they missed its messages as well (they cannot resume yet,
+            // but a closed connection tells them, where a silent hole would not). A pattern: its subscribers.
+            bool const pattern = is_valid_pattern(topic);
+            auto subscribers = pattern ? hub.subscribers_of_pattern(topic) : hub.subscribers(topic);
+            for (auto& ch : pattern ? std::vector<channel_ptr>{} : hub.pattern_subscribers(topic))
+                if (std::find(subscribers.begin(), subscribers.end(), ch) == subscribers.end())
+                    subscribers.push_back(std::move(ch));
             spdlog::warn("topic {}: messages may be lost; closing its {} subscribers so they resume", topic,
                          subscribers.size());
             for (auto const& ch : subscribers)

@@ -178,6 +178,9 @@ config_key const keys[]{
     {"redis.max_held", value_kind::count, 1, 10'000'000, "",
      "messages a topic holds while its node reads missed ones; past it subscribers are told of a gap",
      [](server_config& c) -> auto& { return c.redis.max_held; }},
+    {"redis.max_pattern_topics", value_kind::count, 1, 10'000'000, "",
+     "topics a node follows through its patterns; past it the least recently seen is forgotten",
+     [](server_config& c) -> auto& { return c.redis.max_pattern_topics; }},
 
     {"nats.url", value_kind::nats_url, 0, 0, "--nats",
      "nats://[user:password@]host[:port] (tls:// for TLS) to share topics through NATS JetStream; \"\": no NATS",
@@ -221,6 +224,9 @@ config_key const keys[]{
     {"nats.max_held", value_kind::count, 1, 10'000'000, "",
      "messages a topic holds while its node reads missed ones; past it subscribers are told of a gap",
      [](server_config& c) -> auto& { return c.nats.max_held; }},
+    {"nats.max_pattern_topics", value_kind::count, 1, 10'000'000, "",
+     "topics a node follows through its patterns; past it the least recently seen is forgotten",
+     [](server_config& c) -> auto& { return c.nats.max_pattern_topics; }},
 
     {"auth.jwt_secret", value_kind::secret, 0, 0, "--jwt-secret",
      "HS256 key: a valid token is then required to connect; \"\" turns HS256 off",

@@ -47,7 +47,10 @@ public:
     /// with no duplicate. Set once, before use.
     void set_delivery(delivery_handler h) { delivery_ = std::move(h); }
     /// Called when this node may have missed messages of `topic` it cannot recover (its broker lost them, or
-    /// the topic's epoch changed under it): the node's subscribers must be told. Set once, before use.
+    /// the topic's epoch changed under it): the node's subscribers must be told, those of the topic and those
+    /// of patterns matching it. Called with a pattern (is_valid_pattern) instead when messages of topics the
+    /// pattern matches may be missing that the node cannot name (a pattern's broker subscription came back
+    /// after a lost connection): the pattern's subscribers must be told. Set once, before use.
     void set_gap(gap_handler h) { gap_ = std::move(h); }
 
     /// Publishes `data` (JSON text, delivered byte for byte; it may hold line feeds) to `topic` (a valid name).
@@ -85,6 +88,30 @@ public:
     virtual void subscribe(std::string const& topic) = 0;
     virtual void unsubscribe(std::string const& topic) = 0;
 
+    /// This node wants (or no longer wants) the messages of every topic `pattern` matches (a valid pattern,
+    /// topic.hpp), topics that do not exist yet included. Driven by the hub's first/last subscriber of the
+    /// pattern (hub::on_pattern_interest), as subscribe/unsubscribe are for topics. A topic reached through a
+    /// pattern is delivered as a subscribed topic is (offset order, once, gaps reported), also when the node
+    /// holds it exactly too or through several patterns. Like unsubscribe, it does not filter: the node may get
+    /// more than its patterns match (the hub's pattern trie drops what no subscriber matches).
+    ///
+    /// Virtual with empty defaults: a backplane that hands every topic to every node (delivers_every_topic,
+    /// the memory backplane) has nothing to follow. One that overrides them says so with delivers_patterns().
+    virtual void subscribe_pattern(std::string const& pattern) { (void)pattern; }
+    virtual void unsubscribe_pattern(std::string const& pattern) { (void)pattern; }
+
+    /// Calls `done` once this node receives the messages of the topics `pattern` matches (its subscription to
+    /// the pattern holds, after subscribe_pattern), or with error::backplane_unavailable when it cannot now (its
+    /// broker is unreachable). Once, on the loop thread, maybe before this returns. A pattern subscriber is told
+    /// it is subscribed only after this, so that a message published after that answer reaches it. Default: at
+    /// once.
+    using ready_handler = std::function<void(boost::system::error_code)>;
+    virtual void pattern_ready(std::string const& pattern, ready_handler done)
+    {
+        (void)pattern;
+        done({});
+    }
+
     /// The position of the last message of `topic` this node delivered, when it knows one. A subscriber that
     /// joins with history up to position P takes over from the node's stream once the node is at P or past it.
     virtual std::optional<position> delivered(std::string const& topic) const = 0;
@@ -115,9 +142,11 @@ public:
     /// False while the backplane cannot publish (e.g. its broker is unreachable): /readyz reports it.
     virtual bool connected() const noexcept { return true; }
     /// True when every node receives every topic's messages whatever it subscribed to (the memory backplane),
-    /// so that pattern subscriptions (hub::subscribe_pattern) see every topic they match. A backplane that
-    /// delivers only the topics a node subscribed to says false, and the server refuses patterns over it.
+    /// so that pattern subscriptions (hub::subscribe_pattern) see every topic they match.
     virtual bool delivers_every_topic() const noexcept { return false; }
+    /// True when pattern subscriptions work over this backplane: it delivers every topic, or it follows
+    /// patterns (subscribe_pattern). The server refuses patterns over a backplane that says false.
+    virtual bool delivers_patterns() const noexcept { return delivers_every_topic(); }
     /// A short name for logs and metrics ("memory", "redis").
     virtual char const* name() const noexcept = 0;
 

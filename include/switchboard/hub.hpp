@@ -35,6 +35,9 @@ public:
     hub& operator=(hub const&) = delete;
 
     void on_interest(interest_handler first_subscriber, interest_handler last_unsubscriber);
+    /// The same for patterns: called with a pattern when it gains its first local subscriber and when it loses
+    /// its last one (so the backplane follows the pattern's topics on this node: backplane::subscribe_pattern).
+    void on_pattern_interest(interest_handler first_subscriber, interest_handler last_unsubscriber);
 
     /// Subscribes `ch` to `topic` (already validated). Returns false when it already was.
     /// subscribe, unsubscribe and subscribed cost O(1), whatever the number of topics or channels.
@@ -47,8 +50,7 @@ public:
 
     /// Subscribes `ch` to `pattern` (already validated: is_valid_pattern): every message whose topic the
     /// pattern matches reaches it. Returns false when it already was. O(tokens of the pattern + patterns of
-    /// `ch`); patterns do not raise topics' interest (on_interest): a backplane that does not deliver every
-    /// topic to every node needs its own way to follow them.
+    /// `ch`); patterns raise no topic's interest (on_interest) but their own (on_pattern_interest).
     bool subscribe_pattern(channel& ch, std::string_view pattern);
     /// Returns false when `ch` was not subscribed to `pattern`.
     bool unsubscribe_pattern(channel& ch, std::string_view pattern);
@@ -66,6 +68,10 @@ public:
     std::size_t subscriber_count(std::string_view topic) const;
     /// The channels subscribed to `topic` now (a copy: closing them changes the hub).
     std::vector<channel_ptr> subscribers(std::string_view topic) const;
+    /// The channels subscribed to a pattern that `topic` matches, now (a copy; a channel may be in both lists).
+    std::vector<channel_ptr> pattern_subscribers(std::string_view topic) const;
+    /// The channels subscribed to `pattern` itself now (a copy).
+    std::vector<channel_ptr> subscribers_of_pattern(std::string_view pattern) const;
     std::size_t topic_count() const noexcept { return topics_.size(); }
     /// Calls `f(topic, subscriber_count)` for every topic with local subscribers.
     template <class F>
@@ -82,6 +88,8 @@ public:
     /// Messages fanned out, and deliveries made (one per subscribed channel), since the hub was made.
     std::uint64_t messages_delivered() const noexcept { return messages_; }
     std::uint64_t deliveries() const noexcept { return deliveries_; }
+    /// Of those deliveries, the ones made through a pattern (the channel held no subscription to the topic).
+    std::uint64_t pattern_deliveries() const noexcept { return pattern_deliveries_; }
 
 private:
     // A channel's subscription to a topic, in the index of channels with many subscriptions.
@@ -130,11 +138,14 @@ private:
     std::vector<std::string> prune_;                 // patterns left empty by a fan-out
     std::uint64_t messages_ = 0;
     std::uint64_t deliveries_ = 0;
+    std::uint64_t pattern_deliveries_ = 0;
     std::vector<message_ptr> deferred_;
     std::vector<channel_ptr> leaving_;  // channels that left mid-fan-out, released once it is over
     bool delivering_ = false;
     interest_handler first_subscriber_;
     interest_handler last_unsubscriber_;
+    interest_handler first_pattern_subscriber_;
+    interest_handler last_pattern_unsubscriber_;
 };
 
 }  // namespace switchboard

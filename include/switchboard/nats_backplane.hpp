@@ -66,6 +66,11 @@ struct nats_options {
     std::size_t max_pending = 100'000;
     /// Messages a topic holds while its node reads the ones it missed; past it, the topic has a gap.
     std::size_t max_held = 10'000;
+    /// Topics a node follows through its patterns (each holds its last position, for order and duplicates);
+    /// past it, the least recently seen one is forgotten (its next message starts it again: nothing is lost
+    /// while the connection holds; after a reconnect it is not caught up, and its pattern subscribers are told
+    /// anyway). At least 1.
+    std::size_t max_pattern_topics = 10'000;
 };
 
 /// Throws std::invalid_argument with the reason (never the URL itself, which may hold a password) unless `url`
@@ -86,6 +91,11 @@ public:
                  history_handler done) override;
     void subscribe(std::string const& topic) override;
     void unsubscribe(std::string const& topic) override;
+    /// Native wildcards: a core subscription on "<prefix>.live.<pattern>" (NATS' `*` and `>` are switchboard's).
+    void subscribe_pattern(std::string const& pattern) override;
+    void unsubscribe_pattern(std::string const& pattern) override;
+    void pattern_ready(std::string const& pattern, ready_handler done) override;
+    bool delivers_patterns() const noexcept override { return true; }
     std::optional<position> delivered(std::string const& topic) const override;
     void close() override;
     /// Connected to NATS, and the stream is there as configured.
@@ -96,6 +106,9 @@ public:
 
     /// Topics this node is subscribed to on NATS, for metrics and tests.
     std::size_t subscribed_topics() const noexcept;
+    /// Patterns this node is subscribed to on NATS, and the topics it follows through them.
+    std::size_t subscribed_patterns() const noexcept;
+    std::size_t pattern_topics() const noexcept;
 
 private:
     struct impl;

@@ -5,7 +5,11 @@
 // - Publishing is one server-side script: the next offset, the append to the topic's bounded history and the
 //   publish to the nodes happen atomically, so offsets are the same everywhere and history has no hole.
 // - Each node subscribes (on one pub/sub connection) to the topics it has local subscribers for, and
-//   unsubscribes when the last one leaves.
+//   unsubscribes when the last one leaves. Patterns likewise, with PSUBSCRIBE on the same connection: each
+//   pattern as a Redis glob that covers at least its topics (redis_names::glob), whose messages the node
+//   filters with the pattern itself; a topic reached through a pattern has the same per-topic stream as a
+//   subscribed one (order, catch-up, gaps), so a message Redis sends twice (`message` and `pmessage`, or two
+//   globs) is delivered once. Topics followed through patterns are bounded (max_pattern_topics).
 // - A node delivers each topic in offset order with no duplicate. When its stream skips an offset or its
 //   connection comes back, it reads the missing messages from history; when they are gone (or the topic's epoch
 //   changed because Redis lost its data), the topic's subscribers are told through the gap handler.
@@ -45,6 +49,11 @@ struct redis_options {
     std::size_t max_pending = 100'000;
     /// Messages a topic holds while its node reads the ones it missed; past it, the topic has a gap.
     std::size_t max_held = 10'000;
+    /// Topics a node follows through its patterns (each holds its last position, for order and duplicates);
+    /// past it, the least recently seen one is forgotten (its next message starts it again: nothing is lost
+    /// while the connection holds; after a reconnect it is not caught up, and its pattern subscribers are told
+    /// anyway). At least 1.
+    std::size_t max_pattern_topics = 10'000;
 };
 
 /// The parts of a redis:// URL; parse() throws std::invalid_argument with the reason (never the URL itself,
@@ -68,6 +77,10 @@ public:
                  history_handler done) override;
     void subscribe(std::string const& topic) override;
     void unsubscribe(std::string const& topic) override;
+    void subscribe_pattern(std::string const& pattern) override;
+    void unsubscribe_pattern(std::string const& pattern) override;
+    void pattern_ready(std::string const& pattern, ready_handler done) override;
+    bool delivers_patterns() const noexcept override { return true; }
     std::optional<position> delivered(std::string const& topic) const override;
     void close() override;
     bool connected() const noexcept override;
@@ -77,6 +90,9 @@ public:
 
     /// Topics this node is subscribed to in Redis (confirmed), for metrics and tests.
     std::size_t subscribed_topics() const noexcept;
+    /// Globs this node is subscribed to in Redis (confirmed), and the topics it follows through its patterns.
+    std::size_t subscribed_globs() const noexcept;
+    std::size_t pattern_topics() const noexcept;
 
 private:
     struct impl;

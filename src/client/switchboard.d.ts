@@ -67,7 +67,10 @@ export interface ReconnectingEvent { reason: string; code?: number; attempt: num
 export interface ClosedEvent { code: number; reason: string }
 /** A subscription acknowledged; `recovered: false` means messages after the old position are gone: refetch state. */
 export interface SubscribedEvent extends Position { topic: string; recovered?: boolean }
-export interface ErrorEvent { topic?: string; error: SwitchboardError }
+/** A pattern subscription acknowledged (WebSocket, SSE): no position, each message carries its topic's. */
+export interface PatternSubscribedEvent { pattern: string }
+/** A subscription refused: `topic`, or `pattern` (refused by the server, or by the client over long polling). */
+export interface ErrorEvent { topic?: string; pattern?: string; error: SwitchboardError }
 
 export interface SwitchboardEventMap {
   connecting: ConnectingEvent;
@@ -75,7 +78,7 @@ export interface SwitchboardEventMap {
   fallback: FallbackEvent;
   reconnecting: ReconnectingEvent;
   closed: ClosedEvent;
-  subscribed: SubscribedEvent;
+  subscribed: SubscribedEvent | PatternSubscribedEvent;
   error: ErrorEvent;
 }
 
@@ -83,6 +86,10 @@ export type SwitchboardState = 'idle' | 'connecting' | 'open' | 'reconnecting' |
 
 /** True for a close code after which the client must not reconnect: 3500-3999 and 4500-4999. */
 export function isTerminalCode(code: number | undefined): boolean;
+/** True for a pattern (a name with a `*` or `>` token, which no topic has). */
+export function isPattern(name: string): boolean;
+/** Whether `topic` matches `pattern` (NATS semantics: `*` one token, a last `>` one or more). */
+export function patternMatches(pattern: string, topic: string): boolean;
 
 export class SwitchboardError extends Error {
   /** A protocol error code ("invalid_topic", "transport_disabled", ...) or "connection_lost", "closed", "queue_full". */
@@ -95,7 +102,12 @@ export class Switchboard extends EventTarget {
   /** The transport in use once open. */
   readonly transport: TransportName | null;
 
-  /** `data` is the message's JSON value, or a Uint8Array for a binary payload (on every transport). */
+  /**
+   * `data` is the message's JSON value, or a Uint8Array for a binary payload (on every transport). `topic` may be
+   * a pattern (`sports.*`, `orders.>`): every message of a topic it matches, from now on (patterns do not
+   * resume), `meta.topic` naming the topic; over WebSocket and SSE only (long polling refuses it with an `error`
+   * event, code invalid_pattern). A handler that holds a topic and patterns matching it gets each message once.
+   */
   subscribe<T = unknown>(topic: string, onMessage?: (data: T, meta: MessageMeta) => void, options?: SubscribeOptions): () => void;
   unsubscribe(topic: string, onMessage?: (data: any, meta: MessageMeta) => void): void;
   /** Publishes a JSON value, or bytes (an ArrayBuffer, a typed array or a DataView) as a binary payload. */

@@ -46,6 +46,23 @@ function isApplicationReconnect(code) {
   return code >= 3000 && code <= 3499;
 }
 
+/** True for a pattern (`sports.*`, `orders.>`): a name with a wildcard token, which no topic has. */
+export function isPattern(name) {
+  return name.includes('*') || name.includes('>');
+}
+
+/** NATS semantics, as the server's: `*` is exactly one token, a last `>` one or more. */
+export function patternMatches(pattern, topic) {
+  const p = pattern.split('.');
+  const t = topic.split('.');
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '>') return t.length > i;
+    if (i >= t.length) return false;
+    if (p[i] !== '*' && p[i] !== t[i]) return false;
+  }
+  return p.length === t.length;
+}
+
 function encodeCursor(entries) {
   return entries.map(([topic, p]) => `${p.offset}.${p.epoch}.${topic}`).join(',');
 }
@@ -108,8 +125,10 @@ class WebSocketTransport {
     ws.onopen = () => {
       // Open is proved by an answer, not by the handshake: a proxy may pass the upgrade and then nothing.
       const topics = this.sb._topics();
-      if (topics.length === 0) this._send({ type: 'ping', id: this._id('ping') });
+      const patterns = this.sb._patterns();
+      if (topics.length === 0 && patterns.length === 0) this._send({ type: 'ping', id: this._id('ping') });
       for (const topic of topics) this.subscribe(topic);
+      for (const pattern of patterns) this.subscribePattern(pattern);
     };
     ws.binaryType = 'arraybuffer';
     ws.onmessage = (e) => (typeof e.data === 'string' ? this._receive(e.data) : this._receiveBinary(e.data));
@@ -147,6 +166,14 @@ class WebSocketTransport {
   unsubscribe(topic) {
     this.deltas.forget(topic);
     this._send({ type: 'unsubscribe', topic });
+  }
+
+  subscribePattern(pattern) {
+    this._send({ type: 'subscribe', pattern, id: this._id('subscribe-pattern', pattern) });
+  }
+
+  unsubscribePattern(pattern) {
+    this._send({ type: 'unsubscribe', pattern });
   }
 
   publish(topic, data) {
@@ -202,6 +229,9 @@ class WebSocketTransport {
     if (msg.type === 'ack' && w && w.kind === 'subscribe') {
       this._proved();
       this.sb._acknowledged(msg.topic, { offset: msg.offset, epoch: msg.epoch }, msg.recovered);
+    } else if (msg.type === 'ack' && w && w.kind === 'subscribe-pattern') {
+      this._proved();
+      this.sb._patternAcknowledged(w.topic);
     } else if (msg.type === 'ack' && w && w.kind === 'publish') {
       w.resolve({ topic: msg.topic, offset: msg.offset, epoch: msg.epoch });
     } else if (msg.type === 'pong') {
@@ -209,7 +239,10 @@ class WebSocketTransport {
     } else if (msg.type === 'error') {
       const err = new SwitchboardError(msg.code, msg.message);
       if (w && w.reject) w.reject(err);
-      else if (w && w.kind === 'subscribe') {
+      else if (w && w.kind === 'subscribe-pattern') {
+        this._proved();
+        if (msg.code !== 'unsubscribed') this.sb._refusedPattern(w.topic, err);
+      } else if (w && w.kind === 'subscribe') {
         // An answer all the same: the transport works. The server refused this topic, unless the answer is to a
         // subscribe this client called off itself (unsubscribed before it completed): the topic may have been
         // subscribed again since, and that later subscribe has its own answer.
@@ -260,6 +293,8 @@ class HttpTransport {
 
   subscribe() { this._restartSoon(); }
   unsubscribe() { this._restartSoon(); }
+  subscribePattern() { this._restartSoon(); }
+  unsubscribePattern() { this._restartSoon(); }
 
   _restartSoon() {
     // Several subscribe() calls in one task make one new request.
@@ -286,7 +321,10 @@ class HttpTransport {
       if (s) entries.push([t, s]);
     }
     if (entries.length) url.searchParams.set(cursorName, encodeCursor(entries));
-    return { url, topics };
+    // Patterns start from now on every (re)connect: the server does not resume them yet.
+    const patterns = this.sb._patterns();
+    for (const p of patterns) url.searchParams.append('pattern', p);
+    return { url, topics, patterns };
   }
 
   // `carried`: a stream of topics did work. With no topic there is nothing to stream, so the transport opens
@@ -339,12 +377,12 @@ class SseTransport extends HttpTransport {
     this._close();
     // A new stream: its first message of each topic comes in full. A delta that cannot be applied reopens it.
     this.deltas = new DeltaBases(() => this._restartSoon());
-    const { url, topics } = this._params('since', this.deltas);
-    if (topics.length === 0) {
+    const { url, topics, patterns } = this._params('since', this.deltas);
+    if (topics.length === 0 && patterns.length === 0) {
       this._proved(false);
       return;
     }
-    const pending = new Set(topics);
+    const pending = new Set([...topics, ...patterns]);
     // A stream that says nothing (a proxy that buffers it) is given up.
     const timeout = this.sb.options.openTimeout;
     this.watchdog = setTimeout(() => { if (pending.size) this._trouble(`nothing within ${timeout} ms`); }, timeout);
@@ -353,6 +391,12 @@ class SseTransport extends HttpTransport {
     let closeCode, closeReason;
     es.addEventListener('subscribed', (e) => {
       const info = JSON.parse(e.data);
+      if (info.pattern !== undefined) {
+        this.sb._patternAcknowledged(info.pattern);
+        pending.delete(info.pattern);
+        if (pending.size === 0) this._proved();
+        return;
+      }
       this.sb._acknowledged(info.topic, { offset: info.offset, epoch: info.epoch }, info.recovered);
       pending.delete(info.topic);
       if (pending.size === 0) this._proved();
@@ -393,6 +437,11 @@ class PollTransport extends HttpTransport {
   async _request(fresh = true) {
     this._close();
     const generation = ++this.generation;
+    // Long polling cannot carry patterns (a pattern's messages between two polls would be lost, and the server
+    // refuses them): each is refused here, by name, so that the topics still work.
+    for (const p of this.sb._patterns())
+      this.sb._refusedPattern(p, new SwitchboardError('invalid_pattern',
+        `long polling cannot carry pattern subscriptions (${p}): use WebSocket or SSE`));
     const { url, topics } = this._params('cursor');
     if (topics.length === 0) {
       this._proved(false);
@@ -610,6 +659,7 @@ export class Switchboard extends EventTarget {
     this.state = 'idle';
     this.transport = null;     // the name of the transport in use, once open
     this.subscriptions = new Map();  // topic -> {handlers: Set, position: {offset, epoch}|null, history: bool, delta: bool}
+    this.patternSubscriptions = new Map();  // pattern -> {handlers: Set}
     this.queue = [];           // publishes waiting for an open transport
     this.attempt = 0;          // reconnect attempts since the last open
     this.index = 0;            // the transport tried now (index into options.transports)
@@ -626,6 +676,7 @@ export class Switchboard extends EventTarget {
   }
 
   subscribe(topic, onMessage, options = {}) {
+    if (isPattern(topic)) return this._subscribePattern(topic, onMessage);
     let sub = this.subscriptions.get(topic);
     const fresh = !sub;
     if (!sub) {
@@ -639,6 +690,15 @@ export class Switchboard extends EventTarget {
   }
 
   unsubscribe(topic, onMessage) {
+    if (isPattern(topic)) {
+      const sub = this.patternSubscriptions.get(topic);
+      if (!sub) return;
+      if (onMessage) sub.handlers.delete(onMessage);
+      if (onMessage && sub.handlers.size > 0) return;
+      this.patternSubscriptions.delete(topic);
+      if (this.current) this.current.unsubscribePattern(topic);
+      return;
+    }
     const sub = this.subscriptions.get(topic);
     if (!sub) return;
     if (onMessage) sub.handlers.delete(onMessage);
@@ -675,6 +735,30 @@ export class Switchboard extends EventTarget {
   }
 
   _topics() { return [...this.subscriptions.keys()]; }
+
+  _patterns() { return [...this.patternSubscriptions.keys()]; }
+
+  // A pattern: every message whose topic it matches, from now on (patterns do not resume), on WebSocket and SSE.
+  _subscribePattern(pattern, onMessage) {
+    let sub = this.patternSubscriptions.get(pattern);
+    const fresh = !sub;
+    if (!sub) {
+      sub = { handlers: new Set() };
+      this.patternSubscriptions.set(pattern, sub);
+    }
+    if (onMessage) sub.handlers.add(onMessage);
+    if (fresh && this.current) this.current.subscribePattern(pattern);
+    return () => this.unsubscribe(pattern, onMessage);
+  }
+
+  _patternAcknowledged(pattern) {
+    if (this.patternSubscriptions.has(pattern)) this._emit('subscribed', { pattern });
+  }
+
+  _refusedPattern(pattern, error) {
+    this.patternSubscriptions.delete(pattern);
+    this._emit('error', { pattern, error });
+  }
 
   _wantsDelta(topic) {
     const sub = this.subscriptions.get(topic);
@@ -814,14 +898,22 @@ export class Switchboard extends EventTarget {
 
   _deliver(topic, offset, epoch, data) {
     const sub = this.subscriptions.get(topic);
-    if (!sub) return;
-    const p = sub.position;
-    if (epoch === undefined) epoch = p ? p.epoch : '';
-    // A message at or before the position was delivered already (a resume that overlapped): once only.
-    if (p && p.epoch === epoch && offset <= p.offset) return;
-    sub.position = { offset, epoch };
+    // Each handler once, whether it holds the topic, patterns matching it, or both.
+    const handlers = new Set();
+    if (sub) {
+      const p = sub.position;
+      if (epoch === undefined) epoch = p ? p.epoch : '';
+      // A message at or before the position was delivered already (a resume that overlapped): once only.
+      if (p && p.epoch === epoch && offset <= p.offset) return;
+      sub.position = { offset, epoch };
+      for (const h of sub.handlers) handlers.add(h);
+    }
+    for (const [pattern, ps] of this.patternSubscriptions)
+      if (patternMatches(pattern, topic)) for (const h of ps.handlers) handlers.add(h);
+    if (handlers.size === 0) return;
+    if (epoch === undefined) epoch = '';
     const meta = { topic, offset, epoch, transport: this.transport };
-    for (const h of [...sub.handlers]) {
+    for (const h of handlers) {
       try {
         h(data, meta);
       } catch (e) {

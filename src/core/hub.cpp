@@ -17,6 +17,12 @@ void hub::on_interest(interest_handler first_subscriber, interest_handler last_u
     last_unsubscriber_ = std::move(last_unsubscriber);
 }
 
+void hub::on_pattern_interest(interest_handler first_subscriber, interest_handler last_unsubscriber)
+{
+    first_pattern_subscriber_ = std::move(first_subscriber);
+    last_pattern_unsubscriber_ = std::move(last_unsubscriber);
+}
+
 namespace {
 constexpr std::size_t npos = static_cast<std::size_t>(-1);
 }
@@ -260,8 +266,11 @@ bool hub::subscribe_pattern(channel& ch, std::string_view pattern)
     auto& n = existing ? *existing : patterns_->insert(pattern);
     ch.pattern_subscriptions_.push_back({&n, n.subscribers.size()});
     n.subscribers.push_back(std::move(self));
-    ++n.live;
+    // A node may outlive its last subscriber while a fan-out walks it: interest follows live, not the node.
+    bool const first = n.live++ == 0;
     ++pattern_subscriptions_;
+    if (first && first_pattern_subscriber_)
+        first_pattern_subscriber_(n.pattern);
     return true;
 }
 
@@ -305,6 +314,8 @@ void hub::remove_pattern_at(detail::pattern_node& n, std::size_t index)
 {
     --n.live;
     --pattern_subscriptions_;
+    if (n.live == 0 && last_pattern_unsubscriber_)
+        last_pattern_unsubscriber_(std::string(n.pattern));  // a copy: n may go before the handler is done
     if (n.delivering) {
         // As remove_at: the fan-out is walking this node; compacted, and pruned, once it is over.
         leaving_.push_back(std::move(n.subscribers[index]));
@@ -350,7 +361,9 @@ void hub::fan_out_with_patterns(message const& msg, message_ptr const& m)
             ch->delivered_stamp_ = stamp;
             (void)ch->deliver(m);
             ++deliveries_;
+            return true;
         }
+        return false;
     };
     auto it = topics_.find(msg.topic());
     detail::hub_topic* t = it == topics_.end() ? nullptr : it->second.get();
@@ -378,7 +391,7 @@ void hub::fan_out_with_patterns(message const& msg, message_ptr const& m)
     for (std::size_t j = 0; j < walk_n; ++j) {
         auto& n = *matched_[j];
         for (std::size_t i = 0; i < sizes[j]; ++i)
-            hand(n.subscribers[i].get());
+            pattern_deliveries_ += hand(n.subscribers[i].get());
     }
     for (std::size_t j = 0; j < walk_n; ++j) {
         auto& n = *matched_[j];
@@ -411,6 +424,27 @@ std::size_t hub::subscriber_count(std::string_view topic) const
 {
     auto it = topics_.find(topic);
     return it == topics_.end() ? 0 : it->second->live;
+}
+
+std::vector<channel_ptr> hub::pattern_subscribers(std::string_view topic) const
+{
+    std::vector<channel_ptr> out;
+    patterns_->match(topic, [&out](detail::pattern_node& n) {
+        for (auto const& ch : n.subscribers)
+            if (ch)
+                out.push_back(ch);
+    });
+    return out;
+}
+
+std::vector<channel_ptr> hub::subscribers_of_pattern(std::string_view pattern) const
+{
+    std::vector<channel_ptr> out;
+    if (auto* n = patterns_->find(pattern))
+        for (auto const& ch : n->subscribers)
+            if (ch)
+                out.push_back(ch);
+    return out;
 }
 
 std::vector<channel_ptr> hub::subscribers(std::string_view topic) const

@@ -223,7 +223,7 @@ void subscribe_queue::drop(channel& ch)
 void subscribe_queue::subscribe_pattern(channel& ch, std::string const& pattern, authorization a,
                                         pattern_handler done)
 {
-    if (!is_valid_pattern(pattern) || !backplane_.delivers_every_topic())
+    if (!is_valid_pattern(pattern) || !backplane_.delivers_patterns())
         return done(error::invalid_pattern);
     auto queues = channels_.find(&ch);
     bool pending = false;
@@ -251,7 +251,8 @@ void subscribe_queue::start_pattern(std::shared_ptr<pattern_operation> op)
         if (ec)
             return finish_pattern(op, ec);
         auto& ch = *op->ch;
-        if (!hub_.subscribed_pattern(ch, op->pattern)) {
+        bool const added = !hub_.subscribed_pattern(ch, op->pattern);
+        if (added) {
             if (hooks_.on_subscribe) {
                 if (auto e = guarded("on_subscribe", [&] { return hooks_.on_subscribe(ch, op->pattern); }))
                     return finish_pattern(op, e);
@@ -259,8 +260,21 @@ void subscribe_queue::start_pattern(std::shared_ptr<pattern_operation> op)
                     return;  // the hook closed the channel, or unsubscribed it
             }
             hub_.subscribe_pattern(ch, op->pattern);
+            // In the hub now, where it counts against the limit: no longer as one being made.
+            if (op->counted) {
+                op->counted = false;
+                --channels_.find(&ch)->second.joining;
+            }
         }
-        finish_pattern(op, {});
+        // Answered once the node receives the pattern's topics (a Redis or NATS subscription confirmed), so
+        // that whatever is published after the answer reaches the client.
+        backplane_.pattern_ready(op->pattern, [this, op, added](boost::system::error_code ec) {
+            if (op->over)
+                return;  // the channel closed, or unsubscribed the pattern (the hub has let it go then)
+            if (ec && added)
+                hub_.unsubscribe_pattern(*op->ch, op->pattern);
+            finish_pattern(op, ec);
+        });
     };
     if (op->authorized == authorization::done)
         return then({});

@@ -13,7 +13,8 @@
 //
 // Pattern subscribes (subscribe_pattern) take their place under max_subscriptions the same way (topics and
 // patterns count together), are authorized as patterns, and are called off by an unsubscribe of their pattern.
-// They read no history: once authorized and past on_subscribe, the hub has them.
+// They read no history: once authorized and past on_subscribe, the hub has them, and they are answered once the
+// backplane receives the pattern's topics (backplane::pattern_ready).
 //
 // Loop thread only. Nothing is held for a channel with no subscribe in progress; what is held for one that
 // has some is bounded by max_subscriptions (one entry per topic), plus the subscribes queued behind them (a
@@ -70,9 +71,11 @@ public:
     /// whether there were any.
     bool cancel(channel& ch, std::string_view topic);
 
-    /// Subscribes `ch` to `pattern`: its syntax (error::invalid_pattern), whether the backplane delivers every
-    /// topic (error::invalid_pattern too: not over this backplane yet), the limit, the authorization,
-    /// on_subscribe, then the hub. `done` as for subscribe(); success when it already was subscribed.
+    /// Subscribes `ch` to `pattern`: its syntax (error::invalid_pattern), whether the backplane delivers
+    /// patterns (error::invalid_pattern too: backplane::delivers_patterns), the limit, the authorization,
+    /// on_subscribe, the hub, then the backplane's backplane::pattern_ready (error::backplane_unavailable when
+    /// its broker is unreachable: the hub lets the pattern go again). `done` as for subscribe(); success when
+    /// it already was subscribed.
     void subscribe_pattern(channel& ch, std::string const& pattern, authorization a, pattern_handler done);
     /// Ends `ch`'s subscribes to `pattern` in progress with error::unsubscribed. Returns whether there were any.
     bool cancel_pattern(channel& ch, std::string_view pattern);

@@ -65,6 +65,10 @@ std::string render_metrics(server_context const& ctx)
     sample(out, "switchboard_subscriptions", "", ctx.hub.subscription_count());
     family(out, "switchboard_topics", "gauge", "Topics with subscribers on this node.");
     sample(out, "switchboard_topics", "", ctx.hub.topic_count());
+    family(out, "switchboard_patterns", "gauge", "Patterns with subscribers on this node.");
+    sample(out, "switchboard_patterns", "", ctx.hub.pattern_count());
+    family(out, "switchboard_pattern_subscriptions", "gauge", "Subscriptions of all channels to patterns.");
+    sample(out, "switchboard_pattern_subscriptions", "", ctx.hub.pattern_subscription_count());
 
     family(out, "switchboard_messages_published_total", "counter", "Messages published through this node.");
     sample(out, "switchboard_messages_published_total", "", m.messages_published);
@@ -73,6 +77,9 @@ std::string render_metrics(server_context const& ctx)
     sample(out, "switchboard_messages_delivered_total", "", ctx.hub.messages_delivered());
     family(out, "switchboard_deliveries_total", "counter", "Messages handed to channels (one per subscriber).");
     sample(out, "switchboard_deliveries_total", "", ctx.hub.deliveries());
+    family(out, "switchboard_pattern_deliveries_total", "counter",
+           "Of those, the ones made through a pattern (the channel did not hold the topic itself).");
+    sample(out, "switchboard_pattern_deliveries_total", "", ctx.hub.pattern_deliveries());
     family(out, "switchboard_bytes_out_total", "counter", "Bytes written to streams and poll answers.");
     sample(out, "switchboard_bytes_out_total", "", m.bytes_out);
     family(out, "switchboard_slow_consumers_total", "counter", "Channels closed because their queue was full.");

@@ -10,6 +10,11 @@
 //   recovered:false; set_history_options changes the limits for the topics' next publishes and reads;
 // - once a subscribe's history read has answered, every later publish of the topic is delivered to this node,
 //   once, in offset order, and again after an unsubscribe and a new subscribe.
+// - a pattern this node subscribes to (subscribe_pattern, then pattern_ready) brings every later publish of
+//   every topic it matches, topics made after it included, once and in each topic's offset order, also when
+//   the node holds the topic exactly too; a broker-backed backplane brings nothing its patterns do not match
+//   (Redis' glob covers more: the backplane filters), stops after unsubscribe_pattern, and after its broker
+//   came back has the pattern again and tells the gap handler that the pattern may have missed messages.
 // What is not promised: that an unsubscribed node receives nothing. The memory backplane hands every publish back
 // to its node (there is no traffic to save, and the hub drops topics nobody holds); a broker-backed backplane
 // stops the broker's traffic (a kind says so through listening(), which the memory kind cannot answer).
@@ -164,6 +169,22 @@ protected:
         });
         EXPECT_TRUE(run_until(ioc_, [&] { return out.has_value(); }, 10s)) << "history never answered";
         return out.value_or(history_result{});
+    }
+
+    /// Subscribes this node to `pattern`: messages of its topics published from now on are delivered here.
+    /// False when the backplane never said the subscription holds.
+    bool subscribe_pattern(std::string const& pattern)
+    {
+        bp().subscribe_pattern(pattern);
+        return pattern_ready(pattern);
+    }
+
+    bool pattern_ready(std::string const& pattern)
+    {
+        std::optional<boost::system::error_code> ready;
+        bp().pattern_ready(pattern, [&](boost::system::error_code ec) { ready = ec; });
+        EXPECT_TRUE(run_until(ioc_, [&] { return ready.has_value(); }, 10s)) << "pattern_ready never answered";
+        return ready && !*ready;
     }
 
     /// Subscribes this node to `topic`: its messages published from now on are delivered here.
@@ -439,6 +460,91 @@ TYPED_TEST(backplane_contract, unsubscribing_and_subscribing_again_resumes_deliv
     EXPECT_EQ(got, expected);
 }
 
+TYPED_TEST(backplane_contract, a_pattern_brings_every_topic_it_matches_once_in_offset_order)
+{
+    this->make();
+    ASSERT_TRUE(this->bp().delivers_patterns());
+    auto const before = this->publish("p.old");  // a topic older than the pattern: only later messages come
+    ASSERT_TRUE(this->subscribe_pattern("p.*"));
+    ASSERT_TRUE(this->subscribe_pattern("p.>"));  // overlapping (on Redis, the same glob)
+    this->subscribe("p.both");                    // held exactly too: Redis and NATS send it twice
+    std::vector<position> both;
+    for (int i = 0; i < 3; ++i)
+        both.push_back(this->publish("p.both", std::to_string(i)));
+    auto const old = this->publish("p.old");
+    auto const fresh = this->publish("p.new");  // made after the pattern
+    auto const deep = this->publish("p.a.b");   // p.> only
+    auto const other = this->publish("q.x");    // no pattern
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return !this->delivered_of("p.a.b").empty(); }, 10s));
+    run_for(this->ioc_, 100ms);  // a duplicate would show now
+    EXPECT_EQ(offsets_of(this->delivered_of("p.both")), (offsets{1, 2, 3}));
+    EXPECT_EQ(this->delivered_of("p.both").back()->where(), both.back());
+    EXPECT_EQ(this->delivered_of("p.both")[1]->data(), "1");
+    auto const older = this->delivered_of("p.old");
+    ASSERT_FALSE(older.empty());
+    EXPECT_EQ(older.back()->where(), old);
+    if (this->kind_->listening("p.old")) {  // a broker-backed backplane: only what came after the pattern
+        EXPECT_EQ(offsets_of(older), (offsets{before.offset + 1}));
+        EXPECT_TRUE(this->delivered_of("q.x").empty()) << "a topic no pattern matches";
+    }
+    EXPECT_EQ(offsets_of(this->delivered_of("p.new")), (offsets{fresh.offset}));
+    EXPECT_EQ(offsets_of(this->delivered_of("p.a.b")), (offsets{deep.offset}));
+    (void)other;
+}
+
+TYPED_TEST(backplane_contract, a_pattern_is_delivered_no_further_than_it_matches_and_stops_when_unsubscribed)
+{
+    this->make();
+    bool const filters = this->kind_->listening("x").has_value();
+    ASSERT_TRUE(this->subscribe_pattern("a.*"));
+    this->publish("a.b.c");  // Redis' glob "a.*" covers it; the pattern does not
+    this->publish("a.b");
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return !this->delivered_of("a.b").empty(); }, 10s));
+    if (filters) {
+        EXPECT_TRUE(this->delivered_of("a.b.c").empty()) << "a topic the pattern does not match";
+    }
+    this->bp().unsubscribe_pattern("a.*");
+    this->bp().unsubscribe_pattern("a.*");  // harmless
+    this->bp().unsubscribe_pattern("never.*");
+    if (filters) {  // the broker stops sending: by the time a subscription made after it holds, it has stopped
+        ASSERT_TRUE(this->subscribe_pattern("z.*"));
+        this->publish("a.b");
+        this->publish("z.z");
+        ASSERT_TRUE(run_until(this->ioc_, [&] { return !this->delivered_of("z.z").empty(); }, 10s));
+        run_for(this->ioc_, 50ms);
+        EXPECT_EQ(this->delivered_of("a.b").size(), 1u) << "an unsubscribed pattern's topic was delivered";
+    }
+    ASSERT_TRUE(this->subscribe_pattern("a.*"));  // again: from the next publish on
+    auto const next = this->publish("a.b");
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return this->delivered_of("a.b").back()->where() == next; }, 10s));
+}
+
+TYPED_TEST(backplane_contract, a_pattern_comes_back_with_its_broker_and_its_gap_is_reported)
+{
+    this->make();
+    std::vector<std::string> gaps;
+    this->bp().set_gap([&](std::string const& t) { gaps.push_back(t); });
+    ASSERT_TRUE(this->subscribe_pattern("r.*"));
+    auto const first = this->publish("r.known");
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return !this->delivered_of("r.known").empty(); }, 10s));
+    if (!this->kind_->break_broker())
+        GTEST_SKIP() << TypeParam::name << " has no broker to lose";
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return !this->kind_->ready(); }, 10s)) << "connected() never fell";
+    this->kind_->mend_broker();
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return this->kind_->ready(); }, 10s)) << "never reconnected";
+    // The subscription comes back by itself: ready as soon as the broker has it again.
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return this->pattern_ready("r.*"); }, 10s));
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return !gaps.empty(); }, 10s));
+    for (auto const& g : gaps)  // the pattern, not r.known: that one read what it missed
+        EXPECT_EQ(g, "r.*") << "the pattern may have missed topics it never saw";
+    auto const again = this->publish("r.known");
+    auto const fresh = this->publish("r.fresh");
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return !this->delivered_of("r.fresh").empty(); }, 10s));
+    run_for(this->ioc_, 50ms);
+    EXPECT_EQ(offsets_of(this->delivered_of("r.known")), (offsets{first.offset, again.offset}));
+    EXPECT_EQ(offsets_of(this->delivered_of("r.fresh")), (offsets{fresh.offset}));
+}
+
 TYPED_TEST(backplane_contract, a_publish_the_backplane_cannot_take_fails_and_assigns_nothing)
 {
     this->make();
@@ -457,6 +563,54 @@ TYPED_TEST(backplane_contract, a_publish_the_backplane_cannot_take_fails_and_ass
     this->kind_->mend_broker();
     ASSERT_TRUE(run_until(this->ioc_, [&] { return this->kind_->ready(); }, 10s)) << "never reconnected";
     EXPECT_EQ(this->publish("t"), (position{before.offset + 1, before.epoch}));  // the refused one took no offset
+}
+
+// The bound on the topics a node follows through patterns (redis_options / nats_options::max_pattern_topics):
+// past it the least recently seen topic is forgotten, and its next message starts it again, nothing lost.
+template <class Backplane, class Broker, class Options>
+void pattern_topics_are_bounded(Broker& broker, Options options)
+{
+    boost::asio::io_context ioc;
+    options.url = broker.url();
+    options.max_pattern_topics = 2;
+    Backplane bp(ioc.get_executor(), options);
+    std::vector<message_ptr> got;
+    bp.set_delivery([&](message_ptr const& m) { got.push_back(m); });
+    ASSERT_TRUE(run_until(ioc, [&] { return bp.connected(); }, 10s));
+    bp.subscribe_pattern("b.*");
+    std::optional<boost::system::error_code> ready;
+    bp.pattern_ready("b.*", [&](boost::system::error_code ec) { ready = ec; });
+    ASSERT_TRUE(run_until(ioc, [&] { return ready.has_value(); }, 10s));
+    ASSERT_FALSE(*ready);
+    std::vector<std::string> sent;
+    for (auto const* topic : {"b.1", "b.2", "b.3", "b.1", "b.3"}) {
+        std::optional<boost::system::error_code> done;
+        bp.publish(topic, "null", [&](boost::system::error_code ec, position) { done = ec; });
+        ASSERT_TRUE(run_until(ioc, [&] { return done.has_value(); }, 10s));
+        ASSERT_FALSE(*done);
+        sent.push_back(topic);
+        ASSERT_TRUE(run_until(ioc, [&] { return got.size() == sent.size(); }, 10s)) << topic;
+        EXPECT_LE(bp.pattern_topics(), 2u);
+    }
+    std::vector<std::string> topics;
+    for (auto const& m : got)
+        topics.push_back(m->topic() + "#" + std::to_string(m->offset()));
+    EXPECT_EQ(topics, (std::vector<std::string>{"b.1#1", "b.2#1", "b.3#1", "b.1#2", "b.3#2"}));
+    EXPECT_EQ(bp.pattern_topics(), 2u);
+    bp.close();
+    ioc.run_for(1s);
+}
+
+TEST(pattern_topics, redis_follows_at_most_max_pattern_topics)
+{
+    redis_process redis;
+    pattern_topics_are_bounded<redis_backplane>(redis, redis_options{});
+}
+
+TEST(pattern_topics, nats_follows_at_most_max_pattern_topics)
+{
+    nats_process nats;
+    pattern_topics_are_bounded<nats_backplane>(nats, nats_options{});
 }
 
 }  // namespace

@@ -110,7 +110,8 @@ constexpr char const* every_key = R"({
     "reconnect_max": "10s",
     "position_ttl": "7d",
     "max_pending": 5000,
-    "max_held": 2000
+    "max_held": 2000,
+    "max_pattern_topics": 3000
   },
   "nats": {
     "url": "",
@@ -126,7 +127,8 @@ constexpr char const* every_key = R"({
     "reconnect_wait": "250ms",
     "request_timeout": "8s",
     "max_pending": 5000,
-    "max_held": 2000
+    "max_held": 2000,
+    "max_pattern_topics": 3000
   },
   "auth": {"jwt_secret": "every-key-secret-0123", "jwt_public_key": "", "jwt_audience": "app", "jwt_issuer": "idp",
            "jwt_leeway": "30s", "token_cookie": "sb", "allow_anonymous": true, "token_expiry_warning": "1m"},
@@ -214,6 +216,7 @@ TEST(config, every_key_parses)
     EXPECT_EQ(redis.position_ttl, 7 * 24h);
     EXPECT_EQ(redis.max_pending, 5000u);
     EXPECT_EQ(redis.max_held, 2000u);
+    EXPECT_EQ(redis.max_pattern_topics, 3000u);
     auto const address = switchboard::redis_address::parse(redis.url);
     EXPECT_EQ(address.host, "10.0.0.7");
     EXPECT_EQ(address.port, 6380);
@@ -233,6 +236,7 @@ TEST(config, every_key_parses)
     EXPECT_EQ(nats.request_timeout, 8s);
     EXPECT_EQ(nats.max_pending, 5000u);
     EXPECT_EQ(nats.max_held, 2000u);
+    EXPECT_EQ(nats.max_pattern_topics, 3000u);
     auto const& sec = o.security;
     EXPECT_EQ(sec.jwt_secret, "every-key-secret-0123");
     EXPECT_EQ(sec.jwt_audience, "app");

@@ -3,7 +3,8 @@
 // transports exactly once with the same offsets, clients resume on another node, history limits hold, a node's
 // restart keeps history, a broker restart (or crash) loses nothing that was acknowledged, a broker that lost its
 // data is reported as a gap, nodes subscribe in the broker only to topics they have subscribers for, and
-// readiness follows the broker. Then what only Redis shows (TEST(redis, ...)): its pub/sub connection cut alone,
+// readiness follows the broker, patterns bring other nodes' topics once and in order (and tell their subscribers
+// of a broker outage). Then what only Redis shows (TEST(redis, ...)): its pub/sub connection cut alone,
 // its keys evicted or trimmed.
 
 #include "support/http_client.hpp"
@@ -221,6 +222,125 @@ TEST_P(scale_out, three_nodes_three_transports_same_messages_same_offsets)
     EXPECT_EQ(ws->messages(), sse->messages());
     EXPECT_EQ(ws->messages(), poll->messages());
     poll->stop();
+}
+
+// "<topic>#<offset>" of each message, in the order they came.
+std::vector<std::string> topic_offsets(std::vector<json> const& envelopes)
+{
+    std::vector<std::string> out;
+    for (auto const& e : envelopes)
+        out.push_back(e["topic"].get<std::string>() + "#" + std::to_string(e["offset"].get<std::uint64_t>()));
+    return out;
+}
+
+std::optional<json> ask(boost::asio::io_context& ioc, ws_client& ws, json const& command)
+{
+    ws.send_json(command);
+    return ws.wait_reply(ioc, command["id"]);
+}
+
+TEST_P(scale_out, patterns_bring_the_topics_of_other_nodes_once_in_order)
+{
+    boost::asio::io_context ioc;
+    node a(shared()), b(shared());
+    for (auto* n : {&a, &b})
+        ASSERT_TRUE(n->wait_ready(ioc)) << n->process->output();
+    auto publish = [&](std::string const& topic, int n) {
+        auto res = fetch(ioc, a.port, "POST", "/publish?topic=" + topic, json{{"n", n}}.dump());
+        ASSERT_EQ(res.status, 200) << res.body;
+    };
+    publish("sports.tennis", 0);  // before any subscription: not delivered
+
+    // On node B: a topic and overlapping patterns on one WebSocket, a pattern on SSE.
+    auto ws = subscriber(ioc, b.port, "sports.tennis");
+    for (auto const& [p, id] : {std::pair{"sports.*", 1}, {"sports.>", 2}, {"a.*", 3}}) {
+        auto ack = ask(ioc, *ws, {{"type", "subscribe"}, {"pattern", p}, {"id", id}});
+        ASSERT_TRUE(ack);
+        ASSERT_EQ((*ack)["type"], "ack") << *ack;
+    }
+    auto sse = sse_client::create(ioc);
+    sse->connect(b.port, "/sse?pattern=sports.*");
+    ASSERT_TRUE(run_until(ioc, [&] { return sse->find_event("subscribed").has_value(); }, 10s));
+
+    // On node A, each acknowledged before the next.
+    publish("sports.tennis", 1);       // the topic and both sports patterns: once
+    publish("sports.golf", 2);         // a topic made after the subscriptions
+    publish("sports.tennis.live", 3);  // sports.> only (Redis' glob for sports.* covers it too)
+    publish("news.tennis", 4);         // nothing
+    publish("a.b.c", 5);               // nothing: a.* is one token (Redis' glob a.* covers it)
+    publish("sports", 6);              // nothing: both patterns need a token after "sports"
+    publish("a.b", 7);
+    publish("sports.tennis", 8);
+    std::vector<std::string> const expected{"sports.tennis#2", "sports.golf#1", "sports.tennis.live#1", "a.b#1",
+                                            "sports.tennis#3"};
+    ASSERT_TRUE(ws->wait_messages(ioc, expected.size(), 20s)) << ws->message_count();
+    ASSERT_TRUE(ws->wait_settled(ioc));
+    EXPECT_EQ(topic_offsets(ws->messages()), expected);
+    EXPECT_EQ(ws->messages()[1]["data"]["n"], 2) << "the payload as published";
+    std::vector<std::string> const sse_expected{"sports.tennis#2", "sports.golf#1", "sports.tennis#3"};
+    ASSERT_TRUE(run_until(ioc, [&] { return sse->message_count() >= sse_expected.size(); }, 20s));
+    EXPECT_EQ(topic_offsets(sse->messages()), sse_expected);
+
+    // Unsubscribed patterns bring nothing more; the topic itself still comes (and marks the end).
+    for (auto const& [p, id] : {std::pair{"sports.*", 4}, {"sports.>", 5}}) {
+        auto ack = ask(ioc, *ws, {{"type", "unsubscribe"}, {"pattern", p}, {"id", id}});
+        ASSERT_TRUE(ack);
+        ASSERT_EQ((*ack)["type"], "ack") << *ack;
+    }
+    publish("sports.golf", 9);
+    publish("sports.tennis", 10);
+    ASSERT_TRUE(ws->wait_messages(ioc, expected.size() + 1, 20s));
+    ASSERT_TRUE(ws->wait_settled(ioc));
+    auto const after = topic_offsets(ws->messages());
+    ASSERT_EQ(after.size(), expected.size() + 1);
+    EXPECT_EQ(after.back(), "sports.tennis#4");
+    ASSERT_TRUE(run_until(ioc, [&] { return sse->message_count() >= sse_expected.size() + 2; }, 20s));
+    EXPECT_EQ(topic_offsets(sse->messages()).back(), "sports.tennis#4") << "the SSE pattern still holds";
+    ws->close();
+}
+
+TEST_P(scale_out, a_pattern_subscriber_is_told_of_a_broker_outage_and_patterns_work_after_it)
+{
+    boost::asio::io_context ioc;
+    node a(shared()), b(shared());
+    for (auto* n : {&a, &b})
+        ASSERT_TRUE(n->wait_ready(ioc)) << n->process->output();
+    auto ws = ws_client::create(ioc);
+    ws->connect(b.port);
+    auto ack = ask(ioc, *ws, {{"type", "subscribe"}, {"pattern", "feed.*"}, {"id", 1}});
+    ASSERT_TRUE(ack);
+    ASSERT_EQ((*ack)["type"], "ack") << *ack;
+    ASSERT_EQ(fetch(ioc, a.port, "POST", "/publish?topic=feed.one", "1").status, 200);
+    ASSERT_TRUE(ws->wait_messages(ioc, 1));
+
+    shared().stop();
+    ASSERT_TRUE(b.wait_ready(ioc, 503));
+    // Refused while the broker is away, with the reason.
+    auto refused = ws_client::create(ioc);
+    refused->connect(b.port);
+    auto no = ask(ioc, *refused, {{"type", "subscribe"}, {"pattern", "other.*"}, {"id", 1}});
+    ASSERT_TRUE(no);
+    EXPECT_EQ((*no)["code"], "backplane_unavailable") << *no;
+    shared().start();
+    for (auto* n : {&a, &b})
+        ASSERT_TRUE(n->wait_ready(ioc)) << n->process->output();
+
+    // Topics first published meanwhile could not be followed: the subscriber is told to resume (4010).
+    ASSERT_TRUE(ws->wait_closed(ioc, 20s)) << b.process->output();
+    EXPECT_EQ(ws->close_code(), 4010) << ws->close_reason();
+
+    // A new subscription works across nodes again (the node subscribed the pattern again or anew).
+    auto again = ws_client::create(ioc);
+    again->connect(b.port);
+    int id = 0;
+    ASSERT_TRUE(run_until(ioc, [&] {
+        auto r = ask(ioc, *again, {{"type", "subscribe"}, {"pattern", "feed.*"}, {"id", ++id}});
+        return r && (*r)["type"] == "ack";
+    }, 20s));
+    ASSERT_EQ(fetch(ioc, a.port, "POST", "/publish?topic=feed.two", "2").status, 200);
+    ASSERT_TRUE(again->wait_messages(ioc, 1, 20s));
+    EXPECT_EQ(topic_offsets(again->messages()), (std::vector<std::string>{"feed.two#1"}));
+    again->close();
 }
 
 TEST_P(scale_out, a_client_resumes_on_another_node)

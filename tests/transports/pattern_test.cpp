@@ -6,12 +6,11 @@
 
 #include "support/live_server.hpp"
 #include "support/http_client.hpp"
-#include "support/redis_process.hpp"
+#include "support/slow_history_backplane.hpp"
 #include "support/sse_client.hpp"
 #include "support/ws_client.hpp"
 
 #include <switchboard/error.hpp>
-#include <switchboard/redis_backplane.hpp>
 
 #include <boost/asio/post.hpp>
 
@@ -84,6 +83,11 @@ TEST(patterns, websocket_overlapping_subscriptions_deliver_each_message_once_in_
     EXPECT_EQ(got[0]["offset"], 1) << "the topic's own offset";
     EXPECT_EQ(got[3]["offset"], 2);
     EXPECT_EQ(got[1]["offset"], 1);
+    // The operations metrics count them: 3 patterns, 2 of the 4 deliveries through a pattern (not the topic's).
+    auto const metrics = fetch(srv.ioc, srv.port, "GET", "/metrics").body;
+    for (auto const* line : {"\nswitchboard_patterns 3\n", "\nswitchboard_pattern_subscriptions 3\n",
+                             "\nswitchboard_deliveries_total 4\n", "\nswitchboard_pattern_deliveries_total 2\n"})
+        EXPECT_NE(metrics.find(line), std::string::npos) << line << metrics;
     ws->close();
 }
 
@@ -343,24 +347,23 @@ TEST(patterns, an_unsubscribe_calls_off_a_pattern_subscribe_still_being_authoriz
 
 TEST(patterns, a_backplane_that_cannot_serve_patterns_refuses_them_by_name)
 {
-    redis_process redis;  // up before the server, stopped after it
-    live_server srv(server_options{}, [&](boost::asio::any_io_executor ex) {
-        redis_options o;
-        o.url = redis.url();
-        return std::make_unique<redis_backplane>(ex, o);
+    // Redis and NATS serve patterns (tests/integration/scale_out_test.cpp); a backplane that neither delivers
+    // every topic nor follows patterns (this test double says neither) is refused by name.
+    live_server srv(server_options{}, [](boost::asio::any_io_executor ex) {
+        return std::make_unique<slow_history_backplane>(ex);
     });
     srv.start();
-    ASSERT_TRUE(srv.run_until([&] { return (*srv).backplane().connected(); }));
+    ASSERT_FALSE((*srv).backplane().delivers_patterns());
     auto ws = ws_client::create(srv.ioc);
     ws->connect(srv.port);
     auto reply = ask(srv, *ws, pattern_command("subscribe", "a.*", 1));
     ASSERT_TRUE(reply);
     EXPECT_EQ((*reply)["code"], "invalid_pattern") << *reply;
-    EXPECT_NE((*reply).value("message", "").find("redis backplane"), std::string::npos) << *reply;
+    EXPECT_NE((*reply).value("message", "").find("slow-history backplane"), std::string::npos) << *reply;
     auto res = fetch(srv.ioc, srv.port, "GET", "/sse?pattern=a.*");
     EXPECT_EQ(res.status, 400) << res.body;
-    EXPECT_NE(res.body.find("redis backplane"), std::string::npos) << res.body;
-    EXPECT_TRUE(ws->subscribe(srv.ioc, "a.b", 2)) << "topics still work";
+    EXPECT_NE(res.body.find("slow-history backplane"), std::string::npos) << res.body;
+    EXPECT_EQ((*srv).hub().pattern_count(), 0u);
     ws->close();
 }
 

@@ -248,12 +248,28 @@ TEST(hub_patterns, a_channel_gets_each_message_once_however_many_subscriptions_m
     EXPECT_EQ(hub.topic_count(), 1u) << "patterns make no topics";
 }
 
-TEST(hub_patterns, patterns_raise_no_interest_and_leave_nothing_behind)
+TEST(hub_patterns, patterns_raise_no_topic_interest_but_their_own_and_leave_nothing_behind)
 {
     switchboard::hub hub;
     std::vector<std::string> interest;
+    std::vector<std::string> pattern_interest;
     hub.on_interest([&](std::string const& t) { interest.push_back("+" + t); },
                     [&](std::string const& t) { interest.push_back("-" + t); });
+    hub.on_pattern_interest([&](std::string const& p) { pattern_interest.push_back("+" + p); },
+                            [&](std::string const& p) { pattern_interest.push_back("-" + p); });
+    {
+        // A pattern's first subscriber and its last, whoever they are: once each.
+        auto one = std::make_shared<counting_channel>(hub);
+        auto two = std::make_shared<counting_channel>(hub);
+        ASSERT_TRUE(hub.subscribe_pattern(*one, "x.*"));
+        ASSERT_TRUE(hub.subscribe_pattern(*two, "x.*"));
+        EXPECT_EQ(pattern_interest, (std::vector<std::string>{"+x.*"}));
+        hub.unsubscribe_all(*one);
+        EXPECT_EQ(pattern_interest, (std::vector<std::string>{"+x.*"}));
+        EXPECT_TRUE(hub.unsubscribe_pattern(*two, "x.*"));
+        EXPECT_EQ(pattern_interest, (std::vector<std::string>{"+x.*", "-x.*"}));
+        pattern_interest.clear();
+    }
     auto ch = std::make_shared<counting_channel>(hub);
     ASSERT_TRUE(hub.subscribe_pattern(*ch, "a.*.c"));
     ASSERT_TRUE(hub.subscribe_pattern(*ch, "a.>"));
@@ -268,6 +284,7 @@ TEST(hub_patterns, patterns_raise_no_interest_and_leave_nothing_behind)
     EXPECT_EQ(hub.pattern_count(), 0u);
     EXPECT_EQ(hub.pattern_subscription_count(), 0u);
     EXPECT_TRUE(interest.empty());
+    EXPECT_EQ(pattern_interest, (std::vector<std::string>{"+a.*.c", "+a.>", "-a.*.c", "-a.>"}));
     hub.deliver(make_message("a.b.c", 1));
     EXPECT_TRUE(ch->received.empty());
 }

@@ -14,6 +14,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using redis::parse_entry;
+using redis::redis_names;
 
 // Entries are stamped with Redis' clock; the tests' "now" is this.
 constexpr std::int64_t now_ms = 1'700'000'000'000;
@@ -44,6 +45,17 @@ history_result read(std::optional<position> since, fake_reply const& answer,
     auto r = redis::history_reply("t", since, max_age, max_bytes, answer.get());
     EXPECT_TRUE(r.has_value()) << "a well-formed answer";
     return r.value_or(history_result{});
+}
+
+TEST(redis_codec, a_pattern_glob_covers_its_topics_with_the_prefix_and_literals_escaped)
+{
+    redis_names names{"sb:"};
+    EXPECT_EQ(names.glob("a.*"), "sb:a.*");
+    EXPECT_EQ(names.glob("a.>"), "sb:a.*") << "one glob for both: the node filters";
+    EXPECT_EQ(names.glob("*.b.*.d"), "sb:*.b.*.d");
+    EXPECT_EQ(names.glob(">"), "sb:*");
+    redis_names odd{"x[1]*?\\:"};
+    EXPECT_EQ(odd.glob("a.*"), "x\\[1\\]\\*\\?\\\\:a.*");
 }
 
 TEST(redis_codec, an_entry_is_offset_epoch_time_and_the_rest_as_data)

@@ -146,8 +146,20 @@ void jetstream_backplane::on_stream_ready()
         return;
     // Back (or first up): read what every subscribed topic missed while this node was not listening.
     for (auto& [name, t] : topics_)
-        if (t.wanted && t.last && (!t.catching_up || t.catch_up_failed))
+        if ((t.wanted || t.by_pattern) && t.last && (!t.catching_up || t.catch_up_failed))
             catch_up(name, t);
+    if (!std::exchange(ever_ready_, true))
+        return;
+    // A topic a pattern brings that this node never saw may have had messages meanwhile, which only resuming
+    // patterns could find: the patterns' subscribers are told.
+    std::vector<std::string> patterns;
+    for (auto const& [p, id] : patterns_)
+        patterns.push_back(p);
+    for (auto const& p : patterns) {
+        spdlog::warn("nats: pattern {} was not followed for a while; telling its subscribers", p);
+        if (gap_)
+            gap_(p);
+    }
 }
 
 void jetstream_backplane::set_history(history_options history)
@@ -347,6 +359,8 @@ void jetstream_backplane::unsubscribe(std::string const& topic)
     t.wanted = false;
     link_.unsubscribe(t.subscription);
     t.subscription = 0;
+    if (t.by_pattern)
+        return;  // its stream goes on through the pattern, in the same order
     t.last.reset();
     t.held.clear();
     t.catching_up = t.catch_up_failed = false;
@@ -357,8 +371,104 @@ void jetstream_backplane::forget_if_idle(std::string const& topic)
 {
     // The tip goes too: a topic this node neither publishes nor follows would only hold memory.
     auto it = topics_.find(topic);
-    if (it != topics_.end() && !it->second.wanted && !it->second.publishing && it->second.queue.empty())
+    if (it != topics_.end() && !it->second.wanted && !it->second.by_pattern && !it->second.publishing &&
+        it->second.queue.empty())
         topics_.erase(it);
+}
+
+// ---- patterns ----
+
+void jetstream_backplane::subscribe_pattern(std::string const& pattern)
+{
+    if (patterns_.contains(pattern))
+        return;
+    patterns_[pattern] = link_.subscribe(names_.live_pattern(pattern), [this](natsMsg* m) { on_pattern_live(m); });
+}
+
+void jetstream_backplane::unsubscribe_pattern(std::string const& pattern)
+{
+    auto it = patterns_.find(pattern);
+    if (it == patterns_.end())
+        return;
+    link_.unsubscribe(it->second);
+    patterns_.erase(it);
+    if (!patterns_.empty())
+        return;  // topics only this pattern brought stay until they are forgotten (max_pattern_topics)
+    // The last one: its topics go, after the current delivery (this may run inside one, for one of them).
+    asio::post(ex_, [this, alive = std::weak_ptr<bool>(alive_)] {
+        if (alive.expired() || closed_)
+            return;
+        while (patterns_.empty() && !pattern_topics_.empty())
+            forget_pattern_topic(pattern_topics_.front());
+    });
+}
+
+void jetstream_backplane::pattern_ready(std::string const& pattern, std::function<void(boost::system::error_code)> done)
+{
+    auto it = patterns_.find(pattern);
+    if (closed_ || it == patterns_.end() || it->second == 0 || !connected()) {
+        asio::post(ex_, [alive = std::weak_ptr<bool>(alive_), done = std::move(done), closed = closed_] {
+            if (!alive.expired())
+                done(make_error_code(closed ? nats_error::closed : nats_error::not_connected));
+        });
+        return;
+    }
+    // The server handles a connection's protocol in order: once it answers a request sent after the SUB, it
+    // has the subscription, and whatever is stored from then on reaches this node.
+    link_.request("$JS.API.INFO", "", {}, [done = std::move(done)](boost::system::error_code ec, natsMsg*) { done(ec); });
+}
+
+void jetstream_backplane::on_pattern_live(natsMsg* m)
+{
+    auto topic = names_.topic_of(natsMsg_GetSubject(m));
+    if (!topic || patterns_.empty())
+        return;
+    auto r = parse_stored(m);
+    if (!r) {
+        spdlog::error("nats: malformed message on topic {}", *topic);
+        return;
+    }
+    auto& t = follow(*topic);
+    learn(t, r->offset, r->epoch, r->seq);
+    if (r->offset == 0)
+        return;  // an epoch marker: nothing to deliver
+    // The same stream as the topic's own subscription: a message NATS hands to both (or to two patterns) is
+    // delivered once.
+    accept(*topic, t, std::make_shared<message const>(*topic, position{r->offset, r->epoch}, r->data));
+}
+
+jetstream_backplane::topic_state& jetstream_backplane::follow(std::string const& topic)
+{
+    auto it = topics_.find(topic);
+    if (it != topics_.end() && it->second.by_pattern) {
+        pattern_topics_.splice(pattern_topics_.end(), pattern_topics_, it->second.seen);
+        return it->second;
+    }
+    while (pattern_topics_.size() >= std::max<std::size_t>(options_.max_pattern_topics, 1))
+        forget_pattern_topic(pattern_topics_.front());
+    auto& t = topics_[topic];  // forgetting may have erased it
+    t.by_pattern = true;
+    t.seen = pattern_topics_.insert(pattern_topics_.end(), topic);
+    return t;
+}
+
+void jetstream_backplane::forget_pattern_topic(std::string topic)
+{
+    auto& t = topics_[topic];
+    pattern_topics_.erase(t.seen);
+    t.by_pattern = false;
+    if (t.wanted)
+        return;  // followed for its own subscription still
+    bool const missing = t.catching_up;
+    t.last.reset();
+    t.held.clear();
+    t.catching_up = t.catch_up_failed = false;
+    forget_if_idle(topic);
+    if (missing) {
+        spdlog::warn("nats: topic {} forgotten while reading what it missed (max_pattern_topics)", topic);
+        if (gap_)
+            gap_(topic);  // what it held is dropped: its subscribers are told
+    }
 }
 
 std::optional<position> jetstream_backplane::delivered(std::string const& topic) const
@@ -459,7 +569,7 @@ void jetstream_backplane::retry_catch_ups_later()
         if (!connected())
             return;  // on_stream_ready does it when NATS is back
         for (auto& [name, t] : topics_)
-            if (t.wanted && t.catch_up_failed)
+            if ((t.wanted || t.by_pattern) && t.catch_up_failed)
                 catch_up(name, t);
     });
 }
@@ -467,7 +577,7 @@ void jetstream_backplane::retry_catch_ups_later()
 jetstream_backplane::topic_state* jetstream_backplane::following(std::string const& topic)
 {
     auto it = topics_.find(topic);
-    return it != topics_.end() && it->second.wanted ? &it->second : nullptr;
+    return it != topics_.end() && (it->second.wanted || it->second.by_pattern) ? &it->second : nullptr;
 }
 
 void jetstream_backplane::release_held(std::string const& topic, topic_state& t)
@@ -508,6 +618,8 @@ void jetstream_backplane::close()
         for (auto& job : std::exchange(t.queue, {}))
             job.done(make_error_code(nats_error::closed), {});
     topics_.clear();
+    pattern_topics_.clear();
+    patterns_.clear();
     pending_publishes_ = 0;
 }
 

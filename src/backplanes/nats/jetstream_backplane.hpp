@@ -38,6 +38,7 @@
 #include <boost/system/error_code.hpp>
 
 #include <deque>
+#include <list>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -69,6 +70,14 @@ public:
                  history_handler done);
     void subscribe(std::string const& topic);
     void unsubscribe(std::string const& topic);
+    /// A core subscription on the pattern's live subjects; each topic it brings is followed as a subscribed one
+    /// (order, once, catch-up, gaps), at most max_pattern_topics of them (least recently seen forgotten first).
+    void subscribe_pattern(std::string const& pattern);
+    void unsubscribe_pattern(std::string const& pattern);
+    /// `done` once NATS has the pattern's subscription (a round trip after it), or with an error.
+    void pattern_ready(std::string const& pattern, std::function<void(boost::system::error_code)> done);
+    std::size_t subscribed_patterns() const noexcept { return patterns_.size(); }
+    std::size_t pattern_topics() const noexcept { return pattern_topics_.size(); }
     std::optional<position> delivered(std::string const& topic) const;
     void close();
     /// Connected, and the stream is there as configured.
@@ -108,6 +117,9 @@ private:
         bool catching_up = false;
         bool catch_up_failed = false;  // NATS went away meanwhile: again once it is back
         std::vector<message_ptr> held;
+        // followed through a pattern
+        bool by_pattern = false;
+        std::list<std::string>::iterator seen;  // its place in pattern_topics_, while by_pattern
     };
     void on_link(bool up);
     void ensure_stream();
@@ -129,6 +141,9 @@ private:
     void retry_catch_ups_later();
     void gap(std::string const& topic, topic_state& t, position now, message_ptr const& next = nullptr);
     void forget_if_idle(std::string const& topic);
+    void on_pattern_live(natsMsg* m);
+    topic_state& follow(std::string const& topic);
+    void forget_pattern_topic(std::string topic);
     /// The topic's state while this node follows it (wanted), else null.
     topic_state* following(std::string const& topic);
 
@@ -149,6 +164,9 @@ private:
     std::mt19937_64 random_;
     std::size_t pending_publishes_ = 0;
     std::unordered_map<std::string, topic_state> topics_;
+    std::unordered_map<std::string, std::uint64_t> patterns_;  // this node's patterns, and their subscriptions
+    std::list<std::string> pattern_topics_;                    // followed through patterns, least recent first
+    bool ever_ready_ = false;                                  // up once already: a later up is a return
     delivery_handler delivery_;
     gap_handler gap_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // posted handlers run only while it lives

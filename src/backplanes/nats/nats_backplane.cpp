@@ -40,6 +40,7 @@ nats::jetstream_options jetstream_options_of(nats_options const& o)
     j.manage_stream = o.manage_stream;
     j.max_pending_publishes = o.max_pending;
     j.max_held = o.max_held;
+    j.max_pattern_topics = o.max_pattern_topics;
     return j;
 }
 
@@ -124,6 +125,33 @@ void nats_backplane::subscribe(std::string const& topic)
 void nats_backplane::unsubscribe(std::string const& topic)
 {
     impl_->engine.unsubscribe(topic);
+}
+
+void nats_backplane::subscribe_pattern(std::string const& pattern)
+{
+    impl_->engine.subscribe_pattern(pattern);
+}
+
+void nats_backplane::unsubscribe_pattern(std::string const& pattern)
+{
+    impl_->engine.unsubscribe_pattern(pattern);
+}
+
+void nats_backplane::pattern_ready(std::string const& pattern, ready_handler done)
+{
+    impl_->engine.pattern_ready(pattern, [done = std::move(done)](boost::system::error_code ec) {
+        done(ec ? unavailable(ec, "pattern subscription") : ec);
+    });
+}
+
+std::size_t nats_backplane::subscribed_patterns() const noexcept
+{
+    return impl_->engine.subscribed_patterns();
+}
+
+std::size_t nats_backplane::pattern_topics() const noexcept
+{
+    return impl_->engine.pattern_topics();
 }
 
 std::optional<position> nats_backplane::delivered(std::string const& topic) const

@@ -47,6 +47,8 @@ struct jetstream_options {
     int max_conflicts = 32;
     /// Live messages a topic holds while its node reads the ones it missed; past it, the topic has a gap.
     std::size_t max_held = 10'000;
+    /// Topics followed through patterns (nats_options::max_pattern_topics).
+    std::size_t max_pattern_topics = 10'000;
     /// How often the stream is looked for again while it cannot be found or made, and failed catch-ups retried.
     std::chrono::milliseconds stream_retry{1'000};
 };

@@ -27,6 +27,9 @@ struct subjects {
 
     std::string stored(std::string_view topic) const { return stored_ + topic_tokens(topic); }
     std::string live(std::string_view topic) const { return live_ + topic_tokens(topic); }
+    /// The live subjects of every topic a valid pattern matches: its tokens as they are (a pattern's tokens
+    /// are never empty, and its `*` and `>` are NATS' own; `*` also matches the "~" of an empty topic token).
+    std::string live_pattern(std::string_view pattern) const { return live_ + std::string(pattern); }
     std::string stored_wildcard() const { return stored_ + ">"; }
     std::string live_wildcard() const { return live_ + ">"; }
     /// The topic of a stored or live subject of this prefix; nullopt for any other subject.

@@ -11,8 +11,12 @@
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
+#include <switchboard/topic.hpp>
+
 #include <algorithm>
+#include <list>
 #include <random>
+#include <utility>
 #include <unordered_map>
 
 namespace switchboard {
@@ -45,6 +49,16 @@ struct redis_backplane::impl final : topic_stream::host {
         subscription state = subscription::none;         // its Redis subscription
         std::vector<std::function<void(bool)>> waiting;  // history reads waiting for the subscription (true: go)
         topic_stream stream;                             // what this node delivered of it, in offset order
+        bool by_pattern = false;                         // followed through a pattern (in pattern_topics)
+        std::list<std::string>::iterator seen;           // its place in pattern_topics, while by_pattern
+    };
+
+    // One Redis glob (PSUBSCRIBE) and the node's patterns it covers: "a.*" and "a.>" share "<prefix>a.*".
+    struct glob_state {
+        std::vector<std::string> patterns;             // wanted while not empty
+        subscription state = subscription::none;
+        std::vector<ready_handler> waiting;            // pattern_ready calls waiting for the subscription
+        bool lost = false;                             // its subscription went with the connection
     };
 
     impl(redis_backplane& owner, asio::any_io_executor ex, redis_options o, history_options h)
@@ -100,7 +114,7 @@ struct redis_backplane::impl final : topic_stream::host {
             history_sha = std::string(text(r));
             commands.ready();
             for (auto& [name, t] : topics)
-                if (t.state == subscription::subscribed)
+                if (t.state == subscription::subscribed || t.by_pattern)
                     t.stream.retry();
         });
     }
@@ -123,6 +137,14 @@ struct redis_backplane::impl final : topic_stream::host {
                 }
             if (!channels.empty())
                 pubsub.connection().subscription("SUBSCRIBE", channels);
+            std::vector<std::string> wanted_globs;
+            for (auto& [glob, g] : globs)
+                if (!g.patterns.empty()) {
+                    g.state = subscription::subscribing;
+                    wanted_globs.push_back(glob);
+                }
+            if (!wanted_globs.empty())
+                pubsub.connection().subscription("PSUBSCRIBE", wanted_globs);
         });
     }
 
@@ -133,8 +155,18 @@ struct redis_backplane::impl final : topic_stream::host {
             auto& t = it->second;
             t.state = subscription::none;
             fail_waiting(t);
-            if (!t.wanted)
+            if (!t.wanted && !t.by_pattern)
                 it = topics.erase(it);
+            else
+                ++it;
+        }
+        for (auto it = globs.begin(); it != globs.end();) {
+            auto& g = it->second;
+            g.lost = g.state != subscription::none || g.lost;
+            g.state = subscription::none;
+            fail_waiting(g);
+            if (g.patterns.empty())
+                it = globs.erase(it);
             else
                 ++it;
         }
@@ -256,6 +288,14 @@ struct redis_backplane::impl final : topic_stream::host {
         });
     }
 
+    static void fail_waiting(glob_state& g)
+    {
+        auto waiting = std::move(g.waiting);
+        g.waiting.clear();
+        for (auto& w : waiting)
+            w(unavailable());
+    }
+
     static void fail_waiting(topic_state& t)
     {
         auto waiting = std::move(t.waiting);
@@ -286,9 +326,166 @@ struct redis_backplane::impl final : topic_stream::host {
         if (t.state == subscription::subscribed &&
             pubsub.connection().subscription("UNSUBSCRIBE", {names.channel(topic)}))
             t.state = subscription::unsubscribing;
-        else if (t.state == subscription::none && t.waiting.empty())
+        else if (t.state == subscription::none && t.waiting.empty() && !t.by_pattern)
             topics.erase(it);
         // subscribing: unsubscribed when that is confirmed.
+    }
+
+    // ---- patterns ----
+
+    void subscribe_pattern(std::string const& pattern)
+    {
+        auto const glob = names.glob(pattern);
+        auto& g = globs[glob];
+        if (std::find(g.patterns.begin(), g.patterns.end(), pattern) != g.patterns.end())
+            return;
+        g.patterns.push_back(pattern);
+        if (g.state == subscription::none && pubsub.is_ready() &&
+            pubsub.connection().subscription("PSUBSCRIBE", {glob}))
+            g.state = subscription::subscribing;
+        // subscribing/subscribed: nothing to do; unsubscribing: subscribed again when that is confirmed.
+    }
+
+    void unsubscribe_pattern(std::string const& pattern)
+    {
+        auto const glob = names.glob(pattern);
+        auto it = globs.find(glob);
+        if (it == globs.end())
+            return;
+        auto& g = it->second;
+        std::erase(g.patterns, pattern);
+        // Topics only this pattern covered stay until they are evicted, or until the last glob goes: dropping
+        // them here could pull a topic from under its own stream (a gap closes subscribers, which unsubscribe).
+        if (!g.patterns.empty())
+            return;
+        if (g.state == subscription::subscribed &&
+            pubsub.connection().subscription("PUNSUBSCRIBE", {glob}))
+            g.state = subscription::unsubscribing;
+        else if (g.state == subscription::none && g.waiting.empty())
+            globs.erase(it);
+        // subscribing: unsubscribed when that is confirmed.
+    }
+
+    void pattern_ready(std::string const& pattern, ready_handler done)
+    {
+        auto it = globs.find(names.glob(pattern));
+        if (it == globs.end())
+            return done(unavailable());
+        auto& g = it->second;
+        if (g.state == subscription::subscribed)
+            return done({});
+        if (g.state == subscription::none)
+            return done(unavailable());  // Redis is unreachable: subscribed again once it is back
+        g.waiting.push_back(std::move(done));
+    }
+
+    /// True when one of this node's patterns matches `topic`. O(patterns): off the delivery path.
+    bool covered(std::string_view topic) const
+    {
+        for (auto const& [glob, g] : globs)
+            for (auto const& p : g.patterns)
+                if (pattern_matches(p, topic))
+                    return true;
+        return false;
+    }
+
+    /// The state of `topic`, followed through a pattern from now on, as the most recently seen. Past
+    /// max_pattern_topics, the least recently seen one is forgotten first.
+    topic_state& follow(std::string const& topic)
+    {
+        auto it = topics.find(topic);
+        if (it != topics.end() && it->second.by_pattern) {
+            pattern_topics.splice(pattern_topics.end(), pattern_topics, it->second.seen);
+            return it->second;
+        }
+        while (pattern_topics.size() >= std::max<std::size_t>(options.max_pattern_topics, 1))
+            forget_pattern_topic(pattern_topics.front());
+        it = topics.try_emplace(topic, *this, topic, options.max_held).first;  // forgetting may have erased it
+        auto& t = it->second;
+        t.by_pattern = true;
+        t.seen = pattern_topics.insert(pattern_topics.end(), topic);
+        return t;
+    }
+
+    void forget_pattern_topic(std::string topic)  // a copy: the list entry goes
+    {
+        auto it = topics.find(topic);
+        auto& t = it->second;
+        pattern_topics.erase(t.seen);
+        t.by_pattern = false;
+        bool const missing = t.stream.catching_up();
+        if (!t.wanted && t.state == subscription::none && t.waiting.empty())
+            topics.erase(it);
+        if (missing) {
+            spdlog::warn("redis: topic {} forgotten while reading what it missed (max_pattern_topics)", topic);
+            self.report_gap(topic);  // what it held is dropped: its subscribers are told
+        }
+    }
+
+    void on_pattern_push(std::string_view kind, redisReply const* r)
+    {
+        std::string const glob(text(r->element[1]));
+        auto it = globs.find(glob);
+        if (it == globs.end())
+            return;
+        auto& g = it->second;
+        if (kind == "pmessage") {
+            if (r->elements < 4 || g.state != subscription::subscribed || r->element[3]->type != REDIS_REPLY_STRING)
+                return;
+            auto const name = names.topic_of(text(r->element[2]));
+            if (!name || !std::any_of(g.patterns.begin(), g.patterns.end(),
+                                      [&](std::string const& p) { return pattern_matches(p, *name); }))
+                return;  // what Redis' glob covers beyond the patterns
+            std::string const topic(*name);
+            on_message(topic, follow(topic), text(r->element[3]));
+        } else if (kind == "psubscribe") {
+            g.state = subscription::subscribed;
+            if (g.patterns.empty()) {
+                if (pubsub.connection().subscription("PUNSUBSCRIBE", {glob}))
+                    g.state = subscription::unsubscribing;
+                return fail_waiting(g);
+            }
+            auto waiting = std::move(g.waiting);
+            g.waiting.clear();
+            for (auto& w : waiting)
+                w({});
+            if (std::exchange(g.lost, false))
+                after_lost_glob(glob);
+        } else if (kind == "punsubscribe") {
+            g.state = subscription::none;
+            if (!g.patterns.empty()) {
+                if (pubsub.connection().subscription("PSUBSCRIBE", {glob}))
+                    g.state = subscription::subscribing;
+                return;
+            }
+            fail_waiting(g);
+            globs.erase(it);
+            if (globs.empty())
+                while (!pattern_topics.empty())
+                    forget_pattern_topic(pattern_topics.front());
+        }
+    }
+
+    /// The glob's subscription is back after a lost connection. Its topics this node knows read what they
+    /// missed, as subscribed topics do; but a topic it never saw may have had messages meanwhile, which only
+    /// resuming patterns could find: the patterns' subscribers are told (report_gap with the pattern).
+    void after_lost_glob(std::string const& glob)
+    {
+        auto const patterns = globs[glob].patterns;  // a copy: telling subscribers may change it
+        std::vector<std::string> known;
+        for (auto const& topic : pattern_topics)
+            known.push_back(topic);
+        for (auto const& topic : known) {
+            auto it = topics.find(topic);
+            if (it == topics.end() || it->second.wanted || it->second.stream.catching_up())
+                continue;  // a subscribed topic catches up with its own subscription
+            if (std::any_of(patterns.begin(), patterns.end(), [&](auto const& p) { return pattern_matches(p, topic); }))
+                it->second.stream.resume();
+        }
+        for (auto const& p : patterns) {
+            spdlog::warn("redis: pattern {} was not followed for a while; telling its subscribers", p);
+            self.report_gap(p);
+        }
     }
 
     void on_push(redisReply const* r)
@@ -296,6 +493,8 @@ struct redis_backplane::impl final : topic_stream::host {
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 3 || r->element[0]->type != REDIS_REPLY_STRING)
             return;
         auto const kind = text(r->element[0]);
+        if (kind == "pmessage" || kind == "psubscribe" || kind == "punsubscribe")
+            return on_pattern_push(kind, r);
         auto const name = names.topic_of(text(r->element[1]));
         if (!name)
             return;
@@ -319,9 +518,12 @@ struct redis_backplane::impl final : topic_stream::host {
             for (auto& w : waiting)
                 w(true);
             // Back after a lost connection: read what was published while this node was not listening.
-            t.stream.resume();
+            if (!t.stream.catching_up())
+                t.stream.resume();
         } else if (kind == "unsubscribe") {
             t.state = subscription::none;
+            if (t.by_pattern)
+                return;  // its stream goes on through the pattern, in the same order
             t.stream.reset();
             if (t.wanted) {
                 if (pubsub.connection().subscription("SUBSCRIBE", {names.channel(topic)}))
@@ -350,7 +552,7 @@ struct redis_backplane::impl final : topic_stream::host {
     {
         self.report_gap(topic);  // may unsubscribe the topic (its subscribers close): it stays until confirmed
         auto it = topics.find(topic);
-        return it != topics.end() && it->second.wanted;
+        return it != topics.end() && (it->second.wanted || (it->second.by_pattern && covered(topic)));
     }
 
     void read_missed(std::string const& topic, position const& after) override
@@ -371,6 +573,8 @@ struct redis_backplane::impl final : topic_stream::host {
         pubsub.close();
         for (auto& [name, t] : topics)
             fail_waiting(t);
+        for (auto& [glob, g] : globs)
+            fail_waiting(g);
     }
 
     redis_backplane& self;
@@ -385,6 +589,8 @@ struct redis_backplane::impl final : topic_stream::host {
     std::string publish_sha;
     std::string history_sha;
     std::unordered_map<std::string, topic_state> topics;
+    std::unordered_map<std::string, glob_state> globs;
+    std::list<std::string> pattern_topics;  // topics followed through patterns, least recently seen first
     bool closed = false;
 };
 
@@ -415,6 +621,33 @@ void redis_backplane::subscribe(std::string const& topic)
 void redis_backplane::unsubscribe(std::string const& topic)
 {
     impl_->unsubscribe(topic);
+}
+
+void redis_backplane::subscribe_pattern(std::string const& pattern)
+{
+    impl_->subscribe_pattern(pattern);
+}
+
+void redis_backplane::unsubscribe_pattern(std::string const& pattern)
+{
+    impl_->unsubscribe_pattern(pattern);
+}
+
+void redis_backplane::pattern_ready(std::string const& pattern, ready_handler done)
+{
+    impl_->pattern_ready(pattern, std::move(done));
+}
+
+std::size_t redis_backplane::subscribed_globs() const noexcept
+{
+    return static_cast<std::size_t>(std::count_if(impl_->globs.begin(), impl_->globs.end(), [](auto const& g) {
+        return g.second.state == impl::subscription::subscribed;
+    }));
+}
+
+std::size_t redis_backplane::pattern_topics() const noexcept
+{
+    return impl_->pattern_topics.size();
 }
 
 std::optional<position> redis_backplane::delivered(std::string const& topic) const

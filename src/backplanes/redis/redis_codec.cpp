@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
 
@@ -125,6 +126,33 @@ std::string redis_names::key(std::string_view topic, std::string_view what) cons
 std::string redis_names::channel(std::string_view topic) const
 {
     return prefix + std::string(topic);
+}
+
+std::string redis_names::glob(std::string_view pattern) const
+{
+    std::string out;
+    out.reserve(prefix.size() + pattern.size() + 4);
+    auto const literal = [&out](std::string_view text) {
+        for (char c : text) {
+            if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\')
+                out += '\\';
+            out += c;
+        }
+    };
+    literal(prefix);
+    for (std::size_t from = 0; from <= pattern.size();) {
+        auto const dot = std::min(pattern.find('.', from), pattern.size());
+        auto const token = pattern.substr(from, dot - from);
+        if (token == "*" || token == ">")
+            out += '*';
+        else
+            literal(token);
+        if (dot == pattern.size())
+            break;
+        out += '.';
+        from = dot + 1;
+    }
+    return out;
 }
 
 std::optional<std::string_view> redis_names::topic_of(std::string_view channel) const

@@ -57,6 +57,11 @@ struct redis_names {
     std::string key(std::string_view topic, std::string_view what) const;
     /// <prefix><topic>: the topic's pub/sub channel.
     std::string channel(std::string_view topic) const;
+    /// The Redis glob (PSUBSCRIBE) that covers every channel of a topic the valid `pattern` matches: the
+    /// prefix and literal tokens escaped, each wildcard token (`*` or `>`) a glob `*`. A superset: Redis' `*`
+    /// crosses dots, so "a.*" also covers a.b.c, and "a.*" and "a.>" share a glob; the node filters with
+    /// pattern_matches. Several patterns may map to one glob.
+    std::string glob(std::string_view pattern) const;
     /// The topic of a pub/sub channel; nullopt when the channel is not one of this prefix.
     std::optional<std::string_view> topic_of(std::string_view channel) const;
 };
