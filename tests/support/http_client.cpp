@@ -148,4 +148,13 @@ http_result fetch(asio::io_context& ioc, server_port port, std::string_view meth
     return std::move(**result);
 }
 
+std::optional<std::uint64_t> metric(asio::io_context& ioc, server_port port, std::string_view name)
+{
+    auto const r = fetch(ioc, port, "GET", "/metrics");
+    auto const at = r.body.find("\n" + std::string(name) + " ");
+    if (r.status != 200 || at == std::string::npos)
+        return std::nullopt;
+    return std::stoull(r.body.substr(at + name.size() + 2));
+}
+
 }  // namespace switchboard::test

@@ -46,4 +46,8 @@ http_result fetch(boost::asio::io_context& ioc, server_port port, std::string_vi
                   std::string body = {}, header_list headers = {},
                   std::chrono::milliseconds deadline = std::chrono::seconds(10));
 
+// The value of the unlabelled sample `name` in the server's GET /metrics, or nothing when the scrape fails or
+// has no such sample.
+std::optional<std::uint64_t> metric(boost::asio::io_context& ioc, server_port port, std::string_view name);
+
 }  // namespace switchboard::test

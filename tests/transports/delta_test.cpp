@@ -74,16 +74,6 @@ struct rebuilt {
     }
 };
 
-std::string metric(live_server& s, std::string const& name)
-{
-    auto const res = fetch(s.ioc, s.port, "GET", "/metrics");
-    auto const at = res.body.find("\n" + name + " ");
-    if (at == std::string::npos)
-        return "0";
-    auto const from = at + name.size() + 2;
-    return res.body.substr(from, res.body.find('\n', from) - from);
-}
-
 std::vector<std::string> message_texts(ws_client const& ws)
 {
     std::vector<std::string> out;
@@ -135,8 +125,8 @@ TEST(deltas, websocket_a_delta_subscription_rebuilds_every_version_and_a_plain_o
         plain_bytes += plain[v - 1].size();
     }
     EXPECT_LT(delta_bytes * 4, plain_bytes);
-    EXPECT_EQ(metric(srv, "switchboard_delta_deliveries_total"), std::to_string(count - 1));
-    EXPECT_GT(std::stoull(metric(srv, "switchboard_delta_bytes_saved_total")), plain_bytes / 2);
+    EXPECT_EQ(metric(srv.ioc, srv.port, "switchboard_delta_deliveries_total"), std::uint64_t(count - 1));
+    EXPECT_GT(metric(srv.ioc, srv.port, "switchboard_delta_bytes_saved_total").value_or(0), plain_bytes / 2);
 }
 
 TEST(deltas, websocket_a_resume_a_subscribe_again_and_a_binary_payload_go_in_full)
