@@ -690,21 +690,16 @@ export class Switchboard extends EventTarget {
   }
 
   unsubscribe(topic, onMessage) {
-    if (isPattern(topic)) {
-      const sub = this.patternSubscriptions.get(topic);
-      if (!sub) return;
-      if (onMessage) sub.handlers.delete(onMessage);
-      if (onMessage && sub.handlers.size > 0) return;
-      this.patternSubscriptions.delete(topic);
-      if (this.current) this.current.unsubscribePattern(topic);
-      return;
-    }
-    const sub = this.subscriptions.get(topic);
+    const pattern = isPattern(topic);
+    const subscriptions = pattern ? this.patternSubscriptions : this.subscriptions;
+    const sub = subscriptions.get(topic);
     if (!sub) return;
     if (onMessage) sub.handlers.delete(onMessage);
     if (onMessage && sub.handlers.size > 0) return;
-    this.subscriptions.delete(topic);
-    if (this.current) this.current.unsubscribe(topic);
+    subscriptions.delete(topic);
+    if (!this.current) return;
+    if (pattern) this.current.unsubscribePattern(topic);
+    else this.current.unsubscribe(topic);
   }
 
   /** Publishes `data` (any JSON value); resolves to its position {topic, offset, epoch}. */
