@@ -34,12 +34,23 @@ struct history_result {
     bool recovered = true;              // false: messages after the requested position are gone (or the epoch changed)
 };
 
+/// A pattern's history (backplane::pattern_history): what every topic the pattern matches got after a sequence.
+struct pattern_history_result {
+    std::vector<message_ptr> messages;  // of the matched topics, after the requested sequence, in sequence order
+    position latest;                    // the backplane's sequence now: offset is the last sequence given, in its epoch
+    std::vector<std::string> lost;      // matched topics whose messages after the requested sequence are partly gone
+    bool recovered = true;              // false: `lost` is not empty, the epoch changed, or messages after the
+                                        // requested sequence are gone from topics the backplane can no longer name
+    bool more = false;                  // a page only: read on from messages.back()->sequence()
+};
+
 class backplane {
 public:
     using delivery_handler = std::function<void(message_ptr const&)>;
     using publish_handler = std::function<void(boost::system::error_code, position)>;
     using history_handler = std::function<void(boost::system::error_code, history_result)>;
     using gap_handler = std::function<void(std::string const& topic)>;
+    using pattern_history_handler = std::function<void(boost::system::error_code, pattern_history_result)>;
 
     virtual ~backplane() = default;
 
@@ -66,6 +77,34 @@ public:
     /// history and holds one page at a time; `messages.back()->offset() < latest.offset` says more remain.
     virtual void history(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
                          history_handler done) = 0;
+
+    /// The messages of every topic `pattern` matches (a valid pattern, topic.hpp) after the sequence `since`,
+    /// topics made after it included, in sequence order (so each topic in offset order), and the backplane's
+    /// sequence now. Every publish gets the backplane's next sequence (message::sequence), across all topics and
+    /// nodes, in an epoch of its own (a new one when the backplane lost its state: `since` from another epoch is
+    /// recovered:false with no messages). A pattern subscriber keeps the sequence of the last message it got and
+    /// resumes from it: one number per pattern, however many topics it matches. Without `since`: no messages, the
+    /// sequence only (a subscriber that starts from now).
+    ///
+    /// A read returns a page as history() does (envelopes totalling at most `max_bytes`, the first message
+    /// always; `more` says the rest follows the last message's sequence). More than `max_topics` matched topics
+    /// with messages after `since` fail the read with error::too_many_topics: a resume is bounded by what a
+    /// client may hold. A topic whose messages after `since` history no longer has in full is named in `lost`
+    /// (its remaining messages still come); messages gone with topics the backplane no longer knows make
+    /// recovered false with nobody named.
+    ///
+    /// Virtual with a default that has nothing (recovered:false, never a silent empty answer): a backplane that
+    /// keeps no sequence cannot resume patterns.
+    virtual void pattern_history(std::string const& pattern, std::optional<position> const& since,
+                                 std::size_t max_bytes, std::size_t max_topics, pattern_history_handler done)
+    {
+        (void)pattern;
+        (void)max_bytes;
+        (void)max_topics;
+        pattern_history_result r;
+        r.recovered = !since.has_value();
+        done({}, std::move(r));
+    }
 
     /// New history limits, for every topic from now on (a configuration reload): the per-topic limits
     /// (limits_for) and the memory backplane's bounds across topics. What already exceeds them is trimmed as

@@ -37,6 +37,8 @@ public:
     void publish(std::string topic, std::string data, publish_handler done) override;
     void history(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
                  history_handler done) override;
+    void pattern_history(std::string const& pattern, std::optional<position> const& since, std::size_t max_bytes,
+                         std::size_t max_topics, pattern_history_handler done) override;
     void subscribe(std::string const& topic) override;
     void unsubscribe(std::string const& topic) override;
     std::optional<position> delivered(std::string const& topic) const override;
@@ -76,6 +78,14 @@ private:
         entry_list::iterator idle_at;
         entry_list::iterator owner_idle_at;
         std::optional<clock::time_point> aged;  // its key in by_age_ (its oldest message's time), while it has history
+        std::uint64_t last_sequence = 0;        // its last message's sequence (0: none yet)
+        std::uint64_t dropped_sequence = 0;     // the newest sequence its history no longer has (trimmed, never kept)
+        entry_list::iterator active_at;         // in active_, once published
+    };
+    // A topic dropped with messages a pattern resume could ask for: named in `lost` while remembered.
+    struct forgotten_topic {
+        std::string name;
+        std::uint64_t last_sequence;
     };
 
     entry* find(std::string_view topic);
@@ -89,6 +99,7 @@ private:
     void evict_past_max_bytes();
     /// After a change to its subscription or history: moves the topic in or out of the idle lists.
     void settle(entry& e);
+    void forget(entry const& e);
     void schedule_sweep();
     void sweep();
 
@@ -99,6 +110,12 @@ private:
     entry_list idle_;                                       // every idle topic, oldest first
     std::set<std::pair<clock::time_point, entry*>> by_age_;  // topics with history by their oldest message
     std::size_t history_bytes_ = 0;
+    // The backplane's sequence (backplane::pattern_history): the last one given, in an epoch of this process.
+    std::uint64_t sequence_ = 0;
+    std::string sequence_epoch_;
+    entry_list active_;                                      // published topics, least recently published first
+    std::deque<forgotten_topic> forgotten_;                  // dropped topics, bounded by max_topics
+    std::uint64_t forgotten_past_ = 0;                      // the newest sequence of a topic no longer remembered
     std::mt19937_64 random_;
     bool closed_ = false;
 };

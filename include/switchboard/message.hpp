@@ -32,7 +32,9 @@ public:
 
     /// `data` is the JSON text of the payload, kept byte for byte; it must be valid JSON (callers check or
     /// serialize it), or binary_prefix and base64.
-    message(std::string topic, position pos, std::string_view data);
+    /// `sequence`: the backplane's number for this publish across all its topics (backplane::pattern_history),
+    /// 0 when it gives none.
+    message(std::string topic, position pos, std::string_view data, std::uint64_t sequence = 0);
 
     /// The payload is bytes (published as a binary WebSocket frame or application/octet-stream), not JSON.
     bool binary() const noexcept { return binary_; }
@@ -41,6 +43,8 @@ public:
     std::uint64_t offset() const noexcept { return position_.offset; }
     std::string const& epoch() const noexcept { return position_.epoch; }
     position const& where() const noexcept { return position_; }
+    /// The backplane's sequence of this publish (increasing across all topics); 0 when it gives none.
+    std::uint64_t sequence() const noexcept { return sequence_; }
     std::chrono::steady_clock::time_point published_at() const noexcept { return published_at_; }
 
     /// The JSON envelope, shared (one line unless the data holds line feeds).
@@ -82,6 +86,7 @@ public:
 private:
     std::string topic_;
     position position_;
+    std::uint64_t sequence_;
     std::chrono::steady_clock::time_point published_at_;
     shared_bytes envelope_;
     std::size_t data_begin_;

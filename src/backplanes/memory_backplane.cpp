@@ -1,6 +1,8 @@
 #include <switchboard/error.hpp>
 #include <switchboard/memory_backplane.hpp>
 
+#include <switchboard/topic.hpp>
+
 #include "core/epoch.hpp"
 
 #include <algorithm>
@@ -18,6 +20,7 @@ constexpr std::size_t message_bookkeeping = 256;
 memory_backplane::memory_backplane(boost::asio::any_io_executor ex, history_options options)
     : options_(std::move(options)), sweep_timer_(std::move(ex)), random_(std::random_device{}())
 {
+    sequence_epoch_ = detail::random_epoch(random_);
     schedule_sweep();
 }
 
@@ -82,7 +85,22 @@ void memory_backplane::drop(entry& e)
     }
     if (t.owner && --t.owner->second.count == 0)
         clients_.erase(clients_.find(t.owner->first));
+    if (t.last_sequence != 0) {
+        active_.erase(t.active_at);
+        forget(e);
+    }
     topics_.erase(topics_.find(e.first));
+}
+
+void memory_backplane::forget(entry const& e)
+{
+    // Its messages are gone with it (a topic is dropped once its history is empty): a pattern resume from
+    // before its last one must say so, by name while remembered, then as lost from topics nobody can name.
+    forgotten_.push_back({e.first, e.second.last_sequence});
+    if (forgotten_.size() > options_.max_topics) {
+        forgotten_past_ = std::max(forgotten_past_, forgotten_.front().last_sequence);
+        forgotten_.pop_front();
+    }
 }
 
 void memory_backplane::append(entry& e, message_ptr const& m)
@@ -100,6 +118,7 @@ void memory_backplane::pop_oldest(entry& e)
 {
     auto& t = e.second;
     history_bytes_ -= cost(*t.history.front());
+    t.dropped_sequence = t.history.front()->sequence();
     t.history.pop_front();
     // The topic's key in by_age_ may now be older than its oldest message; evict_past_max_bytes() corrects it
     // when it matters, so that trimming costs no reordering on every publish.
@@ -165,11 +184,18 @@ void memory_backplane::publish(std::string topic, std::string data, publish_hand
     }
     auto& t = e->second;
     position const where{t.offset + 1, t.epoch};
-    auto m = std::make_shared<message const>(std::move(topic), where, data);
+    auto m = std::make_shared<message const>(std::move(topic), where, data, ++sequence_);
     t.offset = where.offset;
+    if (t.last_sequence == 0)
+        t.active_at = active_.insert(active_.end(), e);
+    else
+        active_.splice(active_.end(), active_, t.active_at);
+    t.last_sequence = sequence_;
     if (t.limits->max_messages > 0) {
         append(*e, m);
         prune(*e, m->published_at());
+    } else {
+        t.dropped_sequence = sequence_;  // never kept
     }
     settle(*e);
     evict_past_max_bytes();
@@ -213,6 +239,75 @@ void memory_backplane::history(std::string const& topic, std::optional<position>
             break;
     }
     result.messages.assign(from, to);
+    done({}, std::move(result));
+}
+
+void memory_backplane::pattern_history(std::string const& pattern, std::optional<position> const& since,
+                                       std::size_t max_bytes, std::size_t max_topics, pattern_history_handler done)
+{
+    pattern_history_result result;
+    result.latest = {sequence_, sequence_epoch_};
+    if (!since) {
+        done({}, std::move(result));
+        return;
+    }
+    bool const same_epoch = since->epoch.empty() ? since->offset == 0 : since->epoch == sequence_epoch_;
+    if (!same_epoch || since->offset > sequence_) {
+        result.recovered = false;
+        done({}, std::move(result));
+        return;
+    }
+    auto const after = since->offset;
+    // The topics published since `after`, newest first: the cost is theirs, not every topic's.
+    std::vector<entry*> matched;
+    auto const now = clock::now();
+    for (auto it = active_.rbegin(); it != active_.rend() && (*it)->second.last_sequence > after; ++it) {
+        if (!pattern_matches(pattern, (*it)->first))
+            continue;
+        if (matched.size() == max_topics) {
+            done(error::too_many_topics, {});
+            return;
+        }
+        matched.push_back(*it);
+    }
+    for (auto const& f : forgotten_)
+        if (f.last_sequence > after && pattern_matches(pattern, f.name))
+            result.lost.push_back(f.name);
+    result.recovered = forgotten_past_ <= after;
+
+    // Each topic's messages after `after` are in sequence order: merged oldest first, while the page has room.
+    using cursor = std::pair<std::deque<message_ptr>::const_iterator, std::deque<message_ptr>::const_iterator>;
+    std::vector<cursor> heads;
+    for (auto* e : matched) {
+        prune(*e, now);  // age first: what expired is gone
+        auto const& t = e->second;
+        if (t.dropped_sequence > after)
+            result.lost.push_back(e->first);
+        auto from = std::lower_bound(t.history.begin(), t.history.end(), after + 1,
+                                     [](message_ptr const& m, std::uint64_t s) { return m->sequence() < s; });
+        if (from != t.history.end())
+            heads.emplace_back(from, t.history.end());
+    }
+    auto const later = [](cursor const& a, cursor const& b) { return (*a.first)->sequence() > (*b.first)->sequence(); };
+    std::make_heap(heads.begin(), heads.end(), later);
+    for (std::size_t bytes = 0; !heads.empty();) {
+        std::pop_heap(heads.begin(), heads.end(), later);
+        auto& head = heads.back();
+        bytes += (*head.first)->envelope()->size();
+        if (!result.messages.empty() && bytes > max_bytes) {
+            result.more = true;
+            break;
+        }
+        result.messages.push_back(*head.first);
+        if (++head.first == head.second)
+            heads.pop_back();
+        else
+            std::push_heap(heads.begin(), heads.end(), later);
+    }
+    for (auto* e : matched)
+        settle(*e);
+    if (!result.lost.empty())
+        result.recovered = false;
     done({}, std::move(result));
 }
 

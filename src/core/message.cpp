@@ -10,8 +10,8 @@
 
 namespace switchboard {
 
-message::message(std::string topic, position pos, std::string_view data)
-    : topic_(std::move(topic)), position_(std::move(pos)), published_at_(std::chrono::steady_clock::now())
+message::message(std::string topic, position pos, std::string_view data, std::uint64_t sequence)
+    : topic_(std::move(topic)), position_(std::move(pos)), sequence_(sequence), published_at_(std::chrono::steady_clock::now())
 {
     // Topic names never need escaping (see topic.hpp), so the envelope is plain concatenation.
     std::string out;

@@ -10,6 +10,11 @@
 //   recovered:false; set_history_options changes the limits for the topics' next publishes and reads;
 // - once a subscribe's history read has answered, every later publish of the topic is delivered to this node,
 //   once, in offset order, and again after an unsubscribe and a new subscribe.
+// - every publish has the backplane's next sequence, across topics and nodes; pattern_history after a
+//   sequence returns every later message of every topic a pattern matches (topics made since included), in
+//   sequence order, byte for byte, a page at a time, naming the topics whose messages history no longer has
+//   (recovered:false), refusing more matched topics than asked (too_many_topics); live messages carry the same
+//   sequence as history's;
 // - a pattern this node subscribes to (subscribe_pattern, then pattern_ready) brings every later publish of
 //   every topic it matches, topics made after it included, once and in each topic's offset order, also when
 //   the node holds the topic exactly too; a broker-backed backplane brings nothing its patterns do not match
@@ -38,6 +43,7 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -169,6 +175,32 @@ protected:
         });
         EXPECT_TRUE(run_until(ioc_, [&] { return out.has_value(); }, 10s)) << "history never answered";
         return out.value_or(history_result{});
+    }
+
+    struct pattern_read {
+        boost::system::error_code ec;
+        pattern_history_result result;
+    };
+
+    pattern_read pattern_history(std::string const& pattern, std::optional<position> since,
+                                 std::size_t max_bytes = backplane::whole_history, std::size_t max_topics = 1000)
+    {
+        std::optional<pattern_read> out;
+        bp().pattern_history(pattern, since, max_bytes, max_topics,
+                             [&](boost::system::error_code ec, pattern_history_result r) {
+                                 out = pattern_read{ec, std::move(r)};
+                             });
+        EXPECT_TRUE(run_until(ioc_, [&] { return out.has_value(); }, 10s)) << "pattern_history never answered";
+        return out.value_or(pattern_read{make_error_code(error::backplane_unavailable), {}});
+    }
+
+    /// The sequence now: where a pattern subscriber starting now resumes from.
+    position sequence_now(std::string const& pattern = "any.*")
+    {
+        auto r = pattern_history(pattern, std::nullopt);
+        EXPECT_FALSE(r.ec) << r.ec.message();
+        EXPECT_TRUE(r.result.messages.empty());
+        return r.result.latest;
     }
 
     /// Subscribes this node to `pattern`: messages of its topics published from now on are delivered here.
@@ -563,6 +595,156 @@ TYPED_TEST(backplane_contract, a_publish_the_backplane_cannot_take_fails_and_ass
     this->kind_->mend_broker();
     ASSERT_TRUE(run_until(this->ioc_, [&] { return this->kind_->ready(); }, 10s)) << "never reconnected";
     EXPECT_EQ(this->publish("t"), (position{before.offset + 1, before.epoch}));  // the refused one took no offset
+}
+
+std::vector<std::string> names_of(std::vector<message_ptr> const& messages)
+{
+    std::vector<std::string> out;
+    for (auto const& m : messages)
+        out.push_back(m->topic() + "#" + std::to_string(m->offset()));
+    return out;
+}
+
+TYPED_TEST(backplane_contract, a_pattern_history_is_every_later_message_of_its_topics_in_sequence_order)
+{
+    this->make();
+    this->publish("h.a", "0");  // before: not asked for
+    auto const start = this->sequence_now("h.*");
+    EXPECT_FALSE(start.epoch.empty());
+    this->publish("h.a", "1");
+    this->publish("x.y");       // not matched
+    this->publish("h.b", "{\n \"b\": [1, 2] }");
+    this->publish("h.a", "2");
+    this->publish("h.new", "3");  // a topic made after `start`
+    this->publish("h.a.deep");  // h.* does not match it
+
+    auto r = this->pattern_history("h.*", start);
+    ASSERT_FALSE(r.ec) << r.ec.message();
+    EXPECT_TRUE(r.result.recovered);
+    EXPECT_TRUE(r.result.lost.empty());
+    EXPECT_FALSE(r.result.more);
+    EXPECT_EQ(names_of(r.result.messages), (std::vector<std::string>{"h.a#2", "h.b#1", "h.a#3", "h.new#1"}));
+    ASSERT_EQ(r.result.messages.size(), 4u);
+    EXPECT_EQ(r.result.messages[1]->data(), "{\n \"b\": [1, 2] }");  // byte for byte
+    std::uint64_t previous = start.offset;
+    for (auto const& m : r.result.messages) {
+        EXPECT_GT(m->sequence(), previous) << m->topic();
+        previous = m->sequence();
+    }
+    EXPECT_EQ(r.result.latest.epoch, start.epoch);
+    EXPECT_GT(r.result.latest.offset, previous) << "h.a.deep came after";
+
+    // From the middle: the rest only. From the latest: nothing.
+    auto const middle = this->pattern_history("h.*", position{r.result.messages[1]->sequence(), start.epoch});
+    EXPECT_EQ(names_of(middle.result.messages), (std::vector<std::string>{"h.a#3", "h.new#1"}));
+    EXPECT_TRUE(middle.result.recovered);
+    auto const none = this->pattern_history("h.*", r.result.latest);
+    EXPECT_TRUE(none.result.messages.empty());
+    EXPECT_TRUE(none.result.recovered);
+    // A wider pattern gets the deeper topic too.
+    auto const wide = this->pattern_history("h.>", start);
+    EXPECT_EQ(names_of(wide.result.messages),
+              (std::vector<std::string>{"h.a#2", "h.b#1", "h.a#3", "h.new#1", "h.a.deep#1"}));
+}
+
+TYPED_TEST(backplane_contract, live_messages_carry_the_sequence_history_gives_them)
+{
+    this->make();
+    ASSERT_TRUE(this->subscribe_pattern("s.*"));
+    auto const start = this->sequence_now("s.*");
+    this->publish("s.a", "1");
+    this->publish("s.b", "2");
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return !this->delivered_of("s.b").empty(); }, 10s));
+    auto const r = this->pattern_history("s.*", start);
+    ASSERT_EQ(r.result.messages.size(), 2u);
+    EXPECT_EQ(this->delivered_of("s.a").at(0)->sequence(), r.result.messages[0]->sequence());
+    EXPECT_EQ(this->delivered_of("s.b").at(0)->sequence(), r.result.messages[1]->sequence());
+    EXPECT_NE(r.result.messages[0]->sequence(), 0u);
+}
+
+TYPED_TEST(backplane_contract, a_pattern_history_page_is_bounded_by_max_bytes_and_pages_read_on)
+{
+    this->make();
+    auto const start = this->sequence_now("g.*");
+    std::string const data = "\"" + std::string(100, 'x') + "\"";
+    std::vector<std::string> all;
+    for (int i = 0; i < 9; ++i) {
+        auto const topic = "g." + std::to_string(i % 3);
+        all.push_back(topic + "#" + std::to_string(this->publish(topic, data).offset));
+    }
+    for (std::size_t max_bytes : {std::size_t{1}, std::size_t{300}, std::size_t{1000}}) {
+        SCOPED_TRACE("max_bytes " + std::to_string(max_bytes));
+        std::vector<std::string> got;
+        position from = start;
+        for (int i = 0; i < 20; ++i) {  // bounded: 9 messages, at least one a page
+            auto const page = this->pattern_history("g.*", from, max_bytes);
+            ASSERT_FALSE(page.ec);
+            ASSERT_FALSE(page.result.messages.empty()) << "a page holds its first message whatever its size";
+            std::size_t bytes = 0;
+            for (auto const& m : page.result.messages)
+                bytes += m->envelope()->size();
+            if (page.result.messages.size() > 1) {
+                EXPECT_LE(bytes, max_bytes);
+            }
+            auto const names = names_of(page.result.messages);
+            got.insert(got.end(), names.begin(), names.end());
+            from = {page.result.messages.back()->sequence(), start.epoch};
+            if (!page.result.more)
+                break;
+        }
+        EXPECT_EQ(got, all);
+    }
+}
+
+TYPED_TEST(backplane_contract, a_pattern_history_names_the_topics_whose_messages_are_gone)
+{
+    history_options h;
+    h.limits.max_messages = 2;
+    h.overrides.push_back({"k.live", {0, 300s}});  // keeps no history
+    this->make(h);
+    auto const start = this->sequence_now("k.*");
+    for (int i = 0; i < 4; ++i)
+        this->publish("k.trimmed", std::to_string(i));
+    this->publish("k.whole");
+    this->publish("k.live");
+    auto const r = this->pattern_history("k.*", start);
+    ASSERT_FALSE(r.ec) << r.ec.message();
+    EXPECT_FALSE(r.result.recovered);
+    auto lost = r.result.lost;
+    std::sort(lost.begin(), lost.end());
+    EXPECT_EQ(lost, (std::vector<std::string>{"k.live", "k.trimmed"}));
+    EXPECT_EQ(names_of(r.result.messages), (std::vector<std::string>{"k.trimmed#3", "k.trimmed#4", "k.whole#1"}));
+    // From a message still held: k.trimmed lost nothing after it, but k.live did.
+    auto const from_third = this->pattern_history("k.*", position{r.result.messages[0]->sequence(), start.epoch});
+    EXPECT_EQ(names_of(from_third.result.messages), (std::vector<std::string>{"k.trimmed#4", "k.whole#1"}));
+    EXPECT_EQ(from_third.result.lost, (std::vector<std::string>{"k.live"}));
+}
+
+TYPED_TEST(backplane_contract, a_pattern_history_from_another_epoch_is_not_recovered)
+{
+    this->make();
+    this->sequence_now("e.*");
+    this->publish("e.a");
+    auto const r = this->pattern_history("e.*", position{1, "otherepoch"});
+    ASSERT_FALSE(r.ec);
+    EXPECT_FALSE(r.result.recovered);
+    EXPECT_TRUE(r.result.messages.empty());
+    auto const everything = this->pattern_history("e.*", position{0, ""});  // no epoch, from 0: all retained
+    EXPECT_TRUE(everything.result.recovered);
+    EXPECT_EQ(names_of(everything.result.messages), (std::vector<std::string>{"e.a#1"}));
+}
+
+TYPED_TEST(backplane_contract, a_pattern_history_over_more_topics_than_asked_is_refused)
+{
+    this->make();
+    auto const start = this->sequence_now("m.*");
+    for (auto const* topic : {"m.a", "m.b", "m.c", "n.d"})
+        this->publish(topic);
+    EXPECT_EQ(this->pattern_history("m.*", start, backplane::whole_history, 2).ec,
+              make_error_code(error::too_many_topics));
+    auto const r = this->pattern_history("m.*", start, backplane::whole_history, 3);
+    ASSERT_FALSE(r.ec) << r.ec.message();
+    EXPECT_EQ(r.result.messages.size(), 3u);
 }
 
 // The bound on the topics a node follows through patterns (redis_options / nats_options::max_pattern_topics):
