@@ -95,10 +95,11 @@ bool channel_services::unsubscribe(channel& ch, std::string const& topic)
     return true;
 }
 
-void channel_services::subscribe_pattern(channel& ch, std::string const& pattern, subscribe_queue::authorization a,
+void channel_services::subscribe_pattern(channel& ch, std::string const& pattern, std::optional<position> const& since,
+                                         std::size_t max_bytes, subscribe_queue::authorization a,
                                          subscribe_queue::pattern_handler done)
 {
-    subscribes_.subscribe_pattern(ch, pattern, a, std::move(done));
+    subscribes_.subscribe_pattern(ch, pattern, since, max_bytes, a, std::move(done));
 }
 
 bool channel_services::unsubscribe_pattern(channel& ch, std::string const& pattern)

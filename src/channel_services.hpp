@@ -62,8 +62,10 @@ public:
 
     /// Subscribes `ch` to `pattern` (subscribe_queue::subscribe_pattern): error::invalid_pattern (with
     /// pattern_problem's reason, or the backplane's), too_many_topics, forbidden, an authorize or on_subscribe
-    /// refusal, or success. `done` once, never after `ch` has closed.
-    void subscribe_pattern(channel& ch, std::string const& pattern, subscribe_queue::authorization a,
+    /// refusal, or the pattern's history after `since` (a first page of at most `max_bytes`, the sequence now).
+    /// `done` once, never after `ch` has closed.
+    void subscribe_pattern(channel& ch, std::string const& pattern, std::optional<position> const& since,
+                           std::size_t max_bytes, subscribe_queue::authorization a,
                            subscribe_queue::pattern_handler done);
     /// Ends `ch`'s subscribes of `pattern` in progress, then its subscription. False when it had neither.
     bool unsubscribe_pattern(channel& ch, std::string const& pattern);

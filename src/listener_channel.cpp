@@ -40,24 +40,36 @@ void listener_channel::subscribe_now()
         return cancel();
     }
     if (!is_valid_topic(topic_) && is_valid_pattern(topic_)) {
-        // A pattern: no history to read (nor, yet, to resume from), the hub's pattern trie from now on.
-        auto const answer = [self](boost::system::error_code ec) {
-            if (self->closing())
-                return;
-            if (self->options_.on_subscribed) {
-                try {
-                    self->options_.on_subscribed(ec, subscribe_result{});
-                } catch (...) {
-                    log_hook_exception("subscription's on_subscribed");
-                    return self->close(disconnect::internal_error());
+        // A pattern: the hub's pattern trie from now on, after its whole history since the sequence `since` (read
+        // once the pattern holds, so live messages meanwhile wait and those the history has are dropped).
+        bool const resuming = options_.since.has_value();
+        resuming_ = resuming;
+        return ctx_.subscribe_pattern(
+            *this, topic_, options_.since, backplane::whole_history, subscribe_queue::authorization::done,
+            [self, resuming](boost::system::error_code ec, pattern_history_result r) {
+                if (self->closing())
+                    return;
+                if (self->options_.on_subscribed) {
+                    try {
+                        self->options_.on_subscribed(
+                            ec, subscribe_result{r.latest, !resuming || r.recovered, std::move(r.lost)});
+                    } catch (...) {
+                        log_hook_exception("subscription's on_subscribed");
+                        return self->close(disconnect::internal_error());
+                    }
                 }
-            }
-            if (ec)
-                self->cancel();
-        };
-        if (options_.since)
-            return answer(error::invalid_pattern);  // resume of a pattern is not supported yet
-        return ctx_.subscribe_pattern(*this, topic_, subscribe_queue::authorization::done, answer);
+                if (ec)
+                    return self->cancel();
+                auto held = std::move(self->held_);
+                self->held_ = {};
+                self->resuming_ = false;
+                for (auto const& m : r.messages)
+                    if (!self->closing())
+                        self->hand_over(m);
+                for (auto const& m : held)
+                    if (!self->closing() && (m->sequence() == 0 || m->sequence() > r.latest.offset))
+                        self->hand_over(m);
+            });
     }
     // The whole history after `since` in one read: a listener has no socket to pace a replay against, and
     // history is bounded in total.
@@ -67,7 +79,7 @@ void listener_channel::subscribe_now()
                            return;
                        if (self->options_.on_subscribed) {
                            try {
-                               self->options_.on_subscribed(ec, subscribe_result{r.latest, r.recovered});
+                               self->options_.on_subscribed(ec, subscribe_result{r.latest, r.recovered, {}});
                            } catch (...) {
                                log_hook_exception("subscription's on_subscribed");
                                return self->close(disconnect::internal_error());
@@ -95,6 +107,14 @@ delivery_status listener_channel::deliver(message_ptr const& m)
 {
     if (closing())
         return delivery_status::closing;
+    if (resuming_) {
+        if (held_.size() >= ctx_.options.max_queue_messages) {
+            close(disconnect::slow_consumer());
+            return delivery_status::slow_consumer;
+        }
+        held_.push_back(m);
+        return delivery_status::queued;
+    }
     hand_over(m);
     return delivery_status::queued;
 }

@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace switchboard::detail {
 
@@ -44,6 +45,9 @@ private:
     subscribe_options options_;
     std::function<void(listener_channel&)> forget_;
     bool cancelled_ = false;
+    // A pattern resuming: live messages wait (at most max_queue_messages) behind the pattern's history.
+    bool resuming_ = false;
+    std::vector<message_ptr> held_;
 };
 
 }  // namespace switchboard::detail

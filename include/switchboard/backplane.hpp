@@ -90,8 +90,8 @@ public:
     /// always; `more` says the rest follows the last message's sequence). More than `max_topics` matched topics
     /// with messages after `since` fail the read with error::too_many_topics: a resume is bounded by what a
     /// client may hold. A topic whose messages after `since` history no longer has in full is named in `lost`
-    /// (its remaining messages still come); messages gone with topics the backplane no longer knows make
-    /// recovered false with nobody named.
+    /// (its remaining messages still come; at most `max_topics` names, recovered:false saying the rest);
+    /// messages gone with topics the backplane no longer knows make recovered false with nobody named.
     ///
     /// Virtual with a default that has nothing (recovered:false, never a silent empty answer): a backplane that
     /// keeps no sequence cannot resume patterns.

@@ -55,6 +55,11 @@ public:
     /// The bytes of a binary payload (decoded from data() on each call: transports cache what they build).
     std::string binary_payload() const;
 
+    /// The envelope with the backplane's sequence after the offset, {"type":"message","topic":T,"offset":N,
+    /// "sequence":S,...}: what a client holding patterns gets, so that it can resume them (docs/protocol.md).
+    /// Built on each call: transports cache what they build from it.
+    std::string sequenced_envelope() const;
+
     /// The envelope of this message as a delta against `previous` (docs/protocol.md "Delta updates"):
     /// {"type":"message","topic":T,"offset":N,"encoding":"delta","data":"DELTA"}, DELTA being the Fossil delta that
     /// turns previous's data into this one's, as a JSON string. Built once per message and shared: `previous`
@@ -64,7 +69,7 @@ public:
     shared_bytes const& delta_envelope(message const& previous) const;
 
     /// The number of encoding slots; each transport reserves one with reserve_encoding_slot().
-    static constexpr std::size_t encoding_slots = 8;
+    static constexpr std::size_t encoding_slots = 9;
     static std::size_t reserve_encoding_slot();
 
     /// The bytes of this message in the wire format owned by `slot`, built by `build(message const&)` the

@@ -53,6 +53,9 @@ struct server_options {
     std::size_t max_message_size = 64 * 1024;      // bytes: a WebSocket message or a POST /publish body
     std::size_t max_header_size = 8 * 1024;        // bytes: one HTTP request's start line and headers
     std::size_t max_subscriptions = 128;           // topics one channel may be subscribed (or subscribing) to at once
+    // Topics one pattern resume may replay (those the pattern matches with messages after the client's
+    // sequence): more fail the subscribe with too_many_topics (backplane::pattern_history).
+    std::size_t max_resume_topics = 1000;
     // Commands of one WebSocket waiting on an asynchronous hook (authorize, authenticate) or the backplane (a
     // publish's position, a history read over Redis): at most this many, holding at most this many bytes of
     // command text (one always fits); past either a command gets too_many_pending and is not run.

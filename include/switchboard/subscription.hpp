@@ -13,6 +13,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace switchboard {
 
@@ -22,12 +24,16 @@ class listener_channel;
 
 /// What a subscription starts from, once it is made.
 struct subscribe_result {
-    position latest;        // the topic's position when it was made: the messages after it follow
+    position latest;        // the topic's position when it was made: the messages after it follow (a pattern:
+                            // the backplane's sequence, backplane::pattern_history)
     bool recovered = true;  // with `since`: false when history no longer held every message after it
+    std::vector<std::string> lost;  // a pattern with `since`: the topics whose messages history no longer has
 };
 
 struct subscribe_options {
-    /// Resume: the messages after this position, from history, come first (as a client's `since`).
+    /// Resume: the messages after this position, from history, come first (as a client's `since`). For a
+    /// pattern, the position is a sequence (message::sequence of the last message you had, or
+    /// subscribe_result::latest), and its matching topics' messages after it come in sequence order.
     /// Unset: the messages published from the moment the subscription is made.
     std::optional<position> since;
     /// Once, on the loop thread, before any message: the subscription is made (no error; the replay from

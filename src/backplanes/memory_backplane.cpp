@@ -270,10 +270,15 @@ void memory_backplane::pattern_history(std::string const& pattern, std::optional
         }
         matched.push_back(*it);
     }
+    result.recovered = forgotten_past_ <= after;
+    auto const name_lost = [&](std::string const& topic) {
+        if (result.lost.size() < max_topics)
+            result.lost.push_back(topic);
+        result.recovered = false;
+    };
     for (auto const& f : forgotten_)
         if (f.last_sequence > after && pattern_matches(pattern, f.name))
-            result.lost.push_back(f.name);
-    result.recovered = forgotten_past_ <= after;
+            name_lost(f.name);
 
     // Each topic's messages after `after` are in sequence order: merged oldest first, while the page has room.
     using cursor = std::pair<std::deque<message_ptr>::const_iterator, std::deque<message_ptr>::const_iterator>;
@@ -282,7 +287,7 @@ void memory_backplane::pattern_history(std::string const& pattern, std::optional
         prune(*e, now);  // age first: what expired is gone
         auto const& t = e->second;
         if (t.dropped_sequence > after)
-            result.lost.push_back(e->first);
+            name_lost(e->first);
         auto from = std::lower_bound(t.history.begin(), t.history.end(), after + 1,
                                      [](message_ptr const& m, std::uint64_t s) { return m->sequence() < s; });
         if (from != t.history.end())
@@ -306,8 +311,6 @@ void memory_backplane::pattern_history(std::string const& pattern, std::optional
     }
     for (auto* e : matched)
         settle(*e);
-    if (!result.lost.empty())
-        result.recovered = false;
     done({}, std::move(result));
 }
 

@@ -67,9 +67,13 @@ export interface ReconnectingEvent { reason: string; code?: number; attempt: num
 export interface ClosedEvent { code: number; reason: string }
 /** A subscription acknowledged; `recovered: false` means messages after the old position are gone: refetch state. */
 export interface SubscribedEvent extends Position { topic: string; recovered?: boolean }
-/** A pattern subscription acknowledged (WebSocket, SSE): no position, each message carries its topic's. */
-export interface PatternSubscribedEvent { pattern: string }
-/** A subscription refused: `topic`, or `pattern` (refused by the server, or by the client over long polling). */
+/**
+ * A pattern subscription acknowledged: `sequence` and `epoch` are the server's sequence now (the client resumes
+ * the pattern from the last one it reached); on a resume `recovered: false` means some messages are gone, and
+ * `lost` names the topics whose history no longer reached back.
+ */
+export interface PatternSubscribedEvent { pattern: string; sequence?: number; epoch?: string; recovered?: boolean; lost?: string[] }
+/** A subscription refused: `topic`, or `pattern`. */
 export interface ErrorEvent { topic?: string; pattern?: string; error: SwitchboardError }
 
 export interface SwitchboardEventMap {
@@ -104,9 +108,9 @@ export class Switchboard extends EventTarget {
 
   /**
    * `data` is the message's JSON value, or a Uint8Array for a binary payload (on every transport). `topic` may be
-   * a pattern (`sports.*`, `orders.>`): every message of a topic it matches, from now on (patterns do not
-   * resume), `meta.topic` naming the topic; over WebSocket and SSE only (long polling refuses it with an `error`
-   * event, code invalid_pattern). A handler that holds a topic and patterns matching it gets each message once.
+   * a pattern (`sports.*`, `orders.>`): every message of a topic it matches, `meta.topic` naming the topic, on
+   * every transport; after a reconnect what its topics got meanwhile comes first (patterns resume from the
+   * server's sequence). A handler that holds a topic and patterns matching it gets each message once.
    */
   subscribe<T = unknown>(topic: string, onMessage?: (data: T, meta: MessageMeta) => void, options?: SubscribeOptions): () => void;
   unsubscribe(topic: string, onMessage?: (data: any, meta: MessageMeta) => void): void;

@@ -169,7 +169,10 @@ class WebSocketTransport {
   }
 
   subscribePattern(pattern) {
-    this._send({ type: 'subscribe', pattern, id: this._id('subscribe-pattern', pattern) });
+    const cmd = { type: 'subscribe', pattern, id: this._id('subscribe-pattern', pattern) };
+    const since = this.sb._patternSince(pattern);
+    if (since) cmd.since = { sequence: since.offset, epoch: since.epoch };
+    this._send(cmd);
   }
 
   unsubscribePattern(pattern) {
@@ -211,7 +214,7 @@ class WebSocketTransport {
     if (end < 0) return;
     let msg;
     try { msg = JSON.parse(new TextDecoder().decode(bytes.subarray(0, end))); } catch (_) { return; }
-    if (msg.type === 'message') this.sb._deliver(msg.topic, msg.offset, undefined, bytes.slice(end + 1));
+    if (msg.type === 'message') this.sb._deliver(msg.topic, msg.offset, undefined, bytes.slice(end + 1), msg.sequence);
   }
 
   _receive(text) {
@@ -221,7 +224,11 @@ class WebSocketTransport {
     try { msg = JSON.parse(text); } catch (_) { return; }
     if (msg.type === 'message') {
       const data = this.deltas.payload(msg, text);
-      if (data !== DeltaBases.SKIP) this.sb._deliver(msg.topic, msg.offset, undefined, data);
+      if (data !== DeltaBases.SKIP) this.sb._deliver(msg.topic, msg.offset, undefined, data, msg.sequence);
+      return;
+    }
+    if (msg.type === 'replayed') {
+      this.sb._patternReplayed(msg.pattern, { offset: msg.sequence, epoch: msg.epoch });
       return;
     }
     const w = msg.id !== undefined ? this.waiting.get(msg.id) : undefined;
@@ -231,7 +238,7 @@ class WebSocketTransport {
       this.sb._acknowledged(msg.topic, { offset: msg.offset, epoch: msg.epoch }, msg.recovered);
     } else if (msg.type === 'ack' && w && w.kind === 'subscribe-pattern') {
       this._proved();
-      this.sb._patternAcknowledged(w.topic);
+      this.sb._patternAcknowledged(w.topic, { offset: msg.sequence, epoch: msg.epoch }, msg.recovered, msg.lost, true);
     } else if (msg.type === 'ack' && w && w.kind === 'publish') {
       w.resolve({ topic: msg.topic, offset: msg.offset, epoch: msg.epoch });
     } else if (msg.type === 'pong') {
@@ -320,10 +327,14 @@ class HttpTransport {
       const s = this.sb._since(t);
       if (s) entries.push([t, s]);
     }
-    if (entries.length) url.searchParams.set(cursorName, encodeCursor(entries));
-    // Patterns start from now on every (re)connect: the server does not resume them yet.
+    // A pattern's entry holds the server's sequence: it resumes every topic the pattern matches.
     const patterns = this.sb._patterns();
-    for (const p of patterns) url.searchParams.append('pattern', p);
+    for (const p of patterns) {
+      url.searchParams.append('pattern', p);
+      const s = this.sb._patternSince(p);
+      if (s) entries.push([p, s]);
+    }
+    if (entries.length) url.searchParams.set(cursorName, encodeCursor(entries));
     return { url, topics, patterns };
   }
 
@@ -392,7 +403,8 @@ class SseTransport extends HttpTransport {
     es.addEventListener('subscribed', (e) => {
       const info = JSON.parse(e.data);
       if (info.pattern !== undefined) {
-        this.sb._patternAcknowledged(info.pattern);
+        // Its position then comes with the stream's event ids (the server moves it as the replay ends).
+        this.sb._patternAcknowledged(info.pattern, { offset: info.sequence, epoch: info.epoch }, info.recovered, info.lost, false);
         pending.delete(info.pattern);
         if (pending.size === 0) this._proved();
         return;
@@ -408,6 +420,7 @@ class SseTransport extends HttpTransport {
       const p = positions.get(msg.topic);
       const data = this.deltas.payload(msg, e.data);
       if (data !== DeltaBases.SKIP) this.sb._deliver(msg.topic, msg.offset, p && p.epoch, data);
+      this.sb._patternPositions(positions);
     };
     es.addEventListener('close', (e) => {
       try { ({ code: closeCode, reason: closeReason } = JSON.parse(e.data)); } catch (_) { /* keep undefined */ }
@@ -420,6 +433,8 @@ class SseTransport extends HttpTransport {
   _close() {
     clearTimeout(this.watchdog);
     if (this.es) {
+      // An event of only an id (a pattern's replay that ended, a stream with nothing to replay) moved it too.
+      this.sb._patternPositions(decodeCursor(this.es.lastEventId));
       this.es.onerror = this.es.onmessage = null;
       this.es.close();
       this.es = null;
@@ -437,13 +452,10 @@ class PollTransport extends HttpTransport {
   async _request(fresh = true) {
     this._close();
     const generation = ++this.generation;
-    // Long polling cannot carry patterns (a pattern's messages between two polls would be lost, and the server
-    // refuses them): each is refused here, by name, so that the topics still work.
-    for (const p of this.sb._patterns())
-      this.sb._refusedPattern(p, new SwitchboardError('invalid_pattern',
-        `long polling cannot carry pattern subscriptions (${p}): use WebSocket or SSE`));
-    const { url, topics } = this._params('cursor');
-    if (topics.length === 0) {
+    // Between two polls nothing is subscribed: the cursor carries each pattern's sequence, and the next poll
+    // reads what its topics got meanwhile.
+    const { url, topics, patterns } = this._params('cursor');
+    if (topics.length === 0 && patterns.length === 0) {
       this._proved(false);
       return;
     }
@@ -453,10 +465,14 @@ class PollTransport extends HttpTransport {
     // A poll the server holds is a poll it accepted and subscribed (refusals, and resumes it cannot honour,
     // answer at once): that plays the part of WebSocket's subscribe ack, unless the answer comes first.
     let announced = false;
-    const announce = (positions, unrecovered) => {
+    const announce = (positions, unrecovered, lost) => {
       if (announced) return;
       announced = true;
       for (const topic of topics) this.sb._polled(topic, before.get(topic), positions && positions.get(topic), unrecovered);
+      for (const p of patterns) {
+        const at = positions && positions.get(p);
+        this.sb._patternAcknowledged(p, at || {}, !unrecovered, lost, false);
+      }
     };
     const grace = setTimeout(() => {
       this._proved();
@@ -486,12 +502,13 @@ class PollTransport extends HttpTransport {
     const positions = decodeCursor(answer.cursor);
     // "recovered" is for the whole request, so every resumed topic of it is told.
     const unrecovered = answer.recovered === false;
-    if (fresh || unrecovered) announce(positions, unrecovered);
+    if (fresh || unrecovered) announce(positions, unrecovered, answer.lost);
     for (const m of answer.messages) {
       const p = positions.get(m.topic);
       this.sb._deliver(m.topic, m.offset, p && p.epoch, payloadOf(m));
     }
     for (const [topic, p] of positions) this.sb._advance(topic, p);
+    this.sb._patternPositions(positions);
     // The server closed this poll's channel with a code: act on it as on a WebSocket close frame's.
     const close = answer.close;
     if (close) return this._trouble(close.reason || `closed (${close.code})`, close.code);
@@ -733,12 +750,13 @@ export class Switchboard extends EventTarget {
 
   _patterns() { return [...this.patternSubscriptions.keys()]; }
 
-  // A pattern: every message whose topic it matches, from now on (patterns do not resume), on WebSocket and SSE.
+  // A pattern: every message whose topic it matches, from now on; after a reconnect, what its topics got
+  // meanwhile first (from the server's sequence it reached, its `position`).
   _subscribePattern(pattern, onMessage) {
     let sub = this.patternSubscriptions.get(pattern);
     const fresh = !sub;
     if (!sub) {
-      sub = { handlers: new Set() };
+      sub = { handlers: new Set(), position: null, replaying: false };
       this.patternSubscriptions.set(pattern, sub);
     }
     if (onMessage) sub.handlers.add(onMessage);
@@ -746,8 +764,47 @@ export class Switchboard extends EventTarget {
     return () => this.unsubscribe(pattern, onMessage);
   }
 
-  _patternAcknowledged(pattern) {
-    if (this.patternSubscriptions.has(pattern)) this._emit('subscribed', { pattern });
+  _patternSince(pattern) {
+    const sub = this.patternSubscriptions.get(pattern);
+    return sub && sub.position ? { offset: sub.position.offset, epoch: sub.position.epoch } : null;
+  }
+
+  // `latest` is the server's sequence now. Over WebSocket (`tracks`) this client keeps the position itself: it
+  // stays where a replay starts until the server says the replay is done (_patternReplayed), since other
+  // patterns' messages may pass the replay's; over SSE and polls the server's cursor carries it.
+  _patternAcknowledged(pattern, latest, recovered, lost, tracks) {
+    const sub = this.patternSubscriptions.get(pattern);
+    if (!sub) return;
+    const before = sub.position;
+    if (tracks || !before) {
+      const replays = before && latest.epoch !== undefined && before.offset < latest.offset &&
+        (before.epoch === '' || before.epoch === latest.epoch);
+      sub.replaying = tracks && !!replays;
+      if (!replays && latest.offset !== undefined) sub.position = { offset: latest.offset, epoch: latest.epoch };
+    }
+    const detail = { pattern, sequence: latest.offset, epoch: latest.epoch, recovered: before ? recovered !== false : undefined };
+    if (lost && lost.length) detail.lost = lost;
+    this._emit('subscribed', detail);
+  }
+
+  _patternReplayed(pattern, last) {
+    const sub = this.patternSubscriptions.get(pattern);
+    if (!sub) return;
+    sub.replaying = false;
+    this._movePattern(sub, last);
+  }
+
+  // The server's cursor (SSE event ids, poll answers): its pattern entries are the patterns' positions.
+  _patternPositions(positions) {
+    for (const [name, p] of positions) {
+      const sub = isPattern(name) && this.patternSubscriptions.get(name);
+      if (sub) sub.position = { offset: p.offset, epoch: p.epoch };
+    }
+  }
+
+  _movePattern(sub, p) {
+    if (!sub.position || sub.position.epoch !== p.epoch || p.offset > sub.position.offset)
+      sub.position = { offset: p.offset, epoch: p.epoch };
   }
 
   _refusedPattern(pattern, error) {
@@ -891,7 +948,8 @@ export class Switchboard extends EventTarget {
       sub.position = { offset: p.offset, epoch: p.epoch };
   }
 
-  _deliver(topic, offset, epoch, data) {
+  // `sequence`: the server's sequence of the message (WebSocket, when this client holds patterns).
+  _deliver(topic, offset, epoch, data, sequence) {
     const sub = this.subscriptions.get(topic);
     // Each handler once, whether it holds the topic, patterns matching it, or both.
     const handlers = new Set();
@@ -903,8 +961,12 @@ export class Switchboard extends EventTarget {
       sub.position = { offset, epoch };
       for (const h of sub.handlers) handlers.add(h);
     }
-    for (const [pattern, ps] of this.patternSubscriptions)
-      if (patternMatches(pattern, topic)) for (const h of ps.handlers) handlers.add(h);
+    for (const [pattern, ps] of this.patternSubscriptions) {
+      if (!patternMatches(pattern, topic)) continue;
+      for (const h of ps.handlers) handlers.add(h);
+      if (sequence !== undefined && !ps.replaying && ps.position && sequence > ps.position.offset)
+        ps.position = { offset: sequence, epoch: ps.position.epoch };
+    }
     if (handlers.size === 0) return;
     if (epoch === undefined) epoch = '';
     const meta = { topic, offset, epoch, transport: this.transport };

@@ -33,7 +33,7 @@ bool decode_entry(std::string_view entry, topic_position& out)
     out.where.epoch.assign(epoch);
 
     auto const topic = entry.substr(second + 1);
-    if (!is_valid_topic(topic))
+    if (!is_valid_topic(topic) && !is_valid_pattern(topic))  // a pattern's entry holds its sequence
         return false;
     out.topic.assign(topic);
     return true;

@@ -43,6 +43,18 @@ std::string_view message::data() const noexcept
     return all.substr(data_begin_, all.size() - data_begin_ - 1);
 }
 
+std::string message::sequenced_envelope() const
+{
+    // The envelope's head is fixed up to the offset's digits (see the constructor).
+    std::size_t const head = std::string_view(R"({"type":"message","topic":")").size() + topic_.size() +
+                             std::string_view(R"(","offset":)").size() + std::to_string(position_.offset).size();
+    std::string out = envelope_->substr(0, head);
+    out += R"(,"sequence":)";
+    out += std::to_string(sequence_);
+    out.append(*envelope_, head);
+    return out;
+}
+
 std::string message::binary_payload() const
 {
     auto const text = data();

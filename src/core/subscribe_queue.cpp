@@ -27,6 +27,8 @@ struct subscribe_queue::operation {
 struct subscribe_queue::pattern_operation {
     channel_ptr ch;
     std::string pattern;
+    std::optional<position> since;
+    std::size_t max_bytes;  // of the first history page
     authorization authorized;
     pattern_handler done;
     bool counted = false;  // holds a place under the limit until made
@@ -220,11 +222,11 @@ void subscribe_queue::drop(channel& ch)
         op->over = true;
 }
 
-void subscribe_queue::subscribe_pattern(channel& ch, std::string const& pattern, authorization a,
-                                        pattern_handler done)
+void subscribe_queue::subscribe_pattern(channel& ch, std::string const& pattern, std::optional<position> const& since,
+                                        std::size_t max_bytes, authorization a, pattern_handler done)
 {
     if (!is_valid_pattern(pattern) || !backplane_.delivers_patterns())
-        return done(error::invalid_pattern);
+        return done(error::invalid_pattern, {});
     auto queues = channels_.find(&ch);
     bool pending = false;
     if (queues != channels_.end())
@@ -233,11 +235,11 @@ void subscribe_queue::subscribe_pattern(channel& ch, std::string const& pattern,
     bool const counted = !pending && !hub_.subscribed_pattern(ch, pattern);
     std::size_t const joining = queues == channels_.end() ? 0 : queues->second.joining;
     if (counted && ch.subscription_count() + ch.pattern_count() + joining >= options_.max_subscriptions)
-        return done(error::too_many_topics);
+        return done(error::too_many_topics, {});
     if (queues == channels_.end())
         queues = channels_.try_emplace(&ch).first;
     auto op = std::make_shared<pattern_operation>(
-        pattern_operation{ch.shared_from_this(), pattern, a, std::move(done), counted, false});
+        pattern_operation{ch.shared_from_this(), pattern, since, max_bytes, a, std::move(done), counted, false});
     queues->second.patterns.push_back(op);
     queues->second.joining += counted;
     start_pattern(std::move(op));
@@ -271,9 +273,12 @@ void subscribe_queue::start_pattern(std::shared_ptr<pattern_operation> op)
         backplane_.pattern_ready(op->pattern, [this, op, added](boost::system::error_code ec) {
             if (op->over)
                 return;  // the channel closed, or unsubscribed the pattern (the hub has let it go then)
-            if (ec && added)
-                hub_.unsubscribe_pattern(*op->ch, op->pattern);
-            finish_pattern(op, ec);
+            if (ec) {
+                if (added)
+                    hub_.unsubscribe_pattern(*op->ch, op->pattern);
+                return finish_pattern(op, ec);
+            }
+            read_pattern(op, added);
         });
     };
     if (op->authorized == authorization::done)
@@ -282,7 +287,21 @@ void subscribe_queue::start_pattern(std::shared_ptr<pattern_operation> op)
     authorize_(op->pattern, true, ch.identity_pointer(), op->ch, ch.remote_address(), std::move(then));
 }
 
-void subscribe_queue::finish_pattern(std::shared_ptr<pattern_operation> const& op, boost::system::error_code ec)
+void subscribe_queue::read_pattern(std::shared_ptr<pattern_operation> const& op, bool added)
+{
+    // Read after the pattern holds: every message past the sequence this answers reaches the channel live.
+    backplane_.pattern_history(op->pattern, op->since, op->max_bytes, options_.max_resume_topics,
+                               [this, op, added](boost::system::error_code ec, pattern_history_result r) {
+                                   if (op->over)
+                                       return;
+                                   if (ec && added)
+                                       hub_.unsubscribe_pattern(*op->ch, op->pattern);
+                                   finish_pattern(op, ec, std::move(r));
+                               });
+}
+
+void subscribe_queue::finish_pattern(std::shared_ptr<pattern_operation> const& op, boost::system::error_code ec,
+                                     pattern_history_result r)
 {
     op->over = true;
     auto queues = channels_.find(op->ch.get());
@@ -292,7 +311,7 @@ void subscribe_queue::finish_pattern(std::shared_ptr<pattern_operation> const& o
     if (ops.empty() && queues->second.topics.empty())
         channels_.erase(queues);
     auto done = std::move(op->done);
-    done(ec);
+    done(ec, std::move(r));
 }
 
 bool subscribe_queue::cancel_pattern(channel& ch, std::string_view pattern)
@@ -317,7 +336,7 @@ bool subscribe_queue::cancel_pattern(channel& ch, std::string_view pattern)
     // Answered after the bookkeeping, oldest first: an answer may close the channel.
     for (auto& op : called_off) {
         auto done = std::move(op->done);
-        done(error::unsubscribed);
+        done(error::unsubscribed, {});
     }
     return !called_off.empty();
 }

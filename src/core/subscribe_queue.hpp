@@ -13,8 +13,9 @@
 //
 // Pattern subscribes (subscribe_pattern) take their place under max_subscriptions the same way (topics and
 // patterns count together), are authorized as patterns, and are called off by an unsubscribe of their pattern.
-// They read no history: once authorized and past on_subscribe, the hub has them, and they are answered once the
-// backplane receives the pattern's topics (backplane::pattern_ready).
+// Once authorized and past on_subscribe, the hub has them; once the backplane receives the pattern's topics
+// (backplane::pattern_ready), the pattern's history after `since` is read (backplane::pattern_history: a first
+// page, or only the sequence now without `since`), and that answers them.
 //
 // Loop thread only. Nothing is held for a channel with no subscribe in progress; what is held for one that
 // has some is bounded by max_subscriptions (one entry per topic), plus the subscribes queued behind them (a
@@ -52,7 +53,7 @@ public:
     using authorize_function = std::function<void(std::string const& topic, bool pattern, identity_ptr who,
                                                   channel_ptr origin, std::string const& remote_address,
                                                   decision_handler done)>;
-    using pattern_handler = std::function<void(boost::system::error_code)>;
+    using pattern_handler = switchboard::backplane::pattern_history_handler;
 
     /// Reads max_subscriptions and max_queue_messages from `options` at each call, and runs hooks.on_subscribe.
     subscribe_queue(boost::asio::any_io_executor executor, server_options const& options, switchboard::hooks& hooks,
@@ -74,9 +75,12 @@ public:
     /// Subscribes `ch` to `pattern`: its syntax (error::invalid_pattern), whether the backplane delivers
     /// patterns (error::invalid_pattern too: backplane::delivers_patterns), the limit, the authorization,
     /// on_subscribe, the hub, then the backplane's backplane::pattern_ready (error::backplane_unavailable when
-    /// its broker is unreachable: the hub lets the pattern go again). `done` as for subscribe(); success when
-    /// it already was subscribed.
-    void subscribe_pattern(channel& ch, std::string const& pattern, authorization a, pattern_handler done);
+    /// its broker is unreachable: the hub lets the pattern go again), then the pattern's history after `since`
+    /// (a first page of at most `max_bytes`, over at most options.max_resume_topics topics: too_many_topics
+    /// past it, and the hub lets the pattern go again). `done` as for subscribe(); the history when it already
+    /// was subscribed too.
+    void subscribe_pattern(channel& ch, std::string const& pattern, std::optional<position> const& since,
+                           std::size_t max_bytes, authorization a, pattern_handler done);
     /// Ends `ch`'s subscribes to `pattern` in progress with error::unsubscribed. Returns whether there were any.
     bool cancel_pattern(channel& ch, std::string_view pattern);
     /// Forgets `ch`'s subscribes in progress without answering them: part of its close path.
@@ -116,7 +120,9 @@ private:
     void finish(std::shared_ptr<operation> op, boost::system::error_code ec, history_result r);
     static void call_off(operation& op);
     void start_pattern(std::shared_ptr<pattern_operation> op);
-    void finish_pattern(std::shared_ptr<pattern_operation> const& op, boost::system::error_code ec);
+    void read_pattern(std::shared_ptr<pattern_operation> const& op, bool added);
+    void finish_pattern(std::shared_ptr<pattern_operation> const& op, boost::system::error_code ec,
+                        pattern_history_result r = {});
 
     boost::asio::any_io_executor executor_;
     server_options const& options_;

@@ -131,37 +131,48 @@ void subscribe_topics(channel_services& services, channel& ch, stream_request co
 
 namespace {
 
-// Subscribes `ch` to every one of `patterns` at once (each authorized as a pattern); `done` gets, once all
-// are answered, the first refusal with the pattern refused, or success. Not called for a channel that closed.
-void subscribe_patterns(channel_services& services, channel_ptr const& ch, std::vector<std::string> const& patterns,
-                        std::function<void(boost::system::error_code, std::string const&)> done)
+// Subscribes `ch` to every pattern of `wanted` at once (each authorized as a pattern, read from the cursor's
+// sequence for it, the first pages sharing `max_bytes`); `done` gets, once all are answered, the first refusal
+// with the pattern refused, or every pattern's result. Not called for a channel that closed.
+void subscribe_patterns(channel_services& services, channel_ptr const& ch, stream_request const& wanted,
+                        std::size_t max_bytes,
+                        std::function<void(boost::system::error_code, std::string const&,
+                                           std::vector<pattern_subscription>)> done)
 {
     struct gathering {
+        std::vector<pattern_subscription> results;
         std::size_t remaining = 0;
         boost::system::error_code failed;
         std::string refused;
-        std::function<void(boost::system::error_code, std::string const&)> done;
+        std::function<void(boost::system::error_code, std::string const&, std::vector<pattern_subscription>)> done;
     };
     auto state = std::make_shared<gathering>();
-    state->remaining = patterns.size();
+    state->results.resize(wanted.patterns.size());
+    state->remaining = wanted.patterns.size();
     state->done = std::move(done);
-    for (auto const& pattern : patterns)
-        services.subscribe_pattern(*ch, pattern, subscribe_queue::authorization::check,
-                                   [state, ch, pattern](boost::system::error_code ec) {
+    std::size_t const share = max_bytes / std::max<std::size_t>(1, wanted.patterns.size());
+    for (std::size_t i = 0; i < wanted.patterns.size(); ++i) {
+        auto const& pattern = wanted.patterns[i];
+        state->results[i].pattern = pattern;
+        state->results[i].since = wanted.since_for(pattern);
+        services.subscribe_pattern(*ch, pattern, state->results[i].since, share, subscribe_queue::authorization::check,
+                                   [state, ch, i](boost::system::error_code ec, pattern_history_result r) {
                                        if (ec && !state->failed) {
                                            state->failed = ec;
-                                           state->refused = pattern;
+                                           state->refused = state->results[i].pattern;
                                        }
+                                       state->results[i].result = std::move(r);
                                        if (--state->remaining != 0 || ch->closing())
                                            return;
-                                       state->done(state->failed, state->refused);
+                                       state->done(state->failed, state->refused, std::move(state->results));
                                    });
+    }
 }
 
 }  // namespace
 
 void open_stream(channel_services& services, channel_ptr const& ch, stream_request wanted, std::size_t max_bytes,
-                 stream_refusal refuse, std::function<void(std::vector<topic_subscription>)> subscribed)
+                 stream_refusal refuse, stream_subscribed subscribed)
 {
     if (auto refused = services.open(ch))
         return refuse(refused, {});
@@ -174,30 +185,45 @@ void open_stream(channel_services& services, channel_ptr const& ch, stream_reque
                 return;  // answered meanwhile (the server is stopping)
             if (ec)
                 return refuse(ec, ec == error::forbidden ? "not allowed to subscribe to " + topic : std::string());
-            subscribe_topics(services, *ch, wanted, max_bytes,
-                             [&services, ch, patterns = wanted.patterns, refuse = std::move(refuse),
+            // Topics and patterns share the first pages' budget, half each when there are both.
+            std::size_t const topic_bytes = wanted.patterns.empty() ? max_bytes : max_bytes / 2;
+            subscribe_topics(services, *ch, wanted, topic_bytes,
+                             [&services, ch, wanted, pattern_bytes = max_bytes - topic_bytes, refuse = std::move(refuse),
                               subscribed = std::move(subscribed)](boost::system::error_code ec,
                                                                   std::vector<topic_subscription> done) mutable {
                                  if (ec)
                                      return refuse(ec, {});
-                                 if (patterns.empty())
-                                     return subscribed(std::move(done));
-                                 if (auto why = services.pattern_refusal(patterns.front()); !why.empty())
+                                 if (wanted.patterns.empty())
+                                     return subscribed(std::move(done), {});
+                                 if (auto why = services.pattern_refusal(wanted.patterns.front()); !why.empty())
                                      return refuse(error::invalid_pattern, why);
                                  subscribe_patterns(
-                                     services, ch, patterns,
+                                     services, ch, wanted, pattern_bytes,
                                      [ch, refuse, subscribed, done = std::move(done)](
-                                         boost::system::error_code ec, std::string const& pattern) mutable {
+                                         boost::system::error_code ec, std::string const& pattern,
+                                         std::vector<pattern_subscription> patterns) mutable {
                                          if (ch->closing())
                                              return;
                                          if (ec == error::forbidden)
                                              return refuse(ec, "not allowed to subscribe to " + pattern);
+                                         if (ec == error::too_many_topics)
+                                             return refuse(ec, "resuming " + pattern +
+                                                                   " would replay more topics than the server allows; "
+                                                                   "subscribe without its cursor");
                                          if (ec)
                                              return refuse(ec, {});
-                                         subscribed(std::move(done));
+                                         subscribed(std::move(done), std::move(patterns));
                                      });
                              });
         });
+}
+
+position start_position(pattern_subscription const& s)
+{
+    auto const& latest = s.result.latest;
+    if (s.since && (s.since->epoch.empty() || s.since->epoch == latest.epoch) && s.since->offset < latest.offset)
+        return {s.since->offset, latest.epoch};
+    return latest;
 }
 
 position start_position(history_result const& result)

@@ -22,11 +22,11 @@ class channel_services;
 
 struct stream_request {
     std::vector<std::string> topics;  // sorted, without duplicates
-    std::vector<std::string> patterns;  // ?pattern= (valid, sorted, without duplicates): from now on, no resume
-    cursor since;  // sorted by topic; may be empty, or name only some topics
+    std::vector<std::string> patterns;  // ?pattern= (valid, sorted, without duplicates)
+    cursor since;  // sorted by name (topics, and patterns at their sequence); may be empty, or name only some
     bool delta = false;  // ?delta=1: the topics' messages as deltas against the previous one where they can
 
-    /// The position to resume `topic` from, if the cursor has one. O(log n).
+    /// The position to resume `topic` (or a pattern) from, if the cursor has one. O(log n).
     std::optional<position> since_for(std::string const& topic) const;
 };
 
@@ -48,6 +48,17 @@ struct topic_subscription {
     bool resumed = false;
 };
 
+/// One pattern of a stream, subscribed: its history after the cursor's sequence (or its sequence now).
+struct pattern_subscription {
+    std::string pattern;
+    pattern_history_result result;
+    std::optional<position> since;  // what the client resumes from, when it asked to
+};
+
+/// Where a pattern's position starts: the client's sequence when the pattern's replay runs from it (its end
+/// then moves it, push_channel::pattern_replayed), else the sequence now (nothing to replay, or another epoch).
+position start_position(pattern_subscription const& s);
+
 /// Subscribes `ch` to every topic of `wanted`, each from its position in the cursor, then calls `done` once:
 /// with every topic's result in `wanted`'s order (sorted by topic), or with the first error. The histories read
 /// total at most `max_bytes` (a share each, and a message at least; see backplane::history). They may answer after this
@@ -60,12 +71,14 @@ using stream_refusal = std::function<void(boost::system::error_code, std::string
 
 /// The start every stream (SSE, long polling) shares once its channel `ch` exists: registers it
 /// (channel_services::open), authorizes every topic of `wanted` for it, then subscribes them all
-/// (subscribe_topics, the histories within `max_bytes`). `subscribed` gets every topic's result; `refuse` the
-/// first refusal of any step (error::forbidden names the topic). The patterns of `wanted` are subscribed after
-/// the topics, each authorized as a pattern (subscribe_queue::subscribe_pattern). Neither is called for a channel that closed
-/// meanwhile (the server stopping).
+/// (subscribe_topics, the histories within `max_bytes`). `subscribed` gets every topic's result and every
+/// pattern's; `refuse` the first refusal of any step (error::forbidden names the topic). The patterns of
+/// `wanted` are subscribed after the topics, each authorized as a pattern and read from the cursor's sequence
+/// for it (subscribe_queue::subscribe_pattern). Neither is called for a channel that closed meanwhile (the
+/// server stopping).
+using stream_subscribed = std::function<void(std::vector<topic_subscription>, std::vector<pattern_subscription>)>;
 void open_stream(channel_services& services, channel_ptr const& ch, stream_request wanted, std::size_t max_bytes,
-                 stream_refusal refuse, std::function<void(std::vector<topic_subscription>)> subscribed);
+                 stream_refusal refuse, stream_subscribed subscribed);
 
 /// Positions after a replay: the position just before the first replayed message (or `latest` when nothing
 /// is replayed), which deliveries then move forward.

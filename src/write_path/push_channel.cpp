@@ -1,5 +1,7 @@
 #include "write_path/push_channel.hpp"
 
+#include <switchboard/topic.hpp>
+
 #include <boost/asio/socket_base.hpp>
 #include <spdlog/spdlog.h>
 
@@ -67,6 +69,11 @@ void push_channel::drop_replays()
 {
     replays_.clear();
     replays_.shrink_to_fit();  // an idle connection keeps nothing
+    pattern_replays_.clear();
+    pattern_replays_.shrink_to_fit();
+    pattern_starts_.clear();
+    pattern_starts_.shrink_to_fit();
+    pattern_sent_ = {};
     page_bytes_ = 0;
     held_.clear();
     held_.shrink_to_fit();
@@ -88,6 +95,9 @@ delivery_status push_channel::deliver(message_ptr const& m)
     }
     if (auto* r = find_replay(m->topic()))
         return follow_replay(*r, m);
+    if (!pattern_replays_.empty())
+        if (auto* p = replaying(*m))
+            return follow_pattern_replay(*p, m);
     write_message(m);
     // write_message queues through enqueue(), which closes the channel as a slow consumer past its bounds.
     return closing() ? delivery_status::slow_consumer : delivery_status::queued;
@@ -171,7 +181,8 @@ void push_channel::forget_replay(std::string_view topic)
 
 void push_channel::release()
 {
-    holding_ = false;
+    if (holding_ == 0 || --holding_ != 0)
+        return;
     std::vector<message_ptr> waited = std::move(held_);
     held_.clear();
     held_bytes_ = 0;
@@ -193,7 +204,12 @@ void push_channel::pump()
     if (pumping_)
         return;
     pumping_ = true;
-    while (!replays_.empty() && !closing() && has_room()) {
+    while (!closing() && has_room()) {
+        if (replays_.empty()) {
+            if (!pump_pattern())
+                break;
+            continue;
+        }
         auto& r = *replays_.front();
         if (!r.page.empty()) {
             auto const m = std::move(r.page.front());
@@ -214,6 +230,202 @@ void push_channel::pump()
     pumping_ = false;
     if (replays_.empty() && replays_.capacity() != 0)
         replays_.shrink_to_fit();  // an idle connection keeps nothing
+    if (pattern_replays_.empty() && pattern_replays_.capacity() != 0) {
+        pattern_replays_.shrink_to_fit();
+        pattern_sent_ = {};
+    }
+}
+
+void push_channel::replay_pattern(std::string const& pattern, position const& since, pattern_history_result const& first)
+{
+    if (closing())
+        return;
+    // Nothing to replay: no position asked, one from another epoch (recovered:false says so), nothing after it.
+    if (first.latest.epoch.empty() || (!since.epoch.empty() && since.epoch != first.latest.epoch) ||
+        since.offset >= first.latest.offset)
+        return pattern_started(pattern, first.latest.offset);
+    auto* p = find_pattern_replay(pattern);
+    if (p) {
+        for (auto const& m : p->page)
+            page_bytes_ -= m->envelope()->size();
+        p->page.clear();
+    } else {
+        p = pattern_replays_.emplace_back(std::make_unique<pattern_replay_state>()).get();
+        p->pattern = pattern;
+    }
+    pattern_started(pattern, since.offset);
+    p->awaiting = 0;
+    p->epoch = first.latest.epoch;
+    p->read_to = since.offset;
+    p->last = first.latest.offset;
+    add_pattern_page(*p, first);
+    pump();
+}
+
+void push_channel::pattern_started(std::string const& pattern, std::uint64_t from)
+{
+    for (auto& s : pattern_starts_)
+        if (s.pattern == pattern) {
+            s.from = from;
+            return;
+        }
+    pattern_starts_.push_back({pattern, from});
+}
+
+bool push_channel::brought_by_another(std::string_view pattern, message const& m) const
+{
+    for (auto const& s : pattern_starts_)
+        if (s.pattern != pattern && s.from < m.sequence() && pattern_matches(s.pattern, m.topic()) &&
+            !replaying_pattern(s.pattern))
+            return true;
+    return false;
+}
+
+void push_channel::forget_pattern_replay(std::string_view pattern)
+{
+    std::erase_if(pattern_starts_, [&](pattern_start const& s) { return s.pattern == pattern; });
+    auto it = std::find_if(pattern_replays_.begin(), pattern_replays_.end(),
+                           [&](auto const& p) { return p->pattern == pattern; });
+    if (it == pattern_replays_.end())
+        return;
+    for (auto const& m : (*it)->page)
+        page_bytes_ -= m->envelope()->size();
+    pattern_replays_.erase(it);
+}
+
+bool push_channel::replaying_pattern(std::string_view pattern) const noexcept
+{
+    return std::any_of(pattern_replays_.begin(), pattern_replays_.end(),
+                       [&](auto const& p) { return p->pattern == pattern; });
+}
+
+void push_channel::pattern_replayed(std::string const&, position const&) {}
+
+push_channel::pattern_replay_state* push_channel::find_pattern_replay(std::string_view pattern)
+{
+    for (auto& p : pattern_replays_)
+        if (p->pattern == pattern)
+            return p.get();
+    return nullptr;
+}
+
+push_channel::pattern_replay_state* push_channel::replaying(message const& m)
+{
+    // Live when the channel holds the topic by name, or a pattern not replaying brings it (the replay leaves
+    // those out, add_pattern_page).
+    for (auto& p : pattern_replays_)
+        if (pattern_matches(p->pattern, m.topic()))
+            return services_.hub.subscribed(*this, m.topic()) || brought_by_another(p->pattern, m) ? nullptr : p.get();
+    return nullptr;
+}
+
+delivery_status push_channel::follow_pattern_replay(pattern_replay_state& p, message_ptr const& m)
+{
+    if (m->sequence() == 0) {  // a backplane without sequences: nothing to order it by
+        write_message(m);
+        return closing() ? delivery_status::slow_consumer : delivery_status::queued;
+    }
+    if (m->sequence() <= p.last)
+        return delivery_status::queued;  // the replay has it already, or history gives it in turn
+    // Kept when the replay has read everything before it (history may keep nothing of its topic), as long as
+    // pages fit their half of the budget; otherwise history gives it back when the replay gets there.
+    bool const read_all = p.read_to == p.last && p.awaiting == 0;
+    p.last = m->sequence();
+    if (read_all && fits_in_pages(*m)) {
+        p.page.push_back(m);
+        page_bytes_ += m->envelope()->size();
+        p.read_to = p.last;
+    }
+    return delivery_status::queued;
+}
+
+void push_channel::add_pattern_page(pattern_replay_state& p, pattern_history_result const& page)
+{
+    // Read up to the page's last message when it is a page only, else up to the sequence it was read at; never
+    // past `last`: later messages come live.
+    std::uint64_t to = page.more && !page.messages.empty() ? page.messages.back()->sequence() : page.latest.offset;
+    to = std::min(to, p.last);
+    for (auto const& m : page.messages) {
+        if (m->sequence() <= p.read_to)
+            continue;
+        if (m->sequence() > to)
+            break;
+        if (!p.page.empty() && !fits_in_pages(*m)) {
+            to = p.page.back()->sequence();
+            break;
+        }
+        // A topic the channel holds exactly resumes from its own position; another pattern may bring it already.
+        if (services_.hub.subscribed(*this, m->topic()) || brought_by_another(p.pattern, *m))
+            continue;
+        p.page.push_back(m);
+        page_bytes_ += m->envelope()->size();
+    }
+    p.read_to = std::max(p.read_to, to);
+}
+
+bool push_channel::pump_pattern()
+{
+    if (pattern_replays_.empty())
+        return false;
+    auto& p = *pattern_replays_.front();
+    if (!p.page.empty()) {
+        auto const m = std::move(p.page.front());
+        p.page.pop_front();
+        page_bytes_ -= m->envelope()->size();
+        write_replayed(m);
+        return true;
+    }
+    if (p.read_to >= p.last) {
+        auto const done = std::move(pattern_replays_.front());
+        pattern_replays_.erase(pattern_replays_.begin());
+        pattern_replayed(done->pattern, position{done->last, done->epoch});
+        return true;
+    }
+    if (reading_page_)
+        return false;
+    read_pattern_page(p);
+    return true;
+}
+
+void push_channel::write_replayed(message_ptr const& m)
+{
+    auto [it, first] = pattern_sent_.try_emplace(m->topic(), m->where());
+    if (!first) {
+        if (it->second.epoch == m->epoch() && it->second.offset >= m->offset())
+            return;  // another pattern's replay sent it
+        it->second = m->where();
+    }
+    write_message(m);
+}
+
+void push_channel::read_pattern_page(pattern_replay_state& p)
+{
+    std::size_t const half = services_.options.max_queue_bytes / 2;
+    std::size_t const room = half > page_bytes_ ? half - page_bytes_ : 1;
+    reading_page_ = true;
+    p.awaiting = ++page_reads_;
+    services_.backplane.pattern_history(
+        p.pattern, position{p.read_to, p.epoch}, room, services_.options.max_resume_topics,
+        [self = self(), pattern = p.pattern, request = p.awaiting](boost::system::error_code ec,
+                                                                   pattern_history_result page) {
+            self->reading_page_ = false;
+            self->on_pattern_page(pattern, request, ec, std::move(page));
+        });
+}
+
+void push_channel::on_pattern_page(std::string const& pattern, std::uint64_t request, boost::system::error_code ec,
+                                   pattern_history_result page)
+{
+    if (closing())
+        return;
+    auto* p = find_pattern_replay(pattern);
+    if (p && p->awaiting == request) {
+        p->awaiting = 0;
+        if (ec || !page.recovered || page.latest.epoch != p->epoch)
+            return close(disconnect::stream_gap());  // history no longer holds what the replay promised
+        add_pattern_page(*p, page);
+    }
+    pump();
 }
 
 void push_channel::read_page(replay_state& r)
@@ -287,7 +499,7 @@ void push_channel::sent(std::size_t bytes)
 
 void push_channel::made_room()
 {
-    if (!replays_.empty())
+    if (!replays_.empty() || !pattern_replays_.empty())
         pump();
 }
 

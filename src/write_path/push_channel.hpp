@@ -11,6 +11,11 @@
 // If history lost part of a range meanwhile, the channel is closed with 4010 (stream gap), so the client
 // resumes and learns it (recovered:false), rather than getting a stream with a hole.
 //
+// A pattern's replay (replay_pattern) is the same over the backplane's sequence: the messages of every topic the
+// pattern matches after the client's sequence, in sequence order, read a page at a time
+// (backplane::pattern_history) after the topic replays; a live message it matches extends it. Topics the channel
+// holds exactly are left to their own replay, and a topic two replaying patterns match goes out once.
+//
 // Close path: close() marks the channel closing, runs the shared bookkeeping (hub, hooks, registry), lets the
 // transport queue its farewell (a close frame, a close event), flushes it, shuts down sending and lingers for
 // the peer's end, bounded by options.close_timeout.
@@ -28,7 +33,11 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <switchboard/backplane.hpp>
+#include <switchboard/detail/string_hash.hpp>
+
 #include <deque>
+#include <unordered_map>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -61,9 +70,24 @@ protected:
     void replay(std::vector<message_ptr> const& first, std::uint64_t last);
     /// Drops what is left of a topic's replay (the client unsubscribed).
     void forget_replay(std::string_view topic);
-    /// Until release(): live messages wait (as many as the queue holds) for replays that are not known yet.
-    void hold() { holding_ = true; }
-    /// Ends hold(): what waited follows the replays given meanwhile.
+    /// Sends a pattern's replay after the sequence `since`, ahead of the live messages it matches delivered after
+    /// this call: `first` is the first page backplane::pattern_history answered (the rest is read as the client
+    /// reads, up to first.latest). A pattern's replay still going is replaced.
+    void replay_pattern(std::string const& pattern, position const& since, pattern_history_result const& first);
+    /// The client gets every message of `pattern` after the sequence `from` (it subscribed from there, without
+    /// a replay): another pattern's replay leaves those out.
+    void pattern_started(std::string const& pattern, std::uint64_t from);
+    /// Drops what is left of a pattern's replay and where it started (the client unsubscribed).
+    void forget_pattern_replay(std::string_view pattern);
+    /// Whether a replay of `pattern` is still going.
+    bool replaying_pattern(std::string_view pattern) const noexcept;
+    /// A pattern's replay is done: everything it matches up to `last` (the sequence) went out. The client's
+    /// position in the pattern moves there (nothing by default).
+    virtual void pattern_replayed(std::string const& pattern, position const& last);
+    /// Until as many release() calls: live messages wait (as many as the queue holds) for replays that are not
+    /// known yet.
+    void hold() { ++holding_; }
+    /// Ends a hold(): once none is left, what waited follows the replays given meanwhile.
     void release();
 
     /// Encodes and queues one message (through enqueue()).
@@ -102,7 +126,33 @@ private:
         std::uint64_t awaiting = 0;  // the page read it waits for (0: none); asked again, it waits for none
     };
 
+    // A pattern's replay: sequences after `read_to` are still to be read from history, up to `last`; `page`
+    // holds what was read and not sent yet.
+    struct pattern_replay_state {
+        std::string pattern;
+        std::string epoch;
+        std::uint64_t read_to = 0;
+        std::uint64_t last = 0;
+        std::deque<message_ptr> page;
+        std::uint64_t awaiting = 0;
+    };
+
     replay_state* find_replay(std::string_view topic);
+    pattern_replay_state* find_pattern_replay(std::string_view pattern);
+    /// A live message of a topic a pattern replay matches (and the channel does not hold exactly), or null.
+    pattern_replay_state* replaying(message const& m);
+    delivery_status follow_pattern_replay(pattern_replay_state& p, message_ptr const& m);
+    void add_pattern_page(pattern_replay_state& p, pattern_history_result const& page);
+    void read_pattern_page(pattern_replay_state& p);
+    void on_pattern_page(std::string const& pattern, std::uint64_t request, boost::system::error_code ec,
+                         pattern_history_result page);
+    /// Sends one message of a pattern replay, unless another pattern's replay sent it.
+    void write_replayed(message_ptr const& m);
+    /// Whether a pattern other than `pattern`, not replaying, brings `m` to the client (it matches it and
+    /// started before it).
+    bool brought_by_another(std::string_view pattern, message const& m) const;
+    /// One step of the pattern replays; false when they must wait (a read in flight) or are done.
+    bool pump_pattern();
     void add_to_page(replay_state& r, message_ptr const& m);
     delivery_status follow_replay(replay_state& r, message_ptr const& m);
     /// Whether `m` may wait in a replay's page: pages hold at most half the queue bound together.
@@ -121,13 +171,22 @@ private:
     connection_slot slot_;
     frame_queue queue_;
     std::vector<std::unique_ptr<replay_state>> replays_;  // at most one per topic, oldest first
+    std::vector<std::unique_ptr<pattern_replay_state>> pattern_replays_;  // at most one per pattern
+    // Where each pattern the client holds started: it gets every message of the pattern after that sequence.
+    struct pattern_start {
+        std::string pattern;
+        std::uint64_t from = 0;
+    };
+    std::vector<pattern_start> pattern_starts_;  // one per pattern, under max_subscriptions
+    // While pattern replays run: per topic, the position of its last message they sent.
+    std::unordered_map<std::string, position, string_hash, std::equal_to<>> pattern_sent_;
     std::size_t page_bytes_ = 0;        // envelopes in every replay's page
     bool reading_page_ = false;         // one history read in flight at a time
     std::uint64_t page_reads_ = 0;      // numbers each read, so that a replay knows its own
     bool pumping_ = false;
     std::vector<message_ptr> held_;     // live messages waiting for release()
     std::size_t held_bytes_ = 0;
-    bool holding_ = false;
+    std::size_t holding_ = 0;
     std::uint64_t last_input_ = 0;   // keepalive ticks
     std::uint64_t last_output_ = 0;
     std::unique_ptr<boost::asio::steady_timer> linger_;  // only while closing

@@ -1,11 +1,14 @@
 // switchboard.js with pattern subscriptions (docs/protocol.md, "Patterns"): over WebSocket and SSE a pattern
 // brings every topic it matches, topics made after it included, in each message's own topic and offset; a
-// handler holding the topic and patterns matching it gets each message once; unsubscribing ends it; long polling
-// refuses patterns by name (an `error` event) while its topics keep working.
+// handler holding the topic and patterns matching it gets each message once; unsubscribing ends it. On every
+// transport a pattern resumes across dropped connections (docs/protocol.md, "Resuming a pattern"): each message
+// once, in publish order, topics first published while the page was away included.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clientPage, launchBrowser, publish, startSwitchboard, waitFor } from './support/harness.mjs';
+import {
+  ADMIN_TOKEN, clientPage, disconnectAll, launchBrowser, publish, startSwitchboard, until, waitFor,
+} from './support/harness.mjs';
 
 // One handler for everything the page subscribes: what it got, as "<topic>#<offset>".
 async function patternPage(browser, origin, transport) {
@@ -52,15 +55,44 @@ for (const transport of ['websocket', 'sse']) {
   });
 }
 
-test('long polling refuses a pattern by name and keeps its topics', async () => {
-  const server = await startSwitchboard();
-  const browser = await launchBrowser();
-  const page = await patternPage(browser, server.origin, 'long-polling');
-  await page.evaluate(() => { sb.subscribe('a.*', t.handler); sb.subscribe('a.b', t.handler); });
-  await waitFor(page, 'the pattern refused', () =>
-    t.events.some((e) => e.type === 'error' && e.pattern === 'a.*' && e.error === 'invalid_pattern'));
-  await waitFor(page, 'open', () => sb.state === 'open');
-  await publish(server.origin, 'a.b', 1);
-  await waitFor(page, 'the topic', () => t.got.length === 1);
-  assert.deepEqual(await page.evaluate(() => t.got), ['a.b#1']);
-});
+for (const transport of ['websocket', 'sse', 'long-polling']) {
+  test(`${transport}: a pattern resumes across dropped connections, topics made meanwhile included`, async () => {
+    const server = await startSwitchboard([], { env: { SWITCHBOARD_ADMIN_TOKEN: ADMIN_TOKEN } });
+    const browser = await launchBrowser();
+    const page = await clientPage(browser, server.origin, { transports: [transport], backoff: { initial: 50, max: 400 } });
+    await page.evaluate(() => {
+      t.got = [];
+      sb.subscribe('r.*', (data, meta) => t.got.push(`${meta.topic}#${meta.offset}=${data}`));
+    });
+    await waitFor(page, 'open', () => sb.state === 'open' && t.events.some((e) => e.type === 'subscribed' && e.pattern === 'r.*'));
+
+    // A numbered series spread over topics, a new topic every 10 messages; the server drops every connection
+    // now and then, sometimes while the page is still coming back.
+    const total = 60;
+    const expected = [];
+    const offsets = {};
+    let dropped = 0;
+    for (let n = 1; n <= total; n++) {
+      const topic = `r.t${Math.floor(n / 10)}`;
+      offsets[topic] = (offsets[topic] || 0) + 1;
+      expected.push(`${topic}#${offsets[topic]}=${n}`);
+      await publish(server.origin, topic, n);
+      await publish(server.origin, `q.t${n}`, n);  // not matched
+      if (n % 15 !== 0) continue;
+      if (n % 30 === 0) {
+        await waitFor(page, `caught up at ${n}`, (k) => sb.state === 'open' && t.got.length === k, n);
+        dropped += await until(`a connection to drop at ${n}`, async () => (await disconnectAll(server.origin)).disconnected);
+      } else {
+        dropped += (await disconnectAll(server.origin)).disconnected;
+      }
+    }
+    assert.ok(dropped >= 2, `connections dropped: ${dropped}`);
+    await waitFor(page, `all ${total} messages`, (k) => t.got.length >= k, total, 30000);
+    await publish(server.origin, 'r.end', 'end');
+    await waitFor(page, 'the end marker', () => t.got.some((g) => g.startsWith('r.end#')));
+    assert.deepEqual(await page.evaluate(() => t.got), [...expected, 'r.end#1=end'], 'each once, in publish order');
+    assert.ok(await page.evaluate(() =>
+      t.events.filter((e) => e.type === 'subscribed' && e.pattern).every((e) => e.recovered !== false)));
+    assert.deepEqual(page.problems, []);
+  });
+}

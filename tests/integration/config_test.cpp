@@ -68,6 +68,7 @@ constexpr char const* every_key = R"({
     "max_message_size": "128KiB",
     "max_header_size": 16384,
     "max_subscriptions": 64,
+    "max_resume_topics": 77,
     "max_pending_commands": 100,
     "max_pending_bytes": "2MiB",
     "request_timeout": "3s",
@@ -158,6 +159,7 @@ TEST(config, every_key_parses)
     EXPECT_EQ(o.max_message_size, 128u * 1024);
     EXPECT_EQ(o.max_header_size, 16384u);
     EXPECT_EQ(o.max_subscriptions, 64u);
+    EXPECT_EQ(o.max_resume_topics, 77u);
     EXPECT_EQ(o.max_pending_commands, 100u);
     EXPECT_EQ(o.max_pending_bytes, 2u * 1024 * 1024);
     EXPECT_EQ(o.request_timeout, 3s);

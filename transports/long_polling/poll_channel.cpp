@@ -4,6 +4,7 @@
 #include "http/http_responses.hpp"
 
 #include <switchboard/error.hpp>
+#include <switchboard/topic.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -16,9 +17,12 @@ poll_channel::poll_channel(std::shared_ptr<detail::http_connection> conn, detail
 {
 }
 
-void poll_channel::start(cursor positions, std::vector<message_ptr> replayed, bool recovered)
+void poll_channel::start(cursor positions, std::vector<message_ptr> replayed, bool recovered, pattern_limits limits,
+                         std::vector<std::string> lost)
 {
     positions_ = std::move(positions);
+    limits_ = std::move(limits);
+    lost_ = std::move(lost);
     // The history first, then what arrived live while other topics were still being subscribed.
     replayed.insert(replayed.end(), pending_.begin(), pending_.end());
     pending_ = std::move(replayed);
@@ -98,6 +102,25 @@ void poll_channel::refuse(boost::system::error_code ec, std::string_view message
     finish()->respond_error(ec, message);
 }
 
+bool poll_channel::take_through_patterns(message const& m)
+{
+    // The history's messages come first, in sequence order, then live ones: a message goes when it is past the
+    // entry of a pattern that matches it (history and live may both hold it) and within that pattern's limit.
+    if (m.sequence() == 0)
+        return false;
+    bool taken = false;
+    for (auto& p : positions_) {
+        if (m.sequence() <= p.where.offset || !is_valid_pattern(p.topic) || !pattern_matches(p.topic, m.topic()))
+            continue;
+        auto const limit = std::find_if(limits_.begin(), limits_.end(), [&](auto const& l) { return l.pattern == p.topic; });
+        if (limit != limits_.end() && m.sequence() > limit->last)
+            continue;
+        p.where.offset = m.sequence();
+        taken = true;
+    }
+    return taken;
+}
+
 void poll_channel::answer()
 {
     if (answered_)
@@ -116,19 +139,26 @@ void poll_channel::answer()
         // and the cursor never steps over a message the client has not had.
         auto it = std::lower_bound(positions_.begin(), positions_.end(), m.topic(),
                                    [](topic_position const& p, std::string const& topic) { return p.topic < topic; });
-        if (it == positions_.end() || it->topic != m.topic() || it->where.epoch != m.epoch() || m.offset() != it->where.offset + 1)
+        if (it == positions_.end() || it->topic != m.topic()) {
+            if (!take_through_patterns(m))
+                continue;
+        } else if (it->where.epoch != m.epoch() || m.offset() != it->where.offset + 1) {
             continue;
+        } else {
+            it->where = m.where();
+        }
         if (count++)
             body += ',';
         body += *m.envelope();
         bytes += m.envelope()->size();
-        it->where = m.where();
     }
     body += R"(],"cursor":")";
     body += encode_cursor(positions_);
     body += '"';
     if (!recovered_)
         body += R"(,"recovered":false)";
+    if (!lost_.empty())
+        body += R"(,"lost":)" + nlohmann::json(lost_).dump();
     if (close_)
         body += R"(,"close":)" + nlohmann::json{{"code", close_->code}, {"reason", close_->reason}}
                                      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // as SSE's

@@ -16,6 +16,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace switchboard::long_polling {
@@ -29,9 +30,18 @@ public:
     void close(disconnect const& reason) override;
     void flush() override;
 
-    /// Starts waiting from `positions` (sorted by topic, as a request's topics are), with `replayed` (what
-    /// history gave back after them) ready to go, ahead of what arrived meanwhile.
-    void start(cursor positions, std::vector<message_ptr> replayed, bool recovered);
+    /// How far a pattern's messages may go in this answer: its history's first page was only a page.
+    struct pattern_limit {
+        std::string pattern;
+        std::uint64_t last;  // sequence
+    };
+    using pattern_limits = std::vector<pattern_limit>;
+
+    /// Starts waiting from `positions` (sorted by name: topics at their offsets, patterns at their sequences),
+    /// with `replayed` (what history gave back after them) ready to go, ahead of what arrived meanwhile.
+    /// `lost`: the topics patterns resumed over whose messages history no longer has.
+    void start(cursor positions, std::vector<message_ptr> replayed, bool recovered, pattern_limits limits = {},
+               std::vector<std::string> lost = {});
     /// Answers the poll with an HTTP error instead, and closes.
     void refuse(boost::system::error_code ec, std::string_view message = {});
 
@@ -40,6 +50,9 @@ private:
     /// The client closed its end while the poll waited: no answer, the connection is dropped.
     void depart();
     std::shared_ptr<detail::http_connection> finish(disconnect const& reason = disconnect::normal());
+    /// Whether `m`, of a topic the poll does not name, goes in the answer through its patterns: it moves their
+    /// entries to its sequence.
+    bool take_through_patterns(message const& m);
 
     std::shared_ptr<detail::http_connection> conn_;
     detail::channel_services& services_;
@@ -49,6 +62,8 @@ private:
     std::size_t pending_bytes_ = 0;
     std::optional<disconnect> close_;  // told in the answer
     bool recovered_ = true;
+    pattern_limits limits_;
+    std::vector<std::string> lost_;
     bool answered_ = false;
     bool started_ = false;  // positions known: deliveries before it wait for start()
 };

@@ -5,6 +5,7 @@
 #include "security/token_expiry.hpp"
 
 #include <switchboard/error.hpp>
+#include <switchboard/topic.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -118,8 +119,9 @@ void sse_channel::write_message(message_ptr const& m)
     auto it = std::find_if(positions_.begin(), positions_.end(),
                            [&](topic_position const& p) { return p.topic == m->topic(); });
     if (it == positions_.end()) {
-        // A pattern's message (a topic the stream did not name): sent without an id, so the stream's cursor
-        // (Last-Event-ID) stays that of its topics; patterns start from now when the client reconnects.
+        // A pattern's message (a topic the stream did not name): its sequence moves the patterns' entries.
+        if (advance_patterns(*m) && !enqueue(bytes("id: " + encode_cursor(positions_) + "\n")))
+            return;
         enqueue(m->encoding(data_only_slot(), data_part));
         return;
     }
@@ -134,6 +136,28 @@ void sse_channel::write_message(message_ptr const& m)
     }
     if (enqueue(bytes("id: " + encode_cursor(positions_) + "\n")))
         enqueue(data_lines(m));
+}
+
+bool sse_channel::advance_patterns(message const& m)
+{
+    // A replaying pattern's entry stays where the replay started until it is done (pattern_replayed): other
+    // patterns' messages may pass the replay's, and a reconnect must not skip what the replay has not sent.
+    bool moved = false;
+    for (auto& p : positions_)
+        if (m.sequence() > p.where.offset && is_valid_pattern(p.topic) && pattern_matches(p.topic, m.topic()) &&
+            !replaying_pattern(p.topic)) {
+            p.where.offset = m.sequence();
+            moved = true;
+        }
+    return moved;
+}
+
+void sse_channel::pattern_replayed(std::string const& pattern, position const& last)
+{
+    for (auto& p : positions_)
+        if (p.topic == pattern && (p.where.epoch != last.epoch || p.where.offset < last.offset))
+            p.where = last;
+    send_cursor();
 }
 
 void sse_channel::send_event(std::string_view type, std::string const& json)

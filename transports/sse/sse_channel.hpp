@@ -29,6 +29,8 @@ public:
     using push_channel::hold;
     using push_channel::release;
     using push_channel::replay;
+    using push_channel::pattern_started;
+    using push_channel::replay_pattern;
     /// Messages of `topics` go as deltas against the previous one where they can (?delta=1); the first of each
     /// in full. Called before start().
     void send_deltas(std::vector<std::string> const& topics);
@@ -43,6 +45,11 @@ public:
 private:
     std::string response_head() const;
     void write_message(message_ptr const& m) override;
+    /// Moves the pattern's entry of the cursor to `last` and states the cursor.
+    void pattern_replayed(std::string const& pattern, position const& last) override;
+    /// Moves the entries of the patterns `m` reaches the stream through (not replaying) to its sequence;
+    /// false when none moved.
+    bool advance_patterns(message const& m);
     void on_input(std::string_view) override {}
     void queue_farewell(disconnect const& reason) override;
     void keepalive_tick(std::uint64_t now, std::uint64_t idle_in, std::uint64_t idle_out) override;

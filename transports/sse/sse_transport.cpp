@@ -19,11 +19,15 @@ namespace {
 // Writes what a stream starts with, once every topic is subscribed: the head, one "subscribed" event per topic
 // (its position and whether the cursor could be honoured), the replayed messages, and the cursor as the last
 // event id. Live messages of topics already subscribed wait meanwhile (hold()), behind the replay.
-void start(sse_channel& ch, std::vector<detail::topic_subscription> const& done)
+void start(sse_channel& ch, std::vector<detail::topic_subscription> const& done,
+           std::vector<detail::pattern_subscription> const& patterns)
 {
     cursor positions;
     for (auto const& s : done)
         positions.push_back({s.topic, detail::start_position(s.result)});
+    // A pattern's entry holds the backplane's sequence: its messages move it (sse_channel::write_message).
+    for (auto const& p : patterns)
+        positions.push_back({p.pattern, detail::start_position(p)});
     ch.start(std::move(positions));
     for (auto const& s : done) {
         nlohmann::ordered_json info = {{"type", "subscribed"},       {"topic", s.topic},
@@ -31,15 +35,28 @@ void start(sse_channel& ch, std::vector<detail::topic_subscription> const& done)
                                        {"recovered", s.result.recovered}};
         ch.send_event("subscribed", info.dump());
     }
-    // A pattern has no position of its own: its messages carry their topics' (and no event id).
-    for (auto const& p : ch.patterns())
-        ch.send_event("subscribed", nlohmann::ordered_json{{"type", "subscribed"}, {"pattern", p}}.dump());
+    for (auto const& p : patterns) {
+        nlohmann::ordered_json info = {{"type", "subscribed"},
+                                       {"pattern", p.pattern},
+                                       {"sequence", p.result.latest.offset},
+                                       {"epoch", p.result.latest.epoch},
+                                       {"recovered", p.since ? p.result.recovered : true}};
+        if (!p.result.lost.empty())
+            info["lost"] = p.result.lost;
+        ch.send_event("subscribed", info.dump());
+    }
     // Replayed messages carry the cursor in their ids; a stream with nothing to replay states it on its own.
     bool const replaying = std::any_of(done.begin(), done.end(), [](auto const& s) { return !s.result.messages.empty(); });
     if (!replaying)
         ch.send_cursor();
     for (auto const& s : done)
         ch.replay(s.result.messages, s.result.latest.offset);
+    for (auto const& p : patterns) {
+        if (p.since)
+            ch.replay_pattern(p.pattern, *p.since, p.result);
+        else
+            ch.pattern_started(p.pattern, p.result.latest.offset);
+    }
     ch.release();
 }
 
@@ -69,7 +86,9 @@ void open(detail::channel_services& services, std::shared_ptr<detail::http_conne
     detail::open_stream(
         services, ch, std::move(wanted), services.options.max_queue_bytes / 2,
         [ch](boost::system::error_code ec, std::string const& why) { ch->refuse(ec, why); },
-        [ch](std::vector<detail::topic_subscription> done) { start(*ch, done); });
+        [ch](std::vector<detail::topic_subscription> done, std::vector<detail::pattern_subscription> patterns) {
+            start(*ch, done, patterns);
+        });
 }
 
 // The admin view's stream of figures: an SSE channel that no topic reaches.

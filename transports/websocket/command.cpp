@@ -97,9 +97,16 @@ std::optional<command> parse(std::string_view text, command_error& failure, std:
         out.pattern = true;
         if (auto why = pattern_problem(out.topic); !why.empty())
             return fail(failure, error::invalid_pattern, std::move(why));
-        if (out.type == command::kind::subscribe && cmd.contains("since"))
-            return fail(failure, error::invalid_pattern,
-                        "resume (\"since\") of a pattern subscription is not supported yet; subscribe without it");
+        if (auto since = cmd.find("since"); out.type == command::kind::subscribe && since != cmd.end()) {
+            // A pattern resumes from the backplane's sequence (the "sequence" of the last message it got).
+            auto const sequence = since->is_object() ? since->find("sequence") : since->end();
+            auto const epoch = since->is_object() ? since->find("epoch") : since->end();
+            if (sequence == since->end() || !sequence->is_number_unsigned() || epoch == since->end() ||
+                !epoch->is_string() || !is_epoch(epoch->get_ref<std::string const&>()))
+                return fail(failure, error::invalid_cursor,
+                            R"(a pattern's "since" must be {"sequence": unsigned integer, "epoch": string})");
+            out.since = position{sequence->get<std::uint64_t>(), epoch->get<std::string>()};
+        }
         if (auto delta = cmd.find("delta"); out.type == command::kind::subscribe && delta != cmd.end() && *delta != false)
             return fail(failure, error::invalid_pattern,
                         "delta updates apply to a topic's successive messages, not to a pattern's; subscribe without "

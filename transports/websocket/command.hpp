@@ -20,7 +20,7 @@ struct command {
     std::optional<nlohmann::json> id;  // a number or a string, echoed in the answer
     std::string topic;                 // subscribe, unsubscribe, publish (a valid topic name; a pattern when `pattern`)
     bool pattern = false;              // subscribe, unsubscribe: the command named "pattern", not "topic"
-    std::optional<position> since;     // subscribe: resume after this position
+    std::optional<position> since;     // subscribe: resume after this position (a pattern: its offset is the sequence)
     bool delta = false;                // subscribe: messages as deltas against the previous one where they can
     std::string data;                  // publish: the "data" member's JSON text, byte for byte as the client wrote it
                                        // (a binary frame's bytes: message::binary_prefix and base64)

@@ -31,6 +31,20 @@ std::size_t compressed_frame_slot()
     return slot;
 }
 
+// The same two frames with the backplane's sequence in the envelope (message::sequenced_envelope), for the
+// channels that hold patterns.
+std::size_t sequenced_frame_slot()
+{
+    static std::size_t const slot = message::reserve_encoding_slot();
+    return slot;
+}
+
+std::size_t sequenced_compressed_frame_slot()
+{
+    static std::size_t const slot = message::reserve_encoding_slot();
+    return slot;
+}
+
 // A delta update's frame (message::delta_envelope), for the subscribers whose previous message is its base.
 std::size_t delta_frame_slot()
 {
@@ -40,11 +54,22 @@ std::size_t delta_frame_slot()
 
 // A binary payload goes out as a binary frame: the envelope without its data (JSON, one line), a line feed, then
 // the bytes; the same layout a client publishes binary data with (docs/protocol.md).
-std::string binary_frame_payload(message const& m)
+std::string binary_frame_payload(message const& m, bool sequenced)
 {
-    std::string out = R"({"type":"message","topic":")" + m.topic() + R"(","offset":)" + std::to_string(m.offset()) + "}\n";
+    std::string out = R"({"type":"message","topic":")" + m.topic() + R"(","offset":)" + std::to_string(m.offset());
+    if (sequenced)
+        out += R"(,"sequence":)" + std::to_string(m.sequence());
+    out += "}\n";
     out += m.binary_payload();
     return out;
+}
+
+// The frame's body: the envelope (with the sequence or not), or a binary payload's header and bytes.
+std::string frame_body(message const& m, bool sequenced)
+{
+    if (m.binary())
+        return binary_frame_payload(m, sequenced);
+    return sequenced ? m.sequenced_envelope() : *m.envelope();
 }
 
 opcode frame_kind(message const& m)
@@ -54,7 +79,7 @@ opcode frame_kind(message const& m)
 
 std::string plain_frame(message const& m)
 {
-    return m.binary() ? make_frame(opcode::binary, binary_frame_payload(m)) : make_frame(opcode::text, *m.envelope());
+    return m.binary() ? make_frame(opcode::binary, binary_frame_payload(m, false)) : make_frame(opcode::text, *m.envelope());
 }
 
 bool is_compressed(std::string const& frame)
@@ -116,7 +141,7 @@ void websocket_channel::use_compression()
 
 void websocket_channel::write_message(message_ptr const& m)
 {
-    auto frame = message_frame(*m);
+    auto frame = pattern_count() > 0 && m->sequence() != 0 ? sequenced_frame(*m) : message_frame(*m);
     if (deltas_)
         if (auto const base = deltas_->advance(m))
             if (auto delta = delta_frame(*m, *base, frame)) {
@@ -130,6 +155,15 @@ void websocket_channel::write_message(message_ptr const& m)
     enqueue(std::move(frame));
 }
 
+void websocket_channel::pattern_replayed(std::string const& pattern, position const& last)
+{
+    // Until this, the client keeps the pattern's position where it resumed from: the replay's messages come in
+    // the pattern's order, but other patterns' messages may pass them (docs/protocol.md).
+    send_json(nlohmann::ordered_json{
+        {"type", "replayed"}, {"pattern", pattern}, {"sequence", last.offset}, {"epoch", last.epoch}}
+                  .dump());
+}
+
 shared_bytes const& websocket_channel::message_frame(message const& m)
 {
     if (!compression_ || m.envelope()->size() < services_.options.ws_compression_min_size)
@@ -137,11 +171,25 @@ shared_bytes const& websocket_channel::message_frame(message const& m)
     // Compressed once, for the first subscriber that negotiated it; every other one shares the frame.
     return m.encoding(compressed_frame_slot(), [&](message const& msg) -> shared_bytes {
         // A binary payload's frame body is decoded once, for both frames, should deflate not pay.
-        std::string const binary_body = msg.binary() ? binary_frame_payload(msg) : std::string();
+        std::string const binary_body = msg.binary() ? binary_frame_payload(msg, false) : std::string();
         std::string_view const body = msg.binary() ? std::string_view(binary_body) : std::string_view(*msg.envelope());
         if (auto compressed = compressed_frame(frame_kind(msg), body))
             return std::make_shared<std::string const>(std::move(*compressed));
         return msg.encoding(frame_slot(), [&](message const&) { return make_frame(frame_kind(msg), body); });
+    });
+}
+
+shared_bytes const& websocket_channel::sequenced_frame(message const& m)
+{
+    std::size_t const slot = compression_ && m.envelope()->size() >= services_.options.ws_compression_min_size
+                                 ? sequenced_compressed_frame_slot()
+                                 : sequenced_frame_slot();
+    return m.encoding(slot, [&](message const& msg) -> shared_bytes {
+        std::string const body = frame_body(msg, true);
+        if (slot == sequenced_compressed_frame_slot())
+            if (auto compressed = compressed_frame(frame_kind(msg), body))
+                return std::make_shared<std::string const>(std::move(*compressed));
+        return std::make_shared<std::string const>(make_frame(frame_kind(msg), body));
     });
 }
 
@@ -297,6 +345,7 @@ void websocket_channel::unsubscribe(command const& cmd)
 {
     if (cmd.pattern) {
         services_.unsubscribe_pattern(*this, cmd.topic);
+        forget_pattern_replay(cmd.topic);
         if (cmd.id)
             send_json(nlohmann::ordered_json{{"type", "ack"}, {"id", *cmd.id}, {"pattern", cmd.topic}}.dump());
         return;
@@ -369,18 +418,40 @@ void websocket_channel::subscribe_pattern(command cmd, ticket work)
         return send_error(cmd.id, error::invalid_pattern, why);
     }
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
-    services_.subscribe_pattern(*this, cmd.topic, detail::subscribe_queue::authorization::check,
-                                [self, work, cmd](boost::system::error_code ec) {
-                                    work->end();
-                                    if (self->closing() || self->refused(cmd, ec, "subscribe"))
-                                        return;
-                                    // No position: a pattern's topics each have their own (in every message).
-                                    nlohmann::ordered_json ack = {{"type", "ack"}};
-                                    if (cmd.id)
-                                        ack["id"] = *cmd.id;
-                                    ack["pattern"] = cmd.topic;
-                                    self->send_json(ack.dump());
-                                });
+    // A resume: live messages wait until the replay is known, so none overtakes it.
+    bool const resuming = cmd.since.has_value();
+    if (resuming)
+        hold();
+    auto const& o = services_.options;
+    std::size_t const first_page = o.max_queue_bytes / 2 / std::max<std::size_t>(1, o.max_pending_commands);
+    services_.subscribe_pattern(
+        *this, cmd.topic, cmd.since, first_page, detail::subscribe_queue::authorization::check,
+        [self, work, cmd, resuming](boost::system::error_code ec, pattern_history_result result) {
+            work->end();
+            if (self->closing())
+                return;
+            if (!self->refused(cmd, ec, "subscribe")) {
+                // The pattern's position is the backplane's sequence (every message it brings carries its own).
+                nlohmann::ordered_json ack = {{"type", "ack"}};
+                if (cmd.id)
+                    ack["id"] = *cmd.id;
+                ack["pattern"] = cmd.topic;
+                ack["sequence"] = result.latest.offset;
+                ack["epoch"] = result.latest.epoch;
+                if (resuming) {
+                    ack["recovered"] = result.recovered;
+                    if (!result.lost.empty())
+                        ack["lost"] = result.lost;
+                }
+                self->send_json(ack.dump());
+                if (resuming)
+                    self->replay_pattern(cmd.topic, *cmd.since, result);
+                else
+                    self->pattern_started(cmd.topic, result.latest.offset);
+            }
+            if (resuming)
+                self->release();
+        });
 }
 
 void websocket_channel::subscribe(command cmd, ticket work)

@@ -31,6 +31,8 @@ public:
 
 private:
     void write_message(message_ptr const& m) override;
+    /// Tells the client: {"type":"replayed","pattern":P,"sequence":S,"epoch":E}.
+    void pattern_replayed(std::string const& pattern, position const& last) override;
     void on_input(std::string_view bytes) override;
     void queue_farewell(disconnect const& reason) override;
     void keepalive_tick(std::uint64_t now, std::uint64_t idle_in, std::uint64_t idle_out) override;
@@ -61,6 +63,8 @@ private:
     shared_bytes frame_for(std::string_view json);
     /// The frame every subscriber of `m` like this one shares: compressed when negotiated and it pays, else plain.
     shared_bytes const& message_frame(message const& m);
+    /// The frame with the backplane's sequence (a channel holding patterns), compressed where it pays.
+    shared_bytes const& sequenced_frame(message const& m);
     /// `m` as a delta against `base` (its predecessor) when that is smaller than `full`; else null.
     shared_bytes delta_frame(message const& m, message const& base, shared_bytes const& full);
     /// `payload` deflated into a frame with RSV1, counted in the metrics; nothing when deflate does not shrink it.
