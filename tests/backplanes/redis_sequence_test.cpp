@@ -185,6 +185,26 @@ TEST_F(redis_sequence, an_index_gone_alone_makes_earlier_resumes_not_recovered)
     EXPECT_EQ(names_of(later.result.messages), (std::vector<std::string>{"g.b#1"}));
 }
 
+TEST_F(redis_sequence, a_topic_whose_position_was_lost_is_named)
+{
+    auto& a = node();
+    auto const start = sequence_now(a);
+    publish(a, "e.a", "1");
+    publish(a, "e.b", "2");
+    auto const middle = sequence_now(a);
+    ASSERT_TRUE(redis_.command({"DEL", "switchboard:{e.a}.position"}));  // evicted, or past redis.position_ttl
+    auto const again = publish(a, "e.a", "3");
+    EXPECT_EQ(again.offset, 1u) << "a new epoch of the topic";
+    auto const r = pattern_history(a, "e.*", start);
+    ASSERT_FALSE(r.ec) << r.ec.message();
+    EXPECT_FALSE(r.result.recovered);
+    EXPECT_EQ(r.result.lost, (std::vector<std::string>{"e.a"})) << "its message 1 is of an epoch that ended";
+    EXPECT_EQ(names_of(r.result.messages), (std::vector<std::string>{"e.b#1", "e.a#1"}));
+    auto const later = pattern_history(a, "e.*", middle);  // it lost nothing after this
+    EXPECT_TRUE(later.result.recovered);
+    EXPECT_EQ(names_of(later.result.messages), (std::vector<std::string>{"e.a#1"}));
+}
+
 TEST_F(redis_sequence, entries_written_before_sequences_are_still_read)
 {
     // A topic an older version published: position and entries without sequences.

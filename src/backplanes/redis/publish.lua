@@ -24,13 +24,14 @@ if sequence > 1 and redis.call('EXISTS', KEYS[4]) == 0 then
   -- The index is gone (evicted): every topic published before now is one a resume can no longer name.
   redis.call('HSET', KEYS[3], 'p', sequence - 1)
 end
--- The topic's previous sequence, while in this sequence epoch (0: none, its older entries are of another).
-local previous = 0
+-- The topic's previous sequence in this sequence epoch (0: none). The index remembers it also when the topic's
+-- position is gone (a new topic epoch): a resume from before it then finds the topic's chain broken (lost).
+local previous = tonumber(redis.call('ZSCORE', KEYS[4], ARGV[9]) or '0')
 local known = redis.call('HMGET', KEYS[1], 'se', 'q')
 if known[1] == sequence_epoch then
-  previous = tonumber(known[2] or '0')
+  previous = math.max(previous, tonumber(known[2] or '0'))
 else
-  redis.call('HSET', KEYS[1], 'se', sequence_epoch, 'sb', offset)
+  redis.call('HSET', KEYS[1], 'se', sequence_epoch, 'sb', offset)  -- its older entries are of another
 end
 redis.call('HSET', KEYS[1], 'q', sequence)
 
