@@ -205,6 +205,47 @@ TEST_F(redis_sequence, a_topic_whose_position_was_lost_is_named)
     EXPECT_EQ(names_of(later.result.messages), (std::vector<std::string>{"e.a#1"}));
 }
 
+// Each topic's list is read in chunks of 64 entries, merged across topics: long interleaved histories come back
+// whole and in sequence order, in one answer or page by page.
+TEST_F(redis_sequence, long_interleaved_histories_are_merged_across_chunks_and_pages)
+{
+    auto& a = node();
+    auto const start = sequence_now(a);
+    std::vector<std::string> sent;
+    for (int i = 0; i < 200; ++i) {
+        auto const topic = i % 3 == 0 ? "c.rare" : (i % 2 ? "c.odd" : "c.even");
+        sent.push_back(topic + std::string("#") + std::to_string(publish(a, topic, std::to_string(i)).offset));
+    }
+    auto const whole = pattern_history(a, "c.*", start);
+    ASSERT_FALSE(whole.ec);
+    EXPECT_TRUE(whole.result.recovered);
+    EXPECT_FALSE(whole.result.more);
+    EXPECT_EQ(names_of(whole.result.messages), sent);
+
+    for (std::size_t max_bytes : {std::size_t{1}, std::size_t{700}, std::size_t{5000}}) {
+        SCOPED_TRACE("max_bytes " + std::to_string(max_bytes));
+        std::vector<std::string> got;
+        position from = start;
+        for (int i = 0; i < 250; ++i) {  // bounded: 200 messages, at least one a page
+            auto const page = pattern_history(a, "c.*", from, max_bytes);
+            ASSERT_FALSE(page.ec);
+            ASSERT_FALSE(page.result.messages.empty());
+            std::size_t bytes = 0;
+            for (auto const& m : page.result.messages)
+                bytes += m->envelope()->size();
+            if (page.result.messages.size() > 1) {
+                EXPECT_LE(bytes, max_bytes);
+            }
+            auto const names = names_of(page.result.messages);
+            got.insert(got.end(), names.begin(), names.end());
+            from = {page.result.messages.back()->sequence(), start.epoch};
+            if (!page.result.more)
+                break;
+        }
+        EXPECT_EQ(got, sent);
+    }
+}
+
 TEST_F(redis_sequence, entries_written_before_sequences_are_still_read)
 {
     // A topic an older version published: position and entries without sequences.
