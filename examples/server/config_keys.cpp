@@ -184,6 +184,9 @@ config_key const keys[]{
     {"redis.max_pattern_topics", value_kind::count, 1, 10'000'000, "",
      "topics a node follows through its patterns; past it the least recently seen is forgotten",
      [](server_config& c) -> auto& { return c.redis.max_pattern_topics; }},
+    {"redis.max_indexed_topics", value_kind::count, 1, 10'000'000, "",
+     "topics the shared topic index keeps for pattern resumes; past it the least recently published is let go",
+     [](server_config& c) -> auto& { return c.redis.max_indexed_topics; }},
 
     {"nats.url", value_kind::nats_url, 0, 0, "--nats",
      "nats://[user:password@]host[:port] (tls:// for TLS) to share topics through NATS JetStream; \"\": no NATS",

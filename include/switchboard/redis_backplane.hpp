@@ -2,8 +2,11 @@
 // The Redis backplane: positions and history live in Redis, so every node agrees on them, and messages reach
 // every node through Redis pub/sub. See docs/scaling.md.
 //
-// - Publishing is one server-side script: the next offset, the append to the topic's bounded history and the
-//   publish to the nodes happen atomically, so offsets are the same everywhere and history has no hole.
+// - Publishing is one server-side script: the next offset, the next sequence (shared by every topic and node of
+//   the prefix), the append to the topic's bounded history, the topic index and the publish to the nodes happen
+//   atomically, so offsets and sequences are the same everywhere and history has no hole. A pattern's history
+//   (pattern_history) is one script too: the index's topics published after the sequence that the pattern
+//   matches, each one's history after it, merged in sequence order a page at a time.
 // - Each node subscribes (on one pub/sub connection) to the topics it has local subscribers for, and
 //   unsubscribes when the last one leaves. Patterns likewise, with PSUBSCRIBE on the same connection: each
 //   pattern as a Redis glob that covers at least its topics (redis_names::glob), whose messages the node
@@ -54,6 +57,12 @@ struct redis_options {
     /// while the connection holds; after a reconnect it is not caught up, and its pattern subscribers are told
     /// anyway). At least 1.
     std::size_t max_pattern_topics = 10'000;
+    /// Topics the shared topic index keeps for pattern resumes (backplane::pattern_history), by their last
+    /// publish: past it the least recently published one is let go, and a resume from before its last message
+    /// is recovered:false without naming it. One index per prefix, trimmed by every node's publishes: give
+    /// every node the same value. It bounds the index in Redis (about 100 bytes a topic plus the name) and what
+    /// one pattern resume scans there. At least 1.
+    std::size_t max_indexed_topics = 10'000;
 };
 
 /// The parts of a redis:// URL; parse() throws std::invalid_argument with the reason (never the URL itself,
@@ -75,6 +84,9 @@ public:
     void publish(std::string topic, std::string data, publish_handler done) override;
     void history(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
                  history_handler done) override;
+    /// One script in Redis (pattern_history.lua): the topic index, then each matched topic's history.
+    void pattern_history(std::string const& pattern, std::optional<position> const& since, std::size_t max_bytes,
+                         std::size_t max_topics, pattern_history_handler done) override;
     void subscribe(std::string const& topic) override;
     void unsubscribe(std::string const& topic) override;
     void subscribe_pattern(std::string const& pattern) override;

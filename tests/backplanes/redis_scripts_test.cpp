@@ -8,6 +8,7 @@
 #include "support/run_until.hpp"
 
 #include <switchboard/redis_backplane.hpp>
+#include <switchboard/topic.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
@@ -15,7 +16,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <iterator>
+#include <random>
 #include <set>
 #include <string>
 
@@ -130,6 +133,71 @@ TEST(redis_scripts, the_backplane_loads_exactly_the_files)
     EXPECT_EQ(published->offset, 1u);
     backplane.close();
     ioc.run_for(1s);
+}
+
+std::vector<std::string> strings_of(redisReply const* r)
+{
+    std::vector<std::string> out;
+    if (r && r->type == REDIS_REPLY_ARRAY)
+        for (std::size_t i = 0; i < r->elements; ++i)
+            out.emplace_back(r->element[i]->str, r->element[i]->len);
+    return out;
+}
+
+// pattern_history.lua's matcher (Lua) says what pattern_matches (C++) says, on random topics and patterns made of
+// few tokens so that they often match. The script names every matched topic of the index whose history is gone
+// (here: every one, since no topic has keys), so its `lost` is exactly what its matcher matched.
+TEST(redis_scripts, the_pattern_history_matcher_agrees_with_pattern_matches)
+{
+    redis_process redis;
+    std::mt19937 random(20);
+    std::vector<std::string> const topic_tokens{"a", "b", "ab", "", "a-b", "x:y"};
+    std::vector<std::string> const pattern_tokens{"a", "b", "ab", "*", "*", ">"};
+    auto const join = [](std::vector<std::string> const& tokens) {
+        std::string out;
+        for (std::size_t i = 0; i < tokens.size(); ++i)
+            out += (i ? "." : "") + tokens[i];
+        return out;
+    };
+    std::set<std::string> topics;
+    while (topics.size() < 300) {
+        std::vector<std::string> tokens(1 + random() % 4);
+        for (auto& t : tokens)
+            t = topic_tokens[random() % topic_tokens.size()];
+        if (auto const topic = join(tokens); is_valid_topic(topic))
+            topics.insert(topic);
+    }
+    std::vector<std::string> add{"ZADD", "t:topics"};
+    for (auto const& topic : topics) {
+        add.push_back("1");
+        add.push_back(topic);
+    }
+    ASSERT_TRUE(redis.command(add));
+    ASSERT_TRUE(redis.command({"HSET", "t:sequence", "e", "E", "s", "1", "p", "0"}));
+
+    std::string const script = read_file(scripts_dir / "pattern_history.lua");
+    int checked = 0;
+    for (int i = 0; checked < 200 && i < 10'000; ++i) {
+        std::vector<std::string> tokens(1 + random() % 4);
+        for (auto& t : tokens)
+            t = pattern_tokens[random() % pattern_tokens.size()];
+        auto const pattern = join(tokens);
+        if (!is_valid_pattern(pattern))
+            continue;
+        ++checked;
+        auto reply = redis.command({"EVAL", script, "2", "t:sequence", "t:topics", pattern, "0", "E", "new", "1000",
+                                    "1000000", "t:", "300000"});
+        ASSERT_TRUE(reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 7)
+            << pattern << ": " << (reply && reply->str ? reply->str : "not the answer");
+        auto lua = strings_of(reply->element[4]);
+        std::sort(lua.begin(), lua.end());
+        std::vector<std::string> cpp;
+        for (auto const& topic : topics)
+            if (pattern_matches(pattern, topic))
+                cpp.push_back(topic);
+        EXPECT_EQ(lua, cpp) << pattern;
+    }
+    EXPECT_EQ(checked, 200);
 }
 
 }  // namespace

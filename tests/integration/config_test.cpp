@@ -112,7 +112,8 @@ constexpr char const* every_key = R"({
     "position_ttl": "7d",
     "max_pending": 5000,
     "max_held": 2000,
-    "max_pattern_topics": 3000
+    "max_pattern_topics": 3000,
+    "max_indexed_topics": 4000
   },
   "nats": {
     "url": "",
@@ -219,6 +220,7 @@ TEST(config, every_key_parses)
     EXPECT_EQ(redis.max_pending, 5000u);
     EXPECT_EQ(redis.max_held, 2000u);
     EXPECT_EQ(redis.max_pattern_topics, 3000u);
+    EXPECT_EQ(redis.max_indexed_topics, 4000u);
     auto const address = switchboard::redis_address::parse(redis.url);
     EXPECT_EQ(address.host, "10.0.0.7");
     EXPECT_EQ(address.port, 6380);

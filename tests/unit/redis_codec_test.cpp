@@ -211,6 +211,107 @@ TEST(redis_codec, a_live_message_is_an_entry)
     EXPECT_FALSE(redis::live_message("room", "9 E"));
 }
 
+TEST(redis_codec, an_entry_carries_its_sequence_and_the_topics_previous_one)
+{
+    auto const e = parse_entry("12 aB3 1700000000123 40 37 {\"a\": \"x y\"}");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->offset, 12u);
+    EXPECT_EQ(e->sequence, 40u);
+    EXPECT_EQ(e->previous, 37u);
+    EXPECT_EQ(e->data, "{\"a\": \"x y\"}");
+    // An entry written before sequences: the rest is its data, sequence 0 (a number then a space is no JSON).
+    for (std::string_view old : {"12 aB3 1700000000123 40", "12 aB3 1700000000123 \"4 0 x\"", "12 aB3 1 [4, 0, 1]"}) {
+        auto const o = parse_entry(old);
+        ASSERT_TRUE(o) << old;
+        EXPECT_EQ(o->sequence, 0u);
+        EXPECT_EQ(o->data, old.substr(old.find(' ', old.find(' ', old.find(' ') + 1) + 1) + 1)) << old;
+    }
+    auto const m = redis::live_message("room", "9 E 1700000000123 40 0 null");
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->sequence(), 40u);
+    EXPECT_EQ(m->data(), "null");
+    auto const r = read(position{8, "E"}, history_answer(9, "E", {"9 E 1700000000123 40 0 null"}));
+    ASSERT_EQ(r.messages.size(), 1u);
+    EXPECT_EQ(r.messages[0]->sequence(), 40u);
+}
+
+// pattern_history.lua's answer: {sequence, epoch, past, status, lost, {topic, entry, ...}, more}.
+fake_reply pattern_answer(std::uint64_t sequence, std::uint64_t past, int status, std::vector<std::string> const& lost,
+                          std::vector<std::string> const& page, bool more = false)
+{
+    std::vector<fake_reply> lost_list, page_list, top;
+    for (auto const& l : lost)
+        lost_list.push_back(fake_reply::string(l));
+    for (auto const& p : page)
+        page_list.push_back(fake_reply::string(p));
+    top.push_back(fake_reply::integer(static_cast<long long>(sequence)));
+    top.push_back(fake_reply::string("S"));
+    top.push_back(fake_reply::integer(static_cast<long long>(past)));
+    top.push_back(fake_reply::integer(status));
+    top.push_back(fake_reply::array(std::move(lost_list)));
+    top.push_back(fake_reply::array(std::move(page_list)));
+    top.push_back(fake_reply::integer(more ? 1 : 0));
+    return fake_reply::array(std::move(top));
+}
+
+TEST(redis_codec, a_pattern_history_answer_is_its_page_in_sequence_order_with_what_is_lost)
+{
+    auto const entry = [](std::uint64_t offset, std::uint64_t sequence, std::uint64_t previous) {
+        return std::to_string(offset) + " E " + std::to_string(now_ms) + " " + std::to_string(sequence) + " " +
+               std::to_string(previous) + " " + std::to_string(sequence);
+    };
+    auto const answer = pattern_answer(9, 0, 0, {"a.z"}, {"a.x", entry(3, 5, 4), "a.y", entry(1, 6, 0), "a.x", entry(4, 8, 5)});
+    auto r = redis::pattern_history_reply(position{4, "S"}, backplane::whole_history, answer.get());
+    ASSERT_TRUE(r);
+    EXPECT_FALSE(r->too_many_topics);
+    EXPECT_EQ(r->result.latest, (position{9, "S"}));
+    EXPECT_FALSE(r->result.recovered);
+    EXPECT_EQ(r->result.lost, (std::vector<std::string>{"a.z"}));
+    EXPECT_FALSE(r->result.more);
+    ASSERT_EQ(r->result.messages.size(), 3u);
+    EXPECT_EQ(r->result.messages[1]->topic(), "a.y");
+    EXPECT_EQ(r->result.messages[1]->where(), (position{1, "E"}));
+    EXPECT_EQ(r->result.messages[2]->sequence(), 8u);
+    EXPECT_EQ(r->result.messages[2]->data(), "8");
+
+    // The node cuts the page by envelopes: the script over-sends a little.
+    auto const cut = redis::pattern_history_reply(position{4, "S"}, r->result.messages[0]->envelope()->size() + 1,
+                                                  answer.get());
+    ASSERT_TRUE(cut);
+    EXPECT_EQ(cut->result.messages.size(), 1u);
+    EXPECT_TRUE(cut->result.more);
+
+    // Nothing lost, nothing let go after `since`: recovered. The index let go of a topic after it: not.
+    auto const whole = pattern_answer(9, 4, 0, {}, {"a.x", entry(3, 5, 4)});
+    EXPECT_TRUE(redis::pattern_history_reply(position{4, "S"}, backplane::whole_history, whole.get())->result.recovered);
+    EXPECT_FALSE(redis::pattern_history_reply(position{3, "S"}, backplane::whole_history, whole.get())->result.recovered);
+
+    // Too many topics; another epoch; the sequence only.
+    auto const too_many = pattern_answer(9, 0, 1, {}, {});
+    EXPECT_TRUE(redis::pattern_history_reply(position{4, "S"}, 100, too_many.get())->too_many_topics);
+    auto const other = redis::pattern_history_reply(position{4, "X"}, 100, pattern_answer(9, 0, 2, {}, {}).get());
+    ASSERT_TRUE(other);
+    EXPECT_FALSE(other->result.recovered);
+    auto const now = redis::pattern_history_reply(std::nullopt, 100, whole.get());
+    ASSERT_TRUE(now);
+    EXPECT_TRUE(now->result.recovered);
+    EXPECT_TRUE(now->result.messages.empty());
+    EXPECT_EQ(now->result.latest, (position{9, "S"}));
+}
+
+TEST(redis_codec, a_malformed_pattern_history_answer_is_refused)
+{
+    EXPECT_FALSE(redis::pattern_history_reply(position{0, "S"}, 100, nullptr));
+    EXPECT_FALSE(redis::pattern_history_reply(position{0, "S"}, 100, fake_reply::error("NOSCRIPT").get()));
+    // An entry not after `since`, out of order, or not an entry: the answer is not trusted.
+    auto const at = std::to_string(now_ms);
+    for (auto const& page : {std::vector<std::string>{"a.x", "3 E " + at + " 4 0 null"},
+                             std::vector<std::string>{"a.x", "3 E " + at + " 6 0 null", "a.y", "1 E " + at + " 5 0 null"},
+                             std::vector<std::string>{"a.x", "garbage"}, std::vector<std::string>{"a.x"}})
+        EXPECT_FALSE(redis::pattern_history_reply(position{4, "S"}, backplane::whole_history,
+                                                  pattern_answer(9, 0, 0, {}, page).get()));
+}
+
 TEST(redis_codec, names_put_the_topic_in_a_hash_tag_and_the_prefix_first)
 {
     redis::redis_names const names{"sb:"};
@@ -218,6 +319,7 @@ TEST(redis_codec, names_put_the_topic_in_a_hash_tag_and_the_prefix_first)
     EXPECT_EQ(names.channel("a.b"), "sb:a.b");
     EXPECT_EQ(names.topic_of("sb:a.b"), "a.b");
     EXPECT_FALSE(names.topic_of("other:a.b"));
+    EXPECT_EQ(names.shared_key("sequence"), "sb:sequence");  // never a topic's key: those hold a '{'
 }
 
 }  // namespace

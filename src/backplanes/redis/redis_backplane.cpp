@@ -109,9 +109,13 @@ struct redis_backplane::impl final : topic_stream::host {
                 publish_sha = std::string(text(r));
         });
         c.command({"SCRIPT", "LOAD", std::string(redis::history_script())}, [this](redisReply const* r) {
+            if (!failed(commands, r, "SCRIPT LOAD"))
+                history_sha = std::string(text(r));
+        });
+        c.command({"SCRIPT", "LOAD", std::string(redis::pattern_history_script())}, [this](redisReply const* r) {
             if (failed(commands, r, "SCRIPT LOAD"))
                 return;
-            history_sha = std::string(text(r));
+            pattern_history_sha = std::string(text(r));
             commands.ready();
             for (auto& [name, t] : topics)
                 if (t.state == subscription::subscribed || t.by_pattern)
@@ -191,12 +195,13 @@ struct redis_backplane::impl final : topic_stream::host {
     // ---- commands ----
 
     /// EVALSHA, falling back to EVAL when Redis lost the script (a restart, SCRIPT FLUSH, a failover).
-    bool eval(std::string const& sha, std::string_view script, std::vector<std::string> args,
+    /// `args`: the script's `keys` keys, then its arguments.
+    bool eval(std::string const& sha, std::string_view script, std::size_t keys, std::vector<std::string> args,
               std::function<void(redisReply const*)> done)
     {
         if (!commands.is_ready() || commands.connection().pending() >= options.max_pending)
             return false;
-        std::vector<std::string> call{"EVALSHA", sha, "2"};
+        std::vector<std::string> call{"EVALSHA", sha, std::to_string(keys)};
         call.insert(call.end(), std::make_move_iterator(args.begin()), std::make_move_iterator(args.end()));
         auto& c = commands.connection();
         return c.command(call, [&c, call, script, done = std::move(done)](redisReply const* r) mutable {
@@ -217,13 +222,18 @@ struct redis_backplane::impl final : topic_stream::host {
         auto const age_ms = std::chrono::duration_cast<std::chrono::milliseconds>(limits.max_age).count();
         std::vector<std::string> args{names.key(topic, "position"),
                                       names.key(topic, "history"),
+                                      names.shared_key("sequence"),
+                                      names.shared_key("topics"),
                                       data,
                                       detail::random_epoch(random),
                                       std::to_string(limits.max_messages),
                                       std::to_string(age_ms),
                                       std::to_string(options.position_ttl.count()),
-                                      names.channel(topic)};
-        bool const sent = eval(publish_sha, redis::publish_script(), std::move(args), [done](redisReply const* r) {
+                                      names.channel(topic),
+                                      detail::random_epoch(random),
+                                      std::to_string(std::max<std::size_t>(options.max_indexed_topics, 1)),
+                                      topic};
+        bool const sent = eval(publish_sha, redis::publish_script(), 4, std::move(args), [done](redisReply const* r) {
             auto where = redis::publish_reply(r);
             if (!where) {
                 if (r)
@@ -246,12 +256,50 @@ struct redis_backplane::impl final : topic_stream::host {
                                       detail::random_epoch(random), std::to_string(options.position_ttl.count()),
                                       std::to_string(max_bytes)};
         auto const max_age = history.limits_for(topic).max_age;
-        bool const sent = eval(history_sha, redis::history_script(), std::move(args),
+        bool const sent = eval(history_sha, redis::history_script(), 2, std::move(args),
                                [topic, since, max_age, max_bytes, done](redisReply const* r) {
                                    auto result = redis::history_reply(topic, since, max_age, max_bytes, r);
                                    if (!result)
                                        return done(unavailable(), {});
                                    done({}, std::move(*result));
+                               });
+        if (!sent)
+            done(unavailable(), {});
+    }
+
+    /// pattern_history.lua: the sequence, and a page of the pattern's history after `since`.
+    void pattern_history(std::string const& pattern, std::optional<position> const& since, std::size_t max_bytes,
+                         std::size_t max_topics, pattern_history_handler done)
+    {
+        auto const age_ms = [](history_limits const& l) {
+            return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(l.max_age).count());
+        };
+        std::vector<std::string> args{names.shared_key("sequence"),
+                                      names.shared_key("topics"),
+                                      pattern,
+                                      since ? std::to_string(since->offset) : "-1",
+                                      since ? since->epoch : "",
+                                      detail::random_epoch(random),
+                                      std::to_string(max_topics),
+                                      std::to_string(max_bytes),
+                                      names.prefix,
+                                      age_ms(history.limits)};
+        for (auto const& rule : history.overrides) {
+            args.push_back(rule.prefix);
+            args.push_back(age_ms(rule.limits));
+        }
+        bool const sent = eval(pattern_history_sha, redis::pattern_history_script(), 2, std::move(args),
+                               [since, max_bytes, done](redisReply const* r) {
+                                   auto reply = redis::pattern_history_reply(since, max_bytes, r);
+                                   if (!reply) {
+                                       if (r)
+                                           spdlog::error("redis: pattern history failed: {}",
+                                                         r->type == REDIS_REPLY_ERROR ? text(r) : "bad reply");
+                                       return done(unavailable(), {});
+                                   }
+                                   if (reply->too_many_topics)
+                                       return done(make_error_code(error::too_many_topics), {});
+                                   done({}, std::move(reply->result));
                                });
         if (!sent)
             done(unavailable(), {});
@@ -588,6 +636,7 @@ struct redis_backplane::impl final : topic_stream::host {
     asio::steady_timer watchdog;
     std::string publish_sha;
     std::string history_sha;
+    std::string pattern_history_sha;
     std::unordered_map<std::string, topic_state> topics;
     std::unordered_map<std::string, glob_state> globs;
     std::list<std::string> pattern_topics;  // topics followed through patterns, least recently seen first
@@ -611,6 +660,12 @@ void redis_backplane::history(std::string const& topic, std::optional<position> 
                               history_handler done)
 {
     impl_->history_of(topic, since, max_bytes, std::move(done));
+}
+
+void redis_backplane::pattern_history(std::string const& pattern, std::optional<position> const& since,
+                                      std::size_t max_bytes, std::size_t max_topics, pattern_history_handler done)
+{
+    impl_->pattern_history(pattern, since, max_bytes, max_topics, std::move(done));
 }
 
 void redis_backplane::subscribe(std::string const& topic)

@@ -30,6 +30,17 @@ std::int64_t integer(redisReply const* r)
 
 }  // namespace
 
+namespace {
+
+pattern_reply finish(pattern_reply& out, std::uint64_t past, std::uint64_t since)
+{
+    // Topics the index let go after `since` cannot be named: their messages may be gone.
+    out.result.recovered = out.result.lost.empty() && past <= since;
+    return std::move(out);
+}
+
+}  // namespace
+
 std::string_view text(redisReply const* r)
 {
     return {r->str, static_cast<std::size_t>(r->len)};
@@ -54,15 +65,24 @@ std::optional<entry> parse_entry(std::string_view s)
     std::string_view offset, at;
     if (!field(offset) || !field(out.epoch) || !field(at))
         return std::nullopt;
+    if (!number(offset, out.offset) || !number(at, out.at_ms))
+        return std::nullopt;
+    auto const rest = s;
+    std::string_view sequence, previous;
+    if (!field(sequence) || !field(previous) || !number(sequence, out.sequence) || !number(previous, out.previous)) {
+        // An entry of an older version: the rest is the data.
+        s = rest;
+        out.sequence = out.previous = 0;
+    }
     out.data = s;
-    if (!number(offset, out.offset) || !number(at, out.at_ms) || out.data.empty())
+    if (out.data.empty())
         return std::nullopt;
     return out;
 }
 
 std::optional<position> publish_reply(redisReply const* r)
 {
-    if (is_error(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+    if (is_error(r) || r->type != REDIS_REPLY_ARRAY || r->elements < 2)
         return std::nullopt;
     return position{static_cast<std::uint64_t>(integer(r->element[0])), std::string(text(r->element[1]))};
 }
@@ -96,7 +116,7 @@ std::optional<history_result> history_reply(std::string const& topic, std::optio
             continue;
         if (!out.messages.empty() && e->offset != out.messages.back()->offset() + 1)
             break;
-        auto m = std::make_shared<message const>(topic, position{e->offset, out.latest.epoch}, e->data);
+        auto m = std::make_shared<message const>(topic, position{e->offset, out.latest.epoch}, e->data, e->sequence);
         bytes += m->envelope()->size();
         if (!out.messages.empty() && bytes > max_bytes)
             break;  // the page is full; the reader asks for the rest after its last message
@@ -112,7 +132,56 @@ message_ptr live_message(std::string const& topic, std::string_view payload)
     auto const e = parse_entry(payload);
     if (!e)
         return nullptr;
-    return std::make_shared<message const>(topic, position{e->offset, std::string(e->epoch)}, e->data);
+    return std::make_shared<message const>(topic, position{e->offset, std::string(e->epoch)}, e->data, e->sequence);
+}
+
+std::optional<pattern_reply> pattern_history_reply(std::optional<position> const& since, std::size_t max_bytes,
+                                                   redisReply const* r)
+{
+    // {sequence, epoch, past, status, lost topics, {topic, entry, ...} in sequence order, more}
+    if (is_error(r) || r->type != REDIS_REPLY_ARRAY || r->elements != 7 ||
+        r->element[4]->type != REDIS_REPLY_ARRAY || r->element[5]->type != REDIS_REPLY_ARRAY ||
+        r->element[5]->elements % 2 != 0)
+        return std::nullopt;
+    pattern_reply out;
+    auto& result = out.result;
+    result.latest = {static_cast<std::uint64_t>(integer(r->element[0])), std::string(text(r->element[1]))};
+    if (!since)
+        return out;
+    auto const past = static_cast<std::uint64_t>(integer(r->element[2]));
+    auto const status = integer(r->element[3]);
+    if (status == 1) {
+        out.too_many_topics = true;
+        return out;
+    }
+    if (status != 0) {  // another epoch, or a sequence this one has not reached
+        result.recovered = false;
+        return out;
+    }
+    for (std::size_t i = 0; i < r->element[4]->elements; ++i)
+        if (r->element[4]->element[i]->type == REDIS_REPLY_STRING)
+            result.lost.emplace_back(text(r->element[4]->element[i]));
+    auto const* page = r->element[5];
+    std::size_t bytes = 0;
+    for (std::size_t i = 0; i + 1 < page->elements; i += 2) {
+        auto const* topic = page->element[i];
+        auto const* element = page->element[i + 1];
+        auto const e = element->type == REDIS_REPLY_STRING ? parse_entry(text(element)) : std::nullopt;
+        if (topic->type != REDIS_REPLY_STRING || !e || e->sequence <= since->offset)
+            return std::nullopt;  // the script sends only entries it parsed, after `since`
+        if (!result.messages.empty() && e->sequence <= result.messages.back()->sequence())
+            return std::nullopt;  // ... in sequence order
+        auto m = std::make_shared<message const>(std::string(text(topic)), position{e->offset, std::string(e->epoch)},
+                                                 e->data, e->sequence);
+        bytes += m->envelope()->size();
+        if (!result.messages.empty() && bytes > max_bytes) {
+            result.more = true;  // the page is full; the reader asks for the rest after its last message
+            return finish(out, past, since->offset);
+        }
+        result.messages.push_back(std::move(m));
+    }
+    result.more = integer(r->element[6]) != 0;
+    return finish(out, past, since->offset);
 }
 
 std::string redis_names::key(std::string_view topic, std::string_view what) const

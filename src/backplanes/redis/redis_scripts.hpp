@@ -1,30 +1,46 @@
 #pragma once
 // The server-side scripts of the Redis backplane. Each runs atomically in Redis, which is what makes a topic's
-// offsets and history agree on every node. Each lives in its own file beside this one (publish.lua,
-// history.lua), checkable on its own with `redis-cli --eval`; CMake embeds their bytes at build time
-// (switchboard_embed, re-run when a file changes), and tests/backplanes/redis_scripts_test.cpp checks that
-// Redis compiles each one and that the backplane loads exactly these.
+// offsets, the sequence and history agree on every node. Each lives in its own file beside this one
+// (publish.lua, history.lua, pattern_history.lua), checkable on its own with `redis-cli --eval`; CMake embeds
+// their bytes at build time (switchboard_embed, re-run when a file changes), and
+// tests/backplanes/redis_scripts_test.cpp checks that Redis compiles each one and that the backplane loads
+// exactly these.
 //
 // Keys per topic (the {topic} hash tag keeps both in one Redis Cluster slot):
-//   <prefix>{<topic>}.position  hash: o = last offset, e = epoch; expires position_ttl after the last write
+//   <prefix>{<topic>}.position  hash: o = last offset, e = epoch, q = the sequence of its last message,
+//                               se = the sequence epoch of q, sb = its first offset in that sequence epoch;
+//                               expires position_ttl after the last write
 //   <prefix>{<topic>}.history   list of entries, newest first; bounded by count, trimmed by age
+// Keys shared by every topic and node (pattern resumes, backplane::pattern_history):
+//   <prefix>sequence            hash: s = the last sequence given, e = the sequence epoch (made when missing, and
+//                               then the index starts empty), p = the newest sequence the index let go; no TTL
+//   <prefix>topics              sorted set: each topic by the sequence of its last message; at most
+//                               redis_options::max_indexed_topics, the oldest let go first (recorded in p); no TTL
+// (pattern_history.lua builds the per-topic keys of the topics it reads from the prefix, which Redis Cluster
+// does not allow: like pub/sub, it needs one Redis per deployment, docs/scaling.md.)
 // Pub/sub channel per topic: <prefix><topic>. An entry and a pub/sub payload are the same text:
-//   "<offset> <epoch> <unix time ms> <data>"   (data is the publisher's JSON text, line feeds and all: the
-//   entry is read up to the third space, and the rest is the data)
+//   "<offset> <epoch> <unix time ms> <sequence> <previous> <data>"   (previous: the sequence of the topic's
+//   message before, 0 when none in this sequence epoch; data is the publisher's JSON text, line feeds and all:
+//   the entry is read up to the fifth space, and the rest is the data). Entries of versions before sequences,
+//   "<offset> <epoch> <unix time ms> <data>", are read with sequence 0.
 
 #include <array>
 #include <string_view>
 
-// Generated from publish.lua and history.lua (see CMakeLists.txt).
+// Generated from publish.lua, history.lua and pattern_history.lua (see CMakeLists.txt).
 std::string_view switchboard_redis_publish_script();
 std::string_view switchboard_redis_history_script();
+std::string_view switchboard_redis_pattern_history_script();
 
 namespace switchboard::redis {
 
-/// publish.lua: the next offset, the append to history, the publish to the nodes. Returns {offset, epoch}.
+/// publish.lua: the next offset and sequence, the append to history and the topic index, the publish to the
+/// nodes. Returns {offset, epoch, sequence}.
 inline std::string_view publish_script() { return switchboard_redis_publish_script(); }
 /// history.lua: a topic's position and a page of its history after a position.
 inline std::string_view history_script() { return switchboard_redis_history_script(); }
+/// pattern_history.lua: the sequence and a page of a pattern's history after a sequence.
+inline std::string_view pattern_history_script() { return switchboard_redis_pattern_history_script(); }
 
 struct script_file {
     std::string_view file;  // its name in src/backplanes/redis/
@@ -32,9 +48,11 @@ struct script_file {
 };
 
 /// Every script the backplane loads, for the tests that check them against their files.
-inline std::array<script_file, 2> scripts()
+inline std::array<script_file, 3> scripts()
 {
-    return {{{"publish.lua", publish_script()}, {"history.lua", history_script()}}};
+    return {{{"publish.lua", publish_script()},
+             {"history.lua", history_script()},
+             {"pattern_history.lua", pattern_history_script()}}};
 }
 
 }  // namespace switchboard::redis
