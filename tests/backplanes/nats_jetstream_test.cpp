@@ -662,6 +662,49 @@ TEST_F(nats_jetstream, a_pattern_history_says_what_is_gone)
     EXPECT_TRUE(from_head.recovered);  // what left the head was before `since`
 }
 
+// A topic whose own count limit is below the stream's (the largest of every rule): its older messages are still
+// stored but not history; they are skipped, also when a whole page was of them, and the topic is named.
+TEST_F(nats_jetstream, a_pattern_history_applies_each_topics_own_count_limit)
+{
+    history_options limits;
+    limits.overrides.push_back({"b.small", {1, 300s}});
+    node n(ioc, server, limits);
+    ASSERT_TRUE(ready(n));
+    auto const start = pattern_history(n, "b.*", std::nullopt).second.latest;
+    for (auto const* data : {"1", "2", "3"})
+        ASSERT_FALSE(publish(n, "b.small", data).first);
+    ASSERT_FALSE(publish(n, "b.big", "1").first);
+    for (std::size_t max_bytes : {backplane::whole_history, std::size_t{1}}) {
+        auto [ec, r] = pattern_history(n, "b.*", start, max_bytes);
+        ASSERT_FALSE(ec) << ec.message();
+        EXPECT_FALSE(r.recovered);
+        EXPECT_EQ(r.lost, std::vector<std::string>{"b.small"});
+        EXPECT_EQ(names_of(r.messages).front(), "b.small#3") << max_bytes;  // pages of hidden ones read past
+        EXPECT_EQ(r.more, max_bytes == 1);
+    }
+}
+
+// The consumer that takes over from the direct gets may have nothing to deliver (what matches was all walked):
+// the read ends on its answer, not on its timeout.
+TEST_F(nats_jetstream, a_pattern_history_whose_consumer_has_nothing_ends_at_once)
+{
+    node n(ioc, server);
+    ASSERT_TRUE(ready(n));
+    n.bp.patterns_reader().walk_limit = 2;
+    n.bp.patterns_reader().consumer_timeout = 20s;
+    auto const start = pattern_history(n, "q.*", std::nullopt).second.latest;
+    for (auto const* topic : {"q.a", "q.b", "other"})
+        ASSERT_FALSE(publish(n, topic, "1").first);
+    auto const asked = std::chrono::steady_clock::now();
+    auto [ec, r] = pattern_history(n, "q.*", start);
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_LT(std::chrono::steady_clock::now() - asked, 5s);
+    EXPECT_EQ(names_of(r.messages), (std::vector<std::string>{"q.a#1", "q.b#1"}));
+    // From the future: not recovered.
+    EXPECT_FALSE(pattern_history(n, "q.*", position{r.latest.offset + 5, r.latest.epoch}).second.recovered);
+    EXPECT_TRUE(run_until(ioc, [&] { return stream_info(n)["state"]["consumer_count"] == 0; }, 30s));
+}
+
 // The sequence epoch is the stream's: the same on every node, new when the server lost its store.
 TEST_F(nats_jetstream, a_stream_made_again_starts_a_new_sequence_epoch)
 {
