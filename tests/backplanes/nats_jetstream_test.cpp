@@ -615,10 +615,24 @@ TEST_F(nats_jetstream, a_pattern_history_counts_topics_past_its_page)
     ASSERT_FALSE(ec) << ec.message();
     EXPECT_EQ(page.messages.size(), 1u);
     EXPECT_TRUE(page.more);
-    // From the fourth message on only c.c is left: one topic, whatever the filter matches in the stream.
+    // From the fourth message on only c.c is left: one topic, whatever the filter matches in the stream; counted
+    // past the page (each message once: nothing is lost).
+    ASSERT_FALSE(publish(n, "c.c", "2").first);
     auto [ec2, last] = pattern_history(n, "c.*", position{start.offset + 3, start.epoch}, 1, 1);
     ASSERT_FALSE(ec2) << ec2.message();
     EXPECT_EQ(names_of(last.messages), std::vector<std::string>{"c.c#1"});
+    EXPECT_TRUE(last.more);
+    EXPECT_TRUE(last.recovered);
+    EXPECT_TRUE(last.lost.empty());
+    // The same past walk_limit: counted through the consumer.
+    n.bp.patterns_reader().walk_limit = 1;
+    position const after_c_a{start.offset + 2, start.epoch};  // c.b and c.c after it
+    auto [ec3, walked] = pattern_history(n, "c.*", after_c_a, 1, 2);
+    ASSERT_FALSE(ec3) << ec3.message();
+    EXPECT_EQ(names_of(walked.messages), std::vector<std::string>{"c.b#1"});
+    EXPECT_TRUE(walked.recovered);
+    EXPECT_TRUE(walked.lost.empty());
+    EXPECT_EQ(pattern_history(n, "c.*", after_c_a, 1, 1).first, make_error_code(error::too_many_topics));
 }
 
 // A message deleted from the middle of a topic names the topic; one gone from the head of the stream with its

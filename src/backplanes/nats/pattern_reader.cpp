@@ -205,7 +205,7 @@ bool pattern_reader::examine(read_ptr const& r, std::string const& topic, stream
     if (!r->result.messages.empty() && r->bytes > r->max_bytes) {
         r->page_full = true;
         r->result.more = true;
-        r->page_end = r->next = rec.seq;  // the next page's first
+        r->page_end = rec.seq;  // the next page's first (reading goes on past it only to count topics)
         if (!r->count_beyond_page) {
             complete(r);
             return false;
