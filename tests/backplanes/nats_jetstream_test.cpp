@@ -719,7 +719,7 @@ TEST_F(nats_jetstream, a_pattern_history_whose_consumer_has_nothing_ends_at_once
     EXPECT_TRUE(run_until(ioc, [&] { return stream_info(n)["state"]["consumer_count"] == 0; }, 30s));
 }
 
-// The sequence epoch is the stream's: the same on every node, new when the server lost its store.
+// The sequence epoch is the stream's: kept by a server back with its store, new when the server lost it.
 TEST_F(nats_jetstream, a_stream_made_again_starts_a_new_sequence_epoch)
 {
     node n(ioc, server);
@@ -727,6 +727,16 @@ TEST_F(nats_jetstream, a_stream_made_again_starts_a_new_sequence_epoch)
     ASSERT_FALSE(publish(n, "e.a", "1").first);
     auto const before = pattern_history(n, "e.*", std::nullopt).second.latest;
     EXPECT_EQ(before.offset, 1u);
+    // A server back with its store keeps the stream, and so the epoch: resuming loses nothing.
+    server.kill();
+    ASSERT_TRUE(ready(n, false));
+    server.start();
+    ASSERT_TRUE(ready(n)) << server.output();
+    auto [ec0, kept] = pattern_history(n, "e.*", position{0, ""});
+    ASSERT_FALSE(ec0) << ec0.message();
+    EXPECT_EQ(kept.latest, before);
+    EXPECT_TRUE(kept.recovered);
+    EXPECT_EQ(names_of(kept.messages), std::vector<std::string>{"e.a#1"});
     server.stop();
     ASSERT_TRUE(ready(n, false));
     server.restart_empty();
