@@ -635,6 +635,39 @@ TEST_F(nats_jetstream, a_pattern_history_counts_topics_past_its_page)
     EXPECT_EQ(pattern_history(n, "c.*", after_c_a, 1, 1).first, make_error_code(error::too_many_topics));
 }
 
+// In a stream of more subjects than allowed, a page that fills asks how many the pattern matches, and stops
+// there when they are few; the consumer it stopped is deleted.
+TEST_F(nats_jetstream, a_pattern_history_in_a_stream_of_many_topics_pages_a_pattern_of_few)
+{
+    node n(ioc, server);
+    ASSERT_TRUE(ready(n));
+    n.bp.patterns_reader().walk_limit = 2;
+    auto const start = pattern_history(n, "few.*", std::nullopt).second.latest;
+    std::vector<std::string> published;
+    for (int i = 0; i < 30; ++i) {
+        auto const topic = i % 2 == 0 ? "few.a" : "few.b";
+        ASSERT_FALSE(publish(n, topic, std::to_string(i)).first);
+        ASSERT_FALSE(publish(n, "many." + std::to_string(i), "0").first);
+        published.push_back(std::string(topic) + "#" + std::to_string(i));
+    }
+    std::vector<std::string> got;
+    position from = start;
+    for (int pages = 0; pages < 40; ++pages) {
+        auto [ec, page] = pattern_history(n, "few.*", from, 400, 2);
+        ASSERT_FALSE(ec) << ec.message();
+        ASSERT_FALSE(page.messages.empty());
+        EXPECT_TRUE(page.recovered);
+        auto const names = names_of(page.messages);
+        got.insert(got.end(), names.begin(), names.end());
+        from = {page.messages.back()->sequence(), start.epoch};
+        if (!page.more)
+            break;
+    }
+    EXPECT_EQ(got, published);
+    EXPECT_EQ(pattern_history(n, "few.*", start, 400, 1).first, make_error_code(error::too_many_topics));
+    EXPECT_TRUE(run_until(ioc, [&] { return stream_info(n)["state"]["consumer_count"] == 0; }, 30s));
+}
+
 // A message deleted from the middle of a topic names the topic; one gone from the head of the stream with its
 // topic cannot be named: recovered:false with nobody in `lost`.
 TEST_F(nats_jetstream, a_pattern_history_says_what_is_gone)

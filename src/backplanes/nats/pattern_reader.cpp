@@ -61,6 +61,7 @@ struct pattern_reader::read_state {
     std::uint64_t last_seq = 0;   // read up to here: later messages reach subscribers live
     std::size_t max_bytes = 0;
     std::size_t max_topics = 0;
+    bool may_count = false;          // the stream has more subjects than max_topics
     bool count_beyond_page = false;  // the filter matches more subjects than max_topics
     history_options history;
     std::int64_t now_ms = 0;
@@ -79,6 +80,7 @@ struct pattern_reader::read_state {
     std::uint64_t inbox = 0;
     std::string consumer;
     std::uint64_t next_delivery = 1;
+    std::uint64_t generation = 0;  // of the current consumer: deliveries and answers of an earlier one are ignored
     boost::asio::steady_timer deadline;
 };
 
@@ -110,10 +112,7 @@ void pattern_reader::read(std::string const& pattern, std::optional<position> co
     r->max_topics = max_topics;
     r->history = history;
     r->done = std::move(done);
-    // With `since`: how many subjects the filter matches too (the total only, with an offset past them all).
-    auto const request =
-        since ? json{{"subjects_filter", r->filter}, {"offset", past_every_subject}}.dump() : std::string();
-    link_.request("$JS.API.STREAM.INFO." + stream_, request, {},
+    link_.request("$JS.API.STREAM.INFO." + stream_, "", {},
                   [this, r, alive = std::weak_ptr<bool>(alive_)](boost::system::error_code ec, natsMsg* m) {
                       if (!alive.expired())
                           on_info(r, ec, m);
@@ -142,7 +141,8 @@ void pattern_reader::on_info(read_ptr const& r, boost::system::error_code ec, na
     }
     if (r->since == r->last_seq)
         return finish(r);
-    r->count_beyond_page = info.value("total", std::uint64_t{0}) > r->max_topics;
+    // Few subjects in the whole stream: no page needs topics counted past it.
+    r->may_count = state.value("num_subjects", std::uint64_t{0}) > r->max_topics;
     r->now_ms = now_ms();
     walk(r);
 }
@@ -206,6 +206,10 @@ bool pattern_reader::examine(read_ptr const& r, std::string const& topic, stream
         r->page_full = true;
         r->result.more = true;
         r->page_end = rec.seq;  // the next page's first (reading goes on past it only to count topics)
+        if (r->may_count) {
+            page_filled(r);
+            return false;
+        }
         if (!r->count_beyond_page) {
             complete(r);
             return false;
@@ -216,11 +220,39 @@ bool pattern_reader::examine(read_ptr const& r, std::string const& topic, stream
     return true;
 }
 
+void pattern_reader::page_filled(read_ptr r)
+{
+    // Reading stops while the stream says how many subjects the filter matches (the total only, with an offset
+    // past them all: O(subjects) on the server, paid by resumes longer than a page in a stream of many topics).
+    r->may_count = false;
+    end_consumer(r);
+    r->deadline.cancel();
+    ++r->generation;  // what the consumer still sends is ignored
+    r->walked = 0;
+    link_.request("$JS.API.STREAM.INFO." + stream_,
+                  json{{"subjects_filter", r->filter}, {"offset", past_every_subject}}.dump(), {},
+                  [this, r, alive = std::weak_ptr<bool>(alive_)](boost::system::error_code ec, natsMsg* m) {
+                      if (alive.expired() || r->finished)
+                          return;
+                      if (ec)
+                          return finish(r, ec);
+                      auto const info = json::parse(msg_data(m), nullptr, false);
+                      if (!info.is_object() || info.contains("error"))
+                          return finish(r, make_error_code(nats_error::api_error));
+                      r->count_beyond_page = info.value("total", std::uint64_t{0}) > r->max_topics;
+                      if (!r->count_beyond_page)
+                          return complete(r);
+                      walk(r);  // on from r->next, counting
+                  });
+}
+
 void pattern_reader::consume(read_ptr r)
 {
+    auto const generation = ++r->generation;
     // Subscribed before the consumer is asked for: the SUB reaches the server first on this connection.
-    auto [inbox, subject] = link_.open_inbox([this, r, alive = std::weak_ptr<bool>(alive_)](natsMsg* m) {
-        if (alive.expired() || r->finished)
+    r->next_delivery = 1;
+    auto [inbox, subject] = link_.open_inbox([this, r, generation, alive = std::weak_ptr<bool>(alive_)](natsMsg* m) {
+        if (alive.expired() || r->finished || generation != r->generation)
             return;
         auto d = parse_delivery(m);
         auto const topic = d ? names_.topic_of(msg_subject(m)) : std::nullopt;
@@ -249,11 +281,18 @@ void pattern_reader::consume(read_ptr r)
           // Removed by the server if this node goes away before it deletes it.
           {"inactive_threshold", std::chrono::nanoseconds(consumer_timeout).count()}}}};
     link_.request("$JS.API.CONSUMER.CREATE." + stream_, request.dump(), {},
-                  [this, r, alive = std::weak_ptr<bool>(alive_)](boost::system::error_code ec, natsMsg* m) {
+                  [this, r, generation, alive = std::weak_ptr<bool>(alive_)](boost::system::error_code ec,
+                                                                             natsMsg* m) {
                       if (alive.expired())
                           return;
                       auto const answer = ec ? json() : json::parse(msg_data(m), nullptr, false);
                       bool const made = !ec && answer.is_object() && answer.contains("name");
+                      if (generation != r->generation) {  // left behind by a page that filled meanwhile
+                          if (made)
+                              link_.publish("$JS.API.CONSUMER.DELETE." + stream_ + "." +
+                                            answer["name"].get<std::string>(), "");
+                          return;
+                      }
                       if (made)
                           r->consumer = answer["name"].get<std::string>();
                       if (r->finished)  // everything came before the answer: only the delete is left
@@ -267,8 +306,8 @@ void pattern_reader::consume(read_ptr r)
                           complete(r);
                   });
     r->deadline.expires_after(consumer_timeout);
-    r->deadline.async_wait([this, r, alive = std::weak_ptr<bool>(alive_)](boost::system::error_code ec) {
-        if (!ec && !alive.expired() && !r->finished)
+    r->deadline.async_wait([this, r, generation, alive = std::weak_ptr<bool>(alive_)](boost::system::error_code ec) {
+        if (!ec && !alive.expired() && !r->finished && generation == r->generation)
             finish(r, make_error_code(nats_error::timed_out));
     });
 }

@@ -7,17 +7,18 @@
 // node, and new when the stream is made again (a server that lost its store).
 //
 // read(pattern, since) asks the stream's info first: its creation time, its first and last sequences, and how
-// many subjects the pattern's filter ("<prefix>.topic.<pattern>") matches (subjects_filter with an offset past
-// the end: the total only, not the list). Then the matching messages in (since, last sequence], in stream
-// order, by one of two ways, as history_reader does:
+// many subjects it holds. Then the matching messages in (since, last sequence] of the pattern's filter
+// ("<prefix>.topic.<pattern>"), in stream order, by one of two ways, as history_reader does:
 //   - the first walk_limit of them by direct gets ("seq" + "next_by_subj" with the filter: the next matching
 //     message, one round trip each), which is all a short absence needs;
 //   - the rest through an ephemeral push consumer (ack none, memory, filter, start sequence) that is deleted
 //     once read.
-// A page ends at max_bytes of envelopes (the first message always). Matched topics are counted while reading;
-// when the filter matches more subjects than max_topics and the page ended early, the read goes on past the
-// page counting topics only, so that more than max_topics topics with messages after `since` always fail it
-// (error::too_many_topics) and a pattern matching few topics costs no more than its page.
+// A page ends at max_bytes of envelopes (the first message always). Matched topics are counted while reading.
+// When the page ended early in a stream of more subjects than max_topics, the stream is asked how many the
+// filter matches (subjects_filter with an offset past the end: the total only, not the list); when that is
+// more than max_topics too, the read goes on past the page counting topics only. So more than max_topics
+// topics with messages after `since` always fail it (error::too_many_topics), and a resume that fits in a page,
+// or a pattern matching few topics, costs no more than its page.
 //
 // What is gone: every stored message names its topic's previous message (Nats-Expected-Last-Subject-Sequence,
 // checked by JetStream at publish and kept with it). A message whose previous one is after `since` and was not
@@ -80,6 +81,8 @@ private:
     void on_info(read_ptr const& r, boost::system::error_code ec, natsMsg* m);
     void walk(read_ptr r);
     void consume(read_ptr r);
+    /// The page is full in a stream of more subjects than max_topics: whether to count topics past it.
+    void page_filled(read_ptr r);
     /// One matching record, in stream order: counted, checked against its topic's previous one, paged.
     /// False when the read ended (failed, or has read all it needs).
     bool examine(read_ptr const& r, std::string const& topic, stream_record const& rec);
