@@ -89,6 +89,9 @@ public:
     void publish(std::string topic, std::string data, publish_handler done) override;
     void history(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
                  history_handler done) override;
+    /// The stream's sequence, in the epoch of the stream's creation: see docs/scaling.md for what it reads.
+    void pattern_history(std::string const& pattern, std::optional<position> const& since, std::size_t max_bytes,
+                         std::size_t max_topics, pattern_history_handler done) override;
     void subscribe(std::string const& topic) override;
     void unsubscribe(std::string const& topic) override;
     /// Native wildcards: a core subscription on "<prefix>.live.<pattern>" (NATS' `*` and `>` are switchboard's).

@@ -2,11 +2,15 @@
 // own connection) publish with acknowledgement and get contiguous offsets, one sequence per topic whoever
 // publishes; history is read after a position; per-topic limits hold; a server killed and restarted keeps
 // history; publishes during the outage fail at once; a node back from an outage reads what it missed, or reports
-// the gap; a server that lost its store starts new epochs; a publish JetStream refuses reaches nobody.
+// the gap; a server that lost its store starts new epochs; a publish JetStream refuses reaches nobody; the
+// backplane's sequence is the stream's, shared by every node, and a pattern's history reads it with the stream's
+// subject filters (direct gets, then a consumer), names what is gone and counts topics past its page.
 
 #include "backplanes/nats/jetstream_backplane.hpp"
 #include "support/nats_process.hpp"
 #include "support/run_until.hpp"
+
+#include <switchboard/error.hpp>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -96,9 +100,39 @@ protected:
         return out ? std::move(*out) : std::pair{make_error_code(nats_error::timed_out), history_result{}};
     }
 
+    std::pair<boost::system::error_code, pattern_history_result> pattern_history(
+        node& n, std::string const& pattern, std::optional<position> since,
+        std::size_t max_bytes = backplane::whole_history, std::size_t max_topics = 1000)
+    {
+        std::optional<std::pair<boost::system::error_code, pattern_history_result>> out;
+        n.bp.pattern_history(pattern, since, max_bytes, max_topics,
+                             [&](boost::system::error_code ec, pattern_history_result r) { out.emplace(ec, std::move(r)); });
+        EXPECT_TRUE(run_until(ioc, [&] { return out.has_value(); }, 30s));
+        return out ? std::move(*out) : std::pair{make_error_code(nats_error::timed_out), pattern_history_result{}};
+    }
+
+    /// The stream's info (its state: consumer_count, first_seq...).
+    json stream_info(node& n)
+    {
+        std::optional<json> info;
+        n.bp.link().request("$JS.API.STREAM.INFO.switchboard", "", {}, [&](boost::system::error_code ec, natsMsg* m) {
+            info = ec ? json() : json::parse(msg_data(m), nullptr, false);
+        });
+        run_until(ioc, [&] { return info.has_value(); }, 30s);
+        return info.value_or(json());
+    }
+
     nats_process server;
     boost::asio::io_context ioc;
 };
+
+std::vector<std::string> names_of(std::vector<message_ptr> const& messages)
+{
+    std::vector<std::string> out;
+    for (auto const& m : messages)
+        out.push_back(m->topic() + "#" + std::string(m->data()));
+    return out;
+}
 
 TEST_F(nats_jetstream, the_stream_is_made_as_designed)
 {
@@ -457,6 +491,303 @@ TEST_F(nats_jetstream, topics_with_empty_parts_work_end_to_end)
     }
     // "a..b" and "a.b" are different topics.
     EXPECT_EQ(publish(n, "a.b", "{}").second.offset, 1u);
+}
+
+// Two nodes on one nats-server share the stream's sequence by construction: one pattern history sees both nodes'
+// publishes in the order the stream stored them, each with the sequence its publisher's node delivered it with.
+TEST_F(nats_jetstream, nodes_share_one_sequence_and_a_pattern_history_sees_every_node_in_stream_order)
+{
+    node a(ioc, server), b(ioc, server);
+    ASSERT_TRUE(ready(a));
+    ASSERT_TRUE(ready(b));
+    auto [ec0, start] = pattern_history(a, "room.*", std::nullopt);
+    ASSERT_FALSE(ec0) << ec0.message();
+    auto [ec1, start_b] = pattern_history(b, "room.*", std::nullopt);
+    EXPECT_EQ(start.latest, start_b.latest);  // one sequence, one epoch
+    EXPECT_FALSE(start.latest.epoch.empty());
+    EXPECT_LE(start.latest.epoch.size(), 32u);
+
+    b.bp.subscribe_pattern("room.*");
+    std::optional<boost::system::error_code> held;
+    b.bp.pattern_ready("room.*", [&](boost::system::error_code ec) { held = ec; });
+    ASSERT_TRUE(run_until(ioc, [&] { return held.has_value(); }, 30s));
+    ASSERT_FALSE(*held);
+
+    std::vector<std::string> published;
+    for (int i = 0; i < 12; ++i) {
+        auto& n = i % 3 == 0 ? b : a;
+        auto const topic = i % 2 == 0 ? "room.1" : "room.2";
+        auto const data = std::string(i % 3 == 0 ? "\"b" : "\"a") + std::to_string(i) + "\"";
+        ASSERT_FALSE(publish(n, topic, data).first);
+        published.push_back(std::string(topic) + "#" + data);
+        ASSERT_FALSE(publish(n, "hall", "0").first);  // not matched
+    }
+    for (auto* n : {&a, &b}) {
+        auto [ec, r] = pattern_history(*n, "room.*", start.latest);
+        ASSERT_FALSE(ec) << ec.message();
+        EXPECT_TRUE(r.recovered);
+        EXPECT_EQ(names_of(r.messages), published);
+        std::uint64_t previous = start.latest.offset;
+        for (auto const& m : r.messages) {
+            EXPECT_EQ(m->sequence(), previous + 1 + (m == r.messages.front() ? 0 : 1));  // "hall" in between
+            previous = m->sequence();
+        }
+        EXPECT_EQ(r.latest.offset, previous + 1);
+        EXPECT_EQ(r.latest.epoch, start.latest.epoch);
+    }
+    // Delivered live on b with the sequences history gives, whichever node published.
+    ASSERT_TRUE(run_until(ioc, [&] { return b.got["room.1"].size() == 6 && b.got["room.2"].size() == 6; }, 30s));
+    auto [ec2, r] = pattern_history(a, "room.*", start.latest);
+    for (auto const& m : r.messages) {
+        auto const& live = b.got[m->topic()];
+        auto it = std::find_if(live.begin(), live.end(), [&](auto const& x) { return x->offset() == m->offset(); });
+        ASSERT_NE(it, live.end());
+        EXPECT_EQ((*it)->sequence(), m->sequence());
+    }
+    // history() gives them too.
+    auto [ec3, h] = history(a, "room.1", position{0, ""});
+    ASSERT_EQ(h.messages.size(), 6u);
+    EXPECT_EQ(h.messages[0]->sequence(), r.messages[0]->sequence());
+}
+
+// Past walk_limit the rest comes through a consumer, paged; no consumer is left behind.
+TEST_F(nats_jetstream, a_long_pattern_history_streams_through_a_consumer_and_pages)
+{
+    node n(ioc, server);
+    ASSERT_TRUE(ready(n));
+    n.bp.patterns_reader().walk_limit = 3;
+    auto const start = pattern_history(n, "long.>", std::nullopt).second.latest;
+    std::vector<std::string> published;
+    int answered = 0;
+    for (int i = 0; i < 60; ++i) {
+        auto const topic = "long." + std::to_string(i % 4) + (i % 5 == 0 ? ".deep" : "");
+        n.bp.publish(topic, std::to_string(i), [&](boost::system::error_code ec, position) {
+            EXPECT_FALSE(ec);
+            ++answered;
+        });
+        n.bp.publish("short." + std::to_string(i % 4), "0", [&](boost::system::error_code, position) { ++answered; });
+        published.push_back(topic + "#" + std::to_string(i));
+    }
+    ASSERT_TRUE(run_until(ioc, [&] { return answered == 120; }, 60s));
+    // Publishes of different topics go in parallel: the stream's order is the sequences'.
+    auto [ec, all] = pattern_history(n, "long.>", start);
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_TRUE(all.recovered);
+    EXPECT_FALSE(all.more);
+    auto got = names_of(all.messages);
+    EXPECT_EQ(got.size(), published.size());
+    EXPECT_TRUE(std::is_sorted(all.messages.begin(), all.messages.end(),
+                               [](auto const& x, auto const& y) { return x->sequence() < y->sequence(); }));
+    std::sort(got.begin(), got.end());
+    std::sort(published.begin(), published.end());
+    EXPECT_EQ(got, published);
+
+    for (std::size_t max_bytes : {std::size_t{1}, std::size_t{400}}) {
+        std::vector<std::string> paged;
+        position from = start;
+        int pages = 0;
+        for (; pages < 100; ++pages) {
+            auto [ec2, page] = pattern_history(n, "long.>", from, max_bytes);
+            ASSERT_FALSE(ec2) << ec2.message();
+            ASSERT_FALSE(page.messages.empty());
+            auto const names = names_of(page.messages);
+            paged.insert(paged.end(), names.begin(), names.end());
+            from = {page.messages.back()->sequence(), start.epoch};
+            if (!page.more)
+                break;
+        }
+        EXPECT_EQ(paged, names_of(all.messages)) << max_bytes;
+        EXPECT_GT(pages, max_bytes == 1 ? 58 : 3);
+    }
+    EXPECT_TRUE(run_until(ioc, [&] { return stream_info(n)["state"]["consumer_count"] == 0; }, 30s));
+}
+
+// The topics are counted past the page when the filter matches more subjects than allowed.
+TEST_F(nats_jetstream, a_pattern_history_counts_topics_past_its_page)
+{
+    node n(ioc, server);
+    ASSERT_TRUE(ready(n));
+    auto const start = pattern_history(n, "c.*", std::nullopt).second.latest;
+    for (auto const* topic : {"c.a", "c.a", "c.b", "c.c"})
+        ASSERT_FALSE(publish(n, topic, "1").first);
+    EXPECT_EQ(pattern_history(n, "c.*", start, 1, 2).first, make_error_code(error::too_many_topics));
+    auto [ec, page] = pattern_history(n, "c.*", start, 1, 3);
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_EQ(page.messages.size(), 1u);
+    EXPECT_TRUE(page.more);
+    // From the fourth message on only c.c is left: one topic, whatever the filter matches in the stream; counted
+    // past the page (each message once: nothing is lost).
+    ASSERT_FALSE(publish(n, "c.c", "2").first);
+    auto [ec2, last] = pattern_history(n, "c.*", position{start.offset + 3, start.epoch}, 1, 1);
+    ASSERT_FALSE(ec2) << ec2.message();
+    EXPECT_EQ(names_of(last.messages), std::vector<std::string>{"c.c#1"});
+    EXPECT_TRUE(last.more);
+    EXPECT_TRUE(last.recovered);
+    EXPECT_TRUE(last.lost.empty());
+    // The same past walk_limit: counted through the consumer.
+    n.bp.patterns_reader().walk_limit = 1;
+    position const after_c_a{start.offset + 2, start.epoch};  // c.b and c.c after it
+    auto [ec3, walked] = pattern_history(n, "c.*", after_c_a, 1, 2);
+    ASSERT_FALSE(ec3) << ec3.message();
+    EXPECT_EQ(names_of(walked.messages), std::vector<std::string>{"c.b#1"});
+    EXPECT_TRUE(walked.recovered);
+    EXPECT_TRUE(walked.lost.empty());
+    EXPECT_EQ(pattern_history(n, "c.*", after_c_a, 1, 1).first, make_error_code(error::too_many_topics));
+}
+
+// In a stream of more subjects than allowed, a page that fills asks how many the pattern matches, and stops
+// there when they are few; the consumer it stopped is deleted.
+TEST_F(nats_jetstream, a_pattern_history_in_a_stream_of_many_topics_pages_a_pattern_of_few)
+{
+    node n(ioc, server);
+    ASSERT_TRUE(ready(n));
+    n.bp.patterns_reader().walk_limit = 2;
+    auto const start = pattern_history(n, "few.*", std::nullopt).second.latest;
+    std::vector<std::string> published;
+    for (int i = 0; i < 30; ++i) {
+        auto const topic = i % 2 == 0 ? "few.a" : "few.b";
+        ASSERT_FALSE(publish(n, topic, std::to_string(i)).first);
+        ASSERT_FALSE(publish(n, "many." + std::to_string(i), "0").first);
+        published.push_back(std::string(topic) + "#" + std::to_string(i));
+    }
+    std::vector<std::string> got;
+    position from = start;
+    for (int pages = 0; pages < 40; ++pages) {
+        auto [ec, page] = pattern_history(n, "few.*", from, 400, 2);
+        ASSERT_FALSE(ec) << ec.message();
+        ASSERT_FALSE(page.messages.empty());
+        EXPECT_TRUE(page.recovered);
+        auto const names = names_of(page.messages);
+        got.insert(got.end(), names.begin(), names.end());
+        from = {page.messages.back()->sequence(), start.epoch};
+        if (!page.more)
+            break;
+    }
+    EXPECT_EQ(got, published);
+    EXPECT_EQ(pattern_history(n, "few.*", start, 400, 1).first, make_error_code(error::too_many_topics));
+    EXPECT_TRUE(run_until(ioc, [&] { return stream_info(n)["state"]["consumer_count"] == 0; }, 30s));
+}
+
+// A message deleted from the middle of a topic names the topic; one gone from the head of the stream with its
+// topic cannot be named: recovered:false with nobody in `lost`.
+TEST_F(nats_jetstream, a_pattern_history_says_what_is_gone)
+{
+    node n(ioc, server);
+    ASSERT_TRUE(ready(n));
+    auto const start = pattern_history(n, "d.*", std::nullopt).second.latest;
+    ASSERT_FALSE(publish(n, "d.once", "1").first);   // start + 1: the head of the stream
+    ASSERT_FALSE(publish(n, "d.hole", "1").first);   // start + 2
+    ASSERT_FALSE(publish(n, "d.hole", "2").first);   // start + 3: deleted below
+    ASSERT_FALSE(publish(n, "d.hole", "3").first);
+    ASSERT_FALSE(publish(n, "d.whole", "1").first);
+    auto erase = [&](std::uint64_t seq) {
+        std::optional<json> answer;
+        n.bp.link().request("$JS.API.STREAM.MSG.DELETE.switchboard", json{{"seq", seq}}.dump(), {},
+                            [&](boost::system::error_code ec, natsMsg* m) {
+                                answer = ec ? json() : json::parse(msg_data(m), nullptr, false);
+                            });
+        ASSERT_TRUE(run_until(ioc, [&] { return answer.has_value(); }, 30s));
+        ASSERT_EQ((*answer)["success"], true) << answer->dump();
+    };
+    erase(start.offset + 3);
+    auto [ec, r] = pattern_history(n, "d.*", start);
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_FALSE(r.recovered);
+    EXPECT_EQ(r.lost, std::vector<std::string>{"d.hole"});
+    EXPECT_EQ(names_of(r.messages), (std::vector<std::string>{"d.once#1", "d.hole#1", "d.hole#3", "d.whole#1"}));
+    // From after the hole: nothing missing.
+    auto [ec2, after] = pattern_history(n, "d.*", position{start.offset + 3, start.epoch});
+    EXPECT_TRUE(after.recovered);
+    EXPECT_TRUE(after.lost.empty());
+
+    erase(start.offset + 1);  // d.once's only message, at the head: its subject goes with it
+    auto [ec3, headless] = pattern_history(n, "d.*", start);
+    ASSERT_FALSE(ec3) << ec3.message();
+    EXPECT_FALSE(headless.recovered);
+    EXPECT_EQ(headless.lost, std::vector<std::string>{"d.hole"});
+    auto [ec4, from_head] = pattern_history(n, "d.*", position{start.offset + 3, start.epoch});
+    EXPECT_TRUE(from_head.recovered);  // what left the head was before `since`
+}
+
+// A topic whose own count limit is below the stream's (the largest of every rule): its older messages are still
+// stored but not history; they are skipped, also when a whole page was of them, and the topic is named.
+TEST_F(nats_jetstream, a_pattern_history_applies_each_topics_own_count_limit)
+{
+    history_options limits;
+    limits.overrides.push_back({"b.small", {1, 300s}});
+    node n(ioc, server, limits);
+    ASSERT_TRUE(ready(n));
+    auto const start = pattern_history(n, "b.*", std::nullopt).second.latest;
+    for (auto const* data : {"1", "2", "3"})
+        ASSERT_FALSE(publish(n, "b.small", data).first);
+    ASSERT_FALSE(publish(n, "b.big", "1").first);
+    for (std::size_t max_bytes : {backplane::whole_history, std::size_t{1}}) {
+        auto [ec, r] = pattern_history(n, "b.*", start, max_bytes);
+        ASSERT_FALSE(ec) << ec.message();
+        EXPECT_FALSE(r.recovered);
+        EXPECT_EQ(r.lost, std::vector<std::string>{"b.small"});
+        EXPECT_EQ(names_of(r.messages).front(), "b.small#3") << max_bytes;  // pages of hidden ones read past
+        EXPECT_EQ(r.more, max_bytes == 1);
+    }
+}
+
+// The consumer that takes over from the direct gets may have nothing to deliver (what matches was all walked):
+// the read ends on its answer, not on its timeout.
+TEST_F(nats_jetstream, a_pattern_history_whose_consumer_has_nothing_ends_at_once)
+{
+    node n(ioc, server);
+    ASSERT_TRUE(ready(n));
+    n.bp.patterns_reader().walk_limit = 2;
+    n.bp.patterns_reader().consumer_timeout = 20s;
+    auto const start = pattern_history(n, "q.*", std::nullopt).second.latest;
+    for (auto const* topic : {"q.a", "q.b", "other"})
+        ASSERT_FALSE(publish(n, topic, "1").first);
+    auto const asked = std::chrono::steady_clock::now();
+    auto [ec, r] = pattern_history(n, "q.*", start);
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_LT(std::chrono::steady_clock::now() - asked, 5s);
+    EXPECT_EQ(names_of(r.messages), (std::vector<std::string>{"q.a#1", "q.b#1"}));
+    // From the future: not recovered.
+    EXPECT_FALSE(pattern_history(n, "q.*", position{r.latest.offset + 5, r.latest.epoch}).second.recovered);
+    EXPECT_TRUE(run_until(ioc, [&] { return stream_info(n)["state"]["consumer_count"] == 0; }, 30s));
+}
+
+// The sequence epoch is the stream's: kept by a server back with its store, new when the server lost it.
+TEST_F(nats_jetstream, a_stream_made_again_starts_a_new_sequence_epoch)
+{
+    node n(ioc, server);
+    ASSERT_TRUE(ready(n));
+    ASSERT_FALSE(publish(n, "e.a", "1").first);
+    auto const before = pattern_history(n, "e.*", std::nullopt).second.latest;
+    EXPECT_EQ(before.offset, 1u);
+    // A server back with its store keeps the stream, and so the epoch: resuming loses nothing.
+    server.kill();
+    ASSERT_TRUE(ready(n, false));
+    server.start();
+    ASSERT_TRUE(ready(n)) << server.output();
+    auto [ec0, kept] = pattern_history(n, "e.*", position{0, ""});
+    ASSERT_FALSE(ec0) << ec0.message();
+    EXPECT_EQ(kept.latest, before);
+    EXPECT_TRUE(kept.recovered);
+    EXPECT_EQ(names_of(kept.messages), std::vector<std::string>{"e.a#1"});
+    server.stop();
+    ASSERT_TRUE(ready(n, false));
+    server.restart_empty();
+    ASSERT_TRUE(ready(n)) << server.output();
+    ASSERT_FALSE(publish(n, "e.a", "2").first);
+    auto [ec, r] = pattern_history(n, "e.*", before);
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_FALSE(r.recovered);
+    EXPECT_TRUE(r.messages.empty());
+    EXPECT_NE(r.latest.epoch, before.epoch);
+    EXPECT_EQ(r.latest.offset, 1u);
+}
+
+TEST(nats_sequence_epoch, is_the_creation_time_in_digits_and_letters)
+{
+    EXPECT_EQ(sequence_epoch("2026-12-04T18:34:16.052847718Z"), "20261204T183416052847718Z");
+    EXPECT_EQ(sequence_epoch("2026-12-04T18:34:16.052847718123456789+00:00").size(), 32u);
+    EXPECT_EQ(sequence_epoch(""), "");
 }
 
 }  // namespace

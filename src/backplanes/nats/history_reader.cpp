@@ -106,7 +106,7 @@ void history_reader::after(std::string const& topic, std::optional<position> con
         r->latest = std::move(*last);
         if (latest - r->want_from + 1 <= walk_limit) {
             r->result.messages.push_back(std::make_shared<message const>(
-                topic, position{r->latest.offset, r->latest.epoch}, r->latest.data));
+                topic, position{r->latest.offset, r->latest.epoch}, r->latest.data, r->latest.seq));
             return walk_back(r, r->latest.prev);
         }
         // The message with offset want_from is at or before this sequence: every later offset of the topic has a
@@ -157,7 +157,7 @@ void history_reader::walk_back(std::shared_ptr<read> r, std::uint64_t prev)
             return finish(r);
         auto const prev = m->prev;
         r->result.messages.push_back(
-            std::make_shared<message const>(r->topic, position{m->offset, m->epoch}, m->data));
+            std::make_shared<message const>(r->topic, position{m->offset, m->epoch}, m->data, m->seq));
         walk_back(r, prev);
     });
 }
@@ -192,7 +192,7 @@ void history_reader::consume(std::shared_ptr<read> r, std::uint64_t start)
             return finish(r, make_error_code(nats_error::bad_reply));
         if (d->offset >= r->want_from && d->offset <= r->latest.offset && d->at_ms >= r->oldest_ms &&
             d->epoch == r->latest.epoch) {
-            auto m = std::make_shared<message const>(r->topic, position{d->offset, d->epoch}, d->data);
+            auto m = std::make_shared<message const>(r->topic, position{d->offset, d->epoch}, d->data, d->seq);
             r->bytes += m->envelope()->size();
             if (!r->result.messages.empty() && r->bytes > r->max_bytes)
                 return finish(r);  // the page is full: the rest is the next read's

@@ -46,6 +46,7 @@ jetstream_backplane::jetstream_backplane(asio::any_io_executor ex, link_options 
       names_(options_.prefix),
       stream_(options_.stream.empty() ? names_.stream_name() : options_.stream),
       reader_(ex, link_, names_, stream_),
+      pattern_reader_(ex, link_, names_, stream_),
       stream_retry_(ex),
       catch_up_retry_(ex),
       random_(std::random_device{}())
@@ -219,6 +220,20 @@ void jetstream_backplane::read(std::string const& topic, std::optional<position>
             t->last = r.latest;
         done({}, std::move(r));
     });
+}
+
+void jetstream_backplane::pattern_history(std::string const& pattern, std::optional<position> const& since,
+                                          std::size_t max_bytes, std::size_t max_topics,
+                                          backplane::pattern_history_handler done)
+{
+    if (closed_ || !connected()) {
+        asio::post(ex_, [alive = std::weak_ptr<bool>(alive_), done = std::move(done), closed = closed_] {
+            if (!alive.expired())
+                done(make_error_code(closed ? nats_error::closed : nats_error::not_connected), {});
+        });
+        return;
+    }
+    pattern_reader_.read(pattern, since, max_bytes, max_topics, history_, std::move(done));
 }
 
 void jetstream_backplane::mark(std::string const& topic, publish_handler done)
@@ -434,7 +449,7 @@ void jetstream_backplane::on_pattern_live(natsMsg* m)
         return;  // an epoch marker: nothing to deliver
     // The same stream as the topic's own subscription: a message NATS hands to both (or to two patterns) is
     // delivered once.
-    accept(*topic, t, std::make_shared<message const>(*topic, position{r->offset, r->epoch}, r->data));
+    accept(*topic, t, std::make_shared<message const>(*topic, position{r->offset, r->epoch}, r->data, r->seq));
 }
 
 jetstream_backplane::topic_state& jetstream_backplane::follow(std::string const& topic)
@@ -497,7 +512,7 @@ void jetstream_backplane::on_live(std::string const& topic, natsMsg* m)
     learn(t, r->offset, r->epoch, r->seq);
     if (r->offset == 0)
         return;  // an epoch marker: nothing to deliver
-    accept(topic, t, std::make_shared<message const>(topic, position{r->offset, r->epoch}, r->data));
+    accept(topic, t, std::make_shared<message const>(topic, position{r->offset, r->epoch}, r->data, r->seq));
 }
 
 void jetstream_backplane::accept(std::string const& topic, topic_state& t, message_ptr const& m)

@@ -14,6 +14,8 @@
 //   needs the stream sequence of the previous); different topics go in parallel.
 // - History: history_reader (direct gets, and a push consumer for long reads). The last message of a topic gives
 //   its position. Per-topic limits (count, age) are applied there.
+// - The backplane's sequence (message::sequence, pattern_history) is the stream sequence, in the epoch of the
+//   stream's creation time: pattern_reader reads a pattern's history with the stream's own subject filters.
 // - Live: a core subscription per topic with local subscribers on "<prefix>.live.<topic>", where the stream
 //   republishes each message once stored, in stream order. Not the published subject: a core subscriber there
 //   would also see publishes JetStream refused, and in an order that is not the stream's. Each topic is delivered
@@ -31,6 +33,7 @@
 
 #include "backplanes/nats/history_reader.hpp"
 #include "backplanes/nats/nats_link.hpp"
+#include "backplanes/nats/pattern_reader.hpp"
 #include "backplanes/nats/stream_config.hpp"
 #include "backplanes/nats/subject.hpp"
 
@@ -68,6 +71,10 @@ public:
     /// See backplane::history (a page of at most max_bytes of envelopes).
     void history(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
                  history_handler done);
+    /// See backplane::pattern_history and pattern_reader.hpp: the sequence is the stream's, its epoch the
+    /// stream's creation time.
+    void pattern_history(std::string const& pattern, std::optional<position> const& since, std::size_t max_bytes,
+                         std::size_t max_topics, backplane::pattern_history_handler done);
     void subscribe(std::string const& topic);
     void unsubscribe(std::string const& topic);
     /// A core subscription on the pattern's live subjects; each topic it brings is followed as a subscribed one
@@ -91,6 +98,7 @@ public:
     std::size_t subscribed_topics() const noexcept;
 
     history_reader& reader() noexcept { return reader_; }
+    pattern_reader& patterns_reader() noexcept { return pattern_reader_; }
 
 private:
     // The last message of a topic this node knows of: what its next publish builds on. seq 0: the topic is empty.
@@ -154,6 +162,7 @@ private:
     subjects names_;
     std::string stream_;
     history_reader reader_;
+    pattern_reader pattern_reader_;
     bool stream_ready_ = false;
     bool stream_busy_ = false;
     bool stream_check_again_ = false;  // the history options changed while the stream was being checked

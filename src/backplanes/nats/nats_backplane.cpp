@@ -117,6 +117,19 @@ void nats_backplane::history(std::string const& topic, std::optional<position> c
                           });
 }
 
+void nats_backplane::pattern_history(std::string const& pattern, std::optional<position> const& since,
+                                     std::size_t max_bytes, std::size_t max_topics, pattern_history_handler done)
+{
+    impl_->engine.pattern_history(pattern, since, max_bytes, max_topics,
+                                  [done = std::move(done)](boost::system::error_code ec, pattern_history_result r) {
+                                      if (ec == error::too_many_topics)
+                                          return done(ec, {});  // the caller's bound, not the backplane's state
+                                      if (ec)
+                                          return done(unavailable(ec, "pattern history read"), {});
+                                      done({}, std::move(r));
+                                  });
+}
+
 void nats_backplane::subscribe(std::string const& topic)
 {
     impl_->engine.subscribe(topic);
