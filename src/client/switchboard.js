@@ -676,7 +676,8 @@ export class Switchboard extends EventTarget {
     this.state = 'idle';
     this.transport = null;     // the name of the transport in use, once open
     this.subscriptions = new Map();  // topic -> {handlers: Set, position: {offset, epoch}|null, history: bool, delta: bool}
-    this.patternSubscriptions = new Map();  // pattern -> {handlers: Set}
+    this.patternSubscriptions = new Map();  // pattern -> {handlers: Set, position: {offset: sequence, epoch}|null, replaying}
+    this.replays = 0;  // pattern replays acknowledged (WebSocket): numbers their order
     this.queue = [];           // publishes waiting for an open transport
     this.attempt = 0;          // reconnect attempts since the last open
     this.index = 0;            // the transport tried now (index into options.transports)
@@ -756,7 +757,7 @@ export class Switchboard extends EventTarget {
     let sub = this.patternSubscriptions.get(pattern);
     const fresh = !sub;
     if (!sub) {
-      sub = { handlers: new Set(), position: null, replaying: false };
+      sub = { handlers: new Set(), position: null, replaying: 0 };
       this.patternSubscriptions.set(pattern, sub);
     }
     if (onMessage) sub.handlers.add(onMessage);
@@ -769,9 +770,9 @@ export class Switchboard extends EventTarget {
     return sub && sub.position ? { offset: sub.position.offset, epoch: sub.position.epoch } : null;
   }
 
-  // `latest` is the server's sequence now. Over WebSocket (`tracks`) this client keeps the position itself: it
-  // stays where a replay starts until the server says the replay is done (_patternReplayed), since other
-  // patterns' messages may pass the replay's; over SSE and polls the server's cursor carries it.
+  // `latest` is the server's sequence now. Over WebSocket (`tracks`) this client keeps the position itself,
+  // from the messages' sequences (_deliver) and the end of a replay (_patternReplayed); over SSE and polls the
+  // server's cursor carries it.
   _patternAcknowledged(pattern, latest, recovered, lost, tracks) {
     const sub = this.patternSubscriptions.get(pattern);
     if (!sub) return;
@@ -779,7 +780,8 @@ export class Switchboard extends EventTarget {
     if (tracks || !before) {
       const replays = before && latest.epoch !== undefined && before.offset < latest.offset &&
         (before.epoch === '' || before.epoch === latest.epoch);
-      sub.replaying = tracks && !!replays;
+      // The order replays were acknowledged in is the order the server sends them.
+      sub.replaying = tracks && replays ? ++this.replays : 0;
       if (!replays && latest.offset !== undefined) sub.position = { offset: latest.offset, epoch: latest.epoch };
     }
     const detail = { pattern, sequence: latest.offset, epoch: latest.epoch, recovered: before ? recovered !== false : undefined };
@@ -790,7 +792,7 @@ export class Switchboard extends EventTarget {
   _patternReplayed(pattern, last) {
     const sub = this.patternSubscriptions.get(pattern);
     if (!sub) return;
-    sub.replaying = false;
+    sub.replaying = 0;
     this._movePattern(sub, last);
   }
 
@@ -961,12 +963,21 @@ export class Switchboard extends EventTarget {
       sub.position = { offset, epoch };
       for (const h of sub.handlers) handlers.add(h);
     }
+    // Over WebSocket a message moves the positions of the patterns it reaches (a topic held by name resumes on
+    // its own): while patterns replay, only the first of them to replay (the server sends their messages one
+    // replay after the other, each in sequence order); the others that are live, to their newest message.
+    let replay = null;
     for (const [pattern, ps] of this.patternSubscriptions) {
       if (!patternMatches(pattern, topic)) continue;
       for (const h of ps.handlers) handlers.add(h);
-      if (sequence !== undefined && !ps.replaying && ps.position && sequence > ps.position.offset)
+      if (sequence === undefined || sub || !ps.position) continue;
+      if (ps.replaying) {
+        if (!replay || ps.replaying < replay.replaying) replay = ps;
+      } else if (sequence > ps.position.offset) {
         ps.position = { offset: sequence, epoch: ps.position.epoch };
+      }
     }
+    if (replay && sequence > replay.position.offset) replay.position = { offset: sequence, epoch: replay.position.epoch };
     if (handlers.size === 0) return;
     if (epoch === undefined) epoch = '';
     const meta = { topic, offset, epoch, transport: this.transport };

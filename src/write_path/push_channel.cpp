@@ -258,6 +258,7 @@ void push_channel::replay_pattern(std::string const& pattern, position const& si
     p->epoch = first.latest.epoch;
     p->read_to = since.offset;
     p->last = first.latest.offset;
+    p->started_at = p->last;
     add_pattern_page(*p, first);
     pump();
 }
@@ -311,11 +312,12 @@ push_channel::pattern_replay_state* push_channel::find_pattern_replay(std::strin
 
 push_channel::pattern_replay_state* push_channel::replaying(message const& m)
 {
-    // Live when the channel holds the topic by name, or a pattern not replaying brings it (the replay leaves
-    // those out, add_pattern_page).
+    // Live when the channel holds the topic by name. Otherwise through the first replay that matches it, even
+    // when a pattern not replaying matches it too: so every message a replaying pattern matches reaches the
+    // client through its replay, in its order, and the client's position in it moves with them.
     for (auto& p : pattern_replays_)
         if (pattern_matches(p->pattern, m.topic()))
-            return services_.hub.subscribed(*this, m.topic()) || brought_by_another(p->pattern, m) ? nullptr : p.get();
+            return services_.hub.subscribed(*this, m.topic()) ? nullptr : p.get();
     return nullptr;
 }
 
@@ -354,8 +356,10 @@ void push_channel::add_pattern_page(pattern_replay_state& p, pattern_history_res
             to = p.page.back()->sequence();
             break;
         }
-        // A topic the channel holds exactly resumes from its own position; another pattern may bring it already.
-        if (services_.hub.subscribed(*this, m->topic()) || brought_by_another(p.pattern, *m))
+        // A topic the channel holds exactly resumes from its own position; a message from before the replay
+        // started may have come already through another pattern.
+        if (services_.hub.subscribed(*this, m->topic()) ||
+            (m->sequence() <= p.started_at && brought_by_another(p.pattern, *m)))
             continue;
         p.page.push_back(m);
         page_bytes_ += m->envelope()->size();
@@ -372,7 +376,7 @@ bool push_channel::pump_pattern()
         auto const m = std::move(p.page.front());
         p.page.pop_front();
         page_bytes_ -= m->envelope()->size();
-        write_replayed(m);
+        write_replayed(p.pattern, m);
         return true;
     }
     if (p.read_to >= p.last) {
@@ -387,7 +391,7 @@ bool push_channel::pump_pattern()
     return true;
 }
 
-void push_channel::write_replayed(message_ptr const& m)
+void push_channel::write_replayed(std::string const& pattern, message_ptr const& m)
 {
     auto [it, first] = pattern_sent_.try_emplace(m->topic(), m->where());
     if (!first) {
@@ -395,6 +399,11 @@ void push_channel::write_replayed(message_ptr const& m)
             return;  // another pattern's replay sent it
         it->second = m->where();
     }
+    write_replayed_message(pattern, m);
+}
+
+void push_channel::write_replayed_message(std::string const&, message_ptr const& m)
+{
     write_message(m);
 }
 

@@ -92,6 +92,9 @@ protected:
 
     /// Encodes and queues one message (through enqueue()).
     virtual void write_message(message_ptr const& m) = 0;
+    /// Queues one message of `pattern`'s replay: while a pattern replays, every message it matches that the
+    /// client gets comes this way, in sequence order (write_message by default).
+    virtual void write_replayed_message(std::string const& pattern, message_ptr const& m);
 
     /// Starts waiting for input, and keepalive ticks; call once the channel is open.
     void start_reading();
@@ -131,6 +134,7 @@ private:
     struct pattern_replay_state {
         std::string pattern;
         std::string epoch;
+        std::uint64_t started_at = 0;  // `last` when it started: later messages it matches all come through it
         std::uint64_t read_to = 0;
         std::uint64_t last = 0;
         std::deque<message_ptr> page;
@@ -146,8 +150,8 @@ private:
     void read_pattern_page(pattern_replay_state& p);
     void on_pattern_page(std::string const& pattern, std::uint64_t request, boost::system::error_code ec,
                          pattern_history_result page);
-    /// Sends one message of a pattern replay, unless another pattern's replay sent it.
-    void write_replayed(message_ptr const& m);
+    /// Sends one message of `pattern`'s replay, unless another pattern's replay sent it.
+    void write_replayed(std::string const& pattern, message_ptr const& m);
     /// Whether a pattern other than `pattern`, not replaying, brings `m` to the client (it matches it and
     /// started before it).
     bool brought_by_another(std::string_view pattern, message const& m) const;

@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -341,6 +342,71 @@ TEST_P(scale_out, a_pattern_subscriber_is_told_of_a_broker_outage_and_patterns_w
     ASSERT_TRUE(again->wait_messages(ioc, 1, 20s));
     EXPECT_EQ(topic_offsets(again->messages()), (std::vector<std::string>{"feed.two#1"}));
     again->close();
+}
+
+TEST_P(scale_out, a_pattern_resumes_on_another_node_with_the_topics_made_while_it_was_away)
+{
+    boost::asio::io_context ioc;
+    node n1(shared()), n2(shared()), n3(shared());
+    for (auto* n : {&n1, &n2, &n3})
+        ASSERT_TRUE(n->wait_ready(ioc)) << n->process->output();
+
+    auto first = ws_client::create(ioc);
+    first->connect(n1.port);
+    auto const ack = ask(ioc, *first, {{"type", "subscribe"}, {"pattern", "feed.*"}, {"id", 1}});
+    ASSERT_TRUE(ack);
+    ASSERT_EQ((*ack)["type"], "ack") << *ack;
+    ASSERT_EQ(fetch(ioc, n1.port, "POST", "/publish?topic=feed.a", "0").status, 200);
+    ASSERT_TRUE(first->wait_messages(ioc, 1));
+    auto const seen = first->messages().back();
+    std::string const epoch = (*ack)["epoch"];
+    auto const left_at = seen["sequence"].get<std::uint64_t>();
+    first->drop();
+
+    // While it is away, from two nodes: topics it knew, topics made meanwhile, topics it does not match.
+    std::vector<std::string> expected;
+    std::map<std::string, int> offsets_now{{"feed.a", 1}};
+    for (int i = 1; i <= 30; ++i) {
+        std::string const topic = i % 3 == 0 ? "feed.a" : "feed.t" + std::to_string(i % 7);
+        auto const& at = i % 2 ? n1 : n2;
+        ASSERT_EQ(fetch(ioc, at.port, "POST", "/publish?topic=" + topic, std::to_string(i)).status, 200);
+        ASSERT_EQ(fetch(ioc, at.port, "POST", "/publish?topic=feed.x.y", std::to_string(i)).status, 200);
+        ASSERT_EQ(fetch(ioc, at.port, "POST", "/publish?topic=other", std::to_string(i)).status, 200);
+        expected.push_back(topic + "#" + std::to_string(++offsets_now[topic]));
+    }
+
+    // WebSocket on node 3 from its sequence: exactly those, in publish order, then the end of the replay.
+    auto again = ws_client::create(ioc);
+    again->connect(n3.port);
+    auto const resumed = ask(ioc, *again, {{"type", "subscribe"}, {"pattern", "feed.*"}, {"id", 2},
+                                           {"since", {{"sequence", left_at}, {"epoch", epoch}}}});
+    ASSERT_TRUE(resumed);
+    EXPECT_EQ((*resumed)["recovered"], true) << *resumed;
+    EXPECT_EQ((*resumed)["epoch"], epoch) << "one sequence for every node";
+    ASSERT_TRUE(again->wait_messages(ioc, expected.size(), 30s));
+    ASSERT_TRUE(run_until(ioc, [&] {
+        auto const& r = again->received();
+        return std::any_of(r.begin(), r.end(), [](json const& f) { return f.value("type", "") == "replayed"; });
+    }, 20s));
+    EXPECT_EQ(topic_offsets(again->messages()), expected);
+    // Then live, from any node.
+    ASSERT_EQ(fetch(ioc, n2.port, "POST", "/publish?topic=feed.live", "99").status, 200);
+    ASSERT_TRUE(again->wait_messages(ioc, expected.size() + 1, 20s));
+    EXPECT_EQ(again->messages().back()["topic"], "feed.live");
+    again->close();
+
+    // SSE on node 3 with Last-Event-ID holding the pattern's sequence, and a poll with it as its cursor: the same.
+    std::string const cursor = std::to_string(left_at) + "." + epoch + ".feed.*";
+    auto sse = sse_client::create(ioc);
+    sse->connect(n3.port, "/sse?pattern=feed.*", {{"Last-Event-ID", cursor}});
+    ASSERT_TRUE(sse->wait_messages(ioc, expected.size() + 1, 30s)) << sse->message_count() << " " << sse->error_body();
+    auto const streamed = topic_offsets(sse->messages());
+    EXPECT_EQ(std::vector<std::string>(streamed.begin(), streamed.end() - 1), expected);
+    sse->close();
+    auto const poll = fetch(ioc, n2.port, "GET", "/poll?pattern=feed.*&cursor=" + cursor);
+    ASSERT_EQ(poll.status, 200) << poll.body;
+    auto const polled = topic_offsets(poll.json()["messages"]);
+    EXPECT_EQ(std::vector<std::string>(polled.begin(), polled.end() - 1), expected);
 }
 
 TEST_P(scale_out, a_client_resumes_on_another_node)

@@ -152,6 +152,18 @@ bool sse_channel::advance_patterns(message const& m)
     return moved;
 }
 
+void sse_channel::write_replayed_message(std::string const& pattern, message_ptr const& m)
+{
+    // Every message the pattern matches comes through its replay while it runs, in sequence order: its entry
+    // follows them, so a reconnect mid-replay resumes from the last one sent.
+    for (auto& p : positions_)
+        if (p.topic == pattern && p.where.offset < m->sequence())
+            p.where.offset = m->sequence();
+    advance_patterns(*m);
+    if (enqueue(bytes("id: " + encode_cursor(positions_) + "\n")))
+        enqueue(m->encoding(data_only_slot(), data_part));
+}
+
 void sse_channel::pattern_replayed(std::string const& pattern, position const& last)
 {
     for (auto& p : positions_)

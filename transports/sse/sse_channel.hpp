@@ -47,6 +47,8 @@ private:
     void write_message(message_ptr const& m) override;
     /// Moves the pattern's entry of the cursor to `last` and states the cursor.
     void pattern_replayed(std::string const& pattern, position const& last) override;
+    /// Moves the replaying pattern's entry to the message's sequence (the others as write_message does).
+    void write_replayed_message(std::string const& pattern, message_ptr const& m) override;
     /// Moves the entries of the patterns `m` reaches the stream through (not replaying) to its sequence;
     /// false when none moved.
     bool advance_patterns(message const& m);
