@@ -18,38 +18,23 @@
 namespace switchboard::websocket {
 namespace {
 
-std::size_t frame_slot()
-{
-    static std::size_t const slot = message::reserve_encoding_slot();
-    return slot;
-}
+// The message encodings this transport shares between its channels (message::encoding), each in its slot.
+struct frame_slots {
+    std::size_t plain = message::reserve_encoding_slot();
+    // As permessage-deflate sends it: compressed, or the plain frame when compressing does not pay.
+    std::size_t compressed = message::reserve_encoding_slot();
+    // The same two with the backplane's sequence in the envelope (message::sequenced_envelope), for the channels
+    // that hold patterns.
+    std::size_t sequenced = message::reserve_encoding_slot();
+    std::size_t sequenced_compressed = message::reserve_encoding_slot();
+    // A delta update (message::delta_envelope), for the subscribers whose previous message is its base.
+    std::size_t delta = message::reserve_encoding_slot();
+};
 
-// The message as permessage-deflate sends it: compressed, or the plain frame when compressing does not pay.
-std::size_t compressed_frame_slot()
+frame_slots const& slots()
 {
-    static std::size_t const slot = message::reserve_encoding_slot();
-    return slot;
-}
-
-// The same two frames with the backplane's sequence in the envelope (message::sequenced_envelope), for the
-// channels that hold patterns.
-std::size_t sequenced_frame_slot()
-{
-    static std::size_t const slot = message::reserve_encoding_slot();
-    return slot;
-}
-
-std::size_t sequenced_compressed_frame_slot()
-{
-    static std::size_t const slot = message::reserve_encoding_slot();
-    return slot;
-}
-
-// A delta update's frame (message::delta_envelope), for the subscribers whose previous message is its base.
-std::size_t delta_frame_slot()
-{
-    static std::size_t const slot = message::reserve_encoding_slot();
-    return slot;
+    static frame_slots const reserved;
+    return reserved;
 }
 
 // A binary payload goes out as a binary frame: the envelope without its data (JSON, one line), a line feed, then
@@ -64,22 +49,22 @@ std::string binary_frame_payload(message const& m, bool sequenced)
     return out;
 }
 
-// The frame's body: the envelope (with the sequence or not), or a binary payload's header and bytes.
-std::string frame_body(message const& m, bool sequenced)
+// The frame's body: the envelope (with the sequence or not), or a binary payload's header and bytes. A body
+// built here (not the shared envelope itself) is kept in `built`.
+std::string_view frame_body(message const& m, bool sequenced, std::string& built)
 {
     if (m.binary())
-        return binary_frame_payload(m, sequenced);
-    return sequenced ? m.sequenced_envelope() : *m.envelope();
+        built = binary_frame_payload(m, sequenced);
+    else if (sequenced)
+        built = m.sequenced_envelope();
+    else
+        return *m.envelope();
+    return built;
 }
 
 opcode frame_kind(message const& m)
 {
     return m.binary() ? opcode::binary : opcode::text;
-}
-
-std::string plain_frame(message const& m)
-{
-    return m.binary() ? make_frame(opcode::binary, binary_frame_payload(m, false)) : make_frame(opcode::text, *m.envelope());
 }
 
 bool is_compressed(std::string const& frame)
@@ -141,7 +126,7 @@ void websocket_channel::use_compression()
 
 void websocket_channel::write_message(message_ptr const& m)
 {
-    auto frame = pattern_count() > 0 && m->sequence() != 0 ? sequenced_frame(*m) : message_frame(*m);
+    auto frame = message_frame(*m, pattern_count() > 0 && m->sequence() != 0);
     if (deltas_)
         if (auto const base = deltas_->advance(m))
             if (auto delta = delta_frame(*m, *base, frame)) {
@@ -157,39 +142,31 @@ void websocket_channel::write_message(message_ptr const& m)
 
 void websocket_channel::pattern_replayed(std::string const& pattern, position const& last)
 {
-    // Until this, the client keeps the pattern's position where it resumed from: the replay's messages come in
-    // the pattern's order, but other patterns' messages may pass them (docs/protocol.md).
+    // The replay's last messages may be ones it left out (a topic held by name, one another pattern brought):
+    // this moves the client's position in the pattern past them (docs/protocol.md, "Resuming a pattern").
     send_json(nlohmann::ordered_json{
         {"type", "replayed"}, {"pattern", pattern}, {"sequence", last.offset}, {"epoch", last.epoch}}
                   .dump());
 }
 
-shared_bytes const& websocket_channel::message_frame(message const& m)
+shared_bytes const& websocket_channel::message_frame(message const& m, bool sequenced)
 {
+    auto const& s = slots();
+    std::size_t const plain = sequenced ? s.sequenced : s.plain;
+    auto const plain_frame = [&](message const& msg) {
+        std::string built;
+        return make_frame(frame_kind(msg), frame_body(msg, sequenced, built));
+    };
     if (!compression_ || m.envelope()->size() < services_.options.ws_compression_min_size)
-        return m.encoding(frame_slot(), plain_frame);
+        return m.encoding(plain, plain_frame);
     // Compressed once, for the first subscriber that negotiated it; every other one shares the frame.
-    return m.encoding(compressed_frame_slot(), [&](message const& msg) -> shared_bytes {
-        // A binary payload's frame body is decoded once, for both frames, should deflate not pay.
-        std::string const binary_body = msg.binary() ? binary_frame_payload(msg, false) : std::string();
-        std::string_view const body = msg.binary() ? std::string_view(binary_body) : std::string_view(*msg.envelope());
+    return m.encoding(sequenced ? s.sequenced_compressed : s.compressed, [&](message const& msg) -> shared_bytes {
+        // The body is built once (a binary payload decoded once), for both frames, should deflate not pay.
+        std::string built;
+        auto const body = frame_body(msg, sequenced, built);
         if (auto compressed = compressed_frame(frame_kind(msg), body))
             return std::make_shared<std::string const>(std::move(*compressed));
-        return msg.encoding(frame_slot(), [&](message const&) { return make_frame(frame_kind(msg), body); });
-    });
-}
-
-shared_bytes const& websocket_channel::sequenced_frame(message const& m)
-{
-    std::size_t const slot = compression_ && m.envelope()->size() >= services_.options.ws_compression_min_size
-                                 ? sequenced_compressed_frame_slot()
-                                 : sequenced_frame_slot();
-    return m.encoding(slot, [&](message const& msg) -> shared_bytes {
-        std::string const body = frame_body(msg, true);
-        if (slot == sequenced_compressed_frame_slot())
-            if (auto compressed = compressed_frame(frame_kind(msg), body))
-                return std::make_shared<std::string const>(std::move(*compressed));
-        return std::make_shared<std::string const>(make_frame(frame_kind(msg), body));
+        return msg.encoding(plain, [&](message const&) { return make_frame(frame_kind(msg), body); });
     });
 }
 
@@ -200,7 +177,7 @@ shared_bytes websocket_channel::delta_frame(message const& m, message const& bas
         return nullptr;  // no delta pays for this message
     // Deltas are small: sent plain, and only when smaller than the full frame this client would get (which may
     // be compressed).
-    auto const& frame = m.encoding(delta_frame_slot(), [&](message const&) { return make_frame(opcode::text, *envelope); });
+    auto const& frame = m.encoding(slots().delta, [&](message const&) { return make_frame(opcode::text, *envelope); });
     return frame->size() < full->size() ? frame : nullptr;
 }
 

@@ -61,10 +61,9 @@ private:
     void send_json(std::string text);
     /// `json` as a text frame, compressed when this connection negotiated it and compressing pays.
     shared_bytes frame_for(std::string_view json);
-    /// The frame every subscriber of `m` like this one shares: compressed when negotiated and it pays, else plain.
-    shared_bytes const& message_frame(message const& m);
-    /// The frame with the backplane's sequence (a channel holding patterns), compressed where it pays.
-    shared_bytes const& sequenced_frame(message const& m);
+    /// The frame every subscriber of `m` like this one shares: compressed when negotiated and it pays, else plain;
+    /// `sequenced`: with the backplane's sequence in the envelope (a channel holding patterns).
+    shared_bytes const& message_frame(message const& m, bool sequenced);
     /// `m` as a delta against `base` (its predecessor) when that is smaller than `full`; else null.
     shared_bytes delta_frame(message const& m, message const& base, shared_bytes const& full);
     /// `payload` deflated into a frame with RSV1, counted in the metrics; nothing when deflate does not shrink it.

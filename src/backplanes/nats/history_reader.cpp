@@ -10,16 +10,6 @@ namespace switchboard::nats {
 
 using json = nlohmann::json;
 
-namespace {
-
-std::int64_t now_ms()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-}  // namespace
-
 struct history_reader::read {
     read(boost::asio::any_io_executor ex) : deadline(ex) {}
 

@@ -21,12 +21,6 @@ using json = nlohmann::json;
 
 namespace {
 
-std::int64_t now_ms()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 /// An offset past any stream's subjects: the info answers with their total and no list.
 constexpr std::uint64_t past_every_subject = 1'000'000'000'000;
 

@@ -33,6 +33,9 @@ struct stream_record {
     std::string data;
 };
 
+/// The wall clock in the unit of stream_record::at_ms, to judge a record's age against history's max_age.
+std::int64_t now_ms();
+
 /// A direct get's answer or a republished message; nullopt when a header is missing or malformed.
 std::optional<stream_record> parse_stored(natsMsg* m);
 /// A push consumer's delivery (sequence, time and pending from its reply subject).
