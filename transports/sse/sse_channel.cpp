@@ -140,8 +140,9 @@ void sse_channel::write_message(message_ptr const& m)
 
 bool sse_channel::advance_patterns(message const& m)
 {
-    // A replaying pattern's entry stays where the replay started until it is done (pattern_replayed): other
-    // patterns' messages may pass the replay's, and a reconnect must not skip what the replay has not sent.
+    // A replaying pattern's entry moves only with its replay's messages (write_replayed_message) and its end
+    // (pattern_replayed): another pattern's message may pass the replay's, and a reconnect must not skip what
+    // the replay has not sent.
     bool moved = false;
     for (auto& p : positions_)
         if (m.sequence() > p.where.offset && is_valid_pattern(p.topic) && pattern_matches(p.topic, m.topic()) &&
