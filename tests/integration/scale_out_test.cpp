@@ -234,12 +234,6 @@ std::vector<std::string> topic_offsets(std::vector<json> const& envelopes)
     return out;
 }
 
-std::optional<json> ask(boost::asio::io_context& ioc, ws_client& ws, json const& command)
-{
-    ws.send_json(command);
-    return ws.wait_reply(ioc, command["id"]);
-}
-
 TEST_P(scale_out, patterns_bring_the_topics_of_other_nodes_once_in_order)
 {
     boost::asio::io_context ioc;
@@ -255,7 +249,7 @@ TEST_P(scale_out, patterns_bring_the_topics_of_other_nodes_once_in_order)
     // On node B: a topic and overlapping patterns on one WebSocket, a pattern on SSE.
     auto ws = subscriber(ioc, b.port, "sports.tennis");
     for (auto const& [p, id] : {std::pair{"sports.*", 1}, {"sports.>", 2}, {"a.*", 3}}) {
-        auto ack = ask(ioc, *ws, {{"type", "subscribe"}, {"pattern", p}, {"id", id}});
+        auto ack = ws->ask(ioc, {{"type", "subscribe"}, {"pattern", p}, {"id", id}});
         ASSERT_TRUE(ack);
         ASSERT_EQ((*ack)["type"], "ack") << *ack;
     }
@@ -284,7 +278,7 @@ TEST_P(scale_out, patterns_bring_the_topics_of_other_nodes_once_in_order)
 
     // Unsubscribed patterns bring nothing more; the topic itself still comes (and marks the end).
     for (auto const& [p, id] : {std::pair{"sports.*", 4}, {"sports.>", 5}}) {
-        auto ack = ask(ioc, *ws, {{"type", "unsubscribe"}, {"pattern", p}, {"id", id}});
+        auto ack = ws->ask(ioc, {{"type", "unsubscribe"}, {"pattern", p}, {"id", id}});
         ASSERT_TRUE(ack);
         ASSERT_EQ((*ack)["type"], "ack") << *ack;
     }
@@ -308,7 +302,7 @@ TEST_P(scale_out, a_pattern_subscriber_is_told_of_a_broker_outage_and_patterns_w
         ASSERT_TRUE(n->wait_ready(ioc)) << n->process->output();
     auto ws = ws_client::create(ioc);
     ws->connect(b.port);
-    auto ack = ask(ioc, *ws, {{"type", "subscribe"}, {"pattern", "feed.*"}, {"id", 1}});
+    auto ack = ws->ask(ioc, {{"type", "subscribe"}, {"pattern", "feed.*"}, {"id", 1}});
     ASSERT_TRUE(ack);
     ASSERT_EQ((*ack)["type"], "ack") << *ack;
     ASSERT_EQ(fetch(ioc, a.port, "POST", "/publish?topic=feed.one", "1").status, 200);
@@ -319,7 +313,7 @@ TEST_P(scale_out, a_pattern_subscriber_is_told_of_a_broker_outage_and_patterns_w
     // Refused while the broker is away, with the reason.
     auto refused = ws_client::create(ioc);
     refused->connect(b.port);
-    auto no = ask(ioc, *refused, {{"type", "subscribe"}, {"pattern", "other.*"}, {"id", 1}});
+    auto no = refused->ask(ioc, {{"type", "subscribe"}, {"pattern", "other.*"}, {"id", 1}});
     ASSERT_TRUE(no);
     EXPECT_EQ((*no)["code"], "backplane_unavailable") << *no;
     shared().start();
@@ -335,7 +329,7 @@ TEST_P(scale_out, a_pattern_subscriber_is_told_of_a_broker_outage_and_patterns_w
     again->connect(b.port);
     int id = 0;
     ASSERT_TRUE(run_until(ioc, [&] {
-        auto r = ask(ioc, *again, {{"type", "subscribe"}, {"pattern", "feed.*"}, {"id", ++id}});
+        auto r = again->ask(ioc, {{"type", "subscribe"}, {"pattern", "feed.*"}, {"id", ++id}});
         return r && (*r)["type"] == "ack";
     }, 20s));
     ASSERT_EQ(fetch(ioc, a.port, "POST", "/publish?topic=feed.two", "2").status, 200);
@@ -353,7 +347,7 @@ TEST_P(scale_out, a_pattern_resumes_on_another_node_with_the_topics_made_while_i
 
     auto first = ws_client::create(ioc);
     first->connect(n1.port);
-    auto const ack = ask(ioc, *first, {{"type", "subscribe"}, {"pattern", "feed.*"}, {"id", 1}});
+    auto const ack = first->ask(ioc, {{"type", "subscribe"}, {"pattern", "feed.*"}, {"id", 1}});
     ASSERT_TRUE(ack);
     ASSERT_EQ((*ack)["type"], "ack") << *ack;
     ASSERT_EQ(fetch(ioc, n1.port, "POST", "/publish?topic=feed.a", "0").status, 200);
@@ -378,7 +372,7 @@ TEST_P(scale_out, a_pattern_resumes_on_another_node_with_the_topics_made_while_i
     // WebSocket on node 3 from its sequence: exactly those, in publish order, then the end of the replay.
     auto again = ws_client::create(ioc);
     again->connect(n3.port);
-    auto const resumed = ask(ioc, *again, {{"type", "subscribe"}, {"pattern", "feed.*"}, {"id", 2},
+    auto const resumed = again->ask(ioc, {{"type", "subscribe"}, {"pattern", "feed.*"}, {"id", 2},
                                            {"since", {{"sequence", left_at}, {"epoch", epoch}}}});
     ASSERT_TRUE(resumed);
     EXPECT_EQ((*resumed)["recovered"], true) << *resumed;

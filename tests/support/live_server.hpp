@@ -60,6 +60,16 @@ public:
         return test::run_until(ioc, std::move(pred), deadline);
     }
 
+    /// Publishes `data` to `topic` through the server (server::publish) and waits for its answer: a publish
+    /// that fails or never answers fails the test.
+    void publish(std::string const& topic, nlohmann::json const& data)
+    {
+        std::optional<boost::system::error_code> done;
+        server_->publish(topic, data, [&](boost::system::error_code ec, position) { done = ec; });
+        ASSERT_TRUE(run_until([&] { return done.has_value(); })) << "the publish to " << topic << " never answered";
+        ASSERT_FALSE(*done) << done->message();
+    }
+
     boost::asio::io_context ioc{1};
     std::uint16_t port = 0;
 

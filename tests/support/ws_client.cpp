@@ -328,8 +328,12 @@ std::optional<nlohmann::json> ws_client::wait_reply(asio::io_context& ioc, nlohm
 
 std::optional<nlohmann::json> ws_client::subscribe(asio::io_context& ioc, std::string const& topic,
                                                    nlohmann::json const& id, duration deadline) {
-    send_json({{"type", "subscribe"}, {"topic", topic}, {"id", id}});
-    return wait_reply(ioc, id, deadline);
+    return ask(ioc, {{"type", "subscribe"}, {"topic", topic}, {"id", id}}, deadline);
+}
+
+std::optional<nlohmann::json> ws_client::ask(asio::io_context& ioc, nlohmann::json const& command, duration deadline) {
+    send_json(command);
+    return wait_reply(ioc, command["id"], deadline);
 }
 
 }  // namespace switchboard::test

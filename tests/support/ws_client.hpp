@@ -111,6 +111,9 @@ public:
     // ack or an error: the set-up most tests start with.
     std::optional<nlohmann::json> subscribe(boost::asio::io_context& ioc, std::string const& topic,
                                             nlohmann::json const& id, duration deadline = std::chrono::seconds(10));
+    // Sends `command` and waits for the answer to its "id".
+    std::optional<nlohmann::json> ask(boost::asio::io_context& ioc, nlohmann::json const& command,
+                                      duration deadline = std::chrono::seconds(10));
 
 private:
     struct frame {

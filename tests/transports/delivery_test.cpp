@@ -14,14 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-void publish(live_server& srv, std::string const& topic, json const& data)
-{
-    std::optional<boost::system::error_code> done;
-    (*srv).publish(topic, data, [&](boost::system::error_code ec, position) { done = ec; });
-    ASSERT_TRUE(srv.run_until([&] { return done.has_value(); }));
-    ASSERT_FALSE(*done);
-}
-
 TEST(delivery, unsubscribe_stops_delivery)
 {
     live_server srv;
@@ -29,7 +21,7 @@ TEST(delivery, unsubscribe_stops_delivery)
     auto ws = ws_client::create(srv.ioc);
     ws->connect(srv.port);
     ASSERT_TRUE(ws->subscribe(srv.ioc, "a", 1));
-    publish(srv, "a", 1);
+    srv.publish("a", 1);
     ASSERT_TRUE(ws->wait_messages(srv.ioc, 1));
 
     ws->send_json({{"type", "unsubscribe"}, {"topic", "a"}, {"id", 2}});
@@ -37,7 +29,7 @@ TEST(delivery, unsubscribe_stops_delivery)
     ASSERT_TRUE(ack);
     EXPECT_EQ((*ack)["type"], "ack");
     EXPECT_EQ((*srv).hub().subscriber_count("a"), 0u);
-    publish(srv, "a", 2);
+    srv.publish("a", 2);
     // A ping after the publish is answered after anything the publish would have queued.
     ws->send_json({{"type", "ping"}, {"id", 3}});
     ASSERT_TRUE(ws->wait_reply(srv.ioc, 3));
@@ -58,10 +50,10 @@ TEST(delivery, several_topics_on_one_connection)
     sse->connect(srv.port, "/sse?topic=x&topic=z");
     ASSERT_TRUE(sse->wait_status(srv.ioc));
 
-    publish(srv, "x", "x1");
-    publish(srv, "y", "y1");
-    publish(srv, "z", "z1");
-    publish(srv, "other", "o1");
+    srv.publish("x", "x1");
+    srv.publish("y", "y1");
+    srv.publish("z", "z1");
+    srv.publish("other", "o1");
     ASSERT_TRUE(ws->wait_messages(srv.ioc, 3));
     ASSERT_TRUE(sse->wait_messages(srv.ioc, 2));
     auto const got = ws->messages();
@@ -94,7 +86,7 @@ TEST(delivery, a_request_may_name_as_many_topics_as_the_subscription_limit)
     sse->connect(srv.port, "/sse?" + query);
     ASSERT_TRUE(sse->wait_status(srv.ioc));
     EXPECT_EQ(sse->status(), 200);
-    publish(srv, "t99", "last one");
+    srv.publish("t99", "last one");
     ASSERT_TRUE(sse->wait_messages(srv.ioc, 1));
     auto poll = fetch(srv.ioc, srv.port, "GET", "/poll?" + query + "cursor=0..t99");
     EXPECT_EQ(poll.status, 200) << poll.body;
@@ -127,7 +119,7 @@ TEST(delivery, a_vanishing_client_harms_nobody)
     ASSERT_TRUE(srv.run_until([&] { return (*srv).hub().subscriber_count("t") == 22; }));
 
     for (int i = 0; i < 50; ++i) {
-        publish(srv, "t", i);
+        srv.publish("t", i);
         if (i == 10)
             for (std::size_t k = 0; k < ws_gone.size(); ++k) {
                 ws_gone[k]->drop(k % 2 == 0);  // half reset, half plain FIN, mid-stream

@@ -25,20 +25,6 @@ namespace {
 
 using nlohmann::json;
 
-void publish(live_server& srv, std::string const& topic, json const& data)
-{
-    std::optional<boost::system::error_code> done;
-    (*srv).publish(topic, data, [&](boost::system::error_code ec, position) { done = ec; });
-    ASSERT_TRUE(srv.run_until([&] { return done.has_value(); }));
-    ASSERT_FALSE(*done) << done->message();
-}
-
-std::optional<json> ask(live_server& srv, ws_client& ws, json const& command)
-{
-    ws.send_json(command);
-    return ws.wait_reply(srv.ioc, command["id"]);
-}
-
 json subscribe_pattern(std::string const& pattern, int id, std::optional<json> since = std::nullopt)
 {
     json cmd = {{"type", "subscribe"}, {"pattern", pattern}, {"id", id}};
@@ -69,13 +55,13 @@ TEST(pattern_resume, websocket_gets_what_its_topics_got_while_away_in_sequence_o
     srv.start();
     auto ws = ws_client::create(srv.ioc);
     ws->connect(srv.port);
-    auto const first = ask(srv, *ws, subscribe_pattern("r.*", 1));
+    auto const first = ws->ask(srv.ioc, subscribe_pattern("r.*", 1));
     ASSERT_TRUE(first);
     ASSERT_EQ((*first)["type"], "ack") << *first;
     ASSERT_TRUE((*first)["sequence"].is_number_unsigned()) << *first;
     std::string const epoch = (*first)["epoch"];
-    publish(srv, "r.a", 1);
-    publish(srv, "r.b", 2);
+    srv.publish("r.a", 1);
+    srv.publish("r.b", 2);
     ASSERT_TRUE(ws->wait_messages(srv.ioc, 2));
     auto const live = ws->messages();
     EXPECT_GT(live[1]["sequence"].get<std::uint64_t>(), live[0]["sequence"].get<std::uint64_t>()) << live[1];
@@ -84,10 +70,10 @@ TEST(pattern_resume, websocket_gets_what_its_topics_got_while_away_in_sequence_o
     ASSERT_TRUE(srv.run_until([&] { return (*srv).hub().pattern_count() == 0; }));
 
     // While away: an old topic, a new one, one the pattern does not match, one of another name.
-    publish(srv, "r.a", 3);
-    publish(srv, "r.new", 4);
-    publish(srv, "r.x.y", 5);
-    publish(srv, "q.z", 6);
+    srv.publish("r.a", 3);
+    srv.publish("r.new", 4);
+    srv.publish("r.x.y", 5);
+    srv.publish("q.z", 6);
     // Over HTTP, as a backend would: its text kept byte for byte (a 64-bit integer, "1.50").
     auto const posted = fetch(srv.ioc, srv.port, "POST", "/publish?topic=r.b", R"({"big": 12345678901234567890, "f": 1.50})",
                               {{"Content-Type", "application/json"}});
@@ -95,7 +81,7 @@ TEST(pattern_resume, websocket_gets_what_its_topics_got_while_away_in_sequence_o
 
     auto back = ws_client::create(srv.ioc);
     back->connect(srv.port);
-    auto const ack = ask(srv, *back, subscribe_pattern("r.*", 2, json{{"sequence", left_at}, {"epoch", epoch}}));
+    auto const ack = back->ask(srv.ioc, subscribe_pattern("r.*", 2, json{{"sequence", left_at}, {"epoch", epoch}}));
     ASSERT_TRUE(ack);
     ASSERT_EQ((*ack)["type"], "ack") << *ack;
     EXPECT_EQ((*ack)["recovered"], true) << *ack;
@@ -122,7 +108,7 @@ TEST(pattern_resume, websocket_gets_what_its_topics_got_while_away_in_sequence_o
     EXPECT_EQ((*replayed)["sequence"], (*ack)["sequence"]);
     EXPECT_EQ((*replayed)["epoch"], epoch);
 
-    publish(srv, "r.c", 8);
+    srv.publish("r.c", 8);
     ASSERT_TRUE(back->wait_messages(srv.ioc, 4));
     EXPECT_EQ(back->messages()[3]["topic"], "r.c");
     EXPECT_GT(back->messages()[3]["sequence"].get<std::uint64_t>(), (*ack)["sequence"].get<std::uint64_t>());
@@ -137,12 +123,12 @@ TEST(pattern_resume, overlapping_patterns_and_a_topic_held_exactly_resume_each_m
     ws->connect(srv.port);
     auto const topic_ack = ws->subscribe(srv.ioc, "o.b", 1);
     ASSERT_TRUE(topic_ack);
-    auto const ack = ask(srv, *ws, subscribe_pattern("o.*", 2));
+    auto const ack = ws->ask(srv.ioc, subscribe_pattern("o.*", 2));
     ASSERT_TRUE(ack);
     ws->close();
     ASSERT_TRUE(srv.run_until([&] { return (*srv).hub().pattern_count() == 0; }));
     for (auto const* topic : {"o.b", "o.c", "o.d.e", "o.c", "o.b"})
-        publish(srv, topic, topic);
+        srv.publish(topic, topic);
 
     auto back = ws_client::create(srv.ioc);
     back->connect(srv.port);
@@ -176,15 +162,15 @@ TEST(pattern_resume, lost_history_is_named_and_too_many_topics_is_refused)
     srv.start();
     auto ws = ws_client::create(srv.ioc);
     ws->connect(srv.port);
-    auto const ack = ask(srv, *ws, subscribe_pattern("k.*", 1));
+    auto const ack = ws->ask(srv.ioc, subscribe_pattern("k.*", 1));
     ASSERT_TRUE(ack);
     json const since = {{"sequence", (*ack)["sequence"]}, {"epoch", (*ack)["epoch"]}};
-    ASSERT_TRUE(ask(srv, *ws, {{"type", "unsubscribe"}, {"pattern", "k.*"}, {"id", 2}}));
+    ASSERT_TRUE(ws->ask(srv.ioc, {{"type", "unsubscribe"}, {"pattern", "k.*"}, {"id", 2}}));
     for (int i = 0; i < 4; ++i)
-        publish(srv, "k.trimmed", i);
-    publish(srv, "k.live", 9);
+        srv.publish("k.trimmed", i);
+    srv.publish("k.live", 9);
 
-    auto const resumed = ask(srv, *ws, subscribe_pattern("k.*", 3, since));
+    auto const resumed = ws->ask(srv.ioc, subscribe_pattern("k.*", 3, since));
     ASSERT_TRUE(resumed);
     EXPECT_EQ((*resumed)["recovered"], false) << *resumed;
     auto lost = (*resumed)["lost"].get<std::vector<std::string>>();
@@ -192,26 +178,26 @@ TEST(pattern_resume, lost_history_is_named_and_too_many_topics_is_refused)
     EXPECT_EQ(lost, (std::vector<std::string>{"k.live", "k.trimmed"})) << *resumed;
     ASSERT_TRUE(ws->wait_messages(srv.ioc, 2));
     EXPECT_EQ(names_of(ws->messages()), (std::vector<std::string>{"k.trimmed#3", "k.trimmed#4"}));
-    ASSERT_TRUE(ask(srv, *ws, {{"type", "unsubscribe"}, {"pattern", "k.*"}, {"id", 4}}));
+    ASSERT_TRUE(ws->ask(srv.ioc, {{"type", "unsubscribe"}, {"pattern", "k.*"}, {"id", 4}}));
 
     // Four topics now have messages after `since`: more than a resume may replay.
-    publish(srv, "k.x", 1);
-    publish(srv, "k.y", 1);
-    auto const refused = ask(srv, *ws, subscribe_pattern("k.*", 5, since));
+    srv.publish("k.x", 1);
+    srv.publish("k.y", 1);
+    auto const refused = ws->ask(srv.ioc, subscribe_pattern("k.*", 5, since));
     ASSERT_TRUE(refused);
     EXPECT_EQ((*refused)["type"], "error") << *refused;
     EXPECT_EQ((*refused)["code"], "too_many_topics") << *refused;
     EXPECT_EQ((*srv).hub().pattern_count(), 0u) << "a refused resume leaves no subscription";
-    auto const from_now = ask(srv, *ws, subscribe_pattern("k.*", 6));
+    auto const from_now = ws->ask(srv.ioc, subscribe_pattern("k.*", 6));
     ASSERT_TRUE(from_now);
     EXPECT_EQ((*from_now)["type"], "ack") << "without its cursor the pattern starts from now";
     // A cursor from another epoch: nothing to replay, and it says so.
     auto other = ws_client::create(srv.ioc);
     other->connect(srv.port);
-    auto const stale = ask(srv, *other, subscribe_pattern("k.*", 7, json{{"sequence", 1}, {"epoch", "gone"}}));
+    auto const stale = other->ask(srv.ioc, subscribe_pattern("k.*", 7, json{{"sequence", 1}, {"epoch", "gone"}}));
     ASSERT_TRUE(stale);
     EXPECT_EQ((*stale)["recovered"], false) << *stale;
-    auto const bad = ask(srv, *other, subscribe_pattern("k.*", 8, json{{"offset", 1}, {"epoch", "e"}}));
+    auto const bad = other->ask(srv.ioc, subscribe_pattern("k.*", 8, json{{"offset", 1}, {"epoch", "e"}}));
     ASSERT_TRUE(bad);
     EXPECT_EQ((*bad)["code"], "invalid_cursor") << *bad;
     EXPECT_NE((*bad)["message"].get<std::string>().find("sequence"), std::string::npos) << *bad;
@@ -227,13 +213,13 @@ TEST(pattern_resume, a_replay_longer_than_the_queue_is_paced_by_the_reader)
     srv.start();
     auto ws = ws_client::create(srv.ioc);
     ws->connect(srv.port);
-    auto const ack = ask(srv, *ws, subscribe_pattern("p.*", 1));
+    auto const ack = ws->ask(srv.ioc, subscribe_pattern("p.*", 1));
     ASSERT_TRUE(ack);
-    ASSERT_TRUE(ask(srv, *ws, {{"type", "unsubscribe"}, {"pattern", "p.*"}, {"id", 2}}));
+    ASSERT_TRUE(ws->ask(srv.ioc, {{"type", "unsubscribe"}, {"pattern", "p.*"}, {"id", 2}}));
     std::string const filler(300, 'x');
     constexpr int count = 2000;
     for (int i = 0; i < count; ++i)
-        publish(srv, "p." + std::to_string(i % 20), json{{"i", i}, {"f", filler}});
+        srv.publish("p." + std::to_string(i % 20), json{{"i", i}, {"f", filler}});
     ws->pause_reading();
     ws->send_json(subscribe_pattern("p.*", 3, json{{"sequence", (*ack)["sequence"]}, {"epoch", (*ack)["epoch"]}}));
     // A client that does not read holds the server to its queue: the replay waits for it (not a slow
@@ -255,15 +241,15 @@ TEST(pattern_resume, sse_carries_the_pattern_sequence_in_its_event_ids_and_resum
     sse->connect(srv.port, "/sse?pattern=s.*");
     ASSERT_TRUE(sse->wait_status(srv.ioc));
     ASSERT_TRUE(srv.run_until([&] { return (*srv).hub().pattern_subscription_count() == 1; }));
-    publish(srv, "s.a", 1);
-    publish(srv, "s.b", 2);
+    srv.publish("s.a", 1);
+    srv.publish("s.b", 2);
     ASSERT_TRUE(sse->wait_messages(srv.ioc, 2));
     auto const id = sse->last_event_id();
     EXPECT_NE(id.find(".s.*"), std::string::npos) << "the pattern's entry: " << id;
     sse->close();
     ASSERT_TRUE(srv.run_until([&] { return (*srv).hub().pattern_count() == 0; }));
-    publish(srv, "s.a", 3);
-    publish(srv, "s.c", 4);  // a topic made while away
+    srv.publish("s.a", 3);
+    srv.publish("s.c", 4);  // a topic made while away
 
     auto back = sse_client::create(srv.ioc);
     back->connect(srv.port, "/sse?pattern=s.*", {{"Last-Event-ID", id}});
@@ -277,7 +263,7 @@ TEST(pattern_resume, sse_carries_the_pattern_sequence_in_its_event_ids_and_resum
     // Once the replay is done the cursor stands at the sequence it ran to; live messages move it on.
     auto const end = std::to_string(info["sequence"].get<std::uint64_t>()) + "." + info["epoch"].get<std::string>() + ".s.*";
     ASSERT_TRUE(srv.run_until([&] { return back->last_event_id() == end; })) << back->last_event_id();
-    publish(srv, "s.d", 5);
+    srv.publish("s.d", 5);
     ASSERT_TRUE(back->wait_messages(srv.ioc, 3));
     EXPECT_NE(back->last_event_id(), end);
     back->close();
@@ -295,10 +281,10 @@ TEST(pattern_resume, long_polling_takes_patterns_and_carries_their_sequence_in_t
     std::string cursor = first.json()["cursor"];
     EXPECT_NE(cursor.find(".l.*"), std::string::npos) << cursor;
     // Between polls nothing is subscribed; the next poll reads what the pattern's topics got meanwhile.
-    publish(srv, "l.a", 1);
-    publish(srv, "l.b", 2);
-    publish(srv, "m.x", 3);
-    publish(srv, "l.a", 4);
+    srv.publish("l.a", 1);
+    srv.publish("l.b", 2);
+    srv.publish("m.x", 3);
+    srv.publish("l.a", 4);
     auto next = fetch(srv.ioc, srv.port, "GET", "/poll?pattern=l.*&cursor=" + cursor);
     ASSERT_EQ(next.status, 200) << next.body;
     std::vector<json> messages = next.json()["messages"];
@@ -308,7 +294,7 @@ TEST(pattern_resume, long_polling_takes_patterns_and_carries_their_sequence_in_t
     auto idle = fetch(srv.ioc, srv.port, "GET", "/poll?pattern=l.*&cursor=" + cursor);
     EXPECT_TRUE(idle.json()["messages"].empty()) << idle.body;
     EXPECT_EQ(idle.json()["cursor"], cursor);
-    publish(srv, "l.c", 5);
+    srv.publish("l.c", 5);
     auto last = fetch(srv.ioc, srv.port, "GET", "/poll?pattern=l.*&cursor=" + cursor);
     EXPECT_EQ(names_of(last.json()["messages"]), (std::vector<std::string>{"l.c#1"}));
 }
@@ -328,8 +314,8 @@ TEST(pattern_resume, a_cpp_listener_resumes_a_pattern)
     ASSERT_TRUE(srv.run_until([&] { return made.has_value(); }));
     auto const start = made->latest;
     sub.unsubscribe();
-    publish(srv, "c.a", 1);
-    publish(srv, "c.b", 2);
+    srv.publish("c.a", 1);
+    srv.publish("c.b", 2);
 
     made.reset();
     subscribe_options resume = options;
@@ -338,7 +324,7 @@ TEST(pattern_resume, a_cpp_listener_resumes_a_pattern)
     ASSERT_TRUE(srv.run_until([&] { return made.has_value(); }));
     EXPECT_TRUE(made->recovered);
     EXPECT_EQ(got, (std::vector<std::string>{"c.a", "c.b"}));
-    publish(srv, "c.c", 3);
+    srv.publish("c.c", 3);
     EXPECT_EQ(got, (std::vector<std::string>{"c.a", "c.b", "c.c"}));
 }
 

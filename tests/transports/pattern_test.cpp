@@ -25,23 +25,9 @@ namespace {
 
 using nlohmann::json;
 
-void publish(live_server& srv, std::string const& topic, int data)
-{
-    std::optional<boost::system::error_code> done;
-    (*srv).publish(topic, data, [&](boost::system::error_code ec, position) { done = ec; });
-    ASSERT_TRUE(srv.run_until([&] { return done.has_value(); }));
-    ASSERT_FALSE(*done);
-}
-
 json pattern_command(char const* type, std::string const& pattern, int id)
 {
     return {{"type", type}, {"pattern", pattern}, {"id", id}};
-}
-
-std::optional<json> ask(live_server& srv, ws_client& ws, json const& command)
-{
-    ws.send_json(command);
-    return ws.wait_reply(srv.ioc, command["id"]);
 }
 
 // A ping answered after everything sent before it was handled and its deliveries queued.
@@ -59,7 +45,7 @@ TEST(patterns, websocket_overlapping_subscriptions_deliver_each_message_once_in_
     ws->connect(srv.port);
     ASSERT_TRUE(ws->subscribe(srv.ioc, "sports.tennis", 1));
     for (auto [p, id] : {std::pair{"sports.>", 2}, {"sports.*", 3}, {"*.tennis", 4}}) {
-        auto ack = ask(srv, *ws, pattern_command("subscribe", p, id));
+        auto ack = ws->ask(srv.ioc, pattern_command("subscribe", p, id));
         ASSERT_TRUE(ack);
         EXPECT_EQ((*ack)["type"], "ack") << *ack;
         EXPECT_EQ((*ack)["pattern"], p);
@@ -67,11 +53,11 @@ TEST(patterns, websocket_overlapping_subscriptions_deliver_each_message_once_in_
     }
     EXPECT_EQ((*srv).hub().pattern_count(), 3u);
 
-    publish(srv, "sports.tennis", 1);       // the topic and all three patterns
-    publish(srv, "sports.tennis.live", 2);  // sports.> only
-    publish(srv, "news.tennis", 3);         // *.tennis only
-    publish(srv, "news.golf", 4);           // nothing
-    publish(srv, "sports.tennis", 5);
+    srv.publish("sports.tennis", 1);       // the topic and all three patterns
+    srv.publish("sports.tennis.live", 2);  // sports.> only
+    srv.publish("news.tennis", 3);         // *.tennis only
+    srv.publish("news.golf", 4);           // nothing
+    srv.publish("sports.tennis", 5);
     settle(srv, *ws, 9);
     auto const got = ws->messages();
     ASSERT_EQ(got.size(), 4u);
@@ -97,19 +83,19 @@ TEST(patterns, websocket_unsubscribe_ends_a_pattern)
     srv.start();
     auto ws = ws_client::create(srv.ioc);
     ws->connect(srv.port);
-    ASSERT_TRUE(ask(srv, *ws, pattern_command("subscribe", "a.*", 1)));
-    publish(srv, "a.b", 1);
+    ASSERT_TRUE(ws->ask(srv.ioc, pattern_command("subscribe", "a.*", 1)));
+    srv.publish("a.b", 1);
     ASSERT_TRUE(ws->wait_messages(srv.ioc, 1));
-    auto ack = ask(srv, *ws, pattern_command("unsubscribe", "a.*", 2));
+    auto ack = ws->ask(srv.ioc, pattern_command("unsubscribe", "a.*", 2));
     ASSERT_TRUE(ack);
     EXPECT_EQ((*ack)["type"], "ack");
     EXPECT_EQ((*ack)["pattern"], "a.*");
     EXPECT_EQ((*srv).hub().pattern_count(), 0u);
-    publish(srv, "a.b", 2);
+    srv.publish("a.b", 2);
     settle(srv, *ws, 3);
     EXPECT_EQ(ws->message_count(), 1u);
     // Subscribed again, and the connection's end leaves nothing behind.
-    ASSERT_TRUE(ask(srv, *ws, pattern_command("subscribe", "a.*", 4)));
+    ASSERT_TRUE(ws->ask(srv.ioc, pattern_command("subscribe", "a.*", 4)));
     EXPECT_EQ((*srv).hub().pattern_subscription_count(), 1u);
     ws->close();
     ASSERT_TRUE(srv.run_until([&] { return (*srv).hub().pattern_subscription_count() == 0; }));
@@ -142,7 +128,7 @@ TEST(patterns, websocket_bad_patterns_and_cursors_are_refused_with_the_reason)
         {{{"type", "publish"}, {"pattern", "a.*"}, {"data", 1}, {"id", 11}}, "missing_field", "topic"},
     };
     for (auto const& c : cases) {
-        auto reply = ask(srv, *ws, c.command);
+        auto reply = ws->ask(srv.ioc, c.command);
         ASSERT_TRUE(reply) << c.command;
         EXPECT_EQ((*reply)["type"], "error") << *reply;
         EXPECT_EQ((*reply)["code"], c.code) << *reply;
@@ -176,10 +162,10 @@ TEST(patterns, websocket_topics_and_patterns_count_together_under_max_subscripti
         EXPECT_EQ((*reply)["code"], "too_many_topics") << *reply;
     }
     // Subscribing again to a pattern it has takes no new place.
-    EXPECT_EQ((*ask(srv, *ws, pattern_command("subscribe", "a.*", 6)))["type"], "ack");
+    EXPECT_EQ((*ws->ask(srv.ioc, pattern_command("subscribe", "a.*", 6)))["type"], "ack");
     // Leaving one makes room.
-    ASSERT_TRUE(ask(srv, *ws, pattern_command("unsubscribe", "b.*", 7)));
-    EXPECT_EQ((*ask(srv, *ws, pattern_command("subscribe", "c.*", 8)))["type"], "ack");
+    ASSERT_TRUE(ws->ask(srv.ioc, pattern_command("unsubscribe", "b.*", 7)));
+    EXPECT_EQ((*ws->ask(srv.ioc, pattern_command("subscribe", "c.*", 8)))["type"], "ack");
     ws->close();
 }
 
@@ -197,25 +183,25 @@ TEST(patterns, permissions_allow_a_pattern_only_when_they_allow_every_topic_it_m
     auto ws = ws_client::create(srv.ioc);
     ws->connect(srv.port);
     for (auto [p, id] : {std::pair{"public.>", 1}, {"public.*.x", 2}})
-        EXPECT_EQ((*ask(srv, *ws, pattern_command("subscribe", p, id)))["type"], "ack") << p;
+        EXPECT_EQ((*ws->ask(srv.ioc, pattern_command("subscribe", p, id)))["type"], "ack") << p;
     // Each of these could match a topic outside "public.*": the anonymous client could not subscribe to it.
     int id = 10;
     for (char const* p : {">", "*", "*.x", "publ.*", "news.sports.*", "news.*.tennis", "news.>"}) {
-        auto reply = ask(srv, *ws, pattern_command("subscribe", p, ++id));
+        auto reply = ws->ask(srv.ioc, pattern_command("subscribe", p, ++id));
         ASSERT_TRUE(reply) << p;
         EXPECT_EQ((*reply)["code"], "forbidden") << p << ": " << *reply;
         EXPECT_NE((*reply).value("message", "").find(p), std::string::npos) << *reply;
     }
-    auto rejected = ask(srv, *ws, pattern_command("subscribe", "public.secret.*", 30));
+    auto rejected = ws->ask(srv.ioc, pattern_command("subscribe", "public.secret.*", 30));
     EXPECT_EQ((*rejected)["code"], "rejected");
     EXPECT_EQ(asked, (std::vector<std::pair<std::string, bool>>{
                          {"public.>", true}, {"public.*.x", true}, {"public.secret.*", true}}))
         << "the hook is asked only what the permissions allow, told it is a pattern";
 
     // What the patterns it has deliver: never a topic outside "public.*".
-    publish(srv, "news.sports.tennis", 1);
-    publish(srv, "private.x", 2);
-    publish(srv, "public.a.x", 3);
+    srv.publish("news.sports.tennis", 1);
+    srv.publish("private.x", 2);
+    srv.publish("public.a.x", 3);
     settle(srv, *ws, 40);
     ASSERT_EQ(ws->message_count(), 1u);
     EXPECT_EQ(ws->messages()[0]["topic"], "public.a.x");
@@ -230,10 +216,10 @@ TEST(patterns, sse_streams_topics_and_patterns_each_message_once)
     sse->connect(srv.port, "/sse?topic=sports.tennis&pattern=sports.*&pattern=sports.%3E&pattern=sports.*");
     ASSERT_TRUE(sse->wait_status(srv.ioc));
     ASSERT_TRUE(srv.run_until([&] { return (*srv).hub().pattern_subscription_count() == 2; }));
-    publish(srv, "sports.tennis", 1);      // the topic and both patterns
-    publish(srv, "sports.golf.live", 2);   // sports.> only
-    publish(srv, "news.golf", 3);          // nothing
-    publish(srv, "sports.tennis", 4);
+    srv.publish("sports.tennis", 1);      // the topic and both patterns
+    srv.publish("sports.golf.live", 2);   // sports.> only
+    srv.publish("news.golf", 3);          // nothing
+    srv.publish("sports.tennis", 4);
     ASSERT_TRUE(sse->wait_messages(srv.ioc, 3));
     auto const got = sse->messages();
     ASSERT_EQ(got.size(), 3u);
@@ -300,9 +286,9 @@ TEST(patterns, a_cpp_listener_subscribes_to_a_pattern)
     auto sub = (*srv).subscribe("orders.>", [&](message_ptr const& m) { got.push_back(m->topic()); }, options);
     ASSERT_TRUE(srv.run_until([&] { return made.has_value(); }));
     ASSERT_FALSE(*made) << made->message();
-    publish(srv, "orders.eu.1", 1);
-    publish(srv, "order.x", 2);
-    publish(srv, "orders.us", 3);
+    srv.publish("orders.eu.1", 1);
+    srv.publish("order.x", 2);
+    srv.publish("orders.us", 3);
     EXPECT_EQ(got, (std::vector<std::string>{"orders.eu.1", "orders.us"}));
 
     // A resume from another epoch: made, and told that history could not be honoured (pattern_resume_test.cpp).
@@ -346,7 +332,7 @@ TEST(patterns, an_unsubscribe_calls_off_a_pattern_subscribe_still_being_authoriz
     ASSERT_TRUE(last);
     EXPECT_EQ((*last)["type"], "ack");
     EXPECT_EQ((*srv).hub().pattern_subscription_count(), 1u) << "subscribed once, by the last subscribe";
-    publish(srv, "a.b", 1);
+    srv.publish("a.b", 1);
     settle(srv, *ws, 4);
     EXPECT_EQ(ws->message_count(), 1u);
     ws->close();
@@ -363,7 +349,7 @@ TEST(patterns, a_backplane_that_cannot_serve_patterns_refuses_them_by_name)
     ASSERT_FALSE((*srv).backplane().delivers_patterns());
     auto ws = ws_client::create(srv.ioc);
     ws->connect(srv.port);
-    auto reply = ask(srv, *ws, pattern_command("subscribe", "a.*", 1));
+    auto reply = ws->ask(srv.ioc, pattern_command("subscribe", "a.*", 1));
     ASSERT_TRUE(reply);
     EXPECT_EQ((*reply)["code"], "invalid_pattern") << *reply;
     EXPECT_NE((*reply).value("message", "").find("slow-history backplane"), std::string::npos) << *reply;

@@ -1,5 +1,7 @@
 #include "backplanes/nats/history_reader.hpp"
 
+#include "backplanes/nats/stream_config.hpp"
+
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
@@ -192,19 +194,7 @@ void history_reader::consume(std::shared_ptr<read> r, std::uint64_t start)
             finish(r);
     });
     r->inbox = inbox;
-    json const request{
-        {"stream_name", stream_},
-        {"config",
-         {{"deliver_subject", subject},
-          {"deliver_policy", "by_start_sequence"},
-          {"opt_start_seq", start},
-          {"filter_subject", names_.stored(r->topic)},
-          {"ack_policy", "none"},
-          {"replay_policy", "instant"},
-          {"mem_storage", true},
-          {"num_replicas", 1},
-          // Removed by the server if this node goes away before it deletes it.
-          {"inactive_threshold", std::chrono::nanoseconds(consumer_timeout).count()}}}};
+    auto const request = reader_consumer_request(stream_, subject, start, names_.stored(r->topic), consumer_timeout);
     link_.request("$JS.API.CONSUMER.CREATE." + stream_, request.dump(), {},
                   [this, r](boost::system::error_code ec, natsMsg* m) {
                       auto const answer = ec ? json() : json::parse(msg_data(m), nullptr, false);

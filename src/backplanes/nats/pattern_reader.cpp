@@ -1,5 +1,7 @@
 #include "backplanes/nats/pattern_reader.hpp"
 
+#include "backplanes/nats/stream_config.hpp"
+
 #include <switchboard/cursor.hpp>
 #include <switchboard/error.hpp>
 #include <switchboard/topic.hpp>
@@ -261,19 +263,7 @@ void pattern_reader::consume(read_ptr r)
             complete(r);
     });
     r->inbox = inbox;
-    json const request{
-        {"stream_name", stream_},
-        {"config",
-         {{"deliver_subject", subject},
-          {"deliver_policy", "by_start_sequence"},
-          {"opt_start_seq", r->next},
-          {"filter_subject", r->filter},
-          {"ack_policy", "none"},
-          {"replay_policy", "instant"},
-          {"mem_storage", true},
-          {"num_replicas", 1},
-          // Removed by the server if this node goes away before it deletes it.
-          {"inactive_threshold", std::chrono::nanoseconds(consumer_timeout).count()}}}};
+    auto const request = reader_consumer_request(stream_, subject, r->next, r->filter, consumer_timeout);
     link_.request("$JS.API.CONSUMER.CREATE." + stream_, request.dump(), {},
                   [this, r, generation, alive = std::weak_ptr<bool>(alive_)](boost::system::error_code ec,
                                                                              natsMsg* m) {

@@ -40,6 +40,23 @@ nlohmann::json stream_config(subjects const& names, std::string const& stream, j
     };
 }
 
+nlohmann::json reader_consumer_request(std::string const& stream, std::string const& deliver_subject,
+                                       std::uint64_t start, std::string const& filter,
+                                       std::chrono::milliseconds inactive)
+{
+    return {{"stream_name", stream},
+            {"config",
+             {{"deliver_subject", deliver_subject},
+              {"deliver_policy", "by_start_sequence"},
+              {"opt_start_seq", start},
+              {"filter_subject", filter},
+              {"ack_policy", "none"},
+              {"replay_policy", "instant"},
+              {"mem_storage", true},
+              {"num_replicas", 1},
+              {"inactive_threshold", std::chrono::nanoseconds(inactive).count()}}}};
+}
+
 std::string stream_difference(nlohmann::json const& have, nlohmann::json const& want)
 {
     auto const subjects = have.value("subjects", nlohmann::json::array());

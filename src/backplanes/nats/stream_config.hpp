@@ -62,4 +62,11 @@ nlohmann::json stream_config(subjects const& names, std::string const& stream, j
 /// differ: a stream update cannot change republish in nats-server 2.9).
 std::string stream_difference(nlohmann::json const& have, nlohmann::json const& want);
 
+/// The request ($JS.API.CONSUMER.CREATE.<stream>) for the short-lived push consumer a long history read uses: the
+/// stream's messages on `filter` from sequence `start` on, pushed to `deliver_subject` at once, unacknowledged, in
+/// memory; the server removes it after `inactive` should the node not delete it.
+nlohmann::json reader_consumer_request(std::string const& stream, std::string const& deliver_subject,
+                                       std::uint64_t start, std::string const& filter,
+                                       std::chrono::milliseconds inactive);
+
 }  // namespace switchboard::nats
