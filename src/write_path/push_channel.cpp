@@ -191,6 +191,13 @@ void push_channel::release()
     pump();
 }
 
+std::size_t push_channel::page_room() const noexcept
+{
+    // One page at a time, no larger than what the pages' half of the budget has left (a message at least).
+    std::size_t const half = services_.options.max_queue_bytes / 2;
+    return half > page_bytes_ ? half - page_bytes_ : 1;
+}
+
 bool push_channel::has_room() const noexcept
 {
     // Up to half the queue's bounds, so a replay never trips the slow-consumer limit by itself.
@@ -409,12 +416,10 @@ void push_channel::write_replayed_message(std::string const&, message_ptr const&
 
 void push_channel::read_pattern_page(pattern_replay_state& p)
 {
-    std::size_t const half = services_.options.max_queue_bytes / 2;
-    std::size_t const room = half > page_bytes_ ? half - page_bytes_ : 1;
     reading_page_ = true;
     p.awaiting = ++page_reads_;
     services_.backplane.pattern_history(
-        p.pattern, position{p.read_to, p.epoch}, room, services_.options.max_resume_topics,
+        p.pattern, position{p.read_to, p.epoch}, page_room(), services_.options.max_resume_topics,
         [self = self(), pattern = p.pattern, request = p.awaiting](boost::system::error_code ec,
                                                                    pattern_history_result page) {
             self->reading_page_ = false;
@@ -439,12 +444,9 @@ void push_channel::on_pattern_page(std::string const& pattern, std::uint64_t req
 
 void push_channel::read_page(replay_state& r)
 {
-    // One page at a time, no larger than what the pages' half of the budget has left (a message at least).
-    std::size_t const half = services_.options.max_queue_bytes / 2;
-    std::size_t const room = half > page_bytes_ ? half - page_bytes_ : 1;
     reading_page_ = true;
     r.awaiting = ++page_reads_;
-    services_.backplane.history(r.topic, position{r.next - 1, r.epoch}, room,
+    services_.backplane.history(r.topic, position{r.next - 1, r.epoch}, page_room(),
                            [self = self(), topic = r.topic, request = r.awaiting](boost::system::error_code ec,
                                                                                   history_result page) {
                                self->reading_page_ = false;

@@ -162,6 +162,8 @@ private:
     /// Whether `m` may wait in a replay's page: pages hold at most half the queue bound together.
     bool fits_in_pages(message const& m) const noexcept;
     bool has_room() const noexcept;
+    /// The bytes the next history page (a topic's or a pattern's) may take.
+    std::size_t page_room() const noexcept;
     void pump();
     void read_page(replay_state& r);
     void on_page(std::string const& topic, std::uint64_t request, boost::system::error_code ec, history_result page);

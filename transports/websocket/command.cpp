@@ -39,6 +39,20 @@ bool is_epoch(std::string const& s)
            std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
 }
 
+// A "since" of the form {"<number>": unsigned integer, "epoch": string} ("offset" for a topic, "sequence" for a
+// pattern); nothing when it is not.
+std::optional<position> read_since(nlohmann::json const& since, char const* number)
+{
+    if (!since.is_object())
+        return std::nullopt;
+    auto const n = since.find(number);
+    auto const epoch = since.find("epoch");
+    if (n == since.end() || !n->is_number_unsigned() || epoch == since.end() || !epoch->is_string() ||
+        !is_epoch(epoch->get_ref<std::string const&>()))
+        return std::nullopt;
+    return position{n->get<std::uint64_t>(), epoch->get<std::string>()};
+}
+
 }  // namespace
 
 namespace {
@@ -99,13 +113,10 @@ std::optional<command> parse(std::string_view text, command_error& failure, std:
             return fail(failure, error::invalid_pattern, std::move(why));
         if (auto since = cmd.find("since"); out.type == command::kind::subscribe && since != cmd.end()) {
             // A pattern resumes from the backplane's sequence (the "sequence" of the last message it got).
-            auto const sequence = since->is_object() ? since->find("sequence") : since->end();
-            auto const epoch = since->is_object() ? since->find("epoch") : since->end();
-            if (sequence == since->end() || !sequence->is_number_unsigned() || epoch == since->end() ||
-                !epoch->is_string() || !is_epoch(epoch->get_ref<std::string const&>()))
+            out.since = read_since(*since, "sequence");
+            if (!out.since)
                 return fail(failure, error::invalid_cursor,
                             R"(a pattern's "since" must be {"sequence": unsigned integer, "epoch": string})");
-            out.since = position{sequence->get<std::uint64_t>(), epoch->get<std::string>()};
         }
         if (auto delta = cmd.find("delta"); out.type == command::kind::subscribe && delta != cmd.end() && *delta != false)
             return fail(failure, error::invalid_pattern,
@@ -121,13 +132,10 @@ std::optional<command> parse(std::string_view text, command_error& failure, std:
 
     if (out.type == command::kind::subscribe) {
         if (auto since = cmd.find("since"); since != cmd.end()) {
-            auto const offset = since->is_object() ? since->find("offset") : since->end();
-            auto const epoch = since->is_object() ? since->find("epoch") : since->end();
-            if (offset == since->end() || !offset->is_number_unsigned() || epoch == since->end() ||
-                !epoch->is_string() || !is_epoch(epoch->get_ref<std::string const&>()))
+            out.since = read_since(*since, "offset");
+            if (!out.since)
                 return fail(failure, error::invalid_cursor,
                             R"("since" must be {"offset": unsigned integer, "epoch": string})");
-            out.since = position{offset->get<std::uint64_t>(), epoch->get<std::string>()};
         }
         if (auto delta = cmd.find("delta"); delta != cmd.end()) {
             if (!delta->is_boolean())
