@@ -65,39 +65,43 @@ void push_channel::too_slow()
     close(disconnect::slow_consumer());
 }
 
+push_channel::replay_book& push_channel::book()
+{
+    if (!book_)
+        book_ = std::make_unique<replay_book>();
+    return *book_;
+}
+
 void push_channel::drop_replays()
 {
-    replays_.clear();
-    replays_.shrink_to_fit();  // an idle connection keeps nothing
-    pattern_replays_.clear();
-    pattern_replays_.shrink_to_fit();
-    pattern_starts_.clear();
-    pattern_starts_.shrink_to_fit();
-    pattern_sent_ = {};
-    page_bytes_ = 0;
-    held_.clear();
-    held_.shrink_to_fit();
-    held_bytes_ = 0;
+    // Emptied, not freed: a pump() or a replay's step may be on the stack (a write that found the client too
+    // slow); the next quiet tick frees it.
+    if (book_)
+        *book_ = replay_book{};
 }
 
 delivery_status push_channel::deliver(message_ptr const& m)
 {
     if (closing())
         return delivery_status::closing;
-    if (holding_) {
-        held_bytes_ += m->envelope()->size();
-        if (held_.size() >= services_.options.max_queue_messages || held_bytes_ > services_.options.max_queue_bytes) {
-            too_slow();
-            return delivery_status::slow_consumer;
+    if (book_) {
+        auto& b = *book_;
+        if (b.holding) {
+            b.held_bytes += m->envelope()->size();
+            if (b.held.size() >= services_.options.max_queue_messages ||
+                b.held_bytes > services_.options.max_queue_bytes) {
+                too_slow();
+                return delivery_status::slow_consumer;
+            }
+            b.held.push_back(m);
+            return delivery_status::queued;
         }
-        held_.push_back(m);
-        return delivery_status::queued;
+        if (auto* r = find_replay(m->topic()))
+            return follow_replay(*r, m);
+        if (!b.pattern_replays.empty())
+            if (auto* p = replaying(*m))
+                return follow_pattern_replay(*p, m);
     }
-    if (auto* r = find_replay(m->topic()))
-        return follow_replay(*r, m);
-    if (!pattern_replays_.empty())
-        if (auto* p = replaying(*m))
-            return follow_pattern_replay(*p, m);
     write_message(m);
     // write_message queues through enqueue(), which closes the channel as a slow consumer past its bounds.
     return closing() ? delivery_status::slow_consumer : delivery_status::queued;
@@ -105,7 +109,9 @@ delivery_status push_channel::deliver(message_ptr const& m)
 
 push_channel::replay_state* push_channel::find_replay(std::string_view topic)
 {
-    for (auto& r : replays_)
+    if (!book_)
+        return nullptr;
+    for (auto& r : book_->replays)
         if (r->topic == topic)
             return r.get();
     return nullptr;
@@ -114,7 +120,7 @@ push_channel::replay_state* push_channel::find_replay(std::string_view topic)
 void push_channel::add_to_page(replay_state& r, message_ptr const& m)
 {
     r.page.push_back(m);
-    page_bytes_ += m->envelope()->size();
+    book_->page_bytes += m->envelope()->size();
 }
 
 delivery_status push_channel::follow_replay(replay_state& r, message_ptr const& m)
@@ -136,7 +142,7 @@ delivery_status push_channel::follow_replay(replay_state& r, message_ptr const& 
 
 bool push_channel::fits_in_pages(message const& m) const noexcept
 {
-    return page_bytes_ + m.envelope()->size() <= services_.options.max_queue_bytes / 2;
+    return (book_ ? book_->page_bytes : 0) + m.envelope()->size() <= services_.options.max_queue_bytes / 2;
 }
 
 void push_channel::replay(std::vector<message_ptr> const& first, std::uint64_t last)
@@ -148,12 +154,12 @@ void push_channel::replay(std::vector<message_ptr> const& first, std::uint64_t l
         // Asked again while the replay still runs: it starts over from the new position, once, rather than
         // stacking another copy. Messages of the topic delivered meanwhile are past the old range's end.
         for (auto const& m : r->page)
-            page_bytes_ -= m->envelope()->size();
+            book_->page_bytes -= m->envelope()->size();
         r->page.clear();
         if (r->epoch == first.front()->epoch())
             last = std::max(last, r->last);
     } else {
-        r = replays_.emplace_back(std::make_unique<replay_state>()).get();
+        r = book().replays.emplace_back(std::make_unique<replay_state>()).get();
         r->topic = first.front()->topic();
     }
     r->awaiting = 0;  // a page read in flight is for the range as it was
@@ -171,21 +177,23 @@ void push_channel::replay(std::vector<message_ptr> const& first, std::uint64_t l
 
 void push_channel::forget_replay(std::string_view topic)
 {
-    auto it = std::find_if(replays_.begin(), replays_.end(), [&](auto const& r) { return r->topic == topic; });
-    if (it == replays_.end())
+    if (!book_)
+        return;
+    auto it = std::find_if(book_->replays.begin(), book_->replays.end(), [&](auto const& r) { return r->topic == topic; });
+    if (it == book_->replays.end())
         return;
     for (auto const& m : (*it)->page)
-        page_bytes_ -= m->envelope()->size();
-    replays_.erase(it);
+        book_->page_bytes -= m->envelope()->size();
+    book_->replays.erase(it);
 }
 
 void push_channel::release()
 {
-    if (holding_ == 0 || --holding_ != 0)
+    if (!book_ || book_->holding == 0 || --book_->holding != 0)
         return;
-    std::vector<message_ptr> waited = std::move(held_);
-    held_.clear();
-    held_bytes_ = 0;
+    std::vector<message_ptr> waited = std::move(book_->held);
+    book_->held.clear();
+    book_->held_bytes = 0;
     for (auto const& m : waited)
         deliver(m);
     pump();
@@ -195,7 +203,8 @@ std::size_t push_channel::page_room() const noexcept
 {
     // One page at a time, no larger than what the pages' half of the budget has left (a message at least).
     std::size_t const half = services_.options.max_queue_bytes / 2;
-    return half > page_bytes_ ? half - page_bytes_ : 1;
+    std::size_t const used = book_ ? book_->page_bytes : 0;
+    return half > used ? half - used : 1;
 }
 
 bool push_channel::has_room() const noexcept
@@ -208,26 +217,26 @@ bool push_channel::has_room() const noexcept
 void push_channel::pump()
 {
     // Not re-entered: a history read may answer at once, and a write may close the channel.
-    if (pumping_)
+    if (pumping_ || !book_)
         return;
     pumping_ = true;
     while (!closing() && has_room()) {
-        if (replays_.empty()) {
+        if (book_->replays.empty()) {
             if (!pump_pattern())
                 break;
             continue;
         }
-        auto& r = *replays_.front();
+        auto& r = *book_->replays.front();
         if (!r.page.empty()) {
             auto const m = std::move(r.page.front());
             r.page.pop_front();
-            page_bytes_ -= m->envelope()->size();
+            book_->page_bytes -= m->envelope()->size();
             r.next = m->offset() + 1;
             write_message(m);
             continue;
         }
         if (r.next > r.last) {
-            replays_.erase(replays_.begin());
+            book_->replays.erase(book_->replays.begin());
             continue;
         }
         if (reading_page_)
@@ -235,12 +244,10 @@ void push_channel::pump()
         read_page(r);
     }
     pumping_ = false;
-    if (replays_.empty() && replays_.capacity() != 0)
-        replays_.shrink_to_fit();  // an idle connection keeps nothing
-    if (pattern_replays_.empty() && pattern_replays_.capacity() != 0) {
-        pattern_replays_.shrink_to_fit();
-        pattern_sent_ = {};
-    }
+    if (book_->pattern_replays.empty())
+        book_->pattern_sent = {};
+    if (book_->empty() && !reading_page_)
+        book_.reset();  // every caller of pump() is done with the book when it returns
 }
 
 void push_channel::replay_pattern(std::string const& pattern, position const& since, pattern_history_result const& first)
@@ -254,10 +261,10 @@ void push_channel::replay_pattern(std::string const& pattern, position const& si
     auto* p = find_pattern_replay(pattern);
     if (p) {
         for (auto const& m : p->page)
-            page_bytes_ -= m->envelope()->size();
+            book_->page_bytes -= m->envelope()->size();
         p->page.clear();
     } else {
-        p = pattern_replays_.emplace_back(std::make_unique<pattern_replay_state>()).get();
+        p = book().pattern_replays.emplace_back(std::make_unique<pattern_replay_state>()).get();
         p->pattern = pattern;
     }
     pattern_started(pattern, since.offset);
@@ -272,17 +279,20 @@ void push_channel::replay_pattern(std::string const& pattern, position const& si
 
 void push_channel::pattern_started(std::string const& pattern, std::uint64_t from)
 {
-    for (auto& s : pattern_starts_)
+    auto& starts = book().pattern_starts;
+    for (auto& s : starts)
         if (s.pattern == pattern) {
             s.from = from;
             return;
         }
-    pattern_starts_.push_back({pattern, from});
+    starts.push_back({pattern, from});
 }
 
 bool push_channel::brought_by_another(std::string_view pattern, message const& m) const
 {
-    for (auto const& s : pattern_starts_)
+    if (!book_)
+        return false;
+    for (auto const& s : book_->pattern_starts)
         if (s.pattern != pattern && s.from < m.sequence() && pattern_matches(s.pattern, m.topic()) &&
             !replaying_pattern(s.pattern))
             return true;
@@ -291,19 +301,21 @@ bool push_channel::brought_by_another(std::string_view pattern, message const& m
 
 void push_channel::forget_pattern_replay(std::string_view pattern)
 {
-    std::erase_if(pattern_starts_, [&](pattern_start const& s) { return s.pattern == pattern; });
-    auto it = std::find_if(pattern_replays_.begin(), pattern_replays_.end(),
+    if (!book_)
+        return;
+    std::erase_if(book_->pattern_starts, [&](pattern_start const& s) { return s.pattern == pattern; });
+    auto it = std::find_if(book_->pattern_replays.begin(), book_->pattern_replays.end(),
                            [&](auto const& p) { return p->pattern == pattern; });
-    if (it == pattern_replays_.end())
+    if (it == book_->pattern_replays.end())
         return;
     for (auto const& m : (*it)->page)
-        page_bytes_ -= m->envelope()->size();
-    pattern_replays_.erase(it);
+        book_->page_bytes -= m->envelope()->size();
+    book_->pattern_replays.erase(it);
 }
 
 bool push_channel::replaying_pattern(std::string_view pattern) const noexcept
 {
-    return std::any_of(pattern_replays_.begin(), pattern_replays_.end(),
+    return book_ && std::any_of(book_->pattern_replays.begin(), book_->pattern_replays.end(),
                        [&](auto const& p) { return p->pattern == pattern; });
 }
 
@@ -311,7 +323,9 @@ void push_channel::pattern_replayed(std::string const&, position const&) {}
 
 push_channel::pattern_replay_state* push_channel::find_pattern_replay(std::string_view pattern)
 {
-    for (auto& p : pattern_replays_)
+    if (!book_)
+        return nullptr;
+    for (auto& p : book_->pattern_replays)
         if (p->pattern == pattern)
             return p.get();
     return nullptr;
@@ -322,7 +336,7 @@ push_channel::pattern_replay_state* push_channel::replaying(message const& m)
     // Live when the channel holds the topic by name. Otherwise through the first replay that matches it, even
     // when a pattern not replaying matches it too: so every message a replaying pattern matches reaches the
     // client through its replay, in its order, and the client's position in it moves with them.
-    for (auto& p : pattern_replays_)
+    for (auto& p : book_->pattern_replays)
         if (pattern_matches(p->pattern, m.topic()))
             return services_.hub.subscribed(*this, m.topic()) ? nullptr : p.get();
     return nullptr;
@@ -342,7 +356,7 @@ delivery_status push_channel::follow_pattern_replay(pattern_replay_state& p, mes
     p.last = m->sequence();
     if (read_all && fits_in_pages(*m)) {
         p.page.push_back(m);
-        page_bytes_ += m->envelope()->size();
+        book_->page_bytes += m->envelope()->size();
         p.read_to = p.last;
     }
     return delivery_status::queued;
@@ -369,26 +383,26 @@ void push_channel::add_pattern_page(pattern_replay_state& p, pattern_history_res
             (m->sequence() <= p.started_at && brought_by_another(p.pattern, *m)))
             continue;
         p.page.push_back(m);
-        page_bytes_ += m->envelope()->size();
+        book_->page_bytes += m->envelope()->size();
     }
     p.read_to = std::max(p.read_to, to);
 }
 
 bool push_channel::pump_pattern()
 {
-    if (pattern_replays_.empty())
+    if (!book_ || book_->pattern_replays.empty())
         return false;
-    auto& p = *pattern_replays_.front();
+    auto& p = *book_->pattern_replays.front();
     if (!p.page.empty()) {
         auto const m = std::move(p.page.front());
         p.page.pop_front();
-        page_bytes_ -= m->envelope()->size();
+        book_->page_bytes -= m->envelope()->size();
         write_replayed(p.pattern, m);
         return true;
     }
     if (p.read_to >= p.last) {
-        auto const done = std::move(pattern_replays_.front());
-        pattern_replays_.erase(pattern_replays_.begin());
+        auto const done = std::move(book_->pattern_replays.front());
+        book_->pattern_replays.erase(book_->pattern_replays.begin());
         pattern_replayed(done->pattern, position{done->last, done->epoch});
         return true;
     }
@@ -400,7 +414,7 @@ bool push_channel::pump_pattern()
 
 void push_channel::write_replayed(std::string const& pattern, message_ptr const& m)
 {
-    auto [it, first] = pattern_sent_.try_emplace(m->topic(), m->where());
+    auto [it, first] = book_->pattern_sent.try_emplace(m->topic(), m->where());
     if (!first) {
         if (it->second.epoch == m->epoch() && it->second.offset >= m->offset())
             return;  // another pattern's replay sent it
@@ -510,7 +524,7 @@ void push_channel::sent(std::size_t bytes)
 
 void push_channel::made_room()
 {
-    if (!replays_.empty() || !pattern_replays_.empty())
+    if (book_ && (!book_->replays.empty() || !book_->pattern_replays.empty()))
         pump();
 }
 
@@ -534,6 +548,8 @@ bool push_channel::on_tick(std::uint64_t now)
     if (now - last_output_ > 0)
         queue_.trim();  // quiet for a tick: give the queue's memory back (not per flush: that would cost a
                         // reallocation per delivery on a busy connection)
+    if (book_ && book_->empty() && !pumping_ && !reading_page_)
+        book_.reset();
     return !closing();
 }
 
