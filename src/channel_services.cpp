@@ -18,7 +18,7 @@ channel_services::channel_services(boost::asio::any_io_executor ex, server_optio
       options(opts),
       hub(hb),
       backplane(bp),
-      flusher(ex),
+      flusher(ex, opts.io_uring),
       // Fine enough that every interval is a few ticks, coarse enough to cost nothing.
       keepalive(ex, std::min({opts.sse_heartbeat, opts.ws_ping_interval, opts.ws_pong_timeout, std::chrono::milliseconds(4'000)}) / 4),
       authorizer(opts, h),

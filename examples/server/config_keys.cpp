@@ -77,6 +77,10 @@ config_key const keys[]{
      "time a closing connection may take to flush its last bytes",
      [](server_config& c) -> auto& { return c.server.close_timeout; }},
 
+    {"io.uring", value_kind::boolean, 0, 0, "--io-uring",
+     "each loop turn's sends in one io_uring submission (false: one sendmsg per connection)",
+     [](server_config& c) -> auto& { return c.server.io_uring; }},
+
     {"websocket.path", value_kind::url_path, 0, 0, "", "WebSocket endpoint",
      [](server_config& c) -> auto& { return c.server.websocket_path; }},
     {"websocket.ping_interval", value_kind::duration, 100, 1 * hour, "--ping-interval",

@@ -88,6 +88,10 @@ struct server_options {
     // SO_SNDBUF of client sockets in bytes; 0 leaves the kernel's autotuning (which may buffer megabytes per
     // connection before the queue above even starts to fill).
     std::size_t socket_send_buffer = 0;
+    // Each loop turn's sends to plain TCP connections leave in one io_uring submission instead of one sendmsg
+    // each (the same sends, one system call: docs/benchmarks.md). Where io_uring is unavailable (a kernel
+    // before 5.6, a container's seccomp profile) the server says so in its log and sends one by one.
+    bool io_uring = true;
 
     // Server-Sent Events.
     std::chrono::milliseconds sse_retry{2'000};    // the reconnection delay sent to EventSource (retry:)

@@ -4,6 +4,11 @@
 
 namespace switchboard::detail {
 
+flush_scheduler::flush_scheduler(boost::asio::any_io_executor ex, bool batch_sends)
+    : executor_(std::move(ex)), batch_(batch_sends ? send_batch::open() : nullptr)
+{
+}
+
 void flush_scheduler::schedule(std::shared_ptr<flushable> f)
 {
     if (f->flush_scheduled_)
@@ -34,10 +39,14 @@ void flush_scheduler::run()
 {
     posted_ = false;
     running_.swap(pending_);
+    if (batch_)
+        batch_->begin();
     for (auto& f : running_) {
         f->flush_scheduled_ = false;
         f->flush();
     }
+    if (batch_)
+        batch_->submit();
     running_.clear();
     if (!published_.empty()) {
         auto const now = std::chrono::steady_clock::now();

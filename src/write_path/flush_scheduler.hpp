@@ -1,6 +1,9 @@
 #pragma once
 // Corking: channels that got bytes during a loop turn are flushed once, together, when the turn's handlers are
-// done, so a burst of messages to one channel leaves in one gathered write instead of one syscall each.
+// done, so a burst of messages to one channel leaves in one gathered write instead of one syscall each, and
+// the turn's sends to every channel in one system call where io_uring allows (send_batch).
+
+#include "write_path/send_batch.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -25,7 +28,11 @@ private:
 
 class flush_scheduler {
 public:
-    explicit flush_scheduler(boost::asio::any_io_executor ex) : executor_(std::move(ex)) {}
+    /// `batch_sends`: the turn's sends go out together through io_uring where it is available (send_batch).
+    flush_scheduler(boost::asio::any_io_executor ex, bool batch_sends);
+
+    /// The loop's send batch, null when sends are not batched.
+    send_batch* batch() const noexcept { return batch_.get(); }
 
     /// Flushes `f` after the handlers already queued on the loop have run. Idempotent until then.
     void schedule(std::shared_ptr<flushable> f);
@@ -40,6 +47,7 @@ private:
     void post();
 
     boost::asio::any_io_executor executor_;
+    std::unique_ptr<send_batch> batch_;
     std::vector<std::shared_ptr<flushable>> pending_;
     std::vector<std::shared_ptr<flushable>> running_;
     std::vector<std::chrono::steady_clock::time_point> published_;

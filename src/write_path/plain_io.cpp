@@ -25,7 +25,8 @@ std::array<char, 64 * 1024>& scratch()
 
 }  // namespace
 
-plain_io::plain_io(boost::asio::ip::tcp::socket socket, io_owner& owner) : owner_(owner), socket_(std::move(socket))
+plain_io::plain_io(boost::asio::ip::tcp::socket socket, io_owner& owner, send_batch* batch)
+    : owner_(owner), socket_(std::move(socket)), batch_(batch)
 {
     boost::system::error_code ignored;
     socket_.non_blocking(true, ignored);
@@ -39,8 +40,26 @@ std::shared_ptr<plain_io> plain_io::self()
 
 void plain_io::flush()
 {
-    if (waiting_writable_ || !socket_.is_open())
+    if (waiting_writable_ || in_batch_ || !socket_.is_open())
         return;
+    if (batch_ && batch_->collecting() && !owner_.outbox().empty()) {
+        in_batch_ = true;
+        return batch_->add(socket_.native_handle(), owner_.outbox(), self());
+    }
+    send_now();
+}
+
+void plain_io::on_batch_sent(ssize_t result)
+{
+    in_batch_ = false;
+    if (!socket_.is_open())
+        return;
+    if (took(result))
+        send_now();  // the rest, if the batch's send did not take it all
+}
+
+void plain_io::send_now()
+{
     auto& queue = owner_.outbox();
     std::array<iovec, iov_batch> iov;
     while (!queue.empty()) {
@@ -48,18 +67,29 @@ void plain_io::flush()
         msg.msg_iov = iov.data();
         msg.msg_iovlen = queue.gather(iov.data(), iov.size());
         ssize_t const n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return wait_writable();
-            if (errno == EINTR)
-                continue;
-            return owner_.lost({errno, boost::system::system_category()});
-        }
-        queue.consume(static_cast<std::size_t>(n));
-        owner_.sent(static_cast<std::size_t>(n));
-        owner_.made_room();
+        if (!took(n < 0 ? -errno : n))
+            return;
     }
     owner_.drained();
+}
+
+bool plain_io::took(ssize_t result)
+{
+    if (result == -EINTR)
+        return true;
+    if (result == -EAGAIN || result == -EWOULDBLOCK) {
+        wait_writable();
+        return false;
+    }
+    if (result < 0) {
+        owner_.lost({static_cast<int>(-result), boost::system::system_category()});
+        return false;
+    }
+    auto& queue = owner_.outbox();
+    queue.consume(static_cast<std::size_t>(result));
+    owner_.sent(static_cast<std::size_t>(result));
+    owner_.made_room();
+    return socket_.is_open();
 }
 
 void plain_io::wait_writable()
@@ -69,7 +99,7 @@ void plain_io::wait_writable()
         self->waiting_writable_ = false;
         if (ec)
             return self->owner_.lost(ec);
-        self->flush();
+        self->send_now();
     });
 }
 

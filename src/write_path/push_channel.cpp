@@ -10,12 +10,13 @@
 namespace switchboard::detail {
 namespace {
 
-std::variant<plain_io, std::unique_ptr<tls_io>> make_io(connection_stream stream, io_owner& owner)
+std::variant<plain_io, std::unique_ptr<tls_io>> make_io(connection_stream stream, io_owner& owner,
+                                                        send_batch* batch)
 {
     if (stream.is_tls())
         return std::make_unique<tls_io>(std::move(stream.tls()), owner);
     return std::variant<plain_io, std::unique_ptr<tls_io>>(std::in_place_index<0>, stream.tcp().release_socket(),
-                                                            owner);
+                                                            owner, batch);
 }
 
 }  // namespace
@@ -24,7 +25,7 @@ push_channel::push_channel(connection_stream stream, connection_slot slot, chann
                            std::string remote_address)
     : channel(std::move(remote_address)),
       services_(services),
-      io_(make_io(std::move(stream), *this)),
+      io_(make_io(std::move(stream), *this, services.flusher.batch())),
       slot_(std::move(slot)),
       last_input_(services.keepalive.now()),
       last_output_(services.keepalive.now())

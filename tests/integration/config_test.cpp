@@ -84,6 +84,7 @@ constexpr char const* every_key = R"({
   "sse": {"path": "/live/sse", "retry": "3s", "heartbeat": "12s"},
   "long_polling": {"path": "/live/poll", "hold": "40s", "max_messages_per_poll": 250, "max_bytes_per_poll": "512KiB"},
   "publish": {"path": "/live/publish"},
+  "io": {"uring": false},
   "transports": ["sse", "long-polling"],
   "client": {"path": "/live/switchboard.js"},
   "metrics": {"path": "/ops/metrics"},
@@ -169,6 +170,7 @@ TEST(config, every_key_parses)
     EXPECT_EQ(o.max_queue_bytes, 16u * 1024 * 1024);
     EXPECT_EQ(o.max_queue_messages, 2048u);
     EXPECT_EQ(o.socket_send_buffer, 256u * 1024);
+    EXPECT_FALSE(o.io_uring);
     EXPECT_EQ(o.close_timeout, 1500ms);
     EXPECT_EQ(o.websocket_path, "/live/ws");
     EXPECT_EQ(o.ws_ping_interval, 20s);
