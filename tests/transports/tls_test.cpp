@@ -6,6 +6,7 @@
 #include "support/http_client.hpp"
 #include "support/poll_client.hpp"
 #include "support/raw_connection.hpp"
+#include "support/server_process.hpp"
 #include "support/sse_client.hpp"
 #include "support/test_certificate.hpp"
 #include "support/ws_client.hpp"
@@ -192,6 +193,158 @@ TEST(tls, broken_and_stalled_handshakes_time_out_and_harm_no_one)
     (*srv).publish("t", {{"after", true}});
     ASSERT_TRUE(ws->wait_messages(srv.ioc, 1));
     ws->close();
+}
+
+TEST(tls, a_megabyte_message_and_a_pipelined_burst_arrive_byte_for_byte_over_wss_and_https_sse)
+{
+    test_certificate cert;
+    server_options options = with_tls(cert);
+    options.max_message_size = 2 * 1024 * 1024;
+    live_server srv(options);
+    srv.start();
+
+    auto ws = ws_client::create(srv.ioc);
+    ws->connect(tls_port(srv.port));
+    ASSERT_TRUE(ws->subscribe(srv.ioc, "big", 1));
+    auto sse = sse_client::create(srv.ioc);
+    sse->connect(tls_port(srv.port), "/sse?topic=big");
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).hub().subscriber_count("big") == 2; }));
+
+    // 1 MB of every byte value a JSON string may carry unescaped (64 records and more), then 1,000 small
+    // messages published in one go: one loop turn queues them all, the flushes write them record by record.
+    std::string big;
+    big.reserve(1'000'000);
+    for (std::size_t i = 0; big.size() < 1'000'000; ++i)
+        big.push_back(static_cast<char>(' ' + 1 + (i * 7919) % 90));
+    (*srv).publish("big", big);
+    for (int i = 0; i < 1000; ++i)
+        (*srv).publish("big", {{"i", i}});
+    ASSERT_TRUE(ws->wait_messages(srv.ioc, 1001, std::chrono::seconds(30)));
+    ASSERT_TRUE(sse->wait_messages(srv.ioc, 1001, std::chrono::seconds(30)));
+    for (auto const& got : {ws->messages(), sse->messages()}) {
+        ASSERT_EQ(got.size(), 1001u);
+        EXPECT_TRUE(got[0]["data"] == big);
+        for (int i = 0; i < 1000; ++i)
+            ASSERT_EQ(got[1 + i]["data"]["i"], i);
+    }
+    ws->close();
+    sse->close();
+}
+
+// A Python client (ssl.MemoryBIO over a plain socket, so that it can put any bytes on the wire) that misbehaves
+// after a good handshake, in the HTTP phase ("http") or on an open SSE stream ("sse"), then reports how the
+// server ended the connection: "closed" (EOF or reset within the deadline) or "open".
+constexpr char const* misbehaving_tls_client = R"(
+import os, socket, ssl, sys
+port, version, phase, act = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+v = ssl.TLSVersion.TLSv1_2 if version == '1.2' else ssl.TLSVersion.TLSv1_3
+ctx.minimum_version = ctx.maximum_version = v
+s = socket.create_connection(('127.0.0.1', port), timeout=10)
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+tls = ctx.wrap_bio(inc, out, server_hostname='localhost')
+
+def pump():
+    s.sendall(out.read())
+    data = s.recv(65536)
+    if not data:
+        raise EOFError('closed during the handshake')
+    inc.write(data)
+
+def read_until(text):
+    got = b''
+    while text not in got:
+        try:
+            got += tls.read(65536)
+        except ssl.SSLWantReadError:
+            pump()
+    return got
+
+while True:
+    try:
+        tls.do_handshake()
+        break
+    except ssl.SSLWantReadError:
+        pump()
+s.sendall(out.read())
+if phase == 'sse':
+    tls.write(b'GET /sse?topic=t HTTP/1.1\r\nHost: x\r\n\r\n')
+    s.sendall(out.read())
+    read_until(b'subscribed')
+    print('subscribed', flush=True)
+else:
+    tls.write(b'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
+    s.sendall(out.read())
+    read_until(b'\r\n\r\n')
+    print('answered', tls.version(), flush=True)
+if act == 'garbage':
+    s.sendall(b'\x17\x03\x03\x00\x20' + os.urandom(32))  # an application data record that fails to decrypt
+elif act == 'truncated':
+    tls.write(b'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
+    record = out.read()
+    s.sendall(record[:len(record) // 2])
+    s.shutdown(socket.SHUT_WR)
+elif act == 'close_notify_then_data':
+    try:
+        tls.unwrap()
+    except ssl.SSLWantReadError:
+        pass
+    s.sendall(out.read() + b'\x17\x03\x03\x00\x05hello')
+elif act == 'fin':
+    s.shutdown(socket.SHUT_WR)  # TCP's end without close_notify
+s.settimeout(10)
+try:
+    while s.recv(65536):
+        pass
+    print('closed', flush=True)
+except ConnectionResetError:
+    print('closed', flush=True)
+except socket.timeout:
+    print('open', flush=True)
+)";
+
+TEST(tls, misbehaving_tls_clients_are_closed_and_harm_no_one)
+{
+    test_certificate cert;
+    live_server srv(with_tls(cert));
+    srv.start();
+    auto witness = ws_client::create(srv.ioc);
+    witness->connect(tls_port(srv.port));
+    ASSERT_TRUE(witness->subscribe(srv.ioc, "t", 1));
+
+    std::size_t normal_closes = 0;
+    for (std::string const version : {"1.2", "1.3"}) {
+        for (std::string const phase : {"http", "sse"}) {
+            for (std::string const act : {"garbage", "truncated", "close_notify_then_data", "fin"}) {
+                SCOPED_TRACE(version + " " + phase + " " + act);
+                // Debian's python3 and its ssl module, not another python3 earlier on the PATH.
+                server_process client("/usr/bin/python3",
+                                      {"-c", misbehaving_tls_client, std::to_string(srv.port), version, phase, act});
+                ASSERT_TRUE(srv.run_until([&] { return client.exit_status().has_value(); }, std::chrono::seconds(30)))
+                    << client.output();
+                EXPECT_EQ(*client.exit_status(), 0) << client.output();
+                auto const first = phase == "sse" ? std::string("subscribed\n") : "answered TLSv" + version + "\n";
+                EXPECT_EQ(client.output(), first + "closed\n");
+                if (phase == "sse" && act != "garbage")
+                    ++normal_closes;
+            }
+        }
+    }
+    // Every SSE stream ended, each once, and the witness still receives.
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).hub().subscriber_count("t") == 1; }));
+    (*srv).publish("t", {{"after", true}});
+    ASSERT_TRUE(witness->wait_messages(srv.ioc, 1));
+    EXPECT_EQ(metric(srv.ioc, tls_port(srv.port), "switchboard_tls_handshake_failures_total"), 0u);
+    // The peer's close_notify, its TCP end without one and a truncated record end the stream as EOF (a normal
+    // closure); a record that fails to decrypt as a lost connection.
+    auto const metrics = fetch(srv.ioc, tls_port(srv.port), "GET", "/metrics").body;
+    EXPECT_NE(metrics.find("switchboard_disconnects_total{code=\"1000\"} " + std::to_string(normal_closes)),
+              std::string::npos)
+        << metrics;
+    EXPECT_NE(metrics.find("switchboard_disconnects_total{code=\"4001\"} 2"), std::string::npos) << metrics;
+    witness->close();
 }
 
 TEST(tls, a_slow_tls_consumer_is_closed_as_slow_consumer)
