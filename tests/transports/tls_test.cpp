@@ -1,11 +1,16 @@
 // TLS on the shared listener: wss:// and https:// (SSE, long polling, publish, metrics) end to end with real TLS
 // clients and a certificate made at test time; plain and TLS clients on the same port at once; broken or stalled
-// handshakes time out without harming anyone; a slow TLS consumer is cut off like a plain one.
+// handshakes time out without harming anyone; a slow TLS consumer is cut off like a plain one; a megabyte message
+// and a burst byte for byte; clients that misbehave after the handshake (garbage, a truncated record, data after
+// close_notify, TCP's end without close_notify; TLS 1.2 and 1.3) are closed cleanly; an idle TLS stream's
+// server memory.
 
 #include "support/live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/poll_client.hpp"
+#include "support/process_memory.hpp"
 #include "support/raw_connection.hpp"
+#include "support/run_until.hpp"
 #include "support/server_process.hpp"
 #include "support/sse_client.hpp"
 #include "support/test_certificate.hpp"
@@ -16,6 +21,7 @@
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace switchboard::test {
@@ -346,6 +352,40 @@ TEST(tls, misbehaving_tls_clients_are_closed_and_harm_no_one)
     EXPECT_NE(metrics.find("switchboard_disconnects_total{code=\"4001\"} 2"), std::string::npos) << metrics;
     witness->close();
 }
+
+#ifdef SWITCHBOARD_SERVER_PATH
+TEST(tls, an_idle_tls_stream_holds_a_few_kilobytes_of_server_memory)
+{
+    // The bundled server as a process, so that its resident memory is its own: 300 idle SSE streams over TLS.
+    // Asio's ssl::stream held ~75 KB for each (its fixed record buffers); OpenSSL 3.0's own floor is ~13.5 KB
+    // (docs/benchmarks.md, Idle TLS connections).
+    test_certificate cert;
+    server_process server(SWITCHBOARD_SERVER_PATH, {"--listen", "127.0.0.1:0", "--tls-cert", cert.cert_file().string(),
+                                                    "--tls-key", cert.key_file().string()});
+    auto const port = server.wait_for_port(std::chrono::seconds(20));
+    ASSERT_TRUE(port) << server.output();
+    asio::io_context ioc;
+    ASSERT_EQ(fetch(ioc, tls_port(*port), "GET", "/healthz").status, 200);  // the first handshake's one-offs
+    auto const before = memory_of(server.pid());
+    ASSERT_TRUE(before);
+    constexpr std::size_t streams = 300;
+    std::vector<std::shared_ptr<sse_client>> clients;
+    for (std::size_t i = 0; i < streams; ++i) {
+        clients.push_back(sse_client::create(ioc));
+        clients.back()->connect(tls_port(*port), "/sse?topic=idle");
+    }
+    ASSERT_TRUE(run_until(ioc, [&] {
+        return std::all_of(clients.begin(), clients.end(), [](auto const& c) { return c->find_event("subscribed").has_value(); });
+    }, std::chrono::seconds(60)));
+    ASSERT_EQ(fetch(ioc, tls_port(*port), "GET", "/healthz").status, 200);  // every stream is set up by now
+    auto const after = memory_of(server.pid());
+    ASSERT_TRUE(after);
+    auto const per_stream = (after->resident - std::min(after->resident, before->resident)) / streams;
+    EXPECT_LT(per_stream, 24u * 1024) << per_stream << " bytes per idle TLS stream";
+    for (auto const& c : clients)
+        c->close();
+}
+#endif
 
 TEST(tls, a_slow_tls_consumer_is_closed_as_slow_consumer)
 {
