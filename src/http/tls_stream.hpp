@@ -67,6 +67,10 @@ public:
     /// is held while it waits. Not while an async_read_some is pending.
     tls_engine::step read_now(boost::asio::mutable_buffer to, std::size_t& n, boost::system::error_code& ec)
     {
+        if (!socket().is_open()) {  // see op_state::run
+            ec = boost::asio::error::bad_descriptor;
+            return tls_engine::step::failed;
+        }
         return engine_.read(to, n, ec);
     }
     /// Output a read made (an alert, a key update's answer) that the socket did not take: the next write
@@ -184,6 +188,10 @@ private:
         template <class Self>
         void run(Self& self)
         {
+            // The engine reads and writes the descriptor by number: once the socket is closed (a handler that had
+            // completed before the close runs after it), that number may be another connection's.
+            if (!s->socket().is_open())
+                return finish(self, boost::asio::error::bad_descriptor);
             auto& engine = s->engine_;
             for (;;) {
                 boost::system::error_code ec;
