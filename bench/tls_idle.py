@@ -162,8 +162,9 @@ async def main():
         out['rss_before'] = before
         out['rss_after'] = after
         out['bytes_per_connection'] = round((after - before) / args.connections)
-        print(json.dumps(out), flush=True)
-        await asyncio.sleep(args.hold)
+        if args.hold:
+            print(json.dumps(out), flush=True)  # the figures now, while the connections are still held
+            await asyncio.sleep(args.hold)
         for _, w in held:
             w.close()
         await asyncio.sleep(args.settle)
@@ -177,7 +178,7 @@ async def main():
         out['handshakes_per_s'] = round(args.handshakes / elapsed)
         out['client_cpu_share'] = round((time.process_time() - cpu) / elapsed, 2)
         out['server_cpu_us_per_handshake'] = round((cpu_seconds(args.server_pid) - server_cpu) * 1e6 / args.handshakes)
-        print(json.dumps(out), flush=True)
+    print(json.dumps(out), flush=True)
 
 
 if __name__ == '__main__':
