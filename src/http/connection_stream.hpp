@@ -4,9 +4,11 @@
 // streaming channels take either without becoming templates; each asynchronous call is one branch to the
 // stream underneath. Meets Asio's AsyncReadStream and AsyncWriteStream, and Beast's teardown for the upgrade.
 
+#include "http/tls_stream.hpp"
+
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
 #include <utility>
@@ -16,20 +18,20 @@ namespace switchboard::detail {
 
 class connection_stream {
 public:
-    using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+    using tls_stream = detail::tls_stream<boost::beast::tcp_stream>;
     using executor_type = boost::beast::tcp_stream::executor_type;
 
     // The plain stream is made in place: moving a tcp_stream allocates a new state block (Beast keeps the
     // moved-from one valid), and a hole per connection left behind adds to idle memory.
     explicit connection_stream(boost::asio::ip::tcp::socket socket) : stream_(std::in_place_index<0>, std::move(socket)) {}
-    explicit connection_stream(tls_stream tls) : stream_(std::move(tls)) {}
     connection_stream(connection_stream&&) = default;
 
-    /// Puts TLS (`context`) over the plain stream; the handshake is the caller's next step.
-    void start_tls(boost::asio::ssl::context& context)
+    /// Puts TLS (`context`) over the plain stream, `read` being the bytes already read from it (served to the
+    /// handshake first); the handshake is the caller's next step. Throws std::bad_alloc.
+    void start_tls(boost::asio::ssl::context& context, std::string_view read)
     {
         boost::beast::tcp_stream tcp(std::move(std::get<0>(stream_)));
-        stream_.emplace<1>(std::move(tcp), context);
+        stream_.emplace<1>(std::move(tcp), context.native_handle(), read);
     }
 
     bool is_tls() const noexcept { return stream_.index() == 1; }
@@ -72,12 +74,13 @@ public:
     // Beast closes the socket this way on a WebSocket timeout.
     friend void beast_close_socket(connection_stream& s) { s.tcp().close(); }
 
-    // Beast's WebSocket teardown (used only if the upgrade fails), forwarded to the stream underneath.
+    // Beast's WebSocket teardown, forwarded to the stream underneath. Over TLS the synchronous one closes the
+    // socket (no blocking close_notify on the loop); the asynchronous one sends close_notify first.
     friend void teardown(boost::beast::role_type role, connection_stream& s, boost::system::error_code& ec)
     {
         using boost::beast::websocket::teardown;
         if (s.is_tls())
-            teardown(role, s.tls(), ec);
+            s.tcp().socket().close(ec);
         else
             teardown(role, s.tcp(), ec);
     }
@@ -87,7 +90,11 @@ public:
     {
         using boost::beast::websocket::async_teardown;
         if (s.is_tls())
-            async_teardown(role, s.tls(), std::forward<TeardownHandler>(handler));
+            s.tls().async_shutdown([&s, h = std::forward<TeardownHandler>(handler)](boost::system::error_code ec) mutable {
+                boost::system::error_code ignored;
+                s.tcp().socket().close(ignored);
+                std::move(h)(ec);
+            });
         else
             async_teardown(role, s.tcp(), std::forward<TeardownHandler>(handler));
     }

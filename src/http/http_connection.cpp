@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <new>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -146,23 +147,26 @@ void http_connection::on_detect(boost::system::error_code ec, bool tls)
         return read_request();
     }
     ++ctx_.metrics.tls_handshakes;
-    stream_.start_tls(*ctx_.tls);
+    // The bytes the sniff read go to the TLS stream, which serves them to OpenSSL before the socket's.
+    try {
+        stream_.start_tls(*ctx_.tls, {static_cast<char const*>(buffer_.data().data()), buffer_.size()});
+    } catch (std::bad_alloc const&) {
+        ++ctx_.metrics.tls_handshake_failures;
+        return stream_.tcp().close();
+    }
+    buffer_.clear();
+    buffer_.shrink_to_fit();
     // One deadline, still running, for the handshake: a client stalling mid-handshake is cut off in time.
-    // (The default argument: Beast 1.81 checks this handler against the unbuffered handshake's signature.)
-    stream_.tls().async_handshake(boost::asio::ssl::stream_base::server, buffer_.data(),
-                                  [self = shared_from_this()](beast::error_code e, std::size_t used = 0) {
-                                      self->on_handshake(e, used);
-                                  });
+    stream_.tls().async_handshake([self = shared_from_this()](beast::error_code e) { self->on_handshake(e); });
 }
 
-void http_connection::on_handshake(boost::system::error_code ec, std::size_t used)
+void http_connection::on_handshake(boost::system::error_code ec)
 {
     if (ec) {
         ++ctx_.metrics.tls_handshake_failures;
         spdlog::debug("TLS handshake from {} failed: {}", remote_address_, ec.message());
         return stream_.tcp().close();
     }
-    buffer_.consume(used);
     read_request();
 }
 

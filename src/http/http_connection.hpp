@@ -99,7 +99,7 @@ private:
     void refuse_connection();
     void detect_tls();
     void on_detect(boost::system::error_code ec, bool tls);
-    void on_handshake(boost::system::error_code ec, std::size_t used);
+    void on_handshake(boost::system::error_code ec);
     void read_request();
     void parse_header();
     void on_read_header(boost::system::error_code ec, std::size_t n, std::size_t asked);

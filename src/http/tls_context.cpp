@@ -47,8 +47,10 @@ std::shared_ptr<boost::asio::ssl::context> make_tls_context(server_options const
     ERR_clear_error();
     SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
     SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-    // OpenSSL's record buffers (~34 KiB) are given back while a connection is idle.
-    SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
+    // OpenSSL's record buffers (~34 KiB) are given back while a connection is idle. A write takes one record at a
+    // time (tls_stream's writes are write_some), and a retried one may come from another address.
+    SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                                 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     if (SSL_CTX_set_cipher_list(native, tls12_ciphers) != 1)
         throw std::runtime_error("TLS: cipher list refused: " + openssl_reason());
     if (SSL_CTX_use_certificate_chain_file(native, options.tls_cert_file.c_str()) != 1)

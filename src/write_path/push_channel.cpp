@@ -14,7 +14,7 @@ std::variant<plain_io, std::unique_ptr<tls_io>> make_io(connection_stream stream
                                                         send_batch* batch)
 {
     if (stream.is_tls())
-        return std::make_unique<tls_io>(std::move(stream.tls()), owner);
+        return std::make_unique<tls_io>(tls_io::stream_type(std::move(stream.tls())), owner);
     return std::variant<plain_io, std::unique_ptr<tls_io>>(std::in_place_index<0>, stream.tcp().release_socket(),
                                                             owner, batch);
 }
