@@ -20,6 +20,15 @@ class cluster_node;
 
 namespace detail {
 
+// A loop's own copy of a message. A message caches its wire encodings (message::encoding) without a lock, for
+// its one loop: the store's message, shared by every loop, is never handed out; each loop encodes its own copy,
+// once per wire format, and shares it among its subscribers. The copy shares the envelope's bytes (the payload
+// is not copied): it costs the topic, the epoch and one allocation.
+message_ptr loop_copy(message_ptr const& m)
+{
+    return std::make_shared<message const>(*m);
+}
+
 // What reaches one node from any thread, in the order it entered: messages and the node's answers. A message
 // queue of our own rather than one post per message: Asio may run a post made from the loop's own thread
 // after one another thread made later (its thread-private queue), which would reorder a topic's messages.
@@ -113,6 +122,8 @@ public:
         auto answer = state_->store.history(topic, since, max_bytes, client());
         // Queued under the lock: every message published before this read is ahead of it in the inbox.
         inbox_->push({{}, [this, topic, answer = std::move(answer), done = std::move(done)]() mutable {
+                          for (auto& m : answer.result.messages)
+                              m = detail::loop_copy(m);
                           if (!answer.ec)
                               caught_up(topic, answer.result.latest);
                           done(answer.ec, std::move(answer.result));
@@ -125,6 +136,8 @@ public:
         std::lock_guard lock(state_->mutex);
         auto answer = state_->store.pattern_history(pattern, since, max_bytes, max_topics);
         inbox_->push({{}, [answer = std::move(answer), done = std::move(done)]() mutable {
+                          for (auto& m : answer.result.messages)
+                              m = detail::loop_copy(m);
                           done(answer.ec, std::move(answer.result));
                       }});
     }
@@ -176,8 +189,9 @@ public:
     char const* name() const noexcept override { return "memory"; }
     bool delivers_every_topic() const noexcept override { return true; }
 
-    void on_message(message_ptr const& m)
+    void on_message(message_ptr const& shared)
     {
+        auto const m = detail::loop_copy(shared);
         if (auto it = delivered_.find(m->topic()); it != delivered_.end())
             it->second = m->where();
         deliver(m);

@@ -205,6 +205,41 @@ TEST(loop_cluster, a_history_answer_comes_after_every_message_published_before_i
     publisher.join();
 }
 
+TEST(loop_cluster, each_loop_gets_a_message_of_its_own)
+{
+    // A message caches its encodings for one loop without a lock: two loops must never hold the same one, live
+    // or from history (they share the envelope's bytes, not the message).
+    loop_cluster cluster;
+    loop a(cluster), b(cluster);
+    a.run([&] {
+        a.node->publish("t", R"({"x":1})", [](boost::system::error_code, position) {});
+        return 0;
+    });
+    ASSERT_TRUE(a.wait([&] { return a.got.size() == 1; }));
+    ASSERT_TRUE(b.wait([&] { return b.got.size() == 1; }));
+    auto const on_a = a.run([&] { return a.got.front(); });
+    auto const on_b = b.run([&] { return b.got.front(); });
+    EXPECT_NE(on_a, on_b);
+    EXPECT_EQ(on_a->envelope(), on_b->envelope()) << "the bytes are shared";
+    auto history_on = [](loop& l) {
+        std::promise<message_ptr> p;
+        auto f = p.get_future();
+        boost::asio::post(l.ioc, [&] {
+            l.node->history("t", position{0, ""}, backplane::whole_history, [&](boost::system::error_code, history_result r) {
+                p.set_value(r.messages.empty() ? nullptr : r.messages.front());
+            });
+        });
+        EXPECT_EQ(f.wait_for(10s), std::future_status::ready);
+        return f.get();
+    };
+    auto const replay_a = history_on(a);
+    auto const replay_b = history_on(b);
+    ASSERT_TRUE(replay_a && replay_b);
+    EXPECT_NE(replay_a, replay_b);
+    EXPECT_NE(replay_a, on_b);
+    EXPECT_EQ(replay_a->data(), R"({"x":1})");
+}
+
 TEST(loop_cluster, budgets_hold_across_loops)
 {
     history_options h;
