@@ -263,6 +263,8 @@ void server::start()
     tcp::endpoint const ep{asio::ip::make_address(i.options.address), i.options.port};
     i.acceptor.open(ep.protocol());
     i.acceptor.set_option(asio::socket_base::reuse_address(true));
+    if (i.options.reuse_port)
+        i.acceptor.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
     i.acceptor.bind(ep);
     i.acceptor.listen(asio::socket_base::max_listen_connections);
     i.started = true;
@@ -364,6 +366,57 @@ hub_view server::hub() const noexcept
 backplane& server::backplane() noexcept
 {
     return *impl_->bp;
+}
+
+void server::set_loops(std::vector<server*> loops)
+{
+    auto& home = *impl_;
+    if (loops.size() < 2) {
+        home.ctx.gather_metrics = nullptr;
+        return;
+    }
+    std::vector<impl*> peers;
+    for (auto* s : loops)
+        peers.push_back(s->impl_.get());
+    home.ctx.gather_metrics = [&home, peers](std::function<void(std::vector<std::string>)> done) {
+        // Each loop's counters are read on its own thread, never from here; the texts come back to this loop.
+        struct gathering {
+            explicit gathering(asio::io_context& io) : deadline(io) {}
+            std::vector<std::string> texts;
+            std::size_t remaining = 0;
+            bool answered = false;
+            asio::steady_timer deadline;
+            std::function<void(std::vector<std::string>)> done;
+        };
+        auto g = std::make_shared<gathering>(home.ioc);
+        g->texts.resize(peers.size());
+        g->remaining = peers.size();
+        g->done = std::move(done);
+        g->deadline.expires_after(std::chrono::seconds(2));
+        g->deadline.async_wait([g](boost::system::error_code ec) {
+            if (ec || g->answered)
+                return;
+            g->answered = true;
+            spdlog::warn("metrics: {} loops did not answer in time; left out", g->remaining);
+            g->done(std::move(g->texts));
+        });
+        for (std::size_t n = 0; n < peers.size(); ++n) {
+            auto* peer = peers[n];
+            asio::post(peer->ioc, [peer, g, n, &home] {
+                auto text = detail::render_metrics(peer->ctx);
+                asio::post(home.ioc, [g, n, text = std::move(text)]() mutable {
+                    if (g->answered)
+                        return;
+                    g->texts[n] = std::move(text);
+                    if (--g->remaining > 0)
+                        return;
+                    g->answered = true;
+                    g->deadline.cancel();
+                    g->done(std::move(g->texts));
+                });
+            });
+        }
+    };
 }
 
 server_stats server::stats() const

@@ -6,9 +6,11 @@
 #include "http/connection_slot.hpp"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 namespace boost::asio::ssl {
 class context;
@@ -26,6 +28,9 @@ struct server_context : channel_services {
     // TLS settings when options name a certificate (else null); replaced on reload, each connection keeps its own.
     std::shared_ptr<boost::asio::ssl::context> tls;
     std::unordered_set<http_connection*> http_connections;
+    // Set when this server is one loop of several (server::set_loops): renders every loop's metrics, each on its
+    // own loop, and hands their texts back here. Null: this loop's own metrics are the process's.
+    std::function<void(std::function<void(std::vector<std::string>)>)> gather_metrics;
 
     /// Counts a new connection from `address` (an IP) in `slot`, or refuses it: error::too_many_connections past
     /// max_connections or max_connections_per_address, error::rate_limited (the wait in `retry_after`) past

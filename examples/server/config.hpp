@@ -40,6 +40,9 @@ struct server_config {
     switchboard::redis_options redis;  // url "" (the default): the in-memory backplane, no Redis
     switchboard::nats_options nats;    // url "" (the default): no NATS; at most one of the two is set
     log_options log;
+    // Event loops, each on its own thread with its own listener on the shared port (SO_REUSEPORT), joined as
+    // the nodes of one cluster (docs/scaling.md). 1: one loop, exactly the single-threaded server.
+    std::size_t threads = 1;
 };
 
 struct listen_address {

@@ -26,6 +26,9 @@ config_key const keys[]{
     {"listen", value_kind::listen, 0, 0, "--listen",
      "HOST:PORT to listen on; port 0 picks a free port",
      [](server_config& c) -> auto& { return c.server; }},
+    {"threads", value_kind::count, 1, 1024, "--threads",
+     "event loops, one thread each, sharing the port as nodes of one cluster; 1: a single loop",
+     [](server_config& c) -> auto& { return c.threads; }},
 
     {"tls.cert_file", value_kind::file, 0, 0, "--tls-cert",
      "certificate chain (PEM, leaf first) for https:// and wss:// on the same port; \"\" turns TLS off",

@@ -1,7 +1,8 @@
 // switchboard-server: the bundled server. Serves WebSocket (/ws), SSE (/sse), long polling (/poll) and HTTP
-// publishing (/publish) on one port, with the in-memory backplane, and a demo page at /.
+// publishing (/publish) on one port, with the in-memory backplane, and a demo page at /. With --threads N,
+// N event loops on N threads share the port, joined as the nodes of one cluster.
 //
-//   switchboard-server [--config switchboard.json] [--listen 127.0.0.1:8080] [--log-level info] [...]
+//   switchboard-server [--config switchboard.json] [--listen 127.0.0.1:8080] [--threads 4] [--log-level info] [...]
 //   switchboard-server --check-config switchboard.json
 //   switchboard-server --help
 //
@@ -28,6 +29,8 @@
 #include <memory>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -53,8 +56,9 @@ void print(std::vector<config_error> const& list, std::string_view prefix = {})
         std::cerr << prefix << to_string(e) << '\n';
 }
 
-// Reads the file again (the environment and flags as at start) and applies what can change while running.
-void reload(switchboard::server& server, config_sources sources)
+// Reads the file again (the environment and flags as at start) and applies what can change while running, to
+// every loop.
+void reload(std::vector<std::unique_ptr<switchboard::server>> const& servers, config_sources sources)
 {
     if (!sources.file_name.empty() && !read_file(sources.file_name, sources.file_text)) {
         spdlog::error("reload: cannot read {}; keeping the running configuration", sources.file_name);
@@ -68,17 +72,19 @@ void reload(switchboard::server& server, config_sources sources)
         return;
     }
     apply_log_options(result.config.log);
-    server.reload(result.config.server);
+    for (auto const& server : servers)
+        server->reload(result.config.server);
 }
 
-void on_hangup(boost::asio::signal_set& hangup, switchboard::server& server, config_sources const& sources)
+void on_hangup(boost::asio::signal_set& hangup, std::vector<std::unique_ptr<switchboard::server>> const& servers,
+               config_sources const& sources)
 {
     hangup.async_wait([&](boost::system::error_code ec, int) {
         if (ec)
             return;
         spdlog::info("SIGHUP: reloading {}", sources.file_name.empty() ? "the configuration" : sources.file_name);
-        reload(server, sources);
-        on_hangup(hangup, server, sources);
+        reload(servers, sources);
+        on_hangup(hangup, servers, sources);
     });
 }
 
@@ -88,49 +94,72 @@ int serve(server_config const& config, config_sources const& sources)
     apply_log_options(config.log);
     spdlog::info("configuration: {}", file.empty() ? "defaults" : file);
 
-    // The server owns its loop; a Redis or NATS backplane is made on that loop, by the factory the server calls.
-    std::unique_ptr<switchboard::server> owned;
-    try {
-        switchboard::server::backplane_factory shared;
-        if (!config.redis.url.empty())
-            shared = [&](boost::asio::any_io_executor ex) {
-                spdlog::info("backplane: redis (key prefix \"{}\")", config.redis.prefix);
-                return std::make_unique<switchboard::redis_backplane>(ex, config.redis, config.server.history);
-            };
-        else if (!config.nats.url.empty())
-            shared = [&](boost::asio::any_io_executor ex) {
-                spdlog::info("backplane: nats (subject prefix \"{}\")", config.nats.prefix);
-                return std::make_unique<switchboard::nats_backplane>(ex, config.nats, config.server.history);
-            };
-        owned = std::make_unique<switchboard::server>(config.server, shared);
-    } catch (std::exception const& e) {
-        spdlog::error("cannot start: {}", e.what());  // a certificate or key that cannot be used names its file
-        return 2;
+    // One server per loop, each owning its io_context and run on its own thread (the first on this one). With
+    // several loops they share the port (SO_REUSEPORT) and are the nodes of one cluster: one loop_cluster on the
+    // memory backplane, else each loop its own Redis or NATS node, made on its loop by the factory.
+    std::size_t const loops = config.threads;
+    auto options = config.server;
+    options.reuse_port = loops > 1;
+    std::unique_ptr<switchboard::loop_cluster> cluster;
+    switchboard::server::backplane_factory shared;
+    if (!config.redis.url.empty())
+        shared = [&](boost::asio::any_io_executor ex) {
+            spdlog::info("backplane: redis (key prefix \"{}\")", config.redis.prefix);
+            return std::make_unique<switchboard::redis_backplane>(ex, config.redis, config.server.history);
+        };
+    else if (!config.nats.url.empty())
+        shared = [&](boost::asio::any_io_executor ex) {
+            spdlog::info("backplane: nats (subject prefix \"{}\")", config.nats.prefix);
+            return std::make_unique<switchboard::nats_backplane>(ex, config.nats, config.server.history);
+        };
+    else if (loops > 1) {
+        cluster = std::make_unique<switchboard::loop_cluster>(config.server.history);
+        shared = [&](boost::asio::any_io_executor ex) { return cluster->node(std::move(ex)); };
     }
-    auto& server = *owned;
-    server.route("/", [](switchboard::http_request const& req) {
-        switchboard::http_response res{boost::beast::http::status::ok, req.version()};
-        res.set(boost::beast::http::field::content_type, "text/html; charset=utf-8");
-        res.body() = std::string(demo_page());
-        return res;
-    });
-
-    try {
-        server.start();
-    } catch (std::exception const& e) {
-        spdlog::error("cannot listen on {}:{}: {}", config.server.address, config.server.port, e.what());
-        return 1;
+    std::vector<std::unique_ptr<switchboard::server>> servers;
+    for (std::size_t n = 0; n < loops; ++n) {
+        try {
+            servers.push_back(std::make_unique<switchboard::server>(options, shared));
+        } catch (std::exception const& e) {
+            spdlog::error("cannot start: {}", e.what());  // a certificate or key that cannot be used names its file
+            return 2;
+        }
+        auto& server = *servers.back();
+        server.route("/", [](switchboard::http_request const& req) {
+            switchboard::http_response res{boost::beast::http::status::ok, req.version()};
+            res.set(boost::beast::http::field::content_type, "text/html; charset=utf-8");
+            res.body() = std::string(demo_page());
+            return res;
+        });
+        try {
+            server.start();
+        } catch (std::exception const& e) {
+            spdlog::error("cannot listen on {}:{}: {}", options.address, options.port, e.what());
+            return 1;
+        }
+        // The first loop's port (the kernel's choice for port 0) is every other loop's.
+        options.port = server.local_endpoint().port();
+    }
+    if (loops > 1) {
+        std::vector<switchboard::server*> all;
+        for (auto const& s : servers)
+            all.push_back(s.get());
+        for (auto* s : all)
+            s->set_loops(all);
+        spdlog::info("{} event loops on port {}", loops, options.port);
     }
 
-    boost::asio::signal_set hangup(server.context(), SIGHUP);
-    on_hangup(hangup, server, sources);
-    boost::asio::signal_set signals(server.context(), SIGINT, SIGTERM);
+    auto& first = *servers.front();
+    boost::asio::signal_set hangup(first.context(), SIGHUP);
+    on_hangup(hangup, servers, sources);
+    boost::asio::signal_set signals(first.context(), SIGINT, SIGTERM);
     signals.async_wait([&](boost::system::error_code ec, int signo) {
         if (ec)
             return;
         spdlog::info("signal {}: shutting down", signo);
         hangup.cancel();  // so the loop can run dry
-        server.stop();
+        for (auto const& s : servers)
+            s->stop();
     });
     // Once the signals are handled, so a supervisor that reacts to these lines finds the server ready to stop.
     auto const& security = config.server.security;
@@ -139,7 +168,12 @@ int serve(server_config const& config, config_sources const& sources)
                      "may subscribe and publish; see docs/security.md");
     if (security.allowed_origins.empty())
         spdlog::warn("no --allowed-origin: pages of any web site may open WebSockets here with the user's cookies");
-    server.run();
+    std::vector<std::thread> threads;
+    for (std::size_t n = 1; n < loops; ++n)
+        threads.emplace_back([&server = *servers[n]] { server.run(); });
+    first.run();
+    for (auto& t : threads)
+        t.join();
     spdlog::info("stopped");
     return 0;
 }

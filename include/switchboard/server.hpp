@@ -26,6 +26,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace switchboard {
 
@@ -127,6 +128,14 @@ public:
     hub_view hub() const noexcept;
     /// The backplane, for advanced use on the loop thread.
     switchboard::backplane& backplane() noexcept;
+
+    /// The servers of every loop of this process, this one included (one io_context and thread each, joined by
+    /// one loop_cluster or each its own Redis/NATS node: docs/scaling.md). GET /metrics on any of them then
+    /// answers for the process: each loop renders its own on its own thread, and the answer sums them (and adds
+    /// switchboard_loop_channels, the open channels of each loop). The servers must outlive every request; a
+    /// loop that does not answer within 2 s is left out. Call on each of them with the same list, before their
+    /// loops run (or on this server's loop); fewer than two is one loop alone.
+    void set_loops(std::vector<server*> loops);
 
     /// Connection counts; loop thread only.
     server_stats stats() const;

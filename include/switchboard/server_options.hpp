@@ -23,6 +23,10 @@ struct server_options {
     // Where to listen. Port 0 asks the kernel for a free one (see server::local_endpoint()).
     std::string address = "127.0.0.1";
     std::uint16_t port = 8080;
+    // SO_REUSEPORT on the listening socket: several servers of one process (one per loop, docs/scaling.md) listen
+    // on the same address and port, and the kernel spreads new connections over them by a hash of the client's
+    // address and port. Off by default: a second server on a port in use fails to start.
+    bool reuse_port = false;
 
     // TLS (https://, wss://) on the same port as plain HTTP: a client's first byte tells which it speaks. On when
     // both files are set: the certificate chain (PEM, leaf first) and its private key (PEM, unencrypted). TLS 1.2

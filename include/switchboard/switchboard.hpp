@@ -14,6 +14,7 @@
 #include <switchboard/hub.hpp>
 #include <switchboard/hub_view.hpp>
 #include <switchboard/identity.hpp>
+#include <switchboard/loop_cluster.hpp>
 #include <switchboard/memory_backplane.hpp>
 #include <switchboard/message.hpp>
 #include <switchboard/position.hpp>

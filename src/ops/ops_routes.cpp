@@ -2,6 +2,11 @@
 
 #include "http/http_responses.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+
 namespace switchboard::detail {
 
 namespace http = boost::beast::http;
@@ -121,12 +126,100 @@ std::string render_metrics(server_context const& ctx)
     return out;
 }
 
+std::string merge_metrics(std::vector<std::string> const& texts)
+{
+    // A family: its comment lines, then its series (the name and labels) with their values, in the order seen.
+    struct family_lines {
+        std::string comments;
+        std::vector<std::pair<std::string, double>> series;
+        std::map<std::string, std::size_t, std::less<>> index;
+    };
+    std::vector<family_lines> families;
+    std::map<std::string, std::size_t, std::less<>> family_index;
+    std::vector<double> loop_channels(texts.size(), 0);
+    for (std::size_t loop = 0; loop < texts.size(); ++loop) {
+        auto const& text = texts[loop];
+        family_lines* current = nullptr;
+        bool up = false;
+        std::size_t start = 0;
+        while (start < text.size()) {
+            auto end = text.find('\n', start);
+            if (end == std::string::npos)
+                end = text.size();
+            std::string_view const line(text.data() + start, end - start);
+            start = end + 1;
+            if (line.empty())
+                continue;
+            if (line.starts_with("# HELP ")) {
+                auto const rest = line.substr(7);
+                std::string name(rest.substr(0, rest.find(' ')));
+                up = name == "switchboard_backplane_up";
+                auto [it, added] = family_index.try_emplace(name, families.size());
+                if (added)
+                    families.emplace_back();
+                current = &families[it->second];
+                if (added)
+                    current->comments.append(line).append("\n");
+                continue;
+            }
+            if (!current)
+                continue;
+            if (line.starts_with('#')) {
+                if (current->series.empty() && current->comments.find(line) == std::string::npos)
+                    current->comments.append(line).append("\n");
+                continue;
+            }
+            auto const space = line.rfind(' ');
+            if (space == std::string_view::npos)
+                continue;
+            std::string key(line.substr(0, space));
+            double const v = std::strtod(std::string(line.substr(space + 1)).c_str(), nullptr);
+            if (line.starts_with("switchboard_connections{"))
+                loop_channels[loop] += v;
+            auto [it, added] = current->index.try_emplace(key, current->series.size());
+            if (added)
+                current->series.emplace_back(std::move(key), v);
+            else if (up)
+                current->series[it->second].second = std::min(current->series[it->second].second, v);
+            else
+                current->series[it->second].second += v;
+        }
+    }
+    std::string out;
+    out.reserve(texts.empty() ? 0 : texts.front().size() + 256);
+    for (auto const& f : families) {
+        out += f.comments;
+        for (auto const& [key, v] : f.series) {
+            out += key;
+            out += ' ';
+            if (v == std::floor(v) && std::abs(v) < 1e15)
+                out += std::to_string(static_cast<long long>(v));
+            else
+                out += std::to_string(v);
+            out += '\n';
+        }
+    }
+    family(out, "switchboard_loops", "gauge", "Event loops of this process (threads), each a node of its cluster.");
+    sample(out, "switchboard_loops", "", texts.size());
+    family(out, "switchboard_loop_channels", "gauge", "Open channels of each loop.");
+    for (std::size_t loop = 0; loop < texts.size(); ++loop)
+        sample(out, "switchboard_loop_channels", label("loop", std::to_string(loop)),
+               static_cast<std::uint64_t>(loop_channels[loop]));
+    return out;
+}
+
 route make_metrics_route(server_context& ctx)
 {
     return {{http::verb::get}, [&ctx](std::shared_ptr<http_connection> const& conn) {
-                auto res = json_response(conn->request(), render_metrics(ctx));
-                res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-                conn->respond(std::move(res));
+                auto answer = [conn](std::string text) {
+                    auto res = json_response(conn->request(), std::move(text));
+                    res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+                    conn->respond(std::move(res));
+                };
+                if (!ctx.gather_metrics)
+                    return answer(render_metrics(ctx));
+                // One loop of several: the process's metrics, each loop's read on its own loop.
+                ctx.gather_metrics([answer](std::vector<std::string> texts) { answer(merge_metrics(texts)); });
             }};
 }
 

@@ -1,5 +1,5 @@
-// The backplane contract: the same assertions against every backplane (memory in this process, Redis with a
-// real redis-server, NATS with a real nats-server -js, each on a free port), so a new one passes by adding its
+// The backplane contract: the same assertions against every backplane (memory in this process, a node of a
+// loop_cluster, Redis with a real redis-server, NATS with a real nats-server -js, each on a free port), so a new one passes by adding its
 // kind to `kinds`. What a caller may
 // rely on, whichever backplane the server holds:
 // - publish assigns each topic's positions 1, 2, 3, ... in one epoch, and a refused publish says why;
@@ -36,6 +36,7 @@
 #include "support/run_until.hpp"
 
 #include <switchboard/error.hpp>
+#include <switchboard/loop_cluster.hpp>
 #include <switchboard/memory_backplane.hpp>
 #include <switchboard/nats_backplane.hpp>
 #include <switchboard/redis_backplane.hpp>
@@ -63,6 +64,24 @@ struct memory_kind {
     void mend_broker() {}
     std::optional<bool> listening(std::string const&) const { return std::nullopt; }
     memory_backplane backplane;
+};
+
+// One node of a loop_cluster on the test's loop: the cluster's answers come through the node's inbox, a later turn
+// of the loop (multi-node cases, with nodes on other threads: loop_cluster_test.cpp).
+struct loop_cluster_kind {
+    static constexpr char const* name = "loop_cluster";
+    static constexpr bool bounds_total_history_bytes = true;
+    loop_cluster_kind(boost::asio::io_context& ioc, history_options h)
+        : cluster(std::move(h)), node(cluster.node(ioc.get_executor())), backplane(*node)
+    {
+    }
+    bool ready() const { return true; }
+    bool break_broker() { return false; }
+    void mend_broker() {}
+    std::optional<bool> listening(std::string const&) const { return std::nullopt; }
+    loop_cluster cluster;
+    std::unique_ptr<switchboard::backplane> node;
+    switchboard::backplane& backplane;
 };
 
 struct redis_kind {
@@ -240,7 +259,7 @@ protected:
     std::vector<message_ptr> delivered_;
 };
 
-using kinds = ::testing::Types<memory_kind, redis_kind, nats_kind>;
+using kinds = ::testing::Types<memory_kind, loop_cluster_kind, redis_kind, nats_kind>;
 struct kind_names {
     template <class Kind>
     static std::string GetName(int)

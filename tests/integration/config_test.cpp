@@ -63,6 +63,7 @@ std::vector<std::string> error_lines(config_result const& r)
 // (The TLS files only have to be readable here; whether they hold a certificate and its key is checked at start.)
 constexpr char const* every_key = R"({
   "listen": "[::1]:9100",
+  "threads": 3,
   "tls": {"cert_file": "/dev/null", "key_file": "/dev/null", "only": true},
   "limits": {
     "max_message_size": "128KiB",
@@ -155,6 +156,7 @@ TEST(config, every_key_parses)
     auto const& o = r.config.server;
     EXPECT_EQ(o.address, "::1");
     EXPECT_EQ(o.port, 9100);
+    EXPECT_EQ(r.config.threads, 3u);
     EXPECT_EQ(o.tls_cert_file, "/dev/null");
     EXPECT_EQ(o.tls_key_file, "/dev/null");
     EXPECT_TRUE(o.tls_only);
@@ -350,6 +352,7 @@ TEST(config, an_empty_file_gives_the_library_defaults)
     EXPECT_EQ(r.config.server.history.limits.max_age, defaults.history.limits.max_age);
     EXPECT_EQ(r.config.log.level, spdlog::level::info);
     EXPECT_EQ(r.config.log.format, log_format::text);
+    EXPECT_EQ(r.config.threads, 1u);
 }
 
 TEST(config, sizes_and_durations_take_units_or_plain_numbers)

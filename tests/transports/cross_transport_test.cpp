@@ -34,7 +34,7 @@ struct three_subscribers {
         // The first poll has reached the server once it holds a cursor-less request; a published message
         // after that is owed to it.
         EXPECT_TRUE(poll->wait_requests(srv.ioc, 1));
-        EXPECT_TRUE(srv.run_until([&] { return (*srv).stats().long_polling == 1; }));
+        EXPECT_TRUE(srv.run_until([&] { return srv.stats().long_polling == 1; }));
     }
 
     bool wait_all(live_server& srv, std::size_t n)
@@ -145,6 +145,47 @@ TEST(cross_transport, publish_from_another_thread_is_delivered)
         EXPECT_EQ(got[i]["offset"], i + 1);
     }
     ws->close();
+}
+
+TEST(cross_transport, every_loop_delivers_what_any_loop_publishes)
+{
+    // Two loops of one process (always, whatever SWITCHBOARD_TEST_LOOPS says): subscribers are opened until
+    // each loop holds some, then every subscriber publishes in turn and each gets every message once, in order.
+    live_server srv({}, 2);
+    srv.start();
+    std::vector<std::shared_ptr<ws_client>> clients;
+    std::vector<server_stats> per_loop;
+    for (int i = 0; i < 24; ++i) {
+        auto& c = clients.emplace_back(ws_client::create(srv.ioc));
+        c->connect(srv.port);
+        ASSERT_TRUE(c->subscribe(srv.ioc, "loops", 1));
+        ASSERT_TRUE(srv.run_until([&] { return srv.stats(&per_loop).websocket == clients.size(); }));
+        if (per_loop[0].websocket > 0 && per_loop[1].websocket > 0)
+            break;
+    }
+    ASSERT_GT(per_loop[0].websocket, 0u);
+    ASSERT_GT(per_loop[1].websocket, 0u) << "24 connections all landed on one loop";
+    EXPECT_EQ(per_loop[0].topics, 1u);
+    EXPECT_EQ(per_loop[1].topics, 1u);
+
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+        clients[i]->send_json({{"type", "publish"}, {"topic", "loops"}, {"data", i}, {"id", 100 + i}});
+        auto const ack = clients[i]->wait_reply(srv.ioc, 100 + i);
+        ASSERT_TRUE(ack.has_value());
+        EXPECT_EQ((*ack)["offset"], i + 1) << "one place numbers the topic, whichever loop publishes";
+    }
+    for (auto const& c : clients) {
+        ASSERT_TRUE(c->wait_messages(srv.ioc, clients.size()));
+        auto const got = c->messages();
+        for (std::size_t i = 0; i < clients.size(); ++i) {
+            EXPECT_EQ(got[i]["data"], i);
+            EXPECT_EQ(got[i]["offset"], i + 1);
+        }
+    }
+    for (auto const& c : clients)
+        ASSERT_TRUE(c->wait_settled(srv.ioc));
+    for (auto const& c : clients)
+        EXPECT_EQ(c->message_count(), clients.size()) << "a message came twice";
 }
 
 }  // namespace

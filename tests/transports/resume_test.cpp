@@ -113,7 +113,7 @@ TEST(resume, long_polling_cursor_covers_everything_missed)
     // A first poll waits; the first message answers it.
     std::optional<http_result> first;
     request(srv.ioc, srv.port, "GET", "/poll?topic=feed", "", {}, [&](http_result r) { first = std::move(r); });
-    ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().long_polling == 1; }));
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().long_polling == 1; }));
     publish_many(srv, "feed", 0, 1);
     ASSERT_TRUE(srv.run_until([&] { return first.has_value(); }));
     ASSERT_EQ(first->status, 200) << first->body;
@@ -201,7 +201,14 @@ TEST(resume, replay_switches_to_live_without_gap_or_duplicate)
                     return false;
             return true;
         },
-        std::chrono::seconds(120)));
+        std::chrono::seconds(120))) << [&] {
+        std::string why;
+        for (std::size_t i = 0; i < ws.size(); ++i)
+            why += "ws " + std::to_string(i) + ": " + std::to_string(ws[i]->message_count()) + " of " +
+                   std::to_string(last - since[i]) + ", close " + std::to_string(ws[i]->close_code()) + "; sse " +
+                   std::to_string(sse[i]->message_count()) + "\n";
+        return why;
+    }();
     for (std::size_t i = 0; i < ws.size(); ++i) {
         expect_contiguous(ws[i]->messages(), since[i], last - since[i]);
         expect_contiguous(sse[i]->messages(), since[i], last - since[i]);

@@ -1,0 +1,297 @@
+#include <switchboard/loop_cluster.hpp>
+
+#include "backplanes/memory_store.hpp"
+
+#include <switchboard/detail/string_hash.hpp>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace switchboard {
+
+class cluster_node;
+
+namespace detail {
+
+// A loop's own copy of a message. A message caches its wire encodings (message::encoding) without a lock, for
+// its one loop: the store's message, shared by every loop, is never handed out; each loop encodes its own copy,
+// once per wire format, and shares it among its subscribers. The copy shares the envelope's bytes (the payload
+// is not copied): it costs the topic, the epoch and one allocation.
+message_ptr loop_copy(message_ptr const& m)
+{
+    return std::make_shared<message const>(*m);
+}
+
+// What reaches one node from any thread, in the order it entered: messages and the node's answers. A message
+// queue of our own rather than one post per message: Asio may run a post made from the loop's own thread
+// after one another thread made later (its thread-private queue), which would reorder a topic's messages.
+struct node_inbox : std::enable_shared_from_this<node_inbox> {
+    struct item {
+        message_ptr message;         // a message to deliver, or
+        std::function<void()> call;  // an answer to run
+    };
+
+    explicit node_inbox(boost::asio::any_io_executor e) : ex(std::move(e)) {}
+
+    void push(item i)
+    {
+        std::lock_guard lock(mutex);
+        items.push_back(std::move(i));
+        if (!scheduled) {
+            scheduled = true;
+            boost::asio::post(ex, [self = shared_from_this()] { self->drain(); });
+        }
+    }
+
+    // On the node's loop: one batch per turn, with no lock held while it runs.
+    void drain();
+
+    boost::asio::any_io_executor ex;
+    std::mutex mutex;
+    std::vector<item> items;    // under mutex
+    bool scheduled = false;     // under mutex: a drain is posted
+    std::vector<item> batch;    // the loop thread's
+    cluster_node* owner = nullptr;  // the loop thread's: null once the node is gone
+};
+
+struct cluster_state {
+    explicit cluster_state(history_options options) : store(std::move(options)) {}
+
+    mutable std::mutex mutex;  // guards everything below
+    memory_store store;
+    std::vector<std::shared_ptr<node_inbox>> nodes;
+    std::chrono::steady_clock::time_point last_sweep = std::chrono::steady_clock::now();
+
+    void deliver_to_all(message_ptr const& m)
+    {
+        for (auto const& n : nodes)
+            n->push({m, {}});
+    }
+};
+
+}  // namespace detail
+
+// One loop's backplane. Its calls take the cluster's lock for the store only; what it delivers and answers
+// runs on its loop from its inbox, with no lock.
+class cluster_node final : public backplane {
+public:
+    cluster_node(std::shared_ptr<detail::cluster_state> state, boost::asio::any_io_executor ex)
+        : state_(std::move(state)), inbox_(std::make_shared<detail::node_inbox>(ex)), sweep_timer_(ex)
+    {
+        inbox_->owner = this;
+        std::lock_guard lock(state_->mutex);
+        state_->nodes.push_back(inbox_);
+        schedule_sweep();
+    }
+
+    ~cluster_node() override
+    {
+        inbox_->owner = nullptr;
+        std::lock_guard lock(state_->mutex);
+        for (auto const& [topic, where] : delivered_)
+            state_->store.unsubscribe(topic);
+        std::erase(state_->nodes, inbox_);
+    }
+
+    void publish(std::string topic, std::string data, publish_handler done) override
+    {
+        std::unique_lock lock(state_->mutex);
+        auto answer = state_->store.publish(std::move(topic), std::move(data), client());
+        if (answer.ec) {
+            lock.unlock();
+            done(answer.ec, {});
+            return;
+        }
+        // Into every inbox under the lock, so that each node gets a topic's messages in offset order; the
+        // answer after this node's copy, as the memory backplane delivers before it answers.
+        state_->deliver_to_all(answer.message);
+        inbox_->push({{}, [done = std::move(done), where = answer.message->where()] { done({}, where); }});
+    }
+
+    void history(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
+                 history_handler done) override
+    {
+        std::lock_guard lock(state_->mutex);
+        auto answer = state_->store.history(topic, since, max_bytes, client());
+        // Queued under the lock: every message published before this read is ahead of it in the inbox.
+        inbox_->push({{}, [this, topic, answer = std::move(answer), done = std::move(done)]() mutable {
+                          for (auto& m : answer.result.messages)
+                              m = detail::loop_copy(m);
+                          if (!answer.ec)
+                              caught_up(topic, answer.result.latest);
+                          done(answer.ec, std::move(answer.result));
+                      }});
+    }
+
+    void pattern_history(std::string const& pattern, std::optional<position> const& since, std::size_t max_bytes,
+                         std::size_t max_topics, pattern_history_handler done) override
+    {
+        std::lock_guard lock(state_->mutex);
+        auto answer = state_->store.pattern_history(pattern, since, max_bytes, max_topics);
+        inbox_->push({{}, [answer = std::move(answer), done = std::move(done)]() mutable {
+                          for (auto& m : answer.result.messages)
+                              m = detail::loop_copy(m);
+                          done(answer.ec, std::move(answer.result));
+                      }});
+    }
+
+    void set_history_options(history_options options) override
+    {
+        std::lock_guard lock(state_->mutex);
+        state_->store.set_options(std::move(options));
+    }
+
+    void subscribe(std::string const& topic) override
+    {
+        if (delivered_.contains(topic))
+            return;
+        std::lock_guard lock(state_->mutex);
+        // Counted only when a bound lets this client take the topic on (else its history read fails).
+        if (state_->store.subscribe(topic, client()))
+            delivered_.try_emplace(topic);
+    }
+
+    void unsubscribe(std::string const& topic) override
+    {
+        auto it = delivered_.find(topic);
+        if (it == delivered_.end())
+            return;
+        delivered_.erase(it);
+        std::lock_guard lock(state_->mutex);
+        state_->store.unsubscribe(topic);
+    }
+
+    std::optional<position> delivered(std::string const& topic) const override
+    {
+        auto it = delivered_.find(topic);
+        if (it == delivered_.end() || it->second.epoch.empty())
+            return std::nullopt;
+        return it->second;
+    }
+
+    void close() override
+    {
+        // No more messages from other loops, so that a stopping loop runs dry while the others still publish;
+        // this node's own answers still come.
+        closed_ = true;
+        sweep_timer_.cancel();
+        std::lock_guard lock(state_->mutex);
+        std::erase(state_->nodes, inbox_);
+    }
+
+    char const* name() const noexcept override { return "memory"; }
+    bool delivers_every_topic() const noexcept override { return true; }
+
+    void on_message(message_ptr const& shared)
+    {
+        auto const m = detail::loop_copy(shared);
+        if (auto it = delivered_.find(m->topic()); it != delivered_.end())
+            it->second = m->where();
+        deliver(m);
+    }
+
+private:
+    // A history answer leaves the inbox after every message published before its read and before any later
+    // one: the node has delivered the topic up to the answer's position, exactly.
+    void caught_up(std::string const& topic, position const& latest)
+    {
+        if (auto it = delivered_.find(topic); it != delivered_.end())
+            it->second = latest;
+    }
+
+    // Under the cluster's lock (the interval is the store's).
+    void schedule_sweep()
+    {
+        sweep_timer_.expires_after(state_->store.sweep_interval());
+        sweep_timer_.async_wait([this](boost::system::error_code ec) {
+            if (ec || closed_)
+                return;
+            // Every node's timer fires; the store is swept once per interval.
+            std::lock_guard lock(state_->mutex);
+            auto const now = std::chrono::steady_clock::now();
+            if (now - state_->last_sweep >= state_->store.sweep_interval() / 2) {
+                state_->last_sweep = now;
+                state_->store.sweep();
+            }
+            schedule_sweep();
+        });
+    }
+
+    std::shared_ptr<detail::cluster_state> state_;
+    std::shared_ptr<detail::node_inbox> inbox_;
+    boost::asio::steady_timer sweep_timer_;
+    // The topics this node is subscribed to (counted in the store), with the last position it delivered.
+    std::unordered_map<std::string, position, detail::string_hash, std::equal_to<>> delivered_;
+    bool closed_ = false;
+};
+
+namespace detail {
+
+void node_inbox::drain()
+{
+    {
+        std::lock_guard lock(mutex);
+        batch.swap(items);
+    }
+    for (auto& i : batch) {
+        if (!owner)
+            break;
+        if (i.message)
+            owner->on_message(i.message);
+        else
+            i.call();
+    }
+    batch.clear();
+    std::lock_guard lock(mutex);
+    if (items.empty())
+        scheduled = false;
+    else
+        boost::asio::post(ex, [self = shared_from_this()] { self->drain(); });
+}
+
+}  // namespace detail
+
+loop_cluster::loop_cluster(history_options options)
+    : state_(std::make_shared<detail::cluster_state>(std::move(options)))
+{
+}
+
+loop_cluster::~loop_cluster() = default;
+
+std::unique_ptr<backplane> loop_cluster::node(boost::asio::any_io_executor ex)
+{
+    return std::make_unique<cluster_node>(state_, std::move(ex));
+}
+
+void loop_cluster::set_history_options(history_options options)
+{
+    std::lock_guard lock(state_->mutex);
+    state_->store.set_options(std::move(options));
+}
+
+std::size_t loop_cluster::topic_count() const
+{
+    std::lock_guard lock(state_->mutex);
+    return state_->store.topic_count();
+}
+
+std::size_t loop_cluster::history_bytes() const
+{
+    std::lock_guard lock(state_->mutex);
+    return state_->store.history_bytes();
+}
+
+std::size_t loop_cluster::node_count() const
+{
+    std::lock_guard lock(state_->mutex);
+    return state_->nodes.size();
+}
+
+}  // namespace switchboard

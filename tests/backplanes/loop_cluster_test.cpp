@@ -1,0 +1,296 @@
+// loop_cluster across threads: what the contract suite (one node on the test's loop) cannot show. Nodes on loops
+// of their own threads share one store: each topic is numbered in one place whichever loop publishes, every node
+// gets every topic in offset order once, whatever thread published it; one sequence and one pattern history; a
+// history answer comes after every message published before its read (so a join takes over exactly there);
+// budgets hold across loops; a node may go while messages are on their way to it.
+
+#include <switchboard/error.hpp>
+#include <switchboard/loop_cluster.hpp>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace switchboard::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// One loop on its own thread with one node of the cluster; what it receives is kept on its thread.
+struct loop {
+    explicit loop(loop_cluster& cluster) : node(cluster.node(ioc.get_executor()))
+    {
+        node->set_delivery([this](message_ptr const& m) { got.push_back(m); });
+        thread = std::thread([this] { ioc.run(); });
+    }
+    ~loop()
+    {
+        // The node goes on its loop, as the server's does.
+        run([this] {
+            node->close();
+            node.reset();
+            return 0;
+        });
+        work.reset();
+        thread.join();
+    }
+
+    /// Runs `f` on the loop and waits for its result (a test failure after 10 s).
+    template <class F>
+    auto run(F f) -> decltype(f())
+    {
+        std::promise<decltype(f())> p;
+        auto result = p.get_future();
+        boost::asio::post(ioc, [&] { p.set_value(f()); });
+        EXPECT_EQ(result.wait_for(10s), std::future_status::ready) << "the loop did not answer within 10 s";
+        return result.get();
+    }
+
+    /// Waits until `pred` holds on the loop (false after 10 s).
+    template <class Pred>
+    bool wait(Pred pred)
+    {
+        auto const deadline = std::chrono::steady_clock::now() + 10s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (run(pred))
+                return true;
+            std::this_thread::sleep_for(1ms);
+        }
+        return false;
+    }
+
+    boost::asio::io_context ioc{1};
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{ioc.get_executor()};
+    std::unique_ptr<backplane> node;
+    std::vector<message_ptr> got;  // the loop's
+    std::thread thread;
+};
+
+std::vector<message_ptr> of_topic(std::vector<message_ptr> const& all, std::string const& topic)
+{
+    std::vector<message_ptr> out;
+    for (auto const& m : all)
+        if (m->topic() == topic)
+            out.push_back(m);
+    return out;
+}
+
+TEST(loop_cluster, every_node_gets_every_topic_in_offset_order_once_whichever_thread_published)
+{
+    loop_cluster cluster;
+    std::vector<std::unique_ptr<loop>> loops;
+    for (int i = 0; i < 4; ++i)
+        loops.push_back(std::make_unique<loop>(cluster));
+    EXPECT_EQ(cluster.node_count(), 4u);
+
+    // Every loop publishes to the same two topics at once, from its own thread.
+    constexpr std::size_t per_loop = 500;
+    std::atomic<std::size_t> answered = 0;
+    for (auto& l : loops)
+        boost::asio::post(l->ioc, [&l = *l, &answered] {
+            for (std::size_t i = 0; i < per_loop; ++i)
+                l.node->publish(i % 2 ? "a" : "b", std::to_string(i), [&answered](boost::system::error_code ec, position) {
+                    EXPECT_FALSE(ec) << ec.message();
+                    ++answered;
+                });
+        });
+    std::size_t const total = per_loop * loops.size();
+    for (auto& l : loops)
+        ASSERT_TRUE(l->wait([&] { return l->got.size() == total; })) << "a node did not get every message";
+    for (auto& l : loops) {
+        auto const got = l->run([&] { return l->got; });
+        for (auto const* topic : {"a", "b"}) {
+            auto const mine = of_topic(got, topic);
+            ASSERT_EQ(mine.size(), total / 2);
+            for (std::size_t i = 0; i < mine.size(); ++i) {
+                EXPECT_EQ(mine[i]->offset(), i + 1) << topic << ": out of order or duplicated";
+                EXPECT_EQ(mine[i]->epoch(), mine[0]->epoch());
+            }
+        }
+        // One sequence across topics and loops: increasing in the order each node got them.
+        for (std::size_t i = 1; i < got.size(); ++i)
+            EXPECT_LT(got[i - 1]->sequence(), got[i]->sequence());
+    }
+    EXPECT_TRUE(loops[0]->wait([&] { return answered == total; }));
+}
+
+TEST(loop_cluster, one_sequence_and_one_pattern_history_across_loops)
+{
+    loop_cluster cluster;
+    loop a(cluster), b(cluster);
+    auto publish = [](loop& l, std::string topic) {
+        std::promise<position> p;
+        auto f = p.get_future();
+        boost::asio::post(l.ioc, [&] {
+            l.node->publish(topic, "1", [&](boost::system::error_code ec, position where) {
+                EXPECT_FALSE(ec);
+                p.set_value(where);
+            });
+        });
+        EXPECT_EQ(f.wait_for(10s), std::future_status::ready);
+        return f.get();
+    };
+    publish(a, "s.1");
+    publish(b, "s.2");
+    publish(a, "s.1");
+    publish(b, "other");
+    for (loop* asker : {&a, &b}) {
+        std::promise<pattern_history_result> p;
+        auto f = p.get_future();
+        boost::asio::post(asker->ioc, [&] {
+            asker->node->pattern_history("s.*", position{0, ""}, backplane::whole_history, 100,
+                                         [&](boost::system::error_code ec, pattern_history_result r) {
+                                             EXPECT_FALSE(ec);
+                                             p.set_value(std::move(r));
+                                         });
+        });
+        ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+        auto const r = f.get();
+        ASSERT_EQ(r.messages.size(), 3u);
+        EXPECT_EQ(r.messages[0]->topic(), "s.1");
+        EXPECT_EQ(r.messages[1]->topic(), "s.2");
+        EXPECT_EQ(r.messages[2]->topic(), "s.1");
+        EXPECT_EQ(r.messages[2]->offset(), 2u);
+        EXPECT_EQ(r.latest.offset, 4u) << "the sequence counts every topic's publishes, on every loop";
+        EXPECT_TRUE(r.recovered);
+    }
+}
+
+TEST(loop_cluster, a_history_answer_comes_after_every_message_published_before_its_read)
+{
+    // What a subscriber joining on loop B relies on: when B's history answer runs, B has delivered the topic
+    // exactly up to the answer's position (delivered() says so), however fast loop A publishes meanwhile.
+    loop_cluster cluster;
+    loop a(cluster), b(cluster);
+    std::atomic<bool> stop = false;
+    std::thread publisher([&] {
+        while (!stop)
+            a.run([&] {
+                for (int i = 0; i < 20; ++i)
+                    a.node->publish("t", "null", [](boost::system::error_code, position) {});
+                return 0;
+            });
+    });
+    for (int round = 0; round < 50; ++round) {
+        std::promise<bool> p;
+        auto f = p.get_future();
+        boost::asio::post(b.ioc, [&] {
+            if (round == 0)
+                b.node->subscribe("t");
+            b.node->history("t", std::nullopt, backplane::whole_history, [&](boost::system::error_code ec, history_result r) {
+                EXPECT_FALSE(ec);
+                auto const delivered = b.node->delivered("t");
+                auto const got = of_topic(b.got, "t");
+                bool const exact = r.latest.offset == 0 ||
+                                   (delivered && *delivered == r.latest && !got.empty() &&
+                                    got.back()->offset() == r.latest.offset);
+                p.set_value(exact);
+            });
+        });
+        ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+        EXPECT_TRUE(f.get()) << "round " << round;
+    }
+    stop = true;
+    publisher.join();
+}
+
+TEST(loop_cluster, each_loop_gets_a_message_of_its_own)
+{
+    // A message caches its encodings for one loop without a lock: two loops must never hold the same one, live
+    // or from history (they share the envelope's bytes, not the message).
+    loop_cluster cluster;
+    loop a(cluster), b(cluster);
+    a.run([&] {
+        a.node->publish("t", R"({"x":1})", [](boost::system::error_code, position) {});
+        return 0;
+    });
+    ASSERT_TRUE(a.wait([&] { return a.got.size() == 1; }));
+    ASSERT_TRUE(b.wait([&] { return b.got.size() == 1; }));
+    auto const on_a = a.run([&] { return a.got.front(); });
+    auto const on_b = b.run([&] { return b.got.front(); });
+    EXPECT_NE(on_a, on_b);
+    EXPECT_EQ(on_a->envelope(), on_b->envelope()) << "the bytes are shared";
+    auto history_on = [](loop& l) {
+        std::promise<message_ptr> p;
+        auto f = p.get_future();
+        boost::asio::post(l.ioc, [&] {
+            l.node->history("t", position{0, ""}, backplane::whole_history, [&](boost::system::error_code, history_result r) {
+                p.set_value(r.messages.empty() ? nullptr : r.messages.front());
+            });
+        });
+        EXPECT_EQ(f.wait_for(10s), std::future_status::ready);
+        return f.get();
+    };
+    auto const replay_a = history_on(a);
+    auto const replay_b = history_on(b);
+    ASSERT_TRUE(replay_a && replay_b);
+    EXPECT_NE(replay_a, replay_b);
+    EXPECT_NE(replay_a, on_b);
+    EXPECT_EQ(replay_a->data(), R"({"x":1})");
+}
+
+TEST(loop_cluster, budgets_hold_across_loops)
+{
+    history_options h;
+    h.max_topics_per_client = 3;
+    loop_cluster cluster(h);
+    loop a(cluster), b(cluster);
+    auto publish_as = [](loop& l, std::string const& client, std::string topic) {
+        l.run([&] {
+            auto scope = l.node->on_behalf_of(client);
+            l.node->publish(topic, "1", [](boost::system::error_code ec, position) { EXPECT_FALSE(ec); });
+            return 0;
+        });
+    };
+    // Topics with history are in use: none of them gives its room away.
+    publish_as(a, "user:1", "x.1");
+    publish_as(b, "user:1", "x.2");
+    publish_as(a, "user:1", "x.3");
+    EXPECT_TRUE(a.wait([&] { return cluster.topic_count() == 3; }));
+    std::promise<boost::system::error_code> refused;
+    auto f = refused.get_future();
+    boost::asio::post(b.ioc, [&] {
+        auto scope = b.node->on_behalf_of("user:1");
+        b.node->publish("x.4", "1", [&](boost::system::error_code ec, position) { refused.set_value(ec); });
+    });
+    ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+    EXPECT_EQ(f.get(), make_error_code(error::too_many_topics)) << "the fourth topic, on another loop";
+    EXPECT_EQ(cluster.topic_count(), 3u);
+}
+
+TEST(loop_cluster, a_node_may_go_while_messages_are_on_their_way_to_it)
+{
+    loop_cluster cluster;
+    auto a = std::make_unique<loop>(cluster);
+    auto b = std::make_unique<loop>(cluster);
+    std::atomic<bool> stop = false;
+    std::thread publisher([&] {
+        while (!stop)
+            a->run([&] {
+                for (int i = 0; i < 50; ++i)
+                    a->node->publish("t", "null", [](boost::system::error_code, position) {});
+                return 0;
+            });
+    });
+    std::this_thread::yield();
+    b.reset();  // its inbox may still hold messages and be posted to
+    EXPECT_EQ(cluster.node_count(), 1u);
+    stop = true;
+    publisher.join();
+    auto const got = a->run([&] { return a->got.size(); });
+    EXPECT_GT(got, 0u);
+}
+
+}  // namespace
+}  // namespace switchboard::test

@@ -1,0 +1,147 @@
+// The bundled server with --threads: several event loops on one port, joined as the nodes of one cluster.
+// Clients land on the loops as the kernel spreads them; the test opens WebSocket, SSE and long-polling
+// subscribers until /metrics says both loops hold channels, publishes over HTTP, and every subscriber gets every
+// message once, in offset order, byte for byte; /metrics sums the loops; SIGHUP and SIGTERM reach every loop.
+
+#include "support/http_client.hpp"
+#include "support/poll_client.hpp"
+#include "support/run_until.hpp"
+#include "support/server_process.hpp"
+#include "support/sse_client.hpp"
+#include "support/ws_client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <map>
+#include <memory>
+#include <regex>
+
+namespace switchboard::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+// The value of one series in a Prometheus text ("name" or "name{labels}"); -1 when absent.
+double metric(std::string const& text, std::string const& series)
+{
+    std::size_t at = 0;
+    while ((at = text.find(series + " ", at)) != std::string::npos) {
+        if (at == 0 || text[at - 1] == '\n')
+            return std::stod(text.substr(at + series.size() + 1));
+        at += series.size();
+    }
+    return -1;
+}
+
+std::vector<std::uint64_t> offsets(std::vector<json> const& envelopes)
+{
+    std::vector<std::uint64_t> out;
+    for (auto const& e : envelopes)
+        out.push_back(e["offset"].get<std::uint64_t>());
+    return out;
+}
+
+TEST(threads, subscribers_on_both_loops_get_every_message_once_in_order_and_metrics_sum_the_loops)
+{
+    boost::asio::io_context ioc;
+    server_process server(SWITCHBOARD_SERVER_PATH, {"--listen", "127.0.0.1:0", "--threads", "2"});
+    auto const port = server.wait_for_port(20s).value_or(0);
+    ASSERT_NE(port, 0) << server.output();
+    ASSERT_TRUE(server.wait_for_output("2 event loops on port", 20s)) << server.output();
+
+    // One subscriber of each transport per round, until both loops hold channels (each connection lands on
+    // either loop by the kernel's hash: 8 rounds all on one loop is 1 in 2^23).
+    std::vector<std::shared_ptr<ws_client>> ws;
+    std::vector<std::shared_ptr<sse_client>> sse;
+    std::vector<std::shared_ptr<poll_client>> poll;
+    std::string text;
+    for (int round = 0; round < 8; ++round) {
+        auto& w = ws.emplace_back(ws_client::create(ioc));
+        w->connect(port);
+        w->send_json({{"type", "subscribe"}, {"topic", "room"}, {"id", "sub"}});
+        ASSERT_TRUE(w->wait_reply(ioc, "sub"));
+        auto& s = sse.emplace_back(sse_client::create(ioc));
+        s->connect(port, "/sse?topic=room");
+        ASSERT_TRUE(run_until(ioc, [&] { return s->find_event("subscribed").has_value(); }, 10s));
+        auto& p = poll.emplace_back(poll_client::create(ioc));
+        p->set_cursor("0..room");  // everything the topic holds: nothing slips past the first request
+        p->start(port, {"room"});
+        ASSERT_TRUE(p->wait_requests(ioc, 1));
+        ASSERT_TRUE(run_until(ioc, [&] {
+            text = fetch(ioc, port, "GET", "/metrics").body;
+            return metric(text, R"(switchboard_connections{transport="long-polling"})") == double(poll.size());
+        }, 10s)) << text;
+        if (round >= 1 && metric(text, R"(switchboard_loop_channels{loop="0"})") > 0 &&
+            metric(text, R"(switchboard_loop_channels{loop="1"})") > 0)
+            break;
+    }
+    EXPECT_EQ(metric(text, "switchboard_loops"), 2);
+    EXPECT_GT(metric(text, R"(switchboard_loop_channels{loop="0"})"), 0) << text;
+    EXPECT_GT(metric(text, R"(switchboard_loop_channels{loop="1"})"), 0) << text;
+    // Summed: every subscriber counted once, whichever loop holds it.
+    EXPECT_EQ(metric(text, R"(switchboard_connections{transport="websocket"})"), double(ws.size()));
+    EXPECT_EQ(metric(text, R"(switchboard_connections{transport="sse"})"), double(sse.size()));
+    EXPECT_EQ(metric(text, "switchboard_backplane_up{backplane=\"memory\"}"), 1);
+
+    // Published over HTTP on whichever loop the request lands, each acknowledged before the next.
+    constexpr std::size_t count = 30;
+    for (std::size_t i = 0; i < count; ++i) {
+        auto res = fetch(ioc, port, "POST", "/publish?topic=room", R"({"n": )" + std::to_string(i) + "}");
+        ASSERT_EQ(res.status, 200) << res.body;
+        EXPECT_EQ(res.json()["offset"], i + 1) << "offsets are given in one place, whichever loop published";
+    }
+    std::vector<std::uint64_t> expected;
+    for (std::size_t i = 1; i <= count; ++i)
+        expected.push_back(i);
+    ASSERT_TRUE(run_until(ioc, [&] {
+        for (auto const& w : ws)
+            if (w->message_count() < count)
+                return false;
+        for (auto const& s : sse)
+            if (s->message_count() < count)
+                return false;
+        for (auto const& p : poll)
+            if (p->messages().size() < count)
+                return false;
+        return true;
+    }, 20s));
+    for (auto const& w : ws)
+        ASSERT_TRUE(w->wait_settled(ioc));
+    auto const reference = ws.front()->messages();
+    EXPECT_EQ(offsets(reference), expected);
+    for (std::size_t i = 0; i < count; ++i)
+        EXPECT_EQ(reference[i]["data"]["n"], i);
+    for (auto const& w : ws)
+        EXPECT_EQ(w->messages(), reference);
+    for (auto const& s : sse)
+        EXPECT_EQ(s->messages(), reference);
+    for (auto const& p : poll) {
+        EXPECT_EQ(p->messages(), reference);
+        p->stop();
+    }
+
+    text = fetch(ioc, port, "GET", "/metrics").body;
+    EXPECT_EQ(metric(text, "switchboard_messages_published_total"), double(count));
+    // Each loop hands a message to its own subscribers: summed, every streaming subscriber counted once.
+    EXPECT_GE(metric(text, "switchboard_deliveries_total"), double(count * (ws.size() + sse.size())));
+
+    // A reload reaches every loop (each logs it), and so does the stop: every WebSocket is closed with 1001.
+    server.signal(SIGHUP);
+    EXPECT_TRUE(server.wait_for_output(std::regex(R"(configuration reloaded[\s\S]*configuration reloaded)"), 10s))
+        << server.output();
+    server.signal(SIGTERM);
+    EXPECT_EQ(server.wait_exit(20s), 0) << server.output();
+    ASSERT_TRUE(run_until(ioc, [&] {
+        for (auto const& w : ws)
+            if (w->close_code() == 0)
+                return false;
+        return true;
+    }, 10s));
+    for (auto const& w : ws)
+        EXPECT_EQ(w->close_code(), 1001);
+}
+
+}  // namespace
+}  // namespace switchboard::test
