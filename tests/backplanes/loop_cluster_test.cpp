@@ -275,15 +275,21 @@ TEST(loop_cluster, a_node_may_go_while_messages_are_on_their_way_to_it)
     auto a = std::make_unique<loop>(cluster);
     auto b = std::make_unique<loop>(cluster);
     std::atomic<bool> stop = false;
+    std::atomic<int> rounds = 0;
     std::thread publisher([&] {
-        while (!stop)
+        while (!stop) {
             a->run([&] {
                 for (int i = 0; i < 50; ++i)
                     a->node->publish("t", "null", [](boost::system::error_code, position) {});
                 return 0;
             });
+            ++rounds;
+        }
     });
-    std::this_thread::yield();
+    // Publishing, before b goes (on a busy machine the thread may not have started yet).
+    auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (rounds == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::yield();
     b.reset();  // its inbox may still hold messages and be posted to
     EXPECT_EQ(cluster.node_count(), 1u);
     stop = true;
