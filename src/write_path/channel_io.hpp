@@ -8,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <array>
 #include <memory>
 #include <string_view>
 
@@ -34,6 +35,14 @@ public:
 protected:
     ~io_owner() = default;
 };
+
+/// Where an io reads a wake-up's input: one loop thread reads at a time, so one buffer per thread serves every
+/// connection, plain or TLS, and an idle connection holds none.
+inline std::array<char, 64 * 1024>& read_scratch()
+{
+    thread_local std::array<char, 64 * 1024> buffer;
+    return buffer;
+}
 
 class channel_io {
 public:

@@ -16,13 +16,6 @@ namespace {
 // Enough blocks per sendmsg to empty a busy queue in a few calls; IOV_MAX is 1024 on Linux.
 constexpr std::size_t iov_batch = 256;
 
-// One loop thread reads at a time, so one buffer per thread serves every connection.
-std::array<char, 64 * 1024>& scratch()
-{
-    thread_local std::array<char, 64 * 1024> buffer;
-    return buffer;
-}
-
 }  // namespace
 
 plain_io::plain_io(boost::asio::ip::tcp::socket socket, io_owner& owner, send_batch* batch)
@@ -115,7 +108,7 @@ void plain_io::on_readable(boost::system::error_code ec)
 {
     if (ec)
         return owner_.lost(ec);
-    auto& buffer = scratch();
+    auto& buffer = read_scratch();
     // Bounded: one 64 KiB read per wake-up, so one chatty client cannot starve the loop.
     std::size_t const n = socket_.read_some(boost::asio::buffer(buffer), ec);
     if (ec == boost::asio::error::would_block)

@@ -19,13 +19,6 @@ constexpr std::size_t tls_record = 16 * 1024;
 // Plaintext read per wake-up at most, so that one chatty client cannot starve the loop.
 constexpr std::size_t read_per_wakeup = 64 * 1024;
 
-// One loop thread reads at a time, so one buffer per thread serves every connection.
-std::array<char, tls_record>& scratch()
-{
-    thread_local std::array<char, tls_record> buffer;
-    return buffer;
-}
-
 }  // namespace
 
 tls_io::tls_io(stream_type stream, io_owner& owner) : owner_(owner), stream_(std::move(stream)) {}
@@ -99,7 +92,7 @@ void tls_io::on_readable(boost::system::error_code ec)
         return close_notify();
     if (ec)
         return owner_.lost(ec);
-    auto& buffer = scratch();
+    auto& buffer = read_scratch();
     for (std::size_t total = 0; total < read_per_wakeup;) {
         std::size_t n = 0;
         auto const step = stream_.read_now(boost::asio::buffer(buffer), n, ec);
