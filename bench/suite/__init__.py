@@ -7,7 +7,8 @@ Called by bench/run (which installs the peers and builds); standard library only
   python3 bench/suite --report RESULTS_DIR/results.json      # re-render the page from saved results
 
 processes.py starts and stops the servers under test, scenarios.py runs the load generator against them,
-environment.py records the machine, report.py (with figures.py, svg.py, broker_hop_report.py) writes the page.
+variants.py compares switchboard with itself (one setting changed), environment.py records the machine, report.py
+(with figures.py, svg.py, broker_hop_report.py) writes the page.
 """
 
 import os

@@ -68,12 +68,13 @@ def listening(pid, port):
 class server:
     """switchboard, Nchan or the Node `ws` server, on a loopback port of its own (self.port once started)."""
 
-    def __init__(self, name, build, extra=(), label=None):
+    def __init__(self, name, build, extra=(), label=None, cores=SERVER_CORE):
         self.name = name
         self.build = build
         self.port = None
         self.extra = list(extra)  # more switchboard-server arguments (--redis URL)
         self.label = label or name
+        self.cores = cores  # taskset's list: the server's core alone, unless a variant needs more loops' worth
         self.proc = None
         self.tmp = None
 
@@ -96,7 +97,7 @@ class server:
     def start_on(self, port):
         self.port = port
         self.log = open(os.path.join(tempfile.gettempdir(), f'switchboard-bench-{self.label}.log'), 'w')
-        self.proc = subprocess.Popen(['taskset', '-c', SERVER_CORE] + self.command(),
+        self.proc = subprocess.Popen(['taskset', '-c', self.cores] + self.command(),
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 15
         while time.time() < deadline:

@@ -8,6 +8,7 @@ from suite import BENCH, log
 from suite.figures import fanout_ms, fmt, get, med, median, pick, ratio
 from suite.broker_hop_report import broker_hop_section
 from suite.svg import svg_bars
+from suite.variants import variants_section
 
 SERVERS = ['switchboard', 'nchan', 'node-ws']
 SERIES = [('switchboard', t) for t in ['ws', 'sse', 'poll']] + [('nchan', t) for t in ['ws', 'sse', 'poll']] + \
@@ -30,7 +31,7 @@ def write_report(doc, docs_dir):
          + ratios_section(rows) + targets_section(rows, fan, big) + fanout_section(results, plan_)
          + saturation_section(rows) + pipelined_section(results, plan_) + idle_section(rows, plan_)
          + wire_section(rows, fan)
-         + broker_hop_section(doc, img_dir) + errors_section(results) + notes())
+         + broker_hop_section(doc, img_dir) + variants_section(doc) + errors_section(results) + notes())
     with open(os.path.join(docs_dir, 'benchmarks.md'), 'w') as f:
         f.write('\n'.join(L) + '\n')
     log('wrote', os.path.join(docs_dir, 'benchmarks.md'))

@@ -10,6 +10,7 @@ import time
 from suite import log
 from suite.environment import machine, versions
 from suite.processes import LOADGEN_CORE, nats_server, redis_server, server
+from suite.variants import run_variants
 
 TRANSPORTS = {'switchboard': ['ws', 'sse', 'poll'], 'nchan': ['ws', 'sse', 'poll'], 'node-ws': ['ws']}
 DIALECT = {'switchboard': 'switchboard', 'nchan': 'nchan', 'node-ws': 'plain'}
@@ -56,6 +57,7 @@ def plan(quick):
             'idle': [dict(subscribers=2000, runs=1)],
             'broker_hop': dict(subscribers=1000, rate=100, duration=3, runs=1,
                               saturation=dict(window=64, publishers=16, duration=3, runs=1)),
+            'variants': dict(subscribers=1000, rate=100, window=64, publishers=16, pipeline=64, duration=3, runs=1),
         }
     return {
         'fanout': [dict(subscribers=1000, rate=100, duration=5, runs=3),
@@ -67,6 +69,7 @@ def plan(quick):
         'idle': [dict(subscribers=10000, runs=1), dict(subscribers=19000, runs=1)],
         'broker_hop': dict(subscribers=1000, rate=100, duration=5, runs=3,
                           saturation=dict(window=64, publishers=16, duration=5, runs=3)),
+        'variants': dict(subscribers=1000, rate=100, window=64, publishers=16, pipeline=64, duration=5, runs=2),
     }
 
 
@@ -131,10 +134,15 @@ def run_broker_hop(build, p, results):
     return skipped
 
 
-def run_suite(build, quick, out_dir):
+def run_suite(build, quick, out_dir, only=None):
+    """Every scenario, or with only='variants' scenario 7 alone."""
     scenarios = plan(quick)
     results = []
     started = time.time()
+    if only == 'variants':
+        scenarios = {'variants': scenarios['variants']}
+        run_variants(build, scenarios['variants'], results, loadgen)
+        return finish(scenarios, results, started, {}, quick, build, out_dir)
     for name in ['switchboard', 'nchan', 'node-ws']:
         srv = server(name, build)
         for transport in TRANSPORTS[name]:
@@ -187,6 +195,11 @@ def run_suite(build, quick, out_dir):
             finally:
                 srv.stop()
     broker_skipped = run_broker_hop(build, scenarios['broker_hop'], results)
+    run_variants(build, scenarios['variants'], results, loadgen)
+    return finish(scenarios, results, started, broker_skipped, quick, build, out_dir)
+
+
+def finish(scenarios, results, started, broker_skipped, quick, build, out_dir):
     elapsed = time.time() - started
     doc = dict(machine=machine(), versions=versions(build), quick=quick, plan=scenarios,
                date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),

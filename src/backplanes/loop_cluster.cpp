@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <iterator>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -44,21 +45,60 @@ struct node_inbox : std::enable_shared_from_this<node_inbox> {
     {
         std::lock_guard lock(mutex);
         items.push_back(std::move(i));
-        if (!scheduled) {
-            scheduled = true;
-            boost::asio::post(ex, [self = shared_from_this()] { self->drain(); });
-        }
+        schedule();
+    }
+
+    /// Queues without waking the loop: the pusher calls wake() later (see cluster_node::publish).
+    void push_quietly(item i)
+    {
+        std::lock_guard lock(mutex);
+        items.push_back(std::move(i));
+    }
+
+    void wake()
+    {
+        std::lock_guard lock(mutex);
+        if (!items.empty() && !closed)
+            schedule();
+    }
+
+    /// Out of the cluster: a node that put messages here before it went must not post to the loop any more (it
+    /// may be gone with its io_context).
+    void close()
+    {
+        std::lock_guard lock(mutex);
+        closed = true;
     }
 
     // On the node's loop: one batch per turn, with no lock held while it runs.
     void drain();
+    // On the node's loop, from its own publish: runs what is queued now, that publish's message and answer last.
+    // Inside a running batch (a publish made by a delivery or by an answer: the next request a connection
+    // pipelined), they join the end of that batch instead, so that the order holds. A publish thus completes
+    // in the loop turn it was made in, as on the memory backplane, and a connection's pipelined publishes fan
+    // out in one turn and share its flush, instead of one turn (and one write per subscriber) each.
+    void run_now();
 
     boost::asio::any_io_executor ex;
     std::mutex mutex;
     std::vector<item> items;    // under mutex
     bool scheduled = false;     // under mutex: a drain is posted
-    std::vector<item> batch;    // the loop thread's
+    bool closed = false;        // under mutex: the node left the cluster (wake does nothing)
+    std::vector<item> batch;    // the loop thread's: the batch being run, which run_now may lengthen
+    bool running = false;       // the loop thread's: a batch is being run
     cluster_node* owner = nullptr;  // the loop thread's: null once the node is gone
+
+private:
+    void run();
+
+    // Under mutex.
+    void schedule()
+    {
+        if (!scheduled) {
+            scheduled = true;
+            boost::asio::post(ex, [self = shared_from_this()] { self->drain(); });
+        }
+    }
 };
 
 struct cluster_state {
@@ -69,10 +109,18 @@ struct cluster_state {
     std::vector<std::shared_ptr<node_inbox>> nodes;
     std::chrono::steady_clock::time_point last_sweep = std::chrono::steady_clock::now();
 
-    void deliver_to_all(message_ptr const& m)
+    /// Into every node's inbox; the other nodes' are returned to wake (each once per publishing turn).
+    void deliver_to_all(message_ptr const& m, node_inbox const& from, std::vector<std::shared_ptr<node_inbox>>& woken)
     {
-        for (auto const& n : nodes)
-            n->push({m, {}});
+        for (auto const& n : nodes) {
+            if (n.get() == &from) {
+                n->push({m, {}});
+                continue;
+            }
+            n->push_quietly({m, {}});
+            if (std::find(woken.begin(), woken.end(), n) == woken.end())
+                woken.push_back(n);
+        }
     }
 };
 
@@ -93,11 +141,13 @@ public:
 
     ~cluster_node() override
     {
+        wake_others();
         inbox_->owner = nullptr;
         std::lock_guard lock(state_->mutex);
         for (auto const& [topic, where] : delivered_)
             state_->store.unsubscribe(topic);
         std::erase(state_->nodes, inbox_);
+        inbox_->close();
     }
 
     void publish(std::string topic, std::string data, publish_handler done) override
@@ -111,8 +161,19 @@ public:
         }
         // Into every inbox under the lock, so that each node gets a topic's messages in offset order; the
         // answer after this node's copy, as the memory backplane delivers before it answers.
-        state_->deliver_to_all(answer.message);
+        bool const waking = !to_wake_.empty();
+        state_->deliver_to_all(answer.message, *inbox_, to_wake_);
         inbox_->push({{}, [done = std::move(done), where = answer.message->where()] { done({}, where); }});
+        lock.unlock();
+        inbox_->run_now();
+        // The other loops are woken once this turn is over, not at each message: they then take the turn's
+        // publishes in one batch, and their subscribers in one write each (woken at once, a loop on another core
+        // takes each message as it comes, and writes to every subscriber as often).
+        if (!waking && !to_wake_.empty())
+            boost::asio::post(sweep_timer_.get_executor(), [inbox = inbox_] {
+                if (inbox->owner)  // null once the node is gone (it woke them then)
+                    inbox->owner->wake_others();
+            });
     }
 
     void history(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
@@ -180,6 +241,7 @@ public:
     {
         // No more messages from other loops, so that a stopping loop runs dry while the others still publish;
         // this node's own answers still come.
+        wake_others();
         closed_ = true;
         sweep_timer_.cancel();
         std::lock_guard lock(state_->mutex);
@@ -198,6 +260,13 @@ public:
     }
 
 private:
+    void wake_others()
+    {
+        for (auto const& n : to_wake_)
+            n->wake();
+        to_wake_.clear();
+    }
+
     // A history answer leaves the inbox after every message published before its read and before any later
     // one: the node has delivered the topic up to the answer's position, exactly.
     void caught_up(std::string const& topic, position const& latest)
@@ -229,10 +298,38 @@ private:
     boost::asio::steady_timer sweep_timer_;
     // The topics this node is subscribed to (counted in the store), with the last position it delivered.
     std::unordered_map<std::string, position, detail::string_hash, std::equal_to<>> delivered_;
+    std::vector<std::shared_ptr<detail::node_inbox>> to_wake_;  // other nodes given messages this turn, not woken yet
     bool closed_ = false;
 };
 
 namespace detail {
+
+void node_inbox::run()
+{
+    running = true;
+    // By index: an item may lengthen the batch (run_now).
+    for (std::size_t k = 0; k < batch.size() && owner; ++k) {
+        auto i = std::move(batch[k]);
+        if (i.message)
+            owner->on_message(i.message);
+        else
+            i.call();
+    }
+    batch.clear();
+    running = false;
+}
+
+void node_inbox::run_now()
+{
+    {
+        std::lock_guard lock(mutex);
+        std::move(items.begin(), items.end(), std::back_inserter(batch));
+        items.clear();
+    }
+    // The drain already posted, if any, finds the inbox empty (or newer items) and ends as usual.
+    if (!running)
+        run();
+}
 
 void node_inbox::drain()
 {
@@ -240,15 +337,7 @@ void node_inbox::drain()
         std::lock_guard lock(mutex);
         batch.swap(items);
     }
-    for (auto& i : batch) {
-        if (!owner)
-            break;
-        if (i.message)
-            owner->on_message(i.message);
-        else
-            i.call();
-    }
-    batch.clear();
+    run();
     std::lock_guard lock(mutex);
     if (items.empty())
         scheduled = false;

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -123,6 +124,89 @@ TEST(loop_cluster, every_node_gets_every_topic_in_offset_order_once_whichever_th
             EXPECT_LT(got[i - 1]->sequence(), got[i]->sequence());
     }
     EXPECT_TRUE(loops[0]->wait([&] { return answered == total; }));
+}
+
+// A loop's own publish is delivered to that loop and answered before the call returns, as on the memory
+// backplane, whatever the other loops publish meanwhile: so the publishes a connection pipelined, handled in
+// one turn, fan out in that turn and share its flush (with a hop to the loop's next turn, two loops had one
+// turn, and one write per subscriber, per publish). The other loops' messages queued before it come first.
+TEST(loop_cluster, a_loops_own_publish_is_delivered_and_answered_before_the_call_returns)
+{
+    // Declared before the loops: the other loop's last posted publish may run after the test body.
+    std::atomic<bool> stop = false;
+    std::atomic<std::size_t> others = 0;
+    std::function<void()> keep_publishing;
+    loop_cluster cluster;
+    loop mine(cluster), other(cluster);
+
+    // The other loop publishes to the same topic all along, from its thread.
+    keep_publishing = [&] {
+        if (stop)
+            return;
+        other.node->publish("t", "\"other\"", [&](boost::system::error_code, position) { ++others; });
+        boost::asio::post(other.ioc, keep_publishing);
+    };
+    boost::asio::post(other.ioc, keep_publishing);
+    ASSERT_TRUE(other.wait([&] { return others > 10; }));
+
+    constexpr std::size_t count = 200;
+    auto const in_call = mine.run([&] {
+        std::size_t answered_in_call = 0, delivered_in_call = 0;
+        for (std::size_t i = 0; i < count; ++i) {
+            bool answered = false;
+            auto const before = mine.got.size();
+            mine.node->publish("t", std::to_string(i), [&](boost::system::error_code ec, position p) {
+                EXPECT_FALSE(ec) << ec.message();
+                // Its message reached this loop first.
+                EXPECT_TRUE(!mine.got.empty() && mine.got.back()->offset() == p.offset);
+                answered = true;
+            });
+            answered_in_call += answered;
+            // Its own message among what the call delivered (the other loop's may follow it).
+            delivered_in_call += std::any_of(mine.got.begin() + static_cast<std::ptrdiff_t>(before), mine.got.end(),
+                                             [&](message_ptr const& m) { return m->data() == std::to_string(i); });
+        }
+        return std::pair{answered_in_call, delivered_in_call};
+    });
+    stop = true;
+    EXPECT_EQ(in_call.first, count);
+    EXPECT_EQ(in_call.second, count);
+
+    // Still one order: every message of the topic once, by offset, on both loops.
+    auto const total = mine.run([&] { return mine.got.back()->offset(); });
+    for (auto* l : {&mine, &other}) {
+        ASSERT_TRUE(l->wait([&] { return !l->got.empty() && l->got.back()->offset() >= total; }));
+        auto const got = l->run([&] { return l->got; });
+        for (std::size_t i = 0; i < got.size(); ++i)
+            ASSERT_EQ(got[i]->offset(), i + 1) << "out of order or duplicated";
+    }
+}
+
+// A delivery that publishes (an application hook reacting to a message) runs inside the loop's batch: its
+// publish waits for the batch's end rather than jump ahead of the messages still in it.
+TEST(loop_cluster, a_publish_made_by_a_delivery_keeps_the_topic_in_order)
+{
+    loop_cluster cluster;
+    loop mine(cluster), other(cluster);
+    mine.run([&] {
+        mine.node->set_delivery([&](message_ptr const& m) {
+            mine.got.push_back(m);
+            if (m->data() == "\"echo\"")
+                mine.node->publish("t", "\"reply\"", [](boost::system::error_code ec, position) { EXPECT_FALSE(ec); });
+        });
+        return 0;
+    });
+    // From the other loop, in one turn: the echo, then more the reply must come after.
+    other.run([&] {
+        other.node->publish("t", "\"echo\"", [](boost::system::error_code, position) {});
+        for (int i = 0; i < 50; ++i)
+            other.node->publish("t", std::to_string(i), [](boost::system::error_code, position) {});
+        return 0;
+    });
+    ASSERT_TRUE(mine.wait([&] { return mine.got.size() == 52; }));
+    auto const got = mine.run([&] { return mine.got; });
+    for (std::size_t i = 0; i < got.size(); ++i)
+        EXPECT_EQ(got[i]->offset(), i + 1) << "out of order or duplicated";
 }
 
 TEST(loop_cluster, one_sequence_and_one_pattern_history_across_loops)
