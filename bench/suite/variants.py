@@ -22,6 +22,7 @@ VARIANTS = {
 SHAPES = {
     'fanout ws': ('ws', ['--rate', 'rate']),
     'fanout sse': ('sse', ['--rate', 'rate']),
+    'fanout poll': ('poll', ['--rate', 'rate']),
     'saturation ws, 16 HTTP publishers': ('ws', ['--window', 'window', '--publishers', 'publishers']),
     'saturation ws, 1 pipelined HTTP publisher': ('ws', ['--window', 'window', '--publishers', 1,
                                                          '--pipeline', 'pipeline']),

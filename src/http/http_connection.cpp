@@ -12,6 +12,7 @@
 #include <switchboard/error.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <exception>
 #include <new>
 
@@ -50,6 +51,13 @@ constexpr std::size_t max_requests_per_turn = 64;
 
 // A connection waiting for its next request with an empty buffer larger than this gives the buffer back.
 constexpr std::size_t idle_buffer_capacity = 4096;
+
+// An answer's send in the turn's batch (send_batch): tells its connection how it went, and keeps it alive until.
+struct batched_answer final : batched_sender {
+    explicit batched_answer(std::shared_ptr<http_connection> c) : conn(std::move(c)) {}
+    void on_batch_sent(ssize_t result) override { conn->answer_sent(result); }
+    std::shared_ptr<http_connection> conn;
+};
 
 // A GET route answers HEAD too (RFC 9110 9.3.2).
 bool allows(std::vector<http::verb> const& methods, http::verb m)
@@ -454,15 +462,35 @@ void http_connection::respond(http_response res)
     output_ = serialize(res);
     std::size_t sent = 0;
     if (!stream_.is_tls()) {
+        if (auto* batch = ctx_.flusher.batch(); batch && batch->collecting()) {
+            // Answered in the turn's flush (long polls, as a message reaches them): one system call sends every
+            // poll answer of the turn with the other transports' deliveries, as for a WebSocket or SSE stream.
+            batched_keep_alive_ = keep_alive;
+            return batch->add(stream_.tcp().socket().native_handle(), output_.data(), output_.size(),
+                              std::make_shared<batched_answer>(shared_from_this()));
+        }
         // An answer almost always fits the socket's buffer: send it now, and skip an asynchronous write's
         // trip through the scheduler (a long poll's answer, ~100k a second at full load, is mostly that trip).
         boost::system::error_code ec;
         sent = stream_.tcp().socket().write_some(boost::asio::buffer(output_), ec);
         if (ec && ec != boost::asio::error::would_block)
             return on_write(ec, keep_alive);
-        if (sent == output_.size())
-            return on_write({}, keep_alive);
     }
+    write_rest(sent, keep_alive);
+}
+
+void http_connection::answer_sent(ssize_t result)
+{
+    if (result < 0 && result != -EAGAIN && result != -EWOULDBLOCK)
+        return on_write(boost::system::error_code(static_cast<int>(-result), boost::system::system_category()),
+                        batched_keep_alive_);
+    write_rest(result < 0 ? 0 : static_cast<std::size_t>(result), batched_keep_alive_);
+}
+
+void http_connection::write_rest(std::size_t sent, bool keep_alive)
+{
+    if (sent == output_.size())
+        return on_write({}, keep_alive);
     stream_.tcp().expires_after(ctx_.options.request_timeout);
     boost::asio::async_write(stream_, boost::asio::buffer(output_) + sent,
                              [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {

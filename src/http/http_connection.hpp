@@ -19,6 +19,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include <sys/types.h>
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -63,7 +65,8 @@ public:
     /// The request's Origin when it is on the allow-list (its answers carry CORS fields), else "".
     std::string const& cors_origin() const noexcept { return cors_origin_; }
 
-    /// Writes `res`, then reads the next request if keep-alive allows, else closes.
+    /// Writes `res`, then reads the next request if keep-alive allows, else closes. During the loop turn's flush
+    /// (a long poll answered as its messages arrive) the write joins the turn's send batch.
     void respond(http_response res);
     void respond_error(boost::system::error_code ec, std::string_view message = {});
     /// 429 rate_limited with Retry-After (whole seconds, rounded up).
@@ -93,6 +96,9 @@ public:
     /// Drops the connection without an answer (the client is gone).
     void abandon();
 
+    /// How the answer's send in the turn's batch went: bytes sent, or -errno.
+    void answer_sent(ssize_t result);
+
 private:
     enum class early_input { open, ended, full };
 
@@ -116,6 +122,8 @@ private:
     void send_continue(route const& r);
     void await_departure(std::uint32_t watch, std::function<void()> gone);
     early_input read_ahead();
+    /// The answer's bytes past `sent` go out asynchronously, if any are left.
+    void write_rest(std::size_t sent, bool keep_alive);
     void on_write(boost::system::error_code ec, bool keep_alive);
     void next_request();
     void shut();
@@ -145,6 +153,7 @@ private:
     bool again_ = false;     // an answer was given inside it: read the next request
     bool pipelining_ = false;  // a request has arrived behind another: read ahead from now on
     bool watching_ = false;
+    bool batched_keep_alive_ = false;  // the keep-alive of the answer in the send batch
     std::uint32_t watch_ = 0;  // which watch_for_departure is current
 };
 

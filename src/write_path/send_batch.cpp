@@ -81,17 +81,36 @@ send_batch::~send_batch()
 
 void send_batch::add(int fd, frame_queue const& queue, std::shared_ptr<batched_sender> sender)
 {
+    auto& msg = next_slot(std::move(sender));
+    msg.msg_iovlen = queue.gather(msg.msg_iov, blocks_per_send);
+    queue_send(fd);
+}
+
+void send_batch::add(int fd, void const* data, std::size_t size, std::shared_ptr<batched_sender> sender)
+{
+    auto& msg = next_slot(std::move(sender));
+    msg.msg_iov[0] = iovec{const_cast<void*>(data), size};
+    msg.msg_iovlen = 1;
+    queue_send(fd);
+}
+
+msghdr& send_batch::next_slot(std::shared_ptr<batched_sender> sender)
+{
     if (added_ == slots)
         send_added();  // a full ring: these go now, the rest in the next submission
     auto& e = entries_[added_];
     e.sender = std::move(sender);
     e.msg = msghdr{};
     e.msg.msg_iov = &iov_[added_ * blocks_per_send];
-    e.msg.msg_iovlen = queue.gather(e.msg.msg_iov, blocks_per_send);
+    return e.msg;
+}
+
+void send_batch::queue_send(int fd)
+{
     ::io_uring_sqe* sqe = ::io_uring_get_sqe(ring_.get());  // never null: as many slots as entries
     // MSG_DONTWAIT: a full socket completes with EAGAIN at once instead of being retried by the kernel later,
     // so every send has its result when the submission returns.
-    ::io_uring_prep_sendmsg(sqe, fd, &e.msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    ::io_uring_prep_sendmsg(sqe, fd, &entries_[added_].msg, MSG_DONTWAIT | MSG_NOSIGNAL);
     ::io_uring_sqe_set_data64(sqe, added_);
     ++added_;
 }

@@ -46,6 +46,8 @@ public:
     /// Queues one gathered send of `queue`'s unsent bytes (its first blocks) on `fd`. The queue's gathered bytes
     /// must stay as they are until `sender` is told; `sender` is held alive until then.
     void add(int fd, frame_queue const& queue, std::shared_ptr<batched_sender> sender);
+    /// The same for one buffer (an HTTP answer), which must stay as it is until `sender` is told.
+    void add(int fd, void const* data, std::size_t size, std::shared_ptr<batched_sender> sender);
     /// Sends what was added, in one system call, tells each sender its result, and stops collecting.
     void submit();
 
@@ -56,6 +58,9 @@ private:
     };
 
     explicit send_batch(std::unique_ptr<::io_uring> ring);
+    /// The next slot's message, its iovecs at msg_iov (blocks_per_send of them), to fill before queue_send.
+    msghdr& next_slot(std::shared_ptr<batched_sender> sender);
+    void queue_send(int fd);
     void send_added();
 
     std::unique_ptr<::io_uring> ring_;

@@ -4,6 +4,9 @@
 // and off: the same fan-out, byte for byte, to subscribers whose sockets fill and drain.
 
 #include "support/live_server.hpp"
+#include "support/poll_client.hpp"
+#include "support/raw_connection.hpp"
+#include "support/url.hpp"
 #include "support/sse_client.hpp"
 #include "support/ws_client.hpp"
 #include "write_path/send_batch.hpp"
@@ -16,6 +19,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -220,6 +224,70 @@ TEST_P(send_batch_server, a_fan_out_reaches_every_subscriber_whole_and_in_order)
         for (int i = 0; i < count; ++i)
             EXPECT_EQ(got[i]["data"]["i"], i);
     }
+}
+
+// Long polls are answered in the turn's flush, so their answers join the batch: each poll gets every message,
+// whole and in order, whether its answer left in one send, in part (a 16 KB socket buffer under 2 KB messages:
+// the rest is written after), or on a connection kept alive for the next poll.
+TEST_P(send_batch_server, long_polls_answered_in_the_flush_get_every_message_and_keep_their_connection)
+{
+    server_options options;
+    options.io_uring = GetParam();
+    options.socket_send_buffer = 16 * 1024;
+    live_server srv(options);
+    srv.start();
+    std::vector<std::shared_ptr<poll_client>> polls;
+    for (int i = 0; i < 5; ++i) {
+        polls.push_back(poll_client::create(srv.ioc));
+        polls.back()->start(srv.port, {"polled"});
+    }
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).hub().subscriber_count("polled") == polls.size(); }));
+
+    // One more poll on a connection of its own, kept alive: its second poll goes out on the same connection.
+    raw_connection kept(srv.ioc, srv.port);
+    kept.send("GET /poll?topic=polled HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).hub().subscriber_count("polled") == polls.size() + 1; }));
+
+    constexpr int count = 100;
+    std::string const padding(2000, 'p');
+    for (int i = 0; i < count; ++i)
+        srv.publish("polled", nlohmann::json{{"i", i}, {"pad", padding}});
+    for (auto const& p : polls)
+        ASSERT_TRUE(p->wait_messages(srv.ioc, count));
+    for (auto const& p : polls) {
+        auto const& got = p->messages();
+        ASSERT_EQ(got.size(), static_cast<std::size_t>(count));
+        for (int i = 0; i < count; ++i) {
+            EXPECT_EQ(got[i]["data"]["i"], i);
+            EXPECT_EQ(got[i]["data"]["pad"], padding);
+        }
+        EXPECT_TRUE(p->errors().empty());
+    }
+
+    std::optional<raw_response> first;
+    ASSERT_TRUE(kept.wait_for(
+        [&](std::string const& in) {
+            std::string_view bytes = in;
+            first = take_response(bytes);
+            return first.has_value();
+        },
+        std::chrono::seconds(10)));
+    ASSERT_EQ(first->result_int(), 200u);
+    auto const answer = nlohmann::json::parse(first->body());
+    ASSERT_FALSE(answer["messages"].empty());
+    EXPECT_EQ(answer["messages"][0]["data"]["i"], 0);
+    EXPECT_FALSE(kept.closed());
+    auto const cursor = answer["cursor"].get<std::string>();
+    srv.publish("polled", nlohmann::json{{"i", "after"}});
+    auto const received = kept.received().size();
+    kept.send("GET /poll?topic=polled&cursor=" + percent_encode(cursor) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(kept.wait_for(
+        [&](std::string const& in) {
+            std::string_view bytes = std::string_view(in).substr(received);
+            return take_response(bytes).has_value();
+        },
+        std::chrono::seconds(10)));
+    EXPECT_NE(kept.received().find(R"("i":"after")", received), std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(io_uring, send_batch_server, ::testing::Bool(),
