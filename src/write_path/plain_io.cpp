@@ -35,7 +35,10 @@ void plain_io::flush()
 {
     if (waiting_writable_ || in_batch_ || !socket_.is_open())
         return;
-    if (batch_ && batch_->collecting() && !owner_.outbox().empty()) {
+    // A queue longer than one batched send takes (a burst, or a subscriber behind) goes in one sendmsg of up to
+    // iov_batch blocks: through the batch it would cost the entry and a sendmsg for the rest.
+    auto const frames = owner_.outbox().frames();
+    if (batch_ && batch_->collecting() && frames > 0 && frames <= send_batch::max_blocks) {
         in_batch_ = true;
         return batch_->add(socket_.native_handle(), owner_.outbox(), self());
     }

@@ -14,9 +14,6 @@ namespace {
 
 // Sends one submission carries; a larger turn is submitted in several.
 constexpr unsigned slots = 1024;
-// Blocks per send: a connection at a fixed rate has one or two frames per turn; one with more sends the rest
-// itself when its result comes (plain_io).
-constexpr std::size_t blocks_per_send = 16;
 
 // Whether a send with MSG_DONTWAIT on a full socket completes at once with EAGAIN, as submit() counts on (a
 // kernel that instead waited for room would stall the loop): fills a socket pair through `ring` and sees.
@@ -69,7 +66,7 @@ std::unique_ptr<send_batch> send_batch::open()
 }
 
 send_batch::send_batch(std::unique_ptr<::io_uring> ring)
-    : ring_(std::move(ring)), entries_(slots), iov_(slots * blocks_per_send)
+    : ring_(std::move(ring)), entries_(slots), iov_(slots * max_blocks)
 {
     results_.reserve(slots);
 }
@@ -82,7 +79,7 @@ send_batch::~send_batch()
 void send_batch::add(int fd, frame_queue const& queue, std::shared_ptr<batched_sender> sender)
 {
     auto& msg = next_slot(std::move(sender));
-    msg.msg_iovlen = queue.gather(msg.msg_iov, blocks_per_send);
+    msg.msg_iovlen = queue.gather(msg.msg_iov, max_blocks);
     queue_send(fd);
 }
 
@@ -101,7 +98,7 @@ msghdr& send_batch::next_slot(std::shared_ptr<batched_sender> sender)
     auto& e = entries_[added_];
     e.sender = std::move(sender);
     e.msg = msghdr{};
-    e.msg.msg_iov = &iov_[added_ * blocks_per_send];
+    e.msg.msg_iov = &iov_[added_ * max_blocks];
     return e.msg;
 }
 

@@ -40,6 +40,10 @@ public:
     send_batch(send_batch const&) = delete;
     send_batch& operator=(send_batch const&) = delete;
 
+    /// Blocks one send takes. A connection at a fixed rate has one or two frames per turn; one with more than this
+    /// sends by itself (plain_io): a send from the batch would take only these, and a sendmsg the rest.
+    static constexpr std::size_t max_blocks = 16;
+
     /// Between begin() and submit(), connections add their sends instead of making them.
     void begin() noexcept { collecting_ = true; }
     bool collecting() const noexcept { return collecting_; }
@@ -58,14 +62,14 @@ private:
     };
 
     explicit send_batch(std::unique_ptr<::io_uring> ring);
-    /// The next slot's message, its iovecs at msg_iov (blocks_per_send of them), to fill before queue_send.
+    /// The next slot's message, its iovecs at msg_iov (max_blocks of them), to fill before queue_send.
     msghdr& next_slot(std::shared_ptr<batched_sender> sender);
     void queue_send(int fd);
     void send_added();
 
     std::unique_ptr<::io_uring> ring_;
     std::vector<entry> entries_;  // one per ring slot, reused
-    std::vector<iovec> iov_;      // blocks_per_send per slot
+    std::vector<iovec> iov_;      // max_blocks per slot
     struct result {
         unsigned index;
         int res;
