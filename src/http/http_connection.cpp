@@ -21,6 +21,7 @@
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/read.hpp>
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
 namespace switchboard::detail {
@@ -150,6 +151,14 @@ void http_connection::on_handshake(boost::system::error_code ec)
         ++ctx_.metrics.tls_handshake_failures;
         spdlog::debug("TLS handshake from {} failed: {}", remote_address_, ec.message());
         return stream_.tcp().close();
+    }
+    if (ctx_.options.http2.enabled && ctx_.start_http2) {
+        // The client chose h2 by ALPN (tls_context.cpp): HTTP/2 over this TLS stream, no preface sniffing.
+        unsigned char const* protocol = nullptr;
+        unsigned int size = 0;
+        SSL_get0_alpn_selected(stream_.tls().native_handle(), &protocol, &size);
+        if (std::string_view(reinterpret_cast<char const*>(protocol), protocol ? size : 0) == "h2")
+            return start_http2();
     }
     read_request();
 }

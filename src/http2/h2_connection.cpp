@@ -181,6 +181,19 @@ void h2_connection::start()
 
 void h2_connection::wait_readable()
 {
+    if (stream_.is_tls()) {
+        // Over TLS the bytes come decrypted from the TLS stream, into a buffer of the connection's own.
+        if (!tls_input_)
+            tls_input_ = std::make_unique<std::array<char, 16 * 1024>>();
+        return stream_.async_read_some(boost::asio::buffer(*tls_input_),
+                                       [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                                           if (ec || self->closed_)
+                                               return self->close();
+                                           self->receive({self->tls_input_->data(), n});
+                                           if (!self->closed_)
+                                               self->wait_readable();
+                                       });
+    }
     // Like plain_io: wait, then read into the loop's scratch buffer, so an idle connection holds no read buffer.
     stream_.tcp().socket().async_wait(boost::asio::socket_base::wait_read,
                                       [self = shared_from_this()](boost::system::error_code ec) { self->on_readable(ec); });
@@ -246,18 +259,20 @@ void h2_connection::send()
             close();
         return;
     }
-    // An answer almost always fits the socket's buffer: written now, without a trip through the scheduler.
-    boost::system::error_code ec;
-    auto const sent = stream_.tcp().socket().write_some(boost::asio::buffer(output_), ec);
-    if (ec && ec != boost::asio::error::would_block)
-        return close();
-    output_.erase(0, sent);
-    if (output_.empty())
-        return send();  // what nghttp2 may have left past max_write
+    if (!stream_.is_tls()) {
+        // An answer almost always fits the socket's buffer: written now, without a trip through the scheduler.
+        boost::system::error_code ec;
+        auto const sent = stream_.tcp().socket().write_some(boost::asio::buffer(output_), ec);
+        if (ec && ec != boost::asio::error::would_block)
+            return close();
+        output_.erase(0, sent);
+        if (output_.empty())
+            return send();  // what nghttp2 may have left past max_write
+    }
     writing_ = true;
     // A client that reads nothing for request_timeout is cut off, as an HTTP/1.1 answer's write would be.
     stream_.tcp().expires_after(ctx_.options.request_timeout);
-    boost::asio::async_write(stream_.tcp(), boost::asio::buffer(output_),
+    boost::asio::async_write(stream_, boost::asio::buffer(output_),
                              [self = shared_from_this()](boost::system::error_code e, std::size_t) { self->on_write(e); });
 }
 

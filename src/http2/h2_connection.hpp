@@ -6,7 +6,7 @@
 // HTTP/1.1 requests. nghttp2 does the framing, HPACK and flow control and answers protocol errors as RFC 9113
 // prescribes (RST_STREAM, GOAWAY); this class adds the server's limits: the streams announced in SETTINGS, the
 // header list size, the body size, and the request deadline per stream.
-// Plain TCP (h2c with prior knowledge) in this slice. Loop thread only.
+// Over plain TCP (h2c with prior knowledge) or TLS (ALPN h2). Loop thread only.
 
 #include "http/connection_slot.hpp"
 #include "http/connection_stream.hpp"
@@ -14,6 +14,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -66,6 +67,7 @@ private:
     nghttp2_session* session_ = nullptr;
     std::unordered_map<std::int32_t, std::shared_ptr<h2_stream>> streams_;
     std::string output_;  // the write in flight
+    std::unique_ptr<std::array<char, 16 * 1024>> tls_input_;  // over TLS: what a read decrypts into
     boost::asio::steady_timer timer_;
     std::chrono::steady_clock::time_point idle_since_;
     bool writing_ = false;
