@@ -467,6 +467,38 @@ TEST_F(http2, bytes_that_are_not_http2_after_the_preface_get_goaway_and_no_harm)
     EXPECT_EQ(curl_h2(*srv, "/healthz").status, 200);
 }
 
+// Many PINGs and SETTINGS in one burst: each wants an acknowledgement. nghttp2 bounds the acknowledgements it
+// holds (1,000) and reports a flood past that; the connection is closed at once. The server stays up and serves
+// others.
+TEST_F(http2, a_flood_of_pings_and_settings_closes_that_connection_and_harms_no_one_else)
+{
+    start();
+    raw_connection c(srv->ioc, srv->port);
+    std::string flood = preface + settings();
+    for (int i = 0; i < 20'000; ++i)
+        flood += i % 2 ? frame(0x6 /*PING*/, 0, 0, "12345678") : settings();
+    c.send(flood);
+    ASSERT_TRUE(c.wait_closed(10s)) << frames_in(c.received()).size() << " frames";
+    EXPECT_LT(frames_in(c.received()).size(), 2'000u);
+    EXPECT_EQ(curl_h2(*srv, "/healthz").status, 200);
+}
+
+// Streams opened and reset at once, over and over (CVE-2023-44487, "rapid reset"): each costs the server a route
+// run at most; the connection ends or goes on, and other clients are served throughout.
+TEST_F(http2, streams_opened_and_reset_at_once_harm_no_one_else)
+{
+    start();
+    raw_connection c(srv->ioc, srv->port);
+    std::string burst = preface + settings();
+    for (std::uint32_t id = 1; id < 2 * 5'000; id += 2)
+        burst += request(id, "GET", "/healthz") + frame(RST_STREAM, 0, id, be32(0x8));
+    c.send(burst);
+    ASSERT_TRUE(srv->run_until([&] { return c.closed() || has(c.received(), HEADERS, 2 * 5'000 - 1); }, 10s) ||
+                !frames_in(c.received()).empty())
+        << frames_in(c.received()).size() << " frames";
+    EXPECT_EQ(curl_h2(*srv, "/healthz").status, 200);
+}
+
 TEST_F(http2, an_idle_connection_is_sent_away_after_the_request_timeout)
 {
     server_options options;
