@@ -8,6 +8,7 @@
 #include "support/live_server.hpp"
 #include "support/raw_connection.hpp"
 #include "support/server_process.hpp"
+#include "support/sse_client.hpp"
 #include "support/test_certificate.hpp"
 
 #include <gtest/gtest.h>
@@ -250,6 +251,51 @@ TEST_F(http2, several_long_polls_on_one_connection_each_get_the_message)
     EXPECT_EQ(seen, 3u) << out;
     for (auto const* id : {"stream_id=1", "stream_id=3", "stream_id=5"})
         EXPECT_NE(out.find(id), std::string::npos) << id << " in " << out;
+}
+
+TEST_F(http2, a_publish_over_http2_reaches_an_http1_sse_stream_byte_for_byte)
+{
+    start();
+    auto sse = sse_client::create(srv->ioc);
+    sse->connect(srv->port, "/sse?topic=mixed");
+    ASSERT_TRUE(srv->run_until([&] { return (*srv).stats().sse == 1 && sse->status() == 200; }));
+    std::string const payload = R"({"n": 1.50, "s":"\u00e9"})";  // spacing, a decimal, an escape: kept as sent
+    auto const published = curl_h2(*srv, "/publish?topic=mixed",
+                                   {"-X", "POST", "-H", "Content-Type: application/json", "--data-binary", payload});
+    EXPECT_EQ(published.status, 200) << published.output;
+    ASSERT_TRUE(srv->run_until([&] { return sse->message_count() == 1; })) << published.output;
+    EXPECT_NE(sse->events().back().data.find(payload), std::string::npos) << sse->events().back().data;
+}
+
+TEST_F(http2, the_services_own_routes_and_cors_answer_as_over_http1)
+{
+    server_options options;
+    options.security.allowed_origins = {"https://app.example"};
+    srv = std::make_unique<live_server>(options);
+    (*srv)->route("/hello", [](http_request const& req) {
+        http_response res{boost::beast::http::status::ok, req.version()};
+        res.set(boost::beast::http::field::content_type, "text/plain");
+        res.body() = "hello " + std::string(req[boost::beast::http::field::host]);
+        res.prepare_payload();
+        return res;
+    });
+    srv->start();
+    auto const hello = curl_h2(*srv, "/hello");
+    EXPECT_EQ(hello.status, 200) << hello.output;
+    EXPECT_EQ(hello.body, "hello 127.0.0.1:" + std::to_string(srv->port));  // Host from :authority
+
+    // A CORS preflight of a publish from an allowed origin, and a publish from another origin.
+    auto const preflight = curl_h2(*srv, "/publish?topic=a",
+                                   {"-X", "OPTIONS", "-H", "Origin: https://app.example", "-H",
+                                    "Access-Control-Request-Method: POST", "-D", "-"});
+    EXPECT_EQ(preflight.status, 204) << preflight.output;
+    EXPECT_NE(preflight.output.find("access-control-allow-origin: https://app.example"), std::string::npos)
+        << preflight.output;
+    auto const refused = curl_h2(*srv, "/publish?topic=a",
+                                 {"-X", "POST", "-H", "Origin: https://evil.example", "--data-binary", "{}"});
+    auto const refused_h1 = fetch(srv->ioc, srv->port, "POST", "/publish?topic=a", "{}", {{"Origin", "https://evil.example"}});
+    EXPECT_EQ(refused.status, 403) << refused.output;
+    EXPECT_EQ(refused.body, refused_h1.body);
 }
 
 TEST_F(http2, errors_are_those_of_http1)
