@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <optional>
 #include <vector>
 
 namespace switchboard::detail {
@@ -102,8 +103,10 @@ struct h2_callbacks {
             return 0;
         auto s = std::move(it->second);
         conn.streams_.erase(it);
-        if (conn.streams_.empty())
+        if (conn.streams_.empty()) {
             conn.idle_since_ = std::chrono::steady_clock::now();
+            conn.arm_timer();
+        }
         s->closed();
         return 0;
     }
@@ -315,6 +318,7 @@ void h2_connection::submit_response(h2_stream& s, http_response const& res)
     s.read_body(&none, 0, eof);  // an empty body ends the stream with the HEADERS frame
     if (nghttp2_submit_response(session_, s.id(), nv.data(), nv.size(), eof ? nullptr : &body) != 0)
         reset_stream(s.id(), NGHTTP2_INTERNAL_ERROR);
+    arm_timer();  // the answer's own deadline
     schedule_send();
 }
 
@@ -338,13 +342,21 @@ void h2_connection::go_away()
 
 void h2_connection::arm_timer()
 {
+    // The timer waits for the earliest deadline, or not at all (only held requests: a long poll's own timer
+    // bounds it). Every deadline is set to now + request_timeout, so none set later comes before the one the
+    // timer already waits for: it is armed once, and again when it fires.
     if (timer_armed_ || closed_)
         return;
+    std::optional<std::chrono::steady_clock::time_point> next;
+    if (streams_.empty())
+        next = idle_since_ + ctx_.options.request_timeout;
+    for (auto const& [id, s] : streams_)
+        if (s->deadline && (!next || *s->deadline < *next))
+            next = s->deadline;
+    if (!next)
+        return;
     timer_armed_ = true;
-    // A coarse tick: a deadline is kept to within a quarter of request_timeout.
-    auto const tick = std::clamp<std::chrono::milliseconds>(ctx_.options.request_timeout / 4,
-                                                            std::chrono::milliseconds(10), std::chrono::seconds(1));
-    timer_.expires_after(tick);
+    timer_.expires_at(*next);
     timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) { self->on_timer(ec); });
 }
 
