@@ -19,9 +19,9 @@ struct enabled_transports {
     bool long_polling = true;
 };
 
-/// HTTP/2 on the same port (docs/protocol.md, "HTTP/2"): over TLS when the client picks h2 by ALPN, and on plain
-/// connections that open with the HTTP/2 preface (prior knowledge). Every request is a stream; the limits below
-/// are announced in the server's SETTINGS and enforced per connection.
+/// HTTP/2 on the same port (docs/protocol.md, "HTTP/2"): plain connections that open with the HTTP/2 preface
+/// (prior knowledge); h2 by ALPN over TLS is built but not offered yet. Every request is a stream; the limits
+/// below are announced in the server's SETTINGS and enforced per connection.
 struct http2_options {
     bool enabled = true;                       // off: the preface is refused as an HTTP/1.1 request (505)
     std::size_t max_concurrent_streams = 100;  // streams one connection may have open at once; more are refused

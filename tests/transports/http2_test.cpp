@@ -375,8 +375,10 @@ TEST_F(http2, the_preface_is_refused_as_a_request_when_http2_is_off)
 }
 
 // ---- h2 over TLS: ALPN -------------------------------------------------------------------------------------------
+// Disabled while the server does not offer h2 by ALPN (alpn_offers_h2 in src/http/tls_context.cpp, off until SSE
+// is served over HTTP/2); they pass with it on.
 
-TEST_F(http2, a_tls_client_that_offers_h2_by_alpn_speaks_http2_and_one_that_does_not_http1)
+TEST_F(http2, DISABLED_a_tls_client_that_offers_h2_by_alpn_speaks_http2_and_one_that_does_not_http1)
 {
     test_certificate cert;
     server_options options;
@@ -401,6 +403,20 @@ TEST_F(http2, a_tls_client_that_offers_h2_by_alpn_speaks_http2_and_one_that_does
     auto const h1 = curl(*srv, url + "/healthz", {"--http1.1", "--cacert", cert.cert_file().string()});
     EXPECT_EQ(h1.status, 200) << h1.output;
     EXPECT_EQ(h1.version, "1.1") << h1.output;
+}
+
+// Today's behaviour: a TLS client offering h2 speaks HTTP/1.1 (its SSE streams work as before).
+TEST_F(http2, a_tls_client_offering_h2_gets_http1_while_alpn_does_not_offer_h2)
+{
+    test_certificate cert;
+    server_options options;
+    options.tls_cert_file = cert.cert_file().string();
+    options.tls_key_file = cert.key_file().string();
+    start(options);
+    auto const a = curl(*srv, "https://127.0.0.1:" + std::to_string(srv->port) + "/healthz",
+                        {"--http2", "--cacert", cert.cert_file().string()});
+    EXPECT_EQ(a.status, 200) << a.output;
+    EXPECT_EQ(a.version, "1.1") << a.output;
 }
 
 TEST_F(http2, with_http2_off_alpn_offers_only_http1)
