@@ -7,6 +7,7 @@
 #include "ops/admin.hpp"
 #include "http/client_route.hpp"
 #include "http/http_connection.hpp"
+#include "http2/h2_connection.hpp"
 #include "http/service_route.hpp"
 #include "core/base64.hpp"
 #include "core/json_input.hpp"
@@ -71,6 +72,12 @@ struct server::impl {
         });
         ctx.tls = detail::make_tls_context(options);  // throws, naming the file, when it cannot be used
         ctx.flusher.observe = [this](std::chrono::steady_clock::duration d) { ctx.metrics.delivery_latency.observe(d); };
+        ctx.start_http2 = [this](detail::connection_stream&& stream, detail::connection_slot&& slot, std::string read,
+                                 std::string remote_address) {
+            std::make_shared<detail::h2_connection>(std::move(stream), std::move(slot), std::move(read), ctx, routes,
+                                                    std::move(remote_address))
+                ->start();
+        };
         routes[options.websocket_path] = when_enabled(&enabled_transports::websocket, websocket::make_route(ctx));
         routes[options.sse_path] = when_enabled(&enabled_transports::sse, sse::make_route(ctx));
         routes[options.poll_path] = when_enabled(&enabled_transports::long_polling, long_polling::make_route(ctx));
@@ -120,7 +127,7 @@ struct server::impl {
     // A transport turned off answers 503 transport_disabled; read on each request, so reload() turns it on or off.
     detail::route when_enabled(bool enabled_transports::*which, detail::route r)
     {
-        r.action = [this, which, next = std::move(r.action)](std::shared_ptr<detail::http_connection> const& conn) {
+        r.action = [this, which, next = std::move(r.action)](std::shared_ptr<detail::exchange> const& conn) {
             if (!(options.transports.*which))
                 return conn->respond_error(error::transport_disabled);
             next(conn);
@@ -214,6 +221,9 @@ void server::impl::stop_on_loop()
     std::vector<detail::http_connection*> idle(ctx.http_connections.begin(), ctx.http_connections.end());
     for (auto* conn : idle)
         conn->close_if_idle();
+    std::vector<detail::h2_connection*> h2(ctx.h2_connections.begin(), ctx.h2_connections.end());
+    for (auto* conn : h2)
+        conn->go_away();
     service_routes.stop();
     bp->close();
 }

@@ -19,6 +19,8 @@ class context;
 namespace switchboard::detail {
 
 class http_connection;
+class h2_connection;
+class connection_stream;
 
 struct server_context : channel_services {
     using channel_services::channel_services;
@@ -28,6 +30,11 @@ struct server_context : channel_services {
     // TLS settings when options name a certificate (else null); replaced on reload, each connection keeps its own.
     std::shared_ptr<boost::asio::ssl::context> tls;
     std::unordered_set<http_connection*> http_connections;
+    std::unordered_set<h2_connection*> h2_connections;  // HTTP/2 connections (src/http2/), told to go away on stop
+    // Takes over a plain connection that opened with the HTTP/2 preface: its stream, its slot in the limits, the
+    // bytes read so far and the client's address. Set by the server, so that http/ does not reach up to http2/.
+    std::function<void(connection_stream&&, connection_slot&&, std::string read, std::string remote_address)>
+        start_http2;
     // Set when this server is one loop of several (server::set_loops): renders every loop's metrics, each on its
     // own loop, and hands their texts back here. Null: this loop's own metrics are the process's.
     std::function<void(std::function<void(std::vector<std::string>)>)> gather_metrics;

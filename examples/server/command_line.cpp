@@ -83,6 +83,8 @@ std::variant<command_line, int> parse_command_line(int argc, char** argv)
         else
             options.push_back(app.add_option(std::string(key.flag), text, help)->type_name(type_name(key.kind)));
     }
+    bool no_http2 = false;  // a switch rather than "--http2 false": HTTP/2 is on unless asked
+    app.add_flag("--no-http2", no_http2, "serve HTTP/1.1 only [http2.enabled false]");
     app.footer(footer());
 
     try {
@@ -99,6 +101,8 @@ std::variant<command_line, int> parse_command_line(int argc, char** argv)
         if (options[i]->count() > 0)
             result.flags.push_back({std::string(values[i].first->path), values[i].second, std::string(values[i].first->flag)});
     }
+    if (no_http2)
+        result.flags.push_back({"http2.enabled", "false", "--no-http2"});
     return result;
 }
 

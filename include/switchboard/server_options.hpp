@@ -19,6 +19,17 @@ struct enabled_transports {
     bool long_polling = true;
 };
 
+/// HTTP/2 on the same port (docs/protocol.md, "HTTP/2"): plain connections that open with the HTTP/2 preface
+/// (prior knowledge); h2 by ALPN over TLS is built but not offered yet. Every request is a stream; the limits
+/// below are announced in the server's SETTINGS and enforced per connection.
+struct http2_options {
+    bool enabled = true;                       // off: the preface is refused as an HTTP/1.1 request (505)
+    std::size_t max_concurrent_streams = 100;  // streams one connection may have open at once; more are refused
+    // bytes: each stream's receive window (SETTINGS_INITIAL_WINDOW_SIZE), at most 2^31-1
+    std::size_t initial_window_size = 65'535;
+    std::size_t max_header_list_size = 16 * 1024;  // bytes: one request's header list, as RFC 9113 6.5.2 counts it
+};
+
 struct server_options {
     // Where to listen. Port 0 asks the kernel for a free one (see server::local_endpoint()).
     std::string address = "127.0.0.1";
@@ -66,6 +77,7 @@ struct server_options {
     std::size_t max_pending_commands = 1024;
     std::size_t max_pending_bytes = 1024 * 1024;
     std::chrono::milliseconds request_timeout{10'000};  // to receive a whole HTTP request; also the keep-alive idle time
+    http2_options http2;
 
     // Connections (HTTP, WebSocket, SSE, long polls alike). A connection past a limit is answered 503
     // too_many_connections as it is accepted, before its request, closed, and counted in neither limit.

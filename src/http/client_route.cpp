@@ -32,7 +32,7 @@ bool matches(std::string_view if_none_match, std::string_view etag)
 
 route make_client_route(server_context&)
 {
-    return {{http::verb::get, http::verb::head}, [etag = etag_of(switchboard_client_script())](std::shared_ptr<http_connection> const& conn) {
+    return {{http::verb::get, http::verb::head}, [etag = etag_of(switchboard_client_script())](std::shared_ptr<exchange> const& conn) {
                 auto const& req = conn->request();
                 http_response res{http::status::ok, req.version()};
                 res.set(http::field::server, "switchboard");

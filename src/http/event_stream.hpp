@@ -13,7 +13,7 @@
 namespace switchboard::detail {
 
 class channel_services;
-class http_connection;
+class exchange;
 
 class event_stream {
 public:
@@ -27,6 +27,6 @@ public:
 
 /// Takes `conn`'s socket over and starts an event stream on it (the response head is written).
 using event_stream_opener =
-    std::function<std::shared_ptr<event_stream>(channel_services&, std::shared_ptr<http_connection> const&)>;
+    std::function<std::shared_ptr<event_stream>(channel_services&, std::shared_ptr<exchange> const&)>;
 
 }  // namespace switchboard::detail

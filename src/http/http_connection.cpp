@@ -22,6 +22,7 @@
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/read.hpp>
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
 namespace switchboard::detail {
@@ -38,6 +39,12 @@ boost::asio::ip::tcp::endpoint peer_of(boost::asio::ip::tcp::socket const& s)
     return ec ? boost::asio::ip::tcp::endpoint{} : ep;
 }
 
+std::string address_of(boost::asio::ip::tcp::socket const& s)
+{
+    auto const peer = peer_of(s);
+    return peer.address().to_string() + ":" + std::to_string(peer.port());
+}
+
 // Refused connections draining at once (see refuse_connection): past this many, a refused connection is closed
 // without its answer, so a flood of connections that stay open costs no more sockets than this.
 constexpr std::size_t max_lingering_refusals = 1024;
@@ -49,6 +56,9 @@ constexpr std::size_t max_lingering_refusals = 1024;
 // connections' ready handlers for more than that many requests (a few ms of fan-out to 1,000 subscribers).
 constexpr std::size_t max_requests_per_turn = 64;
 
+// What a client sends first on an HTTP/2 connection with prior knowledge (RFC 9113 3.4).
+constexpr std::string_view h2_preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
 // A connection waiting for its next request with an empty buffer larger than this gives the buffer back.
 constexpr std::size_t idle_buffer_capacity = 4096;
 
@@ -59,33 +69,11 @@ struct batched_answer final : batched_sender {
     std::shared_ptr<http_connection> conn;
 };
 
-// A GET route answers HEAD too (RFC 9110 9.3.2).
-bool allows(std::vector<http::verb> const& methods, http::verb m)
-{
-    auto const has = [&](http::verb v) { return std::find(methods.begin(), methods.end(), v) != methods.end(); };
-    return has(m) || (m == http::verb::head && has(http::verb::get));
-}
-
-std::string allow_list(std::vector<http::verb> const& methods)
-{
-    std::string out;
-    for (auto m : {http::verb::get, http::verb::head, http::verb::post, http::verb::put, http::verb::delete_,
-                   http::verb::patch, http::verb::options}) {
-        if (!allows(methods, m))
-            continue;
-        if (!out.empty())
-            out += ", ";
-        out += std::string(http::to_string(m));
-    }
-    return out;
-}
-
 }  // namespace
 
 http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_context& ctx, route_table const& routes)
-    : stream_(std::move(socket)),
-      ctx_(ctx),
-      routes_(routes),
+    : exchange(ctx, routes, address_of(socket)),
+      stream_(std::move(socket)),
       // What one request may take. Beast holds a chunk-size line or a trailer section until it ends: without a
       // bound, one that never ends would have the buffer grow with all the client sends until the deadline.
       buffer_(ctx.options.max_header_size + ctx.options.max_message_size)
@@ -93,10 +81,7 @@ http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_con
     // respond() tries a plain answer at once and must hear would_block, not wait, when the socket is full.
     boost::system::error_code nb;
     stream_.tcp().socket().non_blocking(true, nb);
-    auto const peer = peer_of(stream_.tcp().socket());
-    auto const ip = peer.address().to_string();
-    remote_address_ = ip + ":" + std::to_string(peer.port());
-    refused_ = ctx_.admit(ip, slot_, retry_after_);
+    refused_ = ctx_.admit(client_ip(), slot_, retry_after_);
     ctx_.http_connections.insert(this);
 }
 
@@ -175,6 +160,14 @@ void http_connection::on_handshake(boost::system::error_code ec)
         spdlog::debug("TLS handshake from {} failed: {}", remote_address_, ec.message());
         return stream_.tcp().close();
     }
+    if (ctx_.options.http2.enabled && ctx_.start_http2) {
+        // The client chose h2 by ALPN (tls_context.cpp): HTTP/2 over this TLS stream, no preface sniffing.
+        unsigned char const* protocol = nullptr;
+        unsigned int size = 0;
+        SSL_get0_alpn_selected(stream_.tls().native_handle(), &protocol, &size);
+        if (std::string_view(reinterpret_cast<char const*>(protocol), protocol ? size : 0) == "h2")
+            return start_http2();
+    }
     read_request();
 }
 
@@ -208,6 +201,21 @@ void http_connection::parse_header()
             blank += 2;
         buffer_.consume(blank);
         scanned_ -= std::min(scanned_, blank);
+    }
+    if (!spoke_http1_ && ctx_.options.http2.enabled && ctx_.start_http2 && !stream_.is_tls()) {
+        // h2c with prior knowledge (RFC 9113 3.3): the connection opens with the HTTP/2 preface. A prefix of it
+        // waits for the rest; Beast would refuse "HTTP/2.0" as a version.
+        std::string_view const data(static_cast<char const*>(buffer_.data().data()), buffer_.size());
+        auto const n = std::min(data.size(), h2_preface.size());
+        if (n > 0 && data.substr(0, n) == h2_preface.substr(0, n)) {
+            if (n == h2_preface.size())
+                return start_http2();
+            auto const room = beast::read_size(buffer_, 65536);
+            return stream_.async_read_some(buffer_.prepare(room),
+                                           [self = shared_from_this(), room](beast::error_code e, std::size_t got) {
+                                               self->on_read_header(e, got, room);
+                                           });
+        }
     }
     // The head may take max_header_size bytes in all: neither the scanner nor the parser looks past them while it
     // is not over (when one buffer holds both, Beast bounds the start line and the fields apart, each by the whole
@@ -275,9 +283,21 @@ void http_connection::on_read_header(boost::system::error_code ec, std::size_t n
     parse_header();
 }
 
+void http_connection::start_http2()
+{
+    // The connection becomes an HTTP/2 session: its stream, its slot in the limits and the bytes read so far
+    // (the preface, perhaps frames behind it) go to the h2_connection.
+    idle_ = false;
+    std::string leftover;
+    connection_slot slot;
+    auto stream = release(leftover, slot);
+    ctx_.start_http2(std::move(stream), std::move(slot), std::move(leftover), remote_address_);
+}
+
 void http_connection::on_header()
 {
     idle_ = false;
+    spoke_http1_ = true;
     auto& req = request();
     std::string why;
     if (auto ec = check_request_head(req, why))
@@ -351,84 +371,11 @@ void http_connection::on_read(boost::system::error_code ec, std::size_t)
     dispatch();
 }
 
-void http_connection::dispatch()
-{
-    auto& req = request();
-    if (req.target() == "*")
-        return answer_options();
-    if (!req.target().starts_with('/'))
-        return respond_error(error::bad_request, "the request target must be a path or an http(s) URL");
-    std::string_view path;
-    if (auto ec = parse_target(req.target(), path, query_, max_parameters(ctx_.options.max_subscriptions)))
-        return respond_error(ec, "malformed request target, or too many parameters");
-    auto const it = routes_.find(std::string(path));
-    if (it == routes_.end())
-        return respond_error(error::not_found, "no such path: " + std::string(path));
-    auto const& r = it->second;
-    if (!r.secured_as.empty()) {
-        switch (check_origin(ctx_.options.security, req)) {
-        case origin_verdict::refused:
-            return respond_error(error::origin_not_allowed,
-                                 "origin not allowed: " + std::string(req[http::field::origin].substr(0, 128)));
-        case origin_verdict::allowed:
-            cors_origin_ = std::string(req[http::field::origin]);
-            if (is_preflight(req)) {
-                auto methods = r.methods;
-                methods.push_back(http::verb::options);
-                return respond(preflight_response(req, methods));
-            }
-            break;
-        default:
-            break;
-        }
-    }
-    if (!allows(r.methods, req.method())) {
-        ctx_.metrics.count_error(error_name(error::method_not_allowed));
-        auto res = error_response(req, error::method_not_allowed);
-        res.set(http::field::allow, allow_list(r.methods));
-        return respond(std::move(res));
-    }
-    if (r.secured_as.empty())
-        return run(r);
-    auto const token = find_token(req, query_, ctx_.options.security.token_cookie);
-    authenticate(ctx_.authorizer, &req, token, remote_address_, r.secured_as,
-                 [self = shared_from_this(), &r](boost::system::error_code ec, std::string const& why, identity_ptr who) {
-                     if (ec)
-                         return self->respond_error(ec, why);
-                     self->identity_ = std::move(who);
-                     self->run(r);
-                 });
-}
-
-void http_connection::answer_options()
-{
-    // The asterisk form asks about the server itself, and only OPTIONS may use it (RFC 9112 3.2.4).
-    auto const& req = request();
-    if (req.method() != http::verb::options)
-        return respond_error(error::bad_request, "only OPTIONS may have * as its target");
-    std::vector<http::verb> every{http::verb::options};
-    for (auto const& [path, r] : routes_)
-        every.insert(every.end(), r.methods.begin(), r.methods.end());
-    http_response res{http::status::no_content, req.version()};
-    res.set(http::field::server, "switchboard");
-    res.set(http::field::allow, allow_list(every));
-    res.keep_alive(req.keep_alive());
-    respond(std::move(res));
-}
-
 void http_connection::run(route const& r)
 {
     if (awaiting_body_)
         return send_continue(r);
-    // Nothing escapes a completion handler: a route that throws answers 500 and the server goes on.
-    try {
-        r.action(shared_from_this());
-    } catch (std::exception const& e) {
-        auto const& req = request();
-        spdlog::error("request {} {} failed: {}", std::string(http::to_string(req.method())),
-                      std::string(req.target().substr(0, 256)), e.what());
-        respond_error(error::internal_error);
-    }
+    exchange::run(r);
 }
 
 void http_connection::send_continue(route const& r)
@@ -443,11 +390,6 @@ void http_connection::send_continue(route const& r)
                                      return self->shut();
                                  self->read_body();
                              });
-}
-
-std::string http_connection::client_ip() const
-{
-    return std::string(detail::client_ip(remote_address_));
 }
 
 void http_connection::respond(http_response res)
@@ -496,27 +438,6 @@ void http_connection::write_rest(std::size_t sent, bool keep_alive)
                              [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
                                  self->on_write(ec, keep_alive);
                              });
-}
-
-void http_connection::respond_error(boost::system::error_code ec, std::string_view message)
-{
-    ctx_.metrics.count_error(error_name(ec));
-    auto res = error_response(request(), ec, message);
-    if (ec == error::unauthorized || ec == error::token_expired)
-        res.set(http::field::www_authenticate, ec == error::token_expired
-                                                   ? R"(Bearer error="invalid_token", error_description="token expired")"
-                                                   : "Bearer");
-    respond(std::move(res));
-}
-
-void http_connection::respond_rate_limited(std::chrono::milliseconds retry_after)
-{
-    ctx_.metrics.count_error(error_name(error::rate_limited));
-    auto const seconds = std::max<std::int64_t>(1, (retry_after.count() + 999) / 1000);
-    auto res = error_response(request(), error::rate_limited,
-                              "too many requests; retry in " + std::to_string(retry_after.count()) + " ms");
-    res.set(http::field::retry_after, std::to_string(seconds));
-    respond(std::move(res));
 }
 
 void http_connection::on_write(boost::system::error_code ec, bool keep_alive)

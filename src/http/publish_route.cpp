@@ -33,7 +33,7 @@ bool is_octet_stream(std::string_view content_type)
            });
 }
 
-void publish(channel_services& services, std::shared_ptr<http_connection> const& conn)
+void publish(channel_services& services, std::shared_ptr<exchange> const& conn)
 {
     auto& req = conn->request();
     auto const* topic = conn->parameters().find("topic");
@@ -77,7 +77,7 @@ void publish(channel_services& services, std::shared_ptr<http_connection> const&
 
 route make_publish_route(channel_services& services)
 {
-    return {{http::verb::post}, [&services](std::shared_ptr<http_connection> const& conn) { publish(services, conn); }, "publish"};
+    return {{http::verb::post}, [&services](std::shared_ptr<exchange> const& conn) { publish(services, conn); }, "publish"};
 }
 
 }  // namespace switchboard::detail

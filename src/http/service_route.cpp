@@ -69,7 +69,7 @@ std::string const& http_responder::remote_address() const noexcept
 
 namespace switchboard::detail {
 
-route_call::route_call(std::shared_ptr<http_connection> conn, service_routes& owner)
+route_call::route_call(std::shared_ptr<exchange> conn, service_routes& owner)
     : conn_(std::move(conn))
     , owner_(owner)
     , identity_(conn_->identity())
@@ -96,7 +96,7 @@ void route_call::begin(std::chrono::milliseconds timeout)
     });
 }
 
-std::shared_ptr<http_connection> route_call::settle()
+std::shared_ptr<exchange> route_call::settle()
 {
     if (!conn_)
         return nullptr;
@@ -135,7 +135,7 @@ route service_routes::make(route_options const& options, server::async_route_han
     r.methods = options.methods;
     if (options.secured)
         r.secured_as = "route";
-    r.action = [this, timeout = options.timeout, h = std::move(handler)](std::shared_ptr<http_connection> const& conn) {
+    r.action = [this, timeout = options.timeout, h = std::move(handler)](std::shared_ptr<exchange> const& conn) {
         auto call = std::make_shared<route_call>(conn, *this);
         call->begin(timeout);
         try {
@@ -153,7 +153,7 @@ route service_routes::make(server::route_handler handler)
 {
     namespace http = boost::beast::http;
     return {{http::verb::get, http::verb::head, http::verb::post},
-            [h = std::move(handler)](std::shared_ptr<http_connection> const& conn) {
+            [h = std::move(handler)](std::shared_ptr<exchange> const& conn) {
                 http_response res;
                 try {
                     res = h(conn->request());

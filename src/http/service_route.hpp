@@ -22,7 +22,7 @@ class service_routes;
 
 class route_call : public std::enable_shared_from_this<route_call> {
 public:
-    route_call(std::shared_ptr<http_connection> conn, service_routes& owner);
+    route_call(std::shared_ptr<exchange> conn, service_routes& owner);
 
     /// Starts the deadline and the watch for the client's departure.
     void begin(std::chrono::milliseconds timeout);
@@ -36,10 +36,10 @@ public:
 
 private:
     /// No answer is owed any more: stop the deadline and the watch, leave the table of pending calls.
-    std::shared_ptr<http_connection> settle();
+    std::shared_ptr<exchange> settle();
     void gone();
 
-    std::shared_ptr<http_connection> conn_;  // null once settled
+    std::shared_ptr<exchange> conn_;  // null once settled
     service_routes& owner_;
     identity_ptr identity_;
     std::string remote_address_;

@@ -37,7 +37,7 @@ admin_view::admin_view(channel_services& services, event_stream_opener open_stre
 {
 }
 
-bool admin_view::authorized(http_connection& conn) const
+bool admin_view::authorized(exchange& conn) const
 {
     auto const& token = services_.options.admin_token;
     if (same_secret(bearer_token(conn.request()), token))
@@ -48,7 +48,7 @@ bool admin_view::authorized(http_connection& conn) const
 
 route admin_view::page_route()
 {
-    return {{http::verb::get}, [this](std::shared_ptr<http_connection> const& conn) {
+    return {{http::verb::get}, [this](std::shared_ptr<exchange> const& conn) {
                 if (!authorized(*conn))
                     return conn->respond_error(error::rejected, "the admin view needs its token");
                 auto res = json_response(conn->request(), std::string(admin_page()));
@@ -59,13 +59,15 @@ route admin_view::page_route()
 
 route admin_view::events_route()
 {
-    return {{http::verb::get}, [this](std::shared_ptr<http_connection> const& conn) {
+    return {{http::verb::get}, [this](std::shared_ptr<exchange> const& conn) {
                 if (!authorized(*conn))
                     return conn->respond_error(error::rejected, "the admin view needs its token");
                 if (services_.stopping)
                     return conn->respond_error(error::shutting_down);
                 if (conn->request().method() == http::verb::head)
                     return conn->respond(response_head(conn->request(), "text/event-stream", "no-cache"));
+                if (!conn->http1())
+                    return conn->respond_error(error::transport_disabled, "the admin view's events need HTTP/1.1");
                 // Not registered with the hooks or the channel registry: it is the operator, not a client.
                 auto stream = open_stream_(services_, conn);
                 stream->send_event("stats", stats_json());
@@ -109,7 +111,7 @@ std::optional<disconnect> requested_disconnect(query const& parameters, std::str
 
 route admin_view::disconnect_route()
 {
-    return {{http::verb::post}, [this](std::shared_ptr<http_connection> const& conn) {
+    return {{http::verb::post}, [this](std::shared_ptr<exchange> const& conn) {
                 if (!authorized(*conn))
                     return conn->respond_error(error::rejected, "the admin view needs its token");
                 std::string why;

@@ -30,7 +30,7 @@ public:
     std::string stats_json();
 
 private:
-    bool authorized(http_connection& conn) const;
+    bool authorized(exchange& conn) const;
     void tick();
 
     channel_services& services_;

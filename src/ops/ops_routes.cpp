@@ -210,7 +210,7 @@ std::string merge_metrics(std::vector<std::string> const& texts)
 
 route make_metrics_route(server_context& ctx)
 {
-    return {{http::verb::get}, [&ctx](std::shared_ptr<http_connection> const& conn) {
+    return {{http::verb::get}, [&ctx](std::shared_ptr<exchange> const& conn) {
                 auto answer = [conn](std::string text) {
                     auto res = json_response(conn->request(), std::move(text));
                     res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
@@ -225,14 +225,14 @@ route make_metrics_route(server_context& ctx)
 
 route make_health_route(server_context&)
 {
-    return {{http::verb::get}, [](std::shared_ptr<http_connection> const& conn) {
+    return {{http::verb::get}, [](std::shared_ptr<exchange> const& conn) {
                 conn->respond(json_response(conn->request(), R"({"status":"ok"})"));
             }};
 }
 
 route make_ready_route(server_context& ctx)
 {
-    return {{http::verb::get}, [&ctx](std::shared_ptr<http_connection> const& conn) {
+    return {{http::verb::get}, [&ctx](std::shared_ptr<exchange> const& conn) {
                 bool const backplane_up = ctx.backplane.connected();
                 bool const ready = backplane_up && !ctx.stopping;
                 std::string body = std::string(R"({"status":")") + (ready ? "ready" : "not ready") +

@@ -14,7 +14,7 @@ namespace http = boost::beast::http;
 
 namespace {
 
-void poll(detail::channel_services& services, std::shared_ptr<detail::http_connection> const& conn)
+void poll(detail::channel_services& services, std::shared_ptr<detail::exchange> const& conn)
 {
     detail::stream_request wanted;
     std::string why;
@@ -81,7 +81,7 @@ void poll(detail::channel_services& services, std::shared_ptr<detail::http_conne
 
 detail::route make_route(detail::channel_services& services)
 {
-    return {{http::verb::get}, [&services](std::shared_ptr<detail::http_connection> const& conn) { poll(services, conn); },
+    return {{http::verb::get}, [&services](std::shared_ptr<detail::exchange> const& conn) { poll(services, conn); },
             "long-polling"};
 }
 

@@ -12,7 +12,7 @@
 
 namespace switchboard::long_polling {
 
-poll_channel::poll_channel(std::shared_ptr<detail::http_connection> conn, detail::channel_services& services)
+poll_channel::poll_channel(std::shared_ptr<detail::exchange> conn, detail::channel_services& services)
     : channel(conn->remote_address()), conn_(std::move(conn)), services_(services), hold_(services.executor)
 {
 }
@@ -79,7 +79,7 @@ void poll_channel::close(disconnect const& reason)
         services_.closed(*this, reason);
 }
 
-std::shared_ptr<detail::http_connection> poll_channel::finish(disconnect const& reason)
+std::shared_ptr<detail::exchange> poll_channel::finish(disconnect const& reason)
 {
     answered_ = true;
     hold_.cancel();

@@ -23,7 +23,7 @@ namespace switchboard::long_polling {
 
 class poll_channel final : public channel, public detail::flushable {
 public:
-    poll_channel(std::shared_ptr<detail::http_connection> conn, detail::channel_services& services);
+    poll_channel(std::shared_ptr<detail::exchange> conn, detail::channel_services& services);
 
     std::string_view transport() const noexcept override { return "long-polling"; }
     delivery_status deliver(message_ptr const& m) override;
@@ -49,12 +49,12 @@ private:
     void answer();
     /// The client closed its end while the poll waited: no answer, the connection is dropped.
     void depart();
-    std::shared_ptr<detail::http_connection> finish(disconnect const& reason = disconnect::normal());
+    std::shared_ptr<detail::exchange> finish(disconnect const& reason = disconnect::normal());
     /// Whether `m`, of a topic the poll does not name, goes in the answer through its patterns: it moves their
     /// entries to its sequence.
     bool take_through_patterns(message const& m);
 
-    std::shared_ptr<detail::http_connection> conn_;
+    std::shared_ptr<detail::exchange> conn_;
     detail::channel_services& services_;
     boost::asio::steady_timer hold_;
     cursor positions_;

@@ -60,7 +60,7 @@ void start(sse_channel& ch, std::vector<detail::topic_subscription> const& done,
     ch.release();
 }
 
-void open(detail::channel_services& services, std::shared_ptr<detail::http_connection> const& conn)
+void open(detail::channel_services& services, std::shared_ptr<detail::exchange> const& conn)
 {
     auto const& req = conn->request();
     detail::stream_request wanted;
@@ -72,10 +72,13 @@ void open(detail::channel_services& services, std::shared_ptr<detail::http_conne
         return conn->respond_error(error::shutting_down);
     if (req.method() == http::verb::head)
         return conn->respond(detail::response_head(req, "text/event-stream", "no-cache"));
+    // SSE over an HTTP/2 stream is not served yet: 503 transport_disabled, on which switchboard.js falls back.
+    if (!conn->http1())
+        return conn->respond_error(error::transport_disabled, "SSE is not served over HTTP/2 yet");
 
     std::string leftover;  // an EventSource sends nothing after its request
     detail::connection_slot slot;
-    auto socket = conn->release(leftover, slot);
+    auto socket = conn->http1()->release(leftover, slot);
     auto ch = std::make_shared<sse_channel>(std::move(socket), std::move(slot), services, conn->remote_address());
     ch->set_identity(conn->identity());
     ch->allow_origin(conn->cors_origin());
@@ -120,16 +123,16 @@ private:
 
 detail::route make_route(detail::channel_services& services)
 {
-    return {{http::verb::get}, [&services](std::shared_ptr<detail::http_connection> const& conn) { open(services, conn); },
+    return {{http::verb::get}, [&services](std::shared_ptr<detail::exchange> const& conn) { open(services, conn); },
             "sse"};
 }
 
 std::shared_ptr<detail::event_stream> open_event_stream(detail::channel_services& services,
-                                                        std::shared_ptr<detail::http_connection> const& conn)
+                                                        std::shared_ptr<detail::exchange> const& conn)
 {
     std::string leftover;
     detail::connection_slot slot;
-    auto socket = conn->release(leftover, slot);
+    auto socket = conn->http1()->release(leftover, slot);  // the admin route sends HTTP/2 streams away first
     auto ch = std::make_shared<sse_channel>(std::move(socket), std::move(slot), services, conn->remote_address());
     ch->start({});
     return std::make_shared<figures_stream>(ch);

@@ -12,6 +12,6 @@ detail::route make_route(detail::channel_services& services);
 
 /// A stream of named events outside the hub (the admin view's figures), over `conn`'s socket.
 std::shared_ptr<detail::event_stream> open_event_stream(detail::channel_services& services,
-                                                        std::shared_ptr<detail::http_connection> const& conn);
+                                                        std::shared_ptr<detail::exchange> const& conn);
 
 }  // namespace switchboard::sse

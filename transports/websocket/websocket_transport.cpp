@@ -47,7 +47,7 @@ struct handshake {
     }
 };
 
-void upgrade(detail::channel_services& services, std::shared_ptr<detail::http_connection> const& conn)
+void upgrade(detail::channel_services& services, std::shared_ptr<detail::exchange> const& conn)
 {
     auto& req = conn->request();
     if (!beast::websocket::is_upgrade(req))
@@ -70,6 +70,8 @@ void upgrade(detail::channel_services& services, std::shared_ptr<detail::http_co
     }
     if (services.stopping)
         return conn->respond_error(error::shutting_down);
+    if (!conn->http1())  // an HTTP/2 request never gets here: version 1.1 and the Upgrade field are HTTP/1.1's
+        return conn->respond_error(error::transport_disabled, "WebSocket over HTTP/2 is not served yet");
 
     // permessage-deflate when the client offers it in a form we can honour (permessage_deflate.hpp).
     std::optional<std::string> compression;
@@ -83,7 +85,7 @@ void upgrade(detail::channel_services& services, std::shared_ptr<detail::http_co
         compression = accept_permessage_deflate(offers);
     }
 
-    auto hs = std::make_shared<handshake>(*conn);
+    auto hs = std::make_shared<handshake>(*conn->http1());
     hs->ws.set_option(beast::websocket::stream_base::decorator([compression](beast::websocket::response_type& res) {
         res.set(http::field::server, "switchboard");
         if (compression)
@@ -115,7 +117,7 @@ void upgrade(detail::channel_services& services, std::shared_ptr<detail::http_co
 detail::route make_route(detail::channel_services& services)
 {
     return {{http::verb::get},
-            [&services](std::shared_ptr<detail::http_connection> const& conn) { upgrade(services, conn); },
+            [&services](std::shared_ptr<detail::exchange> const& conn) { upgrade(services, conn); },
             "websocket"};
 }
 

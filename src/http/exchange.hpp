@@ -1,0 +1,102 @@
+#pragma once
+// One request and its answer, whatever carries them: an HTTP/1.1 connection (http_connection) or an HTTP/2
+// stream (h2_stream). Route actions see only this, so every route serves both the same way. dispatch() routes the
+// request and runs a secured route's checks (Origin, CORS preflight, method, authentication) before its action,
+// for both carriers alike. Loop thread only.
+
+#include <switchboard/http.hpp>
+#include <switchboard/identity.hpp>
+
+#include "http/query.hpp"
+
+#include <boost/beast/http/verb.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace switchboard::detail {
+
+struct server_context;
+class exchange;
+class http_connection;
+
+/// A route's handler: it must answer (respond) or take the connection (release), now or later.
+using route_action = std::function<void(std::shared_ptr<exchange> const&)>;
+
+struct route {
+    std::vector<boost::beast::http::verb> methods;  // with GET, HEAD too: the action runs, the body is not sent
+    route_action action;
+    /// For the transports and POST /publish: the name authentication sees ("websocket", "sse", "long-polling",
+    /// "publish"). A named route checks the Origin, answers CORS preflights and authenticates every request
+    /// before its action runs; an unnamed one (operator endpoints, the service's own routes) does none of that.
+    std::string_view secured_as = {};
+};
+
+using route_table = std::unordered_map<std::string, route>;
+
+class exchange : public std::enable_shared_from_this<exchange> {
+public:
+    exchange(server_context& ctx, route_table const& routes, std::string remote_address)
+        : ctx_(ctx), routes_(routes), remote_address_(std::move(remote_address))
+    {
+    }
+    virtual ~exchange() = default;
+
+    virtual http_request& request() noexcept = 0;
+    /// The request target's query, parsed once when the request was routed.
+    query const& parameters() const noexcept { return query_; }
+    std::string const& remote_address() const noexcept { return remote_address_; }
+    /// The client's address without the port.
+    std::string client_ip() const;
+    /// Who authentication found the client to be (a secured route's action runs only after it did).
+    identity_ptr const& identity() const noexcept { return identity_; }
+    /// The request's Origin when it is on the allow-list (its answers carry CORS fields), else "".
+    std::string const& cors_origin() const noexcept { return cors_origin_; }
+
+    /// Sends `res` (HEAD: without its body; with CORS fields when the Origin was allowed).
+    virtual void respond(http_response res) = 0;
+    void respond_error(boost::system::error_code ec, std::string_view message = {});
+    /// 429 rate_limited with Retry-After (whole seconds, rounded up).
+    void respond_rate_limited(std::chrono::milliseconds retry_after);
+    /// The request came over TLS.
+    virtual bool secure() const noexcept = 0;
+
+    /// While a route holds the request unanswered (a long poll), calls `gone` if the client leaves (closes the
+    /// connection, or resets the stream) before the answer.
+    virtual void watch_for_departure(std::function<void()> gone) = 0;
+    /// Stops that watch; call before answering.
+    virtual void stop_watching() = 0;
+    /// For a route that answers later: frees what only reading the request needed.
+    virtual void set_aside_request() = 0;
+    /// Drops the request without an answer (the client is gone).
+    virtual void abandon() = 0;
+
+    /// The HTTP/1.1 connection carrying this exchange, for the routes that take its byte stream over (SSE,
+    /// WebSocket); null over HTTP/2.
+    virtual http_connection* http1() noexcept { return nullptr; }
+
+protected:
+    /// Routes request(): its path, the asterisk form, then for a secured route the Origin, the CORS preflight,
+    /// the method and authentication, and then run().
+    void dispatch();
+    /// Runs the route's action; nothing escapes it (a route that throws answers 500).
+    virtual void run(route const& r);
+
+    server_context& ctx_;
+    route_table const& routes_;
+    std::string remote_address_;
+    identity_ptr identity_;
+    std::string cors_origin_;
+    query query_;
+
+private:
+    void answer_options();
+};
+
+}  // namespace switchboard::detail

@@ -1,0 +1,142 @@
+#include "http2/h2_stream.hpp"
+
+#include "http/http_responses.hpp"
+#include "http2/h2_connection.hpp"
+#include "security/origin_policy.hpp"
+#include "server_context.hpp"
+
+#include <switchboard/error.hpp>
+
+#include <nghttp2/nghttp2.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+namespace switchboard::detail {
+
+namespace http = boost::beast::http;
+
+h2_stream::h2_stream(std::weak_ptr<h2_connection> conn, std::int32_t id, server_context& ctx,
+                     route_table const& routes, std::string remote_address)
+    : exchange(ctx, routes, std::move(remote_address)), conn_(std::move(conn)), id_(id)
+{
+    request_.version(11);  // what the routes and the responses expect; keep-alive means nothing here
+    deadline = std::chrono::steady_clock::now() + ctx_.options.request_timeout;
+}
+
+void h2_stream::add_header(std::string_view name, std::string_view value)
+{
+    // The size RFC 9113 6.5.2 defines for SETTINGS_MAX_HEADER_LIST_SIZE: name, value and 32 per field.
+    header_bytes_ += name.size() + value.size() + 32;
+    if (header_bytes_ > ctx_.options.http2.max_header_list_size)
+        headers_too_large_ = true;
+    if (headers_too_large_)
+        return;
+    // nghttp2 has already checked the fields (lowercase names, pseudo-fields first and known, no
+    // connection-specific fields).
+    if (name == ":method")
+        request_.method_string(value);
+    else if (name == ":path")
+        request_.target(value);
+    else if (name == ":authority")
+        authority_ = value;
+    else if (name.starts_with(':'))
+        return;  // :scheme
+    else if (name == "cookie" && request_.find(http::field::cookie) != request_.end()) {
+        // Cookies may come as one field each (RFC 9113 8.2.3): joined, as HTTP/1.1 sends them.
+        auto joined = std::string(request_[http::field::cookie]);
+        joined += "; ";
+        joined += value;
+        request_.set(http::field::cookie, joined);
+    } else
+        request_.insert(name, value);
+}
+
+bool h2_stream::header_block_done()
+{
+    if (request_.find(http::field::host) == request_.end() && !authority_.empty())
+        request_.set(http::field::host, authority_);
+    authority_.clear();
+    if (headers_too_large_)
+        respond_error(error::headers_too_large);
+    return !answered_;
+}
+
+void h2_stream::add_body(std::string_view bytes)
+{
+    if (answered_)
+        return;
+    auto& body = request_.body();
+    if (body.size() + bytes.size() > ctx_.options.max_message_size)
+        return respond_error(error::message_too_large);
+    body.append(bytes);
+}
+
+void h2_stream::complete()
+{
+    complete_ = true;
+    if (answered_)
+        return;
+    deadline.reset();  // a route may hold the request (a long poll): its own timer bounds it
+    dispatch();
+}
+
+void h2_stream::respond(http_response res)
+{
+    if (answered_ || closed_)
+        return;
+    answered_ = true;
+    gone_ = nullptr;
+    if (request_.method() == http::verb::head)
+        res.body().clear();  // Content-Length still says what a GET would get (RFC 9110 9.3.2)
+    if (!cors_origin_.empty())
+        add_cors_fields(res, cors_origin_);
+    response_body_ = std::move(res.body());
+    // The answer must leave in time: a client that never opens its window does not keep it forever.
+    deadline = std::chrono::steady_clock::now() + ctx_.options.request_timeout;
+    set_aside_request();
+    if (auto conn = conn_.lock())
+        conn->submit_response(*this, res);
+}
+
+std::size_t h2_stream::read_body(std::uint8_t* out, std::size_t length, bool& eof)
+{
+    auto const n = std::min(length, response_body_.size() - body_sent_);
+    std::memcpy(out, response_body_.data() + body_sent_, n);
+    body_sent_ += n;
+    eof = body_sent_ == response_body_.size();
+    return n;
+}
+
+void h2_stream::set_aside_request()
+{
+    // What an answer needs of the request: its method (HEAD) and version.
+    auto const method = request_.method();
+    request_ = {};
+    request_.version(11);
+    request_.method(method);
+    query_ = {};
+}
+
+void h2_stream::abandon()
+{
+    gone_ = nullptr;
+    answered_ = true;
+    if (auto conn = conn_.lock(); conn && !closed_)
+        conn->reset_stream(id_, NGHTTP2_CANCEL);
+}
+
+void h2_stream::closed()
+{
+    if (closed_)
+        return;
+    closed_ = true;
+    deadline.reset();
+    response_body_.clear();
+    response_body_.shrink_to_fit();
+    if (auto gone = std::exchange(gone_, nullptr))
+        gone();
+}
+
+}  // namespace switchboard::detail

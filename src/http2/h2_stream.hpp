@@ -1,0 +1,71 @@
+#pragma once
+// One HTTP/2 stream carrying one request (RFC 9113 8.1): its header fields become an http_request as HTTP/1.1's
+// parser would make it (version 1.1, Host from :authority, cookies joined), its body is bounded by
+// max_message_size and its header list by http2.max_header_list_size, and once it is complete it is routed like an
+// HTTP/1.1 request (exchange::dispatch). The answer goes to the h2_connection as HEADERS and DATA frames.
+// Loop thread only.
+
+#include "http/exchange.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace switchboard::detail {
+
+class h2_connection;
+
+class h2_stream final : public exchange {
+public:
+    h2_stream(std::weak_ptr<h2_connection> conn, std::int32_t id, server_context& ctx, route_table const& routes,
+              std::string remote_address);
+
+    http_request& request() noexcept override { return request_; }
+    void respond(http_response res) override;
+    bool secure() const noexcept override { return false; }
+    /// `gone` runs if the stream is reset or the connection ends before the answer.
+    void watch_for_departure(std::function<void()> gone) override { gone_ = std::move(gone); }
+    void stop_watching() override { gone_ = nullptr; }
+    void set_aside_request() override;
+    /// Resets the stream (RST_STREAM CANCEL).
+    void abandon() override;
+
+    // For h2_connection.
+    std::int32_t id() const noexcept { return id_; }
+    /// One field of the request's header list; past http2.max_header_list_size the rest are dropped, and
+    /// header_block_done() answers 431.
+    void add_header(std::string_view name, std::string_view value);
+    /// The header block is over: refuses a list that was too large. False when the stream was answered.
+    bool header_block_done();
+    /// Request body bytes; past max_message_size the stream is answered 413 and the rest ignored.
+    void add_body(std::string_view bytes);
+    /// END_STREAM: the request is complete, route it.
+    void complete();
+    /// The stream is closed (answered, reset, or its connection ended): nothing more is sent.
+    void closed();
+    /// The response body for the DATA frames: copies up to `length` bytes; `eof` once it is all out.
+    std::size_t read_body(std::uint8_t* out, std::size_t length, bool& eof);
+    /// A request not complete by then, or an answer not delivered by then, is reset. None while a route holds
+    /// the request (a long poll: its own hold bounds it).
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+
+private:
+    std::weak_ptr<h2_connection> conn_;
+    std::int32_t id_;
+    http_request request_;
+    std::string authority_;
+    std::size_t header_bytes_ = 0;
+    bool headers_too_large_ = false;
+    bool complete_ = false;
+    bool answered_ = false;
+    bool closed_ = false;
+    std::string response_body_;
+    std::size_t body_sent_ = 0;
+    std::function<void()> gone_;
+};
+
+}  // namespace switchboard::detail

@@ -1,0 +1,580 @@
+// HTTP/2 on the plain port (h2c with prior knowledge, RFC 9113 3.3): third-party clients (curl, nghttp) get the
+// same answers and errors as over HTTP/1.1, long polls are held on streams of one connection, and a client that
+// lies or floods (too many streams, a header list past the limit, a body that never ends, a window never opened,
+// bytes that are not HTTP/2) gets what RFC 9113 prescribes while its other streams and other clients go on. The
+// attacks write exact frames over a raw socket (tests/support/raw_connection.hpp).
+
+#include "support/http_client.hpp"
+#include "support/live_server.hpp"
+#include "support/raw_connection.hpp"
+#include "support/server_process.hpp"
+#include "support/sse_client.hpp"
+#include "support/test_certificate.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchboard::test {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+// ---- clients ------------------------------------------------------------------------------------------------
+
+struct answer {
+    int status = 0;
+    std::string version;  // curl's %{http_version}: "2" over HTTP/2
+    std::string body;
+    std::string output;   // all curl wrote, for messages
+};
+
+// curl `url` with `extra` arguments (e.g. --http2-prior-knowledge, -X POST, --data-binary).
+answer curl(live_server& srv, std::string const& url, std::vector<std::string> extra)
+{
+    std::vector<std::string> args{"--silent", "--show-error", "--max-time", "20", "-o", "-", "-w",
+                                  "\n%{http_code} %{http_version}"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back(url);
+    server_process curl("curl", args);
+    answer a;
+    EXPECT_TRUE(srv.run_until([&] { return curl.exit_status().has_value(); }, 30s)) << "curl did not finish";
+    a.output = curl.output();
+    auto const last = a.output.rfind('\n');
+    if (last == std::string::npos)
+        return a;
+    a.body = a.output.substr(0, last);
+    auto const tail = a.output.substr(last + 1);
+    auto const space = tail.find(' ');
+    a.status = std::atoi(tail.substr(0, space).c_str());
+    a.version = space == std::string::npos ? "" : tail.substr(space + 1);
+    return a;
+}
+
+// curl --http2-prior-knowledge on the plain port.
+answer curl_h2(live_server& srv, std::string const& target, std::vector<std::string> extra = {})
+{
+    extra.insert(extra.begin(), "--http2-prior-knowledge");
+    return curl(srv, "http://127.0.0.1:" + std::to_string(srv.port) + target, std::move(extra));
+}
+
+// ---- raw frames (RFC 9113 4.1) and HPACK literals (RFC 7541) ---------------------------------------------------
+
+constexpr std::uint8_t DATA = 0x0, HEADERS = 0x1, RST_STREAM = 0x3, SETTINGS = 0x4, GOAWAY = 0x7, WINDOW_UPDATE = 0x8;
+constexpr std::uint8_t END_STREAM = 0x1, END_HEADERS = 0x4;
+std::string const preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+std::string be32(std::uint32_t v)
+{
+    return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+}
+
+std::string frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream, std::string_view payload)
+{
+    auto const n = payload.size();
+    std::string f{char(n >> 16), char(n >> 8), char(n), char(type), char(flags)};
+    return f + be32(stream) + std::string(payload);
+}
+
+std::string settings(std::vector<std::pair<std::uint16_t, std::uint32_t>> entries = {})
+{
+    std::string payload;
+    for (auto [id, value] : entries)
+        payload += std::string{char(id >> 8), char(id)} + be32(value);
+    return frame(SETTINGS, 0, 0, payload);
+}
+
+// An HPACK integer with an n-bit prefix (RFC 7541 5.1).
+std::string hpack_int(unsigned prefix_bits, std::size_t v)
+{
+    std::size_t const max = (1u << prefix_bits) - 1;
+    if (v < max)
+        return std::string(1, char(v));
+    std::string out(1, char(max));
+    v -= max;
+    for (; v >= 128; v /= 128)
+        out += char(v % 128 + 128);
+    return out + char(v);
+}
+
+// A literal field without indexing, its name from the static table (index < 15) or given.
+std::string literal(std::size_t name_index, std::string_view value)
+{
+    return hpack_int(4, name_index) + hpack_int(7, value.size()) + std::string(value);
+}
+std::string literal(std::string_view name, std::string_view value)
+{
+    return std::string(1, '\0') + hpack_int(7, name.size()) + std::string(name) + hpack_int(7, value.size()) +
+           std::string(value);
+}
+
+// HEADERS for `method` (GET or POST) `path`, with END_STREAM when `ends`.
+std::string request(std::uint32_t stream, std::string_view method, std::string_view path, bool ends = true,
+                    std::string extra_fields = {})
+{
+    std::string block = method == "POST" ? "\x83" : "\x82";  // :method from the static table
+    block += "\x86";                                          // :scheme http
+    block += literal(4, path) + literal(1, "localhost") + extra_fields;
+    return frame(HEADERS, END_HEADERS | (ends ? END_STREAM : 0), stream, block);
+}
+
+struct received_frame {
+    std::uint8_t type = 0;
+    std::uint8_t flags = 0;
+    std::uint32_t stream = 0;
+    std::string payload;
+};
+
+std::vector<received_frame> frames_in(std::string_view bytes)
+{
+    std::vector<received_frame> out;
+    while (bytes.size() >= 9) {
+        auto const u = [&](std::size_t i) { return std::uint32_t(std::uint8_t(bytes[i])); };
+        std::size_t const n = (u(0) << 16) | (u(1) << 8) | u(2);
+        if (bytes.size() < 9 + n)
+            break;
+        out.push_back({std::uint8_t(bytes[3]), std::uint8_t(bytes[4]),
+                       ((u(5) & 0x7f) << 24) | (u(6) << 16) | (u(7) << 8) | u(8), std::string(bytes.substr(9, n))});
+        bytes.remove_prefix(9 + n);
+    }
+    return out;
+}
+
+std::uint32_t code_of(received_frame const& f)  // RST_STREAM's error code; GOAWAY's after the last stream id
+{
+    auto const& p = f.payload;
+    std::size_t const at = f.type == GOAWAY ? 4 : 0;
+    if (p.size() < at + 4)
+        return ~0u;
+    return (std::uint32_t(std::uint8_t(p[at])) << 24) | (std::uint32_t(std::uint8_t(p[at + 1])) << 16) |
+           (std::uint32_t(std::uint8_t(p[at + 2])) << 8) | std::uint32_t(std::uint8_t(p[at + 3]));
+}
+
+bool has(std::string const& bytes, std::uint8_t type, std::uint32_t stream)
+{
+    for (auto const& f : frames_in(bytes))
+        if (f.type == type && f.stream == stream)
+            return true;
+    return false;
+}
+
+std::string data_of(std::string const& bytes, std::uint32_t stream)
+{
+    std::string out;
+    for (auto const& f : frames_in(bytes))
+        if (f.type == DATA && f.stream == stream)
+            out += f.payload;
+    return out;
+}
+
+std::string shown(std::string const& bytes)
+{
+    std::string out;
+    for (auto const& f : frames_in(bytes))
+        out += "[type " + std::to_string(f.type) + " stream " + std::to_string(f.stream) + " flags " +
+               std::to_string(f.flags) + " " + std::to_string(f.payload.size()) + " bytes]";
+    return out;
+}
+
+class http2 : public ::testing::Test {
+protected:
+    void start(server_options options = {})
+    {
+        srv = std::make_unique<live_server>(std::move(options));
+        srv->start();
+    }
+    void SetUp() override {}
+
+    std::unique_ptr<live_server> srv;
+};
+
+// ---- the routes over HTTP/2 -------------------------------------------------------------------------------------
+
+TEST_F(http2, curl_with_prior_knowledge_gets_the_operator_routes_and_the_client)
+{
+    start();
+    auto const health = curl_h2(*srv, "/healthz");
+    EXPECT_EQ(health.status, 200) << health.output;
+    EXPECT_EQ(health.version, "2") << health.output;
+    EXPECT_EQ(json::parse(health.body, nullptr, false), json({{"status", "ok"}})) << health.output;
+
+    auto const metrics = curl_h2(*srv, "/metrics");
+    EXPECT_EQ(metrics.status, 200);
+    EXPECT_NE(metrics.body.find("switchboard_"), std::string::npos);
+
+    auto const script = curl_h2(*srv, "/switchboard.js");
+    auto const over_h1 = fetch(srv->ioc, srv->port, "GET", "/switchboard.js");
+    EXPECT_EQ(script.status, 200);
+    EXPECT_EQ(script.version, "2");
+    EXPECT_EQ(script.body, over_h1.body);  // byte for byte, over several DATA frames
+}
+
+TEST_F(http2, a_publish_over_http2_answers_a_long_poll_held_on_a_stream)
+{
+    start();
+    server_process poll("nghttp", {"--timeout=20", "http://127.0.0.1:" + std::to_string(srv->port) + "/poll?topic=news"});
+    ASSERT_TRUE(srv->run_until([&] { return (*srv).stats().long_polling == 1; })) << poll.output();
+
+    auto const published = curl_h2(*srv, "/publish?topic=news",
+                                   {"-X", "POST", "-H", "Content-Type: application/json", "--data-binary", R"({"n":1})"});
+    EXPECT_EQ(published.status, 200) << published.output;
+    EXPECT_EQ(json::parse(published.body, nullptr, false)["offset"], 1) << published.output;
+
+    ASSERT_TRUE(srv->run_until([&] { return poll.exit_status().has_value(); }, 20s)) << poll.output();
+    EXPECT_EQ(poll.exit_status(), 0) << poll.output();
+    auto const body = json::parse(poll.output(), nullptr, false);
+    ASSERT_TRUE(body.is_object()) << poll.output();
+    ASSERT_EQ(body["messages"].size(), 1u) << poll.output();
+    EXPECT_EQ(body["messages"][0]["data"], json({{"n", 1}}));
+}
+
+TEST_F(http2, several_long_polls_on_one_connection_each_get_the_message)
+{
+    start();
+    auto const base = "http://127.0.0.1:" + std::to_string(srv->port);
+    // nghttp sends every URI of one authority as a stream of one connection.
+    server_process polls("nghttp", {"--timeout=20", "--verbose", base + "/poll?topic=shared",
+                                    base + "/poll?topic=shared&topic=b", base + "/poll?topic=shared&topic=c"});
+    ASSERT_TRUE(srv->run_until([&] { return (*srv).stats().long_polling == 3; })) << polls.output();
+    srv->publish("shared", json{{"to", "all"}});
+    ASSERT_TRUE(srv->run_until([&] { return polls.exit_status().has_value(); }, 20s)) << polls.output();
+    EXPECT_EQ(polls.exit_status(), 0) << polls.output();
+    auto const out = polls.output();
+    std::size_t seen = 0;
+    for (auto at = out.find(R"("data":{"to":"all"})"); at != std::string::npos; at = out.find(R"("data":{"to":"all"})", at + 1))
+        ++seen;
+    EXPECT_EQ(seen, 3u) << out;
+    for (auto const* id : {"stream_id=1", "stream_id=3", "stream_id=5"})
+        EXPECT_NE(out.find(id), std::string::npos) << id << " in " << out;
+}
+
+TEST_F(http2, a_publish_over_http2_reaches_an_http1_sse_stream_byte_for_byte)
+{
+    start();
+    auto sse = sse_client::create(srv->ioc);
+    sse->connect(srv->port, "/sse?topic=mixed");
+    ASSERT_TRUE(srv->run_until([&] { return (*srv).stats().sse == 1 && sse->status() == 200; }));
+    std::string const payload = R"({"n": 1.50, "s":"\u00e9"})";  // spacing, a decimal, an escape: kept as sent
+    auto const published = curl_h2(*srv, "/publish?topic=mixed",
+                                   {"-X", "POST", "-H", "Content-Type: application/json", "--data-binary", payload});
+    EXPECT_EQ(published.status, 200) << published.output;
+    ASSERT_TRUE(srv->run_until([&] { return sse->message_count() == 1; })) << published.output;
+    EXPECT_NE(sse->events().back().data.find(payload), std::string::npos) << sse->events().back().data;
+}
+
+TEST_F(http2, the_services_own_routes_and_cors_answer_as_over_http1)
+{
+    server_options options;
+    options.security.allowed_origins = {"https://app.example"};
+    srv = std::make_unique<live_server>(options);
+    (*srv)->route("/hello", [](http_request const& req) {
+        http_response res{boost::beast::http::status::ok, req.version()};
+        res.set(boost::beast::http::field::content_type, "text/plain");
+        res.body() = "hello " + std::string(req[boost::beast::http::field::host]);
+        res.prepare_payload();
+        return res;
+    });
+    srv->start();
+    auto const hello = curl_h2(*srv, "/hello");
+    EXPECT_EQ(hello.status, 200) << hello.output;
+    EXPECT_EQ(hello.body, "hello 127.0.0.1:" + std::to_string(srv->port));  // Host from :authority
+
+    // A CORS preflight of a publish from an allowed origin, and a publish from another origin.
+    auto const preflight = curl_h2(*srv, "/publish?topic=a",
+                                   {"-X", "OPTIONS", "-H", "Origin: https://app.example", "-H",
+                                    "Access-Control-Request-Method: POST", "-D", "-"});
+    EXPECT_EQ(preflight.status, 204) << preflight.output;
+    EXPECT_NE(preflight.output.find("access-control-allow-origin: https://app.example"), std::string::npos)
+        << preflight.output;
+    auto const refused = curl_h2(*srv, "/publish?topic=a",
+                                 {"-X", "POST", "-H", "Origin: https://evil.example", "--data-binary", "{}"});
+    auto const refused_h1 = fetch(srv->ioc, srv->port, "POST", "/publish?topic=a", "{}", {{"Origin", "https://evil.example"}});
+    EXPECT_EQ(refused.status, 403) << refused.output;
+    EXPECT_EQ(refused.body, refused_h1.body);
+}
+
+TEST_F(http2, errors_are_those_of_http1)
+{
+    server_options options;
+    options.admin_token = "secret";
+    start(options);
+    struct request_case {
+        std::string method;
+        std::string target;
+        std::string body;
+    };
+    for (auto const& c : std::vector<request_case>{
+             {"GET", "/nowhere", ""},                              // 404 not_found
+             {"POST", "/publish?topic=not%20a%20topic", "{}"},     // 400 invalid_topic
+             {"POST", "/publish", "{}"},                           // 400 missing_field
+             {"POST", "/publish?topic=a", "not json"},             // 400 invalid_json
+             {"GET", "/publish?topic=a", ""},                      // 405 method_not_allowed
+             {"GET", "/poll?topic=a&cursor=zz", ""},               // 400 invalid_cursor
+             {"GET", "/admin", ""},                                // 403 rejected
+         }) {
+        std::vector<std::string> extra{"-X", c.method};
+        if (!c.body.empty())
+            extra.insert(extra.end(), {"-H", "Content-Type: application/json", "--data-binary", c.body});
+        auto const h2 = curl_h2(*srv, c.target, extra);
+        auto const h1 = fetch(srv->ioc, srv->port, c.method, c.target, c.body);
+        EXPECT_GE(h2.status, 400) << c.target;
+        EXPECT_EQ(h2.status, h1.status) << c.method << " " << c.target;
+        EXPECT_EQ(h2.body, h1.body) << c.method << " " << c.target;
+    }
+}
+
+TEST_F(http2, authentication_refuses_as_over_http1)
+{
+    server_options options;
+    options.security.jwt_secret = "a secret of at least thirty-two bytes!!";
+    start(options);
+    auto const h2 = curl_h2(*srv, "/publish?topic=a",
+                            {"-X", "POST", "-H", "Content-Type: application/json", "--data-binary", "{}"});
+    auto const h1 = fetch(srv->ioc, srv->port, "POST", "/publish?topic=a", "{}");
+    EXPECT_EQ(h1.status, 401);
+    EXPECT_EQ(h2.status, 401) << h2.output;
+    EXPECT_EQ(h2.body, h1.body);
+    auto const bad = curl_h2(*srv, "/publish?topic=a",
+                             {"-X", "POST", "-H", "Authorization: Bearer not.a.token", "--data-binary", "{}"});
+    EXPECT_EQ(bad.status, 401) << bad.output;
+}
+
+TEST_F(http2, sse_over_http2_is_refused_with_transport_disabled_for_now)
+{
+    start();
+    auto const sse = curl_h2(*srv, "/sse?topic=a");
+    EXPECT_EQ(sse.status, 503) << sse.output;
+    EXPECT_EQ(json::parse(sse.body, nullptr, false)["error"]["code"], "transport_disabled") << sse.output;
+}
+
+TEST_F(http2, a_header_list_past_the_limit_is_refused_with_431)
+{
+    server_options options;
+    options.http2.max_header_list_size = 4096;
+    start(options);
+    auto const big = curl_h2(*srv, "/healthz", {"-H", "x-big: " + std::string(8000, 'b')});
+    EXPECT_EQ(big.status, 431) << big.output;
+    EXPECT_EQ(json::parse(big.body, nullptr, false)["error"]["code"], "headers_too_large") << big.output;
+    EXPECT_EQ(curl_h2(*srv, "/healthz").status, 200);
+}
+
+TEST_F(http2, the_preface_is_refused_as_a_request_when_http2_is_off)
+{
+    server_options options;
+    options.http2.enabled = false;
+    start(options);
+    raw_connection c(srv->ioc, srv->port);
+    c.send(preface + settings());
+    ASSERT_TRUE(c.wait_for("\r\n\r\n"));
+    EXPECT_TRUE(c.received().starts_with("HTTP/1.1 505")) << c.received();
+}
+
+// ---- h2 over TLS: ALPN -------------------------------------------------------------------------------------------
+// Disabled while the server does not offer h2 by ALPN (alpn_offers_h2 in src/http/tls_context.cpp, off until SSE
+// is served over HTTP/2); they pass with it on.
+
+TEST_F(http2, DISABLED_a_tls_client_that_offers_h2_by_alpn_speaks_http2_and_one_that_does_not_http1)
+{
+    test_certificate cert;
+    server_options options;
+    options.tls_cert_file = cert.cert_file().string();
+    options.tls_key_file = cert.key_file().string();
+    start(options);
+    auto const url = "https://127.0.0.1:" + std::to_string(srv->port);
+    auto const h2 = curl(*srv, url + "/healthz", {"--http2", "--cacert", cert.cert_file().string()});
+    EXPECT_EQ(h2.status, 200) << h2.output;
+    EXPECT_EQ(h2.version, "2") << h2.output;
+
+    server_process poll("nghttp", {"--timeout=20", url + "/poll?topic=secure"});
+    ASSERT_TRUE(srv->run_until([&] { return (*srv).stats().long_polling == 1; })) << poll.output();
+    auto const published = curl(*srv, url + "/publish?topic=secure",
+                                {"--http2", "--cacert", cert.cert_file().string(), "-X", "POST", "-H",
+                                 "Content-Type: application/json", "--data-binary", R"({"tls":true})"});
+    EXPECT_EQ(published.status, 200) << published.output;
+    EXPECT_EQ(published.version, "2");
+    ASSERT_TRUE(srv->run_until([&] { return poll.exit_status().has_value(); }, 20s)) << poll.output();
+    EXPECT_NE(poll.output().find(R"("data":{"tls":true})"), std::string::npos) << poll.output();
+
+    auto const h1 = curl(*srv, url + "/healthz", {"--http1.1", "--cacert", cert.cert_file().string()});
+    EXPECT_EQ(h1.status, 200) << h1.output;
+    EXPECT_EQ(h1.version, "1.1") << h1.output;
+}
+
+// Today's behaviour: a TLS client offering h2 speaks HTTP/1.1 (its SSE streams work as before).
+TEST_F(http2, a_tls_client_offering_h2_gets_http1_while_alpn_does_not_offer_h2)
+{
+    test_certificate cert;
+    server_options options;
+    options.tls_cert_file = cert.cert_file().string();
+    options.tls_key_file = cert.key_file().string();
+    start(options);
+    auto const a = curl(*srv, "https://127.0.0.1:" + std::to_string(srv->port) + "/healthz",
+                        {"--http2", "--cacert", cert.cert_file().string()});
+    EXPECT_EQ(a.status, 200) << a.output;
+    EXPECT_EQ(a.version, "1.1") << a.output;
+}
+
+TEST_F(http2, with_http2_off_alpn_offers_only_http1)
+{
+    test_certificate cert;
+    server_options options;
+    options.tls_cert_file = cert.cert_file().string();
+    options.tls_key_file = cert.key_file().string();
+    options.http2.enabled = false;
+    start(options);
+    auto const a = curl(*srv, "https://127.0.0.1:" + std::to_string(srv->port) + "/healthz",
+                        {"--http2", "--cacert", cert.cert_file().string()});
+    EXPECT_EQ(a.status, 200) << a.output;
+    EXPECT_EQ(a.version, "1.1") << a.output;
+}
+
+// ---- attacks --------------------------------------------------------------------------------------------------
+
+TEST_F(http2, streams_past_max_concurrent_streams_are_refused_and_the_others_served)
+{
+    server_options options;
+    options.http2.max_concurrent_streams = 2;
+    start(options);
+    raw_connection c(srv->ioc, srv->port);
+    // Three held polls at once, without waiting for the server's SETTINGS: the third is one too many.
+    c.send(preface + settings() + request(1, "GET", "/poll?topic=held") + request(3, "GET", "/poll?topic=held") +
+           request(5, "GET", "/poll?topic=held"));
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return has(b, RST_STREAM, 5); })) << shown(c.received());
+    for (auto const& f : frames_in(c.received())) {
+        if (f.type == RST_STREAM && f.stream == 5) {
+            EXPECT_EQ(code_of(f), 0x7u);  // REFUSED_STREAM
+        }
+    }
+    ASSERT_TRUE(srv->run_until([&] { return (*srv).stats().long_polling == 2; }));
+    srv->publish("held", json{{"x", 1}});
+    ASSERT_TRUE(c.wait_for([](std::string const& b) {
+        return data_of(b, 1).find(R"({"x":1})") != std::string::npos && data_of(b, 3).find(R"({"x":1})") != std::string::npos;
+    })) << shown(c.received());
+    EXPECT_FALSE(c.closed());
+    EXPECT_EQ(curl_h2(*srv, "/healthz").status, 200);  // and other clients are served
+}
+
+TEST_F(http2, a_raw_header_list_past_the_limit_gets_431_and_the_connection_goes_on)
+{
+    server_options options;
+    options.http2.max_header_list_size = 1024;
+    start(options);
+    raw_connection c(srv->ioc, srv->port);
+    c.send(preface + settings() + request(1, "GET", "/healthz", true, literal("x-big", std::string(2000, 'a'))));
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return data_of(b, 1).find("headers_too_large") != std::string::npos; }))
+        << shown(c.received());
+    c.send(request(3, "GET", "/healthz"));
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return data_of(b, 3).find("ok") != std::string::npos; }))
+        << shown(c.received());
+    EXPECT_FALSE(c.closed());
+}
+
+TEST_F(http2, a_body_that_never_ends_is_reset_at_the_request_deadline_and_the_connection_goes_on)
+{
+    server_options options;
+    options.request_timeout = 300ms;
+    start(options);
+    raw_connection c(srv->ioc, srv->port);
+    auto const started = std::chrono::steady_clock::now();
+    c.send(preface + settings() + request(1, "POST", "/publish?topic=a", /*ends=*/false) + frame(DATA, 0, 1, R"({"a")"));
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return has(b, RST_STREAM, 1); })) << shown(c.received());
+    EXPECT_GE(std::chrono::steady_clock::now() - started, 300ms);
+    for (auto const& f : frames_in(c.received())) {
+        if (f.type == RST_STREAM && f.stream == 1) {
+            EXPECT_EQ(code_of(f), 0x8u);  // CANCEL
+        }
+    }
+    EXPECT_FALSE(has(c.received(), HEADERS, 1));  // never published, never answered
+    c.send(request(3, "GET", "/healthz"));
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return data_of(b, 3).find("ok") != std::string::npos; }))
+        << shown(c.received());
+}
+
+TEST_F(http2, an_answer_whose_window_never_opens_is_reset_and_other_streams_still_receive)
+{
+    server_options options;
+    options.request_timeout = 300ms;
+    start(options);
+    raw_connection c(srv->ioc, srv->port);
+    // Every stream's window starts at 0: stream 1's body (the client script) cannot leave until the client
+    // opens the window, which it never does for stream 1.
+    c.send(preface + settings({{0x4 /*INITIAL_WINDOW_SIZE*/, 0}}) + request(1, "GET", "/switchboard.js"));
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return has(b, HEADERS, 1); })) << shown(c.received());
+    c.send(request(3, "GET", "/healthz") + frame(WINDOW_UPDATE, 0, 3, be32(65535)));
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return data_of(b, 3).find("ok") != std::string::npos; }))
+        << shown(c.received());
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return has(b, RST_STREAM, 1); })) << shown(c.received());
+    EXPECT_TRUE(data_of(c.received(), 1).empty());
+    EXPECT_FALSE(c.closed());
+}
+
+TEST_F(http2, bytes_that_are_not_http2_after_the_preface_get_goaway_and_no_harm)
+{
+    start();
+    raw_connection c(srv->ioc, srv->port);
+    c.send(preface + "this is not a frame, nor a SETTINGS frame, at all.............");
+    ASSERT_TRUE(c.wait_closed()) << shown(c.received());
+    bool goaway = false;
+    for (auto const& f : frames_in(c.received()))
+        if (f.type == GOAWAY) {
+            goaway = true;
+            EXPECT_NE(code_of(f), 0u);  // an error code, not NO_ERROR
+        }
+    EXPECT_TRUE(goaway) << shown(c.received());
+    EXPECT_EQ(curl_h2(*srv, "/healthz").status, 200);
+}
+
+// Many PINGs and SETTINGS in one burst: each wants an acknowledgement. nghttp2 bounds the acknowledgements it
+// holds (1,000) and reports a flood past that; the connection is closed at once. The server stays up and serves
+// others.
+TEST_F(http2, a_flood_of_pings_and_settings_closes_that_connection_and_harms_no_one_else)
+{
+    start();
+    raw_connection c(srv->ioc, srv->port);
+    std::string flood = preface + settings();
+    for (int i = 0; i < 20'000; ++i)
+        flood += i % 2 ? frame(0x6 /*PING*/, 0, 0, "12345678") : settings();
+    c.send(flood);
+    ASSERT_TRUE(c.wait_closed(10s)) << frames_in(c.received()).size() << " frames";
+    EXPECT_LT(frames_in(c.received()).size(), 2'000u);
+    EXPECT_EQ(curl_h2(*srv, "/healthz").status, 200);
+}
+
+// Streams opened and reset at once, over and over (CVE-2023-44487, "rapid reset"): each costs the server a route
+// run at most; the connection ends or goes on, and other clients are served throughout.
+TEST_F(http2, streams_opened_and_reset_at_once_harm_no_one_else)
+{
+    start();
+    raw_connection c(srv->ioc, srv->port);
+    std::string burst = preface + settings();
+    for (std::uint32_t id = 1; id < 2 * 5'000; id += 2)
+        burst += request(id, "GET", "/healthz") + frame(RST_STREAM, 0, id, be32(0x8));
+    c.send(burst);
+    ASSERT_TRUE(srv->run_until([&] { return c.closed() || has(c.received(), HEADERS, 2 * 5'000 - 1); }, 10s) ||
+                !frames_in(c.received()).empty())
+        << frames_in(c.received()).size() << " frames";
+    EXPECT_EQ(curl_h2(*srv, "/healthz").status, 200);
+}
+
+TEST_F(http2, an_idle_connection_is_sent_away_after_the_request_timeout)
+{
+    server_options options;
+    options.request_timeout = 300ms;
+    start(options);
+    raw_connection c(srv->ioc, srv->port);
+    c.send(preface + settings());
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return has(b, GOAWAY, 0); }, 5s)) << shown(c.received());
+    for (auto const& f : frames_in(c.received())) {
+        if (f.type == GOAWAY) {
+            EXPECT_EQ(code_of(f), 0u);  // NO_ERROR
+        }
+    }
+}
+
+}  // namespace
+}  // namespace switchboard::test
