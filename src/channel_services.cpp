@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <random>
 
 namespace switchboard::detail {
 
@@ -59,6 +60,8 @@ void channel_services::closed(channel& ch, disconnect const& reason)
                 });
     }
     subscribes_.drop(ch);
+    if (!ch.presence_topics().empty())
+        linger(ch);
     hub.unsubscribe_all(ch);
     // Only channels that open() accepted are registered, and only those are announced as disconnected.
     auto const it = channels.find(ch.shared_from_this());
@@ -85,6 +88,7 @@ void channel_services::subscribe(channel& ch, std::string const& topic, std::opt
 bool channel_services::unsubscribe(channel& ch, std::string const& topic)
 {
     bool const subscribing = subscribes_.cancel(ch, topic);
+    leave_presence(ch, topic);
     if (!hub.unsubscribe(ch, topic))
         return subscribing;
     if (hooks_.on_unsubscribe)
@@ -122,6 +126,141 @@ std::string channel_services::pattern_refusal(std::string_view pattern) const
     if (!backplane.delivers_patterns())
         return std::string("pattern subscriptions are not supported over the ") + backplane.name() + " backplane";
     return {};
+}
+
+namespace {
+
+// 128 bits from the system's random source, in hex: client ids are public, keys are secrets, and neither may be
+// guessed from others (a seeded generator's next output can be, from enough of its previous ones).
+std::string random_hex()
+{
+    static std::random_device source;
+    std::string out;
+    out.reserve(32);
+    char const* digits = "0123456789abcdef";
+    for (int word = 0; word < 4; ++word) {
+        auto v = static_cast<std::uint32_t>(source());
+        for (int i = 0; i < 8; ++i, v >>= 4)
+            out += digits[v & 0xF];
+    }
+    return out;
+}
+
+}  // namespace
+
+void channel_services::join_presence(channel& ch, std::string const& topic, std::string const& resume,
+                                     backplane::presence_handler done)
+{
+    if (!backplane.supports_presence())
+        return done(error::presence_unavailable);
+    if (ch.present_in(topic))
+        return done({});
+    presence_member member;
+    auto const& who = ch.identity();
+    member.user = who.authenticated ? who.user : std::string();
+    if (auto claim = who.claims.find("presence"); claim != who.claims.end())
+        member.info = claim->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (member.info.size() > options.presence.max_info_bytes)
+        return done(error::message_too_large);
+
+    if (ch.presence_client().empty()) {
+        // A client coming back within the grace proves it is the member that left by its key (a secret only
+        // that client was given) and its user; anything else makes a new member.
+        auto it = resume.empty() ? lingering_.end() : lingering_.find(resume);
+        if (it != lingering_.end() && it->second.user == member.user &&
+            it->second.authenticated == who.authenticated)
+            ch.set_presence_identity(it->second.client, resume);
+        else
+            ch.set_presence_identity(random_hex(), random_hex());
+    }
+    member.client = ch.presence_client();
+    if (auto it = lingering_.find(ch.presence_key()); it != lingering_.end()) {
+        auto& topics = it->second.topics;
+        if (auto t = std::find(topics.begin(), topics.end(), topic); t != topics.end()) {
+            // Still a member: nobody saw it leave, nobody sees it join.
+            topics.erase(t);
+            if (topics.empty())
+                lingering_.erase(it);
+            ch.set_present(topic, true);
+            return done({});
+        }
+    }
+    auto self = ch.shared_from_this();
+    backplane.presence_join(topic, std::move(member), options.presence.max_members,
+                            [this, self, topic, done = std::move(done)](boost::system::error_code ec) {
+                                if (!ec && (self->closing() || !hub.subscribed(*self, topic))) {
+                                    // Gone while the backplane answered: not a member any more.
+                                    backplane.presence_leave(topic, self->presence_client());
+                                    return done(error::unsubscribed);
+                                }
+                                if (!ec)
+                                    self->set_present(topic, true);
+                                done(ec);
+                            });
+}
+
+void channel_services::leave_presence(channel& ch, std::string const& topic)
+{
+    if (!ch.present_in(topic))
+        return;
+    ch.set_present(topic, false);
+    backplane.presence_leave(topic, ch.presence_client());
+}
+
+void channel_services::linger(channel& ch)
+{
+    auto topics = ch.presence_topics();
+    for (auto const& topic : topics)
+        ch.set_present(topic, false);
+    if (stopping || options.presence.grace.count() <= 0 || ch.presence_key().empty()) {
+        for (auto const& topic : topics)
+            backplane.presence_leave(topic, ch.presence_client());
+        return;
+    }
+    // Still present for the grace: a client that comes back with its key takes the entries over. A key already
+    // lingering (this channel had taken it over) gathers both channels' topics under one new grace.
+    auto& entry = lingering_[ch.presence_key()];
+    entry.client = ch.presence_client();
+    entry.user = ch.identity().authenticated ? ch.identity().user : std::string();
+    entry.authenticated = ch.identity().authenticated;
+    entry.topics.insert(entry.topics.end(), topics.begin(), topics.end());
+    if (!entry.timer)
+        entry.timer = std::make_unique<boost::asio::steady_timer>(executor);
+    entry.timer->expires_after(options.presence.grace);
+    entry.timer->async_wait([this, key = ch.presence_key()](boost::system::error_code ec) {
+        if (!ec)
+            expire(key);
+    });
+}
+
+void channel_services::expire(std::string const& key)
+{
+    auto it = lingering_.find(key);
+    if (it == lingering_.end())
+        return;
+    auto entry = std::move(it->second);
+    lingering_.erase(it);
+    for (auto const& topic : entry.topics)
+        backplane.presence_leave(topic, entry.client);
+}
+
+void channel_services::end_grace()
+{
+    auto all = std::move(lingering_);
+    lingering_.clear();
+    for (auto& [key, entry] : all) {
+        entry.timer->cancel();
+        for (auto const& topic : entry.topics)
+            backplane.presence_leave(topic, entry.client);
+    }
+}
+
+std::size_t channel_services::lingering_members() const noexcept
+{
+    std::size_t n = 0;
+    for (auto const& [key, entry] : lingering_)
+        n += entry.topics.size();
+    return n;
 }
 
 backplane::publish_handler channel_services::counted(backplane::publish_handler done)

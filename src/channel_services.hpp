@@ -19,10 +19,14 @@
 #include "write_path/keepalive.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace switchboard::detail {
 
@@ -78,10 +82,38 @@ public:
     void publish(std::string const& topic, std::string data, channel* origin, std::string const& remote_address,
                  backplane::publish_handler done);
 
+    /// Makes `ch` (subscribed to `topic`) a member of the topic's presence and has it receive the topic's presence
+    /// events from then on (not its own join). Its client id is made at its first presence subscription, unless
+    /// `resume` is the key of a member that left within presence_options::grace with the same user: then the
+    /// channel takes that member over (its client id, and, for the topics it was present in, no join). `done`
+    /// gets presence_unavailable (the backplane keeps none), message_too_large (its info past max_info_bytes),
+    /// too_many_members, or success; once, on the loop thread, maybe before this returns. Called for a channel
+    /// present already: success, nothing done.
+    void join_presence(channel& ch, std::string const& topic, std::string const& resume,
+                       backplane::presence_handler done);
+    /// `ch` leaves `topic`'s presence now (an unsubscribe). Nothing when it was not present.
+    void leave_presence(channel& ch, std::string const& topic);
+    /// Members that stayed past their channel's close (the reconnect grace) leave now; used when stopping.
+    void end_grace();
+    /// Members kept within the grace, for metrics and tests.
+    std::size_t lingering_members() const noexcept;
+
     /// Wraps a publish completion so that accepted publishes are counted and timed.
     backplane::publish_handler counted(backplane::publish_handler done);
 
 private:
+    // A closed channel's presence, kept for the grace (its key names it).
+    struct lingering {
+        std::string client;
+        std::string user;
+        bool authenticated = false;
+        std::vector<std::string> topics;
+        std::unique_ptr<boost::asio::steady_timer> timer;
+    };
+    void linger(channel& ch);
+    void expire(std::string const& key);
+
+    std::unordered_map<std::string, lingering> lingering_;
     switchboard::hooks& hooks_;
     subscribe_queue subscribes_;  // subscribes in progress
 };

@@ -57,6 +57,7 @@ struct server::impl {
             hub.deliver(m);
             ctx.flusher.note_published(m->published_at());
         });
+        bp->set_presence_delivery([this](presence_event_ptr const& e) { hub.deliver_presence(e); });
         bp->set_gap([this](std::string const& topic) {
             // Pattern subscribers of the topic too: they missed its messages as well (they cannot resume yet,
             // but a closed connection tells them, where a silent hole would not). A pattern: its subscribers.
@@ -218,6 +219,7 @@ void server::impl::stop_on_loop()
     open.insert(open.end(), listeners.begin(), listeners.end());
     for (auto& ch : open)
         ch->close(disconnect::shutdown());
+    ctx.end_grace();
     std::vector<detail::http_connection*> idle(ctx.http_connections.begin(), ctx.http_connections.end());
     for (auto* conn : idle)
         conn->close_if_idle();
@@ -330,6 +332,26 @@ void server::reload(server_options next)
         i->ctx.authorizer.reload();
         i->bp->set_history_options(current.history);
         spdlog::info("configuration reloaded");
+    });
+}
+
+void server::presence(std::string topic, std::string after, std::size_t limit,
+                      std::function<void(boost::system::error_code, presence_page)> done)
+{
+    asio::post(impl_->ioc, [i = impl_.get(), topic = std::move(topic), after = std::move(after), limit,
+                            done = std::move(done)]() mutable {
+        if (!is_valid_topic(topic))
+            return done(error::invalid_topic, {});
+        i->bp->presence_members(topic, after, std::min(limit, i->options.presence.max_page), std::move(done));
+    });
+}
+
+void server::presence_stats(std::string topic, std::function<void(boost::system::error_code, presence_counts)> done)
+{
+    asio::post(impl_->ioc, [i = impl_.get(), topic = std::move(topic), done = std::move(done)]() mutable {
+        if (!is_valid_topic(topic))
+            return done(error::invalid_topic, {});
+        i->bp->presence_stats(topic, std::move(done));
     });
 }
 

@@ -13,9 +13,11 @@
 // tests/backplanes/contract_test.cpp states what every backplane promises and runs it against each one; a new
 // backplane adds itself there.
 
+#include <switchboard/error.hpp>
 #include <switchboard/history_options.hpp>
 #include <switchboard/message.hpp>
 #include <switchboard/position.hpp>
+#include <switchboard/presence.hpp>
 
 #include <boost/system/error_code.hpp>
 
@@ -51,6 +53,10 @@ public:
     using history_handler = std::function<void(boost::system::error_code, history_result)>;
     using gap_handler = std::function<void(std::string const& topic)>;
     using pattern_history_handler = std::function<void(boost::system::error_code, pattern_history_result)>;
+    using presence_delivery_handler = std::function<void(presence_event_ptr const&)>;
+    using presence_handler = std::function<void(boost::system::error_code)>;
+    using presence_page_handler = std::function<void(boost::system::error_code, presence_page)>;
+    using presence_counts_handler = std::function<void(boost::system::error_code, presence_counts)>;
 
     virtual ~backplane() = default;
 
@@ -63,6 +69,48 @@ public:
     /// pattern matches may be missing that the node cannot name (a pattern's broker subscription came back
     /// after a lost connection): the pattern's subscribers must be told. Set once, before use.
     void set_gap(gap_handler h) { gap_ = std::move(h); }
+
+    /// Where this node receives every presence event (a member joined or left a topic), of every topic, each
+    /// topic's in the order the backplane took them. Set once, before use.
+    void set_presence_delivery(presence_delivery_handler h) { presence_delivery_ = std::move(h); }
+
+    /// Presence (presence.hpp): a topic's members, shared by every node. A backplane that keeps it says true
+    /// here; the others answer every presence call with error::presence_unavailable, and the server refuses
+    /// presence to clients with that error (Redis and NATS: not yet; docs/scaling.md).
+    virtual bool supports_presence() const noexcept { return false; }
+    /// Adds `member` to `topic`'s members and hands every node its join event, then calls `done`. Refused with
+    /// error::too_many_members when the topic has `max_members` already. A client id already present is left as
+    /// it is (no event, no error): its channel joined already, or took over the id within the reconnect grace.
+    virtual void presence_join(std::string const& topic, presence_member member, std::size_t max_members,
+                               presence_handler done)
+    {
+        (void)topic;
+        (void)member;
+        (void)max_members;
+        done(make_error_code(error::presence_unavailable));
+    }
+    /// Removes `client` from `topic`'s members and hands every node its leave event; nothing when it is not one.
+    virtual void presence_leave(std::string const& topic, std::string const& client)
+    {
+        (void)topic;
+        (void)client;
+    }
+    /// At most `limit` members of `topic` whose client id sorts after `after` (empty: from the first), in client
+    /// id order, and the cursor of the next page. A topic nobody is present in has no members (not an error).
+    virtual void presence_members(std::string const& topic, std::string const& after, std::size_t limit,
+                                  presence_page_handler done)
+    {
+        (void)topic;
+        (void)after;
+        (void)limit;
+        done(make_error_code(error::presence_unavailable), {});
+    }
+    /// How many clients and distinct users are present in `topic`: O(1).
+    virtual void presence_stats(std::string const& topic, presence_counts_handler done)
+    {
+        (void)topic;
+        done(make_error_code(error::presence_unavailable), {});
+    }
 
     /// Publishes `data` (JSON text, delivered byte for byte; it may hold line feeds) to `topic` (a valid name).
     /// On success the message has its position and is in history; `done` gets that position.
@@ -196,6 +244,12 @@ protected:
             delivery_(m);
     }
 
+    void deliver_presence(presence_event_ptr const& e) const
+    {
+        if (presence_delivery_)
+            presence_delivery_(e);
+    }
+
     void report_gap(std::string const& topic) const
     {
         if (gap_)
@@ -207,6 +261,7 @@ protected:
 
 private:
     delivery_handler delivery_;
+    presence_delivery_handler presence_delivery_;
     gap_handler gap_;
     std::string client_;
 };

@@ -6,6 +6,7 @@
 #include <switchboard/disconnect.hpp>
 #include <switchboard/identity.hpp>
 #include <switchboard/message.hpp>
+#include <switchboard/presence.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -55,6 +56,10 @@ public:
     /// closing already). Every implementation keeps this meaning; the hub calls it once per subscriber.
     virtual delivery_status deliver(message_ptr const& m) = 0;
 
+    /// Hands a presence event of a topic this channel is present in (present_in) to the client, as deliver()
+    /// does a message (the same queue and bounds). Default: ignored (a C++ listener gets no presence events).
+    virtual delivery_status deliver_presence(presence_event_ptr const& e);
+
     /// Closes the channel with a reason the client is told where its transport allows. Idempotent.
     virtual void close(disconnect const& reason) = 0;
 
@@ -72,6 +77,17 @@ public:
     /// The patterns (topic.hpp) this channel is subscribed to: counted with its topics under max_subscriptions.
     std::vector<std::string> patterns() const;
     std::size_t pattern_count() const noexcept { return pattern_subscriptions_.size(); }
+
+    /// Presence (presence.hpp): the client id this channel is known by in the topics it is present in (set at its
+    /// first presence subscription, fixed from then on; empty before), the private key that lets the client take
+    /// it over again within the reconnect grace, and those topics. Kept by the server (channel_services).
+    std::string const& presence_client() const noexcept;
+    std::string const& presence_key() const noexcept;
+    void set_presence_identity(std::string client, std::string key);
+    bool present_in(std::string_view topic) const noexcept;
+    /// Adds or removes `topic` from the topics this channel is present in (and receives presence events of).
+    void set_present(std::string const& topic, bool present);
+    std::vector<std::string> const& presence_topics() const noexcept;
 
 protected:
     explicit channel(std::string remote_address);
@@ -100,6 +116,13 @@ private:
     // The hub's number of the last message handed to this channel while patterns were live: a channel
     // subscribed to a topic and to patterns matching it gets each message once.
     std::uint64_t delivered_stamp_ = 0;
+    // Only for channels that asked for presence: an idle channel pays one pointer.
+    struct presence_state {
+        std::string client;
+        std::string key;
+        std::vector<std::string> topics;  // few: under max_subscriptions
+    };
+    std::unique_ptr<presence_state> presence_;
 };
 
 using channel_ptr = std::shared_ptr<channel>;

@@ -41,6 +41,8 @@ enum class error {
     version_not_supported, // an HTTP version other than 1.x
     too_many_pending,      // a WebSocket's commands still waiting on a hook or the backplane are at their bound
     invalid_pattern,       // a pattern outside the pattern syntax (topic.hpp), or one this server cannot serve yet
+    presence_unavailable,  // presence is not kept by this server's backplane (Redis and NATS, for now)
+    too_many_members,      // a topic's presence is at presence_options::max_members
 };
 
 boost::system::error_category const& error_category() noexcept;

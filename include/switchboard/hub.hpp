@@ -65,6 +65,10 @@ public:
     /// alone (one test more); with some, one walk of the pattern trie per message.
     void deliver(message_ptr const& m);
 
+    /// Hands a presence event to every channel subscribed to its topic and present in it (channel::present_in),
+    /// once each; patterns bring no presence. A delivery from inside a fan-out runs after it, as deliver()'s do.
+    void deliver_presence(presence_event_ptr const& e);
+
     std::size_t subscriber_count(std::string_view topic) const;
     /// The channels subscribed to `topic` now (a copy: closing them changes the hub).
     std::vector<channel_ptr> subscribers(std::string_view topic) const;
@@ -117,6 +121,8 @@ private:
     channel::subscription detach(channel& ch, std::size_t pos);
     void forget_index(channel& ch);
     void fan_out(message const& msg, message_ptr const& m);
+    void fan_out_presence(presence_event_ptr const& e);
+    void run_deferred();
     void remove_at(detail::hub_topic& t, std::size_t index);
     /// `t.subscribers[index]` has just moved there: its channel's record follows.
     void moved(detail::hub_topic& t, std::size_t index);
@@ -140,6 +146,7 @@ private:
     std::uint64_t deliveries_ = 0;
     std::uint64_t pattern_deliveries_ = 0;
     std::vector<message_ptr> deferred_;
+    std::vector<presence_event_ptr> deferred_presence_;
     std::vector<channel_ptr> leaving_;  // channels that left mid-fan-out, released once it is over
     bool delivering_ = false;
     interest_handler first_subscriber_;

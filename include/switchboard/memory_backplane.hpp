@@ -39,6 +39,13 @@ public:
     void unsubscribe(std::string const& topic) override;
     std::optional<position> delivered(std::string const& topic) const override;
     void close() override;
+    bool supports_presence() const noexcept override { return true; }
+    void presence_join(std::string const& topic, presence_member member, std::size_t max_members,
+                       presence_handler done) override;
+    void presence_leave(std::string const& topic, std::string const& client) override;
+    void presence_members(std::string const& topic, std::string const& after, std::size_t limit,
+                          presence_page_handler done) override;
+    void presence_stats(std::string const& topic, presence_counts_handler done) override;
     char const* name() const noexcept override { return "memory"; }
     bool delivers_every_topic() const noexcept override { return true; }
     /// Applied to every topic at once, trimming what exceeds the new limits.

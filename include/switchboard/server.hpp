@@ -17,6 +17,7 @@
 
 #include <switchboard/fwd.hpp>
 #include <switchboard/position.hpp>
+#include <switchboard/presence.hpp>
 #include <switchboard/server_options.hpp>
 #include <switchboard/subscription.hpp>
 
@@ -123,6 +124,16 @@ public:
     /// Loop thread only (or before the loop runs); from another thread, post onto context() and keep the
     /// handle there.
     [[nodiscard]] subscription subscribe(std::string topic, message_handler on_message, subscribe_options options = {});
+
+    /// Presence (docs/protocol.md, "Presence"), from any thread: at most `limit` members of `topic` (lowered to
+    /// options.presence.max_page) whose client ids sort after `after` ("" from the first), in client id order, and
+    /// the next page's cursor (`next`, empty on the last page). `done` runs on the loop thread, with
+    /// invalid_topic, or presence_unavailable over a backplane that keeps no presence. The service is trusted:
+    /// no authorization applies, as with publish().
+    void presence(std::string topic, std::string after, std::size_t limit,
+                  std::function<void(boost::system::error_code, presence_page)> done);
+    /// The topic's counts (present clients, distinct users), from any thread; `done` on the loop thread.
+    void presence_stats(std::string topic, std::function<void(boost::system::error_code, presence_counts)> done);
 
     /// A read-only view of the hub (who is subscribed to what on this node), on the loop thread.
     hub_view hub() const noexcept;

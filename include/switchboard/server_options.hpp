@@ -30,6 +30,21 @@ struct http2_options {
     std::size_t max_header_list_size = 16 * 1024;  // bytes: one request's header list, as RFC 9113 6.5.2 counts it
 };
 
+/// Presence (docs/protocol.md, "Presence"): who is in a topic.
+struct presence_options {
+    // Members of one topic at once (on all nodes): a join past it is refused with too_many_members.
+    std::size_t max_members = 100'000;
+    // How long a member whose channel closed stays present: a client that comes back within it with its resume
+    // key (given in its presence ack) takes its entry over, with no leave and join. 0: it leaves at once.
+    std::chrono::milliseconds grace{5'000};
+    // Bytes of a member's public info (the token's "presence" claim, as JSON text): larger is refused with
+    // message_too_large.
+    std::size_t max_info_bytes = 1'024;
+    // Members in one snapshot page (the WebSocket "presence" command, GET /presence): a larger "limit" is
+    // lowered to this.
+    std::size_t max_page = 1'000;
+};
+
 struct server_options {
     // Where to listen. Port 0 asks the kernel for a free one (see server::local_endpoint()).
     std::string address = "127.0.0.1";
@@ -124,6 +139,9 @@ struct server_options {
     // History kept by the embedded memory backplane. Another backplane given to the server is built with its
     // own history_options, but reload() hands these to it too when it is the Redis one.
     history_options history;
+
+    // Presence: who is in a topic.
+    presence_options presence;
 
     // Authentication, topic permissions, allowed origins and rate limits (docs/security.md).
     security_options security;

@@ -18,6 +18,7 @@
 #include <switchboard/memory_backplane.hpp>
 #include <switchboard/message.hpp>
 #include <switchboard/position.hpp>
+#include <switchboard/presence.hpp>
 #include <switchboard/security_options.hpp>
 #include <switchboard/server.hpp>
 #include <switchboard/server_options.hpp>

@@ -74,6 +74,33 @@ std::optional<position> memory_backplane::delivered(std::string const& topic) co
     return store_->position_of(topic);
 }
 
+void memory_backplane::presence_join(std::string const& topic, presence_member member, std::size_t max_members,
+                                     presence_handler done)
+{
+    auto answer = store_->presence.join(topic, std::move(member), max_members);
+    // Straight back to this node, as a publish.
+    if (answer.event)
+        deliver_presence(answer.event);
+    done(answer.ec);
+}
+
+void memory_backplane::presence_leave(std::string const& topic, std::string const& client)
+{
+    if (auto event = store_->presence.leave(topic, client))
+        deliver_presence(event);
+}
+
+void memory_backplane::presence_members(std::string const& topic, std::string const& after, std::size_t limit,
+                                        presence_page_handler done)
+{
+    done({}, store_->presence.members(topic, after, limit));
+}
+
+void memory_backplane::presence_stats(std::string const& topic, presence_counts_handler done)
+{
+    done({}, store_->presence.counts(topic));
+}
+
 void memory_backplane::close()
 {
     closed_ = true;

@@ -8,6 +8,8 @@
 #include <switchboard/history_options.hpp>
 #include <switchboard/detail/string_hash.hpp>
 
+#include "backplanes/presence_store.hpp"
+
 #include <boost/system/error_code.hpp>
 
 #include <chrono>
@@ -69,6 +71,8 @@ public:
     void sweep();
 
     std::size_t topic_count() const noexcept { return topics_.size(); }
+    /// Every topic's members (presence), apart from the topics' streams: a topic may have members and no history.
+    presence_store presence;
     std::size_t history_bytes() const noexcept { return history_bytes_; }
     static std::size_t cost(message const& m) noexcept;
 

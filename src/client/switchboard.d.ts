@@ -50,6 +50,26 @@ export interface SubscribeOptions {
    * without). For topics that carry successive versions of a document. Long polling gets full messages.
    */
   delta?: boolean;
+  /**
+   * Be a member of the topic's presence (docs/protocol.md, "Presence") and get its join and leave events
+   * (WebSocket and SSE; over SSE a stream is a member of all its topics or none). A reconnect within the
+   * server's grace keeps this client the same member: no leave and join.
+   */
+  presence?: boolean;
+  /** Another member joined (presence: true). */
+  onJoin?: (member: PresenceMember, topic: string) => void;
+  /** A member left (presence: true). */
+  onLeave?: (member: PresenceMember, topic: string) => void;
+}
+
+/** One member of a topic's presence. */
+export interface PresenceMember {
+  /** 32 hex digits the server made for the member's connection (the same after a reconnect within the grace). */
+  client: string;
+  /** The user id of its token ("sub"); "" when anonymous. */
+  user: string;
+  /** The token's "presence" claim (null without one). */
+  info: unknown;
 }
 
 export interface ConnectingEvent { transport: TransportName; attempt: number }
@@ -84,6 +104,10 @@ export interface SwitchboardEventMap {
   closed: ClosedEvent;
   subscribed: SubscribedEvent | PatternSubscribedEvent;
   error: ErrorEvent;
+  /** A member joined a topic this client is present in. */
+  join: PresenceMember & { topic: string };
+  /** A member left a topic this client is present in. */
+  leave: PresenceMember & { topic: string };
 }
 
 export type SwitchboardState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -116,6 +140,8 @@ export class Switchboard extends EventTarget {
   unsubscribe(topic: string, onMessage?: (data: any, meta: MessageMeta) => void): void;
   /** Publishes a JSON value, or bytes (an ArrayBuffer, a typed array or a DataView) as a binary payload. */
   publish(topic: string, data: unknown): Promise<PublishResult>;
+  /** Every member of `topic`'s presence now, read a page at a time (WebSocket; elsewhere presence_unavailable). */
+  presence(topic: string): Promise<PresenceMember[]>;
   close(): void;
 
   /** addEventListener with the event's detail; returns a function that removes the listener. */

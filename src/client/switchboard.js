@@ -160,7 +160,30 @@ class WebSocketTransport {
       cmd.delta = true;
       this.deltas.track(topic);
     }
+    if (this.sb._wantsPresence(topic)) {
+      cmd.presence = true;
+      // The key of the member this client was: within the server's grace it is that member again.
+      if (this.sb.presenceKey) cmd.resume = this.sb.presenceKey;
+    }
     this._send(cmd);
+  }
+
+  // Every member of `topic`, a page at a time (docs/protocol.md, "Presence").
+  async presence(topic) {
+    const members = [];
+    let cursor;
+    for (;;) {
+      const page = await new Promise((resolve, reject) => {
+        const cmd = { type: 'presence', topic, id: this._id('presence', topic, resolve, reject) };
+        if (cursor) cmd.cursor = cursor;
+        if (!this.ws || this.ws.readyState !== WebSocket.OPEN)
+          return reject(new SwitchboardError('connection_lost', 'the connection is closed'));
+        this._send(cmd);
+      });
+      members.push(...page.members);
+      if (!page.next) return members;
+      cursor = page.next;
+    }
   }
 
   unsubscribe(topic) {
@@ -231,16 +254,23 @@ class WebSocketTransport {
       this.sb._patternReplayed(msg.pattern, { offset: msg.sequence, epoch: msg.epoch });
       return;
     }
+    if (msg.type === 'join' || msg.type === 'leave') {
+      this.sb._presenceEvent(msg);
+      return;
+    }
     const w = msg.id !== undefined ? this.waiting.get(msg.id) : undefined;
     if (w) this.waiting.delete(msg.id);
     if (msg.type === 'ack' && w && w.kind === 'subscribe') {
       this._proved();
+      if (msg.presence) this.sb._presenceAcknowledged(msg.presence);
       this.sb._acknowledged(msg.topic, { offset: msg.offset, epoch: msg.epoch }, msg.recovered);
     } else if (msg.type === 'ack' && w && w.kind === 'subscribe-pattern') {
       this._proved();
       this.sb._patternAcknowledged(w.topic, { offset: msg.sequence, epoch: msg.epoch }, msg.recovered, msg.lost, true);
     } else if (msg.type === 'ack' && w && w.kind === 'publish') {
       w.resolve({ topic: msg.topic, offset: msg.offset, epoch: msg.epoch });
+    } else if (msg.type === 'presence' && w && w.kind === 'presence') {
+      w.resolve(msg);
     } else if (msg.type === 'pong') {
       this._proved();
     } else if (msg.type === 'error') {
@@ -321,6 +351,11 @@ class HttpTransport {
     if (deltas && topics.some((t) => this.sb._wantsDelta(t))) {
       url.searchParams.set('delta', '1');
       for (const t of topics) deltas.track(t);
+    }
+    // The same for presence: a stream is a member of all its topics or none.
+    if (topics.some((t) => this.sb._wantsPresence(t))) {
+      url.searchParams.set('presence', '1');
+      if (this.sb.presenceKey) url.searchParams.set('presence_resume', this.sb.presenceKey);
     }
     const entries = [];
     for (const t of topics) {
@@ -409,6 +444,7 @@ class SseTransport extends HttpTransport {
         if (pending.size === 0) this._proved();
         return;
       }
+      if (info.presence) this.sb._presenceAcknowledged(info.presence);
       this.sb._acknowledged(info.topic, { offset: info.offset, epoch: info.epoch }, info.recovered);
       pending.delete(info.topic);
       if (pending.size === 0) this._proved();
@@ -422,6 +458,10 @@ class SseTransport extends HttpTransport {
       if (data !== DeltaBases.SKIP) this.sb._deliver(msg.topic, msg.offset, p && p.epoch, data);
       this.sb._patternPositions(positions);
     };
+    for (const type of ['join', 'leave'])
+      es.addEventListener(type, (e) => {
+        try { this.sb._presenceEvent(JSON.parse(e.data)); } catch (_) { /* not JSON: not ours */ }
+      });
     es.addEventListener('close', (e) => {
       try { ({ code: closeCode, reason: closeReason } = JSON.parse(e.data)); } catch (_) { /* keep undefined */ }
     });
@@ -698,7 +738,8 @@ export class Switchboard extends EventTarget {
     let sub = this.subscriptions.get(topic);
     const fresh = !sub;
     if (!sub) {
-      sub = { handlers: new Set(), position: null, history: !!options.history, delta: !!options.delta };
+      sub = { handlers: new Set(), position: null, history: !!options.history, delta: !!options.delta,
+        presence: !!options.presence, onJoin: options.onJoin, onLeave: options.onLeave };
       this.subscriptions.set(topic, sub);
     }
     if (onMessage) sub.handlers.add(onMessage);
@@ -718,6 +759,17 @@ export class Switchboard extends EventTarget {
     if (!this.current) return;
     if (pattern) this.current.unsubscribePattern(topic);
     else this.current.unsubscribe(topic);
+  }
+
+  /**
+   * Every member of `topic`'s presence now: [{client, user, info}], read a page at a time. Over WebSocket only
+   * in this version; elsewhere it rejects with presence_unavailable.
+   */
+  presence(topic) {
+    if (!this.current || this.state !== 'open' || !this.current.presence)
+      return Promise.reject(new SwitchboardError('presence_unavailable',
+        'presence snapshots need an open WebSocket in this version'));
+    return this.current.presence(topic);
   }
 
   /** Publishes `data` (any JSON value); resolves to its position {topic, offset, epoch}. */
@@ -812,6 +864,28 @@ export class Switchboard extends EventTarget {
   _refusedPattern(pattern, error) {
     this.patternSubscriptions.delete(pattern);
     this._emit('error', { pattern, error });
+  }
+
+  _wantsPresence(topic) {
+    const sub = this.subscriptions.get(topic);
+    return !!(sub && sub.presence);
+  }
+
+  // The server's {client, resume}: the key lets this client be the same member after a reconnect within the grace.
+  _presenceAcknowledged(presence) {
+    if (presence.resume) this.presenceKey = presence.resume;
+    if (presence.client) this.presenceClient = presence.client;
+  }
+
+  _presenceEvent(event) {
+    const sub = this.subscriptions.get(event.topic);
+    if (!sub) return;
+    const handler = event.type === 'join' ? sub.onJoin : sub.onLeave;
+    const member = { client: event.client, user: event.user, info: event.info };
+    if (handler) {
+      try { handler(member, event.topic); } catch (e) { setTimeout(() => { throw e; }); }
+    }
+    this._emit(event.type, Object.assign({ topic: event.topic }, member));
   }
 
   _wantsDelta(topic) {

@@ -30,6 +30,66 @@ identity_ptr identity::anonymous()
 
 channel::~channel() = default;
 
+delivery_status channel::deliver_presence(presence_event_ptr const&)
+{
+    return delivery_status::queued;
+}
+
+namespace {
+std::string const no_string;
+std::vector<std::string> const no_topics;
+}
+
+std::string const& channel::presence_client() const noexcept
+{
+    return presence_ ? presence_->client : no_string;
+}
+
+std::string const& channel::presence_key() const noexcept
+{
+    return presence_ ? presence_->key : no_string;
+}
+
+void channel::set_presence_identity(std::string client, std::string key)
+{
+    if (!presence_)
+        presence_ = std::make_unique<presence_state>();
+    presence_->client = std::move(client);
+    presence_->key = std::move(key);
+}
+
+bool channel::present_in(std::string_view topic) const noexcept
+{
+    if (!presence_)
+        return false;
+    for (auto const& t : presence_->topics)
+        if (t == topic)
+            return true;
+    return false;
+}
+
+void channel::set_present(std::string const& topic, bool present)
+{
+    if (!presence_)
+        presence_ = std::make_unique<presence_state>();
+    auto& topics = presence_->topics;
+    for (std::size_t i = 0; i < topics.size(); ++i)
+        if (topics[i] == topic) {
+            if (!present) {
+                topics[i] = std::move(topics.back());
+                topics.pop_back();
+            }
+            return;
+        }
+    if (present)
+        topics.push_back(topic);
+}
+
+std::vector<std::string> const& channel::presence_topics() const noexcept
+{
+    return presence_ ? presence_->topics : no_topics;
+}
+
 bool channel::begin_closing() noexcept
 {
     if (closing_)

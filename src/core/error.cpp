@@ -43,6 +43,8 @@ entry describe(int ev) noexcept
     case error::not_implemented: return {"not_implemented", "only the chunked transfer coding is supported", 501};
     case error::version_not_supported: return {"version_not_supported", "only HTTP/1.0 and HTTP/1.1 are supported", 505};
     case error::invalid_pattern: return {"invalid_pattern", "pattern must be dot-separated tokens: literal, '*', or '>' last", 400};
+    case error::presence_unavailable: return {"presence_unavailable", "presence is not available over this server's backplane", 501};
+    case error::too_many_members: return {"too_many_members", "the topic's presence is at its member limit", 409};
     case error::too_many_pending: return {"too_many_pending", "too many commands still waiting for an answer; wait for some", 429};
     }
     return {"internal_error", "unknown switchboard error", 500};

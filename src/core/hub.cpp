@@ -221,16 +221,60 @@ void hub::deliver(message_ptr const& m)
         fan_out(*m, m);
     else
         fan_out_with_patterns(*m, m);
-    for (std::size_t i = 0; i < deferred_.size(); ++i) {
-        auto next = std::move(deferred_[i]);
-        if (pattern_subscriptions_ == 0)
-            fan_out(*next, next);
-        else
-            fan_out_with_patterns(*next, next);
+    run_deferred();
+}
+
+void hub::run_deferred()
+{
+    // Messages first, then presence events: each kind keeps its own order (a presence event promises no order
+    // against messages, docs/guarantees.md). Either may add to the other while it runs.
+    while (!deferred_.empty() || !deferred_presence_.empty()) {
+        for (std::size_t i = 0; i < deferred_.size(); ++i) {
+            auto next = std::move(deferred_[i]);
+            if (pattern_subscriptions_ == 0)
+                fan_out(*next, next);
+            else
+                fan_out_with_patterns(*next, next);
+        }
+        deferred_.clear();
+        for (std::size_t i = 0; i < deferred_presence_.size(); ++i) {
+            auto next = std::move(deferred_presence_[i]);
+            fan_out_presence(next);
+        }
+        deferred_presence_.clear();
     }
-    deferred_.clear();
     delivering_ = false;
     leaving_.clear();
+}
+
+void hub::deliver_presence(presence_event_ptr const& e)
+{
+    if (delivering_) {
+        deferred_presence_.push_back(e);
+        return;
+    }
+    delivering_ = true;
+    fan_out_presence(e);
+    run_deferred();
+}
+
+void hub::fan_out_presence(presence_event_ptr const& e)
+{
+    auto it = topics_.find(e->topic());
+    if (it == topics_.end())
+        return;
+    auto& t = *it->second;
+    t.delivering = true;
+    std::size_t const n = t.subscribers.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        channel* ch = t.subscribers[i].get();
+        if (ch && !ch->closing() && ch->present_in(e->topic()))
+            (void)ch->deliver_presence(e);
+    }
+    t.delivering = false;
+    if (t.live != t.subscribers.size())
+        compact(t);
+    forget_if_empty(t);
 }
 
 void hub::fan_out(message const& msg, message_ptr const& m)

@@ -79,6 +79,28 @@ boost::system::error_code parse_stream_request(http_request const& req, query co
         out.delta = *delta == "1" || *delta == "true";
     }
 
+    if (auto const* presence = q.find("presence")) {
+        if (*presence != "1" && *presence != "0" && *presence != "true" && *presence != "false") {
+            message = "presence is 1 (or true) or 0 (or false)";
+            return error::bad_request;
+        }
+        out.presence = *presence == "1" || *presence == "true";
+        if (out.presence && out.topics.empty()) {
+            message = "presence is a topic's, not a pattern's: name a ?topic=";
+            return error::invalid_pattern;
+        }
+    }
+    if (auto const* resume = q.find("presence_resume")) {
+        bool const hex = resume->size() == 32 && std::all_of(resume->begin(), resume->end(), [](char c) {
+                             return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                         });
+        if (!out.presence || !hex) {
+            message = "presence_resume is the resume key of a presence answer, with presence=1";
+            return error::invalid_cursor;
+        }
+        out.presence_resume = *resume;
+    }
+
     std::string_view text;
     auto const header = use_last_event_id ? req.find("Last-Event-ID") : req.end();
     if (header != req.end())

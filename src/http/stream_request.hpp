@@ -25,6 +25,8 @@ struct stream_request {
     std::vector<std::string> patterns;  // ?pattern= (valid, sorted, without duplicates)
     cursor since;  // sorted by name (topics, and patterns at their sequence); may be empty, or name only some
     bool delta = false;  // ?delta=1: the topics' messages as deltas against the previous one where they can
+    bool presence = false;  // ?presence=1: a member of every topic's presence, with its join and leave events
+    std::string presence_resume;  // ?presence_resume=KEY: the resume key of the member this client was
 
     /// The position to resume `topic` (or a pattern) from, if the cursor has one. O(log n).
     std::optional<position> since_for(std::string const& topic) const;

@@ -108,6 +108,14 @@ delivery_status push_channel::deliver(message_ptr const& m)
     return closing() ? delivery_status::slow_consumer : delivery_status::queued;
 }
 
+delivery_status push_channel::deliver_presence(presence_event_ptr const& e)
+{
+    if (closing())
+        return delivery_status::closing;
+    write_presence(e);
+    return closing() ? delivery_status::slow_consumer : delivery_status::queued;
+}
+
 push_channel::replay_state* push_channel::find_replay(std::string_view topic)
 {
     if (!book_)

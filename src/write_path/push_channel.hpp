@@ -49,6 +49,8 @@ namespace switchboard::detail {
 class push_channel : public channel, public flushable, public ticking, private io_owner {
 public:
     delivery_status deliver(message_ptr const& m) final;
+    /// Queued at once, as any frame: presence events take no offset, so they neither wait for nor join a replay.
+    delivery_status deliver_presence(presence_event_ptr const& e) final;
     void close(disconnect const& reason) final;
     void flush() final;
     bool on_tick(std::uint64_t now) final;
@@ -92,6 +94,8 @@ protected:
 
     /// Encodes and queues one message (through enqueue()).
     virtual void write_message(message_ptr const& m) = 0;
+    /// Encodes (once per event and wire format: presence_event::encoding) and queues one presence event.
+    virtual void write_presence(presence_event_ptr const& e) = 0;
     /// Queues one message of `pattern`'s replay: while a pattern replays, every message it matches that the
     /// client gets comes this way, in sequence order (write_message by default).
     virtual void write_replayed_message(std::string const& pattern, message_ptr const& m);

@@ -823,5 +823,128 @@ TEST(pattern_topics, nats_follows_at_most_max_pattern_topics)
     pattern_topics_are_bounded<nats_backplane>(nats, nats_options{});
 }
 
+// Presence (presence.hpp): a backplane that keeps it (supports_presence) hands every node each join and leave
+// once, in order, keeps the members in client id order for paged snapshots whose cursor survives churn, counts
+// clients and distinct users, and refuses a join past max_members; one that does not answers every presence call
+// presence_unavailable, never a silent empty answer.
+namespace presence_contract {
+
+presence_member member(std::string client, std::string user = {}, std::string info = "null")
+{
+    return {std::move(client), std::move(user), std::move(info)};
+}
+
+std::string id(int n)
+{
+    auto s = std::to_string(n);
+    return std::string(32 - s.size(), '0') + s;
+}
+
+}  // namespace presence_contract
+
+TYPED_TEST(backplane_contract, presence_joins_and_leaves_reach_this_node_once_and_in_order_or_are_unavailable)
+{
+    using namespace presence_contract;
+    auto& bp = this->make();
+    std::vector<presence_event_ptr> events;
+    bp.set_presence_delivery([&](presence_event_ptr const& e) { events.push_back(e); });
+    auto join = [&](presence_member m, std::size_t max = 100) {
+        std::optional<boost::system::error_code> out;
+        bp.presence_join("room", std::move(m), max, [&](boost::system::error_code ec) { out = ec; });
+        EXPECT_TRUE(run_until(this->ioc_, [&] { return out.has_value(); }, 10s)) << "presence_join never answered";
+        return out.value_or(make_error_code(error::backplane_unavailable));
+    };
+    if (!bp.supports_presence()) {
+        EXPECT_EQ(join(member(id(1))), error::presence_unavailable);
+        std::optional<boost::system::error_code> page_ec, stats_ec;
+        bp.presence_members("room", {}, 10, [&](boost::system::error_code ec, presence_page) { page_ec = ec; });
+        bp.presence_stats("room", [&](boost::system::error_code ec, presence_counts) { stats_ec = ec; });
+        ASSERT_TRUE(run_until(this->ioc_, [&] { return page_ec && stats_ec; }, 10s));
+        EXPECT_EQ(*page_ec, error::presence_unavailable);
+        EXPECT_EQ(*stats_ec, error::presence_unavailable);
+        bp.presence_leave("room", id(1));
+        EXPECT_TRUE(events.empty());
+        return;
+    }
+    EXPECT_FALSE(join(member(id(1), "ann", R"({"name":"Ann"})")));
+    EXPECT_FALSE(join(member(id(2), "bob")));
+    EXPECT_FALSE(join(member(id(1), "ann")));  // present already: no event
+    bp.presence_leave("room", id(2));
+    bp.presence_leave("room", id(2));  // gone already: no event
+    bp.presence_leave("room", id(9));  // never there: no event
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return events.size() >= 3; }, 10s));
+    this->ioc_.poll();
+    ASSERT_EQ(events.size(), 3u);
+    EXPECT_EQ(*events[0]->envelope(),
+              R"({"type":"join","topic":"room","client":")" + id(1) + R"(","user":"ann","info":{"name":"Ann"}})");
+    EXPECT_EQ(events[1]->type(), presence_event::kind::join);
+    EXPECT_EQ(events[1]->member().client, id(2));
+    EXPECT_EQ(*events[2]->envelope(),
+              R"({"type":"leave","topic":"room","client":")" + id(2) + R"(","user":"bob","info":null})");
+}
+
+TYPED_TEST(backplane_contract, presence_members_come_in_pages_in_client_order_and_counts_are_distinct_users)
+{
+    using namespace presence_contract;
+    auto& bp = this->make();
+    if (!bp.supports_presence())
+        GTEST_SKIP() << "no presence here: the test above checks it says so";
+    constexpr int members = 2000;
+    std::optional<boost::system::error_code> last;
+    for (int n = members; n >= 1; --n)  // joined in reverse: pages follow client ids, not arrival
+        bp.presence_join("big", member(id(n), n % 2 ? "" : "user" + std::to_string(n % 10)), members,
+                         [&](boost::system::error_code ec) { last = ec; });
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return last.has_value(); }, 10s));
+    ASSERT_FALSE(*last);
+    std::optional<boost::system::error_code> refused;
+    bp.presence_join("big", member(id(members + 1)), members, [&](boost::system::error_code ec) { refused = ec; });
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return refused.has_value(); }, 10s));
+    EXPECT_EQ(*refused, error::too_many_members);
+
+    auto read = [&](std::string const& after, std::size_t limit) {
+        std::optional<presence_page> out;
+        bp.presence_members("big", after, limit, [&](boost::system::error_code ec, presence_page p) {
+            EXPECT_FALSE(ec);
+            out = std::move(p);
+        });
+        EXPECT_TRUE(run_until(this->ioc_, [&] { return out.has_value(); }, 10s));
+        return out.value_or(presence_page{});
+    };
+    std::vector<std::string> seen;
+    std::string cursor;
+    int pages = 0;
+    do {
+        auto page = read(cursor, 300);
+        EXPECT_LE(page.members.size(), 300u);
+        for (auto const& m : page.members)
+            seen.push_back(m.client);
+        if (++pages == 2)
+            bp.presence_leave("big", id(1));  // churn behind the cursor changes nothing ahead of it
+        cursor = page.next;
+    } while (!cursor.empty() && pages < 100);
+    ASSERT_EQ(seen.size(), std::size_t{members});
+    for (int n = 1; n <= members; ++n)
+        EXPECT_EQ(seen[n - 1], id(n));
+
+    std::optional<presence_counts> counts;
+    bp.presence_stats("big", [&](boost::system::error_code ec, presence_counts c) {
+        EXPECT_FALSE(ec);
+        counts = c;
+    });
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return counts.has_value(); }, 10s));
+    EXPECT_EQ(counts->clients, std::size_t{members - 1});
+    EXPECT_EQ(counts->users, std::size_t{members / 2 - 1 + 5});  // 999 anonymous left, user0..user8 (even)
+    auto const none = read({}, 10);
+    EXPECT_EQ(none.members.size(), 10u);
+    bool empty_topic_answered = false;
+    bp.presence_members("nobody.here", {}, 10, [&](boost::system::error_code ec, presence_page p) {
+        EXPECT_FALSE(ec);
+        EXPECT_TRUE(p.members.empty());
+        EXPECT_TRUE(p.next.empty());
+        empty_topic_answered = true;
+    });
+    EXPECT_TRUE(run_until(this->ioc_, [&] { return empty_topic_answered; }, 10s));
+}
+
 }  // namespace
 }  // namespace switchboard::test

@@ -25,6 +25,11 @@ void poll(detail::channel_services& services, std::shared_ptr<detail::exchange> 
         // Every poll is a new channel, so no answer could count on the previous one's message as a base.
         return conn->respond_error(error::bad_request,
                                    "long polling answers full messages: delta updates need a stream (SSE or WebSocket)");
+    if (wanted.presence)
+        // Each poll is a channel of its own: a membership across polls needs the grace to carry it from one to
+        // the next, which this version does not do yet (docs/protocol.md, "Presence").
+        return conn->respond_error(error::presence_unavailable,
+                                   "presence over long polling is not available yet: use SSE or WebSocket");
     if (services.stopping)
         return conn->respond_error(error::shutting_down);
     if (conn->request().method() == http::verb::head)

@@ -138,6 +138,15 @@ void sse_channel::write_message(message_ptr const& m)
         enqueue(data_lines(m));
 }
 
+void sse_channel::write_presence(presence_event_ptr const& e)
+{
+    static std::size_t const slot = presence_event::reserve_encoding_slot();
+    enqueue(e->encoding(slot, [](presence_event const& ev) {
+        // The envelope is one line of JSON (no line feed: the user is escaped, the info is a dumped claim).
+        return "event: " + std::string(ev.name()) + "\ndata: " + *ev.envelope() + "\n\n";
+    }));
+}
+
 bool sse_channel::advance_patterns(message const& m)
 {
     // A replaying pattern's entry moves only with its replay's messages (write_replayed_message) and its end

@@ -45,6 +45,8 @@ public:
 private:
     std::string response_head() const;
     void write_message(message_ptr const& m) override;
+    /// An event named "join" or "leave" whose data is the presence envelope, with no id (it moves no position).
+    void write_presence(presence_event_ptr const& e) override;
     /// Moves the pattern's entry of the cursor to `last` and states the cursor.
     void pattern_replayed(std::string const& pattern, position const& last) override;
     /// Moves the replaying pattern's entry to the message's sequence (the others as write_message does).

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <functional>
+#include <memory>
 
 namespace switchboard::sse {
 
@@ -20,7 +22,7 @@ namespace {
 // (its position and whether the cursor could be honoured), the replayed messages, and the cursor as the last
 // event id. Live messages of topics already subscribed wait meanwhile (hold()), behind the replay.
 void start(sse_channel& ch, std::vector<detail::topic_subscription> const& done,
-           std::vector<detail::pattern_subscription> const& patterns)
+           std::vector<detail::pattern_subscription> const& patterns, bool presence)
 {
     cursor positions;
     for (auto const& s : done)
@@ -33,6 +35,8 @@ void start(sse_channel& ch, std::vector<detail::topic_subscription> const& done,
         nlohmann::ordered_json info = {{"type", "subscribed"},       {"topic", s.topic},
                                        {"offset", s.result.latest.offset}, {"epoch", s.result.latest.epoch},
                                        {"recovered", s.result.recovered}};
+        if (presence)
+            info["presence"] = {{"client", ch.presence_client()}, {"resume", ch.presence_key()}};
         ch.send_event("subscribed", info.dump());
     }
     for (auto const& p : patterns) {
@@ -60,6 +64,27 @@ void start(sse_channel& ch, std::vector<detail::topic_subscription> const& done,
     ch.release();
 }
 
+// Makes `ch` a member of topics[i..] in turn, then calls `done`; on a refusal, leaves those it joined (no grace:
+// the stream never started) and calls `done` with the error.
+void join_all(detail::channel_services& services, std::shared_ptr<sse_channel> const& ch,
+              std::shared_ptr<std::vector<std::string> const> topics, std::size_t i, std::string const& resume,
+              std::function<void(boost::system::error_code)> done)
+{
+    if (i == topics->size())
+        return done({});
+    services.join_presence(*ch, (*topics)[i], resume,
+                           [&services, ch, topics, i, resume, done](boost::system::error_code ec) {
+                               if (ch->closing())
+                                   return;
+                               if (ec) {
+                                   for (std::size_t j = 0; j < i; ++j)
+                                       services.leave_presence(*ch, (*topics)[j]);
+                                   return done(ec);
+                               }
+                               join_all(services, ch, topics, i + 1, resume, done);
+                           });
+}
+
 void open(detail::channel_services& services, std::shared_ptr<detail::exchange> const& conn)
 {
     auto const& req = conn->request();
@@ -85,12 +110,25 @@ void open(detail::channel_services& services, std::shared_ptr<detail::exchange> 
     ch->hold();  // nothing is written before start()
     if (wanted.delta)
         ch->send_deltas(wanted.topics);
+    bool const presence = wanted.presence;  // read before `wanted` moves into open_stream
+    std::string resume = wanted.presence_resume;
     // The histories' first pages share half the queue; the channel reads the rest as the client takes it.
     detail::open_stream(
         services, ch, std::move(wanted), services.options.max_queue_bytes / 2,
         [ch](boost::system::error_code ec, std::string const& why) { ch->refuse(ec, why); },
-        [ch](std::vector<detail::topic_subscription> done, std::vector<detail::pattern_subscription> patterns) {
-            start(*ch, done, patterns);
+        [ch, &services, presence, resume = std::move(resume)](
+            std::vector<detail::topic_subscription> done, std::vector<detail::pattern_subscription> patterns) {
+            if (!presence)
+                return start(*ch, done, patterns, false);
+            auto topics = std::make_shared<std::vector<std::string>>();
+            for (auto const& s : done)
+                topics->push_back(s.topic);
+            join_all(services, ch, std::move(topics), 0, resume,
+                     [ch, done = std::move(done), patterns = std::move(patterns)](boost::system::error_code ec) {
+                         if (ec)
+                             return ch->refuse(ec);
+                         start(*ch, done, patterns, true);
+                     });
         });
 }
 

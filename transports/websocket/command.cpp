@@ -53,6 +53,13 @@ std::optional<position> read_since(nlohmann::json const& since, char const* numb
     return position{n->get<std::uint64_t>(), epoch->get<std::string>()};
 }
 
+// A client id or resume key as the server makes them: 32 lowercase hex digits.
+bool is_presence_id(std::string const& s)
+{
+    return s.size() == 32 &&
+           std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
 }  // namespace
 
 namespace {
@@ -90,6 +97,28 @@ std::optional<command> parse(std::string_view text, command_error& failure, std:
         out.token = token->get<std::string>();
         return out;
     }
+    if (name == "presence" || name == "presence_stats") {
+        out.type = name == "presence" ? command::kind::presence : command::kind::presence_stats;
+        if (cmd.contains("pattern"))
+            return fail(failure, error::invalid_pattern, "presence is a topic's, not a pattern's");
+        auto const topic = cmd.find("topic");
+        if (topic == cmd.end() || !topic->is_string())
+            return fail(failure, error::missing_field, "\"topic\" (a string) is required");
+        out.topic = topic->get<std::string>();
+        if (!is_valid_topic(out.topic))
+            return fail(failure, error::invalid_topic, "topic must be 1-128 characters of [A-Za-z0-9_.:@/-]");
+        if (auto limit = cmd.find("limit"); limit != cmd.end()) {
+            if (!limit->is_number_unsigned() || limit->get<std::uint64_t>() == 0)
+                return fail(failure, error::invalid_json, R"("limit" is a positive integer)");
+            out.limit = static_cast<std::size_t>(std::min<std::uint64_t>(limit->get<std::uint64_t>(), 1u << 30));
+        }
+        if (auto cursor = cmd.find("cursor"); cursor != cmd.end()) {
+            if (!cursor->is_string() || !is_presence_id(cursor->get_ref<std::string const&>()))
+                return fail(failure, error::invalid_cursor, R"("cursor" is the "next" of a previous page)");
+            out.cursor = cursor->get<std::string>();
+        }
+        return out;
+    }
     if (name == "subscribe")
         out.type = command::kind::subscribe;
     else if (name == "unsubscribe")
@@ -118,6 +147,9 @@ std::optional<command> parse(std::string_view text, command_error& failure, std:
                 return fail(failure, error::invalid_cursor,
                             R"(a pattern's "since" must be {"sequence": unsigned integer, "epoch": string})");
         }
+        if (auto p = cmd.find("presence"); out.type == command::kind::subscribe && p != cmd.end() && *p != false)
+            return fail(failure, error::invalid_pattern,
+                        "presence is a topic's, not a pattern's; subscribe to the topic with \"presence\"");
         if (auto delta = cmd.find("delta"); out.type == command::kind::subscribe && delta != cmd.end() && *delta != false)
             return fail(failure, error::invalid_pattern,
                         "delta updates apply to a topic's successive messages, not to a pattern's; subscribe without "
@@ -141,6 +173,18 @@ std::optional<command> parse(std::string_view text, command_error& failure, std:
             if (!delta->is_boolean())
                 return fail(failure, error::invalid_json, R"("delta" is true or false)");
             out.delta = delta->get<bool>();
+        }
+        if (auto p = cmd.find("presence"); p != cmd.end()) {
+            if (!p->is_boolean())
+                return fail(failure, error::invalid_json, R"("presence" is true or false)");
+            out.presence = p->get<bool>();
+        }
+        if (auto resume = cmd.find("resume"); resume != cmd.end()) {
+            if (!out.presence)
+                return fail(failure, error::invalid_json, R"("resume" goes with "presence": true)");
+            if (!resume->is_string() || !is_presence_id(resume->get_ref<std::string const&>()))
+                return fail(failure, error::invalid_cursor, R"("resume" is the "resume" key of a presence ack)");
+            out.resume = resume->get<std::string>();
         }
     } else if (out.type == command::kind::publish && binary_bytes) {
         if (cmd.contains("data"))

@@ -14,7 +14,7 @@
 namespace switchboard::websocket {
 
 struct command {
-    enum class kind { subscribe, unsubscribe, publish, ping, refresh };
+    enum class kind { subscribe, unsubscribe, publish, ping, refresh, presence, presence_stats };
 
     kind type = kind::ping;
     std::optional<nlohmann::json> id;  // a number or a string, echoed in the answer
@@ -25,6 +25,10 @@ struct command {
     std::string data;                  // publish: the "data" member's JSON text, byte for byte as the client wrote it
                                        // (a binary frame's bytes: message::binary_prefix and base64)
     std::string token;                 // refresh: the new token
+    bool presence = false;             // subscribe: be a member of the topic's presence and get its events
+    std::string resume;                // subscribe with presence: the key of a member this client was (grace)
+    std::optional<std::size_t> limit;  // presence: members in the page (lowered to presence_options::max_page)
+    std::string cursor;                // presence: the "next" of the previous page
 };
 
 struct command_error {

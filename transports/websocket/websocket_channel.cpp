@@ -140,6 +140,13 @@ void websocket_channel::write_message(message_ptr const& m)
     enqueue(std::move(frame));
 }
 
+void websocket_channel::write_presence(presence_event_ptr const& e)
+{
+    // Small and sent to every member: plain frames, built once per event for all of them.
+    static std::size_t const slot = presence_event::reserve_encoding_slot();
+    enqueue(e->encoding(slot, [](presence_event const& ev) { return make_frame(opcode::text, *ev.envelope()); }));
+}
+
 void websocket_channel::pattern_replayed(std::string const& pattern, position const& last)
 {
     // The replay's last messages may be ones it left out (a topic held by name, one another pattern brought):
@@ -301,6 +308,8 @@ void websocket_channel::run(std::optional<command> cmd, command_error const& fai
     case command::kind::subscribe:
     case command::kind::publish:
     case command::kind::refresh:
+    case command::kind::presence:
+    case command::kind::presence_stats:
         break;
     }
     // These may wait on a hook or the backplane: each holds a ticket until its answer.
@@ -315,6 +324,8 @@ void websocket_channel::run(std::optional<command> cmd, command_error const& fai
         return subscribe(std::move(*cmd), std::move(work));
     if (cmd->type == command::kind::publish)
         return publish(std::move(*cmd), std::move(work));
+    if (cmd->type == command::kind::presence || cmd->type == command::kind::presence_stats)
+        return presence(std::move(*cmd), std::move(work));
     refresh(std::move(*cmd), std::move(work));
 }
 
@@ -442,34 +453,109 @@ void websocket_channel::subscribe(command cmd, ticket work)
     // may be in flight together (over Redis) hold no more than half the queue bound (and a message each).
     auto const& o = services_.options;
     std::size_t const first_page = o.max_queue_bytes / 2 / std::max<std::size_t>(1, o.max_pending_commands);
-    services_.subscribe(*this, cmd.topic, cmd.since, first_page, detail::subscribe_queue::authorization::check,
-                   [self, work, cmd, resuming](boost::system::error_code ec, history_result result) {
-                       work->end();
-                       if (self->closing() || self->refused(cmd, ec, "subscribe"))
-                           return;
-                       // Always acknowledged, with or without an id: the ack carries the position a client
-                       // resumes from.
-                       nlohmann::ordered_json ack = {{"type", "ack"}};
-                       if (cmd.id)
-                           ack["id"] = *cmd.id;
-                       ack["topic"] = cmd.topic;
-                       ack["offset"] = result.latest.offset;
-                       ack["epoch"] = result.latest.epoch;
-                       if (resuming)
-                           ack["recovered"] = result.recovered;
-                       if (cmd.delta)
-                           ack["delta"] = true;
-                       self->send_json(ack.dump());
-                       // From here on this topic's messages follow the choice: the next one goes in full.
-                       if (cmd.delta) {
-                           if (!self->deltas_)
-                               self->deltas_ = std::make_unique<detail::delta_bases>();
-                           self->deltas_->follow(cmd.topic);
-                       } else if (self->deltas_) {
-                           self->deltas_->forget(cmd.topic);
-                       }
-                       self->replay(result.messages, result.latest.offset);
-                   });
+    services_.subscribe(
+        *this, cmd.topic, cmd.since, first_page, detail::subscribe_queue::authorization::check,
+        [self, work, cmd, resuming](boost::system::error_code ec, history_result result) {
+            if (self->closing() || self->refused(cmd, ec, "subscribe"))
+                return work->end();
+            auto subscribed = [self, work, cmd, resuming](history_result const& result) {
+                work->end();
+                // Always acknowledged, with or without an id: the ack carries the position a client resumes from.
+                nlohmann::ordered_json ack = {{"type", "ack"}};
+                if (cmd.id)
+                    ack["id"] = *cmd.id;
+                ack["topic"] = cmd.topic;
+                ack["offset"] = result.latest.offset;
+                ack["epoch"] = result.latest.epoch;
+                if (resuming)
+                    ack["recovered"] = result.recovered;
+                if (cmd.delta)
+                    ack["delta"] = true;
+                if (cmd.presence) {
+                    // The client id others see, and the key only this client gets: it proves a reconnect within
+                    // the grace is this member (docs/protocol.md, "Presence").
+                    ack["presence"] = {{"client", self->presence_client()}, {"resume", self->presence_key()}};
+                }
+                self->send_json(ack.dump());
+                // From here on this topic's messages follow the choice: the next one goes in full.
+                if (cmd.delta) {
+                    if (!self->deltas_)
+                        self->deltas_ = std::make_unique<detail::delta_bases>();
+                    self->deltas_->follow(cmd.topic);
+                } else if (self->deltas_) {
+                    self->deltas_->forget(cmd.topic);
+                }
+                self->replay(result.messages, result.latest.offset);
+            };
+            if (!cmd.presence)
+                return subscribed(result);
+            self->services_.join_presence(
+                *self, cmd.topic, cmd.resume,
+                [self, work, cmd, subscribed, result = std::move(result)](boost::system::error_code ec) {
+                    if (self->closing())
+                        return work->end();
+                    if (ec) {
+                        // No subscription without the presence asked for: the client asks again without it.
+                        self->services_.unsubscribe(*self, cmd.topic);
+                        self->refused(cmd, ec, "subscribe");
+                        return work->end();
+                    }
+                    subscribed(result);
+                });
+        });
+}
+
+void websocket_channel::presence(command cmd, ticket work)
+{
+    auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
+    auto const topic = cmd.topic;
+    // Whoever may subscribe to a topic may see who is in it; nobody else.
+    services_.authorizer.authorize(
+        authorize_request::kind::subscribe, topic, identity_pointer(), self, remote_address(),
+        [self, work, cmd = std::move(cmd)](boost::system::error_code ec) mutable {
+            if (self->closing() || self->refused(cmd, ec, "see the presence of"))
+                return work->end();
+            auto& bp = self->services_.backplane;
+            if (cmd.type == command::kind::presence_stats)
+                return bp.presence_stats(cmd.topic, [self, work, cmd](boost::system::error_code ec, presence_counts n) {
+                    work->end();
+                    if (self->closing() || self->refused(cmd, ec, "see the presence of"))
+                        return;
+                    nlohmann::ordered_json out = {{"type", "presence_stats"}};
+                    if (cmd.id)
+                        out["id"] = *cmd.id;
+                    out["topic"] = cmd.topic;
+                    out["clients"] = n.clients;
+                    out["users"] = n.users;
+                    self->send_json(out.dump());
+                });
+            auto const max = self->services_.options.presence.max_page;
+            bp.presence_members(
+                cmd.topic, cmd.cursor, std::min(cmd.limit.value_or(max), max),
+                [self, work, cmd](boost::system::error_code ec, presence_page page) {
+                    work->end();
+                    if (self->closing() || self->refused(cmd, ec, "see the presence of"))
+                        return;
+                    // Built as text: the members' info is JSON text already, kept as it is.
+                    std::string out = R"({"type":"presence")";
+                    if (cmd.id)
+                        out += R"(,"id":)" + cmd.id->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+                    out += R"(,"topic":")" + cmd.topic + R"(","members":[)";
+                    for (std::size_t i = 0; i < page.members.size(); ++i) {
+                        auto const& m = page.members[i];
+                        if (i)
+                            out += ',';
+                        out += R"({"client":")" + m.client + R"(","user":)" +
+                               nlohmann::json(m.user).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                               R"(,"info":)" + m.info + '}';
+                    }
+                    out += ']';
+                    if (!page.next.empty())
+                        out += R"(,"next":")" + page.next + '"';
+                    out += '}';
+                    self->send_json(std::move(out));
+                });
+        });
 }
 
 void websocket_channel::publish(command cmd, ticket work)

@@ -31,6 +31,7 @@ public:
 
 private:
     void write_message(message_ptr const& m) override;
+    void write_presence(presence_event_ptr const& e) override;
     /// Tells the client: {"type":"replayed","pattern":P,"sequence":S,"epoch":E}.
     void pattern_replayed(std::string const& pattern, position const& last) override;
     void on_input(std::string_view bytes) override;
@@ -50,6 +51,8 @@ private:
     void run(std::optional<command> cmd, command_error const& failure, std::size_t size);
     void subscribe(command cmd, ticket work);
     void subscribe_pattern(command cmd, ticket work);
+    /// Answers {"type":"presence",...} (a page of members) or {"type":"presence_stats",...}.
+    void presence(command cmd, ticket work);
     void unsubscribe(command const& cmd);
     /// Publishes once authorization allows; else answers with an error frame.
     void publish(command cmd, ticket work);

@@ -1,0 +1,81 @@
+#pragma once
+// Presence: who is in a topic. A member is one channel present in one topic: its client id (random, stable for
+// the channel, never its token), its user (the identity's "sub"; empty when anonymous) and its public info (the
+// token's "presence" claim as JSON text, "null" without one). Members join and leave through the backplane
+// (backplane::presence_join / presence_leave), which hands every node the event; the hub fans it out to the
+// topic's channels that asked for presence. Events take no offset and are not in history (docs/protocol.md,
+// "Presence").
+//
+// Thread-safety: an event is immutable once made and shared by every channel that delivers it; its encoding
+// cache, like message's, is used on the loop thread only.
+
+#include <switchboard/message.hpp>
+
+#include <array>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace switchboard {
+
+struct presence_member {
+    std::string client;        // the member's client id: [0-9a-f]{32}
+    std::string user;          // the user id ("sub"); empty for an anonymous client
+    std::string info = "null";  // JSON text, at most presence_options::max_info_bytes
+    friend bool operator==(presence_member const&, presence_member const&) = default;
+};
+
+/// A member's arrival or departure, encoded once: {"type":"join","topic":T,"client":C,"user":U,"info":I}.
+class presence_event {
+public:
+    enum class kind { join, leave };
+
+    presence_event(kind k, std::string topic, presence_member member);
+
+    kind type() const noexcept { return kind_; }
+    /// "join" or "leave": the envelope's type and the SSE event name.
+    std::string_view name() const noexcept { return kind_ == kind::join ? "join" : "leave"; }
+    std::string const& topic() const noexcept { return topic_; }
+    presence_member const& member() const noexcept { return member_; }
+    /// The JSON envelope (one line), shared.
+    shared_bytes const& envelope() const noexcept { return envelope_; }
+
+    /// As message::encoding: the bytes in the wire format owned by `slot`, built once and shared.
+    static constexpr std::size_t encoding_slots = 4;
+    static std::size_t reserve_encoding_slot();
+    template <class Build>
+    shared_bytes const& encoding(std::size_t slot, Build&& build) const
+    {
+        auto& cached = encodings_[slot];
+        if (!cached)
+            cached = std::make_shared<std::string const>(build(*this));
+        return cached;
+    }
+
+private:
+    kind kind_;
+    std::string topic_;
+    presence_member member_;
+    shared_bytes envelope_;
+    mutable std::array<shared_bytes, encoding_slots> encodings_;
+};
+
+using presence_event_ptr = std::shared_ptr<presence_event const>;
+
+/// One page of a topic's members, ordered by client id. `next`: the cursor of the following page (the last
+/// client id of this one), empty on the last page.
+struct presence_page {
+    std::vector<presence_member> members;
+    std::string next;
+};
+
+/// A topic's member counts: present channels, and distinct users among them (anonymous members count as one user
+/// each, since nothing says two of them are the same person).
+struct presence_counts {
+    std::size_t clients = 0;
+    std::size_t users = 0;
+};
+
+}  // namespace switchboard

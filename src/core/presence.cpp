@@ -1,0 +1,38 @@
+#include <switchboard/presence.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <stdexcept>
+
+namespace switchboard {
+
+presence_event::presence_event(kind k, std::string topic, presence_member member)
+    : kind_(k), topic_(std::move(topic)), member_(std::move(member))
+{
+    // Topic names and client ids never need escaping (topic.hpp; ids are hex); the user may, and the info is
+    // JSON text already.
+    std::string out;
+    out.reserve(topic_.size() + member_.client.size() + member_.user.size() + member_.info.size() + 64);
+    out += kind_ == kind::join ? R"({"type":"join","topic":")" : R"({"type":"leave","topic":")";
+    out += topic_;
+    out += R"(","client":")";
+    out += member_.client;
+    out += R"(","user":)";
+    out += nlohmann::json(member_.user).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out += R"(,"info":)";
+    out += member_.info;
+    out += '}';
+    envelope_ = std::make_shared<std::string const>(std::move(out));
+}
+
+std::size_t presence_event::reserve_encoding_slot()
+{
+    static std::atomic<std::size_t> next{0};
+    std::size_t const slot = next++;
+    if (slot >= encoding_slots)
+        throw std::logic_error("switchboard: more presence encodings than presence_event::encoding_slots");
+    return slot;
+}
+
+}  // namespace switchboard
