@@ -48,7 +48,7 @@ struct node_inbox : std::enable_shared_from_this<node_inbox> {
         schedule();
     }
 
-    /// Queues without waking the loop: the pusher calls wake() later (see cluster_node::publish).
+    /// Queues without waking the loop: the pusher runs the inbox itself or wakes it later (cluster_node::publish).
     void push_quietly(item i)
     {
         std::lock_guard lock(mutex);
@@ -109,16 +109,13 @@ struct cluster_state {
     std::vector<std::shared_ptr<node_inbox>> nodes;
     std::chrono::steady_clock::time_point last_sweep = std::chrono::steady_clock::now();
 
-    /// Into every node's inbox; the other nodes' are returned to wake (each once per publishing turn).
+    /// Into every node's inbox, none woken: the publishing node runs its own at once (run_now), and the others are
+    /// returned to wake (each once per publishing turn).
     void deliver_to_all(message_ptr const& m, node_inbox const& from, std::vector<std::shared_ptr<node_inbox>>& woken)
     {
         for (auto const& n : nodes) {
-            if (n.get() == &from) {
-                n->push({m, {}});
-                continue;
-            }
             n->push_quietly({m, {}});
-            if (std::find(woken.begin(), woken.end(), n) == woken.end())
+            if (n.get() != &from && std::find(woken.begin(), woken.end(), n) == woken.end())
                 woken.push_back(n);
         }
     }
@@ -163,7 +160,7 @@ public:
         // answer after this node's copy, as the memory backplane delivers before it answers.
         bool const waking = !to_wake_.empty();
         state_->deliver_to_all(answer.message, *inbox_, to_wake_);
-        inbox_->push({{}, [done = std::move(done), where = answer.message->where()] { done({}, where); }});
+        inbox_->push_quietly({{}, [done = std::move(done), where = answer.message->where()] { done({}, where); }});
         lock.unlock();
         inbox_->run_now();
         // The other loops are woken once this turn is over, not at each message: they then take the turn's
@@ -326,7 +323,7 @@ void node_inbox::run_now()
         std::move(items.begin(), items.end(), std::back_inserter(batch));
         items.clear();
     }
-    // The drain already posted, if any, finds the inbox empty (or newer items) and ends as usual.
+    // A drain posted meanwhile (another loop's wake) finds the inbox empty, or newer items, and ends as usual.
     if (!running)
         run();
 }

@@ -64,9 +64,10 @@ constexpr std::size_t idle_buffer_capacity = 4096;
 
 // An answer's send in the turn's batch (send_batch): tells its connection how it went, and keeps it alive until.
 struct batched_answer final : batched_sender {
-    explicit batched_answer(std::shared_ptr<http_connection> c) : conn(std::move(c)) {}
-    void on_batch_sent(ssize_t result) override { conn->answer_sent(result); }
+    batched_answer(std::shared_ptr<http_connection> c, bool k) : conn(std::move(c)), keep_alive(k) {}
+    void on_batch_sent(ssize_t result) override { conn->answer_sent(result, keep_alive); }
     std::shared_ptr<http_connection> conn;
+    bool keep_alive;
 };
 
 }  // namespace
@@ -407,9 +408,8 @@ void http_connection::respond(http_response res)
         if (auto* batch = ctx_.flusher.batch(); batch && batch->collecting()) {
             // Answered in the turn's flush (long polls, as a message reaches them): one system call sends every
             // poll answer of the turn with the other transports' deliveries, as for a WebSocket or SSE stream.
-            batched_keep_alive_ = keep_alive;
             return batch->add(stream_.tcp().socket().native_handle(), output_.data(), output_.size(),
-                              std::make_shared<batched_answer>(shared_from_this()));
+                              std::make_shared<batched_answer>(shared_from_this(), keep_alive));
         }
         // An answer almost always fits the socket's buffer: send it now, and skip an asynchronous write's
         // trip through the scheduler (a long poll's answer, ~100k a second at full load, is mostly that trip).
@@ -421,12 +421,12 @@ void http_connection::respond(http_response res)
     write_rest(sent, keep_alive);
 }
 
-void http_connection::answer_sent(ssize_t result)
+void http_connection::answer_sent(ssize_t result, bool keep_alive)
 {
     if (result < 0 && result != -EAGAIN && result != -EWOULDBLOCK)
         return on_write(boost::system::error_code(static_cast<int>(-result), boost::system::system_category()),
-                        batched_keep_alive_);
-    write_rest(result < 0 ? 0 : static_cast<std::size_t>(result), batched_keep_alive_);
+                        keep_alive);
+    write_rest(result < 0 ? 0 : static_cast<std::size_t>(result), keep_alive);
 }
 
 void http_connection::write_rest(std::size_t sent, bool keep_alive)

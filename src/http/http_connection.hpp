@@ -75,7 +75,7 @@ public:
     void abandon() override;
 
     /// How the answer's send in the turn's batch went: bytes sent, or -errno.
-    void answer_sent(ssize_t result);
+    void answer_sent(ssize_t result, bool keep_alive);
 
 private:
     enum class early_input { open, ended, full };
@@ -125,7 +125,6 @@ private:
     bool again_ = false;     // an answer was given inside it: read the next request
     bool pipelining_ = false;  // a request has arrived behind another: read ahead from now on
     bool watching_ = false;
-    bool batched_keep_alive_ = false;  // the keep-alive of the answer in the send batch
     std::uint32_t watch_ = 0;  // which watch_for_departure is current
 };
 
