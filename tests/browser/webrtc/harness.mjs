@@ -159,6 +159,13 @@ export async function start_browser(origin) {
     const page = await context.newPage();
     page.on('console', (m) => { if (m.type() === 'error') console.error(`page: ${m.text()}`); });
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+    // On failure, what the page saw and the state of each of its peer connections (before the browser closes).
+    cleanups.push(async () => {
+      if (!failed || page.isClosed()) return;
+      const seen = await page.evaluate(() => ({ id: window.demo.my_id, events: window.demo.events,
+                                                 peers: window.demo.peers() }));
+      console.error(`--- page of peer ${seen.id}\n${seen.events.join('\n')}\n${JSON.stringify(seen.peers)}`);
+    });
     await page.goto(`${origin}/`);
     return page;
   };

@@ -8,9 +8,11 @@ run('webrtc: a room of three', async (assert) => {
   const pages = [await open_page(), await open_page(), await open_page()];
   for (const page of pages)
     await page.evaluate(() => window.demo.join('mesh'));
+  // Six connections negotiate at once in one browser; a pair whose ICE fails restarts it, which takes a while on a
+  // loaded machine: hence the long wait.
   for (const page of pages)
     await wait_for('two open data channels', () => page.evaluate(
-      () => window.demo.events.filter((e) => /^data channel to peer \d+ open$/.test(e)).length === 2), 20000, 100);
+      () => window.demo.peers().filter((p) => p.channel === 'open').length === 2), 60000, 100);
 
   assert.equal(await pages[0].evaluate(() => window.demo.send_chat('hello, both')), 2);
   for (const page of pages.slice(1))
@@ -20,4 +22,4 @@ run('webrtc: a room of three', async (assert) => {
   await pages[2].close();
   for (const page of pages.slice(0, 2))
     await wait_for('the bye', () => page.evaluate((id) => window.demo.events.includes(`peer ${id} left`), gone));
-});
+}, 105000);
