@@ -14,6 +14,7 @@
 #include "listener_channel.hpp"
 #include "long_polling/long_polling_transport.hpp"
 #include "ops/ops_routes.hpp"
+#include "http/presence_route.hpp"
 #include "http/publish_route.hpp"
 #include "core/hook_guard.hpp"
 #include "server_context.hpp"
@@ -83,6 +84,8 @@ struct server::impl {
         routes[options.sse_path] = when_enabled(&enabled_transports::sse, sse::make_route(ctx));
         routes[options.poll_path] = when_enabled(&enabled_transports::long_polling, long_polling::make_route(ctx));
         routes[options.publish_path] = detail::make_publish_route(ctx);
+        if (!options.presence.path.empty())
+            routes[options.presence.path] = detail::make_presence_route(ctx);
         if (!options.client_path.empty())
             routes[options.client_path] = detail::make_client_route(ctx);
         for (auto const& [path, make] : {std::pair{options.metrics_path, &detail::make_metrics_route},
@@ -315,6 +318,7 @@ void server::reload(server_options next)
         next.sse_path = current.sse_path;
         next.poll_path = current.poll_path;
         next.publish_path = current.publish_path;
+        next.presence.path = current.presence.path;
         next.client_path = current.client_path;
         next.metrics_path = current.metrics_path;
         next.health_path = current.health_path;

@@ -242,7 +242,8 @@ void check_across_keys(server_config const& c, std::vector<config_error>& errors
     std::pair<std::string_view, std::string const*> const paths[] = {
         {"websocket.path", &o.websocket_path}, {"sse.path", &o.sse_path},         {"long_polling.path", &o.poll_path},
         {"publish.path", &o.publish_path},     {"metrics.path", &o.metrics_path}, {"health.path", &o.health_path},
-        {"health.ready_path", &o.ready_path},   {"client.path", &o.client_path}};
+        {"health.ready_path", &o.ready_path},   {"client.path", &o.client_path},
+        {"presence.path", &o.presence.path}};
     for (std::size_t i = 0; i < std::size(paths); ++i)
         for (std::size_t j = 0; j < i; ++j)
             if (!paths[i].second->empty() && *paths[i].second == *paths[j].second)

@@ -186,6 +186,9 @@ config_key const keys[]{
     {"presence.max_page", value_kind::count, 1, 100'000, "",
      "members in one presence snapshot page; a larger limit is lowered to it",
      [](server_config& c) -> auto& { return c.server.presence.max_page; }},
+    {"presence.path", value_kind::optional_url_path, 0, 0, "",
+     "GET here answers a topic's presence (a snapshot page, or counts with stats=1); \"\" turns it off",
+     [](server_config& c) -> auto& { return c.server.presence.path; }},
 
     {"redis.url", value_kind::redis_url, 0, 0, "--redis",
      "redis://[:password@]host[:port][/db] to share topics with other nodes; \"\" keeps them in memory",

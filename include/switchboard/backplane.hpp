@@ -112,6 +112,10 @@ public:
         done(make_error_code(error::presence_unavailable), {});
     }
 
+    /// Members of every topic and topics with members, as this backplane keeps them, for GET /metrics (O(1)); nothing
+    /// from a backplane that keeps no presence.
+    virtual std::optional<presence_totals> presence_size() const { return std::nullopt; }
+
     /// Publishes `data` (JSON text, delivered byte for byte; it may hold line feeds) to `topic` (a valid name).
     /// On success the message has its position and is in history; `done` gets that position.
     virtual void publish(std::string topic, std::string data, publish_handler done) = 0;

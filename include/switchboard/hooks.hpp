@@ -34,7 +34,8 @@ struct auth_request {
     std::string token;                 // the token found (Authorization: Bearer, cookie or ?token=), maybe ""
     std::optional<identity> verified;  // the built-in JWT check's result when it is configured and passed
     std::string remote_address;        // "IP:port"
-    std::string transport;             // "websocket", "sse", "long-polling", "publish" or "route" (a secured route)
+    std::string transport;             // "websocket", "sse", "long-polling", "publish", "presence" (GET /presence)
+                                       // or "route" (a secured route)
 };
 
 /// The authenticate hook's answer: an error (error::unauthorized, error::token_expired, error::rejected...)

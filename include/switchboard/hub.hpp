@@ -6,8 +6,11 @@
 
 #include <switchboard/channel.hpp>
 #include <switchboard/message.hpp>
+#include <switchboard/presence.hpp>
 #include <switchboard/detail/string_hash.hpp>
 
+#include <array>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -94,6 +97,13 @@ public:
     std::uint64_t deliveries() const noexcept { return deliveries_; }
     /// Of those deliveries, the ones made through a pattern (the channel held no subscription to the topic).
     std::uint64_t pattern_deliveries() const noexcept { return pattern_deliveries_; }
+    /// Presence events of kind `k` this hub was given (each counted once, whether a channel here wanted it), and
+    /// their deliveries (one per present channel handed the event), since the hub was made.
+    std::uint64_t presence_events(presence_event::kind k) const noexcept { return presence_events_[index(k)]; }
+    std::uint64_t presence_deliveries(presence_event::kind k) const noexcept
+    {
+        return presence_deliveries_[index(k)];
+    }
 
 private:
     // A channel's subscription to a topic, in the index of channels with many subscriptions.
@@ -145,6 +155,12 @@ private:
     std::uint64_t messages_ = 0;
     std::uint64_t deliveries_ = 0;
     std::uint64_t pattern_deliveries_ = 0;
+    static constexpr std::size_t index(presence_event::kind k) noexcept
+    {
+        return k == presence_event::kind::join ? 0 : 1;
+    }
+    std::array<std::uint64_t, 2> presence_events_{};
+    std::array<std::uint64_t, 2> presence_deliveries_{};
     std::vector<message_ptr> deferred_;
     std::vector<presence_event_ptr> deferred_presence_;
     std::vector<channel_ptr> leaving_;  // channels that left mid-fan-out, released once it is over

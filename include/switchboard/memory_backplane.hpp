@@ -46,6 +46,7 @@ public:
     void presence_members(std::string const& topic, std::string const& after, std::size_t limit,
                           presence_page_handler done) override;
     void presence_stats(std::string const& topic, presence_counts_handler done) override;
+    std::optional<presence_totals> presence_size() const override;
     char const* name() const noexcept override { return "memory"; }
     bool delivers_every_topic() const noexcept override { return true; }
     /// Applied to every topic at once, trimming what exceeds the new limits.

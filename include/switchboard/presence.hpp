@@ -78,4 +78,10 @@ struct presence_counts {
     std::size_t users = 0;
 };
 
+/// What a backplane keeps in all: members of every topic, and topics with at least one member (GET /metrics).
+struct presence_totals {
+    std::size_t members = 0;
+    std::size_t topics = 0;
+};
+
 }  // namespace switchboard

@@ -43,6 +43,9 @@ struct presence_options {
     // Members in one snapshot page (the WebSocket "presence" command, GET /presence): a larger "limit" is
     // lowered to this.
     std::size_t max_page = 1'000;
+    // GET here answers a topic's snapshot page or counts over HTTP (docs/protocol.md, "Presence"); an empty
+    // path turns it off. Kept on reload().
+    std::string path = "/presence";
 };
 
 struct server_options {

@@ -84,6 +84,11 @@ void memory_backplane::presence_join(std::string const& topic, presence_member m
     done(answer.ec);
 }
 
+std::optional<presence_totals> memory_backplane::presence_size() const
+{
+    return presence_totals{store_->presence.member_count(), store_->presence.topic_count()};
+}
+
 void memory_backplane::presence_leave(std::string const& topic, std::string const& client)
 {
     if (auto event = store_->presence.leave(topic, client))

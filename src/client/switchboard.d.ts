@@ -25,8 +25,8 @@ export interface SwitchboardOptions {
   transports?: TransportName[];
   /** Sent as ?token= on every request, for the application's gateway or hooks. */
   token?: string;
-  /** Endpoint paths, relative to the base URL (defaults /ws, /sse, /poll, /publish). */
-  paths?: Partial<Record<TransportName | 'publish', string>>;
+  /** Endpoint paths, relative to the base URL (defaults /ws, /sse, /poll, /publish, /presence). */
+  paths?: Partial<Record<TransportName | 'publish' | 'presence', string>>;
   /** Milliseconds a transport has to prove it works (a subscription acknowledged) before the next is tried (5000). */
   openTimeout?: number;
   /** Milliseconds a held poll takes to count the long-polling transport as open (1000). */
@@ -140,7 +140,7 @@ export class Switchboard extends EventTarget {
   unsubscribe(topic: string, onMessage?: (data: any, meta: MessageMeta) => void): void;
   /** Publishes a JSON value, or bytes (an ArrayBuffer, a typed array or a DataView) as a binary payload. */
   publish(topic: string, data: unknown): Promise<PublishResult>;
-  /** Every member of `topic`'s presence now, read a page at a time (WebSocket; elsewhere presence_unavailable). */
+  /** Every member of `topic`'s presence now, read a page at a time (the WebSocket command, else GET /presence). */
   presence(topic: string): Promise<PresenceMember[]>;
   close(): void;
 

@@ -24,7 +24,7 @@
 const DEFAULTS = {
   transports: ['websocket', 'sse', 'long-polling'],
   token: undefined,
-  paths: { websocket: '/ws', sse: '/sse', 'long-polling': '/poll', publish: '/publish' },
+  paths: { websocket: '/ws', sse: '/sse', 'long-polling': '/poll', publish: '/publish', presence: '/presence' },
   openTimeout: 5000,      // ms for a transport to prove it works (a subscription acknowledged, a pong)
   pollOpenGrace: 1000,    // ms a poll may be held by the server before the long-polling transport counts as open
   pollTimeout: 60000,     // ms a poll may take in all (the server holds one 25 s by default) before it is given up
@@ -411,6 +411,23 @@ class HttpTransport {
     if (!response.ok) throw await errorOf(response);
     return response.json();
   }
+
+  // A snapshot without a command channel: GET /presence, a page at a time, each page's next as the cursor.
+  async presence(topic) {
+    const members = [];
+    let cursor;
+    do {
+      const url = this.sb._url(this.sb.options.paths.presence);
+      url.searchParams.set('topic', topic);
+      if (cursor) url.searchParams.set('cursor', cursor);
+      const response = await fetch(url.href, { cache: 'no-store' });
+      if (!response.ok) throw await errorOf(response);
+      const page = await response.json();
+      members.push(...page.members);
+      cursor = page.next;
+    } while (cursor);
+    return members;
+  }
 }
 
 class SseTransport extends HttpTransport {
@@ -762,13 +779,13 @@ export class Switchboard extends EventTarget {
   }
 
   /**
-   * Every member of `topic`'s presence now: [{client, user, info}], read a page at a time. Over WebSocket only
-   * in this version; elsewhere it rejects with presence_unavailable.
+   * Every member of `topic`'s presence now: [{client, user, info}], read a page at a time: the presence command
+   * over WebSocket, GET /presence over SSE and long polling. Rejects while no transport is open.
    */
   presence(topic) {
     if (!this.current || this.state !== 'open' || !this.current.presence)
       return Promise.reject(new SwitchboardError('presence_unavailable',
-        'presence snapshots need an open WebSocket in this version'));
+        'presence snapshots need an open connection'));
     return this.current.presence(topic);
   }
 

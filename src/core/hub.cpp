@@ -249,6 +249,7 @@ void hub::run_deferred()
 
 void hub::deliver_presence(presence_event_ptr const& e)
 {
+    ++presence_events_[index(e->type())];
     if (delivering_) {
         deferred_presence_.push_back(e);
         return;
@@ -268,8 +269,10 @@ void hub::fan_out_presence(presence_event_ptr const& e)
     std::size_t const n = t.subscribers.size();
     for (std::size_t i = 0; i < n; ++i) {
         channel* ch = t.subscribers[i].get();
-        if (ch && !ch->closing() && ch->present_in(e->topic()))
+        if (ch && !ch->closing() && ch->present_in(e->topic())) {
             (void)ch->deliver_presence(e);
+            ++presence_deliveries_[index(e->type())];
+        }
     }
     t.delivering = false;
     if (t.live != t.subscribers.size())

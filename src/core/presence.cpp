@@ -1,5 +1,7 @@
 #include <switchboard/presence.hpp>
 
+#include "core/presence_json.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -36,3 +38,57 @@ std::size_t presence_event::reserve_encoding_slot()
 }
 
 }  // namespace switchboard
+
+namespace switchboard::detail {
+
+// Topic names and client ids never need escaping (topic.hpp; ids are hex).
+std::string presence_page_json(std::string_view id, std::string_view topic, presence_page const& page)
+{
+    std::string out = R"({"type":"presence")";
+    if (!id.empty()) {
+        out += R"(,"id":)";
+        out += id;
+    }
+    out += R"(,"topic":")";
+    out += topic;
+    out += R"(","members":[)";
+    for (std::size_t i = 0; i < page.members.size(); ++i) {
+        auto const& m = page.members[i];
+        if (i)
+            out += ',';
+        out += R"({"client":")";
+        out += m.client;
+        out += R"(","user":)";
+        out += nlohmann::json(m.user).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        out += R"(,"info":)";
+        out += m.info;
+        out += '}';
+    }
+    out += ']';
+    if (!page.next.empty()) {
+        out += R"(,"next":")";
+        out += page.next;
+        out += '"';
+    }
+    out += '}';
+    return out;
+}
+
+std::string presence_stats_json(std::string_view id, std::string_view topic, presence_counts const& n)
+{
+    std::string out = R"({"type":"presence_stats")";
+    if (!id.empty()) {
+        out += R"(,"id":)";
+        out += id;
+    }
+    out += R"(,"topic":")";
+    out += topic;
+    out += R"(","clients":)";
+    out += std::to_string(n.clients);
+    out += R"(,"users":)";
+    out += std::to_string(n.users);
+    out += '}';
+    return out;
+}
+
+}  // namespace switchboard::detail

@@ -32,9 +32,10 @@ using route_action = std::function<void(std::shared_ptr<exchange> const&)>;
 struct route {
     std::vector<boost::beast::http::verb> methods;  // with GET, HEAD too: the action runs, the body is not sent
     route_action action;
-    /// For the transports and POST /publish: the name authentication sees ("websocket", "sse", "long-polling",
-    /// "publish"). A named route checks the Origin, answers CORS preflights and authenticates every request
-    /// before its action runs; an unnamed one (operator endpoints, the service's own routes) does none of that.
+    /// For the transports, POST /publish and GET /presence: the name authentication sees ("websocket", "sse",
+    /// "long-polling", "publish", "presence"). A named route checks the Origin, answers CORS preflights and
+    /// authenticates every request before its action runs; an unnamed one (operator endpoints, the service's own
+    /// routes) does none of that.
     std::string_view secured_as = {};
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <initializer_list>
 #include <map>
 
 namespace switchboard::detail {
@@ -74,6 +75,30 @@ std::string render_metrics(server_context const& ctx)
     sample(out, "switchboard_patterns", "", ctx.hub.pattern_count());
     family(out, "switchboard_pattern_subscriptions", "gauge", "Subscriptions of all channels to patterns.");
     sample(out, "switchboard_pattern_subscriptions", "", ctx.hub.pattern_subscription_count());
+
+    if (auto const totals = ctx.backplane.presence_size()) {
+        family(out, "switchboard_presence_members", "gauge",
+               "Presence members of every topic, as the backplane keeps them (one channel in one topic each).");
+        sample(out, "switchboard_presence_members", "", totals->members);
+        family(out, "switchboard_presence_topics", "gauge",
+               "Topics with presence members, as the backplane keeps them.");
+        sample(out, "switchboard_presence_topics", "", totals->topics);
+    }
+    family(out, "switchboard_presence_lingering", "gauge",
+           "Presence members of closed channels of this node, kept for the reconnect grace.");
+    sample(out, "switchboard_presence_lingering", "", ctx.lingering_members());
+    family(out, "switchboard_presence_events_total", "counter",
+           "Presence events (join, leave) this node was given to fan out (each counted once).");
+    auto const kinds = {presence_event::kind::join, presence_event::kind::leave};
+    auto const kind_label = [](presence_event::kind k) {
+        return label("kind", k == presence_event::kind::join ? "join" : "leave");
+    };
+    for (auto k : kinds)
+        sample(out, "switchboard_presence_events_total", kind_label(k), ctx.hub.presence_events(k));
+    family(out, "switchboard_presence_deliveries_total", "counter",
+           "Presence events handed to channels (one per present channel of the topic).");
+    for (auto k : kinds)
+        sample(out, "switchboard_presence_deliveries_total", kind_label(k), ctx.hub.presence_deliveries(k));
 
     family(out, "switchboard_messages_published_total", "counter", "Messages published through this node.");
     sample(out, "switchboard_messages_published_total", "", m.messages_published);

@@ -1,5 +1,6 @@
 // switchboard.js presence (docs/client.md): pages on WebSocket and SSE subscribe with {presence: true}; each
-// sees the others join and leave through onJoin/onLeave, and sb.presence(topic) lists the members present.
+// sees the others join and leave through onJoin/onLeave, and sb.presence(topic) lists the members present (the
+// WebSocket command, GET /presence over SSE).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,8 +39,8 @@ test('members on WebSocket and SSE see each other join and leave, and list each 
   await ws.evaluate(() => t.leave());
   await waitFor(sse, 'the WebSocket member left', (c) => t.leaves.some((m) => m.client === c), wsClient);
 
-  // Over SSE a snapshot is not available yet: said, not an empty list.
-  const refused = await sse.evaluate(() => sb.presence('room').then(() => 'listed', (e) => e.code));
-  assert.equal(refused, 'presence_unavailable');
+  // Over SSE the snapshot comes from GET /presence: the same members the WebSocket listed, less the one that left.
+  const overHttp = await sse.evaluate(() => sb.presence('room'));
+  assert.deepEqual(overHttp.map((m) => m.client), [sseClient]);
   await browser.close();
 });

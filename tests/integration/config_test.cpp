@@ -105,7 +105,8 @@ constexpr char const* every_key = R"({
       {"prefix": "audit.", "max_age": "7d"}
     ]
   },
-  "presence": {"max_members": 300, "grace": "2s", "max_info_bytes": "2KiB", "max_page": 50},
+  "presence": {"max_members": 300, "grace": "2s", "max_info_bytes": "2KiB", "max_page": 50,
+               "path": "/live/presence"},
   "redis": {
     "url": "redis://:s3cret@10.0.0.7:6380/2",
     "prefix": "chat-prod:",
@@ -212,6 +213,7 @@ TEST(config, every_key_parses)
     EXPECT_EQ(o.presence.grace, 2s);
     EXPECT_EQ(o.presence.max_info_bytes, 2048u);
     EXPECT_EQ(o.presence.max_page, 50u);
+    EXPECT_EQ(o.presence.path, "/live/presence");
     ASSERT_EQ(o.history.overrides.size(), 3u);
     EXPECT_EQ(o.history.overrides[0].prefix, "chat.");
     EXPECT_EQ(o.history.overrides[0].limits.max_messages, 50000u);

@@ -2,12 +2,15 @@
 // join and leave in order, a snapshot is the set of present clients, a member leaves on unsubscribe and on close,
 // a client that comes back within the grace with its resume key makes no leave and join (and a forged or stolen
 // key does not take a member over), the authorize hook that refuses a topic refuses its presence and snapshot,
-// a large topic's snapshot comes in bounded pages, and bad input gets a clear error.
+// a large topic's snapshot comes in bounded pages, and bad input gets a clear error. GET /presence (curl and a
+// Beast client, HTTP/1.1 and HTTP/2) answers what the WebSocket commands answer, under the same security.
 
 #include "support/jwt_maker.hpp"
 #include "support/live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/run_until.hpp"
+#include "support/server_process.hpp"
+#include "support/slow_history_backplane.hpp"
 #include "support/sse_client.hpp"
 #include "support/ws_client.hpp"
 
@@ -613,6 +616,328 @@ TEST(presence, sse_and_poll_refuse_what_they_cannot_do)
     ASSERT_TRUE(run_until(srv.ioc, [&] { return full->status() != 0 && full->ended(); }, 10s));
     EXPECT_EQ(full->status(), 409);
     EXPECT_EQ(full->error_json()["error"]["code"], "too_many_members");
+}
+
+// ---- GET /presence ------------------------------------------------------------------------------------------
+
+struct curl_answer {
+    int status = 0;
+    std::string version;  // curl's %{http_version}: "2" over HTTP/2
+    std::string body;
+    std::string output;   // all curl wrote, for messages
+};
+
+// curl (a third-party client) GET `target` on the plain port, with `extra` arguments.
+curl_answer curl_get(live_server& srv, std::string const& target, std::vector<std::string> extra = {})
+{
+    std::vector<std::string> args{"--silent", "--show-error", "--max-time", "20", "-o", "-", "-w",
+                                  "\n%{http_code} %{http_version}"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back("http://127.0.0.1:" + std::to_string(srv.port) + target);
+    server_process curl("curl", args);
+    curl_answer a;
+    EXPECT_TRUE(run_until(srv.ioc, [&] { return curl.exit_status().has_value(); }, 30s)) << "curl did not finish";
+    a.output = curl.output();
+    auto const last = a.output.rfind('\n');
+    if (last == std::string::npos)
+        return a;
+    a.body = a.output.substr(0, last);
+    auto const tail = a.output.substr(last + 1);
+    auto const space = tail.find(' ');
+    a.status = std::atoi(tail.substr(0, space).c_str());
+    a.version = space == std::string::npos ? "" : tail.substr(space + 1);
+    return a;
+}
+
+// The WebSocket answer without its id: what GET /presence answers.
+json without_id(json j)
+{
+    j.erase("id");
+    return j;
+}
+
+// Every member of `topic` through GET /presence, `limit` at a time.
+std::vector<json> http_snapshot(live_server& srv, std::string const& topic, std::size_t limit, std::size_t* pages,
+                                header_list const& headers = {})
+{
+    std::vector<json> members;
+    std::string cursor;
+    for (std::size_t page = 1; page < 10'000; ++page) {
+        auto target = "/presence?topic=" + topic + "&limit=" + std::to_string(limit);
+        if (!cursor.empty())
+            target += "&cursor=" + cursor;
+        auto const r = fetch(srv.ioc, srv.port, "GET", target, {}, headers);
+        if (r.status != 200) {
+            ADD_FAILURE() << r.status << " " << r.body;
+            return members;
+        }
+        auto const body = r.json();
+        EXPECT_EQ(body["type"], "presence");
+        EXPECT_EQ(body["topic"], topic);
+        EXPECT_LE(body["members"].size(), limit);
+        for (auto const& m : body["members"])
+            members.push_back(m);
+        *pages = page;
+        if (!body.contains("next"))
+            return members;
+        cursor = body["next"];
+    }
+    ADD_FAILURE() << "pages never ended";
+    return members;
+}
+
+TEST(presence, get_presence_answers_what_the_websocket_answers_and_pages_with_a_cursor)
+{
+    live_server srv(presence_server());
+    srv.start();
+    std::vector<std::shared_ptr<ws_client>> members;
+    for (int i = 0; i < 12; ++i) {
+        auto c = connect(srv, token_for("user" + std::to_string(i % 5), i % 2 ? json{{"n", i}} : json()));
+        ASSERT_EQ(join(srv, *c, "room", 1)["type"], "ack");
+        members.push_back(std::move(c));
+    }
+    auto reader = connect(srv);
+    auto const over_ws = snapshot(srv, *reader, "room", 1000);
+    ASSERT_EQ(over_ws.size(), 12u);
+
+    // Page by page, with the cursor: the same members in the same order.
+    std::size_t pages = 0;
+    auto const over_http = http_snapshot(srv, "room", 5, &pages);
+    EXPECT_EQ(pages, 3u);
+    EXPECT_EQ(json(over_http), json(over_ws));
+
+    // One page equals the WebSocket page, field for field (without the command's id), and is not cached.
+    auto const ws_page = reader->ask(srv.ioc, {{"type", "presence"}, {"topic", "room"}, {"limit", 5}, {"id", 7}});
+    ASSERT_TRUE(ws_page);
+    auto const first = fetch(srv.ioc, srv.port, "GET", "/presence?topic=room&limit=5");
+    ASSERT_EQ(first.status, 200) << first.body;
+    EXPECT_EQ(first.json(), without_id(*ws_page));
+    EXPECT_EQ(first.header("Cache-Control").value_or(""), "no-store");
+    EXPECT_NE(first.header("Content-Type").value_or("").find("application/json"), std::string::npos);
+
+    // Counts: stats=1 answers what presence_stats answers.
+    auto const ws_stats = reader->ask(srv.ioc, {{"type", "presence_stats"}, {"topic", "room"}, {"id", 8}});
+    ASSERT_TRUE(ws_stats);
+    auto const stats = fetch(srv.ioc, srv.port, "GET", "/presence?topic=room&stats=1");
+    ASSERT_EQ(stats.status, 200) << stats.body;
+    EXPECT_EQ(stats.json(), without_id(*ws_stats));
+    EXPECT_EQ(stats.json()["clients"], 12);
+    EXPECT_EQ(stats.json()["users"], 5);
+
+    // curl, over HTTP/1.1 and over HTTP/2 (the route goes through the exchange seam): the same answer.
+    auto const whole = fetch(srv.ioc, srv.port, "GET", "/presence?topic=room");
+    ASSERT_EQ(whole.status, 200);
+    auto const h1 = curl_get(srv, "/presence?topic=room");
+    EXPECT_EQ(h1.status, 200) << h1.output;
+    EXPECT_EQ(json::parse(h1.body, nullptr, false), whole.json()) << h1.output;
+    auto const h2 = curl_get(srv, "/presence?topic=room&stats=1", {"--http2-prior-knowledge"});
+    EXPECT_EQ(h2.status, 200) << h2.output;
+    EXPECT_EQ(h2.version, "2") << h2.output;
+    EXPECT_EQ(json::parse(h2.body, nullptr, false), stats.json()) << h2.output;
+
+    // A member that leaves is gone from the next answer.
+    members[0]->close();
+    ASSERT_TRUE(run_until(srv.ioc, [&] {
+        auto const r = fetch(srv.ioc, srv.port, "GET", "/presence?topic=room&stats=1");
+        return r.status == 200 && r.json()["clients"] == 11;
+    }, 10s));
+}
+
+TEST(presence, get_presence_has_the_security_of_subscribe)
+{
+    auto o = presence_server();
+    o.security.allow_anonymous = false;
+    o.security.allowed_origins = {"https://app.example"};
+    o.security.user_subscribe = {"room", "secret.*"};  // configured permissions: "lobby" is nobody's
+    live_server srv(o);
+    srv->hooks().authorize = [](authorize_request const& r, decision_handler done) {
+        done(r.topic.starts_with("secret") ? make_error_code(error::forbidden) : boost::system::error_code{});
+    };
+    srv.start();
+    auto member = connect(srv, token_for("alice"));
+    ASSERT_EQ(join(srv, *member, "room", 1)["type"], "ack");
+    header_list const bearer{{"Authorization", "Bearer " + token_for("bob")}};
+
+    auto const allowed = fetch(srv.ioc, srv.port, "GET", "/presence?topic=room", {}, bearer);
+    ASSERT_EQ(allowed.status, 200) << allowed.body;
+    EXPECT_EQ(allowed.json()["members"].size(), 1u);
+    EXPECT_EQ(allowed.json()["members"][0]["user"], "alice");
+    // The token as a query parameter, as SSE takes it.
+    EXPECT_EQ(fetch(srv.ioc, srv.port, "GET", "/presence?topic=room&token=" + token_for("bob")).status, 200);
+
+    struct refusal {
+        std::string target;
+        header_list headers;
+        int status;
+        char const* code;
+    };
+    std::string const expired = make_hs256({{"sub", "bob"}, {"exp", unix_time(-60s)}}, secret);
+    std::string const forged = make_hs256({{"sub", "bob"}, {"exp", unix_time(3600s)}}, "another-secret-of-32-characters!");
+    for (auto const& r : std::vector<refusal>{
+             {"/presence?topic=room", {}, 401, "unauthorized"},
+             {"/presence?topic=room&stats=1", {}, 401, "unauthorized"},
+             {"/presence?topic=room", {{"Authorization", "Bearer " + forged}}, 401, nullptr},
+             {"/presence?topic=room", {{"Authorization", "Bearer " + expired}}, 401, "token_expired"},
+             {"/presence?topic=room", {{"Authorization", "Bearer " + token_for("bob")}, {"Origin", "https://evil.example"}},
+              403, "origin_not_allowed"},
+             {"/presence?topic=secret.room", bearer, 403, "forbidden"},
+             {"/presence?topic=secret.room&stats=1", bearer, 403, "forbidden"},
+             {"/presence?topic=lobby", bearer, 403, "forbidden"},
+         }) {
+        auto const res = fetch(srv.ioc, srv.port, "GET", r.target, {}, r.headers);
+        EXPECT_EQ(res.status, r.status) << r.target << " " << res.body;
+        if (r.code) {
+            EXPECT_EQ(res.json()["error"]["code"], r.code) << r.target << " " << res.body;
+        }
+        EXPECT_EQ(res.body.find("alice"), std::string::npos) << "no member leaks in a refusal";
+    }
+    // An allowed Origin gets its CORS fields.
+    auto const cors = fetch(srv.ioc, srv.port, "GET", "/presence?topic=room", {},
+                            {{"Authorization", "Bearer " + token_for("bob")}, {"Origin", "https://app.example"}});
+    EXPECT_EQ(cors.status, 200);
+    EXPECT_EQ(cors.header("Access-Control-Allow-Origin").value_or(""), "https://app.example");
+}
+
+TEST(presence, get_presence_refuses_bad_input_with_a_clear_error)
+{
+    auto o = presence_server();
+    o.presence.max_page = 3;
+    live_server srv(o);
+    srv.start();
+    std::vector<std::shared_ptr<ws_client>> members;
+    for (int i = 0; i < 5; ++i) {
+        members.push_back(connect(srv));
+        ASSERT_EQ(join(srv, *members.back(), "room", 1)["type"], "ack");
+    }
+    struct bad_case {
+        std::string target;
+        int status;
+        char const* code;
+    };
+    for (auto const& b : std::vector<bad_case>{
+             {"/presence", 400, "missing_field"},
+             {"/presence?topic=", 400, "invalid_topic"},
+             {"/presence?topic=a%20b", 400, "invalid_topic"},
+             {"/presence?topic=" + std::string(200, 'x'), 400, "invalid_topic"},
+             {"/presence?topic=room&topic=other", 400, "bad_request"},
+             {"/presence?topic=room&pattern=room.*", 400, "invalid_pattern"},
+             {"/presence?topic=room&limit=0", 400, "bad_request"},
+             {"/presence?topic=room&limit=-1", 400, "bad_request"},
+             {"/presence?topic=room&limit=ten", 400, "bad_request"},
+             {"/presence?topic=room&limit=", 400, "bad_request"},
+             {"/presence?topic=room&cursor=zz", 400, "invalid_cursor"},
+             {"/presence?topic=room&cursor=" + std::string(32, 'G'), 400, "invalid_cursor"},
+             {"/presence?topic=room&cursor=" + std::string(33, 'a'), 400, "invalid_cursor"},
+             {"/presence?topic=room&stats=maybe", 400, "bad_request"},
+             {"/presence?topic=room&stats=1&limit=2", 400, "bad_request"},
+         }) {
+        auto const r = fetch(srv.ioc, srv.port, "GET", b.target);
+        EXPECT_EQ(r.status, b.status) << b.target << " " << r.body;
+        EXPECT_EQ(r.json()["error"]["code"], b.code) << b.target << " " << r.body;
+    }
+    auto const post = fetch(srv.ioc, srv.port, "POST", "/presence?topic=room", "{}");
+    EXPECT_EQ(post.status, 405);
+    EXPECT_NE(post.header("Allow").value_or("").find("GET"), std::string::npos);
+
+    // A huge limit (even past 64 bits) is lowered to max_page.
+    for (std::string limit : {"1000000000", "99999999999999999999999999"}) {
+        auto const r = fetch(srv.ioc, srv.port, "GET", "/presence?topic=room&limit=" + limit);
+        ASSERT_EQ(r.status, 200) << r.body;
+        EXPECT_EQ(r.json()["members"].size(), 3u);
+        EXPECT_TRUE(r.json().contains("next"));
+    }
+    // A well-formed cursor past every member: an empty last page; before every member: the first page.
+    auto const past = fetch(srv.ioc, srv.port, "GET", "/presence?topic=room&cursor=" + std::string(32, 'f'));
+    ASSERT_EQ(past.status, 200);
+    EXPECT_EQ(past.json(), (json{{"type", "presence"}, {"topic", "room"}, {"members", json::array()}}));
+    auto const before = fetch(srv.ioc, srv.port, "GET", "/presence?topic=room&cursor=" + std::string(32, '0'));
+    ASSERT_EQ(before.status, 200);
+    EXPECT_EQ(before.json()["members"].size(), 3u);
+    // A topic nobody is in: no members, no error (as over WebSocket).
+    auto const empty = fetch(srv.ioc, srv.port, "GET", "/presence?topic=nobody.here&stats=1");
+    ASSERT_EQ(empty.status, 200);
+    EXPECT_EQ(empty.json(), (json{{"type", "presence_stats"}, {"topic", "nobody.here"}, {"clients", 0}, {"users", 0}}));
+    // The members are untouched by all of it.
+    auto const stats = fetch(srv.ioc, srv.port, "GET", "/presence?topic=room&stats=1");
+    EXPECT_EQ(stats.json()["clients"], 5);
+}
+
+// The sample `name` (with its labels, e.g. name{kind="join"}) of GET /metrics; -1 when absent.
+double metric_sample(live_server& srv, std::string const& series)
+{
+    auto const r = fetch(srv.ioc, srv.port, "GET", "/metrics");
+    EXPECT_EQ(r.status, 200);
+    auto const at = r.body.find("\n" + series + " ");
+    if (at == std::string::npos)
+        return -1;
+    return std::strtod(r.body.c_str() + at + series.size() + 2, nullptr);
+}
+
+TEST(presence, metrics_count_members_topics_events_and_deliveries)
+{
+    live_server srv(presence_server(60s));
+    srv.start();
+    auto w = connect(srv, token_for("wendy")), a = connect(srv, token_for("al")), b = connect(srv, token_for("bo"));
+    ASSERT_EQ(join(srv, *w, "room", 1)["type"], "ack");
+    ASSERT_EQ(join(srv, *a, "room", 1)["type"], "ack");
+    ASSERT_EQ(join(srv, *b, "other", 1)["type"], "ack");
+    ASSERT_TRUE(wait_events(srv, *w, 1));
+    EXPECT_EQ(metric_sample(srv, "switchboard_presence_members"), 3);
+    EXPECT_EQ(metric_sample(srv, "switchboard_presence_topics"), 2);
+    EXPECT_EQ(metric_sample(srv, R"(switchboard_presence_events_total{kind="join"})"), 3);
+    // Only w was there to see a join (a's); nobody sees its own.
+    EXPECT_EQ(metric_sample(srv, R"(switchboard_presence_deliveries_total{kind="join"})"), 1);
+    EXPECT_EQ(metric_sample(srv, R"(switchboard_presence_events_total{kind="leave"})"), 0);
+    EXPECT_EQ(metric_sample(srv, "switchboard_presence_lingering"), 0);
+
+    // An unsubscribe leaves at once; a close lingers for the grace, still a member.
+    a->send_json({{"type", "unsubscribe"}, {"topic", "room"}, {"id", 2}});
+    ASSERT_TRUE(wait_events(srv, *w, 2));
+    b->close();
+    ASSERT_TRUE(run_until(srv.ioc, [&] { return metric_sample(srv, "switchboard_presence_lingering") == 1; }, 10s));
+    EXPECT_EQ(metric_sample(srv, R"(switchboard_presence_events_total{kind="leave"})"), 1);
+    EXPECT_EQ(metric_sample(srv, R"(switchboard_presence_deliveries_total{kind="leave"})"), 1);
+    EXPECT_EQ(metric_sample(srv, "switchboard_presence_members"), 2);
+    EXPECT_EQ(metric_sample(srv, "switchboard_presence_topics"), 2);
+}
+
+TEST(presence, get_presence_is_rate_limited_as_a_command_is)
+{
+    auto o = presence_server();
+    o.security.user_messages = {0.001, 2};  // two, then one per 1,000 s: no refill within the test
+    live_server srv(o);
+    srv.start();
+    for (int i = 0; i < 2; ++i)
+        EXPECT_EQ(fetch(srv.ioc, srv.port, "GET", "/presence?topic=room").status, 200);
+    auto const refused = fetch(srv.ioc, srv.port, "GET", "/presence?topic=room&stats=1");
+    EXPECT_EQ(refused.status, 429) << refused.body;
+    EXPECT_EQ(refused.json()["error"]["code"], "rate_limited");
+    EXPECT_TRUE(refused.header("Retry-After").has_value());
+}
+
+TEST(presence, get_presence_says_unavailable_off_or_without_a_keeping_backplane)
+{
+    live_server srv(presence_server(),
+                    [](boost::asio::any_io_executor ex) { return std::make_unique<slow_history_backplane>(ex); });
+    srv.start();
+    for (std::string target : {"/presence?topic=room", "/presence?topic=room&stats=1"}) {
+        auto const r = fetch(srv.ioc, srv.port, "GET", target);
+        EXPECT_EQ(r.status, 501) << r.body;
+        EXPECT_EQ(r.json()["error"]["code"], "presence_unavailable") << r.body;
+    }
+
+    auto o = presence_server();
+    o.presence.path = "";
+    live_server off(o);
+    off.start();
+    EXPECT_EQ(fetch(off.ioc, off.port, "GET", "/presence?topic=room").status, 404);
+    auto moved = presence_server();
+    moved.presence.path = "/who";
+    live_server elsewhere(moved);
+    elsewhere.start();
+    auto const r = fetch(elsewhere.ioc, elsewhere.port, "GET", "/who?topic=room");
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json()["members"], json::array());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "websocket/permessage_deflate.hpp"
 
+#include "core/presence_json.hpp"
 #include "core/client_address.hpp"
 #include "security/authenticator.hpp"
 #include "http/http_responses.hpp"
@@ -505,6 +506,16 @@ void websocket_channel::subscribe(command cmd, ticket work)
         });
 }
 
+namespace {
+
+// A command's id as JSON text, or "" without one.
+std::string id_text(command const& cmd)
+{
+    return cmd.id ? cmd.id->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : std::string();
+}
+
+}  // namespace
+
 void websocket_channel::presence(command cmd, ticket work)
 {
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
@@ -521,13 +532,7 @@ void websocket_channel::presence(command cmd, ticket work)
                     work->end();
                     if (self->closing() || self->refused(cmd, ec, "see the presence of"))
                         return;
-                    nlohmann::ordered_json out = {{"type", "presence_stats"}};
-                    if (cmd.id)
-                        out["id"] = *cmd.id;
-                    out["topic"] = cmd.topic;
-                    out["clients"] = n.clients;
-                    out["users"] = n.users;
-                    self->send_json(out.dump());
+                    self->send_json(detail::presence_stats_json(id_text(cmd), cmd.topic, n));
                 });
             auto const max = self->services_.options.presence.max_page;
             bp.presence_members(
@@ -536,24 +541,7 @@ void websocket_channel::presence(command cmd, ticket work)
                     work->end();
                     if (self->closing() || self->refused(cmd, ec, "see the presence of"))
                         return;
-                    // Built as text: the members' info is JSON text already, kept as it is.
-                    std::string out = R"({"type":"presence")";
-                    if (cmd.id)
-                        out += R"(,"id":)" + cmd.id->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-                    out += R"(,"topic":")" + cmd.topic + R"(","members":[)";
-                    for (std::size_t i = 0; i < page.members.size(); ++i) {
-                        auto const& m = page.members[i];
-                        if (i)
-                            out += ',';
-                        out += R"({"client":")" + m.client + R"(","user":)" +
-                               nlohmann::json(m.user).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
-                               R"(,"info":)" + m.info + '}';
-                    }
-                    out += ']';
-                    if (!page.next.empty())
-                        out += R"(,"next":")" + page.next + '"';
-                    out += '}';
-                    self->send_json(std::move(out));
+                    self->send_json(detail::presence_page_json(id_text(cmd), cmd.topic, page));
                 });
         });
 }
