@@ -2,6 +2,7 @@
 
 #include "http/http_responses.hpp"
 #include "http2/h2_connection.hpp"
+#include "http2/h2_stream_io.hpp"
 #include "security/origin_policy.hpp"
 #include "server_context.hpp"
 
@@ -127,7 +128,31 @@ void h2_stream::abandon()
         conn->reset_stream(id_, NGHTTP2_CANCEL);
 }
 
-void h2_stream::closed()
+std::unique_ptr<channel_io> h2_stream::make_push_io(io_owner& owner)
+{
+    gone_ = nullptr;
+    answered_ = true;  // the channel answers from now on
+    deadline.reset();
+    return std::make_unique<h2_stream_io>(ctx_.executor, conn_, closed_ ? nullptr : this, owner);
+}
+
+boost::system::error_code h2_stream::admit_channel()
+{
+    auto const address = client_ip();
+    auto const& counts = ctx_.connections;
+    if (counts.total >= ctx_.options.max_connections || counts.at(address) >= ctx_.options.max_connections_per_address)
+        return error::too_many_connections;
+    slot_ = connection_slot(ctx_.connections, address);
+    return {};
+}
+
+void h2_stream::detach(h2_stream_io* io) noexcept
+{
+    if (push_ == io)
+        push_ = nullptr;
+}
+
+void h2_stream::closed(std::uint32_t code)
 {
     if (closed_)
         return;
@@ -135,6 +160,10 @@ void h2_stream::closed()
     deadline.reset();
     response_body_.clear();
     response_body_.shrink_to_fit();
+    if (auto* io = std::exchange(push_, nullptr)) {
+        auto const keep = std::move(keep_);  // the channel outlives its io's last call
+        io->stream_closed(code);
+    }
     if (auto gone = std::exchange(gone_, nullptr))
         gone();
 }
