@@ -6,7 +6,6 @@
 #include "security/authenticator.hpp"
 #include "security/origin_policy.hpp"
 #include "server_context.hpp"
-#include "write_path/channel_io.hpp"
 
 #include <switchboard/error.hpp>
 
@@ -16,11 +15,6 @@
 #include <spdlog/spdlog.h>
 
 namespace switchboard::detail {
-
-std::unique_ptr<channel_io> exchange::make_push_io(io_owner&)
-{
-    return nullptr;
-}
 
 namespace http = boost::beast::http;
 

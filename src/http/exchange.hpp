@@ -82,9 +82,11 @@ public:
     /// The HTTP/1.1 connection carrying this exchange, for the routes that take its byte stream over (SSE,
     /// WebSocket); null over HTTP/2.
     virtual http_connection* http1() noexcept { return nullptr; }
-    /// Over HTTP/2: the stream as the byte stream of a push channel (SSE), for `owner`; null over HTTP/1.1
-    /// (take the connection with http1()->release()).
-    virtual std::unique_ptr<channel_io> make_push_io(io_owner& owner);
+    /// Makes a push channel's byte stream for its owner (push_channel::io_factory).
+    using push_io_factory = std::function<std::unique_ptr<channel_io>(io_owner&)>;
+    /// Over HTTP/2: what makes the stream the byte stream of a push channel (SSE); empty over HTTP/1.1 (take
+    /// the connection with http1()->release()).
+    virtual push_io_factory push_io() { return {}; }
     /// Over HTTP/2 a stream that becomes a channel (SSE) counts as a connection of its client in the limits
     /// (max_connections, max_connections_per_address), as it would on a connection of its own over HTTP/1.1, so
     /// multiplexing multiplies no client's budget: too_many_connections past them. Over HTTP/1.1 nothing to do

@@ -56,6 +56,7 @@ struct h2_callbacks {
                                              conn.remote_address_);
         nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, s.get());
         conn.streams_.emplace(frame->hd.stream_id, std::move(s));
+        ++conn.ctx_.h2_streams;
         conn.arm_timer();
         return 0;
     }
@@ -104,6 +105,7 @@ struct h2_callbacks {
             return 0;
         auto s = std::move(it->second);
         conn.streams_.erase(it);
+        --conn.ctx_.h2_streams;
         if (conn.streams_.empty()) {
             conn.idle_since_ = std::chrono::steady_clock::now();
             conn.arm_timer();
@@ -424,6 +426,7 @@ void h2_connection::close()
     // Routes holding a stream (a long poll) hear that its client is gone.
     auto open = std::move(streams_);
     streams_.clear();
+    ctx_.h2_streams -= open.size();
     for (auto& [id, s] : open)
         s->closed(NGHTTP2_CANCEL);
 }

@@ -50,9 +50,6 @@ public:
     /// A streaming body has bytes again: nghttp2 asks for them in the next send.
     void resume_data(std::int32_t id);
 
-    /// Streams open on this connection (for the metrics).
-    std::size_t open_streams() const noexcept { return streams_.size(); }
-
 private:
     friend struct h2_callbacks;
 

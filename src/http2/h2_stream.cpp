@@ -26,6 +26,14 @@ h2_stream::h2_stream(std::weak_ptr<h2_connection> conn, std::int32_t id, server_
     deadline = std::chrono::steady_clock::now() + ctx_.options.request_timeout;
 }
 
+h2_stream::~h2_stream()
+{
+    // Destroyed with its channel still attached (the loop torn down while the stream was open): the io must not
+    // reach back into it.
+    if (auto* io = std::exchange(push_, nullptr))
+        io->forget_stream();
+}
+
 void h2_stream::add_header(std::string_view name, std::string_view value)
 {
     // The size RFC 9113 6.5.2 defines for SETTINGS_MAX_HEADER_LIST_SIZE: name, value and 32 per field.
@@ -128,12 +136,15 @@ void h2_stream::abandon()
         conn->reset_stream(id_, NGHTTP2_CANCEL);
 }
 
-std::unique_ptr<channel_io> h2_stream::make_push_io(io_owner& owner)
+exchange::push_io_factory h2_stream::push_io()
 {
-    gone_ = nullptr;
-    answered_ = true;  // the channel answers from now on
-    deadline.reset();
-    return std::make_unique<h2_stream_io>(ctx_.executor, conn_, closed_ ? nullptr : this, owner);
+    return [self = std::static_pointer_cast<h2_stream>(shared_from_this())](io_owner& owner) {
+        self->gone_ = nullptr;
+        self->answered_ = true;  // the channel answers from now on
+        self->deadline.reset();
+        return std::unique_ptr<channel_io>(std::make_unique<h2_stream_io>(
+            self->ctx_.executor, self->conn_, self->closed_ ? nullptr : self.get(), owner));
+    };
 }
 
 boost::system::error_code h2_stream::admit_channel()

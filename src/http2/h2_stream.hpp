@@ -25,6 +25,7 @@ class h2_stream final : public exchange {
 public:
     h2_stream(std::weak_ptr<h2_connection> conn, std::int32_t id, server_context& ctx, route_table const& routes,
               std::string remote_address);
+    ~h2_stream() override;
 
     http_request& request() noexcept override { return request_; }
     void respond(http_response res) override;
@@ -36,7 +37,7 @@ public:
     /// Resets the stream (RST_STREAM CANCEL).
     void abandon() override;
     /// The stream as a push channel's byte stream (SSE over HTTP/2): its DATA frames carry the channel's outbox.
-    std::unique_ptr<channel_io> make_push_io(io_owner& owner) override;
+    push_io_factory push_io() override;
     boost::system::error_code admit_channel() override;
 
     // For h2_connection.
@@ -54,7 +55,7 @@ public:
     void closed(std::uint32_t code = 0);
     /// The response body for the DATA frames: copies up to `length` bytes; `eof` once it is all out.
     std::size_t read_body(std::uint8_t* out, std::size_t length, bool& eof);
-    /// A push channel's io carrying this stream (make_push_io), or null.
+    /// A push channel's io carrying this stream (push_io), or null.
     h2_stream_io* push() const noexcept { return push_; }
 
     // For h2_stream_io.

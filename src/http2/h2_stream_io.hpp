@@ -48,6 +48,8 @@ public:
     void after_send();
     /// The stream is closed with `code` (RFC 9113 error code; NO_ERROR when it ended well).
     void stream_closed(std::uint32_t code);
+    /// The stream is destroyed without a close (the loop torn down): nothing more reaches it.
+    void forget_stream() noexcept { stream_ = nullptr; }
 
 private:
     void report_lost(std::uint32_t code);

@@ -520,6 +520,34 @@ TEST_F(http2, an_sse_stream_whose_window_never_opens_is_a_slow_consumer_and_the_
     EXPECT_FALSE(c.closed());
 }
 
+// The connection's window (65,535 bytes, never opened here) runs dry before the stream's: the events wait in the
+// stream's queue, within its bound, and all of them leave, in order, once the client opens it.
+TEST_F(http2, a_connection_window_that_runs_dry_loses_no_message)
+{
+    auto options = quiet_sse();
+    options.max_queue_bytes = 1024 * 1024;
+    start(options);
+    raw_connection c(srv->ioc, srv->port);
+    c.send(preface + settings({{0x4 /*INITIAL_WINDOW_SIZE*/, 1u << 20}}) + request(1, "GET", "/sse?topic=dry"));
+    ASSERT_TRUE(srv->run_until([&] { return srv->stats().sse == 1; })) << shown(c.received());
+    std::string const big(1000, 'x');
+    for (int i = 0; i < 100; ++i)  // ~100 KB
+        srv->publish("dry", json{{"fill", big}, {"i", i}});
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return data_of(b, 1).size() == 65535; }))
+        << data_of(c.received(), 1).size();
+    EXPECT_LT(count_of(data_of(c.received(), 1), R"(,"i":)"), 100u);
+    c.send(frame(WINDOW_UPDATE, 0, 0, be32(1u << 20)));
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return count_of(data_of(b, 1), R"(,"i":)") == 100; }))
+        << data_of(c.received(), 1).size();
+    auto const body = data_of(c.received(), 1);
+    std::size_t at = 0;
+    for (int i = 0; i < 100; ++i) {  // every one, in order
+        at = body.find(R"(,"i":)" + std::to_string(i) + "}", at);
+        ASSERT_NE(at, std::string::npos) << i;
+    }
+    EXPECT_EQ(srv->stats().sse, 1u);
+}
+
 TEST_F(http2, an_sse_stream_reset_by_its_client_frees_its_channel_at_once)
 {
     start(quiet_sse());

@@ -19,7 +19,7 @@ class sse_channel final : public detail::push_channel {
 public:
     sse_channel(detail::connection_stream stream, detail::connection_slot slot, detail::channel_services& services,
                 std::string remote_address);
-    /// Over an HTTP/2 stream (the exchange's make_push_io): the head goes as HEADERS, the events as DATA.
+    /// Over an HTTP/2 stream (the exchange's push_io()): the head goes as HEADERS, the events as DATA.
     sse_channel(io_factory const& make, detail::channel_services& services, std::string remote_address);
 
     std::string_view transport() const noexcept override { return "sse"; }

@@ -106,10 +106,9 @@ void open(detail::channel_services& services, std::shared_ptr<detail::exchange> 
         auto socket = http1->release(leftover, slot);
         ch = std::make_shared<sse_channel>(std::move(socket), std::move(slot), services, conn->remote_address());
     } else {
-        // An HTTP/2 stream: the channel's events leave as its DATA frames; the connection, its slot and its other
-        // streams go on beside it.
-        ch = std::make_shared<sse_channel>([&conn](detail::io_owner& owner) { return conn->make_push_io(owner); },
-                                           services, conn->remote_address());
+        // An HTTP/2 stream: the channel's events leave as its DATA frames; the connection and its other streams
+        // go on beside it.
+        ch = std::make_shared<sse_channel>(conn->push_io(), services, conn->remote_address());
     }
     ch->set_identity(conn->identity());
     ch->allow_origin(conn->cors_origin());
