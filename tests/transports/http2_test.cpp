@@ -586,6 +586,30 @@ TEST_F(http2, sse_streams_count_against_the_connection_limits_of_their_address)
     ASSERT_TRUE(srv->run_until([&] { return srv->stats().sse == 2; })) << shown(c.received());
 }
 
+TEST_F(http2, an_sse_stream_from_an_allowed_origin_carries_the_cors_fields_and_presence_works)
+{
+    auto options = quiet_sse();
+    options.security.allowed_origins = {"https://app.example"};
+    start(options);
+    auto const url = "http://127.0.0.1:" + std::to_string(srv->port) + "/sse?topic=room&presence=1";
+    server_process curl("curl", {"--silent", "--show-error", "--http2-prior-knowledge", "-N", "-i", "-H",
+                                 "Origin: https://app.example", url});
+    ASSERT_TRUE(srv->run_until([&] { return curl.output().find("\nretry: ") != std::string::npos; }, 20s))
+        << curl.output();
+    auto const out = curl.output();
+    EXPECT_TRUE(out.starts_with("HTTP/2 200")) << out;
+    EXPECT_NE(out.find("access-control-allow-origin: https://app.example"), std::string::npos) << out;
+    // presence=1: the subscribed event names the stream's member; a member joining over HTTP/1.1 is seen.
+    ASSERT_TRUE(srv->run_until([&] { return curl.output().find(R"("presence":{"client")") != std::string::npos; }, 20s))
+        << curl.output();
+    raw_connection h1(srv->ioc, srv->port);
+    h1.send("GET /sse?topic=room&presence=1 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    ASSERT_TRUE(srv->run_until([&] { return curl.output().find("event: join") != std::string::npos; }, 20s))
+        << curl.output();
+    auto const refused = curl_h2(*srv, "/sse?topic=room", {"-H", "Origin: https://evil.example"});
+    EXPECT_EQ(refused.status, 403) << refused.output;
+}
+
 TEST_F(http2, an_sse_refusal_over_http2_is_the_http1_error)
 {
     start();
