@@ -31,6 +31,7 @@ struct server_context : channel_services {
     std::shared_ptr<boost::asio::ssl::context> tls;
     std::unordered_set<http_connection*> http_connections;
     std::unordered_set<h2_connection*> h2_connections;  // HTTP/2 connections (src/http2/), told to go away on stop
+    std::size_t h2_streams = 0;  // streams open on them (for /metrics)
     // Takes over a plain connection that opened with the HTTP/2 preface: its stream, its slot in the limits, the
     // bytes read so far and the client's address. Set by the server, so that http/ does not reach up to http2/.
     std::function<void(connection_stream&&, connection_slot&&, std::string read, std::string remote_address)>

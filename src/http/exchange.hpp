@@ -25,6 +25,8 @@ namespace switchboard::detail {
 struct server_context;
 class exchange;
 class http_connection;
+class channel_io;
+class io_owner;
 
 /// A route's handler: it must answer (respond) or take the connection (release), now or later.
 using route_action = std::function<void(std::shared_ptr<exchange> const&)>;
@@ -81,6 +83,16 @@ public:
     /// The HTTP/1.1 connection carrying this exchange, for the routes that take its byte stream over (SSE,
     /// WebSocket); null over HTTP/2.
     virtual http_connection* http1() noexcept { return nullptr; }
+    /// Makes a push channel's byte stream for its owner (push_channel::io_factory).
+    using push_io_factory = std::function<std::unique_ptr<channel_io>(io_owner&)>;
+    /// Over HTTP/2: what makes the stream the byte stream of a push channel (SSE); empty over HTTP/1.1 (take
+    /// the connection with http1()->release()).
+    virtual push_io_factory push_io() { return {}; }
+    /// Over HTTP/2 a stream that becomes a channel (SSE) counts as a connection of its client in the limits
+    /// (max_connections, max_connections_per_address), as it would on a connection of its own over HTTP/1.1, so
+    /// multiplexing multiplies no client's budget: too_many_connections past them. Over HTTP/1.1 nothing to do
+    /// (the connection was counted when accepted).
+    virtual boost::system::error_code admit_channel() { return {}; }
 
 protected:
     /// Routes request(): its path, the asterisk form, then for a secured route the Origin, the CORS preflight,

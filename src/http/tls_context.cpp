@@ -28,11 +28,10 @@ std::string openssl_reason()
     return text;
 }
 
-// Off until SSE is served over HTTP/2 streams: browsers and curl pick h2 whenever a TLS server offers it, and their
-// EventSource (`curl -N https://.../sse`) would then be answered 503 transport_disabled and fall back to long
-// polling. The h2-over-TLS path behind it is built and tested (tests/transports/http2_test.cpp, DISABLED_ tests:
-// run them with this set to true).
-constexpr bool alpn_offers_h2 = false;
+// On: SSE is served over HTTP/2 streams, so a browser or curl that picks h2 gets every route over it. WebSocket
+// over HTTPS stays on HTTP/1.1: without RFC 8441 a browser opens wss:// on a connection of its own, offering
+// http/1.1 only.
+constexpr bool alpn_offers_h2 = true;
 
 // ALPN (RFC 7301): h2 first, then http/1.1 (the server's preference: a client that offers both speaks HTTP/2);
 // `arg` is null when HTTP/2 is off. A client whose list has neither goes on without ALPN, as HTTP/1.1.

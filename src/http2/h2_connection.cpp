@@ -1,6 +1,7 @@
 #include "http2/h2_connection.hpp"
 
 #include "http2/h2_stream.hpp"
+#include "http2/h2_stream_io.hpp"
 #include "server_context.hpp"
 #include "write_path/channel_io.hpp"
 
@@ -55,6 +56,7 @@ struct h2_callbacks {
                                              conn.remote_address_);
         nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, s.get());
         conn.streams_.emplace(frame->hd.stream_id, std::move(s));
+        ++conn.ctx_.h2_streams;
         conn.arm_timer();
         return 0;
     }
@@ -95,7 +97,7 @@ struct h2_callbacks {
         return 0;
     }
 
-    static int on_stream_close(nghttp2_session*, std::int32_t stream_id, std::uint32_t, void* user)
+    static int on_stream_close(nghttp2_session*, std::int32_t stream_id, std::uint32_t code, void* user)
     {
         auto& conn = *static_cast<h2_connection*>(user);
         auto const it = conn.streams_.find(stream_id);
@@ -103,19 +105,29 @@ struct h2_callbacks {
             return 0;
         auto s = std::move(it->second);
         conn.streams_.erase(it);
+        --conn.ctx_.h2_streams;
         if (conn.streams_.empty()) {
             conn.idle_since_ = std::chrono::steady_clock::now();
             conn.arm_timer();
         }
-        s->closed();
+        s->closed(code);
         return 0;
     }
 
     static ssize_t read_body(nghttp2_session*, std::int32_t, std::uint8_t* buf, std::size_t length,
-                             std::uint32_t* flags, nghttp2_data_source* source, void*)
+                             std::uint32_t* flags, nghttp2_data_source* source, void* user)
     {
+        auto* s = static_cast<h2_stream*>(source->ptr);
+        if (auto* io = s->push()) {
+            // A push channel's outbox: taken as the windows allow; deferred while empty (resume_data).
+            auto const n = io->read(buf, length, flags);
+            if (n != NGHTTP2_ERR_DEFERRED)
+                static_cast<h2_connection*>(user)->pulled_.push_back(
+                    std::static_pointer_cast<h2_stream>(s->shared_from_this()));
+            return n;
+        }
         bool eof = false;
-        auto const n = static_cast<h2_stream*>(source->ptr)->read_body(buf, length, eof);
+        auto const n = s->read_body(buf, length, eof);
         if (eof)
             *flags |= NGHTTP2_DATA_FLAG_EOF;
         return static_cast<ssize_t>(n);
@@ -256,6 +268,12 @@ void h2_connection::send()
             break;
         output_.append(reinterpret_cast<char const*>(data), static_cast<std::size_t>(n));
     }
+    // The push channels whose outboxes were read hear it now, outside nghttp2: they may refill them (replays),
+    // or, emptied while closing, end their streams.
+    for (auto pulled = std::move(pulled_); auto const& s : pulled)
+        if (auto* io = s->push())
+            io->after_send();
+    pulled_.clear();
     if (output_.empty()) {
         bool const done = !nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_);
         if (done || (going_away_ && streams_.empty()))
@@ -291,7 +309,7 @@ void h2_connection::on_write(boost::system::error_code ec)
     send();
 }
 
-void h2_connection::submit_response(h2_stream& s, http_response const& res)
+void h2_connection::submit_response(h2_stream& s, http_response const& res, bool streaming)
 {
     if (closed_ || !session_)
         return;
@@ -315,10 +333,21 @@ void h2_connection::submit_response(h2_stream& s, http_response const& res)
     body.read_callback = &h2_callbacks::read_body;
     bool eof = false;
     std::uint8_t none = 0;
-    s.read_body(&none, 0, eof);  // an empty body ends the stream with the HEADERS frame
+    if (!streaming)
+        s.read_body(&none, 0, eof);  // an empty body ends the stream with the HEADERS frame
     if (nghttp2_submit_response(session_, s.id(), nv.data(), nv.size(), eof ? nullptr : &body) != 0)
         reset_stream(s.id(), NGHTTP2_INTERNAL_ERROR);
-    arm_timer();  // the answer's own deadline
+    if (!streaming)
+        arm_timer();  // the answer's own deadline (a stream's channel has its own keepalive)
+    schedule_send();
+}
+
+void h2_connection::resume_data(std::int32_t id)
+{
+    if (closed_ || !session_)
+        return;
+    // Not deferred (nghttp2 already waits to send, or the stream's window is shut): nothing to resume.
+    nghttp2_session_resume_data(session_, id);
     schedule_send();
 }
 
@@ -397,8 +426,9 @@ void h2_connection::close()
     // Routes holding a stream (a long poll) hear that its client is gone.
     auto open = std::move(streams_);
     streams_.clear();
+    ctx_.h2_streams -= open.size();
     for (auto& [id, s] : open)
-        s->closed();
+        s->closed(NGHTTP2_CANCEL);
 }
 
 }  // namespace switchboard::detail

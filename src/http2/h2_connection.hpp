@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 struct nghttp2_session;
 
@@ -41,9 +42,13 @@ public:
     /// The server is stopping: GOAWAY (NO_ERROR); the streams already open finish, then the connection closes.
     void go_away();
 
-    // For h2_stream.
-    void submit_response(h2_stream& s, http_response const& res);
+    // For h2_stream and h2_stream_io.
+    /// HEADERS from `res`, then its body; `streaming`: the body is a push channel's outbox (h2_stream_io), sent
+    /// as it comes, and the stream ends when the channel shuts down.
+    void submit_response(h2_stream& s, http_response const& res, bool streaming = false);
     void reset_stream(std::int32_t id, std::uint32_t code);
+    /// A streaming body has bytes again: nghttp2 asks for them in the next send.
+    void resume_data(std::int32_t id);
 
 private:
     friend struct h2_callbacks;
@@ -67,6 +72,7 @@ private:
     nghttp2_session* session_ = nullptr;
     std::unordered_map<std::int32_t, std::shared_ptr<h2_stream>> streams_;
     std::string output_;  // the write in flight
+    std::vector<std::shared_ptr<h2_stream>> pulled_;  // streaming bodies read during a send, told after it
     std::unique_ptr<std::array<char, 16 * 1024>> tls_input_;  // over TLS: what a read decrypts into
     boost::asio::steady_timer timer_;
     std::chrono::steady_clock::time_point idle_since_;

@@ -2,6 +2,7 @@
 
 #include "http/http_responses.hpp"
 #include "http2/h2_connection.hpp"
+#include "http2/h2_stream_io.hpp"
 #include "security/origin_policy.hpp"
 #include "server_context.hpp"
 
@@ -23,6 +24,14 @@ h2_stream::h2_stream(std::weak_ptr<h2_connection> conn, std::int32_t id, server_
 {
     request_.version(11);  // what the routes and the responses expect; keep-alive means nothing here
     deadline = std::chrono::steady_clock::now() + ctx_.options.request_timeout;
+}
+
+h2_stream::~h2_stream()
+{
+    // Destroyed with its channel still attached (the loop torn down while the stream was open): the io must not
+    // reach back into it.
+    if (auto* io = std::exchange(push_, nullptr))
+        io->forget_stream();
 }
 
 void h2_stream::add_header(std::string_view name, std::string_view value)
@@ -127,7 +136,34 @@ void h2_stream::abandon()
         conn->reset_stream(id_, NGHTTP2_CANCEL);
 }
 
-void h2_stream::closed()
+exchange::push_io_factory h2_stream::push_io()
+{
+    return [self = std::static_pointer_cast<h2_stream>(shared_from_this())](io_owner& owner) {
+        self->gone_ = nullptr;
+        self->answered_ = true;  // the channel answers from now on
+        self->deadline.reset();
+        return std::unique_ptr<channel_io>(std::make_unique<h2_stream_io>(
+            self->ctx_.executor, self->conn_, self->closed_ ? nullptr : self.get(), owner));
+    };
+}
+
+boost::system::error_code h2_stream::admit_channel()
+{
+    auto const address = client_ip();
+    auto const& counts = ctx_.connections;
+    if (counts.total >= ctx_.options.max_connections || counts.at(address) >= ctx_.options.max_connections_per_address)
+        return error::too_many_connections;
+    slot_ = connection_slot(ctx_.connections, address);
+    return {};
+}
+
+void h2_stream::detach(h2_stream_io* io) noexcept
+{
+    if (push_ == io)
+        push_ = nullptr;
+}
+
+void h2_stream::closed(std::uint32_t code)
 {
     if (closed_)
         return;
@@ -135,6 +171,10 @@ void h2_stream::closed()
     deadline.reset();
     response_body_.clear();
     response_body_.shrink_to_fit();
+    if (auto* io = std::exchange(push_, nullptr)) {
+        auto const keep = std::move(keep_);  // the channel outlives its io's last call
+        io->stream_closed(code);
+    }
     if (auto gone = std::exchange(gone_, nullptr))
         gone();
 }

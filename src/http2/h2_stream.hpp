@@ -5,6 +5,7 @@
 // HTTP/1.1 request (exchange::dispatch). The answer goes to the h2_connection as HEADERS and DATA frames.
 // Loop thread only.
 
+#include "http/connection_slot.hpp"
 #include "http/exchange.hpp"
 
 #include <chrono>
@@ -18,11 +19,13 @@
 namespace switchboard::detail {
 
 class h2_connection;
+class h2_stream_io;
 
 class h2_stream final : public exchange {
 public:
     h2_stream(std::weak_ptr<h2_connection> conn, std::int32_t id, server_context& ctx, route_table const& routes,
               std::string remote_address);
+    ~h2_stream() override;
 
     http_request& request() noexcept override { return request_; }
     void respond(http_response res) override;
@@ -33,6 +36,9 @@ public:
     void set_aside_request() override;
     /// Resets the stream (RST_STREAM CANCEL).
     void abandon() override;
+    /// The stream as a push channel's byte stream (SSE over HTTP/2): its DATA frames carry the channel's outbox.
+    push_io_factory push_io() override;
+    boost::system::error_code admit_channel() override;
 
     // For h2_connection.
     std::int32_t id() const noexcept { return id_; }
@@ -45,10 +51,18 @@ public:
     void add_body(std::string_view bytes);
     /// END_STREAM: the request is complete, route it.
     void complete();
-    /// The stream is closed (answered, reset, or its connection ended): nothing more is sent.
-    void closed();
+    /// The stream is closed (answered, reset with `code`, or its connection ended): nothing more is sent.
+    void closed(std::uint32_t code = 0);
     /// The response body for the DATA frames: copies up to `length` bytes; `eof` once it is all out.
     std::size_t read_body(std::uint8_t* out, std::size_t length, bool& eof);
+    /// A push channel's io carrying this stream (push_io), or null.
+    h2_stream_io* push() const noexcept { return push_; }
+
+    // For h2_stream_io.
+    void attach(h2_stream_io* io) noexcept { push_ = io; }
+    void detach(h2_stream_io* io) noexcept;
+    /// Holds the push channel alive while the stream is open.
+    void keep(std::shared_ptr<void> owner) { keep_ = std::move(owner); answered_ = true; }
     /// A request not complete by then, or an answer not delivered by then, is reset. None while a route holds
     /// the request (a long poll: its own hold bounds it).
     std::optional<std::chrono::steady_clock::time_point> deadline;
@@ -66,6 +80,9 @@ private:
     std::string response_body_;
     std::size_t body_sent_ = 0;
     std::function<void()> gone_;
+    h2_stream_io* push_ = nullptr;
+    std::shared_ptr<void> keep_;
+    connection_slot slot_;  // a channel's place in the connection limits (admit_channel)
 };
 
 }  // namespace switchboard::detail

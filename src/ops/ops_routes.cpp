@@ -63,6 +63,11 @@ std::string render_metrics(server_context const& ctx)
                m.connections_opened[i]);
     family(out, "switchboard_client_sockets", "gauge", "Client sockets, HTTP and streaming alike.");
     sample(out, "switchboard_client_sockets", "", ctx.connections.total);
+    // HTTP/2 multiplexes channels: 13 SSE streams of one browser page are 13 channels on one client socket.
+    family(out, "switchboard_http2_connections", "gauge", "Client sockets speaking HTTP/2 (h2c or h2 over TLS).");
+    sample(out, "switchboard_http2_connections", "", ctx.h2_connections.size());
+    family(out, "switchboard_http2_streams", "gauge", "Open streams of those connections (an SSE stream is one).");
+    sample(out, "switchboard_http2_streams", "", ctx.h2_streams);
     family(out, "switchboard_disconnects_total", "counter", "Channels closed, by close code (rare codes by range).");
     for (auto const& [code, n] : m.disconnects)
         sample(out, "switchboard_disconnects_total", label("code", code), n);

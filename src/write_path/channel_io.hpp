@@ -5,6 +5,8 @@
 
 #include "write_path/frame_queue.hpp"
 
+#include <switchboard/fwd.hpp>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -48,8 +50,6 @@ class channel_io {
 public:
     virtual ~channel_io() = default;
 
-    /// The TCP socket underneath, for its options.
-    virtual boost::asio::ip::tcp::socket& socket() noexcept = 0;
     /// Waits for input and hands each arrival to received(), until the stream ends.
     virtual void start_reading() = 0;
     /// Sends what the outbox holds, now as far as the kernel takes it and the rest as it drains; drained()
@@ -58,12 +58,13 @@ public:
     /// Half-closes after the last bytes; the peer's end (or the owner's linger timer) then comes as lost().
     virtual void shut_down() = 0;
 
-    /// Ends the stream now; operations in flight complete with operation_aborted.
-    void close() noexcept
-    {
-        boost::system::error_code ignored;
-        socket().close(ignored);
-    }
+    /// Ends the stream now; operations in flight complete with operation_aborted (over an HTTP/2 stream: the
+    /// stream is reset, its connection goes on).
+    virtual void close() noexcept = 0;
+    /// Over an HTTP/2 stream the response head is a HEADERS frame, not bytes of the body: the io sends `head`'s
+    /// status and fields (its body is ignored) ahead of the outbox's bytes and returns true. A byte stream (TCP,
+    /// TLS) returns false: the channel writes the head in its own bytes.
+    virtual bool send_head(http_response const&) { return false; }
 };
 
 }  // namespace switchboard::detail

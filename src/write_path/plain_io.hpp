@@ -15,7 +15,12 @@ public:
     /// `batch`: the loop's send batch, or null (each flush sends by itself).
     plain_io(boost::asio::ip::tcp::socket socket, io_owner& owner, send_batch* batch);
 
-    boost::asio::ip::tcp::socket& socket() noexcept override { return socket_; }
+    boost::asio::ip::tcp::socket& socket() noexcept { return socket_; }
+    void close() noexcept override
+    {
+        boost::system::error_code ignored;
+        socket().close(ignored);
+    }
     void start_reading() override;
     void flush() override;
     void shut_down() override;

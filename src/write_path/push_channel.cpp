@@ -10,13 +10,18 @@
 namespace switchboard::detail {
 namespace {
 
-std::variant<plain_io, std::unique_ptr<tls_io>> make_io(connection_stream stream, io_owner& owner,
-                                                        send_batch* batch)
+push_channel::io_variant make_io(connection_stream stream, io_owner& owner, send_batch* batch,
+                                 server_options const& options)
 {
+    boost::system::error_code ec;
+    auto& socket = stream.tcp().socket();
+    socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+    if (options.socket_send_buffer > 0)
+        socket.set_option(boost::asio::socket_base::send_buffer_size(static_cast<int>(options.socket_send_buffer)),
+                          ec);
     if (stream.is_tls())
-        return std::make_unique<tls_io>(tls_io::stream_type(std::move(stream.tls())), owner);
-    return std::variant<plain_io, std::unique_ptr<tls_io>>(std::in_place_index<0>, stream.tcp().release_socket(),
-                                                            owner, batch);
+        return std::unique_ptr<channel_io>(std::make_unique<tls_io>(tls_io::stream_type(std::move(stream.tls())), owner));
+    return push_channel::io_variant(std::in_place_index<0>, stream.tcp().release_socket(), owner, batch);
 }
 
 }  // namespace
@@ -25,16 +30,20 @@ push_channel::push_channel(connection_stream stream, connection_slot slot, chann
                            std::string remote_address)
     : channel(std::move(remote_address)),
       services_(services),
-      io_(make_io(std::move(stream), *this, services.flusher.batch())),
+      io_(make_io(std::move(stream), *this, services.flusher.batch(), services.options)),
       slot_(std::move(slot)),
       last_input_(services.keepalive.now()),
       last_output_(services.keepalive.now())
 {
-    boost::system::error_code ec;
-    io().socket().set_option(boost::asio::ip::tcp::no_delay(true), ec);
-    if (services.options.socket_send_buffer > 0)
-        io().socket().set_option(
-            boost::asio::socket_base::send_buffer_size(static_cast<int>(services.options.socket_send_buffer)), ec);
+}
+
+push_channel::push_channel(io_factory const& make, channel_services& services, std::string remote_address)
+    : channel(std::move(remote_address)),
+      services_(services),
+      io_(make(*this)),
+      last_input_(services.keepalive.now()),
+      last_output_(services.keepalive.now())
+{
 }
 
 push_channel::~push_channel() = default;
@@ -512,6 +521,11 @@ channel_io& push_channel::io() noexcept
     if (auto* plain = std::get_if<plain_io>(&io_))
         return *plain;
     return *std::get<1>(io_);
+}
+
+bool push_channel::send_head(http_response const& head)
+{
+    return io().send_head(head);
 }
 
 std::shared_ptr<io_owner> push_channel::keep()

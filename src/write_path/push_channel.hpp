@@ -37,6 +37,7 @@
 #include <switchboard/detail/string_hash.hpp>
 
 #include <deque>
+#include <functional>
 #include <unordered_map>
 #include <memory>
 #include <optional>
@@ -55,10 +56,21 @@ public:
     void flush() final;
     bool on_tick(std::uint64_t now) final;
 
+    /// The byte stream under the channel: plain TCP in place, anything else (TLS, an HTTP/2 stream) behind a pointer.
+    using io_variant = std::variant<plain_io, std::unique_ptr<channel_io>>;
+    /// Makes the io of a channel that is not over a connection of its own (an HTTP/2 stream), for its owner.
+    using io_factory = std::function<std::unique_ptr<channel_io>(io_owner&)>;
+
 protected:
     push_channel(connection_stream stream, connection_slot slot, channel_services& services,
                  std::string remote_address);
+    /// Over an io `make` gives (an HTTP/2 stream's): the connection's slot stays with its connection.
+    push_channel(io_factory const& make, channel_services& services, std::string remote_address);
     ~push_channel() override;
+
+    /// Sends the response head as its io carries heads (an HTTP/2 stream: HEADERS); false when the channel must
+    /// write it as bytes (HTTP/1.1).
+    bool send_head(http_response const& head);
 
     /// Queues data bytes; a channel over its queue bounds closes itself as a slow consumer. Returns false then.
     bool enqueue(shared_bytes bytes);
@@ -177,7 +189,7 @@ private:
     std::shared_ptr<push_channel> self();
 
     // Plain in place: an idle plain connection costs no extra block (one measured 50-100 B more per connection).
-    std::variant<plain_io, std::unique_ptr<tls_io>> io_;
+    io_variant io_;
     connection_slot slot_;
     frame_queue queue_;
     // Where each pattern the client holds started: it gets every message of the pattern after that sequence.

@@ -19,7 +19,12 @@ public:
 
     tls_io(stream_type stream, io_owner& owner);
 
-    boost::asio::ip::tcp::socket& socket() noexcept override { return stream_.socket(); }
+    boost::asio::ip::tcp::socket& socket() noexcept { return stream_.socket(); }
+    void close() noexcept override
+    {
+        boost::system::error_code ignored;
+        socket().close(ignored);
+    }
     void start_reading() override;
     void flush() override;
     void shut_down() override;

@@ -10,10 +10,12 @@
 #include "support/server_process.hpp"
 #include "support/sse_client.hpp"
 #include "support/test_certificate.hpp"
+#include "support/ws_client.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -344,12 +346,278 @@ TEST_F(http2, authentication_refuses_as_over_http1)
     EXPECT_EQ(bad.status, 401) << bad.output;
 }
 
-TEST_F(http2, sse_over_http2_is_refused_with_transport_disabled_for_now)
+// ---- SSE over HTTP/2 streams ------------------------------------------------------------------------------------
+
+// The body of an HTTP/1.1 SSE stream (what follows its head) on `c`.
+std::string sse_body(raw_connection const& c)
+{
+    auto const& all = c.received();
+    auto const end = all.find("\r\n\r\n");
+    return end == std::string::npos ? std::string() : all.substr(end + 4);
+}
+
+std::string percent_encoded(std::string_view text)
+{
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char ch : text) {
+        if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.')
+            out += char(ch);
+        else
+            out += {'%', hex[ch >> 4], hex[ch & 15]};
+    }
+    return out;
+}
+
+std::size_t count_of(std::string_view text, std::string_view what)
+{
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string_view::npos; at = text.find(what, at + 1))
+        ++n;
+    return n;
+}
+
+// Publishes `data` (JSON text) to `topic` over a WebSocket, and waits for its acknowledgement.
+void ws_client_publish(live_server& srv, std::string const& topic, std::string const& data)
+{
+    auto ws = ws_client::create(srv.ioc);
+    ws->connect(srv.port);
+    ASSERT_TRUE(ws->wait_open(srv.ioc));
+    ws->send_text(R"({"type":"publish","topic":")" + topic + R"(","data":)" + data + R"(,"id":1})");
+    auto const ack = ws->wait_reply(srv.ioc, 1);
+    ASSERT_TRUE(ack);
+    EXPECT_EQ((*ack)["type"], "ack") << ack->dump();
+}
+
+server_options quiet_sse()
+{
+    server_options options;
+    options.sse_heartbeat = std::chrono::hours(1);  // no comment line between the bytes compared
+    return options;
+}
+
+TEST_F(http2, several_sse_streams_on_one_connection_each_get_a_published_message_byte_for_byte)
+{
+    start(quiet_sse());
+    raw_connection h1(srv->ioc, srv->port);
+    h1.send("GET /sse?topic=news HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    raw_connection c(srv->ioc, srv->port);
+    c.send(preface + settings() + request(1, "GET", "/sse?topic=news") + request(3, "GET", "/sse?topic=news") +
+           request(5, "GET", "/sse?topic=news&topic=other"));
+    ASSERT_TRUE(srv->run_until([&] { return srv->stats().sse == 4; })) << shown(c.received());
+    ASSERT_TRUE(c.wait_for([](std::string const& b) {
+        return has(b, HEADERS, 1) && has(b, HEADERS, 3) && has(b, HEADERS, 5) && data_of(b, 5).find("id: ") != std::string::npos;
+    })) << shown(c.received());
+    EXPECT_EQ(metric(srv->ioc, srv->port, "switchboard_http2_connections"), 1u);
+    EXPECT_EQ(metric(srv->ioc, srv->port, "switchboard_http2_streams"), 3u);
+
+    std::string const payload = R"({"n": 1.50, "s":"\u00e9"})";  // spacing, a decimal, an escape: kept as sent
+    auto const published = fetch(srv->ioc, srv->port, "POST", "/publish?topic=news", payload);
+    EXPECT_EQ(published.status, 200) << published.body;
+    ASSERT_TRUE(c.wait_for([&](std::string const& b) {
+        return data_of(b, 1).find(payload) != std::string::npos && data_of(b, 3).find(payload) != std::string::npos &&
+               data_of(b, 5).find(payload) != std::string::npos;
+    })) << shown(c.received());
+    ASSERT_TRUE(h1.wait_for([&](std::string const& b) { return b.find(payload) != std::string::npos; }));
+    // The same topic, subscribed at the same position: the same bytes as over HTTP/1.1.
+    EXPECT_EQ(data_of(c.received(), 1), sse_body(h1));
+    EXPECT_EQ(data_of(c.received(), 3), sse_body(h1));
+    EXPECT_TRUE(data_of(c.received(), 1).starts_with("retry: ")) << data_of(c.received(), 1);
+    EXPECT_FALSE(c.closed());
+}
+
+TEST_F(http2, curl_and_nghttp_receive_sse_over_http2_as_over_http1)
+{
+    start(quiet_sse());
+    auto const url = "http://127.0.0.1:" + std::to_string(srv->port) + "/sse?topic=tools";
+    server_process curl("curl", {"--silent", "--show-error", "--http2-prior-knowledge", "-N", "-i", url});
+    // Two streams of one connection; stdbuf: nghttp writes bodies through stdio, which a pipe would hold back.
+    server_process nghttp("stdbuf", {"-o0", "nghttp", url, url + "&topic=other"});
+    ASSERT_TRUE(srv->run_until([&] { return srv->stats().sse == 3; }, 20s)) << curl.output() << nghttp.output();
+    EXPECT_EQ(metric(srv->ioc, srv->port, "switchboard_http2_connections"), 2u);
+    EXPECT_EQ(metric(srv->ioc, srv->port, "switchboard_http2_streams"), 3u);
+    ws_client_publish(*srv, "tools", R"({"via":"websocket"})");
+    ASSERT_TRUE(srv->run_until([&] {
+        return curl.output().find(R"("data":{"via":"websocket"})") != std::string::npos &&
+               count_of(nghttp.output(), R"("data":{"via":"websocket"})") == 2;
+    }, 20s)) << curl.output() << "\n----\n" << nghttp.output();
+    auto const out = curl.output();
+    EXPECT_TRUE(out.starts_with("HTTP/2 200")) << out;
+    EXPECT_NE(out.find("content-type: text/event-stream"), std::string::npos) << out;
+    EXPECT_NE(out.find(".tools\ndata: "), std::string::npos) << out;  // the message's id: its position in "tools"
+}
+
+TEST_F(http2, resume_over_http2_replays_as_over_http1)
+{
+    start(quiet_sse());
+    raw_connection first(srv->ioc, srv->port);
+    first.send("GET /sse?topic=r HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    ASSERT_TRUE(srv->run_until([&] { return srv->stats().sse == 1; }));
+    for (int i = 1; i <= 3; ++i)
+        EXPECT_EQ(fetch(srv->ioc, srv->port, "POST", "/publish?topic=r", json{{"i", i}}.dump()).status, 200);
+    ASSERT_TRUE(first.wait_for([](std::string const& b) { return b.find(R"({"i":3})") != std::string::npos; }));
+    // The id of the first message: a client that saw it resumes after it.
+    auto const body = sse_body(first);
+    auto const at = body.find("id: ");
+    ASSERT_NE(at, std::string::npos) << body;
+    std::string id;
+    for (auto pos = at; pos != std::string::npos; pos = body.find("id: ", pos + 1)) {
+        auto const line = body.substr(pos + 4, body.find('\n', pos) - pos - 4);
+        if (body.find(R"({"i":1})", pos) < body.find("id: ", pos + 1)) {
+            id = line;
+            break;
+        }
+    }
+    ASSERT_FALSE(id.empty()) << body;
+
+    raw_connection h1(srv->ioc, srv->port);
+    h1.send("GET /sse?topic=r HTTP/1.1\r\nHost: localhost\r\nLast-Event-ID: " + id + "\r\n\r\n");
+    raw_connection h1_since(srv->ioc, srv->port);
+    h1_since.send("GET /sse?topic=r&since=" + percent_encoded(id) + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    raw_connection c(srv->ioc, srv->port);
+    c.send(preface + settings() + request(1, "GET", "/sse?topic=r", true, literal("last-event-id", id)) +
+           request(3, "GET", "/sse?topic=r&since=" + percent_encoded(id)));
+    auto const replayed = [](std::string const& b) { return b.find(R"({"i":3})") != std::string::npos; };
+    ASSERT_TRUE(h1.wait_for(replayed)) << h1.received();
+    ASSERT_TRUE(h1_since.wait_for(replayed)) << h1_since.received();
+    ASSERT_TRUE(c.wait_for([&](std::string const& b) { return replayed(data_of(b, 1)) && replayed(data_of(b, 3)); }))
+        << shown(c.received());
+    EXPECT_EQ(data_of(c.received(), 1), sse_body(h1));
+    EXPECT_EQ(data_of(c.received(), 3), sse_body(h1_since));
+    EXPECT_EQ(data_of(c.received(), 1).find(R"({"i":1})"), std::string::npos);  // after the id: not again
+    EXPECT_NE(data_of(c.received(), 1).find(R"({"i":2})"), std::string::npos);
+}
+
+// A stream whose client never opens its window: its events wait in its channel's queue (not the connection's),
+// the queue's bound makes it a slow consumer, and the stream is reset after the close timeout; the other stream
+// of the same connection receives throughout.
+TEST_F(http2, an_sse_stream_whose_window_never_opens_is_a_slow_consumer_and_the_other_streams_go_on)
+{
+    auto options = quiet_sse();
+    options.max_queue_bytes = 64 * 1024;
+    options.close_timeout = 300ms;
+    start(options);
+    raw_connection c(srv->ioc, srv->port);
+    // Every stream's window starts at 0; the connection's is opened wide, and stream 3's.
+    c.send(preface + settings({{0x4 /*INITIAL_WINDOW_SIZE*/, 0}}) + frame(WINDOW_UPDATE, 0, 0, be32(1u << 30)) +
+           request(1, "GET", "/sse?topic=flood") + request(3, "GET", "/sse?topic=calm") +
+           frame(WINDOW_UPDATE, 0, 3, be32(1u << 30)));
+    ASSERT_TRUE(srv->run_until([&] { return srv->stats().sse == 2; })) << shown(c.received());
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return has(b, HEADERS, 1) && has(b, HEADERS, 3); }))
+        << shown(c.received());
+    std::string const big(1000, 'x');
+    for (int i = 0; i < 100; ++i) {  // 100 KB for a queue of 64 KiB
+        srv->publish("flood", json{{"fill", big}, {"i", i}});
+        srv->publish("calm", json{{"i", i}});
+    }
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return has(b, RST_STREAM, 1); }, 10s)) << shown(c.received());
+    EXPECT_TRUE(data_of(c.received(), 1).empty());
+    EXPECT_EQ(metric(srv->ioc, srv->port, "switchboard_slow_consumers_total"), 1u);
+    srv->publish("calm", json{{"after", true}});
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return data_of(b, 3).find(R"({"after":true})") != std::string::npos; }))
+        << shown(c.received());
+    EXPECT_EQ(srv->stats().sse, 1u);
+    EXPECT_FALSE(c.closed());
+}
+
+// The connection's window (65,535 bytes, never opened here) runs dry before the stream's: the events wait in the
+// stream's queue, within its bound, and all of them leave, in order, once the client opens it.
+TEST_F(http2, a_connection_window_that_runs_dry_loses_no_message)
+{
+    auto options = quiet_sse();
+    options.max_queue_bytes = 1024 * 1024;
+    start(options);
+    raw_connection c(srv->ioc, srv->port);
+    c.send(preface + settings({{0x4 /*INITIAL_WINDOW_SIZE*/, 1u << 20}}) + request(1, "GET", "/sse?topic=dry"));
+    ASSERT_TRUE(srv->run_until([&] { return srv->stats().sse == 1; })) << shown(c.received());
+    std::string const big(1000, 'x');
+    for (int i = 0; i < 100; ++i)  // ~100 KB
+        srv->publish("dry", json{{"fill", big}, {"i", i}});
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return data_of(b, 1).size() == 65535; }))
+        << data_of(c.received(), 1).size();
+    EXPECT_LT(count_of(data_of(c.received(), 1), R"(,"i":)"), 100u);
+    c.send(frame(WINDOW_UPDATE, 0, 0, be32(1u << 20)));
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return count_of(data_of(b, 1), R"(,"i":)") == 100; }))
+        << data_of(c.received(), 1).size();
+    auto const body = data_of(c.received(), 1);
+    std::size_t at = 0;
+    for (int i = 0; i < 100; ++i) {  // every one, in order
+        at = body.find(R"(,"i":)" + std::to_string(i) + "}", at);
+        ASSERT_NE(at, std::string::npos) << i;
+    }
+    EXPECT_EQ(srv->stats().sse, 1u);
+}
+
+TEST_F(http2, an_sse_stream_reset_by_its_client_frees_its_channel_at_once)
+{
+    start(quiet_sse());
+    raw_connection c(srv->ioc, srv->port);
+    c.send(preface + settings() + request(1, "GET", "/sse?topic=a") + request(3, "GET", "/sse?topic=a"));
+    ASSERT_TRUE(srv->run_until([&] { return srv->stats().sse == 2; })) << shown(c.received());
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return has(b, HEADERS, 1) && has(b, HEADERS, 3); }));
+    c.send(frame(RST_STREAM, 0, 1, be32(0x8 /*CANCEL*/)));
+    ASSERT_TRUE(srv->run_until([&] { return srv->stats().sse == 1; })) << shown(c.received());
+    EXPECT_EQ(metric(srv->ioc, srv->port, "switchboard_http2_streams"), 1u);
+    srv->publish("a", json{{"still", "here"}});
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return data_of(b, 3).find(R"("still")") != std::string::npos; }))
+        << shown(c.received());
+    c.close();
+    ASSERT_TRUE(srv->run_until([&] { return srv->stats().sse == 0; }));
+    EXPECT_EQ(metric(srv->ioc, srv->port, "switchboard_http2_connections"), 0u);
+}
+
+// Multiplexing multiplies no client's budget: each SSE stream counts as a connection of its address.
+TEST_F(http2, sse_streams_count_against_the_connection_limits_of_their_address)
+{
+    auto options = quiet_sse();
+    options.max_connections_per_address = 3;  // the HTTP/2 connection and two streams
+    start(options);
+    raw_connection c(srv->ioc, srv->port);
+    c.send(preface + settings() + request(1, "GET", "/sse?topic=a") + request(3, "GET", "/sse?topic=a") +
+           request(5, "GET", "/sse?topic=a"));
+    ASSERT_TRUE(c.wait_for([](std::string const& b) {
+        return data_of(b, 5).find("too_many_connections") != std::string::npos;
+    })) << shown(c.received());
+    EXPECT_EQ(srv->stats().sse, 2u);
+    c.send(frame(RST_STREAM, 0, 1, be32(0x8 /*CANCEL*/)));
+    ASSERT_TRUE(srv->run_until([&] { return srv->stats().sse == 1; })) << shown(c.received());
+    // The reset stream's place is free again (the channel and its stream are gone).
+    c.send(request(7, "GET", "/sse?topic=a"));
+    ASSERT_TRUE(srv->run_until([&] { return srv->stats().sse == 2; })) << shown(c.received());
+}
+
+TEST_F(http2, an_sse_stream_from_an_allowed_origin_carries_the_cors_fields_and_presence_works)
+{
+    auto options = quiet_sse();
+    options.security.allowed_origins = {"https://app.example"};
+    start(options);
+    auto const url = "http://127.0.0.1:" + std::to_string(srv->port) + "/sse?topic=room&presence=1";
+    server_process curl("curl", {"--silent", "--show-error", "--http2-prior-knowledge", "-N", "-i", "-H",
+                                 "Origin: https://app.example", url});
+    ASSERT_TRUE(srv->run_until([&] { return curl.output().find("\nretry: ") != std::string::npos; }, 20s))
+        << curl.output();
+    auto const out = curl.output();
+    EXPECT_TRUE(out.starts_with("HTTP/2 200")) << out;
+    EXPECT_NE(out.find("access-control-allow-origin: https://app.example"), std::string::npos) << out;
+    // presence=1: the subscribed event names the stream's member; a member joining over HTTP/1.1 is seen.
+    ASSERT_TRUE(srv->run_until([&] { return curl.output().find(R"("presence":{"client")") != std::string::npos; }, 20s))
+        << curl.output();
+    raw_connection h1(srv->ioc, srv->port);
+    h1.send("GET /sse?topic=room&presence=1 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    ASSERT_TRUE(srv->run_until([&] { return curl.output().find("event: join") != std::string::npos; }, 20s))
+        << curl.output();
+    auto const refused = curl_h2(*srv, "/sse?topic=room", {"-H", "Origin: https://evil.example"});
+    EXPECT_EQ(refused.status, 403) << refused.output;
+}
+
+TEST_F(http2, an_sse_refusal_over_http2_is_the_http1_error)
 {
     start();
-    auto const sse = curl_h2(*srv, "/sse?topic=a");
-    EXPECT_EQ(sse.status, 503) << sse.output;
-    EXPECT_EQ(json::parse(sse.body, nullptr, false)["error"]["code"], "transport_disabled") << sse.output;
+    auto const bad = curl_h2(*srv, "/sse?topic=bad%20topic");
+    auto const h1 = fetch(srv->ioc, srv->port, "GET", "/sse?topic=bad%20topic");
+    EXPECT_EQ(bad.status, h1.status) << bad.output;
+    EXPECT_EQ(bad.body, h1.body);
+    EXPECT_GE(bad.status, 400);
 }
 
 TEST_F(http2, a_header_list_past_the_limit_is_refused_with_431)
@@ -375,10 +643,8 @@ TEST_F(http2, the_preface_is_refused_as_a_request_when_http2_is_off)
 }
 
 // ---- h2 over TLS: ALPN -------------------------------------------------------------------------------------------
-// Disabled while the server does not offer h2 by ALPN (alpn_offers_h2 in src/http/tls_context.cpp, off until SSE
-// is served over HTTP/2); they pass with it on.
 
-TEST_F(http2, DISABLED_a_tls_client_that_offers_h2_by_alpn_speaks_http2_and_one_that_does_not_http1)
+TEST_F(http2, a_tls_client_that_offers_h2_by_alpn_speaks_http2_and_one_that_does_not_http1)
 {
     test_certificate cert;
     server_options options;
@@ -405,18 +671,22 @@ TEST_F(http2, DISABLED_a_tls_client_that_offers_h2_by_alpn_speaks_http2_and_one_
     EXPECT_EQ(h1.version, "1.1") << h1.output;
 }
 
-// Today's behaviour: a TLS client offering h2 speaks HTTP/1.1 (its SSE streams work as before).
-TEST_F(http2, a_tls_client_offering_h2_gets_http1_while_alpn_does_not_offer_h2)
+TEST_F(http2, sse_over_tls_by_alpn_h2_receives_a_published_message)
 {
     test_certificate cert;
-    server_options options;
+    auto options = quiet_sse();
     options.tls_cert_file = cert.cert_file().string();
     options.tls_key_file = cert.key_file().string();
     start(options);
-    auto const a = curl(*srv, "https://127.0.0.1:" + std::to_string(srv->port) + "/healthz",
-                        {"--http2", "--cacert", cert.cert_file().string()});
-    EXPECT_EQ(a.status, 200) << a.output;
-    EXPECT_EQ(a.version, "1.1") << a.output;
+    auto const url = "https://127.0.0.1:" + std::to_string(srv->port) + "/sse?topic=secure";
+    server_process curl("curl", {"--silent", "--show-error", "--http2", "--cacert", cert.cert_file().string(), "-N",
+                                 "-i", url});
+    ASSERT_TRUE(srv->run_until([&] { return srv->stats().sse == 1; }, 20s)) << curl.output();
+    EXPECT_EQ(metric(srv->ioc, srv->port, "switchboard_http2_streams"), 1u);
+    srv->publish("secure", json{{"tls", true}});
+    ASSERT_TRUE(srv->run_until([&] { return curl.output().find(R"("data":{"tls":true})") != std::string::npos; }, 20s))
+        << curl.output();
+    EXPECT_TRUE(curl.output().starts_with("HTTP/2 200")) << curl.output();
 }
 
 TEST_F(http2, with_http2_off_alpn_offers_only_http1)

@@ -67,12 +67,34 @@ sse_channel::sse_channel(detail::connection_stream stream, detail::connection_sl
 {
 }
 
+sse_channel::sse_channel(io_factory const& make, detail::channel_services& services, std::string remote_address)
+    : push_channel(make, services, std::move(remote_address))
+{
+}
+
 void sse_channel::start(cursor positions)
 {
     positions_ = std::move(positions);
     started_ = true;
-    enqueue(bytes(response_head()));
+    open_body(false);
     start_reading();
+}
+
+void sse_channel::open_body(bool control)
+{
+    http_response head{boost::beast::http::status::ok, 11};
+    head.set(boost::beast::http::field::server, "switchboard");
+    head.set(boost::beast::http::field::content_type, "text/event-stream");
+    head.set(boost::beast::http::field::cache_control, "no-cache");
+    head.set("X-Accel-Buffering", "no");
+    if (!cors_origin_.empty())
+        detail::add_cors_fields(head, cors_origin_);
+    auto body = send_head(head) ? bytes("retry: " + std::to_string(services_.options.sse_retry.count()) + "\n\n")
+                                : bytes(response_head());
+    if (control)
+        enqueue_control(std::move(body));
+    else
+        enqueue(std::move(body));
 }
 
 std::string sse_channel::response_head() const
@@ -212,7 +234,10 @@ void sse_channel::refuse(boost::system::error_code ec, std::string_view message)
     auto res = detail::error_response(req, ec, message);
     if (!cors_origin_.empty())
         detail::add_cors_fields(res, cors_origin_);
-    enqueue_control(bytes(detail::serialize(res)));
+    if (send_head(res))
+        enqueue_control(bytes(std::move(res.body())));  // over HTTP/2: HEADERS went, the body follows as DATA
+    else
+        enqueue_control(bytes(detail::serialize(res)));
     start_reading();
     close(disconnect::rejected());
 }
@@ -224,7 +249,7 @@ void sse_channel::queue_farewell(disconnect const& reason)
         // client, which must know whether to reconnect. (Switchboard's own refusals answer an HTTP error.)
         if (!reason.from_application())
             return;
-        enqueue_control(bytes(response_head()));
+        open_body(true);
         start_reading();
     }
     nlohmann::ordered_json body = {{"type", "close"}, {"code", reason.code}, {"reason", reason.reason}};

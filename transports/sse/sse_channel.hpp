@@ -19,6 +19,8 @@ class sse_channel final : public detail::push_channel {
 public:
     sse_channel(detail::connection_stream stream, detail::connection_slot slot, detail::channel_services& services,
                 std::string remote_address);
+    /// Over an HTTP/2 stream (the exchange's push_io()): the head goes as HEADERS, the events as DATA.
+    sse_channel(io_factory const& make, detail::channel_services& services, std::string remote_address);
 
     std::string_view transport() const noexcept override { return "sse"; }
 
@@ -44,6 +46,9 @@ public:
 
 private:
     std::string response_head() const;
+    /// Sends the response head: as the io's HEADERS (HTTP/2), else as bytes (HTTP/1.1); then the retry field.
+    /// `control`: past the queue's bounds (a farewell's head).
+    void open_body(bool control);
     void write_message(message_ptr const& m) override;
     /// An event named "join" or "leave" whose data is the presence envelope, with no id (it moves no position).
     void write_presence(presence_event_ptr const& e) override;

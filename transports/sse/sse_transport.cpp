@@ -97,14 +97,19 @@ void open(detail::channel_services& services, std::shared_ptr<detail::exchange> 
         return conn->respond_error(error::shutting_down);
     if (req.method() == http::verb::head)
         return conn->respond(detail::response_head(req, "text/event-stream", "no-cache"));
-    // SSE over an HTTP/2 stream is not served yet: 503 transport_disabled, on which switchboard.js falls back.
-    if (!conn->http1())
-        return conn->respond_error(error::transport_disabled, "SSE is not served over HTTP/2 yet");
-
-    std::string leftover;  // an EventSource sends nothing after its request
-    detail::connection_slot slot;
-    auto socket = conn->http1()->release(leftover, slot);
-    auto ch = std::make_shared<sse_channel>(std::move(socket), std::move(slot), services, conn->remote_address());
+    if (auto ec = conn->admit_channel())
+        return conn->respond_error(ec);
+    std::shared_ptr<sse_channel> ch;
+    if (auto* http1 = conn->http1()) {
+        std::string leftover;  // an EventSource sends nothing after its request
+        detail::connection_slot slot;
+        auto socket = http1->release(leftover, slot);
+        ch = std::make_shared<sse_channel>(std::move(socket), std::move(slot), services, conn->remote_address());
+    } else {
+        // An HTTP/2 stream: the channel's events leave as its DATA frames; the connection and its other streams
+        // go on beside it.
+        ch = std::make_shared<sse_channel>(conn->push_io(), services, conn->remote_address());
+    }
     ch->set_identity(conn->identity());
     ch->allow_origin(conn->cors_origin());
     ch->hold();  // nothing is written before start()
