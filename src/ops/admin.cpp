@@ -66,8 +66,6 @@ route admin_view::events_route()
                     return conn->respond_error(error::shutting_down);
                 if (conn->request().method() == http::verb::head)
                     return conn->respond(response_head(conn->request(), "text/event-stream", "no-cache"));
-                if (!conn->http1())
-                    return conn->respond_error(error::transport_disabled, "the admin view's events need HTTP/1.1");
                 // Not registered with the hooks or the channel registry: it is the operator, not a client.
                 auto stream = open_stream_(services_, conn);
                 stream->send_event("stats", stats_json());

@@ -447,6 +447,21 @@ TEST_F(http2, curl_and_nghttp_receive_sse_over_http2_as_over_http1)
     EXPECT_NE(out.find(".tools\ndata: "), std::string::npos) << out;  // the message's id: its position in "tools"
 }
 
+TEST_F(http2, the_admin_views_figures_stream_over_http2)
+{
+    // A browser that reached the server over https takes HTTP/2 for the admin page's EventSource too.
+    auto options = quiet_sse();
+    options.admin_token = "s3cret-token";
+    start(options);
+    auto const url = "http://127.0.0.1:" + std::to_string(srv->port) + "/admin/events?token=s3cret-token";
+    server_process curl("curl", {"--silent", "--show-error", "--http2-prior-knowledge", "-N", "-i", url});
+    ASSERT_TRUE(srv->run_until([&] { return curl.output().find("event: stats\ndata: {") != std::string::npos; }, 20s))
+        << curl.output();
+    EXPECT_TRUE(curl.output().starts_with("HTTP/2 200")) << curl.output();
+    EXPECT_EQ(srv->stats().sse, 0u);  // the operator, not a client channel
+    EXPECT_EQ(curl_h2(*srv, "/admin/events?token=wrong").status, 403);
+}
+
 TEST_F(http2, resume_over_http2_replays_as_over_http1)
 {
     start(quiet_sse());

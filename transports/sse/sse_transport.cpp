@@ -173,10 +173,15 @@ detail::route make_route(detail::channel_services& services)
 std::shared_ptr<detail::event_stream> open_event_stream(detail::channel_services& services,
                                                         std::shared_ptr<detail::exchange> const& conn)
 {
-    std::string leftover;
-    detail::connection_slot slot;
-    auto socket = conn->http1()->release(leftover, slot);  // the admin route sends HTTP/2 streams away first
-    auto ch = std::make_shared<sse_channel>(std::move(socket), std::move(slot), services, conn->remote_address());
+    std::shared_ptr<sse_channel> ch;
+    if (auto* http1 = conn->http1()) {
+        std::string leftover;
+        detail::connection_slot slot;
+        auto socket = http1->release(leftover, slot);
+        ch = std::make_shared<sse_channel>(std::move(socket), std::move(slot), services, conn->remote_address());
+    } else {
+        ch = std::make_shared<sse_channel>(conn->push_io(), services, conn->remote_address());  // its stream keeps it
+    }
     ch->start({});
     return std::make_shared<figures_stream>(ch);
 }
