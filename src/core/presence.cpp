@@ -41,17 +41,32 @@ std::size_t presence_event::reserve_encoding_slot()
 
 namespace switchboard::detail {
 
-// Topic names and client ids never need escaping (topic.hpp; ids are hex).
-std::string presence_page_json(std::string_view id, std::string_view topic, presence_page const& page)
+namespace {
+
+// {"type":T[,"id":ID],"topic":"TOPIC": how every presence answer begins. Topic names never need escaping
+// (topic.hpp); `id` is JSON text already.
+std::string answer_head(std::string_view type, std::string_view id, std::string_view topic)
 {
-    std::string out = R"({"type":"presence")";
+    std::string out = R"({"type":")";
+    out += type;
+    out += '"';
     if (!id.empty()) {
         out += R"(,"id":)";
         out += id;
     }
     out += R"(,"topic":")";
     out += topic;
-    out += R"(","members":[)";
+    out += '"';
+    return out;
+}
+
+}  // namespace
+
+// Client ids never need escaping (they are hex); the info is JSON text already.
+std::string presence_page_json(std::string_view id, std::string_view topic, presence_page const& page)
+{
+    std::string out = answer_head("presence", id, topic);
+    out += R"(,"members":[)";
     for (std::size_t i = 0; i < page.members.size(); ++i) {
         auto const& m = page.members[i];
         if (i)
@@ -76,14 +91,8 @@ std::string presence_page_json(std::string_view id, std::string_view topic, pres
 
 std::string presence_stats_json(std::string_view id, std::string_view topic, presence_counts const& n)
 {
-    std::string out = R"({"type":"presence_stats")";
-    if (!id.empty()) {
-        out += R"(,"id":)";
-        out += id;
-    }
-    out += R"(,"topic":")";
-    out += topic;
-    out += R"(","clients":)";
+    std::string out = answer_head("presence_stats", id, topic);
+    out += R"(,"clients":)";
     out += std::to_string(n.clients);
     out += R"(,"users":)";
     out += std::to_string(n.users);

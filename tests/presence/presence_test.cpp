@@ -5,6 +5,7 @@
 // a large topic's snapshot comes in bounded pages, and bad input gets a clear error. GET /presence (curl and a
 // Beast client, HTTP/1.1 and HTTP/2) answers what the WebSocket commands answer, under the same security.
 
+#include "support/curl.hpp"
 #include "support/jwt_maker.hpp"
 #include "support/live_server.hpp"
 #include "support/http_client.hpp"
@@ -620,33 +621,10 @@ TEST(presence, sse_and_poll_refuse_what_they_cannot_do)
 
 // ---- GET /presence ------------------------------------------------------------------------------------------
 
-struct curl_answer {
-    int status = 0;
-    std::string version;  // curl's %{http_version}: "2" over HTTP/2
-    std::string body;
-    std::string output;   // all curl wrote, for messages
-};
-
 // curl (a third-party client) GET `target` on the plain port, with `extra` arguments.
-curl_answer curl_get(live_server& srv, std::string const& target, std::vector<std::string> extra = {})
+curl_answer curl_get(live_server& srv, std::string const& target, std::vector<std::string> const& extra = {})
 {
-    std::vector<std::string> args{"--silent", "--show-error", "--max-time", "20", "-o", "-", "-w",
-                                  "\n%{http_code} %{http_version}"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    args.push_back("http://127.0.0.1:" + std::to_string(srv.port) + target);
-    server_process curl("curl", args);
-    curl_answer a;
-    EXPECT_TRUE(run_until(srv.ioc, [&] { return curl.exit_status().has_value(); }, 30s)) << "curl did not finish";
-    a.output = curl.output();
-    auto const last = a.output.rfind('\n');
-    if (last == std::string::npos)
-        return a;
-    a.body = a.output.substr(0, last);
-    auto const tail = a.output.substr(last + 1);
-    auto const space = tail.find(' ');
-    a.status = std::atoi(tail.substr(0, space).c_str());
-    a.version = space == std::string::npos ? "" : tail.substr(space + 1);
-    return a;
+    return curl(srv.ioc, "http://127.0.0.1:" + std::to_string(srv.port) + target, extra);
 }
 
 // The WebSocket answer without its id: what GET /presence answers.

@@ -4,6 +4,7 @@
 // bytes that are not HTTP/2) gets what RFC 9113 prescribes while its other streams and other clients go on. The
 // attacks write exact frames over a raw socket (tests/support/raw_connection.hpp).
 
+#include "support/curl.hpp"
 #include "support/http_client.hpp"
 #include "support/live_server.hpp"
 #include "support/raw_connection.hpp"
@@ -29,40 +30,11 @@ using nlohmann::json;
 
 // ---- clients ------------------------------------------------------------------------------------------------
 
-struct answer {
-    int status = 0;
-    std::string version;  // curl's %{http_version}: "2" over HTTP/2
-    std::string body;
-    std::string output;   // all curl wrote, for messages
-};
-
-// curl `url` with `extra` arguments (e.g. --http2-prior-knowledge, -X POST, --data-binary).
-answer curl(live_server& srv, std::string const& url, std::vector<std::string> extra)
-{
-    std::vector<std::string> args{"--silent", "--show-error", "--max-time", "20", "-o", "-", "-w",
-                                  "\n%{http_code} %{http_version}"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    args.push_back(url);
-    server_process curl("curl", args);
-    answer a;
-    EXPECT_TRUE(srv.run_until([&] { return curl.exit_status().has_value(); }, 30s)) << "curl did not finish";
-    a.output = curl.output();
-    auto const last = a.output.rfind('\n');
-    if (last == std::string::npos)
-        return a;
-    a.body = a.output.substr(0, last);
-    auto const tail = a.output.substr(last + 1);
-    auto const space = tail.find(' ');
-    a.status = std::atoi(tail.substr(0, space).c_str());
-    a.version = space == std::string::npos ? "" : tail.substr(space + 1);
-    return a;
-}
-
 // curl --http2-prior-knowledge on the plain port.
-answer curl_h2(live_server& srv, std::string const& target, std::vector<std::string> extra = {})
+curl_answer curl_h2(live_server& srv, std::string const& target, std::vector<std::string> extra = {})
 {
     extra.insert(extra.begin(), "--http2-prior-knowledge");
-    return curl(srv, "http://127.0.0.1:" + std::to_string(srv.port) + target, std::move(extra));
+    return curl(srv.ioc, "http://127.0.0.1:" + std::to_string(srv.port) + target, extra);
 }
 
 // ---- raw frames (RFC 9113 4.1) and HPACK literals (RFC 7541) ---------------------------------------------------
@@ -667,13 +639,13 @@ TEST_F(http2, a_tls_client_that_offers_h2_by_alpn_speaks_http2_and_one_that_does
     options.tls_key_file = cert.key_file().string();
     start(options);
     auto const url = "https://127.0.0.1:" + std::to_string(srv->port);
-    auto const h2 = curl(*srv, url + "/healthz", {"--http2", "--cacert", cert.cert_file().string()});
+    auto const h2 = curl(srv->ioc, url + "/healthz", {"--http2", "--cacert", cert.cert_file().string()});
     EXPECT_EQ(h2.status, 200) << h2.output;
     EXPECT_EQ(h2.version, "2") << h2.output;
 
     server_process poll("nghttp", {"--timeout=20", url + "/poll?topic=secure"});
     ASSERT_TRUE(srv->run_until([&] { return (*srv).stats().long_polling == 1; })) << poll.output();
-    auto const published = curl(*srv, url + "/publish?topic=secure",
+    auto const published = curl(srv->ioc, url + "/publish?topic=secure",
                                 {"--http2", "--cacert", cert.cert_file().string(), "-X", "POST", "-H",
                                  "Content-Type: application/json", "--data-binary", R"({"tls":true})"});
     EXPECT_EQ(published.status, 200) << published.output;
@@ -681,7 +653,7 @@ TEST_F(http2, a_tls_client_that_offers_h2_by_alpn_speaks_http2_and_one_that_does
     ASSERT_TRUE(srv->run_until([&] { return poll.exit_status().has_value(); }, 20s)) << poll.output();
     EXPECT_NE(poll.output().find(R"("data":{"tls":true})"), std::string::npos) << poll.output();
 
-    auto const h1 = curl(*srv, url + "/healthz", {"--http1.1", "--cacert", cert.cert_file().string()});
+    auto const h1 = curl(srv->ioc, url + "/healthz", {"--http1.1", "--cacert", cert.cert_file().string()});
     EXPECT_EQ(h1.status, 200) << h1.output;
     EXPECT_EQ(h1.version, "1.1") << h1.output;
 }
@@ -712,7 +684,7 @@ TEST_F(http2, with_http2_off_alpn_offers_only_http1)
     options.tls_key_file = cert.key_file().string();
     options.http2.enabled = false;
     start(options);
-    auto const a = curl(*srv, "https://127.0.0.1:" + std::to_string(srv->port) + "/healthz",
+    auto const a = curl(srv->ioc, "https://127.0.0.1:" + std::to_string(srv->port) + "/healthz",
                         {"--http2", "--cacert", cert.cert_file().string()});
     EXPECT_EQ(a.status, 200) << a.output;
     EXPECT_EQ(a.version, "1.1") << a.output;
