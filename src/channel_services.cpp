@@ -1,5 +1,6 @@
 #include "channel_services.hpp"
 
+#include "core/client_address.hpp"
 #include "core/hook_guard.hpp"
 #include "core/json_input.hpp"
 
@@ -180,7 +181,7 @@ void channel_services::join_presence(channel& ch, std::string const& topic, std:
             // Still a member: nobody saw it leave, nobody sees it join.
             topics.erase(t);
             if (topics.empty())
-                lingering_.erase(it);
+                forget(it);
             ch.set_present(topic, true);
             return done({});
         }
@@ -212,7 +213,13 @@ void channel_services::linger(channel& ch)
     auto topics = ch.presence_topics();
     for (auto const& topic : topics)
         ch.set_present(topic, false);
-    if (stopping || options.presence.grace.count() <= 0 || ch.presence_key().empty()) {
+    std::string address(client_ip(ch.remote_address()));
+    auto const known = lingering_.find(ch.presence_key());
+    bool const over_budget = known == lingering_.end() &&
+                             lingering_per_address_[address] >= options.max_connections_per_address;
+    if (stopping || options.presence.grace.count() <= 0 || ch.presence_key().empty() || over_budget) {
+        if (lingering_per_address_[address] == 0)
+            lingering_per_address_.erase(address);
         for (auto const& topic : topics)
             backplane.presence_leave(topic, ch.presence_client());
         return;
@@ -220,6 +227,10 @@ void channel_services::linger(channel& ch)
     // Still present for the grace: a client that comes back with its key takes the entries over. A key already
     // lingering (this channel had taken it over) gathers both channels' topics under one new grace.
     auto& entry = lingering_[ch.presence_key()];
+    if (known == lingering_.end()) {
+        entry.address = address;
+        ++lingering_per_address_[address];
+    }
     entry.client = ch.presence_client();
     entry.user = ch.identity().authenticated ? ch.identity().user : std::string();
     entry.authenticated = ch.identity().authenticated;
@@ -238,16 +249,25 @@ void channel_services::expire(std::string const& key)
     auto it = lingering_.find(key);
     if (it == lingering_.end())
         return;
-    auto entry = std::move(it->second);
+    auto const client = it->second.client;
+    auto const topics = std::move(it->second.topics);
+    forget(it);
+    for (auto const& topic : topics)
+        backplane.presence_leave(topic, client);
+}
+
+void channel_services::forget(std::unordered_map<std::string, lingering>::iterator it)
+{
+    if (auto n = lingering_per_address_.find(it->second.address); n != lingering_per_address_.end() && --n->second == 0)
+        lingering_per_address_.erase(n);
     lingering_.erase(it);
-    for (auto const& topic : entry.topics)
-        backplane.presence_leave(topic, entry.client);
 }
 
 void channel_services::end_grace()
 {
     auto all = std::move(lingering_);
     lingering_.clear();
+    lingering_per_address_.clear();
     for (auto& [key, entry] : all) {
         entry.timer->cancel();
         for (auto const& topic : entry.topics)

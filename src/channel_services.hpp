@@ -107,13 +107,19 @@ private:
         std::string client;
         std::string user;
         bool authenticated = false;
+        std::string address;  // the client's IP: what it holds in the grace counts with its connections
         std::vector<std::string> topics;
         std::unique_ptr<boost::asio::steady_timer> timer;
     };
     void linger(channel& ch);
     void expire(std::string const& key);
+    /// Drops a lingering entry (its members stay or leave as the caller decides) and its address's count.
+    void forget(std::unordered_map<std::string, lingering>::iterator it);
 
     std::unordered_map<std::string, lingering> lingering_;
+    // Lingering entries per client IP, bounded as its connections are (limits.max_connections_per_address):
+    // a client that connects, joins and leaves in a loop holds no more in the grace than it could hold live.
+    std::unordered_map<std::string, std::size_t> lingering_per_address_;
     switchboard::hooks& hooks_;
     subscribe_queue subscribes_;  // subscribes in progress
 };

@@ -246,6 +246,33 @@ TEST(presence, a_reconnect_within_the_grace_makes_no_events_and_after_it_a_leave
     EXPECT_EQ(events(*watcher)[1]["client"], client);
 }
 
+TEST(presence, members_kept_for_the_grace_are_bounded_per_address_as_its_connections_are)
+{
+    // A client that joins and closes in a loop keeps each member for the grace: no more of them per address
+    // than it may hold connections (here 3), past which a closing member leaves at once.
+    auto options = presence_server(60s);
+    options.max_connections_per_address = 3;
+    live_server srv(options);
+    srv.start();
+    auto watcher = connect(srv, token_for("watcher"));
+    ASSERT_EQ(join(srv, *watcher, "room", 1)["type"], "ack");
+    std::vector<std::string> clients;
+    for (int i = 0; i < 4; ++i) {
+        auto member = connect(srv);
+        auto const ack = join(srv, *member, "room", 1);
+        ASSERT_EQ(ack["type"], "ack") << ack.dump();
+        clients.push_back(ack["presence"]["client"]);
+        ASSERT_TRUE(wait_events(srv, *watcher, clients.size()));
+        member->close();
+        ASSERT_TRUE(run_until(srv.ioc, [&] { return srv.stats().websocket == 1; }, 10s));
+    }
+    // The fourth is over the address's bound: it left at once; the first three are still members.
+    ASSERT_TRUE(wait_events(srv, *watcher, 5));
+    EXPECT_EQ(events(*watcher)[4]["type"], "leave");
+    EXPECT_EQ(events(*watcher)[4]["client"], clients[3]);
+    EXPECT_EQ(snapshot(srv, *watcher, "room", 10).size(), 4u);  // the watcher and three lingering
+}
+
 TEST(presence, a_forged_or_stolen_resume_key_takes_no_member_over)
 {
     live_server srv(presence_server(5s));
