@@ -7,23 +7,36 @@
 #include <atomic>
 #include <stdexcept>
 
+namespace switchboard::detail {
+namespace {
+
+// "client":C,"user":U,"info":I: a member as the events and the snapshots spell it. Client ids never need
+// escaping (they are hex); the user may; the info is JSON text already.
+void append_member_fields(std::string& out, presence_member const& m)
+{
+    out += R"("client":")";
+    out += m.client;
+    out += R"(","user":)";
+    out += nlohmann::json(m.user).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out += R"(,"info":)";
+    out += m.info;
+}
+
+}  // namespace
+}  // namespace switchboard::detail
+
 namespace switchboard {
 
 presence_event::presence_event(kind k, std::string topic, presence_member member)
     : kind_(k), topic_(std::move(topic)), member_(std::move(member))
 {
-    // Topic names and client ids never need escaping (topic.hpp; ids are hex); the user may, and the info is
-    // JSON text already.
+    // Topic names never need escaping (topic.hpp).
     std::string out;
     out.reserve(topic_.size() + member_.client.size() + member_.user.size() + member_.info.size() + 64);
     out += kind_ == kind::join ? R"({"type":"join","topic":")" : R"({"type":"leave","topic":")";
     out += topic_;
-    out += R"(","client":")";
-    out += member_.client;
-    out += R"(","user":)";
-    out += nlohmann::json(member_.user).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    out += R"(,"info":)";
-    out += member_.info;
+    out += "\",";
+    detail::append_member_fields(out, member_);
     out += '}';
     envelope_ = std::make_shared<std::string const>(std::move(out));
 }
@@ -62,7 +75,6 @@ std::string answer_head(std::string_view type, std::string_view id, std::string_
 
 }  // namespace
 
-// Client ids never need escaping (they are hex); the info is JSON text already.
 std::string presence_page_json(std::string_view id, std::string_view topic, presence_page const& page)
 {
     std::string out = answer_head("presence", id, topic);
@@ -71,12 +83,8 @@ std::string presence_page_json(std::string_view id, std::string_view topic, pres
         auto const& m = page.members[i];
         if (i)
             out += ',';
-        out += R"({"client":")";
-        out += m.client;
-        out += R"(","user":)";
-        out += nlohmann::json(m.user).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        out += R"(,"info":)";
-        out += m.info;
+        out += '{';
+        append_member_fields(out, m);
         out += '}';
     }
     out += ']';
