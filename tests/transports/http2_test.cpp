@@ -6,6 +6,7 @@
 
 #include "support/curl.hpp"
 #include "support/http_client.hpp"
+#include "support/jwt_maker.hpp"
 #include "support/live_server.hpp"
 #include "support/raw_connection.hpp"
 #include "support/server_process.hpp"
@@ -475,6 +476,86 @@ TEST_F(http2, resume_over_http2_replays_as_over_http1)
     EXPECT_NE(data_of(c.received(), 1).find(R"({"i":2})"), std::string::npos);
 }
 
+
+// Every SSE parameter the route reads gives the same stream over HTTP/2 as over HTTP/1.1, byte for byte: delta
+// updates, a pattern and its resume from Last-Event-ID, and a JWT from the query, from Authorization and from the
+// token cookie. HTTP/2 clients (browsers among them) may split the cookie into several `cookie` fields (RFC 9113
+// 8.2.3): the server joins them as one header.
+TEST_F(http2, every_sse_parameter_gives_the_http1_bytes_over_a_stream)
+{
+    auto options = quiet_sse();
+    std::string const secret = "a secret of at least thirty-two bytes!!";
+    options.security.jwt_secret = secret;
+    start(options);
+    auto const token = make_hs256({{"sub", "ann"}, {"exp", unix_time(1h)}}, secret);
+    struct variant {
+        std::string target;
+        std::string h1_fields;  // header lines over HTTP/1.1
+        std::string h2_fields;  // the same as HPACK literals
+    };
+    std::vector<variant> const variants = {
+        {"/sse?topic=doc&delta=1&token=" + token, "", ""},
+        {"/sse?pattern=p.*&token=" + token, "", ""},
+        {"/sse?topic=a", "Authorization: Bearer " + token + "\r\n", literal("authorization", "Bearer " + token)},
+        {"/sse?topic=a", "Cookie: theme=dark; switchboard_token=" + token + "\r\n",
+         literal("cookie", "theme=dark") + literal("cookie", "switchboard_token=" + token)},
+    };
+    std::vector<std::unique_ptr<raw_connection>> h1;
+    std::string streams = preface + settings();
+    for (std::size_t i = 0; i < variants.size(); ++i) {
+        h1.push_back(std::make_unique<raw_connection>(srv->ioc, srv->port));
+        h1.back()->send("GET " + variants[i].target + " HTTP/1.1\r\nHost: localhost\r\n" + variants[i].h1_fields + "\r\n");
+        streams += request(std::uint32_t(2 * i + 1), "GET", variants[i].target, true, variants[i].h2_fields);
+    }
+    raw_connection c(srv->ioc, srv->port);
+    c.send(streams);
+    ASSERT_TRUE(srv->run_until([&] { return srv->stats().sse == 2 * variants.size(); })) << shown(c.received());
+    ASSERT_TRUE(srv->run_until([&] { return (*srv)->hub().pattern_subscription_count() == 2; }));
+
+    // Versions of one document (deltas after the first), pattern topics (one made now), and a plain topic.
+    auto const document = [](int v) {
+        return json{{"title", "a long enough document for a delta to pay"}, {"body", std::string(300, 'x')}, {"v", v}};
+    };
+    for (int v = 1; v <= 3; ++v)
+        srv->publish("doc", document(v));
+    srv->publish("doc", json{{"end", true}});  // nothing in common: in full
+    srv->publish("p.a", 1);
+    srv->publish("p.b", 2);
+    srv->publish("a", json{{"n", 1.50}});
+    auto const done = [&](std::string const& body, std::size_t i) {
+        static constexpr std::string_view last[] = {R"("end":true)", R"("topic":"p.b")", R"("n":1.5)", R"("n":1.5)"};
+        return body.find(last[i]) != std::string::npos;
+    };
+    for (std::size_t i = 0; i < variants.size(); ++i) {
+        ASSERT_TRUE(h1[i]->wait_for([&](std::string const&) { return done(sse_body(*h1[i]), i); }))
+            << variants[i].target << "\n" << h1[i]->received();
+        ASSERT_TRUE(c.wait_for([&](std::string const& b) { return done(data_of(b, std::uint32_t(2 * i + 1)), i); }))
+            << variants[i].target << "\n" << shown(c.received());
+        EXPECT_EQ(data_of(c.received(), std::uint32_t(2 * i + 1)), sse_body(*h1[i])) << variants[i].target;
+    }
+    EXPECT_NE(sse_body(*h1[0]).find(R"("encoding":"delta")"), std::string::npos) << sse_body(*h1[0]);
+
+    // The pattern resumes from its last event id on both, with a topic made while away: the same replay.
+    auto const pattern_body = sse_body(*h1[1]);
+    auto const id_at = pattern_body.rfind("id: ");
+    ASSERT_NE(id_at, std::string::npos) << pattern_body;
+    auto const id = pattern_body.substr(id_at + 4, pattern_body.find('\n', id_at) - id_at - 4);
+    h1[1].reset();
+    c.send(frame(RST_STREAM, 0, 3, be32(0x8)));
+    ASSERT_TRUE(srv->run_until([&] { return (*srv)->hub().pattern_subscription_count() == 0; }));
+    srv->publish("p.a", 3);
+    srv->publish("p.c", 4);
+    raw_connection h1_back(srv->ioc, srv->port);
+    h1_back.send("GET /sse?pattern=p.*&token=" + token + " HTTP/1.1\r\nHost: localhost\r\nLast-Event-ID: " + id + "\r\n\r\n");
+    c.send(request(9, "GET", "/sse?pattern=p.*&token=" + token, true, literal("last-event-id", id)));
+    auto const replayed = [](std::string const& b) {
+        return b.find(R"("topic":"p.c")") != std::string::npos && b.find(R"("recovered":true)") != std::string::npos;
+    };
+    ASSERT_TRUE(h1_back.wait_for([&](std::string const&) { return replayed(sse_body(h1_back)); })) << h1_back.received();
+    ASSERT_TRUE(c.wait_for([&](std::string const& b) { return replayed(data_of(b, 9)); })) << shown(c.received());
+    EXPECT_EQ(data_of(c.received(), 9), sse_body(h1_back));
+    EXPECT_EQ(data_of(c.received(), 9).find(R"("topic":"p.b")"), std::string::npos) << "seen before the id: not again";
+}
 // A stream whose client never opens its window: its events wait in its channel's queue (not the connection's),
 // the queue's bound makes it a slow consumer, and the stream is reset after the close timeout; the other stream
 // of the same connection receives throughout.
