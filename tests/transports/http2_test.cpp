@@ -477,6 +477,38 @@ TEST_F(http2, resume_over_http2_replays_as_over_http1)
 }
 
 
+// A long poll over HTTP/2 resumes from its cursor as over HTTP/1.1: the messages of its topic and pattern
+// published since, in the same answer, byte for byte.
+TEST_F(http2, a_long_poll_resumes_from_its_cursor_as_over_http1)
+{
+    start();
+    std::optional<http_result> first;
+    switchboard::test::request(srv->ioc, srv->port, "GET", "/poll?topic=r&pattern=p.*", {}, {},
+                               [&](http_result r) { first = std::move(r); });
+    ASSERT_TRUE(srv->run_until([&] { return srv->stats().long_polling == 1; }));
+    srv->publish("r", 1);
+    ASSERT_TRUE(srv->run_until([&] { return first.has_value(); }));
+    ASSERT_EQ(first->status, 200) << first->body;
+    auto const cursor = first->json()["cursor"].get<std::string>();
+
+    srv->publish("r", 2);
+    srv->publish("p.a", 3);
+    srv->publish("p.b", 4);  // a topic made after the cursor
+    srv->publish("elsewhere", 5);
+    auto const target = "/poll?topic=r&pattern=p.*&cursor=" + percent_encoded(cursor);
+    auto const h1 = fetch(srv->ioc, srv->port, "GET", target);
+    auto const h2 = curl_h2(*srv, target);
+    ASSERT_EQ(h1.status, 200) << h1.body;
+    EXPECT_EQ(h2.status, 200) << h2.output;
+    EXPECT_EQ(h2.version, "2");
+    EXPECT_EQ(h2.body, h1.body);
+    auto const answer = h1.json();
+    ASSERT_EQ(answer["messages"].size(), 3u) << h1.body;
+    EXPECT_EQ(answer["messages"][0]["data"], 2);
+    EXPECT_EQ(answer["messages"][2]["topic"], "p.b");
+    EXPECT_NE(answer["cursor"], cursor);
+}
+
 // Every SSE parameter the route reads gives the same stream over HTTP/2 as over HTTP/1.1, byte for byte: delta
 // updates, a pattern and its resume from Last-Event-ID, and a JWT from the query, from Authorization and from the
 // token cookie. HTTP/2 clients (browsers among them) may split the cookie into several `cookie` fields (RFC 9113
