@@ -7,6 +7,8 @@
 //
 // The server checks what clients publish (a hook): only to chat.* topics, {nick, text} of bounded length;
 // it stamps the server's time on each message. History: the last 500 messages of a room, for a day.
+// Each room shows who is in it (presence): the page sends its nickname as its token, and the authenticate hook
+// makes it the client's user and its presence info, {"nick": N}. A real service resolves a session there.
 
 #include "chat_page.hpp"
 
@@ -49,6 +51,15 @@ int main(int argc, char** argv)
         stamped["at"] = std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
         req.replace_data(stamped);
         return {};
+    };
+    sb.hooks().authenticate = [](switchboard::auth_request const& req, switchboard::auth_handler done) {
+        if (req.token.empty() || req.token.size() > 32)  // the page always sends one
+            return done(switchboard::error::unauthorized, {});
+        switchboard::identity who;
+        who.user = req.token;
+        who.authenticated = true;
+        who.claims = {{"presence", {{"nick", req.token}}}};  // the member's info in every member list
+        done({}, std::move(who));
     };
     sb.hooks().on_subscribe = [](switchboard::channel&, std::string const& topic) -> boost::system::error_code {
         return topic.starts_with("chat.") ? boost::system::error_code{} : switchboard::error::rejected;

@@ -352,8 +352,9 @@ class HttpTransport {
       url.searchParams.set('delta', '1');
       for (const t of topics) deltas.track(t);
     }
-    // The same for presence: a stream is a member of all its topics or none.
-    if (topics.some((t) => this.sb._wantsPresence(t))) {
+    // The same for presence: a stream is a member of all its topics or none. A long poll is no member (the
+    // server refuses presence=1 there, which would stop its messages too): PollTransport tells the application.
+    if (this.name === 'sse' && topics.some((t) => this.sb._wantsPresence(t))) {
       url.searchParams.set('presence', '1');
       if (this.sb.presenceKey) url.searchParams.set('presence_resume', this.sb.presenceKey);
     }
@@ -504,6 +505,7 @@ class PollTransport extends HttpTransport {
     super(sb);
     this.name = 'long-polling';
     this.generation = 0;
+    this.presenceRefused = new Set();  // topics whose presence this transport said it cannot carry
   }
 
   async _request(fresh = true) {
@@ -512,6 +514,12 @@ class PollTransport extends HttpTransport {
     // Between two polls nothing is subscribed: the cursor carries each pattern's sequence, and the next poll
     // reads what its topics got meanwhile.
     const { url, topics, patterns } = this._params('cursor');
+    for (const t of topics) {
+      if (!this.sb._wantsPresence(t) || this.presenceRefused.has(t)) continue;
+      this.presenceRefused.add(t);
+      this.sb._emit('error', { topic: t, error: new SwitchboardError('presence_unavailable',
+        'presence needs WebSocket or SSE: over long polling the topic\'s messages arrive, its join and leave events do not') });
+    }
     if (topics.length === 0 && patterns.length === 0) {
       this._proved(false);
       return;

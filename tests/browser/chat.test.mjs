@@ -1,5 +1,6 @@
 // The chat example: three pages, each forced onto one transport, join a room; the one who joins late sees the
-// history; everyone sees everyone's messages in the same order.
+// history; everyone sees everyone's messages in the same order; the member list shows who is in the room, and
+// someone who leaves goes from it (a long poll is no member: its page says so and still reads the list).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,8 +37,20 @@ test('three windows on three transports talk to each other, with history on join
     assert.deepEqual(await page.evaluate(() => chat.messages.map((m) => `${m.nick}: ${m.text}`)), expected);
     assert.equal(await page.evaluate(() => document.querySelectorAll('#log > div').length), 4);
   }
+  // The member list: the WebSocket and SSE pages are members (their nickname is their presence info), the long
+  // poll is not; every page lists them, the long poll's by reading the list again.
+  for (const page of [alice, bob, carol])
+    await waitFor(page, 'alice and bob in the member list', () => chat.members.join() === 'alice,bob');
+  assert.equal(await alice.evaluate(() => document.querySelector('#members .you').textContent), 'alice (you)');
+  assert.deepEqual(await carol.evaluate(() => chat.errors), ['presence_unavailable']);
+  assert.deepEqual(await alice.evaluate(() => chat.errors), []);
+  // Bob closes his window: once the server's reconnect grace (5 s) is over, he leaves every list.
+  await bob.close();
+  for (const page of [alice, carol])
+    await waitFor(page, 'bob gone from the member list', () => chat.members.join() === 'alice', undefined, 30000);
+
   // The server's hook refuses what is not a chat message.
   const refused = await alice.evaluate(() => window.sb === undefined &&
-    fetch('/publish?topic=chat.test', { method: 'POST', body: '"just text"' }).then((r) => r.status));
+    fetch('/publish?topic=chat.test&token=alice', { method: 'POST', body: '"just text"' }).then((r) => r.status));
   assert.equal(refused, 403);
 });
