@@ -52,7 +52,8 @@ export interface SubscribeOptions {
   delta?: boolean;
   /**
    * Be a member of the topic's presence (docs/protocol.md, "Presence") and get its join and leave events
-   * (WebSocket and SSE; over SSE a stream is a member of all its topics or none). A reconnect within the
+   * (WebSocket and SSE; over SSE a stream is a member of all its topics or none; over long polling the
+   * subscription gets its messages and raises one "presence_unavailable" error event). A reconnect within the
    * server's grace keeps this client the same member: no leave and join.
    */
   presence?: boolean;
