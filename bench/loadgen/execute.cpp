@@ -80,11 +80,21 @@ int run::execute()
     auto const connect_seconds = static_cast<double>(all_ready_ns_ - first_connect_ns_) / 1e9;
     auto const server_cpu_connect = server_cpu_seconds(opt_.server_pid) - server_cpu_connect0;
 
+    // A join storm: every member hears of every member that joined after it, n(n-1)/2 events in all.
+    auto const expected_joins = subscribed * (subscribed - std::min<std::size_t>(subscribed, 1)) / 2;
+    if (opt_.presence)
+        run_until([&] { return joins_ >= expected_joins; }, std::min(opt_.drain, std::max(0.0, remaining())));
+    auto const server_cpu_joins = server_cpu_seconds(opt_.server_pid) - server_cpu_connect0;
+
     // Let the server settle (its last accepted connections registered), then measure idle memory.
     run_until([] { return false; }, std::min(opt_.settle, std::max(0.0, remaining())));
     rss_after_ = server_rss_bytes(opt_.server_pid);
 
     auto j = set_up_result(subscribed, connect_seconds, server_cpu_connect);
+    if (opt_.presence)
+        j["presence"] = {{"joins", joins_}, {"expected_joins", expected_joins},
+            {"last_join_seconds", last_join_ns_ > first_connect_ns_ ? static_cast<double>(last_join_ns_ - first_connect_ns_) / 1e9 : 0.0},
+            {"server_cpu_seconds", server_cpu_joins}};
 
     if (fanout && subscribed > 0) {
         // 3. Publish for `duration` at a fixed rate or closed-loop; then drain.

@@ -60,7 +60,8 @@ void run::on_input(connection& c, char* p, std::size_t n)
         if (!sub)
             mark_ready(c);
         else if (opt_.dialect == dialect_kind::switchboard)
-            ws_send_text(c, R"({"type":"subscribe","topic":")" + opt_.topic + R"("})");  // ready at its ack
+            ws_send_text(c, R"({"type":"subscribe","topic":")" + opt_.topic +
+                                (opt_.presence ? R"(","presence":true})" : R"("})"));  // ready at its ack
         else
             mark_ready(c);
         if (!rest.empty())

@@ -36,6 +36,8 @@ namespace loadgen {
   --settle S --drain S --hold S --timeout S
   --server-pid PID             report the server's RSS and CPU time
   --out FILE                   also write the JSON result to FILE
+  --presence                   (switchboard, ws) subscribe with presence: the connect storm is a join storm;
+                               the result counts the join events every member receives, and when the last came
 )";
     std::exit(code);
 }
@@ -91,6 +93,7 @@ options parse_options(int argc, char** argv)
         else if (a == "--timeout") o.timeout = std::stod(next());
         else if (a == "--server-pid") o.server_pid = std::stoi(next());
         else if (a == "--out") o.out = next();
+        else if (a == "--presence") o.presence = true;
         else {
             std::cerr << "unknown option " << a << "\n";
             usage(2);
@@ -102,6 +105,10 @@ options parse_options(int argc, char** argv)
     }
     if (o.mode == mode_kind::fanout && o.rate <= 0 && o.window == 0) {
         std::cerr << "fanout needs --rate or --window\n";
+        std::exit(2);
+    }
+    if (o.presence && (o.transport != transport_kind::ws || o.dialect != dialect_kind::switchboard)) {
+        std::cerr << "--presence needs --transport ws and --dialect switchboard\n";
         std::exit(2);
     }
     // Every loop is bounded in time as well as in count.

@@ -41,6 +41,7 @@ struct options {
     double timeout = 120;              // hard bound on the whole run
     int server_pid = 0;
     std::string out;                   // write the JSON here too
+    bool presence = false;             // switchboard WebSocket subscribers join the topic's presence (join storm)
 };
 
 /// Prints the usage text and exits with `code`.

@@ -118,6 +118,7 @@ private:
     // Measurements.
     histogram latency_;
     std::uint64_t deliveries_ = 0;
+    std::uint64_t joins_ = 0, last_join_ns_ = 0;  // --presence: join events received, when the last came
     counters sub_bytes_, pub_bytes_;
     double cpu_start_ = 0, cpu_end_ = 0, server_cpu_start_ = 0, server_cpu_end_ = 0;
     long long rss_before_ = -1, rss_after_ = -1;

@@ -133,6 +133,12 @@ void run::ws_message(connection& c, char const* p, std::size_t n)
         on_published(seq, text.find("\"type\":\"ack\"") != std::string_view::npos);
         return;
     }
+    if (opt_.presence && std::string_view(p, n).starts_with(R"({"type":"join")")) {
+        // Another member joined: it may come before this one's own ack.
+        ++joins_;
+        last_join_ns_ = now_ns();
+        return;
+    }
     if (c.state != connection::phase::ready) {
         // Switchboard: the subscribe ack.
         if (std::string_view(p, n).find("\"type\":\"ack\"") != std::string_view::npos)

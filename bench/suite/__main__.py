@@ -14,6 +14,7 @@ sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 from suite import ROOT  # noqa: E402
 from suite.report import write_report  # noqa: E402
 from suite.scenarios import run_suite  # noqa: E402
+from suite.presence import presence_section, run_presence  # noqa: E402
 from suite.variants import variants_section  # noqa: E402
 
 
@@ -26,7 +27,12 @@ def main():
     ap.add_argument('--docs', default=os.path.join(ROOT, 'docs'))
     ap.add_argument('--variants', action='store_true',
                     help='scenario 7 alone (settings compared); prints its table, leaves the docs as they are')
+    ap.add_argument('--presence', action='store_true',
+                    help='the presence join storm alone; prints its table, leaves the docs as they are')
     a = ap.parse_args()
+    if a.presence:
+        print('\n'.join(presence_section(run_presence(a.build, a.quick))))
+        return
     if a.variants:
         out = a.out or os.path.join(a.build, 'bench-results', time.strftime('%Y%m%d-%H%M%S') + '-variants')
         print('\n'.join(variants_section(run_suite(a.build, a.quick, out, only='variants'))))
