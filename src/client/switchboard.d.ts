@@ -141,7 +141,10 @@ export class Switchboard extends EventTarget {
   unsubscribe(topic: string, onMessage?: (data: any, meta: MessageMeta) => void): void;
   /** Publishes a JSON value, or bytes (an ArrayBuffer, a typed array or a DataView) as a binary payload. */
   publish(topic: string, data: unknown): Promise<PublishResult>;
-  /** Every member of `topic`'s presence now, read a page at a time (the WebSocket command, else GET /presence). */
+  /**
+   * Every member of `topic`'s presence now, read a page at a time (the WebSocket command, else GET /presence).
+   * While the client connects it waits for the connection to open (at most openTimeout).
+   */
   presence(topic: string): Promise<PresenceMember[]>;
   close(): void;
 

@@ -788,13 +788,27 @@ export class Switchboard extends EventTarget {
 
   /**
    * Every member of `topic`'s presence now: [{client, user, info}], read a page at a time: the presence command
-   * over WebSocket, GET /presence over SSE and long polling. Rejects while no transport is open.
+   * over WebSocket, GET /presence over SSE and long polling. Asked while the client connects (or reconnects), it
+   * waits for the connection to open, at most openTimeout; rejects once the client is closed.
    */
   presence(topic) {
-    if (!this.current || this.state !== 'open' || !this.current.presence)
-      return Promise.reject(new SwitchboardError('presence_unavailable',
-        'presence snapshots need an open connection'));
-    return this.current.presence(topic);
+    if (this.current && this.state === 'open') return this.current.presence(topic);
+    if (this.state === 'closed')
+      return Promise.reject(new SwitchboardError('presence_unavailable', 'the client is closed'));
+    // A 'subscribed' handler over SSE runs before 'open': a snapshot asked there is a natural thing to do.
+    return new Promise((resolve, reject) => {
+      const settle = (then) => {
+        clearTimeout(timer);
+        offOpen();
+        offClosed();
+        then();
+      };
+      const offOpen = this.on('open', () => settle(() => this.presence(topic).then(resolve, reject)));
+      const offClosed = this.on('closed', () => settle(() => reject(new SwitchboardError('presence_unavailable',
+        'the client is closed'))));
+      const timer = setTimeout(() => settle(() => reject(new SwitchboardError('presence_unavailable',
+        `no open connection within ${this.options.openTimeout} ms`))), this.options.openTimeout);
+    });
   }
 
   /** Publishes `data` (any JSON value); resolves to its position {topic, offset, epoch}. */

@@ -42,5 +42,24 @@ test('members on WebSocket and SSE see each other join and leave, and list each 
   // Over SSE the snapshot comes from GET /presence: the same members the WebSocket listed, less the one that left.
   const overHttp = await sse.evaluate(() => sb.presence('room'));
   assert.deepEqual(overHttp.map((m) => m.client), [sseClient]);
+
+  // Asked as the client is made (before it connects), or in a 'subscribed' handler (over SSE that runs before
+  // 'open'), a snapshot waits for the connection to open instead of failing; once closed, it fails at once.
+  const seen = await sse.evaluate(async () => {
+    const { Switchboard } = await import('/switchboard.js');
+    const fresh = new Switchboard('', { transports: ['sse'] });
+    const state = fresh.state;
+    const first = fresh.presence('room');
+    const inHandler = new Promise((resolve, reject) => fresh.on('subscribed', (d) => {
+      const state = fresh.state;  // as the handler runs
+      if (d.topic === 'other') fresh.presence('room').then((m) => resolve({ state, members: m.length }), reject);
+    }));
+    fresh.subscribe('other', () => {});
+    const result = { state, first: (await first).length, inHandler: await inHandler };
+    fresh.close();
+    result.closed = await fresh.presence('room').then(() => 'resolved', (e) => e.code);
+    return result;
+  });
+  assert.deepEqual(seen, { state: 'idle', first: 1, inHandler: { state: 'connecting', members: 1 }, closed: 'presence_unavailable' });
   await browser.close();
 });
