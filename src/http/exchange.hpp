@@ -93,6 +93,9 @@ public:
     /// multiplexing multiplies no client's budget: too_many_connections past them. Over HTTP/1.1 nothing to do
     /// (the connection was counted when accepted).
     virtual boost::system::error_code admit_channel() { return {}; }
+    /// Over HTTP/2, an extended CONNECT's :protocol (RFC 8441: "websocket"); "" otherwise. Its request's
+    /// method is CONNECT, its body what the client sent on the stream before the answer.
+    virtual std::string_view connect_protocol() const noexcept { return {}; }
 
 protected:
     /// Routes request(): its path, the asterisk form, then for a secured route the Origin, the CORS preflight,

@@ -178,10 +178,13 @@ void h2_connection::start()
         session_ = nullptr;
         return stream_.tcp().close();
     }
-    std::array<nghttp2_settings_entry, 3> settings{{
+    // ENABLE_CONNECT_PROTOCOL (RFC 8441): a browser opens a WebSocket as a stream of this connection (extended
+    // CONNECT, :protocol websocket) instead of a connection of its own.
+    std::array<nghttp2_settings_entry, 4> settings{{
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, setting(limits.max_concurrent_streams, 0xffffffffu)},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, setting(limits.initial_window_size, NGHTTP2_MAX_WINDOW_SIZE)},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, setting(limits.max_header_list_size, 0xffffffffu)},
+        {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1},
     }};
     if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings.data(), settings.size()) != 0)
         return stream_.tcp().close();

@@ -50,6 +50,8 @@ void h2_stream::add_header(std::string_view name, std::string_view value)
         request_.target(value);
     else if (name == ":authority")
         authority_ = value;
+    else if (name == ":protocol")
+        protocol_ = value;  // nghttp2 lets it through with CONNECT only, since we announce ENABLE_CONNECT_PROTOCOL
     else if (name.starts_with(':'))
         return;  // :scheme
     else if (name == "cookie" && request_.find(http::field::cookie) != request_.end()) {
@@ -67,13 +69,32 @@ bool h2_stream::header_block_done()
     if (request_.find(http::field::host) == request_.end() && !authority_.empty())
         request_.set(http::field::host, authority_);
     authority_.clear();
-    if (headers_too_large_)
+    if (headers_too_large_) {
         respond_error(error::headers_too_large);
-    return !answered_;
+        return false;
+    }
+    if (request_.method() != http::verb::connect)
+        return !answered_;
+    if (protocol_.empty()) {
+        // A proxy tunnel (RFC 9113 8.5): this server is no proxy.
+        ctx_.metrics.count_error(error_name(error::method_not_allowed));
+        auto res = error_response(request_, error::method_not_allowed,
+                                  "CONNECT is served only as extended CONNECT (RFC 8441, :protocol websocket)");
+        res.set(http::field::allow, "GET, HEAD, POST, OPTIONS");
+        respond(std::move(res));
+        return false;
+    }
+    // The request is all there: its body is the tunnel's first bytes. The request deadline stands until a channel
+    // takes the stream (an authentication hook that never answers does not hold it).
+    tunnel_ = true;
+    dispatch();
+    return true;
 }
 
 void h2_stream::add_body(std::string_view bytes)
 {
+    if (tunnel_ && push_)
+        return push_->received(bytes);
     if (answered_)
         return;
     auto& body = request_.body();
@@ -85,6 +106,13 @@ void h2_stream::add_body(std::string_view bytes)
 void h2_stream::complete()
 {
     complete_ = true;
+    if (tunnel_) {
+        // The client ended its side of the tunnel (a TCP FIN's meaning, RFC 8441 4): its channel hears it after
+        // the bytes before it; a channel made later hears it as it starts (push_io).
+        if (push_)
+            push_->peer_ended();
+        return;
+    }
     if (answered_)
         return;
     deadline.reset();  // a route may hold the request (a long poll): its own timer bounds it
@@ -142,8 +170,11 @@ exchange::push_io_factory h2_stream::push_io()
         self->gone_ = nullptr;
         self->answered_ = true;  // the channel answers from now on
         self->deadline.reset();
-        return std::unique_ptr<channel_io>(std::make_unique<h2_stream_io>(
-            self->ctx_.executor, self->conn_, self->closed_ ? nullptr : self.get(), owner));
+        auto io = std::make_unique<h2_stream_io>(self->ctx_.executor, self->conn_, self->closed_ ? nullptr : self.get(),
+                                                 owner);
+        if (self->tunnel_ && self->complete_)
+            io->peer_ended();  // the client ended its side before the channel was made
+        return std::unique_ptr<channel_io>(std::move(io));
     };
 }
 

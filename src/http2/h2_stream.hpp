@@ -3,6 +3,9 @@
 // parser would make it (version 1.1, Host from :authority, cookies joined), its body is bounded by
 // max_message_size and its header list by http2.max_header_list_size, and once it is complete it is routed like an
 // HTTP/1.1 request (exchange::dispatch). The answer goes to the h2_connection as HEADERS and DATA frames.
+// An extended CONNECT (RFC 8441: :method CONNECT with a :protocol) is a tunnel: it is routed as soon as its
+// header block is in (its body is the tunnel's bytes, it never ends as a request does), and once a channel takes
+// the stream (push_io) the DATA that follows is that channel's input. A plain CONNECT (a proxy tunnel) is 405.
 // Loop thread only.
 
 #include "http/connection_slot.hpp"
@@ -39,15 +42,18 @@ public:
     /// The stream as a push channel's byte stream (SSE over HTTP/2): its DATA frames carry the channel's outbox.
     push_io_factory push_io() override;
     boost::system::error_code admit_channel() override;
+    std::string_view connect_protocol() const noexcept override { return protocol_; }
 
     // For h2_connection.
     std::int32_t id() const noexcept { return id_; }
     /// One field of the request's header list; past http2.max_header_list_size the rest are dropped, and
     /// header_block_done() answers 431.
     void add_header(std::string_view name, std::string_view value);
-    /// The header block is over: refuses a list that was too large. False when the stream was answered.
+    /// The header block is over: refuses a list that was too large, and routes an extended CONNECT. False when
+    /// the stream was answered (an extended CONNECT's END_STREAM still counts: true for it).
     bool header_block_done();
-    /// Request body bytes; past max_message_size the stream is answered 413 and the rest ignored.
+    /// Request body bytes; past max_message_size the stream is answered 413 and the rest ignored. A tunnel's
+    /// bytes go to its channel once there is one (before that they wait in the body, bounded the same way).
     void add_body(std::string_view bytes);
     /// END_STREAM: the request is complete, route it.
     void complete();
@@ -72,6 +78,8 @@ private:
     std::int32_t id_;
     http_request request_;
     std::string authority_;
+    std::string protocol_;  // an extended CONNECT's :protocol
+    bool tunnel_ = false;   // an extended CONNECT, routed at the end of its header block
     std::size_t header_bytes_ = 0;
     bool headers_too_large_ = false;
     bool complete_ = false;

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstring>
+#include <utility>
 
 namespace switchboard::detail {
 
@@ -96,6 +97,45 @@ void h2_stream_io::after_send()
     owner_.made_room();
     if (stream_ && owner_.outbox().empty())
         owner_.drained();
+}
+
+void h2_stream_io::start_reading()
+{
+    reading_ = true;
+    schedule_input();
+}
+
+void h2_stream_io::received(std::string_view bytes)
+{
+    input_.append(bytes);
+    schedule_input();
+}
+
+void h2_stream_io::peer_ended()
+{
+    peer_ended_ = true;
+    schedule_input();
+}
+
+void h2_stream_io::schedule_input()
+{
+    if (!reading_ || input_posted_ || (input_.empty() && (!peer_ended_ || end_reported_)))
+        return;
+    input_posted_ = true;
+    // Ahead of the connection's next read (posted before it waits again): input_ holds at most one read.
+    boost::asio::post(ex_, [keep = owner_.keep(), this] { deliver_input(); });
+}
+
+void h2_stream_io::deliver_input()
+{
+    input_posted_ = false;
+    auto const bytes = std::exchange(input_, {});
+    if (!bytes.empty())
+        owner_.received(bytes);
+    if (peer_ended_ && !end_reported_) {
+        end_reported_ = true;
+        owner_.lost(boost::asio::error::eof);
+    }
 }
 
 void h2_stream_io::stream_closed(std::uint32_t code)

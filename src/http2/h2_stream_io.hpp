@@ -9,6 +9,15 @@
 // flush(): the data source has bytes again (nghttp2_session_resume_data). shut_down(): END_STREAM after the last
 // bytes. close(): RST_STREAM (CANCEL). The stream's end, however it comes (reset by the client, the connection
 // gone), reaches the channel as lost(), posted so that it never runs inside nghttp2's callbacks.
+//
+// A tunnel (WebSocket over HTTP/2, RFC 8441) has input too: the stream's DATA bytes reach the channel's
+// received() in order, and the client's END_STREAM after them as lost(eof), as a TCP peer's FIN would. They are
+// posted, never handed over inside nghttp2's callbacks (the channel's input may close it, run hooks, publish).
+// What waits is bounded without pausing the stream: the connection reads at most 64 KiB per wake-up and this
+// delivery is queued ahead of the next read, so a stream holds at most one read's bytes here; the channel then
+// bounds what it keeps (the frame parser's message bound, the pending-command and rate limits, and its queue:
+// a client that floods and never reads is a slow consumer). nghttp2 updates the windows as it receives, so a
+// flooding stream costs its client CPU time, as a flooding TCP connection would, not server memory.
 // Loop thread only.
 
 #include "write_path/channel_io.hpp"
@@ -17,6 +26,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <sys/types.h>
 
 namespace switchboard::detail {
@@ -33,7 +44,8 @@ public:
     h2_stream_io(h2_stream_io const&) = delete;
     h2_stream_io& operator=(h2_stream_io const&) = delete;
 
-    void start_reading() override {}  // the connection reads; the stream's end comes as lost()
+    /// The connection reads; from now on a tunnel's input and end reach the channel.
+    void start_reading() override;
     void flush() override;
     void shut_down() override;
     void close() noexcept override;
@@ -48,11 +60,17 @@ public:
     void after_send();
     /// The stream is closed with `code` (RFC 9113 error code; NO_ERROR when it ended well).
     void stream_closed(std::uint32_t code);
+    /// A tunnel's DATA bytes, kept and posted to the channel once it reads.
+    void received(std::string_view bytes);
+    /// A tunnel's client sent END_STREAM: after its bytes, the channel hears lost(eof).
+    void peer_ended();
     /// The stream is destroyed without a close (the loop torn down): nothing more reaches it.
     void forget_stream() noexcept { stream_ = nullptr; }
 
 private:
     void report_lost(std::uint32_t code);
+    void schedule_input();
+    void deliver_input();
 
     boost::asio::any_io_executor ex_;
     std::weak_ptr<h2_connection> conn_;
@@ -61,6 +79,11 @@ private:
     bool head_sent_ = false;
     bool ending_ = false;
     bool reset_ = false;
+    std::string input_;  // a tunnel's bytes not yet handed to the channel
+    bool reading_ = false;
+    bool input_posted_ = false;
+    bool peer_ended_ = false;
+    bool end_reported_ = false;
 };
 
 }  // namespace switchboard::detail

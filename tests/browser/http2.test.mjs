@@ -1,7 +1,8 @@
 // HTTP/2 in Chromium (docs/client.md, "When HTTP/2 helps"): over https:// one page opens 12 EventSource streams
-// and a WebSocket; with HTTP/2 every stream shares the page's one connection and all receive a published message;
-// with HTTP/2 off the browser's 6 connections per origin leave the rest waiting. The WebSocket opens either way,
-// on a connection of its own (ALPN http/1.1).
+// and a WebSocket; with HTTP/2 every stream, the WebSocket too (RFC 8441: the server's SETTINGS allow extended
+// CONNECT, so Chromium opens wss:// as a stream of the page's connection), shares the page's one connection and
+// all receive a published message; with HTTP/2 off the browser's 6 connections per origin leave the rest waiting
+// (the WebSocket then has a connection of its own, outside that limit).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -74,9 +75,12 @@ test('over HTTP/2, 12 EventSource streams and a WebSocket on one page all receiv
   assert.equal(await publishFromPage(page), 200);
   await waitFor(page, 'the message on every stream and the WebSocket',
     () => t.received.every((c) => c === 1) && t.ws.received === 1);
-  // The streams, the page and its fetches on one HTTP/2 connection; the WebSocket on its own HTTP/1.1 one.
+  // The 13 channels, the page and its fetches on one HTTP/2 connection: the WebSocket is a stream of it.
   assert.equal(await gauge(page, 'switchboard_http2_connections'), 1);
-  assert.equal(await gauge(page, 'switchboard_http2_streams'), STREAMS + 1);  // and the /metrics request itself
+  assert.equal(await gauge(page, 'switchboard_connections{transport="websocket"}'), 1);
+  assert.equal(await gauge(page, 'switchboard_connections{transport="sse"}'), STREAMS);
+  // The EventSources, the WebSocket and the /metrics request itself.
+  assert.equal(await gauge(page, 'switchboard_http2_streams'), STREAMS + 2);
   await browser.close();
 });
 

@@ -82,6 +82,18 @@ websocket_channel::websocket_channel(detail::connection_stream stream, detail::c
 {
 }
 
+websocket_channel::websocket_channel(io_factory const& make, detail::channel_services& services,
+                                     std::string remote_address)
+    : push_channel(make, services, std::move(remote_address)), parser_(services.options.max_message_size)
+{
+}
+
+void websocket_channel::start(http_response const& head, std::string_view leftover)
+{
+    send_head(head);
+    start(leftover);
+}
+
 void websocket_channel::keepalive_tick(std::uint64_t now, std::uint64_t idle_in, std::uint64_t)
 {
     // Any input proves the peer alive, so a busy client is never pinged; a silent one is pinged once per

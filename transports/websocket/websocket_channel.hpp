@@ -21,11 +21,15 @@ class websocket_channel final : public detail::push_channel, private frame_sink 
 public:
     websocket_channel(detail::connection_stream stream, detail::connection_slot slot,
                       detail::channel_services& services, std::string remote_address);
+    /// Over an HTTP/2 stream (RFC 8441, the exchange's push_io()): frames both ways are its DATA.
+    websocket_channel(io_factory const& make, detail::channel_services& services, std::string remote_address);
 
     std::string_view transport() const noexcept override { return "websocket"; }
 
     /// Starts reading; `leftover` holds bytes the client sent right behind the upgrade request.
     void start(std::string_view leftover);
+    /// Over an HTTP/2 stream: answers the extended CONNECT with `head` (200, as HEADERS), then as start().
+    void start(http_response const& head, std::string_view leftover);
     /// permessage-deflate was negotiated in the handshake (before start()).
     void use_compression();
 

@@ -47,9 +47,82 @@ struct handshake {
     }
 };
 
+// The version refusal both handshakes share: 400 rather than 426, so the status matches the error code as
+// everywhere else (RFC 6455 4.2.2 allows any error status with the version header).
+bool refused_version(detail::channel_services& services, detail::exchange& conn)
+{
+    auto const& req = conn.request();
+    if (req[http::field::sec_websocket_version] == "13")
+        return false;
+    services.metrics.count_error(error_name(error::bad_request));
+    auto res = detail::error_response(req, error::bad_request, "Sec-WebSocket-Version must be 13");
+    res.set(http::field::sec_websocket_version, "13");
+    conn.respond(std::move(res));
+    return true;
+}
+
+// permessage-deflate when the client offers it in a form we can honour (permessage_deflate.hpp): the answer's
+// Sec-WebSocket-Extensions, or nothing. No subprotocol is chosen (the commands are the protocol), so a client's
+// Sec-WebSocket-Protocol gets none back, over either handshake.
+std::optional<std::string> negotiated_compression(detail::channel_services& services, http_request const& req)
+{
+    if (!services.options.ws_compression)
+        return std::nullopt;
+    std::string offers;
+    for (auto [it, end] = req.equal_range(http::field::sec_websocket_extensions); it != end; ++it) {
+        if (!offers.empty())
+            offers += ',';
+        offers += it->value();
+    }
+    return accept_permessage_deflate(offers);
+}
+
+// Why services.open refused a channel, as its close frame: the handshake is done, so the client learns it from a
+// close frame rather than a failed handshake.
+disconnect refusal(boost::system::error_code refused)
+{
+    return {refused == error::shutting_down ? std::uint16_t{1001} : std::uint16_t{4500}, std::string(error_name(refused))};
+}
+
+// WebSocket over HTTP/2 (RFC 8441): an extended CONNECT with :protocol websocket. The answer is 200 as HEADERS
+// (no Upgrade, no key and no Sec-WebSocket-Accept: the stream is the tunnel), then frames both ways are the
+// stream's DATA. The route's checks (Origin, authentication) ran in exchange::dispatch as for HTTP/1.1.
+void connect(detail::channel_services& services, std::shared_ptr<detail::exchange> const& conn)
+{
+    auto& req = conn->request();
+    if (conn->connect_protocol() != "websocket")
+        return conn->respond_error(error::bad_request, "extended CONNECT serves :protocol websocket only, not " +
+                                                            std::string(conn->connect_protocol().substr(0, 64)));
+    if (refused_version(services, *conn))
+        return;
+    if (services.stopping)
+        return conn->respond_error(error::shutting_down);
+    // The stream counts as a connection of its client (max_connections, max_connections_per_address).
+    if (auto ec = conn->admit_channel())
+        return conn->respond_error(ec);
+    auto const compression = negotiated_compression(services, req);
+    auto const leftover = std::move(req.body());  // frames the client sent before the answer
+    conn->set_aside_request();  // the stream holds no request fields for the channel's life
+    auto ch = std::make_shared<websocket_channel>(conn->push_io(), services, conn->remote_address());
+    ch->set_identity(conn->identity());
+    if (compression)
+        ch->use_compression();
+    http_response head{http::status::ok, 11};
+    head.set(http::field::server, "switchboard");
+    if (compression)
+        head.set(http::field::sec_websocket_extensions, *compression);
+    if (auto refused = services.open(ch)) {
+        ch->start(head, {});
+        return ch->close(refusal(refused));
+    }
+    ch->start(head, leftover);
+}
+
 void upgrade(detail::channel_services& services, std::shared_ptr<detail::exchange> const& conn)
 {
     auto& req = conn->request();
+    if (req.method() == http::verb::connect && !conn->http1())
+        return connect(services, conn);
     if (!beast::websocket::is_upgrade(req))
         return conn->respond_error(error::bad_request, "expected a WebSocket upgrade");
     // Checked here, not left to Beast, so a refusal is the protocol's JSON error like every other one: these are
@@ -60,30 +133,14 @@ void upgrade(detail::channel_services& services, std::shared_ptr<detail::exchang
         return conn->respond_error(error::bad_request, "a WebSocket upgrade needs a Host header");
     if (!is_websocket_key(req[http::field::sec_websocket_key]))
         return conn->respond_error(error::bad_request, "Sec-WebSocket-Key must be 16 bytes in base64");
-    if (req[http::field::sec_websocket_version] != "13") {
-        services.metrics.count_error(error_name(error::bad_request));
-        // 400 rather than 426, so the status matches the error code as everywhere else (RFC 6455 4.2.2 allows
-        // any error status with the version header).
-        auto res = detail::error_response(req, error::bad_request, "Sec-WebSocket-Version must be 13");
-        res.set(http::field::sec_websocket_version, "13");
-        return conn->respond(std::move(res));
-    }
+    if (refused_version(services, *conn))
+        return;
     if (services.stopping)
         return conn->respond_error(error::shutting_down);
-    if (!conn->http1())  // an HTTP/2 request never gets here: version 1.1 and the Upgrade field are HTTP/1.1's
-        return conn->respond_error(error::transport_disabled, "WebSocket over HTTP/2 is not served yet");
+    if (!conn->http1())  // never: version 1.1 and the Upgrade field are HTTP/1.1's (HTTP/2 comes as CONNECT)
+        return conn->respond_error(error::bad_request, "a WebSocket over HTTP/2 is an extended CONNECT (RFC 8441)");
 
-    // permessage-deflate when the client offers it in a form we can honour (permessage_deflate.hpp).
-    std::optional<std::string> compression;
-    if (services.options.ws_compression) {
-        std::string offers;
-        for (auto [it, end] = req.equal_range(http::field::sec_websocket_extensions); it != end; ++it) {
-            if (!offers.empty())
-                offers += ',';
-            offers += it->value();
-        }
-        compression = accept_permessage_deflate(offers);
-    }
+    auto const compression = negotiated_compression(services, req);
 
     auto hs = std::make_shared<handshake>(*conn->http1());
     hs->ws.set_option(beast::websocket::stream_base::decorator([compression](beast::websocket::response_type& res) {
@@ -104,9 +161,7 @@ void upgrade(detail::channel_services& services, std::shared_ptr<detail::exchang
             ch->use_compression();
         if (auto refused = services.open(ch)) {
             ch->start({});  // to see the peer's EOF after our close frame
-            ch->close(disconnect{refused == error::shutting_down ? std::uint16_t{1001} : std::uint16_t{4500},
-                                 std::string(error_name(refused))});
-            return;
+            return ch->close(refusal(refused));
         }
         ch->start(hs->leftover);
     });
@@ -116,7 +171,8 @@ void upgrade(detail::channel_services& services, std::shared_ptr<detail::exchang
 
 detail::route make_route(detail::channel_services& services)
 {
-    return {{http::verb::get},
+    // CONNECT: WebSocket over HTTP/2 (RFC 8441); over HTTP/1.1 it is refused as no upgrade.
+    return {{http::verb::get, http::verb::connect},
             [&services](std::shared_ptr<detail::exchange> const& conn) { upgrade(services, conn); },
             "websocket"};
 }
