@@ -5,6 +5,7 @@
 // attacks write exact frames over a raw socket (tests/support/raw_connection.hpp).
 
 #include "support/curl.hpp"
+#include "support/h2_frames.hpp"
 #include "support/http_client.hpp"
 #include "support/live_server.hpp"
 #include "support/raw_connection.hpp"
@@ -13,11 +14,14 @@
 #include "support/test_certificate.hpp"
 #include "support/ws_client.hpp"
 
+#include <boost/asio/ip/address_v4.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <cctype>
 #include <cstdint>
+#include <iostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,123 +41,7 @@ curl_answer curl_h2(live_server& srv, std::string const& target, std::vector<std
     return curl(srv.ioc, "http://127.0.0.1:" + std::to_string(srv.port) + target, extra);
 }
 
-// ---- raw frames (RFC 9113 4.1) and HPACK literals (RFC 7541) ---------------------------------------------------
-
-constexpr std::uint8_t DATA = 0x0, HEADERS = 0x1, RST_STREAM = 0x3, SETTINGS = 0x4, GOAWAY = 0x7, WINDOW_UPDATE = 0x8;
-constexpr std::uint8_t END_STREAM = 0x1, END_HEADERS = 0x4;
-std::string const preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
-std::string be32(std::uint32_t v)
-{
-    return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
-}
-
-std::string frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream, std::string_view payload)
-{
-    auto const n = payload.size();
-    std::string f{char(n >> 16), char(n >> 8), char(n), char(type), char(flags)};
-    return f + be32(stream) + std::string(payload);
-}
-
-std::string settings(std::vector<std::pair<std::uint16_t, std::uint32_t>> entries = {})
-{
-    std::string payload;
-    for (auto [id, value] : entries)
-        payload += std::string{char(id >> 8), char(id)} + be32(value);
-    return frame(SETTINGS, 0, 0, payload);
-}
-
-// An HPACK integer with an n-bit prefix (RFC 7541 5.1).
-std::string hpack_int(unsigned prefix_bits, std::size_t v)
-{
-    std::size_t const max = (1u << prefix_bits) - 1;
-    if (v < max)
-        return std::string(1, char(v));
-    std::string out(1, char(max));
-    v -= max;
-    for (; v >= 128; v /= 128)
-        out += char(v % 128 + 128);
-    return out + char(v);
-}
-
-// A literal field without indexing, its name from the static table (index < 15) or given.
-std::string literal(std::size_t name_index, std::string_view value)
-{
-    return hpack_int(4, name_index) + hpack_int(7, value.size()) + std::string(value);
-}
-std::string literal(std::string_view name, std::string_view value)
-{
-    return std::string(1, '\0') + hpack_int(7, name.size()) + std::string(name) + hpack_int(7, value.size()) +
-           std::string(value);
-}
-
-// HEADERS for `method` (GET or POST) `path`, with END_STREAM when `ends`.
-std::string request(std::uint32_t stream, std::string_view method, std::string_view path, bool ends = true,
-                    std::string extra_fields = {})
-{
-    std::string block = method == "POST" ? "\x83" : "\x82";  // :method from the static table
-    block += "\x86";                                          // :scheme http
-    block += literal(4, path) + literal(1, "localhost") + extra_fields;
-    return frame(HEADERS, END_HEADERS | (ends ? END_STREAM : 0), stream, block);
-}
-
-struct received_frame {
-    std::uint8_t type = 0;
-    std::uint8_t flags = 0;
-    std::uint32_t stream = 0;
-    std::string payload;
-};
-
-std::vector<received_frame> frames_in(std::string_view bytes)
-{
-    std::vector<received_frame> out;
-    while (bytes.size() >= 9) {
-        auto const u = [&](std::size_t i) { return std::uint32_t(std::uint8_t(bytes[i])); };
-        std::size_t const n = (u(0) << 16) | (u(1) << 8) | u(2);
-        if (bytes.size() < 9 + n)
-            break;
-        out.push_back({std::uint8_t(bytes[3]), std::uint8_t(bytes[4]),
-                       ((u(5) & 0x7f) << 24) | (u(6) << 16) | (u(7) << 8) | u(8), std::string(bytes.substr(9, n))});
-        bytes.remove_prefix(9 + n);
-    }
-    return out;
-}
-
-std::uint32_t code_of(received_frame const& f)  // RST_STREAM's error code; GOAWAY's after the last stream id
-{
-    auto const& p = f.payload;
-    std::size_t const at = f.type == GOAWAY ? 4 : 0;
-    if (p.size() < at + 4)
-        return ~0u;
-    return (std::uint32_t(std::uint8_t(p[at])) << 24) | (std::uint32_t(std::uint8_t(p[at + 1])) << 16) |
-           (std::uint32_t(std::uint8_t(p[at + 2])) << 8) | std::uint32_t(std::uint8_t(p[at + 3]));
-}
-
-bool has(std::string const& bytes, std::uint8_t type, std::uint32_t stream)
-{
-    for (auto const& f : frames_in(bytes))
-        if (f.type == type && f.stream == stream)
-            return true;
-    return false;
-}
-
-std::string data_of(std::string const& bytes, std::uint32_t stream)
-{
-    std::string out;
-    for (auto const& f : frames_in(bytes))
-        if (f.type == DATA && f.stream == stream)
-            out += f.payload;
-    return out;
-}
-
-std::string shown(std::string const& bytes)
-{
-    std::string out;
-    for (auto const& f : frames_in(bytes))
-        out += "[type " + std::to_string(f.type) + " stream " + std::to_string(f.stream) + " flags " +
-               std::to_string(f.flags) + " " + std::to_string(f.payload.size()) + " bytes]";
-    return out;
-}
+using namespace h2;  // raw frames (tests/support/h2_frames.hpp)
 
 class http2 : public ::testing::Test {
 protected:
@@ -815,6 +703,110 @@ TEST_F(http2, streams_opened_and_reset_at_once_harm_no_one_else)
     ASSERT_TRUE(srv->run_until([&] { return c.closed() || has(c.received(), HEADERS, 2 * 5'000 - 1); }, 10s) ||
                 !frames_in(c.received()).empty())
         << frames_in(c.received()).size() << " frames";
+    EXPECT_EQ(curl_h2(*srv, "/healthz").status, 200);
+}
+
+// A client that sends PINGs in small bursts and never reads its socket: the acknowledgements fill the kernel's
+// buffers, then wait in nghttp2, which holds at most 1,000 of them (its outbound flood limit) and then reports a
+// flood: the connection is closed. The server does not buffer without bound, and serves others.
+TEST_F(http2, pings_from_a_client_that_never_reads_are_not_buffered_without_bound)
+{
+    server_options options;
+    options.request_timeout = 60s;  // the write deadline is not what ends it
+    start(options);
+    namespace asio = boost::asio;
+    asio::ip::tcp::socket s(srv->ioc);
+    s.open(asio::ip::tcp::v4());
+    s.set_option(asio::socket_base::receive_buffer_size(4096));
+    s.connect({asio::ip::address_v4::loopback(), srv->port});
+    s.non_blocking(true);
+    std::string burst;
+    for (int i = 0; i < 100; ++i)  // 1,700 bytes: well under the 1,000 acknowledgements nghttp2 holds per read
+        burst += frame(PING, 0, 0, "12345678");
+    std::string pending = preface + settings() + burst;
+    std::size_t written = 0;
+    boost::system::error_code ec;
+    auto const deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline && written < (256u << 20)) {
+        auto const n = s.write_some(asio::buffer(pending), ec);
+        if (ec && ec != asio::error::would_block)
+            break;
+        written += n;
+        pending.erase(0, n);
+        if (pending.empty())
+            pending = burst;
+        if (ec == asio::error::would_block || written % (64 * 1024) < burst.size())
+            (void)srv->run_until([] { return false; }, 5ms);  // the server's turn
+        ec = {};
+    }
+    EXPECT_TRUE(ec) << written << " bytes written and the connection still open";
+    // What the kernel buffers on loopback (a few MB each way) and 1,000 acknowledgements: far below.
+    EXPECT_LT(written, 64u << 20);
+    std::cout << "[          ] closed after " << written / 17 << " PINGs (" << ec.message() << ")\n";
+    EXPECT_EQ(curl_h2(*srv, "/healthz").status, 200);
+}
+
+// An HPACK bomb (RFC 7541 7.3): one field of 4,000 bytes put in the dynamic table, then named by its index, one
+// byte each, 12,000 times: a block of 16 KB that decodes to 48 MB. The header list limit refuses the request (431)
+// without keeping the fields, and the connection goes on.
+TEST_F(http2, an_hpack_bomb_is_refused_with_431_and_the_connection_goes_on)
+{
+    start();
+    raw_connection c(srv->ioc, srv->port);
+    std::string block = "\x82\x86" + literal(4, "/healthz") + literal(1, "localhost");
+    block += '\x40' + hpack_int(7, 5) + "x-big" + hpack_int(7, 4000) + std::string(4000, 'b');  // indexed: 62
+    block += std::string(12'000, '\xbe');
+    auto const started = std::chrono::steady_clock::now();
+    c.send(preface + settings() + frame(HEADERS, END_HEADERS | END_STREAM, 1, block));
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return data_of(b, 1).find("headers_too_large") != std::string::npos; }))
+        << shown(c.received());
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+    c.send(request(3, "GET", "/healthz"));
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return data_of(b, 3).find("ok") != std::string::npos; }))
+        << shown(c.received());
+    EXPECT_FALSE(c.closed());
+}
+
+// A header block that never ends (CVE-2024-28182): HEADERS, then CONTINUATION after CONTINUATION, each with
+// another field. nghttp2 accepts a few (8) and then ends the connection with GOAWAY; the server holds none of it.
+TEST_F(http2, a_flood_of_continuation_frames_ends_that_connection_and_harms_no_one_else)
+{
+    start();
+    raw_connection c(srv->ioc, srv->port);
+    std::string flood = preface + settings() + frame(HEADERS, END_STREAM, 1, "\x82\x86" + literal(4, "/healthz"));
+    for (int i = 0; i < 10'000; ++i)
+        flood += frame(CONTINUATION, 0, 1, literal("x-c" + std::to_string(i), std::string(100, 'c')));
+    c.send(flood);
+    ASSERT_TRUE(c.wait_closed(10s)) << shown(c.received());
+    bool goaway = false;
+    for (auto const& f : frames_in(c.received()))
+        if (f.type == GOAWAY) {
+            goaway = true;
+            EXPECT_NE(code_of(f), 0u);
+        }
+    EXPECT_TRUE(goaway) << shown(c.received());
+    EXPECT_FALSE(has(c.received(), HEADERS, 1));
+    EXPECT_EQ(curl_h2(*srv, "/healthz").status, 200);
+}
+
+// SETTINGS frames each with many entries: nghttp2 refuses more than its limit of entries per frame (32) as a flood
+// (ENHANCE_YOUR_CALM) rather than acting on each.
+TEST_F(http2, a_settings_frame_of_thousands_of_entries_ends_that_connection)
+{
+    start();
+    raw_connection c(srv->ioc, srv->port);
+    std::vector<std::pair<std::uint16_t, std::uint32_t>> entries;
+    for (int i = 0; i < 2'000; ++i)
+        entries.push_back({0x3 /*MAX_CONCURRENT_STREAMS*/, std::uint32_t(i)});
+    c.send(preface + settings(entries));
+    ASSERT_TRUE(c.wait_closed(10s)) << shown(c.received());
+    bool goaway = false;
+    for (auto const& f : frames_in(c.received()))
+        if (f.type == GOAWAY) {
+            goaway = true;
+            EXPECT_NE(code_of(f), 0u);
+        }
+    EXPECT_TRUE(goaway) << shown(c.received());
     EXPECT_EQ(curl_h2(*srv, "/healthz").status, 200);
 }
 
