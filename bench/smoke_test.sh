@@ -47,6 +47,13 @@ out=$("$loadgen" --port "$port" --transport ws --subscribers 20 --window 16 --pu
 echo "pipelined: $out" | cut -c1-300
 check "$out"
 
+# SSE over HTTP/2 beside HTTP/1.1 (bench/h2_sse.py, driven by h2load from nghttp2-client): 50 subscribers, 1 s.
+if command -v h2load >/dev/null; then
+  python3 "$(dirname "$0")/h2_sse.py" --server "$server" --smoke | cut -c1-300
+else
+  echo "h2load not installed: SSE over HTTP/2 not checked (tests/install-deps installs nghttp2-client)"
+fi
+
 if ! command -v redis-server >/dev/null; then
   echo "redis-server not installed: Redis hop not checked (tests/install-deps --tests installs it)"
   exit 0

@@ -1,8 +1,9 @@
 #pragma once
-// HTTP/2 as exact bytes, for tests that speak it over a raw_connection: frames (RFC 9113 4.1), HPACK literals
-// (RFC 7541) for the requests, and what came back read frame by frame, its header blocks decoded with nghttp2's
-// own HPACK inflater (the server's answers are Huffman-coded and indexed). Also RFC 6455 frames as a client
-// sends them (masked) and as a server does, for WebSocket over HTTP/2 (RFC 8441).
+// HTTP/2 as exact bytes, for tests that speak it over a raw_connection and must send what no well-behaved client
+// would (attacks, the frame fuzzer): frames (RFC 9113 4.1), HPACK literals (RFC 7541) for the requests, and what
+// came back read frame by frame, its header blocks decoded with nghttp2's own HPACK inflater (the server's answers
+// are Huffman-coded and indexed). Also RFC 6455 frames as a client sends them (masked) and as a server does, for
+// WebSocket over HTTP/2 (RFC 8441). Header-only.
 
 #include <nghttp2/nghttp2.h>
 
@@ -15,8 +16,9 @@
 
 namespace switchboard::test::h2_frames {
 
-constexpr std::uint8_t DATA = 0x0, HEADERS = 0x1, RST_STREAM = 0x3, SETTINGS = 0x4, GOAWAY = 0x7, WINDOW_UPDATE = 0x8;
-constexpr std::uint8_t END_STREAM = 0x1, END_HEADERS = 0x4;
+inline constexpr std::uint8_t DATA = 0x0, HEADERS = 0x1, PRIORITY = 0x2, RST_STREAM = 0x3, SETTINGS = 0x4,
+                                PUSH_PROMISE = 0x5, PING = 0x6, GOAWAY = 0x7, WINDOW_UPDATE = 0x8, CONTINUATION = 0x9;
+inline constexpr std::uint8_t END_STREAM = 0x1, ACK = 0x1, END_HEADERS = 0x4, PADDED = 0x8, PRIORITY_FLAG = 0x20;
 inline std::string const preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 inline std::string be32(std::uint32_t v)
@@ -164,11 +166,11 @@ inline header_list headers_of(std::string const& bytes, std::uint32_t stream)
         if (f.type != HEADERS)
             continue;
         std::string_view block = f.payload;
-        if (f.flags & 0x8) {  // PADDED
+        if (f.flags & PADDED) {
             auto const pad = std::uint8_t(block.front());
             block = block.substr(1, block.size() - 1 - pad);
         }
-        if (f.flags & 0x20)  // PRIORITY
+        if (f.flags & PRIORITY_FLAG)
             block.remove_prefix(5);
         auto const* in = reinterpret_cast<std::uint8_t const*>(block.data());
         std::size_t left = block.size();

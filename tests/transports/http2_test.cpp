@@ -15,11 +15,14 @@
 #include "support/test_certificate.hpp"
 #include "support/ws_client.hpp"
 
+#include <boost/asio/ip/address_v4.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <cctype>
 #include <cstdint>
+#include <iostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -813,6 +816,110 @@ TEST_F(http2, streams_opened_and_reset_at_once_harm_no_one_else)
     ASSERT_TRUE(srv->run_until([&] { return c.closed() || has(c.received(), HEADERS, 2 * 5'000 - 1); }, 10s) ||
                 !frames_in(c.received()).empty())
         << frames_in(c.received()).size() << " frames";
+    EXPECT_EQ(curl_h2(*srv, "/healthz").status, 200);
+}
+
+// A client that sends PINGs in small bursts and never reads its socket: the acknowledgements fill the kernel's
+// buffers, then wait in nghttp2, which holds at most 1,000 of them (its outbound flood limit) and then reports a
+// flood: the connection is closed. The server does not buffer without bound, and serves others.
+TEST_F(http2, pings_from_a_client_that_never_reads_are_not_buffered_without_bound)
+{
+    server_options options;
+    options.request_timeout = 60s;  // the write deadline is not what ends it
+    start(options);
+    namespace asio = boost::asio;
+    asio::ip::tcp::socket s(srv->ioc);
+    s.open(asio::ip::tcp::v4());
+    s.set_option(asio::socket_base::receive_buffer_size(4096));
+    s.connect({asio::ip::address_v4::loopback(), srv->port});
+    s.non_blocking(true);
+    std::string burst;
+    for (int i = 0; i < 100; ++i)  // 1,700 bytes: well under the 1,000 acknowledgements nghttp2 holds per read
+        burst += frame(PING, 0, 0, "12345678");
+    std::string pending = preface + settings() + burst;
+    std::size_t written = 0;
+    boost::system::error_code ec;
+    auto const deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline && written < (256u << 20)) {
+        auto const n = s.write_some(asio::buffer(pending), ec);
+        if (ec && ec != asio::error::would_block)
+            break;
+        written += n;
+        pending.erase(0, n);
+        if (pending.empty())
+            pending = burst;
+        if (ec == asio::error::would_block || written % (64 * 1024) < burst.size())
+            (void)srv->run_until([] { return false; }, 5ms);  // the server's turn
+        ec = {};
+    }
+    EXPECT_TRUE(ec) << written << " bytes written and the connection still open";
+    // What the kernel buffers on loopback (a few MB each way) and 1,000 acknowledgements: far below.
+    EXPECT_LT(written, 64u << 20);
+    std::cout << "[          ] closed after " << written / 17 << " PINGs (" << ec.message() << ")\n";
+    EXPECT_EQ(curl_h2(*srv, "/healthz").status, 200);
+}
+
+// An HPACK bomb (RFC 7541 7.3): one field of 4,000 bytes put in the dynamic table, then named by its index, one
+// byte each, 12,000 times: a block of 16 KB that decodes to 48 MB. The header list limit refuses the request (431)
+// without keeping the fields, and the connection goes on.
+TEST_F(http2, an_hpack_bomb_is_refused_with_431_and_the_connection_goes_on)
+{
+    start();
+    raw_connection c(srv->ioc, srv->port);
+    std::string block = "\x82\x86" + literal(4, "/healthz") + literal(1, "localhost");
+    block += '\x40' + hpack_int(7, 5) + "x-big" + hpack_int(7, 4000) + std::string(4000, 'b');  // indexed: 62
+    block += std::string(12'000, '\xbe');
+    auto const started = std::chrono::steady_clock::now();
+    c.send(preface + settings() + frame(HEADERS, END_HEADERS | END_STREAM, 1, block));
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return data_of(b, 1).find("headers_too_large") != std::string::npos; }))
+        << shown(c.received());
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+    c.send(request(3, "GET", "/healthz"));
+    ASSERT_TRUE(c.wait_for([](std::string const& b) { return data_of(b, 3).find("ok") != std::string::npos; }))
+        << shown(c.received());
+    EXPECT_FALSE(c.closed());
+}
+
+// A header block that never ends (CVE-2024-28182): HEADERS, then CONTINUATION after CONTINUATION, each with
+// another field. nghttp2 accepts a few (8) and then ends the connection with GOAWAY; the server holds none of it.
+TEST_F(http2, a_flood_of_continuation_frames_ends_that_connection_and_harms_no_one_else)
+{
+    start();
+    raw_connection c(srv->ioc, srv->port);
+    std::string flood = preface + settings() + frame(HEADERS, END_STREAM, 1, "\x82\x86" + literal(4, "/healthz"));
+    for (int i = 0; i < 10'000; ++i)
+        flood += frame(CONTINUATION, 0, 1, literal("x-c" + std::to_string(i), std::string(100, 'c')));
+    c.send(flood);
+    ASSERT_TRUE(c.wait_closed(10s)) << shown(c.received());
+    bool goaway = false;
+    for (auto const& f : frames_in(c.received()))
+        if (f.type == GOAWAY) {
+            goaway = true;
+            EXPECT_NE(code_of(f), 0u);
+        }
+    EXPECT_TRUE(goaway) << shown(c.received());
+    EXPECT_FALSE(has(c.received(), HEADERS, 1));
+    EXPECT_EQ(curl_h2(*srv, "/healthz").status, 200);
+}
+
+// SETTINGS frames each with many entries: nghttp2 refuses more than its limit of entries per frame (32) as a flood
+// (ENHANCE_YOUR_CALM) rather than acting on each.
+TEST_F(http2, a_settings_frame_of_thousands_of_entries_ends_that_connection)
+{
+    start();
+    raw_connection c(srv->ioc, srv->port);
+    std::vector<std::pair<std::uint16_t, std::uint32_t>> entries;
+    for (int i = 0; i < 2'000; ++i)
+        entries.push_back({0x3 /*MAX_CONCURRENT_STREAMS*/, std::uint32_t(i)});
+    c.send(preface + settings(entries));
+    ASSERT_TRUE(c.wait_closed(10s)) << shown(c.received());
+    bool goaway = false;
+    for (auto const& f : frames_in(c.received()))
+        if (f.type == GOAWAY) {
+            goaway = true;
+            EXPECT_NE(code_of(f), 0u);
+        }
+    EXPECT_TRUE(goaway) << shown(c.received());
     EXPECT_EQ(curl_h2(*srv, "/healthz").status, 200);
 }
 
