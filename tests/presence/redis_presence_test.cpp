@@ -47,6 +47,7 @@ struct node {
         o.port = 0;
         o.security.allow_anonymous = true;
         o.presence.max_members = max_members;
+        o.presence.grace = 0ms;  // a close is a leave at once
         auto b = std::make_unique<redis_backplane>(ioc.get_executor(), options_for(redis, expiry));
         bp = b.get();
         srv = std::make_unique<server>(ioc, o, std::move(b));
