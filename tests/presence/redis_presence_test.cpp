@@ -191,7 +191,8 @@ TEST_F(redis_presence, members_on_two_nodes_see_each_other_and_either_snapshot_l
     auto const page = fetch(ioc, nb.port, "GET", "/presence?topic=room");
     ASSERT_EQ(page.status, 200) << page.body;
     std::vector<std::string> listed;
-    for (auto const& m : page.json()["members"])
+    auto const body = page.json();  // held: a range over a temporary's member would dangle
+    for (auto const& m : body["members"])
         listed.push_back(m["client"]);
     EXPECT_EQ(listed, all);
     auto const stats = fetch(ioc, na.port, "GET", "/presence?topic=room&stats=1");

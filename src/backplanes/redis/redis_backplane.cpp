@@ -165,6 +165,7 @@ struct redis_backplane::impl final : topic_stream::host {
 
     void on_pubsub_lost()
     {
+        presence_listening = false;
         // Every subscription is gone with it: what was published meanwhile is read from history on return.
         for (auto it = topics.begin(); it != topics.end();) {
             auto& t = it->second;
@@ -560,8 +561,12 @@ struct redis_backplane::impl final : topic_stream::host {
         }
         if (kind == "pmessage" && r->elements >= 4 && text(r->element[2]) == presence.channel())
             return;  // the same event comes as a message on the presence channel
-        if (text(r->element[1]) == presence.channel())
-            return;  // (un)subscribe confirmations of the presence channel
+        if (text(r->element[1]) == presence.channel()) {
+            // Connected only from here: a join published before would not reach this node.
+            if (kind == "subscribe")
+                presence_listening = true;
+            return;
+        }
         if (kind == "pmessage" || kind == "psubscribe" || kind == "punsubscribe")
             return on_pattern_push(kind, r);
         auto const name = names.topic_of(text(r->element[1]));
@@ -663,6 +668,7 @@ struct redis_backplane::impl final : topic_stream::host {
     std::unordered_map<std::string, glob_state> globs;
     std::list<std::string> pattern_topics;  // topics followed through patterns, least recently seen first
     bool closed = false;
+    bool presence_listening = false;  // the presence channel's subscription is confirmed
     redis::redis_presence presence;  // last: its handlers use the connections and names above
 };
 
@@ -770,7 +776,7 @@ void redis_backplane::close()
 
 bool redis_backplane::connected() const noexcept
 {
-    return impl_->commands.is_ready() && impl_->pubsub.is_ready();
+    return impl_->commands.is_ready() && impl_->pubsub.is_ready() && impl_->presence_listening;
 }
 
 void redis_backplane::set_history_options(history_options options)
