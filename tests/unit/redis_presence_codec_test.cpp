@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace switchboard::redis {
 namespace {
 
@@ -12,7 +15,7 @@ std::string const client(32, 'a');
 
 TEST(redis_presence_codec, a_record_keeps_any_user_and_info)
 {
-    for (presence_member const m : {presence_member{client, "", "null"},
+    for (presence_member const& m : std::vector<presence_member>{presence_member{client, "", "null"},
                                     presence_member{client, "ann", R"({"name":"Ann B","n":[1,2]})"},
                                     presence_member{client, "user with spaces 12 \n\"x\"", "\"s p a c e\""}}) {
         auto const record = presence_record("n0de", m);
@@ -36,7 +39,7 @@ TEST(redis_presence_codec, events_are_read_back_and_garbage_is_refused)
     ASSERT_TRUE(leave);
     EXPECT_EQ(leave->type(), presence_event::kind::leave);
 
-    for (std::string const bad : {"", "j", "x " + client + " room " + record, "j " + client + " room",
+    for (std::string const& bad : std::vector<std::string>{"", "j", "x " + client + " room " + record, "j " + client + " room",
                                   "j " + client + "  " + record, "j " + client + " room n0de 9 bob{}",
                                   "j " + client + " room n0de x bob{}", "j " + client + " room n0de 3 bob"})
         EXPECT_FALSE(presence_event_of(bad)) << bad;
