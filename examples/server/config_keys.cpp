@@ -223,6 +223,9 @@ config_key const keys[]{
     {"redis.max_indexed_topics", value_kind::count, 1, 10'000'000, "",
      "topics the shared topic index keeps for pattern resumes; past it the least recently published is let go",
      [](server_config& c) -> auto& { return c.redis.max_indexed_topics; }},
+    {"redis.presence_expiry", value_kind::duration, 100, 1 * hour, "",
+     "how long a presence member outlives its node's last refresh (every third of it): a dead node's members leave then",
+     [](server_config& c) -> auto& { return c.redis.presence_expiry; }},
 
     {"nats.url", value_kind::nats_url, 0, 0, "--nats",
      "nats://[user:password@]host[:port] (tls:// for TLS) to share topics through NATS JetStream; \"\": no NATS",

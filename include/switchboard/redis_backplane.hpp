@@ -16,6 +16,9 @@
 // - A node delivers each topic in offset order with no duplicate. When its stream skips an offset or its
 //   connection comes back, it reads the missing messages from history; when they are gone (or the topic's epoch
 //   changed because Redis lost its data), the topic's subscribers are told through the gap handler.
+// - Presence (backplane::presence_*): each topic's members live in Redis, each owned by its channel's node,
+//   which refreshes them; a dead node's members expire and a live node sweeps them, publishing their leave
+//   events. Events reach every node on one pub/sub channel. See redis_presence.hpp and docs/scaling.md.
 // - While Redis is unreachable, publish and history fail with error::backplane_unavailable, connected() is
 //   false, and the node retries with exponential backoff; client connections stay up.
 //
@@ -63,6 +66,11 @@ struct redis_options {
     /// every node the same value. It bounds the index in Redis (about 100 bytes a topic plus the name) and what
     /// one pattern resume scans there. At least 1.
     std::size_t max_indexed_topics = 10'000;
+    /// Presence: how long a member outlives its node's last refresh. The node refreshes its members every third
+    /// of it and every node sweeps expired ones as often, so a node that dies has its members' leave events
+    /// emitted within presence_expiry plus a third of it. Shorter: a dead node's members go sooner, for more
+    /// refresh traffic (one script call per 1,000 members per period). At least 30 ms.
+    std::chrono::milliseconds presence_expiry{30'000};
 };
 
 /// The parts of a redis:// URL; parse() throws std::invalid_argument with the reason (never the URL itself,
@@ -93,6 +101,15 @@ public:
     void unsubscribe_pattern(std::string const& pattern) override;
     void pattern_ready(std::string const& pattern, ready_handler done) override;
     bool delivers_patterns() const noexcept override { return true; }
+    bool supports_presence() const noexcept override { return true; }
+    void presence_join(std::string const& topic, presence_member member, std::size_t max_members,
+                       presence_handler done) override;
+    void presence_leave(std::string const& topic, std::string const& client) override;
+    void presence_members(std::string const& topic, std::string const& after, std::size_t limit,
+                          presence_page_handler done) override;
+    void presence_stats(std::string const& topic, presence_counts_handler done) override;
+    /// This node's members and the topics they are in (not every node's: that would be a Redis round trip).
+    std::optional<presence_totals> presence_size() const override;
     std::optional<position> delivered(std::string const& topic) const override;
     void close() override;
     bool connected() const noexcept override;

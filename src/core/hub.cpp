@@ -269,7 +269,9 @@ void hub::fan_out_presence(presence_event_ptr const& e)
     std::size_t const n = t.subscribers.size();
     for (std::size_t i = 0; i < n; ++i) {
         channel* ch = t.subscribers[i].get();
-        if (ch && !ch->closing() && ch->present_in(e->topic())) {
+        // Never a member's own event: over Redis a join's event may arrive after the member's channel was
+        // told it joined (the event comes on the pub/sub connection, the answer on another).
+        if (ch && !ch->closing() && ch->present_in(e->topic()) && ch->presence_client() != e->member().client) {
             (void)ch->deliver_presence(e);
             ++presence_deliveries_[index(e->type())];
         }

@@ -118,7 +118,8 @@ constexpr char const* every_key = R"({
     "max_pending": 5000,
     "max_held": 2000,
     "max_pattern_topics": 3000,
-    "max_indexed_topics": 4000
+    "max_indexed_topics": 4000,
+    "presence_expiry": "12s"
   },
   "nats": {
     "url": "",
@@ -237,6 +238,7 @@ TEST(config, every_key_parses)
     EXPECT_EQ(redis.max_held, 2000u);
     EXPECT_EQ(redis.max_pattern_topics, 3000u);
     EXPECT_EQ(redis.max_indexed_topics, 4000u);
+    EXPECT_EQ(redis.presence_expiry, 12s);
     auto const address = switchboard::redis_address::parse(redis.url);
     EXPECT_EQ(address.host, "10.0.0.7");
     EXPECT_EQ(address.port, 6380);

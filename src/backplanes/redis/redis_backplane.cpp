@@ -4,6 +4,7 @@
 #include "core/epoch.hpp"
 #include "backplanes/redis/redis_codec.hpp"
 #include "backplanes/redis/redis_link.hpp"
+#include "backplanes/redis/redis_presence.hpp"
 #include "backplanes/redis/redis_scripts.hpp"
 #include "backplanes/redis/topic_stream.hpp"
 
@@ -70,13 +71,21 @@ struct redis_backplane::impl final : topic_stream::host {
           random(std::random_device{}()),
           commands(ex, "command", address, options, random),
           pubsub(ex, "pub/sub", address, options, random),
-          watchdog(ex)
+          watchdog(ex),
+          presence(
+              ex, names, options, detail::random_epoch(random),
+              [this](std::string const& sha, std::string_view script, std::size_t keys, std::vector<std::string> args,
+                     std::function<void(redisReply const*)> done) {
+                  return eval(sha, script, keys, std::move(args), std::move(done));
+              },
+              [this](presence_event_ptr const& e) { self.deliver_presence(e); })
     {
         pubsub.connection().on_push([this](redisReply const* r) { on_push(r); });
     }
 
     void start()
     {
+        presence.start();
         commands.start([this] { set_up_commands(); }, [] {});
         pubsub.start([this] { set_up_pubsub(); }, [this] { on_pubsub_lost(); });
         watch();
@@ -112,6 +121,8 @@ struct redis_backplane::impl final : topic_stream::host {
             if (!failed(commands, r, "SCRIPT LOAD"))
                 history_sha = std::string(text(r));
         });
+        presence.load_scripts(c, [this](redisReply const* r) { return failed(commands, r, "SCRIPT LOAD"); });
+        // Last: Redis answers in order, so the commands are ready once every script is loaded.
         c.command({"SCRIPT", "LOAD", std::string(redis::pattern_history_script())}, [this](redisReply const* r) {
             if (failed(commands, r, "SCRIPT LOAD"))
                 return;
@@ -133,7 +144,7 @@ struct redis_backplane::impl final : topic_stream::host {
             if (failed(pubsub, r, "PING"))
                 return;
             pubsub.ready();
-            std::vector<std::string> channels;
+            std::vector<std::string> channels{presence.channel()};
             for (auto& [name, t] : topics)
                 if (t.wanted) {
                     t.state = subscription::subscribing;
@@ -154,6 +165,7 @@ struct redis_backplane::impl final : topic_stream::host {
 
     void on_pubsub_lost()
     {
+        presence_listening = false;
         // Every subscription is gone with it: what was published meanwhile is read from history on return.
         for (auto it = topics.begin(); it != topics.end();) {
             auto& t = it->second;
@@ -541,6 +553,20 @@ struct redis_backplane::impl final : topic_stream::host {
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 3 || r->element[0]->type != REDIS_REPLY_STRING)
             return;
         auto const kind = text(r->element[0]);
+        // The presence channel first: it is no topic's, though a pattern's glob may cover it ("<prefix>*").
+        if (kind == "message" && text(r->element[1]) == presence.channel()) {
+            if (r->element[2]->type == REDIS_REPLY_STRING)
+                presence.on_event(text(r->element[2]));
+            return;
+        }
+        if (kind == "pmessage" && r->elements >= 4 && text(r->element[2]) == presence.channel())
+            return;  // the same event comes as a message on the presence channel
+        if (text(r->element[1]) == presence.channel()) {
+            // Connected only from here: a join published before would not reach this node.
+            if (kind == "subscribe")
+                presence_listening = true;
+            return;
+        }
         if (kind == "pmessage" || kind == "psubscribe" || kind == "punsubscribe")
             return on_pattern_push(kind, r);
         auto const name = names.topic_of(text(r->element[1]));
@@ -617,6 +643,7 @@ struct redis_backplane::impl final : topic_stream::host {
             return;
         closed = true;
         watchdog.cancel();
+        presence.close();
         commands.close();
         pubsub.close();
         for (auto& [name, t] : topics)
@@ -641,6 +668,8 @@ struct redis_backplane::impl final : topic_stream::host {
     std::unordered_map<std::string, glob_state> globs;
     std::list<std::string> pattern_topics;  // topics followed through patterns, least recently seen first
     bool closed = false;
+    bool presence_listening = false;  // the presence channel's subscription is confirmed
+    redis::redis_presence presence;  // last: its handlers use the connections and names above
 };
 
 redis_backplane::redis_backplane(asio::any_io_executor ex, redis_options options, history_options history)
@@ -713,6 +742,33 @@ std::optional<position> redis_backplane::delivered(std::string const& topic) con
     return it->second.stream.last();
 }
 
+void redis_backplane::presence_join(std::string const& topic, presence_member member, std::size_t max_members,
+                                    presence_handler done)
+{
+    impl_->presence.join(topic, std::move(member), max_members, std::move(done));
+}
+
+void redis_backplane::presence_leave(std::string const& topic, std::string const& client)
+{
+    impl_->presence.leave(topic, client);
+}
+
+void redis_backplane::presence_members(std::string const& topic, std::string const& after, std::size_t limit,
+                                       presence_page_handler done)
+{
+    impl_->presence.members(topic, after, limit, std::move(done));
+}
+
+void redis_backplane::presence_stats(std::string const& topic, presence_counts_handler done)
+{
+    impl_->presence.stats(topic, std::move(done));
+}
+
+std::optional<presence_totals> redis_backplane::presence_size() const
+{
+    return impl_->presence.size();
+}
+
 void redis_backplane::close()
 {
     impl_->close();
@@ -720,7 +776,7 @@ void redis_backplane::close()
 
 bool redis_backplane::connected() const noexcept
 {
-    return impl_->commands.is_ready() && impl_->pubsub.is_ready();
+    return impl_->commands.is_ready() && impl_->pubsub.is_ready() && impl_->presence_listening;
 }
 
 void redis_backplane::set_history_options(history_options options)

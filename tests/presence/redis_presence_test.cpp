@@ -1,0 +1,304 @@
+// Presence across nodes on a real redis-server (docs/scaling.md, "Presence across nodes"): WebSocket members on
+// two nodes see each other join and leave, a snapshot on either node (the presence command and GET /presence)
+// lists both nodes' members in client id order a page at a time, max_members counts every node's members, a
+// live node's members outlast the expiry (its refresh), and a node that dies (a switchboard-server process
+// killed with SIGKILL: no leave, no goodbye) has its members' leave events emitted by the live node within the
+// configured expiry, once each.
+
+#include "support/http_client.hpp"
+#include "support/live_server.hpp"
+#include "support/redis_process.hpp"
+#include "support/run_until.hpp"
+#include "support/server_process.hpp"
+#include "support/ws_client.hpp"
+
+#include <switchboard/redis_backplane.hpp>
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace switchboard::test {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+redis_options options_for(redis_process const& redis, std::chrono::milliseconds expiry)
+{
+    redis_options o;
+    o.url = redis.url();
+    o.reconnect_min = 10ms;
+    o.reconnect_max = 100ms;
+    o.presence_expiry = expiry;
+    return o;
+}
+
+// One node: a server on the test's loop over its own redis_backplane (two nodes share the loop and the clients).
+struct node {
+    node(boost::asio::io_context& ioc, redis_process const& redis, std::size_t max_members = 1000,
+         std::chrono::milliseconds expiry = 30s)
+    {
+        server_options o;
+        o.address = "127.0.0.1";
+        o.port = 0;
+        o.security.allow_anonymous = true;
+        o.presence.max_members = max_members;
+        o.presence.grace = 0ms;  // a close is a leave at once
+        auto b = std::make_unique<redis_backplane>(ioc.get_executor(), options_for(redis, expiry));
+        bp = b.get();
+        srv = std::make_unique<server>(ioc, o, std::move(b));
+        srv->start();
+        port = srv->local_endpoint().port();
+        EXPECT_TRUE(run_until(ioc, [&] { return bp->connected(); }, 10s)) << "the node never reached Redis";
+    }
+    std::unique_ptr<server> srv;
+    redis_backplane* bp = nullptr;
+    std::uint16_t port = 0;
+};
+
+// Redis first (up before the nodes, stopped after them); the nodes stop and the loop runs dry before they go.
+class redis_presence : public ::testing::Test {
+protected:
+    void TearDown() override
+    {
+        for (auto& n : nodes_)
+            n->srv->stop();
+        ioc.run_for(10s);  // returns once nothing is left to run
+        nodes_.clear();
+    }
+    node& add_node(std::size_t max_members = 1000, std::chrono::milliseconds expiry = 30s)
+    {
+        return *nodes_.emplace_back(std::make_unique<node>(ioc, redis, max_members, expiry));
+    }
+
+    redis_process redis;
+    boost::asio::io_context ioc{1};
+
+private:
+    std::vector<std::unique_ptr<node>> nodes_;
+};
+
+std::shared_ptr<ws_client> connect(boost::asio::io_context& ioc, std::uint16_t port)
+{
+    auto c = ws_client::create(ioc);
+    c->connect(port, "/ws");
+    EXPECT_TRUE(c->wait_open(ioc));
+    return c;
+}
+
+json join(boost::asio::io_context& ioc, ws_client& c, std::string const& topic)
+{
+    static int id = 0;
+    auto reply = c.ask(ioc, {{"type", "subscribe"}, {"topic", topic}, {"presence", true}, {"id", ++id}});
+    EXPECT_TRUE(reply.has_value());
+    return reply.value_or(json());
+}
+
+std::string client_of(json const& ack)
+{
+    return ack["presence"]["client"].get<std::string>();
+}
+
+std::vector<json> events(ws_client const& c, std::string const& type = {})
+{
+    std::vector<json> out;
+    for (auto const& j : c.received()) {
+        auto const t = j.value("type", "");
+        if ((t == "join" || t == "leave") && (type.empty() || t == type))
+            out.push_back(j);
+    }
+    return out;
+}
+
+bool saw(ws_client const& c, std::string const& type, std::string const& client)
+{
+    for (auto const& e : events(c, type))
+        if (e["client"] == client)
+            return true;
+    return false;
+}
+
+std::size_t count(ws_client const& c, std::string const& type, std::string const& client)
+{
+    std::size_t n = 0;
+    for (auto const& e : events(c, type))
+        n += e["client"] == client;
+    return n;
+}
+
+// Every member's client id, read through `c`'s presence command `limit` at a time.
+std::vector<std::string> snapshot(boost::asio::io_context& ioc, ws_client& c, std::string const& topic,
+                                  std::size_t limit, std::size_t* pages = nullptr)
+{
+    std::vector<std::string> out;
+    std::string cursor;
+    static int id = 1'000;
+    for (std::size_t page = 1; page < 1000; ++page) {
+        json cmd = {{"type", "presence"}, {"topic", topic}, {"limit", limit}, {"id", ++id}};
+        if (!cursor.empty())
+            cmd["cursor"] = cursor;
+        auto reply = c.ask(ioc, cmd);
+        if (!reply || reply->value("type", "") != "presence") {
+            ADD_FAILURE() << (reply ? reply->dump() : "no answer");
+            return out;
+        }
+        EXPECT_LE((*reply)["members"].size(), limit);
+        for (auto const& m : (*reply)["members"])
+            out.push_back(m["client"]);
+        if (pages)
+            *pages = page;
+        if (!reply->contains("next"))
+            break;
+        cursor = (*reply)["next"];
+    }
+    return out;
+}
+
+std::vector<std::string> sorted(std::vector<std::string> v)
+{
+    std::sort(v.begin(), v.end());
+    return v;
+}
+
+TEST_F(redis_presence, members_on_two_nodes_see_each_other_and_either_snapshot_lists_both)
+{
+    auto& na = add_node();
+    auto& nb = add_node();
+    auto a = connect(ioc, na.port);
+    auto b = connect(ioc, nb.port);
+    auto c = connect(ioc, na.port);
+    auto const ja = join(ioc, *a, "room");
+    ASSERT_EQ(ja["type"], "ack") << ja.dump();
+    auto const jb = join(ioc, *b, "room");
+    ASSERT_EQ(jb["type"], "ack") << jb.dump();
+    // B's member joined on B: A's member hears of it through Redis.
+    ASSERT_TRUE(run_until(ioc, [&] { return saw(*a, "join", client_of(jb)); }, 10s));
+    auto const jc = join(ioc, *c, "room");
+    ASSERT_EQ(jc["type"], "ack") << jc.dump();
+    // And the other way: a join on A reaches B's member.
+    ASSERT_TRUE(run_until(ioc, [&] { return saw(*b, "join", client_of(jc)); }, 10s));
+    auto const e = events(*b, "join").front();
+    EXPECT_EQ(e, (json{{"type", "join"}, {"topic", "room"}, {"client", client_of(jc)}, {"user", ""}, {"info", nullptr}}));
+
+    // A snapshot on either node lists every node's members; GET /presence on B answers the same.
+    std::vector<std::string> const all = sorted({client_of(ja), client_of(jb), client_of(jc)});
+    EXPECT_EQ(snapshot(ioc, *a, "room", 100), all);
+    EXPECT_EQ(snapshot(ioc, *b, "room", 100), all);
+    auto const page = fetch(ioc, nb.port, "GET", "/presence?topic=room");
+    ASSERT_EQ(page.status, 200) << page.body;
+    std::vector<std::string> listed;
+    auto const body = page.json();  // held: a range over a temporary's member would dangle
+    for (auto const& m : body["members"])
+        listed.push_back(m["client"]);
+    EXPECT_EQ(listed, all);
+    auto const stats = fetch(ioc, na.port, "GET", "/presence?topic=room&stats=1");
+    ASSERT_EQ(stats.status, 200) << stats.body;
+    EXPECT_EQ(stats.json()["clients"], 3);
+    EXPECT_EQ(stats.json()["users"], 3);  // anonymous members count one user each
+
+    // B's member closes: A's members see it leave, once.
+    b->close();
+    ASSERT_TRUE(run_until(ioc, [&] { return saw(*a, "leave", client_of(jb)) && saw(*c, "leave", client_of(jb)); }, 10s));
+    ASSERT_TRUE(a->ask(ioc, {{"type", "ping"}, {"id", 99}}));
+    EXPECT_EQ(count(*a, "leave", client_of(jb)), 1u);
+    EXPECT_EQ(count(*a, "join", client_of(jb)), 1u);
+    // Nobody hears its own join, on either node.
+    EXPECT_FALSE(saw(*a, "join", client_of(ja)));
+    EXPECT_FALSE(saw(*c, "join", client_of(jc)));
+    EXPECT_EQ(snapshot(ioc, *c, "room", 100), sorted({client_of(ja), client_of(jc)}));
+    EXPECT_EQ(na.bp->presence_size()->members, 2u);  // this node's own members
+    EXPECT_EQ(nb.bp->presence_size()->members, 0u);
+}
+
+TEST_F(redis_presence, pages_and_max_members_span_nodes)
+{
+    auto& na = add_node(5);
+    auto& nb = add_node(5);
+    std::vector<std::shared_ptr<ws_client>> clients;
+    std::vector<std::string> present;
+    for (int i = 0; i < 5; ++i) {
+        auto c = connect(ioc, i % 2 ? nb.port : na.port);
+        auto const ack = join(ioc, *c, "room");
+        ASSERT_EQ(ack["type"], "ack") << ack.dump();
+        present.push_back(client_of(ack));
+        clients.push_back(c);
+    }
+    // Five members on two nodes: a sixth is refused on either.
+    for (auto port : {na.port, nb.port}) {
+        auto extra = connect(ioc, port);
+        auto const refused = join(ioc, *extra, "room");
+        EXPECT_EQ(refused["type"], "error") << refused.dump();
+        EXPECT_EQ(refused["code"], "too_many_members");
+    }
+    // Pages of two, in client id order, across both nodes' members.
+    std::size_t pages = 0;
+    EXPECT_EQ(snapshot(ioc, *clients[1], "room", 2, &pages), sorted(present));
+    EXPECT_EQ(pages, 3u);
+    // One leaves on A: room for one more, on B.
+    clients[0]->close();
+    ASSERT_TRUE(run_until(ioc, [&] { return saw(*clients[1], "leave", present[0]); }, 10s));
+    auto late = connect(ioc, nb.port);
+    EXPECT_EQ(join(ioc, *late, "room")["type"], "ack");
+}
+
+// Node B is a switchboard-server process: SIGKILL gives it no chance to leave.
+TEST_F(redis_presence, a_dead_nodes_members_leave_within_the_expiry_and_live_ones_stay)
+{
+    constexpr auto expiry = 2s;
+    auto& na = add_node(1000, expiry);
+    server_process dead(SWITCHBOARD_SERVER_PATH, {"--listen", "127.0.0.1:0", "--redis", redis.url()},
+                        {"SWITCHBOARD_REDIS_PRESENCE_EXPIRY=2s", "SWITCHBOARD_AUTH_ALLOW_ANONYMOUS=true",
+                         "SWITCHBOARD_REDIS_RECONNECT_MIN=20", "SWITCHBOARD_REDIS_RECONNECT_MAX=200"});
+    auto const port = dead.wait_for_port(20s);
+    ASSERT_TRUE(port) << dead.output();
+    ASSERT_TRUE(run_until(ioc, [&] { return fetch(ioc, *port, "GET", "/readyz").status == 200; }, 20s));
+
+    auto watcher = connect(ioc, na.port);
+    auto const jw = join(ioc, *watcher, "room");
+    ASSERT_EQ(jw["type"], "ack") << jw.dump();
+    std::vector<std::shared_ptr<ws_client>> doomed;
+    std::vector<std::string> doomed_ids;
+    for (int i = 0; i < 3; ++i) {
+        auto c = connect(ioc, *port);
+        auto const ack = join(ioc, *c, i == 2 ? "lobby" : "room");
+        ASSERT_EQ(ack["type"], "ack") << ack.dump();
+        doomed_ids.push_back(client_of(ack));
+        doomed.push_back(c);
+    }
+    ASSERT_TRUE(run_until(ioc, [&] { return saw(*watcher, "join", doomed_ids[0]) && saw(*watcher, "join", doomed_ids[1]); }, 10s));
+
+    // Longer than the expiry with both nodes alive: refreshes keep every member (no leave anywhere).
+    auto const alive_until = std::chrono::steady_clock::now() + 2 * expiry;
+    run_until(ioc, [&] { return std::chrono::steady_clock::now() >= alive_until; }, 3 * expiry);
+    EXPECT_TRUE(events(*watcher, "leave").empty());
+    EXPECT_FALSE(saw(*doomed[0], "leave", client_of(jw)));
+
+    auto lobby = connect(ioc, na.port);
+    ASSERT_EQ(join(ioc, *lobby, "lobby")["type"], "ack");
+    dead.signal(SIGKILL);
+    ASSERT_TRUE(dead.wait_exit(10s));
+    auto const killed = std::chrono::steady_clock::now();
+    // The expiry, then a sweep (every third of it), and slack for a busy machine.
+    ASSERT_TRUE(run_until(ioc, [&] {
+        return saw(*watcher, "leave", doomed_ids[0]) && saw(*watcher, "leave", doomed_ids[1]) &&
+               saw(*lobby, "leave", doomed_ids[2]);
+    }, expiry * 3));
+    auto const took = std::chrono::steady_clock::now() - killed;
+    EXPECT_LE(took, expiry + expiry / 3 + 1s);
+    ASSERT_TRUE(watcher->ask(ioc, {{"type", "ping"}, {"id", 77}}));
+    EXPECT_EQ(count(*watcher, "leave", doomed_ids[0]), 1u);
+    EXPECT_EQ(count(*watcher, "leave", doomed_ids[1]), 1u);
+    EXPECT_FALSE(saw(*watcher, "leave", client_of(jw)));
+    // No ghost: the snapshot holds the live node's member only, and Redis holds nothing of the dead node.
+    EXPECT_EQ(snapshot(ioc, *watcher, "room", 100), std::vector<std::string>{client_of(jw)});
+    auto const expiring = redis.command({"ZCARD", "switchboard:presence.expiry"});
+    ASSERT_TRUE(expiring);
+    EXPECT_EQ(expiring->integer, 2);  // the watcher in room, lobby's member
+}
+
+}  // namespace
+}  // namespace switchboard::test
