@@ -15,7 +15,9 @@ h2load on core 1):
             stay 0 (the subscribers kept up).
 Prints one JSON object per protocol. --smoke: 50 subscribers, 1 s, for the ctest smoke test (measures nothing,
 fails unless every subscriber was held, every connection answered and some deliveries made).
-The 1,000 x 100/s fan-out latency is not measured: h2load reports no per-message latency.
+  fanout    (not with --smoke) 1,000 SSE subscribers x 100 msg/s for D s, HTTP/1.1 then HTTP/2 (100 streams per
+            connection) on one server: latency p50/p90/p99/max from bench/h2_fanout.mjs (Node's own http and http2
+            clients: h2load reports no per-message latency).
 """
 
 import argparse
@@ -31,6 +33,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from suite.processes import LOADGEN_CORE, SERVER_CORE, terminate  # noqa: E402
+from tls_idle import vm_rss  # noqa: E402
 
 
 class server:
@@ -54,14 +57,6 @@ class server:
     def stop(self):
         terminate(self.proc)
         self.log.close()
-
-
-def vm_rss(pid):
-    with open(f'/proc/{pid}/status') as f:
-        for line in f:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError('no VmRSS')
 
 
 def metric(port, name, labels=''):
@@ -169,6 +164,26 @@ def main():
         if a.smoke and (result['idle']['held'] != n or result['connects']['succeeded'] != n or
                         result['saturation']['slow_consumers'] != 0 or result['saturation']['deliveries_per_s'] == 0):
             sys.exit(f'unexpected result over {proto}')
+    if not a.smoke:
+        fanout(a.server, duration)
+
+
+def fanout(binary, duration):
+    """The 1,000 x 100/s fan-out latency, HTTP/1.1 then HTTP/2 (100 streams per connection) on one server: h2load
+    reports no per-message latency, so bench/h2_fanout.mjs (Node's own clients, on core 1) reads it."""
+    srv = server(binary)
+    try:
+        out = subprocess.run(['taskset', '-c', LOADGEN_CORE, 'node', os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                                                  'h2_fanout.mjs'),
+                              '--port', str(srv.port), '--subscribers', '1000', '--per-connection', '100',
+                              '--rate', '100', '--duration', str(duration)],
+                             capture_output=True, text=True, timeout=duration * 2 + 180)
+    finally:
+        srv.stop()
+    for line in out.stdout.splitlines():
+        print(json.dumps({'fanout': json.loads(line)}), flush=True)
+    if out.returncode != 0:
+        sys.exit(f'h2_fanout.mjs failed: {out.stderr[-500:]}')
 
 
 main()

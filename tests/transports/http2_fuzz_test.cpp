@@ -13,6 +13,7 @@
 
 #include "support/h2_frames.hpp"
 #include "support/http_client.hpp"
+#include "support/exchange_pool.hpp"
 #include "support/live_server.hpp"
 #include "support/random_input.hpp"
 #include "support/raw_connection.hpp"
@@ -550,42 +551,6 @@ private:
     h2_result result_;
 };
 
-// Runs every script, `connections_at_once` at a time; the results in order.
-std::vector<h2_result> exchange_all(live_server& srv, std::vector<std::string> const& scripts)
-{
-    struct progress {
-        std::vector<std::string> scripts;
-        std::vector<h2_result> results;
-        std::size_t started = 0;
-        std::size_t finished = 0;
-        std::function<void()> start_next;
-    };
-    auto p = std::make_shared<progress>();
-    p->scripts = scripts;
-    p->results.resize(scripts.size());
-    std::weak_ptr<progress> const weak = p;
-    p->start_next = [&ioc = srv.ioc, port = srv.port, weak] {
-        auto p = weak.lock();
-        if (!p)
-            return;
-        std::size_t const i = p->started++;
-        std::make_shared<h2_exchange>(ioc, p->scripts[i], [weak, i](h2_result r) {
-            auto p = weak.lock();
-            if (!p)
-                return;
-            p->results[i] = std::move(r);
-            ++p->finished;
-            if (p->started < p->scripts.size())
-                p->start_next();
-        })->start(port);
-    };
-    while (p->started < std::min(connections_at_once, scripts.size()))
-        p->start_next();
-    EXPECT_TRUE(srv.run_until([&] { return p->finished == scripts.size(); }, 240s))
-        << p->finished << " of " << scripts.size() << " connections ended";
-    return std::move(p->results);
-}
-
 std::string_view to_string(ending e)
 {
     static constexpr std::string_view names[] = {"acked", "goaway", "closed", "timed out", "malformed", "connect failed"};
@@ -620,7 +585,7 @@ TEST(http2_fuzz, every_connection_of_random_frames_ends_cleanly_and_the_server_s
         scripts.push_back(scripts_from.next_connection(10 + scripts_from.pick(70), written));
         frames += written;
     }
-    auto const results = exchange_all(srv, scripts);
+    auto const results = exchange_all<h2_exchange, h2_result>(srv, scripts, connections_at_once, 240s);
 
     std::map<std::string, std::size_t> tally;
     std::size_t responses = 0, stalled = 0;

@@ -880,6 +880,18 @@ TEST_F(http2, an_hpack_bomb_is_refused_with_431_and_the_connection_goes_on)
     EXPECT_FALSE(c.closed());
 }
 
+// The server ended the connection with a GOAWAY whose code names an error.
+void expect_goaway_with_an_error(std::string const& received)
+{
+    bool goaway = false;
+    for (auto const& f : frames_in(received))
+        if (f.type == GOAWAY) {
+            goaway = true;
+            EXPECT_NE(code_of(f), 0u);
+        }
+    EXPECT_TRUE(goaway) << shown(received);
+}
+
 // A header block that never ends (CVE-2024-28182): HEADERS, then CONTINUATION after CONTINUATION, each with
 // another field. nghttp2 accepts a few (8) and then ends the connection with GOAWAY; the server holds none of it.
 TEST_F(http2, a_flood_of_continuation_frames_ends_that_connection_and_harms_no_one_else)
@@ -891,13 +903,7 @@ TEST_F(http2, a_flood_of_continuation_frames_ends_that_connection_and_harms_no_o
         flood += frame(CONTINUATION, 0, 1, literal("x-c" + std::to_string(i), std::string(100, 'c')));
     c.send(flood);
     ASSERT_TRUE(c.wait_closed(10s)) << shown(c.received());
-    bool goaway = false;
-    for (auto const& f : frames_in(c.received()))
-        if (f.type == GOAWAY) {
-            goaway = true;
-            EXPECT_NE(code_of(f), 0u);
-        }
-    EXPECT_TRUE(goaway) << shown(c.received());
+    expect_goaway_with_an_error(c.received());
     EXPECT_FALSE(has(c.received(), HEADERS, 1));
     EXPECT_EQ(curl_h2(*srv, "/healthz").status, 200);
 }
@@ -913,13 +919,7 @@ TEST_F(http2, a_settings_frame_of_thousands_of_entries_ends_that_connection)
         entries.push_back({0x3 /*MAX_CONCURRENT_STREAMS*/, std::uint32_t(i)});
     c.send(preface + settings(entries));
     ASSERT_TRUE(c.wait_closed(10s)) << shown(c.received());
-    bool goaway = false;
-    for (auto const& f : frames_in(c.received()))
-        if (f.type == GOAWAY) {
-            goaway = true;
-            EXPECT_NE(code_of(f), 0u);
-        }
-    EXPECT_TRUE(goaway) << shown(c.received());
+    expect_goaway_with_an_error(c.received());
     EXPECT_EQ(curl_h2(*srv, "/healthz").status, 200);
 }
 

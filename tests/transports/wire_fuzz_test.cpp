@@ -6,6 +6,7 @@
 // connection staying open), nothing hangs, and afterwards a subscriber on SSE and one on WebSocket still get
 // what is published. Fixed seeds, fixed counts and deadlines: 3 to 5 s in a Debug build.
 
+#include "support/exchange_pool.hpp"
 #include "support/live_server.hpp"
 #include "support/http_client.hpp"
 #include "support/json_members.hpp"
@@ -288,43 +289,6 @@ private:
     bool head_ = false;
     bool finished_ = false;
 };
-
-// Runs `requests`, `connections_at_once` at a time, and returns their results in order.
-std::vector<exchange_result> exchange_all(live_server& srv, std::vector<std::string> const& requests)
-{
-    // Shared with the exchanges, which may outlive this call if it gives up.
-    struct progress {
-        std::vector<std::string> requests;
-        std::vector<exchange_result> results;
-        std::size_t started = 0;
-        std::size_t finished = 0;
-        std::function<void()> start_next;
-    };
-    auto p = std::make_shared<progress>();
-    p->requests = requests;
-    p->results.resize(requests.size());
-    std::weak_ptr<progress> const weak = p;
-    p->start_next = [&ioc = srv.ioc, port = srv.port, weak] {
-        auto p = weak.lock();
-        if (!p)
-            return;
-        std::size_t const i = p->started++;
-        std::make_shared<raw_exchange>(ioc, p->requests[i], [weak, i](exchange_result r) {
-            auto p = weak.lock();
-            if (!p)
-                return;
-            p->results[i] = std::move(r);
-            ++p->finished;
-            if (p->started < p->requests.size())
-                p->start_next();
-        })->start(port);
-    };
-    while (p->started < std::min(connections_at_once, requests.size()))
-        p->start_next();
-    EXPECT_TRUE(srv.run_until([&] { return p->finished == requests.size(); }, std::chrono::seconds(60)))
-        << p->finished << " of " << requests.size() << " exchanges ended";
-    return std::move(p->results);
-}
 
 // ---- generating requests ----------------------------------------------------------------------------------
 
@@ -1055,7 +1019,8 @@ protected:
         std::vector<std::string> requests;
         for (std::size_t i = 0; i < http_requests; ++i)
             requests.push_back(requests_from.next());
-        auto const results = exchange_all(*srv, requests);
+        auto const results =
+            exchange_all<raw_exchange, exchange_result>(*srv, requests, connections_at_once, std::chrono::seconds(60));
         http_tally tally;
         for (std::size_t i = 0; i < requests.size(); ++i) {
             expect_clean(i, requests[i], results[i], tally);
