@@ -653,12 +653,15 @@ TEST(redis, a_node_that_lost_its_subscription_reads_what_it_missed_from_history)
     for (int i = 1; i <= count; ++i) {
         publisher->send_json({{"type", "publish"}, {"topic", "stream"}, {"data", {{"n", i}}}, {"id", i}});
         if (i == 50 || i == 120) {
-            // Node 1 is subscribed again (after the first cut), and what came before is published: cut it.
-            ASSERT_TRUE(run_until(ioc, [&] { return redis.subscribers("switchboard:stream") == 1; }, 10s));
+            // Node 1 is subscribed again (after the first cut), and what came before is published: cut it. Every
+            // node has a pub/sub connection (presence events; node 1's carries the topic too): both are back, and
+            // both are cut.
+            ASSERT_TRUE(run_until(ioc, [&] {
+                return redis.subscribers("switchboard:stream") == 1 && redis.subscribers("switchboard:#presence") == 2;
+            }, 10s));
             ASSERT_TRUE(publisher->wait_reply(ioc, i));
             auto killed = redis.command({"CLIENT", "KILL", "TYPE", "pubsub"});
             ASSERT_TRUE(killed);
-            // Every node's pub/sub connection: node 1's (the topic, presence events) and node 2's (presence events).
             EXPECT_EQ(killed->integer, 2);
         }
     }
