@@ -81,7 +81,7 @@ void channel_services::closed(channel& ch, disconnect const& reason)
 
 void channel_services::subscribe(channel& ch, std::string const& topic, std::optional<position> const& since,
                                  std::size_t max_bytes, subscribe_queue::authorization a,
-                                 backplane::history_handler done)
+                                 subscribe_queue::subscribe_handler done)
 {
     subscribes_.subscribe(ch, topic, since, max_bytes, a, std::move(done));
 }
@@ -296,29 +296,74 @@ backplane::publish_handler channel_services::counted(backplane::publish_handler 
     };
 }
 
-void channel_services::publish(std::string const& topic, std::string data, channel* origin,
-                               std::string const& remote_address, backplane::publish_handler done)
+void channel_services::publish(std::string const& topic, std::string data, channel* origin, identity_ptr who,
+                               std::string const& remote_address, publish_answer done)
 {
     if (stopping)
-        return done(error::shutting_down, {});
+        return done(error::shutting_down, {}, {});
     if (!is_valid_topic(topic))
-        return done(error::invalid_topic, {});
+        return done(error::invalid_topic, {}, {});
     if (hooks_.on_publish) {
         // The data moves into the request and back out: the bytes the client sent, unless the hook replaced them.
         publish_request request{topic, std::move(data), origin ? origin->shared_from_this() : nullptr, remote_address};
+        request.who = who;
         if (auto ec = guarded("on_publish", [&] { return hooks_.on_publish(request); }))
-            return done(ec, {});
+            return done(ec, {}, {});
         bool const replaced = request.replaced();
         data = std::move(request).take_data();
         // What the hook put in its place passes the checks a client's data passed.
         if (auto why = replaced ? data_problem(data) : std::string(); !why.empty()) {
             spdlog::warn("on_publish replaced a message to {} with data that cannot be published: {}", topic, why);
-            return done(error::invalid_json, {});
+            return done(error::invalid_json, {}, {});
         }
     }
+    if (!hooks_.moderate)
+        return publish_decided(topic, std::move(data), std::move(done));
+
+    // The hook may answer later (a backend's answer) and must answer once. Its request is its own to keep.
+    auto request = std::make_shared<publish_request>(topic, std::move(data),
+                                                     origin ? origin->shared_from_this() : nullptr, remote_address);
+    request->who = std::move(who);
+    auto once = std::make_shared<publish_answer>(std::move(done));
+    decision_handler answer = [this, request, once](boost::system::error_code ec, std::string reason) {
+        if (!*once)
+            return;
+        auto finish = std::move(*once);
+        *once = nullptr;
+        if (ec)
+            return finish(ec, {}, reason);
+        if (stopping)
+            return finish(error::shutting_down, {}, {});
+        bool const replaced = request->replaced();
+        auto data = std::move(*request).take_data();
+        if (auto why = replaced ? data_problem(data) : std::string(); !why.empty()) {
+            spdlog::warn("moderate replaced a message to {} with data that cannot be published: {}", request->topic,
+                         why);
+            return finish(error::invalid_json, {}, {});
+        }
+        // A later turn: the client whose publish this is is charged again for a topic it makes.
+        auto const charged = backplane.on_behalf_of(client_key(*request->who, request->remote_address));
+        publish_decided(request->topic, std::move(data), std::move(finish));
+    };
+    auto ec = guarded("moderate", [&] {
+        hooks_.moderate(request, answer);
+        return boost::system::error_code{};
+    });
+    if (ec && *once) {
+        auto finish = std::move(*once);
+        *once = nullptr;
+        finish(ec, {}, {});
+    }
+}
+
+void channel_services::publish_decided(std::string const& topic, std::string data, publish_answer done)
+{
     if (payload_size(data) > options.max_message_size)
-        return done(error::message_too_large, {});
-    backplane.publish(topic, std::move(data), counted(std::move(done)));
+        return done(error::message_too_large, {}, {});
+    backplane.publish(topic, std::move(data),
+                      counted([done = std::move(done)](boost::system::error_code ec, position where) {
+                          done(ec, where, {});
+                      }));
 }
 
 }  // namespace switchboard::detail

@@ -59,7 +59,7 @@ public:
     /// subscribed. A client's subscribes and unsubscribes of one topic take effect in the order it sent
     /// them (subscribe_queue.hpp).
     void subscribe(channel& ch, std::string const& topic, std::optional<position> const& since,
-                   std::size_t max_bytes, subscribe_queue::authorization a, backplane::history_handler done);
+                   std::size_t max_bytes, subscribe_queue::authorization a, subscribe_queue::subscribe_handler done);
     /// Ends `ch`'s subscribes of `topic` in progress (answered error::unsubscribed), then its subscription.
     /// Returns false when `ch` was neither subscribed nor subscribing.
     bool unsubscribe(channel& ch, std::string const& topic);
@@ -77,10 +77,13 @@ public:
     /// backplane that does not deliver every topic to every node.
     std::string pattern_refusal(std::string_view pattern) const;
 
-    /// A client's publish: checks the topic and size, runs the publish hook, then the backplane. `data` is JSON
-    /// text that passed payload_problem (json_input.hpp); it is delivered as it is, or as the hook replaced it.
-    void publish(std::string const& topic, std::string data, channel* origin, std::string const& remote_address,
-                 backplane::publish_handler done);
+    /// A publish's outcome: its position, or an error and the reason a hook gave for it (maybe empty).
+    using publish_answer = std::function<void(boost::system::error_code, position, std::string const& reason)>;
+    /// A client's publish: checks the topic and size, runs the publish hooks (on_publish, then moderate, which
+    /// may answer later), then the backplane. `who` published it (origin's identity, or POST /publish's). `data` is JSON text that passed payload_problem (json_input.hpp);
+    /// it is delivered as it is, or as a hook replaced it.
+    void publish(std::string const& topic, std::string data, channel* origin, identity_ptr who,
+                 std::string const& remote_address, publish_answer done);
 
     /// Makes `ch` (subscribed to `topic`) a member of the topic's presence and has it receive the topic's presence
     /// events from then on (not its own join). Its client id is made at its first presence subscription, unless
@@ -102,6 +105,8 @@ public:
     backplane::publish_handler counted(backplane::publish_handler done);
 
 private:
+    void publish_decided(std::string const& topic, std::string data, publish_answer done);
+
     // A closed channel's presence, kept for the grace (its key names it).
     struct lingering {
         std::string client;

@@ -14,6 +14,7 @@
 #include "listener_channel.hpp"
 #include "long_polling/long_polling_transport.hpp"
 #include "ops/ops_routes.hpp"
+#include "proxy/proxy_hooks.hpp"
 #include "http/presence_route.hpp"
 #include "http/publish_route.hpp"
 #include "core/hook_guard.hpp"
@@ -275,6 +276,8 @@ void server::start()
     auto& i = *impl_;
     if (i.started)
         throw std::logic_error("switchboard: server already started");
+    if (detail::proxy_configured(i.options.proxy))
+        detail::install_proxy_hooks(i.hooks, i.options.proxy, i.ioc.get_executor());
     tcp::endpoint const ep{asio::ip::make_address(i.options.address), i.options.port};
     i.acceptor.open(ep.protocol());
     i.acceptor.set_option(asio::socket_base::reuse_address(true));

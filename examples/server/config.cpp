@@ -249,6 +249,13 @@ void check_across_keys(server_config const& c, std::vector<config_error>& errors
             if (!paths[i].second->empty() && *paths[i].second == *paths[j].second)
                 errors.push_back({std::string(paths[i].first),
                                   "\"" + *paths[i].second + "\" is also " + std::string(paths[j].first), {}});
+    // A proxy URL the server could not use fails --check-config, not the start.
+    for (auto const& [path, url] : {std::pair{"proxy.connect_url", &o.proxy.connect_url},
+                                    std::pair{"proxy.refresh_url", &o.proxy.refresh_url},
+                                    std::pair{"proxy.subscribe_url", &o.proxy.subscribe_url},
+                                    std::pair{"proxy.publish_url", &o.proxy.publish_url}})
+        if (auto why = switchboard::proxy_url_problem(*url); !why.empty())
+            errors.push_back({path, why, {}});
     // TLS needs both files, readable; whether they hold a matching certificate and key is checked at start.
     if (o.tls_cert_file.empty() != o.tls_key_file.empty())
         errors.push_back({o.tls_cert_file.empty() ? "tls.cert_file" : "tls.key_file",

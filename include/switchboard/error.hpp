@@ -43,6 +43,8 @@ enum class error {
     invalid_pattern,       // a pattern outside the pattern syntax (topic.hpp), or one this server cannot serve yet
     presence_unavailable,  // presence is not kept by this server's backplane (Redis and NATS, for now)
     too_many_members,      // a topic's presence is at presence_options::max_members
+    backend_unavailable,   // the application's backend (a proxy hook's URL) did not answer in time, could not be
+                           // reached, answered garbage, or has too many requests in flight: retry later
 };
 
 boost::system::error_category const& error_category() noexcept;

@@ -22,6 +22,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 namespace switchboard {
 
@@ -38,10 +40,38 @@ struct auth_request {
                                        // or "route" (a secured route)
 };
 
+/// A hook's answer, called once, on the loop thread (asio::post there from another thread). The hook is handed
+/// one; code that hands one over may build it from a callable taking the arguments with or without the reason.
+/// A refusal may say why in `reason`: the client gets it as the error's "message" in place of the error's
+/// standard text (an HTTP proxy backend's message reaches the client so: docs/integration.md).
+template <class... Args>
+class hook_answer {
+public:
+    using function = std::function<void(Args..., std::string reason)>;
+
+    hook_answer() = default;
+    template <class F>
+        requires(!std::is_same_v<std::remove_cvref_t<F>, hook_answer> && std::is_invocable_v<F&, Args..., std::string>)
+    hook_answer(F f) : f_(std::move(f))
+    {
+    }
+    template <class F>
+        requires(!std::is_same_v<std::remove_cvref_t<F>, hook_answer> &&
+                 !std::is_invocable_v<F&, Args..., std::string> && std::is_invocable_v<F&, Args...>)
+    hook_answer(F f) : f_([f = std::move(f)](Args... args, std::string) mutable { f(std::move(args)...); })
+    {
+    }
+
+    void operator()(Args... args, std::string reason = {}) const { f_(std::move(args)..., std::move(reason)); }
+    explicit operator bool() const noexcept { return static_cast<bool>(f_); }
+
+private:
+    function f_;
+};
+
 /// The authenticate hook's answer: an error (error::unauthorized, error::token_expired, error::rejected...)
-/// refuses the client; else `who` becomes its identity. Call it once, on the loop thread (asio::post there from
-/// another thread).
-using auth_handler = std::function<void(boost::system::error_code, identity who)>;
+/// refuses the client, with an optional reason; else `who` becomes its identity.
+using auth_handler = hook_answer<boost::system::error_code, identity>;
 
 /// What a client wants to do with a topic, for the authorize hook.
 struct authorize_request {
@@ -57,8 +87,9 @@ struct authorize_request {
     bool pattern = false;
 };
 
-/// The authorize hook's answer: an error (e.g. error::forbidden) refuses, success allows. Once, on the loop thread.
-using decision_handler = std::function<void(boost::system::error_code)>;
+/// The authorize and moderate hooks' answer: an error (e.g. error::forbidden) refuses, with an optional reason;
+/// success allows. Once, on the loop thread.
+using decision_handler = hook_answer<boost::system::error_code>;
 
 /// A message a client wants to publish, as seen by the publish hook. A copy kept past the call has its own data.
 ///
@@ -72,6 +103,7 @@ public:
     std::string topic;
     channel_ptr origin;  // the publishing WebSocket channel, or null for POST /publish
     std::string remote_address;  // "IP:port"
+    identity_ptr who = identity::anonymous();  // the publisher (for POST /publish: what its request authenticated)
 
     /// The data as JSON text: the client's bytes, or the last replacement. A binary payload reads as
     /// message::binary_prefix and its base64 (data_json() of it is discarded).
@@ -122,6 +154,11 @@ struct hooks {
     /// (request.replace_data, replace_data_text) to transform. Messages published from C++ (server::publish,
     /// publish_text) do not pass here.
     std::function<boost::system::error_code(publish_request&)> on_publish;
+    /// A client's publish, after on_publish, decided possibly asynchronously (a backend's answer): refuse it
+    /// (an error and a reason), or let it through, with its data replaced or not (request->replace_data...,
+    /// checked like a client's data once the answer comes). The request is the hook's to keep until it answers.
+    /// Messages published from C++ do not pass here.
+    std::function<void(std::shared_ptr<publish_request> request, decision_handler done)> moderate;
 };
 
 }  // namespace switchboard

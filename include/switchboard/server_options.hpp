@@ -2,6 +2,7 @@
 // Everything a server can be told, with its default and unit. Every queue, buffer and header is bounded here.
 
 #include <switchboard/history_options.hpp>
+#include <switchboard/proxy_options.hpp>
 #include <switchboard/security_options.hpp>
 
 #include <chrono>
@@ -148,6 +149,10 @@ struct server_options {
 
     // Authentication, topic permissions, allowed origins and rate limits (docs/security.md).
     security_options security;
+
+    // Proxy hooks over HTTP: the application's backend decides connects, refreshes, subscribes and publishes
+    // (docs/integration.md). Installed at start() around the hooks set then; a reload keeps the started ones.
+    proxy_options proxy;
 };
 
 }  // namespace switchboard

@@ -19,7 +19,7 @@ struct subscribe_queue::operation {
     std::optional<position> since;
     std::size_t max_bytes;  // of the first history page
     authorization authorized;
-    backplane::history_handler done;
+    subscribe_handler done;
     std::shared_ptr<topic_join> join;  // while joining
     bool over = false;                 // answered, cancelled or dropped: late answers are ignored
 };
@@ -73,7 +73,7 @@ void subscribe_queue::release(channel const& ch, std::size_t n) noexcept
 }
 
 void subscribe_queue::subscribe(channel& ch, std::string const& topic, std::optional<position> const& since,
-                                std::size_t max_bytes, authorization a, backplane::history_handler done)
+                                std::size_t max_bytes, authorization a, subscribe_handler done)
 {
     if (!is_valid_topic(topic))
         return done(error::invalid_topic, {});
@@ -106,9 +106,10 @@ void subscribe_queue::start(std::shared_ptr<operation> op)
     if (op->authorized == authorization::done)
         return subscribe_now(std::move(op));
     auto const& ch = *op->ch;
-    authorize_(op->topic, false, ch.identity_pointer(), op->ch, ch.remote_address(), [this, op](boost::system::error_code ec) {
+    authorize_(op->topic, false, ch.identity_pointer(), op->ch, ch.remote_address(),
+               [this, op](boost::system::error_code ec, std::string reason) {
         if (ec)
-            return finish(op, ec, {});
+            return finish(op, ec, {}, std::move(reason));
         if (!op->over)
             subscribe_now(op);
     });
@@ -137,7 +138,8 @@ void subscribe_queue::subscribe_now(std::shared_ptr<operation> op)
         op->join = std::move(join);
 }
 
-void subscribe_queue::finish(std::shared_ptr<operation> op, boost::system::error_code ec, history_result r)
+void subscribe_queue::finish(std::shared_ptr<operation> op, boost::system::error_code ec, history_result r,
+                             std::string reason)
 {
     if (op->over)
         return;  // cancelled or dropped meanwhile: answered already, or never to be
@@ -167,7 +169,7 @@ void subscribe_queue::finish(std::shared_ptr<operation> op, boost::system::error
             channels_.erase(queues);
     }
     auto done = std::move(op->done);
-    done(ec, std::move(r));
+    done(ec, std::move(r), std::move(reason));
     // The next one starts on a later turn: a long queue of subscribes answered at once would otherwise recurse.
     if (next)
         boost::asio::post(executor_, [this, next] {
@@ -247,11 +249,11 @@ void subscribe_queue::subscribe_pattern(channel& ch, std::string const& pattern,
 
 void subscribe_queue::start_pattern(std::shared_ptr<pattern_operation> op)
 {
-    auto then = [this, op](boost::system::error_code ec) {
+    auto then = [this, op](boost::system::error_code ec, std::string reason) {
         if (op->over)
             return;
         if (ec)
-            return finish_pattern(op, ec);
+            return finish_pattern(op, ec, {}, std::move(reason));
         auto& ch = *op->ch;
         bool const added = !hub_.subscribed_pattern(ch, op->pattern);
         if (added) {
@@ -282,7 +284,7 @@ void subscribe_queue::start_pattern(std::shared_ptr<pattern_operation> op)
         });
     };
     if (op->authorized == authorization::done)
-        return then({});
+        return then({}, {});
     auto const& ch = *op->ch;
     authorize_(op->pattern, true, ch.identity_pointer(), op->ch, ch.remote_address(), std::move(then));
 }
@@ -301,7 +303,7 @@ void subscribe_queue::read_pattern(std::shared_ptr<pattern_operation> const& op,
 }
 
 void subscribe_queue::finish_pattern(std::shared_ptr<pattern_operation> const& op, boost::system::error_code ec,
-                                     pattern_history_result r)
+                                     pattern_history_result r, std::string reason)
 {
     op->over = true;
     auto queues = channels_.find(op->ch.get());
@@ -311,7 +313,7 @@ void subscribe_queue::finish_pattern(std::shared_ptr<pattern_operation> const& o
     if (ops.empty() && queues->second.topics.empty())
         channels_.erase(queues);
     auto done = std::move(op->done);
-    done(ec, std::move(r));
+    done(ec, std::move(r), std::move(reason));
 }
 
 bool subscribe_queue::cancel_pattern(channel& ch, std::string_view pattern)

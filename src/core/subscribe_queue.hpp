@@ -53,7 +53,9 @@ public:
     using authorize_function = std::function<void(std::string const& topic, bool pattern, identity_ptr who,
                                                   channel_ptr origin, std::string const& remote_address,
                                                   decision_handler done)>;
-    using pattern_handler = switchboard::backplane::pattern_history_handler;
+    /// A subscribe's answer: an error or the history, and when a hook refused it, the hook's reason.
+    using subscribe_handler = hook_answer<boost::system::error_code, history_result>;
+    using pattern_handler = hook_answer<boost::system::error_code, pattern_history_result>;
 
     /// Reads max_subscriptions and max_queue_messages from `options` at each call, and runs hooks.on_subscribe.
     subscribe_queue(boost::asio::any_io_executor executor, server_options const& options, switchboard::hooks& hooks,
@@ -67,7 +69,7 @@ public:
     /// `max_bytes` (see backplane::history). `done` gets an error or the history, once, on
     /// the loop thread, maybe before this returns; never after `ch` has closed (drop()).
     void subscribe(channel& ch, std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
-                   authorization a, backplane::history_handler done);
+                   authorization a, subscribe_handler done);
     /// Ends `ch`'s subscribes to `topic` still in progress with error::unsubscribed, oldest first. Returns
     /// whether there were any.
     bool cancel(channel& ch, std::string_view topic);
@@ -117,12 +119,13 @@ private:
 
     void start(std::shared_ptr<operation> op);
     void subscribe_now(std::shared_ptr<operation> op);
-    void finish(std::shared_ptr<operation> op, boost::system::error_code ec, history_result r);
+    void finish(std::shared_ptr<operation> op, boost::system::error_code ec, history_result r,
+                std::string reason = {});
     static void call_off(operation& op);
     void start_pattern(std::shared_ptr<pattern_operation> op);
     void read_pattern(std::shared_ptr<pattern_operation> const& op, bool added);
     void finish_pattern(std::shared_ptr<pattern_operation> const& op, boost::system::error_code ec,
-                        pattern_history_result r = {});
+                        pattern_history_result r = {}, std::string reason = {});
 
     boost::asio::any_io_executor executor_;
     server_options const& options_;

@@ -56,16 +56,18 @@ void publish(channel_services& services, std::shared_ptr<exchange> const& conn)
         return conn->respond_rate_limited(retry_after);
     services.authorizer.authorize(
         authorize_request::kind::publish, *topic, conn->identity(), nullptr, conn->remote_address(),
-        [&services, conn, topic = *topic, data = std::move(data)](boost::system::error_code ec) mutable {
+        [&services, conn, topic = *topic, data = std::move(data)](boost::system::error_code ec,
+                                                                  std::string reason) mutable {
             if (ec)
-                return conn->respond_error(ec, ec == error::forbidden ? "not allowed to publish to " + topic
-                                                                      : std::string());
+                return conn->respond_error(ec, !reason.empty()              ? reason
+                                               : ec == error::forbidden ? "not allowed to publish to " + topic
+                                                                        : std::string());
             // A topic the backplane takes on for this publish is the client's (its bound per client).
             auto const charged = services.backplane.on_behalf_of(client_key(*conn->identity(), conn->remote_address()));
-            services.publish(topic, std::move(data), nullptr, conn->remote_address(),
-                             [conn, topic](boost::system::error_code ec, position where) {
+            services.publish(topic, std::move(data), nullptr, conn->identity(), conn->remote_address(),
+                             [conn, topic](boost::system::error_code ec, position where, std::string const& reason) {
                                  if (ec)
-                                     return conn->respond_error(ec);
+                                     return conn->respond_error(ec, reason);
                                  nlohmann::ordered_json body = {
                                      {"topic", topic}, {"offset", where.offset}, {"epoch", where.epoch}};
                                  conn->respond(json_response(conn->request(), body.dump()));

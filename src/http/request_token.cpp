@@ -19,6 +19,8 @@ std::string_view trim(std::string_view s)
     return s;
 }
 
+}  // namespace
+
 std::string_view cookie_value(std::string_view header, std::string_view name)
 {
     while (!header.empty()) {
@@ -35,8 +37,6 @@ std::string_view cookie_value(std::string_view header, std::string_view name)
     }
     return {};
 }
-
-}  // namespace
 
 std::string_view bearer_token(http_request const& req)
 {

@@ -14,6 +14,9 @@ struct query;
 /// The one reading of that field: the admin token comes this way too.
 std::string_view bearer_token(http_request const& req);
 
+/// The value of the cookie `name` in one Cookie field's value (unquoted), or "" when it has none.
+std::string_view cookie_value(std::string_view header, std::string_view name);
+
 /// The token a request carries: "Authorization: Bearer T", else the cookie `cookie_name` (unless empty), else
 /// ?token=T; "" when none.
 std::string find_token(http_request const& req, query const& q, std::string const& cookie_name);

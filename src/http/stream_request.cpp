@@ -155,10 +155,10 @@ namespace {
 
 // Subscribes `ch` to every pattern of `wanted` at once (each authorized as a pattern, read from the cursor's
 // sequence for it, the first pages sharing `max_bytes`); `done` gets, once all are answered, the first refusal
-// with the pattern refused, or every pattern's result. Not called for a channel that closed.
+// with the pattern refused and the hook's reason (maybe empty), or every pattern's result. Not called for a channel that closed.
 void subscribe_patterns(channel_services& services, channel_ptr const& ch, stream_request const& wanted,
                         std::size_t max_bytes,
-                        std::function<void(boost::system::error_code, std::string const&,
+                        std::function<void(boost::system::error_code, std::string const&, std::string const&,
                                            std::vector<pattern_subscription>)> done)
 {
     struct gathering {
@@ -166,7 +166,9 @@ void subscribe_patterns(channel_services& services, channel_ptr const& ch, strea
         std::size_t remaining = 0;
         boost::system::error_code failed;
         std::string refused;
-        std::function<void(boost::system::error_code, std::string const&, std::vector<pattern_subscription>)> done;
+        std::string reason;
+        std::function<void(boost::system::error_code, std::string const&, std::string const&,
+                           std::vector<pattern_subscription>)> done;
     };
     auto state = std::make_shared<gathering>();
     state->results.resize(wanted.patterns.size());
@@ -178,15 +180,18 @@ void subscribe_patterns(channel_services& services, channel_ptr const& ch, strea
         state->results[i].pattern = pattern;
         state->results[i].since = wanted.since_for(pattern);
         services.subscribe_pattern(*ch, pattern, state->results[i].since, share, subscribe_queue::authorization::check,
-                                   [state, ch, i](boost::system::error_code ec, pattern_history_result r) {
+                                   [state, ch, i](boost::system::error_code ec, pattern_history_result r,
+                                                  std::string reason) {
                                        if (ec && !state->failed) {
                                            state->failed = ec;
                                            state->refused = state->results[i].pattern;
+                                           state->reason = std::move(reason);
                                        }
                                        state->results[i].result = std::move(r);
                                        if (--state->remaining != 0 || ch->closing())
                                            return;
-                                       state->done(state->failed, state->refused, std::move(state->results));
+                                       state->done(state->failed, state->refused, state->reason,
+                                                   std::move(state->results));
                                    });
     }
 }
@@ -202,11 +207,14 @@ void open_stream(channel_services& services, channel_ptr const& ch, stream_reque
     services.authorizer.authorize_all(
         authorize_request::kind::subscribe, std::move(topics), ch->identity_pointer(), ch, ch->remote_address(),
         [&services, ch, wanted = std::move(wanted), max_bytes, refuse = std::move(refuse),
-         subscribed = std::move(subscribed)](boost::system::error_code ec, std::string const& topic) mutable {
+         subscribed = std::move(subscribed)](boost::system::error_code ec, std::string const& topic,
+                                             std::string const& reason) mutable {
             if (ch->closing())
                 return;  // answered meanwhile (the server is stopping)
             if (ec)
-                return refuse(ec, ec == error::forbidden ? "not allowed to subscribe to " + topic : std::string());
+                return refuse(ec, !reason.empty()              ? reason
+                                  : ec == error::forbidden ? "not allowed to subscribe to " + topic
+                                                           : std::string());
             // Topics and patterns share the first pages' budget, half each when there are both.
             std::size_t const topic_bytes = wanted.patterns.empty() ? max_bytes : max_bytes / 2;
             subscribe_topics(services, *ch, wanted, topic_bytes,
@@ -223,9 +231,11 @@ void open_stream(channel_services& services, channel_ptr const& ch, stream_reque
                                      services, ch, wanted, pattern_bytes,
                                      [ch, refuse, subscribed, done = std::move(done)](
                                          boost::system::error_code ec, std::string const& pattern,
-                                         std::vector<pattern_subscription> patterns) mutable {
+                                         std::string const& reason, std::vector<pattern_subscription> patterns) mutable {
                                          if (ch->closing())
                                              return;
+                                         if (ec && !reason.empty())
+                                             return refuse(ec, reason);
                                          if (ec == error::forbidden)
                                              return refuse(ec, "not allowed to subscribe to " + pattern);
                                          if (ec == error::too_many_topics)

@@ -34,13 +34,14 @@ void authenticate(authorizer& policy, http_request const* req, std::string_view 
 
     // The hook decides; its answer may come later, and must come once. A hook that throws refuses.
     auto once = std::make_shared<authenticated_handler>(std::move(done));
-    auth_handler answer = [once, anonymous_ok = options.allow_anonymous](boost::system::error_code ec, identity who) {
+    auth_handler answer = [once, anonymous_ok = options.allow_anonymous](boost::system::error_code ec, identity who,
+                                                                         std::string reason) {
         if (!*once)
             return;
         auto finish = std::move(*once);
         *once = nullptr;
         if (ec)
-            return finish(ec, std::string(), nullptr);
+            return finish(ec, reason, nullptr);
         if (!who.authenticated && !anonymous_ok)
             return finish(error::unauthorized, "a token is required", nullptr);
         finish({}, {}, who.authenticated ? std::make_shared<identity const>(std::move(who)) : identity::anonymous());

@@ -69,12 +69,12 @@ void authorizer::authorize(authorize_request::kind action, std::string const& to
         return done({});
     // The hook may answer later and must answer once.
     auto once = std::make_shared<decision_handler>(std::move(done));
-    decision_handler answer = [once](boost::system::error_code ec) {
+    decision_handler answer = [once](boost::system::error_code ec, std::string reason) {
         if (!*once)
             return;
         auto finish = std::move(*once);
-        *once = nullptr;
-        finish(ec);
+        *once = {};
+        finish(ec, std::move(reason));
     };
     authorize_request request{action, topic, who, origin, remote_address, pattern};
     auto ec = guarded("authorize", [&] {
@@ -83,7 +83,7 @@ void authorizer::authorize(authorize_request::kind action, std::string const& to
     });
     if (ec && *once) {
         auto finish = std::move(*once);
-        *once = nullptr;
+        *once = {};
         finish(ec);
     }
 }
@@ -99,14 +99,14 @@ struct authorize_chain : std::enable_shared_from_this<authorize_chain> {
     identity_ptr who;
     channel_ptr origin;
     std::string remote_address;
-    std::function<void(boost::system::error_code, std::string const&)> done;
+    authorizer::all_decided_handler done;
     std::size_t next = 0;
     bool pending = false;
     bool inside = false;
     bool failed = false;
 
     authorize_chain(authorizer& p, authorize_request::kind a, std::vector<std::string> t, identity_ptr w,
-                    channel_ptr o, std::string r, std::function<void(boost::system::error_code, std::string const&)> d)
+                    channel_ptr o, std::string r, authorizer::all_decided_handler d)
         : policy(p), action(a), topics(std::move(t)), who(std::move(w)), origin(std::move(o)),
           remote_address(std::move(r)), done(std::move(d))
     {
@@ -116,16 +116,16 @@ struct authorize_chain : std::enable_shared_from_this<authorize_chain> {
     {
         while (!failed) {
             if (next == topics.size())
-                return done({}, std::string());
+                return done({}, std::string(), std::string());
             std::size_t const i = next++;
             pending = true;
             inside = true;
             policy.authorize(action, topics[i], who, origin, remote_address,
-                             [self = shared_from_this(), i](boost::system::error_code ec) {
+                             [self = shared_from_this(), i](boost::system::error_code ec, std::string reason) {
                                  self->pending = false;
                                  if (ec) {
                                      self->failed = true;
-                                     return self->done(ec, self->topics[i]);
+                                     return self->done(ec, self->topics[i], reason);
                                  }
                                  if (!self->inside)
                                      self->run();
@@ -140,8 +140,7 @@ struct authorize_chain : std::enable_shared_from_this<authorize_chain> {
 }  // namespace
 
 void authorizer::authorize_all(authorize_request::kind action, std::vector<std::string> topics, identity_ptr who,
-                               channel_ptr origin, std::string const& remote_address,
-                               std::function<void(boost::system::error_code, std::string const&)> done)
+                               channel_ptr origin, std::string const& remote_address, all_decided_handler done)
 {
     std::make_shared<authorize_chain>(*this, action, std::move(topics), std::move(who), std::move(origin),
                                       remote_address, std::move(done))

@@ -47,10 +47,12 @@ public:
     /// (may_subscribe_pattern), and the hook is asked with authorize_request::pattern set.
     void authorize(authorize_request::kind action, std::string const& topic, identity_ptr who, channel_ptr origin,
                    std::string const& remote_address, decision_handler done, bool pattern = false);
-    /// The same for each of `topics` in turn; stops at the first refusal, whose topic goes to `refused_topic`.
+    /// The same for each of `topics` in turn; stops at the first refusal, whose topic goes to `refused_topic`
+    /// and the hook's reason (if it gave one) to `reason`.
+    using all_decided_handler = std::function<void(boost::system::error_code, std::string const& refused_topic,
+                                                   std::string const& reason)>;
     void authorize_all(authorize_request::kind action, std::vector<std::string> topics, identity_ptr who,
-                       channel_ptr origin, std::string const& remote_address,
-                       std::function<void(boost::system::error_code, std::string const& refused_topic)> done);
+                       channel_ptr origin, std::string const& remote_address, all_decided_handler done);
 
     /// One command or HTTP publish under the rate limits: the channel's own bucket (when `own`), then the
     /// user's (keyed by `who`'s user id, or by `address` when anonymous and `address` is not empty).

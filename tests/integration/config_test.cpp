@@ -140,6 +140,10 @@ constexpr char const* every_key = R"({
   },
   "auth": {"jwt_secret": "every-key-secret-0123", "jwt_public_key": "", "jwt_audience": "app", "jwt_issuer": "idp",
            "jwt_leeway": "30s", "token_cookie": "sb", "allow_anonymous": true, "token_expiry_warning": "1m"},
+  "proxy": {"connect_url": "http://127.0.0.1:9000/connect", "refresh_url": "http://backend:8080/refresh",
+            "subscribe_url": "http://[::1]:9000/subscribe", "publish_url": "http://127.0.0.1:9000/publish",
+            "timeout": "750ms", "max_in_flight": 64, "max_idle_connections": 4, "headers": ["X-Trace"],
+            "cookies": ["session"]},
   "permissions": {"anonymous_subscribe": ["public.*"], "anonymous_publish": [], "user_subscribe": ["chat.*", "me"],
                   "user_publish": ["chat.*"]},
   "origins": {"allowed": ["https://app.example"]},
@@ -268,6 +272,16 @@ TEST(config, every_key_parses)
     EXPECT_TRUE(sec.allow_anonymous);
     EXPECT_EQ(sec.token_expiry_warning, 1min);
     EXPECT_EQ(sec.anonymous_subscribe, (std::vector<std::string>{"public.*"}));
+    auto const& proxy = o.proxy;
+    EXPECT_EQ(proxy.connect_url, "http://127.0.0.1:9000/connect");
+    EXPECT_EQ(proxy.refresh_url, "http://backend:8080/refresh");
+    EXPECT_EQ(proxy.subscribe_url, "http://[::1]:9000/subscribe");
+    EXPECT_EQ(proxy.publish_url, "http://127.0.0.1:9000/publish");
+    EXPECT_EQ(proxy.timeout, 750ms);
+    EXPECT_EQ(proxy.max_in_flight, 64u);
+    EXPECT_EQ(proxy.max_idle_connections, 4u);
+    EXPECT_EQ(proxy.headers, (std::vector<std::string>{"X-Trace"}));
+    EXPECT_EQ(proxy.cookies, (std::vector<std::string>{"session"}));
     EXPECT_TRUE(sec.anonymous_publish.empty());
     EXPECT_EQ(sec.user_subscribe, (std::vector<std::string>{"chat.*", "me"}));
     EXPECT_EQ(sec.user_publish, (std::vector<std::string>{"chat.*"}));

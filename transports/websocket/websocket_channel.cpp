@@ -427,11 +427,11 @@ void websocket_channel::subscribe_pattern(command cmd, ticket work)
     std::size_t const first_page = o.max_queue_bytes / 2 / std::max<std::size_t>(1, o.max_pending_commands);
     services_.subscribe_pattern(
         *this, cmd.topic, cmd.since, first_page, detail::subscribe_queue::authorization::check,
-        [self, work, cmd, resuming](boost::system::error_code ec, pattern_history_result result) {
+        [self, work, cmd, resuming](boost::system::error_code ec, pattern_history_result result, std::string reason) {
             work->end();
             if (self->closing())
                 return;
-            if (!self->refused(cmd, ec, "subscribe")) {
+            if (!self->refused(cmd, ec, "subscribe", reason)) {
                 // The pattern's position is the backplane's sequence (every message it brings carries its own).
                 nlohmann::ordered_json ack = {{"type", "ack"}};
                 if (cmd.id)
@@ -468,8 +468,8 @@ void websocket_channel::subscribe(command cmd, ticket work)
     std::size_t const first_page = o.max_queue_bytes / 2 / std::max<std::size_t>(1, o.max_pending_commands);
     services_.subscribe(
         *this, cmd.topic, cmd.since, first_page, detail::subscribe_queue::authorization::check,
-        [self, work, cmd, resuming](boost::system::error_code ec, history_result result) {
-            if (self->closing() || self->refused(cmd, ec, "subscribe"))
+        [self, work, cmd, resuming](boost::system::error_code ec, history_result result, std::string reason) {
+            if (self->closing() || self->refused(cmd, ec, "subscribe", reason))
                 return work->end();
             auto subscribed = [self, work, cmd, resuming](history_result const& result) {
                 work->end();
@@ -564,16 +564,20 @@ void websocket_channel::publish(command cmd, ticket work)
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     auto const topic = cmd.topic;
     services_.authorizer.authorize(authorize_request::kind::publish, topic, identity_pointer(), self, remote_address(),
-                              [self, work, cmd = std::move(cmd)](boost::system::error_code ec) mutable {
-                                  if (self->closing() || self->refused(cmd, ec, "publish"))
+                              [self, work, cmd = std::move(cmd)](boost::system::error_code ec,
+                                                                 std::string reason) mutable {
+                                  if (self->closing() || self->refused(cmd, ec, "publish", reason))
                                       return work->end();
                                   self->publish_now(std::move(cmd), std::move(work));
                               });
 }
 
-bool websocket_channel::refused(command const& cmd, boost::system::error_code ec, char const* action)
+bool websocket_channel::refused(command const& cmd, boost::system::error_code ec, char const* action,
+                                std::string const& reason)
 {
-    if (ec == error::forbidden)
+    if (ec && !reason.empty())
+        send_error(cmd.id, ec, reason);
+    else if (ec == error::forbidden)
         send_error(cmd.id, ec, std::string("not allowed to ") + action + " to " + cmd.topic);
     else if (ec)
         send_error(cmd.id, ec);
@@ -585,13 +589,14 @@ void websocket_channel::publish_now(command cmd, ticket work)
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     // A topic the backplane takes on for this publish is the client's, under its bound of topics per client.
     auto const charged = services_.backplane.on_behalf_of(detail::client_key(identity(), remote_address()));
-    services_.publish(cmd.topic, std::move(cmd.data), this, remote_address(),
-                 [self, work, id = std::move(cmd.id), topic = cmd.topic](boost::system::error_code ec, position where) {
+    services_.publish(cmd.topic, std::move(cmd.data), this, identity_pointer(), remote_address(),
+                 [self, work, id = std::move(cmd.id), topic = cmd.topic](boost::system::error_code ec, position where,
+                                                                         std::string const& reason) {
                      work->end();
                      if (self->closing())
                          return;
                      if (ec)
-                         return self->send_error(id, ec);
+                         return self->send_error(id, ec, reason);
                      if (!id)
                          return;
                      nlohmann::ordered_json ack = {{"type", "ack"},      {"id", *id},

@@ -61,8 +61,9 @@ private:
     /// Publishes once authorization allows; else answers with an error frame.
     void publish(command cmd, ticket work);
     void publish_now(command cmd, ticket work);
-    /// Answers `cmd` (a subscribe or publish, named by `action`) with the error frame for `ec`, if it is one.
-    bool refused(command const& cmd, boost::system::error_code ec, char const* action);
+    /// Answers `cmd` (a subscribe or publish, named by `action`) with the error frame for `ec`, if it is one; its
+    /// message is the hook's `reason` when it gave one.
+    bool refused(command const& cmd, boost::system::error_code ec, char const* action, std::string const& reason = {});
     void refresh(command cmd, ticket work);
     bool within_rate(std::optional<nlohmann::json> const& id);
     void send_json(std::string text);
