@@ -297,12 +297,15 @@ backplane::publish_handler channel_services::counted(backplane::publish_handler 
 }
 
 void channel_services::publish(std::string const& topic, std::string data, channel* origin,
-                               std::string const& remote_address, backplane::publish_handler done)
+                               std::string const& remote_address, publish_options publishing,
+                               backplane::publish_handler done)
 {
     if (stopping)
         return done(error::shutting_down, {});
     if (!is_valid_topic(topic))
         return done(error::invalid_topic, {});
+    if (!publishing.idempotency_key.empty() && !is_valid_idempotency_key(publishing.idempotency_key))
+        return done(error::invalid_idempotency_key, {});
     if (hooks_.on_publish) {
         // The data moves into the request and back out: the bytes the client sent, unless the hook replaced them.
         publish_request request{topic, std::move(data), origin ? origin->shared_from_this() : nullptr, remote_address};
@@ -318,7 +321,7 @@ void channel_services::publish(std::string const& topic, std::string data, chann
     }
     if (payload_size(data) > options.max_message_size)
         return done(error::message_too_large, {});
-    backplane.publish(topic, std::move(data), counted(std::move(done)));
+    backplane.publish(topic, std::move(data), std::move(publishing), counted(std::move(done)));
 }
 
 }  // namespace switchboard::detail

@@ -77,10 +77,12 @@ public:
     /// backplane that does not deliver every topic to every node.
     std::string pattern_refusal(std::string_view pattern) const;
 
-    /// A client's publish: checks the topic and size, runs the publish hook, then the backplane. `data` is JSON
-    /// text that passed payload_problem (json_input.hpp); it is delivered as it is, or as the hook replaced it.
+    /// A client's publish: checks the topic, the idempotency key and the size, runs the publish hook, then the
+    /// backplane. `data` is JSON text that passed payload_problem (json_input.hpp); it is delivered as it is, or
+    /// as the hook replaced it. A retry with an idempotency key (publish_options.hpp) runs the hook again (a hook
+    /// may refuse it), then gets the first publish's position from the backplane.
     void publish(std::string const& topic, std::string data, channel* origin, std::string const& remote_address,
-                 backplane::publish_handler done);
+                 publish_options publishing, backplane::publish_handler done);
 
     /// Makes `ch` (subscribed to `topic`) a member of the topic's presence and has it receive the topic's presence
     /// events from then on (not its own join). Its client id is made at its first presence subscription, unless

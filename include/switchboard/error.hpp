@@ -43,6 +43,7 @@ enum class error {
     invalid_pattern,       // a pattern outside the pattern syntax (topic.hpp), or one this server cannot serve yet
     presence_unavailable,  // presence is not kept by this server's backplane (Redis and NATS, for now)
     too_many_members,      // a topic's presence is at presence_options::max_members
+    invalid_idempotency_key, // an idempotency key outside 1-128 characters of visible ASCII (publish_options.hpp)
 };
 
 boost::system::error_category const& error_category() noexcept;

@@ -45,6 +45,7 @@ entry describe(int ev) noexcept
     case error::invalid_pattern: return {"invalid_pattern", "pattern must be dot-separated tokens: literal, '*', or '>' last", 400};
     case error::presence_unavailable: return {"presence_unavailable", "presence is not available over this server's backplane", 501};
     case error::too_many_members: return {"too_many_members", "the topic's presence is at its member limit", 409};
+    case error::invalid_idempotency_key: return {"invalid_idempotency_key", "idempotency key must be 1-128 visible ASCII characters ('!' to '~')", 400};
     case error::too_many_pending: return {"too_many_pending", "too many commands still waiting for an answer; wait for some", 429};
     }
     return {"internal_error", "unknown switchboard error", 500};

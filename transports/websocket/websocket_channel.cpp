@@ -585,7 +585,7 @@ void websocket_channel::publish_now(command cmd, ticket work)
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     // A topic the backplane takes on for this publish is the client's, under its bound of topics per client.
     auto const charged = services_.backplane.on_behalf_of(detail::client_key(identity(), remote_address()));
-    services_.publish(cmd.topic, std::move(cmd.data), this, remote_address(),
+    services_.publish(cmd.topic, std::move(cmd.data), this, remote_address(), {std::move(cmd.idempotency_key)},
                  [self, work, id = std::move(cmd.id), topic = cmd.topic](boost::system::error_code ec, position where) {
                      work->end();
                      if (self->closing())
