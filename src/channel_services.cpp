@@ -297,12 +297,14 @@ backplane::publish_handler channel_services::counted(backplane::publish_handler 
 }
 
 void channel_services::publish(std::string const& topic, std::string data, channel* origin, identity_ptr who,
-                               std::string const& remote_address, publish_answer done)
+                               std::string const& remote_address, publish_options publishing, publish_answer done)
 {
     if (stopping)
         return done(error::shutting_down, {}, {});
     if (!is_valid_topic(topic))
         return done(error::invalid_topic, {}, {});
+    if (!publishing.idempotency_key.empty() && !is_valid_idempotency_key(publishing.idempotency_key))
+        return done(error::invalid_idempotency_key, {}, {});
     if (hooks_.on_publish) {
         // The data moves into the request and back out: the bytes the client sent, unless the hook replaced them.
         publish_request request{topic, std::move(data), origin ? origin->shared_from_this() : nullptr, remote_address};
@@ -318,14 +320,15 @@ void channel_services::publish(std::string const& topic, std::string data, chann
         }
     }
     if (!hooks_.moderate)
-        return publish_decided(topic, std::move(data), std::move(done));
+        return publish_decided(topic, std::move(data), std::move(publishing), std::move(done));
 
     // The hook may answer later (a backend's answer) and must answer once. Its request is its own to keep.
     auto request = std::make_shared<publish_request>(topic, std::move(data),
                                                      origin ? origin->shared_from_this() : nullptr, remote_address);
     request->who = std::move(who);
     auto once = std::make_shared<publish_answer>(std::move(done));
-    decision_handler answer = [this, request, once](boost::system::error_code ec, std::string reason) {
+    decision_handler answer = [this, request, once, publishing = std::move(publishing)](boost::system::error_code ec,
+                                                                                      std::string reason) mutable {
         if (!*once)
             return;
         auto finish = std::move(*once);
@@ -343,7 +346,7 @@ void channel_services::publish(std::string const& topic, std::string data, chann
         }
         // A later turn: the client whose publish this is is charged again for a topic it makes.
         auto const charged = backplane.on_behalf_of(client_key(*request->who, request->remote_address));
-        publish_decided(request->topic, std::move(data), std::move(finish));
+        publish_decided(request->topic, std::move(data), std::move(publishing), std::move(finish));
     };
     auto ec = guarded("moderate", [&] {
         hooks_.moderate(request, answer);
@@ -356,11 +359,12 @@ void channel_services::publish(std::string const& topic, std::string data, chann
     }
 }
 
-void channel_services::publish_decided(std::string const& topic, std::string data, publish_answer done)
+void channel_services::publish_decided(std::string const& topic, std::string data, publish_options publishing,
+                                       publish_answer done)
 {
     if (payload_size(data) > options.max_message_size)
         return done(error::message_too_large, {}, {});
-    backplane.publish(topic, std::move(data),
+    backplane.publish(topic, std::move(data), std::move(publishing),
                       counted([done = std::move(done)](boost::system::error_code ec, position where) {
                           done(ec, where, {});
                       }));

@@ -79,11 +79,13 @@ public:
 
     /// A publish's outcome: its position, or an error and the reason a hook gave for it (maybe empty).
     using publish_answer = std::function<void(boost::system::error_code, position, std::string const& reason)>;
-    /// A client's publish: checks the topic and size, runs the publish hooks (on_publish, then moderate, which
-    /// may answer later), then the backplane. `who` published it (origin's identity, or POST /publish's). `data` is JSON text that passed payload_problem (json_input.hpp);
-    /// it is delivered as it is, or as a hook replaced it.
+    /// A client's publish: checks the topic, the idempotency key and the size, runs the publish hooks (on_publish,
+    /// then moderate, which may answer later), then the backplane. `who` published it (origin's identity, or
+    /// POST /publish's). `data` is JSON text that passed payload_problem (json_input.hpp); it is delivered as it
+    /// is, or as a hook replaced it. A retry with an idempotency key (publish_options.hpp) runs the hooks again (a
+    /// hook may refuse it), then gets the first publish's position from the backplane.
     void publish(std::string const& topic, std::string data, channel* origin, identity_ptr who,
-                 std::string const& remote_address, publish_answer done);
+                 std::string const& remote_address, publish_options publishing, publish_answer done);
 
     /// Makes `ch` (subscribed to `topic`) a member of the topic's presence and has it receive the topic's presence
     /// events from then on (not its own join). Its client id is made at its first presence subscription, unless
@@ -105,7 +107,7 @@ public:
     backplane::publish_handler counted(backplane::publish_handler done);
 
 private:
-    void publish_decided(std::string const& topic, std::string data, publish_answer done);
+    void publish_decided(std::string const& topic, std::string data, publish_options publishing, publish_answer done);
 
     // A closed channel's presence, kept for the grace (its key names it).
     struct lingering {

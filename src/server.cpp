@@ -109,10 +109,13 @@ struct server::impl {
     }
 
     // A publish from C++ (any thread): `text` is JSON text to deliver as it is, unless `refused` says why not.
-    void publish(std::string topic, std::string text, boost::system::error_code refused, publish_handler done)
+    void publish(std::string topic, std::string text, boost::system::error_code refused, publish_handler done,
+                 publish_options publishing = {})
     {
-        asio::post(ioc, [this, topic = std::move(topic), text = std::move(text), refused,
-                         done = std::move(done)]() mutable {
+        if (!publishing.idempotency_key.empty() && !is_valid_idempotency_key(publishing.idempotency_key))
+            refused = error::invalid_idempotency_key;
+        asio::post(ioc, [this, topic = std::move(topic), text = std::move(text), refused, done = std::move(done),
+                         publishing = std::move(publishing)]() mutable {
             auto finish = [done = std::move(done)](boost::system::error_code ec, position where) {
                 if (done)
                     done(ec, std::move(where));
@@ -125,7 +128,7 @@ struct server::impl {
                 return finish(refused, {});
             if (text.size() > options.max_message_size)
                 return finish(error::message_too_large, {});
-            bp->publish(std::move(topic), std::move(text), ctx.counted(std::move(finish)));
+            bp->publish(std::move(topic), std::move(text), std::move(publishing), ctx.counted(std::move(finish)));
         });
     }
 
@@ -367,6 +370,12 @@ void server::publish(std::string topic, nlohmann::json const& data, publish_hand
     // Serialized on the caller's thread, so the loop only queues bytes.
     impl_->publish(std::move(topic), data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), {},
                    std::move(done));
+}
+
+void server::publish(std::string topic, nlohmann::json const& data, publish_options options, publish_handler done)
+{
+    impl_->publish(std::move(topic), data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), {},
+                   std::move(done), std::move(options));
 }
 
 void server::publish_text(std::string topic, std::string json_text, publish_handler done)

@@ -170,6 +170,13 @@ config_key const keys[]{
     {"history.sweep_interval", value_kind::seconds, 1 * second, 1 * hour, "",
      "how often expired history and idle topics are dropped (whole seconds)",
      [](server_config& c) -> auto& { return c.server.history.sweep_interval; }},
+    {"history.idempotency_window", value_kind::duration, 0, 1 * day, "",
+     "how long a publish's idempotency key is remembered: a retry with it within this gets the first publish's "
+     "position and publishes nothing; 0: keys are not remembered",
+     [](server_config& c) -> auto& { return c.server.history.idempotency_window; }},
+    {"history.max_idempotency_keys", value_kind::count, 0, 100'000'000, "",
+     "idempotency keys the memory backplane remembers across topics; past it the oldest is forgotten first",
+     [](server_config& c) -> auto& { return c.server.history.max_idempotency_keys; }},
     {"history.overrides", value_kind::history_overrides, 0, 0, "",
      "per-prefix history limits (a JSON array; longest prefix wins)",
      [](server_config& c) -> auto& { return c.server.history; }},

@@ -18,6 +18,7 @@
 #include <switchboard/message.hpp>
 #include <switchboard/position.hpp>
 #include <switchboard/presence.hpp>
+#include <switchboard/publish_options.hpp>
 
 #include <boost/system/error_code.hpp>
 
@@ -118,7 +119,19 @@ public:
 
     /// Publishes `data` (JSON text, delivered byte for byte; it may hold line feeds) to `topic` (a valid name).
     /// On success the message has its position and is in history; `done` gets that position.
-    virtual void publish(std::string topic, std::string data, publish_handler done) = 0;
+    ///
+    /// With an idempotency key (publish_options.hpp): a key this topic was published with within
+    /// history_options::idempotency_window is answered with that publish's position, and nothing is published or
+    /// delivered; checked and recorded in the same atomic step as the publish (memory: the store; Redis: the
+    /// publish script; NATS: JetStream's own duplicate detection), so that a retry on another node, or one that
+    /// arrives while the first is still in flight, is not published twice. The memory store's keys are bounded
+    /// too (history_options::max_idempotency_keys, the oldest forgotten first).
+    virtual void publish(std::string topic, std::string data, publish_options options, publish_handler done) = 0;
+    /// A publish without options. An implementation brings it into scope with `using backplane::publish;`.
+    void publish(std::string topic, std::string data, publish_handler done)
+    {
+        publish(std::move(topic), std::move(data), publish_options{}, std::move(done));
+    }
 
     /// No bound on a history read: every message after the position.
     static constexpr std::size_t whole_history = std::numeric_limits<std::size_t>::max();

@@ -45,6 +45,7 @@ enum class error {
     too_many_members,      // a topic's presence is at presence_options::max_members
     backend_unavailable,   // the application's backend (a proxy hook's URL) did not answer in time, could not be
                            // reached, answered garbage, or has too many requests in flight: retry later
+    invalid_idempotency_key, // an idempotency key outside 1-128 characters of visible ASCII (publish_options.hpp)
 };
 
 boost::system::error_category const& error_category() noexcept;

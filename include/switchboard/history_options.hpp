@@ -39,6 +39,16 @@ struct history_options {
     std::size_t max_topics_per_client = 1'000;
     std::chrono::seconds sweep_interval{10};       // how often expired history and idle topics are dropped
 
+    // Idempotent publish (publish_options.hpp): how long a topic remembers a publish's idempotency key, so that a
+    // retry with it within this window is answered with the first publish's position and not published again.
+    // Every backplane reads it (memory: its store; Redis: each key's expiry; NATS: the stream's duplicate window,
+    // at most its max_age). 0: keys are not remembered (a retry publishes again).
+    std::chrono::milliseconds idempotency_window{300'000};
+    // The memory backplane's bound on keys remembered across topics (each costs about its topic, its key and
+    // 200 bytes): past it the oldest key is forgotten first, and a retry with it publishes again. Redis and NATS
+    // hold keys in the broker, bounded by the window (and Redis' maxmemory).
+    std::size_t max_idempotency_keys = 100'000;
+
     /// The limits that apply to `topic`: the longest matching prefix rule, else the default.
     history_limits const& limits_for(std::string_view topic) const noexcept
     {

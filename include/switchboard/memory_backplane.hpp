@@ -30,7 +30,8 @@ public:
     memory_backplane(boost::asio::any_io_executor ex, history_options options = {});
     ~memory_backplane() override;
 
-    void publish(std::string topic, std::string data, publish_handler done) override;
+    using backplane::publish;
+    void publish(std::string topic, std::string data, publish_options options, publish_handler done) override;
     void history(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
                  history_handler done) override;
     void pattern_history(std::string const& pattern, std::optional<position> const& since, std::size_t max_bytes,
@@ -54,6 +55,8 @@ public:
 
     /// Topics with state (in use or idle).
     std::size_t topic_count() const noexcept;
+    /// Idempotency keys remembered (history_options::max_idempotency_keys bounds them).
+    std::size_t idempotency_key_count() const noexcept;
     /// History held across topics, in the bytes history_options::max_bytes counts.
     std::size_t history_bytes() const noexcept;
     /// What a message costs in history_bytes(): its envelope plus bookkeeping.

@@ -86,7 +86,8 @@ public:
     nats_backplane(boost::asio::any_io_executor ex, nats_options options, history_options history = {});
     ~nats_backplane() override;
 
-    void publish(std::string topic, std::string data, publish_handler done) override;
+    using backplane::publish;
+    void publish(std::string topic, std::string data, publish_options options, publish_handler done) override;
     void history(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
                  history_handler done) override;
     /// The stream's sequence, in the epoch of the stream's creation: see docs/scaling.md for what it reads.

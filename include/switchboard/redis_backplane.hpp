@@ -89,7 +89,8 @@ public:
     redis_backplane(boost::asio::any_io_executor ex, redis_options options, history_options history = {});
     ~redis_backplane() override;
 
-    void publish(std::string topic, std::string data, publish_handler done) override;
+    using backplane::publish;
+    void publish(std::string topic, std::string data, publish_options options, publish_handler done) override;
     void history(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
                  history_handler done) override;
     /// One script in Redis (pattern_history.lua): the topic index, then each matched topic's history.

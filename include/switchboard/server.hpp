@@ -18,6 +18,7 @@
 #include <switchboard/fwd.hpp>
 #include <switchboard/position.hpp>
 #include <switchboard/presence.hpp>
+#include <switchboard/publish_options.hpp>
 #include <switchboard/server_options.hpp>
 #include <switchboard/subscription.hpp>
 
@@ -100,6 +101,10 @@ public:
     /// (optional) runs on the loop thread with the message's position or an error (invalid_topic,
     /// message_too_large, ...).
     void publish(std::string topic, nlohmann::json const& data, publish_handler done = {});
+    /// publish() that is safe to retry: with `options.idempotency_key` (publish_options.hpp), a retry within
+    /// history_options::idempotency_window gets the first publish's position and publishes nothing, on this node or
+    /// another sharing its backplane. A key that is not valid: invalid_idempotency_key.
+    void publish(std::string topic, nlohmann::json const& data, publish_options options, publish_handler done = {});
     /// Publishes JSON text from C++, from any thread: subscribers receive `json_text` byte for byte. It is checked
     /// on the caller's thread like a client's data (docs/protocol.md, "Payloads") and never parsed into values or
     /// serialized again. `done` (optional) runs on the loop thread with the message's position or an error:

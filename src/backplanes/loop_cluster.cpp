@@ -147,13 +147,22 @@ public:
         inbox_->close();
     }
 
-    void publish(std::string topic, std::string data, publish_handler done) override
+    using backplane::publish;
+    void publish(std::string topic, std::string data, publish_options options, publish_handler done) override
     {
         std::unique_lock lock(state_->mutex);
-        auto answer = state_->store.publish(std::move(topic), std::move(data), client());
+        auto answer = state_->store.publish(std::move(topic), std::move(data), client(), options.idempotency_key);
         if (answer.ec) {
             lock.unlock();
             done(answer.ec, {});
+            return;
+        }
+        if (!answer.message) {
+            // A retry: nothing to deliver. Answered behind what this node's inbox holds, as a publish is (its
+            // first publish's own answer among them, when both came in one turn).
+            inbox_->push_quietly({{}, [done = std::move(done), where = std::move(answer.where)] { done({}, where); }});
+            lock.unlock();
+            inbox_->run_now();
             return;
         }
         // Into every inbox under the lock, so that each node gets a topic's messages in offset order; the

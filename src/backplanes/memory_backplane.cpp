@@ -27,11 +27,16 @@ std::size_t memory_backplane::history_bytes() const noexcept
     return store_->history_bytes();
 }
 
-void memory_backplane::publish(std::string topic, std::string data, publish_handler done)
+std::size_t memory_backplane::idempotency_key_count() const noexcept
 {
-    auto answer = store_->publish(std::move(topic), std::move(data), client());
-    if (answer.ec) {
-        done(answer.ec, {});
+    return store_->idempotency_key_count();
+}
+
+void memory_backplane::publish(std::string topic, std::string data, publish_options options, publish_handler done)
+{
+    auto answer = store_->publish(std::move(topic), std::move(data), client(), options.idempotency_key);
+    if (answer.ec || !answer.message) {
+        done(answer.ec, std::move(answer.where));  // refused, or a retry: nothing to deliver
         return;
     }
     // Straight back to this node: the same step the Redis backplane takes when its subscription fires.

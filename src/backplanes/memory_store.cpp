@@ -172,11 +172,30 @@ void memory_store::settle(entry& e)
     }
 }
 
-memory_store::publish_answer memory_store::publish(std::string topic, std::string data, std::string_view client)
+void memory_store::expire_idempotency_keys(clock::time_point now)
 {
+    while (!idempotency_order_.empty() &&
+           (idempotency_order_.size() > options_.max_idempotency_keys ||
+            now - idempotency_order_.front()->second.recorded >= options_.idempotency_window)) {
+        idempotency_.erase(idempotency_.find(idempotency_order_.front()->first));
+        idempotency_order_.pop_front();
+    }
+}
+
+memory_store::publish_answer memory_store::publish(std::string topic, std::string data, std::string_view client,
+                                                   std::string_view idempotency_key)
+{
+    std::string key;
+    if (!idempotency_key.empty() && options_.idempotency_window.count() > 0 && options_.max_idempotency_keys > 0) {
+        expire_idempotency_keys(clock::now());
+        key.reserve(topic.size() + 1 + idempotency_key.size());
+        key.append(topic).append(1, ' ').append(idempotency_key);
+        if (auto it = idempotency_.find(key); it != idempotency_.end())
+            return {{}, nullptr, it->second.where};
+    }
     auto* e = find_or_create(topic, client);
     if (!e)
-        return {error::too_many_topics, nullptr};
+        return {error::too_many_topics, nullptr, {}};
     auto& t = e->second;
     position const where{t.offset + 1, t.epoch};
     auto m = std::make_shared<message const>(std::move(topic), where, data, ++sequence_);
@@ -194,7 +213,12 @@ memory_store::publish_answer memory_store::publish(std::string topic, std::strin
     }
     settle(*e);
     evict_past_max_bytes();
-    return {{}, std::move(m)};
+    if (!key.empty()) {
+        auto& recorded = *idempotency_.try_emplace(std::move(key), idempotency_record{where, clock::now()}).first;
+        idempotency_order_.push_back(&recorded);
+        expire_idempotency_keys(recorded.second.recorded);  // past max_idempotency_keys: the oldest goes
+    }
+    return {{}, std::move(m), where};
 }
 
 memory_store::history_answer memory_store::history(std::string const& topic, std::optional<position> const& since,
@@ -311,6 +335,7 @@ void memory_store::set_options(history_options options)
         settle(e);
     }
     evict_past_max_bytes();
+    expire_idempotency_keys(now);  // a shorter window or a smaller bound applies at once
 }
 
 bool memory_store::subscribe(std::string const& topic, std::string_view client)
@@ -352,6 +377,7 @@ void memory_store::sweep()
     }
     while (!idle_.empty())
         drop(*idle_.front());
+    expire_idempotency_keys(now);
 }
 
 }  // namespace switchboard::detail

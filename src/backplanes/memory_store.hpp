@@ -36,11 +36,18 @@ public:
 
     struct publish_answer {
         boost::system::error_code ec;
-        message_ptr message;  // with its position and sequence; null when refused
+        message_ptr message;  // with its position and sequence; null when refused, or a duplicate
+        position where;       // the message's position, or a duplicate's: the first publish's
     };
     /// Assigns the topic's next offset and the next sequence, appends history. Refused (too_many_topics) when a
-    /// new topic exceeds a bound; a topic is charged to `client` (backplane::on_behalf_of).
-    publish_answer publish(std::string topic, std::string data, std::string_view client);
+    /// new topic exceeds a bound; a topic is charged to `client` (backplane::on_behalf_of). With an idempotency
+    /// key (valid, or empty: none) the topic was published with within the window: no message, the first one's
+    /// position (backplane::publish).
+    publish_answer publish(std::string topic, std::string data, std::string_view client,
+                           std::string_view idempotency_key = {});
+
+    /// Idempotency keys remembered (for tests and metrics).
+    std::size_t idempotency_key_count() const noexcept { return idempotency_.size(); }
 
     struct history_answer {
         boost::system::error_code ec;
@@ -121,6 +128,8 @@ private:
     /// After a change to its subscription or history: moves the topic in or out of the idle lists.
     void settle(entry& e);
     void forget(entry const& e);
+    /// Forgets the keys past the window, and the oldest past max_idempotency_keys.
+    void expire_idempotency_keys(clock::time_point now);
 
     history_options options_;
     std::unordered_map<std::string, topic_state, detail::string_hash, std::equal_to<>> topics_;
@@ -135,6 +144,16 @@ private:
     std::deque<forgotten_topic> forgotten_;                  // dropped topics, bounded by max_topics
     std::uint64_t forgotten_past_ = 0;                      // the newest sequence of a topic no longer remembered
     std::mt19937_64 random_;
+
+    // Idempotency keys, by "<topic> <key>" (a topic has no space): the position each was published at. One window
+    // for all, so the order they were recorded in is the order they expire in: the oldest first in both.
+    struct idempotency_record {
+        position where;
+        clock::time_point recorded;
+    };
+    using idempotency_entry = std::pair<std::string const, idempotency_record>;
+    std::unordered_map<std::string, idempotency_record, detail::string_hash, std::equal_to<>> idempotency_;
+    std::deque<idempotency_entry*> idempotency_order_;  // oldest first
 };
 
 }  // namespace switchboard::detail

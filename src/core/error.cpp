@@ -46,6 +46,7 @@ entry describe(int ev) noexcept
     case error::presence_unavailable: return {"presence_unavailable", "presence is not available over this server's backplane", 501};
     case error::too_many_members: return {"too_many_members", "the topic's presence is at its member limit", 409};
     case error::backend_unavailable: return {"backend_unavailable", "the application's backend is unavailable; retry later", 503};
+    case error::invalid_idempotency_key: return {"invalid_idempotency_key", "idempotency key must be 1-128 visible ASCII characters ('!' to '~')", 400};
     case error::too_many_pending: return {"too_many_pending", "too many commands still waiting for an answer; wait for some", 429};
     }
     return {"internal_error", "unknown switchboard error", 500};

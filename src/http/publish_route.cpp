@@ -8,6 +8,7 @@
 
 #include <switchboard/error.hpp>
 #include <switchboard/message.hpp>
+#include <switchboard/publish_options.hpp>
 #include <switchboard/topic.hpp>
 
 #include <nlohmann/json.hpp>
@@ -41,6 +42,16 @@ void publish(channel_services& services, std::shared_ptr<exchange> const& conn)
         return conn->respond_error(error::missing_field, "?topic= is required");
     if (!is_valid_topic(*topic))
         return conn->respond_error(error::invalid_topic);
+    // A retry-safe publish: the Idempotency-Key header, else ?idempotency_key= (publish_options.hpp). One present
+    // but empty is a mistake, not "no key".
+    publish_options options;
+    auto const header = req.find("Idempotency-Key");
+    auto const* query_key = conn->parameters().find("idempotency_key");
+    if (header != req.end() || query_key) {
+        options.idempotency_key = header != req.end() ? std::string(header->value()) : *query_key;
+        if (!is_valid_idempotency_key(options.idempotency_key))
+            return conn->respond_error(error::invalid_idempotency_key);
+    }
     // Checked before anything else is spent on it, and kept as it is: the body is the message's data. An
     // application/octet-stream body is bytes: a binary payload, carried as base64 (message.hpp).
     std::string data;
@@ -56,8 +67,8 @@ void publish(channel_services& services, std::shared_ptr<exchange> const& conn)
         return conn->respond_rate_limited(retry_after);
     services.authorizer.authorize(
         authorize_request::kind::publish, *topic, conn->identity(), nullptr, conn->remote_address(),
-        [&services, conn, topic = *topic, data = std::move(data)](boost::system::error_code ec,
-                                                                  std::string reason) mutable {
+        [&services, conn, topic = *topic, data = std::move(data),
+         options = std::move(options)](boost::system::error_code ec, std::string reason) mutable {
             if (ec)
                 return conn->respond_error(ec, !reason.empty()              ? reason
                                                : ec == error::forbidden ? "not allowed to publish to " + topic
@@ -65,6 +76,7 @@ void publish(channel_services& services, std::shared_ptr<exchange> const& conn)
             // A topic the backplane takes on for this publish is the client's (its bound per client).
             auto const charged = services.backplane.on_behalf_of(client_key(*conn->identity(), conn->remote_address()));
             services.publish(topic, std::move(data), nullptr, conn->identity(), conn->remote_address(),
+                             std::move(options),
                              [conn, topic](boost::system::error_code ec, position where, std::string const& reason) {
                                  if (ec)
                                      return conn->respond_error(ec, reason);

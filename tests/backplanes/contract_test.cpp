@@ -15,6 +15,10 @@
 //   sequence order, byte for byte, a page at a time, naming the topics whose messages history no longer has
 //   (recovered:false), refusing more matched topics than asked (too_many_topics); live messages carry the same
 //   sequence as history's;
+// - a publish with an idempotency key the topic saw within history_options::idempotency_window is answered with
+//   the first publish's position, also while the first is still in flight, and nothing is stored or delivered
+//   again; another key, or the same key on another topic, publishes; past the window the key publishes again;
+//   the memory backplane remembers at most max_idempotency_keys, the oldest forgotten first;
 // - a pattern this node subscribes to (subscribe_pattern, then pattern_ready) brings every later publish of
 //   every topic it matches, topics made after it included, once and in each topic's offset order, also when
 //   the node holds the topic exactly too; a broker-backed backplane brings nothing its patterns do not match
@@ -28,7 +32,8 @@
 // mend_broker() to make it unavailable and back (false: it has no broker to lose); listening(topic), whether its
 // broker sends this node the topic (nullopt: not applicable); bounds_total_history_bytes, whether
 // history_options::max_bytes applies (Redis is bounded by its own maxmemory instead, NATS by nats_options::max_bytes,
-// docs/scaling.md).
+// docs/scaling.md); bounds_idempotency_keys, whether history_options::max_idempotency_keys applies (Redis and NATS
+// hold keys in the broker, for the window).
 
 #include "support/nats_process.hpp"
 #include "support/offsets.hpp"
@@ -42,6 +47,7 @@
 #include <switchboard/redis_backplane.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -58,6 +64,7 @@ using namespace std::chrono_literals;
 struct memory_kind {
     static constexpr char const* name = "memory";
     static constexpr bool bounds_total_history_bytes = true;
+    static constexpr bool bounds_idempotency_keys = true;
     memory_kind(boost::asio::io_context& ioc, history_options h) : backplane(ioc.get_executor(), std::move(h)) {}
     bool ready() const { return true; }
     bool break_broker() { return false; }
@@ -71,6 +78,7 @@ struct memory_kind {
 struct loop_cluster_kind {
     static constexpr char const* name = "loop_cluster";
     static constexpr bool bounds_total_history_bytes = true;
+    static constexpr bool bounds_idempotency_keys = true;
     loop_cluster_kind(boost::asio::io_context& ioc, history_options h)
         : cluster(std::move(h)), node(cluster.node(ioc.get_executor())), backplane(*node)
     {
@@ -87,6 +95,7 @@ struct loop_cluster_kind {
 struct redis_kind {
     static constexpr char const* name = "redis";
     static constexpr bool bounds_total_history_bytes = false;
+    static constexpr bool bounds_idempotency_keys = false;
     static redis_options options_for(redis_process const& r)
     {
         redis_options o;
@@ -117,6 +126,7 @@ struct redis_kind {
 struct nats_kind {
     static constexpr char const* name = "nats";
     static constexpr bool bounds_total_history_bytes = false;  // nats_options::max_bytes, the stream's own bound
+    static constexpr bool bounds_idempotency_keys = false;
     static nats_options options_for(nats_process const& n)
     {
         nats_options o;
@@ -168,18 +178,18 @@ protected:
         position where;
     };
 
-    publish_result try_publish(std::string topic, std::string data = "null")
+    publish_result try_publish(std::string topic, std::string data = "null", publish_options options = {})
     {
         std::optional<publish_result> out;
-        bp().publish(std::move(topic), std::move(data),
+        bp().publish(std::move(topic), std::move(data), std::move(options),
                      [&](boost::system::error_code ec, position p) { out = publish_result{ec, std::move(p)}; });
         EXPECT_TRUE(run_until(ioc_, [&] { return out.has_value(); }, 10s)) << "publish never answered";
         return out.value_or(publish_result{make_error_code(error::backplane_unavailable), {}});
     }
 
-    position publish(std::string topic, std::string data = "null")
+    position publish(std::string topic, std::string data = "null", publish_options options = {})
     {
-        auto r = try_publish(std::move(topic), std::move(data));
+        auto r = try_publish(std::move(topic), std::move(data), std::move(options));
         EXPECT_FALSE(r.ec) << r.ec.message();
         return r.where;
     }
@@ -631,6 +641,98 @@ std::vector<std::string> names_of(std::vector<message_ptr> const& messages)
     for (auto const& m : messages)
         out.push_back(m->topic() + "#" + std::to_string(m->offset()));
     return out;
+}
+
+// ---- idempotent publish ----
+
+publish_options keyed(std::string key)
+{
+    return {std::move(key)};
+}
+
+TYPED_TEST(backplane_contract, a_retry_with_the_same_idempotency_key_gets_the_first_position_and_is_delivered_once)
+{
+    this->make();
+    this->subscribe("t");
+    auto const first = this->publish("t", "\"first\"", keyed("order-17"));
+    EXPECT_EQ(first.offset, 1u);
+    // Retried: the same answer, whatever the retry carries; nothing stored or sent.
+    EXPECT_EQ(this->publish("t", "\"first\"", keyed("order-17")), first);
+    EXPECT_EQ(this->publish("t", "\"other data\"", keyed("order-17")), first);
+
+    // Two more sent at once, before the first of them is answered (a retry while the first is in flight).
+    std::vector<position> answers;
+    for (int i = 0; i < 2; ++i)
+        this->bp().publish("t", "\"again\"", keyed("order-18"), [&](boost::system::error_code ec, position p) {
+            EXPECT_FALSE(ec) << ec.message();
+            answers.push_back(std::move(p));
+        });
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return answers.size() == 2; }, 10s));
+    EXPECT_EQ(answers[0], (position{2, first.epoch}));
+    EXPECT_EQ(answers[1], answers[0]);
+
+    auto const last = this->publish("t", "\"last\"");  // no key: a new message
+    EXPECT_EQ(last, (position{3, first.epoch}));
+    ASSERT_TRUE(run_until(this->ioc_, [&] { return this->delivered_of("t").size() >= 3; }, 10s));
+    auto const h = this->history("t", position{0, first.epoch});
+    EXPECT_EQ(offsets_of(h.messages), (offsets{1, 2, 3}));
+    EXPECT_EQ(h.messages[0]->data(), "\"first\"");
+    EXPECT_EQ(h.messages[1]->data(), "\"again\"");
+    // Once each: the last message delivered means nothing of the retries is still on its way.
+    EXPECT_EQ(offsets_of(this->delivered_of("t")), (offsets{1, 2, 3}));
+}
+
+TYPED_TEST(backplane_contract, another_idempotency_key_or_topic_publishes)
+{
+    this->make();
+    auto const a = this->publish("t", "1", keyed("k1"));
+    EXPECT_EQ(this->publish("t", "2", keyed("k2")), (position{2, a.epoch}));
+    EXPECT_EQ(this->publish("u", "3", keyed("k1")).offset, 1u);  // keys are scoped per topic
+    EXPECT_EQ(this->publish("t", "4", keyed("K1")), (position{3, a.epoch}));  // compared byte for byte
+    EXPECT_EQ(this->publish("t", "1", keyed("k1")), a);
+}
+
+TYPED_TEST(backplane_contract, an_idempotency_key_publishes_again_after_the_window)
+{
+    history_options h;
+    h.idempotency_window = 500ms;
+    this->make(h);
+    auto const started = std::chrono::steady_clock::now();
+    auto const first = this->publish("t", "1", keyed("k"));
+    // Retried every 20 ms (a client's back-off) until it publishes: within the window every retry gets the first
+    // answer.
+    auto next = first;
+    for (auto const deadline = started + 20s; next == first && std::chrono::steady_clock::now() < deadline;) {
+        boost::asio::steady_timer backoff(this->ioc_, 20ms);
+        bool waited = false;
+        backoff.async_wait([&](boost::system::error_code) { waited = true; });
+        ASSERT_TRUE(run_until(this->ioc_, [&] { return waited; }, 5s));
+        next = this->publish("t", "1", keyed("k"));
+    }
+    EXPECT_GE(std::chrono::steady_clock::now() - started, 500ms);
+    EXPECT_EQ(next, (position{2, first.epoch}));
+    EXPECT_EQ(this->publish("t", "1", keyed("k")), next);  // remembered again, from its new publish
+}
+
+TYPED_TEST(backplane_contract, the_memory_backplane_remembers_at_most_max_idempotency_keys_oldest_forgotten_first)
+{
+    if (!TypeParam::bounds_idempotency_keys)
+        GTEST_SKIP() << "held in the broker for the window (docs/scaling.md)";
+    history_options h;
+    h.max_idempotency_keys = 3;
+    this->make(h);
+    for (int i = 1; i <= 4; ++i)
+        EXPECT_EQ(this->publish("t", "1", keyed("k" + std::to_string(i))).offset, static_cast<std::uint64_t>(i));
+    EXPECT_EQ(this->publish("t", "1", keyed("k4")).offset, 4u);  // remembered
+    EXPECT_EQ(this->publish("t", "1", keyed("k1")).offset, 5u);  // the oldest, forgotten: published again
+
+    // A flood of unique keys holds no more than the bound.
+    for (int i = 0; i < 5'000; ++i)
+        this->publish("flood", "1", keyed("f" + std::to_string(i)));
+    if constexpr (requires { this->kind_->backplane.idempotency_key_count(); }) {
+        EXPECT_LE(this->kind_->backplane.idempotency_key_count(), 3u);
+    }
+    EXPECT_EQ(this->publish("flood", "1", keyed("f4999")).offset, 5'000u);  // the newest are the ones kept
 }
 
 TYPED_TEST(backplane_contract, a_pattern_history_is_every_later_message_of_its_topics_in_sequence_order)

@@ -99,6 +99,8 @@ constexpr char const* every_key = R"({
     "max_topics": 2000,
     "max_topics_per_client": 20,
     "sweep_interval": "30s",
+    "idempotency_window": "90s",
+    "max_idempotency_keys": 777,
     "overrides": [
       {"prefix": "chat.", "max_messages": 50000, "max_age": "24h"},
       {"prefix": "presence.", "max_messages": 0, "max_age": 0},
@@ -214,6 +216,8 @@ TEST(config, every_key_parses)
     EXPECT_EQ(o.history.max_topics, 2000u);
     EXPECT_EQ(o.history.max_topics_per_client, 20u);
     EXPECT_EQ(o.history.sweep_interval, 30s);
+    EXPECT_EQ(o.history.idempotency_window, 90s);
+    EXPECT_EQ(o.history.max_idempotency_keys, 777u);
     EXPECT_EQ(o.presence.max_members, 300u);
     EXPECT_EQ(o.presence.grace, 2s);
     EXPECT_EQ(o.presence.max_info_bytes, 2048u);

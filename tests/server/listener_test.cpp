@@ -207,6 +207,34 @@ TEST(listener, a_handler_may_unsubscribe_itself_and_one_that_throws_is_closed)
     EXPECT_EQ((*srv).hub().subscriber_count("t"), 1u);
 }
 
+TEST(listener, hears_a_cpp_publish_retried_with_its_idempotency_key_once)
+{
+    live_server srv;
+    srv.start();
+    heard h;
+    auto sub = (*srv).subscribe("t", h.on_message(), h.options());
+    ASSERT_TRUE(srv.run_until([&] { return h.subscribed.has_value(); }));
+
+    std::vector<std::pair<boost::system::error_code, position>> answers;
+    auto const publish = [&](publish_options o) {
+        (*srv).publish("t", json{{"n", 1}}, std::move(o), [&](boost::system::error_code ec, position p) {
+            answers.emplace_back(ec, std::move(p));
+        });
+    };
+    publish({"job-1"});
+    publish({"job-1"});  // a retry, sent before the first is answered
+    publish({"job 1"});  // a space: not a key
+    ASSERT_TRUE(srv.run_until([&] { return answers.size() == 3; }));
+    EXPECT_FALSE(answers[0].first);
+    EXPECT_FALSE(answers[1].first);
+    EXPECT_EQ(answers[1].second, answers[0].second);
+    EXPECT_EQ(answers[2].first, error::invalid_idempotency_key);
+
+    publish_text(srv, "t", "2");
+    ASSERT_TRUE(srv.run_until([&] { return h.messages.size() == 2; }));
+    EXPECT_EQ(h.offsets(), (std::vector<std::uint64_t>{1, 2}));
+}
+
 TEST(listener, the_servers_stop_ends_it_with_1001)
 {
     heard h;

@@ -24,9 +24,10 @@ public:
         inner_.set_gap([this](std::string const& topic) { report_gap(topic); });
     }
 
-    void publish(std::string topic, std::string data, publish_handler done) override
+    using backplane::publish;
+    void publish(std::string topic, std::string data, publish_options options, publish_handler done) override
     {
-        inner_.publish(std::move(topic), std::move(data), std::move(done));
+        inner_.publish(std::move(topic), std::move(data), std::move(options), std::move(done));
     }
     void history(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
                  history_handler done) override

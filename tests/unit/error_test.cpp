@@ -52,6 +52,7 @@ constexpr expected_error every_error[] = {
     {error::version_not_supported, "version_not_supported", 505},
     {error::too_many_pending, "too_many_pending", 429},
     {error::backend_unavailable, "backend_unavailable", 503},
+    {error::invalid_idempotency_key, "invalid_idempotency_key", 400},
     {error::invalid_pattern, "invalid_pattern", 400},
 };
 

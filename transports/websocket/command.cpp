@@ -7,6 +7,7 @@
 #include <switchboard/cursor.hpp>
 #include <switchboard/error.hpp>
 #include <switchboard/message.hpp>
+#include <switchboard/publish_options.hpp>
 #include <switchboard/topic.hpp>
 
 #include <algorithm>
@@ -162,6 +163,12 @@ std::optional<command> parse(std::string_view text, command_error& failure, std:
     if (!is_valid_topic(out.topic))
         return fail(failure, error::invalid_topic, "topic must be 1-128 characters of [A-Za-z0-9_.:@/-]");
 
+    if (auto key = cmd.find("idempotency_key"); out.type == command::kind::publish && key != cmd.end()) {
+        if (!key->is_string() || !is_valid_idempotency_key(key->get_ref<std::string const&>()))
+            return fail(failure, error::invalid_idempotency_key,
+                        R"("idempotency_key" is a string of 1-128 visible ASCII characters ('!' to '~'))");
+        out.idempotency_key = key->get<std::string>();
+    }
     if (out.type == command::kind::subscribe) {
         if (auto since = cmd.find("since"); since != cmd.end()) {
             out.since = read_since(*since, "offset");

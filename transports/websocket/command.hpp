@@ -24,6 +24,7 @@ struct command {
     bool delta = false;                // subscribe: messages as deltas against the previous one where they can
     std::string data;                  // publish: the "data" member's JSON text, byte for byte as the client wrote it
                                        // (a binary frame's bytes: message::binary_prefix and base64)
+    std::string idempotency_key;       // publish: a valid key, or empty (none; publish_options.hpp)
     std::string token;                 // refresh: the new token
     bool presence = false;             // subscribe: be a member of the topic's presence and get its events
     std::string resume;                // subscribe with presence: the key of a member this client was (grace)

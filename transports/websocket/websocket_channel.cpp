@@ -590,6 +590,7 @@ void websocket_channel::publish_now(command cmd, ticket work)
     // A topic the backplane takes on for this publish is the client's, under its bound of topics per client.
     auto const charged = services_.backplane.on_behalf_of(detail::client_key(identity(), remote_address()));
     services_.publish(cmd.topic, std::move(cmd.data), this, identity_pointer(), remote_address(),
+                 {std::move(cmd.idempotency_key)},
                  [self, work, id = std::move(cmd.id), topic = cmd.topic](boost::system::error_code ec, position where,
                                                                          std::string const& reason) {
                      work->end();

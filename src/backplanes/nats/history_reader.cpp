@@ -60,6 +60,11 @@ void history_reader::last(std::string const& topic, record_handler done)
     get(json{{"last_by_subj", names_.stored(topic)}}.dump(), std::move(done));
 }
 
+void history_reader::at(std::uint64_t seq, record_handler done)
+{
+    get(json{{"seq", seq}}.dump(), std::move(done));
+}
+
 void history_reader::after(std::string const& topic, std::optional<position> const& since,
                            history_limits const& limits, std::size_t max_bytes, history_handler done)
 {

@@ -43,6 +43,8 @@ public:
 
     /// The topic's last message (its position), or nullopt for a topic without one.
     void last(std::string const& topic, record_handler done);
+    /// The stream's message at `seq`, or nullopt when it is gone.
+    void at(std::uint64_t seq, record_handler done);
 
     /// The topic's position, and without `since` nothing else; with it, the messages after it still in
     /// history under `limits`, oldest first, and whether they start right after it (recovered): a page of

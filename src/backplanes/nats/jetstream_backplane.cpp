@@ -240,14 +240,15 @@ void jetstream_backplane::mark(std::string const& topic, publish_handler done)
 {
     ++pending_publishes_;
     auto& t = topics_[topic];
-    t.queue.push_back({{}, std::move(done), 0, true});
+    t.queue.push_back({{}, std::move(done), 0, true, {}});
     if (!t.publishing)
         pump(topic);
 }
 
 // ---- publishing ----
 
-void jetstream_backplane::publish(std::string topic, std::string data, publish_handler done)
+void jetstream_backplane::publish(std::string topic, std::string data, std::string idempotency_key,
+                                  publish_handler done)
 {
     auto fail = [this, &done](boost::system::error_code ec) {
         asio::post(ex_, [alive = std::weak_ptr<bool>(alive_), done = std::move(done), ec] {
@@ -263,7 +264,8 @@ void jetstream_backplane::publish(std::string topic, std::string data, publish_h
         return fail(make_error_code(nats_error::overloaded));
     ++pending_publishes_;
     auto& t = topics_[topic];
-    t.queue.push_back({std::move(data), std::move(done), 0});
+    t.queue.push_back({std::move(data), std::move(done), 0, false,
+                       history_.idempotency_window.count() > 0 ? std::move(idempotency_key) : std::string()});
     if (!t.publishing)
         pump(topic);
 }
@@ -308,6 +310,8 @@ void jetstream_backplane::send(std::string const& topic)
     std::vector<header> headers{{expected_header, std::to_string(base.seq)},
                                 {offset_header, std::to_string(next.offset)},
                                 {epoch_header, next.epoch}};
+    if (auto const& key = t.queue.front().idempotency_key; !key.empty())
+        headers.push_back({msg_id_header, topic + ' ' + key});  // a topic has no space: one id per topic and key
     link_.request(names_.stored(topic), t.queue.front().data, headers,
                   [this, topic, next](boost::system::error_code ec, natsMsg* m) {
                       auto it = topics_.find(topic);
@@ -334,6 +338,8 @@ void jetstream_backplane::send(std::string const& topic)
                       }
                       if (!ack.is_object() || !ack.contains("seq"))
                           return finish(topic, make_error_code(nats_error::bad_reply), {});
+                      if (ack.value("duplicate", false))  // nothing stored: the tip this node knows still holds
+                          return finish_duplicate(topic, ack["seq"].get<std::uint64_t>());
                       learn(t, next.offset, next.epoch, ack["seq"].get<std::uint64_t>());
                       finish(topic, {}, next);
                   });
@@ -347,6 +353,21 @@ void jetstream_backplane::finish(std::string const& topic, boost::system::error_
     --pending_publishes_;
     job.done(ec, std::move(where));
     pump(topic);
+}
+
+void jetstream_backplane::finish_duplicate(std::string const& topic, std::uint64_t seq)
+{
+    reader_.at(seq, [this, topic](boost::system::error_code ec, std::optional<stream_record> first) {
+        if (!topics_.contains(topic))
+            return;
+        if (ec)
+            return finish(topic, ec, {});
+        // Gone already (trimmed by the stream's limits): the first publish's position cannot be told. Failing
+        // says so, rather than publishing again within the window: a retry gets the same answer.
+        if (!first || first->offset == 0)
+            return finish(topic, make_error_code(nats_error::bad_reply), {});
+        finish(topic, {}, position{first->offset, first->epoch});
+    });
 }
 
 void jetstream_backplane::learn(topic_state& t, std::uint64_t offset, std::string const& epoch, std::uint64_t seq)

@@ -67,7 +67,14 @@ public:
     void set_delivery(delivery_handler h) { delivery_ = std::move(h); }
     void set_gap(gap_handler h) { gap_ = std::move(h); }
 
-    void publish(std::string topic, std::string data, publish_handler done);
+    /// With an idempotency key (publish_options.hpp): sent as Nats-Msg-Id "<topic> <key>", so that JetStream's
+    /// duplicate detection (the stream's duplicate_window) refuses a retry's copy, on any node; its PubAck names
+    /// the first message's stream sequence, whose position is read back and answered.
+    void publish(std::string topic, std::string data, std::string idempotency_key, publish_handler done);
+    void publish(std::string topic, std::string data, publish_handler done)
+    {
+        publish(std::move(topic), std::move(data), {}, std::move(done));
+    }
     /// See backplane::history (a page of at most max_bytes of envelopes).
     void history(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
                  history_handler done);
@@ -112,6 +119,7 @@ private:
         publish_handler done;
         int conflicts = 0;
         bool marker = false;  // an epoch marker (see mark()), not a message
+        std::string idempotency_key;
     };
     struct topic_state {
         // publishing
@@ -140,6 +148,8 @@ private:
     void pump(std::string const& topic);
     void send(std::string const& topic);
     void finish(std::string const& topic, boost::system::error_code ec, position where);
+    /// A publish JetStream found a duplicate of the message at `seq`: answered with that message's position.
+    void finish_duplicate(std::string const& topic, std::uint64_t seq);
     void learn(topic_state& t, std::uint64_t offset, std::string const& epoch, std::uint64_t seq);
 
     void on_live(std::string const& topic, natsMsg* m);

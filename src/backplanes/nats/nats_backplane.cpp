@@ -96,9 +96,9 @@ nats_backplane::nats_backplane(boost::asio::any_io_executor ex, nats_options opt
 
 nats_backplane::~nats_backplane() = default;
 
-void nats_backplane::publish(std::string topic, std::string data, publish_handler done)
+void nats_backplane::publish(std::string topic, std::string data, publish_options options, publish_handler done)
 {
-    impl_->engine.publish(std::move(topic), std::move(data),
+    impl_->engine.publish(std::move(topic), std::move(data), std::move(options.idempotency_key),
                           [done = std::move(done)](boost::system::error_code ec, position where) {
                               if (ec)
                                   return done(unavailable(ec, "publish"), {});

@@ -22,6 +22,9 @@ nlohmann::json stream_config(subjects const& names, std::string const& stream, j
         max_messages = std::max(max_messages, rule.limits.max_messages);
         max_age = std::max(max_age, rule.limits.max_age);
     }
+    // JetStream refuses a duplicate window longer than max_age, and takes 0 for its own default (2 minutes).
+    auto const window = std::clamp<std::chrono::nanoseconds>(history.idempotency_window, std::chrono::milliseconds(1),
+                                                            std::chrono::nanoseconds(max_age));
     return {
         {"name", stream},
         {"subjects", {names.stored_wildcard()}},
@@ -36,6 +39,7 @@ nlohmann::json stream_config(subjects const& names, std::string const& stream, j
         {"max_msg_size", options.max_message_size},
         {"discard", "old"},
         {"allow_direct", true},
+        {"duplicate_window", window.count()},
         {"republish", {{"src", names.stored_wildcard()}, {"dest", names.live_wildcard()}}},
     };
 }
@@ -68,7 +72,8 @@ std::string stream_difference(nlohmann::json const& have, nlohmann::json const& 
                want["republish"]["dest"].get<std::string>();
     if (have.value("storage", "") != want["storage"])
         return "the stream's storage is " + have.value("storage", std::string("?"));
-    for (char const* key : {"max_msgs_per_subject", "max_bytes", "max_age", "max_msg_size", "allow_direct", "discard"})
+    for (char const* key : {"max_msgs_per_subject", "max_bytes", "max_age", "max_msg_size", "allow_direct", "discard",
+                             "duplicate_window"})
         if (have.value(key, nlohmann::json()) != want[key])
             return "update";
     return "";

@@ -9,6 +9,8 @@
 //                         are applied when history is read (nats-server 2.9 has no per-subject age)
 //   max_bytes             jetstream_options::max_bytes: the total bound of all history (discard old)
 //   allow_direct          history reads are direct gets ($JS.API.DIRECT.GET.<stream>), no consumer
+//   duplicate_window      history.idempotency_window (at most max_age, at least 1 ms): how long the stream
+//                         remembers a publish's Nats-Msg-Id, the topic and its idempotency key
 //   republish             "<prefix>.topic.>" -> "<prefix>.live.>": each stored message is republished, in
 //                         stream order, with Nats-Sequence and Nats-Last-Sequence (the previous message of the
 //                         same subject): what nodes subscribe to for live delivery and gap detection

@@ -21,6 +21,9 @@ namespace switchboard::nats {
 inline constexpr char offset_header[] = "Switchboard-Offset";
 inline constexpr char epoch_header[] = "Switchboard-Epoch";
 inline constexpr char expected_header[] = "Nats-Expected-Last-Subject-Sequence";
+// JetStream's duplicate detection: a publish whose id the stream saw within its duplicate window is not stored,
+// and its PubAck says "duplicate" with the first one's stream sequence.
+inline constexpr char msg_id_header[] = "Nats-Msg-Id";
 
 struct stream_record {
     std::uint64_t offset = 0;

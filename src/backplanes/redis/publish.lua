@@ -1,9 +1,18 @@
 -- Publishes one message of a topic: the next offset, the next sequence, the append to its bounded history, the
 -- topic index and the publish to the nodes, atomically, so offsets and sequences are the same on every node and
 -- history has no hole. Keys and entry format: redis_scripts.hpp.
--- KEYS: position, history, sequence, topics. ARGV: data, epoch if new, max_messages, max_age_ms, position_ttl_s,
--- channel, sequence epoch if new, max_indexed_topics, topic.
--- Returns {offset, epoch, sequence}.
+-- KEYS: position, history, sequence, topics, and the idempotency key's when the publish has one. ARGV: data, epoch
+-- if new, max_messages, max_age_ms, position_ttl_s, channel, sequence epoch if new, max_indexed_topics, topic, and
+-- the idempotency window in ms with the key.
+-- Returns {offset, epoch, sequence}: a retry (a key recorded within the window) gets the first publish's, and
+-- nothing is published. Checked and recorded in this one script, so two nodes' retries cannot both publish.
+if KEYS[5] then
+  local first = redis.call('GET', KEYS[5])
+  if first then
+    local o, e, s = string.match(first, '^(%d+) (%S+) (%d+)$')
+    return {tonumber(o), e, tonumber(s)}
+  end
+end
 local epoch = redis.call('HGET', KEYS[1], 'e')
 if not epoch then
   epoch = ARGV[2]
@@ -68,4 +77,7 @@ else
   redis.call('DEL', KEYS[2])
 end
 redis.call('PUBLISH', ARGV[6], entry)
+if KEYS[5] then
+  redis.call('SET', KEYS[5], string.format('%d %s %d', offset, epoch, sequence), 'PX', tonumber(ARGV[10]))
+end
 return {offset, epoch, sequence}

@@ -228,7 +228,8 @@ struct redis_backplane::impl final : topic_stream::host {
         });
     }
 
-    void publish(std::string const& topic, std::string const& data, publish_handler done)
+    void publish(std::string const& topic, std::string const& data, std::string const& idempotency_key,
+                 publish_handler done)
     {
         auto const& limits = history.limits_for(topic);
         auto const age_ms = std::chrono::duration_cast<std::chrono::milliseconds>(limits.max_age).count();
@@ -245,7 +246,14 @@ struct redis_backplane::impl final : topic_stream::host {
                                       detail::random_epoch(random),
                                       std::to_string(std::max<std::size_t>(options.max_indexed_topics, 1)),
                                       topic};
-        bool const sent = eval(publish_sha, redis::publish_script(), 4, std::move(args), [done](redisReply const* r) {
+        // A key's record expires with the window: Redis holds no key past it.
+        bool const keyed = !idempotency_key.empty() && history.idempotency_window.count() > 0;
+        if (keyed) {
+            args.insert(args.begin() + 4, names.key(topic, "idem." + idempotency_key));
+            args.push_back(std::to_string(history.idempotency_window.count()));
+        }
+        bool const sent = eval(publish_sha, redis::publish_script(), keyed ? 5 : 4, std::move(args),
+                               [done](redisReply const* r) {
             auto where = redis::publish_reply(r);
             if (!where) {
                 if (r)
@@ -680,9 +688,9 @@ redis_backplane::redis_backplane(asio::any_io_executor ex, redis_options options
 
 redis_backplane::~redis_backplane() = default;
 
-void redis_backplane::publish(std::string topic, std::string data, publish_handler done)
+void redis_backplane::publish(std::string topic, std::string data, publish_options options, publish_handler done)
 {
-    impl_->publish(topic, data, std::move(done));
+    impl_->publish(topic, data, options.idempotency_key, std::move(done));
 }
 
 void redis_backplane::history(std::string const& topic, std::optional<position> const& since, std::size_t max_bytes,
