@@ -51,9 +51,11 @@ constexpr expected_error every_error[] = {
     {error::not_implemented, "not_implemented", 501},
     {error::version_not_supported, "version_not_supported", 505},
     {error::too_many_pending, "too_many_pending", 429},
+    {error::invalid_pattern, "invalid_pattern", 400},
+    {error::presence_unavailable, "presence_unavailable", 501},
+    {error::too_many_members, "too_many_members", 409},
     {error::backend_unavailable, "backend_unavailable", 503},
     {error::invalid_idempotency_key, "invalid_idempotency_key", 400},
-    {error::invalid_pattern, "invalid_pattern", 400},
 };
 
 TEST(error, names_every_value)
@@ -70,8 +72,8 @@ TEST(error, maps_every_value_to_its_http_status)
 
 TEST(error, the_table_covers_every_enumerator_once)
 {
-    // The enum runs from invalid_json = 1 to invalid_pattern without gaps.
-    ASSERT_EQ(std::size(every_error), static_cast<std::size_t>(error::invalid_pattern));
+    // The enum runs from invalid_json = 1 to invalid_idempotency_key without gaps.
+    ASSERT_EQ(std::size(every_error), static_cast<std::size_t>(error::invalid_idempotency_key));
     std::set<std::string_view> names;
     for (std::size_t i = 0; i < std::size(every_error); ++i) {
         EXPECT_EQ(static_cast<std::size_t>(every_error[i].value), i + 1);
