@@ -169,8 +169,8 @@ void history_route(server_context& ctx, exchange_ptr const& conn)
 void channels_route(server_context& ctx, exchange_ptr const& conn)
 {
     auto const* user = conn->parameters().find("user");
-    if (!user)
-        return conn->respond_error(error::missing_field, "?user= is required");
+    if (!user || user->empty())
+        return conn->respond_error(error::missing_field, "?user= is required (anonymous clients have no user)");
     channels_of_user(ctx, *user, [conn](std::vector<channel_info> channels) {
         nlohmann::ordered_json out = {{"channels", nlohmann::json::array()}};
         for (auto const& c : channels)
@@ -195,7 +195,8 @@ void disconnect_route(server_context& ctx, exchange_ptr const& conn)
     auto const reply = [conn](std::size_t n) {
         answer(conn, R"({"disconnected":)" + std::to_string(n) + "}");
     };
-    if (auto const user = body->find("user"); user != body->end() && user->is_string())
+    // An empty user would be every anonymous client: refused, as a mistake more likely than the intent.
+    if (auto const user = body->find("user"); user != body->end() && user->is_string() && !user->empty())
         return disconnect_user(ctx, user->get<std::string>(), *reason, reply);
     auto const id = body->find("channel");
     if (id == body->end() || !id->is_number_unsigned())

@@ -2,6 +2,7 @@
 // clients, every route with the key and without it, and the same operations on the C++ server object.
 
 #include "support/curl.hpp"
+#include "support/jwt_maker.hpp"
 #include "support/live_server.hpp"
 #include "support/poll_client.hpp"
 #include "support/sse_client.hpp"
@@ -27,15 +28,19 @@ server_options api_options()
     return options;
 }
 
-// The token is the user: the authenticate hook makes ?token=U user U.
-void users_by_token(live_server& srv)
+// Clients are users by their token (HS256), on every loop alike (SWITCHBOARD_TEST_LOOPS: a hook is one loop's).
+std::string const jwt_secret = "a-test-secret-of-32-characters!!";
+
+server_options user_options()
 {
-    (*srv).hooks().authenticate = [](auth_request const& req, auth_handler done) {
-        identity who;
-        who.user = req.token;
-        who.authenticated = true;
-        done({}, std::move(who));
-    };
+    auto options = api_options();
+    options.security.jwt_secret = jwt_secret;
+    return options;
+}
+
+std::string as(std::string const& user)
+{
+    return "token=" + make_hs256({{"sub", user}, {"exp", unix_time(std::chrono::seconds(600))}}, jwt_secret);
 }
 
 std::string url(live_server const& srv, std::string const& target)
@@ -93,7 +98,9 @@ TEST(api, every_route_needs_the_key)
 
 TEST(api, broadcast_delivers_the_data_byte_for_byte_to_every_topic_on_every_transport)
 {
-    live_server srv(api_options());
+    auto options = api_options();
+    options.poll_hold = std::chrono::milliseconds(500);  // so that the poller stops soon after the test
+    live_server srv(options);
     srv.start();
     auto ws = ws_client::create(srv.ioc);
     ws->connect(srv.port);
@@ -103,7 +110,7 @@ TEST(api, broadcast_delivers_the_data_byte_for_byte_to_every_topic_on_every_tran
     ASSERT_TRUE(sse->wait_events(srv.ioc, 1));
     auto poll = poll_client::create(srv.ioc);
     poll->start(srv.port, {"weather"});
-    ASSERT_TRUE(run_until(srv.ioc, [&] { return (*srv).hub().subscriber_count("weather") == 1; }, wait));
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().topics == 3; }));
 
     std::string const data = R"({"b": [1, 2.50, "\u00e9"],  "a":null })";
     auto const a = api(srv, "/api/broadcast", R"({"topics":["news","sports","weather"], "data": )" + data + "}");
@@ -126,10 +133,32 @@ TEST(api, broadcast_delivers_the_data_byte_for_byte_to_every_topic_on_every_tran
     ASSERT_TRUE(poll->wait_stopped(srv.ioc));
 }
 
+// Every loop of the process answers for its own channels (server::set_loops), wherever the request lands.
+TEST(api, answers_for_every_loop_of_the_process)
+{
+    live_server srv(user_options(), 3);
+    srv.start();
+    std::vector<std::shared_ptr<ws_client>> alice, bob;
+    for (int i = 0; i < 8; ++i) {
+        auto& c = (i < 6 ? alice : bob).emplace_back(ws_client::create(srv.ioc));
+        c->connect(srv.port, "/ws?" + as(i < 6 ? "alice" : "bob"));
+        ASSERT_TRUE(c->subscribe(srv.ioc, "room", 1));
+    }
+    EXPECT_EQ(parsed(api(srv, "/api/topics"))["topics"][0], (json{{"topic", "room"}, {"subscribers", 8}}));
+    EXPECT_EQ(parsed(api(srv, "/api/channels?user=alice"))["channels"].size(), 6u);
+    EXPECT_EQ(parsed(api(srv, "/api/disconnect", R"({"user":"alice"})"))["disconnected"], 6);
+    for (auto const& c : alice) {
+        ASSERT_TRUE(c->wait_closed(srv.ioc));
+        EXPECT_EQ(c->close_code(), 4006);
+    }
+    for (auto const& c : bob)
+        EXPECT_TRUE(c->is_open());
+    EXPECT_EQ(parsed(api(srv, "/api/topics"))["topics"][0], (json{{"topic", "room"}, {"subscribers", 2}}));
+}
+
 TEST(api, broadcast_refuses_bad_input_clearly)
 {
-    server_options options = api_options();
-    live_server srv(options);
+    live_server srv(api_options());
     srv.start();
     auto const code = [&](std::string const& body) {
         auto const a = api(srv, "/api/broadcast", body);
@@ -190,18 +219,17 @@ TEST(api, history_pages_with_positions)
 
 TEST(api, channels_disconnect_and_topics_of_a_user)
 {
-    live_server srv(api_options(), 1);
-    users_by_token(srv);
+    live_server srv(user_options());
     srv.start();
     auto alice_ws = ws_client::create(srv.ioc);
-    alice_ws->connect(srv.port, "/ws?token=alice");
+    alice_ws->connect(srv.port, "/ws?" + as("alice"));
     ASSERT_TRUE(alice_ws->subscribe(srv.ioc, "room", 1));
     ASSERT_TRUE(alice_ws->subscribe(srv.ioc, "lobby", 2));
     auto alice_sse = sse_client::create(srv.ioc);
-    alice_sse->connect(srv.port, "/sse?topic=room&token=alice");
+    alice_sse->connect(srv.port, "/sse?topic=room&" + as("alice"));
     ASSERT_TRUE(alice_sse->wait_events(srv.ioc, 1));
     auto bob = ws_client::create(srv.ioc);
-    bob->connect(srv.port, "/ws?token=bob");
+    bob->connect(srv.port, "/ws?" + as("bob"));
     ASSERT_TRUE(bob->subscribe(srv.ioc, "room", 1));
 
     auto const topics = parsed(api(srv, "/api/topics"))["topics"];
@@ -235,7 +263,7 @@ TEST(api, channels_disconnect_and_topics_of_a_user)
     EXPECT_EQ(json::parse(close->data)["code"], 3501);
     // Bob stays.
     EXPECT_TRUE(bob->is_open());
-    EXPECT_EQ((*srv).hub().subscriber_count("room"), 1u);
+    EXPECT_EQ(parsed(api(srv, "/api/topics"))["topics"][0], (json{{"topic", "room"}, {"subscribers", 1}}));
 
     // One channel by id, with the operator's code by default.
     auto const bob_id = parsed(api(srv, "/api/channels?user=bob"))["channels"][0]["id"].get<std::uint64_t>();
@@ -250,14 +278,13 @@ TEST(api, channels_disconnect_and_topics_of_a_user)
 
 TEST(api, unsubscribe_stops_delivery_to_that_channel_only)
 {
-    live_server srv(api_options(), 1);
-    users_by_token(srv);
+    live_server srv(user_options());
     srv.start();
     auto a = ws_client::create(srv.ioc);
-    a->connect(srv.port, "/ws?token=a");
+    a->connect(srv.port, "/ws?" + as("a"));
     ASSERT_TRUE(a->subscribe(srv.ioc, "room", 1));
     auto b = ws_client::create(srv.ioc);
-    b->connect(srv.port, "/ws?token=b");
+    b->connect(srv.port, "/ws?" + as("b"));
     ASSERT_TRUE(b->subscribe(srv.ioc, "room", 1));
 
     auto const a_id = parsed(api(srv, "/api/channels?user=a"))["channels"][0]["id"].get<std::uint64_t>();
@@ -279,11 +306,10 @@ TEST(api, unsubscribe_stops_delivery_to_that_channel_only)
 
 TEST(api, the_server_object_offers_the_same_operations)
 {
-    live_server srv(api_options(), 1);
-    users_by_token(srv);
+    live_server srv(user_options());
     srv.start();
     auto ws = ws_client::create(srv.ioc);
-    ws->connect(srv.port, "/ws?token=carol");
+    ws->connect(srv.port, "/ws?" + as("carol"));
     ASSERT_TRUE(ws->subscribe(srv.ioc, "x", 1));
 
     std::vector<broadcast_result> sent;
