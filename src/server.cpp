@@ -516,7 +516,7 @@ void server::set_loops(std::vector<server*> loops)
             if (ec || v->answered)
                 return;
             v->answered = true;
-            spdlog::warn("server API: {} loops did not answer in time; left out", v->remaining);
+            spdlog::warn("{} loops did not answer in time; left out", v->remaining);
             v->done();
         });
         auto shared_visit = std::make_shared<detail::server_context::loop_visit const>(std::move(visit));
@@ -537,44 +537,14 @@ void server::set_loops(std::vector<server*> loops)
             });
         }
     };
-    home.ctx.gather_metrics = [&home, peers](std::function<void(std::vector<std::string>)> done) {
+    home.ctx.gather_metrics = [&home, count = peers.size()](std::function<void(std::vector<std::string>)> done) {
         // Each loop's counters are read on its own thread, never from here; the texts come back to this loop.
-        struct gathering {
-            explicit gathering(asio::io_context& io) : deadline(io) {}
-            std::vector<std::string> texts;
-            std::size_t remaining = 0;
-            bool answered = false;
-            asio::steady_timer deadline;
-            std::function<void(std::vector<std::string>)> done;
-        };
-        auto g = std::make_shared<gathering>(home.ioc);
-        g->texts.resize(peers.size());
-        g->remaining = peers.size();
-        g->done = std::move(done);
-        g->deadline.expires_after(std::chrono::seconds(2));
-        g->deadline.async_wait([g](boost::system::error_code ec) {
-            if (ec || g->answered)
-                return;
-            g->answered = true;
-            spdlog::warn("metrics: {} loops did not answer in time; left out", g->remaining);
-            g->done(std::move(g->texts));
-        });
-        for (std::size_t n = 0; n < peers.size(); ++n) {
-            auto* peer = peers[n];
-            asio::post(peer->ioc, [peer, g, n, &home] {
-                auto text = detail::render_metrics(peer->ctx);
-                asio::post(home.ioc, [g, n, text = std::move(text)]() mutable {
-                    if (g->answered)
-                        return;
-                    g->texts[n] = std::move(text);
-                    if (--g->remaining > 0)
-                        return;
-                    g->answered = true;
-                    g->deadline.cancel();
-                    g->done(std::move(g->texts));
-                });
-            });
-        }
+        auto texts = std::make_shared<std::vector<std::string>>(count);
+        home.ctx.visit_loops(
+            [texts](detail::server_context& loop, std::size_t n) -> std::function<void()> {
+                return [texts, n, text = detail::render_metrics(loop)]() mutable { (*texts)[n] = std::move(text); };
+            },
+            [texts, done = std::move(done)] { done(std::move(*texts)); });
     };
 }
 

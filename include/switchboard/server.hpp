@@ -98,7 +98,7 @@ public:
 
     /// Applies new options from any thread, without dropping connections (e.g. on SIGHUP): limits, timeouts,
     /// queue bounds and the memory backplane's history take effect at once (a Redis backplane's history limits
-    /// from its next publishes). The listening address, the paths and the admin token keep the values the server
+    /// from its next publishes). The listening address, the paths, the admin token and the API key keep the values the server
     /// started with.
     void reload(server_options options);
 
