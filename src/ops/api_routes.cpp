@@ -196,7 +196,7 @@ void disconnect_route(server_context& ctx, exchange_ptr const& conn)
         answer(conn, R"({"disconnected":)" + std::to_string(n) + "}");
     };
     // An empty user would be every anonymous client: refused, as a mistake more likely than the intent.
-    if (auto const user = body->find("user"); user != body->end() && user->is_string() && !user->empty())
+    if (auto const user = body->find("user"); user != body->end() && user->is_string() && !user->get_ref<std::string const&>().empty())
         return disconnect_user(ctx, user->get<std::string>(), *reason, reply);
     auto const id = body->find("channel");
     if (id == body->end() || !id->is_number_unsigned())

@@ -271,6 +271,9 @@ TEST(api, channels_disconnect_and_topics_of_a_user)
     EXPECT_EQ(parsed(one)["disconnected"], 1) << one.body;
     ASSERT_TRUE(bob->wait_closed(srv.ioc));
     EXPECT_EQ(bob->close_code(), 4006);
+    EXPECT_EQ(parsed(api(srv, "/api/disconnect", "{\"user\":"))["error"]["code"], "invalid_json");
+    EXPECT_EQ(parsed(api(srv, "/api/disconnect", "[1]"))["error"]["code"], "invalid_json");
+    EXPECT_EQ(parsed(api(srv, "/api/disconnect", R"({"user":""})"))["error"]["code"], "missing_field");
     auto const unknown = api(srv, "/api/disconnect", R"({"channel":999999})");
     EXPECT_EQ(unknown.status, 404);
     EXPECT_EQ(parsed(unknown)["error"]["code"], "not_found");
@@ -319,6 +322,20 @@ TEST(api, the_server_object_offers_the_same_operations)
     EXPECT_EQ(sent[0].where.offset, 1u);
     ASSERT_TRUE(ws->wait_messages(srv.ioc, 1));
     EXPECT_NE(ws->texts().back().find(R"("data":{"k": 1})"), std::string::npos);
+
+    std::vector<broadcast_result> refused;
+    (*srv).broadcast({"x"}, "{not json", [&](std::vector<broadcast_result> r) { refused = std::move(r); });
+    ASSERT_TRUE(run_until(srv.ioc, [&] { return refused.size() == 1; }, wait));
+    EXPECT_EQ(refused[0].error, error::invalid_json);
+
+    std::optional<history_result> read;
+    (*srv).history("x", position{0, ""}, backplane::whole_history, [&](boost::system::error_code ec, history_result h) {
+        EXPECT_FALSE(ec);
+        read = std::move(h);
+    });
+    ASSERT_TRUE(run_until(srv.ioc, [&] { return read.has_value(); }, wait));
+    ASSERT_EQ(read->messages.size(), 1u);
+    EXPECT_EQ(read->messages[0]->data(), R"({"k": 1})");
 
     std::vector<topic_count> topics;
     bool listed = false;
