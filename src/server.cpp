@@ -413,10 +413,16 @@ subscription server::subscribe(std::string topic, message_handler on_message, su
 void server::broadcast(std::vector<std::string> topics, std::string json_text,
                        std::function<void(std::vector<broadcast_result>)> done)
 {
+    broadcast(std::move(topics), std::move(json_text), publish_options{}, std::move(done));
+}
+
+void server::broadcast(std::vector<std::string> topics, std::string json_text, publish_options options,
+                       std::function<void(std::vector<broadcast_result>)> done)
+{
     // Checked on the caller's thread, as publish_text's.
     auto why = detail::payload_problem(json_text);
     asio::post(impl_->ioc, [i = impl_.get(), topics = std::move(topics), text = std::move(json_text),
-                            refused = !why.empty(), done = std::move(done)]() mutable {
+                            refused = !why.empty(), options = std::move(options), done = std::move(done)]() mutable {
         auto finish = [&done](std::vector<broadcast_result> r) {
             if (done)
                 done(std::move(r));
@@ -427,7 +433,7 @@ void server::broadcast(std::vector<std::string> topics, std::string json_text,
                 r.push_back({std::move(t), error::invalid_json, {}});
             return finish(std::move(r));
         }
-        detail::broadcast(i->ctx, topics, text, std::move(finish));
+        detail::broadcast(i->ctx, topics, text, options, std::move(finish));
     });
 }
 

@@ -155,6 +155,10 @@ public:
     /// message_too_large, invalid_json...).
     void broadcast(std::vector<std::string> topics, std::string json_text,
                    std::function<void(std::vector<broadcast_result>)> done = {});
+    /// The same, retry-safe with options.idempotency_key (scoped per topic: a retry publishes none twice; an
+    /// invalid key fails every topic with invalid_idempotency_key).
+    void broadcast(std::vector<std::string> topics, std::string json_text, publish_options options,
+                   std::function<void(std::vector<broadcast_result>)> done = {});
     /// A page of `topic`'s history after `since` (none: the position only), envelopes totalling at most
     /// `max_bytes` (the first message always), as backplane::history reads it.
     void history(std::string topic, std::optional<position> since, std::size_t max_bytes,

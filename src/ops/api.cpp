@@ -12,7 +12,7 @@
 namespace switchboard::detail {
 
 void broadcast(server_context& ctx, std::vector<std::string> const& topics, std::string const& data,
-               std::function<void(std::vector<broadcast_result>)> done)
+               publish_options const& options, std::function<void(std::vector<broadcast_result>)> done)
 {
     struct state {
         std::vector<broadcast_result> results;
@@ -33,6 +33,8 @@ void broadcast(server_context& ctx, std::vector<std::string> const& topics, std:
         r.topic = topics[n];
         if (ctx.stopping)
             r.error = error::shutting_down;
+        else if (!options.idempotency_key.empty() && !is_valid_idempotency_key(options.idempotency_key))
+            r.error = error::invalid_idempotency_key;
         else if (!is_valid_topic(r.topic))
             r.error = error::invalid_topic;
         else if (too_large)
@@ -42,7 +44,7 @@ void broadcast(server_context& ctx, std::vector<std::string> const& topics, std:
             continue;
         }
         // The path of every publish (STYLE.md): the backplane assigns the position and delivers to every node.
-        ctx.backplane.publish(r.topic, data, ctx.counted([s, n, finish_one](boost::system::error_code ec, position where) {
+        ctx.backplane.publish(r.topic, data, options, ctx.counted([s, n, finish_one](boost::system::error_code ec, position where) {
             s->results[n].error = ec;
             s->results[n].where = std::move(where);
             finish_one();

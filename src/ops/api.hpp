@@ -6,6 +6,7 @@
 
 #include "server_context.hpp"
 
+#include <switchboard/publish_options.hpp>
 #include <switchboard/server_api.hpp>
 
 #include <functional>
@@ -19,9 +20,10 @@ namespace switchboard::detail {
 inline constexpr std::size_t max_broadcast_topics = 1000;
 
 /// Publishes `data` (JSON text that passed payload_problem, or a binary payload) to each of `topics`, as
-/// server::publish_text does to one (trusted: no hook, no authorization). One result per topic, in their order.
+/// server::publish_text does to one (trusted: no hook, no authorization), each with `options` (an idempotency
+/// key is scoped per topic: a retried broadcast publishes none twice). One result per topic, in their order.
 void broadcast(server_context& ctx, std::vector<std::string> const& topics, std::string const& data,
-               std::function<void(std::vector<broadcast_result>)> done);
+               publish_options const& options, std::function<void(std::vector<broadcast_result>)> done);
 
 /// Runs `visit` on every loop of the process (this one alone when it is the only one), then `done` here.
 void on_every_loop(server_context& ctx, server_context::loop_visit visit, std::function<void()> done);

@@ -99,7 +99,18 @@ void broadcast_route(server_context& ctx, exchange_ptr const& conn)
         return conn->respond_error(error::missing_field, "\"data\" is required");
     if (auto why = raw_cr_problem(data.value); !why.empty())
         return conn->respond_error(error::invalid_json, "\"data\" cannot be published: " + why);
-    broadcast(ctx, names, std::string(data.value), [conn](std::vector<broadcast_result> results) {
+    // Retry-safe (publish_options.hpp): "idempotency_key" in the body, else the Idempotency-Key header.
+    publish_options publishing;
+    if (auto const k = body->find("idempotency_key"); k != body->end()) {
+        if (!k->is_string())
+            return conn->respond_error(error::invalid_idempotency_key);
+        publishing.idempotency_key = k->get<std::string>();
+    } else if (auto const h = conn->request().find("Idempotency-Key"); h != conn->request().end()) {
+        publishing.idempotency_key = std::string(h->value());
+    }
+    if (!publishing.idempotency_key.empty() && !is_valid_idempotency_key(publishing.idempotency_key))
+        return conn->respond_error(error::invalid_idempotency_key);
+    broadcast(ctx, names, std::string(data.value), publishing, [conn](std::vector<broadcast_result> results) {
         std::string out = R"({"results":[)";
         for (std::size_t n = 0; n < results.size(); ++n) {
             auto const& r = results[n];

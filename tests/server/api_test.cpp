@@ -156,6 +156,26 @@ TEST(api, answers_for_every_loop_of_the_process)
     EXPECT_EQ(parsed(api(srv, "/api/topics"))["topics"][0], (json{{"topic", "room"}, {"subscribers", 2}}));
 }
 
+// A retried broadcast with the same key publishes nothing twice: each topic answers its first position.
+TEST(api, broadcast_with_an_idempotency_key_is_safe_to_retry)
+{
+    live_server srv(api_options());
+    srv.start();
+    auto ws = ws_client::create(srv.ioc);
+    ws->connect(srv.port);
+    ASSERT_TRUE(ws->subscribe(srv.ioc, "a", 1));
+    std::string const body = R"({"topics":["a","b"],"data":"once","idempotency_key":"order-17"})";
+    auto const first = parsed(api(srv, "/api/broadcast", body));
+    auto const again = parsed(api(srv, "/api/broadcast", body));
+    EXPECT_EQ(first, again);
+    EXPECT_EQ(again["results"][1]["offset"], 1);
+    ASSERT_TRUE(ws->wait_messages(srv.ioc, 1));
+    ASSERT_TRUE(ws->ask(srv.ioc, {{"type", "ping"}, {"id", 9}}));
+    EXPECT_EQ(ws->message_count(), 1u);
+    EXPECT_EQ(parsed(api(srv, "/api/broadcast", R"({"topics":["a"],"data":1,"idempotency_key":"has space"})"))["error"]["code"],
+              "invalid_idempotency_key");
+}
+
 TEST(api, broadcast_refuses_bad_input_clearly)
 {
     live_server srv(api_options());
