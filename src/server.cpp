@@ -5,6 +5,8 @@
 #include <switchboard/topic.hpp>
 
 #include "ops/admin.hpp"
+#include "ops/api.hpp"
+#include "ops/api_routes.hpp"
 #include "http/client_route.hpp"
 #include "http/http_connection.hpp"
 #include "http2/h2_connection.hpp"
@@ -99,6 +101,7 @@ struct server::impl {
             routes["/admin/events"] = admin.events_route();
             routes["/admin/disconnect"] = admin.disconnect_route();
         }
+        detail::add_api_routes(routes, ctx);
     }
 
     static std::unique_ptr<switchboard::backplane> make(backplane_factory const& factory, asio::any_io_executor ex,
@@ -330,6 +333,7 @@ void server::reload(server_options next)
         next.health_path = current.health_path;
         next.ready_path = current.ready_path;
         next.admin_token = current.admin_token;
+        next.api_key = current.api_key;
         // A certificate renewed on disk is picked up here; new connections use it, open ones keep theirs.
         try {
             i->ctx.tls = detail::make_tls_context(next);
@@ -406,6 +410,80 @@ subscription server::subscribe(std::string topic, message_handler on_message, su
     return subscription(listener);
 }
 
+void server::broadcast(std::vector<std::string> topics, std::string json_text,
+                       std::function<void(std::vector<broadcast_result>)> done)
+{
+    broadcast(std::move(topics), std::move(json_text), publish_options{}, std::move(done));
+}
+
+void server::broadcast(std::vector<std::string> topics, std::string json_text, publish_options options,
+                       std::function<void(std::vector<broadcast_result>)> done)
+{
+    // Checked on the caller's thread, as publish_text's.
+    auto why = detail::payload_problem(json_text);
+    asio::post(impl_->ioc, [i = impl_.get(), topics = std::move(topics), text = std::move(json_text),
+                            refused = !why.empty(), options = std::move(options), done = std::move(done)]() mutable {
+        auto finish = [&done](std::vector<broadcast_result> r) {
+            if (done)
+                done(std::move(r));
+        };
+        if (refused) {
+            std::vector<broadcast_result> r;
+            for (auto& t : topics)
+                r.push_back({std::move(t), error::invalid_json, {}});
+            return finish(std::move(r));
+        }
+        detail::broadcast(i->ctx, topics, text, options, std::move(finish));
+    });
+}
+
+void server::history(std::string topic, std::optional<position> since, std::size_t max_bytes,
+                     std::function<void(boost::system::error_code, history_result)> done)
+{
+    asio::post(impl_->ioc, [i = impl_.get(), topic = std::move(topic), since = std::move(since), max_bytes,
+                            done = std::move(done)]() mutable {
+        if (!is_valid_topic(topic))
+            return done(error::invalid_topic, {});
+        i->bp->history(topic, since, max_bytes, std::move(done));
+    });
+}
+
+void server::channels_of_user(std::string user, std::function<void(std::vector<channel_info>)> done)
+{
+    asio::post(impl_->ioc, [i = impl_.get(), user = std::move(user), done = std::move(done)]() mutable {
+        detail::channels_of_user(i->ctx, std::move(user), std::move(done));
+    });
+}
+
+void server::disconnect_user(std::string user, disconnect reason, std::function<void(std::size_t)> done)
+{
+    asio::post(impl_->ioc, [i = impl_.get(), user = std::move(user), reason = std::move(reason),
+                            done = std::move(done)]() mutable {
+        detail::disconnect_user(i->ctx, std::move(user), std::move(reason), std::move(done));
+    });
+}
+
+void server::disconnect_channel(std::uint64_t id, disconnect reason, std::function<void(std::size_t)> done)
+{
+    asio::post(impl_->ioc, [i = impl_.get(), id, reason = std::move(reason), done = std::move(done)]() mutable {
+        detail::disconnect_channel(i->ctx, id, std::move(reason), std::move(done));
+    });
+}
+
+void server::unsubscribe_channel(std::uint64_t id, std::string topic, std::function<void(std::size_t)> done)
+{
+    asio::post(impl_->ioc, [i = impl_.get(), id, topic = std::move(topic), done = std::move(done)]() mutable {
+        detail::unsubscribe_channel(i->ctx, id, std::move(topic), std::move(done));
+    });
+}
+
+void server::topics(std::function<void(std::vector<topic_count>)> done)
+{
+    asio::post(impl_->ioc, [i = impl_.get(), done = std::move(done)]() mutable {
+        detail::topics(i->ctx, std::move(done));
+    });
+}
+
 hub_view server::hub() const noexcept
 {
     return hub_view(impl_->hub);
@@ -421,49 +499,58 @@ void server::set_loops(std::vector<server*> loops)
     auto& home = *impl_;
     if (loops.size() < 2) {
         home.ctx.gather_metrics = nullptr;
+        home.ctx.visit_loops = nullptr;
         return;
     }
     std::vector<impl*> peers;
     for (auto* s : loops)
         peers.push_back(s->impl_.get());
-    home.ctx.gather_metrics = [&home, peers](std::function<void(std::vector<std::string>)> done) {
-        // Each loop's counters are read on its own thread, never from here; the texts come back to this loop.
-        struct gathering {
-            explicit gathering(asio::io_context& io) : deadline(io) {}
-            std::vector<std::string> texts;
+    home.ctx.visit_loops = [&home, peers](detail::server_context::loop_visit visit, std::function<void()> done) {
+        // Each loop is visited on its own thread; what it returns runs back here, then `done` once.
+        struct visiting {
+            explicit visiting(asio::io_context& io) : deadline(io) {}
             std::size_t remaining = 0;
             bool answered = false;
             asio::steady_timer deadline;
-            std::function<void(std::vector<std::string>)> done;
+            std::function<void()> done;
         };
-        auto g = std::make_shared<gathering>(home.ioc);
-        g->texts.resize(peers.size());
-        g->remaining = peers.size();
-        g->done = std::move(done);
-        g->deadline.expires_after(std::chrono::seconds(2));
-        g->deadline.async_wait([g](boost::system::error_code ec) {
-            if (ec || g->answered)
+        auto v = std::make_shared<visiting>(home.ioc);
+        v->remaining = peers.size();
+        v->done = std::move(done);
+        v->deadline.expires_after(std::chrono::seconds(2));
+        v->deadline.async_wait([v](boost::system::error_code ec) {
+            if (ec || v->answered)
                 return;
-            g->answered = true;
-            spdlog::warn("metrics: {} loops did not answer in time; left out", g->remaining);
-            g->done(std::move(g->texts));
+            v->answered = true;
+            spdlog::warn("{} loops did not answer in time; left out", v->remaining);
+            v->done();
         });
+        auto shared_visit = std::make_shared<detail::server_context::loop_visit const>(std::move(visit));
         for (std::size_t n = 0; n < peers.size(); ++n) {
             auto* peer = peers[n];
-            asio::post(peer->ioc, [peer, g, n, &home] {
-                auto text = detail::render_metrics(peer->ctx);
-                asio::post(home.ioc, [g, n, text = std::move(text)]() mutable {
-                    if (g->answered)
+            asio::post(peer->ioc, [peer, v, n, shared_visit, &home] {
+                auto back = (*shared_visit)(peer->ctx, n);
+                asio::post(home.ioc, [v, back = std::move(back)] {
+                    if (v->answered)
                         return;
-                    g->texts[n] = std::move(text);
-                    if (--g->remaining > 0)
+                    back();
+                    if (--v->remaining > 0)
                         return;
-                    g->answered = true;
-                    g->deadline.cancel();
-                    g->done(std::move(g->texts));
+                    v->answered = true;
+                    v->deadline.cancel();
+                    v->done();
                 });
             });
         }
+    };
+    home.ctx.gather_metrics = [&home, count = peers.size()](std::function<void(std::vector<std::string>)> done) {
+        // Each loop's counters are read on its own thread, never from here; the texts come back to this loop.
+        auto texts = std::make_shared<std::vector<std::string>>(count);
+        home.ctx.visit_loops(
+            [texts](detail::server_context& loop, std::size_t n) -> std::function<void()> {
+                return [texts, n, text = detail::render_metrics(loop)]() mutable { (*texts)[n] = std::move(text); };
+            },
+            [texts, done = std::move(done)] { done(std::move(*texts)); });
     };
 }
 

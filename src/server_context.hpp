@@ -39,6 +39,13 @@ struct server_context : channel_services {
     // Set when this server is one loop of several (server::set_loops): renders every loop's metrics, each on its
     // own loop, and hands their texts back here. Null: this loop's own metrics are the process's.
     std::function<void(std::function<void(std::vector<std::string>)>)> gather_metrics;
+    // What one loop does for a request made on another (the server API): runs on loop `n`'s thread with its
+    // context, and returns what to run back on the asking loop with the results (captured by value).
+    using loop_visit = std::function<std::function<void()>(server_context& loop, std::size_t n)>;
+    // Set with gather_metrics: runs the visit on every loop (this one included), each on its own thread, then
+    // the closures they return here, then `done` (a loop silent for 2 s is left out). Null: this loop is the
+    // process's only one (ops/api.hpp's on_every_loop then runs the visit at once).
+    std::function<void(loop_visit visit, std::function<void()> done)> visit_loops;
 
     /// Counts a new connection from `address` (an IP) in `slot`, or refuses it: error::too_many_connections past
     /// max_connections or max_connections_per_address, error::rate_limited (the wait in `retry_after`) past

@@ -151,6 +151,8 @@ config_key const keys[]{
      [](server_config& c) -> auto& { return c.server.ready_path; }},
     {"admin.token", value_kind::secret, 0, 0, "", "the admin view's token (/admin); \"\" turns the view off",
      [](server_config& c) -> auto& { return c.server.admin_token; }},
+    {"api.key", value_kind::secret, 0, 0, "", "the server API's key (/api/...); \"\" turns the API off",
+     [](server_config& c) -> auto& { return c.server.api_key; }},
 
     {"history.max_messages", value_kind::count, 0, 100'000'000, "--history-max-messages",
      "messages kept per topic for resuming clients; 0 keeps none",

@@ -163,6 +163,8 @@ parsed<std::string> parse_url_path(json const& v)
         return fail<std::string>("\"/\" is the demo page; choose another path");
     if (text == "/admin" || text == "/admin/events" || text == "/admin/disconnect")
         return fail<std::string>(show(v) + " is the admin view's; choose another path");
+    if (text.starts_with("/api/"))
+        return fail<std::string>(show(v) + " is under /api/, the server API's; choose another path");
     if (text.size() > 256)
         return fail<std::string>("longer than 256 characters");
     for (unsigned char const c : text)

@@ -19,18 +19,24 @@
 #include <switchboard/position.hpp>
 #include <switchboard/presence.hpp>
 #include <switchboard/publish_options.hpp>
+#include <switchboard/server_api.hpp>
 #include <switchboard/server_options.hpp>
 #include <switchboard/subscription.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace switchboard {
+
+struct history_result;
+struct disconnect;
 
 /// Per-transport connection counts, for metrics and tests.
 struct server_stats {
@@ -92,7 +98,7 @@ public:
 
     /// Applies new options from any thread, without dropping connections (e.g. on SIGHUP): limits, timeouts,
     /// queue bounds and the memory backplane's history take effect at once (a Redis backplane's history limits
-    /// from its next publishes). The listening address, the paths and the admin token keep the values the server
+    /// from its next publishes). The listening address, the paths, the admin token and the API key keep the values the server
     /// started with.
     void reload(server_options options);
 
@@ -139,6 +145,36 @@ public:
                   std::function<void(boost::system::error_code, presence_page)> done);
     /// The topic's counts (present clients, distinct users), from any thread; `done` on the loop thread.
     void presence_stats(std::string topic, std::function<void(boost::system::error_code, presence_counts)> done);
+
+    /// The server API (docs/server-api.md; over HTTP under /api/ with options.api_key). Every call is safe from
+    /// any thread (it posts onto the loop) and `done` runs on the loop thread. The service is trusted: no hook
+    /// and no authorization apply, as with publish().
+    ///
+    /// Publishes `json_text` (checked as publish_text checks it, delivered byte for byte) to each of `topics`
+    /// through the backplane: one result per topic, in their order (its position, or invalid_topic,
+    /// message_too_large, invalid_json...).
+    void broadcast(std::vector<std::string> topics, std::string json_text,
+                   std::function<void(std::vector<broadcast_result>)> done = {});
+    /// The same, retry-safe with options.idempotency_key (scoped per topic: a retry publishes none twice; an
+    /// invalid key fails every topic with invalid_idempotency_key).
+    void broadcast(std::vector<std::string> topics, std::string json_text, publish_options options,
+                   std::function<void(std::vector<broadcast_result>)> done = {});
+    /// A page of `topic`'s history after `since` (none: the position only), envelopes totalling at most
+    /// `max_bytes` (the first message always), as backplane::history reads it.
+    void history(std::string topic, std::optional<position> since, std::size_t max_bytes,
+                 std::function<void(boost::system::error_code, history_result)> done);
+    /// The rest are this node's: every loop of the process (set_loops) answers for its own channels; other
+    /// nodes of a cluster are not asked.
+    /// The open client channels of `user` (identity::user).
+    void channels_of_user(std::string user, std::function<void(std::vector<channel_info>)> done);
+    /// Closes every channel of `user`, or the channel `id`, with `reason`; `done` gets how many were closed.
+    void disconnect_user(std::string user, disconnect reason, std::function<void(std::size_t)> done = {});
+    void disconnect_channel(std::uint64_t id, disconnect reason, std::function<void(std::size_t)> done = {});
+    /// Unsubscribes channel `id` from `topic` (or a pattern) as its own unsubscribe would (the on_unsubscribe hook
+    /// runs); `done` gets 1, or 0 when no open channel `id` held it. The client is not told (no frame for it yet).
+    void unsubscribe_channel(std::uint64_t id, std::string topic, std::function<void(std::size_t)> done = {});
+    /// Topics with subscribers and their counts, most subscribers first.
+    void topics(std::function<void(std::vector<topic_count>)> done);
 
     /// A read-only view of the hub (who is subscribed to what on this node), on the loop thread.
     hub_view hub() const noexcept;

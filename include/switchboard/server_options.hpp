@@ -82,6 +82,10 @@ struct server_options {
     // channel with code 4006): off while the token is empty. When set, requests must carry it (?token= or
     // "Authorization: Bearer").
     std::string admin_token;
+    // The server API under /api/ (docs/server-api.md: broadcast, history, a user's channels, disconnect,
+    // unsubscribe, topics): off while the key is empty. When set, requests must carry it ("Authorization: Bearer"
+    // or "X-API-Key").
+    std::string api_key;
 
     // Limits on what clients send.
     std::size_t max_message_size = 64 * 1024;      // bytes: a WebSocket message or a POST /publish body

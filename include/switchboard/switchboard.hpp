@@ -21,6 +21,7 @@
 #include <switchboard/presence.hpp>
 #include <switchboard/security_options.hpp>
 #include <switchboard/server.hpp>
+#include <switchboard/server_api.hpp>
 #include <switchboard/server_options.hpp>
 #include <switchboard/subscription.hpp>
 #include <switchboard/topic.hpp>

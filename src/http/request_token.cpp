@@ -38,6 +38,16 @@ std::string_view cookie_value(std::string_view header, std::string_view name)
     return {};
 }
 
+bool same_secret(std::string_view given, std::string_view secret) noexcept
+{
+    if (given.size() != secret.size() || secret.empty())
+        return false;
+    unsigned char diff = 0;
+    for (std::size_t i = 0; i < given.size(); ++i)
+        diff |= static_cast<unsigned char>(given[i] ^ secret[i]);
+    return diff == 0;
+}
+
 std::string_view bearer_token(http_request const& req)
 {
     auto const it = req.find(http::field::authorization);

@@ -17,21 +17,6 @@ namespace http = boost::beast::http;
 
 std::string_view admin_page();
 
-namespace {
-
-// Constant-time comparison: the token is a secret.
-bool same_secret(std::string_view a, std::string_view b)
-{
-    if (a.size() != b.size() || b.empty())
-        return false;
-    unsigned char diff = 0;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-    return diff == 0;
-}
-
-}  // namespace
-
 admin_view::admin_view(channel_services& services, event_stream_opener open_stream)
     : services_(services), open_stream_(std::move(open_stream)), timer_(services.executor)
 {

@@ -92,6 +92,7 @@ constexpr char const* every_key = R"({
   "metrics": {"path": "/ops/metrics"},
   "health": {"path": "", "ready_path": "/ops/ready"},
   "admin": {"token": "0123456789abcdef0123"},
+  "api": {"key": "api-key-0123456789abcdef"},
   "history": {
     "max_messages": 500,
     "max_age": "2h",
@@ -210,6 +211,7 @@ TEST(config, every_key_parses)
     EXPECT_EQ(o.health_path, "");  // off
     EXPECT_EQ(o.ready_path, "/ops/ready");
     EXPECT_EQ(o.admin_token, "0123456789abcdef0123");
+    EXPECT_EQ(o.api_key, "api-key-0123456789abcdef");
     EXPECT_EQ(o.history.limits.max_messages, 500u);
     EXPECT_EQ(o.history.limits.max_age, 2h);
     EXPECT_EQ(o.history.max_bytes, 64u * 1024 * 1024);
@@ -485,6 +487,9 @@ TEST(config, bad_values_are_refused_with_their_path)
              refusal{R"({"sse": {"path": "/ws"}})", R"(sse.path: "/ws" is also websocket.path)"},
              refusal{R"({"health": {"ready_path": "/metrics"}})", R"(health.ready_path: "/metrics" is also metrics.path)"},
              refusal{R"({"metrics": {"path": "/admin"}})", R"(metrics.path: "/admin" is the admin view's; choose another path)"},
+             refusal{R"({"publish": {"path": "/api/publish"}})",
+                     R"(publish.path: "/api/publish" is under /api/, the server API's; choose another path)"},
+             refusal{R"({"api": {"key": "short"}})", "api.key: must be 16 to 256 characters, got 5 (the value is not shown)"},
              refusal{R"({"sse": {"path": ""}})", R"(sse.path: expected a path starting with "/", got "")"},
              refusal{R"({"admin": {"token": "hunter2"}})",
                      "admin.token: must be 16 to 256 characters, got 7 (the value is not shown)"},
