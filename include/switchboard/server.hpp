@@ -27,8 +27,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -98,8 +98,8 @@ public:
 
     /// Applies new options from any thread, without dropping connections (e.g. on SIGHUP): limits, timeouts,
     /// queue bounds and the memory backplane's history take effect at once (a Redis backplane's history limits
-    /// from its next publishes). The listening address, the paths, the admin token and the API key keep the values the server
-    /// started with.
+    /// from its next publishes). The listening address, the paths, the admin token and the API key keep the values
+    /// the server started with.
     void reload(server_options options);
 
     /// Publishes from C++, from any thread. `data` is the message's JSON payload, serialized once, on the caller's
