@@ -64,7 +64,9 @@ std::optional<disconnect> requested_disconnect(exchange_ptr const& conn, nlohman
     if (!body.contains("code") && !body.contains("reason"))
         return disconnect::by_operator();
     auto const code = body.value("code", nlohmann::json(4006));
-    if (!code.is_number_unsigned() || code.get<std::uint64_t>() < 3000 || code.get<std::uint64_t>() > 3999) {
+    bool const chosen = body.contains("code");  // else the operator's 4006, with the reason given
+    if (!code.is_number_unsigned() ||
+        (chosen && (code.get<std::uint64_t>() < 3000 || code.get<std::uint64_t>() > 3999))) {
         conn->respond_error(error::bad_request, "code must be an application close code, 3000-3999");
         return std::nullopt;
     }
