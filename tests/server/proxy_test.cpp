@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <set>
+#include <vector>
 #include <string>
 
 namespace switchboard::test {
@@ -114,6 +115,35 @@ TEST(proxy, the_connect_backend_says_who_connects_and_sees_only_the_forwarded_fi
     denied->connect(srv.port, "/ws?token=deny");
     EXPECT_FALSE(denied->wait_settled(srv.ioc));
     EXPECT_EQ(denied->http_status(), 401);
+}
+
+TEST(proxy, a_websocket_refresh_asks_the_refresh_backend)
+{
+    backend b;
+    ASSERT_NE(b.port, 0) << b.process.output();
+    live_server srv(proxied(b));
+    srv.start();
+
+    auto ws = ws_client::create(srv.ioc);
+    ws->connect(srv.port, "/ws?token=user:gina");
+    ASSERT_TRUE(ws->wait_open(srv.ioc));
+    auto reply = ws->ask(srv.ioc, {{"type", "refresh"}, {"token", "user:gina"}, {"id", 1}});
+    ASSERT_TRUE(reply);
+    EXPECT_EQ((*reply)["type"], "ack") << reply->dump();
+    // The backend's refusal and its message; another user's token is not a refresh.
+    reply = ws->ask(srv.ioc, {{"type", "refresh"}, {"token", "deny"}, {"id", 2}});
+    ASSERT_TRUE(reply);
+    EXPECT_EQ((*reply)["code"], "unauthorized") << reply->dump();
+    EXPECT_EQ((*reply)["message"], "go away") << reply->dump();
+    reply = ws->ask(srv.ioc, {{"type", "refresh"}, {"token", "user:mallory"}, {"id", 3}});
+    ASSERT_TRUE(reply);
+    EXPECT_EQ((*reply)["code"], "unauthorized") << reply->dump();
+    EXPECT_TRUE(ws->is_open());
+
+    std::vector<std::string> paths;
+    for (auto const& r : b.requests(srv.ioc))
+        paths.push_back(r["path"]);
+    EXPECT_EQ(paths, (std::vector<std::string>{"/connect", "/refresh", "/refresh", "/refresh"}));
 }
 
 TEST(proxy, the_subscribe_backend_allows_and_refuses_on_every_transport)
