@@ -3,6 +3,7 @@
 #include "core/client_address.hpp"
 #include "core/hook_guard.hpp"
 #include "core/json_input.hpp"
+#include "security/namespace_rules.hpp"
 
 #include <switchboard/error.hpp>
 #include <switchboard/topic.hpp>
@@ -152,7 +153,7 @@ std::string random_hex()
 void channel_services::join_presence(channel& ch, std::string const& topic, std::string const& resume,
                                      backplane::presence_handler done)
 {
-    if (!backplane.supports_presence())
+    if (!backplane.supports_presence() || presence_refused(options.namespaces, topic))
         return done(error::presence_unavailable);
     if (ch.present_in(topic))
         return done({});

@@ -20,6 +20,7 @@
 #include "http/presence_route.hpp"
 #include "http/publish_route.hpp"
 #include "core/hook_guard.hpp"
+#include "security/namespace_rules.hpp"
 #include "server_context.hpp"
 #include "sse/sse_transport.hpp"
 #include "http/tls_context.hpp"
@@ -33,6 +34,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string_view>
 #include <unordered_set>
 
 namespace switchboard {
@@ -61,7 +63,11 @@ struct server::impl {
             hub.deliver(m);
             ctx.flusher.note_published(m->published_at());
         });
-        bp->set_presence_delivery([this](presence_event_ptr const& e) { hub.deliver_presence(e); });
+        bp->set_presence_delivery([this](presence_event_ptr const& e) {
+            // A namespace with join_leave off keeps its members (snapshots, counts) but tells nobody of them.
+            if (detail::join_leave_delivered(options.namespaces, e->topic()))
+                hub.deliver_presence(e);
+        });
         bp->set_gap([this](std::string const& topic) {
             // Pattern subscribers of the topic too: they missed its messages as well (they cannot resume yet,
             // but a closed connection tells them, where a silent hole would not). A pattern: its subscribers.
@@ -282,8 +288,15 @@ void server::start()
     auto& i = *impl_;
     if (i.started)
         throw std::logic_error("switchboard: server already started");
-    if (detail::proxy_configured(i.options.proxy))
-        detail::install_proxy_hooks(i.hooks, i.options.proxy, i.ioc.get_executor());
+    std::unordered_set<std::string_view> names;
+    for (auto const& ns : i.options.namespaces) {
+        if (auto why = namespace_name_problem(ns.name); !why.empty())
+            throw std::invalid_argument("switchboard: namespace \"" + ns.name + "\": " + why);
+        if (!names.insert(ns.name).second)
+            throw std::invalid_argument("switchboard: namespace \"" + ns.name + "\" is given twice");
+    }
+    if (detail::proxy_configured(i.options.proxy, i.options.namespaces))
+        detail::install_proxy_hooks(i.hooks, i.options.proxy, i.options.namespaces, i.ioc.get_executor());
     tcp::endpoint const ep{asio::ip::make_address(i.options.address), i.options.port};
     i.acceptor.open(ep.protocol());
     i.acceptor.set_option(asio::socket_base::reuse_address(true));

@@ -190,10 +190,15 @@ json text_value(config_key const& key, std::string const& text, std::string cons
         return text;
     case value_kind::boolean:
         return text == "true" ? json(true) : text == "false" ? json(false) : json(text);
-    case value_kind::history_overrides: {
+    case value_kind::history_overrides:
+    case value_kind::namespaces: {
         auto v = json::parse(text, nullptr, false);
         if (v.is_discarded())
-            errors.push_back({std::string(key.path), "expected a JSON array of rules, got text that is not JSON", origin});
+            errors.push_back({std::string(key.path),
+                              std::string("expected a JSON ") +
+                                  (key.kind == value_kind::namespaces ? "object of namespaces" : "array of rules") +
+                                  ", got text that is not JSON",
+                              origin});
         return v;
     }
     default:
@@ -302,9 +307,15 @@ config_result resolve_config(config_sources const& sources)
     read_environment(sources, layers, result);
     read_flags(sources, layers, result.errors);
 
-    // The rule list last: its rules inherit the server-wide history limits as every layer leaves them.
-    std::stable_partition(layers.begin(), layers.end(),
-                          [](assignment const& a) { return !a.key || a.key->kind != value_kind::history_overrides; });
+    // The rule list last, then the namespaces: their rules inherit the server-wide history limits as every layer
+    // leaves them, and a namespace's history adds a rule to the list.
+    auto const rank = [](assignment const& a) {
+        if (!a.key)
+            return 0;
+        return a.key->kind == value_kind::history_overrides ? 1 : a.key->kind == value_kind::namespaces ? 2 : 0;
+    };
+    std::stable_sort(layers.begin(), layers.end(),
+                     [&](assignment const& a, assignment const& b) { return rank(a) < rank(b); });
     for (auto const& a : layers) {
         if (a.key)
             apply_value(*a.key, a.value, a.origin, result.config, result.errors);

@@ -1,5 +1,6 @@
 #include "config_keys.hpp"
 
+#include "config_namespaces.hpp"
 #include "config_values.hpp"
 
 #include <algorithm>
@@ -182,6 +183,10 @@ config_key const keys[]{
     {"history.overrides", value_kind::history_overrides, 0, 0, "",
      "per-prefix history limits (a JSON array; longest prefix wins)",
      [](server_config& c) -> auto& { return c.server.history; }},
+
+    {"namespaces", value_kind::namespaces, 0, 0, "",
+     "options per topic prefix \"NAME:\" (a JSON object of namespaces); with any, other NAME: prefixes are refused",
+     [](server_config& c) -> auto& { return c; }},
 
     {"presence.max_members", value_kind::count, 1, 100'000'000, "",
      "members of one topic's presence; a join past it: too_many_members",
@@ -392,27 +397,6 @@ std::string describe(value_kind kind, std::uint64_t v)
     return std::to_string(v);
 }
 
-// Reads a number of `kind` in the key's range: counts and bytes as they are, durations in milliseconds.
-parsed<std::uint64_t> read_number(value_kind kind, std::uint64_t min, std::uint64_t max, json const& value)
-{
-    parsed<std::uint64_t> r;
-    if (kind == value_kind::count) {
-        r = parse_count(value);
-    } else if (kind == value_kind::size) {
-        r = parse_size(value);
-    } else {
-        auto d = parse_duration(value);
-        r = {static_cast<std::uint64_t>(d.value.count()), std::move(d.error)};
-    }
-    if (!r)
-        return r;
-    if (r.value < min || r.value > max)
-        r.error = "must be from " + describe(kind, min) + " to " + describe(kind, max) + ", got " + describe(kind, r.value);
-    else if (kind == value_kind::seconds && r.value % second != 0)
-        r.error = "must be whole seconds, got " + describe(kind, r.value);
-    return r;
-}
-
 parsed<std::string> read_string(value_kind kind, json const& value)
 {
     if (kind == value_kind::secret)
@@ -495,6 +479,26 @@ void apply_overrides(json const& value, std::string const& origin, switchboard::
 
 }  // namespace
 
+parsed<std::uint64_t> read_number(value_kind kind, std::uint64_t min, std::uint64_t max, json const& value)
+{
+    parsed<std::uint64_t> r;
+    if (kind == value_kind::count) {
+        r = parse_count(value);
+    } else if (kind == value_kind::size) {
+        r = parse_size(value);
+    } else {
+        auto d = parse_duration(value);
+        r = {static_cast<std::uint64_t>(d.value.count()), std::move(d.error)};
+    }
+    if (!r)
+        return r;
+    if (r.value < min || r.value > max)
+        r.error = "must be from " + describe(kind, min) + " to " + describe(kind, max) + ", got " + describe(kind, r.value);
+    else if (kind == value_kind::seconds && r.value % second != 0)
+        r.error = "must be whole seconds, got " + describe(kind, r.value);
+    return r;
+}
+
 std::span<config_key const> config_keys()
 {
     return keys;
@@ -544,6 +548,8 @@ void apply_value(config_key const& key, json const& value, std::string const& or
                 target.port = p.value.port;
             } else if constexpr (std::is_same_v<T, switchboard::history_options>) {
                 apply_overrides(value, origin, target, errors);
+            } else if constexpr (std::is_same_v<T, server_config>) {
+                apply_namespaces(value, origin, target.server, errors);
             } else if constexpr (std::is_same_v<T, bool>) {
                 auto p = parse_boolean(value);
                 p ? void(target = p.value) : error(p.error);
@@ -592,6 +598,8 @@ std::string show_value(config_key const& key, server_config const& config)
                                                                 : "[" + v.address + "]:" + std::to_string(v.port);
             else if constexpr (std::is_same_v<T, switchboard::history_options>)
                 return v.overrides.empty() ? "[]" : std::to_string(v.overrides.size()) + " rules";
+            else if constexpr (std::is_same_v<T, server_config>)
+                return v.server.namespaces.empty() ? "{}" : std::to_string(v.server.namespaces.size()) + " namespaces";
             else if constexpr (std::is_same_v<T, bool>)
                 return v ? "true" : "false";
             else if constexpr (std::is_same_v<T, spdlog::level::level_enum>)

@@ -4,6 +4,7 @@
 // key added here is everywhere at once (docs/configuration.md is written by hand: a test checks it names every key).
 
 #include "config.hpp"
+#include "config_values.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -30,6 +31,7 @@ enum class value_kind {
     level,              // "info"
     format,             // "text" or "json"
     history_overrides,  // [{"prefix": "chat.", "max_messages": 50000, "max_age": "24h"}]
+    namespaces,         // {"chat": {"publish": "users", "history": {"max_messages": 100}}}
     redis_url,          // "" (the in-memory backplane) or "redis://[:password@]host[:port][/db]"; never echoed
     key_prefix,         // "switchboard:": printable ASCII without spaces
     nats_url,           // "" (no NATS) or "nats://[user:password@|token@]host[:port]", tls://, ','-separated; never echoed
@@ -47,13 +49,14 @@ template <class T>
 using field_ref = T& (*)(server_config&);
 
 // Where a key's value goes; the listen address sets both server_options::address and ::port, the history
-// overrides the whole rule list, so those two take the enclosing struct.
+// overrides the whole rule list, so those two take the enclosing struct; the namespaces add history rules too,
+// so they take the whole configuration.
 using config_field = std::variant<field_ref<std::size_t>, field_ref<std::chrono::milliseconds>,
                                   field_ref<std::chrono::seconds>, field_ref<std::string>,
                                   field_ref<switchboard::server_options>, field_ref<switchboard::history_options>,
                                   field_ref<spdlog::level::level_enum>, field_ref<log_format>,
                                   field_ref<switchboard::enabled_transports>, field_ref<bool>,
-                                  field_ref<std::vector<std::string>>, field_ref<double>>;
+                                  field_ref<std::vector<std::string>>, field_ref<double>, field_ref<server_config>>;
 
 struct config_key {
     std::string_view path;  // "limits.max_message_size"
@@ -66,6 +69,9 @@ struct config_key {
 };
 
 std::span<config_key const> config_keys();
+
+// Reads a number of `kind` in the range min-max: counts and bytes as they are, durations in milliseconds.
+parsed<std::uint64_t> read_number(value_kind kind, std::uint64_t min, std::uint64_t max, nlohmann::json const& value);
 config_key const* find_key(std::string_view path);
 
 // SWITCHBOARD_ and the path in capitals with '.' as '_': limits.max_message_size ->

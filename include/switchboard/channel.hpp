@@ -60,6 +60,11 @@ public:
     /// does a message (the same queue and bounds). Default: ignored (a C++ listener gets no presence events).
     virtual delivery_status deliver_presence(presence_event_ptr const& e);
 
+    /// Tells the client that the server ended its subscription to `topic` (a pattern when `pattern`), after the
+    /// fact: the server API's unsubscribe. Default: nothing (a long poll's next request names its topics anew; a
+    /// C++ listener has no client).
+    virtual void tell_unsubscribed(std::string const& topic, bool pattern);
+
     /// Closes the channel with a reason the client is told where its transport allows. Idempotent.
     virtual void close(disconnect const& reason) = 0;
 

@@ -46,6 +46,7 @@ enum class error {
     backend_unavailable,   // the application's backend (a proxy hook's URL) did not answer in time, could not be
                            // reached, answered garbage, or has too many requests in flight: retry later
     invalid_idempotency_key, // an idempotency key outside 1-128 characters of visible ASCII (publish_options.hpp)
+    unknown_namespace,     // a topic "name:..." whose namespace the server is not configured with (namespaces)
 };
 
 boost::system::error_category const& error_category() noexcept;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace switchboard {
 
@@ -21,6 +22,11 @@ struct identity {
     std::optional<std::chrono::system_clock::time_point> expires_at;
     /// True when a token (or the authenticate hook) vouched for this client.
     bool authenticated = false;
+    /// Server-side subscriptions: topics the server subscribes the channel to as it connects, without the
+    /// client asking and without topic permissions or the authorize hook (whoever vouched for the client granted
+    /// them). The token's "topics" claim, the connect proxy's "topics", or what an authenticate hook sets. At most
+    /// max_subscriptions valid topic names, or the connect is refused; ignored on a refresh and on POST /publish.
+    std::vector<std::string> topics;
 
     /// The identity of a client that presented nothing.
     static std::shared_ptr<identity const> anonymous();

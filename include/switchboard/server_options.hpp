@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace switchboard {
 
@@ -48,6 +50,34 @@ struct presence_options {
     // path turns it off. Kept on reload().
     std::string path = "/presence";
 };
+
+/// Who may do something in a namespace from a client (a WebSocket, SSE, a poll, POST /publish). The server API
+/// and the C++ server object are the backend's, not a client's: nothing here limits them.
+enum class namespace_access {
+    everyone,  // as the topic permissions and hooks allow (security_options)
+    users,     // clients with a verified token only, then as those allow
+    nobody,    // no client: for subscribe, only server-side subscriptions (identity::topics) reach its topics
+};
+
+/// A namespace (docs/protocol.md, "Namespaces"): the topics named "<name>:..." share these options. History
+/// limits per namespace are history_options::overrides with the prefix "<name>:" (the configuration file's
+/// namespaces.<name>.history is that rule).
+struct namespace_options {
+    std::string name;  // 1-64 of A-Z a-z 0-9 _ -
+    namespace_access subscribe = namespace_access::everyone;
+    namespace_access publish = namespace_access::everyone;
+    bool presence = true;    // presence (joins, snapshots, counts); off: presence_unavailable
+    bool join_leave = true;  // with presence: join and leave events; off: snapshots and counts only
+    // The transports that deliver its topics: a subscribe over another is refused (forbidden).
+    enabled_transports transports;
+    // Proxy hooks for its topics (docs/integration.md) in place of proxy.subscribe_url and proxy.publish_url:
+    // "" uses the server's. Read at start(), as the server's are.
+    std::string subscribe_url;
+    std::string publish_url;
+};
+
+/// Why `name` cannot name a namespace (empty when it can).
+std::string namespace_name_problem(std::string_view name);
 
 struct server_options {
     // Where to listen. Port 0 asks the kernel for a free one (see server::local_endpoint()).
@@ -157,6 +187,12 @@ struct server_options {
     // Proxy hooks over HTTP: the application's backend decides connects, refreshes, subscribes and publishes
     // (docs/integration.md). Installed at start() around the hooks set then; a reload keeps the started ones.
     proxy_options proxy;
+
+    // Namespaces: options per topic prefix "<name>:". Empty: every topic is alike. With any, a client's topic
+    // (or pattern) whose text before its first ':' names none is refused with unknown_namespace; topics without
+    // a ':' take the server-wide options. Read at each subscribe and publish: a reload applies at once (but
+    // their proxy URLs, read at start()).
+    std::vector<namespace_options> namespaces;
 };
 
 }  // namespace switchboard

@@ -8,6 +8,12 @@ export interface Position {
   epoch: string;
 }
 
+/**
+ * `idempotencyKey` (1-128 visible ASCII characters): the server publishes the message once however often it is
+ * sent within its idempotency window, so a publish whose answer a lost connection took is sent again after the
+ * reconnect instead of rejecting with `connection_lost`. Give each message its own key (a UUID).
+ */
+export interface PublishOptions { idempotencyKey?: string }
 /** What a publish resolves to: where the message landed. */
 export interface PublishResult extends Position {
   topic: string;
@@ -87,7 +93,13 @@ export interface ReconnectingEvent { reason: string; code?: number; attempt: num
  */
 export interface ClosedEvent { code: number; reason: string }
 /** A subscription acknowledged; `recovered: false` means messages after the old position are gone: refetch state. */
-export interface SubscribedEvent extends Position { topic: string; recovered?: boolean }
+/**
+ * A subscription acknowledged; `server: true` for a server-side subscription this client holds no handler for
+ * (the token's "topics"), whose messages come as `message` events.
+ */
+export interface SubscribedEvent extends Position { topic: string; recovered?: boolean; server?: boolean }
+/** A message of a topic this client holds no handler for: a server-side subscription. */
+export interface MessageEvent extends MessageMeta { data: unknown }
 /**
  * A pattern subscription acknowledged: `sequence` and `epoch` are the server's sequence now (the client resumes
  * the pattern from the last one it reached); on a resume `recovered: false` means some messages are gone, and
@@ -104,6 +116,10 @@ export interface SwitchboardEventMap {
   reconnecting: ReconnectingEvent;
   closed: ClosedEvent;
   subscribed: SubscribedEvent | PatternSubscribedEvent;
+  /** The server ended a subscription (its API's unsubscribe): it is dropped, and not resumed on reconnect. */
+  unsubscribed: { topic?: string; pattern?: string };
+  /** A message of a server-side subscription (a topic the server subscribed this client to, with no handler here). */
+  message: MessageEvent;
   error: ErrorEvent;
   /** A member joined a topic this client is present in. */
   join: PresenceMember & { topic: string };
@@ -140,7 +156,7 @@ export class Switchboard extends EventTarget {
   subscribe<T = unknown>(topic: string, onMessage?: (data: T, meta: MessageMeta) => void, options?: SubscribeOptions): () => void;
   unsubscribe(topic: string, onMessage?: (data: any, meta: MessageMeta) => void): void;
   /** Publishes a JSON value, or bytes (an ArrayBuffer, a typed array or a DataView) as a binary payload. */
-  publish(topic: string, data: unknown): Promise<PublishResult>;
+  publish(topic: string, data: unknown, options?: PublishOptions): Promise<PublishResult>;
   /**
    * Every member of `topic`'s presence now, read a page at a time (the WebSocket command, else GET /presence).
    * While the client connects it waits for the connection to open (at most openTimeout).

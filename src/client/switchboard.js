@@ -114,6 +114,14 @@ class WebSocketTransport {
   start() {
     const url = this.sb._url(this.sb.options.paths.websocket);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    // The server subscribes the server-side topics before any command is read: their positions go with the
+    // upgrade, so that they resume in order (a subscribe sent after would come behind their live messages).
+    const entries = [];
+    for (const topic of this.sb.serverTopics) {
+      const s = this.sb._since(topic);
+      if (s) entries.push([topic, s]);
+    }
+    if (entries.length) url.searchParams.set('since', encodeCursor(entries));
     let ws;
     try {
       ws = new WebSocket(url.href);
@@ -202,15 +210,16 @@ class WebSocketTransport {
     this._send({ type: 'unsubscribe', pattern });
   }
 
-  publish(topic, data) {
+  publish(topic, data, key) {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN)
       return Promise.reject(new SwitchboardError('connection_lost', 'the connection is closed'));
     return new Promise((resolve, reject) => {
       const id = this._id('publish', topic, resolve, reject);
       const bytes = asBytes(data);
-      if (!bytes) return this._send({ type: 'publish', topic, data, id });
+      const cmd = key === undefined ? { type: 'publish', topic, id } : { type: 'publish', topic, id, idempotency_key: key };
+      if (!bytes) return this._send(Object.assign(cmd, { data }));
       // Bytes go in a binary frame: the command without data on one line, then the bytes (docs/protocol.md).
-      const head = new TextEncoder().encode(JSON.stringify({ type: 'publish', topic, id }) + '\n');
+      const head = new TextEncoder().encode(JSON.stringify(cmd) + '\n');
       const frame = new Uint8Array(head.length + bytes.length);
       frame.set(head);
       frame.set(bytes, head.length);
@@ -256,6 +265,17 @@ class WebSocketTransport {
     }
     if (msg.type === 'join' || msg.type === 'leave') {
       this.sb._presenceEvent(msg);
+      return;
+    }
+    if (msg.type === 'unsubscribed') {
+      this.sb._unsubscribedByServer(msg);
+      return;
+    }
+    if (msg.type === 'subscribed') {
+      // A server-side subscription (the token's topics): the server subscribed this client as it connected.
+      this._proved();
+      this.sb.serverTopics.add(msg.topic);
+      this.sb._acknowledged(msg.topic, { offset: msg.offset, epoch: msg.epoch }, msg.recovered, true);
       return;
     }
     const w = msg.id !== undefined ? this.waiting.get(msg.id) : undefined;
@@ -400,15 +420,19 @@ class HttpTransport {
     this._close();
   }
 
-  async publish(topic, data) {
+  async publish(topic, data, key) {
     const url = this.sb._url(this.sb.options.paths.publish);
     url.searchParams.set('topic', topic);
     const bytes = asBytes(data);
-    const response = await fetch(url.href, {
-      method: 'POST',
-      headers: { 'Content-Type': bytes ? 'application/octet-stream' : 'application/json' },
-      body: bytes || JSON.stringify(data),
-    });
+    const headers = { 'Content-Type': bytes ? 'application/octet-stream' : 'application/json' };
+    if (key !== undefined) headers['Idempotency-Key'] = key;
+    let response;
+    try {
+      response = await fetch(url.href, { method: 'POST', headers, body: bytes || JSON.stringify(data) });
+    } catch (e) {
+      // No answer: the publish may or may not have landed.
+      throw new SwitchboardError('connection_lost', `the publish got no answer: ${e}`);
+    }
     if (!response.ok) throw await errorOf(response);
     return response.json();
   }
@@ -463,7 +487,7 @@ class SseTransport extends HttpTransport {
         return;
       }
       if (info.presence) this.sb._presenceAcknowledged(info.presence);
-      this.sb._acknowledged(info.topic, { offset: info.offset, epoch: info.epoch }, info.recovered);
+      this.sb._acknowledged(info.topic, { offset: info.offset, epoch: info.epoch }, info.recovered, info.server);
       pending.delete(info.topic);
       if (pending.size === 0) this._proved();
     });
@@ -480,6 +504,7 @@ class SseTransport extends HttpTransport {
       es.addEventListener(type, (e) => {
         try { this.sb._presenceEvent(JSON.parse(e.data)); } catch (_) { /* not JSON: not ours */ }
       });
+    es.addEventListener('unsubscribed', (e) => this.sb._unsubscribedByServer(JSON.parse(e.data)));
     es.addEventListener('close', (e) => {
       try { ({ code: closeCode, reason: closeReason } = JSON.parse(e.data)); } catch (_) { /* keep undefined */ }
     });
@@ -741,6 +766,7 @@ export class Switchboard extends EventTarget {
     this.state = 'idle';
     this.transport = null;     // the name of the transport in use, once open
     this.subscriptions = new Map();  // topic -> {handlers: Set, position: {offset, epoch}|null, history: bool, delta: bool}
+    this.serverTopics = new Set();  // topics the server subscribed this client to (WebSocket's "subscribed" frames)
     this.patternSubscriptions = new Map();  // pattern -> {handlers: Set, position: {offset: sequence, epoch}|null, replaying}
     this.replays = 0;  // pattern replays acknowledged (WebSocket): numbers their order
     this.queue = [];           // publishes waiting for an open transport
@@ -811,13 +837,34 @@ export class Switchboard extends EventTarget {
     });
   }
 
-  /** Publishes `data` (any JSON value); resolves to its position {topic, offset, epoch}. */
-  publish(topic, data) {
+  /**
+   * Publishes `data` (any JSON value); resolves to its position {topic, offset, epoch}. With
+   * `{idempotencyKey}` a publish whose connection is lost before its answer is sent again once the client is
+   * open again, and the server publishes it once (docs/protocol.md, "Idempotent publish"); without one it
+   * rejects with `connection_lost`, published or not.
+   */
+  publish(topic, data, { idempotencyKey } = {}) {
+    if (idempotencyKey !== undefined && !/^[!-~]{1,128}$/.test(idempotencyKey))
+      return Promise.reject(new TypeError('idempotencyKey is 1-128 visible ASCII characters'));
     if (this.state === 'closed') return Promise.reject(new SwitchboardError('closed', 'the client is closed'));
-    if (this.current && this.state === 'open') return this.current.publish(topic, data);
     if (this.queue.length >= this.options.maxQueuedPublishes)
       return Promise.reject(new SwitchboardError('queue_full', 'too many publishes wait for a connection'));
-    return new Promise((resolve, reject) => this.queue.push({ topic, data, resolve, reject }));
+    return new Promise((resolve, reject) => this._publish({ topic, data, key: idempotencyKey, resolve, reject }));
+  }
+
+  // Sends `p` now if a transport is open, else queues it. A keyed publish whose answer was lost is sent again
+  // after the reconnect delay (doubling per attempt, as reconnects do): by then the connection is back, or the
+  // publish waits in the queue for it.
+  _publish(p) {
+    if (!this.current || this.state !== 'open') return this.queue.push(p);
+    this.current.publish(p.topic, p.data, p.key).then(p.resolve, (e) => {
+      if (p.key === undefined || !(e instanceof SwitchboardError) || e.code !== 'connection_lost' ||
+          this.state === 'closed') return p.reject(e);
+      const { initial, max } = this.options.backoff;
+      p.attempt = (p.attempt || 0) + 1;
+      setTimeout(() => (this.state === 'closed' ? p.reject(e) : this._publish(p)),
+        Math.min(max, initial * 2 ** Math.min(p.attempt - 1, 16)));
+    });
   }
 
   close() {
@@ -973,7 +1020,7 @@ export class Switchboard extends EventTarget {
     this.everOpened = true;
     this.transport = t.name;
     this._setState('open', { transport: t.name });
-    for (const p of this.queue.splice(0)) t.publish(p.topic, p.data).then(p.resolve, p.reject);
+    for (const p of this.queue.splice(0)) this._publish(p);
   }
 
   _failed(t, reason, code) {
@@ -1029,10 +1076,26 @@ export class Switchboard extends EventTarget {
     this._emit('error', { topic, error });
   }
 
+  // The server ended a subscription (its API's unsubscribe): dropped here too, so that no reconnect brings it
+  // back, and the application is told. `info` is the server's {topic} or {pattern}.
+  _unsubscribedByServer(info) {
+    if (info.pattern !== undefined) this.patternSubscriptions.delete(info.pattern);
+    else {
+      this.subscriptions.delete(info.topic);
+      this.serverTopics.delete(info.topic);
+    }
+    this._emit('unsubscribed', info.pattern !== undefined ? { pattern: info.pattern } : { topic: info.topic });
+  }
+
   // A subscription's position from its acknowledgement. With a resume, missed messages follow and advance it.
-  _acknowledged(topic, latest, recovered) {
+  // `server`: a server-side subscription, which this client may not hold by name (its messages then come as
+  // `message` events).
+  _acknowledged(topic, latest, recovered, server) {
     const sub = this.subscriptions.get(topic);
-    if (!sub) return;
+    if (!sub) {
+      if (server) this._emit('subscribed', { topic, offset: latest.offset, epoch: latest.epoch, server: true });
+      return;
+    }
     const before = sub.position || (sub.history ? { offset: 0, epoch: '' } : null);
     if (!before) {
       sub.position = { offset: latest.offset, epoch: latest.epoch };
@@ -1091,8 +1154,12 @@ export class Switchboard extends EventTarget {
       }
     }
     if (replay && sequence > replay.position.offset) replay.position = { offset: sequence, epoch: replay.position.epoch };
-    if (handlers.size === 0) return;
     if (epoch === undefined) epoch = '';
+    if (handlers.size === 0) {
+      // A topic nobody here subscribed to: a server-side subscription (the token's topics).
+      this._emit('message', { topic, offset, epoch, data, transport: this.transport });
+      return;
+    }
     const meta = { topic, offset, epoch, transport: this.transport };
     for (const h of handlers) {
       try {

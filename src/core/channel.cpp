@@ -35,6 +35,8 @@ delivery_status channel::deliver_presence(presence_event_ptr const&)
     return delivery_status::queued;
 }
 
+void channel::tell_unsubscribed(std::string const&, bool) {}
+
 namespace {
 std::string const no_string;
 std::vector<std::string> const no_topics;

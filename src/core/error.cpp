@@ -47,6 +47,7 @@ entry describe(int ev) noexcept
     case error::too_many_members: return {"too_many_members", "the topic's presence is at its member limit", 409};
     case error::backend_unavailable: return {"backend_unavailable", "the application's backend is unavailable; retry later", 503};
     case error::invalid_idempotency_key: return {"invalid_idempotency_key", "idempotency key must be 1-128 visible ASCII characters ('!' to '~')", 400};
+    case error::unknown_namespace: return {"unknown_namespace", "the topic's namespace (its name before ':') is not one of this server's", 400};
     case error::too_many_pending: return {"too_many_pending", "too many commands still waiting for an answer; wait for some", 429};
     }
     return {"internal_error", "unknown switchboard error", 500};

@@ -2,6 +2,7 @@
 
 #include "core/presence_json.hpp"
 #include "http/http_responses.hpp"
+#include "security/namespace_rules.hpp"
 
 #include <switchboard/error.hpp>
 #include <switchboard/topic.hpp>
@@ -94,11 +95,15 @@ void presence(channel_services& services, std::shared_ptr<exchange> const& conn)
     std::chrono::milliseconds retry_after{0};
     if (services.authorizer.take_message(nullptr, *conn->identity(), conn->client_ip(), retry_after))
         return conn->respond_rate_limited(retry_after);
+    if (auto off = presence_refused(services.options.namespaces, *topic))
+        return conn->respond_error(off.ec, off.message);
     // Whoever may subscribe to a topic may see who is in it; nobody else.
     services.authorizer.authorize(
         authorize_request::kind::subscribe, *topic, conn->identity(), nullptr, conn->remote_address(),
         [&services, conn, topic = *topic, stats, limit = std::min(limit, max),
-         cursor = std::move(cursor)](boost::system::error_code ec) {
+         cursor = std::move(cursor)](boost::system::error_code ec, std::string const& reason) {
+            if (ec && !reason.empty())
+                return conn->respond_error(ec, reason);
             if (ec)
                 return answer(conn, ec, topic, {});
             if (stats)

@@ -7,6 +7,7 @@
 #include <switchboard/topic.hpp>
 
 #include <algorithm>
+#include <iterator>
 
 namespace switchboard::detail {
 
@@ -37,16 +38,19 @@ boost::system::error_code parse_stream_request(http_request const& req, server_o
         message = "malformed request target, or too many parameters";
         return ec;
     }
-    return parse_stream_request(req, q, options, cursor_param, use_last_event_id, out, message);
+    return parse_stream_request(req, q, options, {}, cursor_param, use_last_event_id, out, message);
 }
 
 boost::system::error_code parse_stream_request(http_request const& req, query const& q, server_options const& options,
-                                               char const* cursor_param, bool use_last_event_id,
-                                               stream_request& out, std::string& message)
+                                               std::vector<std::string> const& server_topics, char const* cursor_param,
+                                               bool use_last_event_id, stream_request& out, std::string& message)
 {
     out.topics = q.all("topic");
     out.patterns = q.all("pattern");
-    if (out.topics.empty() && out.patterns.empty()) {
+    out.server_topics = server_topics;
+    std::sort(out.server_topics.begin(), out.server_topics.end());
+    out.server_topics.erase(std::unique(out.server_topics.begin(), out.server_topics.end()), out.server_topics.end());
+    if (out.topics.empty() && out.patterns.empty() && out.server_topics.empty()) {
         message = "at least one ?topic= (or ?pattern=) is required";
         return error::missing_field;
     }
@@ -70,6 +74,15 @@ boost::system::error_code parse_stream_request(http_request const& req, query co
     }
     std::sort(out.topics.begin(), out.topics.end());
     out.topics.erase(std::unique(out.topics.begin(), out.topics.end()), out.topics.end());
+    // The server's topics count with the client's, once each (the client may name one of them too).
+    auto const granted_only = std::count_if(out.server_topics.begin(), out.server_topics.end(), [&](auto const& t) {
+        return !std::binary_search(out.topics.begin(), out.topics.end(), t);
+    });
+    if (out.topics.size() + out.patterns.size() + static_cast<std::size_t>(granted_only) > options.max_subscriptions) {
+        message = "at most " + std::to_string(options.max_subscriptions) +
+                  " topics and patterns per request, the server's own subscriptions of the client included";
+        return error::too_many_topics;
+    }
 
     if (auto const* delta = q.find("delta")) {
         if (*delta != "1" && *delta != "0" && *delta != "true" && *delta != "false") {
@@ -138,6 +151,7 @@ void subscribe_topics(channel_services& services, channel& ch, stream_request co
         auto const since = wanted.since_for(topic);
         state->results[i].topic = topic;
         state->results[i].resumed = since.has_value();
+        state->results[i].server = std::binary_search(wanted.server_topics.begin(), wanted.server_topics.end(), topic);
         // Authorized already, every topic before any is subscribed.
         services.subscribe(ch, topic, since, share, subscribe_queue::authorization::done,
                            [state, self, i](boost::system::error_code ec, history_result result) {
@@ -203,7 +217,14 @@ void open_stream(channel_services& services, channel_ptr const& ch, stream_reque
 {
     if (auto refused = services.open(ch))
         return refuse(refused, {});
-    auto topics = wanted.topics;
+    // The client's own topics are authorized; its server-side ones were granted with its identity.
+    std::vector<std::string> topics;
+    std::set_difference(wanted.topics.begin(), wanted.topics.end(), wanted.server_topics.begin(),
+                        wanted.server_topics.end(), std::back_inserter(topics));
+    std::vector<std::string> all;
+    std::set_union(wanted.topics.begin(), wanted.topics.end(), wanted.server_topics.begin(),
+                   wanted.server_topics.end(), std::back_inserter(all));
+    wanted.topics = std::move(all);
     services.authorizer.authorize_all(
         authorize_request::kind::subscribe, std::move(topics), ch->identity_pointer(), ch, ch->remote_address(),
         [&services, ch, wanted = std::move(wanted), max_bytes, refuse = std::move(refuse),

@@ -22,6 +22,9 @@ class channel_services;
 
 struct stream_request {
     std::vector<std::string> topics;  // sorted, without duplicates
+    // The client's server-side subscriptions (identity::topics), sorted, without duplicates: subscribed beside
+    // `topics` without their authorization. A stream with some needs no ?topic= of its own.
+    std::vector<std::string> server_topics;
     std::vector<std::string> patterns;  // ?pattern= (valid, sorted, without duplicates)
     cursor since;  // sorted by name (topics, and patterns at their sequence); may be empty, or name only some
     bool delta = false;  // ?delta=1: the topics' messages as deltas against the previous one where they can
@@ -33,12 +36,14 @@ struct stream_request {
 };
 
 /// Reads topics, patterns and the cursor found in `cursor_param` (or the Last-Event-ID header when `use_last_event_id`)
-/// from a request whose target's query is `q`. On error returns the code and a message for the client.
+/// from a request whose target's query is `q`, for a client whose server-side subscriptions are `server_topics`
+/// (valid names, authentication checked them). On error returns the code and a message for the client.
 boost::system::error_code parse_stream_request(http_request const& req, query const& q, server_options const& options,
-                                               char const* cursor_param, bool use_last_event_id,
+                                               std::vector<std::string> const& server_topics, char const* cursor_param, bool use_last_event_id,
                                                stream_request& out, std::string& message);
 
-/// The same, parsing the request's target first (as the router does).
+/// The same, parsing the request's target first (as the router does), for a client without server-side
+/// subscriptions.
 boost::system::error_code parse_stream_request(http_request const& req, server_options const& options,
                                                char const* cursor_param, bool use_last_event_id,
                                                stream_request& out, std::string& message);
@@ -48,6 +53,7 @@ struct topic_subscription {
     std::string topic;
     history_result result;
     bool resumed = false;
+    bool server = false;  // a server-side subscription (stream_request::server_topics)
 };
 
 /// One pattern of a stream, subscribed: its history after the cursor's sequence (or its sequence now).
@@ -72,7 +78,8 @@ void subscribe_topics(channel_services& services, channel& ch, stream_request co
 using stream_refusal = std::function<void(boost::system::error_code, std::string const& why)>;
 
 /// The start every stream (SSE, long polling) shares once its channel `ch` exists: registers it
-/// (channel_services::open), authorizes every topic of `wanted` for it, then subscribes them all
+/// (channel_services::open), authorizes every topic of `wanted` for it (its server-side subscriptions need
+/// none), then subscribes them all, server-side ones included
 /// (subscribe_topics, the histories within `max_bytes`). `subscribed` gets every topic's result and every
 /// pattern's; `refuse` the first refusal of any step (error::forbidden names the topic). The patterns of
 /// `wanted` are subscribed after the topics, each authorized as a pattern and read from the cursor's sequence

@@ -160,8 +160,10 @@ void unsubscribe_channel(server_context& ctx, std::uint64_t id, std::string topi
             auto const ch = find_channel(loop, id);
             if (!ch)
                 return 0;
-            bool const left = is_valid_pattern(topic) && !is_valid_topic(topic) ? loop.unsubscribe_pattern(*ch, topic)
-                                                                                : loop.unsubscribe(*ch, topic);
+            bool const pattern = is_valid_pattern(topic) && !is_valid_topic(topic);
+            bool const left = pattern ? loop.unsubscribe_pattern(*ch, topic) : loop.unsubscribe(*ch, topic);
+            if (left)
+                ch->tell_unsubscribed(topic, pattern);  // else it would wait for messages that never come
             return left ? 1 : 0;
         },
         std::move(done));

@@ -1,5 +1,6 @@
 #include "proxy/proxy_hooks.hpp"
 
+#include "core/topic_namespace.hpp"
 #include "http/request_token.hpp"
 #include "proxy/backend_client.hpp"
 #include "proxy/proxy_answer.hpp"
@@ -10,9 +11,12 @@
 #include <boost/beast/core/string.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <stdexcept>
+#include <string_view>
+#include <vector>
 
 namespace switchboard::detail {
 
@@ -24,8 +28,28 @@ using nlohmann::ordered_json;
 struct proxy : std::enable_shared_from_this<proxy> {
     proxy_options options;
     std::optional<backend_url> connect, refresh, subscribe, publish;
+    // Namespaces with URLs of their own (a copy: the server's options may be reloaded meanwhile).
+    struct namespace_urls {
+        std::optional<backend_url> subscribe, publish;
+    };
+    std::vector<namespace_options> namespaces;
+    std::vector<namespace_urls> namespace_url;  // by the index in `namespaces`
     std::shared_ptr<backend_client> client;
     std::chrono::steady_clock::time_point last_warning{};
+
+    // The URL that decides `step` (subscribe or publish) for `topic`: its namespace's, else the server's; null
+    // when neither has one.
+    backend_url const* url_for(std::string_view topic, bool pattern, bool subscribing) const
+    {
+        auto const match = match_namespace(namespaces, topic, pattern);
+        if (match.options) {
+            auto const& own = namespace_url[static_cast<std::size_t>(match.options - namespaces.data())];
+            if (auto const& url = subscribing ? own.subscribe : own.publish)
+                return &*url;
+        }
+        auto const& url = subscribing ? subscribe : publish;
+        return url ? &*url : nullptr;
+    }
 
     // Asks `url` with `body`; `done` gets the answer read, or backend_unavailable. A failing backend is logged
     // at most once a second: every client's request fails with it, and the log must not become the flood.
@@ -98,7 +122,8 @@ std::string connect_body(proxy_options const& options, auth_request const& r)
     return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-// The identity a connect or refresh answer makes: its user, expiry, presence info and further claims.
+// The identity a connect or refresh answer makes: its user, expiry, presence info, server-side subscriptions and
+// further claims.
 std::optional<identity> answered_identity(nlohmann::json const& result, std::string& why)
 {
     identity who;
@@ -121,6 +146,13 @@ std::optional<identity> answered_identity(nlohmann::json const& result, std::str
         who.claims["sub"] = who.user;
     if (auto i = result.find("info"); i != result.end())
         who.claims["presence"] = *i;
+    if (auto t = result.find("topics"); t != result.end()) {
+        if (!t->is_array() || !std::all_of(t->begin(), t->end(), [](auto const& v) { return v.is_string(); })) {
+            why = "result.topics is not a list of topic names";
+            return std::nullopt;
+        }
+        who.topics = t->get<std::vector<std::string>>();
+    }
     if (auto e = result.find("expire_at"); e != result.end() && !e->is_null()) {
         if (!e->is_number() || e->get<double>() <= 0) {
             why = "result.expire_at is not a positive number of seconds";
@@ -177,7 +209,8 @@ void install_authorize(hooks& h, std::shared_ptr<proxy> const& p)
 {
     auto previous = std::move(h.authorize);
     h.authorize = [p, previous](authorize_request const& r, decision_handler done) {
-        if (r.action != authorize_request::kind::subscribe) {
+        auto const* url = r.action == authorize_request::kind::subscribe ? p->url_for(r.topic, r.pattern, true) : nullptr;
+        if (!url) {
             if (previous)
                 return previous(r, std::move(done));
             return done({});
@@ -187,14 +220,21 @@ void install_authorize(hooks& h, std::shared_ptr<proxy> const& p)
         body["topic"] = r.topic;
         if (r.pattern)
             body["pattern"] = true;
-        p->ask(*p->subscribe, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), true,
+        p->ask(*url, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), true,
                [done = std::move(done)](proxy_answer a) { done(a.refused, a.message); });
     };
 }
 
 void install_moderate(hooks& h, std::shared_ptr<proxy> const& p)
 {
-    h.moderate = [p](std::shared_ptr<publish_request> r, decision_handler done) {
+    auto previous = std::move(h.moderate);
+    h.moderate = [p, previous](std::shared_ptr<publish_request> r, decision_handler done) {
+        auto const* url = p->url_for(r->topic, false, false);
+        if (!url) {
+            if (previous)
+                return previous(std::move(r), std::move(done));
+            return done({});
+        }
         ordered_json head = ordered_json::object();
         channel_fields(head, r->origin, *r->who, r->remote_address, "publish");
         head["topic"] = r->topic;
@@ -208,7 +248,7 @@ void install_moderate(hooks& h, std::shared_ptr<proxy> const& p)
         else
             body += ",\"data\":" + std::string(data) + "}";
         // A publish is not sent twice: a backend that closed a kept connection is noticed before it is used.
-        p->ask(*p->publish, std::move(body), false, [r, done = std::move(done)](proxy_answer a) {
+        p->ask(*url, std::move(body), false, [r, done = std::move(done)](proxy_answer a) {
             if (a.refused)
                 return done(a.refused, a.message);
             if (a.has_data)
@@ -220,12 +260,15 @@ void install_moderate(hooks& h, std::shared_ptr<proxy> const& p)
 
 }  // namespace
 
-bool proxy_configured(proxy_options const& o) noexcept
+bool proxy_configured(proxy_options const& o, std::vector<namespace_options> const& namespaces) noexcept
 {
-    return !o.connect_url.empty() || !o.refresh_url.empty() || !o.subscribe_url.empty() || !o.publish_url.empty();
+    return !o.connect_url.empty() || !o.refresh_url.empty() || !o.subscribe_url.empty() || !o.publish_url.empty() ||
+           std::any_of(namespaces.begin(), namespaces.end(),
+                       [](auto const& ns) { return !ns.subscribe_url.empty() || !ns.publish_url.empty(); });
 }
 
-void install_proxy_hooks(hooks& h, proxy_options const& options, boost::asio::any_io_executor ex)
+void install_proxy_hooks(hooks& h, proxy_options const& options, std::vector<namespace_options> const& namespaces,
+                         boost::asio::any_io_executor ex)
 {
     auto p = std::make_shared<proxy>();
     p->options = options;
@@ -233,13 +276,23 @@ void install_proxy_hooks(hooks& h, proxy_options const& options, boost::asio::an
     p->refresh = parse(options.refresh_url, "proxy.refresh_url");
     p->subscribe = parse(options.subscribe_url, "proxy.subscribe_url");
     p->publish = parse(options.publish_url, "proxy.publish_url");
+    p->namespaces = namespaces;
+    bool any_subscribe = p->subscribe.has_value();
+    bool any_publish = p->publish.has_value();
+    for (auto const& ns : namespaces) {
+        auto const key = "namespaces." + ns.name + ".";
+        p->namespace_url.push_back({parse(ns.subscribe_url, (key + "subscribe_url").c_str()),
+                                    parse(ns.publish_url, (key + "publish_url").c_str())});
+        any_subscribe = any_subscribe || p->namespace_url.back().subscribe;
+        any_publish = any_publish || p->namespace_url.back().publish;
+    }
     p->client = std::make_shared<backend_client>(std::move(ex), std::max<std::size_t>(options.max_in_flight, 1),
                                                  options.max_idle_connections);
     if (p->connect || p->refresh)
         install_authenticate(h, p);
-    if (p->subscribe)
+    if (any_subscribe)
         install_authorize(h, p);
-    if (p->publish)
+    if (any_publish)
         install_moderate(h, p);
 }
 

@@ -2,6 +2,7 @@
 
 #include "core/hook_guard.hpp"
 #include "security/jwt_verifier.hpp"
+#include "security/namespace_rules.hpp"
 #include "security/topic_permissions.hpp"
 
 #include <switchboard/error.hpp>
@@ -59,6 +60,10 @@ boost::system::error_code authorizer::take_connection(std::string const& address
 void authorizer::authorize(authorize_request::kind action, std::string const& topic, identity_ptr who,
                            channel_ptr origin, std::string const& remote_address, decision_handler done, bool pattern)
 {
+    // The namespace's rules first: their refusal names the rule, where the permissions' only says forbidden.
+    if (auto refused = namespace_refuses(options_.namespaces, action, topic, pattern, *who,
+                                         origin ? origin->transport() : std::string_view()))
+        return done(refused.ec, std::move(refused.message));
     bool const subscribing = action == authorize_request::kind::subscribe;
     bool const allowed = pattern       ? subscribing && may_subscribe_pattern(options_.security, *who, topic)
                          : subscribing ? may_subscribe(options_.security, *who, topic)

@@ -41,7 +41,8 @@ public:
     /// True when the server requires or checks tokens (a JWT key or the authenticate hook).
     bool authentication_configured() const noexcept;
 
-    /// Whether `who` may subscribe to / publish on `topic`: the configured permissions and token claims
+    /// Whether `who` may subscribe to / publish on `topic`: its namespace's rules (namespace_rules.hpp:
+    /// unknown_namespace, or forbidden with the rule's message), the configured permissions and token claims
     /// (error::forbidden), then hooks.authorize. `done` runs once on the loop thread, maybe before this returns.
     /// With `pattern`, `topic` is a subscription pattern: the permissions must contain every topic it matches
     /// (may_subscribe_pattern), and the hook is asked with authorize_request::pattern set.

@@ -147,6 +147,12 @@ constexpr char const* every_key = R"({
             "subscribe_url": "http://[::1]:9000/subscribe", "publish_url": "http://127.0.0.1:9000/publish",
             "timeout": "750ms", "max_in_flight": 64, "max_idle_connections": 4, "headers": ["X-Trace"],
             "cookies": ["session"]},
+  "namespaces": {
+    "room": {"subscribe": "users", "publish": "nobody", "presence": true, "join_leave": false,
+             "transports": ["websocket", "sse"], "history": {"max_messages": 100, "max_age": "1h"},
+             "subscribe_url": "http://127.0.0.1:9001/subscribe", "publish_url": "http://127.0.0.1:9001/publish"},
+    "feed": {"presence": false, "history": {"max_messages": 5}}
+  },
   "permissions": {"anonymous_subscribe": ["public.*"], "anonymous_publish": [], "user_subscribe": ["chat.*", "me"],
                   "user_publish": ["chat.*"]},
   "origins": {"allowed": ["https://app.example"]},
@@ -225,7 +231,7 @@ TEST(config, every_key_parses)
     EXPECT_EQ(o.presence.max_info_bytes, 2048u);
     EXPECT_EQ(o.presence.max_page, 50u);
     EXPECT_EQ(o.presence.path, "/live/presence");
-    ASSERT_EQ(o.history.overrides.size(), 3u);
+    ASSERT_EQ(o.history.overrides.size(), 5u);  // the file's three, then the namespaces' history
     EXPECT_EQ(o.history.overrides[0].prefix, "chat.");
     EXPECT_EQ(o.history.overrides[0].limits.max_messages, 50000u);
     EXPECT_EQ(o.history.overrides[0].limits.max_age, 24h);
@@ -236,6 +242,13 @@ TEST(config, every_key_parses)
     EXPECT_EQ(o.history.overrides[2].prefix, "audit.");
     EXPECT_EQ(o.history.overrides[2].limits.max_messages, 500u);
     EXPECT_EQ(o.history.overrides[2].limits.max_age, 7 * 24h);
+    // Namespaces come by name.
+    EXPECT_EQ(o.history.overrides[3].prefix, "feed:");
+    EXPECT_EQ(o.history.overrides[3].limits.max_messages, 5u);
+    EXPECT_EQ(o.history.overrides[3].limits.max_age, 2h);  // the server-wide one
+    EXPECT_EQ(o.history.overrides[4].prefix, "room:");
+    EXPECT_EQ(o.history.overrides[4].limits.max_messages, 100u);
+    EXPECT_EQ(o.history.overrides[4].limits.max_age, 1h);
     auto const& redis = r.config.redis;
     EXPECT_EQ(redis.url, "redis://:s3cret@10.0.0.7:6380/2");
     EXPECT_EQ(redis.prefix, "chat-prod:");
@@ -288,6 +301,21 @@ TEST(config, every_key_parses)
     EXPECT_EQ(proxy.max_idle_connections, 4u);
     EXPECT_EQ(proxy.headers, (std::vector<std::string>{"X-Trace"}));
     EXPECT_EQ(proxy.cookies, (std::vector<std::string>{"session"}));
+    ASSERT_EQ(o.namespaces.size(), 2u);
+    auto const& room = o.namespaces[1];
+    EXPECT_EQ(room.name, "room");
+    EXPECT_EQ(room.subscribe, switchboard::namespace_access::users);
+    EXPECT_EQ(room.publish, switchboard::namespace_access::nobody);
+    EXPECT_TRUE(room.presence);
+    EXPECT_FALSE(room.join_leave);
+    EXPECT_TRUE(room.transports.websocket && room.transports.sse && !room.transports.long_polling);
+    EXPECT_EQ(room.subscribe_url, "http://127.0.0.1:9001/subscribe");
+    EXPECT_EQ(room.publish_url, "http://127.0.0.1:9001/publish");
+    auto const& feed = o.namespaces[0];
+    EXPECT_EQ(feed.name, "feed");
+    EXPECT_FALSE(feed.presence);
+    EXPECT_EQ(feed.subscribe, switchboard::namespace_access::everyone);
+    EXPECT_TRUE(feed.subscribe_url.empty());
     EXPECT_TRUE(sec.anonymous_publish.empty());
     EXPECT_EQ(sec.user_subscribe, (std::vector<std::string>{"chat.*", "me"}));
     EXPECT_EQ(sec.user_publish, (std::vector<std::string>{"chat.*"}));
@@ -515,6 +543,19 @@ TEST(config, bad_values_are_refused_with_their_path)
                      "history.overrides[0].max_age: must be whole seconds, got 1500ms"},
              refusal{R"({"history": {"overrides": [{"prefix": "a."}, {"prefix": "a."}]}})",
                      R"(history.overrides[1].prefix: "a." is given by an earlier rule)"},
+             refusal{R"({"namespaces": []})", "namespaces: expected an object of namespaces by name, got []"},
+             refusal{R"({"namespaces": {"a:b": {}}})", "namespaces.a:b: a namespace's name holds only A-Z a-z 0-9 _ -"},
+             refusal{R"({"namespaces": {"chat": {"publish": "admins"}}})",
+                     R"(namespaces.chat.publish: expected "everyone", "users" or "nobody", got "admins")"},
+             refusal{R"({"namespaces": {"chat": {"presense": false}}})",
+                     "namespaces.chat.presense: unknown key (a namespace has subscribe, publish, presence, join_leave, "
+                     "transports, history, subscribe_url and publish_url)"},
+             refusal{R"({"namespaces": {"chat": {"history": {"max_age": "1500ms"}}}})",
+                     "namespaces.chat.history.max_age: must be whole seconds, got 1500ms"},
+             refusal{R"({"history": {"overrides": [{"prefix": "chat:"}]}, "namespaces": {"chat": {"history": {}}}})",
+                     R"(namespaces.chat.history: history.overrides has a rule for the prefix "chat:" already)"},
+             refusal{R"({"namespaces": {"chat": {"publish_url": "https://backend/publish"}}})",
+                     "namespaces.chat.publish_url: https is not supported for proxy backends: use http://"},
              refusal{"[]", "configuration: expected a JSON object at the top level, got []"},
          }) {
         auto const r = load_config(text);

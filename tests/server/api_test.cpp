@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -321,10 +322,35 @@ TEST(api, unsubscribe_stops_delivery_to_that_channel_only)
 
     ASSERT_EQ(api(srv, "/api/broadcast", R"({"topics":["room"],"data":"after"})").status, 200);
     ASSERT_TRUE(b->wait_messages(srv.ioc, 1));
-    // `a` gets nothing more (a ping round trip shows nothing is in flight) and stays connected.
+    // `a` is told, gets nothing more (a ping round trip shows nothing is in flight), and stays connected.
     ASSERT_TRUE(a->ask(srv.ioc, {{"type", "ping"}, {"id", 9}}));
     EXPECT_EQ(a->message_count(), 0u);
     EXPECT_TRUE(a->is_open());
+    auto const& frames = a->received();
+    EXPECT_TRUE(std::any_of(frames.begin(), frames.end(), [](json const& f) {
+        return f == json{{"type", "unsubscribed"}, {"topic", "room"}};
+    }));
+
+    // An SSE stream is told with an event; a pattern by its name.
+    auto sse = sse_client::create(srv.ioc);
+    sse->connect(srv.port, "/sse?topic=room&pattern=room.*&" + as("c"));
+    ASSERT_TRUE(sse->wait_events(srv.ioc, 2));
+    auto const c_id = parsed(api(srv, "/api/channels?user=c"))["channels"][0]["id"].get<std::uint64_t>();
+    for (auto const* topic : {"room", "room.*"})
+        ASSERT_EQ(api(srv, "/api/unsubscribe",
+                      R"({"channel":)" + std::to_string(c_id) + R"(,"topic":")" + topic + R"("})")
+                      .status,
+                  200);
+    std::vector<json> told;
+    ASSERT_TRUE(run_until(srv.ioc, [&] {
+        told.clear();
+        for (auto const& e : sse->events())
+            if (e.type == "unsubscribed")
+                told.push_back(json::parse(e.data));
+        return told.size() >= 2;
+    }, wait));
+    EXPECT_EQ(told, (std::vector<json>{{{"type", "unsubscribed"}, {"topic", "room"}},
+                                       {{"type", "unsubscribed"}, {"pattern", "room.*"}}}));
 }
 
 TEST(api, the_server_object_offers_the_same_operations)

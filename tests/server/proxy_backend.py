@@ -5,9 +5,11 @@ It answers POST /connect, /refresh, /subscribe and /publish as docs/integration.
 what it is sent, and logs every request: GET /log answers them all, in order, with the client port of the
 connection each came on (so a test can count connections).
 
-  connect/refresh, by token: "user:NAME" -> user NAME, presence info {"nick": NAME}; "deny" -> unauthorized
+  connect/refresh, by token: "user:NAME" -> user NAME, presence info {"nick": NAME}; "push:NAME" -> user NAME,
+    subscribed by the server to "user:NAME" (server-side subscriptions); "deny" -> unauthorized
     with a message; "slow" -> answers after 10 s; "garbage" -> a body that is not JSON; "fail" -> HTTP 500;
     "expire:N" -> user "expiring", expire_at N seconds from now; no token -> user "anonymous-ok".
+  subscribe and publish decide by the topic without its namespace ("chat:deny.x" as "deny.x").
   subscribe, by topic: "deny.*" -> forbidden with a message naming the topic; "slow.*" -> after 10 s; else allowed.
   publish, by topic: "deny.*" -> rejected with a message; "rewrite.*" -> data replaced by REWRITTEN (text the
     server must pass on byte for byte); "garbage.*" -> not JSON; else allowed as it is.
@@ -56,6 +58,9 @@ class Handler(BaseHTTPRequestHandler):
             if token.startswith("user:"):
                 name = token[5:]
                 return self.answer(200, json.dumps({"result": {"user": name, "info": {"nick": name}}}))
+            if token.startswith("push:"):
+                name = token[5:]
+                return self.answer(200, json.dumps({"result": {"user": name, "topics": ["user:" + name]}}))
             if token == "deny":
                 return self.answer(200, json.dumps({"error": {"code": "unauthorized", "message": "go away"}}))
             if token.startswith("expire:"):
@@ -68,7 +73,7 @@ class Handler(BaseHTTPRequestHandler):
             if token == "fail":
                 return self.answer(500, "{}")
             return self.answer(200, json.dumps({"result": {"user": "anonymous-ok"}}))
-        topic = req.get("topic", "")
+        topic = req.get("topic", "").split(":", 1)[-1]
         if kind == "subscribe":
             if topic.startswith("deny."):
                 return self.answer(200, json.dumps({"error": {"code": "forbidden", "message": "no entry to " + topic}}))

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <vector>
@@ -229,6 +230,74 @@ TEST(proxy, the_publish_backend_replaces_data_byte_for_byte_or_refuses_with_its_
     reply = ws->ask(srv.ioc, {{"type", "publish"}, {"topic", "rewrite.feed2"}, {"data", 1}, {"id", 3}});
     ASSERT_TRUE(reply);
     EXPECT_EQ((*reply)["type"], "ack") << reply->dump();
+}
+
+// A namespace's own URLs decide its topics; the connect answer's "topics" are subscribed without the client
+// asking (server-side subscriptions), so the backend can push to one user.
+TEST(proxy, a_namespace_asks_its_own_backend_and_the_connect_answer_subscribes_the_client)
+{
+    backend b;
+    ASSERT_NE(b.port, 0) << b.process.output();
+    server_options o;
+    o.proxy.connect_url = b.url("/connect");
+    namespace_options mod;
+    mod.name = "mod";
+    mod.subscribe_url = b.url("/subscribe");
+    mod.publish_url = b.url("/publish");
+    namespace_options user;
+    user.name = "user";
+    user.subscribe = namespace_access::nobody;
+    o.namespaces = {mod, user};
+    live_server srv(o);
+    srv.start();
+
+    // The backend's connect answer names the user's topic: the stream needs no ?topic= of its own.
+    auto sse = sse_client::create(srv.ioc);
+    sse->connect(srv.port, "/sse?token=push:carol");
+    ASSERT_TRUE(sse->wait_events(srv.ioc, 1)) << sse->status() << " " << sse->error_body();
+    auto const subscribed = json::parse(sse->find_event("subscribed")->data);
+    EXPECT_EQ(subscribed["topic"], "user:carol");
+    EXPECT_EQ(subscribed["server"], true);
+
+    auto ws = ws_client::create(srv.ioc);
+    ws->connect(srv.port, "/ws?token=user:dave");
+    ASSERT_TRUE(ws->wait_open(srv.ioc));
+    auto reply = ws->subscribe(srv.ioc, "mod:deny.x", 1);
+    ASSERT_TRUE(reply);
+    EXPECT_EQ((*reply)["message"], "no entry to deny.x") << reply->dump();
+    reply = ws->subscribe(srv.ioc, "deny.x", 2);  // no namespace, and the server has no subscribe URL
+    ASSERT_TRUE(reply);
+    EXPECT_EQ((*reply)["type"], "ack") << reply->dump();
+    ASSERT_EQ((*ws->subscribe(srv.ioc, "mod:rewrite.a", 3))["type"], "ack");
+    ASSERT_EQ((*ws->subscribe(srv.ioc, "rewrite.a", 4))["type"], "ack");
+
+    // mod's publishes are the backend's to rewrite; a topic outside it is not asked about.
+    for (auto const* topic : {"mod:rewrite.a", "rewrite.a", "user:carol"}) {
+        auto const sent = curl(srv.ioc, url(srv, std::string("/publish?topic=") + topic + "&token=user:erin"),
+                               {"-H", "Content-Type: application/json", "--data-binary", R"({"original":true})"});
+        EXPECT_EQ(sent.status, 200) << topic << ": " << sent.output;
+    }
+    ASSERT_TRUE(ws->wait_messages(srv.ioc, 2));
+    auto const messages = ws->messages();
+    EXPECT_EQ(messages[0]["topic"], "mod:rewrite.a");
+    auto const& texts = ws->texts();
+    EXPECT_TRUE(std::any_of(texts.begin(), texts.end(), [](std::string const& t) {
+        return t.find("mod:rewrite.a") != std::string::npos &&
+               t.find(std::string(R"("data":)") + std::string(rewritten) + "}") != std::string::npos;
+    }));
+    EXPECT_EQ(messages[1]["topic"], "rewrite.a");
+    EXPECT_EQ(messages[1]["data"], json({{"original", true}}));
+    ASSERT_TRUE(sse->wait_messages(srv.ioc, 1));
+    EXPECT_EQ(sse->messages()[0]["topic"], "user:carol");
+
+    std::vector<std::string> asked;
+    for (auto const& r : b.requests(srv.ioc))
+        if (r["path"] != "/connect")
+            asked.push_back(r["path"].get<std::string>() + " " + r["body"]["topic"].get<std::string>());
+    EXPECT_EQ(asked, (std::vector<std::string>{"/subscribe mod:deny.x", "/subscribe mod:rewrite.a",
+                                               "/publish mod:rewrite.a"}));
+    ws->close();
+    sse->close();
 }
 
 TEST(proxy, a_backend_that_is_slow_dead_or_answers_garbage_is_backend_unavailable_and_harms_nobody)

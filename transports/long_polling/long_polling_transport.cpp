@@ -18,7 +18,8 @@ void poll(detail::channel_services& services, std::shared_ptr<detail::exchange> 
 {
     detail::stream_request wanted;
     std::string why;
-    if (auto ec = detail::parse_stream_request(conn->request(), conn->parameters(), services.options, "cursor",
+    if (auto ec = detail::parse_stream_request(conn->request(), conn->parameters(), services.options,
+                                               conn->identity()->topics, "cursor",
                                                /*use_last_event_id=*/false, wanted, why))
         return conn->respond_error(ec, why);
     if (wanted.delta)

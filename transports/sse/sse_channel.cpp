@@ -204,6 +204,12 @@ void sse_channel::pattern_replayed(std::string const& pattern, position const& l
     send_cursor();
 }
 
+void sse_channel::tell_unsubscribed(std::string const& topic, bool pattern)
+{
+    send_event("unsubscribed",
+               nlohmann::ordered_json{{"type", "unsubscribed"}, {pattern ? "pattern" : "topic", topic}}.dump());
+}
+
 void sse_channel::send_event(std::string_view type, std::string const& json)
 {
     enqueue(bytes("event: " + std::string(type) + "\ndata: " + json + "\n\n"));

@@ -28,6 +28,8 @@ public:
     void start(cursor positions);
     /// An event of a named type (not dispatched to onmessage), e.g. "subscribed".
     void send_event(std::string_view type, std::string const& json);
+    /// event: unsubscribed, data {"type":"unsubscribed","topic":T} (or "pattern":P).
+    void tell_unsubscribed(std::string const& topic, bool pattern) override;
     using push_channel::hold;
     using push_channel::release;
     using push_channel::replay;

@@ -3,6 +3,7 @@
 #include "http/http_responses.hpp"
 #include "sse/sse_channel.hpp"
 #include "http/stream_request.hpp"
+#include "security/namespace_rules.hpp"
 
 #include <switchboard/error.hpp>
 
@@ -35,6 +36,8 @@ void start(sse_channel& ch, std::vector<detail::topic_subscription> const& done,
         nlohmann::ordered_json info = {{"type", "subscribed"},       {"topic", s.topic},
                                        {"offset", s.result.latest.offset}, {"epoch", s.result.latest.epoch},
                                        {"recovered", s.result.recovered}};
+        if (s.server)
+            info["server"] = true;  // the client did not ask: its identity did (identity::topics)
         if (presence)
             info["presence"] = {{"client", ch.presence_client()}, {"resume", ch.presence_key()}};
         ch.send_event("subscribed", info.dump());
@@ -90,11 +93,15 @@ void open(detail::channel_services& services, std::shared_ptr<detail::exchange> 
     auto const& req = conn->request();
     detail::stream_request wanted;
     std::string why;
-    if (auto ec = detail::parse_stream_request(req, conn->parameters(), services.options, "since",
-                                               /*use_last_event_id=*/true, wanted, why))
+    if (auto ec = detail::parse_stream_request(req, conn->parameters(), services.options, conn->identity()->topics,
+                                               "since", /*use_last_event_id=*/true, wanted, why))
         return conn->respond_error(ec, why);
     if (services.stopping)
         return conn->respond_error(error::shutting_down);
+    if (wanted.presence)
+        for (auto const& topic : wanted.topics)
+            if (auto off = detail::presence_refused(services.options.namespaces, topic))
+                return conn->respond_error(off.ec, off.message);
     if (req.method() == http::verb::head)
         return conn->respond(detail::response_head(req, "text/event-stream", "no-cache"));
     if (auto ec = conn->admit_channel())

@@ -5,6 +5,7 @@
 #include "core/presence_json.hpp"
 #include "core/client_address.hpp"
 #include "security/authenticator.hpp"
+#include "security/namespace_rules.hpp"
 #include "http/http_responses.hpp"
 #include "security/token_expiry.hpp"
 
@@ -126,6 +127,7 @@ void websocket_channel::keepalive_tick(std::uint64_t now, std::uint64_t idle_in,
 
 void websocket_channel::start(std::string_view leftover)
 {
+    subscribe_server_topics();  // before the client's first commands, which may name the same topics
     if (!leftover.empty())
         on_input(leftover);
     start_reading();
@@ -423,10 +425,8 @@ void websocket_channel::subscribe_pattern(command cmd, ticket work)
     bool const resuming = cmd.since.has_value();
     if (resuming)
         hold();
-    auto const& o = services_.options;
-    std::size_t const first_page = o.max_queue_bytes / 2 / std::max<std::size_t>(1, o.max_pending_commands);
     services_.subscribe_pattern(
-        *this, cmd.topic, cmd.since, first_page, detail::subscribe_queue::authorization::check,
+        *this, cmd.topic, cmd.since, first_history_page(), detail::subscribe_queue::authorization::check,
         [self, work, cmd, resuming](boost::system::error_code ec, pattern_history_result result, std::string reason) {
             work->end();
             if (self->closing())
@@ -459,15 +459,20 @@ void websocket_channel::subscribe(command cmd, ticket work)
 {
     if (cmd.pattern)
         return subscribe_pattern(std::move(cmd), std::move(work));
+    if (auto off = cmd.presence ? detail::presence_refused(services_.options.namespaces, cmd.topic)
+                                : detail::namespace_refusal{}) {
+        send_error(cmd.id, off.ec, off.message);
+        return work->end();
+    }
     // Authorized in turn with the topic's other subscribes and unsubscribes (subscribe_queue.hpp).
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     bool const resuming = cmd.since.has_value();
-    // The first page of history is small: the replay reads the rest a page at a time, and the subscribes that
-    // may be in flight together (over Redis) hold no more than half the queue bound (and a message each).
-    auto const& o = services_.options;
-    std::size_t const first_page = o.max_queue_bytes / 2 / std::max<std::size_t>(1, o.max_pending_commands);
+    // A topic the server subscribes this client to is granted already (a resume of it needs no permission).
+    auto const& granted = identity().topics;
+    bool const server_topic = std::find(granted.begin(), granted.end(), cmd.topic) != granted.end();
     services_.subscribe(
-        *this, cmd.topic, cmd.since, first_page, detail::subscribe_queue::authorization::check,
+        *this, cmd.topic, cmd.since, first_history_page(),
+        server_topic ? detail::subscribe_queue::authorization::done : detail::subscribe_queue::authorization::check,
         [self, work, cmd, resuming](boost::system::error_code ec, history_result result, std::string reason) {
             if (self->closing() || self->refused(cmd, ec, "subscribe", reason))
                 return work->end();
@@ -518,6 +523,60 @@ void websocket_channel::subscribe(command cmd, ticket work)
         });
 }
 
+std::size_t websocket_channel::first_history_page() const noexcept
+{
+    // The first page of history is small: the replay reads the rest a page at a time, and the subscribes that
+    // may be in flight together (over Redis) hold no more than half the queue bound (and a message each).
+    auto const& o = services_.options;
+    return o.max_queue_bytes / 2 / std::max<std::size_t>(1, o.max_pending_commands);
+}
+
+void websocket_channel::tell_unsubscribed(std::string const& topic, bool pattern)
+{
+    send_json(nlohmann::ordered_json{{"type", "unsubscribed"}, {pattern ? "pattern" : "topic", topic}}.dump());
+}
+
+void websocket_channel::subscribe_server_topics()
+{
+    auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
+    // The identity's topics were granted with it: no permissions, no authorize hook (identity.hpp). Each from the
+    // upgrade's cursor when it names the topic (a reconnect), else from now.
+    auto const since = std::move(server_since_);
+    auto const resume_from = [&since](std::string const& topic) -> std::optional<position> {
+        for (auto const& entry : since)
+            if (entry.topic == topic)
+                return entry.where;
+        return std::nullopt;
+    };
+    for (auto const& topic : identity().topics) {
+        auto const from = resume_from(topic);
+        services_.subscribe(
+            *this, topic, from, first_history_page(), detail::subscribe_queue::authorization::done,
+            [self, topic, resumed = from.has_value()](boost::system::error_code ec, history_result result,
+                                                     std::string const& reason) {
+                if (self->closing())
+                    return;
+                if (ec) {
+                    nlohmann::ordered_json out = {{"type", "error"},
+                                                  {"topic", topic},
+                                                  {"code", error_name(ec)},
+                                                  {"message", reason.empty() ? ec.message() : reason}};
+                    self->services_.metrics.count_error(error_name(ec));
+                    return self->send_json(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+                }
+                nlohmann::ordered_json told = {{"type", "subscribed"},
+                                               {"topic", topic},
+                                               {"offset", result.latest.offset},
+                                               {"epoch", result.latest.epoch},
+                                               {"server", true}};
+                if (resumed)
+                    told["recovered"] = result.recovered;
+                self->send_json(told.dump());
+                self->replay(result.messages, result.latest.offset);
+            });
+    }
+}
+
 namespace {
 
 // A command's id as JSON text, or "" without one.
@@ -532,11 +591,15 @@ void websocket_channel::presence(command cmd, ticket work)
 {
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     auto const topic = cmd.topic;
+    if (auto off = detail::presence_refused(services_.options.namespaces, topic)) {
+        send_error(cmd.id, off.ec, off.message);
+        return work->end();
+    }
     // Whoever may subscribe to a topic may see who is in it; nobody else.
     services_.authorizer.authorize(
         authorize_request::kind::subscribe, topic, identity_pointer(), self, remote_address(),
-        [self, work, cmd = std::move(cmd)](boost::system::error_code ec) mutable {
-            if (self->closing() || self->refused(cmd, ec, "see the presence of"))
+        [self, work, cmd = std::move(cmd)](boost::system::error_code ec, std::string const& reason) mutable {
+            if (self->closing() || self->refused(cmd, ec, "see the presence of", reason))
                 return work->end();
             auto& bp = self->services_.backplane;
             if (cmd.type == command::kind::presence_stats)

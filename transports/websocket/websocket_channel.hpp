@@ -10,6 +10,8 @@
 #include "websocket/pending_commands.hpp"
 #include "write_path/delta_bases.hpp"
 
+#include <switchboard/cursor.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <memory>
@@ -26,12 +28,17 @@ public:
 
     std::string_view transport() const noexcept override { return "websocket"; }
 
-    /// Starts reading; `leftover` holds bytes the client sent right behind the upgrade request.
+    /// Subscribes the client's server-side subscriptions (identity::topics), then starts reading; `leftover`
+    /// holds bytes the client sent right behind the upgrade request.
     void start(std::string_view leftover);
     /// Over an HTTP/2 stream: answers the extended CONNECT with `head` (200, as HEADERS), then as start().
     void start(http_response const& head, std::string_view leftover);
+    /// {"type":"unsubscribed","topic":T} (or "pattern":P).
+    void tell_unsubscribed(std::string const& topic, bool pattern) override;
     /// permessage-deflate was negotiated in the handshake (before start()).
     void use_compression();
+    /// Where the server-side subscriptions resume from (the upgrade's ?since=), before start().
+    void resume_server_topics(cursor since) { server_since_ = std::move(since); }
 
 private:
     void write_message(message_ptr const& m) override;
@@ -54,6 +61,11 @@ private:
     /// could not be read.
     void run(std::optional<command> cmd, command_error const& failure, std::size_t size);
     void subscribe(command cmd, ticket work);
+    /// Bytes of a subscribe's first history page.
+    std::size_t first_history_page() const noexcept;
+    /// Subscribes the identity's topics, each answered {"type":"subscribed","topic":T,"offset":O,"epoch":E,
+    /// "server":true}, or an error frame naming its topic.
+    void subscribe_server_topics();
     void subscribe_pattern(command cmd, ticket work);
     /// Answers {"type":"presence",...} (a page of members) or {"type":"presence_stats",...}.
     void presence(command cmd, ticket work);
@@ -87,6 +99,7 @@ private:
     bool compression_ = false;  // permessage-deflate negotiated
     std::unique_ptr<detail::delta_bases> deltas_;  // only once a subscription asked for delta updates
     bool warned_ = false;  // told its token is expiring (reset by a refresh)
+    cursor server_since_;  // the upgrade's ?since=: where server-side subscriptions resume (read once, at start)
 };
 
 }  // namespace switchboard::websocket

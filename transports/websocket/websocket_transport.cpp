@@ -77,6 +77,20 @@ std::optional<std::string> negotiated_compression(detail::channel_services& serv
     return accept_permessage_deflate(offers);
 }
 
+// ?since=CURSOR: where the client's server-side subscriptions resume from (docs/protocol.md, "Server-side
+// subscriptions"), read before the upgrade is answered so that a bad one is a plain 400.
+bool read_server_cursor(detail::channel_services& services, detail::exchange& conn, cursor& out)
+{
+    auto const* text = conn.parameters().find("since");
+    if (!text)
+        return true;
+    if (decode_cursor(*text, out, services.options.max_subscriptions)) {
+        conn.respond_error(error::invalid_cursor, "since is a cursor, as an SSE stream's");
+        return false;
+    }
+    return true;
+}
+
 // Why services.open refused a channel, as its close frame: the handshake is done, so the client learns it from a
 // close frame rather than a failed handshake.
 disconnect refusal(boost::system::error_code refused)
@@ -97,6 +111,9 @@ void connect(detail::channel_services& services, std::shared_ptr<detail::exchang
         return;
     if (services.stopping)
         return conn->respond_error(error::shutting_down);
+    cursor since;
+    if (!read_server_cursor(services, *conn, since))
+        return;
     // The stream counts as a connection of its client (max_connections, max_connections_per_address).
     if (auto ec = conn->admit_channel())
         return conn->respond_error(ec);
@@ -105,6 +122,7 @@ void connect(detail::channel_services& services, std::shared_ptr<detail::exchang
     conn->set_aside_request();  // the stream holds no request fields for the channel's life
     auto ch = std::make_shared<websocket_channel>(conn->push_io(), services, conn->remote_address());
     ch->set_identity(conn->identity());
+    ch->resume_server_topics(std::move(since));
     if (compression)
         ch->use_compression();
     http_response head{http::status::ok, 11};
@@ -139,6 +157,9 @@ void upgrade(detail::channel_services& services, std::shared_ptr<detail::exchang
         return conn->respond_error(error::shutting_down);
     if (!conn->http1())  // never: version 1.1 and the Upgrade field are HTTP/1.1's (HTTP/2 comes as CONNECT)
         return conn->respond_error(error::bad_request, "a WebSocket over HTTP/2 is an extended CONNECT (RFC 8441)");
+    cursor since;
+    if (!read_server_cursor(services, *conn, since))
+        return;
 
     auto const compression = negotiated_compression(services, req);
 
@@ -148,7 +169,8 @@ void upgrade(detail::channel_services& services, std::shared_ptr<detail::exchang
         if (compression)
             res.set(http::field::sec_websocket_extensions, *compression);
     }));
-    hs->ws.async_accept(hs->request, [&services, hs, compressed = compression.has_value()](beast::error_code ec) {
+    hs->ws.async_accept(hs->request, [&services, hs, compressed = compression.has_value(),
+                                      since = std::move(since)](beast::error_code ec) mutable {
         if (ec) {
             spdlog::debug("websocket handshake from {} failed: {}", hs->remote_address, ec.message());
             return;
@@ -157,6 +179,7 @@ void upgrade(detail::channel_services& services, std::shared_ptr<detail::exchang
         auto ch = std::make_shared<websocket_channel>(std::move(hs->ws.next_layer()), std::move(hs->slot), services,
                                                       hs->remote_address);
         ch->set_identity(std::move(hs->who));
+        ch->resume_server_topics(std::move(since));
         if (compressed)
             ch->use_compression();
         if (auto refused = services.open(ch)) {
