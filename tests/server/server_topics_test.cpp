@@ -10,6 +10,7 @@
 #include "support/ws_client.hpp"
 
 #include <switchboard/cursor.hpp>
+#include <switchboard/error.hpp>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -158,6 +159,30 @@ TEST(server_topics, a_websocket_resumes_them_from_the_cursor_of_its_upgrade)
     EXPECT_FALSE(bad->wait_settled(srv.ioc));
     EXPECT_EQ(bad->http_status(), 400);
     EXPECT_EQ(json::parse(bad->handshake_response().body())["error"]["code"], "invalid_cursor");
+}
+
+// A connection the application refuses (on_connect) is subscribed to nothing: its hooks see no subscribe.
+TEST(server_topics, a_refused_connection_is_subscribed_to_nothing)
+{
+    live_server srv(secured());
+    std::vector<std::string> subscribed;
+    (*srv).hooks().on_connect = [](channel& ch) -> boost::system::error_code {
+        return ch.identity().user == "mallory" ? error::forbidden : boost::system::error_code{};
+    };
+    (*srv).hooks().on_subscribe = [&](channel& ch, std::string const& topic) -> boost::system::error_code {
+        subscribed.push_back(ch.identity().user + " " + topic);
+        return {};
+    };
+    srv.start();
+    auto refused = ws_client::create(srv.ioc);
+    refused->connect(srv.port, "/ws?token=" + token_for("mallory", {"user:mallory"}));
+    ASSERT_TRUE(refused->wait_closed(srv.ioc));
+    EXPECT_EQ(refused->close_code(), 4500);
+    auto accepted = ws_client::create(srv.ioc);
+    accepted->connect(srv.port, "/ws?token=" + token_for("alice", {"user:alice"}));
+    ASSERT_TRUE(accepted->wait_received(srv.ioc, 1));
+    EXPECT_EQ(subscribed, (std::vector<std::string>{"alice user:alice"}));
+    accepted->close();
 }
 
 TEST(server_topics, a_topics_claim_that_cannot_be_honoured_refuses_the_connect_clearly)

@@ -127,7 +127,8 @@ void websocket_channel::keepalive_tick(std::uint64_t now, std::uint64_t idle_in,
 
 void websocket_channel::start(std::string_view leftover)
 {
-    subscribe_server_topics();  // before the client's first commands, which may name the same topics
+    if (server_since_)
+        subscribe_server_topics();  // before the client's first commands, which may name the same topics
     if (!leftover.empty())
         on_input(leftover);
     start_reading();
@@ -541,7 +542,8 @@ void websocket_channel::subscribe_server_topics()
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     // The identity's topics were granted with it: no permissions, no authorize hook (identity.hpp). Each from the
     // upgrade's cursor when it names the topic (a reconnect), else from now.
-    auto const since = std::move(server_since_);
+    auto const since = std::move(*server_since_);
+    server_since_.reset();
     auto const resume_from = [&since](std::string const& topic) -> std::optional<position> {
         for (auto const& entry : since)
             if (entry.topic == topic)

@@ -28,8 +28,8 @@ public:
 
     std::string_view transport() const noexcept override { return "websocket"; }
 
-    /// Subscribes the client's server-side subscriptions (identity::topics), then starts reading; `leftover`
-    /// holds bytes the client sent right behind the upgrade request.
+    /// Starts reading (after the server-side subscriptions, when asked for); `leftover` holds bytes the client
+    /// sent right behind the upgrade request.
     void start(std::string_view leftover);
     /// Over an HTTP/2 stream: answers the extended CONNECT with `head` (200, as HEADERS), then as start().
     void start(http_response const& head, std::string_view leftover);
@@ -37,8 +37,9 @@ public:
     void tell_unsubscribed(std::string const& topic, bool pattern) override;
     /// permessage-deflate was negotiated in the handshake (before start()).
     void use_compression();
-    /// Where the server-side subscriptions resume from (the upgrade's ?since=), before start().
-    void resume_server_topics(cursor since) { server_since_ = std::move(since); }
+    /// For a channel services.open() accepted, before start(): start() subscribes its server-side subscriptions
+    /// (identity::topics) first, each from `since` (the upgrade's ?since=) when it names the topic.
+    void subscribe_server_topics_at_start(cursor since) { server_since_ = std::move(since); }
 
 private:
     void write_message(message_ptr const& m) override;
@@ -99,7 +100,8 @@ private:
     bool compression_ = false;  // permessage-deflate negotiated
     std::unique_ptr<detail::delta_bases> deltas_;  // only once a subscription asked for delta updates
     bool warned_ = false;  // told its token is expiring (reset by a refresh)
-    cursor server_since_;  // the upgrade's ?since=: where server-side subscriptions resume (read once, at start)
+    // Set for an accepted channel: where its server-side subscriptions resume from (read once, at start).
+    std::optional<cursor> server_since_;
 };
 
 }  // namespace switchboard::websocket

@@ -122,7 +122,6 @@ void connect(detail::channel_services& services, std::shared_ptr<detail::exchang
     conn->set_aside_request();  // the stream holds no request fields for the channel's life
     auto ch = std::make_shared<websocket_channel>(conn->push_io(), services, conn->remote_address());
     ch->set_identity(conn->identity());
-    ch->resume_server_topics(std::move(since));
     if (compression)
         ch->use_compression();
     http_response head{http::status::ok, 11};
@@ -133,6 +132,7 @@ void connect(detail::channel_services& services, std::shared_ptr<detail::exchang
         ch->start(head, {});
         return ch->close(refusal(refused));
     }
+    ch->subscribe_server_topics_at_start(std::move(since));
     ch->start(head, leftover);
 }
 
@@ -179,13 +179,13 @@ void upgrade(detail::channel_services& services, std::shared_ptr<detail::exchang
         auto ch = std::make_shared<websocket_channel>(std::move(hs->ws.next_layer()), std::move(hs->slot), services,
                                                       hs->remote_address);
         ch->set_identity(std::move(hs->who));
-        ch->resume_server_topics(std::move(since));
         if (compressed)
             ch->use_compression();
         if (auto refused = services.open(ch)) {
             ch->start({});  // to see the peer's EOF after our close frame
             return ch->close(refusal(refused));
         }
+        ch->subscribe_server_topics_at_start(std::move(since));
         ch->start(hs->leftover);
     });
 }
