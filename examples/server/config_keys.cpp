@@ -397,6 +397,27 @@ std::string describe(value_kind kind, std::uint64_t v)
     return std::to_string(v);
 }
 
+// Reads a number of `kind` in the key's range: counts and bytes as they are, durations in milliseconds.
+parsed<std::uint64_t> read_number(value_kind kind, std::uint64_t min, std::uint64_t max, json const& value)
+{
+    parsed<std::uint64_t> r;
+    if (kind == value_kind::count) {
+        r = parse_count(value);
+    } else if (kind == value_kind::size) {
+        r = parse_size(value);
+    } else {
+        auto d = parse_duration(value);
+        r = {static_cast<std::uint64_t>(d.value.count()), std::move(d.error)};
+    }
+    if (!r)
+        return r;
+    if (r.value < min || r.value > max)
+        r.error = "must be from " + describe(kind, min) + " to " + describe(kind, max) + ", got " + describe(kind, r.value);
+    else if (kind == value_kind::seconds && r.value % second != 0)
+        r.error = "must be whole seconds, got " + describe(kind, r.value);
+    return r;
+}
+
 parsed<std::string> read_string(value_kind kind, json const& value)
 {
     if (kind == value_kind::secret)
@@ -423,6 +444,27 @@ parsed<std::string> read_string(value_kind kind, json const& value)
     return parse_url_path(value);
 }
 
+}  // namespace
+
+bool read_history_limit(std::string const& name, json const& value, std::string const& path, std::string const& origin,
+                        switchboard::history_limits& limits, std::vector<config_error>& errors)
+{
+    bool const messages = name == "max_messages";
+    if (!messages && name != "max_age")
+        return false;
+    auto const& key = *find_key(messages ? "history.max_messages" : "history.max_age");
+    auto const n = read_number(key.kind, key.min, key.max, value);
+    if (!n)
+        errors.push_back({path, n.error, origin});
+    else if (messages)
+        limits.max_messages = n.value;
+    else
+        limits.max_age = std::chrono::duration_cast<std::chrono::seconds>(milliseconds(n.value));
+    return true;
+}
+
+namespace {
+
 // The rule list: every rule's errors are reported; the list is taken only if all are right. A rule that leaves
 // out max_messages or max_age takes the server-wide value, so apply this after those keys.
 void apply_overrides(json const& value, std::string const& origin, switchboard::history_options& history,
@@ -433,8 +475,6 @@ void apply_overrides(json const& value, std::string const& origin, switchboard::
         errors.push_back({path, "expected an array of {\"prefix\", \"max_messages\", \"max_age\"}, got " + show(value), origin});
         return;
     }
-    auto const& messages_key = *find_key("history.max_messages");
-    auto const& age_key = *find_key("history.max_age");
     auto const before = errors.size();
     std::vector<switchboard::history_options::prefix_rule> rules;
     std::set<std::string, std::less<>> prefixes;
@@ -457,17 +497,7 @@ void apply_overrides(json const& value, std::string const& origin, switchboard::
                     errors.push_back({key_path, show(v) + " is given by an earlier rule", origin});
                 else
                     rule.prefix = v.get<std::string>();
-            } else if (name == "max_messages") {
-                auto const n = read_number(messages_key.kind, messages_key.min, messages_key.max, v);
-                if (!n)
-                    errors.push_back({key_path, n.error, origin});
-                rule.limits.max_messages = n.value;
-            } else if (name == "max_age") {
-                auto const n = read_number(age_key.kind, age_key.min, age_key.max, v);
-                if (!n)
-                    errors.push_back({key_path, n.error, origin});
-                rule.limits.max_age = std::chrono::duration_cast<std::chrono::seconds>(milliseconds(n.value));
-            } else {
+            } else if (!read_history_limit(name, v, key_path, origin, rule.limits, errors)) {
                 errors.push_back({key_path, "unknown key (a rule has prefix, max_messages and max_age)", origin});
             }
         }
@@ -478,26 +508,6 @@ void apply_overrides(json const& value, std::string const& origin, switchboard::
 }
 
 }  // namespace
-
-parsed<std::uint64_t> read_number(value_kind kind, std::uint64_t min, std::uint64_t max, json const& value)
-{
-    parsed<std::uint64_t> r;
-    if (kind == value_kind::count) {
-        r = parse_count(value);
-    } else if (kind == value_kind::size) {
-        r = parse_size(value);
-    } else {
-        auto d = parse_duration(value);
-        r = {static_cast<std::uint64_t>(d.value.count()), std::move(d.error)};
-    }
-    if (!r)
-        return r;
-    if (r.value < min || r.value > max)
-        r.error = "must be from " + describe(kind, min) + " to " + describe(kind, max) + ", got " + describe(kind, r.value);
-    else if (kind == value_kind::seconds && r.value % second != 0)
-        r.error = "must be whole seconds, got " + describe(kind, r.value);
-    return r;
-}
 
 std::span<config_key const> config_keys()
 {

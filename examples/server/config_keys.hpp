@@ -4,7 +4,6 @@
 // key added here is everywhere at once (docs/configuration.md is written by hand: a test checks it names every key).
 
 #include "config.hpp"
-#include "config_values.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -70,8 +69,12 @@ struct config_key {
 
 std::span<config_key const> config_keys();
 
-// Reads a number of `kind` in the range min-max: counts and bytes as they are, durations in milliseconds.
-parsed<std::uint64_t> read_number(value_kind kind, std::uint64_t min, std::uint64_t max, nlohmann::json const& value);
+// One limit of a history rule (a history.overrides rule, a namespace's history): `name` "max_messages" or
+// "max_age", read into `limits` in the range of history.max_messages / history.max_age; a bad value appends its
+// error (at `path`) and leaves `limits` as it was. False when `name` is neither.
+bool read_history_limit(std::string const& name, nlohmann::json const& value, std::string const& path,
+                        std::string const& origin, switchboard::history_limits& limits,
+                        std::vector<config_error>& errors);
 config_key const* find_key(std::string_view path);
 
 // SWITCHBOARD_ and the path in capitals with '.' as '_': limits.max_message_size ->

@@ -6,7 +6,6 @@
 #include <switchboard/proxy_options.hpp>
 
 #include <algorithm>
-#include <chrono>
 
 namespace switchboard_server {
 
@@ -33,20 +32,10 @@ void read_history(json const& v, std::string const& at, std::string const& origi
         errors.push_back({at, "expected an object {\"max_messages\", \"max_age\"}, got " + show(v), origin});
         return;
     }
-    auto const& messages_key = *find_key("history.max_messages");
-    auto const& age_key = *find_key("history.max_age");
     for (auto const& [name, item] : v.items()) {
         auto const path = at + "." + name;
-        if (name == "max_messages") {
-            auto const n = read_number(messages_key.kind, messages_key.min, messages_key.max, item);
-            n ? void(rule.limits.max_messages = n.value) : errors.push_back({path, n.error, origin});
-        } else if (name == "max_age") {
-            auto const n = read_number(age_key.kind, age_key.min, age_key.max, item);
-            n ? void(rule.limits.max_age = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::milliseconds(n.value)))
-              : errors.push_back({path, n.error, origin});
-        } else {
+        if (!read_history_limit(name, item, path, origin, rule.limits, errors))
             errors.push_back({path, "unknown key (a namespace's history has max_messages and max_age)", origin});
-        }
     }
 }
 

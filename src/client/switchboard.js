@@ -35,6 +35,11 @@ const DEFAULTS = {
 
 const TRANSPORTS = ['websocket', 'sse', 'long-polling'];
 
+// The reconnect delay's ceiling after `attempt` failed attempts: `initial` doubled per attempt, at most `max` (ms).
+function backoffCeiling({ initial, max }, attempt) {
+  return Math.min(max, initial * 2 ** Math.min(attempt, 30));
+}
+
 /** A close code after which the client must not reconnect: the application's 3500-3999, switchboard's 4500-4999. */
 export function isTerminalCode(code) {
   return (code >= 3500 && code <= 3999) || (code >= 4500 && code <= 4999);
@@ -860,10 +865,9 @@ export class Switchboard extends EventTarget {
     this.current.publish(p.topic, p.data, p.key).then(p.resolve, (e) => {
       if (p.key === undefined || !(e instanceof SwitchboardError) || e.code !== 'connection_lost' ||
           this.state === 'closed') return p.reject(e);
-      const { initial, max } = this.options.backoff;
+      const delay = backoffCeiling(this.options.backoff, p.attempt || 0);
       p.attempt = (p.attempt || 0) + 1;
-      setTimeout(() => (this.state === 'closed' ? p.reject(e) : this._publish(p)),
-        Math.min(max, initial * 2 ** Math.min(p.attempt - 1, 16)));
+      setTimeout(() => (this.state === 'closed' ? p.reject(e) : this._publish(p)), delay);
     });
   }
 
@@ -1059,8 +1063,7 @@ export class Switchboard extends EventTarget {
   }
 
   _retry(reason, code) {
-    const { initial, max } = this.options.backoff;
-    const ceiling = Math.min(max, initial * 2 ** Math.min(this.attempt, 30));
+    const ceiling = backoffCeiling(this.options.backoff, this.attempt);
     // Equal jitter: at least half the ceiling, so a crowd of clients spreads out without retrying at once.
     const delay = Math.round(ceiling / 2 + Math.random() * ceiling / 2);
     this.attempt++;

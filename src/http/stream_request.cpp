@@ -151,7 +151,8 @@ void subscribe_topics(channel_services& services, channel& ch, stream_request co
         auto const since = wanted.since_for(topic);
         state->results[i].topic = topic;
         state->results[i].resumed = since.has_value();
-        state->results[i].server = std::binary_search(wanted.server_topics.begin(), wanted.server_topics.end(), topic);
+        auto const& granted = wanted.server_topics;
+        state->results[i].server = std::binary_search(granted.begin(), granted.end(), topic);
         // Authorized already, every topic before any is subscribed.
         services.subscribe(ch, topic, since, share, subscribe_queue::authorization::done,
                            [state, self, i](boost::system::error_code ec, history_result result) {

@@ -39,8 +39,8 @@ struct stream_request {
 /// from a request whose target's query is `q`, for a client whose server-side subscriptions are `server_topics`
 /// (valid names, authentication checked them). On error returns the code and a message for the client.
 boost::system::error_code parse_stream_request(http_request const& req, query const& q, server_options const& options,
-                                               std::vector<std::string> const& server_topics, char const* cursor_param, bool use_last_event_id,
-                                               stream_request& out, std::string& message);
+                                               std::vector<std::string> const& server_topics, char const* cursor_param,
+                                               bool use_last_event_id, stream_request& out, std::string& message);
 
 /// The same, parsing the request's target first (as the router does), for a client without server-side
 /// subscriptions.

@@ -292,12 +292,14 @@ void websocket_channel::send_json(std::string text)
 }
 
 void websocket_channel::send_error(std::optional<nlohmann::json> const& id, boost::system::error_code ec,
-                                   std::string_view message)
+                                   std::string_view message, std::string_view topic)
 {
     services_.metrics.count_error(error_name(ec));
     nlohmann::ordered_json out = {{"type", "error"}};
     if (id)
         out["id"] = *id;
+    if (!topic.empty())
+        out["topic"] = topic;
     out["code"] = error_name(ec);
     out["message"] = message.empty() ? ec.message() : std::string(message);
     // The message may quote the client's text; never let its bytes make serialization throw.
@@ -558,14 +560,8 @@ void websocket_channel::subscribe_server_topics()
                                                      std::string const& reason) {
                 if (self->closing())
                     return;
-                if (ec) {
-                    nlohmann::ordered_json out = {{"type", "error"},
-                                                  {"topic", topic},
-                                                  {"code", error_name(ec)},
-                                                  {"message", reason.empty() ? ec.message() : reason}};
-                    self->services_.metrics.count_error(error_name(ec));
-                    return self->send_json(out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-                }
+                if (ec)
+                    return self->send_error(std::nullopt, ec, reason, topic);
                 nlohmann::ordered_json told = {{"type", "subscribed"},
                                                {"topic", topic},
                                                {"offset", result.latest.offset},

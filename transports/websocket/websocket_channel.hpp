@@ -89,8 +89,10 @@ private:
     shared_bytes delta_frame(message const& m, message const& base, shared_bytes const& full);
     /// `payload` deflated into a frame with RSV1, counted in the metrics; nothing when deflate does not shrink it.
     std::optional<std::string> compressed_frame(opcode kind, std::string_view payload);
+    /// {"type":"error"[,"id":ID][,"topic":T],"code":...,"message":...}: `topic` names it for an error no command
+    /// asked for (a server-side subscription's).
     void send_error(std::optional<nlohmann::json> const& id, boost::system::error_code ec,
-                    std::string_view message = {});
+                    std::string_view message = {}, std::string_view topic = {});
 
     frame_parser parser_;
     std::uint64_t last_ping_ = 0;
