@@ -20,6 +20,7 @@
 #include "http/presence_route.hpp"
 #include "http/publish_route.hpp"
 #include "core/hook_guard.hpp"
+#include "core/presence_relay.hpp"
 #include "security/namespace_rules.hpp"
 #include "server_context.hpp"
 #include "sse/sse_transport.hpp"
@@ -48,6 +49,7 @@ struct server::impl {
           ioc(io),
           options(std::move(opts)),
           bp(make(make_backplane, io.get_executor(), options.history)),
+          presence(io.get_executor(), options.presence, hub, *bp),
           ctx(io.get_executor(), options, hooks, hub, *bp),
           admin(ctx, &sse::open_event_stream),
           service_routes(io.get_executor()),
@@ -66,7 +68,7 @@ struct server::impl {
         bp->set_presence_delivery([this](presence_event_ptr const& e) {
             // A namespace with join_leave off keeps its members (snapshots, counts) but tells nobody of them.
             if (detail::join_leave_delivered(options.namespaces, e->topic()))
-                hub.deliver_presence(e);
+                presence.relay(e);
         });
         bp->set_gap([this](std::string const& topic) {
             // Pattern subscribers of the topic too: they missed its messages as well (they cannot resume yet,
@@ -171,6 +173,7 @@ struct server::impl {
     switchboard::hooks hooks;
     switchboard::hub hub;
     std::unique_ptr<switchboard::backplane> bp;
+    detail::presence_relay presence;
     detail::server_context ctx;
     detail::admin_view admin;
     detail::service_routes service_routes;
@@ -243,6 +246,7 @@ void server::impl::stop_on_loop()
     for (auto* conn : h2)
         conn->go_away();
     service_routes.stop();
+    presence.stop();
     bp->close();
 }
 

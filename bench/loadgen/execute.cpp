@@ -83,7 +83,8 @@ int run::execute()
     // A join storm: every member hears of every member that joined after it, n(n-1)/2 events in all.
     auto const expected_joins = subscribed * (subscribed - std::min<std::size_t>(subscribed, 1)) / 2;
     if (opt_.presence)
-        run_until([&] { return joins_ >= expected_joins; }, std::min(opt_.drain, std::max(0.0, remaining())));
+        run_until([&] { return joins_ >= expected_joins || (told_all_ >= subscribed && subscribed > 0); },
+                  std::min(opt_.drain, std::max(0.0, remaining())));
     auto const server_cpu_joins = server_cpu_seconds(opt_.server_pid) - server_cpu_connect0;
 
     // Let the server settle (its last accepted connections registered), then measure idle memory.
@@ -92,7 +93,8 @@ int run::execute()
 
     auto j = set_up_result(subscribed, connect_seconds, server_cpu_connect);
     if (opt_.presence)
-        j["presence"] = {{"joins", joins_}, {"expected_joins", expected_joins},
+        j["presence"] = {{"joins", joins_}, {"expected_joins", expected_joins}, {"counts_events", counts_},
+            {"members_told_all", told_all_},
             {"last_join_seconds", last_join_ns_ > first_connect_ns_ ? static_cast<double>(last_join_ns_ - first_connect_ns_) / 1e9 : 0.0},
             {"server_cpu_seconds", server_cpu_joins}};
 

@@ -37,7 +37,9 @@ namespace loadgen {
   --server-pid PID             report the server's RSS and CPU time
   --out FILE                   also write the JSON result to FILE
   --presence                   (switchboard, ws) subscribe with presence: the connect storm is a join storm;
-                               the result counts the join events every member receives, and when the last came
+                               the result counts the joins every member receives (events, and the joins
+                               of presence_diff events), the presence_stats events of a topic past the
+                               server's presence.max_event_members, and when the last came
 )";
     std::exit(code);
 }

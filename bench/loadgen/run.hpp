@@ -69,6 +69,8 @@ private:
     void send_poll(connection& c);
     void http_publisher_input(connection& c);
     void scan(connection& c, char const* p, std::size_t n);
+    /// --presence: counts a join, a diff's joins or a counts event; false when `text` is none of them.
+    bool on_presence(connection& c, std::string_view text);
 
     // Publishing.
     std::string payload(std::uint64_t seq);
@@ -118,7 +120,9 @@ private:
     // Measurements.
     histogram latency_;
     std::uint64_t deliveries_ = 0;
-    std::uint64_t joins_ = 0, last_join_ns_ = 0;  // --presence: join events received, when the last came
+    // --presence: joins received (single events and the joins of diffs), when the last presence frame came,
+    // counts events received, and members whose counts said every subscriber had joined.
+    std::uint64_t joins_ = 0, last_join_ns_ = 0, counts_ = 0, told_all_ = 0;
     counters sub_bytes_, pub_bytes_;
     double cpu_start_ = 0, cpu_end_ = 0, server_cpu_start_ = 0, server_cpu_end_ = 0;
     long long rss_before_ = -1, rss_after_ = -1;

@@ -8,6 +8,33 @@
 
 namespace loadgen {
 
+bool run::on_presence(connection& c, std::string_view text)
+{
+    // Presence frames may come before this member's own ack.
+    if (text.starts_with(R"({"type":"join")")) {
+        ++joins_;
+    } else if (text.starts_with(R"({"type":"presence_diff")")) {
+        auto const joins = text.find(R"("joins":[)");
+        for (auto at = text.find(R"({"client")", joins); joins != text.npos && at != text.npos;
+             at = text.find(R"({"client")", at + 1))
+            ++joins_;
+    } else if (text.starts_with(R"({"type":"presence_stats")") && text.find(R"("id":)") == text.npos) {
+        ++counts_;
+        auto const at = text.find(R"("clients":)");
+        std::uint64_t clients = 0;
+        if (at != text.npos)
+            std::from_chars(text.data() + at + 10, text.data() + text.size(), clients);
+        if (clients == opt_.subscribers && !c.told_all) {
+            c.told_all = true;
+            ++told_all_;
+        }
+    } else {
+        return text.starts_with(R"({"type":"leave")");
+    }
+    last_join_ns_ = now_ns();
+    return true;
+}
+
 // Client frames are masked (RFC 6455 5.3); a zero mask keeps the bytes as they are, which is legal.
 void run::ws_send_text(connection& c, std::string_view text)
 {
@@ -133,12 +160,8 @@ void run::ws_message(connection& c, char const* p, std::size_t n)
         on_published(seq, text.find("\"type\":\"ack\"") != std::string_view::npos);
         return;
     }
-    if (opt_.presence && std::string_view(p, n).starts_with(R"({"type":"join")")) {
-        // Another member joined: it may come before this one's own ack.
-        ++joins_;
-        last_join_ns_ = now_ns();
+    if (opt_.presence && on_presence(c, std::string_view(p, n)))
         return;
-    }
     if (c.state != connection::phase::ready) {
         // Switchboard: the subscribe ack.
         if (std::string_view(p, n).find("\"type\":\"ack\"") != std::string_view::npos)

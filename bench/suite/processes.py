@@ -68,13 +68,14 @@ def listening(pid, port):
 class server:
     """switchboard, Nchan or the Node `ws` server, on a loopback port of its own (self.port once started)."""
 
-    def __init__(self, name, build, extra=(), label=None, cores=SERVER_CORE):
+    def __init__(self, name, build, extra=(), label=None, cores=SERVER_CORE, env=None):
         self.name = name
         self.build = build
         self.port = None
         self.extra = list(extra)  # more switchboard-server arguments (--redis URL)
         self.label = label or name
         self.cores = cores  # taskset's list: the server's core alone, unless a variant needs more loops' worth
+        self.env = env  # more environment (SWITCHBOARD_* configuration keys), or None for the bench's own
         self.proc = None
         self.tmp = None
 
@@ -98,7 +99,8 @@ class server:
         self.port = port
         self.log = open(os.path.join(tempfile.gettempdir(), f'switchboard-bench-{self.label}.log'), 'w')
         self.proc = subprocess.Popen(['taskset', '-c', self.cores] + self.command(),
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, **self.env) if self.env else None)
         deadline = time.time() + 15
         while time.time() < deadline:
             if self.proc.poll() is not None:

@@ -71,6 +71,9 @@ public:
     /// Hands a presence event to every channel subscribed to its topic and present in it (channel::present_in),
     /// once each; patterns bring no presence. A delivery from inside a fan-out runs after it, as deliver()'s do.
     void deliver_presence(presence_event_ptr const& e);
+    /// How many channels the topic's last presence fan-out reached (0 before its first, or with no subscriber):
+    /// what one more event costs there, read without walking the subscribers (presence_relay).
+    std::size_t presence_listeners(std::string const& topic) const;
 
     std::size_t subscriber_count(std::string_view topic) const;
     /// The channels subscribed to `topic` now (a copy: closing them changes the hub).
@@ -157,10 +160,10 @@ private:
     std::uint64_t pattern_deliveries_ = 0;
     static constexpr std::size_t index(presence_event::kind k) noexcept
     {
-        return k == presence_event::kind::join ? 0 : 1;
+        return static_cast<std::size_t>(k);
     }
-    std::array<std::uint64_t, 2> presence_events_{};
-    std::array<std::uint64_t, 2> presence_deliveries_{};
+    std::array<std::uint64_t, presence_event::kinds> presence_events_{};
+    std::array<std::uint64_t, presence_event::kinds> presence_deliveries_{};
     std::vector<message_ptr> deferred_;
     std::vector<presence_event_ptr> deferred_presence_;
     std::vector<channel_ptr> leaving_;  // channels that left mid-fan-out, released once it is over

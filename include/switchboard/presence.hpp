@@ -27,17 +27,32 @@ struct presence_member {
     friend bool operator==(presence_member const&, presence_member const&) = default;
 };
 
-/// A member's arrival or departure, encoded once: {"type":"join","topic":T,"client":C,"user":U,"info":I}.
+struct presence_counts;
+
+/// What a topic's presence listeners are told, encoded once:
+/// - join, leave: a member's arrival or departure, {"type":"join","topic":T,"client":C,"user":U,"info":I};
+/// - diff: the joins and leaves of one batch interval (presence_options::batch_interval),
+///   {"type":"presence_diff","topic":T,"leaves":[{member},...],"joins":[{member},...]};
+/// - counts: the counts of a topic too large for events (presence_options::max_event_members),
+///   {"type":"presence_stats","topic":T,"clients":N,"users":M}.
 class presence_event {
 public:
-    enum class kind { join, leave };
+    enum class kind { join, leave, diff, counts };
+    static constexpr std::size_t kinds = 4;
 
+    /// A join or a leave.
     presence_event(kind k, std::string topic, presence_member member);
+    /// A diff: `leaves` then `joins` applied to the members a client knew give the members now.
+    static std::shared_ptr<presence_event const> diff(std::string topic, std::vector<presence_member> const& leaves,
+                                                      std::vector<presence_member> const& joins);
+    static std::shared_ptr<presence_event const> counts(std::string topic, presence_counts const& n);
 
     kind type() const noexcept { return kind_; }
-    /// "join" or "leave": the envelope's type and the SSE event name.
-    std::string_view name() const noexcept { return kind_ == kind::join ? "join" : "leave"; }
+    /// The envelope's type and the SSE event name: "join", "leave", "presence_diff" or "presence_stats".
+    std::string_view name() const noexcept { return name_of(kind_); }
+    static std::string_view name_of(kind k) noexcept;
     std::string const& topic() const noexcept { return topic_; }
+    /// The member of a join or a leave; empty for a diff or counts.
     presence_member const& member() const noexcept { return member_; }
     /// The JSON envelope (one line), shared.
     shared_bytes const& envelope() const noexcept { return envelope_; }
@@ -55,6 +70,8 @@ public:
     }
 
 private:
+    presence_event(kind k, std::string topic, std::string envelope);
+
     kind kind_;
     std::string topic_;
     presence_member member_;

@@ -46,6 +46,16 @@ struct presence_options {
     // Members in one snapshot page (the WebSocket "presence" command, GET /presence): a larger "limit" is
     // lowered to this.
     std::size_t max_page = 1'000;
+    // 0: each join and leave is its own event, sent as it happens. Otherwise a topic's joins and leaves within
+    // this interval leave as one presence_diff event (a join and a leave of the same client cancel out); a diff
+    // leaves early once it lists max_page members.
+    std::chrono::milliseconds batch_interval{0};
+    // A topic reaching more than this many listeners on a node gets no join, leave or diff events there: its
+    // listeners get a presence_stats event (the counts) at most every counts_interval while members come and go,
+    // and read the members in pages. What each event costs grows with the listeners: N members joining make
+    // N(N-1)/2 deliveries. 0: no bound.
+    std::size_t max_event_members = 1'000;
+    std::chrono::milliseconds counts_interval{1'000};
     // GET here answers a topic's snapshot page or counts over HTTP (docs/protocol.md, "Presence"); an empty
     // path turns it off. Kept on reload().
     std::string path = "/presence";

@@ -67,6 +67,18 @@ export interface SubscribeOptions {
   onJoin?: (member: PresenceMember, topic: string) => void;
   /** A member left (presence: true). */
   onLeave?: (member: PresenceMember, topic: string) => void;
+  /**
+   * The topic has more members than the server sends join and leave events for (its presence.max_event_members):
+   * its counts instead, at most every presence.counts_interval while members come and go. Read members with
+   * presence(); once events come again, a member list read before them is stale.
+   */
+  onCounts?: (counts: PresenceCounts, topic: string) => void;
+}
+
+/** A topic's presence counts: present connections, and distinct users among them. */
+export interface PresenceCounts {
+  clients: number;
+  users: number;
 }
 
 /** One member of a topic's presence. */
@@ -125,6 +137,8 @@ export interface SwitchboardEventMap {
   join: PresenceMember & { topic: string };
   /** A member left a topic this client is present in. */
   leave: PresenceMember & { topic: string };
+  /** The counts of a topic too large for join and leave events (see onCounts). */
+  presence_stats: PresenceCounts & { topic: string };
 }
 
 export type SwitchboardState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';

@@ -34,6 +34,8 @@ const DEFAULTS = {
 };
 
 const TRANSPORTS = ['websocket', 'sse', 'long-polling'];
+// What the server says of a topic's presence: its WebSocket frame types and SSE event names.
+const PRESENCE_EVENTS = ['join', 'leave', 'presence_diff', 'presence_stats'];
 
 // The reconnect delay's ceiling after `attempt` failed attempts: `initial` doubled per attempt, at most `max` (ms).
 function backoffCeiling({ initial, max }, attempt) {
@@ -268,7 +270,7 @@ class WebSocketTransport {
       this.sb._patternReplayed(msg.pattern, { offset: msg.sequence, epoch: msg.epoch });
       return;
     }
-    if (msg.type === 'join' || msg.type === 'leave') {
+    if (PRESENCE_EVENTS.includes(msg.type)) {
       this.sb._presenceEvent(msg);
       return;
     }
@@ -505,7 +507,7 @@ class SseTransport extends HttpTransport {
       if (data !== DeltaBases.SKIP) this.sb._deliver(msg.topic, msg.offset, p && p.epoch, data);
       this.sb._patternPositions(positions);
     };
-    for (const type of ['join', 'leave'])
+    for (const type of PRESENCE_EVENTS)
       es.addEventListener(type, (e) => {
         try { this.sb._presenceEvent(JSON.parse(e.data)); } catch (_) { /* not JSON: not ours */ }
       });
@@ -795,7 +797,7 @@ export class Switchboard extends EventTarget {
     const fresh = !sub;
     if (!sub) {
       sub = { handlers: new Set(), position: null, history: !!options.history, delta: !!options.delta,
-        presence: !!options.presence, onJoin: options.onJoin, onLeave: options.onLeave };
+        presence: !!options.presence, onJoin: options.onJoin, onLeave: options.onLeave, onCounts: options.onCounts };
       this.subscriptions.set(topic, sub);
     }
     if (onMessage) sub.handlers.add(onMessage);
@@ -967,15 +969,31 @@ export class Switchboard extends EventTarget {
     if (presence.client) this.presenceClient = presence.client;
   }
 
+  // A join, a leave, a diff (the server's presence.batch_interval: its leaves, then its joins, each as its own
+  // join or leave) or a large topic's counts.
   _presenceEvent(event) {
     const sub = this.subscriptions.get(event.topic);
     if (!sub) return;
-    const handler = event.type === 'join' ? sub.onJoin : sub.onLeave;
-    const member = { client: event.client, user: event.user, info: event.info };
-    if (handler) {
-      try { handler(member, event.topic); } catch (e) { setTimeout(() => { throw e; }); }
+    const call = (handler, value) => {
+      if (!handler) return;
+      try { handler(value, event.topic); } catch (e) { setTimeout(() => { throw e; }); }
+    };
+    if (event.type === 'presence_stats') {
+      const counts = { clients: event.clients, users: event.users };
+      call(sub.onCounts, counts);
+      this._emit('presence_stats', Object.assign({ topic: event.topic }, counts));
+      return;
     }
-    this._emit(event.type, Object.assign({ topic: event.topic }, member));
+    const changes = event.type === 'presence_diff'
+      ? [...(event.leaves || []).map((m) => ['leave', m]), ...(event.joins || []).map((m) => ['join', m])]
+      : [[event.type, event]];
+    for (const [type, m] of changes) {
+      // A diff may name this client itself (a single event never does).
+      if (event.type === 'presence_diff' && m.client === this.presenceClient) continue;
+      const member = { client: m.client, user: m.user, info: m.info };
+      call(type === 'join' ? sub.onJoin : sub.onLeave, member);
+      this._emit(type, Object.assign({ topic: event.topic }, member));
+    }
   }
 
   _wantsDelta(topic) {

@@ -259,6 +259,12 @@ void hub::deliver_presence(presence_event_ptr const& e)
     run_deferred();
 }
 
+std::size_t hub::presence_listeners(std::string const& topic) const
+{
+    auto it = topics_.find(topic);
+    return it == topics_.end() ? 0 : it->second->presence_listeners;
+}
+
 void hub::fan_out_presence(presence_event_ptr const& e)
 {
     auto it = topics_.find(e->topic());
@@ -267,15 +273,21 @@ void hub::fan_out_presence(presence_event_ptr const& e)
     auto& t = *it->second;
     t.delivering = true;
     std::size_t const n = t.subscribers.size();
+    std::size_t reached = 0;
     for (std::size_t i = 0; i < n; ++i) {
         channel* ch = t.subscribers[i].get();
+        if (!ch || ch->closing() || !ch->present_in(e->topic()))
+            continue;
+        ++reached;
         // Never a member's own event: over Redis a join's event may arrive after the member's channel was
-        // told it joined (the event comes on the pub/sub connection, the answer on another).
-        if (ch && !ch->closing() && ch->present_in(e->topic()) && ch->presence_client() != e->member().client) {
+        // told it joined (the event comes on the pub/sub connection, the answer on another). A diff or counts
+        // names no member: every listener gets it.
+        if (ch->presence_client() != e->member().client) {
             (void)ch->deliver_presence(e);
             ++presence_deliveries_[index(e->type())];
         }
     }
+    t.presence_listeners = reached;
     t.delivering = false;
     if (t.live != t.subscribers.size())
         compact(t);

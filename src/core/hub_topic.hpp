@@ -16,6 +16,7 @@ struct hub_topic {
     // A null entry is a channel that left while this topic was being delivered; compacted right after.
     std::vector<channel_ptr> subscribers;
     std::size_t live = 0;  // non-null entries
+    std::size_t presence_listeners = 0;  // channels its last presence fan-out reached
     bool delivering = false;
 };
 

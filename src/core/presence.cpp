@@ -41,6 +41,52 @@ presence_event::presence_event(kind k, std::string topic, presence_member member
     envelope_ = std::make_shared<std::string const>(std::move(out));
 }
 
+presence_event::presence_event(kind k, std::string topic, std::string envelope)
+    : kind_(k), topic_(std::move(topic)), envelope_(std::make_shared<std::string const>(std::move(envelope)))
+{
+}
+
+std::shared_ptr<presence_event const> presence_event::diff(std::string topic,
+                                                           std::vector<presence_member> const& leaves,
+                                                           std::vector<presence_member> const& joins)
+{
+    std::string out = R"({"type":"presence_diff","topic":")";
+    out += topic;
+    out += '"';
+    for (auto const& [field, members] : {std::pair{R"(,"leaves":[)", &leaves}, std::pair{R"(,"joins":[)", &joins}}) {
+        out += field;
+        for (std::size_t i = 0; i < members->size(); ++i) {
+            out += i ? ",{" : "{";
+            detail::append_member_fields(out, (*members)[i]);
+            out += '}';
+        }
+        out += ']';
+    }
+    out += '}';
+    return std::shared_ptr<presence_event const>(new presence_event(kind::diff, std::move(topic), std::move(out)));
+}
+
+std::shared_ptr<presence_event const> presence_event::counts(std::string topic, presence_counts const& n)
+{
+    auto out = detail::presence_stats_json({}, topic, n);
+    return std::shared_ptr<presence_event const>(new presence_event(kind::counts, std::move(topic), std::move(out)));
+}
+
+std::string_view presence_event::name_of(kind k) noexcept
+{
+    switch (k) {
+    case kind::join:
+        return "join";
+    case kind::leave:
+        return "leave";
+    case kind::diff:
+        return "presence_diff";
+    case kind::counts:
+        break;
+    }
+    return "presence_stats";
+}
+
 std::size_t presence_event::reserve_encoding_slot()
 {
     static std::atomic<std::size_t> next{0};

@@ -93,11 +93,11 @@ std::string render_metrics(server_context const& ctx)
            "Presence members of closed channels of this node, kept for the reconnect grace.");
     sample(out, "switchboard_presence_lingering", "", ctx.lingering_members());
     family(out, "switchboard_presence_events_total", "counter",
-           "Presence events (join, leave) this node was given to fan out (each counted once).");
-    auto const kinds = {presence_event::kind::join, presence_event::kind::leave};
-    auto const kind_label = [](presence_event::kind k) {
-        return label("kind", k == presence_event::kind::join ? "join" : "leave");
-    };
+           "Presence events this node fanned out (each counted once): joins and leaves as they came, the diffs "
+           "of a batch interval, the counts of topics past presence.max_event_members.");
+    auto const kinds = {presence_event::kind::join, presence_event::kind::leave, presence_event::kind::diff,
+                        presence_event::kind::counts};
+    auto const kind_label = [](presence_event::kind k) { return label("kind", presence_event::name_of(k)); };
     for (auto k : kinds)
         sample(out, "switchboard_presence_events_total", kind_label(k), ctx.hub.presence_events(k));
     family(out, "switchboard_presence_deliveries_total", "counter",

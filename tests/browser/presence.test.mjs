@@ -63,3 +63,54 @@ test('members on WebSocket and SSE see each other join and leave, and list each 
   assert.deepEqual(seen, { state: 'idle', first: 1, inHandler: { state: 'connecting', members: 1 }, closed: 'presence_unavailable' });
   await browser.close();
 });
+
+// A server batching joins and leaves into diffs (presence.batch_interval, set through its environment variable):
+// switchboard.js hands each diff's leaves, then its joins, to onLeave and onJoin one by one, and never this client
+// itself (a diff may name its listener).
+test('diffs reach onJoin and onLeave one by one, never naming this client', async () => {
+  const server = await startSwitchboard([], { env: { SWITCHBOARD_PRESENCE_BATCH_INTERVAL: '50ms' } });
+  const browser = await launchBrowser();
+  const ws = await member(browser, server.origin, 'websocket');
+  const sse = await member(browser, server.origin, 'sse');
+  const wsClient = await ws.evaluate(() => sb.presenceClient);
+  const sseClient = await sse.evaluate(() => sb.presenceClient);
+  await waitFor(ws, 'the SSE member joined', (c) => t.joins.some((m) => m.client === c), sseClient);
+  await sse.evaluate(() => t.leave());
+  await waitFor(ws, 'the SSE member left', (c) => t.leaves.some((m) => m.client === c), sseClient);
+  const seen = await ws.evaluate(() => ({ joins: t.joins.map((m) => m.client), leaves: t.leaves.map((m) => m.client) }));
+  assert.ok(!seen.joins.includes(wsClient) && !seen.leaves.includes(wsClient), JSON.stringify(seen));
+  assert.deepEqual(seen.leaves, [sseClient]);
+  await browser.close();
+});
+
+// Past presence.max_event_members listeners the server sends counts instead of joins: onCounts and the
+// presence_stats event get them, and the members are read with sb.presence().
+test('a topic past the bound gives onCounts the counts, and the members are read in pages', async () => {
+  const server = await startSwitchboard([], {
+    env: { SWITCHBOARD_PRESENCE_MAX_EVENT_MEMBERS: '1', SWITCHBOARD_PRESENCE_COUNTS_INTERVAL: '50ms' },
+  });
+  const browser = await launchBrowser();
+  const page = await clientPage(browser, server.origin, { transports: ['websocket'] });
+  const result = await page.evaluate(async () => {
+    const { Switchboard } = await import('/switchboard.js');
+    const clients = [];
+    const counts = [];
+    const stats = [];
+    for (let i = 0; i < 4; ++i) {
+      const c = new Switchboard('', { transports: ['websocket'] });
+      if (i === 0) c.on('presence_stats', (e) => stats.push(e));
+      c.subscribe('hall', () => {}, { presence: true, onCounts: (n, topic) => { if (i === 0) counts.push({ ...n, topic }); } });
+      await new Promise((resolve) => c.on('subscribed', resolve));
+      clients.push(c);
+    }
+    const deadline = Date.now() + 10000;
+    while (!counts.some((n) => n.clients === 4) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const members = await clients[0].presence('hall');
+    for (const c of clients) c.close();
+    return { counts, stats, members: members.length };
+  });
+  assert.ok(result.counts.some((n) => n.clients === 4 && n.users === 4 && n.topic === 'hall'), JSON.stringify(result));
+  assert.ok(result.stats.some((e) => e.clients === 4 && e.topic === 'hall'), JSON.stringify(result));
+  assert.equal(result.members, 4);
+  await browser.close();
+});

@@ -109,6 +109,7 @@ constexpr char const* every_key = R"({
     ]
   },
   "presence": {"max_members": 300, "grace": "2s", "max_info_bytes": "2KiB", "max_page": 50,
+               "batch_interval": "250ms", "max_event_members": 5000, "counts_interval": "2s",
                "path": "/live/presence"},
   "redis": {
     "url": "redis://:s3cret@10.0.0.7:6380/2",
@@ -230,6 +231,9 @@ TEST(config, every_key_parses)
     EXPECT_EQ(o.presence.grace, 2s);
     EXPECT_EQ(o.presence.max_info_bytes, 2048u);
     EXPECT_EQ(o.presence.max_page, 50u);
+    EXPECT_EQ(o.presence.batch_interval, 250ms);
+    EXPECT_EQ(o.presence.max_event_members, 5000u);
+    EXPECT_EQ(o.presence.counts_interval, 2s);
     EXPECT_EQ(o.presence.path, "/live/presence");
     ASSERT_EQ(o.history.overrides.size(), 5u);  // the file's three, then the namespaces' history
     EXPECT_EQ(o.history.overrides[0].prefix, "chat.");

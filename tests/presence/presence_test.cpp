@@ -950,3 +950,146 @@ TEST(presence, get_presence_says_unavailable_off_or_without_a_keeping_backplane)
 
 }  // namespace
 }  // namespace switchboard::test
+
+namespace switchboard::test {
+namespace {
+
+// The frames of `type` `c` received, in order.
+std::vector<json> of_type(ws_client const& c, std::string const& type)
+{
+    std::vector<json> out;
+    for (auto const& j : c.received())
+        if (j.value("type", "") == type)
+            out.push_back(j);
+    return out;
+}
+
+json entry(std::string const& client, std::string const& user)
+{
+    return {{"client", client}, {"user", user}, {"info", nullptr}};
+}
+
+TEST(presence, joins_and_leaves_within_a_batch_interval_come_as_one_diff)
+{
+    auto o = presence_server();
+    // An interval no test outlives: a diff leaves only when it names max_page clients, so each one's content is
+    // known whatever the machine's speed.
+    o.presence.batch_interval = 1h;
+    o.presence.max_page = 3;
+    live_server srv(o);
+    srv.start();
+    auto w = connect(srv, token_for("wendy"));
+    std::string const cw = join(srv, *w, "room", 1)["presence"]["client"];
+    // A joins and leaves within the interval: it cancels out, but counts toward the diff's size.
+    auto a = connect(srv, token_for("al"));
+    ASSERT_EQ(join(srv, *a, "room", 1)["type"], "ack");
+    ASSERT_EQ(a->ask(srv.ioc, {{"type", "unsubscribe"}, {"topic", "room"}, {"id", 2}}).value_or(json())["type"], "ack");
+    auto b = connect(srv, token_for("bo"));
+    std::string const cb = join(srv, *b, "room", 1)["presence"]["client"];
+    ASSERT_TRUE(run_until(srv.ioc, [&] { return !of_type(*w, "presence_diff").empty(); }, 10s));
+    // A diff may name its listener itself (a single event never does).
+    EXPECT_EQ(of_type(*w, "presence_diff")[0],
+              (json{{"type", "presence_diff"}, {"topic", "room"}, {"leaves", json::array()},
+                    {"joins", {entry(cw, "wendy"), entry(cb, "bo")}}}));
+
+    // B leaves, D comes and goes, E joins: the second diff says B left and E joined.
+    ASSERT_EQ(b->ask(srv.ioc, {{"type", "unsubscribe"}, {"topic", "room"}, {"id", 2}}).value_or(json())["type"], "ack");
+    auto d = connect(srv, token_for("di"));
+    ASSERT_EQ(join(srv, *d, "room", 1)["type"], "ack");
+    ASSERT_EQ(d->ask(srv.ioc, {{"type", "unsubscribe"}, {"topic", "room"}, {"id", 2}}).value_or(json())["type"], "ack");
+    auto e = connect(srv, token_for("eve"));
+    std::string const ce = join(srv, *e, "room", 1)["presence"]["client"];
+    ASSERT_TRUE(run_until(srv.ioc, [&] { return of_type(*w, "presence_diff").size() >= 2; }, 10s));
+    EXPECT_EQ(of_type(*w, "presence_diff")[1],
+              (json{{"type", "presence_diff"}, {"topic", "room"}, {"leaves", {entry(cb, "bo")}},
+                    {"joins", {entry(ce, "eve")}}}));
+    EXPECT_TRUE(events(*w).empty()) << "no single join or leave while batching";
+    EXPECT_EQ(metric_sample(srv, R"(switchboard_presence_events_total{kind="presence_diff"})"), 2);
+    EXPECT_EQ(metric_sample(srv, R"(switchboard_presence_events_total{kind="join"})"), 0);
+}
+
+TEST(presence, a_diff_reaches_sse_as_a_presence_diff_event_and_a_short_interval_ends_it)
+{
+    auto o = presence_server();
+    o.presence.batch_interval = 50ms;
+    live_server srv(o);
+    srv.start();
+    auto watcher = sse_client::create(srv.ioc);
+    watcher->connect(srv.port, "/sse?topic=room&presence=1", {{"Authorization", "Bearer " + token_for("sam")}});
+    ASSERT_TRUE(run_until(srv.ioc, [&] { return watcher->find_event("subscribed").has_value(); }, 10s));
+    std::vector<std::shared_ptr<ws_client>> members;
+    std::set<std::string> joined;
+    for (int i = 0; i < 5; ++i) {
+        members.push_back(connect(srv, token_for("m" + std::to_string(i))));
+        joined.insert(join(srv, *members.back(), "room", 1)["presence"]["client"].get<std::string>());
+    }
+    // However the joins fell into intervals, the diffs add up to them, and no single event came.
+    auto const named = [&] {
+        std::set<std::string> out;
+        for (auto const& ev : watcher->events())
+            if (ev.type == "presence_diff") {
+                auto const diff = json::parse(ev.data);
+                for (auto const& m : diff["joins"])
+                    out.insert(m["client"].get<std::string>());
+            }
+        return out;
+    };
+    ASSERT_TRUE(run_until(srv.ioc, [&] {
+        auto const seen = named();
+        return std::includes(seen.begin(), seen.end(), joined.begin(), joined.end());
+    }, 10s));
+    EXPECT_TRUE(sse_presence(*watcher).empty());
+    for (auto const& ev : watcher->events()) {
+        if (ev.type == "presence_diff") {
+            EXPECT_EQ(json::parse(ev.data)["type"], "presence_diff");
+        }
+    }
+}
+
+TEST(presence, a_topic_past_max_event_members_gets_counts_instead_of_events)
+{
+    auto o = presence_server();
+    o.presence.max_event_members = 2;
+    o.presence.counts_interval = 50ms;
+    live_server srv(o);
+    srv.start();
+    std::vector<std::shared_ptr<ws_client>> m;
+    std::vector<std::string> ids;
+    auto const add_member = [&] {
+        m.push_back(connect(srv));
+        ids.push_back(join(srv, *m.back(), "big", 1)["presence"]["client"]);
+    };
+    auto const counted = [&](ws_client const& c, int clients) {
+        for (auto const& j : of_type(c, "presence_stats"))
+            if (j["clients"] == clients)
+                return true;
+        return false;
+    };
+    auto const joined_event = [&](ws_client const& c, std::string const& id) {
+        for (auto const& e : events(c))
+            if (e["type"] == "join" && e["client"] == id)
+                return true;
+        return false;
+    };
+    for (int i = 0; i < 5; ++i)
+        add_member();
+    // By the fifth join the topic had three listeners or more: that join was counted, not told.
+    ASSERT_TRUE(run_until(srv.ioc, [&] { return counted(*m[0], 5); }, 10s));
+    EXPECT_FALSE(joined_event(*m[0], ids[4]));
+    auto const stats = of_type(*m[0], "presence_stats").back();
+    EXPECT_EQ(stats, (json{{"type", "presence_stats"}, {"topic", "big"}, {"clients", 5}, {"users", 5}}));
+    add_member();
+    ASSERT_TRUE(run_until(srv.ioc, [&] { return counted(*m[0], 6) && counted(*m[1], 6); }, 10s));
+    EXPECT_FALSE(joined_event(*m[0], ids[5]));
+
+    // Back under the bound, the next counts say so and events come again.
+    for (std::size_t i = 1; i < 5; ++i)
+        m[i]->close();
+    ASSERT_TRUE(run_until(srv.ioc, [&] { return counted(*m[0], 2); }, 10s));
+    add_member();
+    ASSERT_TRUE(run_until(srv.ioc, [&] { return joined_event(*m[0], ids[6]) && joined_event(*m[5], ids[6]); }, 10s));
+    EXPECT_GE(metric_sample(srv, R"(switchboard_presence_events_total{kind="presence_stats"})"), 3);
+}
+
+}  // namespace
+}  // namespace switchboard::test
