@@ -201,6 +201,36 @@ void channel_services::join_presence(channel& ch, std::string const& topic, std:
                             });
 }
 
+namespace {
+
+void join_from(channel_services& services, std::shared_ptr<channel> const& ch,
+               std::shared_ptr<std::vector<std::string> const> const& topics, std::size_t i,
+               std::string const& resume, backplane::presence_handler done)
+{
+    if (i == topics->size())
+        return done({});
+    services.join_presence(*ch, (*topics)[i], resume,
+                           [&services, ch, topics, i, resume, done](boost::system::error_code ec) {
+                               if (ch->closing())
+                                   return;
+                               if (ec) {
+                                   for (std::size_t j = 0; j < i; ++j)
+                                       services.leave_presence(*ch, (*topics)[j]);
+                                   return done(ec);
+                               }
+                               join_from(services, ch, topics, i + 1, resume, done);
+                           });
+}
+
+}  // namespace
+
+void channel_services::join_presence_all(std::shared_ptr<channel> const& ch, std::vector<std::string> topics,
+                                         std::string const& resume, backplane::presence_handler done)
+{
+    join_from(*this, ch, std::make_shared<std::vector<std::string> const>(std::move(topics)), 0, resume,
+              std::move(done));
+}
+
 void channel_services::leave_presence(channel& ch, std::string const& topic)
 {
     if (!ch.present_in(topic))

@@ -96,6 +96,11 @@ public:
     /// present already: success, nothing done.
     void join_presence(channel& ch, std::string const& topic, std::string const& resume,
                        backplane::presence_handler done);
+    /// join_presence for each of `topics` in turn (a stream or a poll is a member of all its topics or none),
+    /// then `done`; on a refusal, `ch` leaves those it joined (no grace: its stream never started) and `done` gets
+    /// the error. Nothing is called once `ch` is closing.
+    void join_presence_all(std::shared_ptr<channel> const& ch, std::vector<std::string> topics,
+                           std::string const& resume, backplane::presence_handler done);
     /// `ch` leaves `topic`'s presence now (an unsubscribe). Nothing when it was not present.
     void leave_presence(channel& ch, std::string const& topic);
     /// Members that stayed past their channel's close (the reconnect grace) leave now; used when stopping.

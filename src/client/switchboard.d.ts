@@ -58,9 +58,9 @@ export interface SubscribeOptions {
   delta?: boolean;
   /**
    * Be a member of the topic's presence (docs/protocol.md, "Presence") and get its join and leave events
-   * (WebSocket and SSE; over SSE a stream is a member of all its topics or none; over long polling the
-   * subscription gets its messages and raises one "presence_unavailable" error event). A reconnect within the
-   * server's grace keeps this client the same member: no leave and join.
+   * (over SSE and long polling a connection is a member of all its topics or none; long polling is a member but
+   * gets no join and leave events: read members with presence()). A reconnect within the server's grace keeps
+   * this client the same member: no leave and join; each poll takes the membership over from the one before.
    */
   presence?: boolean;
   /** Another member joined (presence: true). */

@@ -379,9 +379,9 @@ class HttpTransport {
       url.searchParams.set('delta', '1');
       for (const t of topics) deltas.track(t);
     }
-    // The same for presence: a stream is a member of all its topics or none. A long poll is no member (the
-    // server refuses presence=1 there, which would stop its messages too): PollTransport tells the application.
-    if (this.name === 'sse' && topics.some((t) => this.sb._wantsPresence(t))) {
+    // The same for presence: a stream or a poll is a member of all its topics or none. Each poll takes the
+    // membership over from the one before with the resume key, so a polling client stays one member.
+    if (topics.some((t) => this.sb._wantsPresence(t))) {
       url.searchParams.set('presence', '1');
       if (this.sb.presenceKey) url.searchParams.set('presence_resume', this.sb.presenceKey);
     }
@@ -537,7 +537,6 @@ class PollTransport extends HttpTransport {
     super(sb);
     this.name = 'long-polling';
     this.generation = 0;
-    this.presenceRefused = new Set();  // topics whose presence this transport said it cannot carry
   }
 
   async _request(fresh = true) {
@@ -546,12 +545,6 @@ class PollTransport extends HttpTransport {
     // Between two polls nothing is subscribed: the cursor carries each pattern's sequence, and the next poll
     // reads what its topics got meanwhile.
     const { url, topics, patterns } = this._params('cursor');
-    for (const t of topics) {
-      if (!this.sb._wantsPresence(t) || this.presenceRefused.has(t)) continue;
-      this.presenceRefused.add(t);
-      this.sb._emit('error', { topic: t, error: new SwitchboardError('presence_unavailable',
-        'presence needs WebSocket or SSE: over long polling the topic\'s messages arrive, its join and leave events do not') });
-    }
     if (topics.length === 0 && patterns.length === 0) {
       this._proved(false);
       return;
@@ -596,6 +589,8 @@ class PollTransport extends HttpTransport {
     clearTimeout(deadline);
     if (generation !== this.generation || this.stopped) return;
     this._proved();
+    // A member: the key the next poll presents to stay the same member (no join and leave between polls).
+    if (answer.presence) this.sb._presenceAcknowledged(answer.presence);
     const positions = decodeCursor(answer.cursor);
     // "recovered" is for the whole request, so every resumed topic of it is told.
     const unrecovered = answer.recovered === false;

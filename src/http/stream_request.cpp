@@ -2,6 +2,7 @@
 
 #include "http/query.hpp"
 #include "channel_services.hpp"
+#include "security/namespace_rules.hpp"
 
 #include <switchboard/error.hpp>
 #include <switchboard/topic.hpp>
@@ -113,6 +114,12 @@ boost::system::error_code parse_stream_request(http_request const& req, query co
         }
         out.presence_resume = *resume;
     }
+    if (out.presence)
+        for (auto const& topic : out.topics)
+            if (auto off = presence_refused(options.namespaces, topic)) {
+                message = off.message;
+                return off.ec;
+            }
 
     std::string_view text;
     auto const header = use_last_event_id ? req.find("Last-Event-ID") : req.end();

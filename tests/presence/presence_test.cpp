@@ -627,10 +627,10 @@ TEST(presence, sse_and_poll_refuse_what_they_cannot_do)
     o.presence.max_members = 1;
     live_server srv(o);
     srv.start();
-    // Long polling has no presence yet: said, not ignored.
-    auto const poll = fetch(srv.ioc, srv.port, "GET", "/poll?topic=room&presence=1");
-    EXPECT_EQ(poll.status, 501);
-    EXPECT_NE(poll.body.find("presence_unavailable"), std::string::npos) << poll.body;
+    // A poll is refused what a stream is.
+    auto const poll = fetch(srv.ioc, srv.port, "GET", "/poll?pattern=room.*&presence=1");
+    EXPECT_EQ(poll.status, 400);
+    EXPECT_EQ(poll.json()["error"]["code"], "invalid_pattern") << poll.body;
     for (std::string target : std::vector<std::string>{"/sse?pattern=room.*&presence=1", "/sse?topic=room&presence=maybe",
                                "/sse?topic=room&presence_resume=" + std::string(32, 'a'),
                                "/sse?topic=room&presence=1&presence_resume=zz"}) {
@@ -1089,6 +1089,65 @@ TEST(presence, a_topic_past_max_event_members_gets_counts_instead_of_events)
     add_member();
     ASSERT_TRUE(run_until(srv.ioc, [&] { return joined_event(*m[0], ids[6]) && joined_event(*m[5], ids[6]); }, 10s));
     EXPECT_GE(metric_sample(srv, R"(switchboard_presence_events_total{kind="presence_stats"})"), 3);
+}
+
+// A polling client (curl, each poll its own request) is one member for as long as it polls: each poll takes the
+// membership over from the one before with the key of its answer, and it leaves one grace after its last poll.
+TEST(presence, a_polling_client_is_one_member_across_polls_and_leaves_a_grace_after_its_last)
+{
+    auto o = presence_server(3s);
+    o.poll_hold = 50ms;
+    live_server srv(o);
+    srv.start();
+    auto watcher = connect(srv, token_for("wendy"));
+    ASSERT_EQ(join(srv, *watcher, "room", 1)["type"], "ack");
+    auto const bearer = std::vector<std::string>{"-H", "Authorization: Bearer " + token_for("pat", {{"nick", "P"}})};
+
+    auto first = curl_get(srv, "/poll?topic=room&presence=1", bearer);
+    ASSERT_EQ(first.status, 200) << first.body;
+    auto const answer = json::parse(first.body);
+    ASSERT_TRUE(answer.contains("presence")) << first.body;
+    std::string const client = answer["presence"]["client"], key = answer["presence"]["resume"];
+    ASSERT_TRUE(wait_events(srv, *watcher, 1));
+    EXPECT_EQ(events(*watcher)[0], (json{{"type", "join"}, {"topic", "room"}, {"client", client}, {"user", "pat"},
+                                         {"info", {{"nick", "P"}}}}));
+    std::string cursor = answer["cursor"];
+    for (int i = 0; i < 4; ++i) {
+        auto next = curl_get(srv, "/poll?topic=room&presence=1&presence_resume=" + key + "&cursor=" + cursor, bearer);
+        ASSERT_EQ(next.status, 200) << next.body;
+        auto const j = json::parse(next.body);
+        EXPECT_EQ(j["presence"], answer["presence"]) << "the same member, the same key";
+        cursor = j["cursor"];
+    }
+    // Between polls it stayed: listed, and nobody saw it leave and join again.
+    auto const members = snapshot(srv, *watcher, "room", 10);
+    EXPECT_EQ(members.size(), 2u);
+    ASSERT_TRUE(watcher->ask(srv.ioc, {{"type", "ping"}, {"id", 2}}));
+    EXPECT_EQ(events(*watcher).size(), 1u);
+
+    // Another user presenting the key is a new member; so is a forged key.
+    auto other = curl_get(srv, "/poll?topic=room&presence=1&presence_resume=" + key,
+                          {"-H", "Authorization: Bearer " + token_for("mallory")});
+    ASSERT_EQ(other.status, 200) << other.body;
+    EXPECT_NE(json::parse(other.body)["presence"]["client"], client);
+    auto forged = curl_get(srv, "/poll?topic=room&presence=1&presence_resume=" + std::string(32, 'a'), bearer);
+    ASSERT_EQ(forged.status, 200) << forged.body;
+    EXPECT_NE(json::parse(forged.body)["presence"]["client"], client);
+
+    // It stops polling: it leaves once the grace ends, and once.
+    ASSERT_TRUE(run_until(srv.ioc, [&] {
+        for (auto const& e : events(*watcher))
+            if (e["type"] == "leave" && e["client"] == client)
+                return true;
+        return false;
+    }, 15s));
+    std::size_t leaves = 0;
+    for (auto const& e : events(*watcher))
+        leaves += e["type"] == "leave" && e["client"] == client;
+    EXPECT_EQ(leaves, 1u);
+    // A poll without presence is no member and says nothing of it.
+    auto plain = curl_get(srv, "/poll?topic=room");
+    EXPECT_FALSE(json::parse(plain.body).contains("presence")) << plain.body;
 }
 
 }  // namespace

@@ -155,6 +155,9 @@ void poll_channel::answer()
     body += R"(],"cursor":")";
     body += encode_cursor(positions_);
     body += '"';
+    if (!presence_topics().empty())
+        // The membership the next poll takes over with the key, within the grace (docs/protocol.md).
+        body += R"(,"presence":{"client":")" + presence_client() + R"(","resume":")" + presence_key() + R"("})";
     if (!recovered_)
         body += R"(,"recovered":false)";
     if (!lost_.empty())

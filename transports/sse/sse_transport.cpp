@@ -3,7 +3,6 @@
 #include "http/http_responses.hpp"
 #include "sse/sse_channel.hpp"
 #include "http/stream_request.hpp"
-#include "security/namespace_rules.hpp"
 
 #include <switchboard/error.hpp>
 
@@ -67,27 +66,6 @@ void start(sse_channel& ch, std::vector<detail::topic_subscription> const& done,
     ch.release();
 }
 
-// Makes `ch` a member of topics[i..] in turn, then calls `done`; on a refusal, leaves those it joined (no grace:
-// the stream never started) and calls `done` with the error.
-void join_all(detail::channel_services& services, std::shared_ptr<sse_channel> const& ch,
-              std::shared_ptr<std::vector<std::string> const> topics, std::size_t i, std::string const& resume,
-              std::function<void(boost::system::error_code)> done)
-{
-    if (i == topics->size())
-        return done({});
-    services.join_presence(*ch, (*topics)[i], resume,
-                           [&services, ch, topics, i, resume, done](boost::system::error_code ec) {
-                               if (ch->closing())
-                                   return;
-                               if (ec) {
-                                   for (std::size_t j = 0; j < i; ++j)
-                                       services.leave_presence(*ch, (*topics)[j]);
-                                   return done(ec);
-                               }
-                               join_all(services, ch, topics, i + 1, resume, done);
-                           });
-}
-
 void open(detail::channel_services& services, std::shared_ptr<detail::exchange> const& conn)
 {
     auto const& req = conn->request();
@@ -98,10 +76,6 @@ void open(detail::channel_services& services, std::shared_ptr<detail::exchange> 
         return conn->respond_error(ec, why);
     if (services.stopping)
         return conn->respond_error(error::shutting_down);
-    if (wanted.presence)
-        for (auto const& topic : wanted.topics)
-            if (auto off = detail::presence_refused(services.options.namespaces, topic))
-                return conn->respond_error(off.ec, off.message);
     if (req.method() == http::verb::head)
         return conn->respond(detail::response_head(req, "text/event-stream", "no-cache"));
     if (auto ec = conn->admit_channel())
@@ -132,15 +106,16 @@ void open(detail::channel_services& services, std::shared_ptr<detail::exchange> 
             std::vector<detail::topic_subscription> done, std::vector<detail::pattern_subscription> patterns) {
             if (!presence)
                 return start(*ch, done, patterns, false);
-            auto topics = std::make_shared<std::vector<std::string>>();
+            std::vector<std::string> topics;
             for (auto const& s : done)
-                topics->push_back(s.topic);
-            join_all(services, ch, std::move(topics), 0, resume,
-                     [ch, done = std::move(done), patterns = std::move(patterns)](boost::system::error_code ec) {
-                         if (ec)
-                             return ch->refuse(ec);
-                         start(*ch, done, patterns, true);
-                     });
+                topics.push_back(s.topic);
+            services.join_presence_all(
+                ch, std::move(topics), resume,
+                [ch, done = std::move(done), patterns = std::move(patterns)](boost::system::error_code ec) {
+                    if (ec)
+                        return ch->refuse(ec);
+                    start(*ch, done, patterns, true);
+                });
         });
 }
 
