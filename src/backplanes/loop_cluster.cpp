@@ -257,6 +257,61 @@ public:
     char const* name() const noexcept override { return "memory"; }
     bool delivers_every_topic() const noexcept override { return true; }
 
+    // Presence: the members are the cluster's (one map for every loop, under its lock, as the memory backplane
+    // keeps them for one); each join and leave reaches every node's inbox in the order the store took them.
+    bool supports_presence() const noexcept override { return true; }
+
+    void presence_join(std::string const& topic, presence_member member, std::size_t max_members,
+                       presence_handler done) override
+    {
+        std::lock_guard lock(state_->mutex);
+        auto answer = state_->store.presence.join(topic, std::move(member), max_members);
+        if (answer.event) {
+            ++own_members_[topic];
+            ++own_member_count_;
+            tell_every_node(answer.event);
+        }
+        // Behind the event in this node's inbox, as the memory backplane delivers before it answers.
+        inbox_->push({{}, [done = std::move(done), ec = answer.ec] { done(ec); }});
+    }
+
+    void presence_leave(std::string const& topic, std::string const& client) override
+    {
+        std::lock_guard lock(state_->mutex);
+        if (auto event = state_->store.presence.leave(topic, client)) {
+            // A member leaves through the loop it joined through: its channel, and its grace, are that loop's.
+            if (auto it = own_members_.find(topic); it != own_members_.end()) {
+                --own_member_count_;
+                if (--it->second == 0)
+                    own_members_.erase(it);
+            }
+            tell_every_node(event);
+        }
+    }
+
+    void presence_members(std::string const& topic, std::string const& after, std::size_t limit,
+                          presence_page_handler done) override
+    {
+        std::unique_lock lock(state_->mutex);
+        auto page = state_->store.presence.members(topic, after, limit);
+        lock.unlock();
+        done({}, std::move(page));
+    }
+
+    void presence_stats(std::string const& topic, presence_counts_handler done) override
+    {
+        std::unique_lock lock(state_->mutex);
+        auto const counts = state_->store.presence.counts(topic);
+        lock.unlock();
+        done({}, counts);
+    }
+
+    // This loop's own members, as a Redis node counts its own: /metrics sums the loops.
+    std::optional<presence_totals> presence_size() const override
+    {
+        return presence_totals{own_member_count_, own_members_.size()};
+    }
+
     void on_message(message_ptr const& shared)
     {
         auto const m = detail::loop_copy(shared);
@@ -266,6 +321,16 @@ public:
     }
 
 private:
+    // Under the cluster's lock. Each loop hands on its own copy: an event's encodings are cached for one loop.
+    void tell_every_node(presence_event_ptr const& e)
+    {
+        for (auto const& n : state_->nodes)
+            n->push({{}, [inbox = n.get(), e] {
+                         // Run from that inbox, by its node (node_inbox::run checks it is there).
+                         inbox->owner->deliver_presence(std::make_shared<presence_event const>(*e));
+                     }});
+    }
+
     void wake_others()
     {
         for (auto const& n : to_wake_)
@@ -305,6 +370,9 @@ private:
     // The topics this node is subscribed to (counted in the store), with the last position it delivered.
     std::unordered_map<std::string, position, detail::string_hash, std::equal_to<>> delivered_;
     std::vector<std::shared_ptr<detail::node_inbox>> to_wake_;  // other nodes given messages this turn, not woken yet
+    // Members that joined through this loop, by topic (what presence_size reports).
+    std::unordered_map<std::string, std::size_t, detail::string_hash, std::equal_to<>> own_members_;
+    std::size_t own_member_count_ = 0;
     bool closed_ = false;
 };
 

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <regex>
+#include <set>
 
 namespace switchboard::test {
 namespace {
@@ -141,6 +142,85 @@ TEST(threads, subscribers_on_both_loops_get_every_message_once_in_order_and_metr
     }, 10s));
     for (auto const& w : ws)
         EXPECT_EQ(w->close_code(), 1001);
+}
+
+// Presence with --threads: the loops keep one member map (the cluster's), so members on both loops see each
+// other join and leave, and a snapshot or the counts on either loop list them all.
+TEST(threads, presence_members_on_both_loops_see_each_other_and_every_loop_lists_them_all)
+{
+    boost::asio::io_context ioc;
+    server_process server(SWITCHBOARD_SERVER_PATH, {"--listen", "127.0.0.1:0", "--threads", "2"});
+    auto const port = server.wait_for_port(20s).value_or(0);
+    ASSERT_NE(port, 0) << server.output();
+    ASSERT_TRUE(server.wait_for_output("2 event loops on port", 20s)) << server.output();
+
+    std::vector<std::shared_ptr<ws_client>> members;
+    std::vector<std::string> clients;
+    std::string text;
+    // Members until both loops hold some (16 all on one loop is 1 in 2^15).
+    for (int i = 0; i < 16; ++i) {
+        auto& m = members.emplace_back(ws_client::create(ioc));
+        m->connect(port);
+        auto const ack = m->ask(ioc, {{"type", "subscribe"}, {"topic", "room"}, {"presence", true}, {"id", 1}});
+        ASSERT_TRUE(ack && (*ack)["type"] == "ack") << (ack ? ack->dump() : "no answer");
+        clients.push_back((*ack)["presence"]["client"]);
+        text = fetch(ioc, port, "GET", "/metrics").body;
+        if (i >= 1 && metric(text, R"(switchboard_loop_channels{loop="0"})") > 0 &&
+            metric(text, R"(switchboard_loop_channels{loop="1"})") > 0)
+            break;
+    }
+    ASSERT_GT(metric(text, R"(switchboard_loop_channels{loop="0"})"), 0) << text;
+    ASSERT_GT(metric(text, R"(switchboard_loop_channels{loop="1"})"), 0) << text;
+
+    // The first member hears every later one join, whichever loop each is on.
+    auto const joined = [&](ws_client const& c) {
+        std::set<std::string> out;
+        for (auto const& j : c.received())
+            if (j.value("type", "") == "join")
+                out.insert(j["client"].get<std::string>());
+        return out;
+    };
+    std::set<std::string> const later(clients.begin() + 1, clients.end());
+    ASSERT_TRUE(run_until(ioc, [&] { return joined(*members[0]) == later; }, 10s));
+
+    // Any loop answers the whole set: the HTTP snapshot (a new connection each, landing where the kernel puts it)
+    // and each member's snapshot command.
+    std::set<std::string> const all(clients.begin(), clients.end());
+    for (int i = 0; i < 4; ++i) {
+        auto const page = fetch(ioc, port, "GET", "/presence?topic=room");
+        ASSERT_EQ(page.status, 200) << page.body;
+        std::set<std::string> listed;
+        auto const body = page.json();
+        for (auto const& m : body["members"])
+            listed.insert(m["client"].get<std::string>());
+        EXPECT_EQ(listed, all);
+    }
+    for (auto const& m : members) {
+        auto const stats = m->ask(ioc, {{"type", "presence_stats"}, {"topic", "room"}, {"id", 2}});
+        ASSERT_TRUE(stats);
+        EXPECT_EQ((*stats)["clients"], clients.size());
+    }
+
+    // The last member leaves: the first hears it, and the counts drop on every loop.
+    members.back()->send_json({{"type", "unsubscribe"}, {"topic", "room"}, {"id", 3}});
+    ASSERT_TRUE(run_until(ioc, [&] {
+        for (auto const& j : members[0]->received())
+            if (j.value("type", "") == "leave" && j["client"] == clients.back())
+                return true;
+        return false;
+    }, 10s));
+    auto const counts = fetch(ioc, port, "GET", "/presence?topic=room&stats=1");
+    EXPECT_EQ(counts.json()["clients"], clients.size() - 1) << counts.body;
+    // /metrics sums the loops: each counts the members that joined through it.
+    ASSERT_TRUE(run_until(ioc, [&] {
+        text = fetch(ioc, port, "GET", "/metrics").body;
+        return metric(text, "switchboard_presence_members") == double(clients.size() - 1);
+    }, 10s)) << text;
+    // room, counted by each loop that still has a member in it.
+    EXPECT_GE(metric(text, "switchboard_presence_topics"), 1);
+    EXPECT_LE(metric(text, "switchboard_presence_topics"), 2);
+    server.signal(SIGTERM);
+    EXPECT_EQ(server.wait_exit(20s), 0) << server.output();
 }
 
 }  // namespace
