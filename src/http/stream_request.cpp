@@ -225,6 +225,22 @@ void open_stream(channel_services& services, channel_ptr const& ch, stream_reque
 {
     if (auto refused = services.open(ch))
         return refuse(refused, {});
+    if (wanted.presence)
+        // presence=1: a member of every topic it names, or refused whole; joined last, once all are subscribed.
+        subscribed = [&services, ch, resume = wanted.presence_resume, refuse,
+                      then = std::move(subscribed)](std::vector<topic_subscription> done,
+                                                    std::vector<pattern_subscription> patterns) {
+            std::vector<std::string> topics;
+            for (auto const& s : done)
+                topics.push_back(s.topic);
+            services.join_presence_all(ch, std::move(topics), resume,
+                                       [refuse, then, done = std::move(done),
+                                        patterns = std::move(patterns)](boost::system::error_code ec) mutable {
+                                           if (ec)
+                                               return refuse(ec, {});
+                                           then(std::move(done), std::move(patterns));
+                                       });
+        };
     // The client's own topics are authorized; its server-side ones were granted with its identity.
     std::vector<std::string> topics;
     std::set_difference(wanted.topics.begin(), wanted.topics.end(), wanted.server_topics.begin(),

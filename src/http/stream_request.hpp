@@ -81,7 +81,8 @@ using stream_refusal = std::function<void(boost::system::error_code, std::string
 /// (channel_services::open), authorizes every topic of `wanted` for it (its server-side subscriptions need
 /// none), then subscribes them all, server-side ones included
 /// (subscribe_topics, the histories within `max_bytes`). `subscribed` gets every topic's result and every
-/// pattern's; `refuse` the first refusal of any step (error::forbidden names the topic). The patterns of
+/// pattern's; `refuse` the first refusal of any step (error::forbidden names the topic). With presence=1 the
+/// channel joins every topic's presence last (channel_services::join_presence_all). The patterns of
 /// `wanted` are subscribed after the topics, each authorized as a pattern and read from the cursor's sequence
 /// for it (subscribe_queue::subscribe_pattern). Neither is called for a channel that closed meanwhile (the
 /// server stopping).

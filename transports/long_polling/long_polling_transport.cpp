@@ -76,28 +76,14 @@ void poll(detail::channel_services& services, std::shared_ptr<detail::exchange> 
 
     auto ch = std::make_shared<poll_channel>(conn, services);
     ch->set_identity(conn->identity());
-    bool const presence = wanted.presence;  // read before `wanted` moves into open_stream
-    std::string resume = wanted.presence_resume;
-    // The histories read share what one answer may carry: no more is held for it.
+    // With presence=1 a member across polls: each poll's channel takes the membership over from the one before,
+    // which the reconnect grace keeps between them (docs/protocol.md, "Presence", long polling). The histories
+    // read share what one answer may carry: no more is held for it.
     detail::open_stream(
         services, ch, std::move(wanted), services.options.max_poll_bytes,
         [ch](boost::system::error_code ec, std::string const& why) { ch->refuse(ec, why); },
-        [ch, &services, presence, resume = std::move(resume)](std::vector<detail::topic_subscription> done,
-                                                              std::vector<detail::pattern_subscription> patterns) {
-            if (!presence)
-                return start(*ch, done, patterns);
-            // A member across polls: each poll's channel takes the membership over from the one before, which
-            // the reconnect grace keeps between them (docs/protocol.md, "Presence over long polling").
-            std::vector<std::string> topics;
-            for (auto const& s : done)
-                topics.push_back(s.topic);
-            services.join_presence_all(
-                ch, std::move(topics), resume,
-                [ch, done = std::move(done), patterns = std::move(patterns)](boost::system::error_code ec) {
-                    if (ec)
-                        return ch->refuse(ec);
-                    start(*ch, done, patterns);
-                });
+        [ch](std::vector<detail::topic_subscription> done, std::vector<detail::pattern_subscription> patterns) {
+            start(*ch, done, patterns);
         });
 }
 

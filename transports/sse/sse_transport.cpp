@@ -97,25 +97,12 @@ void open(detail::channel_services& services, std::shared_ptr<detail::exchange> 
     if (wanted.delta)
         ch->send_deltas(wanted.topics);
     bool const presence = wanted.presence;  // read before `wanted` moves into open_stream
-    std::string resume = wanted.presence_resume;
     // The histories' first pages share half the queue; the channel reads the rest as the client takes it.
     detail::open_stream(
         services, ch, std::move(wanted), services.options.max_queue_bytes / 2,
         [ch](boost::system::error_code ec, std::string const& why) { ch->refuse(ec, why); },
-        [ch, &services, presence, resume = std::move(resume)](
-            std::vector<detail::topic_subscription> done, std::vector<detail::pattern_subscription> patterns) {
-            if (!presence)
-                return start(*ch, done, patterns, false);
-            std::vector<std::string> topics;
-            for (auto const& s : done)
-                topics.push_back(s.topic);
-            services.join_presence_all(
-                ch, std::move(topics), resume,
-                [ch, done = std::move(done), patterns = std::move(patterns)](boost::system::error_code ec) {
-                    if (ec)
-                        return ch->refuse(ec);
-                    start(*ch, done, patterns, true);
-                });
+        [ch, presence](std::vector<detail::topic_subscription> done, std::vector<detail::pattern_subscription> patterns) {
+            start(*ch, done, patterns, presence);
         });
 }
 
