@@ -380,8 +380,9 @@ class HttpTransport {
       for (const t of topics) deltas.track(t);
     }
     // The same for presence: a stream or a poll is a member of all its topics or none. Each poll takes the
-    // membership over from the one before with the resume key, so a polling client stays one member.
-    if (topics.some((t) => this.sb._wantsPresence(t))) {
+    // membership over from the one before with the resume key, so a polling client stays one member. Once the
+    // server said it cannot (a backplane without presence, a namespace with it off), requests go without it.
+    if (!this.sb.presenceRefused && topics.some((t) => this.sb._wantsPresence(t))) {
       url.searchParams.set('presence', '1');
       if (this.sb.presenceKey) url.searchParams.set('presence_resume', this.sb.presenceKey);
     }
@@ -582,6 +583,11 @@ class PollTransport extends HttpTransport {
       if (timedOut && generation === this.generation && !this.stopped)
         return this._trouble(`no answer within ${this.sb.options.pollTimeout} ms`);
       if (generation !== this.generation || this.stopped) return;  // replaced by a newer request
+      // Presence refused for the whole poll, which would stop its messages too: say so, and poll without it.
+      if (e && e.code === 'presence_unavailable' && url.searchParams.has('presence') && !this.sb.presenceRefused) {
+        this.sb._presenceRefused(topics, e);
+        return this._request(fresh);
+      }
       this._trouble(e && e.message ? e.message : String(e), e && e.code);
       return;
     }
@@ -962,6 +968,14 @@ export class Switchboard extends EventTarget {
   _presenceAcknowledged(presence) {
     if (presence.resume) this.presenceKey = presence.resume;
     if (presence.client) this.presenceClient = presence.client;
+  }
+
+  // The server cannot make this client a member over a stream or a poll: one error per topic that asked, and the
+  // subscriptions stay (their messages come; their join and leave events do not).
+  _presenceRefused(topics, error) {
+    this.presenceRefused = true;
+    for (const topic of topics)
+      if (this._wantsPresence(topic)) this._emit('error', { topic, error });
   }
 
   // A join, a leave, a diff (the server's presence.batch_interval: its leaves, then its joins, each as its own

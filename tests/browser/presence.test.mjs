@@ -114,3 +114,21 @@ test('a topic past the bound gives onCounts the counts, and the members are read
   assert.equal(result.members, 4);
   await browser.close();
 });
+
+// A namespace with presence off refuses presence=1 for a whole poll: switchboard.js says so once for the topic and
+// polls on without it, so the topic's messages keep coming.
+test('a poll refused presence goes on without it, and says so once', async () => {
+  const server = await startSwitchboard([], {
+    env: { SWITCHBOARD_NAMESPACES: JSON.stringify({ quiet: { presence: false } }) },
+  });
+  const browser = await launchBrowser();
+  const page = await clientPage(browser, server.origin, { transports: ['long-polling'] });
+  await page.evaluate(() => t.subscribe('quiet:room', { presence: true }));
+  await waitFor(page, 'the refusal', () => t.events.some((e) => e.type === 'error'));
+  await page.evaluate(() => fetch('/publish?topic=quiet:room', { method: 'POST', body: '{"n":1}' }));
+  await waitFor(page, 'the message', () => (t.received['quiet:room'] || []).length === 1);
+  const errors = await page.evaluate(() => t.events.filter((e) => e.type === 'error'));
+  assert.deepEqual(errors.map((e) => [e.topic, e.error]), [['quiet:room', 'presence_unavailable']]);
+  assert.deepEqual(await page.evaluate(() => t.received['quiet:room'].map((m) => m.data)), [{ n: 1 }]);
+  await browser.close();
+});
