@@ -48,7 +48,7 @@ struct presence_options {
     std::size_t max_page = 1'000;
     // 0: each join and leave is its own event, sent as it happens. Otherwise a topic's joins and leaves within
     // this interval leave as one presence_diff event (a join and a leave of the same client cancel out); a diff
-    // leaves early once it lists max_page members.
+    // leaves early once max_page clients came or went, so none names more.
     std::chrono::milliseconds batch_interval{0};
     // A topic reaching more than this many listeners on a node gets no join, leave or diff events there: its
     // listeners get a presence_stats event (the counts) at most every counts_interval while members come and go,
