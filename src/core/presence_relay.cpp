@@ -57,16 +57,15 @@ void presence_relay::counts_due(std::string const& topic)
 {
     if (stopped_)
         return;
+    // A wait runs exactly while some counts are due: send_counts takes them all when it ends.
+    bool const waiting = !counts_due_.empty();
     counts_due_.insert(topic);
-    if (counts_armed_)
+    if (waiting)
         return;
-    counts_armed_ = true;
     counts_timer_.expires_after(options_.counts_interval);
     counts_timer_.async_wait([this](boost::system::error_code ec) {
-        if (ec)
-            return;
-        counts_armed_ = false;
-        send_counts();
+        if (!ec)
+            send_counts();
     });
 }
 

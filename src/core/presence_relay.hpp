@@ -50,7 +50,6 @@ private:
     boost::asio::steady_timer batch_timer_;
     boost::asio::steady_timer counts_timer_;
     bool batch_armed_ = false;
-    bool counts_armed_ = false;
     bool stopped_ = false;
     // Counts answered after the relay is gone (a Redis reply at shutdown) find it expired.
     std::shared_ptr<presence_relay*> self_ = std::make_shared<presence_relay*>(this);
