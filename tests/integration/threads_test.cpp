@@ -36,6 +36,26 @@ double metric(std::string const& text, std::string const& series)
     return -1;
 }
 
+std::vector<std::string> const two_loops{"--listen", "127.0.0.1:0", "--threads", "2"};
+
+// The port of `server` (started with two_loops) once both its loops listen; 0, with the failure recorded, if not.
+std::uint16_t two_loops_port(server_process& server)
+{
+    auto const port = server.wait_for_port(20s).value_or(0);
+    if (port == 0 || !server.wait_for_output("2 event loops on port", 20s)) {
+        ADD_FAILURE() << "the server did not start its two loops:\n" << server.output();
+        return 0;
+    }
+    return port;
+}
+
+// Whether a /metrics text shows open channels on both loops.
+bool both_loops_hold_channels(std::string const& text)
+{
+    return metric(text, R"(switchboard_loop_channels{loop="0"})") > 0 &&
+           metric(text, R"(switchboard_loop_channels{loop="1"})") > 0;
+}
+
 std::vector<std::uint64_t> offsets(std::vector<json> const& envelopes)
 {
     std::vector<std::uint64_t> out;
@@ -47,10 +67,9 @@ std::vector<std::uint64_t> offsets(std::vector<json> const& envelopes)
 TEST(threads, subscribers_on_both_loops_get_every_message_once_in_order_and_metrics_sum_the_loops)
 {
     boost::asio::io_context ioc;
-    server_process server(SWITCHBOARD_SERVER_PATH, {"--listen", "127.0.0.1:0", "--threads", "2"});
-    auto const port = server.wait_for_port(20s).value_or(0);
-    ASSERT_NE(port, 0) << server.output();
-    ASSERT_TRUE(server.wait_for_output("2 event loops on port", 20s)) << server.output();
+    server_process server(SWITCHBOARD_SERVER_PATH, two_loops);
+    auto const port = two_loops_port(server);
+    ASSERT_NE(port, 0);
 
     // One subscriber of each transport per round, until both loops hold channels (each connection lands on
     // either loop by the kernel's hash: 8 rounds all on one loop is 1 in 2^23).
@@ -74,13 +93,11 @@ TEST(threads, subscribers_on_both_loops_get_every_message_once_in_order_and_metr
             text = fetch(ioc, port, "GET", "/metrics").body;
             return metric(text, R"(switchboard_connections{transport="long-polling"})") == double(poll.size());
         }, 10s)) << text;
-        if (round >= 1 && metric(text, R"(switchboard_loop_channels{loop="0"})") > 0 &&
-            metric(text, R"(switchboard_loop_channels{loop="1"})") > 0)
+        if (round >= 1 && both_loops_hold_channels(text))
             break;
     }
     EXPECT_EQ(metric(text, "switchboard_loops"), 2);
-    EXPECT_GT(metric(text, R"(switchboard_loop_channels{loop="0"})"), 0) << text;
-    EXPECT_GT(metric(text, R"(switchboard_loop_channels{loop="1"})"), 0) << text;
+    EXPECT_TRUE(both_loops_hold_channels(text)) << text;
     // Summed: every subscriber counted once, whichever loop holds it.
     EXPECT_EQ(metric(text, R"(switchboard_connections{transport="websocket"})"), double(ws.size()));
     EXPECT_EQ(metric(text, R"(switchboard_connections{transport="sse"})"), double(sse.size()));
@@ -149,10 +166,9 @@ TEST(threads, subscribers_on_both_loops_get_every_message_once_in_order_and_metr
 TEST(threads, presence_members_on_both_loops_see_each_other_and_every_loop_lists_them_all)
 {
     boost::asio::io_context ioc;
-    server_process server(SWITCHBOARD_SERVER_PATH, {"--listen", "127.0.0.1:0", "--threads", "2"});
-    auto const port = server.wait_for_port(20s).value_or(0);
-    ASSERT_NE(port, 0) << server.output();
-    ASSERT_TRUE(server.wait_for_output("2 event loops on port", 20s)) << server.output();
+    server_process server(SWITCHBOARD_SERVER_PATH, two_loops);
+    auto const port = two_loops_port(server);
+    ASSERT_NE(port, 0);
 
     std::vector<std::shared_ptr<ws_client>> members;
     std::vector<std::string> clients;
@@ -165,12 +181,10 @@ TEST(threads, presence_members_on_both_loops_see_each_other_and_every_loop_lists
         ASSERT_TRUE(ack && (*ack)["type"] == "ack") << (ack ? ack->dump() : "no answer");
         clients.push_back((*ack)["presence"]["client"]);
         text = fetch(ioc, port, "GET", "/metrics").body;
-        if (i >= 1 && metric(text, R"(switchboard_loop_channels{loop="0"})") > 0 &&
-            metric(text, R"(switchboard_loop_channels{loop="1"})") > 0)
+        if (i >= 1 && both_loops_hold_channels(text))
             break;
     }
-    ASSERT_GT(metric(text, R"(switchboard_loop_channels{loop="0"})"), 0) << text;
-    ASSERT_GT(metric(text, R"(switchboard_loop_channels{loop="1"})"), 0) << text;
+    ASSERT_TRUE(both_loops_hold_channels(text)) << text;
 
     // The first member hears every later one join, whichever loop each is on.
     auto const joined = [&](ws_client const& c) {
