@@ -296,6 +296,9 @@ config_key const keys[]{
     {"nats.max_pattern_topics", value_kind::count, 1, 10'000'000, "",
      "topics a node follows through its patterns; past it the least recently seen is forgotten",
      [](server_config& c) -> auto& { return c.nats.max_pattern_topics; }},
+    {"nats.presence_expiry", value_kind::duration, 100, 1 * hour, "",
+     "how long a node may go unheard (it says so every third of it) before its presence members leave",
+     [](server_config& c) -> auto& { return c.nats.presence_expiry; }},
 
     {"auth.jwt_secret", value_kind::secret, 0, 0, "--jwt-secret",
      "HS256 key: a valid token is then required to connect; \"\" turns HS256 off",

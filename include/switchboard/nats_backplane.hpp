@@ -15,6 +15,8 @@
 // - While NATS is unreachable (or the stream is missing), publish and history fail at once with
 //   error::backplane_unavailable, connected() is false, and the node reconnects by itself; client connections
 //   stay up.
+// - Presence (backplane::presence_*): every node keeps every node's members in memory, told over core NATS, with
+//   heartbeats to find dead nodes and to repair what was lost. See nats_presence.hpp and docs/scaling.md.
 //
 // Thread-safety: loop thread only, like every backplane. Needs cnats (`libnats`): its socket is read and written
 // on the server's loop (cnats' event-loop interface); its callbacks are handed to the loop (docs/architecture.md).
@@ -71,6 +73,11 @@ struct nats_options {
     /// while the connection holds; after a reconnect it is not caught up, and its pattern subscribers are told
     /// anyway). At least 1.
     std::size_t max_pattern_topics = 10'000;
+    /// Presence: how long a node may go unheard before the others take it for dead. Each node sends a heartbeat
+    /// every third of it, so a node that dies has its members' leave events emitted within presence_expiry plus a
+    /// third of it. Shorter: a dead node's members go sooner, for more heartbeats (one small message per node per
+    /// period). At least 30 ms.
+    std::chrono::milliseconds presence_expiry{30'000};
 };
 
 /// Throws std::invalid_argument with the reason (never the URL itself, which may hold a password) unless `url`
@@ -101,6 +108,15 @@ public:
     void pattern_ready(std::string const& pattern, ready_handler done) override;
     bool delivers_patterns() const noexcept override { return true; }
     std::optional<position> delivered(std::string const& topic) const override;
+    bool supports_presence() const noexcept override { return true; }
+    void presence_join(std::string const& topic, presence_member member, std::size_t max_members,
+                       presence_handler done) override;
+    void presence_leave(std::string const& topic, std::string const& client) override;
+    void presence_members(std::string const& topic, std::string const& after, std::size_t limit,
+                          presence_page_handler done) override;
+    void presence_stats(std::string const& topic, presence_counts_handler done) override;
+    /// This node's own members and the topics they are in (each node counts its own, as on Redis).
+    std::optional<presence_totals> presence_size() const override;
     void close() override;
     /// Connected to NATS, and the stream is there as configured.
     bool connected() const noexcept override;

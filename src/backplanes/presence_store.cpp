@@ -71,4 +71,13 @@ presence_counts presence_store::counts(std::string const& topic) const
     return {it->second.by_client.size(), it->second.users.size() + it->second.anonymous};
 }
 
+presence_member const* presence_store::find(std::string const& topic, std::string const& client) const
+{
+    auto it = topics_.find(topic);
+    if (it == topics_.end())
+        return nullptr;
+    auto m = it->second.by_client.find(client);
+    return m == it->second.by_client.end() ? nullptr : &m->second;
+}
+
 }  // namespace switchboard::detail

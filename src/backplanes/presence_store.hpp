@@ -29,6 +29,8 @@ public:
     presence_event_ptr leave(std::string const& topic, std::string const& client);
     presence_page members(std::string const& topic, std::string const& after, std::size_t limit) const;
     presence_counts counts(std::string const& topic) const;
+    /// The member `client` of `topic`; null when it is not one.
+    presence_member const* find(std::string const& topic, std::string const& client) const;
 
     /// Topics with members, and members of all topics.
     std::size_t topic_count() const noexcept { return topics_.size(); }

@@ -140,7 +140,8 @@ constexpr char const* every_key = R"({
     "request_timeout": "8s",
     "max_pending": 5000,
     "max_held": 2000,
-    "max_pattern_topics": 3000
+    "max_pattern_topics": 3000,
+    "presence_expiry": "9s"
   },
   "auth": {"jwt_secret": "every-key-secret-0123", "jwt_public_key": "", "jwt_audience": "app", "jwt_issuer": "idp",
            "jwt_leeway": "30s", "token_cookie": "sb", "allow_anonymous": true, "token_expiry_warning": "1m"},
@@ -286,6 +287,7 @@ TEST(config, every_key_parses)
     EXPECT_EQ(nats.max_pending, 5000u);
     EXPECT_EQ(nats.max_held, 2000u);
     EXPECT_EQ(nats.max_pattern_topics, 3000u);
+    EXPECT_EQ(nats.presence_expiry, 9s);
     auto const& sec = o.security;
     EXPECT_EQ(sec.jwt_secret, "every-key-secret-0123");
     EXPECT_EQ(sec.jwt_audience, "app");

@@ -67,10 +67,12 @@ void jetstream_backplane::on_link(bool up)
         return;
     if (!up) {
         stream_ready_ = false;
-        return;
+    } else {
+        // Every time: the server may have come back without its store (then the stream is made again).
+        ensure_stream();
     }
-    // Every time: the server may have come back without its store (then the stream is made again).
-    ensure_stream();
+    if (link_observer_)
+        link_observer_(up);
 }
 
 void jetstream_backplane::ensure_stream()

@@ -66,6 +66,8 @@ public:
 
     void set_delivery(delivery_handler h) { delivery_ = std::move(h); }
     void set_gap(gap_handler h) { gap_ = std::move(h); }
+    /// Told after the backplane itself each time the link comes up (also after a reconnect) or goes down.
+    void set_link_observer(nats_link::state_handler h) { link_observer_ = std::move(h); }
 
     /// With an idempotency key (publish_options.hpp): sent as Nats-Msg-Id "<topic> <key>", so that JetStream's
     /// duplicate detection (the stream's duplicate_window) refuses a retry's copy, on any node; its PubAck names
@@ -188,6 +190,7 @@ private:
     bool ever_ready_ = false;                                  // up once already: a later up is a return
     delivery_handler delivery_;
     gap_handler gap_;
+    nats_link::state_handler link_observer_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // posted handlers run only while it lives
 };
 

@@ -5,10 +5,14 @@
 #include <switchboard/nats_backplane.hpp>
 
 #include "backplanes/nats/jetstream_backplane.hpp"
+#include "backplanes/nats/nats_presence.hpp"
+
+#include "core/epoch.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <random>
 #include <stdexcept>
 
 namespace switchboard {
@@ -80,21 +84,34 @@ bool is_valid_nats_prefix(std::string_view prefix) noexcept
 }
 
 struct nats_backplane::impl {
-    impl(boost::asio::any_io_executor ex, nats_options const& o, history_options h)
-        : engine(ex, link_options_of(o), jetstream_options_of(o), std::move(h))
+    impl(boost::asio::any_io_executor ex, nats_options const& o, history_options h, nats_backplane& self)
+        : engine(ex, link_options_of(o), jetstream_options_of(o), std::move(h)),
+          presence(ex, engine.link(), o.prefix, node_id(), std::max(o.presence_expiry, std::chrono::milliseconds(30)),
+                   [&self](presence_event_ptr const& e) { self.deliver_presence(e); })
     {
     }
+    static std::string node_id()
+    {
+        std::mt19937_64 random(std::random_device{}());
+        return detail::random_epoch(random);
+    }
     nats::jetstream_backplane engine;
+    nats::nats_presence presence;  // after the engine: it speaks on the engine's link
 };
 
 nats_backplane::nats_backplane(boost::asio::any_io_executor ex, nats_options options, history_options history)
-    : impl_((check_nats_url(options.url), std::make_unique<impl>(ex, options, std::move(history))))
+    : impl_((check_nats_url(options.url), std::make_unique<impl>(ex, options, std::move(history), *this)))
 {
     impl_->engine.set_delivery([this](message_ptr const& m) { deliver(m); });
     impl_->engine.set_gap([this](std::string const& topic) { report_gap(topic); });
+    impl_->engine.set_link_observer([this](bool up) { impl_->presence.on_link(up); });
+    impl_->presence.start();
 }
 
-nats_backplane::~nats_backplane() = default;
+nats_backplane::~nats_backplane()
+{
+    impl_->presence.close();
+}
 
 void nats_backplane::publish(std::string topic, std::string data, publish_options options, publish_handler done)
 {
@@ -172,8 +189,36 @@ std::optional<position> nats_backplane::delivered(std::string const& topic) cons
     return impl_->engine.delivered(topic);
 }
 
+void nats_backplane::presence_join(std::string const& topic, presence_member member, std::size_t max_members,
+                                   presence_handler done)
+{
+    impl_->presence.join(topic, std::move(member), max_members, std::move(done));
+}
+
+void nats_backplane::presence_leave(std::string const& topic, std::string const& client)
+{
+    impl_->presence.leave(topic, client);
+}
+
+void nats_backplane::presence_members(std::string const& topic, std::string const& after, std::size_t limit,
+                                      presence_page_handler done)
+{
+    impl_->presence.members(topic, after, limit, std::move(done));
+}
+
+void nats_backplane::presence_stats(std::string const& topic, presence_counts_handler done)
+{
+    impl_->presence.stats(topic, std::move(done));
+}
+
+std::optional<presence_totals> nats_backplane::presence_size() const
+{
+    return impl_->presence.size();
+}
+
 void nats_backplane::close()
 {
+    impl_->presence.close();
     impl_->engine.close();
 }
 

@@ -1,17 +1,20 @@
-// Presence across nodes on a real redis-server (docs/scaling.md, "Presence across nodes"): WebSocket members on
-// two nodes see each other join and leave, a snapshot on either node (the presence command and GET /presence)
-// lists both nodes' members in client id order a page at a time, max_members counts every node's members, a
-// live node's members outlast the expiry (its refresh), and a node that dies (a switchboard-server process
-// killed with SIGKILL: no leave, no goodbye) has its members' leave events emitted by the live node within the
-// configured expiry, once each.
+// Presence across nodes on a real broker, redis-server and nats-server -js each (docs/scaling.md, "Presence across
+// nodes"): WebSocket members on two nodes see each other join and leave, a snapshot on either node (the presence
+// command and GET /presence) lists both nodes' members in client id order a page at a time, max_members counts
+// every node's members, a live node's members outlast the expiry (its refreshes or heartbeats), and a node that
+// dies (a switchboard-server process killed with SIGKILL: no leave, no goodbye) has its members' leave events
+// emitted by the live node within the configured expiry, once each. Over NATS, where nodes tell each other over
+// core NATS (at most once), a leave said while NATS was away still reaches the other node once it is back.
 
 #include "support/http_client.hpp"
 #include "support/live_server.hpp"
+#include "support/nats_process.hpp"
 #include "support/redis_process.hpp"
 #include "support/run_until.hpp"
 #include "support/server_process.hpp"
 #include "support/ws_client.hpp"
 
+#include <switchboard/nats_backplane.hpp>
 #include <switchboard/redis_backplane.hpp>
 
 #include <gtest/gtest.h>
@@ -27,20 +30,56 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-redis_options options_for(redis_process const& redis, std::chrono::milliseconds expiry)
-{
-    redis_options o;
-    o.url = redis.url();
-    o.reconnect_min = 10ms;
-    o.reconnect_max = 100ms;
-    o.presence_expiry = expiry;
-    return o;
-}
+// The brokers: how a node on the test's loop reaches it, and how a switchboard-server process does.
+struct redis_broker {
+    static constexpr char const* name = "redis";
+    std::unique_ptr<backplane> make(boost::asio::io_context& ioc, std::chrono::milliseconds expiry) const
+    {
+        redis_options o;
+        o.url = process.url();
+        o.reconnect_min = 10ms;
+        o.reconnect_max = 100ms;
+        o.presence_expiry = expiry;
+        return std::make_unique<redis_backplane>(ioc.get_executor(), o);
+    }
+    std::vector<std::string> server_flags() const { return {"--redis", process.url()}; }
+    static std::vector<std::string> server_environment()
+    {
+        return {"SWITCHBOARD_REDIS_PRESENCE_EXPIRY=2s", "SWITCHBOARD_REDIS_RECONNECT_MIN=20",
+                "SWITCHBOARD_REDIS_RECONNECT_MAX=200"};
+    }
+    /// Nothing of a dead node is left in the broker: `live` members are all it holds.
+    void expect_holds_only(std::size_t live) const
+    {
+        auto const expiring = process.command({"ZCARD", "switchboard:presence.expiry"});
+        ASSERT_TRUE(expiring);
+        EXPECT_EQ(expiring->integer, static_cast<long long>(live));
+    }
+    redis_process process;
+};
 
-// One node: a server on the test's loop over its own redis_backplane (two nodes share the loop and the clients).
+struct nats_broker {
+    static constexpr char const* name = "nats";
+    std::unique_ptr<backplane> make(boost::asio::io_context& ioc, std::chrono::milliseconds expiry) const
+    {
+        nats_options o;
+        o.url = process.url();
+        o.reconnect_wait = 20ms;
+        o.presence_expiry = expiry;
+        return std::make_unique<nats_backplane>(ioc.get_executor(), o);
+    }
+    std::vector<std::string> server_flags() const { return {"--nats", process.url()}; }
+    static std::vector<std::string> server_environment()
+    {
+        return {"SWITCHBOARD_NATS_PRESENCE_EXPIRY=2s", "SWITCHBOARD_NATS_RECONNECT_WAIT=20ms"};
+    }
+    void expect_holds_only(std::size_t) const {}  // NATS holds no presence: every node's copy is in its memory
+    nats_process process;
+};
+
+// One node: a server on the test's loop over its own backplane (two nodes share the loop and the clients).
 struct node {
-    node(boost::asio::io_context& ioc, redis_process const& redis, std::size_t max_members = 1000,
-         std::chrono::milliseconds expiry = 30s)
+    node(boost::asio::io_context& ioc, std::unique_ptr<backplane> b, std::size_t max_members)
     {
         server_options o;
         o.address = "127.0.0.1";
@@ -48,20 +87,20 @@ struct node {
         o.security.allow_anonymous = true;
         o.presence.max_members = max_members;
         o.presence.grace = 0ms;  // a close is a leave at once
-        auto b = std::make_unique<redis_backplane>(ioc.get_executor(), options_for(redis, expiry));
         bp = b.get();
         srv = std::make_unique<server>(ioc, o, std::move(b));
         srv->start();
         port = srv->local_endpoint().port();
-        EXPECT_TRUE(run_until(ioc, [&] { return bp->connected(); }, 10s)) << "the node never reached Redis";
+        EXPECT_TRUE(run_until(ioc, [&] { return bp->connected(); }, 10s)) << "the node never reached its broker";
     }
     std::unique_ptr<server> srv;
-    redis_backplane* bp = nullptr;
+    backplane* bp = nullptr;
     std::uint16_t port = 0;
 };
 
-// Redis first (up before the nodes, stopped after them); the nodes stop and the loop runs dry before they go.
-class redis_presence : public ::testing::Test {
+// The broker first (up before the nodes, stopped after them); the nodes stop and the loop runs dry before they go.
+template <class Broker>
+class cluster_presence : public ::testing::Test {
 protected:
     void TearDown() override
     {
@@ -72,15 +111,25 @@ protected:
     }
     node& add_node(std::size_t max_members = 1000, std::chrono::milliseconds expiry = 30s)
     {
-        return *nodes_.emplace_back(std::make_unique<node>(ioc, redis, max_members, expiry));
+        return *nodes_.emplace_back(std::make_unique<node>(ioc, broker.make(ioc, expiry), max_members));
     }
 
-    redis_process redis;
+    Broker broker;
     boost::asio::io_context ioc{1};
 
 private:
     std::vector<std::unique_ptr<node>> nodes_;
 };
+
+struct broker_names {
+    template <class T>
+    static std::string GetName(int)
+    {
+        return T::name;
+    }
+};
+using brokers = ::testing::Types<redis_broker, nats_broker>;
+TYPED_TEST_SUITE(cluster_presence, brokers, broker_names);
 
 std::shared_ptr<ws_client> connect(boost::asio::io_context& ioc, std::uint16_t port)
 {
@@ -164,10 +213,11 @@ std::vector<std::string> sorted(std::vector<std::string> v)
     return v;
 }
 
-TEST_F(redis_presence, members_on_two_nodes_see_each_other_and_either_snapshot_lists_both)
+TYPED_TEST(cluster_presence, members_on_two_nodes_see_each_other_and_either_snapshot_lists_both)
 {
-    auto& na = add_node();
-    auto& nb = add_node();
+    auto& ioc = this->ioc;
+    auto& na = this->add_node();
+    auto& nb = this->add_node();
     auto a = connect(ioc, na.port);
     auto b = connect(ioc, nb.port);
     auto c = connect(ioc, na.port);
@@ -175,7 +225,7 @@ TEST_F(redis_presence, members_on_two_nodes_see_each_other_and_either_snapshot_l
     ASSERT_EQ(ja["type"], "ack") << ja.dump();
     auto const jb = join(ioc, *b, "room");
     ASSERT_EQ(jb["type"], "ack") << jb.dump();
-    // B's member joined on B: A's member hears of it through Redis.
+    // B's member joined on B: A's member hears of it through the broker.
     ASSERT_TRUE(run_until(ioc, [&] { return saw(*a, "join", client_of(jb)); }, 10s));
     auto const jc = join(ioc, *c, "room");
     ASSERT_EQ(jc["type"], "ack") << jc.dump();
@@ -214,10 +264,11 @@ TEST_F(redis_presence, members_on_two_nodes_see_each_other_and_either_snapshot_l
     EXPECT_EQ(nb.bp->presence_size()->members, 0u);
 }
 
-TEST_F(redis_presence, pages_and_max_members_span_nodes)
+TYPED_TEST(cluster_presence, pages_and_max_members_span_nodes)
 {
-    auto& na = add_node(5);
-    auto& nb = add_node(5);
+    auto& ioc = this->ioc;
+    auto& na = this->add_node(5);
+    auto& nb = this->add_node(5);
     std::vector<std::shared_ptr<ws_client>> clients;
     std::vector<std::string> present;
     for (int i = 0; i < 5; ++i) {
@@ -227,7 +278,13 @@ TEST_F(redis_presence, pages_and_max_members_span_nodes)
         present.push_back(client_of(ack));
         clients.push_back(c);
     }
-    // Five members on two nodes: a sixth is refused on either.
+    // Five members on two nodes, once both know of all five (over NATS each node checks its own copy): a sixth
+    // is refused on either.
+    auto clients_on = [&](std::uint16_t port) {
+        auto const r = fetch(ioc, port, "GET", "/presence?topic=room&stats=1");
+        return r.status == 200 ? r.json().value("clients", 0) : -1;
+    };
+    ASSERT_TRUE(run_until(ioc, [&] { return clients_on(na.port) == 5 && clients_on(nb.port) == 5; }, 10s));
     for (auto port : {na.port, nb.port}) {
         auto extra = connect(ioc, port);
         auto const refused = join(ioc, *extra, "room");
@@ -246,13 +303,16 @@ TEST_F(redis_presence, pages_and_max_members_span_nodes)
 }
 
 // Node B is a switchboard-server process: SIGKILL gives it no chance to leave.
-TEST_F(redis_presence, a_dead_nodes_members_leave_within_the_expiry_and_live_ones_stay)
+TYPED_TEST(cluster_presence, a_dead_nodes_members_leave_within_the_expiry_and_live_ones_stay)
 {
     constexpr auto expiry = 2s;
-    auto& na = add_node(1000, expiry);
-    server_process dead(SWITCHBOARD_SERVER_PATH, {"--listen", "127.0.0.1:0", "--redis", redis.url()},
-                        {"SWITCHBOARD_REDIS_PRESENCE_EXPIRY=2s", "SWITCHBOARD_AUTH_ALLOW_ANONYMOUS=true",
-                         "SWITCHBOARD_REDIS_RECONNECT_MIN=20", "SWITCHBOARD_REDIS_RECONNECT_MAX=200"});
+    auto& ioc = this->ioc;
+    auto& na = this->add_node(1000, expiry);
+    auto flags = this->broker.server_flags();
+    flags.insert(flags.begin(), {"--listen", "127.0.0.1:0"});
+    auto environment = TypeParam::server_environment();
+    environment.push_back("SWITCHBOARD_AUTH_ALLOW_ANONYMOUS=true");
+    server_process dead(SWITCHBOARD_SERVER_PATH, flags, environment);
     auto const port = dead.wait_for_port(20s);
     ASSERT_TRUE(port) << dead.output();
     ASSERT_TRUE(run_until(ioc, [&] { return fetch(ioc, *port, "GET", "/readyz").status == 200; }, 20s));
@@ -282,7 +342,7 @@ TEST_F(redis_presence, a_dead_nodes_members_leave_within_the_expiry_and_live_one
     dead.signal(SIGKILL);
     ASSERT_TRUE(dead.wait_exit(10s));
     auto const killed = std::chrono::steady_clock::now();
-    // The expiry, then a sweep (every third of it), and slack for a busy machine.
+    // The expiry, then a sweep or heartbeat check (every third of it), and slack for a busy machine.
     ASSERT_TRUE(run_until(ioc, [&] {
         return saw(*watcher, "leave", doomed_ids[0]) && saw(*watcher, "leave", doomed_ids[1]) &&
                saw(*lobby, "leave", doomed_ids[2]);
@@ -293,11 +353,62 @@ TEST_F(redis_presence, a_dead_nodes_members_leave_within_the_expiry_and_live_one
     EXPECT_EQ(count(*watcher, "leave", doomed_ids[0]), 1u);
     EXPECT_EQ(count(*watcher, "leave", doomed_ids[1]), 1u);
     EXPECT_FALSE(saw(*watcher, "leave", client_of(jw)));
-    // No ghost: the snapshot holds the live node's member only, and Redis holds nothing of the dead node.
+    // No ghost: the snapshot holds the live node's member only, and the broker nothing of the dead node.
     EXPECT_EQ(snapshot(ioc, *watcher, "room", 100), std::vector<std::string>{client_of(jw)});
-    auto const expiring = redis.command({"ZCARD", "switchboard:presence.expiry"});
-    ASSERT_TRUE(expiring);
-    EXPECT_EQ(expiring->integer, 2);  // the watcher in room, lobby's member
+    this->broker.expect_holds_only(2);  // the watcher in room, lobby's member
+}
+
+// Over NATS the nodes tell each other over core NATS, which delivers at most once: what is said while NATS is away
+// is lost. The heartbeats find it out (a count and digest that differ) and the node asks for the other's members.
+using nats_cluster_presence = cluster_presence<nats_broker>;
+
+TEST_F(nats_cluster_presence, a_leave_said_while_nats_was_away_reaches_the_other_node_once_it_is_back)
+{
+    constexpr auto expiry = 1500ms;
+    auto& na = add_node(1000, expiry);
+    auto& nb = add_node(1000, expiry);
+    auto watcher = connect(ioc, na.port);
+    auto const jw = join(ioc, *watcher, "room");
+    ASSERT_EQ(jw["type"], "ack") << jw.dump();
+    auto stays = connect(ioc, nb.port);
+    auto const js = join(ioc, *stays, "room");
+    ASSERT_EQ(js["type"], "ack") << js.dump();
+    auto goes = connect(ioc, nb.port);
+    auto const jg = join(ioc, *goes, "room");
+    ASSERT_EQ(jg["type"], "ack") << jg.dump();
+    ASSERT_TRUE(run_until(ioc, [&] { return saw(*watcher, "join", client_of(js)) && saw(*watcher, "join", client_of(jg)); }, 10s));
+
+    broker.process.stop();
+    ASSERT_TRUE(run_until(ioc, [&] { return !na.bp->connected() && !nb.bp->connected(); }, 10s));
+    goes->close();  // its leave goes nowhere
+    auto const away_until = std::chrono::steady_clock::now() + expiry + expiry / 2;
+    run_until(ioc, [&] { return std::chrono::steady_clock::now() >= away_until; }, 2 * expiry);
+    // Away for longer than the expiry: nobody is taken for dead while its own node cannot hear.
+    EXPECT_TRUE(events(*watcher, "leave").empty());
+    EXPECT_FALSE(saw(*stays, "leave", client_of(jw)));
+
+    broker.process.start();
+    ASSERT_TRUE(run_until(ioc, [&] { return saw(*watcher, "leave", client_of(jg)); }, 10s))
+        << "the lost leave never came";
+    ASSERT_TRUE(watcher->ask(ioc, {{"type", "ping"}, {"id", 5}}));
+    EXPECT_EQ(count(*watcher, "leave", client_of(jg)), 1u);
+    EXPECT_FALSE(saw(*watcher, "leave", client_of(js)));
+    EXPECT_FALSE(saw(*stays, "leave", client_of(jw)));
+    EXPECT_EQ(snapshot(ioc, *watcher, "room", 100), sorted({client_of(jw), client_of(js)}));
+
+    // A node started now learns every member already there from the others.
+    auto& nc = add_node(1000, expiry);
+    auto listed = [&] {
+        auto const r = fetch(ioc, nc.port, "GET", "/presence?topic=room");
+        std::vector<std::string> out;
+        if (r.status != 200)
+            return out;
+        auto const body = r.json();  // held: a range over a temporary's member would dangle
+        for (auto const& m : body["members"])
+            out.push_back(m["client"]);
+        return out;
+    };
+    EXPECT_TRUE(run_until(ioc, [&] { return listed() == sorted({client_of(jw), client_of(js)}); }, 10s));
 }
 
 }  // namespace
