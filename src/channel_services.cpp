@@ -294,8 +294,11 @@ void channel_services::forget(std::unordered_map<std::string, lingering>::iterat
     lingering_.erase(it);
 }
 
-void channel_services::end_grace()
+void channel_services::end_presence()
 {
+    for (auto const& ch : channels)
+        if (!ch->presence_topics().empty())
+            linger(*ch);  // stopping: they leave at once
     auto all = std::move(lingering_);
     lingering_.clear();
     lingering_per_address_.clear();

@@ -103,8 +103,9 @@ public:
                            std::string const& resume, backplane::presence_handler done);
     /// `ch` leaves `topic`'s presence now (an unsubscribe). Nothing when it was not present.
     void leave_presence(channel& ch, std::string const& topic);
-    /// Members that stayed past their channel's close (the reconnect grace) leave now; used when stopping.
-    void end_grace();
+    /// Every membership leaves now, the open channels' and those kept in the reconnect grace: used when stopping,
+    /// before the backplane closes (a transport may finish closing its channel after that, too late to say it).
+    void end_presence();
     /// Members kept within the grace, for metrics and tests.
     std::size_t lingering_members() const noexcept;
 

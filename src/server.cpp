@@ -233,12 +233,12 @@ void server::impl::stop_on_loop()
     lag_probe.cancel();
     ctx.keepalive.stop();
     admin.stop();
+    ctx.end_presence();
     // close() unregisters, so walk a copy.
     std::vector<channel_ptr> open(ctx.channels.begin(), ctx.channels.end());
     open.insert(open.end(), listeners.begin(), listeners.end());
     for (auto& ch : open)
         ch->close(disconnect::shutdown());
-    ctx.end_grace();
     std::vector<detail::http_connection*> idle(ctx.http_connections.begin(), ctx.http_connections.end());
     for (auto* conn : idle)
         conn->close_if_idle();

@@ -321,6 +321,10 @@ void nats_link::close()
     // Nothing cnats' threads hand over reaches us after this; then the connection goes, on this thread (the
     // event-loop adapter detaches here, see asio_event_loop.hpp).
     mailbox_->close();
+    // What was published last (a stopping node's presence leaves) is still in cnats' buffer, written at the
+    // next write event: write what the socket takes now, since closing drops the rest.
+    if (nc_ && options_.io == io_mode::asio_loop && natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED)
+        natsConnection_ProcessWriteEvent(nc_);
     if (nc_)
         natsConnection_Close(nc_);
     for (auto& [id, s] : subscriptions_)

@@ -213,6 +213,11 @@ void redis_connection::close()
 {
     connect_timer_.cancel();
     closing_ = true;
+    // Commands sent last (a stopping node's presence leaves) wait for the socket's write event: write what the
+    // socket takes now, since freeing drops the rest. A failed write frees the context itself (hiredis 0.14),
+    // through on_disconnect_c, which forgets it.
+    if (context_ && open_)
+        redisAsyncHandleWrite(context_);
     if (auto* ac = context_) {
         context_ = nullptr;
         // Pending handlers run now, with null, and the disconnect callback (which sees closing_) too.
