@@ -229,20 +229,25 @@ void nats_presence::on_page(node_view& n, std::string_view rest)
     auto const last = number_of(read_field(rest));
     if (to != node_ && to != "*")
         return;  // asked for by another node
-    if (!total || !page || !last)
+    // An answer is kept whole or not at all: the next heartbeat that does not match asks again.
+    auto abandon = [&n] {
+        n.next_page.reset();
+        n.pages = {};
+    };
+    if (!total || !page || !last) {
+        abandon();
         return spdlog::warn("nats: malformed presence page");
+    }
     if (*page == 0) {
         n.pages.clear();
         n.next_page = 0;
     }
-    if (!n.next_page || *n.next_page != *page) {
-        n.next_page.reset();  // a page was lost: wait for the next answer
-        return;
-    }
+    if (n.next_page != page)
+        return abandon();  // a page was lost
     while (!rest.empty()) {
         auto e = read_entry(rest);
-        if (!e) {
-            n.next_page.reset();
+        if (!e || n.pages.size() == *total) {  // not an entry, or more than it said
+            abandon();
             return spdlog::warn("nats: malformed presence page");
         }
         n.pages.push_back(std::move(*e));
@@ -250,10 +255,10 @@ void nats_presence::on_page(node_view& n, std::string_view rest)
     ++*n.next_page;
     if (*last == 0)
         return;
+    auto members = std::exchange(n.pages, {});
     n.next_page.reset();
-    if (n.pages.size() == *total)
-        replace(n, std::exchange(n.pages, {}));
-    n.pages.clear();
+    if (members.size() == *total)
+        replace(n, std::move(members));
 }
 
 // The node's members are `members` now: the ones no longer there leave, then the new ones join.
@@ -338,6 +343,7 @@ void nats_presence::heartbeat()
 
 void nats_presence::on_link(bool up)
 {
+    up_ = up;
     if (closed_ || !up)
         return;
     // Back (or up for the first time): whatever was said meanwhile may be lost both ways. Every node gets a full
@@ -364,8 +370,10 @@ void nats_presence::schedule()
 
 void nats_presence::tick()
 {
-    if (!link_.connected())
-        return;  // not heard because this node is away: nobody is declared dead meanwhile
+    // Not while this node is away, nor before the link's return reached on_link (cnats may say connected first):
+    // nobody is taken for dead for not being heard by a node that could not hear.
+    if (!up_)
+        return;
     heartbeat();
     auto const now = clock::now();
     for (auto it = nodes_.begin(); it != nodes_.end();) {

@@ -120,6 +120,7 @@ private:
     std::optional<std::string> members_for_;                     // a page-by-page answer due ("*": to every node)
     std::uint64_t subscription_ = 0;
     boost::asio::steady_timer timer_;
+    bool up_ = false;  // the link, as on_link was last told
     bool closed_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
