@@ -52,7 +52,7 @@ struct connection {
     std::string fragments;
     // SSE: the response head is read; chunked body; the line being read.
     bool head_read = false;
-    bool told_all = false;  // --presence: a presence_stats frame counted every subscriber
+    bool told_all = false;  // --presence: a presence_stats frame counted every member (--presence-total)
     bool sse_chunked = false;
     chunk_decoder sse_chunks;
     std::string sse_line;

@@ -80,10 +80,12 @@ int run::execute()
     auto const connect_seconds = static_cast<double>(all_ready_ns_ - first_connect_ns_) / 1e9;
     auto const server_cpu_connect = server_cpu_seconds(opt_.server_pid) - server_cpu_connect0;
 
-    // A join storm: every member hears of every member that joined after it, n(n-1)/2 events in all.
+    // A join storm: every member hears of every member that joined after it, n(n-1)/2 events in all. Split across
+    // nodes, the joins this node's members hear depend on how the storms interleave: only the counts tell.
     auto const expected_joins = subscribed * (subscribed - std::min<std::size_t>(subscribed, 1)) / 2;
+    bool const split = opt_.presence_total > opt_.subscribers;
     if (opt_.presence)
-        run_until([&] { return joins_ >= expected_joins || (told_all_ >= subscribed && subscribed > 0); },
+        run_until([&] { return (!split && joins_ >= expected_joins) || (told_all_ >= subscribed && subscribed > 0); },
                   std::min(opt_.drain, std::max(0.0, remaining())));
     auto const server_cpu_joins = server_cpu_seconds(opt_.server_pid) - server_cpu_connect0;
 
@@ -94,7 +96,7 @@ int run::execute()
     auto j = set_up_result(subscribed, connect_seconds, server_cpu_connect);
     if (opt_.presence)
         j["presence"] = {{"joins", joins_}, {"expected_joins", expected_joins}, {"counts_events", counts_},
-            {"members_told_all", told_all_},
+            {"members_told_all", told_all_}, {"total", opt_.presence_total},
             {"last_join_seconds", last_join_ns_ > first_connect_ns_ ? static_cast<double>(last_join_ns_ - first_connect_ns_) / 1e9 : 0.0},
             {"server_cpu_seconds", server_cpu_joins}};
 
@@ -140,19 +142,20 @@ int run::execute()
         add_fanout_result(j, subscribed);
     } else {
         j["loadgen_cpu"] = {{"seconds", cpu_seconds()}};
-        // Idle: optionally hold the connections (bounded), so a reader can inspect the server meanwhile.
-        if (opt_.hold > 0)
-            run_until([] { return false; }, std::min(opt_.hold, std::max(0.0, remaining())));
     }
     add_run_result(j);
+    write_result(j);
 
+    // Idle: optionally hold the connections (bounded), so a reader that has the result can inspect the server, or
+    // kill another node, while they stay.
+    if (!fanout && opt_.hold > 0)
+        run_until([] { return false; }, std::min(opt_.hold, std::max(0.0, remaining())));
     for (auto& s : subs_)
         if (s->state != connection::phase::closed) {
             s->state = connection::phase::closed;
             error_code ignored;
             s->socket.close(ignored);
         }
-    write_result(j);
     return 0;
 }
 

@@ -34,12 +34,17 @@ namespace loadgen {
   --connect-concurrency C      connections set up at once (500)
   --mode fanout|idle           idle: connect, measure, (hold), close; no publishing
   --settle S --drain S --hold S --timeout S
+                               idle mode: the result is printed before the hold, so a reader can act while
+                               the connections stay (kill another node under them); SIGTERM ends the hold
   --server-pid PID             report the server's RSS and CPU time
   --out FILE                   also write the JSON result to FILE
   --presence                   (switchboard, ws) subscribe with presence: the connect storm is a join storm;
                                the result counts the joins every member receives (events, and the joins
                                of presence_diff events), the presence_stats events of a topic past the
                                server's presence.max_event_members, and when the last came
+  --presence-total N           (--presence) the members on every node when the storm is split across nodes
+                               (--subscribers: this node's share); a member is told once a counts event names
+                               N clients, so the share must be past presence.max_event_members (1,000)
 )";
     std::exit(code);
 }
@@ -96,6 +101,7 @@ options parse_options(int argc, char** argv)
         else if (a == "--server-pid") o.server_pid = std::stoi(next());
         else if (a == "--out") o.out = next();
         else if (a == "--presence") o.presence = true;
+        else if (a == "--presence-total") o.presence_total = std::stoul(next());
         else {
             std::cerr << "unknown option " << a << "\n";
             usage(2);
@@ -113,6 +119,8 @@ options parse_options(int argc, char** argv)
         std::cerr << "--presence needs --transport ws and --dialect switchboard\n";
         std::exit(2);
     }
+    if (o.presence_total == 0)
+        o.presence_total = o.subscribers;
     // Every loop is bounded in time as well as in count.
     o.duration = std::clamp(o.duration, 0.0, 600.0);
     o.timeout = std::clamp(o.timeout, 1.0, 1800.0);

@@ -42,6 +42,7 @@ struct options {
     int server_pid = 0;
     std::string out;                   // write the JSON here too
     bool presence = false;             // switchboard WebSocket subscribers join the topic's presence (join storm)
+    std::size_t presence_total = 0;    // --presence: members of the topic on every node; 0: --subscribers
 };
 
 /// Prints the usage text and exits with `code`.

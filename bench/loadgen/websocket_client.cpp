@@ -24,7 +24,7 @@ bool run::on_presence(connection& c, std::string_view text)
         std::uint64_t clients = 0;
         if (at != text.npos)
             std::from_chars(text.data() + at + 10, text.data() + text.size(), clients);
-        if (clients == opt_.subscribers && !c.told_all) {
+        if (clients >= opt_.presence_total && !c.told_all) {
             c.told_all = true;
             ++told_all_;
         }

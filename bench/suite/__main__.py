@@ -15,6 +15,7 @@ from suite import ROOT  # noqa: E402
 from suite.report import write_report  # noqa: E402
 from suite.scenarios import run_suite  # noqa: E402
 from suite.presence import presence_section, run_presence  # noqa: E402
+from suite.presence_nodes import presence_nodes_section, run_presence_nodes  # noqa: E402
 from suite.variants import variants_section  # noqa: E402
 
 
@@ -29,7 +30,12 @@ def main():
                     help='scenario 7 alone (settings compared); prints its table, leaves the docs as they are')
     ap.add_argument('--presence', action='store_true',
                     help='the presence join storm alone; prints its table, leaves the docs as they are')
+    ap.add_argument('--presence-nodes', action='store_true',
+                    help='presence across two nodes on Redis and on NATS, a node killed; prints its table')
     a = ap.parse_args()
+    if a.presence_nodes:
+        print('\n'.join(presence_nodes_section(run_presence_nodes(a.build, a.quick))))
+        return
     if a.presence:
         print('\n'.join(presence_section(run_presence(a.build, a.quick))))
         return

@@ -32,19 +32,28 @@ def loadgen(build, srv, transport, args, timeout):
     return res
 
 
-def run_loadgen(build, srv, transport, args, timeout):
+def loadgen_command(build, srv, transport, args, timeout):
     # srv: the server the subscribers connect to (and whose RSS / CPU is reported).
-    cmd = ['taskset', '-c', LOADGEN_CORE, os.path.join(build, 'bench/switchboard-loadgen'),
-           '--dialect', DIALECT[srv.name], '--transport', transport, '--port', str(srv.port),
-           '--server-pid', str(srv.measured_pid()), '--timeout', str(timeout)] + [str(a) for a in args]
+    return ['taskset', '-c', LOADGEN_CORE, os.path.join(build, 'bench/switchboard-loadgen'),
+            '--dialect', DIALECT[srv.name], '--transport', transport, '--port', str(srv.port),
+            '--server-pid', str(srv.measured_pid()), '--timeout', str(timeout)] + [str(a) for a in args]
+
+
+def loadgen_result(stdout, stderr):
+    """The load generator's result: its last line of output, JSON."""
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 15)
+        return json.loads(stdout.strip().splitlines()[-1])
+    except (json.JSONDecodeError, IndexError):
+        return {'error': 'no result', 'stderr': stderr[-500:]}
+
+
+def run_loadgen(build, srv, transport, args, timeout):
+    try:
+        out = subprocess.run(loadgen_command(build, srv, transport, args, timeout), capture_output=True, text=True,
+                             timeout=timeout + 15)
     except subprocess.TimeoutExpired:
         return {'error': 'loadgen timed out'}
-    try:
-        return json.loads(out.stdout.strip().splitlines()[-1])
-    except (json.JSONDecodeError, IndexError):
-        return {'error': 'no result', 'stderr': out.stderr[-500:]}
+    return loadgen_result(out.stdout, out.stderr)
 
 
 def plan(quick):
