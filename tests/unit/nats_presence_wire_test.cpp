@@ -43,7 +43,8 @@ TEST(nats_presence_wire, what_is_not_an_entry_is_refused)
         std::string_view in = bad;
         EXPECT_FALSE(read_entry(in)) << bad;
     }
-    std::string_view ok = client + " room 3 4 bobnull";
+    std::string const good = client + " room 3 4 bobnull";
+    std::string_view ok = good;
     EXPECT_TRUE(read_entry(ok));
 }
 
