@@ -107,7 +107,7 @@ void nats_presence::leave(std::string const& topic, std::string const& client)
     if (auto t = own_topics_.find(topic); t != own_topics_.end() && --t->second == 0)
         own_topics_.erase(t);
     // Not sent (NATS away): the other nodes' next heartbeat check finds the digest changed and asks again.
-    send(key_of("l " + client, topic));
+    send("l " + key_of(client, topic));
     if (auto e = store_.leave(topic, client))
         deliver_(e);
 }
