@@ -331,7 +331,7 @@ void jetstream_backplane::send(std::string const& topic)
                       if (auto const code = api_error_code(ack); code != 0) {
                           t.last_known.reset();
                           if (code == wrong_last_sequence && ++t.queue.front().conflicts <= options_.max_conflicts)
-                              return pump(topic);  // another node published first: read its message, try again
+                              return retry_after_conflict(topic, t.queue.front().conflicts);
                           spdlog::warn("nats: publish to {} refused: {}", topic, msg_data(m));
                           return finish(topic,
                                         make_error_code(code == wrong_last_sequence ? nats_error::conflict
@@ -345,6 +345,22 @@ void jetstream_backplane::send(std::string const& topic)
                       learn(t, next.offset, next.epoch, ack["seq"].get<std::uint64_t>());
                       finish(topic, {}, next);
                   });
+}
+
+// Another node published first: read its message and try again. Straight back into the race, a node slower than
+// the others (a busy machine, a sanitizer build) can lose it every time while they publish back to back, and fail
+// after max_conflicts; a random wait that grows with each loss (up to 64 ms) spreads the contenders out.
+void jetstream_backplane::retry_after_conflict(std::string const& topic, int conflicts)
+{
+    if (conflicts <= 1)
+        return pump(topic);
+    auto const longest = 1 << std::min(conflicts - 1, 6);  // 2, 4, ... 64 ms
+    auto const wait = std::chrono::milliseconds(std::uniform_int_distribution<int>(0, longest)(random_));
+    auto timer = std::make_shared<asio::steady_timer>(ex_, wait);
+    timer->async_wait([this, timer, topic, alive = std::weak_ptr<bool>(alive_)](boost::system::error_code ec) {
+        if (!ec && !alive.expired() && !closed_)
+            pump(topic);
+    });
 }
 
 void jetstream_backplane::finish(std::string const& topic, boost::system::error_code ec, position where)

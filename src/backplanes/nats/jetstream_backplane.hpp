@@ -6,7 +6,8 @@
 // - Publishing: a topic's next offset is its last message's offset + 1, published to "<prefix>.topic.<topic>"
 //   with the header Nats-Expected-Last-Subject-Sequence set to that last message's stream sequence. JetStream
 //   stores it only if no other message of the topic came in between, atomically: so offsets are contiguous and
-//   the same everywhere. A node that loses the race (error 10071) reads the topic's last message and tries again.
+//   the same everywhere. A node that loses the race (error 10071) reads the topic's last message and tries again,
+//   after a random wait that grows with each loss (so a slower node is not beaten every time).
 //   The offset and the epoch travel in the message's headers (Switchboard-Offset, Switchboard-Epoch). A topic
 //   with no message gets a new epoch from its first read (an epoch marker: a record of offset 0, never
 //   delivered, so a subscriber starting from it holds a position the first publish continues) or its first
@@ -149,6 +150,7 @@ private:
     void mark(std::string const& topic, publish_handler done);
     void pump(std::string const& topic);
     void send(std::string const& topic);
+    void retry_after_conflict(std::string const& topic, int conflicts);
     void finish(std::string const& topic, boost::system::error_code ec, position where);
     /// A publish JetStream found a duplicate of the message at `seq`: answered with that message's position.
     void finish_duplicate(std::string const& topic, std::uint64_t seq);
