@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -207,6 +208,20 @@ std::vector<std::string> snapshot(boost::asio::io_context& ioc, ws_client& c, st
     return out;
 }
 
+// The client ids of GET /presence's first page on `port`; nullopt unless it answered 200.
+std::optional<std::vector<std::string>> listed(boost::asio::io_context& ioc, std::uint16_t port,
+                                               std::string const& topic)
+{
+    auto const r = fetch(ioc, port, "GET", "/presence?topic=" + topic);
+    if (r.status != 200)
+        return std::nullopt;
+    std::vector<std::string> out;
+    auto const body = r.json();  // held: a range over a temporary's member would dangle
+    for (auto const& m : body["members"])
+        out.push_back(m["client"]);
+    return out;
+}
+
 std::vector<std::string> sorted(std::vector<std::string> v)
 {
     std::sort(v.begin(), v.end());
@@ -239,13 +254,9 @@ TYPED_TEST(cluster_presence, members_on_two_nodes_see_each_other_and_either_snap
     std::vector<std::string> const all = sorted({client_of(ja), client_of(jb), client_of(jc)});
     EXPECT_EQ(snapshot(ioc, *a, "room", 100), all);
     EXPECT_EQ(snapshot(ioc, *b, "room", 100), all);
-    auto const page = fetch(ioc, nb.port, "GET", "/presence?topic=room");
-    ASSERT_EQ(page.status, 200) << page.body;
-    std::vector<std::string> listed;
-    auto const body = page.json();  // held: a range over a temporary's member would dangle
-    for (auto const& m : body["members"])
-        listed.push_back(m["client"]);
-    EXPECT_EQ(listed, all);
+    auto const on_b = listed(ioc, nb.port, "room");
+    ASSERT_TRUE(on_b) << "GET /presence did not answer 200";
+    EXPECT_EQ(*on_b, all);
     auto const stats = fetch(ioc, na.port, "GET", "/presence?topic=room&stats=1");
     ASSERT_EQ(stats.status, 200) << stats.body;
     EXPECT_EQ(stats.json()["clients"], 3);
@@ -417,17 +428,8 @@ TEST_F(nats_cluster_presence, a_leave_said_while_nats_was_away_reaches_the_other
 
     // A node started now learns every member already there from the others.
     auto& nc = add_node(1000, expiry);
-    auto listed = [&] {
-        auto const r = fetch(ioc, nc.port, "GET", "/presence?topic=room");
-        std::vector<std::string> out;
-        if (r.status != 200)
-            return out;
-        auto const body = r.json();  // held: a range over a temporary's member would dangle
-        for (auto const& m : body["members"])
-            out.push_back(m["client"]);
-        return out;
-    };
-    EXPECT_TRUE(run_until(ioc, [&] { return listed() == sorted({client_of(jw), client_of(js)}); }, 10s));
+    auto const present = sorted({client_of(jw), client_of(js)});
+    EXPECT_TRUE(run_until(ioc, [&] { return listed(ioc, nc.port, "room") == present; }, 10s));
 }
 
 }  // namespace

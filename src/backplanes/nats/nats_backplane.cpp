@@ -86,7 +86,7 @@ bool is_valid_nats_prefix(std::string_view prefix) noexcept
 struct nats_backplane::impl {
     impl(boost::asio::any_io_executor ex, nats_options const& o, history_options h, nats_backplane& self)
         : engine(ex, link_options_of(o), jetstream_options_of(o), std::move(h)),
-          presence(ex, engine.link(), o.prefix, node_id(), std::max(o.presence_expiry, std::chrono::milliseconds(30)),
+          presence(ex, engine.link(), o.prefix, node_id(), o.presence_expiry,
                    [&self](presence_event_ptr const& e) { self.deliver_presence(e); })
     {
     }

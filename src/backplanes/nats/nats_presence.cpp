@@ -57,7 +57,7 @@ nats_presence::nats_presence(boost::asio::any_io_executor ex, nats_link& link, s
       wildcard_(prefix + ".presence.*"),
       subject_(prefix + ".presence." + node),
       node_(std::move(node)),
-      expiry_(expiry),
+      expiry_(std::max(expiry, std::chrono::milliseconds(30))),
       deliver_(std::move(deliver)),
       timer_(ex)
 {
@@ -333,7 +333,7 @@ void nats_presence::send_members()
 
 std::chrono::milliseconds nats_presence::period() const noexcept
 {
-    return std::max(expiry_ / 3, std::chrono::milliseconds(10));
+    return expiry_ / 3;  // at least 10 ms
 }
 
 void nats_presence::heartbeat()

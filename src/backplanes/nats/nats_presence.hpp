@@ -51,7 +51,7 @@ public:
     /// Bytes of entries in one page of members: well under NATS' default max_payload (1 MB).
     static constexpr std::size_t page_bytes = 64 * 1024;
 
-    /// `link` must outlive it. `node`: this node's id (a subject token).
+    /// `link` must outlive it. `node`: this node's id (a subject token). `expiry`: at least 30 ms (less is raised).
     nats_presence(boost::asio::any_io_executor ex, nats_link& link, std::string const& prefix, std::string node,
                   std::chrono::milliseconds expiry, deliver_function deliver);
 
