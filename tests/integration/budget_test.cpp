@@ -12,6 +12,7 @@
 #include "support/process_memory.hpp"
 #include "support/run_until.hpp"
 #include "support/server_process.hpp"
+#include "support/stall_report.hpp"
 #include "support/sse_client.hpp"
 #include "support/stalled_client.hpp"
 #include "support/test_certificate.hpp"
@@ -123,11 +124,17 @@ std::string http_request_text(std::string const& method, std::string const& targ
     return out + "\r\n" + body;
 }
 
-// A WebSocket that connects, then stops reading and sends `frames`.
+// A WebSocket that connects, then stops reading, and goes on sending.
+//
+// With the system's receive buffer, not a tiny one: a client that does not read and must still get its own
+// writes through cannot have one. With SO_RCVBUF at 4 KB on loopback, the kernel now and then drops data it had
+// advertised room for (TcpExtTCPRcvQDrop); the server's send position is then past the window this client
+// takes, so every ACK the server sends for the client's data is discarded as out of window, and the client
+// retransmits into a connection that already has its bytes, backing off for minutes. A stall report caught it
+// (the client's tx_queue held 3.6 MB the server had read, backoff 8; the server, its input idle, had closed).
 std::shared_ptr<ws_client> stalled_websocket(boost::asio::io_context& ioc, server_port port)
 {
     auto ws = ws_client::create(ioc);
-    ws->set_receive_buffer_size(4096);
     ws->connect(port);
     EXPECT_TRUE(ws->wait_open(ioc));
     ws->pause_reading();
@@ -143,15 +150,19 @@ bool all_settled(boost::asio::io_context& ioc, std::vector<std::shared_ptr<ws_cl
     }, deadline);
 }
 
-// Which clients still have frames to write, and how many (for a failure's message).
-std::string unsettled(std::vector<std::shared_ptr<ws_client>> const& clients)
+// Which clients still have frames to write, how many, and where their connections stand (for a failure's
+// message); then whether the server still answers.
+std::string unsettled(boost::asio::io_context& ioc, std::vector<std::shared_ptr<ws_client>> const& clients,
+                      budget_server const& server)
 {
     std::string out;
     for (std::size_t i = 0; i < clients.size(); ++i)
         if (clients[i]->pending_writes() != 0 && !clients[i]->closed())
             out += "client " + std::to_string(i) + ": " + std::to_string(clients[i]->pending_writes()) +
-                   " frames unwritten, open " + std::to_string(clients[i]->is_open()) + "\n";
-    return out;
+                   " frames unwritten, open " + std::to_string(clients[i]->is_open()) + "\n" +
+                   connection_report(clients[i]->native_handle());
+    out += "the server's threads:\n" + threads_report(server.process.pid());
+    return out + "the server answers: " + std::to_string(server.answers(ioc)) + "\n" + server.process.output();
 }
 
 // A fresh server per test, so that each path's peak is its own; it must stop cleanly at the end.
@@ -288,7 +299,7 @@ TEST_F(budget_rule, every_websocket_command_flooded_and_http_publishes_pipelined
     auto pipelined = stalled_client::connect(ioc, server.port);
     for (int i = 0; i < 5'000; ++i)
         pipelined->send(http_request_text("POST", "/publish?topic=piped", json(i).dump()));
-    ASSERT_TRUE(all_settled(ioc, flooders, 60s)) << unsettled(flooders) << server.process.output();
+    ASSERT_TRUE(all_settled(ioc, flooders, 60s)) << unsettled(ioc, flooders, server);
     // The server reads no further than it answers: the rest waits in the kernel's buffers.
     ASSERT_TRUE(run_until(ioc, [&] { return pipelined->written() > 64 * 1024; }, 30s));
     ASSERT_TRUE(server.answers(ioc));
@@ -366,8 +377,7 @@ TEST_F(budget_rule, a_seeded_mix_of_every_command_and_route_keeps_the_server_wit
         // WebSockets, plain or TLS, each reading or not this phase; one that was closed comes back.
         for (auto& c : ws) {
             if (!c || c->closed() || c->failed()) {
-                c = ws_client::create(ioc);
-                c->set_receive_buffer_size(4096);
+                c = ws_client::create(ioc);  // the system's receive buffer: see stalled_websocket
                 c->connect(pick(3) == 0 ? tls_port(server.port) : server_port(server.port));
                 ASSERT_TRUE(c->wait_settled(ioc));
             }
