@@ -1,7 +1,9 @@
 // switchboard-loop-hop: the cost of the cross-loop hop, backplanes alone (no hub, no sockets). Publishes 200,000
 // messages from one loop (256 in flight) and times their delivery to every loop's delivery handler:
-// memory_backplane (one loop, no hop) against loop_cluster with 1, 2 and 4 nodes, each on its own thread. The
-// latency is publish to the handler, with the 256 in flight queued ahead: it shows queueing, not the hop alone.
+// memory_backplane (one loop, no hop) against loop_cluster with 1, 2 and 4 nodes, each on its own thread, every
+// node subscribed to the topic; then 4 nodes of which only the publishing one is (the others have no subscriber
+// of it, and are not handed its messages). The latency is publish to the handler, with the 256 in flight queued
+// ahead: it shows queueing, not the hop alone.
 //   build-bench/bench/switchboard-loop-hop   (docs/scaling.md, "Several loops in one process")
 #include <switchboard/loop_cluster.hpp>
 #include <switchboard/memory_backplane.hpp>
@@ -35,7 +37,11 @@ int main()
         std::printf("memory_backplane 1 loop: %.0f ns/publish (%.2f M/s), delivered %zu\n", dt * 1e9 / N, N / dt / 1e6, got);
         bp.close();
     }
-    for (std::size_t loops : {1, 2, 4}) {
+    struct run_shape {
+        std::size_t loops;
+        std::size_t subscribed;  // the first `subscribed` loops (the publisher is the first)
+    };
+    for (auto [loops, subscribed] : {run_shape{1, 1}, run_shape{2, 2}, run_shape{4, 4}, run_shape{4, 1}}) {
         loop_cluster cluster;
         struct loop {
             boost::asio::io_context ioc{1};
@@ -49,6 +55,8 @@ int main()
         for (std::size_t i = 0; i < loops; ++i) {
             auto& l = *ls.emplace_back(std::make_unique<loop>());
             l.node = cluster.node(l.ioc.get_executor());
+            if (i < subscribed)
+                l.node->subscribe("t");  // before its thread starts: the node is this thread's until then
             l.lat.reserve(N);
             l.node->set_delivery([&l](message_ptr const& m) {
                 l.lat.push_back(std::chrono::duration<double>(clk::now() - m->published_at()).count());
@@ -76,9 +84,11 @@ int main()
             for (std::size_t i = 0; i < window; ++i)
                 next();
         });
-        for (auto& l : ls)
-            while (l->got < N)
+        for (std::size_t i = 0; i < subscribed; ++i)
+            while (ls[i]->got < N)
                 std::this_thread::yield();
+        while (answered < N)
+            std::this_thread::yield();
         auto dt = std::chrono::duration<double>(clk::now() - t0).count();
         for (auto& l : ls) {
             boost::asio::post(l->ioc, [&l] { l->node->close(); l->node.reset(); });
@@ -93,8 +103,8 @@ int main()
             std::nth_element(v.begin(), v.begin() + static_cast<long>(q * (v.size() - 1)), v.end());
             return v[static_cast<std::size_t>(q * (v.size() - 1))] * 1e6;
         };
-        std::printf("loop_cluster %zu loops: %.0f ns/publish (%.2f M publishes/s, %.2f M deliveries/s to hubs), "
-                    "publish->hub p50 %.1f us p99 %.1f us\n",
-                    loops, dt * 1e9 / N, N / dt / 1e6, N * loops / dt / 1e6, pct(0.5), pct(0.99));
+        std::printf("loop_cluster %zu loops, %zu subscribed: %.0f ns/publish (%.2f M publishes/s, %.2f M deliveries/s "
+                    "to hubs), publish->hub p50 %.1f us p99 %.1f us\n",
+                    loops, subscribed, dt * 1e9 / N, N / dt / 1e6, N * subscribed / dt / 1e6, pct(0.5), pct(0.99));
     }
 }

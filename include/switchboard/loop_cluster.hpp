@@ -4,16 +4,18 @@
 // mutex; node(executor) makes the backplane of one loop. Every message takes the one path:
 //
 //   publish on any loop -> the cluster assigns offset and sequence, appends history (under its lock)
-//     -> every node's inbox, in that order -> each node's loop delivers to its hub with no lock
+//     -> the inbox of every node with a subscriber of the topic, in that order -> each node's loop delivers
+//     to its hub with no lock
 //
-// A topic's messages reach every node in offset order whichever thread published them: they enter each node's
-// inbox under the cluster's lock. A node's answers (publish positions, history, pattern history) go through the
-// same inbox, so a history answer comes after every message published before the read: a subscriber joining
-// with it takes over from the node's stream exactly where the history ends.
+// A topic's messages reach every subscribed node in offset order whichever thread published them: they enter
+// each node's inbox under the cluster's lock. A node's answers (publish positions, history, pattern history) go
+// through the same inbox, so a history answer comes after every message published before the read: a
+// subscriber joining with it takes over from the node's stream exactly where the history ends.
 //
 // Budgets are the cluster's: history_options bounds (max_bytes, max_topics, max_topics_per_client) hold across
-// every loop. Every node receives every topic (delivers_every_topic, as the memory backplane): a node with no
-// subscriber of a topic drops it in its hub.
+// every loop. A node receives the topics its hub subscribed it to (backplane::subscribe, under the cluster's lock
+// before the join's history read) and those its patterns match: a loop with no subscriber of a topic is not
+// handed its messages at all.
 //
 // Thread-safety: node(), set_history_options(), topic_count() and history_bytes() from any thread. Each node
 // is a backplane like any other: used on its loop's thread only, and destroyed there or once its loop stopped.
@@ -32,6 +34,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string_view>
 
 namespace switchboard {
 
@@ -56,6 +59,8 @@ public:
     std::size_t history_bytes() const;
     /// Nodes receiving messages (made and not yet closed).
     std::size_t node_count() const;
+    /// Nodes a message of `topic` would be handed to now: those subscribed to it or following a pattern it matches.
+    std::size_t nodes_receiving(std::string_view topic) const;
 
 private:
     std::shared_ptr<detail::cluster_state> state_;

@@ -3,6 +3,7 @@
 #include "backplanes/memory_store.hpp"
 
 #include <switchboard/detail/string_hash.hpp>
+#include <switchboard/topic.hpp>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -84,6 +85,7 @@ struct node_inbox : std::enable_shared_from_this<node_inbox> {
     std::vector<item> items;    // under mutex
     bool scheduled = false;     // under mutex: a drain is posted
     bool closed = false;        // under mutex: the node left the cluster (wake does nothing)
+    std::vector<std::string> patterns;  // under the cluster's mutex: the patterns the node follows
     std::vector<item> batch;    // the loop thread's: the batch being run, which run_now may lengthen
     bool running = false;       // the loop thread's: a batch is being run
     cluster_node* owner = nullptr;  // the loop thread's: null once the node is gone
@@ -107,17 +109,59 @@ struct cluster_state {
     mutable std::mutex mutex;  // guards everything below
     memory_store store;
     std::vector<std::shared_ptr<node_inbox>> nodes;
+    // The nodes with a subscriber of each topic (what their hubs asked for through subscribe); with the patterns
+    // each node follows, what a message goes to: a loop with no subscriber of a topic pays nothing for it (at 16
+    // or 64 loops and many small topics, most loops have none).
+    std::unordered_map<std::string, std::vector<node_inbox const*>, string_hash, std::equal_to<>> interest;
     std::chrono::steady_clock::time_point last_sweep = std::chrono::steady_clock::now();
 
-    /// Into every node's inbox, none woken: the publishing node runs its own at once (run_now), and the others are
-    /// returned to wake (each once per publishing turn).
-    void deliver_to_all(message_ptr const& m, node_inbox const& from, std::vector<std::shared_ptr<node_inbox>>& woken)
+    /// Whether node `n` takes a message of `topic`, whose subscribed nodes are `topic_nodes` (null: none).
+    static bool wants(node_inbox const& n, std::string_view topic, std::vector<node_inbox const*> const* topic_nodes)
     {
+        if (topic_nodes && std::find(topic_nodes->begin(), topic_nodes->end(), &n) != topic_nodes->end())
+            return true;
+        return std::any_of(n.patterns.begin(), n.patterns.end(),
+                           [&](std::string const& p) { return pattern_matches(p, topic); });
+    }
+
+    /// The nodes subscribed to `topic`, or null.
+    std::vector<node_inbox const*> const* subscribed(std::string_view topic) const
+    {
+        auto const it = interest.find(topic);
+        return it == interest.end() ? nullptr : &it->second;
+    }
+
+    std::size_t receiving(std::string_view topic) const
+    {
+        auto const* topic_nodes = subscribed(topic);
+        return static_cast<std::size_t>(
+            std::count_if(nodes.begin(), nodes.end(), [&](auto const& n) { return wants(*n, topic, topic_nodes); }));
+    }
+
+    /// Into the inbox of every node that wants it, none woken: the publishing node runs its own at once (run_now),
+    /// and the others are returned to wake (each once per publishing turn).
+    void deliver(message_ptr const& m, node_inbox const& from, std::vector<std::shared_ptr<node_inbox>>& woken)
+    {
+        auto const* topic_nodes = subscribed(m->topic());
         for (auto const& n : nodes) {
+            if (!wants(*n, m->topic(), topic_nodes))
+                continue;
             n->push_quietly({m, {}});
             if (n.get() != &from && std::find(woken.begin(), woken.end(), n) == woken.end())
                 woken.push_back(n);
         }
+    }
+
+    void add_interest(std::string const& topic, node_inbox const& n) { interest[topic].push_back(&n); }
+
+    void remove_interest(std::string_view topic, node_inbox const& n)
+    {
+        auto it = interest.find(topic);
+        if (it == interest.end())
+            return;
+        std::erase(it->second, &n);
+        if (it->second.empty())
+            interest.erase(it);
     }
 };
 
@@ -141,8 +185,10 @@ public:
         wake_others();
         inbox_->owner = nullptr;
         std::lock_guard lock(state_->mutex);
-        for (auto const& [topic, where] : delivered_)
+        for (auto const& [topic, where] : delivered_) {
             state_->store.unsubscribe(topic);
+            state_->remove_interest(topic, *inbox_);
+        }
         std::erase(state_->nodes, inbox_);
         inbox_->close();
     }
@@ -165,10 +211,10 @@ public:
             inbox_->run_now();
             return;
         }
-        // Into every inbox under the lock, so that each node gets a topic's messages in offset order; the
-        // answer after this node's copy, as the memory backplane delivers before it answers.
+        // Into the inboxes under the lock, so that each node gets a topic's messages in offset order; the answer
+        // after this node's copy (if it takes the topic), as the memory backplane delivers before it answers.
         bool const waking = !to_wake_.empty();
-        state_->deliver_to_all(answer.message, *inbox_, to_wake_);
+        state_->deliver(answer.message, *inbox_, to_wake_);
         inbox_->push_quietly({{}, [done = std::move(done), where = answer.message->where()] { done({}, where); }});
         lock.unlock();
         inbox_->run_now();
@@ -220,9 +266,12 @@ public:
         if (delivered_.contains(topic))
             return;
         std::lock_guard lock(state_->mutex);
-        // Counted only when a bound lets this client take the topic on (else its history read fails).
-        if (state_->store.subscribe(topic, client()))
+        // Counted only when a bound lets this client take the topic on (else its history read fails). From here
+        // on the topic's messages reach this node: under the lock, before the history read the join makes next.
+        if (state_->store.subscribe(topic, client())) {
             delivered_.try_emplace(topic);
+            state_->add_interest(topic, *inbox_);
+        }
     }
 
     void unsubscribe(std::string const& topic) override
@@ -233,6 +282,23 @@ public:
         delivered_.erase(it);
         std::lock_guard lock(state_->mutex);
         state_->store.unsubscribe(topic);
+        state_->remove_interest(topic, *inbox_);
+    }
+
+    // The topics a pattern matches reach this node from here on, as a Redis node's PSUBSCRIBE brings them; the
+    // hub holds the pattern's subscribers before it calls this, and reads the pattern's history after.
+    void subscribe_pattern(std::string const& pattern) override
+    {
+        std::lock_guard lock(state_->mutex);
+        inbox_->patterns.push_back(pattern);
+    }
+
+    void unsubscribe_pattern(std::string const& pattern) override
+    {
+        std::lock_guard lock(state_->mutex);
+        auto& patterns = inbox_->patterns;
+        if (auto it = std::find(patterns.begin(), patterns.end(), pattern); it != patterns.end())
+            patterns.erase(it);
     }
 
     std::optional<position> delivered(std::string const& topic) const override
@@ -255,7 +321,7 @@ public:
     }
 
     char const* name() const noexcept override { return "memory"; }
-    bool delivers_every_topic() const noexcept override { return true; }
+    bool delivers_patterns() const noexcept override { return true; }
 
     // Presence: the members are the cluster's (one map for every loop, under its lock, as the memory backplane
     // keeps them for one); each join and leave reaches every node's inbox in the order the store took them.
@@ -455,6 +521,12 @@ std::size_t loop_cluster::node_count() const
 {
     std::lock_guard lock(state_->mutex);
     return state_->nodes.size();
+}
+
+std::size_t loop_cluster::nodes_receiving(std::string_view topic) const
+{
+    std::lock_guard lock(state_->mutex);
+    return state_->receiving(topic);
 }
 
 }  // namespace switchboard

@@ -26,7 +26,8 @@
 //   came back has the pattern again and tells the gap handler that the pattern may have missed messages.
 // What is not promised: that an unsubscribed node receives nothing. The memory backplane hands every publish back
 // to its node (there is no traffic to save, and the hub drops topics nobody holds); a broker-backed backplane
-// stops the broker's traffic (a kind says so through listening(), which the memory kind cannot answer).
+// stops the broker's traffic, and a loop cluster stops handing the node the topic (a kind says so through
+// listening(), which the memory kind cannot answer).
 //
 // A kind is a backplane and what the tests need around it: ready() once it can publish; break_broker() /
 // mend_broker() to make it unavailable and back (false: it has no broker to lose); listening(topic), whether its
@@ -86,7 +87,7 @@ struct loop_cluster_kind {
     bool ready() const { return true; }
     bool break_broker() { return false; }
     void mend_broker() {}
-    std::optional<bool> listening(std::string const&) const { return std::nullopt; }
+    std::optional<bool> listening(std::string const& topic) const { return cluster.nodes_receiving(topic) > 0; }
     loop_cluster cluster;
     std::unique_ptr<switchboard::backplane> node;
     switchboard::backplane& backplane;
