@@ -4,8 +4,8 @@
 // mutex; node(executor) makes the backplane of one loop. Every message takes the one path:
 //
 //   publish on any loop -> the cluster assigns offset and sequence, appends history (under its lock)
-//     -> the inbox of every node with a subscriber of the topic, in that order -> each node's loop delivers
-//     to its hub with no lock
+//     -> the inbox of every node with a subscriber of the topic or a pattern matching it, in that order
+//     -> each node's loop delivers to its hub with no lock
 //
 // A topic's messages reach every subscribed node in offset order whichever thread published them: they enter
 // each node's inbox under the cluster's lock. A node's answers (publish positions, history, pattern history) go

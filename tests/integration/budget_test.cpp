@@ -131,7 +131,7 @@ std::string http_request_text(std::string const& method, std::string const& targ
 // advertised room for (TcpExtTCPRcvQDrop); the server's send position is then past the window this client
 // takes, so every ACK the server sends for the client's data is discarded as out of window, and the client
 // retransmits into a connection that already has its bytes, backing off for minutes. A stall report caught it
-// (the client's tx_queue held 3.6 MB the server had read, backoff 8; the server, its input idle, had closed).
+// (the client's tx_queue held 3.6 MB unacknowledged, backoff 8; the server, its input idle, had closed).
 std::shared_ptr<ws_client> stalled_websocket(boost::asio::io_context& ioc, server_port port)
 {
     auto ws = ws_client::create(ioc);
