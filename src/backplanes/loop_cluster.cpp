@@ -85,7 +85,6 @@ struct node_inbox : std::enable_shared_from_this<node_inbox> {
     std::vector<item> items;    // under mutex
     bool scheduled = false;     // under mutex: a drain is posted
     bool closed = false;        // under mutex: the node left the cluster (wake does nothing)
-    std::vector<std::string> patterns;  // under the cluster's mutex: the patterns the node follows
     std::vector<item> batch;    // the loop thread's: the batch being run, which run_now may lengthen
     bool running = false;       // the loop thread's: a batch is being run
     cluster_node* owner = nullptr;  // the loop thread's: null once the node is gone
@@ -109,59 +108,86 @@ struct cluster_state {
     mutable std::mutex mutex;  // guards everything below
     memory_store store;
     std::vector<std::shared_ptr<node_inbox>> nodes;
-    // The nodes with a subscriber of each topic (what their hubs asked for through subscribe); with the patterns
-    // each node follows, what a message goes to: a loop with no subscriber of a topic pays nothing for it (at 16
-    // or 64 loops and many small topics, most loops have none).
-    std::unordered_map<std::string, std::vector<node_inbox const*>, string_hash, std::equal_to<>> interest;
+    using node_list = std::vector<std::shared_ptr<node_inbox>>;
+    // What a message goes to: the nodes with a subscriber of its topic (what their hubs asked for through
+    // subscribe), and the nodes following a pattern that matches it. A loop with no subscriber of a topic pays
+    // nothing for it (at 16 or 64 loops and many small topics, most loops have none), and a publish costs the
+    // nodes it reaches, not every node.
+    std::unordered_map<std::string, node_list, string_hash, std::equal_to<>> interest;
+    struct follower {
+        std::shared_ptr<node_inbox> node;
+        std::vector<std::string> patterns;
+    };
+    std::vector<follower> followers;  // only nodes that follow a pattern
     std::chrono::steady_clock::time_point last_sweep = std::chrono::steady_clock::now();
 
-    /// Whether node `n` takes a message of `topic`, whose subscribed nodes are `topic_nodes` (null: none).
-    static bool wants(node_inbox const& n, std::string_view topic, std::vector<node_inbox const*> const* topic_nodes)
-    {
-        if (topic_nodes && std::find(topic_nodes->begin(), topic_nodes->end(), &n) != topic_nodes->end())
-            return true;
-        return std::any_of(n.patterns.begin(), n.patterns.end(),
-                           [&](std::string const& p) { return pattern_matches(p, topic); });
-    }
-
-    /// The nodes subscribed to `topic`, or null.
-    std::vector<node_inbox const*> const* subscribed(std::string_view topic) const
+    /// Calls `f` once for each node that takes a message of `topic`.
+    template <class F>
+    void for_each_receiver(std::string_view topic, F&& f) const
     {
         auto const it = interest.find(topic);
-        return it == interest.end() ? nullptr : &it->second;
-    }
-
-    std::size_t receiving(std::string_view topic) const
-    {
-        auto const* topic_nodes = subscribed(topic);
-        return static_cast<std::size_t>(
-            std::count_if(nodes.begin(), nodes.end(), [&](auto const& n) { return wants(*n, topic, topic_nodes); }));
-    }
-
-    /// Into the inbox of every node that wants it, none woken: the publishing node runs its own at once (run_now),
-    /// and the others are returned to wake (each once per publishing turn).
-    void deliver(message_ptr const& m, node_inbox const& from, std::vector<std::shared_ptr<node_inbox>>& woken)
-    {
-        auto const* topic_nodes = subscribed(m->topic());
-        for (auto const& n : nodes) {
-            if (!wants(*n, m->topic(), topic_nodes))
-                continue;
-            n->push_quietly({m, {}});
-            if (n.get() != &from && std::find(woken.begin(), woken.end(), n) == woken.end())
-                woken.push_back(n);
+        node_list const* subscribed = it == interest.end() ? nullptr : &it->second;
+        if (subscribed)
+            for (auto const& n : *subscribed)
+                f(n);
+        for (auto const& [n, patterns] : followers) {
+            bool const matches = std::any_of(patterns.begin(), patterns.end(),
+                                             [&](std::string const& p) { return pattern_matches(p, topic); });
+            if (matches && (!subscribed || std::find(subscribed->begin(), subscribed->end(), n) == subscribed->end()))
+                f(n);
         }
     }
 
-    void add_interest(std::string const& topic, node_inbox const& n) { interest[topic].push_back(&n); }
+    /// Into the inbox of every node that takes it, none woken: the publishing node runs its own at once (run_now),
+    /// and the others are returned to wake (each once per publishing turn).
+    void deliver(message_ptr const& m, node_inbox const& from, node_list& woken) const
+    {
+        for_each_receiver(m->topic(), [&](std::shared_ptr<node_inbox> const& n) {
+            n->push_quietly({m, {}});
+            if (n.get() != &from && std::find(woken.begin(), woken.end(), n) == woken.end())
+                woken.push_back(n);
+        });
+    }
+
+    void add_interest(std::string const& topic, std::shared_ptr<node_inbox> const& n) { interest[topic].push_back(n); }
 
     void remove_interest(std::string_view topic, node_inbox const& n)
     {
         auto it = interest.find(topic);
         if (it == interest.end())
             return;
-        std::erase(it->second, &n);
+        std::erase_if(it->second, [&](auto const& p) { return p.get() == &n; });
         if (it->second.empty())
             interest.erase(it);
+    }
+
+    void follow(std::shared_ptr<node_inbox> const& n, std::string const& pattern)
+    {
+        auto it = std::find_if(followers.begin(), followers.end(), [&](follower const& f) { return f.node == n; });
+        if (it == followers.end())
+            it = followers.insert(followers.end(), follower{n, {}});
+        it->patterns.push_back(pattern);
+    }
+
+    void unfollow(node_inbox const& n, std::string const& pattern)
+    {
+        auto it = std::find_if(followers.begin(), followers.end(), [&](follower const& f) { return f.node.get() == &n; });
+        if (it == followers.end())
+            return;
+        if (auto p = std::find(it->patterns.begin(), it->patterns.end(), pattern); p != it->patterns.end())
+            it->patterns.erase(p);
+        if (it->patterns.empty())
+            followers.erase(it);
+    }
+
+    /// Node `n` leaves: nothing more is handed to it. `topics`: those it is subscribed to.
+    template <class Topics>
+    void remove(node_inbox const& n, Topics const& topics)
+    {
+        for (auto const& [topic, where] : topics)
+            remove_interest(topic, n);
+        std::erase_if(followers, [&](follower const& f) { return f.node.get() == &n; });
+        std::erase_if(nodes, [&](auto const& p) { return p.get() == &n; });
     }
 };
 
@@ -185,11 +211,9 @@ public:
         wake_others();
         inbox_->owner = nullptr;
         std::lock_guard lock(state_->mutex);
-        for (auto const& [topic, where] : delivered_) {
+        for (auto const& [topic, where] : delivered_)
             state_->store.unsubscribe(topic);
-            state_->remove_interest(topic, *inbox_);
-        }
-        std::erase(state_->nodes, inbox_);
+        state_->remove(*inbox_, delivered_);
         inbox_->close();
     }
 
@@ -270,7 +294,8 @@ public:
         // on the topic's messages reach this node: under the lock, before the history read the join makes next.
         if (state_->store.subscribe(topic, client())) {
             delivered_.try_emplace(topic);
-            state_->add_interest(topic, *inbox_);
+            if (!closed_)  // a closed node is handed nothing more
+                state_->add_interest(topic, inbox_);
         }
     }
 
@@ -289,16 +314,16 @@ public:
     // hub holds the pattern's subscribers before it calls this, and reads the pattern's history after.
     void subscribe_pattern(std::string const& pattern) override
     {
+        if (closed_)
+            return;  // a closed node is handed nothing more
         std::lock_guard lock(state_->mutex);
-        inbox_->patterns.push_back(pattern);
+        state_->follow(inbox_, pattern);
     }
 
     void unsubscribe_pattern(std::string const& pattern) override
     {
         std::lock_guard lock(state_->mutex);
-        auto& patterns = inbox_->patterns;
-        if (auto it = std::find(patterns.begin(), patterns.end(), pattern); it != patterns.end())
-            patterns.erase(it);
+        state_->unfollow(*inbox_, pattern);
     }
 
     std::optional<position> delivered(std::string const& topic) const override
@@ -317,7 +342,7 @@ public:
         closed_ = true;
         sweep_timer_.cancel();
         std::lock_guard lock(state_->mutex);
-        std::erase(state_->nodes, inbox_);
+        state_->remove(*inbox_, delivered_);
     }
 
     char const* name() const noexcept override { return "memory"; }
@@ -526,7 +551,9 @@ std::size_t loop_cluster::node_count() const
 std::size_t loop_cluster::nodes_receiving(std::string_view topic) const
 {
     std::lock_guard lock(state_->mutex);
-    return state_->receiving(topic);
+    std::size_t count = 0;
+    state_->for_each_receiver(topic, [&](auto const&) { ++count; });
+    return count;
 }
 
 }  // namespace switchboard
