@@ -8,6 +8,8 @@
 #include <switchboard/error.hpp>
 #include <switchboard/topic.hpp>
 
+#include <boost/asio/execution/context.hpp>
+#include <boost/asio/query.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -22,6 +24,7 @@ channel_services::channel_services(boost::asio::any_io_executor ex, server_optio
       hub(hb),
       backplane(bp),
       flusher(ex, opts.io_uring),
+      idle(idle_watch::of(boost::asio::query(ex, boost::asio::execution::context))),
       // Fine enough that every interval is a few ticks, coarse enough to cost nothing.
       keepalive(ex, std::min({opts.sse_heartbeat, opts.ws_ping_interval, opts.ws_pong_timeout, std::chrono::milliseconds(4'000)}) / 4),
       authorizer(opts, h),

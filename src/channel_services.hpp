@@ -16,6 +16,7 @@
 #include "ops/metrics.hpp"
 #include "security/authorizer.hpp"
 #include "write_path/flush_scheduler.hpp"
+#include "write_path/idle_watch.hpp"
 #include "write_path/keepalive.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -42,6 +43,7 @@ public:
     switchboard::hub& hub;
     switchboard::backplane& backplane;
     flush_scheduler flusher;
+    idle_watch& idle;  // the loop's (one per io_context), where quiet connections wait for input
     detail::keepalive keepalive;
     detail::metrics metrics;
     detail::authorizer authorizer;

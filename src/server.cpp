@@ -581,6 +581,7 @@ server_stats server::stats() const
     s.long_polling = open[detail::transport_index("long-polling")];
     s.topics = impl_->hub.topic_count();
     s.listeners = impl_->listeners.size();
+    s.parked = impl_->ctx.idle.parked();
     return s;
 }
 

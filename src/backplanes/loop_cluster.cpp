@@ -22,6 +22,11 @@ class cluster_node;
 
 namespace detail {
 
+// Messages a publishing turn hands the other loops before it wakes them without waiting for its end: enough for
+// their batches to share writes (64 messages in one write per subscriber), few enough that a turn of thousands
+// keeps them busy as it goes.
+constexpr std::size_t wake_every = 64;
+
 // A loop's own copy of a message. A message caches its wire encodings (message::encoding) without a lock, for
 // its one loop: the store's message, shared by every loop, is never handed out; each loop encodes its own copy,
 // once per wire format, and shares it among its subscribers. The copy shares the envelope's bytes (the payload
@@ -244,8 +249,14 @@ public:
         inbox_->run_now();
         // The other loops are woken once this turn is over, not at each message: they then take the turn's
         // publishes in one batch, and their subscribers in one write each (woken at once, a loop on another core
-        // takes each message as it comes, and writes to every subscriber as often).
-        if (!waking && !to_wake_.empty())
+        // takes each message as it comes, and writes to every subscriber as often). A long turn (a service
+        // publishing in a tight loop on this thread) wakes them every wake_every messages as well, so that it
+        // holds none of them back until it ends.
+        if (to_wake_.empty())
+            return;
+        if (++handed_since_wake_ >= detail::wake_every)
+            return wake_others();
+        if (!waking)
             boost::asio::post(sweep_timer_.get_executor(), [inbox = inbox_] {
                 if (inbox->owner)  // null once the node is gone (it woke them then)
                     inbox->owner->wake_others();
@@ -427,6 +438,7 @@ private:
         for (auto const& n : to_wake_)
             n->wake();
         to_wake_.clear();
+        handed_since_wake_ = 0;
     }
 
     // A history answer leaves the inbox after every message published before its read and before any later
@@ -461,6 +473,7 @@ private:
     // The topics this node is subscribed to (counted in the store), with the last position it delivered.
     std::unordered_map<std::string, position, detail::string_hash, std::equal_to<>> delivered_;
     std::vector<std::shared_ptr<detail::node_inbox>> to_wake_;  // other nodes given messages this turn, not woken yet
+    std::size_t handed_since_wake_ = 0;  // publishes that gave them messages since they were last woken
     // Members that joined through this loop, by topic (what presence_size reports).
     std::unordered_map<std::string, std::size_t, detail::string_hash, std::equal_to<>> own_members_;
     std::size_t own_member_count_ = 0;

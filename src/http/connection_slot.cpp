@@ -5,14 +5,14 @@
 namespace switchboard::detail {
 
 connection_slot::connection_slot(connection_counts& counts, std::string address)
-    : counts_(&counts), address_(std::move(address))
+    : counts_(&counts), entry_(&*counts.by_address.try_emplace(std::move(address)).first)
 {
     ++counts_->total;
-    ++counts_->by_address[address_];
+    ++entry_->second;
 }
 
 connection_slot::connection_slot(connection_slot&& other) noexcept
-    : counts_(std::exchange(other.counts_, nullptr)), address_(std::move(other.address_))
+    : counts_(std::exchange(other.counts_, nullptr)), entry_(std::exchange(other.entry_, nullptr))
 {
 }
 
@@ -21,7 +21,7 @@ connection_slot& connection_slot::operator=(connection_slot&& other) noexcept
     if (this != &other) {
         release();
         counts_ = std::exchange(other.counts_, nullptr);
-        address_ = std::move(other.address_);
+        entry_ = std::exchange(other.entry_, nullptr);
     }
     return *this;
 }
@@ -42,10 +42,10 @@ void connection_slot::release() noexcept
     if (!counts_)
         return;
     --counts_->total;
-    auto it = counts_->by_address.find(address_);
-    if (it != counts_->by_address.end() && --it->second == 0)
-        counts_->by_address.erase(it);
+    if (--entry_->second == 0)
+        counts_->by_address.erase(counts_->by_address.find(entry_->first));
     counts_ = nullptr;
+    entry_ = nullptr;
 }
 
 }  // namespace switchboard::detail

@@ -61,6 +61,9 @@ std::string render_metrics(server_context const& ctx)
     for (std::size_t i = 0; i < transport_names.size(); ++i)
         sample(out, "switchboard_connections_opened_total", label("transport", transport_names[i]),
                m.connections_opened[i]);
+    // A parked stream's socket waits in the loop's idle watch instead of Asio (its reactor entry and wait freed).
+    family(out, "switchboard_connections_parked", "gauge", "Quiet streams whose socket waits in the loop's idle watch.");
+    sample(out, "switchboard_connections_parked", "", ctx.idle.parked());
     family(out, "switchboard_client_sockets", "gauge", "Client sockets, HTTP and streaming alike.");
     sample(out, "switchboard_client_sockets", "", ctx.connections.total);
     // HTTP/2 multiplexes channels: 13 SSE streams of one browser page are 13 channels on one client socket.

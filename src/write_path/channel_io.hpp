@@ -58,6 +58,10 @@ public:
     /// Half-closes after the last bytes; the peer's end (or the owner's linger timer) then comes as lost().
     virtual void shut_down() = 0;
 
+    /// The connection has been quiet for a while: give up what waiting for input costs (plain_io parks its
+    /// descriptor in the loop's idle_watch). Anything may follow, as before. Nothing by default.
+    virtual void rest() {}
+
     /// Ends the stream now; operations in flight complete with operation_aborted (over an HTTP/2 stream: the
     /// stream is reset, its connection goes on).
     virtual void close() noexcept = 0;

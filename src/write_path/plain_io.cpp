@@ -7,8 +7,12 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <unistd.h>
+
 #include <array>
 #include <cerrno>
+#include <stdexcept>
+#include <utility>
 
 namespace switchboard::detail {
 namespace {
@@ -16,13 +20,46 @@ namespace {
 // Enough blocks per sendmsg to empty a busy queue in a few calls; IOV_MAX is 1024 on Linux.
 constexpr std::size_t iov_batch = 256;
 
+boost::asio::io_context::executor_type loop_of(boost::asio::ip::tcp::socket& socket)
+{
+    auto const* ex = socket.get_executor().target<boost::asio::io_context::executor_type>();
+    if (!ex)
+        throw std::logic_error("a server's sockets run on an io_context");
+    return *ex;
+}
+
 }  // namespace
 
-plain_io::plain_io(boost::asio::ip::tcp::socket socket, io_owner& owner, send_batch* batch)
-    : owner_(owner), socket_(std::move(socket)), batch_(batch)
+plain_io::plain_io(boost::asio::ip::tcp::socket socket, io_owner& owner, send_batch* batch, idle_watch* watch)
+    : owner_(owner), socket_(loop_of(socket)), batch_(batch), watch_(watch)
 {
+    // Moved by its descriptor: Asio moves a socket only to an executor type the source's converts to.
+    boost::system::error_code ec;
+    auto const local = socket.local_endpoint(ec);
+    v6_ = !ec && local.address().is_v6();
+    int const fd = socket.release(ec);
+    if (ec)
+        return;  // closed: the first wait fails, and the channel learns it (lost)
+    adopt(fd, false);
+}
+
+plain_io::~plain_io()
+{
+    if (parked_ >= 0) {
+        watch_->unpark(parked_, *this);
+        ::close(parked_);
+    }
+}
+
+void plain_io::close() noexcept
+{
+    if (parked_ >= 0) {
+        watch_->unpark(parked_, *this);
+        ::close(std::exchange(parked_, -1));
+        return;
+    }
     boost::system::error_code ignored;
-    socket_.non_blocking(true, ignored);
+    socket_.close(ignored);
 }
 
 std::shared_ptr<plain_io> plain_io::self()
@@ -33,14 +70,14 @@ std::shared_ptr<plain_io> plain_io::self()
 
 void plain_io::flush()
 {
-    if (waiting_writable_ || in_batch_ || !socket_.is_open())
+    if (waiting_writable_ || in_batch_ || !is_open())
         return;
     // A queue longer than one batched send takes (a burst, or a subscriber behind) goes in one sendmsg of up to
     // iov_batch blocks: through the batch it would cost the entry and a sendmsg for the rest.
     auto const frames = owner_.outbox().frames();
     if (batch_ && batch_->collecting() && frames > 0 && frames <= send_batch::max_blocks) {
         in_batch_ = true;
-        return batch_->add(socket_.native_handle(), owner_.outbox(), self());
+        return batch_->add(descriptor(), owner_.outbox(), self());
     }
     send_now();
 }
@@ -48,7 +85,7 @@ void plain_io::flush()
 void plain_io::on_batch_sent(ssize_t result)
 {
     in_batch_ = false;
-    if (!socket_.is_open())
+    if (!is_open())
         return;
     if (took(result))
         send_now();  // the rest, if the batch's send did not take it all
@@ -62,7 +99,7 @@ void plain_io::send_now()
         msghdr msg{};
         msg.msg_iov = iov.data();
         msg.msg_iovlen = queue.gather(iov.data(), iov.size());
-        ssize_t const n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
+        ssize_t const n = ::sendmsg(descriptor(), &msg, MSG_NOSIGNAL);
         if (!took(n < 0 ? -errno : n))
             return;
     }
@@ -85,11 +122,13 @@ bool plain_io::took(ssize_t result)
     queue.consume(static_cast<std::size_t>(result));
     owner_.sent(static_cast<std::size_t>(result));
     owner_.made_room();
-    return socket_.is_open();
+    return is_open();
 }
 
 void plain_io::wait_writable()
 {
+    if (!unpark())
+        return;
     waiting_writable_ = true;
     socket_.async_wait(boost::asio::socket_base::wait_write, [self = self()](boost::system::error_code ec) {
         self->waiting_writable_ = false;
@@ -101,14 +140,19 @@ void plain_io::wait_writable()
 
 void plain_io::start_reading()
 {
+    reading_ = true;
     // An idle connection's one pending operation: allocated at its own size (exact_allocation), not in a
     // recycled block sized for the largest operation the loop ran lately.
     socket_.async_wait(boost::asio::socket_base::wait_read,
-                       exact_allocation([self = self()](boost::system::error_code ec) { self->on_readable(ec); }));
+                       exact_allocation([self = self(), wait = ++read_wait_](boost::system::error_code ec) {
+                           if (wait == self->read_wait_)
+                               self->on_readable(ec);
+                       }));
 }
 
 void plain_io::on_readable(boost::system::error_code ec)
 {
+    reading_ = false;
     if (ec)
         return owner_.lost(ec);
     auto& buffer = read_scratch();
@@ -123,13 +167,60 @@ void plain_io::on_readable(boost::system::error_code ec)
         start_reading();
 }
 
+void plain_io::rest()
+{
+    // Only a connection whose one pending operation is its read wait: none while a write waits or is batched.
+    if (!watch_ || !reading_ || waiting_writable_ || in_batch_ || !socket_.is_open())
+        return;
+    boost::system::error_code ec;
+    int const fd = socket_.release(ec);  // frees Asio's reactor entry; the read wait completes, stale
+    if (ec)
+        return;
+    ++read_wait_;
+    reading_ = false;
+    if (watch_->park(fd, *this))
+        parked_ = fd;
+    else
+        adopt(fd, true);  // the watch cannot take it: it waits in Asio as before
+}
+
+void plain_io::woken()
+{
+    // Input, or the peer's end: back into Asio, whose read wait sees it at once (epoll reports it again there).
+    auto keep = self();
+    unpark();
+}
+
+bool plain_io::unpark()
+{
+    if (parked_ < 0)
+        return true;
+    int const fd = std::exchange(parked_, -1);
+    watch_->unpark(fd, *this);
+    return adopt(fd, true);
+}
+
+bool plain_io::adopt(int fd, bool read)
+{
+    boost::system::error_code ec;
+    socket_.assign(v6_ ? boost::asio::ip::tcp::v6() : boost::asio::ip::tcp::v4(), fd, ec);
+    if (ec) {
+        ::close(fd);
+        if (read)
+            owner_.lost(ec);
+        return false;
+    }
+    socket_.non_blocking(true, ec);
+    if (read)
+        start_reading();
+    return true;
+}
+
 void plain_io::shut_down()
 {
-    // The read side keeps waiting, to see the peer's EOF.
-    boost::system::error_code ec;
-    socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
-    if (ec)
-        owner_.lost(ec);
+    // The read side keeps waiting (in Asio or parked), to see the peer's EOF.
+    if (::shutdown(descriptor(), SHUT_WR) != 0)
+        owner_.lost({errno, boost::system::system_category()});
 }
 
 }  // namespace switchboard::detail

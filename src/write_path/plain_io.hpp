@@ -1,42 +1,65 @@
 #pragma once
 // Plain TCP under a push_channel: one non-blocking sendmsg hands the whole outbox to the kernel (up to a batch
 // of blocks per call), waiting for writability only when the kernel's buffer is full. In the loop turn's flush
-// that sendmsg joins the loop's send_batch (one system call for every connection's) where io_uring is there. Reading waits for
-// readability first and then reads into a per-thread scratch buffer, so an idle connection holds no read buffer
-// and has one small operation pending.
+// that sendmsg joins the loop's send_batch (one system call for every connection's) where io_uring is there.
+// Reading waits for readability first and then reads into a per-thread scratch buffer, so an idle connection
+// holds no read buffer and has one small operation pending; a quiet one (rest()) not even that: its descriptor
+// waits in the loop's idle_watch, outside Asio, until input comes or a write has to wait.
 
 #include "write_path/channel_io.hpp"
+#include "write_path/idle_watch.hpp"
 #include "write_path/send_batch.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <cstdint>
 
 namespace switchboard::detail {
 
-class plain_io final : public channel_io, public batched_sender {
+class plain_io final : public channel_io, public batched_sender, private idle_watch::sleeper {
 public:
-    /// `batch`: the loop's send batch, or null (each flush sends by itself).
-    plain_io(boost::asio::ip::tcp::socket socket, io_owner& owner, send_batch* batch);
+    /// `socket`: of a loop's io_context. `batch`: the loop's send batch, or null (each flush sends by itself).
+    /// `watch`: where the connection waits while quiet, or null (it waits in Asio).
+    plain_io(boost::asio::ip::tcp::socket socket, io_owner& owner, send_batch* batch, idle_watch* watch);
+    ~plain_io() override;
+    plain_io(plain_io const&) = delete;
+    plain_io& operator=(plain_io const&) = delete;
 
-    boost::asio::ip::tcp::socket& socket() noexcept { return socket_; }
-    void close() noexcept override
-    {
-        boost::system::error_code ignored;
-        socket().close(ignored);
-    }
+    void close() noexcept override;
     void start_reading() override;
     void flush() override;
     void shut_down() override;
+    void rest() override;
 
 private:
     std::shared_ptr<plain_io> self();
+    bool is_open() const noexcept { return parked_ >= 0 || socket_.is_open(); }
+    int descriptor() noexcept { return parked_ >= 0 ? parked_ : socket_.native_handle(); }
     void on_readable(boost::system::error_code ec);
+    void woken() override;
+    /// Takes the parked descriptor back into Asio and waits for input there; false when the stream is lost.
+    bool unpark();
+    /// Puts `fd` under socket_ and, when `read`, waits for input; false when Asio cannot take it (the stream is
+    /// then lost, told to the owner when `read`).
+    bool adopt(int fd, bool read);
     void wait_writable();
     void send_now();
     void on_batch_sent(ssize_t result) override;
     /// A send's result (bytes, or -errno as sendmsg sets errno); false when the io must stop sending for now.
     bool took(ssize_t result);
 
+    // Its loop's io_context as the executor: one pointer, where any_io_executor (the HTTP side's sockets carry
+    // one) is 56 bytes of every connection.
+    using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
+
     io_owner& owner_;
-    boost::asio::ip::tcp::socket socket_;
+    socket_type socket_;  // holds no descriptor while parked
     send_batch* batch_;
+    idle_watch* watch_;
+    int parked_ = -1;  // the descriptor while it waits in watch_
+    std::uint32_t read_wait_ = 0;  // numbers the read waits: the one parking cancels completes stale
+    bool reading_ = false;         // a read wait is pending in Asio
+    bool v6_ = false;              // the socket's protocol, to take a parked descriptor back
     bool waiting_writable_ = false;
     bool in_batch_ = false;  // a send of this connection waits in the batch
 };

@@ -10,18 +10,22 @@
 namespace switchboard::detail {
 namespace {
 
-push_channel::io_variant make_io(connection_stream stream, io_owner& owner, send_batch* batch,
-                                 server_options const& options)
+// Ticks without input before a stream rests (channel_io::rest): two, so that a client sending now and then does
+// not move its socket in and out of Asio for each input.
+constexpr std::uint64_t rest_after_ticks = 2;
+
+push_channel::io_variant make_io(connection_stream stream, io_owner& owner, channel_services& services)
 {
     boost::system::error_code ec;
     auto& socket = stream.tcp().socket();
     socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
-    if (options.socket_send_buffer > 0)
-        socket.set_option(boost::asio::socket_base::send_buffer_size(static_cast<int>(options.socket_send_buffer)),
+    if (services.options.socket_send_buffer > 0)
+        socket.set_option(boost::asio::socket_base::send_buffer_size(static_cast<int>(services.options.socket_send_buffer)),
                           ec);
     if (stream.is_tls())
         return std::unique_ptr<channel_io>(std::make_unique<tls_io>(tls_io::stream_type(std::move(stream.tls())), owner));
-    return push_channel::io_variant(std::in_place_index<0>, stream.tcp().release_socket(), owner, batch);
+    return push_channel::io_variant(std::in_place_index<0>, stream.tcp().release_socket(), owner,
+                                    services.flusher.batch(), services.options.park_idle ? &services.idle : nullptr);
 }
 
 }  // namespace
@@ -30,7 +34,7 @@ push_channel::push_channel(connection_stream stream, connection_slot slot, chann
                            std::string remote_address)
     : channel(std::move(remote_address)),
       services_(services),
-      io_(make_io(std::move(stream), *this, services.flusher.batch(), services.options)),
+      io_(make_io(std::move(stream), *this, services)),
       slot_(std::move(slot)),
       last_input_(services.keepalive.now()),
       last_output_(services.keepalive.now())
@@ -568,6 +572,8 @@ bool push_channel::on_tick(std::uint64_t now)
     if (closing())
         return false;
     keepalive_tick(now, now - last_input_, now - last_output_);
+    if (now - last_input_ >= rest_after_ticks && !closing())
+        io().rest();  // sending needs no read wait: a stream that only receives rests between its messages
     if (now - last_output_ > 0)
         queue_.trim();  // quiet for a tick: give the queue's memory back (not per flush: that would cost a
                         // reallocation per delivery on a busy connection)

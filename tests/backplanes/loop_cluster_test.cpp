@@ -248,6 +248,34 @@ TEST(loop_cluster, a_loops_own_publish_is_delivered_and_answered_before_the_call
     }
 }
 
+// A service publishing in a tight loop on its own loop thread makes one long turn. The other loops must not wait
+// for its end (they did: 30-180 ms in bench/loop_hop): they are woken every few dozen messages handed to them.
+TEST(loop_cluster, a_loop_publishing_in_one_long_turn_wakes_the_others_as_it_goes)
+{
+    loop_cluster cluster;
+    loop mine(cluster, {}), other(cluster, {"t"});
+    auto const handed_in_turn = mine.run([&] {
+        for (int i = 0; i < 1'000; ++i)
+            mine.node->publish("t", std::to_string(i), [](boost::system::error_code ec, position) {
+                EXPECT_FALSE(ec) << ec.message();
+            });
+        // Still inside the publishing turn: the other loop, on its own thread, has had messages to deliver.
+        auto const deadline = std::chrono::steady_clock::now() + 5s;
+        std::size_t got = 0;
+        while (got == 0 && std::chrono::steady_clock::now() < deadline) {
+            got = other.run([&] { return other.got.size(); });
+            if (got == 0)
+                std::this_thread::sleep_for(1ms);
+        }
+        return got;
+    });
+    EXPECT_GT(handed_in_turn, 0u) << "the other loop was woken only when the publishing turn ended";
+    ASSERT_TRUE(other.wait([&] { return other.got.size() == 1'000; }));
+    auto const got = other.run([&] { return other.got; });
+    for (std::size_t i = 0; i < got.size(); ++i)
+        ASSERT_EQ(got[i]->offset(), i + 1) << "out of order or duplicated";
+}
+
 // A delivery that publishes (an application hook reacting to a message) runs inside the loop's batch: its
 // publish waits for the batch's end rather than jump ahead of the messages still in it.
 TEST(loop_cluster, a_publish_made_by_a_delivery_keeps_the_topic_in_order)

@@ -85,7 +85,7 @@ constexpr char const* every_key = R"({
   "sse": {"path": "/live/sse", "retry": "3s", "heartbeat": "12s"},
   "long_polling": {"path": "/live/poll", "hold": "40s", "max_messages_per_poll": 250, "max_bytes_per_poll": "512KiB"},
   "publish": {"path": "/live/publish"},
-  "io": {"uring": false},
+  "io": {"uring": false, "park_idle": false},
   "http2": {"enabled": false, "max_concurrent_streams": 7, "initial_window_size": "1MiB", "max_header_list_size": "32KiB"},
   "transports": ["sse", "long-polling"],
   "client": {"path": "/live/switchboard.js"},
@@ -192,6 +192,7 @@ TEST(config, every_key_parses)
     EXPECT_EQ(o.max_queue_messages, 2048u);
     EXPECT_EQ(o.socket_send_buffer, 256u * 1024);
     EXPECT_FALSE(o.io_uring);
+    EXPECT_FALSE(o.park_idle);
     EXPECT_FALSE(o.http2.enabled);
     EXPECT_EQ(o.http2.max_concurrent_streams, 7u);
     EXPECT_EQ(o.http2.initial_window_size, 1024u * 1024);

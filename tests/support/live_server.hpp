@@ -106,6 +106,7 @@ public:
             sum.long_polling += s.long_polling;
             sum.topics += s.topics;
             sum.listeners += s.listeners;
+            sum.parked += s.parked;
         }
         if (per_loop)
             *per_loop = std::move(each);

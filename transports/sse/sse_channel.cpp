@@ -77,6 +77,7 @@ void sse_channel::start(cursor positions)
     positions_ = std::move(positions);
     started_ = true;
     open_body(false);
+    cors_origin_.reset();  // the head carried it, and nothing after it needs it
     start_reading();
 }
 
@@ -87,8 +88,8 @@ void sse_channel::open_body(bool control)
     head.set(boost::beast::http::field::content_type, "text/event-stream");
     head.set(boost::beast::http::field::cache_control, "no-cache");
     head.set("X-Accel-Buffering", "no");
-    if (!cors_origin_.empty())
-        detail::add_cors_fields(head, cors_origin_);
+    if (cors_origin_)
+        detail::add_cors_fields(head, *cors_origin_);
     auto body = send_head(head) ? bytes("retry: " + std::to_string(services_.options.sse_retry.count()) + "\n\n")
                                 : bytes(response_head());
     if (control)
@@ -106,11 +107,17 @@ std::string sse_channel::response_head() const
         "Cache-Control: no-cache\r\n"
         "Connection: close\r\n"
         "X-Accel-Buffering: no\r\n";  // tells nginx-style proxies not to buffer the stream
-    if (!cors_origin_.empty())
-        head += detail::cors_field_lines(cors_origin_);
+    if (cors_origin_)
+        head += detail::cors_field_lines(*cors_origin_);
     head += "\r\n";
     head += "retry: " + std::to_string(services_.options.sse_retry.count()) + "\n\n";
     return head;
+}
+
+void sse_channel::allow_origin(std::string origin)
+{
+    if (!origin.empty())
+        cors_origin_ = std::make_unique<std::string const>(std::move(origin));
 }
 
 void sse_channel::send_deltas(std::vector<std::string> const& topics)
@@ -238,8 +245,8 @@ void sse_channel::refuse(boost::system::error_code ec, std::string_view message)
     http_request req{boost::beast::http::verb::get, "/", 11};
     req.keep_alive(false);
     auto res = detail::error_response(req, ec, message);
-    if (!cors_origin_.empty())
-        detail::add_cors_fields(res, cors_origin_);
+    if (cors_origin_)
+        detail::add_cors_fields(res, *cors_origin_);
     if (send_head(res))
         enqueue_control(bytes(std::move(res.body())));  // over HTTP/2: HEADERS went, the body follows as DATA
     else

@@ -54,31 +54,32 @@ private:
     void frame_complete(frame_sink& sink);
     void fail(parse_failure f, char const* why);
 
+    // Largest first, the flags packed at the end: every WebSocket holds one of these while idle.
+    std::string message_;  // the message being assembled (data frames)
+    std::string control_;  // the control frame being read
     std::size_t max_message_;
-    bool compression_ = false;
+    std::uint64_t remaining_ = 0;  // of the frame being read
+    char const* failure_reason_ = "";
 
     // The header being read (2 to 14 bytes).
     unsigned char header_[14] = {};
-    std::size_t header_have_ = 0;
+    std::uint8_t header_have_ = 0;
 
     // The frame being read.
+    unsigned char mask_[4] = {};
+    std::uint8_t mask_index_ = 0;  // wraps at 256, a multiple of 4
+    opcode frame_op_ = opcode::continuation;
     bool in_payload_ = false;
     bool fin_ = false;
-    opcode frame_op_ = opcode::continuation;
-    std::uint64_t remaining_ = 0;
-    unsigned char mask_[4] = {};
-    std::size_t mask_index_ = 0;
 
-    // The message being assembled (data frames) and the control frame being read.
-    bool in_message_ = false;
+    // The message being assembled.
     opcode message_op_ = opcode::text;
+    bool in_message_ = false;
     bool message_compressed_ = false;
     bool skipping_ = false;  // the message passed max_message_: drop its bytes, report at its end
-    std::string message_;
-    std::string control_;
 
     parse_failure failure_ = parse_failure::none;
-    char const* failure_reason_ = "";
+    bool compression_ = false;
     bool done_ = false;
 };
 

@@ -50,15 +50,24 @@ public:
     /// `max_bytes`; with none pending, any command fits.
     ticket_ptr begin(std::size_t bytes, std::size_t max_commands, std::size_t max_bytes)
     {
+        if (!counts_)
+            counts_ = std::make_shared<counts>();
         if (counts_->commands > 0 && (counts_->commands >= max_commands || counts_->bytes + bytes > max_bytes))
             return nullptr;
         return std::make_shared<ticket>(counts_, bytes);
     }
 
-    std::size_t commands() const noexcept { return counts_->commands; }
+    std::size_t commands() const noexcept { return counts_ ? counts_->commands : 0; }
+
+    /// Frees the counts while no ticket holds them (an idle connection's ~50 bytes).
+    void trim() noexcept
+    {
+        if (counts_ && counts_.use_count() == 1)
+            counts_.reset();
+    }
 
 private:
-    std::shared_ptr<counts> counts_ = std::make_shared<counts>();
+    std::shared_ptr<counts> counts_;  // made by the first command
 };
 
 }  // namespace switchboard::websocket

@@ -117,6 +117,8 @@ void websocket_channel::keepalive_tick(std::uint64_t now, std::uint64_t idle_in,
     auto const& k = services_.keepalive;
     if (idle_in >= k.ticks(services_.options.ws_ping_interval) + k.ticks(services_.options.ws_pong_timeout))
         return close(disconnect::no_pong());
+    if (idle_in > 0)
+        pending_.trim();
     auto const ping_interval = k.ticks(services_.options.ws_ping_interval);
     if (idle_in >= ping_interval && now - last_ping_ >= ping_interval) {
         last_ping_ = now;

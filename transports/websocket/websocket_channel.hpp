@@ -39,7 +39,7 @@ public:
     void use_compression();
     /// For a channel services.open() accepted, before start(): start() subscribes its server-side subscriptions
     /// (identity::topics) first, each from `since` (the upgrade's ?since=) when it names the topic.
-    void subscribe_server_topics_at_start(cursor since) { server_since_ = std::move(since); }
+    void subscribe_server_topics_at_start(cursor since) { server_since_ = std::make_unique<cursor>(std::move(since)); }
 
 private:
     void write_message(message_ptr const& m) override;
@@ -103,7 +103,7 @@ private:
     std::unique_ptr<detail::delta_bases> deltas_;  // only once a subscription asked for delta updates
     bool warned_ = false;  // told its token is expiring (reset by a refresh)
     // Set for an accepted channel: where its server-side subscriptions resume from (read once, at start).
-    std::optional<cursor> server_since_;
+    std::unique_ptr<cursor> server_since_;  // a pointer: 8 bytes of every WebSocket, where the cursor is 24 and more
 };
 
 }  // namespace switchboard::websocket

@@ -1,0 +1,66 @@
+#pragma once
+// Where a loop's quiet connections wait for input. Asio keeps, for each socket it watches, a reactor entry
+// (~170 B) and the pending wait's operation (~100 B). A connection that has neither heard nor said anything
+// for a keepalive tick hands its descriptor to this watch instead (park): one epoll set per loop, which Asio
+// watches as a single descriptor. A parked connection then costs no memory of the process, only the kernel's
+// entry in the set.
+//
+// Input or the peer's end wakes the connection once (woken()): its descriptor leaves the set, and the
+// connection takes it back into Asio to read. Sending needs no wait, so a parked connection's sendmsg goes
+// straight to its descriptor. Only a full socket buffer (a wait for writability) takes it back into Asio.
+//
+// Level-triggered: input that arrived just before the descriptor was parked wakes it at once. One watch per
+// io_context, as an Asio service: it outlives every connection of the context, even one whose last owner is a
+// handler destroyed with the context. Loop thread only.
+
+#include <boost/asio/execution_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+
+#include <cstddef>
+#include <vector>
+
+namespace switchboard::detail {
+
+class idle_watch final : public boost::asio::execution_context::service {
+public:
+    /// A parked connection.
+    class sleeper {
+    public:
+        /// Its descriptor is readable, or the peer is gone. The sleeper calls unpark() before it reads.
+        virtual void woken() = 0;
+
+    protected:
+        ~sleeper() = default;
+    };
+
+    static inline boost::asio::execution_context::id id;
+
+    /// The context's watch (made on first use).
+    static idle_watch& of(boost::asio::execution_context& context);
+
+    explicit idle_watch(boost::asio::execution_context& context);
+    ~idle_watch() override;
+
+    /// Watches `fd` for `s` until woken or unpark(). False when it cannot (no epoll set: the context is shutting
+    /// down, or the kernel refused); then the caller waits in Asio as before.
+    bool park(int fd, sleeper& s);
+    /// Takes `fd` (of `s`) out of the set.
+    void unpark(int fd, sleeper& s) noexcept;
+    /// Connections parked now.
+    std::size_t parked() const noexcept { return parked_; }
+
+private:
+    void shutdown() override;
+    void wait();
+    void on_ready();
+
+    boost::asio::posix::stream_descriptor set_;
+    // The sleepers of the epoll_wait being handled: one woken may close another, which then leaves this list,
+    // so a stale entry is never called.
+    std::vector<sleeper*> ready_;
+    std::size_t parked_ = 0;
+    bool waiting_ = false;
+    bool shut_ = false;
+};
+
+}  // namespace switchboard::detail

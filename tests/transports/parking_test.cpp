@@ -1,0 +1,196 @@
+// Quiet streams park: after two keepalive ticks without input, a plain WebSocket or SSE connection's socket
+// leaves Asio for the loop's idle watch (write_path/idle_watch.hpp), and nothing a client sees may change.
+// Messages and heartbeats still go out (a send needs no wait), input and pongs still arrive, a departure is
+// still seen at once, a reader that stops is still cut off at its bounds, and a stop still closes them all.
+
+#include "support/curl.hpp"
+#include "support/live_server.hpp"
+#include "support/sse_client.hpp"
+#include "support/ws_client.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace switchboard::test {
+namespace {
+
+using nlohmann::json;
+namespace asio = boost::asio;
+
+// Ticks of 25-100 ms (the keepalive period is a quarter of the shortest interval): a stream parks within 200 ms.
+server_options quick_ticks()
+{
+    server_options options;
+    options.sse_heartbeat = std::chrono::milliseconds(400);
+    options.ws_ping_interval = std::chrono::milliseconds(400);
+    options.ws_pong_timeout = std::chrono::milliseconds(400);
+    return options;
+}
+
+TEST(parked_streams, a_quiet_sse_stream_parks_and_still_gets_every_message_its_heartbeats_and_its_end)
+{
+    live_server srv(quick_ticks(), 1);
+    srv.start();
+    auto sse = sse_client::create(srv.ioc);
+    sse->connect(srv.port, "/sse?topic=quiet");
+    ASSERT_TRUE(sse->wait_events(srv.ioc, 1));
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().parked == 1; }, std::chrono::seconds(10)));
+
+    // Byte for byte while parked: a send goes to the descriptor, not through Asio, and does not unpark.
+    std::vector<std::string> const payloads = {R"({"n":123456789012345678901234567890})", R"([1, 2.50, "x"])",
+                                               R"("three")"};
+    for (auto const& p : payloads)
+        (*srv).publish_text("quiet", p);
+    ASSERT_TRUE(sse->wait_messages(srv.ioc, payloads.size()));
+    std::vector<std::string> envelopes;
+    for (auto const& e : sse->events())
+        if (e.type == "message")
+            envelopes.push_back(e.data);
+    ASSERT_EQ(envelopes.size(), payloads.size());
+    for (std::size_t i = 0; i < payloads.size(); ++i)
+        EXPECT_NE(envelopes[i].find("\"data\":" + payloads[i] + "}"), std::string::npos) << envelopes[i];
+    auto const comments = sse->comments();
+    ASSERT_TRUE(srv.run_until([&] { return sse->comments() >= comments + 2; }, std::chrono::seconds(10)));
+    EXPECT_EQ(srv.stats().parked, 1u);
+
+    // The client leaves: the watch sees its end, the stream closes, and its socket leaves the watch.
+    sse->close();
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().sse == 0 && srv.stats().parked == 0; },
+                              std::chrono::seconds(10)));
+}
+
+TEST(parked_streams, the_payload_of_a_parked_sse_stream_arrives_byte_for_byte_at_curl)
+{
+    live_server srv(quick_ticks(), 1);
+    srv.start();
+    std::string const payload = R"({"big":123456789012345678901234567890,"f":1.50})";
+    bool published = false;
+    asio::steady_timer poll(srv.ioc);
+    std::function<void()> check = [&] {
+        if (srv.stats().parked == 1 && !published) {
+            published = true;
+            (*srv).publish_text("curl", payload);
+            // The stream ends from the server's side, after the message: curl's own deadline is only a guard.
+            asio::post(srv.ioc, [&] { (*srv).stop(); });
+            return;
+        }
+        poll.expires_after(std::chrono::milliseconds(10));
+        poll.async_wait([&](boost::system::error_code ec) {
+            if (!ec)
+                check();
+        });
+    };
+    check();
+    auto const answer = curl(srv.ioc, "http://127.0.0.1:" + std::to_string(srv.port) + "/sse?topic=curl", {"-sN"});
+    ASSERT_TRUE(published) << answer.output;
+    EXPECT_NE(answer.body.find(payload), std::string::npos) << answer.body;
+}
+
+TEST(parked_streams, a_parked_websocket_wakes_for_its_commands_and_pongs_and_parks_again)
+{
+    live_server srv(quick_ticks(), 1);
+    srv.start();
+    auto ws = ws_client::create(srv.ioc);  // Beast answers the server's pings
+    ws->connect(srv.port);
+    ASSERT_TRUE(ws->subscribe(srv.ioc, "a", 1));
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().parked == 1; }, std::chrono::seconds(10)));
+
+    // A command wakes it: the ack comes, and so does a message of the new topic.
+    ASSERT_TRUE(ws->subscribe(srv.ioc, "b", 2));
+    srv.publish("b", json{{"after", "wake"}});
+    ASSERT_TRUE(ws->wait_messages(srv.ioc, 1));
+    EXPECT_EQ(ws->messages().back()["data"], json({{"after", "wake"}}));
+
+    // Pings go out every 400 ms and must be answered within 400 ms: the pongs wake it each time, or the server
+    // would drop it. Five intervals in, it is still open, and parked again between them.
+    auto const until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2'000);
+    std::size_t parked_seen = 0;
+    srv.run_until([&] {
+        parked_seen += srv.stats().parked;
+        return std::chrono::steady_clock::now() >= until || !ws->is_open();
+    }, std::chrono::seconds(10));
+    EXPECT_TRUE(ws->is_open());
+    EXPECT_EQ(srv.stats().websocket, 1u);
+    EXPECT_GT(parked_seen, 0u);
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().parked == 1; }, std::chrono::seconds(10)));
+    srv.publish("a", json{{"still", "served"}});
+    ASSERT_TRUE(ws->wait_messages(srv.ioc, 2));
+    ws->close();
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().websocket == 0 && srv.stats().parked == 0; },
+                              std::chrono::seconds(10)));
+}
+
+TEST(parked_streams, a_parked_stream_whose_client_stops_reading_is_cut_off_at_its_bound)
+{
+    auto options = quick_ticks();
+    options.max_queue_bytes = 64 * 1024;
+    options.socket_send_buffer = 16 * 1024;
+    live_server srv(options, 1);
+    srv.start();
+    auto slow = sse_client::create(srv.ioc);
+    slow->set_receive_buffer_size(4096);
+    slow->connect(srv.port, "/sse?topic=firehose");
+    ASSERT_TRUE(slow->wait_events(srv.ioc, 1));
+    slow->pause_reading();
+    auto reader = sse_client::create(srv.ioc);
+    reader->connect(srv.port, "/sse?topic=firehose");
+    ASSERT_TRUE(reader->wait_events(srv.ioc, 1));
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().parked == 2; }, std::chrono::seconds(10)));
+
+    // 400 KB for a client that reads nothing, 32 KB at a time (each within the bound of the one that reads): its
+    // socket fills, the write waits in Asio, its queue reaches the bound, and it is closed as a slow consumer; the
+    // one that reads gets everything.
+    std::string const payload = "\"" + std::string(1000, 'x') + "\"";
+    constexpr std::size_t count = 400;
+    for (std::size_t i = 0; i < count; ++i) {
+        (*srv).publish_text("firehose", payload);
+        if ((i + 1) % 32 == 0 || i + 1 == count)
+            ASSERT_TRUE(reader->wait_messages(srv.ioc, i + 1, std::chrono::seconds(20)));
+    }
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().sse == 1; }, std::chrono::seconds(20)));
+    slow->resume_reading();
+    ASSERT_TRUE(slow->wait_ended(srv.ioc, std::chrono::seconds(20)));
+    auto const close = slow->find_event("close");
+    ASSERT_TRUE(close);
+    EXPECT_EQ(json::parse(close->data)["code"], 4000);
+    EXPECT_LT(slow->message_count(), count);
+}
+
+TEST(parked_streams, stopping_the_server_closes_every_parked_stream)
+{
+    live_server srv(quick_ticks(), 1);
+    srv.start();
+    std::vector<std::shared_ptr<sse_client>> sse;
+    std::vector<std::shared_ptr<ws_client>> ws;
+    for (int i = 0; i < 40; ++i) {
+        sse.push_back(sse_client::create(srv.ioc));
+        sse.back()->connect(srv.port, "/sse?topic=t");
+        ws.push_back(ws_client::create(srv.ioc));
+        ws.back()->connect(srv.port);
+    }
+    for (auto& c : sse)
+        ASSERT_TRUE(c->wait_events(srv.ioc, 1));
+    for (auto& c : ws)
+        ASSERT_TRUE(c->subscribe(srv.ioc, "t", 1));
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().parked == 80; }, std::chrono::seconds(10)));
+
+    (*srv).stop();
+    ASSERT_TRUE(srv.run_until([&] {
+        for (auto& c : sse)
+            if (!c->ended())
+                return false;
+        for (auto& c : ws)
+            if (!c->closed())
+                return false;
+        return true;
+    }, std::chrono::seconds(20)));
+    EXPECT_EQ(srv.stats().parked, 0u);
+    for (auto& c : sse)
+        EXPECT_TRUE(c->find_event("close")) << "a parked stream got no close event";
+}
+
+}  // namespace
+}  // namespace switchboard::test
