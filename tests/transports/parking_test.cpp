@@ -5,6 +5,7 @@
 
 #include "support/curl.hpp"
 #include "support/live_server.hpp"
+#include "support/server_process.hpp"
 #include "support/sse_client.hpp"
 #include "support/ws_client.hpp"
 
@@ -121,6 +122,50 @@ TEST(parked_streams, a_parked_websocket_wakes_for_its_commands_and_pongs_and_par
     ws->close();
     ASSERT_TRUE(srv.run_until([&] { return srv.stats().websocket == 0 && srv.stats().parked == 0; },
                               std::chrono::seconds(10)));
+}
+
+// Python's websockets, sending nothing but its answers to the server's pings: a message reaches it while parked,
+// its subscribe wakes the stream, and its pongs keep waking it, five ping intervals long.
+TEST(parked_streams, python_websockets_is_served_while_its_stream_parks_and_wakes)
+{
+    live_server srv(quick_ticks(), 1);
+    srv.start();
+    std::string const script = R"(
+import asyncio, sys, websockets
+
+async def main():
+    async with websockets.connect('ws://127.0.0.1:' + sys.argv[1] + '/ws', ping_interval=None) as ws:
+        await ws.send('{"type":"subscribe","topic":"a","id":1}')
+        await ws.recv()
+        print('ready', flush=True)
+        print('got', await ws.recv(), flush=True)
+        await ws.send('{"type":"subscribe","topic":"b","id":2}')
+        print('ack', await ws.recv(), flush=True)
+        print('got', await ws.recv(), flush=True)
+
+asyncio.run(asyncio.wait_for(main(), 30))
+)";
+    // Debian's python3-websockets is for /usr/bin/python3, not another python3 earlier on the PATH.
+    server_process python("/usr/bin/python3", {"-c", script, std::to_string(srv.port)});
+    auto const printed = [&](std::string_view text) { return python.output().find(text) != std::string::npos; };
+    ASSERT_TRUE(srv.run_until([&] { return printed("ready"); }, std::chrono::seconds(20))) << python.output();
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().parked == 1; }, std::chrono::seconds(10)));
+
+    std::string const first = R"({"a":123456789012345678901234567890})";
+    (*srv).publish_text("a", first);
+    ASSERT_TRUE(srv.run_until([&] { return printed("ack"); }, std::chrono::seconds(10))) << python.output();
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().parked == 1; }, std::chrono::seconds(10)));
+    auto const until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2'000);
+    srv.run_until([&] { return std::chrono::steady_clock::now() >= until || python.exit_status().has_value(); },
+                  std::chrono::seconds(10));
+    ASSERT_EQ(srv.stats().websocket, 1u) << "dropped while parked: its pongs did not wake it\n" << python.output();
+
+    std::string const second = R"([1.10, "b"])";
+    (*srv).publish_text("b", second);
+    ASSERT_TRUE(srv.run_until([&] { return python.exit_status().has_value(); }, std::chrono::seconds(20)));
+    EXPECT_EQ(*python.exit_status(), 0) << python.output();
+    EXPECT_TRUE(printed("\"data\":" + first + "}")) << python.output();
+    EXPECT_TRUE(printed("\"data\":" + second + "}")) << python.output();
 }
 
 TEST(parked_streams, a_parked_stream_whose_client_stops_reading_is_cut_off_at_its_bound)
