@@ -360,7 +360,8 @@ public:
     bool delivers_patterns() const noexcept override { return true; }
 
     // Presence: the members are the cluster's (one map for every loop, under its lock, as the memory backplane
-    // keeps them for one); each join and leave reaches every node's inbox in the order the store took them.
+    // keeps them for one); each join and leave reaches the inbox of every node subscribed to its topic, in the
+    // order the store took them.
     bool supports_presence() const noexcept override { return true; }
 
     void presence_join(std::string const& topic, presence_member member, std::size_t max_members,
@@ -371,7 +372,7 @@ public:
         if (answer.event) {
             ++own_members_[topic];
             ++own_member_count_;
-            tell_every_node(answer.event);
+            tell_subscribed_nodes(answer.event);
         }
         // Behind the event in this node's inbox, as the memory backplane delivers before it answers.
         inbox_->push({{}, [done = std::move(done), ec = answer.ec] { done(ec); }});
@@ -387,7 +388,7 @@ public:
                 if (--it->second == 0)
                     own_members_.erase(it);
             }
-            tell_every_node(event);
+            tell_subscribed_nodes(event);
         }
     }
 
@@ -423,10 +424,14 @@ public:
     }
 
 private:
-    // Under the cluster's lock. Each loop hands on its own copy: an event's encodings are cached for one loop.
-    void tell_every_node(presence_event_ptr const& e)
+    // Under the cluster's lock. To the nodes subscribed to the event's topic, as a message goes (the others' hubs
+    // have no listener of it), each handing on its own copy: an event's encodings are cached for one loop.
+    void tell_subscribed_nodes(presence_event_ptr const& e)
     {
-        for (auto const& n : state_->nodes)
+        auto const it = state_->interest.find(e->topic());
+        if (it == state_->interest.end())
+            return;
+        for (auto const& n : it->second)
             n->push({{}, [inbox = n.get(), e] {
                          // Run from that inbox, by its node (node_inbox::run checks it is there).
                          inbox->owner->deliver_presence(std::make_shared<presence_event const>(*e));

@@ -969,6 +969,9 @@ TYPED_TEST(backplane_contract, presence_joins_and_leaves_reach_this_node_once_an
         EXPECT_TRUE(events.empty());
         return;
     }
+    // Subscribed, as the node's hub is once a member's channel subscribes: the loop cluster hands a topic's
+    // presence events to its subscribed nodes only (Redis and NATS to every node).
+    bp.subscribe("room");
     EXPECT_FALSE(join(member(id(1), "ann", R"({"name":"Ann"})")));
     EXPECT_FALSE(join(member(id(2), "bob")));
     EXPECT_FALSE(join(member(id(1), "ann")));  // present already: no event

@@ -276,6 +276,35 @@ TEST(loop_cluster, a_loop_publishing_in_one_long_turn_wakes_the_others_as_it_goe
         ASSERT_EQ(got[i]->offset(), i + 1) << "out of order or duplicated";
 }
 
+// Presence events are a topic's like its messages: a loop whose hub has no subscriber of the topic would drop them.
+TEST(loop_cluster, presence_events_reach_only_the_loops_with_a_subscriber_of_their_topic)
+{
+    loop_cluster cluster;
+    loop a(cluster, {"room"}), b(cluster, {"other"}), c(cluster, {"room"});
+    std::vector<std::string> told_a, told_b, told_c;  // each its loop's
+    a.run([&] { a.node->set_presence_delivery([&](presence_event_ptr const& e) { told_a.push_back(e->topic()); }); return 0; });
+    b.run([&] { b.node->set_presence_delivery([&](presence_event_ptr const& e) { told_b.push_back(e->topic()); }); return 0; });
+    c.run([&] { c.node->set_presence_delivery([&](presence_event_ptr const& e) { told_c.push_back(e->topic()); }); return 0; });
+
+    auto const join = [](loop& l, std::string const& topic, std::string const& client) {
+        l.run([&] {
+            l.node->presence_join(topic, presence_member{client, "", "null"}, 100, [](boost::system::error_code ec) {
+                EXPECT_FALSE(ec) << ec.message();
+            });
+            return 0;
+        });
+    };
+    join(a, "room", std::string(32, 'a'));
+    // Taken after the room's join: b's inbox would hold that join ahead of its own.
+    join(b, "other", std::string(32, 'b'));
+    ASSERT_TRUE(b.wait([&] { return !told_b.empty(); }));
+    ASSERT_TRUE(a.wait([&] { return !told_a.empty(); }));
+    ASSERT_TRUE(c.wait([&] { return !told_c.empty(); }));
+    EXPECT_EQ(b.run([&] { return told_b; }), std::vector<std::string>{"other"});
+    EXPECT_EQ(a.run([&] { return told_a; }), std::vector<std::string>{"room"});
+    EXPECT_EQ(c.run([&] { return told_c; }), std::vector<std::string>{"room"});
+}
+
 // A delivery that publishes (an application hook reacting to a message) runs inside the loop's batch: its
 // publish waits for the batch's end rather than jump ahead of the messages still in it.
 TEST(loop_cluster, a_publish_made_by_a_delivery_keeps_the_topic_in_order)
