@@ -39,10 +39,10 @@ from tls_idle import vm_rss  # noqa: E402
 class server:
     """switchboard-server on 127.0.0.1:0, pinned to the server's core; stopped by its own PID."""
 
-    def __init__(self, path):
+    def __init__(self, path, args=(), env=None):
         self.log = tempfile.NamedTemporaryFile('w+', prefix='switchboard-h2-sse.', suffix='.log')
-        self.proc = subprocess.Popen(['taskset', '-c', SERVER_CORE, path, '--listen', '127.0.0.1:0'],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(['taskset', '-c', SERVER_CORE, path, '--listen', '127.0.0.1:0'] + list(args),
+                                     stdout=self.log, stderr=subprocess.STDOUT, env=env)
         self.port = None
         deadline = time.time() + 20
         while self.port is None and time.time() < deadline and self.proc.poll() is None:
@@ -186,4 +186,5 @@ def fanout(binary, duration):
         sys.exit(f'h2_fanout.mjs failed: {out.stderr[-500:]}')
 
 
-main()
+if __name__ == '__main__':
+    main()

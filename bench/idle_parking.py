@@ -7,7 +7,7 @@ For each transport (ws, sse) and io.park_idle (on, off): a fresh switchboard-ser
 --connections idle subscribers of switchboard-loadgen (--mode idle --hold, on core 1):
   - storm: one load generator opens them all, 1,000 connecting at once (bench/run's idle scenario);
   - waves: --waves load generators one after the other, each started once the previous one's connections are
-    parked (switchboard_connections_parked in GET /metrics) or, with parking off, subscribed.
+    parked (switchboard_connections_parked in GET /metrics) or, with parking off, --settle seconds later.
 A parked connection gives back Asio's reactor entry and its pending wait, but Asio keeps reactor entries in a
 pool for the next socket and malloc keeps freed blocks for the next allocation: what a storm freed is only
 reused by later connections. Waves show the cost of a connection on a server whose idle clients arrived over
@@ -20,63 +20,25 @@ parking off, subscribed and settled), one JSON object per line.
 import argparse
 import json
 import os
-import re
 import resource
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-def vm_rss(pid):
-    with open(f'/proc/{pid}/status') as f:
-        for line in f:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError('no VmRSS')
+from h2_sse import metric, server, wait_for  # noqa: E402
+from suite.processes import LOADGEN_CORE, terminate  # noqa: E402
+from tls_idle import vm_rss  # noqa: E402
 
-
-def metric(port, name):
-    with urllib.request.urlopen(f'http://127.0.0.1:{port}/metrics', timeout=5) as r:
-        for line in r.read().decode().splitlines():
-            if line.startswith(name + ' '):
-                return float(line.split()[1])
-    return None
-
-
-def wait_for(condition, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f'timed out waiting for {what}')
-
-
-def start_server(args, park, log_path):
-    env = dict(os.environ, SWITCHBOARD_IO_PARK_IDLE='true' if park else 'false')
-    log = open(log_path, 'w')
-    server = subprocess.Popen(['taskset', '-c', '0', os.path.join(args.build, 'examples/server/switchboard-server'),
-                               '--listen', '127.0.0.1:0',
-                               '--max-connections-per-address', '1000000'], stdout=log, stderr=log, env=env)
-    port = None
-    deadline = time.monotonic() + 10
-    while port is None and time.monotonic() < deadline:
-        with open(log_path) as f:
-            m = re.search(r'listening on 127\.0\.0\.1:(\d+)', f.read())
-        port = m and int(m.group(1))
-        time.sleep(0.05)
-    if port is None:
-        server.terminate()
-        raise RuntimeError('the server did not start')
-    return server, port
+PARKED = 'switchboard_connections_parked'
 
 
 def start_wave(args, port, transport, count, out_path):
     """A load generator holding `count` idle subscribers; returns once its result (printed before the hold) is out."""
-    gen = subprocess.Popen(['taskset', '-c', '1', os.path.join(args.build, 'bench/switchboard-loadgen'),
+    gen = subprocess.Popen(['taskset', '-c', LOADGEN_CORE, os.path.join(args.build, 'bench/switchboard-loadgen'),
                             '--transport', transport, '--port', str(port), '--topic', 'idle', '--mode', 'idle',
                             '--subscribers', str(count), '--connect-concurrency', '1000', '--settle', '0',
                             '--hold', '600', '--out', out_path],
@@ -89,33 +51,31 @@ def start_wave(args, port, transport, count, out_path):
 
 
 def run(args, transport, park, waves, tmp):
-    server, port = start_server(args, park, os.path.join(tmp, f'server-{transport}-{park}-{waves}.log'))
+    env = dict(os.environ, SWITCHBOARD_IO_PARK_IDLE='true' if park else 'false')
+    srv = server(os.path.join(args.build, 'examples/server/switchboard-server'),
+                 ['--max-connections-per-address', '1000000'], env)
     gens = []
     try:
-        wait_for(lambda: metric(port, 'switchboard_connections_parked') is not None, 10, 'the first scrape')
-        before = vm_rss(server.pid)
+        before = vm_rss(srv.proc.pid)
         per_wave = args.connections // waves
         for w in range(waves):
-            gens.append(start_wave(args, port, transport, per_wave, os.path.join(tmp, f'wave-{transport}-{park}-{waves}-{w}.json')))
+            gens.append(start_wave(args, srv.port, transport, per_wave,
+                                   os.path.join(tmp, f'wave-{transport}-{park}-{waves}-{w}.json')))
             held = per_wave * (w + 1)
             if park:
-                wait_for(lambda: metric(port, 'switchboard_connections_parked') >= held, 60, 'the wave to park')
+                wait_for(lambda: metric(srv.port, PARKED) >= held, 60, 'the wave to park')
             else:
                 time.sleep(args.settle)  # nothing to wait for: subscribed, and no tick changes anything
-        after = vm_rss(server.pid)
+        after = vm_rss(srv.proc.pid)
         return dict(transport=transport, park_idle=park, connections=per_wave * waves, waves=waves,
                     bytes_per_connection=round((after - before) / (per_wave * waves)),
-                    parked=metric(port, 'switchboard_connections_parked'))
+                    parked=metric(srv.port, PARKED))
     finally:
         for g in gens:
             g.send_signal(signal.SIGTERM)
         for g in gens:
-            try:
-                g.wait(30)
-            except subprocess.TimeoutExpired:
-                g.kill()
-        server.terminate()
-        server.wait(20)
+            terminate(g)
+        srv.stop()
 
 
 def main():
