@@ -47,14 +47,13 @@ idle_watch::~idle_watch() = default;
 void idle_watch::shutdown()
 {
     // The context is going: its handlers are destroyed, and connections with them, which unpark() here still.
-    shut_ = true;
     boost::system::error_code ignored;
     set_.close(ignored);
 }
 
 bool idle_watch::park(int fd, sleeper& s)
 {
-    if (shut_ || !set_.is_open())
+    if (!set_.is_open())
         return false;
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;  // EPOLLHUP and EPOLLERR are always reported
@@ -84,7 +83,7 @@ void idle_watch::unpark(int fd, sleeper& s) noexcept
 
 void idle_watch::wait()
 {
-    if (waiting_ || parked_ == 0 || shut_)
+    if (waiting_ || parked_ == 0 || !set_.is_open())
         return;
     waiting_ = true;
     // A service lives until its context is destroyed, after its handlers: `this` outlives the wait.

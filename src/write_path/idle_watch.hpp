@@ -1,8 +1,8 @@
 #pragma once
 // Where a loop's quiet connections wait for input. Asio keeps, for each socket it watches, a reactor entry
-// (~170 B) and the pending wait's operation (~100 B). A connection that has neither heard nor said anything
-// for a keepalive tick hands its descriptor to this watch instead (park): one epoll set per loop, which Asio
-// watches as a single descriptor. A parked connection then costs no memory of the process, only the kernel's
+// (~170 B) and the pending wait's operation (~100 B). A stream that has heard nothing for two keepalive ticks
+// (what it sends does not count) hands its descriptor to this watch instead (park): one epoll set per loop,
+// which Asio watches as a single descriptor. A parked connection then costs no memory of the process, only the kernel's
 // entry in the set.
 //
 // Input or the peer's end wakes the connection once (woken()): its descriptor leaves the set, and the
@@ -60,7 +60,6 @@ private:
     std::vector<sleeper*> ready_;
     std::size_t parked_ = 0;
     bool waiting_ = false;
-    bool shut_ = false;
 };
 
 }  // namespace switchboard::detail
