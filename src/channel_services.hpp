@@ -1,9 +1,9 @@
 #pragma once
 // What a channel, its transport and the write path need from the server: the hub and backplane, the options,
-// the flush scheduler and keepalive, the counters, the authorizer, and the channel's life: open, subscribe,
-// unsubscribe, publish, closed. One per server; loop thread only. The HTTP side's own state (connections and
-// their admission, TLS) is the server_context's, which extends this; transports reach each other only through
-// the hub.
+// the flush scheduler, keepalive and the polls' holds, the counters, the authorizer, and the channel's life:
+// open, subscribe, unsubscribe, publish, closed. One per server; loop thread only. The HTTP side's own state
+// (connections and their admission, TLS) is the server_context's, which extends this; transports reach each
+// other only through the hub.
 
 #include <switchboard/backplane.hpp>
 #include <switchboard/channel.hpp>
@@ -15,6 +15,7 @@
 #include "core/subscribe_queue.hpp"
 #include "ops/metrics.hpp"
 #include "security/authorizer.hpp"
+#include "write_path/deadline_list.hpp"
 #include "write_path/flush_scheduler.hpp"
 #include "write_path/idle_watch.hpp"
 #include "write_path/keepalive.hpp"
@@ -45,6 +46,7 @@ public:
     flush_scheduler flusher;
     idle_watch& idle;  // the loop's (one per io_context), where quiet connections wait for input
     detail::keepalive keepalive;
+    deadline_list poll_holds;  // the waiting long polls', one timer for all
     detail::metrics metrics;
     detail::authorizer authorizer;
     bool stopping = false;

@@ -11,6 +11,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
+#include <memory>
 #include <utility>
 #include <variant>
 
@@ -31,17 +32,17 @@ public:
     void start_tls(boost::asio::ssl::context& context, std::string_view read)
     {
         boost::beast::tcp_stream tcp(std::move(std::get<0>(stream_)));
-        stream_.emplace<1>(std::move(tcp), context.native_handle(), read);
+        stream_.emplace<1>(std::make_unique<tls_stream>(std::move(tcp), context.native_handle(), read));
     }
 
     bool is_tls() const noexcept { return stream_.index() == 1; }
     /// The TCP layer either way: deadlines (expires_after) and the socket.
     boost::beast::tcp_stream& tcp() noexcept
     {
-        return is_tls() ? std::get<1>(stream_).next_layer() : std::get<0>(stream_);
+        return is_tls() ? tls().next_layer() : std::get<0>(stream_);
     }
     /// Only when is_tls().
-    tls_stream& tls() noexcept { return std::get<1>(stream_); }
+    tls_stream& tls() noexcept { return *std::get<1>(stream_); }
 
     executor_type get_executor() noexcept { return tcp().get_executor(); }
 
@@ -51,7 +52,7 @@ public:
         return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
             [this](auto handler, MutableBufferSequence const& b) {
                 if (is_tls())
-                    std::get<1>(stream_).async_read_some(b, std::move(handler));
+                    tls().async_read_some(b, std::move(handler));
                 else
                     std::get<0>(stream_).async_read_some(b, std::move(handler));
             },
@@ -64,7 +65,7 @@ public:
         return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
             [this](auto handler, ConstBufferSequence const& b) {
                 if (is_tls())
-                    std::get<1>(stream_).async_write_some(b, std::move(handler));
+                    tls().async_write_some(b, std::move(handler));
                 else
                     std::get<0>(stream_).async_write_some(b, std::move(handler));
             },
@@ -100,7 +101,9 @@ public:
     }
 
 private:
-    std::variant<boost::beast::tcp_stream, tls_stream> stream_;
+    // TLS out of line: inline, its ~150 bytes would sit in every plain connection (an HTTP connection, a waiting
+    // long poll) too.
+    std::variant<boost::beast::tcp_stream, std::unique_ptr<tls_stream>> stream_;
 };
 
 }  // namespace switchboard::detail

@@ -114,7 +114,7 @@ void http_connection::refuse_connection()
     }
     ++ctx_.lingering_refusals;
     lingering_refusal_ = true;
-    parser_.emplace();  // the answer's request: HTTP/1.1, and closing
+    parser_ = std::make_unique<request_parser>();  // the answer's request: HTTP/1.1, and closing
     request().keep_alive(false);
     if (refused_ == error::rate_limited)
         return respond_rate_limited(retry_after_);
@@ -178,7 +178,8 @@ void http_connection::read_request()
         return shut();
     if (buffer_.size() > 0)
         pipelining_ = true;  // this request came behind the last one, before its answer
-    parser_.emplace();
+    parser_ = std::make_unique<request_parser>();
+    set_aside_.reset();
     scanner_ = {};
     scanned_ = 0;
     head_used_ = 0;
@@ -397,7 +398,7 @@ void http_connection::respond(http_response res)
 {
     if (ctx_.stopping || awaiting_body_)
         res.keep_alive(false);  // refused before its body was asked for: the client may send it still
-    if (parser_ && parser_->get().method() == http::verb::head)
+    if ((parser_ || set_aside_) && request().method() == http::verb::head)
         res.body().clear();  // Content-Length still says what a GET would get (RFC 9110 9.3.2)
     if (!cors_origin_.empty())
         add_cors_fields(res, cors_origin_);
@@ -567,14 +568,12 @@ void http_connection::stop_watching()
 void http_connection::set_aside_request()
 {
     auto const& req = request();
-    auto const version = req.version();
-    auto const method = req.method();
-    bool const keep_alive = req.keep_alive();
-    parser_.emplace();
-    auto& kept = parser_->get();
-    kept.version(version);
-    kept.method(method);
-    kept.keep_alive(keep_alive);
+    auto kept = std::make_unique<http_request>();
+    kept->version(req.version());
+    kept->method(req.method());
+    kept->keep_alive(req.keep_alive());
+    set_aside_ = std::move(kept);
+    parser_.reset();
     query_ = {};
     if (buffer_.size() == 0)
         buffer_.shrink_to_fit();  // bytes of a pipelined request stay for the next read

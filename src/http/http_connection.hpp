@@ -24,7 +24,6 @@
 
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -45,7 +44,7 @@ public:
         return std::static_pointer_cast<http_connection>(exchange::shared_from_this());
     }
 
-    http_request& request() noexcept override { return parser_->get(); }
+    http_request& request() noexcept override { return parser_ ? parser_->get() : *set_aside_; }
     /// Writes `res`, then reads the next request if keep-alive allows, else closes. During the loop turn's flush
     /// (a long poll answered as its messages arrive) the write joins the turn's send batch.
     void respond(http_response res) override;
@@ -112,7 +111,11 @@ private:
     std::chrono::milliseconds retry_after_{0};  // when refused_ is rate_limited
     bool lingering_refusal_ = false;  // counted in server_context::lingering_refusals
     boost::beast::flat_buffer buffer_;  // at most what one request may take: max_header_size + max_message_size
-    std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+    using request_parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+    // Both out of line: a waiting long poll holds only the small request set_aside_request keeps, and a
+    // connection's object does not carry the parser's ~280 bytes while no request is read.
+    std::unique_ptr<request_parser> parser_;  // the request being read, or read and not set aside
+    std::unique_ptr<http_request> set_aside_;
     header_scanner scanner_;
     std::size_t scanned_ = 0;  // bytes at the front of buffer_ that scanner_ has seen
     std::size_t head_used_ = 0;  // bytes of this request's head the parser has taken: it may take max_header_size

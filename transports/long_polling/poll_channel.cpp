@@ -1,6 +1,5 @@
 #include "long_polling/poll_channel.hpp"
 
-#include "core/exact_allocation.hpp"
 #include "http/http_responses.hpp"
 
 #include <switchboard/error.hpp>
@@ -13,7 +12,7 @@
 namespace switchboard::long_polling {
 
 poll_channel::poll_channel(std::shared_ptr<detail::exchange> conn, detail::channel_services& services)
-    : channel(conn->remote_address()), conn_(std::move(conn)), services_(services), hold_(services.executor)
+    : channel(conn->remote_address()), conn_(std::move(conn)), services_(services)
 {
 }
 
@@ -21,8 +20,8 @@ void poll_channel::start(cursor positions, std::vector<message_ptr> replayed, bo
                          std::vector<std::string> lost)
 {
     positions_ = std::move(positions);
-    limits_ = std::move(limits);
-    lost_ = std::move(lost);
+    if (!limits.empty() || !lost.empty())
+        pattern_resume_ = std::make_unique<pattern_resume>(pattern_resume{std::move(limits), std::move(lost)});
     // The history first, then what arrived live while other topics were still being subscribed.
     replayed.insert(replayed.end(), pending_.begin(), pending_.end());
     pending_ = std::move(replayed);
@@ -37,11 +36,13 @@ void poll_channel::start(cursor positions, std::vector<message_ptr> replayed, bo
         if (auto self = weak.lock())
             static_cast<poll_channel&>(*self).depart();
     });
-    hold_.expires_after(services_.options.poll_hold);
-    hold_.async_wait(detail::exact_allocation([self = std::static_pointer_cast<poll_channel>(shared_from_this())](boost::system::error_code ec) {
-        if (!ec)
-            self->answer();
-    }));
+    services_.poll_holds.add(*this, services_.options.poll_hold);
+}
+
+void poll_channel::expired()
+{
+    auto const self = shared_from_this();  // the answer may close it, and the server's set let it go
+    answer();
 }
 
 delivery_status poll_channel::deliver(message_ptr const& m)
@@ -66,10 +67,8 @@ void poll_channel::close(disconnect const& reason)
 {
     // A code the client must act on (reconnect later, or never) is told in the answer, even before the poll
     // started: the hooks may close a channel while it subscribes.
-    if (!answered_ && reason.code >= 3000) {
-        close_ = reason;
-        return answer();
-    }
+    if (!answered_ && reason.code >= 3000)
+        return answer(&reason);
     // On stop, a pending poll is answered with what it has; the next poll finds the server gone.
     if (!answered_ && !started_)
         return refuse(services_.stopping ? error::shutting_down : error::backplane_unavailable);
@@ -82,7 +81,7 @@ void poll_channel::close(disconnect const& reason)
 std::shared_ptr<detail::exchange> poll_channel::finish(disconnect const& reason)
 {
     answered_ = true;
-    hold_.cancel();
+    services_.poll_holds.remove(*this);
     auto conn = std::move(conn_);
     conn->stop_watching();
     close(reason);
@@ -112,16 +111,19 @@ bool poll_channel::take_through_patterns(message const& m)
     for (auto& p : positions_) {
         if (m.sequence() <= p.where.offset || !is_valid_pattern(p.topic) || !pattern_matches(p.topic, m.topic()))
             continue;
-        auto const limit = std::find_if(limits_.begin(), limits_.end(), [&](auto const& l) { return l.pattern == p.topic; });
-        if (limit != limits_.end() && m.sequence() > limit->last)
-            continue;
+        if (pattern_resume_) {
+            auto const& limits = pattern_resume_->limits;
+            auto const limit = std::find_if(limits.begin(), limits.end(), [&](auto const& l) { return l.pattern == p.topic; });
+            if (limit != limits.end() && m.sequence() > limit->last)
+                continue;
+        }
         p.where.offset = m.sequence();
         taken = true;
     }
     return taken;
 }
 
-void poll_channel::answer()
+void poll_channel::answer(disconnect const* told)
 {
     if (answered_)
         return;
@@ -160,17 +162,17 @@ void poll_channel::answer()
         body += R"(,"presence":{"client":")" + presence_client() + R"(","resume":")" + presence_key() + R"("})";
     if (!recovered_)
         body += R"(,"recovered":false)";
-    if (!lost_.empty())
-        body += R"(,"lost":)" + nlohmann::json(lost_).dump();
-    if (close_)
-        body += R"(,"close":)" + nlohmann::json{{"code", close_->code}, {"reason", close_->reason}}
+    if (pattern_resume_ && !pattern_resume_->lost.empty())
+        body += R"(,"lost":)" + nlohmann::json(pattern_resume_->lost).dump();
+    if (told)
+        body += R"(,"close":)" + nlohmann::json{{"code", told->code}, {"reason", told->reason}}
                                      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // as SSE's
     body += '}';
     pending_.clear();
     pending_bytes_ = 0;
 
     services_.metrics.bytes_out += body.size();
-    auto conn = finish(close_ ? *close_ : disconnect::normal());
+    auto conn = finish(told ? *told : disconnect::normal());
     conn->respond(detail::json_response(conn->request(), std::move(body)));
 }
 

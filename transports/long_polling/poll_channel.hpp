@@ -5,6 +5,7 @@
 // two polls is lost. A poll closed with a code of 3000 or more (the application's, switchboard's own) answers
 // with what it has and a "close" field holding {code, reason}, as a WebSocket close frame would.
 
+#include "write_path/deadline_list.hpp"
 #include "write_path/flush_scheduler.hpp"
 #include "http/http_connection.hpp"
 #include "channel_services.hpp"
@@ -12,16 +13,13 @@
 #include <switchboard/channel.hpp>
 #include <switchboard/cursor.hpp>
 
-#include <boost/asio/steady_timer.hpp>
-
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 namespace switchboard::long_polling {
 
-class poll_channel final : public channel, public detail::flushable {
+class poll_channel final : public channel, public detail::flushable, private detail::deadline_list::entry {
 public:
     poll_channel(std::shared_ptr<detail::exchange> conn, detail::channel_services& services);
 
@@ -46,7 +44,10 @@ public:
     void refuse(boost::system::error_code ec, std::string_view message = {});
 
 private:
-    void answer();
+    /// The hold ended: the answer goes, empty.
+    void expired() override;
+    /// `told`: the close the answer tells (a code of 3000 or more), if any.
+    void answer(disconnect const* told = nullptr);
     /// The client closed its end while the poll waited: no answer, the connection is dropped.
     void depart();
     std::shared_ptr<detail::exchange> finish(disconnect const& reason = disconnect::normal());
@@ -56,14 +57,16 @@ private:
 
     std::shared_ptr<detail::exchange> conn_;
     detail::channel_services& services_;
-    boost::asio::steady_timer hold_;
     cursor positions_;
     std::vector<message_ptr> pending_;
     std::size_t pending_bytes_ = 0;
-    std::optional<disconnect> close_;  // told in the answer
+    // Only for a poll that resumed patterns and found a first page or a loss: the rest pay one pointer.
+    struct pattern_resume {
+        pattern_limits limits;
+        std::vector<std::string> lost;
+    };
+    std::unique_ptr<pattern_resume> pattern_resume_;
     bool recovered_ = true;
-    pattern_limits limits_;
-    std::vector<std::string> lost_;
     bool answered_ = false;
     bool started_ = false;  // positions known: deliveries before it wait for start()
 };

@@ -1,0 +1,68 @@
+#pragma once
+// One timer for many deadlines: the long polls' holds. Each waiting poll used to arm a timer of its own, which
+// cost it ~220 bytes while it waited (the timer, its pending operation) and, per answer, a cancellation that Asio
+// completes as one more handler. Here a waiting entry is two links and a time point in its owner, kept in
+// deadline order, and the loop's one timer is set for the first. Entries of one duration are added in deadline
+// order already, so an add is O(1) at the back; removal is O(1) anywhere.
+//
+// The timer waits only while an entry does, so a stopped server's loop still runs dry. Loop thread only.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstddef>
+
+namespace switchboard::detail {
+
+class deadline_list {
+public:
+    using clock = std::chrono::steady_clock;
+
+    /// What waits: its owner derives from it and is told expired() once its deadline passes, unless removed first.
+    class entry {
+    public:
+        bool waiting() const noexcept { return list_ != nullptr; }
+
+    protected:
+        entry() = default;
+        entry(entry const&) = delete;
+        entry& operator=(entry const&) = delete;
+        ~entry();
+        /// The deadline passed; the entry is no longer in the list.
+        virtual void expired() = 0;
+
+    private:
+        friend class deadline_list;
+        deadline_list* list_ = nullptr;
+        entry* prev_ = nullptr;
+        entry* next_ = nullptr;
+        clock::time_point deadline_{};
+    };
+
+    explicit deadline_list(boost::asio::any_io_executor ex);
+    deadline_list(deadline_list const&) = delete;
+    deadline_list& operator=(deadline_list const&) = delete;
+    /// Entries still waiting are let go: none of them expires.
+    ~deadline_list();
+
+    /// Has `e` (not waiting) expire `after` from now.
+    void add(entry& e, clock::duration after);
+    /// Takes `e` out of the list; nothing when it is not waiting.
+    void remove(entry& e) noexcept;
+
+    std::size_t size() const noexcept { return size_; }
+
+private:
+    void arm();
+    void on_timer();
+    void unlink(entry& e) noexcept;
+
+    boost::asio::steady_timer timer_;
+    entry* first_ = nullptr;
+    entry* last_ = nullptr;
+    std::size_t size_ = 0;
+    clock::time_point armed_for_ = clock::time_point::max();  // max: the timer is not waiting
+};
+
+}  // namespace switchboard::detail
