@@ -36,15 +36,36 @@ public:
     }
 
     bool is_tls() const noexcept { return stream_.index() == 1; }
-    /// The TCP layer either way: deadlines (expires_after) and the socket.
+    /// The TCP layer either way: deadlines (expires_after) and the socket. Not while resting.
     boost::beast::tcp_stream& tcp() noexcept
     {
         return is_tls() ? tls().next_layer() : std::get<0>(stream_);
     }
     /// Only when is_tls().
     tls_stream& tls() noexcept { return *std::get<1>(stream_); }
+    /// The socket, resting or not.
+    boost::asio::ip::tcp::socket& socket() noexcept { return resting() ? *std::get<2>(stream_) : tcp().socket(); }
 
-    executor_type get_executor() noexcept { return tcp().get_executor(); }
+    /// A plain stream that waits on nothing but its peer (a long poll holding its answer) keeps only its socket:
+    /// Beast's deadline state, ~550 bytes with its timers, is freed until wake(). Over TLS, nothing: the SSL
+    /// object dwarfs it. No operation may be pending but a wait on the socket. Throws std::bad_alloc.
+    void rest()
+    {
+        if (stream_.index() == 0)
+            stream_.emplace<2>(std::make_unique<boost::asio::ip::tcp::socket>(std::get<0>(stream_).release_socket()));
+    }
+    /// Deadlines again, after rest(). The socket moves with its pending wait, if any: the same executor type, so
+    /// Asio's registration moves with it, no system call. Throws std::bad_alloc.
+    void wake()
+    {
+        if (!resting())
+            return;
+        auto socket = std::move(*std::get<2>(stream_));  // out first: emplace frees the block it is in
+        stream_.emplace<0>(std::move(socket));
+    }
+    bool resting() const noexcept { return stream_.index() == 2; }
+
+    executor_type get_executor() noexcept { return socket().get_executor(); }
 
     template <class MutableBufferSequence, class Token>
     auto async_read_some(MutableBufferSequence const& buffers, Token&& token)
@@ -103,7 +124,8 @@ public:
 private:
     // TLS out of line: inline, its ~150 bytes would sit in every plain connection (an HTTP connection, a waiting
     // long poll) too.
-    std::variant<boost::beast::tcp_stream, std::unique_ptr<tls_stream>> stream_;
+    std::variant<boost::beast::tcp_stream, std::unique_ptr<tls_stream>, std::unique_ptr<boost::asio::ip::tcp::socket>>
+        stream_;
 };
 
 }  // namespace switchboard::detail

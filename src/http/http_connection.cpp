@@ -396,6 +396,7 @@ void http_connection::send_continue(route const& r)
 
 void http_connection::respond(http_response res)
 {
+    stream_.wake();  // a long poll's answer: its stream rested while it waited
     if (ctx_.stopping || awaiting_body_)
         res.keep_alive(false);  // refused before its body was asked for: the client may send it still
     if ((parser_ || set_aside_) && request().method() == http::verb::head)
@@ -520,7 +521,7 @@ void http_connection::watch_for_departure(std::function<void()> gone)
 
 void http_connection::await_departure(std::uint32_t watch, std::function<void()> gone)
 {
-    stream_.tcp().socket().async_wait(
+    stream_.socket().async_wait(
         boost::asio::socket_base::wait_read,
         exact_allocation([self = shared_from_this(), watch, gone = std::move(gone)](boost::system::error_code ec) mutable {
             if (ec || !self->watching_ || self->watch_ != watch)
@@ -543,7 +544,7 @@ http_connection::early_input http_connection::read_ahead()
     // Reads what the socket holds now (non-blocking) into the buffer requests are read from, up to what one
     // request may take: pipelined requests, and for a waiting poll the bytes ahead of the client's FIN, which
     // would hide it from a peek (then the FIN, when it comes, wakes the watch again).
-    auto& socket = stream_.tcp().socket();
+    auto& socket = stream_.socket();
     while (buffer_.size() < buffer_.max_size()) {
         auto const room = std::min<std::size_t>(buffer_.max_size() - buffer_.size(), 16 * 1024);
         boost::system::error_code ec;
@@ -562,7 +563,7 @@ void http_connection::stop_watching()
         return;
     watching_ = false;
     boost::system::error_code ec;
-    stream_.tcp().socket().cancel(ec);
+    stream_.socket().cancel(ec);
 }
 
 void http_connection::set_aside_request()
@@ -577,12 +578,14 @@ void http_connection::set_aside_request()
     query_ = {};
     if (buffer_.size() == 0)
         buffer_.shrink_to_fit();  // bytes of a pipelined request stay for the next read
+    stream_.rest();  // no deadline while the answer is held: the socket alone, until respond()
 }
 
 void http_connection::abandon()
 {
     stop_watching();
-    stream_.tcp().close();
+    boost::system::error_code ignored;
+    stream_.socket().close(ignored);
 }
 
 void http_connection::close_if_idle()

@@ -68,7 +68,7 @@ public:
     void stop_watching() override;
     /// For a route that answers later (a long poll) and is done reading the request: frees the parsed request,
     /// its query and the empty read buffer, keeping in request() only what an answer needs (version, method,
-    /// keep-alive).
+    /// keep-alive), and lets a plain stream rest (connection_stream::rest) until the answer.
     void set_aside_request() override;
     /// Drops the connection without an answer (the client is gone).
     void abandon() override;
@@ -112,8 +112,8 @@ private:
     bool lingering_refusal_ = false;  // counted in server_context::lingering_refusals
     boost::beast::flat_buffer buffer_;  // at most what one request may take: max_header_size + max_message_size
     using request_parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
-    // Both out of line: a waiting long poll holds only the small request set_aside_request keeps, and a
-    // connection's object does not carry the parser's ~280 bytes while no request is read.
+    // Out of line, both: a waiting long poll holds only the small request set_aside_request keeps, not the
+    // parser's ~280 bytes.
     std::unique_ptr<request_parser> parser_;  // the request being read, or read and not set aside
     std::unique_ptr<http_request> set_aside_;
     header_scanner scanner_;

@@ -304,6 +304,38 @@ TEST(limits, a_request_pipelined_behind_a_waiting_poll_does_not_end_it)
     sock.close();
 }
 
+// A waiting poll's stream rests without deadlines (connection_stream::rest): its answer must bring them back,
+// for the answer's write and for every request after it on the connection.
+TEST(limits, a_connection_that_held_polls_still_cuts_off_a_slow_request_after_them)
+{
+    server_options options;
+    options.poll_hold = std::chrono::milliseconds(150);
+    options.request_timeout = std::chrono::milliseconds(600);
+    live_server srv(options);
+    srv.start();
+    raw_connection c(srv.ioc, srv.port);
+    // Two polls, one answered empty when its hold ends and one with a message.
+    c.send("GET /poll?topic=t HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(c.wait_for([](std::string const& r) { return r.find("\"cursor\"") != std::string::npos; }));
+    c.send("GET /poll?topic=t HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).stats().long_polling == 1; }));
+    ASSERT_EQ(fetch(srv.ioc, srv.port, "POST", "/publish?topic=t", R"({"n":1})").status, 200);
+    ASSERT_TRUE(c.wait_for(R"({"n":1})"));
+
+    // Then a request that never ends: cut off at request_timeout, as on a connection that never polled.
+    auto const started = std::chrono::steady_clock::now();
+    c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+    ASSERT_TRUE(c.wait_closed(std::chrono::seconds(10)));
+    EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(300));  // not at once
+    std::string_view rest = c.received();
+    auto const empty = take_response(rest);
+    auto const full = take_response(rest);
+    ASSERT_TRUE(empty && full) << c.received();
+    EXPECT_EQ(nlohmann::json::parse(empty->body())["messages"], nlohmann::json::array());
+    EXPECT_EQ(nlohmann::json::parse(full->body())["messages"].size(), 1u);
+    EXPECT_EQ((*srv).stats().long_polling, 0u);
+}
+
 TEST(limits, slowloris_headers_are_cut_off)
 {
     server_options options;
