@@ -173,8 +173,10 @@ void nats_link::on_event(mailbox::connection_event e)
     case event::connected:
     case event::reconnected:
         // cnats has renewed every subscription on the new connection before telling us.
-        if (natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED)
+        if (natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED) {
+            lost_ = false;
             set_connected(true);
+        }
         break;
     case event::disconnected:
     case event::closed:
@@ -201,7 +203,14 @@ bool nats_link::connected() const noexcept
 {
     // connected_ follows cnats' events, which come through its async-callback thread: cnats itself knows
     // sooner that the connection is gone (and would keep what we send in its reconnect buffer meanwhile).
-    return connected_ && !closed_ && natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED;
+    // It may also be back before those events come: what is sent then fails when the disconnect arrives. So a
+    // loss seen here lasts until the reconnected event.
+    if (!connected_ || closed_)
+        return false;
+    auto const status = natsConnection_Status(nc_);
+    if (status == NATS_CONN_STATUS_RECONNECTING || status == NATS_CONN_STATUS_DISCONNECTED)
+        lost_ = true;
+    return status == NATS_CONN_STATUS_CONNECTED && !lost_;
 }
 
 void nats_link::request(std::string const& subject, std::string_view data, std::vector<header> const& headers,

@@ -145,6 +145,9 @@ private:
     natsConnection* nc_ = nullptr;
     state_handler on_state_;
     bool connected_ = false;
+    // connected() saw cnats without its connection before the events saying so came: down until a (re)connected
+    // event, so that a reconnect quicker than the events is not taken for no loss at all.
+    mutable bool lost_ = false;
     bool closed_ = false;
 
     std::string inbox_;  // "_INBOX.<nuid>"; a request's reply subject is inbox_ + "." + its id
