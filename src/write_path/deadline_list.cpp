@@ -18,6 +18,8 @@ deadline_list::~deadline_list()
 
 void deadline_list::add(entry& e, clock::duration after)
 {
+    if (e.list_)
+        e.list_->remove(e);
     e.deadline_ = clock::now() + after;
     // From the back: with one duration for every entry, the new one goes last.
     entry* before = last_;

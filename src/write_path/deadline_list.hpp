@@ -46,7 +46,7 @@ public:
     /// Entries still waiting are let go: none of them expires.
     ~deadline_list();
 
-    /// Has `e` (not waiting) expire `after` from now.
+    /// Has `e` expire `after` from now (instead of when it would, if it was waiting).
     void add(entry& e, clock::duration after);
     /// Takes `e` out of the list; nothing when it is not waiting.
     void remove(entry& e) noexcept;

@@ -97,6 +97,20 @@ TEST(deadline_list, a_removed_entry_never_expires_and_an_empty_list_lets_the_loo
     EXPECT_EQ(list.size(), 0u);
 }
 
+TEST(deadline_list, adding_a_waiting_entry_again_moves_its_deadline)
+{
+    boost::asio::io_context io;
+    deadline_list list(io.get_executor());
+    std::vector<std::string> log;
+    waiter moved("moved", log), other("other", log);
+    list.add(moved, 10ms);
+    list.add(other, 60ms);
+    list.add(moved, 120ms);
+    EXPECT_EQ(list.size(), 2u);
+    ASSERT_TRUE(runs_dry(io));
+    EXPECT_EQ(log, (std::vector<std::string>{"other", "moved"}));
+}
+
 TEST(deadline_list, an_entry_may_wait_again_from_its_expiry)
 {
     boost::asio::io_context io;
