@@ -192,8 +192,9 @@ TEST(parked_streams, a_parked_stream_whose_client_stops_reading_is_cut_off_at_it
     constexpr std::size_t count = 400;
     for (std::size_t i = 0; i < count; ++i) {
         (*srv).publish_text("firehose", payload);
-        if ((i + 1) % 32 == 0 || i + 1 == count)
+        if ((i + 1) % 32 == 0 || i + 1 == count) {
             ASSERT_TRUE(reader->wait_messages(srv.ioc, i + 1, std::chrono::seconds(20)));
+        }
     }
     ASSERT_TRUE(srv.run_until([&] { return srv.stats().sse == 1; }, std::chrono::seconds(20)));
     slow->resume_reading();
