@@ -377,7 +377,17 @@ void http_connection::run(route const& r)
 {
     if (awaiting_body_)
         return send_continue(r);
+    if (handling_)
+        return exchange::run(r);  // within next_request's loop, which goes on once the action has returned
+    // An action that answers at once still holds its request (a service route's handler may read it after its
+    // answer): the next request, already read behind it, waits until the action returns, as in the loop.
+    auto const self = shared_from_this();
+    handling_ = true;
+    again_ = false;
     exchange::run(r);
+    handling_ = false;
+    if (again_)
+        next_request();
 }
 
 void http_connection::send_continue(route const& r)

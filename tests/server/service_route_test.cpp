@@ -157,8 +157,11 @@ TEST(service_route, an_answer_dropped_or_thrown_is_a_500)
         throw std::runtime_error("boom");
     });
     (*srv).route("/api/twice", {}, [](http_request const& req, http_responder send) {
+        std::string const n(req["X-N"]);
         EXPECT_TRUE(send.send(text(req, "first")));
         EXPECT_FALSE(send.pending());
+        // Still this request, not the one pipelined behind it (read after the answer, but handled after this).
+        EXPECT_EQ(req["X-N"], n);
         EXPECT_FALSE(send.send(text(req, "second")));
     });
     srv.start();
@@ -171,7 +174,8 @@ TEST(service_route, an_answer_dropped_or_thrown_is_a_500)
     EXPECT_FALSE(kept->pending());
     // One answer per request, on a connection that goes on.
     raw_connection conn(srv.ioc, srv.port);
-    conn.send("GET /api/twice HTTP/1.1\r\nHost: x\r\n\r\nGET /api/twice HTTP/1.1\r\nHost: x\r\n\r\n");
+    conn.send("GET /api/twice HTTP/1.1\r\nHost: x\r\nX-N: 1\r\n\r\n"
+              "GET /api/twice HTTP/1.1\r\nHost: x\r\nX-N: 2\r\n\r\n");
     ASSERT_TRUE(conn.wait_for([](std::string const& got) {
         auto const first = got.find("first");
         return first != std::string::npos && got.find("first", first + 1) != std::string::npos;
