@@ -64,6 +64,15 @@ public:
         stream_.emplace<0>(std::move(socket));
     }
     bool resting() const noexcept { return stream_.index() == 2; }
+    /// Closes the socket, resting or not; otherwise as Beast's tcp_stream closes (its deadline timers too).
+    void close()
+    {
+        boost::system::error_code ignored;
+        if (resting())
+            socket().close(ignored);
+        else
+            tcp().close();
+    }
 
     executor_type get_executor() noexcept { return socket().get_executor(); }
 

@@ -594,8 +594,7 @@ void http_connection::set_aside_request()
 void http_connection::abandon()
 {
     stop_watching();
-    boost::system::error_code ignored;
-    stream_.socket().close(ignored);
+    stream_.close();
 }
 
 void http_connection::close_if_idle()
