@@ -4,6 +4,7 @@
 // no allocation (allocs_per_delivery ~ 0).
 
 #include "allocation_counter.hpp"
+#include "counting_channel.hpp"
 
 #include <switchboard/channel.hpp>
 #include <switchboard/hub.hpp>
@@ -16,24 +17,6 @@
 #include <vector>
 
 namespace {
-
-// A channel that only counts what it is given and checks it is the very message published.
-class counting_channel final : public switchboard::channel {
-public:
-    counting_channel() : channel("127.0.0.1:0") {}
-
-    std::string_view transport() const noexcept override { return "counting"; }
-    switchboard::delivery_status deliver(switchboard::message_ptr const& m) override
-    {
-        ++delivered;
-        last = m.get();
-        return switchboard::delivery_status::queued;
-    }
-    void close(switchboard::disconnect const&) override { begin_closing(); }
-
-    std::uint64_t delivered = 0;
-    switchboard::message const* last = nullptr;
-};
 
 void hub_fan_out(benchmark::State& state)
 {

@@ -10,6 +10,7 @@
 // channels, and one exact subscriber has `chat.>` too: 13 deliveries a message, no duplicate.
 
 #include "allocation_counter.hpp"
+#include "counting_channel.hpp"
 
 #include <switchboard/channel.hpp>
 #include <switchboard/hub.hpp>
@@ -22,19 +23,6 @@
 #include <vector>
 
 namespace {
-
-class counting_channel final : public switchboard::channel {
-public:
-    counting_channel() : channel("127.0.0.1:0") {}
-    std::string_view transport() const noexcept override { return "counting"; }
-    switchboard::delivery_status deliver(switchboard::message_ptr const&) override
-    {
-        ++delivered;
-        return switchboard::delivery_status::queued;
-    }
-    void close(switchboard::disconnect const&) override { begin_closing(); }
-    std::uint64_t delivered = 0;
-};
 
 void publish_with_patterns_live(benchmark::State& state, bool shared)
 {

@@ -44,11 +44,6 @@ std::string as(std::string const& user)
     return "token=" + make_hs256({{"sub", user}, {"exp", unix_time(std::chrono::seconds(600))}}, jwt_secret);
 }
 
-std::string url(live_server const& srv, std::string const& target)
-{
-    return "http://127.0.0.1:" + std::to_string(srv.port) + target;
-}
-
 // curl with the key (as a bearer token), a JSON body for POST.
 curl_answer api(live_server& srv, std::string const& target, std::string const& body = {},
                 std::string const& auth = "Authorization: Bearer " + key)

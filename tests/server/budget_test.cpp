@@ -198,17 +198,17 @@ TEST(budget, a_poll_answer_is_bounded_in_bytes_and_the_cursor_brings_the_rest)
 
 // ---- topics and history ----
 
-std::string const secret = "budget-test-secret-0123456789abcd";
+std::string const budget_secret = "budget-test-secret-0123456789abcd";
 
 header_list as_user(std::string const& user)
 {
-    return {{"Authorization", "Bearer " + make_hs256({{"sub", user}, {"exp", unix_time(600s)}}, secret)}};
+    return {{"Authorization", "Bearer " + make_hs256({{"sub", user}, {"exp", unix_time(600s)}}, budget_secret)}};
 }
 
 server_options users_and_anonymous()
 {
     server_options options;
-    options.security.jwt_secret = secret;
+    options.security.jwt_secret = budget_secret;
     options.security.allow_anonymous = true;
     return options;
 }

@@ -60,11 +60,6 @@ server_options with_namespaces()
     return o;
 }
 
-std::string url(live_server const& srv, std::string_view target)
-{
-    return "http://127.0.0.1:" + std::to_string(srv.port) + std::string(target);
-}
-
 // curl's answer as {status, error code, error message}.
 json ask(live_server& srv, std::string const& target, std::vector<std::string> extra = {})
 {

@@ -60,11 +60,6 @@ server_options proxied(backend const& b, std::chrono::milliseconds timeout = 5s)
     return o;
 }
 
-std::string url(live_server const& srv, std::string_view target)
-{
-    return "http://127.0.0.1:" + std::to_string(srv.port) + std::string(target);
-}
-
 json error_of(curl_answer const& a)
 {
     auto const body = json::parse(a.body, nullptr, false);

@@ -26,36 +26,31 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-std::string const secret = "a-test-secret-of-32-characters!!";
+std::string const topics_secret = "a-test-secret-of-32-characters!!";
 
 // A token for `user`, subscribed by the server to `topics`, and allowed to subscribe to nothing itself.
-std::string token_for(std::string const& user, json topics)
+std::string token_with_topics(std::string const& user, json topics)
 {
     json c = {{"sub", user}, {"exp", unix_time(3600s)}, {"sub_topics", json::array()}};
     if (!topics.is_null())
         c["topics"] = std::move(topics);
-    return make_hs256(c, secret);
+    return make_hs256(c, topics_secret);
 }
 
 server_options secured()
 {
     server_options o;
-    o.security.jwt_secret = secret;
+    o.security.jwt_secret = topics_secret;
     o.poll_hold = 300ms;
     o.max_subscriptions = 4;
     return o;
 }
 
-std::string url(live_server const& srv, std::string_view target)
-{
-    return "http://127.0.0.1:" + std::to_string(srv.port) + std::string(target);
-}
-
 // A backend's publish: its own token, allowed to publish anywhere (the default rules).
-curl_answer publish(live_server& srv, std::string const& topic, std::string const& data)
+curl_answer backend_publish(live_server& srv, std::string const& topic, std::string const& data)
 {
     return curl(srv.ioc, url(srv, "/publish?topic=" + topic),
-                {"-X", "POST", "-H", "Authorization: Bearer " + token_for("backend", nullptr), "-H",
+                {"-X", "POST", "-H", "Authorization: Bearer " + token_with_topics("backend", nullptr), "-H",
                  "Content-Type: application/json", "--data-binary", data});
 }
 
@@ -63,7 +58,7 @@ TEST(server_topics, a_tokens_topics_are_subscribed_on_every_transport_without_as
 {
     live_server srv(secured());
     srv.start();
-    auto const token = token_for("alice", {"user:alice"});
+    auto const token = token_with_topics("alice", {"user:alice"});
 
     // WebSocket: told first, before anything the client sends is answered.
     auto ws = ws_client::create(srv.ioc);
@@ -92,7 +87,7 @@ TEST(server_topics, a_tokens_topics_are_subscribed_on_every_transport_without_as
 
     // What a backend publishes to the user reaches every transport, byte for byte.
     std::string const data = R"({"n": 123456789012345678901234567890, "note":"for alice"})";
-    ASSERT_EQ(publish(srv, "user:alice", data).status, 200);
+    ASSERT_EQ(backend_publish(srv, "user:alice", data).status, 200);
     ASSERT_TRUE(ws->wait_messages(srv.ioc, 1));
     ASSERT_TRUE(sse->wait_messages(srv.ioc, 1));
     EXPECT_NE(ws->texts().back().find(data), std::string::npos) << ws->texts().back();
@@ -124,10 +119,10 @@ TEST(server_topics, a_websocket_resumes_them_from_the_cursor_of_its_upgrade)
 {
     live_server srv(secured());
     srv.start();
-    auto const token = token_for("alice", {"user:alice", "user:alice.orders"});
+    auto const token = token_with_topics("alice", {"user:alice", "user:alice.orders"});
     std::string epoch;
     for (int n = 1; n <= 3; ++n) {
-        auto const sent = publish(srv, "user:alice", std::to_string(n));
+        auto const sent = backend_publish(srv, "user:alice", std::to_string(n));
         ASSERT_EQ(sent.status, 200) << sent.body;
         epoch = json::parse(sent.body)["epoch"];
     }
@@ -137,7 +132,7 @@ TEST(server_topics, a_websocket_resumes_them_from_the_cursor_of_its_upgrade)
     auto ws = ws_client::create(srv.ioc);
     ws->connect(srv.port, "/ws?token=" + token + "&since=" + encode_cursor(since));
     ASSERT_TRUE(ws->wait_messages(srv.ioc, 2));
-    ASSERT_EQ(publish(srv, "user:alice", "4").status, 200);
+    ASSERT_EQ(backend_publish(srv, "user:alice", "4").status, 200);
     ASSERT_TRUE(ws->wait_messages(srv.ioc, 3));
     // Each topic's frames in order (two topics' may interleave).
     std::map<std::string, std::vector<std::string>> seen;
@@ -175,11 +170,11 @@ TEST(server_topics, a_refused_connection_is_subscribed_to_nothing)
     };
     srv.start();
     auto refused = ws_client::create(srv.ioc);
-    refused->connect(srv.port, "/ws?token=" + token_for("mallory", {"user:mallory"}));
+    refused->connect(srv.port, "/ws?token=" + token_with_topics("mallory", {"user:mallory"}));
     ASSERT_TRUE(refused->wait_closed(srv.ioc));
     EXPECT_EQ(refused->close_code(), 4500);
     auto accepted = ws_client::create(srv.ioc);
-    accepted->connect(srv.port, "/ws?token=" + token_for("alice", {"user:alice"}));
+    accepted->connect(srv.port, "/ws?token=" + token_with_topics("alice", {"user:alice"}));
     ASSERT_TRUE(accepted->wait_received(srv.ioc, 1));
     EXPECT_EQ(subscribed, (std::vector<std::string>{"alice user:alice"}));
     accepted->close();
@@ -198,7 +193,7 @@ TEST(server_topics, a_topics_claim_that_cannot_be_honoured_refuses_the_connect_c
           bad{{"user:alice", 42}, "the token's topics claim is not a list of topic names"},
           bad{{"user alice"}, "the token's topics to subscribe to name an invalid topic"},
           bad{{"a", "b", "c", "d", "e"}, "the token names 5 topics to subscribe to; at most 4 are allowed"}}) {
-        auto const token = token_for("mallory", topics);
+        auto const token = token_with_topics("mallory", topics);
         for (auto const* path : {"/ws", "/sse", "/poll"}) {
             auto const a = curl(srv.ioc, url(srv, path), {"-H", "Authorization: Bearer " + token});
             EXPECT_EQ(a.status, 401) << path << " " << topics.dump();
@@ -209,7 +204,7 @@ TEST(server_topics, a_topics_claim_that_cannot_be_honoured_refuses_the_connect_c
         }
     }
     // The server's topics and the client's own count together against max_subscriptions.
-    auto const token = token_for("alice", {"a", "b", "c"});
+    auto const token = token_with_topics("alice", {"a", "b", "c"});
     auto const a = curl(srv.ioc, url(srv, "/sse?topic=d&topic=e"), {"-H", "Authorization: Bearer " + token});
     EXPECT_EQ(a.status, 400) << a.body;
     EXPECT_EQ(json::parse(a.body)["error"]["code"], "too_many_topics");

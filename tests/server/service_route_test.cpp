@@ -35,11 +35,6 @@ http_response text(http_request const& req, std::string body, http::status statu
     return res;
 }
 
-std::string url(live_server const& srv, std::string_view target)
-{
-    return "http://127.0.0.1:" + std::to_string(srv.port) + std::string(target);
-}
-
 TEST(service_route, answers_later_through_its_responder)
 {
     live_server srv;

@@ -22,6 +22,8 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -179,5 +181,11 @@ private:
     std::unique_ptr<server> server_;
     std::vector<std::unique_ptr<other_loop>> others_;
 };
+
+// "http://127.0.0.1:<port><target>": the server's address for curl and the HTTP clients.
+inline std::string url(live_server const& srv, std::string_view target)
+{
+    return "http://127.0.0.1:" + std::to_string(srv.port) + std::string(target);
+}
 
 }  // namespace switchboard::test

@@ -14,7 +14,7 @@ namespace switchboard::test {
 
 namespace {
 
-std::string program()
+std::string nats_program()
 {
     for (char const* p : {"/usr/sbin/nats-server", "/usr/bin/nats-server"})
         if (std::filesystem::exists(p))
@@ -59,7 +59,7 @@ void nats_process::launch(std::string const& port, std::string const& monitor)
     if (jetstream_)
         args.push_back("-js");
     args.insert(args.end(), extra_.begin(), extra_.end());
-    process_ = std::make_unique<server_process>(program(), args);
+    process_ = std::make_unique<server_process>(nats_program(), args);
     if (!process_->wait_for_output("Server is ready", std::chrono::seconds(30)))
         throw std::runtime_error("nats-server did not start:\n" + process_->output());
 }

@@ -18,7 +18,7 @@ std::uint16_t free_port()
     return a.local_endpoint().port();
 }
 
-std::string program()
+std::string redis_program()
 {
     return std::filesystem::exists("/usr/bin/redis-server") ? "/usr/bin/redis-server" : "redis-server";
 }
@@ -53,7 +53,7 @@ redis_process::~redis_process()
 void redis_process::start()
 {
     process_ = std::make_unique<server_process>(
-        program(), std::vector<std::string>{"--port", std::to_string(port_), "--bind", "127.0.0.1",
+        redis_program(), std::vector<std::string>{"--port", std::to_string(port_), "--bind", "127.0.0.1",
                                             "--dir", dir_.string(), "--save", "", "--appendonly", "yes",
                                             "--appendfsync", "always", "--daemonize", "no", "--protected-mode", "no",
                                             "--logfile", ""});
