@@ -3,7 +3,7 @@
 
     python3 bench/idle_parking.py --build build-bench --connections 10000 --waves 10
 
-For each transport (ws, sse; poll on request, with parking off only: a poll does not park) and io.park_idle
+For each transport (ws, sse; poll on request: a waiting poll parks its departure watch) and io.park_idle
 (on, off): a fresh switchboard-server pinned to core 0, then
 --connections idle subscribers of switchboard-loadgen (--mode idle --hold, on core 1):
   - storm: one load generator opens them all, 1,000 connecting at once (bench/run's idle scenario);
@@ -92,8 +92,7 @@ def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     with tempfile.TemporaryDirectory() as tmp:
         for transport in args.transports.split(','):
-            # A long poll never parks (its stream rests instead, whatever io.park_idle says): one setting is enough.
-            for park in ((False,) if transport == 'poll' else (True, False)):
+            for park in (True, False):
                 for waves in (1, args.waves):
                     print(json.dumps(run(args, transport, park, waves, tmp)), flush=True)
 

@@ -15,9 +15,9 @@
 #include "core/subscribe_queue.hpp"
 #include "ops/metrics.hpp"
 #include "security/authorizer.hpp"
-#include "write_path/deadline_list.hpp"
+#include "core/deadline_list.hpp"
 #include "write_path/flush_scheduler.hpp"
-#include "write_path/idle_watch.hpp"
+#include "core/idle_watch.hpp"
 #include "write_path/keepalive.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -47,6 +47,9 @@ public:
     idle_watch& idle;  // the loop's (one per io_context), where quiet connections wait for input
     detail::keepalive keepalive;
     deadline_list poll_holds;  // the waiting long polls', one timer for all
+    // Waiting long polls whose departure watch moves to `idle` once they have been quiet for two keepalive
+    // ticks (http_connection, with io.park_idle).
+    deadline_list poll_parking;
     detail::metrics metrics;
     detail::authorizer authorizer;
     bool stopping = false;

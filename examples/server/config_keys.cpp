@@ -98,7 +98,7 @@ config_key const keys[]{
      "each loop turn's sends in one io_uring submission (false: one sendmsg per connection)",
      [](server_config& c) -> auto& { return c.server.io_uring; }},
     {"io.park_idle", value_kind::boolean, 0, 0, "--park-idle",
-     "a stream without input for two keepalive ticks waits in the loop's own epoll set, not Asio's (less memory)",
+     "a stream or waiting poll without input for two keepalive ticks waits in the loop's own epoll set (less memory)",
      [](server_config& c) -> auto& { return c.server.park_idle; }},
 
     {"websocket.path", value_kind::url_path, 0, 0, "", "WebSocket endpoint",

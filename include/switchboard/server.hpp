@@ -45,7 +45,7 @@ struct server_stats {
     std::size_t long_polling = 0;
     std::size_t topics = 0;  // topics with local subscribers
     std::size_t listeners = 0;  // C++ subscriptions (server::subscribe) open
-    std::size_t parked = 0;  // quiet streams whose socket waits in the loop's idle watch (its io_context's)
+    std::size_t parked = 0;  // quiet streams and waiting polls whose socket waits in the loop's idle watch
 };
 
 class server {

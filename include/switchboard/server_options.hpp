@@ -171,10 +171,10 @@ struct server_options {
     // each (the same sends, one system call: docs/benchmarks.md). Where io_uring is unavailable (a kernel
     // before 5.6, a container's seccomp profile) the server says so in its log and sends one by one.
     bool io_uring = true;
-    // A plain WebSocket or SSE stream that has had no input for two keepalive ticks (two to three seconds by
-    // default) waits for its next input in the loop's own epoll set instead of Asio's: Asio's reactor entry and
-    // the pending wait are freed, 190-280 bytes per idle connection as measured (docs/benchmarks.md). Sending is
-    // unchanged; input, or a send that must wait, takes the socket back first (docs/architecture.md).
+    // A plain WebSocket or SSE stream, or a waiting long poll, that has had no input for two keepalive ticks (two
+    // to three seconds by default) waits for input in the loop's own epoll set instead of Asio's: Asio's reactor
+    // entry and the pending wait are freed, 190-420 bytes per idle connection as measured (docs/benchmarks.md).
+    // Sending is unchanged; input, or a send that must wait, takes the socket back first (docs/architecture.md).
     bool park_idle = true;
 
     // Server-Sent Events.

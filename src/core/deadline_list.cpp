@@ -1,4 +1,4 @@
-#include "write_path/deadline_list.hpp"
+#include "core/deadline_list.hpp"
 
 namespace switchboard::detail {
 

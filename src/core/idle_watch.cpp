@@ -1,4 +1,4 @@
-#include "write_path/idle_watch.hpp"
+#include "core/idle_watch.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <spdlog/spdlog.h>

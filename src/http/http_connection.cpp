@@ -11,6 +11,8 @@
 
 #include <switchboard/error.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <exception>
@@ -88,6 +90,10 @@ http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_con
 
 http_connection::~http_connection()
 {
+    if (parked_ >= 0) {
+        ctx_.idle.unpark(parked_, *this);
+        ::close(parked_);
+    }
     if (lingering_refusal_)
         --ctx_.lingering_refusals;
     ctx_.http_connections.erase(this);
@@ -526,27 +532,93 @@ void http_connection::watch_for_departure(std::function<void()> gone)
     if (stream_.is_tls())
         return;  // a TLS record may be readable without application data: not worth decoding for this
     watching_ = true;
-    await_departure(++watch_, std::move(gone));
+    gone_ = std::move(gone);
+    await_departure(++watch_);
 }
 
-void http_connection::await_departure(std::uint32_t watch, std::function<void()> gone)
+void http_connection::await_departure(std::uint32_t watch)
 {
-    stream_.socket().async_wait(
-        boost::asio::socket_base::wait_read,
-        exact_allocation([self = shared_from_this(), watch, gone = std::move(gone)](boost::system::error_code ec) mutable {
-            if (ec || !self->watching_ || self->watch_ != watch)
-                return;  // answered meanwhile (a later watch is another poll's)
-            switch (self->read_ahead()) {
-            case early_input::open:
-                return self->await_departure(watch, std::move(gone));
-            case early_input::ended:
-                self->watching_ = false;
-                return gone();
-            case early_input::full:
-                self->watching_ = false;  // noticed when the answer is written
-                return;
-            }
-        }));
+    stream_.socket().async_wait(boost::asio::socket_base::wait_read,
+                                exact_allocation([self = shared_from_this(), watch](boost::system::error_code ec) {
+                                    if (ec || !self->watching_ || self->watch_ != watch)
+                                        return;  // answered or parked meanwhile (a later watch is another poll's)
+                                    self->check_departure();
+                                }));
+    // Parked only after a quiet while: a poll at a steady message rate is answered within milliseconds, and
+    // parking each one would add four epoll_ctl calls to every delivery.
+    if (ctx_.options.park_idle && !entry::waiting())
+        ctx_.poll_parking.add(*this, 2 * ctx_.keepalive.period());
+}
+
+void http_connection::check_departure()
+{
+    switch (read_ahead()) {
+    case early_input::open:
+        return await_departure(watch_);
+    case early_input::ended: {
+        watching_ = false;
+        ctx_.poll_parking.remove(*this);
+        auto const gone = std::move(gone_);
+        return gone();
+    }
+    case early_input::full:
+        watching_ = false;  // noticed when the answer is written
+        ctx_.poll_parking.remove(*this);
+        return;
+    }
+}
+
+void http_connection::expired()
+{
+    // Asio's reactor entry for the socket and the pending wait (~420 bytes) are freed while the poll waits on.
+    if (!watching_ || !stream_.resting() || parked_ >= 0)
+        return;
+    auto& socket = stream_.socket();
+    boost::system::error_code ec;
+    bool const v6 = socket.local_endpoint(ec).address().is_v6();
+    if (ec)
+        return;
+    int const fd = socket.release(ec);  // the pending wait completes as cancelled
+    if (ec)
+        return;
+    ++watch_;  // and belongs to no watch
+    parked_v6_ = v6;
+    if (ctx_.idle.park(fd, *this))
+        parked_ = fd;
+    else if (adopt(fd))  // the idle watch cannot take it (the loop is stopping): back to Asio
+        await_departure(watch_);
+}
+
+void http_connection::woken()
+{
+    auto const self = shared_from_this();  // gone() may let the poll go, and this connection with it
+    if (unpark())
+        return check_departure();
+    watching_ = false;
+    auto const gone = std::move(gone_);
+    gone();
+}
+
+bool http_connection::unpark()
+{
+    if (parked_ < 0)
+        return true;
+    int const fd = std::exchange(parked_, -1);
+    ctx_.idle.unpark(fd, *this);
+    return adopt(fd);
+}
+
+bool http_connection::adopt(int fd)
+{
+    boost::system::error_code ec;
+    auto& socket = stream_.socket();
+    socket.assign(parked_v6_ ? boost::asio::ip::tcp::v6() : boost::asio::ip::tcp::v4(), fd, ec);
+    if (ec) {
+        ::close(fd);
+        return false;
+    }
+    socket.non_blocking(true, ec);
+    return true;
 }
 
 http_connection::early_input http_connection::read_ahead()
@@ -572,6 +644,12 @@ void http_connection::stop_watching()
     if (!watching_)
         return;
     watching_ = false;
+    gone_ = nullptr;
+    ctx_.poll_parking.remove(*this);
+    if (parked_ >= 0) {
+        unpark();  // the answer is written through Asio; a socket lost here fails that write
+        return;
+    }
     boost::system::error_code ec;
     stream_.socket().cancel(ec);
 }

@@ -15,6 +15,8 @@
 #include "http/exchange.hpp"
 #include "http/query.hpp"
 #include "http/request_framing.hpp"
+#include "core/deadline_list.hpp"
+#include "core/idle_watch.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -32,7 +34,7 @@ namespace switchboard::detail {
 
 struct server_context;
 
-class http_connection final : public exchange {
+class http_connection final : public exchange, private deadline_list::entry, private idle_watch::sleeper {
 public:
     http_connection(boost::asio::ip::tcp::socket socket, server_context& ctx, route_table const& routes);
     ~http_connection();
@@ -63,6 +65,7 @@ public:
     /// Bytes the client sends early (a pipelined request) are read into the buffer the next request is read
     /// from, up to what one request may take (max_header_size + max_message_size), so that the end of input
     /// behind them shows; past that, the departure is noticed when the answer is written. Plain TCP only.
+    /// A watch quiet for two keepalive ticks waits in the loop's idle_watch instead of Asio (io.park_idle).
     void watch_for_departure(std::function<void()> gone) override;
     /// Stops that watch; call before answering.
     void stop_watching() override;
@@ -96,8 +99,18 @@ private:
     void on_read(boost::system::error_code ec, std::size_t);
     void run(route const& r) override;
     void send_continue(route const& r);
-    void await_departure(std::uint32_t watch, std::function<void()> gone);
+    void await_departure(std::uint32_t watch);
+    /// The departure watch saw input or the client's end.
+    void check_departure();
     early_input read_ahead();
+    /// The departure watch has been quiet since poll_parking's deadline: it waits in the idle watch from now on.
+    void expired() override;
+    /// Input or the client's end on the parked socket.
+    void woken() override;
+    /// Takes a parked socket back into Asio; false when it is lost.
+    bool unpark();
+    /// Gives `fd` (released from the socket) back to it; false, and `fd` closed, when Asio cannot take it.
+    bool adopt(int fd);
     /// The answer's bytes past `sent` go out asynchronously, if any are left.
     void write_rest(std::size_t sent, bool keep_alive);
     void on_write(boost::system::error_code ec, bool keep_alive);
@@ -128,7 +141,10 @@ private:
     bool again_ = false;     // an answer was given inside it: read the next request
     bool pipelining_ = false;  // a request has arrived behind another: read ahead from now on
     bool watching_ = false;
+    bool parked_v6_ = false;  // the parked socket's protocol, to take it back
+    int parked_ = -1;  // a waiting poll's descriptor while its departure watch waits in the idle watch
     std::uint32_t watch_ = 0;  // which watch_for_departure is current
+    std::function<void()> gone_;  // the departure watch's callback
 };
 
 }  // namespace switchboard::detail

@@ -7,7 +7,7 @@
 // waits in the loop's idle_watch, outside Asio, until input comes or a write has to wait.
 
 #include "write_path/channel_io.hpp"
-#include "write_path/idle_watch.hpp"
+#include "core/idle_watch.hpp"
 #include "write_path/send_batch.hpp"
 
 #include <boost/asio/io_context.hpp>

@@ -1,10 +1,13 @@
 // Quiet streams park: after two keepalive ticks without input, a plain WebSocket or SSE connection's socket
-// leaves Asio for the loop's idle watch (write_path/idle_watch.hpp), and nothing a client sees may change.
+// leaves Asio for the loop's idle watch (core/idle_watch.hpp), and nothing a client sees may change.
 // Messages and heartbeats still go out (a send needs no wait), input and pongs still arrive, a departure is
 // still seen at once, a reader that stops is still cut off at its bounds, and a stop still closes them all.
+// A long poll waiting that long parks its socket too (http_connection's departure watch): its answer, a
+// pipelined request behind it, its client's departure and a stop are served as before.
 
 #include "support/curl.hpp"
 #include "support/live_server.hpp"
+#include "support/raw_connection.hpp"
 #include "support/server_process.hpp"
 #include "support/sse_client.hpp"
 #include "support/ws_client.hpp"
@@ -236,6 +239,144 @@ TEST(parked_streams, stopping_the_server_closes_every_parked_stream)
     EXPECT_EQ(srv.stats().parked, 0u);
     for (auto& c : sse)
         EXPECT_TRUE(c->find_event("close")) << "a parked stream got no close event";
+}
+
+std::string poll_request(std::string_view topic)
+{
+    return "GET /poll?topic=" + std::string(topic) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+}
+
+std::size_t count_of(std::string const& text, std::string_view what)
+{
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size()))
+        ++n;
+    return n;
+}
+
+TEST(parked_polls, a_quiet_poll_parks_gets_its_message_byte_for_byte_and_its_connection_serves_the_next_poll)
+{
+    live_server srv(quick_ticks(), 1);
+    srv.start();
+    raw_connection client(srv.ioc, srv.port);
+    client.send(poll_request("quiet"));
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().parked == 1; }, std::chrono::seconds(10)));
+    EXPECT_EQ(srv.stats().long_polling, 1u);
+
+    // The answer is written through Asio again: the socket comes back from the idle watch first.
+    std::string const first = R"({"n":123456789012345678901234567890,"f":1.50})";
+    (*srv).publish_text("quiet", first);
+    ASSERT_TRUE(client.wait_for([](std::string const& got) { return count_of(got, "HTTP/1.1 200") == 1 &&
+                                                                    got.find("\"cursor\"") != std::string::npos; }));
+    EXPECT_NE(client.received().find("\"data\":" + first + "}"), std::string::npos) << client.received();
+    EXPECT_EQ(srv.stats().parked, 0u);
+
+    // The same keep-alive connection polls again, parks again, and is answered again.
+    client.send(poll_request("quiet"));
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().parked == 1; }, std::chrono::seconds(10)));
+    std::string const second = R"([1, 2.50, "two"])";
+    (*srv).publish_text("quiet", second);
+    ASSERT_TRUE(client.wait_for([&](std::string const& got) { return got.find(second) != std::string::npos; }))
+        << client.received();
+    EXPECT_EQ(count_of(client.received(), "HTTP/1.1 200"), 2u);
+    EXPECT_FALSE(client.closed());
+}
+
+TEST(parked_polls, a_parked_poll_whose_client_leaves_lets_go_of_it_at_once)
+{
+    auto options = quick_ticks();
+    options.poll_hold = std::chrono::minutes(5);  // far past the test's deadlines: only the departure ends them
+    live_server srv(options, 1);
+    srv.start();
+    std::vector<std::unique_ptr<raw_connection>> clients;
+    for (int i = 0; i < 20; ++i) {
+        clients.push_back(std::make_unique<raw_connection>(srv.ioc, srv.port));
+        clients.back()->send(poll_request("left"));
+    }
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().parked == 20; }, std::chrono::seconds(10)));
+
+    // Half of them leave: the idle watch sees their end, and their polls, topics and sockets go.
+    for (std::size_t i = 0; i < clients.size(); i += 2)
+        clients[i]->close();
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().long_polling == 10 && srv.stats().parked == 10; },
+                              std::chrono::seconds(10)));
+    EXPECT_EQ((*srv).hub().subscriber_count("left"), 10u);
+
+    // The others are still served.
+    (*srv).publish_text("left", R"("to those who stayed")");
+    for (std::size_t i = 1; i < clients.size(); i += 2)
+        ASSERT_TRUE(clients[i]->wait_for("to those who stayed")) << i;
+}
+
+TEST(parked_polls, a_request_pipelined_behind_a_parked_poll_wakes_it_and_is_answered_after_it)
+{
+    auto options = quick_ticks();
+    options.poll_hold = std::chrono::minutes(5);
+    live_server srv(options, 1);
+    srv.start();
+    raw_connection client(srv.ioc, srv.port);
+    client.send(poll_request("behind"));
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().parked == 1; }, std::chrono::seconds(10)));
+
+    // The pipelined request wakes the watch, which reads it ahead and waits in Asio; quiet again, it parks again.
+    client.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().parked == 0; }, std::chrono::seconds(10)));
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().parked == 1; }, std::chrono::seconds(10)));
+    EXPECT_EQ(client.received(), "");
+
+    // The poll is answered first, then the request behind it.
+    (*srv).publish_text("behind", R"("first")");
+    ASSERT_TRUE(client.wait_for([](std::string const& got) { return count_of(got, "HTTP/1.1 200") == 2; }))
+        << client.received();
+    EXPECT_LT(client.received().find("\"first\""), client.received().rfind("HTTP/1.1 200"));
+}
+
+// curl as the long-polling client: its request parks, and the message comes back byte for byte.
+TEST(parked_polls, curl_gets_the_message_of_its_parked_poll_byte_for_byte)
+{
+    live_server srv(quick_ticks(), 1);
+    srv.start();
+    std::string const payload = R"({"big":123456789012345678901234567890,"f":1.50})";
+    bool published = false;
+    asio::steady_timer poll(srv.ioc);
+    std::function<void()> check = [&] {
+        if (srv.stats().parked == 1 && !published) {
+            published = true;
+            (*srv).publish_text("curl", payload);
+            return;
+        }
+        poll.expires_after(std::chrono::milliseconds(10));
+        poll.async_wait([&](boost::system::error_code ec) {
+            if (!ec)
+                check();
+        });
+    };
+    check();
+    auto const answer = curl(srv.ioc, url(srv, "/poll?topic=curl"), {"-s"});
+    ASSERT_TRUE(published) << answer.output;
+    EXPECT_NE(answer.body.find("\"data\":" + payload + "}"), std::string::npos) << answer.body;
+    EXPECT_EQ(srv.stats().parked, 0u);
+}
+
+TEST(parked_polls, stopping_the_server_answers_every_parked_poll)
+{
+    auto options = quick_ticks();
+    options.poll_hold = std::chrono::minutes(5);
+    live_server srv(options, 1);
+    srv.start();
+    std::vector<std::unique_ptr<raw_connection>> clients;
+    for (int i = 0; i < 40; ++i) {
+        clients.push_back(std::make_unique<raw_connection>(srv.ioc, srv.port));
+        clients.back()->send(poll_request("t"));
+    }
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().parked == 40; }, std::chrono::seconds(10)));
+
+    (*srv).stop();
+    for (auto& c : clients) {
+        ASSERT_TRUE(c->wait_closed(std::chrono::seconds(20)));
+        EXPECT_EQ(c->received().rfind("HTTP/1.1 200", 0), 0u) << c->received();
+    }
+    EXPECT_EQ(srv.stats().parked, 0u);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
-// The long polls' one timer (src/write_path/deadline_list.hpp), on a real io_context: order, removal, and a loop
+// The long polls' one timer (src/core/deadline_list.hpp), on a real io_context: order, removal, and a loop
 // that runs dry once nothing waits.
 
-#include "write_path/deadline_list.hpp"
+#include "core/deadline_list.hpp"
 
 #include <boost/asio/io_context.hpp>
 

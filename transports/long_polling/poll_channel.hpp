@@ -5,7 +5,7 @@
 // two polls is lost. A poll closed with a code of 3000 or more (the application's, switchboard's own) answers
 // with what it has and a "close" field holding {code, reason}, as a WebSocket close frame would.
 
-#include "write_path/deadline_list.hpp"
+#include "core/deadline_list.hpp"
 #include "write_path/flush_scheduler.hpp"
 #include "http/http_connection.hpp"
 #include "channel_services.hpp"
