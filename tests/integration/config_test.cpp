@@ -9,6 +9,7 @@
 
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
+#include "support/temp_file.hpp"
 #include "support/test_certificate.hpp"
 
 #include <gtest/gtest.h>
@@ -34,6 +35,7 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 using switchboard::test::fetch;
 using switchboard::test::server_process;
+using switchboard::test::temp_file;
 
 std::string read_text(std::filesystem::path const& path)
 {
@@ -732,26 +734,6 @@ TEST(config, json_log_lines_are_valid_json_whatever_the_message)
 }
 
 // ---- The binary ----
-
-// A file under the temporary directory, removed at the end of the test.
-class temp_file {
-public:
-    explicit temp_file(std::string const& text)
-        : path_(std::filesystem::temp_directory_path() /
-                ("switchboard-config-test-" + std::to_string(::getpid()) + "-" + std::to_string(++count_) + ".json"))
-    {
-        std::ofstream(path_) << text;
-    }
-    ~temp_file() { std::filesystem::remove(path_); }
-    temp_file(temp_file const&) = delete;
-    temp_file& operator=(temp_file const&) = delete;
-
-    std::string path() const { return path_.string(); }
-
-private:
-    static inline int count_ = 0;
-    std::filesystem::path path_;
-};
 
 std::optional<int> run_to_exit(std::vector<std::string> args, std::vector<std::string> env, std::string& output)
 {

@@ -9,6 +9,7 @@
 
 #include "support/http_client.hpp"
 #include "support/nats_process.hpp"
+#include "support/offsets.hpp"
 #include "support/poll_client.hpp"
 #include "support/redis_process.hpp"
 #include "support/run_until.hpp"
@@ -110,14 +111,6 @@ struct node {
     std::uint16_t port = 0;
 };
 
-std::vector<std::uint64_t> offsets(std::vector<json> const& envelopes)
-{
-    std::vector<std::uint64_t> out;
-    for (auto const& e : envelopes)
-        out.push_back(e["offset"].get<std::uint64_t>());
-    return out;
-}
-
 std::vector<std::uint64_t> one_to(std::uint64_t n)
 {
     std::vector<std::uint64_t> out(n);
@@ -216,7 +209,7 @@ TEST_P(scale_out, three_nodes_three_transports_same_messages_same_offsets)
     ASSERT_TRUE(ws->wait_settled(ioc));
     for (auto const& got : {ws->messages(), sse->messages(), poll->messages()}) {
         ASSERT_EQ(got.size(), static_cast<std::size_t>(count));
-        EXPECT_EQ(offsets(got), one_to(count));
+        EXPECT_EQ(offsets_of(got), one_to(count));
         for (int i = 0; i < count; ++i)
             EXPECT_EQ(got[i]["data"]["n"], i);
     }
@@ -450,7 +443,7 @@ TEST_P(scale_out, a_client_resumes_on_another_node)
     auto sse = sse_client::create(ioc);
     sse->connect(n3.port, "/sse?topic=feed", {{"Last-Event-ID", sse_id + "." + epoch + ".feed"}});
     ASSERT_TRUE(sse->wait_messages(ioc, missed, 30s)) << sse->message_count() << " " << sse->error_body();
-    EXPECT_EQ(offsets(sse->messages()), offsets(got));
+    EXPECT_EQ(offsets_of(sse->messages()), offsets_of(got));
 }
 
 TEST_P(scale_out, a_broker_restart_loses_no_acknowledged_message)
@@ -504,7 +497,7 @@ TEST_P(scale_out, a_broker_restart_loses_no_acknowledged_message)
     ASSERT_TRUE(ws->wait_settled(ioc));
     EXPECT_FALSE(ws->closed());
     EXPECT_FALSE(sse->ended());
-    for (auto const& got : {offsets(ws->messages()), offsets(sse->messages())}) {
+    for (auto const& got : {offsets_of(ws->messages()), offsets_of(sse->messages())}) {
         EXPECT_EQ(got, one_to(last));
         for (auto offset : acknowledged)
             EXPECT_TRUE(std::binary_search(got.begin(), got.end(), offset)) << offset;
@@ -564,7 +557,7 @@ TEST_P(scale_out, a_broker_crash_mid_stream_loses_no_acknowledged_message)
     }, 30s)) << ws->message_count() << " " << sse->message_count() << "\n" << n1.process->output();
     ASSERT_TRUE(ws->wait_settled(ioc));
     auto check = [&](std::vector<json> const& got, bool told, char const* who) {
-        auto const seen = offsets(got);
+        auto const seen = offsets_of(got);
         EXPECT_TRUE(std::adjacent_find(seen.begin(), seen.end(), std::greater_equal<>()) == seen.end())
             << who << ": out of order or twice";
         if (told)
@@ -595,7 +588,7 @@ TEST_P(scale_out, history_limits_hold_on_every_node)
     // By count, read on the other node: the newest 5, and the gap before them said.
     auto const counted = resume(ioc, n2.port, "limited", {{"offset", 2}, {"epoch", epoch}}, 5);
     EXPECT_EQ(counted.ack["recovered"], false);
-    EXPECT_EQ(offsets(counted.messages), (std::vector<std::uint64_t>{6, 7, 8, 9, 10}));
+    EXPECT_EQ(offsets_of(counted.messages), (std::vector<std::uint64_t>{6, 7, 8, 9, 10}));
     EXPECT_EQ(resume(ioc, n2.port, "limited", {{"offset", 5}, {"epoch", epoch}}, 5).ack["recovered"], true);
 
     // By age: polled, not slept (at most 60 resumes 100 ms apart); the position outlives the history.
@@ -631,7 +624,7 @@ TEST_P(scale_out, a_node_restart_keeps_history)
     EXPECT_EQ(r.ack["epoch"], epoch);
     auto expected = one_to(20);
     expected.erase(expected.begin(), expected.begin() + 5);
-    EXPECT_EQ(offsets(r.messages), expected);
+    EXPECT_EQ(offsets_of(r.messages), expected);
     auto const next = fetch(ioc, again.port, "POST", "/publish?topic=kept", "21");
     EXPECT_EQ(next.json()["offset"], 21);  // the topic goes on where it was
 }
@@ -668,7 +661,7 @@ TEST(redis, a_node_that_lost_its_subscription_reads_what_it_missed_from_history)
     ASSERT_TRUE(run_until(ioc, [&] { return publisher->find_reply(count).has_value(); }, 30s));
     ASSERT_TRUE(ws->wait_messages(ioc, count, 30s)) << ws->message_count() << "\n" << n1.process->output();
     ASSERT_TRUE(ws->wait_settled(ioc));
-    EXPECT_EQ(offsets(ws->messages()), one_to(count));
+    EXPECT_EQ(offsets_of(ws->messages()), one_to(count));
     EXPECT_FALSE(ws->closed());
 }
 
@@ -820,7 +813,7 @@ TEST(redis, history_that_redis_evicted_or_trimmed_is_reported_never_skipped)
     for (int i = 1; i <= 10; ++i)
         ASSERT_EQ(fetch(ioc, n1.port, "POST", "/publish?topic=ev", std::to_string(i)).status, 200);
     auto const whole = resume(ioc, n1.port, "ev", {{"offset", 0}, {"epoch", ""}}, 10);
-    ASSERT_EQ(offsets(whole.messages), one_to(10));
+    ASSERT_EQ(offsets_of(whole.messages), one_to(10));
     EXPECT_EQ(whole.ack["recovered"], true);
     auto const epoch = whole.ack["epoch"].get<std::string>();
 
@@ -837,7 +830,7 @@ TEST(redis, history_that_redis_evicted_or_trimmed_is_reported_never_skipped)
     ASSERT_TRUE(redis.command({"LTRIM", "switchboard:{ev}.history", "0", "2"}));
     auto const trimmed = resume(ioc, n1.port, "ev", {{"offset", 10}, {"epoch", epoch}}, 3);
     EXPECT_EQ(trimmed.ack["recovered"], false);
-    EXPECT_EQ(offsets(trimmed.messages), (std::vector<std::uint64_t>{13, 14, 15}));
+    EXPECT_EQ(offsets_of(trimmed.messages), (std::vector<std::uint64_t>{13, 14, 15}));
 
     // The position evicted while its list stays: a new epoch, told; the old epoch's entries are never served
     // as the new one's.
@@ -874,7 +867,7 @@ TEST_P(scale_out, a_long_replay_is_read_from_the_broker_a_page_at_a_time)
     for (int i = 0; i < 10; ++i)
         publisher->send_json({{"type", "publish"}, {"topic", "long"}, {"data", "live"}});
     ASSERT_TRUE(ws->wait_messages(ioc, 2'010, 60s)) << ws->message_count() << "\n" << n2.process->output();
-    EXPECT_EQ(offsets(ws->messages()), one_to(2'010));
+    EXPECT_EQ(offsets_of(ws->messages()), one_to(2'010));
     EXPECT_TRUE(ws->is_open());
 }
 

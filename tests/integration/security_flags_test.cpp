@@ -4,6 +4,7 @@
 #include "support/http_client.hpp"
 #include "support/jwt_maker.hpp"
 #include "support/server_process.hpp"
+#include "support/temp_file.hpp"
 #include "support/ws_client.hpp"
 
 #include "config.hpp"
@@ -21,21 +22,6 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-struct temp_file {
-    std::string path;
-    explicit temp_file(std::string const& text)
-    {
-        char name[] = "/tmp/switchboard-security-XXXXXX";
-        int const fd = mkstemp(name);
-        EXPECT_GE(fd, 0);
-        ::close(fd);
-        path = name;
-        write(text);
-    }
-    ~temp_file() { std::remove(path.c_str()); }
-    void write(std::string const& text) const { std::ofstream(path, std::ios::trunc) << text; }
-};
 
 std::string const secret = "flag-secret-0123456789abcdef";
 
@@ -90,7 +76,7 @@ TEST(security_flags, rs256_public_key_file_and_sighup_reloads_permissions)
     temp_file pem(key.public_pem);
     temp_file config(R"({"permissions": {"user_publish": ["open.*"]}})");
     server_process server(SWITCHBOARD_SERVER_PATH,
-                          {"--listen", "127.0.0.1:0", "--config", config.path, "--jwt-public-key", pem.path});
+                          {"--listen", "127.0.0.1:0", "--config", config.path(), "--jwt-public-key", pem.path()});
     auto const port = server.wait_for_port(20s);
     ASSERT_TRUE(port) << server.output();
     boost::asio::io_context ioc;

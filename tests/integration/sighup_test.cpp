@@ -4,6 +4,7 @@
 #include "support/http_client.hpp"
 #include "support/run_until.hpp"
 #include "support/server_process.hpp"
+#include "support/temp_file.hpp"
 #include "support/ws_client.hpp"
 
 #include <gtest/gtest.h>
@@ -17,20 +18,6 @@
 namespace switchboard::test {
 namespace {
 
-struct temp_file {
-    std::string path;
-    temp_file()
-    {
-        char name[] = "/tmp/switchboard-sighup-XXXXXX";
-        int const fd = mkstemp(name);
-        EXPECT_GE(fd, 0);
-        ::close(fd);
-        path = name;
-    }
-    ~temp_file() { std::remove(path.c_str()); }
-    void write(std::string const& text) const { std::ofstream(path, std::ios::trunc) << text; }
-};
-
 std::size_t count(std::string const& text, std::string const& what)
 {
     std::size_t n = 0;
@@ -43,7 +30,7 @@ TEST(sighup, reloads_limits_and_keeps_connections)
 {
     temp_file config;
     config.write(R"({"limits": {"max_message_size": 1000}})");
-    server_process server(SWITCHBOARD_SERVER_PATH, {"--listen", "127.0.0.1:0", "--config", config.path});
+    server_process server(SWITCHBOARD_SERVER_PATH, {"--listen", "127.0.0.1:0", "--config", config.path()});
     auto const port = server.wait_for_port(std::chrono::seconds(20));
     ASSERT_TRUE(port) << server.output();
 

@@ -4,6 +4,7 @@
 // message once, in offset order, byte for byte; /metrics sums the loops; SIGHUP and SIGTERM reach every loop.
 
 #include "support/http_client.hpp"
+#include "support/offsets.hpp"
 #include "support/poll_client.hpp"
 #include "support/run_until.hpp"
 #include "support/server_process.hpp"
@@ -54,14 +55,6 @@ bool both_loops_hold_channels(std::string const& text)
 {
     return metric(text, R"(switchboard_loop_channels{loop="0"})") > 0 &&
            metric(text, R"(switchboard_loop_channels{loop="1"})") > 0;
-}
-
-std::vector<std::uint64_t> offsets(std::vector<json> const& envelopes)
-{
-    std::vector<std::uint64_t> out;
-    for (auto const& e : envelopes)
-        out.push_back(e["offset"].get<std::uint64_t>());
-    return out;
 }
 
 TEST(threads, subscribers_on_both_loops_get_every_message_once_in_order_and_metrics_sum_the_loops)
@@ -128,7 +121,7 @@ TEST(threads, subscribers_on_both_loops_get_every_message_once_in_order_and_metr
     for (auto const& w : ws)
         ASSERT_TRUE(w->wait_settled(ioc));
     auto const reference = ws.front()->messages();
-    EXPECT_EQ(offsets(reference), expected);
+    EXPECT_EQ(offsets_of(reference), expected);
     for (std::size_t i = 0; i < count; ++i)
         EXPECT_EQ(reference[i]["data"]["n"], i);
     for (auto const& w : ws)

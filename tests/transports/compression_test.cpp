@@ -184,7 +184,7 @@ struct raw_ws {
 };
 
 // A JSON document of about 1 KB that repeats itself, as dashboards and price lists do.
-std::string document(int version)
+std::string price_list(int version)
 {
     json rows = json::array();
     for (int i = 0; i < 12; ++i)
@@ -229,7 +229,7 @@ TEST(compression, a_message_is_compressed_once_and_its_frame_shared_by_every_sub
     for (auto* ws : {&a, &b, &plain})
         ws->subscribe("prices");
     std::size_t const acks = 1;
-    std::vector<std::string> const docs = {document(1), document(2), "{\"small\":true}"};
+    std::vector<std::string> const docs = {price_list(1), price_list(2), "{\"small\":true}"};
     for (auto const& d : docs) {
         bool done = false;
         s->publish_text("prices", d, [&](boost::system::error_code ec, position) {
@@ -270,7 +270,7 @@ TEST(compression, compressed_client_commands_are_read_and_replies_compressed_whe
     raw_ws ws(s, deflate_offer);
     ws.subscribe("docs", true);
     // A compressed publish, split in two frames: RSV1 on the first only.
-    std::string const cmd = R"({"type":"publish","topic":"docs","id":7,"data":)" + document(3) + "}";
+    std::string const cmd = R"({"type":"publish","topic":"docs","id":7,"data":)" + price_list(3) + "}";
     auto const deflated = deflate_raw(cmd);
     auto const half = deflated.size() / 2;
     ws.conn.send(client_frame(0x41, deflated.substr(0, half)) + client_frame(0x80, deflated.substr(half)));
@@ -278,7 +278,7 @@ TEST(compression, compressed_client_commands_are_read_and_replies_compressed_whe
     std::vector<std::string> texts;
     for (auto const& f : ws.frames())
         texts.push_back(text_of(f));
-    std::string const envelope = R"({"type":"message","topic":"docs","offset":1,"data":)" + document(3) + "}";
+    std::string const envelope = R"({"type":"message","topic":"docs","offset":1,"data":)" + price_list(3) + "}";
     EXPECT_NE(std::find(texts.begin(), texts.end(), envelope), texts.end());
     // A reply past the minimum size (the ack of a long topic's subscribe) comes compressed as well.
     std::string const topic(128, 'x');
@@ -329,11 +329,11 @@ TEST(compression, a_lying_client_is_closed_with_the_rfc_code_and_harms_no_one_el
 
     // The bystander still gets its messages.
     bool done = false;
-    s->publish_text("news", document(9), [&](boost::system::error_code, position) { done = true; });
+    s->publish_text("news", price_list(9), [&](boost::system::error_code, position) { done = true; });
     ASSERT_TRUE(s.run_until([&] { return done; }));
     ASSERT_TRUE(bystander.wait_frames(2)) << bystander.conn.received();
     EXPECT_EQ(text_of(bystander.frames()[1]),
-              R"({"type":"message","topic":"news","offset":1,"data":)" + document(9) + "}");
+              R"({"type":"message","topic":"news","offset":1,"data":)" + price_list(9) + "}");
 }
 
 // Python's websockets offers permessage-deflate by default and compresses what it sends: it publishes a
@@ -361,11 +361,11 @@ async def main():
 asyncio.run(asyncio.wait_for(main(), 30))
 )";
     // Debian's python3-websockets is for /usr/bin/python3, not another python3 earlier on the PATH.
-    server_process python("/usr/bin/python3", {"-c", script, std::to_string(s.port), document(4)});
+    server_process python("/usr/bin/python3", {"-c", script, std::to_string(s.port), price_list(4)});
     ASSERT_TRUE(s.run_until([&] { return python.exit_status().has_value(); }, 40s)) << python.output();
     ASSERT_EQ(*python.exit_status(), 0) << python.output();
     EXPECT_EQ(python.output(), "extensions ['permessage-deflate']\nframe " +
-                                   std::string(R"({"type":"message","topic":"py","offset":1,"data":)") + document(4) +
+                                   std::string(R"({"type":"message","topic":"py","offset":1,"data":)") + price_list(4) +
                                    "}\n");
     EXPECT_EQ(metric(s.ioc, s.port, "switchboard_websocket_compressed_deliveries_total"), 1u);
 }

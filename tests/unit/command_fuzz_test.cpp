@@ -41,14 +41,14 @@ using switchboard::test::epoch_chars;
 using switchboard::test::random_input;
 using switchboard::test::topic_chars;
 
-struct parsed {
+struct parsed_command {
     std::optional<command> cmd;
     command_error failure;
 };
 
-parsed parse(std::string_view text)
+parsed_command parse_command(std::string_view text)
 {
-    parsed out;
+    parsed_command out;
     out.cmd = switchboard::websocket::parse_command(text, out.failure);
     return out;
 }
@@ -65,14 +65,14 @@ std::string_view name(boost::system::error_code const& ec)
 
 command accepted(std::string_view text)
 {
-    auto r = parse(text);
+    auto r = parse_command(text);
     EXPECT_TRUE(r.cmd) << shown(text) << " refused: " << r.failure.message;
     return r.cmd.value_or(command{});
 }
 
 command_error refused(std::string_view text, error expected)
 {
-    auto r = parse(text);
+    auto r = parse_command(text);
     if (r.cmd) {
         ADD_FAILURE() << "accepted, expected " << name(expected) << ": " << shown(text);
         return r.failure;
@@ -149,7 +149,7 @@ TEST(command, reads_a_number_or_string_id)
 TEST(command, ignores_an_id_that_is_not_a_number_or_string)
 {
     for (std::string_view id : {"null", "true", "false", "[]", "[1]", "{}", R"({"id":1})"}) {
-        auto r = parse(R"({"type":"ping","id":)" + std::string(id) + "}");
+        auto r = parse_command(R"({"type":"ping","id":)" + std::string(id) + "}");
         ASSERT_TRUE(r.cmd) << id;
         EXPECT_FALSE(r.cmd->id) << id;
         EXPECT_FALSE(r.failure.id) << id;
@@ -391,7 +391,7 @@ TEST(command, every_refusal_has_a_readable_message)
     for (std::string_view text : {"x", "[]", "{}", R"({"type":"x"})", R"({"type":"publish"})",
                                   R"({"type":"publish","topic":"?"})", R"({"type":"publish","topic":"a"})",
                                   R"({"type":"subscribe","topic":"a","since":0})"}) {
-        auto const r = parse(text);
+        auto const r = parse_command(text);
         ASSERT_FALSE(r.cmd) << text;
         EXPECT_FALSE(r.failure.message.empty()) << text;
         EXPECT_TRUE(is_valid_utf8(r.failure.message)) << text;
@@ -811,7 +811,7 @@ TEST(command, answers_random_and_mutated_text_as_the_protocol_says)
     std::map<std::string, std::size_t> refusals;
     for (int i = 0; i < 100'000; ++i) {
         std::string const text = generate.next();
-        parsed r;
+        parsed_command r;
         ASSERT_NO_THROW(r.cmd = switchboard::websocket::parse_command(text, r.failure))
             << "input #" << i << ": " << shown(text);
         auto const expected = model(text);

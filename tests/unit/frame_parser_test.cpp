@@ -154,7 +154,7 @@ struct outcome {
     bool done = false;
 };
 
-outcome parse(std::string_view bytes, std::size_t max_message_size = max_message)
+outcome parse_frames(std::string_view bytes, std::size_t max_message_size = max_message)
 {
     frame_parser parser(max_message_size);
     recording_sink sink;
@@ -191,7 +191,7 @@ void expect_failure(std::string_view bytes, parse_failure expected, std::vector<
 
 TEST(frame_parser, parses_a_single_text_frame)
 {
-    auto const r = parse(text("hello"));
+    auto const r = parse_frames(text("hello"));
     EXPECT_EQ(r.events, std::vector<event>{text_event("hello")});
     EXPECT_EQ(r.failure, parse_failure::none);
     EXPECT_FALSE(r.done);
@@ -200,7 +200,7 @@ TEST(frame_parser, parses_a_single_text_frame)
 TEST(frame_parser, parses_binary_pong_and_several_frames_in_one_feed)
 {
     std::string const binary_payload("\x00\xFF\xC0\x80", 4);  // not UTF-8, and need not be
-    auto const r = parse(text("one") + client_frame(opcode::binary, binary_payload) +
+    auto const r = parse_frames(text("one") + client_frame(opcode::binary, binary_payload) +
                          client_frame(opcode::pong, "p") + text("two"));
     EXPECT_EQ(r.events, (std::vector<event>{text_event("one"), {"binary", binary_payload}, {"pong", "p"},
                                             text_event("two")}));
@@ -211,7 +211,7 @@ TEST(frame_parser, unmasks_with_any_mask_key)
 {
     using key = std::array<std::uint8_t, 4>;
     for (auto const& mask : {key{0, 0, 0, 0}, key{0xFF, 0xFF, 0xFF, 0xFF}, key{1, 2, 3, 4}}) {
-        auto const r = parse(encode(raw_frame(fin | 1, "masked payload").masked_with(mask)));
+        auto const r = parse_frames(encode(raw_frame(fin | 1, "masked payload").masked_with(mask)));
         EXPECT_EQ(r.events, std::vector<event>{text_event("masked payload")});
     }
 }
@@ -226,7 +226,7 @@ TEST(frame_parser, reads_7_16_and_64_bit_payload_lengths)
         std::string const frame = text(payload);
         std::size_t const header = size < 126 ? 2 : size <= 0xFFFF ? 4 : 10;
         ASSERT_EQ(frame.size(), header + 4 + size);
-        auto const r = parse(frame);
+        auto const r = parse_frames(frame);
         ASSERT_EQ(r.events.size(), 1u);
         EXPECT_EQ(r.events[0].kind, "text");
         EXPECT_TRUE(r.events[0].payload == payload);
@@ -254,7 +254,7 @@ std::vector<event> const mixed_stream_events{
 
 TEST(frame_parser, parses_a_stream_fed_whole)
 {
-    auto const r = parse(mixed_stream());
+    auto const r = parse_frames(mixed_stream());
     EXPECT_EQ(r.events, mixed_stream_events);
     EXPECT_EQ(r.failure, parse_failure::none);
     EXPECT_TRUE(r.done);
@@ -288,7 +288,7 @@ TEST(frame_parser, parses_a_64_bit_length_message_fed_one_byte_at_a_time)
 
 TEST(frame_parser, reassembles_fragmented_text_with_a_ping_between_fragments)
 {
-    auto const r = parse(text("Hel", false) + continuation("lo, ", false) + ping("are you there") +
+    auto const r = parse_frames(text("Hel", false) + continuation("lo, ", false) + ping("are you there") +
                          continuation("world") + text("after"));
     EXPECT_EQ(r.events, (std::vector<event>{{"ping", "are you there"}, text_event("Hello, world"),
                                             text_event("after")}));
@@ -297,7 +297,7 @@ TEST(frame_parser, reassembles_fragmented_text_with_a_ping_between_fragments)
 
 TEST(frame_parser, reassembles_fragmented_binary_and_empty_fragments)
 {
-    auto const r = parse(client_frame(opcode::binary, "", false) + continuation("ab", false) + continuation("", false) +
+    auto const r = parse_frames(client_frame(opcode::binary, "", false) + continuation("ab", false) + continuation("", false) +
                          continuation(""));
     EXPECT_EQ(r.events, (std::vector<event>{{"binary", "ab"}}));
 }
@@ -369,7 +369,7 @@ TEST(frame_parser, refuses_unknown_opcodes)
 
 TEST(frame_parser, refuses_a_control_frame_over_125_bytes)
 {
-    auto const r = parse(ping(std::string(125, 'p')));
+    auto const r = parse_frames(ping(std::string(125, 'p')));
     EXPECT_EQ(r.events, (std::vector<event>{{"ping", std::string(125, 'p')}}));
     expect_failure(ping(std::string(126, 'p')), parse_failure::protocol_error);
     expect_failure(client_frame(opcode::pong, std::string(200, 'p')), parse_failure::protocol_error);
@@ -414,8 +414,8 @@ TEST(frame_parser, refuses_lengths_not_in_their_shortest_form)
     expect_failure(bits64(126), parse_failure::protocol_error);
     expect_failure(bits64(65535), parse_failure::protocol_error);
     // The shortest forms at the boundaries are fine.
-    EXPECT_EQ(parse(bits16(126)).failure, parse_failure::none);
-    EXPECT_EQ(parse(bits64(65536)).failure, parse_failure::none);
+    EXPECT_EQ(parse_frames(bits16(126)).failure, parse_failure::none);
+    EXPECT_EQ(parse_frames(bits64(65536)).failure, parse_failure::none);
 }
 
 TEST(frame_parser, refuses_a_64_bit_length_with_the_top_bit_set)
@@ -474,7 +474,7 @@ TEST(frame_parser, accepts_valid_multibyte_utf8)
              "\xCE\xBA\xE1\xBD\xB9\xCF\x83\xCE\xBC\xCE\xB5",  // κόσμε
          }) {
         SCOPED_TRACE(::testing::PrintToString(std::string(good)));
-        auto const r = parse(text(good));
+        auto const r = parse_frames(text(good));
         EXPECT_EQ(r.events, std::vector<event>{text_event(good)});
         EXPECT_EQ(r.failure, parse_failure::none);
     }
@@ -482,7 +482,7 @@ TEST(frame_parser, accepts_valid_multibyte_utf8)
 
 TEST(frame_parser, accepts_a_4_byte_character_split_across_fragments)
 {
-    auto const r = parse(text("\xF0\x9D", false) + ping("") + continuation("\x84", false) + continuation("\x9E!"));
+    auto const r = parse_frames(text("\xF0\x9D", false) + ping("") + continuation("\x84", false) + continuation("\x9E!"));
     EXPECT_EQ(r.events, (std::vector<event>{{"ping", ""}, text_event("\xF0\x9D\x84\x9E!")}));
     EXPECT_EQ(r.failure, parse_failure::none);
 }
@@ -546,13 +546,13 @@ TEST(frame_parser, refuses_an_unmasked_frame_as_soon_as_its_header_is_known)
 
 TEST(frame_parser, accepts_a_message_of_exactly_the_maximum_size)
 {
-    auto const r = parse(text(std::string(16, 'a')), 16);
+    auto const r = parse_frames(text(std::string(16, 'a')), 16);
     EXPECT_EQ(r.events, std::vector<event>{text_event(std::string(16, 'a'))});
 }
 
 TEST(frame_parser, skips_a_message_over_the_maximum_and_parses_the_next)
 {
-    auto const r = parse(text(std::string(17, 'a')) + text("next"), 16);
+    auto const r = parse_frames(text(std::string(17, 'a')) + text("next"), 16);
     EXPECT_EQ(r.events, (std::vector<event>{{"too_large", ""}, text_event("next")}));
     EXPECT_EQ(r.failure, parse_failure::none);
     EXPECT_FALSE(r.done);
@@ -563,7 +563,7 @@ TEST(frame_parser, skips_a_fragmented_message_that_grows_over_the_maximum)
     auto const stream = text("0123456789", false) + ping("p") + continuation("0123456789", false) +
                         client_frame(opcode::pong, "q") + continuation("0123456789") + text("next");
     std::vector<event> const expected{{"ping", "p"}, {"pong", "q"}, {"too_large", ""}, text_event("next")};
-    EXPECT_EQ(parse(stream, 16).events, expected);
+    EXPECT_EQ(parse_frames(stream, 16).events, expected);
     EXPECT_EQ(parse_in_chunks(stream, 1, 16).events, expected);
     EXPECT_EQ(parse_in_chunks(stream, 7, 16).events, expected);
 }
@@ -579,7 +579,7 @@ TEST(frame_parser, skips_a_huge_declared_message_without_buffering_it)
 TEST(frame_parser, an_oversized_message_is_not_checked_for_utf8)
 {
     // It is dropped anyway; its bytes must not take the connection down.
-    auto const r = parse(text(std::string(20, '\xFF')) + text("fine"), 16);
+    auto const r = parse_frames(text(std::string(20, '\xFF')) + text("fine"), 16);
     EXPECT_EQ(r.events, (std::vector<event>{{"too_large", ""}, text_event("fine")}));
     EXPECT_EQ(r.failure, parse_failure::none);
 }
@@ -593,7 +593,7 @@ TEST(frame_parser, a_protocol_error_inside_an_oversized_message_still_fails)
 
 TEST(frame_parser, reports_a_close_frame_with_code_and_reason)
 {
-    auto const r = parse(close_frame(1000, "bye now"));
+    auto const r = parse_frames(close_frame(1000, "bye now"));
     EXPECT_EQ(r.events, (std::vector<event>{{"close", "bye now", 1000}}));
     EXPECT_EQ(r.failure, parse_failure::none);
     EXPECT_TRUE(r.done);
@@ -601,13 +601,13 @@ TEST(frame_parser, reports_a_close_frame_with_code_and_reason)
 
 TEST(frame_parser, reports_a_close_frame_with_a_utf8_reason)
 {
-    auto const r = parse(close_frame(4001, "au revoir, caf\xC3\xA9 \xF0\x9D\x84\x9E"));
+    auto const r = parse_frames(close_frame(4001, "au revoir, caf\xC3\xA9 \xF0\x9D\x84\x9E"));
     EXPECT_EQ(r.events, (std::vector<event>{{"close", "au revoir, caf\xC3\xA9 \xF0\x9D\x84\x9E", 4001}}));
 }
 
 TEST(frame_parser, reports_1005_for_a_close_frame_without_payload)
 {
-    auto const r = parse(client_frame(opcode::close, ""));
+    auto const r = parse_frames(client_frame(opcode::close, ""));
     EXPECT_EQ(r.events, (std::vector<event>{{"close", "", 1005}}));
     EXPECT_EQ(r.failure, parse_failure::none);
     EXPECT_TRUE(r.done);
@@ -631,7 +631,7 @@ TEST(frame_parser, accepts_close_codes_a_peer_may_send)
 {
     for (std::uint16_t code : {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999}) {
         SCOPED_TRACE(code);
-        auto const r = parse(close_frame(code, "r"));
+        auto const r = parse_frames(close_frame(code, "r"));
         EXPECT_EQ(r.events, (std::vector<event>{{"close", "r", code}}));
         EXPECT_EQ(r.failure, parse_failure::none);
     }
@@ -656,7 +656,7 @@ TEST(frame_parser, ignores_bytes_after_a_close_frame)
 
 TEST(frame_parser, a_close_frame_may_arrive_inside_a_fragmented_message)
 {
-    auto const r = parse(text("part", false) + close_frame(1001, "going"));
+    auto const r = parse_frames(text("part", false) + close_frame(1001, "going"));
     EXPECT_EQ(r.events, (std::vector<event>{{"close", "going", 1001}}));
     EXPECT_TRUE(r.done);
 }
@@ -732,7 +732,7 @@ TEST(frame_parser, close_payload_cuts_on_a_utf8_boundary)
     while (reason.size() < 300)
         reason += "\xE2\x82\xAC";
     auto const payload = close_payload(1001, reason);
-    auto const r = parse(client_frame(opcode::close, payload));
+    auto const r = parse_frames(client_frame(opcode::close, payload));
     EXPECT_EQ(r.failure, parse_failure::none);
     ASSERT_EQ(r.events.size(), 1u);
     EXPECT_EQ(r.events[0].code, 1001);
@@ -847,7 +847,7 @@ TEST(frame_parser, survives_random_and_mutated_input_in_random_chunks)
         }
 
         // Chunking never changes the outcome.
-        auto const whole = parse(bytes, max_size);
+        auto const whole = parse_frames(bytes, max_size);
         ASSERT_EQ(whole.events, sink.events) << "input #" << i;
         ASSERT_EQ(whole.failure, parser.failure()) << "input #" << i;
         ASSERT_EQ(whole.done, parser.done()) << "input #" << i;

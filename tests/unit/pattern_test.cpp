@@ -212,7 +212,7 @@ private:
     switchboard::hub& hub_;
 };
 
-switchboard::message_ptr make_message(std::string topic, std::uint64_t offset)
+switchboard::message_ptr pattern_message(std::string topic, std::uint64_t offset)
 {
     return std::make_shared<switchboard::message const>(std::move(topic), switchboard::position{offset, "e"}, "1");
 }
@@ -232,16 +232,16 @@ TEST(hub_patterns, a_channel_gets_each_message_once_however_many_subscriptions_m
     EXPECT_EQ(hub.pattern_count(), 3u);
     EXPECT_EQ(hub.pattern_subscription_count(), 4u);
 
-    auto const m = make_message("a.b", 1);
+    auto const m = pattern_message("a.b", 1);
     hub.deliver(m);
     ASSERT_EQ(ch->received.size(), 1u);
     EXPECT_EQ(ch->received[0], m) << "the one message, shared";
     ASSERT_EQ(other->received.size(), 1u);
     EXPECT_EQ(hub.deliveries(), 2u);
 
-    hub.deliver(make_message("a.c.d", 2));  // a.> only
-    hub.deliver(make_message("x.b", 3));    // *.b only
-    hub.deliver(make_message("b.c", 4));    // nothing
+    hub.deliver(pattern_message("a.c.d", 2));  // a.> only
+    hub.deliver(pattern_message("x.b", 3));    // *.b only
+    hub.deliver(pattern_message("b.c", 4));    // nothing
     EXPECT_EQ(ch->received.size(), 3u);
     EXPECT_EQ(other->received.size(), 1u);
     EXPECT_EQ(hub.messages_delivered(), 3u);
@@ -285,7 +285,7 @@ TEST(hub_patterns, patterns_raise_no_topic_interest_but_their_own_and_leave_noth
     EXPECT_EQ(hub.pattern_subscription_count(), 0u);
     EXPECT_TRUE(interest.empty());
     EXPECT_EQ(pattern_interest, (std::vector<std::string>{"+a.*.c", "+a.>", "-a.*.c", "-a.>"}));
-    hub.deliver(make_message("a.b.c", 1));
+    hub.deliver(pattern_message("a.b.c", 1));
     EXPECT_TRUE(ch->received.empty());
 }
 
@@ -311,13 +311,13 @@ TEST(hub_patterns, channels_closing_or_subscribing_during_a_fan_out)
         hub.subscribe_pattern(*late, "t.*");
         hub.subscribe_pattern(*late, "t.x.>");  // a new node while the trie is walked
     };
-    hub.deliver(make_message("t.x", 1));
+    hub.deliver(pattern_message("t.x", 1));
     EXPECT_EQ(chs[0]->received.size(), 1u);
     EXPECT_EQ(chs[5]->received.size(), 0u) << "closed before its turn";
     for (int i : {2, 3, 4})
         EXPECT_EQ(chs[i]->received.size(), 1u) << i;
     EXPECT_TRUE(late->received.empty()) << "subscribed during the fan-out";
-    hub.deliver(make_message("t.x", 2));
+    hub.deliver(pattern_message("t.x", 2));
     EXPECT_EQ(late->received.size(), 1u);
     EXPECT_EQ(chs[1]->received.size(), 0u);
     for (auto& c : chs)
@@ -341,7 +341,7 @@ TEST(hub_patterns, a_pattern_left_empty_during_its_own_fan_out_is_pruned_after_i
     };
     a->on_deliver = close_both;
     b->on_deliver = close_both;
-    hub.deliver(make_message("p.q.r", 1));
+    hub.deliver(pattern_message("p.q.r", 1));
     EXPECT_EQ(a->received.size() + b->received.size(), 1u) << "the first reached closes both";
     EXPECT_EQ(hub.pattern_count(), 0u);
 }
@@ -391,7 +391,7 @@ TEST(hub_patterns, random_subscriptions_deliver_exactly_what_they_match)
             std::vector<std::size_t> before;
             for (auto& x : chs)
                 before.push_back(x->received.size());
-            hub.deliver(make_message(topic, ++offset));
+            hub.deliver(pattern_message(topic, ++offset));
             for (std::size_t j = 0; j < chs.size(); ++j) {
                 bool want = topics[j].count(topic) != 0;
                 for (auto const& p : patterns[j])

@@ -19,15 +19,15 @@ using switchboard::detail::percent_decode;
 using switchboard::detail::query;
 using params = std::vector<std::pair<std::string, std::string>>;
 
-struct parsed {
+struct parsed_query {
     boost::system::error_code ec;
     std::string path;
     query q;
 };
 
-parsed parse(std::string_view target, std::size_t max_params = 64)
+parsed_query parse_query(std::string_view target, std::size_t max_params = 64)
 {
-    parsed out;
+    parsed_query out;
     std::string_view path;
     out.ec = parse_target(target, path, out.q, max_params);
     out.path = std::string(path);
@@ -36,7 +36,7 @@ parsed parse(std::string_view target, std::size_t max_params = 64)
 
 TEST(query, takes_a_target_without_a_query_as_the_path)
 {
-    auto const r = parse("/events");
+    auto const r = parse_query("/events");
     EXPECT_FALSE(r.ec);
     EXPECT_EQ(r.path, "/events");
     EXPECT_TRUE(r.q.params.empty());
@@ -44,7 +44,7 @@ TEST(query, takes_a_target_without_a_query_as_the_path)
 
 TEST(query, splits_the_path_from_the_query)
 {
-    auto const r = parse("/publish?topic=news&data=1");
+    auto const r = parse_query("/publish?topic=news&data=1");
     ASSERT_FALSE(r.ec);
     EXPECT_EQ(r.path, "/publish");
     EXPECT_EQ(r.q.params, (params{{"topic", "news"}, {"data", "1"}}));
@@ -52,7 +52,7 @@ TEST(query, splits_the_path_from_the_query)
 
 TEST(query, splits_at_the_first_question_mark)
 {
-    auto const r = parse("/p?a=b?c&d=?");
+    auto const r = parse_query("/p?a=b?c&d=?");
     ASSERT_FALSE(r.ec);
     EXPECT_EQ(r.path, "/p");
     EXPECT_EQ(r.q.params, (params{{"a", "b?c"}, {"d", "?"}}));
@@ -60,7 +60,7 @@ TEST(query, splits_at_the_first_question_mark)
 
 TEST(query, accepts_an_empty_query)
 {
-    auto const r = parse("/p?");
+    auto const r = parse_query("/p?");
     EXPECT_FALSE(r.ec);
     EXPECT_EQ(r.path, "/p");
     EXPECT_TRUE(r.q.params.empty());
@@ -68,7 +68,7 @@ TEST(query, accepts_an_empty_query)
 
 TEST(query, keeps_repeated_parameters_in_order)
 {
-    auto const r = parse("/events?topic=a&since=x&topic=b&topic=c");
+    auto const r = parse_query("/events?topic=a&since=x&topic=b&topic=c");
     ASSERT_FALSE(r.ec);
     EXPECT_EQ(r.q.all("topic"), (std::vector<std::string>{"a", "b", "c"}));
     ASSERT_NE(r.q.find("topic"), nullptr);
@@ -79,7 +79,7 @@ TEST(query, keeps_repeated_parameters_in_order)
 
 TEST(query, finds_nothing_for_a_missing_parameter)
 {
-    auto const r = parse("/p?a=1");
+    auto const r = parse_query("/p?a=1");
     EXPECT_EQ(r.q.find("b"), nullptr);
     EXPECT_TRUE(r.q.all("b").empty());
     EXPECT_EQ(r.q.find("A"), nullptr);  // names are case-sensitive
@@ -87,35 +87,35 @@ TEST(query, finds_nothing_for_a_missing_parameter)
 
 TEST(query, reads_a_name_without_a_value_as_empty)
 {
-    auto const r = parse("/p?flag&=v&a=1=2&b=");
+    auto const r = parse_query("/p?flag&=v&a=1=2&b=");
     ASSERT_FALSE(r.ec);
     EXPECT_EQ(r.q.params, (params{{"flag", ""}, {"", "v"}, {"a", "1=2"}, {"b", ""}}));
 }
 
 TEST(query, percent_decodes_names_and_values)
 {
-    auto const r = parse("/p?topic=orders%2Feu%3A42&t%6Fpic=%2f%3a&sp=a%20b");
+    auto const r = parse_query("/p?topic=orders%2Feu%3A42&t%6Fpic=%2f%3a&sp=a%20b");
     ASSERT_FALSE(r.ec);
     EXPECT_EQ(r.q.params, (params{{"topic", "orders/eu:42"}, {"topic", "/:"}, {"sp", "a b"}}));
 }
 
 TEST(query, decodes_lowercase_and_uppercase_hex_alike)
 {
-    auto const r = parse("/p?a=%e2%82%ac&b=%E2%82%AC&c=%aB");
+    auto const r = parse_query("/p?a=%e2%82%ac&b=%E2%82%AC&c=%aB");
     ASSERT_FALSE(r.ec);
     EXPECT_EQ(r.q.params, (params{{"a", "\xE2\x82\xAC"}, {"b", "\xE2\x82\xAC"}, {"c", "\xAB"}}));
 }
 
 TEST(query, keeps_plus_as_a_literal_plus)
 {
-    auto const r = parse("/p?a=1+2&b=%2B");
+    auto const r = parse_query("/p?a=1+2&b=%2B");
     ASSERT_FALSE(r.ec);
     EXPECT_EQ(r.q.params, (params{{"a", "1+2"}, {"b", "+"}}));
 }
 
 TEST(query, does_not_decode_the_path)
 {
-    auto const r = parse("/a%2Fb?x=1");
+    auto const r = parse_query("/a%2Fb?x=1");
     ASSERT_FALSE(r.ec);
     EXPECT_EQ(r.path, "/a%2Fb");
 }
@@ -124,55 +124,55 @@ TEST(query, refuses_malformed_escapes)
 {
     for (std::string_view target : {"/p?a=%", "/p?a=%4", "/p?a=%GZ", "/p?a=%G1", "/p?a=%1G", "/p?a=1%", "/p?a=%%41",
                                     "/p?a=% 1", "/p?%zz=1", "/p?%=1", "/p?ok=1&a=%4&b=2", "/p?a=%-1"}) {
-        auto const r = parse(target);
+        auto const r = parse_query(target);
         EXPECT_EQ(r.ec, error::bad_request) << target;
     }
 }
 
 TEST(query, accepts_an_escape_at_the_very_end)
 {
-    auto const r = parse("/p?a=%41");
+    auto const r = parse_query("/p?a=%41");
     ASSERT_FALSE(r.ec);
     EXPECT_EQ(r.q.params, (params{{"a", "A"}}));
 }
 
 TEST(query, refuses_more_than_max_params)
 {
-    EXPECT_FALSE(parse("/p?a=1&b=2&c=3", 3).ec);
-    EXPECT_EQ(parse("/p?a=1&b=2&c=3&d=4", 3).ec, error::bad_request);
-    EXPECT_EQ(parse("/p?a=1", 0).ec, error::bad_request);
-    EXPECT_FALSE(parse("/p?", 0).ec);
+    EXPECT_FALSE(parse_query("/p?a=1&b=2&c=3", 3).ec);
+    EXPECT_EQ(parse_query("/p?a=1&b=2&c=3&d=4", 3).ec, error::bad_request);
+    EXPECT_EQ(parse_query("/p?a=1", 0).ec, error::bad_request);
+    EXPECT_FALSE(parse_query("/p?", 0).ec);
 
     std::string target = "/p?";
     for (int i = 0; i < 64; ++i)
         target += "t=" + std::to_string(i) + "&";
-    EXPECT_FALSE(parse(target).ec);  // the default is 64
-    EXPECT_EQ(parse(target + "one=more").ec, error::bad_request);
+    EXPECT_FALSE(parse_query(target).ec);  // the default is 64
+    EXPECT_EQ(parse_query(target + "one=more").ec, error::bad_request);
 }
 
 TEST(query, skips_empty_pairs)
 {
-    auto const r = parse("/p?&&a=1&&&b=2&", 2);  // the empty pairs do not count against max_params
+    auto const r = parse_query("/p?&&a=1&&&b=2&", 2);  // the empty pairs do not count against max_params
     ASSERT_FALSE(r.ec);
     EXPECT_EQ(r.q.params, (params{{"a", "1"}, {"b", "2"}}));
-    EXPECT_TRUE(parse("/p?&&&").q.params.empty());
+    EXPECT_TRUE(parse_query("/p?&&&").q.params.empty());
 }
 
 TEST(query, drops_a_fragment)
 {
-    auto r = parse("/p?a=1#frag");
+    auto r = parse_query("/p?a=1#frag");
     ASSERT_FALSE(r.ec);
     EXPECT_EQ(r.q.params, (params{{"a", "1"}}));
 
-    r = parse("/p?a=1&b=2#x&c=3");
+    r = parse_query("/p?a=1&b=2#x&c=3");
     ASSERT_FALSE(r.ec);
     EXPECT_EQ(r.q.params, (params{{"a", "1"}, {"b", "2"}}));
 
-    r = parse("/p?#a=1");
+    r = parse_query("/p?#a=1");
     ASSERT_FALSE(r.ec);
     EXPECT_TRUE(r.q.params.empty());
 
-    r = parse("/p?a=%4#1");  // the escape is cut short by the fragment
+    r = parse_query("/p?a=%4#1");  // the escape is cut short by the fragment
     EXPECT_EQ(r.ec, error::bad_request);
 }
 
