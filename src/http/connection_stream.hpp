@@ -11,6 +11,8 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
+#include <unistd.h>
+
 #include <memory>
 #include <utility>
 #include <variant>
@@ -43,7 +45,7 @@ public:
     }
     /// Only when is_tls().
     tls_stream& tls() noexcept { return *std::get<1>(stream_); }
-    /// The socket, resting or not.
+    /// The socket, resting or not (but not parked).
     boost::asio::ip::tcp::socket& socket() noexcept { return resting() ? *std::get<2>(stream_) : tcp().socket(); }
 
     /// A plain stream that waits on nothing but its peer (a long poll holding its answer) keeps only its socket:
@@ -64,7 +66,33 @@ public:
         stream_.emplace<0>(std::move(socket));
     }
     bool resting() const noexcept { return stream_.index() == 2; }
-    /// Closes the socket, resting or not; otherwise as Beast's tcp_stream closes (its deadline timers too).
+    /// While resting: gives the socket's descriptor up, to wait outside Asio (the loop's idle watch), and frees the
+    /// socket object (~90 bytes) until unpark(); nothing may use the socket meanwhile. -1, with `ec` set, when
+    /// Asio cannot let the descriptor go (the socket is kept then).
+    int park(boost::system::error_code& ec)
+    {
+        auto& held = std::get<2>(stream_);
+        int const fd = held->release(ec);
+        if (!ec)
+            held.reset();
+        return fd;
+    }
+    /// The parked descriptor `fd` under a socket of `ex` again. False when Asio cannot take it: `fd` is closed,
+    /// and so is the socket.
+    bool unpark(executor_type const& ex, boost::asio::ip::tcp protocol, int fd)
+    {
+        auto held = std::make_unique<boost::asio::ip::tcp::socket>(ex);
+        boost::system::error_code ec;
+        held->assign(protocol, fd, ec);
+        if (ec)
+            ::close(fd);
+        else
+            held->non_blocking(true, ec);
+        std::get<2>(stream_) = std::move(held);
+        return !ec;
+    }
+    /// Closes the socket, resting or not; otherwise as Beast's tcp_stream closes (its deadline timers too). Not
+    /// while parked.
     void close()
     {
         boost::system::error_code ignored;

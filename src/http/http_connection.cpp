@@ -570,15 +570,15 @@ void http_connection::check_departure()
 
 void http_connection::expired()
 {
-    // Asio's reactor entry for the socket and the pending wait (~420 bytes) are freed while the poll waits on.
+    // Asio's reactor entry for the socket, the pending wait and the socket object (~500 bytes) are freed while
+    // the poll waits on.
     if (!watching_ || !stream_.resting() || parked_ >= 0)
         return;
-    auto& socket = stream_.socket();
     boost::system::error_code ec;
-    bool const v6 = socket.local_endpoint(ec).address().is_v6();
+    bool const v6 = stream_.socket().local_endpoint(ec).address().is_v6();
     if (ec)
         return;
-    int const fd = socket.release(ec);  // the pending wait completes as cancelled
+    int const fd = stream_.park(ec);  // the pending wait completes as cancelled
     if (ec)
         return;
     ++watch_;  // and belongs to no watch
@@ -610,15 +610,7 @@ bool http_connection::unpark()
 
 bool http_connection::adopt(int fd)
 {
-    boost::system::error_code ec;
-    auto& socket = stream_.socket();
-    socket.assign(parked_v6_ ? boost::asio::ip::tcp::v6() : boost::asio::ip::tcp::v4(), fd, ec);
-    if (ec) {
-        ::close(fd);
-        return false;
-    }
-    socket.non_blocking(true, ec);
-    return true;
+    return stream_.unpark(ctx_.executor, parked_v6_ ? boost::asio::ip::tcp::v6() : boost::asio::ip::tcp::v4(), fd);
 }
 
 http_connection::early_input http_connection::read_ahead()

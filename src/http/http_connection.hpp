@@ -109,7 +109,7 @@ private:
     void woken() override;
     /// Takes a parked socket back into Asio; false when it is lost.
     bool unpark();
-    /// Gives `fd` (released from the socket) back to it; false, and `fd` closed, when Asio cannot take it.
+    /// Gives `fd` (parked) back to the resting stream; false, and `fd` closed, when Asio cannot take it.
     bool adopt(int fd);
     /// The answer's bytes past `sent` go out asynchronously, if any are left.
     void write_rest(std::size_t sent, bool keep_alive);
