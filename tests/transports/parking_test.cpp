@@ -66,30 +66,52 @@ TEST(parked_streams, a_quiet_sse_stream_parks_and_still_gets_every_message_its_h
                               std::chrono::seconds(10)));
 }
 
+// Publishes `payload` to `topic` once a connection has parked, while a third-party client (curl) runs the loop;
+// with `then_stop`, stops the server after it (a stream ends from the server's side, curl's own deadline being
+// only a guard).
+class publish_once_parked {
+public:
+    publish_once_parked(live_server& srv, std::string topic, std::string payload, bool then_stop)
+        : srv_(srv), timer_(srv.ioc), topic_(std::move(topic)), payload_(std::move(payload)), then_stop_(then_stop)
+    {
+        check();
+    }
+
+    bool published() const { return published_; }
+
+private:
+    void check()
+    {
+        if (srv_.stats().parked == 1) {
+            published_ = true;
+            (*srv_).publish_text(topic_, payload_);
+            if (then_stop_)
+                asio::post(srv_.ioc, [this] { (*srv_).stop(); });
+            return;
+        }
+        timer_.expires_after(std::chrono::milliseconds(10));
+        timer_.async_wait([this](boost::system::error_code ec) {
+            if (!ec)
+                check();
+        });
+    }
+
+    live_server& srv_;
+    asio::steady_timer timer_;
+    std::string topic_;
+    std::string payload_;
+    bool then_stop_;
+    bool published_ = false;
+};
+
 TEST(parked_streams, the_payload_of_a_parked_sse_stream_arrives_byte_for_byte_at_curl)
 {
     live_server srv(quick_ticks(), 1);
     srv.start();
     std::string const payload = R"({"big":123456789012345678901234567890,"f":1.50})";
-    bool published = false;
-    asio::steady_timer poll(srv.ioc);
-    std::function<void()> check = [&] {
-        if (srv.stats().parked == 1 && !published) {
-            published = true;
-            (*srv).publish_text("curl", payload);
-            // The stream ends from the server's side, after the message: curl's own deadline is only a guard.
-            asio::post(srv.ioc, [&] { (*srv).stop(); });
-            return;
-        }
-        poll.expires_after(std::chrono::milliseconds(10));
-        poll.async_wait([&](boost::system::error_code ec) {
-            if (!ec)
-                check();
-        });
-    };
-    check();
-    auto const answer = curl(srv.ioc, "http://127.0.0.1:" + std::to_string(srv.port) + "/sse?topic=curl", {"-sN"});
-    ASSERT_TRUE(published) << answer.output;
+    publish_once_parked publisher(srv, "curl", payload, /*then_stop=*/true);
+    auto const answer = curl(srv.ioc, url(srv, "/sse?topic=curl"), {"-sN"});
+    ASSERT_TRUE(publisher.published()) << answer.output;
     EXPECT_NE(answer.body.find(payload), std::string::npos) << answer.body;
 }
 
@@ -337,23 +359,9 @@ TEST(parked_polls, curl_gets_the_message_of_its_parked_poll_byte_for_byte)
     live_server srv(quick_ticks(), 1);
     srv.start();
     std::string const payload = R"({"big":123456789012345678901234567890,"f":1.50})";
-    bool published = false;
-    asio::steady_timer poll(srv.ioc);
-    std::function<void()> check = [&] {
-        if (srv.stats().parked == 1 && !published) {
-            published = true;
-            (*srv).publish_text("curl", payload);
-            return;
-        }
-        poll.expires_after(std::chrono::milliseconds(10));
-        poll.async_wait([&](boost::system::error_code ec) {
-            if (!ec)
-                check();
-        });
-    };
-    check();
+    publish_once_parked publisher(srv, "curl", payload, /*then_stop=*/false);
     auto const answer = curl(srv.ioc, url(srv, "/poll?topic=curl"), {"-s"});
-    ASSERT_TRUE(published) << answer.output;
+    ASSERT_TRUE(publisher.published()) << answer.output;
     EXPECT_NE(answer.body.find("\"data\":" + payload + "}"), std::string::npos) << answer.body;
     EXPECT_EQ(srv.stats().parked, 0u);
 }
