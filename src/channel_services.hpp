@@ -12,12 +12,12 @@
 #include <switchboard/hub.hpp>
 #include <switchboard/server_options.hpp>
 
+#include "core/deadline_list.hpp"
+#include "core/idle_watch.hpp"
 #include "core/subscribe_queue.hpp"
 #include "ops/metrics.hpp"
 #include "security/authorizer.hpp"
-#include "core/deadline_list.hpp"
 #include "write_path/flush_scheduler.hpp"
-#include "core/idle_watch.hpp"
 #include "write_path/keepalive.hpp"
 
 #include <boost/asio/any_io_executor.hpp>

@@ -10,13 +10,13 @@
 #include <switchboard/identity.hpp>
 #include <switchboard/server.hpp>
 
+#include "core/deadline_list.hpp"
+#include "core/idle_watch.hpp"
 #include "http/connection_slot.hpp"
 #include "http/connection_stream.hpp"
 #include "http/exchange.hpp"
 #include "http/query.hpp"
 #include "http/request_framing.hpp"
-#include "core/deadline_list.hpp"
-#include "core/idle_watch.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>

@@ -6,8 +6,8 @@
 // holds no read buffer and has one small operation pending; a quiet one (rest()) not even that: its descriptor
 // waits in the loop's idle_watch, outside Asio, until input comes or a write has to wait.
 
-#include "write_path/channel_io.hpp"
 #include "core/idle_watch.hpp"
+#include "write_path/channel_io.hpp"
 #include "write_path/send_batch.hpp"
 
 #include <boost/asio/io_context.hpp>
