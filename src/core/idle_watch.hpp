@@ -2,8 +2,8 @@
 // Where a loop's quiet connections wait for input. Asio keeps, for each socket it watches, a reactor entry
 // (~170 B) and the pending wait's operation (~100 B). A stream that has heard nothing for two keepalive ticks
 // (what it sends does not count) hands its descriptor to this watch instead (park): one epoll set per loop,
-// which Asio watches as a single descriptor. A parked connection then costs no memory of the process, only the kernel's
-// entry in the set.
+// which Asio watches as a single descriptor. So does a long poll that has waited as long (http_connection's
+// departure watch). A parked connection then costs no memory of the process, only the kernel's entry in the set.
 //
 // Input or the peer's end wakes the connection once (woken()): its descriptor leaves the set, and the
 // connection takes it back into Asio to read. Sending needs no wait, so a parked connection's sendmsg goes
