@@ -1,9 +1,10 @@
 #pragma once
 // One timer for many deadlines: the long polls' holds, and when their departure watch parks (one list each).
 // Each waiting poll used to arm a timer of its own, which cost it ~220 bytes while it waited (the timer, its
-// pending operation) and, per answer, a cancellation that Asio completes as one more handler. Here a waiting entry is two links and a time point in its owner, kept in
-// deadline order, and the loop's one timer is set for the first. Entries of one duration are added in deadline
-// order already, so an add is O(1) at the back; removal is O(1) anywhere.
+// pending operation) and, per answer, a cancellation that Asio completes as one more handler. Here a waiting
+// entry is two links and a time point in its owner, kept in deadline order, and the loop's one timer is set for
+// the first. Entries of one duration are added in deadline order already, so an add is O(1) at the back; removal
+// is O(1) anywhere.
 //
 // The timer waits only while an entry does, so a stopped server's loop still runs dry. Loop thread only.
 

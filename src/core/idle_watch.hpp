@@ -14,7 +14,10 @@
 // handler destroyed with the context. Loop thread only.
 
 #include <boost/asio/execution_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+
+#include <unistd.h>
 
 #include <cstddef>
 #include <vector>
@@ -46,6 +49,26 @@ public:
     bool park(int fd, sleeper& s);
     /// Takes `fd` (of `s`) out of the set.
     void unpark(int fd, sleeper& s) noexcept;
+    /// Takes `fd` (of `s`) out of the set and closes it: its connection is done.
+    void discard(int fd, sleeper& s) noexcept
+    {
+        unpark(fd, s);
+        ::close(fd);
+    }
+    /// Puts `fd`, back from the set (or never parked), under `socket` again, of protocol v6 or v4, and non-blocking
+    /// as before. False, with `ec` set and `fd` closed, when Asio cannot take it; else `ec` says whether the
+    /// socket could be made non-blocking.
+    template <class Socket>
+    static bool take_back(Socket& socket, bool v6, int fd, boost::system::error_code& ec)
+    {
+        socket.assign(v6 ? boost::asio::ip::tcp::v6() : boost::asio::ip::tcp::v4(), fd, ec);
+        if (ec) {
+            ::close(fd);
+            return false;
+        }
+        socket.non_blocking(true, ec);
+        return true;
+    }
     /// Connections parked now.
     std::size_t parked() const noexcept { return parked_; }
 

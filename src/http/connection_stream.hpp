@@ -4,14 +4,13 @@
 // streaming channels take either without becoming templates; each asynchronous call is one branch to the
 // stream underneath. Meets Asio's AsyncReadStream and AsyncWriteStream, and Beast's teardown for the upgrade.
 
+#include "core/idle_watch.hpp"
 #include "http/tls_stream.hpp"
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/teardown.hpp>
-
-#include <unistd.h>
 
 #include <memory>
 #include <utility>
@@ -77,19 +76,15 @@ public:
             held.reset();
         return fd;
     }
-    /// The parked descriptor `fd` under a socket of `ex` again. False when Asio cannot take it: `fd` is closed,
-    /// and so is the socket.
-    bool unpark(executor_type const& ex, boost::asio::ip::tcp protocol, int fd)
+    /// The parked descriptor `fd` under a socket of `ex` again (`v6`: its protocol). False when Asio cannot take
+    /// it: `fd` is closed, and so is the socket.
+    bool unpark(executor_type const& ex, bool v6, int fd)
     {
         auto held = std::make_unique<boost::asio::ip::tcp::socket>(ex);
         boost::system::error_code ec;
-        held->assign(protocol, fd, ec);
-        if (ec)
-            ::close(fd);
-        else
-            held->non_blocking(true, ec);
+        bool const taken = idle_watch::take_back(*held, v6, fd, ec) && !ec;
         std::get<2>(stream_) = std::move(held);
-        return !ec;
+        return taken;
     }
     /// Closes the socket, resting or not; otherwise as Beast's tcp_stream closes (its deadline timers too). Not
     /// while parked.

@@ -11,8 +11,6 @@
 
 #include <switchboard/error.hpp>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <exception>
@@ -90,10 +88,8 @@ http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_con
 
 http_connection::~http_connection()
 {
-    if (parked_ >= 0) {
-        ctx_.idle.unpark(parked_, *this);
-        ::close(parked_);
-    }
+    if (parked_ >= 0)
+        ctx_.idle.discard(parked_, *this);
     if (lingering_refusal_)
         --ctx_.lingering_refusals;
     ctx_.http_connections.erase(this);
@@ -545,8 +541,9 @@ void http_connection::await_departure(std::uint32_t watch)
                                     self->check_departure();
                                 }));
     // Parked only after a quiet while: a poll at a steady message rate is answered within milliseconds, and
-    // parking each one would add four epoll_ctl calls to every delivery.
-    if (ctx_.options.park_idle && !entry::waiting())
+    // parking each one would add four epoll_ctl calls to every delivery. Only a resting stream parks (a poll's,
+    // not a service route's).
+    if (ctx_.options.park_idle && stream_.resting() && !entry::waiting())
         ctx_.poll_parking.add(*this, 2 * ctx_.keepalive.period());
 }
 
@@ -555,12 +552,8 @@ void http_connection::check_departure()
     switch (read_ahead()) {
     case early_input::open:
         return await_departure(watch_);
-    case early_input::ended: {
-        watching_ = false;
-        ctx_.poll_parking.remove(*this);
-        auto const gone = std::move(gone_);
-        return gone();
-    }
+    case early_input::ended:
+        return departed();
     case early_input::full:
         watching_ = false;  // noticed when the answer is written
         ctx_.poll_parking.remove(*this);
@@ -594,7 +587,13 @@ void http_connection::woken()
     auto const self = shared_from_this();  // gone() may let the poll go, and this connection with it
     if (unpark())
         return check_departure();
+    departed();  // the socket is lost: as good as gone
+}
+
+void http_connection::departed()
+{
     watching_ = false;
+    ctx_.poll_parking.remove(*this);
     auto const gone = std::move(gone_);
     gone();
 }
@@ -610,7 +609,7 @@ bool http_connection::unpark()
 
 bool http_connection::adopt(int fd)
 {
-    return stream_.unpark(ctx_.executor, parked_v6_ ? boost::asio::ip::tcp::v6() : boost::asio::ip::tcp::v4(), fd);
+    return stream_.unpark(ctx_.executor, parked_v6_, fd);
 }
 
 http_connection::early_input http_connection::read_ahead()

@@ -102,6 +102,8 @@ private:
     void await_departure(std::uint32_t watch);
     /// The departure watch saw input or the client's end.
     void check_departure();
+    /// The client is gone: the watch ends and tells its callback.
+    void departed();
     early_input read_ahead();
     /// The departure watch has been quiet since poll_parking's deadline: it waits in the idle watch from now on.
     void expired() override;

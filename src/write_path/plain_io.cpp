@@ -7,8 +7,6 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include <unistd.h>
-
 #include <array>
 #include <cerrno>
 #include <stdexcept>
@@ -45,17 +43,14 @@ plain_io::plain_io(boost::asio::ip::tcp::socket socket, io_owner& owner, send_ba
 
 plain_io::~plain_io()
 {
-    if (parked_ >= 0) {
-        watch_->unpark(parked_, *this);
-        ::close(parked_);
-    }
+    if (parked_ >= 0)
+        watch_->discard(parked_, *this);
 }
 
 void plain_io::close() noexcept
 {
     if (parked_ >= 0) {
-        watch_->unpark(parked_, *this);
-        ::close(std::exchange(parked_, -1));
+        watch_->discard(std::exchange(parked_, -1), *this);
         return;
     }
     boost::system::error_code ignored;
@@ -203,14 +198,11 @@ bool plain_io::unpark()
 bool plain_io::adopt(int fd, bool read)
 {
     boost::system::error_code ec;
-    socket_.assign(v6_ ? boost::asio::ip::tcp::v6() : boost::asio::ip::tcp::v4(), fd, ec);
-    if (ec) {
-        ::close(fd);
+    if (!idle_watch::take_back(socket_, v6_, fd, ec)) {
         if (read)
             owner_.lost(ec);
         return false;
     }
-    socket_.non_blocking(true, ec);
     if (read)
         start_reading();
     return true;
