@@ -1,6 +1,7 @@
 // SIGHUP: the bundled server reads its configuration file again and applies it while connections stay open;
 // a file with errors is refused and the running configuration kept.
 
+#include "support/count_of.hpp"
 #include "support/http_client.hpp"
 #include "support/run_until.hpp"
 #include "support/server_process.hpp"
@@ -17,14 +18,6 @@
 
 namespace switchboard::test {
 namespace {
-
-std::size_t count(std::string const& text, std::string const& what)
-{
-    std::size_t n = 0;
-    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
-        ++n;
-    return n;
-}
 
 TEST(sighup, reloads_limits_and_keeps_connections)
 {
@@ -51,7 +44,8 @@ TEST(sighup, reloads_limits_and_keeps_connections)
     // A broken file is refused; the running limits stay.
     config.write(R"({"limits": {"max_message_size": "lots"}})");
     server.signal(SIGHUP);
-    ASSERT_TRUE(run_until(ioc, [&] { return count(server.output(), "reload refused") == 1; }, std::chrono::seconds(10)))
+    ASSERT_TRUE(run_until(ioc, [&] { return count_of(server.output(), "reload refused") == 1; },
+                          std::chrono::seconds(10)))
         << server.output();
     EXPECT_EQ(fetch(ioc, *port, "POST", "/publish?topic=t", body).status, 200);
     EXPECT_TRUE(ws->is_open());

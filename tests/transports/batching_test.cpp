@@ -3,6 +3,7 @@
 // The kernel's count of data segments a subscriber received (tcp_segments.hpp) shows how many writes the server
 // made to it: on loopback each write of a few KB is one segment, however late the client reads. No timing.
 
+#include "support/count_of.hpp"
 #include "support/live_server.hpp"
 #include "support/raw_connection.hpp"
 #include "support/sse_client.hpp"
@@ -29,14 +30,6 @@ std::string publish_request(std::string const& topic, std::size_t i)
     auto const body = json{{"i", i}}.dump();
     return "POST /publish?topic=" + topic + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
            std::to_string(body.size()) + "\r\n\r\n" + body;
-}
-
-std::size_t count_of(std::string const& text, std::string_view what)
-{
-    std::size_t n = 0;
-    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size()))
-        ++n;
-    return n;
 }
 
 struct subscribers {

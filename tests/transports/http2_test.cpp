@@ -4,6 +4,7 @@
 // bytes that are not HTTP/2) gets what RFC 9113 prescribes while its other streams and other clients go on. The
 // attacks write exact frames over a raw socket (tests/support/raw_connection.hpp).
 
+#include "support/count_of.hpp"
 #include "support/curl.hpp"
 #include "support/h2_frames.hpp"
 #include "support/http_client.hpp"
@@ -228,14 +229,6 @@ std::string percent_encoded(std::string_view text)
             out += {'%', hex[ch >> 4], hex[ch & 15]};
     }
     return out;
-}
-
-std::size_t count_of(std::string_view text, std::string_view what)
-{
-    std::size_t n = 0;
-    for (auto at = text.find(what); at != std::string_view::npos; at = text.find(what, at + 1))
-        ++n;
-    return n;
 }
 
 // Publishes `data` (JSON text) to `topic` over a WebSocket, and waits for its acknowledgement.

@@ -5,6 +5,7 @@
 // A long poll waiting that long parks its socket too (http_connection's departure watch): its answer, a
 // pipelined request behind it, its client's departure and a stop are served as before.
 
+#include "support/count_of.hpp"
 #include "support/curl.hpp"
 #include "support/live_server.hpp"
 #include "support/raw_connection.hpp"
@@ -266,14 +267,6 @@ TEST(parked_streams, stopping_the_server_closes_every_parked_stream)
 std::string poll_request(std::string_view topic)
 {
     return "GET /poll?topic=" + std::string(topic) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-}
-
-std::size_t count_of(std::string const& text, std::string_view what)
-{
-    std::size_t n = 0;
-    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size()))
-        ++n;
-    return n;
 }
 
 TEST(parked_polls, a_quiet_poll_parks_gets_its_message_byte_for_byte_and_its_connection_serves_the_next_poll)
