@@ -20,6 +20,7 @@
 #include "http/presence_route.hpp"
 #include "http/publish_route.hpp"
 #include "core/hook_guard.hpp"
+#include "core/interest_linger.hpp"
 #include "core/presence_relay.hpp"
 #include "security/namespace_rules.hpp"
 #include "server_context.hpp"
@@ -49,6 +50,10 @@ struct server::impl {
           ioc(io),
           options(std::move(opts)),
           bp(make(make_backplane, io.get_executor(), options.history)),
+          topic_linger(io.get_executor(), linger_for(options, *bp), max_lingering,
+                       [this](std::string const& topic) { bp->unsubscribe(topic); }),
+          pattern_linger(io.get_executor(), linger_for(options, *bp), max_lingering,
+                         [this](std::string const& pattern) { bp->unsubscribe_pattern(pattern); }),
           presence(io.get_executor(), options.presence, hub, *bp),
           ctx(io.get_executor(), options, hooks, hub, *bp),
           admin(ctx, &sse::open_event_stream),
@@ -57,10 +62,18 @@ struct server::impl {
           accept_retry(io),
           lag_probe(io)
     {
-        hub.on_interest([this](std::string const& topic) { bp->subscribe(topic); },
-                        [this](std::string const& topic) { bp->unsubscribe(topic); });
-        hub.on_pattern_interest([this](std::string const& pattern) { bp->subscribe_pattern(pattern); },
-                                [this](std::string const& pattern) { bp->unsubscribe_pattern(pattern); });
+        hub.on_interest(
+            [this](std::string const& topic) {
+                if (!topic_linger.take_back(topic))
+                    bp->subscribe(topic);
+            },
+            [this](std::string const& topic) { topic_linger.let_go(topic); });
+        hub.on_pattern_interest(
+            [this](std::string const& pattern) {
+                if (!pattern_linger.take_back(pattern))
+                    bp->subscribe_pattern(pattern);
+            },
+            [this](std::string const& pattern) { pattern_linger.let_go(pattern); });
         bp->set_delivery([this](message_ptr const& m) {
             hub.deliver(m);
             ctx.flusher.note_published(m->published_at());
@@ -110,6 +123,13 @@ struct server::impl {
             routes["/admin/disconnect"] = admin.disconnect_route();
         }
         detail::add_api_routes(routes, ctx);
+    }
+
+    // A backplane that hands every topic to every node (the memory one) saves nothing by following a topic a
+    // while longer, and its idle topics give their room to new ones at once: no linger there.
+    static std::chrono::milliseconds linger_for(server_options const& o, switchboard::backplane const& b)
+    {
+        return b.delivers_every_topic() ? std::chrono::milliseconds(0) : o.topic_linger;
     }
 
     static std::unique_ptr<switchboard::backplane> make(backplane_factory const& factory, asio::any_io_executor ex,
@@ -173,6 +193,10 @@ struct server::impl {
     switchboard::hooks hooks;
     switchboard::hub hub;
     std::unique_ptr<switchboard::backplane> bp;
+    // Names that linger past their last subscriber (options.topic_linger), at most this many of each kind.
+    static constexpr std::size_t max_lingering = 16'384;
+    detail::interest_linger topic_linger;
+    detail::interest_linger pattern_linger;
     detail::presence_relay presence;
     detail::server_context ctx;
     detail::admin_view admin;
@@ -232,6 +256,9 @@ void server::impl::stop_on_loop()
     accept_retry.cancel();
     lag_probe.cancel();
     ctx.keepalive.stop();
+    // Before the channels close: the topics they leave are released at once, and no timer keeps the loop.
+    topic_linger.stop();
+    pattern_linger.stop();
     admin.stop();
     ctx.end_presence();
     // close() unregisters, so walk a copy.

@@ -55,6 +55,11 @@ struct redis_options {
     std::size_t max_pending = 100'000;
     /// Messages a topic holds while its node reads the ones it missed; past it, the topic has a gap.
     std::size_t max_held = 10'000;
+    /// Bytes of recent messages the node keeps, across the topics it follows (each envelope plus 256 bytes),
+    /// so that a history read from among a topic's last messages (up to 64, and within its history limits) is
+    /// answered without Redis: a long poll reads its topic's history with every request, and a reconnecting
+    /// client with its first. Past it, a topic keeps nothing until room is back. 0: every read goes to Redis.
+    std::size_t recent_bytes = 16 * 1024 * 1024;
     /// Topics a node follows through its patterns (each holds its last position, for order and duplicates);
     /// past it, the least recently seen one is forgotten (its next message starts it again: nothing is lost
     /// while the connection holds; after a reconnect it is not caught up, and its pattern subscribers are told

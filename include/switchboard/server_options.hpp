@@ -176,6 +176,12 @@ struct server_options {
     // entry and the pending wait are freed (190-280 bytes per idle stream as measured, docs/benchmarks.md).
     // Sending is unchanged; input, or a send that must wait, takes the socket back first (docs/architecture.md).
     bool park_idle = true;
+    // How long this node keeps following a topic or pattern (its backplane subscription) after its last local
+    // subscriber left: released between this and twice this later, unless a subscriber is back first. A long
+    // poll leaves its topic with every answer and is back with its next request; so is a reconnecting client.
+    // 0 unsubscribes at once, as the in-memory backplane always does (it hands every topic to its node anyway).
+    // At most 16,384 names linger; past that, a name is released at once.
+    std::chrono::milliseconds topic_linger{1'000};
 
     // Server-Sent Events.
     std::chrono::milliseconds sse_retry{2'000};    // the reconnection delay sent to EventSource (retry:)

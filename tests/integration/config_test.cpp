@@ -87,7 +87,7 @@ constexpr char const* every_key = R"({
   "sse": {"path": "/live/sse", "retry": "3s", "heartbeat": "12s"},
   "long_polling": {"path": "/live/poll", "hold": "40s", "max_messages_per_poll": 250, "max_bytes_per_poll": "512KiB"},
   "publish": {"path": "/live/publish"},
-  "io": {"uring": false, "park_idle": false},
+  "io": {"uring": false, "park_idle": false, "topic_linger": "3s"},
   "http2": {"enabled": false, "max_concurrent_streams": 7, "initial_window_size": "1MiB", "max_header_list_size": "32KiB"},
   "transports": ["sse", "long-polling"],
   "client": {"path": "/live/switchboard.js"},
@@ -123,6 +123,7 @@ constexpr char const* every_key = R"({
     "position_ttl": "7d",
     "max_pending": 5000,
     "max_held": 2000,
+    "recent_bytes": "1MiB",
     "max_pattern_topics": 3000,
     "max_indexed_topics": 4000,
     "presence_expiry": "12s"
@@ -142,6 +143,7 @@ constexpr char const* every_key = R"({
     "request_timeout": "8s",
     "max_pending": 5000,
     "max_held": 2000,
+    "recent_bytes": "2MiB",
     "max_pattern_topics": 3000,
     "presence_expiry": "9s"
   },
@@ -195,6 +197,7 @@ TEST(config, every_key_parses)
     EXPECT_EQ(o.socket_send_buffer, 256u * 1024);
     EXPECT_FALSE(o.io_uring);
     EXPECT_FALSE(o.park_idle);
+    EXPECT_EQ(o.topic_linger, 3s);
     EXPECT_FALSE(o.http2.enabled);
     EXPECT_EQ(o.http2.max_concurrent_streams, 7u);
     EXPECT_EQ(o.http2.initial_window_size, 1024u * 1024);
@@ -267,6 +270,7 @@ TEST(config, every_key_parses)
     EXPECT_EQ(redis.position_ttl, 7 * 24h);
     EXPECT_EQ(redis.max_pending, 5000u);
     EXPECT_EQ(redis.max_held, 2000u);
+    EXPECT_EQ(redis.recent_bytes, 1024u * 1024);
     EXPECT_EQ(redis.max_pattern_topics, 3000u);
     EXPECT_EQ(redis.max_indexed_topics, 4000u);
     EXPECT_EQ(redis.presence_expiry, 12s);
@@ -289,6 +293,7 @@ TEST(config, every_key_parses)
     EXPECT_EQ(nats.request_timeout, 8s);
     EXPECT_EQ(nats.max_pending, 5000u);
     EXPECT_EQ(nats.max_held, 2000u);
+    EXPECT_EQ(nats.recent_bytes, 2u * 1024 * 1024);
     EXPECT_EQ(nats.max_pattern_topics, 3000u);
     EXPECT_EQ(nats.presence_expiry, 9s);
     auto const& sec = o.security;

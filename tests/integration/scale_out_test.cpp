@@ -46,7 +46,20 @@ public:
     virtual void restart_empty() = 0;
     /// How many nodes it sends `topic` to (subscriptions on it).
     virtual long long subscribers(std::string const& topic) const = 0;
+    /// What the nodes have asked of it so far, by its own count: Redis its commands that publish, read or
+    /// (un)subscribe; NATS the messages its clients sent (publishes, requests, presence heartbeats).
+    virtual long long requests() const = 0;
 };
+
+// Redis's own count of the `command`s it has run (INFO commandstats).
+long long redis_calls(redis_process const& redis, std::string const& command)
+{
+    auto const r = redis.command({"INFO", "commandstats"});
+    std::string const text = r && r->str ? std::string(r->str, r->len) : std::string();
+    auto const key = "cmdstat_" + command + ":calls=";
+    auto const at = text.find(key);
+    return at == std::string::npos ? 0 : std::stoll(text.substr(at + key.size()));
+}
 
 class redis_broker final : public broker {
 public:
@@ -61,6 +74,10 @@ public:
     void start() override { redis.start(); }
     void restart_empty() override { redis.restart_empty(); }
     long long subscribers(std::string const& topic) const override { return redis.subscribers("switchboard:" + topic); }
+    long long requests() const override
+    {
+        return redis_calls(redis, "evalsha") + redis_calls(redis, "subscribe") + redis_calls(redis, "unsubscribe");
+    }
     redis_process redis;
 };
 
@@ -74,6 +91,7 @@ public:
     void start() override { nats.start(); }
     void restart_empty() override { nats.restart_empty(); }
     long long subscribers(std::string const& topic) const override { return nats.subscribers("switchboard.live." + topic); }
+    long long requests() const override { return nats.messages_in(); }
     nats_process nats;
 };
 
@@ -760,6 +778,83 @@ TEST_P(scale_out, a_node_subscribes_in_the_broker_only_while_it_has_subscribers)
     }
 }
 
+// A long poll leaves its topic with every answer and is back with its next request, from its cursor: here each
+// poll comes after the next message was published, so each must read it from history. The node stays subscribed
+// between polls (io.topic_linger, 10 s here) and answers those reads from the messages it delivered last
+// (redis.recent_bytes, nats.recent_bytes): the broker is asked one publish per message, and nothing per poll.
+TEST_P(scale_out, a_long_poll_costs_the_broker_nothing_per_poll)
+{
+    boost::asio::io_context ioc;
+    auto env = shared().fast_reconnects();
+    env.push_back("SWITCHBOARD_IO_TOPIC_LINGER=10000");
+    node n(shared(), {}, env);
+    ASSERT_TRUE(n.wait_ready(ioc)) << n.process->output();
+    auto const first = fetch(ioc, n.port, "POST", "/publish?topic=ticks", R"({"i":0})");
+    ASSERT_EQ(first.status, 200) << first.body;
+    std::string const epoch = first.json()["epoch"];
+    auto const poll_after = [&](std::uint64_t offset) {
+        return fetch(ioc, n.port, "GET", "/poll?topic=ticks&cursor=" + std::to_string(offset) + "." + epoch + ".ticks");
+    };
+    ASSERT_EQ(poll_after(0).json()["messages"].size(), 1u);  // the node subscribes, and reads from the broker
+
+    auto const asked = shared().requests();
+    constexpr std::uint64_t count = 30;
+    for (std::uint64_t i = 1; i <= count; ++i) {
+        auto const published = fetch(ioc, n.port, "POST", "/publish?topic=ticks", R"({"i":)" + std::to_string(i) + "}");
+        ASSERT_EQ(published.status, 200) << published.body;
+        ASSERT_EQ(published.json()["offset"], i + 1);
+        auto const answer = poll_after(i);  // the message before this one: this one is to be read
+        ASSERT_EQ(answer.status, 200) << answer.body;
+        auto const messages = answer.json()["messages"];
+        ASSERT_EQ(messages.size(), 1u) << answer.body;
+        EXPECT_EQ(messages[0]["offset"], i + 1);
+        EXPECT_EQ(messages[0]["data"]["i"], i);
+        EXPECT_FALSE(answer.json().contains("recovered")) << answer.body;
+        EXPECT_EQ(shared().subscribers("ticks"), 1) << "the node stays subscribed between polls";
+    }
+    // NATS counts a presence heartbeat of the node too, should one fall in the loop.
+    EXPECT_GE(shared().requests() - asked, static_cast<long long>(count));
+    EXPECT_LE(shared().requests() - asked, static_cast<long long>(count) + 2) << "one publish per message, nothing per poll";
+}
+
+// A subscriber that leaves and one that comes back within io.topic_linger cost the broker no subscription;
+// once the topic has had nobody for that long, the node unsubscribes.
+TEST_P(scale_out, a_node_follows_a_topic_for_its_linger_after_the_last_subscriber)
+{
+    boost::asio::io_context ioc;
+    auto env = shared().fast_reconnects();
+    env.push_back("SWITCHBOARD_IO_TOPIC_LINGER=2000");
+    node n(shared(), {}, env);
+    ASSERT_TRUE(n.wait_ready(ioc)) << n.process->output();
+    auto const subscriptions = [&] {
+        auto const text = fetch(ioc, n.port, "GET", "/metrics").body;
+        std::string const key = "\nswitchboard_subscriptions ";
+        auto const at = text.find(key);
+        return at == std::string::npos ? -1 : std::stoll(text.substr(at + key.size()));
+    };
+    auto const* redis = dynamic_cast<redis_broker const*>(&shared());
+    auto first = subscriber(ioc, n.port, "room");
+    ASSERT_EQ(shared().subscribers("room"), 1);
+    auto const subscribes = redis ? redis_calls(redis->redis, "subscribe") : 0;
+    first->close();
+    ASSERT_TRUE(run_until(ioc, [&] { return subscriptions() == 0; }, 10s));
+    EXPECT_EQ(shared().subscribers("room"), 1) << "lingering: still followed";
+
+    auto back = subscriber(ioc, n.port, "room");  // within the linger: no new subscription in the broker
+    if (redis)
+        EXPECT_EQ(redis_calls(redis->redis, "subscribe"), subscribes);
+    ASSERT_EQ(fetch(ioc, n.port, "POST", "/publish?topic=room", R"({"back":true})").status, 200);
+    ASSERT_TRUE(back->wait_messages(ioc, 1));
+    EXPECT_EQ(back->messages()[0]["data"]["back"], true);
+
+    back->close();
+    ASSERT_TRUE(run_until(ioc, [&] { return subscriptions() == 0; }, 10s));
+    ASSERT_TRUE(run_until(ioc, [&] { return shared().subscribers("room") == 0; }, 15s))
+        << "let go once nobody came back";
+    if (redis)
+        EXPECT_EQ(redis_calls(redis->redis, "unsubscribe"), 1);
+}
+
 TEST_P(scale_out, readiness_and_publishing_follow_the_broker)
 {
     std::string const up = "switchboard_backplane_up{backplane=\"" + std::string(shared().name()) + "\"} ";
@@ -808,7 +903,11 @@ TEST(redis, history_that_redis_evicted_or_trimmed_is_reported_never_skipped)
 {
     redis_process redis;
     boost::asio::io_context ioc;
-    node n1(redis);
+    // Every read from Redis, by a node that follows the topic only while a resume is in progress. The node's
+    // recent messages (redis.recent_bytes) would answer from memory, rightly, what it delivered itself and Redis
+    // then lost; and a node still following the topic (io.topic_linger) answers a resume at its own position
+    // while the message of Redis' new epoch is on its way to it (which then closes the subscriber with 4010).
+    node n1(redis, {}, {"SWITCHBOARD_REDIS_RECENT_BYTES=0", "SWITCHBOARD_IO_TOPIC_LINGER=0"});
     ASSERT_TRUE(n1.wait_ready(ioc)) << n1.process->output();
     for (int i = 1; i <= 10; ++i)
         ASSERT_EQ(fetch(ioc, n1.port, "POST", "/publish?topic=ev", std::to_string(i)).status, 200);

@@ -119,4 +119,17 @@ long long nats_process::subscribers(std::string const& subject) const
     return n;
 }
 
+long long nats_process::messages_in() const
+{
+    boost::asio::io_context ioc;
+    auto const r = fetch(ioc, monitor_port_, "GET", "/connz?limit=1024");
+    auto const j = r.json();
+    if (r.status != 200 || !j.is_object())
+        return -1;
+    long long n = 0;
+    for (auto const& c : j.value("connections", nlohmann::json::array()))
+        n += c.value("in_msgs", 0LL);
+    return n;
+}
+
 }  // namespace switchboard::test

@@ -43,6 +43,9 @@ public:
     /// How many client subscriptions the server holds on exactly `subject` (its monitoring endpoint /connz);
     /// -1 when the server does not answer.
     long long subscribers(std::string const& subject) const;
+    /// Messages the server has received from the clients connected now (publishes and requests, per /connz);
+    /// -1 when the server does not answer.
+    long long messages_in() const;
 
 private:
     void launch(std::string const& port, std::string const& monitor);

@@ -9,7 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,21 @@ namespace {
 message_ptr live(std::uint64_t offset, std::string const& epoch = "E")
 {
     return std::make_shared<message const>("t", position{offset, epoch}, std::to_string(offset));
+}
+
+// The offsets of a recent() answer, or none.
+std::optional<offsets> recent_offsets(redis::topic_stream const& s, position const& since,
+                                      std::size_t max_bytes = 1 << 20)
+{
+    auto const r = s.recent(since, max_bytes, std::chrono::steady_clock::now() - std::chrono::hours(1));
+    if (!r)
+        return std::nullopt;
+    offsets out;
+    for (auto const& m : r->messages)
+        out.push_back(m->offset());
+    EXPECT_TRUE(r->recovered);
+    EXPECT_EQ(r->latest, *s.last());
+    return out;
 }
 
 history_result answer(std::uint64_t latest, std::vector<std::uint64_t> const& messages, bool recovered = true,
@@ -50,6 +67,9 @@ protected:
         reads.push_back(after);
     }
 
+    topic_stream() { stream.keep_recent(4, budget); }
+
+    detail::recent_budget budget{1024 * 1024};
     redis::topic_stream stream{*this, "t", 3};
     offsets delivered;
     int gaps = 0;
@@ -190,6 +210,119 @@ TEST_F(topic_stream, a_reset_stream_starts_again_and_ignores_an_answer_for_befor
     stream.start_at({20, "E"});
     stream.accept(live(21));
     EXPECT_EQ(delivered, (offsets{21}));
+}
+
+TEST_F(topic_stream, answers_a_read_from_among_its_last_messages_itself)
+{
+    stream.start_at({5, "E"});
+    EXPECT_EQ(recent_offsets(stream, {5, "E"}), offsets{});  // at the end already: nothing to read
+    EXPECT_FALSE(recent_offsets(stream, {4, "E"}));          // before what it has seen: Redis
+    for (std::uint64_t o = 6; o <= 10; ++o)
+        stream.accept(live(o));
+    EXPECT_EQ(stream.recent_count(), 4u);  // at most max_recent: 7..10
+    EXPECT_EQ(recent_offsets(stream, {6, "E"}), (offsets{7, 8, 9, 10}));
+    EXPECT_EQ(recent_offsets(stream, {8, "E"}), (offsets{9, 10}));
+    EXPECT_EQ(recent_offsets(stream, {10, "E"}), offsets{});
+    EXPECT_FALSE(recent_offsets(stream, {5, "E"}));   // 6 is no longer kept
+    EXPECT_FALSE(recent_offsets(stream, {11, "E"}));  // ahead of this node: Redis knows more
+    EXPECT_FALSE(recent_offsets(stream, {8, "F"}));   // another epoch
+    EXPECT_FALSE(recent_offsets(stream, {8, ""}));
+}
+
+TEST_F(topic_stream, answers_a_page_of_its_recent_messages)
+{
+    stream.start_at({0, "E"});
+    for (std::uint64_t o = 1; o <= 3; ++o)
+        stream.accept(live(o));
+    EXPECT_EQ(recent_offsets(stream, {0, "E"}, 1), offsets{1});  // one message at least
+    auto const one = live(1)->envelope()->size();
+    EXPECT_EQ(recent_offsets(stream, {0, "E"}, 2 * one), (offsets{1, 2}));
+}
+
+TEST_F(topic_stream, answers_nothing_itself_while_catching_up_and_keeps_only_what_has_no_hole)
+{
+    stream.start_at({5, "E"});
+    stream.accept(live(6));
+    stream.accept(live(8));  // 7 is missing: caught up from history
+    EXPECT_FALSE(recent_offsets(stream, {6, "E"}));
+    stream.caught_up({}, answer(8, {7, 8}));
+    EXPECT_EQ(delivered, (offsets{6, 7, 8}));
+    EXPECT_EQ(recent_offsets(stream, {5, "E"}), (offsets{6, 7, 8}));
+}
+
+TEST_F(topic_stream, forgets_its_recent_messages_on_a_gap_and_a_reset)
+{
+    stream.start_at({5, "E"});
+    stream.accept(live(6));
+    stream.accept(live(1, "F"));  // Redis lost the topic: a new epoch starts with this message
+    EXPECT_EQ(recent_offsets(stream, {0, "F"}), offsets{1});
+    EXPECT_FALSE(recent_offsets(stream, {5, "E"}));
+    stream.reset();
+    EXPECT_EQ(stream.recent_count(), 0u);
+    EXPECT_EQ(budget.used, 0u);
+}
+
+TEST_F(topic_stream, answers_nothing_itself_past_the_topics_max_age)
+{
+    stream.start_at({5, "E"});
+    stream.accept(live(6));
+    auto const r = stream.recent({5, "E"}, 1 << 20, std::chrono::steady_clock::now() + std::chrono::seconds(1));
+    EXPECT_FALSE(r);  // 6 is older than the oldest a read may return: Redis decides what is left
+}
+
+TEST(topic_stream_recent, a_stream_that_keeps_none_answers_no_read_itself)
+{
+    struct sink final : redis::topic_stream::host {
+        void deliver(message_ptr const&) override {}
+        bool gap(std::string const&) override { return true; }
+        void read_missed(std::string const&, position const&) override {}
+    } host;
+    redis::topic_stream s{host, "t", 10};  // no keep_recent: redis.recent_bytes 0, or a topic of a pattern only
+    s.start_at({0, "E"});
+    s.accept(live(1));
+    auto const any_age = std::chrono::steady_clock::now() - std::chrono::hours(1);
+    EXPECT_FALSE(s.recent({1, "E"}, 1 << 20, any_age)) << "not even a reader at the end: Redis answers every read";
+    EXPECT_FALSE(s.recent({0, "E"}, 1 << 20, any_age));
+}
+
+TEST(topic_stream_budget, the_nodes_topics_share_one_budget_of_bytes)
+{
+    struct sink final : redis::topic_stream::host {
+        void deliver(message_ptr const&) override {}
+        bool gap(std::string const&) override { return true; }
+        void read_missed(std::string const&, position const&) override {}
+    } host;
+    auto const cost = live(1)->envelope()->size() + 256;
+    auto const any_age = std::chrono::steady_clock::now() - std::chrono::hours(1);
+    detail::recent_budget budget{3 * cost};
+    {
+        redis::topic_stream a{host, "t", 10};
+        redis::topic_stream b{host, "t", 10};
+        a.keep_recent(64, budget);
+        b.keep_recent(64, budget);
+        a.start_at({0, "E"});
+        b.start_at({0, "E"});
+        a.accept(live(1));
+        a.accept(live(2));
+        b.accept(live(1));
+        EXPECT_EQ(budget.used, 3 * cost);
+        b.accept(live(2));  // full: b makes room from its own oldest
+        EXPECT_EQ(b.recent_count(), 1u);
+        EXPECT_EQ(a.recent_count(), 2u);
+        EXPECT_FALSE(b.recent({0, "E"}, 1 << 20, any_age));  // 1 is gone: that read goes to Redis
+        EXPECT_TRUE(b.recent({1, "E"}, 1 << 20, any_age));
+        {
+            redis::topic_stream c{host, "t", 10};
+            c.keep_recent(64, budget);
+            c.start_at({0, "E"});
+            c.accept(live(1));  // full, and nothing of its own to give: c keeps nothing
+            EXPECT_EQ(c.recent_count(), 0u);
+            EXPECT_FALSE(c.recent({0, "E"}, 1 << 20, any_age));
+            EXPECT_TRUE(c.recent({1, "E"}, 1 << 20, any_age));  // a reader at its end needs nothing kept
+        }
+        EXPECT_EQ(budget.used, 3 * cost);
+    }
+    EXPECT_EQ(budget.used, 0u);  // a stream gives its share back as it goes
 }
 
 }  // namespace

@@ -51,6 +51,7 @@ jetstream_backplane::jetstream_backplane(asio::any_io_executor ex, link_options 
       catch_up_retry_(ex),
       random_(std::random_device{}())
 {
+    recent_.limit = options_.recent_bytes;
     link_.start([this](bool up) { on_link(up); });
 }
 
@@ -187,6 +188,12 @@ void jetstream_backplane::history(std::string const& topic, std::optional<positi
                 done(make_error_code(closed ? nats_error::closed : nats_error::not_connected), {});
         });
         return;
+    }
+    if (auto* t = following(topic); since && t && t->subscription != 0 && t->last && !t->catching_up) {
+        // From what this node delivered last, when it has all of it: no request to JetStream.
+        auto const oldest = std::chrono::steady_clock::now() - history_.limits_for(topic).max_age;
+        if (auto r = t->recent.after(*since, *t->last, max_bytes, oldest))
+            return done({}, std::move(*r));
     }
     // No wait for the subscription: SUB and this request leave on the same connection in that order, so the
     // server has the subscription before it reads; anything stored after the read reaches this node live.
@@ -400,8 +407,10 @@ void jetstream_backplane::subscribe(std::string const& topic)
 {
     auto& t = topics_[topic];
     t.wanted = true;
-    if (t.subscription == 0)
+    if (t.subscription == 0) {
         t.subscription = link_.subscribe(names_.live(topic), [this, topic](natsMsg* m) { on_live(topic, m); });
+        t.recent.keep(detail::recent_messages::per_topic(history_.limits_for(topic)), recent_);  // see unsubscribe
+    }
 }
 
 void jetstream_backplane::unsubscribe(std::string const& topic)
@@ -413,11 +422,10 @@ void jetstream_backplane::unsubscribe(std::string const& topic)
     t.wanted = false;
     link_.unsubscribe(t.subscription);
     t.subscription = 0;
+    t.recent.keep(0, recent_);  // only a subscription of its own reads them
     if (t.by_pattern)
         return;  // its stream goes on through the pattern, in the same order
-    t.last.reset();
-    t.held.clear();
-    t.catching_up = t.catch_up_failed = false;
+    restart(t);
     forget_if_idle(topic);
 }
 
@@ -514,9 +522,7 @@ void jetstream_backplane::forget_pattern_topic(std::string topic)
     if (t.wanted)
         return;  // followed for its own subscription still
     bool const missing = t.catching_up;
-    t.last.reset();
-    t.held.clear();
-    t.catching_up = t.catch_up_failed = false;
+    restart(t);
     forget_if_idle(topic);
     if (missing) {
         spdlog::warn("nats: topic {} forgotten while reading what it missed (max_pattern_topics)", topic);
@@ -574,9 +580,23 @@ void jetstream_backplane::accept(std::string const& topic, topic_state& t, messa
         t.held.push_back(m);
         return catch_up(topic, t);
     }
+    deliver(t, m);
+}
+
+void jetstream_backplane::deliver(topic_state& t, message_ptr const& m)
+{
     t.last = m->where();
+    t.recent.remember(m);
     if (delivery_)
         delivery_(m);
+}
+
+void jetstream_backplane::restart(topic_state& t)
+{
+    t.last.reset();
+    t.held.clear();
+    t.catching_up = t.catch_up_failed = false;
+    t.recent.forget();
 }
 
 void jetstream_backplane::catch_up(std::string const& topic, topic_state& t)
@@ -599,11 +619,8 @@ void jetstream_backplane::catch_up(std::string const& topic, topic_state& t)
             auto* now = following(topic);
             if (!now)
                 return;
-            if (!now->last || m->offset() > now->last->offset) {
-                now->last = m->where();
-                if (delivery_)
-                    delivery_(m);
-            }
+            if (!now->last || m->offset() > now->last->offset)
+                deliver(*now, m);
         }
         if (auto* now = following(topic))
             release_held(topic, *now);
@@ -652,10 +669,11 @@ void jetstream_backplane::gap(std::string const& topic, topic_state& t, position
     t.last = std::move(now);
     t.held.clear();
     t.catching_up = false;
+    t.recent.forget();
     if (gap_)
         gap_(topic);  // may unsubscribe the topic: t is not used after this
-    if (next && following(topic) && delivery_)
-        delivery_(next);
+    if (auto* still = next ? following(topic) : nullptr)
+        deliver(*still, next);
 }
 
 void jetstream_backplane::close()

@@ -33,6 +33,7 @@
 #include <switchboard/position.hpp>
 
 #include "backplanes/nats/history_reader.hpp"
+#include "backplanes/recent_messages.hpp"
 #include "backplanes/nats/nats_link.hpp"
 #include "backplanes/nats/pattern_reader.hpp"
 #include "backplanes/nats/stream_config.hpp"
@@ -133,6 +134,7 @@ private:
         bool wanted = false;
         std::uint64_t subscription = 0;
         std::optional<position> last;  // the last message delivered here
+        detail::recent_messages recent;  // the last ones delivered, ending at `last`, for history reads
         bool catching_up = false;
         bool catch_up_failed = false;  // NATS went away meanwhile: again once it is back
         std::vector<message_ptr> held;
@@ -162,6 +164,10 @@ private:
     void release_held(std::string const& topic, topic_state& t);
     void retry_catch_ups_later();
     void gap(std::string const& topic, topic_state& t, position now, message_ptr const& next = nullptr);
+    /// `m` goes to the node: the topic's last message from now on.
+    void deliver(topic_state& t, message_ptr const& m);
+    /// The topic's stream starts over (a gap, an unsubscribe): nothing delivered before counts.
+    static void restart(topic_state& t);
     void forget_if_idle(std::string const& topic);
     void on_pattern_live(natsMsg* m);
     topic_state& follow(std::string const& topic);
@@ -186,6 +192,7 @@ private:
     bool catch_up_retry_armed_ = false;
     std::mt19937_64 random_;
     std::size_t pending_publishes_ = 0;
+    detail::recent_budget recent_;  // before the topics: they give their share back as they go
     std::unordered_map<std::string, topic_state> topics_;
     std::unordered_map<std::string, std::uint64_t> patterns_;  // this node's patterns, and their subscriptions
     std::list<std::string> pattern_topics_;                    // followed through patterns, least recent first

@@ -44,6 +44,7 @@ nats::jetstream_options jetstream_options_of(nats_options const& o)
     j.manage_stream = o.manage_stream;
     j.max_pending_publishes = o.max_pending;
     j.max_held = o.max_held;
+    j.recent_bytes = o.recent_bytes;
     j.max_pattern_topics = o.max_pattern_topics;
     return j;
 }

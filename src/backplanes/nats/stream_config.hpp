@@ -49,6 +49,8 @@ struct jetstream_options {
     int max_conflicts = 32;
     /// Live messages a topic holds while its node reads the ones it missed; past it, the topic has a gap.
     std::size_t max_held = 10'000;
+    /// Bytes of recent messages kept for history reads (nats_options::recent_bytes).
+    std::size_t recent_bytes = 16 * 1024 * 1024;
     /// Topics followed through patterns (nats_options::max_pattern_topics).
     std::size_t max_pattern_topics = 10'000;
     /// How often the stream is looked for again while it cannot be found or made, and failed catch-ups retried.

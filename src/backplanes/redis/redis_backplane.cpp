@@ -72,6 +72,7 @@ struct redis_backplane::impl final : topic_stream::host {
           commands(ex, "command", address, options, random),
           pubsub(ex, "pub/sub", address, options, random),
           watchdog(ex),
+          recent{options.recent_bytes},
           presence(
               ex, names, options, detail::random_epoch(random),
               [this](std::string const& sha, std::string_view script, std::size_t keys, std::vector<std::string> args,
@@ -329,6 +330,12 @@ struct redis_backplane::impl final : topic_stream::host {
                     history_handler done)
     {
         auto it = topics.find(topic);
+        if (since && it != topics.end() && it->second.state == subscription::subscribed && pubsub.is_ready()) {
+            // From what this node delivered last, when it has all of it: no round trip to Redis.
+            auto const max_age = history.limits_for(topic).max_age;
+            if (auto r = it->second.stream.recent(*since, max_bytes, std::chrono::steady_clock::now() - max_age))
+                return done({}, std::move(*r));
+        }
         if (it == topics.end() || !it->second.wanted || it->second.state == subscription::subscribed)
             return read_and_track(topic, since, max_bytes, std::move(done));
         if (!pubsub.is_ready())
@@ -377,6 +384,8 @@ struct redis_backplane::impl final : topic_stream::host {
     void subscribe(std::string const& topic)
     {
         auto& t = topics.try_emplace(topic, *this, topic, options.max_held).first->second;
+        if (!t.wanted)  // only a topic of its own: a pattern's subscribers read the pattern's history
+            t.stream.keep_recent(detail::recent_messages::per_topic(history.limits_for(topic)), recent);
         t.wanted = true;
         if (t.state == subscription::none && pubsub.is_ready() &&
             pubsub.connection().subscription("SUBSCRIBE", {names.channel(topic)}))
@@ -391,6 +400,7 @@ struct redis_backplane::impl final : topic_stream::host {
             return;
         auto& t = it->second;
         t.wanted = false;
+        t.stream.keep_recent(0, recent);
         if (t.state == subscription::subscribed &&
             pubsub.connection().subscription("UNSUBSCRIBE", {names.channel(topic)}))
             t.state = subscription::unsubscribing;
@@ -672,6 +682,7 @@ struct redis_backplane::impl final : topic_stream::host {
     std::string publish_sha;
     std::string history_sha;
     std::string pattern_history_sha;
+    detail::recent_budget recent;  // before the topics: their streams give their share back as they go
     std::unordered_map<std::string, topic_state> topics;
     std::unordered_map<std::string, glob_state> globs;
     std::list<std::string> pattern_topics;  // topics followed through patterns, least recently seen first

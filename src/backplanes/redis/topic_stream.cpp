@@ -51,6 +51,7 @@ void topic_stream::retry()
 
 void topic_stream::reset()
 {
+    recent_.forget();
     last_.reset();
     held_.clear();
     catching_up_ = catch_up_failed_ = false;
@@ -91,18 +92,30 @@ void topic_stream::release_held()
 
 void topic_stream::gap(position now, message_ptr const& next)
 {
+    recent_.forget();
     last_ = std::move(now);
     held_.clear();
     catching_up_ = false;
     // May unsubscribe the topic (its subscribers close); the stream stays until the unsubscribe is confirmed.
-    if (host_.gap(topic_) && next)
+    if (host_.gap(topic_) && next) {
+        recent_.remember(next);
         host_.deliver(next);
+    }
 }
 
 void topic_stream::deliver(message_ptr const& m)
 {
     last_ = m->where();
+    recent_.remember(m);
     host_.deliver(m);
+}
+
+std::optional<history_result> topic_stream::recent(position const& since, std::size_t max_bytes,
+                                                   std::chrono::steady_clock::time_point oldest) const
+{
+    if (!last_ || catching_up_)
+        return std::nullopt;
+    return recent_.after(since, *last_, max_bytes, oldest);
 }
 
 }  // namespace switchboard::redis

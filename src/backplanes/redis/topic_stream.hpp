@@ -12,14 +12,20 @@
 // - while catching up, live messages are held (at most max_held; past it, a gap) and released in order after;
 // - a message of another epoch is a gap, then delivered as the start of the new stream.
 //
+// The stream keeps the last messages it delivered (recent_messages), so that a history read from among them is
+// answered without Redis (recent()); a gap or a reset forgets them.
+//
 // Thread-safety: loop thread only.
 
 #include <switchboard/backplane.hpp>
 #include <switchboard/message.hpp>
 #include <switchboard/position.hpp>
 
+#include "backplanes/recent_messages.hpp"
+
 #include <boost/system/error_code.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -66,6 +72,16 @@ public:
     /// Live messages held while catching up.
     std::size_t held() const noexcept { return held_.size(); }
 
+    /// From now on keeps `max` of the messages it delivers for history reads, within `budget` shared with the
+    /// node's other topics (none until then).
+    void keep_recent(std::size_t max, detail::recent_budget& budget) { recent_.keep(max, budget); }
+    /// What a history read after `since` returns, from the messages this node delivered last
+    /// (recent_messages::after); nothing while catching up, or when the read needs Redis.
+    std::optional<history_result> recent(position const& since, std::size_t max_bytes,
+                                         std::chrono::steady_clock::time_point oldest) const;
+    /// Messages kept for recent().
+    std::size_t recent_count() const noexcept { return recent_.size(); }
+
 private:
     void catch_up();
     void release_held();
@@ -79,6 +95,7 @@ private:
     bool catching_up_ = false;      // reading missed messages from history
     bool catch_up_failed_ = false;  // ... and Redis went away meanwhile: again on retry()
     std::vector<message_ptr> held_;  // live messages arrived while catching up
+    detail::recent_messages recent_;  // the last delivered, ending at last_
 };
 
 }  // namespace switchboard::redis
