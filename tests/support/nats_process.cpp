@@ -104,15 +104,23 @@ void nats_process::restart_empty()
     start();
 }
 
-long long nats_process::subscribers(std::string const& subject) const
+nlohmann::json nats_process::connections(bool with_subscriptions) const
 {
     boost::asio::io_context ioc;
-    auto const r = fetch(ioc, monitor_port_, "GET", "/connz?subs=1&limit=1024");
+    auto const r = fetch(ioc, monitor_port_, "GET", std::string("/connz?limit=1024") + (with_subscriptions ? "&subs=1" : ""));
     auto const j = r.json();
     if (r.status != 200 || !j.is_object())
+        return nullptr;
+    return j.value("connections", nlohmann::json::array());
+}
+
+long long nats_process::subscribers(std::string const& subject) const
+{
+    auto const all = connections(true);
+    if (all.is_null())
         return -1;
     long long n = 0;
-    for (auto const& c : j.value("connections", nlohmann::json::array()))
+    for (auto const& c : all)
         for (auto const& s : c.value("subscriptions_list", nlohmann::json::array()))
             if (s == subject)
                 ++n;
@@ -121,13 +129,11 @@ long long nats_process::subscribers(std::string const& subject) const
 
 long long nats_process::messages_in() const
 {
-    boost::asio::io_context ioc;
-    auto const r = fetch(ioc, monitor_port_, "GET", "/connz?limit=1024");
-    auto const j = r.json();
-    if (r.status != 200 || !j.is_object())
+    auto const all = connections(false);
+    if (all.is_null())
         return -1;
     long long n = 0;
-    for (auto const& c : j.value("connections", nlohmann::json::array()))
+    for (auto const& c : all)
         n += c.value("in_msgs", 0LL);
     return n;
 }

@@ -6,6 +6,8 @@
 
 #include "support/server_process.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -49,6 +51,8 @@ public:
 
 private:
     void launch(std::string const& port, std::string const& monitor);
+    /// The connections the monitoring endpoint lists (/connz), or null when it does not answer.
+    nlohmann::json connections(bool with_subscriptions) const;
 
     std::filesystem::path dir_;
     std::vector<std::string> extra_;
