@@ -23,7 +23,8 @@ def broker_hop_section(doc, img_dir):
     fanout_lines, figures, behind = fanout_table(results, p, setups)
     write_plot(figures, p, img_dir, setups)
     return (L + setups_text(results, p, doc['versions']) + fanout_lines + behind_note(behind, p)
-            + added_table(figures, behind, setups) + saturation_table(results, p, setups))
+            + added_table(figures, behind, setups) + saturation_table(results, p, setups, 'saturation')
+            + saturation_table(results, p, setups, 'saturation_pipelined'))
 
 
 def rows_of(results, setup, transport, kind):
@@ -110,15 +111,20 @@ def added_table(figures, behind, setups):
     return L + ['', '![broker hop](benchmarks/broker_hop.svg)\n']
 
 
-def saturation_table(results, p, setups):
-    sat = p['saturation']
-    L = [f'### Saturation through each broker, WebSocket, {p["subscribers"]:,} subscribers, window {sat["window"]}\n',
+def saturation_table(results, p, setups, kind):
+    sat = p.get(kind)
+    if sat is None:
+        return []  # results from before this publisher shape was measured
+    publisher = (f'{sat["publishers"]} HTTP publisher connections' if kind == 'saturation' else
+                 f'one HTTP publisher connection pipelining {sat["pipeline"]} requests')
+    L = [f'### Saturation through each broker, WebSocket, {p["subscribers"]:,} subscribers, window {sat["window"]}, '
+         f'{publisher}\n',
          '| setup | deliveries/s | against memory | publishes/s | p50 | p99 | max (ms) | lost | server CPU | '
          'loadgen CPU | broker CPU |',
          '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
-    base_dps = med(rows_of(results, 'memory', 'ws', 'saturation'), 'deliveries_per_second')
+    base_dps = med(rows_of(results, 'memory', 'ws', kind), 'deliveries_per_second')
     for setup in setups:
-        rs = rows_of(results, setup, 'ws', 'saturation')
+        rs = rows_of(results, setup, 'ws', kind)
         dps = med(rs, 'deliveries_per_second')
         L.append(f'| {setup} | {fmt(dps)} | {ratio(dps, base_dps)} | '
                  f'{fmt(med(rs, "publish", "messages_per_second"))} | '

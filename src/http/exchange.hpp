@@ -39,6 +39,10 @@ struct route {
     /// authenticates every request before its action runs; an unnamed one (operator endpoints, the service's own
     /// routes) does none of that.
     std::string_view secured_as = {};
+    /// Its requests may run while earlier ones on their HTTP/1.1 connection wait for their answers (which still
+    /// go out in order): true only for a route that answers with respond() alone, and never takes the
+    /// connection, watches for the client's departure or sets its request aside (pipelined_request.hpp).
+    bool pipelines = false;
 };
 
 using route_table = std::unordered_map<std::string, route>;

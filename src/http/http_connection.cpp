@@ -4,6 +4,7 @@
 #include "security/authenticator.hpp"
 #include "core/exact_allocation.hpp"
 #include "http/http_responses.hpp"
+#include "http/pipelined_request.hpp"
 #include "security/origin_policy.hpp"
 #include "http/query.hpp"
 #include "http/request_token.hpp"
@@ -13,6 +14,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <deque>
 #include <exception>
 #include <new>
 
@@ -71,6 +73,34 @@ struct batched_answer final : batched_sender {
 };
 
 }  // namespace
+
+// The answers owed on a connection that pipelines, in the order of their requests: a slot per request handed off
+// (hand_off), filled when its answer comes (answer_in_line), and the connection's own answers given while others
+// were owed. The ready ones at the front go out together at the turn's flush.
+struct http_connection::answer_line final : flushable {
+    struct slot {
+        std::string bytes;      // the answer, serialized
+        std::size_t held = 0;   // the request's bytes, counted in held_bytes until its answer
+        bool ready = false;
+        bool keep_alive = true;
+    };
+    std::shared_ptr<http_connection> pinned;  // from schedule() to the flush: a connection waiting on the line
+                                              // has no other owner (no read pending, every request answered)
+    std::deque<slot> slots;
+    std::uint64_t front = 0;        // the place of slots.front()
+    std::size_t held_bytes = 0;     // of the requests not answered yet: at most limits.max_pending_bytes
+    bool writing = false;
+    bool resume = false;            // the connection's own request is answered: the next is read once all are out
+    bool waiting_for_room = false;  // the line is full: the next request is read once it has room
+    bool closing = false;           // the client's input ended: closed once all are out
+    route const* deferred = nullptr;  // a request that runs once all are out
+
+    void flush() override
+    {
+        if (auto const c = std::move(pinned))
+            c->write_line();
+    }
+};
 
 http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_context& ctx, route_table const& routes)
     : exchange(ctx, routes, address_of(socket)),
@@ -177,7 +207,7 @@ void http_connection::on_handshake(boost::system::error_code ec)
 void http_connection::read_request()
 {
     if (ctx_.stopping)
-        return shut();
+        return end_of_input();
     if (buffer_.size() > 0)
         pipelining_ = true;  // this request came behind the last one, before its answer
     parser_ = std::make_unique<request_parser>();
@@ -275,7 +305,7 @@ void http_connection::on_read_header(boost::system::error_code ec, std::size_t n
 {
     buffer_.commit(n);
     if (ec)
-        return shut();  // the client left, or the deadline passed, before a whole request head came
+        return end_of_input();  // the client left, or the deadline passed, before a whole request head came
     // The read filled what it asked for (the buffer grows from small), or the client pipelines: take what else the
     // socket holds now, up to what one request may take, so that every request already sent is handled in this
     // turn. Not only when the read was full: a pipelining client that sends one request per answer (keeping
@@ -367,7 +397,7 @@ void http_connection::on_read(boost::system::error_code ec, std::size_t)
     if (ec == http::error::end_of_stream || ec == boost::asio::error::operation_aborted ||
         ec == beast::error::timeout || ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset ||
         ec == boost::asio::ssl::error::stream_truncated)
-        return shut();
+        return end_of_input();
     if (ec)
         return refuse_unparsable(ec);
     if (auto const* r = std::exchange(after_body_, nullptr))
@@ -377,8 +407,15 @@ void http_connection::on_read(boost::system::error_code ec, std::size_t)
 
 void http_connection::run(route const& r)
 {
+    if (answers_owed() && (awaiting_body_ || !r.pipelines)) {
+        // Its answer, or the stream it takes over, comes after theirs; a 100 Continue too.
+        line_->deferred = &r;
+        return;
+    }
     if (awaiting_body_)
         return send_continue(r);
+    if (r.pipelines)
+        return hand_off(r);
     if (handling_)
         return exchange::run(r);  // within next_request's loop, which goes on once the action has returned
     // An action that answers at once still holds its request (a service route's handler may read it after its
@@ -390,6 +427,120 @@ void http_connection::run(route const& r)
     handling_ = false;
     if (again_)
         next_request();
+}
+
+void http_connection::hand_off(route const& r)
+{
+    if (!line_)
+        line_ = std::make_shared<answer_line>();
+    auto& req = parser_->get();
+    bool const keep_alive = req.keep_alive();
+    std::size_t const held = head_used_ + req.body().size();
+    line_->slots.push_back({{}, held});
+    line_->held_bytes += held;
+    auto const place = line_->front + line_->slots.size() - 1;
+    auto const request = std::make_shared<pipelined_request>(shared_from_this(), ctx_, routes_, place, std::move(req),
+                                                             std::move(query_), std::move(identity_),
+                                                             std::move(cors_origin_));
+    parser_.reset();
+    query_ = {};
+    request->start(r);
+    if (!keep_alive || !line_)
+        return;  // its answer closes the connection (or the client is gone): nothing more is read
+    if (line_->slots.size() >= ctx_.options.max_pending_commands ||
+        line_->held_bytes >= ctx_.options.max_pending_bytes) {
+        line_->waiting_for_room = true;  // a client that sends and never reads holds no more than this
+        return;
+    }
+    next_request();
+}
+
+void http_connection::answer_in_line(std::uint64_t place, http_response res, http_request const& req,
+                                     std::string const& cors_origin)
+{
+    if (!line_ || place < line_->front || place - line_->front >= line_->slots.size())
+        return;  // the connection closed meanwhile
+    finish_answer(res, &req, cors_origin);
+    auto& slot = line_->slots[place - line_->front];
+    line_->held_bytes -= slot.held;
+    slot = {serialize(res), 0, true, res.keep_alive()};
+    schedule_line();  // with the turn's other answers to this client, in one write
+    if (line_->waiting_for_room)
+        go_on_later();  // its bytes are no longer held
+}
+
+void http_connection::schedule_line()
+{
+    line_->pinned = shared_from_this();
+    ctx_.flusher.schedule(line_);
+}
+
+bool http_connection::answers_owed() const noexcept
+{
+    return line_ && (!line_->slots.empty() || line_->writing);
+}
+
+void http_connection::write_line()
+{
+    if (!line_ || line_->writing)
+        return;
+    output_.clear();
+    bool keep_alive = true;
+    while (keep_alive && !line_->slots.empty() && line_->slots.front().ready) {
+        auto& s = line_->slots.front();
+        output_ += s.bytes;
+        keep_alive = s.keep_alive;  // nothing after an answer that closes
+        line_->slots.pop_front();
+        ++line_->front;
+    }
+    if (output_.empty())
+        return;
+    line_->writing = true;
+    send_output(keep_alive);
+}
+
+void http_connection::line_written()
+{
+    if (!line_->slots.empty() && line_->slots.front().ready)
+        return write_line();
+    // Every answer owed is out. While the server stops, none said Connection: close; a read still pending then
+    // ends in end_of_input, which closes.
+    if (line_->slots.empty() && (line_->closing || (ctx_.stopping && !idle_)))
+        return shut();
+    if (line_->deferred || line_->resume || line_->waiting_for_room)
+        go_on_later();
+}
+
+void http_connection::go_on_later()
+{
+    // Not from inside the write (which may be the turn's flush) or an answer (a backplane's reply handler): the
+    // next request's route runs on a stack of its own.
+    boost::asio::post(stream_.get_executor(), [self = shared_from_this()] { self->go_on(); });
+}
+
+void http_connection::go_on()
+{
+    if (!line_ || line_->writing)
+        return;
+    if (line_->slots.empty()) {
+        if (auto const* r = std::exchange(line_->deferred, nullptr))
+            return run(*r);
+        if (std::exchange(line_->resume, false))
+            return next_request();
+    }
+    if (line_->waiting_for_room && line_->slots.size() < ctx_.options.max_pending_commands &&
+        line_->held_bytes < ctx_.options.max_pending_bytes) {
+        line_->waiting_for_room = false;
+        next_request();
+    }
+}
+
+void http_connection::end_of_input()
+{
+    if (!answers_owed())
+        return shut();
+    line_->closing = true;  // the answers owed still go out: a client may send its requests and half-close
+    line_->waiting_for_room = false;
 }
 
 void http_connection::send_continue(route const& r)
@@ -406,17 +557,35 @@ void http_connection::send_continue(route const& r)
                              });
 }
 
+void http_connection::finish_answer(http_response& res, http_request const* req, std::string const& cors_origin) const
+{
+    if (req && req->method() == http::verb::head)
+        res.body().clear();  // Content-Length still says what a GET would get (RFC 9110 9.3.2)
+    if (!cors_origin.empty())
+        add_cors_fields(res, cors_origin);
+}
+
 void http_connection::respond(http_response res)
 {
     stream_.wake();  // a long poll's answer: its stream rested while it waited
     if (ctx_.stopping || awaiting_body_)
         res.keep_alive(false);  // refused before its body was asked for: the client may send it still
-    if ((parser_ || set_aside_) && request().method() == http::verb::head)
-        res.body().clear();  // Content-Length still says what a GET would get (RFC 9110 9.3.2)
-    if (!cors_origin_.empty())
-        add_cors_fields(res, cors_origin_);
+    finish_answer(res, parser_ || set_aside_ ? &request() : nullptr, cors_origin_);
     bool const keep_alive = res.keep_alive();
+    if (answers_owed()) {
+        // After the answers owed before it (a request refused while pipelined ones wait); the next request is
+        // read once they are all out.
+        line_->slots.push_back({serialize(res), 0, true, keep_alive});
+        line_->resume = keep_alive;
+        schedule_line();
+        return;
+    }
     output_ = serialize(res);
+    send_output(keep_alive);
+}
+
+void http_connection::send_output(bool keep_alive)
+{
     std::size_t sent = 0;
     if (!stream_.is_tls()) {
         if (auto* batch = ctx_.flusher.batch(); batch && batch->collecting()) {
@@ -458,8 +627,17 @@ void http_connection::on_write(boost::system::error_code ec, bool keep_alive)
 {
     output_.clear();
     output_.shrink_to_fit();  // an idle kept-alive connection holds no answer
+    bool const from_line = line_ && std::exchange(line_->writing, false);
+    if ((ec || !keep_alive) && from_line && idle_) {
+        // The next request's read is pending beside the line's write: shut's drain cannot start another. The
+        // client is gone (ec), or the server stops.
+        line_.reset();
+        return stream_.tcp().close();
+    }
     if (ec || !keep_alive)
         return shut();
+    if (from_line)
+        return line_written();
     next_request();
 }
 
@@ -488,6 +666,7 @@ void http_connection::next_request()
 
 void http_connection::shut()
 {
+    line_.reset();  // answers still to come have nowhere to go
     // Half-close and drain what the client still sends until its EOF (bounded in time): closing with unread
     // input makes the kernel reset the connection, which can destroy the answer we just wrote.
     stream_.tcp().expires_after(std::chrono::seconds(2));

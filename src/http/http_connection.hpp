@@ -4,8 +4,13 @@
 // whose framing is in doubt (request_framing.hpp) is refused and the connection closed; a connection past a
 // limit is refused at once, before its request.
 // A streaming transport takes the stream over with release(); long polling holds the connection and answers
-// later with respond(). With TLS configured, the first byte decides: a TLS handshake record starts the
-// handshake (bounded by request_timeout), anything else is plain HTTP (or closed when TLS is required).
+// later with respond(). A route that answers with respond() alone (route::pipelines: publish, presence) runs as a
+// pipelined_request, and the connection reads its next request at once: a client pipelining such requests has
+// them all in flight, and their answers go out in order from the connection's line of answers, bounded by
+// limits.max_pending_commands and limits.max_pending_bytes (past them the connection stops reading until answers
+// go out). Any other request waits until every answer owed before it is out.
+// With TLS configured, the first byte decides: a TLS handshake record starts the handshake (bounded by
+// request_timeout), anything else is plain HTTP (or closed when TLS is required).
 
 #include <switchboard/identity.hpp>
 #include <switchboard/server.hpp>
@@ -24,6 +29,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -79,8 +85,14 @@ public:
     /// How the answer's send in the turn's batch went: bytes sent, or -errno.
     void answer_sent(ssize_t result, bool keep_alive);
 
+    /// A pipelined request's answer (pipelined_request::respond): it goes out at the turn's flush once every
+    /// answer before its `place` has. `req` and `cors_origin` are its request's.
+    void answer_in_line(std::uint64_t place, http_response res, http_request const& req,
+                        std::string const& cors_origin);
+
 private:
     enum class early_input { open, ended, full };
+    struct answer_line;
 
     void refuse_connection();
     void detect_tls();
@@ -98,7 +110,28 @@ private:
     bool parse_buffered_body(boost::system::error_code& ec);
     void on_read(boost::system::error_code ec, std::size_t);
     void run(route const& r) override;
+    /// Runs the request as a pipelined_request and reads the next one, while the line has room.
+    void hand_off(route const& r);
     void send_continue(route const& r);
+    /// What every answer gets: no body for HEAD, and the CORS fields.
+    void finish_answer(http_response& res, http_request const* req, std::string const& cors_origin) const;
+    /// Answers owed: in the line, or being written from it.
+    bool answers_owed() const noexcept;
+    /// The line goes out at the turn's flush.
+    void schedule_line();
+    /// Writes the ready answers at the front of the line, together.
+    void write_line();
+    /// The line's write is done: the next ready answers, or what waited for the line goes on.
+    void line_written();
+    /// What waited for the line (a deferred request, the next request, room) goes on.
+    void go_on();
+    /// go_on from a handler of its own.
+    void go_on_later();
+    /// The client's input ended or failed: closed now, or once the answers owed are out.
+    void end_of_input();
+    /// Sends output_: into the turn's send batch during the flush, else what the socket takes now and the rest
+    /// asynchronously; on_write when it is out.
+    void send_output(bool keep_alive);
     void await_departure(std::uint32_t watch);
     /// The departure watch saw input or the client's end.
     void check_departure();
@@ -147,6 +180,7 @@ private:
     int parked_ = -1;  // a waiting poll's descriptor while its departure watch waits in the idle watch
     std::uint32_t watch_ = 0;  // which watch_for_departure is current
     std::function<void()> gone_;  // the departure watch's callback
+    std::shared_ptr<answer_line> line_;  // made when the connection first pipelines a request (hand_off)
 };
 
 }  // namespace switchboard::detail

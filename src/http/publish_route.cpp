@@ -91,7 +91,8 @@ void publish(channel_services& services, std::shared_ptr<exchange> const& conn)
 
 route make_publish_route(channel_services& services)
 {
-    return {{http::verb::post}, [&services](std::shared_ptr<exchange> const& conn) { publish(services, conn); }, "publish"};
+    return {{http::verb::post}, [&services](std::shared_ptr<exchange> const& conn) { publish(services, conn); },
+            "publish", true};
 }
 
 }  // namespace switchboard::detail

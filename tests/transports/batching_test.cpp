@@ -4,11 +4,15 @@
 // made to it: on loopback each write of a few KB is one segment, however late the client reads. No timing.
 
 #include "support/count_of.hpp"
+#include "support/held_decisions.hpp"
 #include "support/live_server.hpp"
 #include "support/raw_connection.hpp"
+#include "support/redis_process.hpp"
 #include "support/sse_client.hpp"
 #include "support/tcp_segments.hpp"
 #include "support/ws_client.hpp"
+
+#include <switchboard/redis_backplane.hpp>
 
 #include <gtest/gtest.h>
 
@@ -30,6 +34,22 @@ std::string publish_request(std::string const& topic, std::size_t i)
     auto const body = json{{"i", i}}.dump();
     return "POST /publish?topic=" + topic + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
            std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// `count` publishes to `topic` pipelined on `publisher`, in one write: the server reads them whole.
+void send_pipelined(raw_connection& publisher, std::string const& topic, std::size_t count)
+{
+    std::string burst;
+    for (std::size_t i = 0; i < count; ++i)
+        burst += publish_request(topic, i);
+    publisher.send(burst);
+}
+
+// Waits until `publisher` has `count` answers 200.
+bool answered(raw_connection& publisher, std::size_t count)
+{
+    return publisher.wait_for([count](std::string const& in) { return count_of(in, "HTTP/1.1 200 ") == count; },
+                              std::chrono::seconds(20));
 }
 
 struct subscribers {
@@ -76,12 +96,8 @@ TEST(batching, publishes_pipelined_on_one_http_connection_share_a_flush)
     subscribers subs(srv, "piped");
 
     raw_connection publisher(srv.ioc, srv.port);
-    std::string burst;
-    for (std::size_t i = 0; i < publishes; ++i)
-        burst += publish_request("piped", i);
-    publisher.send(burst);  // one write: the server reads it whole
-    ASSERT_TRUE(publisher.wait_for([](std::string const& in) { return count_of(in, "HTTP/1.1 200 ") == publishes; },
-                                   std::chrono::seconds(20)));
+    send_pipelined(publisher, "piped", publishes);
+    ASSERT_TRUE(answered(publisher, publishes));
     ASSERT_TRUE(subs.received(srv, publishes));
 
     // In order, and each exactly once.
@@ -95,6 +111,77 @@ TEST(batching, publishes_pipelined_on_one_http_connection_share_a_flush)
     EXPECT_FALSE(publisher.closed());
 }
 
+// The answers' offsets, in the order the answers came.
+std::vector<std::uint64_t> answered_offsets(std::string_view bytes)
+{
+    std::vector<std::uint64_t> offsets;
+    while (auto res = take_response(bytes))
+        offsets.push_back(json::parse(res->body()).value("offset", std::uint64_t{0}));
+    return offsets;
+}
+
+// The same publisher when each publish is answered later (a remote authorization service here; Redis or NATS in
+// production): the connection does not wait for one answer before it runs the next request, so all 64 are in
+// flight at once, their fan-out shares a flush when they are allowed together, and the answers still come in the
+// order of the requests however the decisions come.
+TEST(batching, pipelined_publishes_answered_later_are_all_in_flight_and_share_a_flush)
+{
+    live_server srv;
+    held_decisions decisions(srv);
+    srv.start();
+    subscribers subs(srv, "later");
+
+    raw_connection publisher(srv.ioc, srv.port);
+    send_pipelined(publisher, "later", publishes);
+    ASSERT_TRUE(srv.run_until([&] { return decisions.waiting() == publishes; }))
+        << decisions.waiting() << " of " << publishes << " publishes reached the hook before any was answered";
+    decisions.allow(publishes, true);  // the last request's decision first: the publishes happen in reverse
+    ASSERT_TRUE(answered(publisher, publishes));
+    ASSERT_TRUE(subs.received(srv, publishes));
+
+    // Answer i is request i's: published last-first, so its offset counts down.
+    auto const offsets = answered_offsets(publisher.received());
+    ASSERT_EQ(offsets.size(), publishes);
+    for (std::size_t i = 0; i < publishes; ++i)
+        EXPECT_EQ(offsets[i], publishes - i) << "answer " << i;
+    for (std::size_t i = 0; i < publishes; ++i)
+        EXPECT_EQ(subs.ws->messages()[i]["data"]["i"], publishes - 1 - i);
+    subs.record();
+    EXPECT_LE(subs.ws_writes(), batched_writes);
+    EXPECT_LE(subs.sse_writes(), batched_writes);
+    EXPECT_FALSE(publisher.closed());
+}
+
+// Over Redis, where every publish is answered by its script's reply: the pipelined requests go to Redis together,
+// and the deliveries that come back together share a flush.
+TEST(batching, pipelined_publishes_over_redis_share_a_flush)
+{
+    redis_process redis;
+    live_server srv({}, [&](boost::asio::any_io_executor ex) {
+        redis_options o;
+        o.url = redis.url();
+        return std::make_unique<redis_backplane>(ex, o);
+    });
+    srv.start();
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).backplane().connected(); }));
+    subscribers subs(srv, "redis-piped");
+
+    raw_connection publisher(srv.ioc, srv.port);
+    send_pipelined(publisher, "redis-piped", publishes);
+    ASSERT_TRUE(answered(publisher, publishes));
+    ASSERT_TRUE(subs.received(srv, publishes));
+    auto const offsets = answered_offsets(publisher.received());
+    ASSERT_EQ(offsets.size(), publishes);
+    for (std::size_t i = 0; i < publishes; ++i) {
+        EXPECT_EQ(offsets[i], i + 1);
+        EXPECT_EQ(subs.ws->messages()[i]["data"]["i"], i);
+        EXPECT_EQ(subs.sse->messages()[i]["data"]["i"], i);
+    }
+    subs.record();
+    EXPECT_LE(subs.ws_writes(), batched_writes);
+    EXPECT_LE(subs.sse_writes(), batched_writes);
+}
+
 // Fairness: one connection's flood is handled in turns of a bounded number of requests, each ending with the
 // flush (and the other connections' handlers), not all at once; the deliveries still arrive whole and in order.
 TEST(batching, a_long_pipelined_run_is_handled_in_bounded_turns)
@@ -105,12 +192,8 @@ TEST(batching, a_long_pipelined_run_is_handled_in_bounded_turns)
 
     constexpr std::size_t count = 640;  // ten turns' worth (64 per turn)
     raw_connection publisher(srv.ioc, srv.port);
-    std::string burst;
-    for (std::size_t i = 0; i < count; ++i)
-        burst += publish_request("flood", i);
-    publisher.send(burst);
-    ASSERT_TRUE(publisher.wait_for([](std::string const& in) { return count_of(in, "HTTP/1.1 200 ") == count; },
-                                   std::chrono::seconds(20)));
+    send_pipelined(publisher, "flood", count);
+    ASSERT_TRUE(answered(publisher, count));
     ASSERT_TRUE(subs.received(srv, count));
     for (std::size_t i = 0; i < count; ++i)
         ASSERT_EQ(subs.sse->messages()[i]["data"]["i"], i);
@@ -132,10 +215,7 @@ TEST(batching, a_waiting_poll_gets_the_publishes_of_one_turn_in_one_answer)
     ASSERT_TRUE(srv.run_until([&] { return (*srv).hub().subscriber_count("polled") == 1; }));
 
     raw_connection publisher(srv.ioc, srv.port);
-    std::string burst;
-    for (std::size_t i = 0; i < publishes; ++i)
-        burst += publish_request("polled", i);
-    publisher.send(burst);
+    send_pipelined(publisher, "polled", publishes);
     ASSERT_TRUE(poll.wait_for(
         [](std::string const& in) {
             std::string_view bytes = in;
