@@ -4,7 +4,7 @@
 // whose framing is in doubt (request_framing.hpp) is refused and the connection closed; a connection past a
 // limit is refused at once, before its request.
 // A streaming transport takes the stream over with release(); long polling holds the connection and answers
-// later with respond(). A route that answers with respond() alone (route::pipelines: publish, presence) runs as a
+// later with respond(). A route that answers with respond() alone (route::pipelines: publish) runs as a
 // pipelined_request, and the connection reads its next request at once: a client pipelining such requests has
 // them all in flight, and their answers go out in order from the connection's line of answers, bounded by
 // limits.max_pending_commands and limits.max_pending_bytes (past them the connection stops reading until answers

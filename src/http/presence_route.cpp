@@ -124,7 +124,7 @@ void presence(channel_services& services, std::shared_ptr<exchange> const& conn)
 route make_presence_route(channel_services& services)
 {
     return {{http::verb::get}, [&services](std::shared_ptr<exchange> const& conn) { presence(services, conn); },
-            "presence", true};
+            "presence"};
 }
 
 }  // namespace switchboard::detail

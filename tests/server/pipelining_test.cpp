@@ -1,7 +1,7 @@
-// HTTP/1.1 pipelining of requests answered later: a publish (or a presence query) runs while the requests before
-// it on its connection wait for their answers, the answers go out in the order of the requests, and what one
-// connection may hold this way is bounded by its budget. The decisions come from an authorize hook that holds
-// them (held_decisions.hpp), as a remote authorization service or the broker's round trip would.
+// HTTP/1.1 pipelining of requests answered later: a publish runs while the requests before it on its connection
+// wait for their answers, the answers go out in the order of the requests, and what one connection may hold this
+// way is bounded by its budget. The decisions come from an authorize hook that holds them (held_decisions.hpp),
+// as a remote authorization service or the broker's round trip would.
 
 #include "support/count_of.hpp"
 #include "support/held_decisions.hpp"
