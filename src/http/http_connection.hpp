@@ -157,7 +157,6 @@ private:
     connection_slot slot_;
     boost::system::error_code refused_;  // past a connection limit: answered at once, and closed
     std::chrono::milliseconds retry_after_{0};  // when refused_ is rate_limited
-    bool lingering_refusal_ = false;  // counted in server_context::lingering_refusals
     boost::beast::flat_buffer buffer_;  // at most what one request may take: max_header_size + max_message_size
     using request_parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
     // Out of line, both: a waiting long poll holds only the small request set_aside_request keeps, not the
@@ -167,16 +166,18 @@ private:
     header_scanner scanner_;
     std::size_t scanned_ = 0;  // bytes at the front of buffer_ that scanner_ has seen
     std::size_t head_used_ = 0;  // bytes of this request's head the parser has taken: it may take max_header_size
-    bool awaiting_body_ = false;  // Expect: 100-continue, and the body not asked for yet
     route const* after_body_ = nullptr;  // the route to run once the body asked for with 100 Continue is read
     std::string output_;  // the answer being written
-    bool idle_ = false;
-    bool spoke_http1_ = false;  // a request came: the HTTP/2 preface may no longer start the connection
-    bool handling_ = false;  // inside next_request's loop
-    bool again_ = false;     // an answer was given inside it: read the next request
-    bool pipelining_ = false;  // a request has arrived behind another: read ahead from now on
-    bool watching_ = false;
-    bool parked_v6_ = false;  // the parked socket's protocol, to take it back
+    // Flags in bits: a waiting poll is mostly this object, and every byte of it counts (docs/benchmarks.md).
+    bool idle_ : 1 = false;
+    bool spoke_http1_ : 1 = false;  // a request came: the HTTP/2 preface may no longer start the connection
+    bool handling_ : 1 = false;  // inside next_request's loop
+    bool again_ : 1 = false;     // an answer was given inside it: read the next request
+    bool pipelining_ : 1 = false;  // a request has arrived behind another: read ahead from now on
+    bool watching_ : 1 = false;
+    bool parked_v6_ : 1 = false;  // the parked socket's protocol, to take it back
+    bool lingering_refusal_ : 1 = false;  // counted in server_context::lingering_refusals
+    bool awaiting_body_ : 1 = false;  // Expect: 100-continue, and the body not asked for yet
     int parked_ = -1;  // a waiting poll's descriptor while its departure watch waits in the idle watch
     std::uint32_t watch_ = 0;  // which watch_for_departure is current
     std::function<void()> gone_;  // the departure watch's callback

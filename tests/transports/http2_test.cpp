@@ -13,6 +13,8 @@
 #include "support/raw_connection.hpp"
 #include "support/server_process.hpp"
 #include "support/sse_client.hpp"
+#include "support/tcp_segments.hpp"
+#include "support/temp_file.hpp"
 #include "support/test_certificate.hpp"
 #include "support/ws_client.hpp"
 
@@ -129,6 +131,32 @@ TEST_F(http2, a_publish_over_http2_reaches_an_http1_sse_stream_byte_for_byte)
     EXPECT_EQ(published.status, 200) << published.output;
     ASSERT_TRUE(srv->run_until([&] { return sse->message_count() == 1; })) << published.output;
     EXPECT_NE(sse->events().back().data.find(payload), std::string::npos) << sse->events().back().data;
+}
+
+// A backend publishing over one HTTP/2 connection multiplexes its publishes: they arrive together and their
+// deliveries share the turn's flush, as pipelined HTTP/1.1 publishes do (tests/transports/batching_test.cpp).
+// h2load, nghttp2's load generator, is the publisher: 64 streams at once on one connection.
+TEST_F(http2, publishes_multiplexed_on_one_connection_share_a_flush)
+{
+    start();
+    constexpr int count = 64;
+    auto ws = ws_client::create(srv->ioc);
+    ws->connect(srv->port);
+    ASSERT_TRUE(ws->subscribe(srv->ioc, "multiplexed", 1));
+    auto const before = data_segments_received(ws->native_handle());
+    ASSERT_TRUE(before) << "TCP_INFO has no tcpi_data_segs_in (Linux 4.6 and later)";
+    temp_file body(R"({"from":"h2load"})");
+    server_process h2load("h2load", {"-n", std::to_string(count), "-c", "1", "-m", std::to_string(count), "-d",
+                                     body.path(), "-H", "Content-Type: application/json",
+                                     "http://127.0.0.1:" + std::to_string(srv->port) + "/publish?topic=multiplexed"});
+    ASSERT_TRUE(srv->run_until([&] { return h2load.exit_status().has_value(); }, 30s)) << h2load.output();
+    EXPECT_EQ(*h2load.exit_status(), 0) << h2load.output();
+    EXPECT_NE(h2load.output().find(std::to_string(count) + " succeeded"), std::string::npos) << h2load.output();
+    EXPECT_NE(h2load.output().find("h2c"), std::string::npos) << h2load.output();
+    ASSERT_TRUE(ws->wait_messages(srv->ioc, count));
+    auto const writes = data_segments_received(ws->native_handle()).value_or(0) - *before;
+    ::testing::Test::RecordProperty("ws_writes", static_cast<int>(writes));
+    EXPECT_LE(writes, 8u);  // one write per publish is not batched
 }
 
 TEST_F(http2, the_services_own_routes_and_cors_answer_as_over_http1)
