@@ -446,13 +446,20 @@ void http_connection::hand_off(route const& r)
     query_ = {};
     request->start(r);
     if (!keep_alive || !line_)
-        return;  // its answer closes the connection (or the client is gone): nothing more is read
-    if (line_->slots.size() >= ctx_.options.max_pending_commands ||
-        line_->held_bytes >= ctx_.options.max_pending_bytes) {
+        return;  // its answer closes the connection (or it closed already): nothing more is read
+    if (!line_has_room()) {
         line_->waiting_for_room = true;  // a client that sends and never reads holds no more than this
         return;
     }
     next_request();
+}
+
+bool http_connection::line_has_room() const noexcept
+{
+    // An answered request counts until its answer is written: a client that does not read its answers fills the
+    // line too.
+    return line_->slots.size() < ctx_.options.max_pending_commands &&
+           line_->held_bytes < ctx_.options.max_pending_bytes;
 }
 
 void http_connection::answer_in_line(std::uint64_t place, http_response res, http_request const& req,
@@ -528,8 +535,7 @@ void http_connection::go_on()
         if (std::exchange(line_->resume, false))
             return next_request();
     }
-    if (line_->waiting_for_room && line_->slots.size() < ctx_.options.max_pending_commands &&
-        line_->held_bytes < ctx_.options.max_pending_bytes) {
+    if (line_->waiting_for_room && line_has_room()) {
         line_->waiting_for_room = false;
         next_request();
     }

@@ -115,6 +115,9 @@ private:
     void send_continue(route const& r);
     /// What every answer gets: no body for HEAD, and the CORS fields.
     void finish_answer(http_response& res, http_request const* req, std::string const& cors_origin) const;
+    /// Fewer unanswered or unwritten requests than limits.max_pending_commands, and their bytes under
+    /// limits.max_pending_bytes.
+    bool line_has_room() const noexcept;
     /// Answers owed: in the line, or being written from it.
     bool answers_owed() const noexcept;
     /// The line goes out at the turn's flush.
