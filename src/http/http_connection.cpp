@@ -546,7 +546,6 @@ void http_connection::end_of_input()
     if (!answers_owed())
         return shut();
     line_->closing = true;  // the answers owed still go out: a client may send its requests and half-close
-    line_->waiting_for_room = false;
 }
 
 void http_connection::send_continue(route const& r)

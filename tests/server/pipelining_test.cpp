@@ -40,8 +40,8 @@ std::string pipelined_publishes(std::string const& topic, int count)
 std::vector<unsigned> statuses_of(std::string_view bytes)
 {
     std::vector<unsigned> statuses;
-    while (auto res = take_response(bytes))
-        statuses.push_back(res->result_int());
+    for (auto const& res : take_responses(bytes))
+        statuses.push_back(res.result_int());
     return statuses;
 }
 

@@ -120,4 +120,12 @@ std::optional<raw_response> take_response(std::string_view& bytes, bool head)
     return parser.release();
 }
 
+std::vector<raw_response> take_responses(std::string_view bytes)
+{
+    std::vector<raw_response> out;
+    while (auto res = take_response(bytes))
+        out.push_back(std::move(*res));
+    return out;
+}
+
 }  // namespace switchboard::test

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace switchboard::test {
 
@@ -67,5 +68,8 @@ using raw_response = boost::beast::http::response<boost::beast::http::string_bod
 // Reads one response from the front of `bytes` (the answer to a HEAD when `head`: no body, whatever its
 // Content-Length says) and drops it from `bytes`; nullopt when no complete response is there.
 std::optional<raw_response> take_response(std::string_view& bytes, bool head = false);
+
+// Every complete response in `bytes` (answers to requests other than HEAD), in order.
+std::vector<raw_response> take_responses(std::string_view bytes);
 
 }  // namespace switchboard::test

@@ -115,8 +115,8 @@ TEST(batching, publishes_pipelined_on_one_http_connection_share_a_flush)
 std::vector<std::uint64_t> answered_offsets(std::string_view bytes)
 {
     std::vector<std::uint64_t> offsets;
-    while (auto res = take_response(bytes))
-        offsets.push_back(json::parse(res->body()).value("offset", std::uint64_t{0}));
+    for (auto const& res : take_responses(bytes))
+        offsets.push_back(json::parse(res.body()).value("offset", std::uint64_t{0}));
     return offsets;
 }
 
