@@ -12,7 +12,9 @@ For each transport (ws, sse; poll on request: a waiting poll parks its departure
 A parked connection gives back Asio's reactor entry and its pending wait, but Asio keeps reactor entries in a
 pool for the next socket and malloc keeps freed blocks for the next allocation: what a storm freed is only
 reused by later connections. Waves show the cost of a connection on a server whose idle clients arrived over
-time, which is what a long-running server holds.
+time, which is what a long-running server holds. Each load generator publishes one message before it connects
+(its warm-up): for polls, that message answers every poll of the earlier waves, so their waves also measure the
+memory a fan-out to every waiting poll leaves behind (docs/benchmarks.md, "the waves were fan-outs").
 
 Reports, per run, the server's VmRSS growth divided by the connections once every one is parked (or, with
 parking off, subscribed and settled), one JSON object per line.

@@ -29,6 +29,7 @@ channel_services::channel_services(boost::asio::any_io_executor ex, server_optio
       keepalive(ex, std::min({opts.sse_heartbeat, opts.ws_ping_interval, opts.ws_pong_timeout, std::chrono::milliseconds(4'000)}) / 4),
       poll_holds(ex),
       poll_parking(ex),
+      keep_alive_waits(ex),
       authorizer(opts, h),
       hooks_(h),
       subscribes_(ex, opts, h, hb, bp,

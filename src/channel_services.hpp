@@ -50,6 +50,8 @@ public:
     // Waiting long polls whose departure watch moves to `idle` once they have been quiet for two keepalive
     // ticks (http_connection, with io.park_idle).
     deadline_list poll_parking;
+    // Kept-alive HTTP/1.1 connections waiting for their next request (request_timeout), on their socket alone.
+    deadline_list keep_alive_waits;
     detail::metrics metrics;
     detail::authorizer authorizer;
     bool stopping = false;

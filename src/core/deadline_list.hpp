@@ -1,5 +1,6 @@
 #pragma once
-// One timer for many deadlines: the long polls' holds, and when their departure watch parks (one list each).
+// One timer for many deadlines: the long polls' holds, when their departure watch parks, and how long a kept-alive
+// HTTP connection waits for its next request (one list each).
 // Each waiting poll used to arm a timer of its own, which cost it ~220 bytes while it waited (the timer, its
 // pending operation) and, per answer, a cancellation that Asio completes as one more handler. Here a waiting
 // entry is two links and a time point in its owner, kept in deadline order, and the loop's one timer is set for
@@ -24,6 +25,8 @@ public:
     class entry {
     public:
         bool waiting() const noexcept { return list_ != nullptr; }
+        /// When it expires, while waiting.
+        clock::time_point deadline() const noexcept { return deadline_; }
 
     protected:
         entry() = default;

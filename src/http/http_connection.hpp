@@ -98,7 +98,14 @@ private:
     void detect_tls();
     void on_detect(boost::system::error_code ec, bool tls);
     void on_handshake(boost::system::error_code ec);
+    /// Reads the next request: at once, or once its first bytes come (await_request).
     void read_request();
+    /// Waits for the next request on the socket alone, Beast's stream state resting, within request_timeout
+    /// (keep_alive_waits).
+    void await_request();
+    void on_request_ready(boost::system::error_code ec);
+    /// Reads a request whose head and body must be in by `deadline`.
+    void begin_request(deadline_list::clock::time_point deadline);
     void parse_header();
     void on_read_header(boost::system::error_code ec, std::size_t n, std::size_t asked);
     void on_header();
@@ -142,6 +149,7 @@ private:
     void departed();
     early_input read_ahead();
     /// The departure watch has been quiet since poll_parking's deadline: it waits in the idle watch from now on.
+    /// Or, waiting for a request (keep_alive_waits), request_timeout passed: the connection closes.
     void expired() override;
     /// Input or the client's end on the parked socket.
     void woken() override;
@@ -181,6 +189,7 @@ private:
     bool parked_v6_ : 1 = false;  // the parked socket's protocol, to take it back
     bool lingering_refusal_ : 1 = false;  // counted in server_context::lingering_refusals
     bool awaiting_body_ : 1 = false;  // Expect: 100-continue, and the body not asked for yet
+    bool awaiting_request_ : 1 = false;  // await_request's wait is pending
     int parked_ = -1;  // a waiting poll's descriptor while its departure watch waits in the idle watch
     std::uint32_t watch_ = 0;  // which watch_for_departure is current
     std::function<void()> gone_;  // the departure watch's callback

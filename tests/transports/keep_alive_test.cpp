@@ -1,0 +1,147 @@
+// Between requests, a kept-alive plain HTTP/1.1 connection waits on its socket alone (http_connection::
+// await_request): Beast's stream state, the read's pending operation, the read buffer and the parser are made
+// again when the next request's first bytes come. The connection must behave as before: its next request is
+// served, a quiet one closes at request_timeout, a stop closes it; and a long poll's client, answered and about
+// to poll again, must not cost the server more memory than it did waiting.
+
+#include "support/build_speed.hpp"
+#include "support/count_of.hpp"
+#include "support/http_client.hpp"
+#include "support/live_server.hpp"
+#include "support/process_memory.hpp"
+#include "support/raw_connection.hpp"
+#include "support/run_until.hpp"
+#include "support/server_process.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace switchboard::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+server_options timing_out_after(std::chrono::milliseconds request_timeout)
+{
+    server_options options;
+    options.request_timeout = request_timeout;
+    return options;
+}
+
+std::size_t answers_in(std::string const& received) { return count_of(received, "HTTP/1.1 "); }
+
+// Sends `request` and waits for its answer, the connection's `nth`: the connection then waits for its next request.
+void ask(raw_connection& c, std::string const& request, std::size_t nth)
+{
+    c.send(request);
+    ASSERT_TRUE(c.wait_for([nth](std::string const& r) { return answers_in(r) == nth; })) << c.received();
+}
+
+TEST(keep_alive, a_connection_serves_requests_that_come_after_quiet_gaps_and_closes_when_quiet_past_request_timeout)
+{
+    live_server srv(timing_out_after(800ms));
+    srv.start();
+    raw_connection c(srv.ioc, srv.port);
+    // Each request comes once the connection waits for it (its answer is read): the wait hands over to the
+    // request's read.
+    ask(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 1);
+    ask(c,
+        "POST /publish?topic=t HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n"
+        "{\"n\":1}",
+        2);
+    ask(c, "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 3);
+    EXPECT_EQ(count_of(c.received(), "HTTP/1.1 200 "), 3u) << c.received();
+
+    // Then nothing: the connection closes once request_timeout has passed since the last answer.
+    auto const quiet_since = std::chrono::steady_clock::now();
+    ASSERT_TRUE(c.wait_closed(10s));
+    EXPECT_GE(std::chrono::steady_clock::now() - quiet_since, 400ms);  // not at once
+}
+
+TEST(keep_alive, a_request_dribbled_into_a_waiting_connection_is_cut_off_at_the_same_deadline)
+{
+    live_server srv(timing_out_after(500ms));
+    srv.start();
+    raw_connection c(srv.ioc, srv.port);
+    ask(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 1);
+    // A head that never ends (slowloris) after the first answer: cut off, not held by the wait it woke.
+    c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+    ASSERT_TRUE(c.wait_closed(10s));
+    EXPECT_EQ(answers_in(c.received()), 1u) << c.received();
+}
+
+TEST(keep_alive, a_stop_closes_connections_waiting_for_their_next_request)
+{
+    live_server srv;
+    srv.start();
+    std::vector<std::unique_ptr<raw_connection>> waiting;
+    for (int i = 0; i < 20; ++i) {
+        waiting.push_back(std::make_unique<raw_connection>(srv.ioc, srv.port));
+        ask(*waiting.back(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 1);
+    }
+    (*srv).stop();
+    for (auto& c : waiting)
+        ASSERT_TRUE(c->wait_closed(10s));
+    // And live_server's end checks that the loop runs dry: no wait and no deadline is left behind.
+}
+
+#ifdef SWITCHBOARD_SERVER_PATH
+TEST(keep_alive, a_message_to_many_waiting_polls_leaves_the_server_memory_where_it_was)
+{
+    // The bundled server as a process, so that its resident memory is its own. A message to every waiting poll
+    // answers them all in one loop turn; each client then polls again on its connection. Each connection used to
+    // make Beast's stream state for its answer and hold it, with a pending read, a read buffer and a parser,
+    // until its next poll came: ~2 KB per poll here, all at once, left in the heap after them (docs/benchmarks.md,
+    // "Waiting long polls").
+    if (build_slowdown > 1)
+        GTEST_SKIP() << "resident memory is measured in the optimized build only";
+    server_process server(SWITCHBOARD_SERVER_PATH, {"--listen", "127.0.0.1:0", "--poll-hold", "5m"});
+    auto const port = server.wait_for_port(20s);
+    ASSERT_TRUE(port) << server.output();
+    boost::asio::io_context ioc;
+    auto waiting_polls = [&] {
+        return metric(ioc, *port, "switchboard_connections{transport=\"long-polling\"}").value_or(0);
+    };
+    constexpr std::size_t polls = 400;
+    std::string const poll = "GET /poll?topic=fan HTTP/1.1\r\nHost: x\r\n\r\n";
+    std::vector<std::unique_ptr<raw_connection>> clients;
+    // 20 at a time: what connecting leaves free in the heap is then too little to hide the fan-out's cost.
+    while (clients.size() < polls) {
+        for (int i = 0; i < 20; ++i) {
+            clients.push_back(std::make_unique<raw_connection>(ioc, *port));
+            clients.back()->send(poll);
+        }
+        ASSERT_TRUE(run_until(ioc, [&] { return waiting_polls() == clients.size(); }, 30s)) << server.output();
+    }
+    auto const before = memory_of(server.pid());
+    ASSERT_TRUE(before);
+
+    ASSERT_EQ(fetch(ioc, *port, "POST", "/publish?topic=fan", R"({"n":1})").status, 200);
+    for (auto& c : clients) {
+        ASSERT_TRUE(c->wait_for([](std::string const& r) { return r.find("\"cursor\":\"") != std::string::npos; },
+                                30s));
+        auto const& r = c->received();
+        auto const at = r.find("\"cursor\":\"") + 10;
+        c->send("GET /poll?topic=fan&cursor=" + r.substr(at, r.find('"', at) - at) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+    ASSERT_TRUE(run_until(ioc, [&] {
+        return metric(ioc, *port, "switchboard_connections_opened_total{transport=\"long-polling\"}") == 2 * polls &&
+               waiting_polls() == polls;
+    }, 30s)) << server.output();
+    auto const after = memory_of(server.pid());
+    ASSERT_TRUE(after);
+    for (auto const& c : clients)
+        EXPECT_NE(c->received().find(R"({"n":1})"), std::string::npos);
+    auto const per_poll = (after->resident - std::min(after->resident, before->resident)) / polls;
+    std::printf("[          ] %zu bytes per poll more after the message (resident %zu KiB before)\n", per_poll,
+                before->resident / 1024);
+    EXPECT_LT(per_poll, 1200u) << per_poll << " bytes per poll more after the message";
+}
+#endif
+
+}  // namespace
+}  // namespace switchboard::test
