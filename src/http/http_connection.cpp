@@ -240,10 +240,8 @@ void http_connection::on_request_ready(boost::system::error_code ec)
     awaiting_request_ = false;
     auto const deadline = entry::deadline();  // the same deadline as a request read at once has
     ctx_.keep_alive_waits.remove(*this);
-    if (ec || ctx_.stopping) {  // its request_timeout passed (expired), or the server stops (close_if_idle)
-        stream_.wake();
-        return end_of_input();
-    }
+    if (ec || ctx_.stopping)  // its request_timeout passed (expired), or the server stops (close_if_idle)
+        return end_of_input();  // nothing is owed: shut() makes the stream whole for the half-close
     begin_request(deadline);
 }
 
