@@ -81,7 +81,7 @@ public:
     std::size_t subscription_count() const noexcept { return subscriptions_.size(); }
     /// The patterns (topic.hpp) this channel is subscribed to: counted with its topics under max_subscriptions.
     std::vector<std::string> patterns() const;
-    std::size_t pattern_count() const noexcept { return pattern_subscriptions_.size(); }
+    std::size_t pattern_count() const noexcept { return pattern_subscriptions().size(); }
 
     /// Presence (presence.hpp): the client id this channel is known by in the topics it is present in (set at its
     /// first presence subscription, fixed from then on; empty before), the private key that lets the client take
@@ -116,18 +116,20 @@ private:
     bool indexed_ = false;  // the hub looks this channel's subscriptions up in its index (many of them)
     identity_ptr identity_;
     std::vector<subscription> subscriptions_;
-    // Few (a client's are under max_subscriptions): searched, not indexed.
-    std::vector<pattern_subscription> pattern_subscriptions_;
     // The hub's number of the last message handed to this channel while patterns were live: a channel
     // subscribed to a topic and to patterns matching it gets each message once.
     std::uint64_t delivered_stamp_ = 0;
-    // Only for channels that asked for presence: an idle channel pays one pointer.
-    struct presence_state {
-        std::string client;
-        std::string key;
-        std::vector<std::string> topics;  // few: under max_subscriptions
+    // What few channels use (patterns, presence), made on first use: an idle channel pays one pointer.
+    struct seldom_state {
+        // Few (a client's are under max_subscriptions): searched, not indexed.
+        std::vector<pattern_subscription> pattern_subscriptions;
+        std::string presence_client;
+        std::string presence_key;
+        std::vector<std::string> presence_topics;  // few: under max_subscriptions
     };
-    std::unique_ptr<presence_state> presence_;
+    std::vector<pattern_subscription> const& pattern_subscriptions() const noexcept;
+    seldom_state& seldom();  // made if missing
+    std::unique_ptr<seldom_state> seldom_;
 };
 
 using channel_ptr = std::shared_ptr<channel>;

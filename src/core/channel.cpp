@@ -42,29 +42,40 @@ std::string const no_string;
 std::vector<std::string> const no_topics;
 }
 
+channel::seldom_state& channel::seldom()
+{
+    if (!seldom_)
+        seldom_ = std::make_unique<seldom_state>();
+    return *seldom_;
+}
+
+std::vector<channel::pattern_subscription> const& channel::pattern_subscriptions() const noexcept
+{
+    static std::vector<pattern_subscription> const none;
+    return seldom_ ? seldom_->pattern_subscriptions : none;
+}
+
 std::string const& channel::presence_client() const noexcept
 {
-    return presence_ ? presence_->client : no_string;
+    return seldom_ ? seldom_->presence_client : no_string;
 }
 
 std::string const& channel::presence_key() const noexcept
 {
-    return presence_ ? presence_->key : no_string;
+    return seldom_ ? seldom_->presence_key : no_string;
 }
 
 void channel::set_presence_identity(std::string client, std::string key)
 {
-    if (!presence_)
-        presence_ = std::make_unique<presence_state>();
-    presence_->client = std::move(client);
-    presence_->key = std::move(key);
+    seldom().presence_client = std::move(client);
+    seldom().presence_key = std::move(key);
 }
 
 bool channel::present_in(std::string_view topic) const noexcept
 {
-    if (!presence_)
+    if (!seldom_)
         return false;
-    for (auto const& t : presence_->topics)
+    for (auto const& t : seldom_->presence_topics)
         if (t == topic)
             return true;
     return false;
@@ -72,9 +83,7 @@ bool channel::present_in(std::string_view topic) const noexcept
 
 void channel::set_present(std::string const& topic, bool present)
 {
-    if (!presence_)
-        presence_ = std::make_unique<presence_state>();
-    auto& topics = presence_->topics;
+    auto& topics = seldom().presence_topics;
     for (std::size_t i = 0; i < topics.size(); ++i)
         if (topics[i] == topic) {
             if (!present) {
@@ -89,7 +98,7 @@ void channel::set_present(std::string const& topic, bool present)
 
 std::vector<std::string> const& channel::presence_topics() const noexcept
 {
-    return presence_ ? presence_->topics : no_topics;
+    return seldom_ ? seldom_->presence_topics : no_topics;
 }
 
 bool channel::begin_closing() noexcept
@@ -112,8 +121,8 @@ std::vector<std::string> channel::topics() const
 std::vector<std::string> channel::patterns() const
 {
     std::vector<std::string> out;
-    out.reserve(pattern_subscriptions_.size());
-    for (auto const& s : pattern_subscriptions_)
+    out.reserve(pattern_subscriptions().size());
+    for (auto const& s : pattern_subscriptions())
         out.push_back(s.node->pattern);
     return out;
 }

@@ -141,9 +141,9 @@ bool hub::unsubscribe(channel& ch, std::string_view topic)
 
 void hub::unsubscribe_all(channel& ch)
 {
-    if (!ch.pattern_subscriptions_.empty()) {
-        auto subs = std::move(ch.pattern_subscriptions_);
-        ch.pattern_subscriptions_.clear();
+    if (!ch.pattern_subscriptions().empty()) {
+        auto subs = std::move(ch.seldom_->pattern_subscriptions);
+        ch.seldom_->pattern_subscriptions.clear();
         for (auto const& sub : subs)
             remove_pattern_at(*sub.node, sub.index);
     }
@@ -325,7 +325,7 @@ bool hub::subscribe_pattern(channel& ch, std::string_view pattern)
         return false;
     auto self = ch.shared_from_this();  // before any change: it throws for a channel no shared_ptr owns
     auto& n = existing ? *existing : patterns_->insert(pattern);
-    ch.pattern_subscriptions_.push_back({&n, n.subscribers.size()});
+    ch.seldom().pattern_subscriptions.push_back({&n, n.subscribers.size()});
     n.subscribers.push_back(std::move(self));
     // A node may outlive its last subscriber while a fan-out walks it: interest follows live, not the node.
     bool const first = n.live++ == 0;
@@ -337,7 +337,7 @@ bool hub::subscribe_pattern(channel& ch, std::string_view pattern)
 
 std::size_t hub::find_pattern(channel const& ch, detail::pattern_node const& n) const noexcept
 {
-    auto const& subs = ch.pattern_subscriptions_;
+    auto const& subs = ch.pattern_subscriptions();
     for (std::size_t i = 0; i < subs.size(); ++i)
         if (subs[i].node == &n)
             return i;
@@ -358,7 +358,7 @@ bool hub::unsubscribe_pattern(channel& ch, std::string_view pattern)
     auto const pos = find_pattern(ch, *n);
     if (pos == npos)
         return false;
-    auto& subs = ch.pattern_subscriptions_;
+    auto& subs = ch.seldom_->pattern_subscriptions;  // pos found one: it is there
     auto const index = subs[pos].index;
     subs[pos] = subs.back();
     subs.pop_back();
@@ -388,7 +388,7 @@ void hub::remove_pattern_at(detail::pattern_node& n, std::size_t index)
         auto& moved_ch = *subs[index];
         // npos only for a channel inside unsubscribe_all(), whose records are already gone.
         if (auto const pos = find_pattern(moved_ch, n); pos != npos)
-            moved_ch.pattern_subscriptions_[pos].index = index;
+            moved_ch.seldom_->pattern_subscriptions[pos].index = index;
     }
     subs.pop_back();
     if (n.live == 0)
@@ -405,7 +405,7 @@ void hub::compact(detail::pattern_node& n)
         if (kept != i) {
             subs[kept] = std::move(subs[i]);
             if (auto const pos = find_pattern(*subs[kept], n); pos != npos)
-                subs[kept]->pattern_subscriptions_[pos].index = kept;
+                subs[kept]->seldom_->pattern_subscriptions[pos].index = kept;
         }
         ++kept;
     }

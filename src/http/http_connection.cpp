@@ -112,7 +112,6 @@ http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_con
     // respond() tries a plain answer at once and must hear would_block, not wait, when the socket is full.
     boost::system::error_code nb;
     stream_.tcp().socket().non_blocking(true, nb);
-    refused_ = ctx_.admit(client_ip(), slot_, retry_after_);
     ctx_.http_connections.insert(this);
 }
 
@@ -127,30 +126,31 @@ http_connection::~http_connection()
 
 void http_connection::start()
 {
-    if (refused_)
-        return refuse_connection();
+    std::chrono::milliseconds retry_after{0};
+    if (auto const refused = ctx_.admit(client_ip(), slot_, retry_after))
+        return refuse_connection(refused, retry_after);
     if (ctx_.tls)
         return detect_tls();
     read_request();
 }
 
-void http_connection::refuse_connection()
+void http_connection::refuse_connection(boost::system::error_code refused, std::chrono::milliseconds retry_after)
 {
     // At once, not after the request: waiting for it (up to request_timeout) would keep a socket per refusal, and
     // one address opening connections in a loop could hold the server's. The answer is written now and the
     // connection drained briefly (shut), so that closing does not reset it away. Over TLS the answer would need
     // a handshake first: the connection is closed unanswered.
     if (ctx_.tls || ctx_.lingering_refusals >= max_lingering_refusals) {
-        ctx_.metrics.count_error(error_name(refused_));
+        ctx_.metrics.count_error(error_name(refused));
         return stream_.tcp().close();
     }
     ++ctx_.lingering_refusals;
     lingering_refusal_ = true;
     parser_ = std::make_unique<request_parser>();  // the answer's request: HTTP/1.1, and closing
     request().keep_alive(false);
-    if (refused_ == error::rate_limited)
-        return respond_rate_limited(retry_after_);
-    respond_error(refused_);
+    if (refused == error::rate_limited)
+        return respond_rate_limited(retry_after);
+    respond_error(refused);
 }
 
 void http_connection::detect_tls()

@@ -94,7 +94,8 @@ private:
     enum class early_input { open, ended, full };
     struct answer_line;
 
-    void refuse_connection();
+    /// Past a connection limit (`refused`, with `retry_after` when rate_limited): answered at once, and closed.
+    void refuse_connection(boost::system::error_code refused, std::chrono::milliseconds retry_after);
     void detect_tls();
     void on_detect(boost::system::error_code ec, bool tls);
     void on_handshake(boost::system::error_code ec);
@@ -166,8 +167,6 @@ private:
 
     connection_stream stream_;
     connection_slot slot_;
-    boost::system::error_code refused_;  // past a connection limit: answered at once, and closed
-    std::chrono::milliseconds retry_after_{0};  // when refused_ is rate_limited
     boost::beast::flat_buffer buffer_;  // at most what one request may take: max_header_size + max_message_size
     using request_parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
     // Out of line, both: a waiting long poll holds only the small request set_aside_request keeps, not the

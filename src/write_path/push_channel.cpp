@@ -453,7 +453,7 @@ void push_channel::write_replayed_message(std::string const&, message_ptr const&
 void push_channel::read_pattern_page(pattern_replay_state& p)
 {
     reading_page_ = true;
-    p.awaiting = ++page_reads_;
+    p.awaiting = ++book_->page_reads;
     services_.backplane.pattern_history(
         p.pattern, position{p.read_to, p.epoch}, page_room(), services_.options.max_resume_topics,
         [self = self(), pattern = p.pattern, request = p.awaiting](boost::system::error_code ec,
@@ -481,7 +481,7 @@ void push_channel::on_pattern_page(std::string const& pattern, std::uint64_t req
 void push_channel::read_page(replay_state& r)
 {
     reading_page_ = true;
-    r.awaiting = ++page_reads_;
+    r.awaiting = ++book_->page_reads;
     services_.backplane.history(r.topic, position{r.next - 1, r.epoch}, page_room(),
                            [self = self(), topic = r.topic, request = r.awaiting](boost::system::error_code ec,
                                                                                   history_result page) {

@@ -210,6 +210,8 @@ private:
         std::vector<message_ptr> held;  // live messages waiting for release()
         std::size_t held_bytes = 0;
         std::size_t holding = 0;
+        // Numbers each history read, so that a replay knows its own: the book stays while one is in flight.
+        std::uint64_t page_reads = 0;
 
         bool empty() const noexcept
         {
@@ -220,12 +222,13 @@ private:
     replay_book& book();  // made if missing
 
     std::unique_ptr<replay_book> book_;
-    bool reading_page_ = false;         // one history read in flight at a time
-    std::uint64_t page_reads_ = 0;      // numbers each read, so that a replay knows its own
-    bool pumping_ = false;
     std::uint64_t last_input_ = 0;   // keepalive ticks
     std::uint64_t last_output_ = 0;
     std::unique_ptr<boost::asio::steady_timer> linger_;  // only while closing
+    // The flags last, together: every idle stream holds them, and a transport's own flags fill the padding after
+    // them (declared first there).
+    bool reading_page_ = false;         // one history read in flight at a time
+    bool pumping_ = false;
     bool shut_down_ = false;
 };
 

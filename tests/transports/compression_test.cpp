@@ -289,6 +289,47 @@ TEST(compression, compressed_client_commands_are_read_and_replies_compressed_whe
     EXPECT_EQ(json::parse(text_of(reply)).value("topic", ""), topic) << text_of(reply);
 }
 
+// A WebSocket keeps a frame parser only while a message is split across its reads: each read of whole frames gets
+// a new one. A frame begun before a quiet spell (the stream parked) ends after it, and a compressed command split
+// in two frames, read after the quiet, is read too: the negotiation outlives the parser.
+TEST(compression, a_websocket_that_went_quiet_mid_frame_or_between_messages_is_read_the_same)
+{
+    server_options options;
+    options.ws_ping_interval = 400ms;  // ticks of 100 ms: the stream parks within 300 ms
+    options.ws_pong_timeout = 20s;     // this client answers no ping: it is not dropped for that
+    live_server s(options, 1);
+    s.start();
+    raw_ws ws(s, deflate_offer);
+    auto const quiet = [&] {
+        return s.run_until([&] { return s.stats().parked == 1; }, 10s);
+    };
+    auto const acks = [&] {
+        std::size_t n = 0;
+        for (auto const& f : ws.frames())
+            n += f.opcode == 1 && json::parse(text_of(f)).value("type", "") == "ack";
+        return n;
+    };
+
+    // Half a frame: its header and part of its payload, then quiet for two ticks and more.
+    auto const frame = client_frame(0x81, R"({"type":"subscribe","topic":"a","id":1})");
+    ws.conn.send(frame.substr(0, 12));
+    ASSERT_TRUE(quiet());
+    ws.conn.send(frame.substr(12));
+    ASSERT_TRUE(ws.conn.wait_for([&](std::string const&) { return acks() == 1; }, 20s)) << ws.conn.received();
+
+    // Quiet between messages. A compressed command, in two frames, is read after it.
+    ASSERT_TRUE(quiet());
+    auto const deflated = deflate_raw(R"({"type":"subscribe","topic":"b","id":2})");
+    ws.conn.send(client_frame(0x41, deflated.substr(0, 3)) + client_frame(0x80, deflated.substr(3)));
+    ASSERT_TRUE(ws.conn.wait_for([&](std::string const&) { return acks() == 2; }, 20s)) << ws.conn.received();
+    ASSERT_TRUE(quiet());
+    s.publish("b", json{{"after", "quiet"}});
+    // A small message: it comes plain, its text as published.
+    ASSERT_TRUE(ws.conn.wait_for(R"("data":{"after":"quiet"})", 20s))
+        << ws.conn.received();
+    EXPECT_FALSE(close_code(ws.conn.received())) << ws.conn.received();
+}
+
 struct lie {
     char const* what;
     std::string bytes;

@@ -69,12 +69,12 @@ private:
     /// pays, else the full envelope's (shared by every stream).
     shared_bytes const& data_lines(message_ptr const& m);
 
+    bool started_ = false;  // first: in the padding after push_channel's flags
     cursor positions_;
     std::unique_ptr<detail::delta_bases> deltas_;  // ?delta=1 only
     // Read for the response head (and a refusal or farewell before it): a pointer, 8 bytes of every stream where
     // a string is 32, and most requests carry no Origin.
     std::unique_ptr<std::string const> cors_origin_;
-    bool started_ = false;
 };
 
 }  // namespace switchboard::sse

@@ -238,7 +238,7 @@ void frame_parser::frame_complete(frame_sink& sink)
     sink.on_message(message_op_, message_, message_compressed_);
     message_.clear();
     if (message_.capacity() > 4096)
-        message_.shrink_to_fit();  // an idle connection keeps no large buffer
+        message_.shrink_to_fit();  // kept for a message split behind this one: not with this one's buffer
 }
 
 std::string make_frame(opcode kind, std::string_view payload, bool compressed)

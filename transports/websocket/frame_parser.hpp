@@ -45,6 +45,12 @@ public:
     /// Accepts RSV1 on data messages from now on: permessage-deflate was negotiated.
     void allow_compression() noexcept { compression_ = true; }
 
+    /// Between messages, with nothing of a frame read: a new parser would go on from here the same.
+    bool at_rest() const noexcept
+    {
+        return !in_message_ && !in_payload_ && header_have_ == 0 && failure_ == parse_failure::none && !done_;
+    }
+
     parse_failure failure() const noexcept { return failure_; }
     std::string_view failure_reason() const noexcept { return failure_reason_; }
     bool done() const noexcept { return done_; }

@@ -78,14 +78,13 @@ bool is_compressed(std::string const& frame)
 
 websocket_channel::websocket_channel(detail::connection_stream stream, detail::connection_slot slot,
                                      detail::channel_services& services, std::string remote_address)
-    : push_channel(std::move(stream), std::move(slot), services, std::move(remote_address)),
-      parser_(services.options.max_message_size)
+    : push_channel(std::move(stream), std::move(slot), services, std::move(remote_address))
 {
 }
 
 websocket_channel::websocket_channel(io_factory const& make, detail::channel_services& services,
                                      std::string remote_address)
-    : push_channel(make, services, std::move(remote_address)), parser_(services.options.max_message_size)
+    : push_channel(make, services, std::move(remote_address))
 {
 }
 
@@ -138,8 +137,7 @@ void websocket_channel::start(std::string_view leftover)
 
 void websocket_channel::use_compression()
 {
-    compression_ = true;
-    parser_.allow_compression();
+    compression_ = true;  // before start(): no input was parsed yet
 }
 
 void websocket_channel::write_message(message_ptr const& m)
@@ -231,9 +229,22 @@ void websocket_channel::on_input(std::string_view bytes)
     // After a close (ours or theirs) input is only drained until the peer's EOF.
     if (peer_closed_ || closing())
         return;
-    parser_.feed(bytes, *this);
-    if (parser_.failure() != parse_failure::none)
-        close(disconnect{static_cast<std::uint16_t>(parser_.failure()), std::string(parser_.failure_reason())});
+    // Most reads hold whole frames: a parser on the stack reads them, and a quiet WebSocket holds none. Only a
+    // frame split across reads keeps one (parser_), until its message ends.
+    std::optional<frame_parser> local;
+    if (!parser_) {
+        local.emplace(services_.options.max_message_size);
+        if (compression_)
+            local->allow_compression();
+    }
+    auto& p = parser_ ? *parser_ : *local;
+    p.feed(bytes, *this);
+    if (p.failure() != parse_failure::none)
+        return close(disconnect{static_cast<std::uint16_t>(p.failure()), std::string(p.failure_reason())});
+    if (p.at_rest() || p.done())
+        parser_.reset();
+    else if (!parser_)
+        parser_ = std::make_unique<frame_parser>(std::move(*local));
 }
 
 void websocket_channel::queue_farewell(disconnect const& reason)

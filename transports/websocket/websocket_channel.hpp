@@ -94,14 +94,17 @@ private:
     void send_error(std::optional<nlohmann::json> const& id, boost::system::error_code ec,
                     std::string_view message = {}, std::string_view topic = {});
 
-    frame_parser parser_;
+    // The flags first: in the padding after push_channel's flags.
+    bool peer_closed_ = false;
+    bool compression_ = false;  // permessage-deflate negotiated
+    bool warned_ = false;       // told its token is expiring (reset by a refresh)
+    // Only while a message is split across reads (on_input): every other WebSocket holds a pointer where the
+    // parser is 120 bytes, and no buffer of it.
+    std::unique_ptr<frame_parser> parser_;
     std::uint64_t last_ping_ = 0;
     detail::channel_rate rate_;
     pending_commands pending_;
-    bool peer_closed_ = false;
-    bool compression_ = false;  // permessage-deflate negotiated
     std::unique_ptr<detail::delta_bases> deltas_;  // only once a subscription asked for delta updates
-    bool warned_ = false;  // told its token is expiring (reset by a refresh)
     // Set for an accepted channel: where its server-side subscriptions resume from (read once, at start).
     std::unique_ptr<cursor> server_since_;  // a pointer: 8 bytes of every WebSocket, where the cursor is 24 and more
 };
