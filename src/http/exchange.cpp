@@ -43,6 +43,12 @@ std::string allow_list(std::vector<http::verb> const& methods)
 
 }  // namespace
 
+std::string const& exchange::cors_origin() const noexcept
+{
+    static std::string const none;
+    return cors_origin_ ? *cors_origin_ : none;
+}
+
 std::string exchange::client_ip() const
 {
     return std::string(detail::client_ip(remote_address_));
@@ -68,7 +74,7 @@ void exchange::dispatch()
             return respond_error(error::origin_not_allowed,
                                  "origin not allowed: " + std::string(req[http::field::origin].substr(0, 128)));
         case origin_verdict::allowed:
-            cors_origin_ = std::string(req[http::field::origin]);
+            cors_origin_ = std::make_unique<std::string>(req[http::field::origin]);
             if (is_preflight(req)) {
                 auto methods = r.methods;
                 methods.push_back(http::verb::options);

@@ -55,7 +55,8 @@ public:
     }
     virtual ~exchange() = default;
 
-    virtual http_request& request() noexcept = 0;
+    /// The request being answered. Not noexcept: an HTTP/1.1 connection makes again the request it set aside.
+    virtual http_request& request() = 0;
     /// The request target's query, parsed once when the request was routed.
     query const& parameters() const noexcept { return query_; }
     std::string const& remote_address() const noexcept { return remote_address_; }
@@ -64,7 +65,7 @@ public:
     /// Who authentication found the client to be (a secured route's action runs only after it did).
     identity_ptr const& identity() const noexcept { return identity_; }
     /// The request's Origin when it is on the allow-list (its answers carry CORS fields), else "".
-    std::string const& cors_origin() const noexcept { return cors_origin_; }
+    std::string const& cors_origin() const noexcept;
 
     /// Sends `res` (HEAD: without its body; with CORS fields when the Origin was allowed).
     virtual void respond(http_response res) = 0;
@@ -112,7 +113,8 @@ protected:
     route_table const& routes_;
     std::string remote_address_;
     identity_ptr identity_;
-    std::string cors_origin_;
+    // Only for an allowed Origin: a pointer in every request, where a string is 32 bytes.
+    std::unique_ptr<std::string> cors_origin_;
     query query_;
 
 private:

@@ -52,7 +52,8 @@ public:
         return std::static_pointer_cast<http_connection>(exchange::shared_from_this());
     }
 
-    http_request& request() noexcept override { return parser_ ? parser_->get() : *set_aside_; }
+    /// The request being read, or the one set aside, made again from what set_aside_request kept.
+    http_request& request() override;
     /// Writes `res`, then reads the next request if keep-alive allows, else closes. During the loop turn's flush
     /// (a long poll answered as its messages arrive) the write joins the turn's send batch.
     void respond(http_response res) override;
@@ -169,8 +170,8 @@ private:
     connection_slot slot_;
     boost::beast::flat_buffer buffer_;  // at most what one request may take: max_header_size + max_message_size
     using request_parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
-    // Out of line, both: a waiting long poll holds only the small request set_aside_request keeps, not the
-    // parser's ~280 bytes.
+    // Out of line: a waiting long poll holds neither the parser's ~280 bytes nor a request (set_aside_request
+    // keeps its version, method and keep-alive in aside_*; its answer makes set_aside_ from them).
     std::unique_ptr<request_parser> parser_;  // the request being read, or read and not set aside
     std::unique_ptr<http_request> set_aside_;
     header_scanner scanner_;
@@ -189,6 +190,10 @@ private:
     bool lingering_refusal_ : 1 = false;  // counted in server_context::lingering_refusals
     bool awaiting_body_ : 1 = false;  // Expect: 100-continue, and the body not asked for yet
     bool awaiting_request_ : 1 = false;  // await_request's wait is pending
+    bool aside_ : 1 = false;  // the request is set aside (set_aside_request)
+    bool aside_keep_alive_ : 1 = false;
+    std::uint8_t aside_version_ = 0;  // 10 or 11
+    std::uint8_t aside_method_ = 0;   // a boost::beast::http::verb
     int parked_ = -1;  // a waiting poll's descriptor while its departure watch waits in the idle watch
     std::uint32_t watch_ = 0;  // which watch_for_departure is current
     std::function<void()> gone_;  // the departure watch's callback

@@ -8,7 +8,7 @@ namespace switchboard::detail {
 
 pipelined_request::pipelined_request(std::shared_ptr<http_connection> conn, server_context& ctx,
                                      route_table const& routes, std::uint64_t place, http_request request,
-                                     query parameters, identity_ptr who, std::string cors_origin)
+                                     query parameters, identity_ptr who, std::unique_ptr<std::string> cors_origin)
     : exchange(ctx, routes, conn->remote_address()),
       conn_(std::move(conn)),
       place_(place),
@@ -23,7 +23,7 @@ void pipelined_request::respond(http_response res)
 {
     if (std::exchange(answered_, true))
         return;  // one answer per request: a second would take another request's place
-    conn_->answer_in_line(place_, std::move(res), request_, cors_origin_);
+    conn_->answer_in_line(place_, std::move(res), request_, cors_origin());
 }
 
 bool pipelined_request::secure() const noexcept

@@ -21,7 +21,7 @@ public:
     /// (who the client is, its allowed Origin) move here from the connection, which reads its next request.
     pipelined_request(std::shared_ptr<http_connection> conn, server_context& ctx, route_table const& routes,
                       std::uint64_t place, http_request request, query parameters, identity_ptr who,
-                      std::string cors_origin);
+                      std::unique_ptr<std::string> cors_origin);
 
     /// Runs the route's action (it may answer at once).
     void start(route const& r) { run(r); }

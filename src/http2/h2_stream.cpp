@@ -127,8 +127,8 @@ void h2_stream::respond(http_response res)
     gone_ = nullptr;
     if (request_.method() == http::verb::head)
         res.body().clear();  // Content-Length still says what a GET would get (RFC 9110 9.3.2)
-    if (!cors_origin_.empty())
-        add_cors_fields(res, cors_origin_);
+    if (!cors_origin().empty())
+        add_cors_fields(res, cors_origin());
     response_body_ = std::move(res.body());
     // The answer must leave in time: a client that never opens its window does not keep it forever.
     deadline = std::chrono::steady_clock::now() + ctx_.options.request_timeout;

@@ -89,6 +89,36 @@ TEST(keep_alive, a_stop_closes_connections_waiting_for_their_next_request)
     // And live_server's end checks that the loop runs dry: no wait and no deadline is left behind.
 }
 
+// A waiting poll keeps of its request only its version, method and keep-alive, and of its Origin a pointer: its
+// answer, a message later, must still be in the request's HTTP version, close when the request asked for it, and
+// carry the allowed Origin's CORS fields.
+TEST(keep_alive, a_waiting_poll_is_answered_in_its_request_version_and_keep_alive_with_its_origin)
+{
+    server_options options;
+    options.security.allowed_origins = {"https://app.example"};
+    live_server srv(options, 1);
+    srv.start();
+    raw_connection old(srv.ioc, srv.port), closing(srv.ioc, srv.port), kept(srv.ioc, srv.port);
+    old.send("GET /poll?topic=t HTTP/1.0\r\nHost: x\r\n\r\n");
+    closing.send("GET /poll?topic=t HTTP/1.1\r\nHost: x\r\nConnection: close\r\nOrigin: https://app.example\r\n\r\n");
+    kept.send("GET /poll?topic=t HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().long_polling == 3; }, 10s));
+    srv.publish("t", nlohmann::json{{"n", 1}});
+    for (auto* c : {&old, &closing})
+        ASSERT_TRUE(c->wait_closed(10s)) << c->received();
+    ASSERT_TRUE(kept.wait_for(R"({"n":1})", 10s)) << kept.received();
+
+    EXPECT_EQ(old.received().rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << old.received();
+    EXPECT_NE(old.received().find(R"({"n":1})"), std::string::npos) << old.received();
+    EXPECT_EQ(closing.received().rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << closing.received();
+    EXPECT_NE(closing.received().find("Connection: close\r\n"), std::string::npos) << closing.received();
+    EXPECT_NE(closing.received().find("Access-Control-Allow-Origin: https://app.example\r\n"), std::string::npos)
+        << closing.received();
+    EXPECT_EQ(kept.received().find("Access-Control-Allow-Origin"), std::string::npos) << kept.received();
+    // The kept-alive one serves its next request.
+    ask(kept, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 2);
+}
+
 #ifdef SWITCHBOARD_SERVER_PATH
 TEST(keep_alive, a_message_to_many_waiting_polls_leaves_the_server_memory_where_it_was)
 {
