@@ -325,8 +325,7 @@ TEST(compression, a_websocket_that_went_quiet_mid_frame_or_between_messages_is_r
     ASSERT_TRUE(quiet());
     s.publish("b", json{{"after", "quiet"}});
     // A small message: it comes plain, its text as published.
-    ASSERT_TRUE(ws.conn.wait_for(R"("data":{"after":"quiet"})", 20s))
-        << ws.conn.received();
+    ASSERT_TRUE(ws.conn.wait_for(R"("data":{"after":"quiet"})", 20s)) << ws.conn.received();
     EXPECT_FALSE(close_code(ws.conn.received())) << ws.conn.received();
 }
 

@@ -94,7 +94,7 @@ private:
     void send_error(std::optional<nlohmann::json> const& id, boost::system::error_code ec,
                     std::string_view message = {}, std::string_view topic = {});
 
-    // The flags first: in the padding after push_channel's flags.
+    // The flags together: one word, where apart they took two.
     bool peer_closed_ = false;
     bool compression_ = false;  // permessage-deflate negotiated
     bool warned_ = false;       // told its token is expiring (reset by a refresh)
