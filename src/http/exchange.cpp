@@ -43,6 +43,14 @@ std::string allow_list(std::vector<http::verb> const& methods)
 
 }  // namespace
 
+void exchange::finish_answer(http_response& res, http_request const* req, std::string const& cors_origin)
+{
+    if (req && req->method() == http::verb::head)
+        res.body().clear();  // Content-Length still says what a GET would get (RFC 9110 9.3.2)
+    if (!cors_origin.empty())
+        add_cors_fields(res, cors_origin);
+}
+
 std::string const& exchange::cors_origin() const noexcept
 {
     static std::string const none;

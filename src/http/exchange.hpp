@@ -108,6 +108,9 @@ protected:
     void dispatch();
     /// Runs the route's action; nothing escapes it (a route that throws answers 500).
     virtual void run(route const& r);
+    /// What every answer gets, over either protocol: no body for HEAD (`req`, when known), and the CORS fields
+    /// when `cors_origin` is not empty.
+    static void finish_answer(http_response& res, http_request const* req, std::string const& cors_origin);
 
     server_context& ctx_;
     route_table const& routes_;

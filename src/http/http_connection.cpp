@@ -5,7 +5,6 @@
 #include "core/exact_allocation.hpp"
 #include "http/http_responses.hpp"
 #include "http/pipelined_request.hpp"
-#include "security/origin_policy.hpp"
 #include "http/query.hpp"
 #include "http/request_token.hpp"
 #include "server_context.hpp"
@@ -602,14 +601,6 @@ void http_connection::send_continue(route const& r)
                                      return self->shut();
                                  self->read_body();
                              });
-}
-
-void http_connection::finish_answer(http_response& res, http_request const* req, std::string const& cors_origin) const
-{
-    if (req && req->method() == http::verb::head)
-        res.body().clear();  // Content-Length still says what a GET would get (RFC 9110 9.3.2)
-    if (!cors_origin.empty())
-        add_cors_fields(res, cors_origin);
 }
 
 void http_connection::respond(http_response res)

@@ -122,8 +122,6 @@ private:
     /// Runs the request as a pipelined_request and reads the next one, while the line has room.
     void hand_off(route const& r);
     void send_continue(route const& r);
-    /// What every answer gets: no body for HEAD, and the CORS fields.
-    void finish_answer(http_response& res, http_request const* req, std::string const& cors_origin) const;
     /// Fewer unanswered or unwritten requests than limits.max_pending_commands, and their bytes under
     /// limits.max_pending_bytes.
     bool line_has_room() const noexcept;

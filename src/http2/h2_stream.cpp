@@ -3,7 +3,6 @@
 #include "http/http_responses.hpp"
 #include "http2/h2_connection.hpp"
 #include "http2/h2_stream_io.hpp"
-#include "security/origin_policy.hpp"
 #include "server_context.hpp"
 
 #include <switchboard/error.hpp>
@@ -125,10 +124,7 @@ void h2_stream::respond(http_response res)
         return;
     answered_ = true;
     gone_ = nullptr;
-    if (request_.method() == http::verb::head)
-        res.body().clear();  // Content-Length still says what a GET would get (RFC 9110 9.3.2)
-    if (!cors_origin().empty())
-        add_cors_fields(res, cors_origin());
+    finish_answer(res, &request_, cors_origin());
     response_body_ = std::move(res.body());
     // The answer must leave in time: a client that never opens its window does not keep it forever.
     deadline = std::chrono::steady_clock::now() + ctx_.options.request_timeout;
