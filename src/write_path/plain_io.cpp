@@ -135,6 +135,8 @@ void plain_io::wait_writable()
 
 void plain_io::start_reading()
 {
+    if (parked_ >= 0)
+        return;  // the idle watch waits for the input already
     reading_ = true;
     // An idle connection's one pending operation: allocated at its own size (exact_allocation), not in a
     // recycled block sized for the largest operation the loop ran lately.

@@ -557,8 +557,13 @@ void push_channel::made_room()
 
 void push_channel::drained()
 {
-    if (closing() && !shut_down_)
-        finish_close();
+    if (closing()) {
+        if (!shut_down_)
+            finish_close();
+        return;
+    }
+    if (!expects_input())
+        io().rest();
 }
 
 void push_channel::start_reading()

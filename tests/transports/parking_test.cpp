@@ -1,5 +1,6 @@
 // Quiet streams park: after two keepalive ticks without input, a plain WebSocket or SSE connection's socket
-// leaves Asio for the loop's idle watch (core/idle_watch.hpp), and nothing a client sees may change.
+// leaves Asio for the loop's idle watch (core/idle_watch.hpp), and nothing a client sees may change. An SSE
+// stream, whose client sends nothing, parks as soon as its output is out.
 // Messages and heartbeats still go out (a send needs no wait), input and pongs still arrive, a departure is
 // still seen at once, a reader that stops is still cut off at its bounds, and a stop still closes them all.
 // A long poll waiting that long parks its socket too (http_connection's departure watch): its answer, a
@@ -65,6 +66,47 @@ TEST(parked_streams, a_quiet_sse_stream_parks_and_still_gets_every_message_its_h
     sse->close();
     ASSERT_TRUE(srv.run_until([&] { return srv.stats().sse == 0 && srv.stats().parked == 0; },
                               std::chrono::seconds(10)));
+}
+
+// An EventSource sends nothing after its request: its stream parks as soon as its head is out, not two ticks
+// later (ticks of 15 s here: none comes within the test). A connect storm of streams then holds Asio's reactor
+// entries only while each is set up. A WebSocket beside them, which may send commands, waits for its ticks.
+TEST(parked_streams, an_sse_stream_parks_once_its_head_is_out_and_a_websocket_does_not)
+{
+    server_options options;
+    options.sse_heartbeat = std::chrono::seconds(60);
+    options.ws_ping_interval = std::chrono::seconds(60);
+    live_server srv(options, 1);
+    srv.start();
+    auto ws = ws_client::create(srv.ioc);
+    ws->connect(srv.port);
+    ASSERT_TRUE(ws->subscribe(srv.ioc, "storm", 1));
+    constexpr std::size_t streams = 20;
+    std::vector<std::shared_ptr<sse_client>> clients;
+    for (std::size_t i = 0; i < streams; ++i) {
+        clients.push_back(sse_client::create(srv.ioc));
+        clients.back()->connect(srv.port, "/sse?topic=storm");
+    }
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().parked == streams; }, std::chrono::seconds(5)))
+        << srv.stats().parked;
+    EXPECT_EQ(srv.stats().websocket, 1u);
+
+    // Served byte for byte while parked, and still parked after it; the WebSocket gets it too.
+    std::string const payload = R"({"n":123456789012345678901234567890,"f":1.50})";
+    (*srv).publish_text("storm", payload);
+    for (auto& c : clients) {
+        ASSERT_TRUE(c->wait_messages(srv.ioc, 1));
+        EXPECT_NE(c->events().back().data.find("\"data\":" + payload + "}"), std::string::npos);
+    }
+    ASSERT_TRUE(ws->wait_messages(srv.ioc, 1));
+    EXPECT_EQ(srv.stats().parked, streams);
+
+    // Each client's end is seen at once.
+    for (auto& c : clients)
+        c->close();
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().sse == 0 && srv.stats().parked == 0; },
+                              std::chrono::seconds(10)));
+    EXPECT_TRUE(ws->is_open());
 }
 
 // Publishes `payload` to `topic` once a connection has parked, while a third-party client (curl) runs the loop;

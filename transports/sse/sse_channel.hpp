@@ -62,6 +62,10 @@ private:
     /// false when none moved.
     bool advance_patterns(message const& m);
     void on_input(std::string_view) override {}
+    /// An EventSource sends nothing after its request: its stream waits for the client's end in the loop's idle
+    /// watch as soon as its head is out (in a connect storm, Asio's reactor entries then peak at the connections
+    /// being set up, not at every stream).
+    bool expects_input() const noexcept override { return false; }
     void queue_farewell(disconnect const& reason) override;
     void keepalive_tick(std::uint64_t now, std::uint64_t idle_in, std::uint64_t idle_out) override;
 

@@ -109,26 +109,16 @@ void open(detail::channel_services& services, std::shared_ptr<detail::exchange> 
 // The admin view's stream of figures: an SSE channel that no topic reaches.
 class figures_stream final : public detail::event_stream {
 public:
-    explicit figures_stream(std::weak_ptr<sse_channel> ch) : ch_(std::move(ch)) {}
+    explicit figures_stream(std::shared_ptr<sse_channel> ch) : ch_(std::move(ch)) {}
 
-    void send_event(std::string_view type, std::string const& json) override
-    {
-        if (auto ch = ch_.lock())
-            ch->send_event(type, json);
-    }
-    bool ended() const noexcept override
-    {
-        auto ch = ch_.lock();
-        return !ch || ch->closing();
-    }
-    void end(disconnect const& reason) override
-    {
-        if (auto ch = ch_.lock())
-            ch->close(reason);
-    }
+    void send_event(std::string_view type, std::string const& json) override { ch_->send_event(type, json); }
+    bool ended() const noexcept override { return ch_->closing(); }
+    void end(disconnect const& reason) override { ch_->close(reason); }
 
 private:
-    std::weak_ptr<sse_channel> ch_;  // the channel's own I/O keeps it alive while its client is there
+    // Owned here: no registry holds this channel, and a parked stream has no pending operation to hold it
+    // either (an SSE stream parks once its head is out). The admin view lets go of it once it has ended.
+    std::shared_ptr<sse_channel> ch_;
 };
 
 }  // namespace
@@ -149,7 +139,7 @@ std::shared_ptr<detail::event_stream> open_event_stream(detail::channel_services
         auto socket = http1->release(leftover, slot);
         ch = std::make_shared<sse_channel>(std::move(socket), std::move(slot), services, conn->remote_address());
     } else {
-        ch = std::make_shared<sse_channel>(conn->push_io(), services, conn->remote_address());  // its stream keeps it
+        ch = std::make_shared<sse_channel>(conn->push_io(), services, conn->remote_address());
     }
     ch->start({});
     return std::make_shared<figures_stream>(ch);
