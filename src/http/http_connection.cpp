@@ -145,7 +145,7 @@ void http_connection::refuse_connection(boost::system::error_code refused, std::
     }
     ++ctx_.lingering_refusals;
     lingering_refusal_ = true;
-    parser_ = std::make_unique<request_parser>();  // the answer's request: HTTP/1.1, and closing
+    reading_ = std::make_unique<request_reading>();  // the answer's request: HTTP/1.1, and closing
     request().keep_alive(false);
     if (refused == error::rate_limited)
         return respond_rate_limited(retry_after);
@@ -221,7 +221,7 @@ void http_connection::await_request()
     // when the request's first bytes come. A long poll's client costs this between its answer and its next
     // poll: a message to 10,000 waiting polls answers them all in one turn, and each held all of it until its
     // next poll came (3.4 KB per poll after the fan-out, against 1.9 KB before it).
-    parser_.reset();
+    reading_.reset();
     set_aside_.reset();
     aside_ = false;
     buffer_.shrink_to_fit();
@@ -250,16 +250,13 @@ void http_connection::begin_request(deadline_list::clock::time_point deadline)
     stream_.wake();  // after a long poll's answer, written on the socket alone
     if (buffer_.size() > 0)
         pipelining_ = true;  // this request came behind the last one, before its answer
-    parser_ = std::make_unique<request_parser>();
+    reading_ = std::make_unique<request_reading>();
     set_aside_.reset();
     aside_ = false;
-    scanner_ = {};
-    scanned_ = 0;
-    head_used_ = 0;
     cors_origin_.reset();  // each request on a kept-alive connection is checked and authenticated anew
     identity_.reset();
-    parser_->header_limit(static_cast<std::uint32_t>(ctx_.options.max_header_size));
-    parser_->body_limit(ctx_.options.max_message_size);
+    reading_->parser.header_limit(static_cast<std::uint32_t>(ctx_.options.max_header_size));
+    reading_->parser.body_limit(ctx_.options.max_message_size);
     idle_ = true;
     // One deadline for the whole request, head and body: a client dribbling its bytes (slowloris) is cut off.
     stream_.tcp().expires_at(deadline);
@@ -268,14 +265,15 @@ void http_connection::begin_request(deadline_list::clock::time_point deadline)
 
 void http_connection::parse_header()
 {
-    if (!parser_->got_some()) {
+    auto& r = *reading_;
+    if (!r.parser.got_some()) {
         // Empty lines before a request line are ignored (RFC 9112 2.2): some clients send one after a body.
         std::string_view const data(static_cast<char const*>(buffer_.data().data()), buffer_.size());
         std::size_t blank = 0;
         while (data.substr(blank, 2) == "\r\n")
             blank += 2;
         buffer_.consume(blank);
-        scanned_ -= std::min(scanned_, blank);
+        r.scanned -= std::min(r.scanned, blank);
     }
     if (!spoke_http1_ && ctx_.options.http2.enabled && ctx_.start_http2 && !stream_.is_tls()) {
         // h2c with prior knowledge (RFC 9113 3.3): the connection opens with the HTTP/2 preface. A prefix of it
@@ -296,25 +294,25 @@ void http_connection::parse_header()
     // is not over (when one buffer holds both, Beast bounds the start line and the fields apart, each by the whole
     // limit; requests read ahead put whole heads in the buffer).
     std::string_view const data = std::string_view(static_cast<char const*>(buffer_.data().data()), buffer_.size())
-                                      .substr(0, ctx_.options.max_header_size - head_used_);
+                                      .substr(0, ctx_.options.max_header_size - r.head_used);
     // Every byte goes through the scanner before the parser, which would unfold or normalize what it refuses.
-    if (scanned_ < data.size()) {
+    if (r.scanned < data.size()) {
         std::size_t looked_at = 0;
-        if (scanner_.scan(data.substr(scanned_), looked_at) == header_scanner::verdict::bad) {
+        if (r.scanner.scan(data.substr(r.scanned), looked_at) == header_scanner::verdict::bad) {
             // The parser still reads what comes before the offending byte: a request line saying HEAD means an
             // answer without a body.
             beast::error_code ignored;
-            parser_->put(boost::asio::buffer(data.data(), scanned_ + looked_at - 1), ignored);
-            return refuse_request(error::bad_request, scanner_.why());
+            r.parser.put(boost::asio::buffer(data.data(), r.scanned + looked_at - 1), ignored);
+            return refuse_request(error::bad_request, r.scanner.why());
         }
-        scanned_ += looked_at;
+        r.scanned += looked_at;
     }
     beast::error_code ec;
-    auto const used = parser_->put(boost::asio::buffer(data), ec);  // stops at the end of the head
+    auto const used = r.parser.put(boost::asio::buffer(data), ec);  // stops at the end of the head
     buffer_.consume(used);
-    scanned_ -= std::min(scanned_, used);
-    head_used_ += used;
-    if (parser_->is_header_done())
+    r.scanned -= std::min(r.scanned, used);
+    r.head_used += used;
+    if (r.parser.is_header_done())
         return on_header();
     if (ec == http::error::bad_version) {
         // Beast knows 1.0 and 1.1 alone: a later 1.x is read as 1.1 (RFC 9112 2.3), another major version is 505.
@@ -330,8 +328,8 @@ void http_connection::parse_header()
     }
     if (ec && ec != http::error::need_more)
         return refuse_unparsable(ec);
-    if (head_used_ + data.size() == ctx_.options.max_header_size)  // all of it here, and the head not over
-        return refuse_request(scanner_.in_request_line() ? error::uri_too_long : error::headers_too_large);
+    if (r.head_used + data.size() == ctx_.options.max_header_size)  // all of it here, and the head not over
+        return refuse_request(r.scanner.in_request_line() ? error::uri_too_long : error::headers_too_large);
     if (buffer_.size() == 0 && buffer_.capacity() > idle_buffer_capacity)
         buffer_.shrink_to_fit();  // a burst of pipelined requests is over: a waiting connection keeps little
     auto const room = beast::read_size(buffer_, 65536);
@@ -379,7 +377,7 @@ void http_connection::on_header()
         return refuse_request(ec, why);
     if (auto ec = to_origin_form(req))
         return refuse_request(ec, "the request target's scheme must be http or https");
-    if (expects_continue(req) && !parser_->is_done()) {
+    if (expects_continue(req) && !reading_->parser.is_done()) {
         // The head decides first (RFC 9110 10.1.1): a request it refuses never has its body asked for.
         awaiting_body_ = true;
         return dispatch();
@@ -397,7 +395,7 @@ void http_connection::refuse_request(boost::system::error_code ec, std::string_v
 void http_connection::refuse_unparsable(beast::error_code ec)
 {
     if (ec == http::error::header_limit)
-        return refuse_request(scanner_.in_request_line() ? error::uri_too_long : error::headers_too_large);
+        return refuse_request(reading_->scanner.in_request_line() ? error::uri_too_long : error::headers_too_large);
     if (ec == http::error::body_limit)
         return refuse_request(error::message_too_large);
     if (ec == http::error::buffer_overflow)
@@ -413,22 +411,22 @@ void http_connection::read_body()
     if (parse_buffered_body(ec) || ec)
         return on_read(ec, 0);
     idle_ = true;
-    http::async_read(stream_, buffer_, *parser_,
+    http::async_read(stream_, buffer_, reading_->parser,
                      [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_read(ec, n); });
 }
 
 bool http_connection::parse_buffered_body(boost::system::error_code& ec)
 {
-    parser_->eager(true);  // the whole body in one put when it is there, not a piece per call
-    while (!parser_->is_done() && buffer_.size() > 0) {
-        auto const used = parser_->put(buffer_.data(), ec);
+    reading_->parser.eager(true);  // the whole body in one put when it is there, not a piece per call
+    while (!reading_->parser.is_done() && buffer_.size() > 0) {
+        auto const used = reading_->parser.put(buffer_.data(), ec);
         buffer_.consume(used);
         if (ec == http::error::need_more)
             ec = {};
         if (ec || used == 0)
             break;
     }
-    return !ec && parser_->is_done();
+    return !ec && reading_->parser.is_done();
 }
 
 void http_connection::on_read(boost::system::error_code ec, std::size_t)
@@ -441,7 +439,7 @@ void http_connection::on_read(boost::system::error_code ec, std::size_t)
         return end_of_input();
     if (ec)
         return refuse_unparsable(ec);
-    if (auto const* r = std::exchange(after_body_, nullptr))
+    if (auto const* r = std::exchange(reading_->after_body, nullptr))
         return run(*r);
     dispatch();
 }
@@ -474,16 +472,16 @@ void http_connection::hand_off(route const& r)
 {
     if (!line_)
         line_ = std::make_shared<answer_line>();
-    auto& req = parser_->get();
+    auto& req = reading_->parser.get();
     bool const keep_alive = req.keep_alive();
-    std::size_t const held = head_used_ + req.body().size();
+    std::size_t const held = reading_->head_used + req.body().size();
     line_->slots.push_back({{}, held});
     line_->held_bytes += held;
     auto const place = line_->front + line_->slots.size() - 1;
     auto const request = std::make_shared<pipelined_request>(shared_from_this(), ctx_, routes_, place, std::move(req),
                                                              std::move(query_), std::move(identity_),
                                                              std::move(cors_origin_));
-    parser_.reset();
+    reading_.reset();
     query_ = {};
     request->start(r);
     if (!keep_alive || !line_)
@@ -593,7 +591,7 @@ void http_connection::send_continue(route const& r)
 {
     // The head is accepted: now the body, then the route.
     awaiting_body_ = false;
-    after_body_ = &r;
+    reading_->after_body = &r;
     static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
     boost::asio::async_write(stream_, boost::asio::buffer(interim),
                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -609,7 +607,7 @@ void http_connection::respond(http_response res)
     // made again only if the socket does not take it at once (write_rest).
     if (ctx_.stopping || awaiting_body_)
         res.keep_alive(false);  // refused before its body was asked for: the client may send it still
-    finish_answer(res, parser_ || aside_ ? &request() : nullptr, cors_origin());
+    finish_answer(res, reading_ || aside_ ? &request() : nullptr, cors_origin());
     bool const keep_alive = res.keep_alive();
     if (answers_owed()) {
         // After the answers owed before it (a request refused while pipelined ones wait); the next request is
@@ -873,8 +871,8 @@ void http_connection::stop_watching()
 
 http_request& http_connection::request()
 {
-    if (parser_)
-        return parser_->get();
+    if (reading_)
+        return reading_->parser.get();
     if (!set_aside_) {
         // For the answer, once: a waiting poll holds three fields, not a request (120 bytes of heap).
         set_aside_ = std::make_unique<http_request>();
@@ -893,7 +891,7 @@ void http_connection::set_aside_request()
     aside_keep_alive_ = req.keep_alive();
     aside_ = true;
     set_aside_.reset();
-    parser_.reset();
+    reading_.reset();
     query_ = {};
     if (buffer_.size() == 0)
         buffer_.shrink_to_fit();  // bytes of a pipelined request stay for the next read

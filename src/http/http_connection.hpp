@@ -167,15 +167,19 @@ private:
     connection_stream stream_;
     connection_slot slot_;
     boost::beast::flat_buffer buffer_;  // at most what one request may take: max_header_size + max_message_size
-    using request_parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
-    // Out of line: a waiting long poll holds neither the parser's ~280 bytes nor a request (set_aside_request
-    // keeps its version, method and keep-alive in aside_*; its answer makes set_aside_ from them).
-    std::unique_ptr<request_parser> parser_;  // the request being read, or read and not set aside
+    // One request being read, or read and not set aside: made by begin_request, in one block with Beast's
+    // parser. Out of line: a waiting long poll or a kept-alive connection between requests holds none of it
+    // (set_aside_request keeps the request's version, method and keep-alive in aside_*; its answer makes
+    // set_aside_ from them).
+    struct request_reading {
+        boost::beast::http::request_parser<boost::beast::http::string_body> parser;
+        header_scanner scanner;
+        std::size_t scanned = 0;    // bytes at the front of buffer_ that scanner has seen
+        std::size_t head_used = 0;  // bytes of this head the parser has taken: it may take max_header_size
+        route const* after_body = nullptr;  // the route to run once the body asked for with 100 Continue is read
+    };
+    std::unique_ptr<request_reading> reading_;
     std::unique_ptr<http_request> set_aside_;
-    header_scanner scanner_;
-    std::size_t scanned_ = 0;  // bytes at the front of buffer_ that scanner_ has seen
-    std::size_t head_used_ = 0;  // bytes of this request's head the parser has taken: it may take max_header_size
-    route const* after_body_ = nullptr;  // the route to run once the body asked for with 100 Continue is read
     std::string output_;  // the answer being written
     // Flags in bits: a waiting poll is mostly this object, and every byte of it counts (docs/benchmarks.md).
     bool idle_ : 1 = false;
