@@ -31,8 +31,8 @@ using json = nlohmann::json;
 // One switchboard node: a backplane on its own connection, what it delivered and the gaps it reported.
 struct node {
     node(boost::asio::io_context& ioc, nats_process const& server, history_options history = {},
-         std::chrono::milliseconds reconnect_wait = 50ms)
-        : bp(ioc.get_executor(), link(server, reconnect_wait), jetstream_options{}, std::move(history))
+         std::chrono::milliseconds reconnect_wait = 50ms, jetstream_options options = {})
+        : bp(ioc.get_executor(), link(server, reconnect_wait), std::move(options), std::move(history))
     {
         bp.set_delivery([this](message_ptr const& m) { got[m->topic()].push_back(m); });
         bp.set_gap([this](std::string const& topic) { gaps.push_back(topic); });
@@ -125,6 +125,12 @@ protected:
     nats_process server;
     boost::asio::io_context ioc;
 };
+
+/// The position of the message alone in the k-th record after `start` (a pattern's position: a sequence).
+position record_after(position const& start, std::uint64_t k)
+{
+    return {message_sequence(record_of(start.offset) + k, 0), start.epoch};
+}
 
 std::vector<std::string> names_of(std::vector<message_ptr> const& messages)
 {
@@ -251,6 +257,116 @@ TEST_F(nats_jetstream, nodes_publishing_one_topic_share_one_sequence)
             EXPECT_EQ(n->got["shared"][i]->data(), a.got["shared"][i]->data());
         EXPECT_TRUE(n->gaps.empty());
     }
+}
+
+// Publishes queued behind a topic's record in flight go in one record (group commit): one acknowledgement and
+// one live message for many. Every reader splits it: live delivery on another node, history from inside a
+// record (walking back and through a consumer), a pattern's history from inside a record and in pages cut
+// inside one. Payloads with integers past 2^53 come back byte for byte.
+TEST_F(nats_jetstream, publishes_queued_behind_one_go_in_one_record_and_every_reader_splits_it)
+{
+    node a(ioc, server), b(ioc, server);
+    ASSERT_TRUE(ready(a));
+    ASSERT_TRUE(ready(b));
+    b.bp.subscribe("grouped.t");
+    ASSERT_FALSE(history(b, "grouped.t", std::nullopt).first);  // b's stream of it starts here (a marker)
+    auto const start = pattern_history(b, "grouped.*", std::nullopt).second.latest;
+    auto const records_before = stream_info(a)["state"]["messages"].get<std::uint64_t>();
+
+    constexpr std::size_t count = 600;
+    std::vector<std::string> payloads;
+    std::vector<std::optional<position>> acks(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        payloads.push_back(R"({"n":)" + std::to_string(i) + R"(,"big":123456789012345678901234567890})");
+        a.bp.publish("grouped.t", payloads.back(), [&acks, i](boost::system::error_code ec, position p) {
+            EXPECT_FALSE(ec) << ec.message();
+            acks[i] = p;
+        });
+    }
+    auto const all_answered = [&] {
+        return std::all_of(acks.begin(), acks.end(), [](auto& x) { return x.has_value(); });
+    };
+    ASSERT_TRUE(run_until(ioc, all_answered, 60s));
+    for (std::size_t i = 0; i < count; ++i) {
+        EXPECT_EQ(acks[i]->offset, i + 1);
+        EXPECT_EQ(acks[i]->epoch, acks[0]->epoch);
+    }
+    // Up to max_record_messages a record (the first waits for the topic's tip, while the others queue behind it).
+    auto const records = stream_info(a)["state"]["messages"].get<std::uint64_t>() - records_before;
+    EXPECT_GE(records, (count + max_record_messages - 1) / max_record_messages);
+    EXPECT_LE(records, 10u);
+
+    // Live on b: each message once, in order, byte for byte, with increasing sequences.
+    ASSERT_TRUE(run_until(ioc, [&] { return b.got["grouped.t"].size() >= count; }, 30s));
+    auto const& live = b.got["grouped.t"];
+    ASSERT_EQ(live.size(), count);
+    for (std::size_t i = 0; i < count; ++i) {
+        EXPECT_EQ(live[i]->data(), payloads[i]);
+        EXPECT_EQ(live[i]->offset(), i + 1);
+        if (i > 0) {
+            EXPECT_GT(live[i]->sequence(), live[i - 1]->sequence());
+        }
+    }
+    EXPECT_TRUE(b.gaps.empty());
+
+    // History from anywhere, inside a record or at its edge: a walk back (the last few) or a consumer.
+    for (std::uint64_t since : {0u, 1u, 2u, 100u, 255u, 256u, 257u, 590u, 599u, 600u}) {
+        auto [ec, r] = history(a, "grouped.t", position{since, since == 0 ? "" : acks[0]->epoch});
+        ASSERT_FALSE(ec) << since << ": " << ec.message();
+        EXPECT_TRUE(r.recovered) << since;
+        EXPECT_EQ(r.latest, (position{count, acks[0]->epoch}));
+        ASSERT_EQ(offsets_of(r), one_to(since + 1, count)) << since;
+        for (auto const& m : r.messages)
+            EXPECT_EQ(m->data(), payloads[m->offset() - 1]);
+    }
+
+    // A pattern's history from inside a record: the rest of it, then the later records, with live's sequences.
+    auto [ec, rest] = pattern_history(a, "grouped.*", position{live[99]->sequence(), start.epoch});
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_TRUE(rest.recovered);
+    ASSERT_EQ(rest.messages.size(), count - 100);
+    for (std::size_t i = 0; i < rest.messages.size(); ++i) {
+        EXPECT_EQ(rest.messages[i]->data(), payloads[100 + i]);
+        EXPECT_EQ(rest.messages[i]->sequence(), live[100 + i]->sequence());
+    }
+    // Pages of a few messages, cut inside records: each message once, in order.
+    std::vector<std::string> paged;
+    position from = start;
+    for (int pages = 0; pages < 400; ++pages) {
+        auto [ec2, page] = pattern_history(a, "grouped.*", from, 1'000);
+        ASSERT_FALSE(ec2) << ec2.message();
+        ASSERT_FALSE(page.messages.empty());
+        EXPECT_TRUE(page.recovered);
+        for (auto const& m : page.messages)
+            paged.push_back(std::string(m->data()));
+        from = {page.messages.back()->sequence(), start.epoch};
+        if (!page.more)
+            break;
+    }
+    EXPECT_EQ(paged, payloads);
+}
+
+// A record of several stays within what the stream takes (its max_msg_size): publishes that fit alone never
+// fail for being queued together.
+TEST_F(nats_jetstream, a_record_of_several_stays_within_the_streams_largest_message)
+{
+    jetstream_options options;
+    options.max_message_size = 4096;
+    node n(ioc, server, {}, 50ms, options);
+    ASSERT_TRUE(ready(n));
+    constexpr std::size_t count = 40;
+    std::vector<std::optional<boost::system::error_code>> answers(count);
+    for (std::size_t i = 0; i < count; ++i)
+        n.bp.publish("sized", "\"" + std::string(1500, 'x') + "\"",
+                     [&answers, i](boost::system::error_code ec, position) { answers[i] = ec; });
+    auto const all_answered = [&] {
+        return std::all_of(answers.begin(), answers.end(), [](auto& x) { return x.has_value(); });
+    };
+    ASSERT_TRUE(run_until(ioc, all_answered, 60s));
+    for (std::size_t i = 0; i < count; ++i)
+        EXPECT_FALSE(*answers[i]) << i << ": " << answers[i]->message();
+    auto [ec, all] = history(n, "sized", position{0, ""});
+    EXPECT_EQ(offsets_of(all), one_to(1, count));
 }
 
 TEST_F(nats_jetstream, a_publish_jetstream_refuses_reaches_nobody)
@@ -527,12 +643,15 @@ TEST_F(nats_jetstream, nodes_share_one_sequence_and_a_pattern_history_sees_every
         ASSERT_FALSE(ec) << ec.message();
         EXPECT_TRUE(r.recovered);
         EXPECT_EQ(names_of(r.messages), published);
-        std::uint64_t previous = start.latest.offset;
+        // One record each (published one at a time): its stream sequence, and place 0 in it.
+        std::uint64_t previous = record_of(start.latest.offset);
+        EXPECT_EQ(start.latest.offset, message_sequence(previous, record_end));  // after all of the last record
         for (auto const& m : r.messages) {
-            EXPECT_EQ(m->sequence(), previous + 1 + (m == r.messages.front() ? 0 : 1));  // "hall" in between
-            previous = m->sequence();
+            auto const record = previous + 1 + (m == r.messages.front() ? 0 : 1);  // "hall" in between
+            EXPECT_EQ(m->sequence(), message_sequence(record, 0));
+            previous = record;
         }
-        EXPECT_EQ(r.latest.offset, previous + 1);
+        EXPECT_EQ(r.latest.offset, message_sequence(previous + 1, record_end));
         EXPECT_EQ(r.latest.epoch, start.latest.epoch);
     }
     // Delivered live on b with the sequences history gives, whichever node published.
@@ -618,7 +737,7 @@ TEST_F(nats_jetstream, a_pattern_history_counts_topics_past_its_page)
     // From the fourth message on only c.c is left: one topic, whatever the filter matches in the stream; counted
     // past the page (each message once: nothing is lost).
     ASSERT_FALSE(publish(n, "c.c", "2").first);
-    auto [ec2, last] = pattern_history(n, "c.*", position{start.offset + 3, start.epoch}, 1, 1);
+    auto [ec2, last] = pattern_history(n, "c.*", record_after(start, 3), 1, 1);
     ASSERT_FALSE(ec2) << ec2.message();
     EXPECT_EQ(names_of(last.messages), std::vector<std::string>{"c.c#1"});
     EXPECT_TRUE(last.more);
@@ -626,7 +745,7 @@ TEST_F(nats_jetstream, a_pattern_history_counts_topics_past_its_page)
     EXPECT_TRUE(last.lost.empty());
     // The same past walk_limit: counted through the consumer.
     n.bp.patterns_reader().walk_limit = 1;
-    position const after_c_a{start.offset + 2, start.epoch};  // c.b and c.c after it
+    position const after_c_a = record_after(start, 2);  // c.b and c.c after it
     auto [ec3, walked] = pattern_history(n, "c.*", after_c_a, 1, 2);
     ASSERT_FALSE(ec3) << ec3.message();
     EXPECT_EQ(names_of(walked.messages), std::vector<std::string>{"c.b#1"});
@@ -689,23 +808,23 @@ TEST_F(nats_jetstream, a_pattern_history_says_what_is_gone)
         ASSERT_TRUE(run_until(ioc, [&] { return answer.has_value(); }, 30s));
         ASSERT_EQ((*answer)["success"], true) << answer->dump();
     };
-    erase(start.offset + 3);
+    erase(record_of(start.offset) + 3);
     auto [ec, r] = pattern_history(n, "d.*", start);
     ASSERT_FALSE(ec) << ec.message();
     EXPECT_FALSE(r.recovered);
     EXPECT_EQ(r.lost, std::vector<std::string>{"d.hole"});
     EXPECT_EQ(names_of(r.messages), (std::vector<std::string>{"d.once#1", "d.hole#1", "d.hole#3", "d.whole#1"}));
     // From after the hole: nothing missing.
-    auto [ec2, after] = pattern_history(n, "d.*", position{start.offset + 3, start.epoch});
+    auto [ec2, after] = pattern_history(n, "d.*", record_after(start, 3));
     EXPECT_TRUE(after.recovered);
     EXPECT_TRUE(after.lost.empty());
 
-    erase(start.offset + 1);  // d.once's only message, at the head: its subject goes with it
+    erase(record_of(start.offset) + 1);  // d.once's only message, at the head: its subject goes with it
     auto [ec3, headless] = pattern_history(n, "d.*", start);
     ASSERT_FALSE(ec3) << ec3.message();
     EXPECT_FALSE(headless.recovered);
     EXPECT_EQ(headless.lost, std::vector<std::string>{"d.hole"});
-    auto [ec4, from_head] = pattern_history(n, "d.*", position{start.offset + 3, start.epoch});
+    auto [ec4, from_head] = pattern_history(n, "d.*", record_after(start, 3));
     EXPECT_TRUE(from_head.recovered);  // what left the head was before `since`
 }
 
@@ -759,7 +878,7 @@ TEST_F(nats_jetstream, a_stream_made_again_starts_a_new_sequence_epoch)
     ASSERT_TRUE(ready(n));
     ASSERT_FALSE(publish(n, "e.a", "1").first);
     auto const before = pattern_history(n, "e.*", std::nullopt).second.latest;
-    EXPECT_EQ(before.offset, 1u);
+    EXPECT_EQ(before.offset, message_sequence(1, record_end));  // after all of the stream's first record
     // A server back with its store keeps the stream, and so the epoch: resuming loses nothing.
     server.kill();
     ASSERT_TRUE(ready(n, false));
@@ -780,12 +899,12 @@ TEST_F(nats_jetstream, a_stream_made_again_starts_a_new_sequence_epoch)
     EXPECT_FALSE(r.recovered);
     EXPECT_TRUE(r.messages.empty());
     EXPECT_NE(r.latest.epoch, before.epoch);
-    EXPECT_EQ(r.latest.offset, 1u);
+    EXPECT_EQ(r.latest.offset, message_sequence(1, record_end));
 }
 
 TEST(nats_sequence_epoch, is_the_creation_time_in_digits_and_letters)
 {
-    EXPECT_EQ(sequence_epoch("2026-12-04T18:34:16.052847718Z"), "20261204T183416052847718Z");
+    EXPECT_EQ(sequence_epoch("2026-12-04T18:34:16.052847718Z"), "20261204T183416052847718Zr");
     EXPECT_EQ(sequence_epoch("2026-12-04T18:34:16.052847718123456789+00:00").size(), 32u);
     EXPECT_EQ(sequence_epoch(""), "");
 }

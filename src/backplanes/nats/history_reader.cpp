@@ -17,8 +17,9 @@ struct history_reader::read {
 
     std::string topic;
     position since;
-    stream_record latest;        // the topic's last message
+    stream_record latest;        // the topic's last record
     std::uint64_t want_from = 0;  // the first offset to return
+    std::uint64_t oldest = 0;     // a walk back: the first offset of the oldest record read
     std::int64_t oldest_ms = 0;   // older messages are past the topic's max_age
     std::size_t max_bytes = 0;    // the page's bound, in envelope bytes
     std::size_t bytes = 0;        // envelope bytes of the messages read so far
@@ -76,7 +77,7 @@ void history_reader::after(std::string const& topic, std::optional<position> con
         // A topic without a message has no epoch yet: {0, ""} resumes from its first message, whatever epoch
         // that one starts.
         if (last)
-            result.latest = {last->offset, last->epoch};
+            result.latest = {last->last_offset(), last->epoch};
         if (!since)
             return done({}, std::move(result));
         bool const same_epoch = since->epoch.empty() ? since->offset == 0 : since->epoch == result.latest.epoch;
@@ -102,13 +103,11 @@ void history_reader::after(std::string const& topic, std::optional<position> con
         }
         r->latest = std::move(*last);
         if (latest - r->want_from + 1 <= walk_limit) {
-            r->result.messages.push_back(std::make_shared<message const>(
-                topic, position{r->latest.offset, r->latest.epoch}, r->latest.data, r->latest.seq));
+            take(*r, r->latest);
             return walk_back(r, r->latest.prev);
         }
-        // The message with offset want_from is at or before this sequence: every later offset of the topic has a
-        // sequence of its own between it and the last message's.
-        find_start(r, 1, r->latest.seq - (r->latest.offset - r->want_from));
+        // The record with offset want_from is at or before the last one (a record may hold several offsets).
+        find_start(r, 1, r->latest.seq);
     });
 }
 
@@ -140,27 +139,33 @@ void history_reader::finish(std::shared_ptr<read> const& r, boost::system::error
     r->done({}, std::move(r->result));
 }
 
-// Each stored message names its predecessor's stream sequence: one direct get per older message, newest first.
+void history_reader::take(read& r, stream_record const& record)
+{
+    r.oldest = record.offset;
+    for (auto& m : record.messages(r.topic))
+        if (m->offset() >= r.want_from)
+            r.result.messages.push_back(std::move(m));
+}
+
+// Each stored record names its predecessor's stream sequence: one direct get per older record, newest first.
 void history_reader::walk_back(std::shared_ptr<read> r, std::uint64_t prev)
 {
-    auto const oldest = r->result.messages.back()->offset();
-    if (oldest <= r->want_from || prev == 0)
+    if (r->oldest <= r->want_from || prev == 0)
         return finish(r);
-    get(json{{"seq", prev}}.dump(), [this, r, oldest](boost::system::error_code ec, std::optional<stream_record> m) {
+    get(json{{"seq", prev}}.dump(), [this, r](boost::system::error_code ec, std::optional<stream_record> m) {
         if (ec)
             return finish(r, ec);
         // Gone (count or byte limits), too old for this topic, or not the one before: history ends here.
-        if (!m || m->at_ms < r->oldest_ms || m->offset != oldest - 1 || m->epoch != r->latest.epoch)
+        if (!m || m->offset == 0 || m->at_ms < r->oldest_ms || m->last_offset() != r->oldest - 1 ||
+            m->epoch != r->latest.epoch)
             return finish(r);
-        auto const prev = m->prev;
-        r->result.messages.push_back(
-            std::make_shared<message const>(r->topic, position{m->offset, m->epoch}, m->data, m->seq));
-        walk_back(r, prev);
+        take(*r, *m);
+        walk_back(r, m->prev);
     });
 }
 
-// The smallest stream sequence X in [lo, hi] whose next message of the topic has an offset of want_from or more
-// (true at hi). A probe that lands before it moves lo past the message it found, not just past X.
+// The smallest stream sequence X in [lo, hi] whose next record of the topic ends at want_from or later (true at
+// hi). A probe that lands before it moves lo past the record it found, not just past X.
 void history_reader::find_start(std::shared_ptr<read> r, std::uint64_t lo, std::uint64_t hi)
 {
     if (lo >= hi)
@@ -171,7 +176,7 @@ void history_reader::find_start(std::shared_ptr<read> r, std::uint64_t lo, std::
         [this, r, lo, hi, x](boost::system::error_code ec, std::optional<stream_record> m) {
             if (ec)
                 return finish(r, ec);
-            if (!m || m->offset >= r->want_from)
+            if (!m || m->last_offset() >= r->want_from)
                 return find_start(r, lo, x);
             find_start(r, m->seq + 1, hi);
         });
@@ -187,15 +192,17 @@ void history_reader::consume(std::shared_ptr<read> r, std::uint64_t start)
         if (!d || d->consumer_seq != r->next_delivery++)
             // Unreadable, or a delivery lost on the way (the client's pending limits): the read cannot be trusted.
             return finish(r, make_error_code(nats_error::bad_reply));
-        if (d->offset >= r->want_from && d->offset <= r->latest.offset && d->at_ms >= r->oldest_ms &&
-            d->epoch == r->latest.epoch) {
-            auto m = std::make_shared<message const>(r->topic, position{d->offset, d->epoch}, d->data, d->seq);
-            r->bytes += m->envelope()->size();
-            if (!r->result.messages.empty() && r->bytes > r->max_bytes)
-                return finish(r);  // the page is full: the rest is the next read's
-            r->result.messages.push_back(std::move(m));
+        if (d->at_ms >= r->oldest_ms && d->epoch == r->latest.epoch) {
+            for (auto& m : d->messages(r->topic)) {
+                if (m->offset() < r->want_from || m->offset() > r->latest.last_offset())
+                    continue;
+                r->bytes += m->envelope()->size();
+                if (!r->result.messages.empty() && r->bytes > r->max_bytes)
+                    return finish(r);  // the page is full: the rest is the next read's
+                r->result.messages.push_back(std::move(m));
+            }
         }
-        if (d->offset >= r->latest.offset || d->pending == 0)
+        if (d->last_offset() >= r->latest.last_offset() || d->pending == 0)
             finish(r);
     });
     r->inbox = inbox;

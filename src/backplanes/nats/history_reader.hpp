@@ -3,13 +3,13 @@
 // ($JS.API.DIRECT.GET.<stream> with "seq", "last_by_subj", or "seq" + "next_by_subj"; no batches, which came
 // in 2.11) and push consumers.
 //
-// after(topic, since) first gets the topic's last message (last_by_subj): its offset and epoch are the topic's
-// position. Then the messages after `since`, by one of two ways:
-//   - few (up to walk_limit): walk back from the last message, one direct get per message, following each
-//     message's Nats-Expected-Last-Subject-Sequence (its predecessor's stream sequence);
-//   - more: find the stream sequence of the first one wanted by bisection ("seq" + "next_by_subj" probes,
-//     about log2(stream sequence) of them, often one), then let an ephemeral push consumer (ack none, memory,
-//     filtered to the topic) stream them to a subject of the link's inbox, and delete it.
+// after(topic, since) first gets the topic's last record (last_by_subj): its last offset and its epoch are the
+// topic's position. Then the messages after `since`, by one of two ways:
+//   - few (up to walk_limit): walk back from the last record, one direct get per record (stream_record.hpp: one
+//     or several messages), following each record's Nats-Expected-Last-Subject-Sequence (its predecessor's);
+//   - more: find the stream sequence of the record holding the first one wanted by bisection ("seq" +
+//     "next_by_subj" probes, about log2(stream sequence) of them, often one), then let an ephemeral push consumer
+//     (ack none, memory, filtered to the topic) stream the records to a subject of the link's inbox, and delete it.
 // Per-topic limits (count, age) are applied to what is read: the stream keeps the largest of them.
 //
 // Thread-safety: loop thread only. Handlers are never called from inside the call that takes them.
@@ -41,9 +41,9 @@ public:
 
     history_reader(boost::asio::any_io_executor ex, nats_link& link, subjects const& names, std::string stream);
 
-    /// The topic's last message (its position), or nullopt for a topic without one.
+    /// The topic's last record (its last offset is the topic's position), or nullopt for a topic without one.
     void last(std::string const& topic, record_handler done);
-    /// The stream's message at `seq`, or nullopt when it is gone.
+    /// The stream's record at `seq`, or nullopt when it is gone.
     void at(std::uint64_t seq, record_handler done);
 
     /// The topic's position, and without `since` nothing else; with it, the messages after it still in
@@ -63,6 +63,8 @@ private:
 
     void get(std::string const& request, record_handler done);
     void finish(std::shared_ptr<read> const& r, boost::system::error_code ec = {});
+    /// A record a walk back read: its messages from want_from on.
+    static void take(read& r, stream_record const& record);
     void walk_back(std::shared_ptr<read> r, std::uint64_t prev);
     void find_start(std::shared_ptr<read> r, std::uint64_t lo, std::uint64_t hi);
     void consume(std::shared_ptr<read> r, std::uint64_t start);

@@ -299,30 +299,66 @@ void jetstream_backplane::pump(std::string const& topic)
         if (ec)
             return finish(topic, ec, {});
         if (!it->second.last_known)
-            it->second.last_known = last ? tip{last->offset, last->epoch, last->seq} : tip{};
+            it->second.last_known = last ? tip{last->last_offset(), last->epoch, last->seq} : tip{};
         send(topic);
     });
+}
+
+std::size_t jetstream_backplane::record_size(std::deque<publish_job> const& queue) const
+{
+    // A marker or a keyed publish goes alone: a marker is no message, and a key names one message's position.
+    if (queue.front().marker || !queue.front().idempotency_key.empty())
+        return 1;
+    // Bounded below what NATS and the stream take, with room for the headers (the sizes are up to ~3 KB).
+    std::size_t limit = max_record_bytes;
+    if (auto const payload = link_.max_payload(); payload > 0)
+        limit = std::min(limit, payload / 2);
+    if (options_.max_message_size > 0)
+        limit = std::min(limit, static_cast<std::size_t>(options_.max_message_size) / 2);
+    std::size_t count = 0;
+    std::size_t bytes = 0;
+    for (auto const& job : queue) {
+        if (job.marker || !job.idempotency_key.empty() || count == max_record_messages ||
+            (count > 0 && bytes + job.data.size() > limit))
+            break;
+        bytes += job.data.size();
+        ++count;
+    }
+    return count;
 }
 
 void jetstream_backplane::send(std::string const& topic)
 {
     auto& t = topics_[topic];
     auto const base = *t.last_known;
-    bool const marker = t.queue.front().marker;
-    if (marker && base.seq != 0)
+    auto const& front = t.queue.front();
+    if (front.marker && base.seq != 0)
         return finish(topic, {}, position{base.offset, base.epoch});  // the topic has its epoch already
     // An empty topic (never published, or everything in it expired or purged) starts a new epoch: with its
     // marker (offset 0), or with its first message.
-    position const next = marker ? position{0, detail::random_epoch(random_)}
+    position const next = front.marker ? position{0, detail::random_epoch(random_)}
                           : base.seq == 0 ? position{1, detail::random_epoch(random_)}
                                           : position{base.offset + 1, base.epoch};
     std::vector<header> headers{{expected_header, std::to_string(base.seq)},
                                 {offset_header, std::to_string(next.offset)},
                                 {epoch_header, next.epoch}};
-    if (auto const& key = t.queue.front().idempotency_key; !key.empty())
+    if (auto const& key = front.idempotency_key; !key.empty())
         headers.push_back({msg_id_header, topic + ' ' + key});  // a topic has no space: one id per topic and key
-    link_.request(names_.stored(topic), t.queue.front().data, headers,
-                  [this, topic, next](boost::system::error_code ec, natsMsg* m) {
+    // Every publish queued behind the last one goes in this record: one acknowledgement, one live message, and
+    // one fan-out turn for all of them on every node.
+    auto const count = record_size(t.queue);
+    std::string body;
+    if (count > 1) {
+        std::vector<std::string_view> payloads;
+        payloads.reserve(count);
+        for (std::size_t i = 0; i < count; ++i)
+            payloads.push_back(t.queue[i].data);
+        std::string sizes;
+        body = join_payloads(payloads, sizes);
+        headers.push_back({sizes_header, std::move(sizes)});
+    }
+    link_.request(names_.stored(topic), count > 1 ? std::string_view(body) : std::string_view(front.data), headers,
+                  [this, topic, next, count](boost::system::error_code ec, natsMsg* m) {
                       auto it = topics_.find(topic);
                       if (it == topics_.end())
                           return;
@@ -332,7 +368,7 @@ void jetstream_backplane::send(std::string const& topic)
                           t.last_known.reset();
                           if (ec == nats_error::no_responders)
                               ensure_stream();  // no stream takes the subject: the server lost it
-                          return finish(topic, ec, {});
+                          return finish(topic, ec, {}, count);
                       }
                       auto const ack = api_answer(m);
                       if (auto const code = api_error_code(ack); code != 0) {
@@ -343,14 +379,14 @@ void jetstream_backplane::send(std::string const& topic)
                           return finish(topic,
                                         make_error_code(code == wrong_last_sequence ? nats_error::conflict
                                                                                    : nats_error::api_error),
-                                        {});
+                                        {}, count);
                       }
                       if (!ack.is_object() || !ack.contains("seq"))
-                          return finish(topic, make_error_code(nats_error::bad_reply), {});
+                          return finish(topic, make_error_code(nats_error::bad_reply), {}, count);
                       if (ack.value("duplicate", false))  // nothing stored: the tip this node knows still holds
                           return finish_duplicate(topic, ack["seq"].get<std::uint64_t>());
-                      learn(t, next.offset, next.epoch, ack["seq"].get<std::uint64_t>());
-                      finish(topic, {}, next);
+                      learn(t, next.offset + count - 1, next.epoch, ack["seq"].get<std::uint64_t>());
+                      finish(topic, {}, next, count);
                   });
 }
 
@@ -370,13 +406,19 @@ void jetstream_backplane::retry_after_conflict(std::string const& topic, int con
     });
 }
 
-void jetstream_backplane::finish(std::string const& topic, boost::system::error_code ec, position where)
+void jetstream_backplane::finish(std::string const& topic, boost::system::error_code ec, position where,
+                                 std::size_t count)
 {
-    auto& t = topics_[topic];
-    auto job = std::move(t.queue.front());
-    t.queue.pop_front();
-    --pending_publishes_;
-    job.done(ec, std::move(where));
+    for (std::size_t i = 0; i < count; ++i) {
+        // Each answer may publish or close: the topic is looked up again each time.
+        auto it = topics_.find(topic);
+        if (it == topics_.end() || it->second.queue.empty())
+            return;
+        auto job = std::move(it->second.queue.front());
+        it->second.queue.pop_front();
+        --pending_publishes_;
+        job.done(ec, ec ? position{} : position{where.offset + i, where.epoch});
+    }
     pump(topic);
 }
 
@@ -491,12 +533,15 @@ void jetstream_backplane::on_pattern_live(natsMsg* m)
         return;
     }
     auto& t = follow(*topic);
-    learn(t, r->offset, r->epoch, r->seq);
-    if (r->offset == 0)
-        return;  // an epoch marker: nothing to deliver
+    learn(t, r->last_offset(), r->epoch, r->seq);
     // The same stream as the topic's own subscription: a message NATS hands to both (or to two patterns) is
-    // delivered once.
-    accept(*topic, t, std::make_shared<message const>(*topic, position{r->offset, r->epoch}, r->data, r->seq));
+    // delivered once. An epoch marker has no message.
+    for (auto const& message : r->messages(*topic)) {
+        auto* now = following(*topic);  // delivering may have let the topic go
+        if (!now)
+            return;
+        accept(*topic, *now, message);
+    }
 }
 
 jetstream_backplane::topic_state& jetstream_backplane::follow(std::string const& topic)
@@ -553,11 +598,13 @@ void jetstream_backplane::on_live(std::string const& topic, natsMsg* m)
         spdlog::error("nats: malformed message on topic {}", topic);
         return;
     }
-    auto& t = it->second;
-    learn(t, r->offset, r->epoch, r->seq);
-    if (r->offset == 0)
-        return;  // an epoch marker: nothing to deliver
-    accept(topic, t, std::make_shared<message const>(topic, position{r->offset, r->epoch}, r->data, r->seq));
+    learn(it->second, r->last_offset(), r->epoch, r->seq);
+    for (auto const& message : r->messages(topic)) {  // none for an epoch marker
+        it = topics_.find(topic);  // delivering may have let the topic go
+        if (it == topics_.end() || !it->second.wanted)
+            return;
+        accept(topic, it->second, message);
+    }
 }
 
 void jetstream_backplane::accept(std::string const& topic, topic_state& t, message_ptr const& m)

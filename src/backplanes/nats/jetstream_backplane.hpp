@@ -11,12 +11,16 @@
 //   The offset and the epoch travel in the message's headers (Switchboard-Offset, Switchboard-Epoch). A topic
 //   with no message gets a new epoch from its first read (an epoch marker: a record of offset 0, never
 //   delivered, so a subscriber starting from it holds a position the first publish continues) or its first
-//   publish (offset 1). A node's publishes of one topic go one at a time (the next
-//   needs the stream sequence of the previous); different topics go in parallel.
+//   publish (offset 1). A node's publishes of one topic go one record at a time (the next needs the stream
+//   sequence of the previous); different topics go in parallel. What queued up behind a topic's record in
+//   flight goes in its next record, together (group commit: stream_record.hpp, up to max_record_messages and
+//   max_record_bytes): one acknowledgement, one live message, one fan-out turn on every node. A keyed publish
+//   or an epoch marker goes alone.
 // - History: history_reader (direct gets, and a push consumer for long reads). The last message of a topic gives
 //   its position. Per-topic limits (count, age) are applied there.
-// - The backplane's sequence (message::sequence, pattern_history) is the stream sequence, in the epoch of the
-//   stream's creation time: pattern_reader reads a pattern's history with the stream's own subject filters.
+// - The backplane's sequence (message::sequence, pattern_history) is the record's stream sequence and the
+//   message's place in it, in the epoch of the stream's creation time: pattern_reader reads a pattern's history
+//   with the stream's own subject filters.
 // - Live: a core subscription per topic with local subscribers on "<prefix>.live.<topic>", where the stream
 //   republishes each message once stored, in stream order. Not the published subject: a core subscriber there
 //   would also see publishes JetStream refused, and in an order that is not the stream's. Each topic is delivered
@@ -153,7 +157,10 @@ private:
     void pump(std::string const& topic);
     void send(std::string const& topic);
     void retry_after_conflict(std::string const& topic, int conflicts);
-    void finish(std::string const& topic, boost::system::error_code ec, position where);
+    /// How many of the queue's first publishes go in the next record (see the top of this file).
+    std::size_t record_size(std::deque<publish_job> const& queue) const;
+    /// Answers the queue's first `count` publishes: the i-th with `where` + i, or all with `ec`.
+    void finish(std::string const& topic, boost::system::error_code ec, position where, std::size_t count = 1);
     /// A publish JetStream found a duplicate of the message at `seq`: answered with that message's position.
     void finish_duplicate(std::string const& topic, std::uint64_t seq);
     void learn(topic_state& t, std::uint64_t offset, std::string const& epoch, std::uint64_t seq);

@@ -199,6 +199,12 @@ void nats_link::set_connected(bool up)
         on_state_(up);
 }
 
+std::size_t nats_link::max_payload() const noexcept
+{
+    auto const n = nc_ ? natsConnection_GetMaxPayload(nc_) : 0;
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
 bool nats_link::connected() const noexcept
 {
     // connected_ follows cnats' events, which come through its async-callback thread: cnats itself knows

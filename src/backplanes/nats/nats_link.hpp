@@ -112,6 +112,8 @@ public:
     std::pair<std::uint64_t, std::string> open_inbox(message_handler on_message);
 
     std::size_t pending_requests() const noexcept { return pending_.size(); }
+    /// The largest message the server takes (its max_payload), headers included; 0 while not connected.
+    std::size_t max_payload() const noexcept;
 
     /// Closes the connection; pending requests fail with nats_error::closed (called from here). Blocks while
     /// cnats joins its reconnect thread if one is in a connect attempt (up to connect_timeout).

@@ -35,9 +35,13 @@ std::string sequence_epoch(std::string_view created)
         if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
             out += c;
     // "20261204T183416052847718Z": 25 characters; keep the most significant should a server write more.
-    if (out.size() > max_epoch_length)
-        out.resize(max_epoch_length);
-    return out;
+    if (out.empty())
+        return out;
+    if (out.size() > max_epoch_length - 1)
+        out.resize(max_epoch_length - 1);
+    // Sequences count records and places in them (stream_record.hpp): a position from before they did, when
+    // a sequence was the stream's alone, names another epoch.
+    return out + 'r';
 }
 
 struct pattern_reader::read_state {
@@ -51,7 +55,9 @@ struct pattern_reader::read_state {
     std::string pattern;
     std::string filter;  // "<prefix>.topic.<pattern>"
     bool has_since = false;
-    std::uint64_t since = 0;
+    std::uint64_t since = 0;        // a sequence (stream_record.hpp)
+    std::uint64_t from_record = 0;  // the first record that may hold a message after it
+    std::uint64_t resume_from = 0;  // a page read again: its messages before this sequence are not wanted
     std::string since_epoch;
     std::uint64_t first_seq = 0;  // the stream's, when the read began
     std::uint64_t last_seq = 0;   // read up to here: later messages reach subscribers live
@@ -102,7 +108,10 @@ void pattern_reader::read(std::string const& pattern, std::optional<position> co
     if (since) {
         r->since = since->offset;
         r->since_epoch = since->epoch;
-        r->next = since->offset + 1;
+        // Its own record may hold more messages after it.
+        r->from_record = std::max<std::uint64_t>(
+            1, record_of(r->since) + (index_in_record(r->since) == record_end ? 1 : 0));
+        r->next = r->from_record;
     }
     r->max_bytes = max_bytes;
     r->max_topics = max_topics;
@@ -127,15 +136,15 @@ void pattern_reader::on_info(read_ptr const& r, boost::system::error_code ec, na
     auto const& state = info["state"];
     r->first_seq = state.value("first_seq", std::uint64_t{0});
     r->last_seq = state.value("last_seq", std::uint64_t{0});
-    r->result.latest = {r->last_seq, epoch};
+    r->result.latest = {message_sequence(r->last_seq, record_end), epoch};
     if (!r->has_since)
         return finish(r);
     bool const same_epoch = r->since_epoch.empty() ? r->since == 0 : r->since_epoch == epoch;
-    if (!same_epoch || r->since > r->last_seq) {
+    if (!same_epoch || r->since > r->result.latest.offset) {
         r->result.recovered = false;
         return finish(r);
     }
-    if (r->since == r->last_seq)
+    if (r->from_record > r->last_seq)
         return finish(r);
     // Few subjects in the whole stream: no page needs topics counted past it.
     r->may_count = state.value("num_subjects", std::uint64_t{0}) > r->max_topics;
@@ -177,15 +186,17 @@ bool pattern_reader::examine(read_ptr const& r, std::string const& topic, stream
     // NATS' `*` also matches the "~" of an empty topic token (subject.hpp); switchboard's pattern decides.
     if (rec.offset == 0 || !pattern_matches(r->pattern, topic))
         return true;  // an epoch marker (no message), or a topic the pattern does not match
+    if (message_sequence(rec.seq, rec.count() - 1) <= r->since)
+        return true;  // the record `since` is in, and nothing of it after `since`
     auto [it, fresh] = r->topics.try_emplace(topic);
     if (fresh && r->topics.size() > r->max_topics) {
         finish(r, make_error_code(error::too_many_topics));
         return false;
     }
     auto& seen = it->second;
-    // Its previous message is before `since`, or the one read just before, or it starts its topic's epoch (what
-    // came before it is an epoch marker, or messages that left with the head of the stream).
-    if (rec.offset != 1 && rec.prev > r->since && rec.prev != seen.last_seq)
+    // Its previous record is before `since`('s own), or the one read just before, or it starts its topic's epoch
+    // (what came before it is an epoch marker, or records that left with the head of the stream).
+    if (rec.offset != 1 && rec.prev > record_of(r->since) && rec.prev != seen.last_seq)
         seen.lost = true;
     seen.last_seq = rec.seq;
     if (r->page_full)
@@ -196,23 +207,26 @@ bool pattern_reader::examine(read_ptr const& r, std::string const& topic, stream
         seen.lost = true;  // past its own topic's limits: not history any more
         return true;
     }
-    auto m = std::make_shared<message const>(topic, position{rec.offset, rec.epoch}, rec.data, rec.seq);
-    r->bytes += m->envelope()->size();
-    if (!r->result.messages.empty() && r->bytes > r->max_bytes) {
-        r->page_full = true;
-        r->result.more = true;
-        r->page_end = rec.seq;  // the next page's first (reading goes on past it only to count topics)
-        if (r->may_count) {
-            page_filled(r);
-            return false;
+    for (auto& m : rec.messages(topic)) {
+        if (m->sequence() <= r->since || m->sequence() < r->resume_from)
+            continue;
+        r->bytes += m->envelope()->size();
+        if (!r->result.messages.empty() && r->bytes > r->max_bytes) {
+            r->page_full = true;
+            r->result.more = true;
+            r->page_end = m->sequence();  // the next page's first (reading goes on past it only to count topics)
+            if (r->may_count) {
+                page_filled(r);
+                return false;
+            }
+            if (!r->count_beyond_page) {
+                complete(r);
+                return false;
+            }
+            return true;
         }
-        if (!r->count_beyond_page) {
-            complete(r);
-            return false;
-        }
-        return true;
+        r->result.messages.push_back(std::move(m));
     }
-    r->result.messages.push_back(std::move(m));
     return true;
 }
 
@@ -343,7 +357,8 @@ void pattern_reader::complete(read_ptr r)
                     auto& messages = r->result.messages;
                     auto const before = messages.size();
                     std::erase_if(messages, [&](message_ptr const& x) {
-                        return x->topic() == topic && x->epoch() == last->epoch && x->offset() + limit <= last->offset;
+                        return x->topic() == topic && x->epoch() == last->epoch &&
+                               x->offset() + limit <= last->last_offset();
                     });
                     if (messages.size() != before)
                         r->topics[topic].lost = true;
@@ -360,7 +375,8 @@ void pattern_reader::complete(read_ptr r)
                     r->page_full = false;
                     r->bytes = 0;
                     r->walked = 0;
-                    r->next = r->page_end;
+                    r->next = record_of(r->page_end);
+                    r->resume_from = r->page_end;
                     for (auto& [name, seen] : r->topics)
                         seen.last_seq = 0;
                     return walk(r);
@@ -385,7 +401,7 @@ void pattern_reader::finish(read_ptr const& r, boost::system::error_code ec)
             r->result.lost.push_back(topic);
     std::sort(r->result.lost.begin(), r->result.lost.end());
     // Messages after `since` left with the head of the stream: whose, nobody can say.
-    if ((r->has_since && r->since + 1 < r->first_seq) || !r->result.lost.empty())
+    if ((r->has_since && r->from_record < r->first_seq) || !r->result.lost.empty())
         r->result.recovered = false;
     done({}, std::move(r->result));
 }

@@ -1,14 +1,16 @@
 #pragma once
 // A pattern's history from the stream (backplane::pattern_history), with what nats-server 2.9 offers.
 //
-// The backplane's sequence is the stream's sequence: one stream holds every topic, so it increases across all
-// topics and all nodes sharing it, and a message's sequence is the one JetStream gave it (Nats-Sequence).
-// Its epoch is the stream's creation time (its info's `created`, digits and letters only): the same for every
-// node, and new when the stream is made again (a server that lost its store).
+// The backplane's sequence comes from the stream's: one stream holds every topic, so it increases across all
+// topics and all nodes sharing it. A message's sequence is its record's stream sequence (Nats-Sequence) and its
+// place in that record (stream_record.hpp: sequence = stream sequence * 256 + index). Its epoch is the stream's
+// creation time (its info's `created`, digits and letters only, and "r"): the same for every node, and new when
+// the stream is made again (a server that lost its store). A position after all of record S is (S, 255).
 //
 // read(pattern, since) asks the stream's info first: its creation time, its first and last sequences, and how
-// many subjects it holds. Then the matching messages in (since, last sequence] of the pattern's filter
-// ("<prefix>.topic.<pattern>"), in stream order, by one of two ways, as history_reader does:
+// many subjects it holds. Then the matching records from the one `since` is in up to the last sequence, of the
+// pattern's filter ("<prefix>.topic.<pattern>"), in stream order, and their messages after `since`, by one of
+// two ways, as history_reader does:
 //   - the first walk_limit of them by direct gets ("seq" + "next_by_subj" with the filter: the next matching
 //     message, one round trip each), which is all a short absence needs;
 //   - the rest through an ephemeral push consumer (ack none, memory, filter, start sequence) that is deleted
@@ -20,13 +22,14 @@
 // topics with messages after `since` always fail it (error::too_many_topics), and a resume that fits in a page,
 // or a pattern matching few topics, costs no more than its page.
 //
-// What is gone: every stored message names its topic's previous message (Nats-Expected-Last-Subject-Sequence,
-// checked by JetStream at publish and kept with it). A message whose previous one is after `since` and was not
-// read before it means its topic lost messages: the topic is named in `lost`. Messages hidden by their topic's
+// What is gone: every stored record names its topic's previous record (Nats-Expected-Last-Subject-Sequence,
+// checked by JetStream at publish and kept with it). A record whose previous one is after `since`'s own and was
+// not read before it means its topic lost messages: the topic is named in `lost`. Messages hidden by their topic's
 // own limits (count, age: the stream keeps the largest of every rule) name their topic too. Messages removed
 // from the head of the stream (age, the stream's byte bound) take their subjects with them: when the stream's
-// first sequence is past since + 1, recovered is false with nobody named (the removed messages may not have
-// matched: docs/scaling.md says how precise this is). Epoch markers (offset 0) are read past: they are no
+// first sequence is past the record `since` is in (or past the next one, for a position after a whole record),
+// recovered is false with nobody named (the removed messages may not have matched, or may all have been
+// delivered: docs/scaling.md says how precise this is). Epoch markers (offset 0) are read past: they are no
 // message, and the first message of an epoch (offset 1) follows nothing of its topic.
 //
 // Thread-safety: loop thread only. Handlers are never called from inside the call that takes them; none is
@@ -52,8 +55,8 @@
 
 namespace switchboard::nats {
 
-/// The sequence epoch of a stream created at `created` (its info's RFC 3339 time): its digits and letters, at
-/// most max_epoch_length of them (the nanoseconds are the last to go); empty when `created` has none.
+/// The sequence epoch of a stream created at `created` (its info's RFC 3339 time): its digits and letters (the
+/// nanoseconds are the last to go) and "r", at most max_epoch_length in all; empty when `created` has none.
 std::string sequence_epoch(std::string_view created);
 
 class pattern_reader {

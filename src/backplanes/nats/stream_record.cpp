@@ -46,7 +46,25 @@ bool number(std::string_view text, std::uint64_t& out)
     return ec == std::errc{} && end == text.data() + text.size();
 }
 
-/// Offset, epoch, previous and data: what every way of reading a message has.
+/// "a,b,c" into sizes that add up to `total`; false when malformed, of one size, or of more than a record holds.
+bool parse_sizes(std::string_view text, std::size_t total, std::vector<std::uint32_t>& out)
+{
+    std::uint64_t sum = 0;
+    while (true) {
+        auto const comma = text.find(',');
+        std::uint64_t size = 0;
+        if (!number(text.substr(0, comma), size) || size > total || out.size() == max_record_messages)
+            return false;
+        out.push_back(static_cast<std::uint32_t>(size));
+        sum += size;
+        if (comma == std::string_view::npos)
+            break;
+        text.remove_prefix(comma + 1);
+    }
+    return out.size() > 1 && sum == total;
+}
+
+/// Offset, epoch, previous and data: what every way of reading a record has.
 std::optional<stream_record> parse_common(natsMsg* m)
 {
     auto offset = msg_number(m, offset_header);
@@ -58,10 +76,50 @@ std::optional<stream_record> parse_common(natsMsg* m)
     r.epoch = std::string(*epoch);
     r.prev = msg_number(m, expected_header).value_or(0);
     r.data = std::string(msg_data(m));
+    // Several messages: their sizes must add up to the body (an epoch marker has none).
+    auto sizes = msg_header(m, sizes_header);
+    if (sizes && (r.offset == 0 || !parse_sizes(*sizes, r.data.size(), r.sizes)))
+        return std::nullopt;
     return r;
 }
 
 }  // namespace
+
+std::vector<message_ptr> stream_record::messages(std::string const& topic) const
+{
+    std::vector<message_ptr> out;
+    if (offset == 0)
+        return out;
+    if (sizes.empty()) {
+        out.push_back(std::make_shared<message const>(topic, position{offset, epoch}, data, message_sequence(seq, 0)));
+        return out;
+    }
+    out.reserve(sizes.size());
+    std::string_view rest(data);
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+        out.push_back(std::make_shared<message const>(topic, position{offset + i, epoch}, rest.substr(0, sizes[i]),
+                                                      message_sequence(seq, i)));
+        rest.remove_prefix(sizes[i]);
+    }
+    return out;
+}
+
+std::string join_payloads(std::vector<std::string_view> const& payloads, std::string& sizes)
+{
+    std::string body;
+    std::size_t total = 0;
+    for (auto p : payloads)
+        total += p.size();
+    body.reserve(total);
+    sizes.clear();
+    for (auto p : payloads) {
+        if (!sizes.empty())
+            sizes += ',';
+        sizes += std::to_string(p.size());
+        body += p;
+    }
+    return body;
+}
 
 std::optional<stream_record> parse_stored(natsMsg* m)
 {
