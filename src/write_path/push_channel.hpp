@@ -121,9 +121,9 @@ protected:
     virtual void queue_farewell(disconnect const& reason);
     /// A keepalive tick while open: `idle_in` and `idle_out` are ticks since the last input and output.
     virtual void keepalive_tick(std::uint64_t now, std::uint64_t idle_in, std::uint64_t idle_out) = 0;
-    /// Whether the client sends anything after its request. One that does not (an EventSource) rests its byte
-    /// stream (channel_io::rest) each time its output is out, instead of after two quiet ticks: a stream that
-    /// waits only for its client's end holds nothing of Asio's from its first write on.
+    /// Whether the client may send anything now. One that does not (an EventSource, a WebSocket that has only
+    /// subscribed) rests its byte stream (channel_io::rest) each time its output is out, instead of after two
+    /// quiet ticks: a stream that waits only for its client's end holds nothing of Asio's from its first write on.
     virtual bool expects_input() const noexcept { return true; }
 
     channel_services& services_;

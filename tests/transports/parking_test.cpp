@@ -1,6 +1,7 @@
 // Quiet streams park: after two keepalive ticks without input, a plain WebSocket or SSE connection's socket
 // leaves Asio for the loop's idle watch (core/idle_watch.hpp), and nothing a client sees may change. An SSE
-// stream, whose client sends nothing, parks as soon as its output is out.
+// stream, whose client sends nothing, parks as soon as its output is out, and so does a WebSocket that has sent
+// only a few messages.
 // Messages and heartbeats still go out (a send needs no wait), input and pongs still arrive, a departure is
 // still seen at once, a reader that stops is still cut off at its bounds, and a stop still closes them all.
 // A long poll waiting that long parks its socket too (http_connection's departure watch): its answer, a
@@ -99,6 +100,51 @@ TEST(parked_streams, an_sse_stream_parks_as_soon_as_its_head_is_out)
     for (auto& c : clients)
         c->close();
     ASSERT_TRUE(srv.run_until([&] { return srv.stats().sse == 0 && srv.stats().parked == 0; },
+                              std::chrono::seconds(10)));
+}
+
+// A WebSocket that has sent only its first few messages (its subscriptions) is taken for one that listens: it
+// parks as soon as its output is out, as an SSE stream does, and a connect storm of subscribers holds Asio's
+// reactor entries only while each is set up. One that keeps sending (a publisher) does not park at each flush,
+// which would cost four epoll_ctl calls a read: only after two quiet ticks (at least a second), as before.
+TEST(parked_streams, a_websocket_that_has_only_subscribed_parks_at_once_and_a_publishing_one_does_not)
+{
+    live_server srv;
+    srv.start();
+    constexpr std::size_t subscribers = 20;
+    std::vector<std::shared_ptr<ws_client>> clients;
+    for (std::size_t i = 0; i < subscribers; ++i) {
+        clients.push_back(ws_client::create(srv.ioc));
+        clients.back()->connect(srv.port);
+        ASSERT_TRUE(clients.back()->subscribe(srv.ioc, "storm", 1));
+    }
+    // Each parked in the handler that sent its ack, before its client could read it.
+    EXPECT_EQ(srv.stats().parked, subscribers);
+
+    auto publisher = ws_client::create(srv.ioc);
+    publisher->connect(srv.port);
+    std::string const payload = R"({"n":123456789012345678901234567890,"f":1.50})";
+    constexpr int publishes = 20;
+    for (int i = 1; i <= publishes; ++i) {
+        // As text: the test's JSON would read the big integer as a double.
+        publisher->send_text(R"({"type":"publish","topic":"storm","id":)" + std::to_string(i) + R"(,"data":)" +
+                             payload + "}");
+        auto const ack = publisher->wait_reply(srv.ioc, i);
+        ASSERT_TRUE(ack) << i;
+        ASSERT_NE((*ack)["type"], "error") << ack->dump();
+    }
+    // Its last input came just now: were it parking at each flush, it would be parked here.
+    EXPECT_EQ(srv.stats().parked, subscribers);
+    for (auto& c : clients) {
+        ASSERT_TRUE(c->wait_messages(srv.ioc, publishes));
+        EXPECT_NE(c->texts().back().find("\"data\":" + payload + "}"), std::string::npos) << c->texts().back();
+    }
+    EXPECT_EQ(srv.stats().parked, subscribers);  // served while parked, and still parked
+
+    for (auto& c : clients)
+        c->close();
+    publisher->close();
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().websocket == 0 && srv.stats().parked == 0; },
                               std::chrono::seconds(10)));
 }
 

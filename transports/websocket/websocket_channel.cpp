@@ -256,6 +256,8 @@ void websocket_channel::on_message(opcode kind, std::string_view payload, bool c
 {
     if (closing())
         return;  // a message behind the one that closed the connection, in the same read
+    if (messages_read_ <= listener_messages)
+        ++messages_read_;
     std::string inflated;
     if (compressed) {
         // Bounded while inflating: a small frame that would inflate past the limit (a zip bomb) ends the

@@ -54,6 +54,11 @@ private:
     void on_message_too_large() override;
     void on_ping(std::string_view payload) override;
     void on_pong(std::string_view payload) override;
+    /// A WebSocket that has sent at most listener_messages messages (its subscriptions, as a rule) listens: it
+    /// rests each time its output is out, as an SSE stream does. Past that it may publish all the time, and rests
+    /// after two quiet ticks: resting at each flush would cost four epoll_ctl calls a read.
+    bool expects_input() const noexcept override { return messages_read_ > listener_messages; }
+    static constexpr std::uint8_t listener_messages = 8;
     void on_close(std::uint16_t code, std::string_view reason) override;
 
     using ticket = pending_commands::ticket_ptr;
@@ -98,6 +103,7 @@ private:
     bool peer_closed_ = false;
     bool compression_ = false;  // permessage-deflate negotiated
     bool warned_ = false;       // told its token is expiring (reset by a refresh)
+    std::uint8_t messages_read_ = 0;  // up to listener_messages + 1
     // Only while a message is split across reads (on_input): every other WebSocket holds a pointer where the
     // parser is 120 bytes, and no buffer of it.
     std::unique_ptr<frame_parser> parser_;
