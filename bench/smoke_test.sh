@@ -17,10 +17,12 @@ cleanup() {
 trap cleanup EXIT
 
 # Starts a server logging to $work/$1.log (more arguments go to the server); sets $port once it listens.
-# Blocks until the server logs its port (or 20 s pass): no polling loop, no sleep.
+# Blocks until the server logs its port (or 20 s pass): no polling loop, no sleep. The log is made before the
+# server starts: its redirection happens in the background job, and a tail that came first found no file and quit.
 start_server() {
   local name=$1; shift
-  "$server" --listen 127.0.0.1:0 "$@" >"$work/$name.log" 2>&1 &
+  : >"$work/$name.log"
+  "$server" --listen 127.0.0.1:0 "$@" >>"$work/$name.log" 2>&1 &
   pids+=($!)
   port=$(timeout 20 grep -m 1 -o 'listening on 127.0.0.1:[0-9]*' <(tail -n +1 -f "$work/$name.log") | cut -d: -f2 || true)
   [[ -n "$port" ]] || { echo "$name did not report its port"; cat "$work/$name.log"; exit 1; }
@@ -61,8 +63,9 @@ fi
 # A free port from the kernel; should another process take it before Redis binds it, try again.
 for attempt in 1 2 3; do
   redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  : >"$work/redis.log"  # before the tail below, as in start_server
   redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save "" --appendonly no --daemonize no \
-    >"$work/redis.log" 2>&1 &
+    >>"$work/redis.log" 2>&1 &
   redis_pid=$!
   pids+=($redis_pid)
   # redis-server logs "Ready to accept connections" once it listens.
