@@ -175,7 +175,8 @@ struct server_options {
     // to three seconds by default) waits for input in the loop's own epoll set instead of Asio's: Asio's reactor
     // entry and the pending wait are freed (190-280 bytes per idle stream as measured, docs/benchmarks.md). A
     // plain SSE stream, whose client sends nothing, does so as soon as its response head is out, and a plain
-    // WebSocket that has sent at most 8 messages (its subscriptions) each time its output is out.
+    // WebSocket that has sent 1 to 8 messages (its subscriptions), or that the server subscribed, each time its
+    // output is out.
     // Sending is unchanged; input, or a send that must wait, takes the socket back first (docs/architecture.md).
     bool park_idle = true;
     // How long this node keeps following a topic or pattern (its backplane subscription) after its last local

@@ -1,8 +1,8 @@
 #pragma once
 // A client's byte stream as the HTTP side sees it: plain TCP, or TLS over TCP (told apart by the client's first
-// byte, see http_connection). One type for both, so the HTTP connection, the WebSocket handshake and the
+// byte, see http_connection). One type for both, so the HTTP connection, an HTTP/2 session and the
 // streaming channels take either without becoming templates; each asynchronous call is one branch to the
-// stream underneath. Meets Asio's AsyncReadStream and AsyncWriteStream, and Beast's teardown for the upgrade.
+// stream underneath. Meets Asio's AsyncReadStream and AsyncWriteStream.
 
 #include "core/idle_watch.hpp"
 #include "http/tls_stream.hpp"
@@ -10,7 +10,6 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/websocket/teardown.hpp>
 
 #include <memory>
 #include <utility>
@@ -24,7 +23,8 @@ public:
     using executor_type = boost::beast::tcp_stream::executor_type;
 
     // The plain stream is made in place: moving a tcp_stream allocates a new state block (Beast keeps the
-    // moved-from one valid), and a hole per connection left behind adds to idle memory.
+    // moved-from one valid), and a hole per connection left behind adds to idle memory. A resting stream moves
+    // as a pointer: what hands a stream on rests it first (http_connection::release).
     explicit connection_stream(boost::asio::ip::tcp::socket socket) : stream_(std::in_place_index<0>, std::move(socket)) {}
     connection_stream(connection_stream&&) = default;
 
@@ -65,6 +65,12 @@ public:
         stream_.emplace<0>(std::move(socket));
     }
     bool resting() const noexcept { return stream_.index() == 2; }
+    /// The socket of a plain stream, resting or not, taken out of it: for a channel's io, which needs nothing
+    /// else (its own deadlines are the keepalive ticks).
+    boost::asio::ip::tcp::socket take_socket()
+    {
+        return resting() ? std::move(*std::get<2>(stream_)) : std::get<0>(stream_).release_socket();
+    }
     /// While resting: gives the socket's descriptor up, to wait outside Asio (the loop's idle watch), and frees the
     /// socket object (~90 bytes) until unpark(); nothing may use the socket meanwhile. -1, with `ec` set, when
     /// Asio cannot let the descriptor go (the socket is kept then).
@@ -123,34 +129,6 @@ public:
                     std::get<0>(stream_).async_write_some(b, std::move(handler));
             },
             token, buffers);
-    }
-
-    // Beast closes the socket this way on a WebSocket timeout.
-    friend void beast_close_socket(connection_stream& s) { s.tcp().close(); }
-
-    // Beast's WebSocket teardown, forwarded to the stream underneath. Over TLS the synchronous one closes the
-    // socket (no blocking close_notify on the loop); the asynchronous one sends close_notify first.
-    friend void teardown(boost::beast::role_type role, connection_stream& s, boost::system::error_code& ec)
-    {
-        using boost::beast::websocket::teardown;
-        if (s.is_tls())
-            s.tcp().socket().close(ec);
-        else
-            teardown(role, s.tcp(), ec);
-    }
-
-    template <class TeardownHandler>
-    friend void async_teardown(boost::beast::role_type role, connection_stream& s, TeardownHandler&& handler)
-    {
-        using boost::beast::websocket::async_teardown;
-        if (s.is_tls())
-            s.tls().async_shutdown([&s, h = std::forward<TeardownHandler>(handler)](boost::system::error_code ec) mutable {
-                boost::system::error_code ignored;
-                s.tcp().socket().close(ignored);
-                std::move(h)(ec);
-            });
-        else
-            async_teardown(role, s.tcp(), std::forward<TeardownHandler>(handler));
     }
 
 private:

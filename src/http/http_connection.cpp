@@ -738,6 +738,9 @@ connection_stream http_connection::release(std::string& leftover, connection_slo
     buffer_.consume(buffer_.size());
     idle_ = false;
     stream_.tcp().expires_never();
+    // Resting, a plain stream moves on as a pointer to its socket, however many hands it passes through (the
+    // channel, its io); moving Beast's stream would make its state anew at each. Over TLS it is a pointer anyway.
+    stream_.rest();
     return std::move(stream_);  // this connection is done with it; nothing here touches it again
 }
 

@@ -57,8 +57,8 @@ public:
     /// Writes `res`, then reads the next request if keep-alive allows, else closes. During the loop turn's flush
     /// (a long poll answered as its messages arrive) the write joins the turn's send batch.
     void respond(http_response res) override;
-    /// Hands the stream to a streaming transport; `leftover` gets bytes already read past the request, `slot`
-    /// the connection's place in the limits.
+    /// Hands the stream to a streaming transport (or an HTTP/2 session), resting (connection_stream::rest) when
+    /// plain; `leftover` gets bytes already read past the request, `slot` the connection's place in the limits.
     connection_stream release(std::string& leftover, connection_slot& slot);
     /// The request came over TLS.
     bool secure() const noexcept override { return stream_.is_tls(); }

@@ -145,6 +145,7 @@ h2_connection::h2_connection(connection_stream stream, connection_slot slot, std
       timer_(stream_.get_executor()),
       idle_since_(std::chrono::steady_clock::now())
 {
+    stream_.wake();  // it came resting (http_connection::release): deadlines from here on
     ctx_.h2_connections.insert(this);
 }
 

@@ -17,14 +17,14 @@ constexpr std::uint64_t rest_after_ticks = 2;
 push_channel::io_variant make_io(connection_stream stream, io_owner& owner, channel_services& services)
 {
     boost::system::error_code ec;
-    auto& socket = stream.tcp().socket();
+    auto& socket = stream.socket();
     socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
     if (services.options.socket_send_buffer > 0)
         socket.set_option(boost::asio::socket_base::send_buffer_size(static_cast<int>(services.options.socket_send_buffer)),
                           ec);
     if (stream.is_tls())
         return std::unique_ptr<channel_io>(std::make_unique<tls_io>(tls_io::stream_type(std::move(stream.tls())), owner));
-    return push_channel::io_variant(std::in_place_index<0>, stream.tcp().release_socket(), owner,
+    return push_channel::io_variant(std::in_place_index<0>, stream.take_socket(), owner,
                                     services.flusher.batch(), services.options.park_idle ? &services.idle : nullptr);
 }
 

@@ -9,6 +9,7 @@
 
 #include "support/count_of.hpp"
 #include "support/curl.hpp"
+#include "support/jwt_maker.hpp"
 #include "support/live_server.hpp"
 #include "support/raw_connection.hpp"
 #include "support/server_process.hpp"
@@ -144,6 +145,47 @@ TEST(parked_streams, a_websocket_that_has_only_subscribed_parks_at_once_and_a_pu
     for (auto& c : clients)
         c->close();
     publisher->close();
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().websocket == 0 && srv.stats().parked == 0; },
+                              std::chrono::seconds(10)));
+}
+
+// A WebSocket that has sent nothing yet is about to send its first command, right behind the 101: it does not
+// park once the 101 is out, which would cost it a park and an unpark for that command. One the server subscribed
+// (identity::topics) may never send anything: it parks once it has been told. The default ticks are seconds
+// apart, so a stream parked right after its 101 was parked by its flush, not by its ticks.
+TEST(parked_streams, a_websocket_waits_for_its_first_command_unparked_unless_the_server_subscribed_it)
+{
+    std::string const secret = "a-test-secret-of-32-characters!!";
+    server_options options;
+    options.security.jwt_secret = secret;
+    live_server srv(options);
+    srv.start();
+    auto const token = [&](nlohmann::json topics) {
+        nlohmann::json claims = {{"sub", "alice"}, {"exp", unix_time(std::chrono::hours(1))}};
+        if (!topics.is_null())
+            claims["topics"] = std::move(topics);
+        return make_hs256(claims, secret);
+    };
+
+    auto client = ws_client::create(srv.ioc);
+    client->connect(srv.port, "/ws?token=" + token(nullptr));
+    ASSERT_TRUE(client->wait_open(srv.ioc)) << client->http_status();
+    EXPECT_EQ(srv.stats().parked, 0u);
+    ASSERT_TRUE(client->subscribe(srv.ioc, "storm", 1));
+    EXPECT_EQ(srv.stats().parked, 1u);  // a listener from its first command on
+
+    auto told = ws_client::create(srv.ioc);
+    told->connect(srv.port, "/ws?token=" + token({"user:alice"}));
+    ASSERT_TRUE(told->wait_received(srv.ioc, 1));
+    EXPECT_EQ(told->received().front()["type"], "subscribed");
+    EXPECT_EQ(srv.stats().parked, 2u);
+
+    std::string const payload = R"({"n":123456789012345678901234567890})";
+    (*srv).publish_text("user:alice", payload);
+    ASSERT_TRUE(told->wait_messages(srv.ioc, 1));
+    EXPECT_NE(told->texts().back().find("\"data\":" + payload + "}"), std::string::npos) << told->texts().back();
+    client->close();
+    told->close();
     ASSERT_TRUE(srv.run_until([&] { return srv.stats().websocket == 0 && srv.stats().parked == 0; },
                               std::chrono::seconds(10)));
 }

@@ -88,10 +88,25 @@ websocket_channel::websocket_channel(io_factory const& make, detail::channel_ser
 {
 }
 
+void websocket_channel::start(std::string response, std::string_view leftover)
+{
+    enqueue_control(std::make_shared<std::string const>(std::move(response)));
+    begin(leftover);
+}
+
 void websocket_channel::start(http_response const& head, std::string_view leftover)
 {
     send_head(head);
-    start(leftover);
+    begin(leftover);
+}
+
+void websocket_channel::begin(std::string_view leftover)
+{
+    if (server_since_)
+        subscribe_server_topics();  // before the client's first commands, which may name the same topics
+    if (!leftover.empty())
+        on_input(leftover);
+    start_reading();
 }
 
 void websocket_channel::keepalive_tick(std::uint64_t now, std::uint64_t idle_in, std::uint64_t)
@@ -124,15 +139,6 @@ void websocket_channel::keepalive_tick(std::uint64_t now, std::uint64_t idle_in,
         static shared_bytes const ping = std::make_shared<std::string const>(make_frame(opcode::ping, {}));
         enqueue(ping);
     }
-}
-
-void websocket_channel::start(std::string_view leftover)
-{
-    if (server_since_)
-        subscribe_server_topics();  // before the client's first commands, which may name the same topics
-    if (!leftover.empty())
-        on_input(leftover);
-    start_reading();
 }
 
 void websocket_channel::use_compression()

@@ -1,5 +1,5 @@
 #pragma once
-// A WebSocket client after the upgrade: RFC 6455 framing of our own both ways (Beast only did the handshake),
+// A WebSocket client from its upgrade on: the 101 as its first bytes, then RFC 6455 framing of our own both ways,
 // so an idle connection holds a socket and a few fields. Text frames carry JSON commands (docs/protocol.md);
 // messages go out as frames built once per message and shared by every subscriber.
 
@@ -28,10 +28,11 @@ public:
 
     std::string_view transport() const noexcept override { return "websocket"; }
 
-    /// Starts reading (after the server-side subscriptions, when asked for); `leftover` holds bytes the client
-    /// sent right behind the upgrade request.
-    void start(std::string_view leftover);
-    /// Over an HTTP/2 stream: answers the extended CONNECT with `head` (200, as HEADERS), then as start().
+    /// Over HTTP/1.1: sends `response` (the 101, whole) as the channel's first bytes, then starts reading, after
+    /// the server-side subscriptions when asked for. `leftover` holds bytes the client sent right behind its
+    /// request.
+    void start(std::string response, std::string_view leftover);
+    /// Over an HTTP/2 stream: answers the extended CONNECT with `head` (200, as HEADERS), then as above.
     void start(http_response const& head, std::string_view leftover);
     /// {"type":"unsubscribed","topic":T} (or "pattern":P).
     void tell_unsubscribed(std::string const& topic, bool pattern) override;
@@ -49,6 +50,8 @@ private:
     void on_input(std::string_view bytes) override;
     void queue_farewell(disconnect const& reason) override;
     void keepalive_tick(std::uint64_t now, std::uint64_t idle_in, std::uint64_t idle_out) override;
+    /// What both start()s do once the answer is queued.
+    void begin(std::string_view leftover);
 
     void on_message(opcode kind, std::string_view payload, bool compressed) override;
     void on_message_too_large() override;
@@ -56,8 +59,13 @@ private:
     void on_pong(std::string_view payload) override;
     /// A WebSocket that has sent at most listener_messages messages (its subscriptions, as a rule) listens: it
     /// rests each time its output is out, as an SSE stream does. Past that it may publish all the time, and rests
-    /// after two quiet ticks: resting at each flush would cost four epoll_ctl calls a read.
-    bool expects_input() const noexcept override { return messages_read_ > listener_messages; }
+    /// after two quiet ticks: resting at each flush would cost four epoll_ctl calls a read. Before its first
+    /// message it expects one, right behind the 101, unless the server subscribed it (identity::topics): resting
+    /// once the 101 is out would cost it a park and an unpark for the command already on its way.
+    bool expects_input() const noexcept override
+    {
+        return messages_read_ > listener_messages || (messages_read_ == 0 && identity().topics.empty());
+    }
     static constexpr std::uint8_t listener_messages = 8;
     void on_close(std::uint16_t code, std::string_view reason) override;
 

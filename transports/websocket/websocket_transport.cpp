@@ -2,13 +2,12 @@
 
 #include "http/http_responses.hpp"
 #include "websocket/permessage_deflate.hpp"
+#include "websocket/sec_websocket_accept.hpp"
 #include "websocket/websocket_channel.hpp"
 
 #include <switchboard/error.hpp>
 
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <boost/beast/websocket/stream.hpp>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <optional>
@@ -28,24 +27,6 @@ bool is_websocket_key(std::string_view key)
     };
     return key.size() == 24 && key.ends_with("==") && std::all_of(key.begin(), key.end() - 2, base64);
 }
-
-struct handshake {
-    // Filled by release(), so declared before the stream that release() initializes.
-    std::string leftover;
-    detail::connection_slot slot;
-    beast::websocket::stream<detail::connection_stream> ws;
-    http_request request;
-    std::string remote_address;
-    identity_ptr who;
-
-    explicit handshake(detail::http_connection& conn)
-        : ws(conn.release(leftover, slot)),
-          request(std::move(conn.request())),
-          remote_address(conn.remote_address()),
-          who(conn.identity())
-    {
-    }
-};
 
 // The version refusal both handshakes share: 400 rather than 426, so the status matches the error code as
 // everywhere else (RFC 6455 4.2.2 allows any error status with the version header).
@@ -143,8 +124,8 @@ void upgrade(detail::channel_services& services, std::shared_ptr<detail::exchang
         return connect(services, conn);
     if (!beast::websocket::is_upgrade(req))
         return conn->respond_error(error::bad_request, "expected a WebSocket upgrade");
-    // Checked here, not left to Beast, so a refusal is the protocol's JSON error like every other one: these are
-    // all of Beast's handshake checks that the HTTP parser and is_upgrade() have not made already.
+    // RFC 6455 4.2.1's checks that the HTTP parser and is_upgrade() have not made already: a refusal is the
+    // protocol's JSON error like every other one.
     if (req.version() != 11)
         return conn->respond_error(error::bad_request, "a WebSocket upgrade needs HTTP/1.1");
     if (req[http::field::host].empty())
@@ -162,32 +143,30 @@ void upgrade(detail::channel_services& services, std::shared_ptr<detail::exchang
         return;
 
     auto const compression = negotiated_compression(services, req);
-
-    auto hs = std::make_shared<handshake>(*conn->http1());
-    hs->ws.set_option(beast::websocket::stream_base::decorator([compression](beast::websocket::response_type& res) {
-        res.set(http::field::server, "switchboard");
-        if (compression)
-            res.set(http::field::sec_websocket_extensions, *compression);
-    }));
-    hs->ws.async_accept(hs->request, [&services, hs, compressed = compression.has_value(),
-                                      since = std::move(since)](beast::error_code ec) mutable {
-        if (ec) {
-            spdlog::debug("websocket handshake from {} failed: {}", hs->remote_address, ec.message());
-            return;
-        }
-        // The handshake is done; from here on the socket speaks our own framing.
-        auto ch = std::make_shared<websocket_channel>(std::move(hs->ws.next_layer()), std::move(hs->slot), services,
-                                                      hs->remote_address);
-        ch->set_identity(std::move(hs->who));
-        if (compressed)
-            ch->use_compression();
-        if (auto refused = services.open(ch)) {
-            ch->start({});  // to see the peer's EOF after our close frame
-            return ch->close(refusal(refused));
-        }
-        ch->subscribe_server_topics_at_start(std::move(since));
-        ch->start(hs->leftover);
-    });
+    // The 101 is the channel's first bytes (RFC 6455 4.2.2), so the socket goes straight from the HTTP connection to
+    // the channel: no handshake object between them, whose stream would be one more copy of the connection's.
+    std::string response = "HTTP/1.1 101 Switching Protocols\r\n"
+                           "Upgrade: websocket\r\n"
+                           "Connection: Upgrade\r\n"
+                           "Sec-WebSocket-Accept: ";
+    response += sec_websocket_accept(req[http::field::sec_websocket_key]);
+    response += "\r\nServer: switchboard\r\n";
+    if (compression)
+        response.append("Sec-WebSocket-Extensions: ").append(*compression).append("\r\n");
+    response += "\r\n";
+    std::string leftover;  // frames the client sent right behind its upgrade request
+    detail::connection_slot slot;
+    auto stream = conn->http1()->release(leftover, slot);
+    auto ch = std::make_shared<websocket_channel>(std::move(stream), std::move(slot), services, conn->remote_address());
+    ch->set_identity(conn->identity());
+    if (compression)
+        ch->use_compression();
+    if (auto refused = services.open(ch)) {
+        ch->start(std::move(response), {});  // to see the peer's EOF after our close frame
+        return ch->close(refusal(refused));
+    }
+    ch->subscribe_server_topics_at_start(std::move(since));
+    ch->start(std::move(response), leftover);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 #pragma once
 // GET /ws: the route checks the upgrade request itself, so a refusal is the protocol's JSON error (400, 503)
-// like every other; Beast only writes the 101. Then the socket becomes a websocket_channel with switchboard's
-// own framing.
+// like every other. Then the socket becomes a websocket_channel, whose first bytes are the 101 and the rest
+// switchboard's own framing.
 
 #include "http/http_connection.hpp"
 #include "channel_services.hpp"
