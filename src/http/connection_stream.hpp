@@ -37,10 +37,18 @@ public:
     }
 
     bool is_tls() const noexcept { return stream_.index() == 1; }
-    /// The TCP layer either way: deadlines (expires_after) and the socket. Not while resting.
-    boost::beast::tcp_stream& tcp() noexcept
+    /// The TCP layer either way: deadlines (expires_after) and the socket. A resting stream wakes for it.
+    /// Throws std::bad_alloc.
+    boost::beast::tcp_stream& tcp()
     {
+        wake();
         return is_tls() ? tls().next_layer() : std::get<0>(stream_);
+    }
+    /// No deadline for what is pending: nothing to do while resting (a resting stream has no deadlines).
+    void expires_never()
+    {
+        if (!resting())
+            tcp().expires_never();
     }
     /// Only when is_tls().
     tls_stream& tls() noexcept { return *std::get<1>(stream_); }

@@ -8,6 +8,7 @@
 #include "http/query.hpp"
 #include "http/request_token.hpp"
 #include "server_context.hpp"
+#include "write_path/channel_io.hpp"
 
 #include <switchboard/error.hpp>
 
@@ -247,7 +248,6 @@ void http_connection::on_request_ready(boost::system::error_code ec)
 
 void http_connection::begin_request(deadline_list::clock::time_point deadline)
 {
-    stream_.wake();  // after a long poll's answer, written on the socket alone
     if (buffer_.size() > 0)
         pipelining_ = true;  // this request came behind the last one, before its answer
     reading_ = std::make_unique<request_reading>();
@@ -259,8 +259,30 @@ void http_connection::begin_request(deadline_list::clock::time_point deadline)
     reading_->parser.body_limit(ctx_.options.max_message_size);
     idle_ = true;
     // One deadline for the whole request, head and body: a client dribbling its bytes (slowloris) is cut off.
-    stream_.tcp().expires_at(deadline);
+    reading_->deadline = deadline;
+    if (stream_.resting()) {
+        // The socket is readable (await_request): a request that is all there is read and handled on the socket
+        // alone, and Beast's stream state (its deadline timers, ~550 bytes) is made again only for a request that
+        // must be waited for. A long poll's next poll, and each request of a client that sends one at a time,
+        // cost no stream state, no timer and no trip through the scheduler.
+        // Read through the loop's scratch buffer, and kept in a buffer of the bytes' own size: a read buffer of a
+        // read's size (4 KiB, for a head with a browser's cookies) is a block that malloc consolidates its free
+        // lists for, at every request.
+        auto& scratch = read_scratch();
+        boost::system::error_code ec;  // an error, or nothing read yet: the asynchronous read meets it
+        auto const n = stream_.socket().read_some(
+            boost::asio::buffer(scratch.data(), std::min(buffer_.max_size() - buffer_.size(), scratch.size())), ec);
+        buffer_.commit(boost::asio::buffer_copy(buffer_.prepare(n), boost::asio::buffer(scratch.data(), n)));
+    } else {
+        stream_.tcp().expires_at(deadline);
+    }
     parse_header();
+}
+
+void http_connection::wait_for_input()
+{
+    if (stream_.resting())
+        stream_.tcp().expires_at(reading_->deadline);  // wakes it
 }
 
 void http_connection::parse_header()
@@ -284,6 +306,7 @@ void http_connection::parse_header()
             if (n == h2_preface.size())
                 return start_http2();
             auto const room = beast::read_size(buffer_, 65536);
+            wait_for_input();
             return stream_.async_read_some(buffer_.prepare(room),
                                            [self = shared_from_this(), room](beast::error_code e, std::size_t got) {
                                                self->on_read_header(e, got, room);
@@ -335,6 +358,7 @@ void http_connection::parse_header()
     auto const room = beast::read_size(buffer_, 65536);
     if (room == 0)  // the buffer holds what one request may take, and the head is not over
         return refuse_request(error::headers_too_large);
+    wait_for_input();
     stream_.async_read_some(buffer_.prepare(room), [self = shared_from_this(), room](beast::error_code e, std::size_t n) {
         self->on_read_header(e, n, room);
     });
@@ -411,6 +435,7 @@ void http_connection::read_body()
     if (parse_buffered_body(ec) || ec)
         return on_read(ec, 0);
     idle_ = true;
+    wait_for_input();
     http::async_read(stream_, buffer_, reading_->parser,
                      [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_read(ec, n); });
 }
@@ -432,7 +457,7 @@ bool http_connection::parse_buffered_body(boost::system::error_code& ec)
 void http_connection::on_read(boost::system::error_code ec, std::size_t)
 {
     idle_ = false;
-    stream_.tcp().expires_never();
+    stream_.expires_never();
     if (ec == http::error::end_of_stream || ec == boost::asio::error::operation_aborted ||
         ec == beast::error::timeout || ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset ||
         ec == boost::asio::ssl::error::stream_truncated)
@@ -737,7 +762,7 @@ connection_stream http_connection::release(std::string& leftover, connection_slo
     leftover.assign(static_cast<char const*>(data.data()), data.size());
     buffer_.consume(buffer_.size());
     idle_ = false;
-    stream_.tcp().expires_never();
+    stream_.expires_never();
     // Resting, a plain stream moves on as a pointer to its socket, however many hands it passes through (the
     // channel, its io); moving Beast's stream would make its state anew at each. Over TLS it is a pointer anyway.
     stream_.rest();

@@ -109,6 +109,8 @@ private:
     /// Reads a request whose head and body must be in by `deadline`.
     void begin_request(deadline_list::clock::time_point deadline);
     void parse_header();
+    /// Before a read that may wait: a resting stream wakes, with the request's deadline.
+    void wait_for_input();
     void on_read_header(boost::system::error_code ec, std::size_t n, std::size_t asked);
     void on_header();
     void start_http2();
@@ -177,6 +179,8 @@ private:
         std::size_t scanned = 0;    // bytes at the front of buffer_ that scanner has seen
         std::size_t head_used = 0;  // bytes of this head the parser has taken: it may take max_header_size
         route const* after_body = nullptr;  // the route to run once the body asked for with 100 Continue is read
+        // The whole request's, head and body; set on Beast's stream once a read waits (wait_for_input).
+        deadline_list::clock::time_point deadline;
     };
     std::unique_ptr<request_reading> reading_;
     std::unique_ptr<http_request> set_aside_;

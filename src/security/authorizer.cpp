@@ -57,19 +57,27 @@ boost::system::error_code authorizer::take_connection(std::string const& address
     return {};
 }
 
+namespace_refusal authorizer::refuses(authorize_request::kind action, std::string_view topic, identity const& who,
+                                     channel const* origin, bool pattern) const
+{
+    // The namespace's rules first: their refusal names the rule, where the permissions' only says forbidden.
+    if (auto refused = namespace_refuses(options_.namespaces, action, topic, pattern, who,
+                                         origin ? origin->transport() : std::string_view()))
+        return refused;
+    bool const subscribing = action == authorize_request::kind::subscribe;
+    bool const allowed = pattern       ? subscribing && may_subscribe_pattern(options_.security, who, topic)
+                         : subscribing ? may_subscribe(options_.security, who, topic)
+                                       : may_publish(options_.security, who, topic);
+    if (!allowed)
+        return {error::forbidden, {}};
+    return {};
+}
+
 void authorizer::authorize(authorize_request::kind action, std::string const& topic, identity_ptr who,
                            channel_ptr origin, std::string const& remote_address, decision_handler done, bool pattern)
 {
-    // The namespace's rules first: their refusal names the rule, where the permissions' only says forbidden.
-    if (auto refused = namespace_refuses(options_.namespaces, action, topic, pattern, *who,
-                                         origin ? origin->transport() : std::string_view()))
+    if (auto refused = refuses(action, topic, *who, origin.get(), pattern))
         return done(refused.ec, std::move(refused.message));
-    bool const subscribing = action == authorize_request::kind::subscribe;
-    bool const allowed = pattern       ? subscribing && may_subscribe_pattern(options_.security, *who, topic)
-                         : subscribing ? may_subscribe(options_.security, *who, topic)
-                                       : may_publish(options_.security, *who, topic);
-    if (!allowed)
-        return done(error::forbidden);
     if (!hooks_.authorize)
         return done({});
     // The hook may answer later and must answer once.
@@ -147,6 +155,13 @@ struct authorize_chain : std::enable_shared_from_this<authorize_chain> {
 void authorizer::authorize_all(authorize_request::kind action, std::vector<std::string> topics, identity_ptr who,
                                channel_ptr origin, std::string const& remote_address, all_decided_handler done)
 {
+    if (!hooks_.authorize) {
+        // Every decision is made now: no chain to keep (a long poll asks this at every request).
+        for (auto const& topic : topics)
+            if (auto refused = refuses(action, topic, *who, origin.get(), false))
+                return done(refused.ec, topic, refused.message);
+        return done({}, std::string(), std::string());
+    }
     std::make_shared<authorize_chain>(*this, action, std::move(topics), std::move(who), std::move(origin),
                                       remote_address, std::move(done))
         ->run();

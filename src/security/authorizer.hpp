@@ -9,6 +9,7 @@
 #include <switchboard/identity.hpp>
 #include <switchboard/server_options.hpp>
 
+#include "security/namespace_rules.hpp"
 #include "security/rate_limiter.hpp"
 
 #include <boost/system/error_code.hpp>
@@ -65,6 +66,10 @@ public:
     boost::system::error_code take_connection(std::string const& address, std::chrono::milliseconds& retry_after);
 
 private:
+    /// The decision without the hook: the namespace's rules, then the permissions (error::forbidden).
+    namespace_refusal refuses(authorize_request::kind action, std::string_view topic, identity const& who,
+                              channel const* origin, bool pattern) const;
+
     server_options const& options_;
     switchboard::hooks& hooks_;
     std::unique_ptr<jwt_verifier> jwt_;

@@ -1,6 +1,7 @@
 // Between requests, a kept-alive plain HTTP/1.1 connection waits on its socket alone (http_connection::
 // await_request): Beast's stream state, the read's pending operation, the read buffer and the parser are made
-// again when the next request's first bytes come. The connection must behave as before: its next request is
+// again when the next request's first bytes come (Beast's stream state only if the request does not come whole,
+// begin_request). The connection must behave as before: its next request is
 // served, a quiet one closes at request_timeout, a stop closes it; and a long poll's client, answered and about
 // to poll again, must not cost the server more memory than it did waiting.
 
@@ -72,6 +73,39 @@ TEST(keep_alive, a_request_dribbled_into_a_waiting_connection_is_cut_off_at_the_
     c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ");
     ASSERT_TRUE(c.wait_closed(10s));
     EXPECT_EQ(answers_in(c.received()), 1u) << c.received();
+}
+
+// A request that comes to a waiting connection all at once is read and handled on the socket alone; one that
+// comes in pieces wakes Beast's stream for the rest, under the deadline the wait started.
+TEST(keep_alive, a_request_that_comes_in_pieces_after_a_quiet_gap_is_served_and_one_whose_body_stops_is_cut_off)
+{
+    live_server srv(timing_out_after(800ms));
+    srv.start();
+    raw_connection c(srv.ioc, srv.port);
+    ask(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 1);
+    auto const handle_what_came = [&] {
+        for (int i = 0; i < 10; ++i)
+            srv.ioc.poll();  // loopback: the bytes are in the server's socket once send() returns
+    };
+
+    // The head in two pieces.
+    c.send("GET /healthz HTTP/1.1\r\nHo");
+    handle_what_came();
+    ask(c, "st: x\r\n\r\n", 2);
+    // A whole head, its body later.
+    c.send("POST /publish?topic=t HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n");
+    handle_what_came();
+    ask(c, "{\"n\":1}", 3);
+    EXPECT_EQ(count_of(c.received(), "HTTP/1.1 200 "), 3u) << c.received();
+
+    // A whole head whose body never comes: cut off at the deadline, not held. (On a connection of its own: after
+    // a publish, whose answer goes out in line with any pipelined after it, a connection reads on without
+    // resting.)
+    raw_connection slow(srv.ioc, srv.port);
+    ask(slow, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 1);
+    slow.send("POST /publish?topic=t HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{");
+    ASSERT_TRUE(slow.wait_closed(10s));
+    EXPECT_EQ(answers_in(slow.received()), 1u) << slow.received();
 }
 
 TEST(keep_alive, a_stop_closes_connections_waiting_for_their_next_request)
