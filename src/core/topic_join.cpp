@@ -15,17 +15,66 @@ namespace {
 // holding a subscriber forever (it then gets the history and the stream as they are, and may see a duplicate).
 constexpr std::chrono::seconds join_deadline{10};
 
+// Whether this node's stream has reached `latest`, the history's position: nothing after it can be missed.
+bool caught_up(backplane const& b, std::string const& topic, position const& latest)
+{
+    auto const node = b.delivered(topic);
+    return latest.offset == 0 || (node && node->epoch == latest.epoch && node->offset >= latest.offset);
+}
+
 }  // namespace
 
 std::shared_ptr<topic_join> topic_join::start(subscribe_queue& joins, channel& target, std::string const& topic,
                                               std::optional<position> const& since, std::size_t max_bytes,
                                               backplane::history_handler done)
 {
+    if (joins.hub().subscriber_count(topic) > 0)
+        return start_on_live_topic(joins, target, topic, since, max_bytes, std::move(done));
     auto join = std::make_shared<topic_join>(joins, target, topic, std::move(done));
     joins.hub().subscribe(*join, topic);  // the hub keeps the join alive until it leaves
     joins.backplane().history(topic, since, max_bytes, [join](boost::system::error_code ec, history_result r) {
         join->on_history(ec, std::move(r));
     });
+    return join;
+}
+
+std::shared_ptr<topic_join> topic_join::start_on_live_topic(subscribe_queue& joins, channel& target,
+                                                            std::string const& topic,
+                                                            std::optional<position> const& since,
+                                                            std::size_t max_bytes, backplane::history_handler done)
+{
+    // The node follows the topic already (it has subscribers here), so the history may be asked for before a
+    // stand-in subscribes: no message is delivered while this runs on the loop thread, so one subscribed once
+    // history() has returned holds all that one subscribed before it would. An answer that comes at once (the
+    // in-memory backplane: a long poll's every request) needs no stand-in at all when the node's stream has
+    // reached it: the channel subscribes, and nothing can have come in between.
+    struct answer {
+        std::optional<std::pair<boost::system::error_code, history_result>> early;
+        std::shared_ptr<topic_join> join;  // the stand-in, when the answer comes later
+    };
+    auto got = std::make_shared<answer>();
+    joins.backplane().history(topic, since, max_bytes, [got](boost::system::error_code ec, history_result r) {
+        if (auto const join = std::move(got->join))
+            return join->on_history(ec, std::move(r));
+        got->early.emplace(ec, std::move(r));
+    });
+    if (got->early && !got->early->first && caught_up(joins.backplane(), topic, got->early->second.latest)) {
+        if (target.closing())
+            return nullptr;  // as a join's finish(): a closing channel is not answered (its queue drops it)
+        joins.hub().subscribe(target, topic);
+        done({}, std::move(got->early->second));
+        return nullptr;
+    }
+    if (got->early && got->early->first) {
+        done(got->early->first, {});
+        return nullptr;
+    }
+    auto join = std::make_shared<topic_join>(joins, target, topic, std::move(done));
+    joins.hub().subscribe(*join, topic);  // the hub keeps the join alive until it leaves
+    if (got->early)
+        join->on_history({}, std::move(got->early->second));  // behind the history: the stand-in holds meanwhile
+    else
+        got->join = join;
     return join;
 }
 
@@ -95,10 +144,7 @@ void topic_join::on_history(boost::system::error_code ec, history_result r)
 
 void topic_join::try_finish()
 {
-    auto const& latest = history_->latest;
-    auto const node = joins_.backplane().delivered(topic_);
-    bool const caught_up = latest.offset == 0 || (node && node->epoch == latest.epoch && node->offset >= latest.offset);
-    if (caught_up)
+    if (caught_up(joins_.backplane(), topic_, history_->latest))
         finish();
 }
 

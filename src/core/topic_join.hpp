@@ -8,7 +8,8 @@
 // position: nothing missed (the stand-in was there before the history was read; the rest of the history is
 // the channel's to read, a page at a time for a stream, with the next poll for long polling) and nothing twice
 // (held messages at or below the history's position are dropped). With a backplane that answers at once
-// (memory) the hand-over happens inside start().
+// (memory) the hand-over happens inside start(); on a topic the node follows already, there is no stand-in at
+// all (start_on_live_topic).
 //
 // Loop thread only.
 
@@ -29,7 +30,8 @@ class topic_join final : public channel {
 public:
     /// Subscribes `target` to `topic` (which it is not subscribed to) and reads its history after `since` (a
     /// first page of `max_bytes`, see backplane::history); `done` gets the history (and the subscription is
-    /// made) or an error (and it is not). Returns the join, to call it off; it may be over already.
+    /// made) or an error (and it is not). Returns the join, to call it off; it may be over already, or null
+    /// when `done` was called without one.
     static std::shared_ptr<topic_join> start(subscribe_queue& joins, channel& target, std::string const& topic,
                                              std::optional<position> const& since, std::size_t max_bytes,
                                              backplane::history_handler done);
@@ -44,6 +46,11 @@ public:
     void cancel();
 
 private:
+    /// start() for a topic the node follows already: no stand-in when the history answers at once.
+    static std::shared_ptr<topic_join> start_on_live_topic(subscribe_queue& joins, channel& target,
+                                                           std::string const& topic,
+                                                           std::optional<position> const& since,
+                                                           std::size_t max_bytes, backplane::history_handler done);
     void on_history(boost::system::error_code ec, history_result r);
     void try_finish();
     void finish();
