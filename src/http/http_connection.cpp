@@ -230,10 +230,13 @@ void http_connection::await_request()
     awaiting_request_ = true;
     stream_.rest();
     ctx_.keep_alive_waits.add(*this, ctx_.options.request_timeout);
+    if (wait_handed_on_) {
+        wait_handed_on_ = false;
+        return;  // a long poll's: its departure watch's wait goes on as this one (on_socket_ready)
+    }
     stream_.socket().async_wait(boost::asio::socket_base::wait_read,
-                                exact_allocation([self = shared_from_this()](boost::system::error_code ec) {
-                                    self->on_request_ready(ec);
-                                }));
+                                exact_allocation([self = shared_from_this(), watch = ++watch_](
+                                                     boost::system::error_code ec) { self->on_socket_ready(watch, ec); }));
 }
 
 void http_connection::on_request_ready(boost::system::error_code ec)
@@ -248,6 +251,14 @@ void http_connection::on_request_ready(boost::system::error_code ec)
 
 void http_connection::begin_request(deadline_list::clock::time_point deadline)
 {
+    if (wait_handed_on_) {
+        wait_handed_on_ = false;
+        // Not waited for (bytes read ahead): the wait handed on would hold this connection until the socket is
+        // next readable, and complete beside the request's own reads.
+        boost::system::error_code ignored;
+        stream_.socket().cancel(ignored);
+        ++watch_;
+    }
     if (buffer_.size() > 0)
         pipelining_ = true;  // this request came behind the last one, before its answer
     reading_ = std::make_unique<request_reading>();
@@ -782,15 +793,31 @@ void http_connection::await_departure(std::uint32_t watch)
 {
     stream_.socket().async_wait(boost::asio::socket_base::wait_read,
                                 exact_allocation([self = shared_from_this(), watch](boost::system::error_code ec) {
-                                    if (ec || !self->watching_ || self->watch_ != watch)
-                                        return;  // answered or parked meanwhile (a later watch is another poll's)
-                                    self->check_departure();
+                                    self->on_socket_ready(watch, ec);
                                 }));
     // Parked only after a quiet while: a poll at a steady message rate is answered within milliseconds, and
     // parking each one would add four epoll_ctl calls to every delivery. Only a resting stream parks (a poll's,
     // not a service route's).
     if (ctx_.options.park_idle && stream_.resting() && !entry::waiting())
         ctx_.poll_parking.add(*this, 2 * ctx_.keepalive.period());
+}
+
+void http_connection::on_socket_ready(std::uint32_t watch, boost::system::error_code ec)
+{
+    if (watch != watch_)
+        return;  // parked or cancelled meanwhile: a later wait is current
+    if (awaiting_request_)
+        return on_request_ready(ec);  // handed on to await_request, or its own
+    if (wait_handed_on_) {
+        wait_handed_on_ = false;
+        // Input (or the client's end) while the answer is written: the next request's wait is made anew, and
+        // finds it at once.
+        ++watch_;
+        return;
+    }
+    if (ec || !watching_)
+        return;  // answered meanwhile
+    check_departure();
 }
 
 void http_connection::check_departure()
@@ -893,8 +920,9 @@ void http_connection::stop_watching()
         unpark();  // the answer is written through Asio; a socket lost here fails that write
         return;
     }
-    boost::system::error_code ec;
-    stream_.socket().cancel(ec);
+    // The wait stays pending, for the next request (await_request) once the answer is out: a long poll's cycle
+    // then costs one socket wait, not a wait cancelled (a trip through the loop) and another made (an epoll_ctl).
+    wait_handed_on_ = true;
 }
 
 http_request& http_connection::request()
