@@ -153,6 +153,38 @@ TEST(keep_alive, a_waiting_poll_is_answered_in_its_request_version_and_keep_aliv
     ask(kept, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 2);
 }
 
+// A waiting poll's departure watch hands its socket wait on to the connection's wait for its next request once
+// the poll is answered. That wait must serve as its own would: the next poll, the client's end, or nothing until
+// request_timeout.
+TEST(keep_alive, an_answered_poll_waits_for_its_next_request_on_the_wait_that_watched_for_its_departure)
+{
+    live_server srv(timing_out_after(800ms));
+    srv.start();
+    std::string const poll = "GET /poll?topic=t HTTP/1.1\r\nHost: x\r\n\r\n";
+    raw_connection next(srv.ioc, srv.port), leaving(srv.ioc, srv.port), quiet(srv.ioc, srv.port);
+    for (auto* c : {&next, &leaving, &quiet})
+        c->send(poll);
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().long_polling == 3; }, 10s));
+    srv.publish("t", nlohmann::json{{"n", 1}});
+    for (auto* c : {&next, &leaving, &quiet})
+        ASSERT_TRUE(c->wait_for(R"({"n":1})", 10s)) << c->received();
+    auto const answered_at = std::chrono::steady_clock::now();
+
+    // The next poll is read and waits; a message answers it.
+    next.send(poll);
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().long_polling == 1; }, 10s));
+    srv.publish("t", nlohmann::json{{"n", 2}});
+    ASSERT_TRUE(next.wait_for(R"({"n":2})", 10s)) << next.received();
+    // The client's end closes the connection.
+    leaving.shutdown_send();
+    ASSERT_TRUE(leaving.wait_closed(10s));
+    EXPECT_EQ(answers_in(leaving.received()), 1u) << leaving.received();
+    // Nothing: closed at request_timeout.
+    ASSERT_TRUE(quiet.wait_closed(10s));
+    EXPECT_GE(std::chrono::steady_clock::now() - answered_at, 400ms);
+    EXPECT_EQ(answers_in(quiet.received()), 1u) << quiet.received();
+}
+
 #ifdef SWITCHBOARD_SERVER_PATH
 TEST(keep_alive, a_message_to_many_waiting_polls_leaves_the_server_memory_where_it_was)
 {
