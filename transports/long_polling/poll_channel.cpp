@@ -129,7 +129,12 @@ void poll_channel::answer(disconnect const* told)
         return;
     // Bounded in messages and bytes (one message always goes): an answer the client does not read holds no more
     // while it waits to be written; the rest comes with the next poll, from history.
-    std::string body = R"({"messages":[)";
+    std::string body;
+    std::size_t size = 128 + 64 * positions_.size();  // what is not the messages: the cursor, the fields
+    for (auto const& m : pending_)
+        size += m->envelope()->size() + 1;  // pending_ is bounded as the answer is (deliver)
+    body.reserve(size);
+    body += R"({"messages":[)";
     std::size_t count = 0;
     std::size_t bytes = 0;
     for (auto const& next : pending_) {
