@@ -234,9 +234,11 @@ void http_connection::await_request()
         wait_handed_on_ = false;
         return;  // a long poll's: its departure watch's wait goes on as this one (on_socket_ready)
     }
-    stream_.socket().async_wait(boost::asio::socket_base::wait_read,
-                                exact_allocation([self = shared_from_this(), watch = ++watch_](
-                                                     boost::system::error_code ec) { self->on_socket_ready(watch, ec); }));
+    stream_.socket().async_wait(
+        boost::asio::socket_base::wait_read,
+        exact_allocation([self = shared_from_this(), watch = ++watch_](boost::system::error_code ec) {
+            self->on_socket_ready(watch, ec);
+        }));
 }
 
 void http_connection::on_request_ready(boost::system::error_code ec)
@@ -275,10 +277,9 @@ void http_connection::begin_request(deadline_list::clock::time_point deadline)
         // The socket is readable (await_request): a request that is all there is read and handled on the socket
         // alone, and Beast's stream state (its deadline timers, ~550 bytes) is made again only for a request that
         // must be waited for. A long poll's next poll, and each request of a client that sends one at a time,
-        // cost no stream state, no timer and no trip through the scheduler.
-        // Read through the loop's scratch buffer, and kept in a buffer of the bytes' own size: a read buffer of a
-        // read's size (4 KiB, for a head with a browser's cookies) is a block that malloc consolidates its free
-        // lists for, at every request.
+        // cost no stream state, no timer and no trip through the scheduler. Read through the loop's scratch
+        // buffer and kept in a buffer of the bytes' own size: a read buffer of a read's size (4 KiB, for a head
+        // with a browser's cookies) would be a block for which malloc consolidates its free lists.
         auto& scratch = read_scratch();
         boost::system::error_code ec;  // an error, or nothing read yet: the asynchronous read meets it
         auto const n = stream_.socket().read_some(

@@ -70,7 +70,8 @@ boost::system::error_code parse_target(std::string_view target, std::string_view
         return {};
     std::string_view rest = target.substr(mark + 1);
     // One allocation for the parameters, not one per doubling: up to max_params, whatever the target says.
-    out.params.reserve(std::min<std::size_t>(max_params, 1 + static_cast<std::size_t>(std::count(rest.begin(), rest.end(), '&'))));
+    auto const pairs = 1 + static_cast<std::size_t>(std::count(rest.begin(), rest.end(), '&'));
+    out.params.reserve(std::min(max_params, pairs));
     while (!rest.empty()) {
         auto const amp = rest.find('&');
         std::string_view const pair = rest.substr(0, amp);

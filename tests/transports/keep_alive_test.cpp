@@ -103,7 +103,8 @@ TEST(keep_alive, a_request_that_comes_in_pieces_after_a_quiet_gap_is_served_and_
     // resting.)
     raw_connection slow(srv.ioc, srv.port);
     ask(slow, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 1);
-    slow.send("POST /publish?topic=t HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{");
+    slow.send("POST /publish?topic=t HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n"
+              "{");
     ASSERT_TRUE(slow.wait_closed(10s));
     EXPECT_EQ(answers_in(slow.received()), 1u) << slow.received();
 }
