@@ -3,12 +3,12 @@
 #include "core/client_address.hpp"
 #include "security/authenticator.hpp"
 #include "core/exact_allocation.hpp"
+#include "core/read_scratch.hpp"
 #include "http/http_responses.hpp"
 #include "http/pipelined_request.hpp"
 #include "http/query.hpp"
 #include "http/request_token.hpp"
 #include "server_context.hpp"
-#include "write_path/channel_io.hpp"
 
 #include <switchboard/error.hpp>
 

@@ -1,9 +1,9 @@
 #include "http2/h2_connection.hpp"
 
+#include "core/read_scratch.hpp"
 #include "http2/h2_stream.hpp"
 #include "http2/h2_stream_io.hpp"
 #include "server_context.hpp"
-#include "write_path/channel_io.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>

@@ -3,6 +3,7 @@
 // (plain_io), and TLS through OpenSSL (tls_io). The channel decides what to send and when to stop; the io moves
 // the outbox's bytes to the peer and the peer's bytes up, and says what happened through io_owner.
 
+#include "core/read_scratch.hpp"
 #include "write_path/frame_queue.hpp"
 
 #include <switchboard/fwd.hpp>
@@ -10,7 +11,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
 
-#include <array>
 #include <memory>
 #include <string_view>
 
@@ -37,14 +37,6 @@ public:
 protected:
     ~io_owner() = default;
 };
-
-/// Where an io reads a wake-up's input: one loop thread reads at a time, so one buffer per thread serves every
-/// connection, plain or TLS, and an idle connection holds none.
-inline std::array<char, 64 * 1024>& read_scratch()
-{
-    thread_local std::array<char, 64 * 1024> buffer;
-    return buffer;
-}
 
 class channel_io {
 public:
