@@ -58,16 +58,19 @@ std::shared_ptr<topic_join> topic_join::start_on_live_topic(subscribe_queue& joi
             return join->on_history(ec, std::move(r));
         got->early.emplace(ec, std::move(r));
     });
-    if (got->early && !got->early->first && caught_up(joins.backplane(), topic, got->early->second.latest)) {
-        if (target.closing())
-            return nullptr;  // as a join's finish(): a closing channel is not answered (its queue drops it)
-        joins.hub().subscribe(target, topic);
-        done({}, std::move(got->early->second));
-        return nullptr;
-    }
-    if (got->early && got->early->first) {
-        done(got->early->first, {});
-        return nullptr;
+    if (got->early) {
+        auto& [ec, history] = *got->early;
+        if (ec) {
+            done(ec, {});
+            return nullptr;
+        }
+        if (caught_up(joins.backplane(), topic, history.latest)) {
+            if (target.closing())
+                return nullptr;  // as a join's finish(): a closing channel is not answered (its queue drops it)
+            joins.hub().subscribe(target, topic);
+            done({}, std::move(history));
+            return nullptr;
+        }
     }
     auto join = std::make_shared<topic_join>(joins, target, topic, std::move(done));
     joins.hub().subscribe(*join, topic);  // the hub keeps the join alive until it leaves

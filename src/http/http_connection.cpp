@@ -690,8 +690,7 @@ void http_connection::write_rest(std::size_t sent, bool keep_alive)
 {
     if (sent == output_.size())
         return on_write({}, keep_alive);
-    stream_.wake();
-    stream_.tcp().expires_after(ctx_.options.request_timeout);
+    stream_.tcp().expires_after(ctx_.options.request_timeout);  // wakes a resting stream (a long poll's)
     boost::asio::async_write(stream_, boost::asio::buffer(output_) + sent,
                              [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
                                  self->on_write(ec, keep_alive);
@@ -742,9 +741,9 @@ void http_connection::next_request()
 void http_connection::shut()
 {
     line_.reset();  // answers still to come have nowhere to go
-    stream_.wake();
     // Half-close and drain what the client still sends until its EOF (bounded in time): closing with unread
-    // input makes the kernel reset the connection, which can destroy the answer we just wrote.
+    // input makes the kernel reset the connection, which can destroy the answer we just wrote. (tcp() wakes a
+    // resting stream.)
     stream_.tcp().expires_after(std::chrono::seconds(2));
     if (stream_.is_tls()) {
         // TLS's own half-close: close_notify, then wait for the client's (or its EOF, or the deadline).
