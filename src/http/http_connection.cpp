@@ -710,6 +710,7 @@ void http_connection::on_write(boost::system::error_code ec, bool keep_alive)
     }
     if (ec || !keep_alive)
         return shut();
+    answered_before_ = true;
     if (from_line)
         return line_written();
     next_request();
@@ -786,7 +787,13 @@ void http_connection::watch_for_departure(std::function<void()> gone)
         return;  // a TLS record may be readable without application data: not worth decoding for this
     watching_ = true;
     gone_ = std::move(gone);
-    await_departure(++watch_);
+    ++watch_;
+    // A connection's first poll parks at once: in a connect storm each would hold Asio's reactor entry (~170 B,
+    // which Asio pools once freed) and its pending wait until its ticks came, all at once. One on a connection
+    // answered before waits for its ticks (await_departure): it is likely answered within milliseconds.
+    if (!answered_before_ && park())
+        return;
+    await_departure(watch_);
 }
 
 void http_connection::await_departure(std::uint32_t watch)
@@ -795,9 +802,9 @@ void http_connection::await_departure(std::uint32_t watch)
                                 exact_allocation([self = shared_from_this(), watch](boost::system::error_code ec) {
                                     self->on_socket_ready(watch, ec);
                                 }));
-    // Parked only after a quiet while: a poll at a steady message rate is answered within milliseconds, and
-    // parking each one would add four epoll_ctl calls to every delivery. Only a resting stream parks (a poll's,
-    // not a service route's).
+    // Parked only after a quiet while (but a connection's first poll, watch_for_departure): a poll at a steady
+    // message rate is answered within milliseconds, and parking each one would add four epoll_ctl calls to every
+    // delivery. Only a resting stream parks (a poll's, not a service route's).
     if (ctx_.options.park_idle && stream_.resting() && !entry::waiting())
         ctx_.poll_parking.add(*this, 2 * ctx_.keepalive.period());
 }
@@ -842,23 +849,34 @@ void http_connection::expired()
         stream_.socket().cancel(ec);
         return;
     }
+    if (watching_)
+        park();
+}
+
+bool http_connection::park()
+{
     // Asio's reactor entry for the socket, the pending wait and the socket object (~500 bytes) are freed while
     // the poll waits on.
-    if (!watching_ || !stream_.resting() || parked_ >= 0)
-        return;
+    if (!ctx_.options.park_idle || !stream_.resting() || parked_ >= 0)
+        return parked_ >= 0;  // a stream not resting (a service route's) keeps its wait
     boost::system::error_code ec;
     bool const v6 = stream_.socket().local_endpoint(ec).address().is_v6();
     if (ec)
-        return;
-    int const fd = stream_.park(ec);  // the pending wait completes as cancelled
+        return false;
+    int const fd = stream_.park(ec);  // a pending wait completes as cancelled
     if (ec)
-        return;
+        return false;
     ++watch_;  // and belongs to no watch
     parked_v6_ = v6;
-    if (ctx_.idle.park(fd, *this))
+    if (ctx_.idle.park(fd, *this)) {
         parked_ = fd;
-    else if (adopt(fd))  // the idle watch cannot take it (the loop is stopping): back to Asio
+        return true;
+    }
+    // The idle watch cannot take it (the loop is stopping): back to Asio. A socket Asio cannot take back either
+    // is lost, and the answer's write finds it so.
+    if (adopt(fd))
         await_departure(watch_);
+    return true;
 }
 
 void http_connection::woken()

@@ -155,6 +155,9 @@ private:
     /// The departure watch has been quiet since poll_parking's deadline: it waits in the idle watch from now on.
     /// Or, waiting for a request (keep_alive_waits), request_timeout passed: the connection closes.
     void expired() override;
+    /// The departure watch waits in the idle watch from now on (io.park_idle, a resting stream), or in Asio again
+    /// if the idle watch cannot take it. False when nothing changed: a pending socket wait goes on.
+    bool park();
     /// Input or the client's end on the parked socket.
     void woken() override;
     /// Takes a parked socket back into Asio; false when it is lost.
@@ -203,6 +206,7 @@ private:
     bool wait_handed_on_ : 1 = false;
     bool aside_ : 1 = false;  // the request is set aside (set_aside_request)
     bool aside_keep_alive_ : 1 = false;
+    bool answered_before_ : 1 = false;  // an answer went out on this connection: its next polls park at ticks
     std::uint8_t aside_version_ = 0;  // 10 or 11
     std::uint8_t aside_method_ = 0;   // a boost::beast::http::verb
     int parked_ = -1;  // a waiting poll's descriptor while its departure watch waits in the idle watch
