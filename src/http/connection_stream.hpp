@@ -113,6 +113,8 @@ public:
 
     executor_type get_executor() noexcept { return socket().get_executor(); }
 
+    // A resting stream wakes for a read or a write (tcp()), with no deadline: the caller sets the one it needs
+    // (http_connection::wait_for_input).
     template <class MutableBufferSequence, class Token>
     auto async_read_some(MutableBufferSequence const& buffers, Token&& token)
     {
@@ -121,7 +123,7 @@ public:
                 if (is_tls())
                     tls().async_read_some(b, std::move(handler));
                 else
-                    std::get<0>(stream_).async_read_some(b, std::move(handler));
+                    tcp().async_read_some(b, std::move(handler));
             },
             token, buffers);
     }
@@ -134,7 +136,7 @@ public:
                 if (is_tls())
                     tls().async_write_some(b, std::move(handler));
                 else
-                    std::get<0>(stream_).async_write_some(b, std::move(handler));
+                    tcp().async_write_some(b, std::move(handler));
             },
             token, buffers);
     }

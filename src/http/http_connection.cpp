@@ -630,6 +630,7 @@ void http_connection::send_continue(route const& r)
     awaiting_body_ = false;
     reading_->after_body = &r;
     static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
+    wait_for_input();  // a head read on the socket alone (await_request): the body is waited for
     boost::asio::async_write(stream_, boost::asio::buffer(interim),
                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                  if (ec)

@@ -309,6 +309,29 @@ TEST_F(http_conformance, expect_100_continue_gets_100_before_the_body_is_sent)
     EXPECT_EQ(eager.bytes.find("100 Continue", eager.bytes.find("healthz")), std::string::npos);
 }
 
+// A kept-alive connection waits for its next request on the socket alone, and reads a head that comes whole there,
+// Beast's stream resting: the 100 Continue written on it must wake it (it ended the server once, on a
+// std::bad_variant_access).
+TEST_F(http_conformance, expect_100_continue_gets_100_on_a_connection_waiting_for_its_next_request)
+{
+    raw_connection c(srv->ioc, srv->port);
+    c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(c.wait_for(R"({"status":"ok"})")) << shown(c.received());
+    auto const before = c.received().size();
+    c.send("POST /publish?topic=e HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 7\r\n\r\n");
+    ASSERT_TRUE(c.wait_for([&](std::string const& got) { return got.size() > before && got.ends_with("\r\n\r\n"); }))
+        << shown(c.received());
+    EXPECT_EQ(c.received().substr(before), "HTTP/1.1 100 Continue\r\n\r\n");
+    c.send(R"({"n":1})");
+    c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ASSERT_TRUE(c.wait_closed());
+    auto const got = parse(c.received(), true);
+    ASSERT_EQ(got.responses.size(), 4u) << shown(got.bytes);
+    EXPECT_EQ(got.responses[1].result_int(), 100u);
+    EXPECT_EQ(got.responses[2].result_int(), 200u) << shown(got.bytes);
+    EXPECT_EQ(json::parse(got.responses[2].body())["offset"], 1);
+}
+
 // A request its headers already refuse gets its final status without a 100, and the connection is closed
 // (the body the client may still send would otherwise be read as a request).
 TEST_F(http_conformance, expect_100_continue_refused_by_the_headers_gets_the_final_status_alone)
