@@ -26,6 +26,12 @@ public:
     // moved-from one valid), and a hole per connection left behind adds to idle memory. A resting stream moves
     // as a pointer: what hands a stream on rests it first (http_connection::release).
     explicit connection_stream(boost::asio::ip::tcp::socket socket) : stream_(std::in_place_index<0>, std::move(socket)) {}
+    struct resting_t {};
+    /// Resting from the start (rest()): Beast's state is made only if wake() needs it. Throws std::bad_alloc.
+    connection_stream(boost::asio::ip::tcp::socket socket, resting_t)
+        : stream_(std::in_place_index<2>, std::make_unique<boost::asio::ip::tcp::socket>(std::move(socket)))
+    {
+    }
     connection_stream(connection_stream&&) = default;
 
     /// Puts TLS (`context`) over the plain stream, `read` being the bytes already read from it (served to the

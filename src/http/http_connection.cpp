@@ -47,6 +47,16 @@ std::string address_of(boost::asio::ip::tcp::socket const& s)
     return peer.address().to_string() + ":" + std::to_string(peer.port());
 }
 
+// A plain connection's stream rests from the start: its first request, once it has come whole, is read and handled
+// on the socket alone (read_request), and Beast's state (~550 bytes with its timers) is never made for it. One that
+// may bring TLS keeps Beast's stream for the sniff and the handshake. Made in place (see connection_stream).
+connection_stream stream_of(boost::asio::ip::tcp::socket socket, bool tls)
+{
+    if (tls)
+        return connection_stream(std::move(socket));
+    return connection_stream(std::move(socket), connection_stream::resting_t{});
+}
+
 // Refused connections draining at once (see refuse_connection): past this many, a refused connection is closed
 // without its answer, so a flood of connections that stay open costs no more sockets than this.
 constexpr std::size_t max_lingering_refusals = 1024;
@@ -104,14 +114,14 @@ struct http_connection::answer_line final : flushable {
 
 http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_context& ctx, route_table const& routes)
     : exchange(ctx, routes, address_of(socket)),
-      stream_(std::move(socket)),
+      stream_(stream_of(std::move(socket), ctx.tls != nullptr)),
       // What one request may take. Beast holds a chunk-size line or a trailer section until it ends: without a
       // bound, one that never ends would have the buffer grow with all the client sends until the deadline.
       buffer_(ctx.options.max_header_size + ctx.options.max_message_size)
 {
     // respond() tries a plain answer at once and must hear would_block, not wait, when the socket is full.
     boost::system::error_code nb;
-    stream_.tcp().socket().non_blocking(true, nb);
+    stream_.socket().non_blocking(true, nb);
     ctx_.http_connections.insert(this);
 }
 
@@ -208,10 +218,10 @@ void http_connection::read_request()
 {
     if (ctx_.stopping)
         return end_of_input();
-    // A plain kept-alive connection with nothing read ahead and nothing owed waits for its next request on the
-    // socket alone (await_request). Not a connection's first request (its bytes are on their way, and Beast's
-    // state is made already), nor one that pipelines (its next requests are mostly read already).
-    if (spoke_http1_ && !stream_.is_tls() && buffer_.size() == 0 && !pipelining_ && !line_)
+    // A plain connection with nothing read ahead and nothing owed waits for its next request on the socket alone
+    // (await_request): a kept-alive one, and a new one whose stream rests (stream_of), not one whose TLS sniff made
+    // Beast's state already. Not one that pipelines: its next requests are mostly read already.
+    if ((spoke_http1_ || stream_.resting()) && !stream_.is_tls() && buffer_.size() == 0 && !pipelining_ && !line_)
         return await_request();
     begin_request(deadline_list::clock::now() + ctx_.options.request_timeout);
 }
