@@ -721,7 +721,6 @@ void http_connection::on_write(boost::system::error_code ec, bool keep_alive)
     }
     if (ec || !keep_alive)
         return shut();
-    answered_before_ = true;
     if (from_line)
         return line_written();
     next_request();
@@ -799,11 +798,15 @@ void http_connection::watch_for_departure(std::function<void()> gone)
     watching_ = true;
     gone_ = std::move(gone);
     ++watch_;
-    // A connection's first poll parks at once: in a connect storm each would hold Asio's reactor entry (~170 B,
-    // which Asio pools once freed) and its pending wait until its ticks came, all at once. One on a connection
-    // answered before waits for its ticks (await_departure): it is likely answered within milliseconds.
-    if (!answered_before_ && park())
+    // A poll parks at once unless the connection's last one was answered within two ticks. In a connect storm of
+    // polls, or when a message to every waiting poll has them all poll again, each would hold Asio's reactor
+    // entry (~170 B, which Asio pools once freed) and its pending wait until its ticks came, all at once. One that
+    // follows a quick answer waits for its ticks (await_departure): it is likely answered within milliseconds.
+    if (!quick_answers_ && park()) {
+        // Its two ticks are still counted: whether they had passed when it is answered decides the next poll.
+        ctx_.poll_parking.add(*this, 2 * ctx_.keepalive.period());
         return;
+    }
     await_departure(watch_);
 }
 
@@ -813,9 +816,9 @@ void http_connection::await_departure(std::uint32_t watch)
                                 exact_allocation([self = shared_from_this(), watch](boost::system::error_code ec) {
                                     self->on_socket_ready(watch, ec);
                                 }));
-    // Parked only after a quiet while (but a connection's first poll, watch_for_departure): a poll at a steady
-    // message rate is answered within milliseconds, and parking each one would add four epoll_ctl calls to every
-    // delivery. Only a resting stream parks (a poll's, not a service route's).
+    // Parked only after a quiet while (or at once, see watch_for_departure): a poll at a steady message rate is
+    // answered within milliseconds, and parking each one would add four epoll_ctl calls to every delivery. Only a
+    // resting stream parks (a poll's, not a service route's).
     if (ctx_.options.park_idle && stream_.resting() && !entry::waiting())
         ctx_.poll_parking.add(*this, 2 * ctx_.keepalive.period());
 }
@@ -944,6 +947,7 @@ void http_connection::stop_watching()
         return;
     watching_ = false;
     gone_ = nullptr;
+    quick_answers_ = entry::waiting();  // answered within two ticks
     ctx_.poll_parking.remove(*this);
     if (parked_ >= 0) {
         unpark();  // the answer is written through Asio; a socket lost here fails that write

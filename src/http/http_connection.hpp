@@ -206,7 +206,7 @@ private:
     bool wait_handed_on_ : 1 = false;
     bool aside_ : 1 = false;  // the request is set aside (set_aside_request)
     bool aside_keep_alive_ : 1 = false;
-    bool answered_before_ : 1 = false;  // an answer went out on this connection: its next polls park at ticks
+    bool quick_answers_ : 1 = false;  // the last poll was answered within two ticks: the next parks at its ticks
     std::uint8_t aside_version_ = 0;  // 10 or 11
     std::uint8_t aside_method_ = 0;   // a boost::beast::http::verb
     int parked_ = -1;  // a waiting poll's descriptor while its departure watch waits in the idle watch

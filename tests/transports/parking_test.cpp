@@ -420,12 +420,22 @@ TEST(parked_polls, a_quiet_poll_parks_gets_its_message_byte_for_byte_and_its_con
     EXPECT_FALSE(client.closed());
 }
 
-// A connection's first poll parks at once: in a connect storm of polls, each held Asio's reactor entry (~170 B,
-// which Asio pools once freed) and its pending wait until its ticks came, all at once. A poll on a connection
-// answered before waits for its ticks: at a steady message rate a poll is answered within milliseconds, and
-// parking each one would add four epoll_ctl calls to every delivery. The holds end before any tick could park a
-// poll (1.5 s, against two ticks of 1 s), so here only parking at once parks one.
-TEST(parked_polls, a_connections_first_poll_parks_at_once_and_its_next_polls_wait_for_their_ticks)
+// A poll parks at once unless its connection's last poll was answered within two keepalive ticks. In a connect
+// storm of polls, or when a message to every waiting poll has them all poll again, each held Asio's reactor entry
+// (~170 B, which Asio pools once freed) and its pending wait until its ticks came, all at once. A poll that
+// follows a quick answer waits for its ticks: at a steady message rate it is answered within milliseconds, and
+// parking each one would add four epoll_ctl calls to every delivery.
+std::size_t answered_at_least(std::vector<std::unique_ptr<raw_connection>> const& clients, std::size_t answers)
+{
+    std::size_t n = 0;
+    for (auto const& c : clients)
+        n += count_of(c->received(), "HTTP/1.1 200") >= answers;
+    return n;
+}
+
+// The holds end before any tick could park a poll (1.5 s, against two ticks of 1 s): here only parking at once
+// parks one, and each poll is answered within two ticks.
+TEST(parked_polls, a_connections_first_poll_parks_at_once_and_one_after_a_quick_answer_waits_for_its_ticks)
 {
     server_options options;
     options.sse_heartbeat = options.ws_ping_interval = options.ws_pong_timeout = std::chrono::seconds(4);
@@ -440,24 +450,45 @@ TEST(parked_polls, a_connections_first_poll_parks_at_once_and_its_next_polls_wai
     }
     ASSERT_TRUE(srv.run_until([&] { return srv.stats().parked == polls; }, std::chrono::seconds(10)))
         << srv.stats().parked << " parked";
-
-    auto const answered = [&](std::size_t n) {
-        for (auto& c : clients)
-            if (count_of(c->received(), "HTTP/1.1 200") < n)
-                return false;
-        return true;
-    };
-    ASSERT_TRUE(srv.run_until([&] { return answered(1); }, std::chrono::seconds(10)));  // their holds end
+    ASSERT_TRUE(srv.run_until([&] { return answered_at_least(clients, 1) == polls; }, std::chrono::seconds(10)));
     EXPECT_EQ(srv.stats().parked, 0u);
+
     std::size_t most_parked = 0;
     for (auto& c : clients)
         c->send(poll_request("first"));
     ASSERT_TRUE(srv.run_until([&] {
         most_parked = std::max(most_parked, srv.stats().parked);
-        return answered(2);
+        return answered_at_least(clients, 2) == polls;
     }, std::chrono::seconds(10)));
     EXPECT_EQ(most_parked, 0u);
     EXPECT_EQ(srv.stats().long_polling, 0u);
+}
+
+// A message to polls that waited longer than two ticks has them all poll again at once: those park at once.
+TEST(parked_polls, polls_after_a_long_wait_park_at_once)
+{
+    server_options options;
+    options.sse_heartbeat = options.ws_ping_interval = options.ws_pong_timeout = std::chrono::seconds(4);
+    options.poll_hold = std::chrono::minutes(5);
+    live_server srv(options, 1);
+    srv.start();
+    constexpr std::size_t polls = 20;
+    std::vector<std::unique_ptr<raw_connection>> clients;
+    for (std::size_t i = 0; i < polls; ++i) {
+        clients.push_back(std::make_unique<raw_connection>(srv.ioc, srv.port));
+        clients.back()->send(poll_request("quiet"));
+    }
+    ASSERT_TRUE(srv.run_until([&] { return srv.stats().parked == polls; }, std::chrono::seconds(10)));
+    run_for(srv.ioc, std::chrono::milliseconds(2'200));  // past their two ticks (of 1 s)
+    (*srv).publish_text("quiet", R"("to all")");
+    ASSERT_TRUE(srv.run_until([&] { return answered_at_least(clients, 1) == polls; }, std::chrono::seconds(10)));
+
+    for (auto& c : clients)
+        c->send(poll_request("quiet"));
+    // Each poll subscribes and starts waiting in the handler that reads its request.
+    ASSERT_TRUE(srv.run_until([&] { return (*srv).hub().subscriber_count("quiet") == polls; },
+                              std::chrono::seconds(10)));
+    EXPECT_EQ(srv.stats().parked, polls);
 }
 
 TEST(parked_polls, a_parked_poll_whose_client_leaves_lets_go_of_it_at_once)
