@@ -109,6 +109,86 @@ TEST(keep_alive, a_request_that_comes_in_pieces_after_a_quiet_gap_is_served_and_
     EXPECT_EQ(answers_in(slow.received()), 1u) << slow.received();
 }
 
+// Every kind of request, whole, to a connection waiting for it on the socket alone: a new one (its stream rests from
+// the start) and one whose first answer is out. Each is read and handled there, Beast's stream resting, and what
+// it does next (an interim answer, a body to wait for, a stream, an upgrade, a held poll, HTTP/2) must wake the
+// stream or leave it: a 100 Continue written on a resting stream once ended the server.
+TEST(keep_alive, every_kind_of_request_is_served_on_a_connection_waiting_for_it_on_the_socket_alone)
+{
+    server_options options = timing_out_after(2s);
+    options.poll_hold = 200ms;
+    live_server srv(options);
+    srv.start();
+    struct kind {
+        std::string name;
+        std::string request;
+        std::string answer;  // how the first answer starts
+        std::string then;    // sent once it has come, if not empty
+        std::string final_answer;
+    };
+    std::string const json_body = R"({"n":123456789012345678901234567890})";
+    std::string const length = std::to_string(json_body.size());
+    std::vector<kind> const kinds = {
+        {"GET", "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200 ", "", ""},
+        {"HEAD", "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200 ", "", ""},
+        {"HTTP/1.0", "GET /healthz HTTP/1.0\r\n\r\n", "HTTP/1.0 200 ", "", ""},
+        {"publish", "POST /publish?topic=k HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + "\r\n\r\n" + json_body,
+         "HTTP/1.1 200 ", "", ""},
+        {"chunked publish",
+         "POST /publish?topic=k HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n[1,2]\r\n0\r\n\r\n",
+         "HTTP/1.1 200 ", "", ""},
+        {"100-continue",
+         "POST /publish?topic=k HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: " + length + "\r\n\r\n",
+         "HTTP/1.1 100 Continue\r\n\r\n", json_body, "HTTP/1.1 200 "},
+        {"body later", "POST /publish?topic=k HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + "\r\n\r\n", "",
+         json_body, "HTTP/1.1 200 "},
+        {"SSE", "GET /sse?topic=k HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200 ", "", ""},
+        {"WebSocket",
+         "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+         "HTTP/1.1 101 ", "", ""},
+        {"poll", "GET /poll?topic=quiet HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200 ", "", ""},
+        {"not found", "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 404 ", "", ""},
+        {"bad head", "GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", "HTTP/1.1 400 ", "", ""},
+        {"HTTP/3", "GET /healthz HTTP/3.0\r\nHost: x\r\n\r\n", "HTTP/1.1 505 ", "", ""},
+    };
+    for (auto const& k : kinds) {
+        for (bool const after_an_answer : {false, true}) {
+            SCOPED_TRACE(k.name + (after_an_answer ? ", after an answer" : ", first"));
+            raw_connection c(srv.ioc, srv.port);
+            std::size_t before = 0;
+            if (after_an_answer) {
+                ask(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 1);
+                before = c.received().size();
+            }
+            c.send(k.request);
+            auto const answer_after = [&](std::string const& start, std::size_t from) {
+                return c.wait_for([&](std::string const& r) { return r.size() >= from + start.size(); }, 10s) &&
+                       c.received().compare(from, start.size(), start) == 0;
+            };
+            if (!k.answer.empty()) {
+                ASSERT_TRUE(answer_after(k.answer, before)) << c.received();
+            }
+            if (!k.then.empty()) {
+                auto const at = c.received().size();
+                c.send(k.then);
+                ASSERT_TRUE(answer_after(k.final_answer, at)) << c.received();
+            }
+        }
+    }
+    // And the server still serves.
+    raw_connection last(srv.ioc, srv.port);
+    ask(last, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 1);
+    // The h2c preface on a new connection starts HTTP/2 (the server's SETTINGS); after an HTTP/1.1 answer it is
+    // an HTTP/2.0 request line, refused.
+    raw_connection h2(srv.ioc, srv.port);
+    h2.send(std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24));
+    ASSERT_TRUE(h2.wait_for([](std::string const& r) { return r.size() >= 9; })) << h2.received();
+    EXPECT_EQ(h2.received()[3], '\x04') << "not a SETTINGS frame";
+    ask(last, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 2);
+    EXPECT_NE(last.received().find("HTTP/1.1 505 "), std::string::npos) << last.received();
+}
+
 TEST(keep_alive, a_stop_closes_connections_waiting_for_their_next_request)
 {
     live_server srv;
