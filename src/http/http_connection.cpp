@@ -791,12 +791,12 @@ connection_stream http_connection::release(std::string& leftover, connection_slo
     return std::move(stream_);  // this connection is done with it; nothing here touches it again
 }
 
-void http_connection::watch_for_departure(std::function<void()> gone)
+void http_connection::watch_for_departure(std::weak_ptr<departure_listener> listener)
 {
     if (stream_.is_tls())
         return;  // a TLS record may be readable without application data: not worth decoding for this
     watching_ = true;
-    gone_ = std::move(gone);
+    gone_ = std::move(listener);
     ++watch_;
     // A poll parks at once unless the connection's last one was answered within two ticks. In a connect storm of
     // polls, or when a message to every waiting poll has them all poll again, each would hold Asio's reactor
@@ -895,7 +895,7 @@ bool http_connection::park()
 
 void http_connection::woken()
 {
-    auto const self = shared_from_this();  // gone() may let the poll go, and this connection with it
+    auto const self = shared_from_this();  // departed() may let the poll go, and this connection with it
     if (unpark())
         return check_departure();
     departed();  // the socket is lost: as good as gone
@@ -905,8 +905,8 @@ void http_connection::departed()
 {
     watching_ = false;
     ctx_.poll_parking.remove(*this);
-    auto const gone = std::move(gone_);
-    gone();
+    if (auto const gone = std::exchange(gone_, {}).lock())
+        gone->departed();
 }
 
 bool http_connection::unpark()
@@ -946,7 +946,7 @@ void http_connection::stop_watching()
     if (!watching_)
         return;
     watching_ = false;
-    gone_ = nullptr;
+    gone_.reset();
     quick_answers_ = entry::waiting();  // answered within two ticks
     ctx_.poll_parking.remove(*this);
     if (parked_ >= 0) {

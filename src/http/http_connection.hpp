@@ -73,7 +73,7 @@ public:
     /// from, up to what one request may take (max_header_size + max_message_size), so that the end of input
     /// behind them shows; past that, the departure is noticed when the answer is written. Plain TCP only.
     /// A watch quiet for two keepalive ticks waits in the loop's idle_watch instead of Asio (io.park_idle).
-    void watch_for_departure(std::function<void()> gone) override;
+    void watch_for_departure(std::weak_ptr<departure_listener> listener) override;
     /// Stops that watch; call before answering.
     void stop_watching() override;
     /// For a route that answers later (a long poll) and is done reading the request: frees the parsed request,
@@ -211,7 +211,7 @@ private:
     std::uint8_t aside_method_ = 0;   // a boost::beast::http::verb
     int parked_ = -1;  // a waiting poll's descriptor while its departure watch waits in the idle watch
     std::uint32_t watch_ = 0;  // which socket wait is current (on_socket_ready): a departure watch's, or one handed on
-    std::function<void()> gone_;  // the departure watch's callback
+    std::weak_ptr<departure_listener> gone_;  // what the departure watch tells
     std::shared_ptr<answer_line> line_;  // made when the connection first pipelines a request (hand_off)
 };
 

@@ -90,10 +90,7 @@ void route_call::begin(std::chrono::milliseconds timeout)
     }
     // The server reads nothing while the handler works: without this watch a client that left would keep its
     // connection (and its slot in the limits) until the answer or the timeout.
-    conn_->watch_for_departure([weak = weak_from_this()] {
-        if (auto self = weak.lock())
-            self->gone();
-    });
+    conn_->watch_for_departure(weak_from_this());
 }
 
 std::shared_ptr<exchange> route_call::settle()
@@ -123,7 +120,7 @@ void route_call::fail(boost::system::error_code ec, std::string_view why)
         conn->respond_error(ec, why);
 }
 
-void route_call::gone()
+void route_call::departed()
 {
     if (auto conn = settle())
         conn->abandon();

@@ -20,7 +20,7 @@ namespace switchboard::detail {
 
 class service_routes;
 
-class route_call : public std::enable_shared_from_this<route_call> {
+class route_call : public std::enable_shared_from_this<route_call>, public departure_listener {
 public:
     route_call(std::shared_ptr<exchange> conn, service_routes& owner);
 
@@ -37,7 +37,8 @@ public:
 private:
     /// No answer is owed any more: stop the deadline and the watch, leave the table of pending calls.
     std::shared_ptr<exchange> settle();
-    void gone();
+    /// The client left before the answer: the call is dropped.
+    void departed() override;
 
     std::shared_ptr<exchange> conn_;  // null once settled
     service_routes& owner_;

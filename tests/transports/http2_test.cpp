@@ -826,6 +826,20 @@ TEST_F(http2, a_flood_of_pings_and_settings_closes_that_connection_and_harms_no_
 
 // Streams opened and reset at once, over and over (CVE-2023-44487, "rapid reset"): each costs the server a route
 // run at most; the connection ends or goes on, and other clients are served throughout.
+// A long poll held on a stream the client resets: the poll lets go at once (its departure), not at its hold.
+TEST_F(http2, a_long_poll_reset_by_its_client_lets_go_of_it_at_once)
+{
+    start();
+    raw_connection c(srv->ioc, srv->port);
+    c.send(preface + settings() + request(1, "GET", "/poll?topic=reset"));
+    ASSERT_TRUE(srv->run_until([&] { return (*srv).stats().long_polling == 1; })) << frames_in(c.received()).size();
+    c.send(frame(RST_STREAM, 0, 1, be32(0x8)));
+    ASSERT_TRUE(srv->run_until([&] {
+        return (*srv).stats().long_polling == 0 && (**srv).hub().subscriber_count("reset") == 0;
+    }, 10s));
+    EXPECT_FALSE(c.closed());
+}
+
 TEST_F(http2, streams_opened_and_reset_at_once_harm_no_one_else)
 {
     start();

@@ -32,10 +32,7 @@ void poll_channel::start(cursor positions, std::vector<message_ptr> replayed, bo
         return;
     }
     conn_->set_aside_request();  // the wait may last the whole hold: hold only what the answer needs
-    conn_->watch_for_departure([weak = weak_from_this()] {
-        if (auto self = weak.lock())
-            static_cast<poll_channel&>(*self).depart();
-    });
+    conn_->watch_for_departure(std::static_pointer_cast<poll_channel>(shared_from_this()));
     services_.poll_holds.add(*this, services_.options.poll_hold);
 }
 
@@ -88,7 +85,7 @@ std::shared_ptr<detail::exchange> poll_channel::finish(disconnect const& reason)
     return conn;
 }
 
-void poll_channel::depart()
+void poll_channel::departed()
 {
     if (!answered_)
         finish(disconnect::write_failed())->abandon();

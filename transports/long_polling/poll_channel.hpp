@@ -19,7 +19,10 @@
 
 namespace switchboard::long_polling {
 
-class poll_channel final : public channel, public detail::flushable, private detail::deadline_list::entry {
+class poll_channel final : public channel,
+                           public detail::flushable,
+                           public detail::departure_listener,
+                           private detail::deadline_list::entry {
 public:
     poll_channel(std::shared_ptr<detail::exchange> conn, detail::channel_services& services);
 
@@ -49,7 +52,7 @@ private:
     /// `told`: the close the answer tells (a code of 3000 or more), if any.
     void answer(disconnect const* told = nullptr);
     /// The client closed its end while the poll waited: no answer, the connection is dropped.
-    void depart();
+    void departed() override;
     std::shared_ptr<detail::exchange> finish(disconnect const& reason = disconnect::normal());
     /// Whether `m`, of a topic the poll does not name, goes in the answer through its patterns: it moves their
     /// entries to its sequence.
