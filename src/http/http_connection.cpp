@@ -801,8 +801,11 @@ void http_connection::watch_for_departure(std::weak_ptr<departure_listener> list
     // A poll parks at once unless the connection's last one was answered within two ticks. In a connect storm of
     // polls, or when a message to every waiting poll has them all poll again, each would hold Asio's reactor
     // entry (~170 B, which Asio pools once freed) and its pending wait until its ticks came, all at once. One that
-    // follows a quick answer waits for its ticks (await_departure): it is likely answered within milliseconds.
-    if (!quick_answers_ && park()) {
+    // follows a quick answer waits for its ticks (await_departure): it is likely answered within milliseconds. So
+    // does one whose connection closes after its answer (HTTP/1.0, Connection: close): its client's next poll
+    // comes on a new connection, and a client polling that way at a steady rate would pay four epoll_ctl calls a
+    // poll.
+    if (!quick_answers_ && aside_keep_alive_ && park()) {
         // Its two ticks are still counted: whether they had passed when it is answered decides the next poll.
         ctx_.poll_parking.add(*this, 2 * ctx_.keepalive.period());
         return;
