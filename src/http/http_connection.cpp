@@ -218,10 +218,13 @@ void http_connection::read_request()
 {
     if (ctx_.stopping)
         return end_of_input();
-    // A plain connection with nothing read ahead and nothing owed waits for its next request on the socket alone
-    // (await_request): a kept-alive one, and a new one whose stream rests (stream_of), not one whose TLS sniff made
-    // Beast's state already. Not one that pipelines: its next requests are mostly read already.
-    if ((spoke_http1_ || stream_.resting()) && !stream_.is_tls() && buffer_.size() == 0 && !pipelining_ && !line_)
+    // A plain connection with nothing read ahead waits for its next request on the socket alone (await_request): a
+    // kept-alive one, and a new one whose stream rests (stream_of), not one whose TLS sniff made Beast's state
+    // already. Not one that pipelines: its next requests are mostly read already. One whose answers go out in
+    // line (a publisher's) waits so too, while no write of the line is pending: resting takes the socket out of
+    // Beast's stream, under a pending write's feet; a wait on the socket moves with it when a write wakes it.
+    if ((spoke_http1_ || stream_.resting()) && !stream_.is_tls() && buffer_.size() == 0 && !pipelining_ &&
+        (!line_ || !line_->writing))
         return await_request();
     begin_request(deadline_list::clock::now() + ctx_.options.request_timeout);
 }

@@ -98,9 +98,9 @@ TEST(keep_alive, a_request_that_comes_in_pieces_after_a_quiet_gap_is_served_and_
     ask(c, "{\"n\":1}", 3);
     EXPECT_EQ(count_of(c.received(), "HTTP/1.1 200 "), 3u) << c.received();
 
-    // A whole head whose body never comes: cut off at the deadline, not held. (On a connection of its own: after
-    // a publish, whose answer goes out in line with any pipelined after it, a connection reads on without
-    // resting.)
+    // A whole head whose body never comes: cut off at the deadline, not held. On a connection of its own, whose
+    // first request is not a publish: a publisher's connection waits on its socket alone too, but its answers go
+    // out in line.
     raw_connection slow(srv.ioc, srv.port);
     ask(slow, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 1);
     slow.send("POST /publish?topic=t HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n"
