@@ -392,6 +392,26 @@ std::string poll_request(std::string_view topic)
     return "GET /poll?topic=" + std::string(topic) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 }
 
+// `n` connections, each sending a poll of `topic`.
+std::vector<std::unique_ptr<raw_connection>> polling(live_server& srv, std::size_t n, std::string_view topic)
+{
+    std::vector<std::unique_ptr<raw_connection>> clients;
+    for (std::size_t i = 0; i < n; ++i) {
+        clients.push_back(std::make_unique<raw_connection>(srv.ioc, srv.port));
+        clients.back()->send(poll_request(topic));
+    }
+    return clients;
+}
+
+// Keepalive ticks of 1 s (a quarter of the shortest interval), so that a poll parks by its ticks after 2 s.
+server_options ticks_of_a_second(std::chrono::milliseconds poll_hold)
+{
+    server_options options;
+    options.sse_heartbeat = options.ws_ping_interval = options.ws_pong_timeout = std::chrono::seconds(4);
+    options.poll_hold = poll_hold;
+    return options;
+}
+
 TEST(parked_polls, a_quiet_poll_parks_gets_its_message_byte_for_byte_and_its_connection_serves_the_next_poll)
 {
     live_server srv(quick_ticks(), 1);
@@ -438,17 +458,10 @@ std::size_t answered_at_least(std::vector<std::unique_ptr<raw_connection>> const
 // its ticks too: its client's next poll comes on a new connection.
 TEST(parked_polls, a_connections_first_poll_parks_at_once_and_one_after_a_quick_answer_waits_for_its_ticks)
 {
-    server_options options;
-    options.sse_heartbeat = options.ws_ping_interval = options.ws_pong_timeout = std::chrono::seconds(4);
-    options.poll_hold = std::chrono::milliseconds(1'500);
-    live_server srv(options, 1);
+    live_server srv(ticks_of_a_second(std::chrono::milliseconds(1'500)), 1);
     srv.start();
     constexpr std::size_t polls = 20;
-    std::vector<std::unique_ptr<raw_connection>> clients;
-    for (std::size_t i = 0; i < polls; ++i) {
-        clients.push_back(std::make_unique<raw_connection>(srv.ioc, srv.port));
-        clients.back()->send(poll_request("first"));
-    }
+    auto const clients = polling(srv, polls, "first");
     raw_connection closing(srv.ioc, srv.port);
     closing.send("GET /poll?topic=first HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     std::size_t most_parked = 0;
@@ -473,17 +486,10 @@ TEST(parked_polls, a_connections_first_poll_parks_at_once_and_one_after_a_quick_
 // A message to polls that waited longer than two ticks has them all poll again at once: those park at once.
 TEST(parked_polls, polls_after_a_long_wait_park_at_once)
 {
-    server_options options;
-    options.sse_heartbeat = options.ws_ping_interval = options.ws_pong_timeout = std::chrono::seconds(4);
-    options.poll_hold = std::chrono::minutes(5);
-    live_server srv(options, 1);
+    live_server srv(ticks_of_a_second(std::chrono::minutes(5)), 1);
     srv.start();
     constexpr std::size_t polls = 20;
-    std::vector<std::unique_ptr<raw_connection>> clients;
-    for (std::size_t i = 0; i < polls; ++i) {
-        clients.push_back(std::make_unique<raw_connection>(srv.ioc, srv.port));
-        clients.back()->send(poll_request("quiet"));
-    }
+    auto const clients = polling(srv, polls, "quiet");
     ASSERT_TRUE(srv.run_until([&] { return srv.stats().parked == polls; }, std::chrono::seconds(10)));
     run_for(srv.ioc, std::chrono::milliseconds(2'200));  // past their two ticks (of 1 s)
     (*srv).publish_text("quiet", R"("to all")");
@@ -503,11 +509,7 @@ TEST(parked_polls, a_parked_poll_whose_client_leaves_lets_go_of_it_at_once)
     options.poll_hold = std::chrono::minutes(5);  // far past the test's deadlines: only the departure ends them
     live_server srv(options, 1);
     srv.start();
-    std::vector<std::unique_ptr<raw_connection>> clients;
-    for (int i = 0; i < 20; ++i) {
-        clients.push_back(std::make_unique<raw_connection>(srv.ioc, srv.port));
-        clients.back()->send(poll_request("left"));
-    }
+    auto const clients = polling(srv, 20, "left");
     ASSERT_TRUE(srv.run_until([&] { return srv.stats().parked == 20; }, std::chrono::seconds(10)));
 
     // Half of them leave: the idle watch sees their end, and their polls, topics and sockets go.
@@ -565,11 +567,7 @@ TEST(parked_polls, stopping_the_server_answers_every_parked_poll)
     options.poll_hold = std::chrono::minutes(5);
     live_server srv(options, 1);
     srv.start();
-    std::vector<std::unique_ptr<raw_connection>> clients;
-    for (int i = 0; i < 40; ++i) {
-        clients.push_back(std::make_unique<raw_connection>(srv.ioc, srv.port));
-        clients.back()->send(poll_request("t"));
-    }
+    auto const clients = polling(srv, 40, "t");
     ASSERT_TRUE(srv.run_until([&] { return srv.stats().parked == 40; }, std::chrono::seconds(10)));
 
     (*srv).stop();
