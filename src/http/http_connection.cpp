@@ -878,7 +878,7 @@ bool http_connection::park()
     // Asio's reactor entry for the socket, the pending wait and the socket object (~500 bytes) are freed while
     // the poll waits on.
     if (!ctx_.options.park_idle || !stream_.resting() || parked_ >= 0)
-        return parked_ >= 0;  // a stream not resting (a service route's) keeps its wait
+        return parked_ >= 0;  // parked already, or not to be (io.park_idle off, a service route's stream)
     boost::system::error_code ec;
     bool const v6 = stream_.socket().local_endpoint(ec).address().is_v6();
     if (ec)

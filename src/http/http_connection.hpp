@@ -72,7 +72,8 @@ public:
     /// Bytes the client sends early (a pipelined request) are read into the buffer the next request is read
     /// from, up to what one request may take (max_header_size + max_message_size), so that the end of input
     /// behind them shows; past that, the departure is noticed when the answer is written. Plain TCP only.
-    /// A watch quiet for two keepalive ticks waits in the loop's idle_watch instead of Asio (io.park_idle).
+    /// The watch waits in the loop's idle_watch instead of Asio (io.park_idle): at once, unless the connection's
+    /// last poll was answered within two keepalive ticks or it closes after its answer; else once quiet that long.
     void watch_for_departure(std::weak_ptr<departure_listener> listener) override;
     /// Stops that watch; call before answering.
     void stop_watching() override;

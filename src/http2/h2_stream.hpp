@@ -33,7 +33,7 @@ public:
     http_request& request() noexcept override { return request_; }
     void respond(http_response res) override;
     bool secure() const noexcept override { return false; }
-    /// `gone` runs if the stream is reset or the connection ends before the answer.
+    /// `listener` is told if the stream is reset or the connection ends before the answer.
     void watch_for_departure(std::weak_ptr<departure_listener> listener) override { gone_ = std::move(listener); }
     void stop_watching() override { gone_.reset(); }
     void set_aside_request() override;
