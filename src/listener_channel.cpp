@@ -132,8 +132,13 @@ void listener_channel::close(disconnect const& reason)
     auto const self = shared_from_this();  // the registry may hold the last reference
     ctx_.closed(*this, reason);            // hooks, subscribes in progress, the hub
     forget_(*this);
-    if (!cancelled_ && options_.on_closed)
-        options_.on_closed(reason);
+    if (cancelled_ || !options_.on_closed)
+        return;
+    try {
+        options_.on_closed(reason);  // in a close path the hub may be walking: nothing may unwind through it
+    } catch (...) {
+        log_hook_exception("subscription's on_closed");
+    }
 }
 
 }  // namespace detail

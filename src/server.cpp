@@ -148,8 +148,13 @@ struct server::impl {
         asio::post(ioc, [this, topic = std::move(topic), text = std::move(text), refused, done = std::move(done),
                          publishing = std::move(publishing)]() mutable {
             auto finish = [done = std::move(done)](boost::system::error_code ec, position where) {
-                if (done)
+                if (!done)
+                    return;
+                try {
                     done(ec, std::move(where));
+                } catch (...) {
+                    detail::log_hook_exception("publish's done");
+                }
             };
             if (ctx.stopping)
                 return finish(error::shutting_down, {});
@@ -352,7 +357,19 @@ void server::run()
 {
     if (!impl_->owned_ioc)
         throw std::logic_error("switchboard: run() is for a server that owns its io_context");
-    impl_->ioc.run();
+    // Nothing is meant to escape a completion handler (hooks, routes and done handlers are guarded where they are
+    // called). One that does is a bug, and it ends that handler only: what the handler held, often one connection,
+    // is released as the exception unwinds it, and Asio lets run() go on after a throw. Letting it end the process
+    // would drop every client for the one who reached the bug.
+    for (;;) {
+        try {
+            impl_->ioc.run();
+            return;
+        } catch (...) {
+            ++impl_->ctx.metrics.handler_exceptions;
+            detail::log_hook_exception("a completion handler");
+        }
+    }
 }
 
 void server::stop()
@@ -397,7 +414,7 @@ void server::presence(std::string topic, std::string after, std::size_t limit,
                       std::function<void(boost::system::error_code, presence_page)> done)
 {
     asio::post(impl_->ioc, [i = impl_.get(), topic = std::move(topic), after = std::move(after), limit,
-                            done = std::move(done)]() mutable {
+                            done = detail::guarded_handler("presence's done", std::move(done))]() mutable {
         if (!is_valid_topic(topic))
             return done(error::invalid_topic, {});
         i->bp->presence_members(topic, after, std::min(limit, i->options.presence.max_page), std::move(done));
@@ -406,7 +423,8 @@ void server::presence(std::string topic, std::string after, std::size_t limit,
 
 void server::presence_stats(std::string topic, std::function<void(boost::system::error_code, presence_counts)> done)
 {
-    asio::post(impl_->ioc, [i = impl_.get(), topic = std::move(topic), done = std::move(done)]() mutable {
+    asio::post(impl_->ioc, [i = impl_.get(), topic = std::move(topic),
+                            done = detail::guarded_handler("presence_stats's done", std::move(done))]() mutable {
         if (!is_valid_topic(topic))
             return done(error::invalid_topic, {});
         i->bp->presence_stats(topic, std::move(done));
@@ -468,8 +486,13 @@ void server::broadcast(std::vector<std::string> topics, std::string json_text, p
     asio::post(impl_->ioc, [i = impl_.get(), topics = std::move(topics), text = std::move(json_text),
                             refused = !why.empty(), options = std::move(options), done = std::move(done)]() mutable {
         auto finish = [&done](std::vector<broadcast_result> r) {
-            if (done)
+            if (!done)
+                return;
+            try {
                 done(std::move(r));
+            } catch (...) {
+                detail::log_hook_exception("broadcast's done");
+            }
         };
         if (refused) {
             std::vector<broadcast_result> r;
@@ -485,7 +508,7 @@ void server::history(std::string topic, std::optional<position> since, std::size
                      std::function<void(boost::system::error_code, history_result)> done)
 {
     asio::post(impl_->ioc, [i = impl_.get(), topic = std::move(topic), since = std::move(since), max_bytes,
-                            done = std::move(done)]() mutable {
+                            done = detail::guarded_handler("history's done", std::move(done))]() mutable {
         if (!is_valid_topic(topic))
             return done(error::invalid_topic, {});
         i->bp->history(topic, since, max_bytes, std::move(done));
@@ -494,7 +517,8 @@ void server::history(std::string topic, std::optional<position> since, std::size
 
 void server::channels_of_user(std::string user, std::function<void(std::vector<channel_info>)> done)
 {
-    asio::post(impl_->ioc, [i = impl_.get(), user = std::move(user), done = std::move(done)]() mutable {
+    asio::post(impl_->ioc, [i = impl_.get(), user = std::move(user),
+                            done = detail::guarded_handler("channels_of_user's done", std::move(done))]() mutable {
         detail::channels_of_user(i->ctx, std::move(user), std::move(done));
     });
 }
@@ -502,28 +526,30 @@ void server::channels_of_user(std::string user, std::function<void(std::vector<c
 void server::disconnect_user(std::string user, disconnect reason, std::function<void(std::size_t)> done)
 {
     asio::post(impl_->ioc, [i = impl_.get(), user = std::move(user), reason = std::move(reason),
-                            done = std::move(done)]() mutable {
+                            done = detail::guarded_handler("disconnect_user's done", std::move(done))]() mutable {
         detail::disconnect_user(i->ctx, std::move(user), std::move(reason), std::move(done));
     });
 }
 
 void server::disconnect_channel(std::uint64_t id, disconnect reason, std::function<void(std::size_t)> done)
 {
-    asio::post(impl_->ioc, [i = impl_.get(), id, reason = std::move(reason), done = std::move(done)]() mutable {
+    asio::post(impl_->ioc, [i = impl_.get(), id, reason = std::move(reason),
+                            done = detail::guarded_handler("disconnect_channel's done", std::move(done))]() mutable {
         detail::disconnect_channel(i->ctx, id, std::move(reason), std::move(done));
     });
 }
 
 void server::unsubscribe_channel(std::uint64_t id, std::string topic, std::function<void(std::size_t)> done)
 {
-    asio::post(impl_->ioc, [i = impl_.get(), id, topic = std::move(topic), done = std::move(done)]() mutable {
+    asio::post(impl_->ioc, [i = impl_.get(), id, topic = std::move(topic),
+                            done = detail::guarded_handler("unsubscribe_channel's done", std::move(done))]() mutable {
         detail::unsubscribe_channel(i->ctx, id, std::move(topic), std::move(done));
     });
 }
 
 void server::topics(std::function<void(std::vector<topic_count>)> done)
 {
-    asio::post(impl_->ioc, [i = impl_.get(), done = std::move(done)]() mutable {
+    asio::post(impl_->ioc, [i = impl_.get(), done = detail::guarded_handler("topics' done", std::move(done))]() mutable {
         detail::topics(i->ctx, std::move(done));
     });
 }

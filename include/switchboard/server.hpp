@@ -5,7 +5,8 @@
 // Threading: construct, configure (hooks(), route()) and start() before the loop runs, on one thread. After
 // that, publish(), publish_text(), publish_binary(), reload() and stop() are safe from any thread (they post onto
 // the loop); everything else (subscribe() and its handles, hub(), hooks' invocations, channels) belongs to the loop
-// thread: another thread posts onto context() to use them.
+// thread: another thread posts onto context() to use them. Every `done` handler runs on the loop thread; one that
+// throws is logged, and the throw goes no further.
 //
 // Lifetime: destroy a server only once its loop has run dry after stop() (run() returned), so that no handler
 // left in the io_context points into it.
@@ -90,7 +91,9 @@ public:
     /// The bound address (its port when options.port was 0). Valid after start().
     tcp_endpoint local_endpoint() const;
 
-    /// Runs the owned io_context until the server has stopped. Only for the owning constructor.
+    /// Runs the owned io_context until the server has stopped. Only for the owning constructor. An exception that
+    /// escapes a handler (a bug: hooks, routes and `done` handlers are guarded) is logged and counted
+    /// (switchboard_handler_exceptions_total), and the loop goes on.
     void run();
 
     /// Graceful stop, from any thread: stops accepting, closes WebSockets with 1001, ends SSE streams with a

@@ -11,9 +11,9 @@ void log_hook_exception(char const* hook_name) noexcept
     try {
         throw;
     } catch (std::exception const& e) {
-        spdlog::error("hook {} threw: {}", hook_name, e.what());
+        spdlog::error("{} threw: {}", hook_name, e.what());
     } catch (...) {
-        spdlog::error("hook {} threw a non-exception", hook_name);
+        spdlog::error("{} threw a non-exception", hook_name);
     }
 }
 

@@ -1,10 +1,13 @@
 #pragma once
-// The boundary around an application hook: a throw is caught, logged and becomes error::internal_error, so that
-// nothing escapes into the loop (STYLE.md, "Errors").
+// The boundary around an application hook or completion handler: a throw is caught and logged (a hook's becomes
+// error::internal_error), so that nothing escapes into the loop (STYLE.md, "Errors").
 
 #include <switchboard/error.hpp>
 
 #include <boost/system/error_code.hpp>
+
+#include <functional>
+#include <utility>
 
 namespace switchboard::detail {
 
@@ -22,6 +25,23 @@ boost::system::error_code guarded(char const* hook_name, F&& f) noexcept
         log_hook_exception(hook_name);
         return make_error_code(error::internal_error);
     }
+}
+
+/// An application's completion handler (a server object's `done`) that logs a throw under `name` and lets it go no
+/// further: a throw may not unwind through the loop, nor through the backplane code that calls it. Empty stays
+/// empty.
+template <class... Args>
+std::function<void(Args...)> guarded_handler(char const* name, std::function<void(Args...)> f)
+{
+    if (!f)
+        return f;
+    return [name, f = std::move(f)](Args... args) noexcept {
+        try {
+            f(std::forward<Args>(args)...);
+        } catch (...) {
+            log_hook_exception(name);
+        }
+    };
 }
 
 }  // namespace switchboard::detail

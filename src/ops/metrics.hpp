@@ -46,6 +46,7 @@ struct metrics {
     std::uint64_t messages_published = 0;  // accepted by the backplane from this node
     std::uint64_t bytes_out = 0;           // written to streams and poll answers
     std::uint64_t slow_consumers = 0;      // channels closed because their queue was full
+    std::uint64_t handler_exceptions = 0;  // thrown out of a completion handler into server::run, which went on
     std::uint64_t tls_handshakes = 0;          // TLS handshakes begun (a client's first byte was TLS)
     std::uint64_t tls_handshake_failures = 0;  // of those, failed or timed out
     // permessage-deflate: messages and replies compressed (each once), the bytes of their frames before and

@@ -122,6 +122,9 @@ std::string render_metrics(server_context const& ctx)
     sample(out, "switchboard_bytes_out_total", "", m.bytes_out);
     family(out, "switchboard_slow_consumers_total", "counter", "Channels closed because their queue was full.");
     sample(out, "switchboard_slow_consumers_total", "", m.slow_consumers);
+    family(out, "switchboard_handler_exceptions_total", "counter",
+           "Exceptions thrown out of a completion handler (a bug): logged, and the loop went on.");
+    sample(out, "switchboard_handler_exceptions_total", "", m.handler_exceptions);
     family(out, "switchboard_websocket_compressed_frames_total", "counter",
            "Messages and replies compressed with permessage-deflate (each message once, whatever its subscribers).");
     sample(out, "switchboard_websocket_compressed_frames_total", "", m.ws_compressed_frames);

@@ -411,5 +411,60 @@ TEST(api, the_server_object_offers_the_same_operations)
     EXPECT_EQ(closed, 1u);
 }
 
+// An application's completion handler is application code on the loop, as a hook is: one that throws is logged
+// and goes no further (STYLE.md, "Errors"). Before, the throw left the loop's run(): the bundled server ended,
+// and with it every client's connection.
+TEST(api, a_callback_of_the_server_object_that_throws_harms_no_one)
+{
+    live_server srv(user_options());
+    srv.start();
+    auto ws = ws_client::create(srv.ioc);
+    ws->connect(srv.port, "/ws?" + as("dave"));
+    ASSERT_TRUE(ws->subscribe(srv.ioc, "x", 1));
+    bool closed = false;
+    subscribe_options options;
+    options.on_closed = [&](disconnect const&) {
+        closed = true;
+        throw std::runtime_error("on_closed");
+    };
+    bool subscribed = false;
+    options.on_subscribed = [&](boost::system::error_code, subscribe_result const&) { subscribed = true; };
+    auto listening = (*srv).subscribe("x", [](message_ptr const&) {}, std::move(options));
+    ASSERT_TRUE(run_until(srv.ioc, [&] { return subscribed; }, wait));
+
+    int called = 0;
+    auto const throws = [&](auto&&...) {
+        ++called;
+        throw std::runtime_error("an application's bug");
+    };
+    (*srv).publish_text("x", R"({"n":1})", throws);
+    (*srv).publish_text("not a topic!", "1", throws);
+    (*srv).broadcast({"x"}, R"({"n":2})", throws);
+    (*srv).history("x", position{0, ""}, backplane::whole_history, throws);
+    (*srv).presence("x", "", 10, throws);
+    (*srv).presence_stats("x", throws);
+    (*srv).topics(throws);
+    (*srv).channels_of_user("dave", throws);
+    (*srv).unsubscribe_channel(1u << 30, "x", throws);
+    (*srv).disconnect_channel(1u << 30, disconnect::normal(), throws);
+    ASSERT_TRUE(run_until(srv.ioc, [&] { return called == 10; }, wait));
+
+    // The loop went on: the WebSocket client got both messages, and the server object still answers.
+    ASSERT_TRUE(ws->wait_messages(srv.ioc, 2));
+    std::size_t left = 9;
+    (*srv).disconnect_user("dave", disconnect::terminal(3600, "bye"), [&](std::size_t n) {
+        left = n;
+        throw std::runtime_error("after counting");
+    });
+    ASSERT_TRUE(ws->wait_closed(srv.ioc));
+    ASSERT_TRUE(run_until(srv.ioc, [&] { return left != 9; }, wait));
+    EXPECT_EQ(left, 1u);
+    EXPECT_EQ(fetch(srv.ioc, srv.port, "GET", "/healthz").status, 200);
+    // A stop tells the listener, whose on_closed throws, and goes on to its end.
+    (*srv).stop();
+    ASSERT_TRUE(run_until(srv.ioc, [&] { return closed; }, wait));
+    EXPECT_TRUE(run_until(srv.ioc, [&] { return fetch(srv.ioc, srv.port, "GET", "/healthz").status != 200; }, wait));
+}
+
 }  // namespace
 }  // namespace switchboard::test

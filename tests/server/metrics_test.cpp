@@ -10,10 +10,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include <unistd.h>
 
@@ -193,6 +195,38 @@ TEST(metrics, the_output_parses_as_prometheus_text)
     ASSERT_TRUE(status.has_value());
     EXPECT_EQ(*status, 0) << parser.output() << "\n" << text;
     ws->close();
+}
+
+// server::run() drives the bundled server's loops. A throw out of a completion handler is a bug (hooks, routes and
+// done handlers are guarded where they are called); it ends that handler, is counted and logged, and the loop goes
+// on serving every other client. Before, it ended the process.
+TEST(metrics, a_throw_out_of_a_handler_is_counted_and_the_owned_loop_goes_on)
+{
+    server_options o;
+    o.address = "127.0.0.1";
+    o.port = 0;
+    server srv(o);
+    srv.start();
+    auto const port = srv.local_endpoint().port();
+    boost::asio::post(srv.context(), [] { throw std::runtime_error("a bug"); });
+    boost::asio::post(srv.context(), [] { throw 42; });  // not a std::exception either
+    std::atomic<bool> ran_dry = false;
+    std::thread loop([&] {
+        srv.run();
+        ran_dry = true;
+    });
+
+    boost::asio::io_context ioc;
+    auto sse = sse_client::create(ioc);
+    sse->connect(port, "/sse?topic=after");
+    EXPECT_TRUE(sse->wait_events(ioc, 1));  // subscribed
+    EXPECT_EQ(metric(ioc, port, "switchboard_handler_exceptions_total"), 2u);
+    srv.publish_text("after", R"({"n":1})");
+    ASSERT_TRUE(sse->wait_messages(ioc, 1));
+    EXPECT_EQ(sse->messages().back()["data"]["n"], 1);
+    srv.stop();  // the stream ends with its close event, read here
+    EXPECT_TRUE(run_until(ioc, [&] { return ran_dry.load(); }, std::chrono::seconds(10)));
+    loop.join();
 }
 
 TEST(metrics, health_and_readiness)
