@@ -46,7 +46,9 @@ struct server_stats {
     std::size_t long_polling = 0;
     std::size_t topics = 0;  // topics with local subscribers
     std::size_t listeners = 0;  // C++ subscriptions (server::subscribe) open
-    std::size_t parked = 0;  // quiet streams and waiting polls whose socket waits in the loop's idle watch
+    // Quiet streams, waiting polls and answered polls' connections awaiting the next, whose socket waits in the loop's
+    // idle watch.
+    std::size_t parked = 0;
 };
 
 class server {

@@ -27,6 +27,8 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
 namespace switchboard::detail {
 
 namespace beast = boost::beast;
@@ -216,15 +218,18 @@ void http_connection::on_handshake(boost::system::error_code ec)
 
 void http_connection::read_request()
 {
-    if (ctx_.stopping)
-        return end_of_input();
     // A plain connection with nothing read ahead waits for its next request on the socket alone (await_request): a
     // kept-alive one, and a new one whose stream rests (stream_of), not one whose TLS sniff made Beast's state
     // already. Not one that pipelines: its next requests are mostly read already. One whose answers go out in
     // line (a publisher's) waits so too, while no write of the line is pending: resting takes the socket out of
     // Beast's stream, under a pending write's feet; a wait on the socket moves with it when a write wakes it.
-    if ((spoke_http1_ || stream_.resting()) && !stream_.is_tls() && buffer_.size() == 0 && !pipelining_ &&
-        (!line_ || !line_->writing))
+    bool const awaits = !ctx_.stopping && (spoke_http1_ || stream_.resting()) && !stream_.is_tls() &&
+                        buffer_.size() == 0 && !pipelining_ && (!line_ || !line_->writing);
+    if (!awaits && !unpark())
+        return;  // a poll answered while parked, its socket lost: nothing is owed, and the connection ends
+    if (ctx_.stopping)
+        return end_of_input();
+    if (awaits)
         return await_request();
     begin_request(deadline_list::clock::now() + ctx_.options.request_timeout);
 }
@@ -243,6 +248,13 @@ void http_connection::await_request()
     awaiting_request_ = true;
     stream_.rest();
     ctx_.keep_alive_waits.add(*this, ctx_.options.request_timeout);
+    if (parked_ >= 0) {
+        // A poll answered while it waited in the idle watch: its next one is awaited there too (woken()). Taken
+        // back into Asio for the answer, every poll a message reaches would hold Asio's reactor entry at once
+        // until its next poll came, and Asio pools those entries for good.
+        parked_self_ = shared_from_this();
+        return;
+    }
     if (wait_handed_on_) {
         wait_handed_on_ = false;
         return;  // a long poll's: its departure watch's wait goes on as this one (on_socket_ready)
@@ -676,11 +688,18 @@ void http_connection::send_output(bool keep_alive)
 {
     std::size_t sent = 0;
     if (!stream_.is_tls()) {
+        // A poll that waited in the idle watch is answered there, on its descriptor (write_rest takes it back into
+        // Asio if the socket does not take the whole answer).
+        int const fd = parked_ >= 0 ? parked_ : stream_.socket().native_handle();
         if (auto* batch = ctx_.flusher.batch(); batch && batch->collecting()) {
             // Answered in the turn's flush (long polls, as a message reaches them): one system call sends every
             // poll answer of the turn with the other transports' deliveries, as for a WebSocket or SSE stream.
-            return batch->add(stream_.socket().native_handle(), output_.data(), output_.size(),
+            return batch->add(fd, output_.data(), output_.size(),
                               std::make_shared<batched_answer>(shared_from_this(), keep_alive));
+        }
+        if (parked_ >= 0) {
+            auto const n = ::send(fd, output_.data(), output_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+            return answer_sent(n < 0 ? -errno : n, keep_alive);
         }
         // An answer almost always fits the socket's buffer: send it now, and skip an asynchronous write's
         // trip through the scheduler (a long poll's answer, ~100k a second at full load, is mostly that trip).
@@ -704,6 +723,8 @@ void http_connection::write_rest(std::size_t sent, bool keep_alive)
 {
     if (sent == output_.size())
         return on_write({}, keep_alive);
+    if (!unpark())
+        return on_write(boost::asio::error::bad_descriptor, keep_alive);  // the socket is lost, and closed
     stream_.tcp().expires_after(ctx_.options.request_timeout);  // wakes a resting stream (a long poll's)
     boost::asio::async_write(stream_, boost::asio::buffer(output_) + sent,
                              [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
@@ -713,6 +734,8 @@ void http_connection::write_rest(std::size_t sent, bool keep_alive)
 
 void http_connection::on_write(boost::system::error_code ec, bool keep_alive)
 {
+    if (ec || !keep_alive)
+        unpark();  // shut() needs the socket; a lost one is closed, and shut() finds it so
     output_.clear();
     output_.shrink_to_fit();  // an idle kept-alive connection holds no answer
     bool const from_line = line_ && std::exchange(line_->writing, false);
@@ -744,7 +767,7 @@ void http_connection::next_request()
         again_ = false;
         if (++handled > max_requests_per_turn) {
             // The rest after the turn's flush and the other connections' ready handlers.
-            boost::asio::post(stream_.get_executor(), [self] { self->read_request(); });
+            boost::asio::post(ctx_.executor, [self] { self->read_request(); });  // a parked stream has no socket
             break;
         }
         read_request();  // handles the next request now if it is already read
@@ -801,19 +824,24 @@ void http_connection::watch_for_departure(std::weak_ptr<departure_listener> list
     watching_ = true;
     gone_ = std::move(listener);
     ++watch_;
-    // A poll parks at once unless the connection's last one was answered within two ticks. In a connect storm of
-    // polls, or when a message to every waiting poll has them all poll again, each would hold Asio's reactor
-    // entry (~170 B, which Asio pools once freed) and its pending wait until its ticks came, all at once. One that
-    // follows a quick answer waits for its ticks (await_departure): it is likely answered within milliseconds. So
-    // does one whose connection closes after its answer (HTTP/1.0, Connection: close): its client's next poll
-    // comes on a new connection, and a client polling that way at a steady rate would pay four epoll_ctl calls a
-    // poll.
-    if (!quick_answers_ && aside_keep_alive_ && park()) {
-        // Its two ticks are still counted: whether they had passed when it is answered decides the next poll.
-        ctx_.poll_parking.add(*this, 2 * ctx_.keepalive.period());
+    poll_began_ = now_ms();
+    // A poll parks at once unless the connection's last two were answered quickly (stop_watching). In a connect
+    // storm of polls, or when a message to every waiting poll has them all poll again, each would hold Asio's
+    // reactor entry (~170 B, which Asio pools once freed) and its pending wait until its ticks came, all at once.
+    // One that follows quick answers waits for its ticks (await_departure): it is likely answered within
+    // milliseconds. So does one whose connection closes after its answer (HTTP/1.0, Connection: close): its
+    // client's next poll comes on a new connection, and a client polling that way at a steady rate would pay four
+    // epoll_ctl calls a poll.
+    if (quick_answers_ < 2 && aside_keep_alive_ && park())
         return;
-    }
     await_departure(watch_);
+}
+
+std::uint32_t http_connection::now_ms() noexcept
+{
+    // Wraps every 49 days: only differences of a few seconds are taken.
+    return static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline_list::clock::now().time_since_epoch()).count());
 }
 
 void http_connection::await_departure(std::uint32_t watch)
@@ -865,6 +893,7 @@ void http_connection::expired()
 {
     if (awaiting_request_) {
         // request_timeout passed with no request: the wait completes as cancelled, and the connection closes.
+        await_in_asio();
         boost::system::error_code ec;
         stream_.socket().cancel(ec);
         return;
@@ -901,8 +930,15 @@ bool http_connection::park()
 
 void http_connection::woken()
 {
-    auto const self = shared_from_this();  // departed() may let the poll go, and this connection with it
-    if (unpark())
+    // departed() may let the poll go, and this connection with it; a connection awaiting its next request here
+    // holds itself (await_request).
+    auto const self = parked_self_ ? std::move(parked_self_) : shared_from_this();
+    bool const taken = unpark();
+    if (awaiting_request_)
+        return on_request_ready(taken ? boost::system::error_code() : boost::asio::error::bad_descriptor);
+    if (!watching_)
+        return;  // its answer is on its way (stop_watching), through Asio now
+    if (taken)
         return check_departure();
     departed();  // the socket is lost: as good as gone
 }
@@ -922,6 +958,19 @@ bool http_connection::unpark()
     int const fd = std::exchange(parked_, -1);
     ctx_.idle.unpark(fd, *this);
     return adopt(fd);
+}
+
+void http_connection::await_in_asio()
+{
+    if (parked_ < 0)
+        return;
+    auto const self = std::move(parked_self_);
+    unpark();  // a lost socket is closed, and the wait below completes at once
+    stream_.socket().async_wait(
+        boost::asio::socket_base::wait_read,
+        exact_allocation([self = shared_from_this(), watch = ++watch_](boost::system::error_code ec) {
+            self->on_socket_ready(watch, ec);
+        }));
 }
 
 bool http_connection::adopt(int fd)
@@ -953,10 +1002,23 @@ void http_connection::stop_watching()
         return;
     watching_ = false;
     gone_.reset();
-    quick_answers_ = entry::waiting();  // answered within two ticks
+    // Two polls in a row answered within half a keepalive tick each (500 ms by default) are taken for a steady
+    // stream: the connection's next poll waits in Asio (parking after two quiet ticks), not in the idle watch. A
+    // poll's cycle through the idle watch costs four epoll_ctl calls, which a client answered that often would pay
+    // on every delivery. One quick answer is not a stream: idle clients that arrive over time, each wave answered
+    // by a message soon after it came, would otherwise all wait in Asio after the next message (the waves of
+    // bench/idle_parking.py).
+    auto const half_tick = std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.keepalive.period()) / 2;
+    if (now_ms() - poll_began_ >= static_cast<std::uint32_t>(half_tick.count()))
+        quick_answers_ = 0;
+    else if (quick_answers_ < 2)
+        ++quick_answers_;
     ctx_.poll_parking.remove(*this);
     if (parked_ >= 0) {
-        unpark();  // the answer is written through Asio; a socket lost here fails that write
+        // The answer is written on the parked descriptor (send_output), and the next request awaited in the idle
+        // watch (await_request). Not after answers owed before it: the line writes through Asio.
+        if (line_)
+            unpark();  // a socket lost here fails the line's write
         return;
     }
     // The wait stays pending, for the next request (await_request) once the answer is out: a long poll's cycle
@@ -996,15 +1058,17 @@ void http_connection::set_aside_request()
 void http_connection::abandon()
 {
     stop_watching();
-    stream_.close();
+    if (unpark())
+        stream_.close();  // a lost socket is closed already
 }
 
 void http_connection::close_if_idle()
 {
     boost::system::error_code ec;
-    if (awaiting_request_)
+    if (awaiting_request_) {
+        await_in_asio();
         stream_.socket().cancel(ec);
-    else if (idle_)
+    } else if (idle_)
         stream_.tcp().cancel();
 }
 

@@ -161,8 +161,12 @@ private:
     bool park();
     /// Input or the client's end on the parked socket.
     void woken() override;
+    /// Milliseconds of the loop's clock, to tell a quick answer.
+    static std::uint32_t now_ms() noexcept;
     /// Takes a parked socket back into Asio; false when it is lost.
     bool unpark();
+    /// A request awaited in the idle watch is awaited in Asio from now on, where cancel() ends the wait.
+    void await_in_asio();
     /// Gives `fd` (parked) back to the resting stream; false, and `fd` closed, when Asio cannot take it.
     bool adopt(int fd);
     /// The answer's bytes past `sent` go out asynchronously, if any are left.
@@ -207,13 +211,20 @@ private:
     bool wait_handed_on_ : 1 = false;
     bool aside_ : 1 = false;  // the request is set aside (set_aside_request)
     bool aside_keep_alive_ : 1 = false;
-    bool quick_answers_ : 1 = false;  // the last poll was answered within two ticks: the next parks at its ticks
+    // Polls answered quickly in a row, up to 2: then the next waits in Asio, parking at its ticks.
+    std::uint8_t quick_answers_ : 2 = 0;
     std::uint8_t aside_version_ = 0;  // 10 or 11
     std::uint8_t aside_method_ = 0;   // a boost::beast::http::verb
-    int parked_ = -1;  // a waiting poll's descriptor while its departure watch waits in the idle watch
+    std::uint32_t poll_began_ = 0;    // now_ms() when the departure watch began: was the answer quick?
+    // A waiting poll's descriptor while its departure watch waits in the idle watch, and, once answered there, while
+    // its next request is awaited there.
+    int parked_ = -1;
     std::uint32_t watch_ = 0;  // which socket wait is current (on_socket_ready): a departure watch's, or one handed on
     std::weak_ptr<departure_listener> gone_;  // what the departure watch tells
     std::shared_ptr<answer_line> line_;  // made when the connection first pipelines a request (hand_off)
+    // While the next request is awaited in the idle watch, nothing else holds the connection: it holds itself,
+    // until woken() or await_in_asio().
+    std::shared_ptr<http_connection> parked_self_;
 };
 
 }  // namespace switchboard::detail
