@@ -59,6 +59,15 @@ json parsed(curl_answer const& a)
     return json::parse(a.body, nullptr, false);
 }
 
+// A WebSocket client of `user`, subscribed to `topic`.
+std::shared_ptr<ws_client> subscribed(live_server& srv, std::string const& user, std::string const& topic)
+{
+    auto ws = ws_client::create(srv.ioc);
+    ws->connect(srv.port, "/ws?" + as(user));
+    EXPECT_TRUE(ws->subscribe(srv.ioc, topic, 1));
+    return ws;
+}
+
 TEST(api, is_off_without_a_key)
 {
     live_server srv;
@@ -352,9 +361,7 @@ TEST(api, the_server_object_offers_the_same_operations)
 {
     live_server srv(user_options());
     srv.start();
-    auto ws = ws_client::create(srv.ioc);
-    ws->connect(srv.port, "/ws?" + as("carol"));
-    ASSERT_TRUE(ws->subscribe(srv.ioc, "x", 1));
+    auto const ws = subscribed(srv, "carol", "x");
 
     std::vector<broadcast_result> sent;
     (*srv).broadcast({"x", "y"}, R"({"k": 1})", [&](std::vector<broadcast_result> r) { sent = std::move(r); });
@@ -418,9 +425,7 @@ TEST(api, a_callback_of_the_server_object_that_throws_harms_no_one)
 {
     live_server srv(user_options());
     srv.start();
-    auto ws = ws_client::create(srv.ioc);
-    ws->connect(srv.port, "/ws?" + as("dave"));
-    ASSERT_TRUE(ws->subscribe(srv.ioc, "x", 1));
+    auto const ws = subscribed(srv, "dave", "x");
     bool closed = false;
     subscribe_options options;
     options.on_closed = [&](disconnect const&) {
