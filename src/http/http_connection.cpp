@@ -909,14 +909,18 @@ bool http_connection::park()
     if (!ctx_.options.park_idle || !stream_.resting() || parked_ >= 0)
         return parked_ >= 0;  // parked already, or not to be (io.park_idle off, a service route's stream)
     boost::system::error_code ec;
-    bool const v6 = stream_.socket().local_endpoint(ec).address().is_v6();
-    if (ec)
-        return false;
+    if (!protocol_known_) {
+        // Asked once (a system call): a client that polls slowly parks at each poll, and its socket's protocol
+        // does not change.
+        parked_v6_ = stream_.socket().local_endpoint(ec).address().is_v6();
+        if (ec)
+            return false;
+        protocol_known_ = true;
+    }
     int const fd = stream_.park(ec);  // a pending wait completes as cancelled
     if (ec)
         return false;
     ++watch_;  // and belongs to no watch
-    parked_v6_ = v6;
     if (ctx_.idle.park(fd, *this)) {
         parked_ = fd;
         return true;

@@ -203,6 +203,7 @@ private:
     bool pipelining_ : 1 = false;  // a request has arrived behind another: read ahead from now on
     bool watching_ : 1 = false;
     bool parked_v6_ : 1 = false;  // the parked socket's protocol, to take it back
+    bool protocol_known_ : 1 = false;  // parked_v6_ is set
     bool lingering_refusal_ : 1 = false;  // counted in server_context::lingering_refusals
     bool awaiting_body_ : 1 = false;  // Expect: 100-continue, and the body not asked for yet
     bool awaiting_request_ : 1 = false;  // await_request's wait is pending
