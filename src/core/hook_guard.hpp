@@ -11,7 +11,7 @@
 
 namespace switchboard::detail {
 
-/// Logs the exception being handled, naming the hook that threw it. Call it from a catch block only.
+/// Logs the exception being handled, naming what threw it (a hook, a handler). Call it from a catch block only.
 void log_hook_exception(char const* hook_name) noexcept;
 
 /// Runs an application hook through `f` (which returns an error_code); a throw is logged and becomes
