@@ -123,7 +123,7 @@ http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_con
 {
     // respond() tries a plain answer at once and must hear would_block, not wait, when the socket is full.
     boost::system::error_code nb;
-    stream_.socket().non_blocking(true, nb);
+    stream().socket().non_blocking(true, nb);
     ctx_.http_connections.insert(this);
 }
 
@@ -154,7 +154,7 @@ void http_connection::refuse_connection(boost::system::error_code refused, std::
     // a handshake first: the connection is closed unanswered.
     if (ctx_.tls || ctx_.lingering_refusals >= max_lingering_refusals) {
         ctx_.metrics.count_error(error_name(refused));
-        return stream_.tcp().close();
+        return stream().tcp().close();
     }
     ++ctx_.lingering_refusals;
     lingering_refusal_ = true;
@@ -169,8 +169,8 @@ void http_connection::detect_tls()
 {
     // The bytes read to decide stay in buffer_: the handshake or the HTTP parser starts from them.
     idle_ = true;
-    stream_.tcp().expires_after(ctx_.options.request_timeout);
-    beast::async_detect_ssl(stream_.tcp(), buffer_, [self = shared_from_this()](beast::error_code ec, bool tls) {
+    stream().tcp().expires_after(ctx_.options.request_timeout);
+    beast::async_detect_ssl(stream().tcp(), buffer_, [self = shared_from_this()](beast::error_code ec, bool tls) {
         self->on_detect(ec, tls);
     });
 }
@@ -178,24 +178,24 @@ void http_connection::detect_tls()
 void http_connection::on_detect(boost::system::error_code ec, bool tls)
 {
     if (ec)
-        return stream_.tcp().close();
+        return stream().tcp().close();
     if (!tls) {
         if (ctx_.options.tls_only)
-            return stream_.tcp().close();
+            return stream().tcp().close();
         return read_request();
     }
     ++ctx_.metrics.tls_handshakes;
     // The bytes the sniff read go to the TLS stream, which serves them to OpenSSL before the socket's.
     try {
-        stream_.start_tls(*ctx_.tls, {static_cast<char const*>(buffer_.data().data()), buffer_.size()});
+        stream().start_tls(*ctx_.tls, {static_cast<char const*>(buffer_.data().data()), buffer_.size()});
     } catch (std::bad_alloc const&) {
         ++ctx_.metrics.tls_handshake_failures;
-        return stream_.tcp().close();
+        return stream().tcp().close();
     }
     buffer_.clear();
     buffer_.shrink_to_fit();
     // One deadline, still running, for the handshake: a client stalling mid-handshake is cut off in time.
-    stream_.tls().async_handshake([self = shared_from_this()](beast::error_code e) { self->on_handshake(e); });
+    stream().tls().async_handshake([self = shared_from_this()](beast::error_code e) { self->on_handshake(e); });
 }
 
 void http_connection::on_handshake(boost::system::error_code ec)
@@ -203,13 +203,13 @@ void http_connection::on_handshake(boost::system::error_code ec)
     if (ec) {
         ++ctx_.metrics.tls_handshake_failures;
         spdlog::debug("TLS handshake from {} failed: {}", remote_address_, ec.message());
-        return stream_.tcp().close();
+        return stream().tcp().close();
     }
     if (ctx_.options.http2.enabled && ctx_.start_http2) {
         // The client chose h2 by ALPN (tls_context.cpp): HTTP/2 over this TLS stream, no preface sniffing.
         unsigned char const* protocol = nullptr;
         unsigned int size = 0;
-        SSL_get0_alpn_selected(stream_.tls().native_handle(), &protocol, &size);
+        SSL_get0_alpn_selected(stream().tls().native_handle(), &protocol, &size);
         if (std::string_view(reinterpret_cast<char const*>(protocol), protocol ? size : 0) == "h2")
             return start_http2();
     }
@@ -218,18 +218,15 @@ void http_connection::on_handshake(boost::system::error_code ec)
 
 void http_connection::read_request()
 {
+    if (ctx_.stopping)
+        return end_of_input();
     // A plain connection with nothing read ahead waits for its next request on the socket alone (await_request): a
     // kept-alive one, and a new one whose stream rests (stream_of), not one whose TLS sniff made Beast's state
     // already. Not one that pipelines: its next requests are mostly read already. One whose answers go out in
     // line (a publisher's) waits so too, while no write of the line is pending: resting takes the socket out of
     // Beast's stream, under a pending write's feet; a wait on the socket moves with it when a write wakes it.
-    bool const awaits = !ctx_.stopping && (spoke_http1_ || stream_.resting()) && !stream_.is_tls() &&
-                        buffer_.size() == 0 && !pipelining_ && (!line_ || !line_->writing);
-    if (!awaits && !unpark())
-        return;  // a poll answered while parked, its socket lost: nothing is owed, and the connection ends
-    if (ctx_.stopping)
-        return end_of_input();
-    if (awaits)
+    if ((spoke_http1_ || stream_.resting()) && !stream_.is_tls() && buffer_.size() == 0 && !pipelining_ &&
+        (!line_ || !line_->writing))
         return await_request();
     begin_request(deadline_list::clock::now() + ctx_.options.request_timeout);
 }
@@ -259,7 +256,7 @@ void http_connection::await_request()
         wait_handed_on_ = false;
         return;  // a long poll's: its departure watch's wait goes on as this one (on_socket_ready)
     }
-    stream_.socket().async_wait(
+    stream().socket().async_wait(
         boost::asio::socket_base::wait_read,
         exact_allocation([self = shared_from_this(), watch = ++watch_](boost::system::error_code ec) {
             self->on_socket_ready(watch, ec);
@@ -283,7 +280,7 @@ void http_connection::begin_request(deadline_list::clock::time_point deadline)
         // Not waited for (bytes read ahead): the wait handed on would hold this connection until the socket is
         // next readable, and complete beside the request's own reads.
         boost::system::error_code ignored;
-        stream_.socket().cancel(ignored);
+        stream().socket().cancel(ignored);
         ++watch_;
     }
     if (buffer_.size() > 0)
@@ -305,13 +302,21 @@ void http_connection::begin_request(deadline_list::clock::time_point deadline)
         // cost no stream state, no timer and no trip through the scheduler. Read through the loop's scratch
         // buffer and kept in a buffer of the bytes' own size: a read buffer of a read's size (4 KiB, for a head
         // with a browser's cookies) would be a block for which malloc consolidates its free lists.
+        // A connection awaiting its next poll in the idle watch is read there, on its descriptor: a poll
+        // that parks again costs no epoll_ctl (park() finds it parked).
         auto& scratch = read_scratch();
-        boost::system::error_code ec;  // an error, or nothing read yet: the asynchronous read meets it
-        auto const n = stream_.socket().read_some(
-            boost::asio::buffer(scratch.data(), std::min(buffer_.max_size() - buffer_.size(), scratch.size())), ec);
+        auto const room = std::min(buffer_.max_size() - buffer_.size(), scratch.size());
+        std::size_t n = 0;  // an error, or nothing read yet: the asynchronous read meets it
+        if (parked_ >= 0) {
+            auto const got = ::recv(parked_, scratch.data(), room, MSG_DONTWAIT);
+            n = got > 0 ? static_cast<std::size_t>(got) : 0;
+        } else {
+            boost::system::error_code ec;
+            n = stream_.socket().read_some(boost::asio::buffer(scratch.data(), room), ec);
+        }
         buffer_.commit(boost::asio::buffer_copy(buffer_.prepare(n), boost::asio::buffer(scratch.data(), n)));
     } else {
-        stream_.tcp().expires_at(deadline);
+        stream().tcp().expires_at(deadline);
     }
     parse_header();
 }
@@ -319,7 +324,7 @@ void http_connection::begin_request(deadline_list::clock::time_point deadline)
 void http_connection::wait_for_input()
 {
     if (stream_.resting())
-        stream_.tcp().expires_at(reading_->deadline);  // wakes it
+        stream().tcp().expires_at(reading_->deadline);  // wakes it
 }
 
 void http_connection::parse_header()
@@ -344,7 +349,7 @@ void http_connection::parse_header()
                 return start_http2();
             auto const room = beast::read_size(buffer_, 65536);
             wait_for_input();
-            return stream_.async_read_some(buffer_.prepare(room),
+            return stream().async_read_some(buffer_.prepare(room),
                                            [self = shared_from_this(), room](beast::error_code e, std::size_t got) {
                                                self->on_read_header(e, got, room);
                                            });
@@ -396,7 +401,7 @@ void http_connection::parse_header()
     if (room == 0)  // the buffer holds what one request may take, and the head is not over
         return refuse_request(error::headers_too_large);
     wait_for_input();
-    stream_.async_read_some(buffer_.prepare(room), [self = shared_from_this(), room](beast::error_code e, std::size_t n) {
+    stream().async_read_some(buffer_.prepare(room), [self = shared_from_this(), room](beast::error_code e, std::size_t n) {
         self->on_read_header(e, n, room);
     });
 }
@@ -473,7 +478,7 @@ void http_connection::read_body()
         return on_read(ec, 0);
     idle_ = true;
     wait_for_input();
-    http::async_read(stream_, buffer_, reading_->parser,
+    http::async_read(stream(), buffer_, reading_->parser,
                      [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_read(ec, n); });
 }
 
@@ -623,7 +628,7 @@ void http_connection::go_on_later()
 {
     // Not from inside the write (which may be the turn's flush) or an answer (a backplane's reply handler): the
     // next request's route runs on a stack of its own.
-    boost::asio::post(stream_.get_executor(), [self = shared_from_this()] { self->go_on(); });
+    boost::asio::post(stream().get_executor(), [self = shared_from_this()] { self->go_on(); });
 }
 
 void http_connection::go_on()
@@ -656,7 +661,7 @@ void http_connection::send_continue(route const& r)
     reading_->after_body = &r;
     static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
     wait_for_input();  // a head read on the socket alone (await_request): the body is waited for
-    boost::asio::async_write(stream_, boost::asio::buffer(interim),
+    boost::asio::async_write(stream(), boost::asio::buffer(interim),
                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                  if (ec)
                                      return self->shut();
@@ -704,7 +709,7 @@ void http_connection::send_output(bool keep_alive)
         // An answer almost always fits the socket's buffer: send it now, and skip an asynchronous write's
         // trip through the scheduler (a long poll's answer, ~100k a second at full load, is mostly that trip).
         boost::system::error_code ec;
-        sent = stream_.socket().write_some(boost::asio::buffer(output_), ec);
+        sent = stream().socket().write_some(boost::asio::buffer(output_), ec);
         if (ec && ec != boost::asio::error::would_block)
             return on_write(ec, keep_alive);
     }
@@ -725,8 +730,8 @@ void http_connection::write_rest(std::size_t sent, bool keep_alive)
         return on_write({}, keep_alive);
     if (!unpark())
         return on_write(boost::asio::error::bad_descriptor, keep_alive);  // the socket is lost, and closed
-    stream_.tcp().expires_after(ctx_.options.request_timeout);  // wakes a resting stream (a long poll's)
-    boost::asio::async_write(stream_, boost::asio::buffer(output_) + sent,
+    stream().tcp().expires_after(ctx_.options.request_timeout);  // wakes a resting stream (a long poll's)
+    boost::asio::async_write(stream(), boost::asio::buffer(output_) + sent,
                              [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
                                  self->on_write(ec, keep_alive);
                              });
@@ -734,8 +739,6 @@ void http_connection::write_rest(std::size_t sent, bool keep_alive)
 
 void http_connection::on_write(boost::system::error_code ec, bool keep_alive)
 {
-    if (ec || !keep_alive)
-        unpark();  // shut() needs the socket; a lost one is closed, and shut() finds it so
     output_.clear();
     output_.shrink_to_fit();  // an idle kept-alive connection holds no answer
     bool const from_line = line_ && std::exchange(line_->writing, false);
@@ -743,7 +746,7 @@ void http_connection::on_write(boost::system::error_code ec, bool keep_alive)
         // The next request's read is pending beside the line's write: shut's drain cannot start another. The
         // client is gone (ec), or the server stops.
         line_.reset();
-        return stream_.close();
+        return stream().close();
     }
     if (ec || !keep_alive)
         return shut();
@@ -781,24 +784,24 @@ void http_connection::shut()
     // Half-close and drain what the client still sends until its EOF (bounded in time): closing with unread
     // input makes the kernel reset the connection, which can destroy the answer we just wrote. (tcp() wakes a
     // resting stream.)
-    stream_.tcp().expires_after(std::chrono::seconds(2));
+    stream().tcp().expires_after(std::chrono::seconds(2));
     if (stream_.is_tls()) {
         // TLS's own half-close: close_notify, then wait for the client's (or its EOF, or the deadline).
-        return stream_.tls().async_shutdown([self = shared_from_this()](beast::error_code) { self->stream_.tcp().close(); });
+        return stream().tls().async_shutdown([self = shared_from_this()](beast::error_code) { self->stream().tcp().close(); });
     }
     beast::error_code ec;
-    stream_.tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+    stream().tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
     if (ec)
-        return stream_.tcp().close();
+        return stream().tcp().close();
     drain();
 }
 
 void http_connection::drain()
 {
     buffer_.clear();
-    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    stream().async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t) {
         if (ec)
-            return self->stream_.tcp().close();
+            return self->stream().tcp().close();
         self->drain();
     });
 }
@@ -814,7 +817,7 @@ connection_stream http_connection::release(std::string& leftover, connection_slo
     // Resting, a plain stream moves on as a pointer to its socket, however many hands it passes through (the
     // channel, its io); moving Beast's stream would make its state anew at each. Over TLS it is a pointer anyway.
     stream_.rest();
-    return std::move(stream_);  // this connection is done with it; nothing here touches it again
+    return std::move(stream());  // this connection is done with it; nothing here touches it again
 }
 
 void http_connection::watch_for_departure(std::weak_ptr<departure_listener> listener)
@@ -824,35 +827,25 @@ void http_connection::watch_for_departure(std::weak_ptr<departure_listener> list
     watching_ = true;
     gone_ = std::move(listener);
     ++watch_;
-    poll_began_ = now_ms();
-    // A poll parks at once unless the connection's last two were answered quickly (stop_watching). In a connect
-    // storm of polls, or when a message to every waiting poll has them all poll again, each would hold Asio's
-    // reactor entry (~170 B, which Asio pools once freed) and its pending wait until its ticks came, all at once.
-    // One that follows quick answers waits for its ticks (await_departure): it is likely answered within
-    // milliseconds. So does one whose connection closes after its answer (HTTP/1.0, Connection: close): its
-    // client's next poll comes on a new connection, and a client polling that way at a steady rate would pay four
-    // epoll_ctl calls a poll.
-    if (quick_answers_ < 2 && aside_keep_alive_ && park())
+    // A poll parks at once. Answered on the parked descriptor, and its connection's next poll read there too, a
+    // client that polls on never leaves the idle watch, and its cycle costs no epoll_ctl call, whatever its message
+    // rate (docs/benchmarks.md). In Asio, a connect storm of polls, or a message to every waiting poll that has
+    // them all poll again, would have each hold Asio's reactor entry (~170 B, which Asio pools once freed) and its
+    // pending wait, all at once. Not a poll whose connection closes after its answer (HTTP/1.0, Connection:
+    // close): its client's next poll comes on a new connection, and parking each one would cost epoll_ctl calls.
+    if (aside_keep_alive_ && park())
         return;
     await_departure(watch_);
 }
 
-std::uint32_t http_connection::now_ms() noexcept
-{
-    // Wraps every 49 days: only differences of a few seconds are taken.
-    return static_cast<std::uint32_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline_list::clock::now().time_since_epoch()).count());
-}
-
 void http_connection::await_departure(std::uint32_t watch)
 {
-    stream_.socket().async_wait(boost::asio::socket_base::wait_read,
+    stream().socket().async_wait(boost::asio::socket_base::wait_read,
                                 exact_allocation([self = shared_from_this(), watch](boost::system::error_code ec) {
                                     self->on_socket_ready(watch, ec);
                                 }));
-    // Parked only after a quiet while (or at once, see watch_for_departure): a poll at a steady message rate is
-    // answered within milliseconds, and parking each one would add four epoll_ctl calls to every delivery. Only a
-    // resting stream parks (a poll's, not a service route's).
+    // A poll that did not park at once (its connection closes after its answer; the idle watch could not take it)
+    // parks after two quiet ticks. Only a resting stream parks (a poll's, not a service route's).
     if (ctx_.options.park_idle && stream_.resting() && !entry::waiting())
         ctx_.poll_parking.add(*this, 2 * ctx_.keepalive.period());
 }
@@ -895,7 +888,7 @@ void http_connection::expired()
         // request_timeout passed with no request: the wait completes as cancelled, and the connection closes.
         await_in_asio();
         boost::system::error_code ec;
-        stream_.socket().cancel(ec);
+        stream().socket().cancel(ec);
         return;
     }
     if (watching_)
@@ -912,7 +905,7 @@ bool http_connection::park()
     if (!protocol_known_) {
         // Asked once (a system call): a client that polls slowly parks at each poll, and its socket's protocol
         // does not change.
-        parked_v6_ = stream_.socket().local_endpoint(ec).address().is_v6();
+        parked_v6_ = stream().socket().local_endpoint(ec).address().is_v6();
         if (ec)
             return false;
         protocol_known_ = true;
@@ -937,9 +930,9 @@ void http_connection::woken()
     // departed() may let the poll go, and this connection with it; a connection awaiting its next request here
     // holds itself (await_request).
     auto const self = parked_self_ ? std::move(parked_self_) : shared_from_this();
-    bool const taken = unpark();
     if (awaiting_request_)
-        return on_request_ready(taken ? boost::system::error_code() : boost::asio::error::bad_descriptor);
+        return on_request_ready({});  // read on the parked descriptor (begin_request)
+    bool const taken = unpark();
     if (!watching_)
         return;  // its answer is on its way (stop_watching), through Asio now
     if (taken)
@@ -953,6 +946,14 @@ void http_connection::departed()
     ctx_.poll_parking.remove(*this);
     if (auto const gone = std::exchange(gone_, {}).lock())
         gone->departed();
+}
+
+connection_stream& http_connection::stream()
+{
+    // A parked socket comes back into Asio for whatever needs it: nothing reaches a parked stream's missing socket.
+    // A socket lost here is closed, and the stream's operations find it so.
+    unpark();
+    return stream_;
 }
 
 bool http_connection::unpark()
@@ -970,7 +971,7 @@ void http_connection::await_in_asio()
         return;
     auto const self = std::move(parked_self_);
     unpark();  // a lost socket is closed, and the wait below completes at once
-    stream_.socket().async_wait(
+    stream().socket().async_wait(
         boost::asio::socket_base::wait_read,
         exact_allocation([self = shared_from_this(), watch = ++watch_](boost::system::error_code ec) {
             self->on_socket_ready(watch, ec);
@@ -987,7 +988,7 @@ http_connection::early_input http_connection::read_ahead()
     // Reads what the socket holds now (non-blocking) into the buffer requests are read from, up to what one
     // request may take: pipelined requests, and for a waiting poll the bytes ahead of the client's FIN, which
     // would hide it from a peek (then the FIN, when it comes, wakes the watch again).
-    auto& socket = stream_.socket();
+    auto& socket = stream().socket();
     while (buffer_.size() < buffer_.max_size()) {
         auto const room = std::min<std::size_t>(buffer_.max_size() - buffer_.size(), 16 * 1024);
         boost::system::error_code ec;
@@ -1006,23 +1007,10 @@ void http_connection::stop_watching()
         return;
     watching_ = false;
     gone_.reset();
-    // Two polls in a row answered within half a keepalive tick each (500 ms by default) are taken for a steady
-    // stream: the connection's next poll waits in Asio (parking after two quiet ticks), not in the idle watch. A
-    // poll's cycle through the idle watch costs four epoll_ctl calls, which a client answered that often would pay
-    // on every delivery. One quick answer is not a stream: idle clients that arrive over time, each wave answered
-    // by a message soon after it came, would otherwise all wait in Asio after the next message (the waves of
-    // bench/idle_parking.py).
-    auto const half_tick = std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.keepalive.period()) / 2;
-    if (now_ms() - poll_began_ >= static_cast<std::uint32_t>(half_tick.count()))
-        quick_answers_ = 0;
-    else if (quick_answers_ < 2)
-        ++quick_answers_;
     ctx_.poll_parking.remove(*this);
     if (parked_ >= 0) {
-        // The answer is written on the parked descriptor (send_output), and the next request awaited in the idle
-        // watch (await_request). Not after answers owed before it: the line writes through Asio.
-        if (line_)
-            unpark();  // a socket lost here fails the line's write
+        // The answer is written on the parked descriptor (send_output), and the next request awaited and read in
+        // the idle watch (await_request, begin_request).
         return;
     }
     // The wait stays pending, for the next request (await_request) once the answer is out: a long poll's cycle
@@ -1062,8 +1050,7 @@ void http_connection::set_aside_request()
 void http_connection::abandon()
 {
     stop_watching();
-    if (unpark())
-        stream_.close();  // a lost socket is closed already
+    stream().close();
 }
 
 void http_connection::close_if_idle()
@@ -1071,9 +1058,9 @@ void http_connection::close_if_idle()
     boost::system::error_code ec;
     if (awaiting_request_) {
         await_in_asio();
-        stream_.socket().cancel(ec);
+        stream().socket().cancel(ec);
     } else if (idle_)
-        stream_.tcp().cancel();
+        stream().tcp().cancel();
 }
 
 }  // namespace switchboard::detail

@@ -161,8 +161,10 @@ private:
     bool park();
     /// Input or the client's end on the parked socket.
     void woken() override;
-    /// Milliseconds of the loop's clock, to tell a quick answer.
-    static std::uint32_t now_ms() noexcept;
+    /// The stream, its socket taken back into Asio first if it is parked. Only is_tls(), resting(), rest() and
+    /// expires_never() (nothing to do while resting) are asked of stream_ itself, and the parked descriptor is read
+    /// and written directly.
+    connection_stream& stream();
     /// Takes a parked socket back into Asio; false when it is lost.
     bool unpark();
     /// A request awaited in the idle watch is awaited in Asio from now on, where cancel() ends the wait.
@@ -212,11 +214,8 @@ private:
     bool wait_handed_on_ : 1 = false;
     bool aside_ : 1 = false;  // the request is set aside (set_aside_request)
     bool aside_keep_alive_ : 1 = false;
-    // Polls answered quickly in a row, up to 2: then the next waits in Asio, parking at its ticks.
-    std::uint8_t quick_answers_ : 2 = 0;
     std::uint8_t aside_version_ = 0;  // 10 or 11
     std::uint8_t aside_method_ = 0;   // a boost::beast::http::verb
-    std::uint32_t poll_began_ = 0;    // now_ms() when the departure watch began: was the answer quick?
     // A waiting poll's descriptor while its departure watch waits in the idle watch, and, once answered there, while
     // its next request is awaited there.
     int parked_ = -1;
