@@ -46,8 +46,8 @@ struct server_stats {
     std::size_t long_polling = 0;
     std::size_t topics = 0;  // topics with local subscribers
     std::size_t listeners = 0;  // C++ subscriptions (server::subscribe) open
-    // Quiet streams, waiting polls and answered polls' connections awaiting the next, whose socket waits in the loop's
-    // idle watch.
+    // Quiet streams, waiting polls and connections awaiting their next poll, whose socket waits in the loop's idle
+    // watch.
     std::size_t parked = 0;
 };
 
