@@ -305,15 +305,10 @@ void http_connection::begin_request(deadline_list::clock::time_point deadline)
         // A connection awaiting its next poll in the idle watch is read there, on its descriptor: a poll
         // that parks again costs no epoll_ctl (park() finds it parked).
         auto& scratch = read_scratch();
-        auto const room = std::min(buffer_.max_size() - buffer_.size(), scratch.size());
-        std::size_t n = 0;  // an error, or nothing read yet: the asynchronous read meets it
-        if (parked_ >= 0) {
-            auto const got = ::recv(parked_, scratch.data(), room, MSG_DONTWAIT);
-            n = got > 0 ? static_cast<std::size_t>(got) : 0;
-        } else {
-            boost::system::error_code ec;
-            n = stream_.socket().read_some(boost::asio::buffer(scratch.data(), room), ec);
-        }
+        auto const got = ::recv(descriptor(), scratch.data(),
+                                std::min(buffer_.max_size() - buffer_.size(), scratch.size()), MSG_DONTWAIT);
+        // An error, or nothing read yet: the asynchronous read meets it.
+        auto const n = got > 0 ? static_cast<std::size_t>(got) : 0;
         buffer_.commit(boost::asio::buffer_copy(buffer_.prepare(n), boost::asio::buffer(scratch.data(), n)));
     } else {
         stream().tcp().expires_at(deadline);
@@ -691,29 +686,20 @@ void http_connection::respond(http_response res)
 
 void http_connection::send_output(bool keep_alive)
 {
-    std::size_t sent = 0;
-    if (!stream_.is_tls()) {
-        // A poll that waited in the idle watch is answered there, on its descriptor (write_rest takes it back into
-        // Asio if the socket does not take the whole answer).
-        int const fd = parked_ >= 0 ? parked_ : stream_.socket().native_handle();
-        if (auto* batch = ctx_.flusher.batch(); batch && batch->collecting()) {
-            // Answered in the turn's flush (long polls, as a message reaches them): one system call sends every
-            // poll answer of the turn with the other transports' deliveries, as for a WebSocket or SSE stream.
-            return batch->add(fd, output_.data(), output_.size(),
-                              std::make_shared<batched_answer>(shared_from_this(), keep_alive));
-        }
-        if (parked_ >= 0) {
-            auto const n = ::send(fd, output_.data(), output_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-            return answer_sent(n < 0 ? -errno : n, keep_alive);
-        }
-        // An answer almost always fits the socket's buffer: send it now, and skip an asynchronous write's
-        // trip through the scheduler (a long poll's answer, ~100k a second at full load, is mostly that trip).
-        boost::system::error_code ec;
-        sent = stream().socket().write_some(boost::asio::buffer(output_), ec);
-        if (ec && ec != boost::asio::error::would_block)
-            return on_write(ec, keep_alive);
+    if (stream_.is_tls())
+        return write_rest(0, keep_alive);
+    // On the descriptor: a poll that waited in the idle watch is answered there (write_rest takes it back into
+    // Asio if the socket does not take the whole answer).
+    if (auto* batch = ctx_.flusher.batch(); batch && batch->collecting()) {
+        // Answered in the turn's flush (long polls, as a message reaches them): one system call sends every poll
+        // answer of the turn with the other transports' deliveries, as for a WebSocket or SSE stream.
+        return batch->add(descriptor(), output_.data(), output_.size(),
+                          std::make_shared<batched_answer>(shared_from_this(), keep_alive));
     }
-    write_rest(sent, keep_alive);
+    // An answer almost always fits the socket's buffer: send it now, and skip an asynchronous write's trip through
+    // the scheduler (a long poll's answer, ~100k a second at full load, is mostly that trip).
+    auto const n = ::send(descriptor(), output_.data(), output_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    answer_sent(n < 0 ? -errno : n, keep_alive);
 }
 
 void http_connection::answer_sent(ssize_t result, bool keep_alive)
@@ -728,8 +714,6 @@ void http_connection::write_rest(std::size_t sent, bool keep_alive)
 {
     if (sent == output_.size())
         return on_write({}, keep_alive);
-    if (!unpark())
-        return on_write(boost::asio::error::bad_descriptor, keep_alive);  // the socket is lost, and closed
     stream().tcp().expires_after(ctx_.options.request_timeout);  // wakes a resting stream (a long poll's)
     boost::asio::async_write(stream(), boost::asio::buffer(output_) + sent,
                              [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
@@ -884,13 +868,8 @@ void http_connection::check_departure()
 
 void http_connection::expired()
 {
-    if (awaiting_request_) {
-        // request_timeout passed with no request: the wait completes as cancelled, and the connection closes.
-        await_in_asio();
-        boost::system::error_code ec;
-        stream().socket().cancel(ec);
-        return;
-    }
+    if (awaiting_request_)
+        return cancel_request_wait();  // request_timeout passed with no request: the connection closes
     if (watching_)
         park();
 }
@@ -965,17 +944,25 @@ bool http_connection::unpark()
     return adopt(fd);
 }
 
-void http_connection::await_in_asio()
+void http_connection::cancel_request_wait()
 {
-    if (parked_ < 0)
-        return;
-    auto const self = std::move(parked_self_);
-    unpark();  // a lost socket is closed, and the wait below completes at once
-    stream().socket().async_wait(
-        boost::asio::socket_base::wait_read,
-        exact_allocation([self = shared_from_this(), watch = ++watch_](boost::system::error_code ec) {
-            self->on_socket_ready(watch, ec);
-        }));
+    if (parked_ >= 0) {
+        // Awaited in the idle watch: in Asio from now on, for cancel() to end the wait as any other. A socket lost
+        // here is closed, and the wait completes at once.
+        auto const self = std::move(parked_self_);
+        stream().socket().async_wait(
+            boost::asio::socket_base::wait_read,
+            exact_allocation([self = shared_from_this(), watch = ++watch_](boost::system::error_code ec) {
+                self->on_socket_ready(watch, ec);
+            }));
+    }
+    boost::system::error_code ignored;
+    stream().socket().cancel(ignored);  // completes as cancelled: on_request_ready ends the connection
+}
+
+int http_connection::descriptor()
+{
+    return parked_ >= 0 ? parked_ : stream_.socket().native_handle();
 }
 
 bool http_connection::adopt(int fd)
@@ -1055,11 +1042,9 @@ void http_connection::abandon()
 
 void http_connection::close_if_idle()
 {
-    boost::system::error_code ec;
-    if (awaiting_request_) {
-        await_in_asio();
-        stream().socket().cancel(ec);
-    } else if (idle_)
+    if (awaiting_request_)
+        cancel_request_wait();
+    else if (idle_)
         stream().tcp().cancel();
 }
 

@@ -72,8 +72,8 @@ public:
     /// Bytes the client sends early (a pipelined request) are read into the buffer the next request is read
     /// from, up to what one request may take (max_header_size + max_message_size), so that the end of input
     /// behind them shows; past that, the departure is noticed when the answer is written. Plain TCP only.
-    /// The watch waits in the loop's idle_watch instead of Asio (io.park_idle): at once, unless the connection's
-    /// last poll was answered within two keepalive ticks or it closes after its answer; else once quiet that long.
+    /// The watch waits in the loop's idle_watch instead of Asio (io.park_idle): at once, unless the connection
+    /// closes after its answer; then once quiet for two keepalive ticks.
     void watch_for_departure(std::weak_ptr<departure_listener> listener) override;
     /// Stops that watch; call before answering.
     void stop_watching() override;
@@ -167,8 +167,11 @@ private:
     connection_stream& stream();
     /// Takes a parked socket back into Asio; false when it is lost.
     bool unpark();
-    /// A request awaited in the idle watch is awaited in Asio from now on, where cancel() ends the wait.
-    void await_in_asio();
+    /// Ends the wait for the next request as cancelled (request_timeout, the server's stop); one in the idle watch
+    /// is made in Asio first.
+    void cancel_request_wait();
+    /// The socket's descriptor, parked or not (plain TCP), for what is sent and read on it directly.
+    int descriptor();
     /// Gives `fd` (parked) back to the resting stream; false, and `fd` closed, when Asio cannot take it.
     bool adopt(int fd);
     /// The answer's bytes past `sent` go out asynchronously, if any are left.
@@ -223,7 +226,7 @@ private:
     std::weak_ptr<departure_listener> gone_;  // what the departure watch tells
     std::shared_ptr<answer_line> line_;  // made when the connection first pipelines a request (hand_off)
     // While the next request is awaited in the idle watch, nothing else holds the connection: it holds itself,
-    // until woken() or await_in_asio().
+    // until woken() or cancel_request_wait().
     std::shared_ptr<http_connection> parked_self_;
 };
 
