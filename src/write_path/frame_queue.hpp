@@ -1,13 +1,18 @@
 #pragma once
 // A channel's outbound queue: shared, immutable byte blocks waiting for the socket, bounded in bytes and blocks.
-// Frames made once per message are queued by pointer, so a fan-out to N channels copies no payload.
+// Frames made once per message are queued by pointer, so a fan-out to N channels copies no payload. An empty queue
+// is one null pointer: every idle connection holds one. Its memory lives from the first push to the last byte
+// sent, most often within one loop turn, so a storm of connections being set up leaves no block per connection
+// behind (freed at a later tick, they were holes between the connections' long-lived objects).
 
 #include <switchboard/message.hpp>
+
+#include <boost/container/small_vector.hpp>
 
 #include <sys/uio.h>
 
 #include <cstddef>
-#include <vector>
+#include <memory>
 
 namespace switchboard::detail {
 
@@ -32,18 +37,20 @@ public:
     /// Drops every frame not yet begun, keeping a partly sent one (cutting it would corrupt the stream).
     void drop_unsent();
 
-    bool empty() const noexcept { return head_ == frames_.size(); }
-    std::size_t bytes() const noexcept { return bytes_; }
-    std::size_t frames() const noexcept { return frames_.size() - head_; }
+    bool empty() const noexcept { return !q_ || q_->head == q_->frames.size(); }
+    std::size_t bytes() const noexcept { return q_ ? q_->bytes : 0; }
+    std::size_t frames() const noexcept { return q_ ? q_->frames.size() - q_->head : 0; }
     void clear();
-    /// Frees the block list's own memory if nothing is queued: a connection that went quiet holds no queue.
-    void trim();
 
 private:
-    std::vector<shared_bytes> frames_;
-    std::size_t head_ = 0;         // first unsent frame
-    std::size_t head_offset_ = 0;  // bytes of frames_[head_] already sent
-    std::size_t bytes_ = 0;        // unsent bytes
+    // Made by the first push into an empty queue: one allocation per burst (up to two frames), not per frame.
+    struct state {
+        boost::container::small_vector<shared_bytes, 2> frames;
+        std::size_t head = 0;         // first unsent frame
+        std::size_t head_offset = 0;  // bytes of frames[head] already sent
+        std::size_t bytes = 0;        // unsent bytes
+    };
+    std::unique_ptr<state> q_;
 };
 
 }  // namespace switchboard::detail

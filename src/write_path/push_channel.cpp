@@ -579,9 +579,6 @@ bool push_channel::on_tick(std::uint64_t now)
     keepalive_tick(now, now - last_input_, now - last_output_);
     if (now - last_input_ >= rest_after_ticks && !closing())
         io().rest();  // sending needs no read wait: a stream that only receives rests between its messages
-    if (now - last_output_ > 0)
-        queue_.trim();  // quiet for a tick: give the queue's memory back (not per flush: that would cost a
-                        // reallocation per delivery on a busy connection)
     if (book_ && book_->empty() && !pumping_ && !reading_page_)
         book_.reset();
     return !closing();
