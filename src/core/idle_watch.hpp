@@ -14,6 +14,7 @@
 // handler destroyed with the context. Loop thread only.
 
 #include <boost/asio/execution_context.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
@@ -71,6 +72,8 @@ public:
     }
     /// Connections parked now.
     std::size_t parked() const noexcept { return parked_; }
+    /// The loop this watch belongs to: a connection that leaves it makes its socket there again.
+    boost::asio::io_context& loop() noexcept { return static_cast<boost::asio::io_context&>(context()); }
 
 private:
     void shutdown() override;

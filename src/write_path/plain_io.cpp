@@ -29,7 +29,7 @@ boost::asio::io_context::executor_type loop_of(boost::asio::ip::tcp::socket& soc
 }  // namespace
 
 plain_io::plain_io(boost::asio::ip::tcp::socket socket, io_owner& owner, send_batch* batch, idle_watch* watch)
-    : owner_(owner), socket_(loop_of(socket)), batch_(batch), watch_(watch)
+    : owner_(owner), socket_(std::make_unique<socket_type>(loop_of(socket))), batch_(batch), watch_(watch)
 {
     // Moved by its descriptor: Asio moves a socket only to an executor type the source's converts to.
     boost::system::error_code ec;
@@ -54,7 +54,8 @@ void plain_io::close() noexcept
         return;
     }
     boost::system::error_code ignored;
-    socket_.close(ignored);
+    if (socket_)
+        socket_->close(ignored);
 }
 
 std::shared_ptr<plain_io> plain_io::self()
@@ -125,7 +126,7 @@ void plain_io::wait_writable()
     if (!unpark())
         return;
     waiting_writable_ = true;
-    socket_.async_wait(boost::asio::socket_base::wait_write, [self = self()](boost::system::error_code ec) {
+    socket_->async_wait(boost::asio::socket_base::wait_write, [self = self()](boost::system::error_code ec) {
         self->waiting_writable_ = false;
         if (ec)
             return self->owner_.lost(ec);
@@ -140,7 +141,7 @@ void plain_io::start_reading()
     reading_ = true;
     // An idle connection's one pending operation: allocated at its own size (exact_allocation), not in a
     // recycled block sized for the largest operation the loop ran lately.
-    socket_.async_wait(boost::asio::socket_base::wait_read,
+    socket_->async_wait(boost::asio::socket_base::wait_read,
                        exact_allocation([self = self(), wait = ++read_wait_](boost::system::error_code ec) {
                            if (wait == self->read_wait_)
                                self->on_readable(ec);
@@ -154,31 +155,31 @@ void plain_io::on_readable(boost::system::error_code ec)
         return owner_.lost(ec);
     auto& buffer = read_scratch();
     // Bounded: one 64 KiB read per wake-up, so one chatty client cannot starve the loop.
-    std::size_t const n = socket_.read_some(boost::asio::buffer(buffer), ec);
+    std::size_t const n = socket_->read_some(boost::asio::buffer(buffer), ec);
     if (ec == boost::asio::error::would_block)
         return start_reading();
     if (ec)
         return owner_.lost(ec);
     owner_.received({buffer.data(), n});
-    if (socket_.is_open())
+    if (parked_ < 0 && is_open())  // what it received may have closed it, or parked it
         start_reading();
 }
 
 void plain_io::rest()
 {
     // Only a connection whose one pending operation is its read wait: none while a write waits or is batched.
-    if (!watch_ || !reading_ || waiting_writable_ || in_batch_ || !socket_.is_open())
+    if (!watch_ || !reading_ || waiting_writable_ || in_batch_ || !is_open())
         return;
     boost::system::error_code ec;
-    int const fd = socket_.release(ec);  // frees Asio's reactor entry; the read wait completes, stale
+    int const fd = socket_->release(ec);  // frees Asio's reactor entry; the read wait completes, stale
     if (ec)
         return;
     ++read_wait_;
     reading_ = false;
-    if (watch_->park(fd, *this))
-        parked_ = fd;
-    else
-        adopt(fd, true);  // the watch cannot take it: it waits in Asio as before
+    if (!watch_->park(fd, *this))
+        return void(adopt(fd, true));  // the watch cannot take it: it waits in Asio as before
+    parked_ = fd;
+    socket_.reset();
 }
 
 void plain_io::woken()
@@ -200,7 +201,9 @@ bool plain_io::unpark()
 bool plain_io::adopt(int fd, bool read)
 {
     boost::system::error_code ec;
-    if (!idle_watch::take_back(socket_, v6_, fd, ec)) {
+    if (!socket_)
+        socket_ = std::make_unique<socket_type>(watch_->loop().get_executor());
+    if (!idle_watch::take_back(*socket_, v6_, fd, ec)) {
         if (read)
             owner_.lost(ec);
         return false;

@@ -4,7 +4,8 @@
 // that sendmsg joins the loop's send_batch (one system call for every connection's) where io_uring is there.
 // Reading waits for readability first and then reads into a per-thread scratch buffer, so an idle connection
 // holds no read buffer and has one small operation pending; a quiet one (rest()) not even that: its descriptor
-// waits in the loop's idle_watch, outside Asio, until input comes or a write has to wait.
+// waits in the loop's idle_watch, outside Asio and without a socket object, until input comes or a write has to
+// wait.
 
 #include "core/idle_watch.hpp"
 #include "write_path/channel_io.hpp"
@@ -33,14 +34,14 @@ public:
 
 private:
     std::shared_ptr<plain_io> self();
-    bool is_open() const noexcept { return parked_ >= 0 || socket_.is_open(); }
-    int descriptor() noexcept { return parked_ >= 0 ? parked_ : socket_.native_handle(); }
+    bool is_open() const noexcept { return parked_ >= 0 || (socket_ && socket_->is_open()); }
+    int descriptor() noexcept { return parked_ >= 0 ? parked_ : socket_->native_handle(); }
     void on_readable(boost::system::error_code ec);
     void woken() override;
     /// Takes the parked descriptor back into Asio and waits for input there; false when the stream is lost.
     bool unpark();
-    /// Puts `fd` under socket_ and, when `read`, waits for input; false when Asio cannot take it (the stream is
-    /// then lost, told to the owner when `read`).
+    /// Puts `fd` under socket_ (made on its loop when missing) and, when `read`, waits for input; false when Asio
+    /// cannot take it (the stream is then lost, told to the owner when `read`).
     bool adopt(int fd, bool read);
     void wait_writable();
     void send_now();
@@ -53,7 +54,9 @@ private:
     using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
 
     io_owner& owner_;
-    socket_type socket_;  // holds no descriptor while parked
+    // Made while the descriptor is in Asio (set up, a read wait, a full socket buffer), gone while parked: an
+    // idle stream spends most of its life parked, and the socket object is 40 bytes of it.
+    std::unique_ptr<socket_type> socket_;
     send_batch* batch_;
     idle_watch* watch_;
     int parked_ = -1;  // the descriptor while it waits in watch_
