@@ -14,6 +14,16 @@ namespace {
 // not move its socket in and out of Asio for each input.
 constexpr std::uint64_t rest_after_ticks = 2;
 
+// A stamp of the tick count (push_channel::last_input_, last_output_), and the ticks since one.
+std::uint32_t stamp(std::uint64_t tick) noexcept
+{
+    return static_cast<std::uint32_t>(tick);
+}
+std::uint64_t ticks_since(std::uint32_t stamped, std::uint64_t now) noexcept
+{
+    return static_cast<std::uint32_t>(stamp(now) - stamped);
+}
+
 push_channel::io_variant make_io(connection_stream stream, io_owner& owner, channel_services& services)
 {
     boost::system::error_code ec;
@@ -36,8 +46,8 @@ push_channel::push_channel(connection_stream stream, connection_slot slot, chann
       services_(services),
       io_(make_io(std::move(stream), *this, services)),
       slot_(std::move(slot)),
-      last_input_(services.keepalive.now()),
-      last_output_(services.keepalive.now())
+      last_input_(stamp(services.keepalive.now())),
+      last_output_(stamp(services.keepalive.now()))
 {
 }
 
@@ -45,8 +55,8 @@ push_channel::push_channel(io_factory const& make, channel_services& services, s
     : channel(std::move(remote_address)),
       services_(services),
       io_(make(*this)),
-      last_input_(services.keepalive.now()),
-      last_output_(services.keepalive.now())
+      last_input_(stamp(services.keepalive.now())),
+      last_output_(stamp(services.keepalive.now()))
 {
 }
 
@@ -546,7 +556,7 @@ void push_channel::flush()
 void push_channel::sent(std::size_t bytes)
 {
     services_.metrics.bytes_out += bytes;
-    last_output_ = services_.keepalive.now();
+    last_output_ = stamp(services_.keepalive.now());
 }
 
 void push_channel::made_room()
@@ -576,8 +586,9 @@ bool push_channel::on_tick(std::uint64_t now)
 {
     if (closing())
         return false;
-    keepalive_tick(now, now - last_input_, now - last_output_);
-    if (now - last_input_ >= rest_after_ticks && !closing())
+    auto const idle_in = ticks_since(last_input_, now);
+    keepalive_tick(now, idle_in, ticks_since(last_output_, now));
+    if (idle_in >= rest_after_ticks && !closing())
         io().rest();  // sending needs no read wait: a stream that only receives rests between its messages
     if (book_ && book_->empty() && !pumping_ && !reading_page_)
         book_.reset();
@@ -586,7 +597,7 @@ bool push_channel::on_tick(std::uint64_t now)
 
 void push_channel::received(std::string_view bytes)
 {
-    last_input_ = services_.keepalive.now();
+    last_input_ = stamp(services_.keepalive.now());
     if (shut_down_)
         return;  // closing: input is only read to see the peer's EOF
     // Nothing escapes a completion handler: a failure in one client's input closes that client only.

@@ -226,9 +226,11 @@ private:
     replay_book& book();  // made if missing
 
     std::unique_ptr<replay_book> book_;
-    std::uint64_t last_input_ = 0;   // keepalive ticks
-    std::uint64_t last_output_ = 0;
     std::unique_ptr<boost::asio::steady_timer> linger_;  // only while closing
+    // Keepalive ticks of the last input and output, the tick count's low 32 bits (ticks_since): two stamps in the
+    // 8 bytes one took. A difference stays right across a wrap, and a tick is at least 10 ms (497 days).
+    std::uint32_t last_input_ = 0;
+    std::uint32_t last_output_ = 0;
     // The flags last, together: every idle stream holds them, and a transport's own flags fill the padding after
     // them (declared first there).
     bool reading_page_ = false;         // one history read in flight at a time

@@ -88,22 +88,24 @@ websocket_channel::websocket_channel(io_factory const& make, detail::channel_ser
 {
 }
 
-void websocket_channel::start(std::string response, std::string_view leftover)
+void websocket_channel::start(std::string response, std::string_view leftover, std::optional<cursor> server_since)
 {
     enqueue_control(std::make_shared<std::string const>(std::move(response)));
-    begin(leftover);
+    begin(leftover, std::move(server_since));
 }
 
-void websocket_channel::start(http_response const& head, std::string_view leftover)
+void websocket_channel::start(http_response const& head, std::string_view leftover,
+                              std::optional<cursor> server_since)
 {
     send_head(head);
-    begin(leftover);
+    begin(leftover, std::move(server_since));
 }
 
-void websocket_channel::begin(std::string_view leftover)
+void websocket_channel::begin(std::string_view leftover, std::optional<cursor> server_since)
 {
-    if (server_since_)
-        subscribe_server_topics();  // before the client's first commands, which may name the same topics
+    // Before the client's first commands, which may name the same topics.
+    if (server_since)
+        subscribe_server_topics(*server_since);
     if (!leftover.empty())
         on_input(leftover);
     start_reading();
@@ -134,8 +136,9 @@ void websocket_channel::keepalive_tick(std::uint64_t now, std::uint64_t idle_in,
     if (idle_in > 0)
         pending_.trim();
     auto const ping_interval = k.ticks(services_.options.ws_ping_interval);
-    if (idle_in >= ping_interval && now - last_ping_ >= ping_interval) {
-        last_ping_ = now;
+    auto const tick = static_cast<std::uint32_t>(now);
+    if (idle_in >= ping_interval && static_cast<std::uint32_t>(tick - last_ping_) >= ping_interval) {
+        last_ping_ = tick;
         static shared_bytes const ping = std::make_shared<std::string const>(make_frame(opcode::ping, {}));
         enqueue(ping);
     }
@@ -560,13 +563,11 @@ void websocket_channel::tell_unsubscribed(std::string const& topic, bool pattern
     send_json(nlohmann::ordered_json{{"type", "unsubscribed"}, {pattern ? "pattern" : "topic", topic}}.dump());
 }
 
-void websocket_channel::subscribe_server_topics()
+void websocket_channel::subscribe_server_topics(cursor const& since)
 {
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     // The identity's topics were granted with it: no permissions, no authorize hook (identity.hpp). Each from the
     // upgrade's cursor when it names the topic (a reconnect), else from now.
-    auto const since = std::move(*server_since_);
-    server_since_.reset();
     auto const resume_from = [&since](std::string const& topic) -> std::optional<position> {
         for (auto const& entry : since)
             if (entry.topic == topic)

@@ -28,19 +28,17 @@ public:
 
     std::string_view transport() const noexcept override { return "websocket"; }
 
-    /// Over HTTP/1.1: sends `response` (the 101, whole) as the channel's first bytes, then starts reading, after
-    /// the server-side subscriptions when asked for. `leftover` holds bytes the client sent right behind its
-    /// request.
-    void start(std::string response, std::string_view leftover);
+    /// Over HTTP/1.1: sends `response` (the 101, whole) as the channel's first bytes, then starts reading.
+    /// `leftover` holds bytes the client sent right behind its request. For a channel services.open() accepted,
+    /// `server_since` asks for its server-side subscriptions (identity::topics) first, each from that cursor (the
+    /// upgrade's ?since=) when it names the topic; a refused channel is given none.
+    void start(std::string response, std::string_view leftover, std::optional<cursor> server_since = {});
     /// Over an HTTP/2 stream: answers the extended CONNECT with `head` (200, as HEADERS), then as above.
-    void start(http_response const& head, std::string_view leftover);
+    void start(http_response const& head, std::string_view leftover, std::optional<cursor> server_since = {});
     /// {"type":"unsubscribed","topic":T} (or "pattern":P).
     void tell_unsubscribed(std::string const& topic, bool pattern) override;
     /// permessage-deflate was negotiated in the handshake (before start()).
     void use_compression();
-    /// For a channel services.open() accepted, before start(): start() subscribes its server-side subscriptions
-    /// (identity::topics) first, each from `since` (the upgrade's ?since=) when it names the topic.
-    void subscribe_server_topics_at_start(cursor since) { server_since_ = std::make_unique<cursor>(std::move(since)); }
 
 private:
     void write_message(message_ptr const& m) override;
@@ -51,7 +49,7 @@ private:
     void queue_farewell(disconnect const& reason) override;
     void keepalive_tick(std::uint64_t now, std::uint64_t idle_in, std::uint64_t idle_out) override;
     /// What both start()s do once the answer is queued.
-    void begin(std::string_view leftover);
+    void begin(std::string_view leftover, std::optional<cursor> server_since);
 
     void on_message(opcode kind, std::string_view payload, bool compressed) override;
     void on_message_too_large() override;
@@ -79,7 +77,7 @@ private:
     std::size_t first_history_page() const noexcept;
     /// Subscribes the identity's topics, each answered {"type":"subscribed","topic":T,"offset":O,"epoch":E,
     /// "server":true}, or an error frame naming its topic.
-    void subscribe_server_topics();
+    void subscribe_server_topics(cursor const& since);
     void subscribe_pattern(command cmd, ticket work);
     /// Answers {"type":"presence",...} (a page of members) or {"type":"presence_stats",...}.
     void presence(command cmd, ticket work);
@@ -107,20 +105,18 @@ private:
     void send_error(std::optional<nlohmann::json> const& id, boost::system::error_code ec,
                     std::string_view message = {}, std::string_view topic = {});
 
-    // The flags together: one word, where apart they took two.
+    // The flags and the ping's tick together: one word, where apart they took three.
     bool peer_closed_ = false;
     bool compression_ = false;  // permessage-deflate negotiated
     bool warned_ = false;       // told its token is expiring (reset by a refresh)
     std::uint8_t messages_read_ = 0;  // up to listener_messages + 1
+    std::uint32_t last_ping_ = 0;     // the tick count's low 32 bits, as push_channel's stamps
     // Only while a message is split across reads (on_input): every other WebSocket holds a pointer where the
     // parser is 120 bytes, and no buffer of it.
     std::unique_ptr<frame_parser> parser_;
-    std::uint64_t last_ping_ = 0;
     detail::channel_rate rate_;
     pending_commands pending_;
     std::unique_ptr<detail::delta_bases> deltas_;  // only once a subscription asked for delta updates
-    // Set for an accepted channel: where its server-side subscriptions resume from (read once, at start).
-    std::unique_ptr<cursor> server_since_;  // a pointer: 8 bytes of every WebSocket, where the cursor is 24 and more
 };
 
 }  // namespace switchboard::websocket

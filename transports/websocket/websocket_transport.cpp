@@ -113,8 +113,7 @@ void connect(detail::channel_services& services, std::shared_ptr<detail::exchang
         ch->start(head, {});
         return ch->close(refusal(refused));
     }
-    ch->subscribe_server_topics_at_start(std::move(since));
-    ch->start(head, leftover);
+    ch->start(head, leftover, std::move(since));
 }
 
 void upgrade(detail::channel_services& services, std::shared_ptr<detail::exchange> const& conn)
@@ -165,8 +164,7 @@ void upgrade(detail::channel_services& services, std::shared_ptr<detail::exchang
         ch->start(std::move(response), {});  // to see the peer's EOF after our close frame
         return ch->close(refusal(refused));
     }
-    ch->subscribe_server_topics_at_start(std::move(since));
-    ch->start(std::move(response), leftover);
+    ch->start(std::move(response), leftover, std::move(since));
 }
 
 }  // namespace
