@@ -49,7 +49,7 @@ boost::system::error_code channel_services::open(channel_ptr const& ch)
         if (auto ec = guarded("on_connect", [&] { return hooks_.on_connect(*ch); }))
             return ec;
     }
-    channels.insert(ch);
+    channels.add(ch);
     auto const t = transport_index(ch->transport());
     ++metrics.connections_opened[t];
     ++metrics.connections_open[t];
@@ -72,8 +72,7 @@ void channel_services::closed(channel& ch, disconnect const& reason)
         linger(ch);
     hub.unsubscribe_all(ch);
     // Only channels that open() accepted are registered, and only those are announced as disconnected.
-    auto const it = channels.find(ch.shared_from_this());
-    if (it == channels.end())
+    if (!channels.contains(ch))
         return;
     spdlog::debug("channel {} closed: {} ({})", ch.id(), reason.code, reason.reason);
     --metrics.connections_open[transport_index(ch.transport())];
@@ -83,7 +82,7 @@ void channel_services::closed(channel& ch, disconnect const& reason)
             hooks_.on_disconnect(ch, reason);
             return boost::system::error_code{};
         });
-    channels.erase(it);
+    channels.remove(ch);
 }
 
 void channel_services::subscribe(channel& ch, std::string const& topic, std::optional<position> const& since,

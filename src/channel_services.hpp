@@ -12,6 +12,7 @@
 #include <switchboard/hub.hpp>
 #include <switchboard/server_options.hpp>
 
+#include "core/channel_registry.hpp"
 #include "core/deadline_list.hpp"
 #include "core/idle_watch.hpp"
 #include "core/subscribe_queue.hpp"
@@ -27,7 +28,6 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 namespace switchboard::detail {
@@ -55,7 +55,7 @@ public:
     detail::metrics metrics;
     detail::authorizer authorizer;
     bool stopping = false;
-    std::unordered_set<channel_ptr> channels;  // every channel open() accepted and closed() has not seen
+    channel_registry channels;  // every channel open() accepted and closed() has not seen
 
     /// Registers a new channel and asks the connect hook; on an error the caller answers it and drops it.
     boost::system::error_code open(channel_ptr const& ch);

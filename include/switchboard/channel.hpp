@@ -21,6 +21,7 @@ namespace switchboard {
 namespace detail {
 struct hub_topic;
 struct pattern_node;
+class channel_registry;
 }
 
 /// What became of one message handed to channel::deliver.
@@ -103,6 +104,8 @@ protected:
 
 private:
     friend class hub;
+    friend class detail::channel_registry;
+    static constexpr std::uint32_t unregistered = ~std::uint32_t{0};
     struct subscription {
         detail::hub_topic* topic;
         std::size_t index;  // this channel's slot in topic->subscribers
@@ -116,6 +119,7 @@ private:
     std::string remote_address_;
     bool closing_ = false;
     bool indexed_ = false;  // the hub looks this channel's subscriptions up in its index (many of them)
+    std::uint32_t registry_slot_ = unregistered;  // its place in the server's registry (in the flags' word)
     identity_ptr identity_;
     // Most channels hold one topic: its entry lives in the channel, not in a block of its own (16 bytes here
     // against a 32-byte block).
