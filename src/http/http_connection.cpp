@@ -592,17 +592,18 @@ void http_connection::write_line()
 {
     if (!line_ || line_->writing)
         return;
-    output_.clear();
+    std::string out;
     bool keep_alive = true;
     while (keep_alive && !line_->slots.empty() && line_->slots.front().ready) {
         auto& s = line_->slots.front();
-        output_ += s.bytes;
+        out += s.bytes;
         keep_alive = s.keep_alive;  // nothing after an answer that closes
         line_->slots.pop_front();
         ++line_->front;
     }
-    if (output_.empty())
+    if (out.empty())
         return;
+    output_ = std::make_unique<std::string>(std::move(out));
     line_->writing = true;
     send_output(keep_alive);
 }
@@ -680,7 +681,7 @@ void http_connection::respond(http_response res)
         schedule_line();
         return;
     }
-    output_ = serialize(res);
+    output_ = std::make_unique<std::string>(serialize(res));
     send_output(keep_alive);
 }
 
@@ -693,12 +694,12 @@ void http_connection::send_output(bool keep_alive)
     if (auto* batch = ctx_.flusher.batch(); batch && batch->collecting()) {
         // Answered in the turn's flush (long polls, as a message reaches them): one system call sends every poll
         // answer of the turn with the other transports' deliveries, as for a WebSocket or SSE stream.
-        return batch->add(descriptor(), output_.data(), output_.size(),
+        return batch->add(descriptor(), output_->data(), output_->size(),
                           std::make_shared<batched_answer>(shared_from_this(), keep_alive));
     }
     // An answer almost always fits the socket's buffer: send it now, and skip an asynchronous write's trip through
     // the scheduler (a long poll's answer, ~100k a second at full load, is mostly that trip).
-    auto const n = ::send(descriptor(), output_.data(), output_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    auto const n = ::send(descriptor(), output_->data(), output_->size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     answer_sent(n < 0 ? -errno : n, keep_alive);
 }
 
@@ -712,10 +713,10 @@ void http_connection::answer_sent(ssize_t result, bool keep_alive)
 
 void http_connection::write_rest(std::size_t sent, bool keep_alive)
 {
-    if (sent == output_.size())
+    if (sent == output_->size())
         return on_write({}, keep_alive);
     stream().tcp().expires_after(ctx_.options.request_timeout);  // wakes a resting stream (a long poll's)
-    boost::asio::async_write(stream(), boost::asio::buffer(output_) + sent,
+    boost::asio::async_write(stream(), boost::asio::buffer(*output_) + sent,
                              [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
                                  self->on_write(ec, keep_alive);
                              });
@@ -723,8 +724,7 @@ void http_connection::write_rest(std::size_t sent, bool keep_alive)
 
 void http_connection::on_write(boost::system::error_code ec, bool keep_alive)
 {
-    output_.clear();
-    output_.shrink_to_fit();  // an idle kept-alive connection holds no answer
+    output_.reset();  // an idle kept-alive connection holds no answer
     bool const from_line = line_ && std::exchange(line_->writing, false);
     if ((ec || !keep_alive) && from_line && idle_) {
         // The next request's read is pending beside the line's write: shut's drain cannot start another. The

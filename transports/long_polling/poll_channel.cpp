@@ -23,11 +23,16 @@ void poll_channel::start(cursor positions, std::vector<message_ptr> replayed, bo
     if (!limits.empty() || !lost.empty())
         pattern_resume_ = std::make_unique<pattern_resume>(pattern_resume{std::move(limits), std::move(lost)});
     // The history first, then what arrived live while other topics were still being subscribed.
-    replayed.insert(replayed.end(), pending_.begin(), pending_.end());
-    pending_ = std::move(replayed);
+    if (!replayed.empty()) {
+        if (pending_)
+            replayed.insert(replayed.end(), pending_->messages.begin(), pending_->messages.end());
+        else
+            pending_ = std::make_unique<waiting>();
+        pending_->messages = std::move(replayed);
+    }
     recovered_ = recovered;
     started_ = true;
-    if (!pending_.empty() || !recovered_) {
+    if (pending_ || !recovered_) {
         answer();
         return;
     }
@@ -46,17 +51,20 @@ delivery_status poll_channel::deliver(message_ptr const& m)
 {
     if (answered_ || closing())
         return delivery_status::closing;  // the next poll's cursor starts before it
-    if (pending_.size() >= services_.options.max_poll_messages || pending_bytes_ >= services_.options.max_poll_bytes)
+    auto const& o = services_.options;
+    if (!pending_)
+        pending_ = std::make_unique<waiting>();
+    else if (pending_->messages.size() >= o.max_poll_messages || pending_->live_bytes >= o.max_poll_bytes)
         return delivery_status::queued;  // left in history for the next poll: the answer's cursor stays before it
-    pending_.push_back(m);
-    pending_bytes_ += m->envelope()->size();
+    pending_->messages.push_back(m);
+    pending_->live_bytes += m->envelope()->size();
     services_.flusher.schedule(std::static_pointer_cast<poll_channel>(shared_from_this()));
     return delivery_status::queued;
 }
 
 void poll_channel::flush()
 {
-    if (started_ && !pending_.empty())
+    if (started_ && pending_)
         answer();
 }
 
@@ -126,15 +134,17 @@ void poll_channel::answer(disconnect const* told)
         return;
     // Bounded in messages and bytes (one message always goes): an answer the client does not read holds no more
     // while it waits to be written; the rest comes with the next poll, from history.
+    static std::vector<message_ptr> const none;
+    auto const& messages = pending_ ? pending_->messages : none;
     std::string body;
     std::size_t size = 128 + 64 * positions_.size();  // what is not the messages: the cursor, the fields
-    for (auto const& m : pending_)
-        size += m->envelope()->size() + 1;  // pending_ is bounded as the answer is (deliver)
+    for (auto const& m : messages)
+        size += m->envelope()->size() + 1;  // bounded as the answer is (deliver)
     body.reserve(size);
     body += R"({"messages":[)";
     std::size_t count = 0;
     std::size_t bytes = 0;
-    for (auto const& next : pending_) {
+    for (auto const& next : messages) {
         auto const& m = *next;
         if (count == services_.options.max_poll_messages ||
             (count > 0 && bytes + m.envelope()->size() > services_.options.max_poll_bytes))
@@ -170,8 +180,7 @@ void poll_channel::answer(disconnect const* told)
         body += R"(,"close":)" + nlohmann::json{{"code", told->code}, {"reason", told->reason}}
                                      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // as SSE's
     body += '}';
-    pending_.clear();
-    pending_bytes_ = 0;
+    pending_.reset();
 
     services_.metrics.bytes_out += body.size();
     auto conn = finish(told ? *told : disconnect::normal());

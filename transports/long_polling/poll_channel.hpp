@@ -61,8 +61,13 @@ private:
     std::shared_ptr<detail::exchange> conn_;
     detail::channel_services& services_;
     cursor positions_;
-    std::vector<message_ptr> pending_;
-    std::size_t pending_bytes_ = 0;
+    // The messages for the answer, made by the first (history's, or one delivered): a poll that waits holds a
+    // pointer where the vector and its count took 32 bytes.
+    struct waiting {
+        std::vector<message_ptr> messages;
+        std::size_t live_bytes = 0;  // of the messages delivered live, bounded as the answer is (deliver)
+    };
+    std::unique_ptr<waiting> pending_;
     // Only for a poll that resumed patterns and found a first page or a loss: the rest pay one pointer.
     struct pattern_resume {
         pattern_limits limits;
