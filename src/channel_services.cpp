@@ -26,7 +26,8 @@ channel_services::channel_services(boost::asio::any_io_executor ex, server_optio
       flusher(ex, opts.io_uring),
       idle(idle_watch::of(boost::asio::query(ex, boost::asio::execution::context))),
       // Fine enough that every interval is a few ticks, coarse enough to cost nothing.
-      keepalive(ex, std::min({opts.sse_heartbeat, opts.ws_ping_interval, opts.ws_pong_timeout, std::chrono::milliseconds(4'000)}) / 4),
+      keepalive(ex, std::min({opts.sse_heartbeat, opts.ws_ping_interval, opts.ws_pong_timeout, std::chrono::milliseconds(4'000)}) / 4,
+                channels),
       poll_holds(ex),
       poll_parking(ex),
       keep_alive_waits(ex),

@@ -45,6 +45,7 @@ public:
     switchboard::backplane& backplane;
     flush_scheduler flusher;
     idle_watch& idle;  // the loop's (one per io_context), where quiet connections wait for input
+    channel_registry channels;  // every channel open() accepted and closed() has not seen; keepalive walks it
     detail::keepalive keepalive;
     deadline_list poll_holds;  // the waiting long polls', one timer for all
     // Waiting long polls whose departure watch moves to `idle` once they have been quiet for two keepalive
@@ -55,7 +56,6 @@ public:
     detail::metrics metrics;
     detail::authorizer authorizer;
     bool stopping = false;
-    channel_registry channels;  // every channel open() accepted and closed() has not seen
 
     /// Registers a new channel and asks the connect hook; on an error the caller answers it and drops it.
     boost::system::error_code open(channel_ptr const& ch);

@@ -4,8 +4,9 @@
 
 namespace switchboard::detail {
 
-keepalive::keepalive(boost::asio::any_io_executor ex, std::chrono::milliseconds period)
-    : timer_(std::move(ex)), period_(std::max(period, std::chrono::milliseconds(10)))
+keepalive::keepalive(boost::asio::any_io_executor ex, std::chrono::milliseconds period,
+                     channel_registry const& registry)
+    : timer_(std::move(ex)), period_(std::max(period, std::chrono::milliseconds(10))), registry_(registry)
 {
 }
 
@@ -19,7 +20,12 @@ void keepalive::watch(std::weak_ptr<ticking> t)
     if (stopped_)
         return;
     watched_.push_back(std::move(t));
-    if (!running_)
+    wake();
+}
+
+void keepalive::wake()
+{
+    if (!running_ && !stopped_)
         schedule();
 }
 
@@ -40,11 +46,20 @@ void keepalive::schedule()
         if (ec || stopped_)
             return;
         ++tick_;
+        // From the end: a channel that closes in its tick leaves the registry, and the last one (ticked
+        // already) takes its place. Each is held while it is ticked, since that may be its last owner letting go.
+        for (auto i = registry_.size(); i-- > 0;) {
+            if (i >= registry_.size())
+                continue;  // a tick closed several
+            auto const ch = *(registry_.begin() + static_cast<std::ptrdiff_t>(i));
+            if (auto* t = dynamic_cast<ticking*>(ch.get()))
+                t->on_tick(tick_);
+        }
         std::erase_if(watched_, [this](std::weak_ptr<ticking> const& w) {
             auto t = w.lock();
             return !t || !t->on_tick(tick_);
         });
-        if (!watched_.empty())
+        if (!watched_.empty() || registry_.size() > 0)
             schedule();
     });
 }

@@ -578,12 +578,19 @@ void push_channel::drained()
 
 void push_channel::start_reading()
 {
-    services_.keepalive.watch(std::static_pointer_cast<ticking>(self()));
+    // Ticked from now on: through the registry when open() accepted it (keepalive.hpp), else on its own.
+    ticks_ = true;
+    if (services_.channels.contains(*this))
+        services_.keepalive.wake();
+    else
+        services_.keepalive.watch(std::static_pointer_cast<ticking>(self()));
     io().start_reading();
 }
 
 bool push_channel::on_tick(std::uint64_t now)
 {
+    if (!ticks_)
+        return true;  // registered, not started yet: nothing is owed before its head is out
     if (closing())
         return false;
     auto const idle_in = ticks_since(last_input_, now);

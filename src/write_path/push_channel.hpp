@@ -236,6 +236,7 @@ private:
     bool reading_page_ = false;         // one history read in flight at a time
     bool pumping_ = false;
     bool shut_down_ = false;
+    bool ticks_ = false;  // started (start_reading): keepalive ticks apply
 };
 
 }  // namespace switchboard::detail
