@@ -161,7 +161,7 @@ void plain_io::on_readable(boost::system::error_code ec)
     if (ec)
         return owner_.lost(ec);
     owner_.received({buffer.data(), n});
-    if (parked_ < 0 && is_open())  // what it received may have closed it, or parked it
+    if (is_open())  // what it received may have closed it
         start_reading();
 }
 
@@ -176,8 +176,10 @@ void plain_io::rest()
         return;
     ++read_wait_;
     reading_ = false;
-    if (!watch_->park(fd, *this))
-        return void(adopt(fd, true));  // the watch cannot take it: it waits in Asio as before
+    if (!watch_->park(fd, *this)) {
+        adopt(fd, true);  // the watch cannot take it: it waits in Asio as before
+        return;
+    }
     parked_ = fd;
     socket_.reset();
 }

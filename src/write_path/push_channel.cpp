@@ -14,16 +14,6 @@ namespace {
 // not move its socket in and out of Asio for each input.
 constexpr std::uint64_t rest_after_ticks = 2;
 
-// A stamp of the tick count (push_channel::last_input_, last_output_), and the ticks since one.
-std::uint32_t stamp(std::uint64_t tick) noexcept
-{
-    return static_cast<std::uint32_t>(tick);
-}
-std::uint64_t ticks_since(std::uint32_t stamped, std::uint64_t now) noexcept
-{
-    return static_cast<std::uint32_t>(stamp(now) - stamped);
-}
-
 push_channel::io_variant make_io(connection_stream stream, io_owner& owner, channel_services& services)
 {
     boost::system::error_code ec;

@@ -36,6 +36,7 @@
 #include <switchboard/backplane.hpp>
 #include <switchboard/detail/string_hash.hpp>
 
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <unordered_map>
@@ -114,6 +115,13 @@ protected:
 
     /// Starts waiting for input, and keepalive ticks; call once the channel is open.
     void start_reading();
+    /// A stamp of the tick count, its low 32 bits (last_input_, last_output_, a transport's own), and the ticks
+    /// since one: right across a wrap, and a tick is at least 10 ms (497 days).
+    static std::uint32_t stamp(std::uint64_t tick) noexcept { return static_cast<std::uint32_t>(tick); }
+    static std::uint64_t ticks_since(std::uint32_t stamped, std::uint64_t now) noexcept
+    {
+        return static_cast<std::uint32_t>(stamp(now) - stamped);
+    }
 
     /// Input bytes. Called on the loop thread; may call close().
     virtual void on_input(std::string_view bytes) = 0;
@@ -227,8 +235,7 @@ private:
 
     std::unique_ptr<replay_book> book_;
     std::unique_ptr<boost::asio::steady_timer> linger_;  // only while closing
-    // Keepalive ticks of the last input and output, the tick count's low 32 bits (ticks_since): two stamps in the
-    // 8 bytes one took. A difference stays right across a wrap, and a tick is at least 10 ms (497 days).
+    // Keepalive ticks of the last input and output (stamp): two in the 8 bytes one took.
     std::uint32_t last_input_ = 0;
     std::uint32_t last_output_ = 0;
     // The flags last, together: every idle stream holds them, and a transport's own flags fill the padding after

@@ -136,9 +136,8 @@ void websocket_channel::keepalive_tick(std::uint64_t now, std::uint64_t idle_in,
     if (idle_in > 0)
         pending_.trim();
     auto const ping_interval = k.ticks(services_.options.ws_ping_interval);
-    auto const tick = static_cast<std::uint32_t>(now);
-    if (idle_in >= ping_interval && static_cast<std::uint32_t>(tick - last_ping_) >= ping_interval) {
-        last_ping_ = tick;
+    if (idle_in >= ping_interval && ticks_since(last_ping_, now) >= ping_interval) {
+        last_ping_ = stamp(now);
         static shared_bytes const ping = std::make_shared<std::string const>(make_frame(opcode::ping, {}));
         enqueue(ping);
     }

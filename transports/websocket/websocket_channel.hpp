@@ -110,7 +110,7 @@ private:
     bool compression_ = false;  // permessage-deflate negotiated
     bool warned_ = false;       // told its token is expiring (reset by a refresh)
     std::uint8_t messages_read_ = 0;  // up to listener_messages + 1
-    std::uint32_t last_ping_ = 0;     // the tick count's low 32 bits, as push_channel's stamps
+    std::uint32_t last_ping_ = 0;     // a stamp of the tick count (push_channel::stamp)
     // Only while a message is split across reads (on_input): every other WebSocket holds a pointer where the
     // parser is 120 bytes, and no buffer of it.
     std::unique_ptr<frame_parser> parser_;
