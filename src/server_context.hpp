@@ -3,13 +3,13 @@
 // connections counted for admission, the refused ones draining, TLS. One per server; loop thread only.
 
 #include "channel_services.hpp"
+#include "core/slot_list.hpp"
 #include "http/connection_slot.hpp"
 
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 namespace boost::asio::ssl {
@@ -29,8 +29,8 @@ struct server_context : channel_services {
     std::size_t lingering_refusals = 0;  // refused connections draining after their 503 (http_connection)
     // TLS settings when options name a certificate (else null); replaced on reload, each connection keeps its own.
     std::shared_ptr<boost::asio::ssl::context> tls;
-    std::unordered_set<http_connection*> http_connections;
-    std::unordered_set<h2_connection*> h2_connections;  // HTTP/2 connections (src/http2/), told to go away on stop
+    slot_list<http_connection> http_connections;  // closed on stop when idle
+    slot_list<h2_connection> h2_connections;  // HTTP/2 connections (src/http2/), told to go away on stop
     std::size_t h2_streams = 0;  // streams open on them (for /metrics)
     // Takes over a plain connection that opened with the HTTP/2 preface: its stream, its slot in the limits, the
     // bytes read so far and the client's address. Set by the server, so that http/ does not reach up to http2/.

@@ -124,7 +124,7 @@ http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_con
     // respond() tries a plain answer at once and must hear would_block, not wait, when the socket is full.
     boost::system::error_code nb;
     stream().socket().non_blocking(true, nb);
-    ctx_.http_connections.insert(this);
+    ctx_.http_connections.add(*this);
 }
 
 http_connection::~http_connection()
@@ -133,7 +133,7 @@ http_connection::~http_connection()
         ctx_.idle.discard(parked_, *this);
     if (lingering_refusal_)
         --ctx_.lingering_refusals;
-    ctx_.http_connections.erase(this);
+    ctx_.http_connections.remove(*this);
 }
 
 void http_connection::start()

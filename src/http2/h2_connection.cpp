@@ -146,12 +146,12 @@ h2_connection::h2_connection(connection_stream stream, connection_slot slot, std
       idle_since_(std::chrono::steady_clock::now())
 {
     stream_.wake();  // it came resting (http_connection::release): deadlines from here on
-    ctx_.h2_connections.insert(this);
+    ctx_.h2_connections.add(*this);
 }
 
 h2_connection::~h2_connection()
 {
-    ctx_.h2_connections.erase(this);
+    ctx_.h2_connections.remove(*this);
     if (session_)
         nghttp2_session_del(session_);
 }

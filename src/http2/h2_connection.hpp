@@ -8,6 +8,7 @@
 // header list size, the body size, and the request deadline per stream.
 // Over plain TCP (h2c with prior knowledge) or TLS (ALPN h2). Loop thread only.
 
+#include "core/slot_list.hpp"
 #include "http/connection_slot.hpp"
 #include "http/connection_stream.hpp"
 #include "http/exchange.hpp"
@@ -81,6 +82,8 @@ private:
     bool going_away_ = false;
     bool closed_ = false;
     bool timer_armed_ = false;
+    friend class slot_list<h2_connection>;
+    std::uint32_t list_slot_ = slot_list<h2_connection>::unlisted;  // in server_context::h2_connections
 };
 
 }  // namespace switchboard::detail
