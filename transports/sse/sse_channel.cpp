@@ -74,7 +74,9 @@ sse_channel::sse_channel(io_factory const& make, detail::channel_services& servi
 
 void sse_channel::start(cursor positions)
 {
-    positions_ = std::move(positions);
+    one_topic_ = positions.size() == 1 && !deltas_ && !is_valid_pattern(positions.front().topic);
+    if (!positions.empty())
+        positions_ = std::make_unique<cursor>(std::move(positions));
     started_ = true;
     open_body(false);
     cors_origin_.reset();  // the head carried it, and nothing after it needs it
@@ -145,17 +147,12 @@ shared_bytes const& sse_channel::data_lines(message_ptr const& m)
 
 void sse_channel::write_message(message_ptr const& m)
 {
-    auto it = std::find_if(positions_.begin(), positions_.end(),
-                           [&](topic_position const& p) { return p.topic == m->topic(); });
-    if (it == positions_.end()) {
-        // A pattern's message (a topic the stream did not name): its sequence moves the patterns' entries.
-        if (advance_patterns(*m) && !enqueue(bytes("id: " + encode_cursor(positions_) + "\n")))
-            return;
-        enqueue(m->encoding(data_only_slot(), data_part));
-        return;
-    }
-    it->where = m->where();
-    if (positions_.size() == 1 && !deltas_) {
+    if (one_topic_) {
+        positions_.reset();  // from here on, the cursor is the id of the stream's last event
+        // Only its topic reaches the stream (an SSE stream subscribes at its start only); one left since (the
+        // server API's unsubscribe) moves no id.
+        if (!services_.hub.subscribed(*this, m->topic()))
+            return void(enqueue(m->encoding(data_only_slot(), data_part)));
         enqueue(m->encoding(single_topic_slot(), [](message const& msg) {
             std::string id;
             append_cursor_entry(id, msg.topic(), msg.where());
@@ -163,7 +160,18 @@ void sse_channel::write_message(message_ptr const& m)
         }));
         return;
     }
-    if (enqueue(bytes("id: " + encode_cursor(positions_) + "\n")))
+    auto& positions = entries();
+    auto it = std::find_if(positions.begin(), positions.end(),
+                           [&](topic_position const& p) { return p.topic == m->topic(); });
+    if (it == positions.end()) {
+        // A pattern's message (a topic the stream did not name): its sequence moves the patterns' entries.
+        if (advance_patterns(*m) && !enqueue(bytes("id: " + encode_cursor(positions) + "\n")))
+            return;
+        enqueue(m->encoding(data_only_slot(), data_part));
+        return;
+    }
+    it->where = m->where();
+    if (enqueue(bytes("id: " + encode_cursor(positions) + "\n")))
         enqueue(data_lines(m));
 }
 
@@ -182,7 +190,7 @@ bool sse_channel::advance_patterns(message const& m)
     // (pattern_replayed): another pattern's message may pass the replay's, and a reconnect must not skip what
     // the replay has not sent.
     bool moved = false;
-    for (auto& p : positions_)
+    for (auto& p : entries())
         if (m.sequence() > p.where.offset && is_valid_pattern(p.topic) && pattern_matches(p.topic, m.topic()) &&
             !replaying_pattern(p.topic)) {
             p.where.offset = m.sequence();
@@ -195,17 +203,17 @@ void sse_channel::write_replayed_message(std::string const& pattern, message_ptr
 {
     // Every message the pattern matches comes through its replay while it runs, in sequence order: its entry
     // follows them, so a reconnect mid-replay resumes from the last one sent.
-    for (auto& p : positions_)
+    for (auto& p : entries())
         if (p.topic == pattern && p.where.offset < m->sequence())
             p.where.offset = m->sequence();
     advance_patterns(*m);
-    if (enqueue(bytes("id: " + encode_cursor(positions_) + "\n")))
+    if (enqueue(bytes("id: " + encode_cursor(entries()) + "\n")))
         enqueue(m->encoding(data_only_slot(), data_part));
 }
 
 void sse_channel::pattern_replayed(std::string const& pattern, position const& last)
 {
-    for (auto& p : positions_)
+    for (auto& p : entries())
         if (p.topic == pattern && (p.where.epoch != last.epoch || p.where.offset < last.offset))
             p.where = last;
     send_cursor();
@@ -224,7 +232,18 @@ void sse_channel::send_event(std::string_view type, std::string const& json)
 
 void sse_channel::send_cursor()
 {
-    enqueue(bytes("id: " + encode_cursor(positions_) + "\n\n"));
+    if (one_topic_ && !positions_)
+        return;  // its last id is its cursor already
+    enqueue(bytes("id: " + encode_cursor(entries()) + "\n\n"));
+    if (one_topic_)
+        positions_.reset();
+}
+
+cursor& sse_channel::entries()
+{
+    if (!positions_)
+        positions_ = std::make_unique<cursor>();
+    return *positions_;
 }
 
 void sse_channel::keepalive_tick(std::uint64_t, std::uint64_t, std::uint64_t idle_out)

@@ -69,12 +69,17 @@ private:
     void queue_farewell(disconnect const& reason) override;
     void keepalive_tick(std::uint64_t now, std::uint64_t idle_in, std::uint64_t idle_out) override;
 
+    /// The stream's cursor (made empty if it has none).
+    cursor& entries();
     /// The data lines of `m`: a delta against the client's previous message of its topic when it has one and it
     /// pays, else the full envelope's (shared by every stream).
     shared_bytes const& data_lines(message_ptr const& m);
 
-    bool started_ = false;  // first: in the padding after push_channel's flags
-    cursor positions_;
+    bool started_ = false;  // first two: in the padding after push_channel's flags
+    // One topic, no pattern, no delta: every event of the stream carries the cursor in its shared id, so the
+    // stream keeps its own only until it has stated it (its first id): 104 bytes of an idle stream.
+    bool one_topic_ = false;
+    std::unique_ptr<cursor> positions_;  // null: no entry (or a one-topic stream past its first id)
     std::unique_ptr<detail::delta_bases> deltas_;  // ?delta=1 only
     // Read for the response head (and a refusal or farewell before it): a pointer, 8 bytes of every stream where
     // a string is 32, and most requests carry no Origin.
