@@ -20,6 +20,7 @@
 #include "security/authorizer.hpp"
 #include "write_path/flush_scheduler.hpp"
 #include "write_path/keepalive.hpp"
+#include "write_path/plain_io.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -45,6 +46,7 @@ public:
     switchboard::backplane& backplane;
     flush_scheduler flusher;
     idle_watch& idle;  // the loop's (one per io_context), where quiet connections wait for input
+    plain_io_loop const plain_loop{flusher.batch(), options.park_idle ? &idle : nullptr};
     channel_registry channels;  // every channel open() accepted and closed() has not seen; keepalive walks it
     detail::keepalive keepalive;
     deadline_list poll_holds;  // the waiting long polls', one timer for all

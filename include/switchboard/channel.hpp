@@ -124,13 +124,14 @@ private:
     // Most channels hold one topic: its entry lives in the channel, not in a block of its own (16 bytes here
     // against a 32-byte block).
     boost::container::small_vector<subscription, 1> subscriptions_;
-    // The hub's number of the last message handed to this channel while patterns were live: a channel
-    // subscribed to a topic and to patterns matching it gets each message once.
-    std::uint64_t delivered_stamp_ = 0;
     // What few channels use (patterns, presence), made on first use: an idle channel pays one pointer.
     struct seldom_state {
         // Few (a client's are under max_subscriptions): searched, not indexed.
         std::vector<pattern_subscription> pattern_subscriptions;
+        // The hub's number of the last message handed to this channel while patterns were live: a channel
+        // subscribed to a topic and to patterns matching it gets each message once. Only a channel with patterns
+        // can be reached twice, and it has this state.
+        std::uint64_t delivered_stamp = 0;
         std::string presence_client;
         std::string presence_key;
         std::vector<std::string> presence_topics;  // few: under max_subscriptions

@@ -414,17 +414,21 @@ void hub::compact(detail::pattern_node& n)
 
 void hub::fan_out_with_patterns(message const& msg, message_ptr const& m)
 {
-    // Every channel reached is stamped with this fan-out's number: one reached before (subscribed to the topic
-    // and to a matching pattern, or to several matching patterns) is skipped.
+    // Every channel with patterns reached is stamped with this fan-out's number: one reached before (subscribed
+    // to the topic and to a matching pattern, or to several matching patterns) is skipped. A channel without
+    // patterns is reached once, through its topic.
     auto const stamp = ++stamp_;
     auto const hand = [&](channel* ch) {
-        if (ch && !ch->closing() && ch->delivered_stamp_ != stamp) {
-            ch->delivered_stamp_ = stamp;
-            (void)ch->deliver(m);
-            ++deliveries_;
-            return true;
+        if (!ch || ch->closing())
+            return false;
+        if (auto* const s = ch->seldom_.get()) {
+            if (s->delivered_stamp == stamp)
+                return false;
+            s->delivered_stamp = stamp;
         }
-        return false;
+        (void)ch->deliver(m);
+        ++deliveries_;
+        return true;
     };
     auto it = topics_.find(msg.topic());
     detail::hub_topic* t = it == topics_.end() ? nullptr : it->second.get();

@@ -25,7 +25,7 @@ bool token_bucket::take(rate_limit const& limit, rate_clock::time_point now, std
 {
     if (!limit.enabled())
         return true;
-    tokens_ = refilled(tokens_, limit, last_, now);
+    tokens_ = static_cast<float>(refilled(tokens_, limit, last_, now));
     last_ = now;
     if (tokens_ >= 1) {
         tokens_ -= 1;

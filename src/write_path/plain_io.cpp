@@ -28,8 +28,8 @@ boost::asio::io_context::executor_type loop_of(boost::asio::ip::tcp::socket& soc
 
 }  // namespace
 
-plain_io::plain_io(boost::asio::ip::tcp::socket socket, io_owner& owner, send_batch* batch, idle_watch* watch)
-    : owner_(owner), socket_(std::make_unique<socket_type>(loop_of(socket))), batch_(batch), watch_(watch)
+plain_io::plain_io(boost::asio::ip::tcp::socket socket, io_owner& owner, plain_io_loop const& loop)
+    : owner_(owner), socket_(std::make_unique<socket_type>(loop_of(socket))), loop_(loop)
 {
     // Moved by its descriptor: Asio moves a socket only to an executor type the source's converts to.
     boost::system::error_code ec;
@@ -44,13 +44,13 @@ plain_io::plain_io(boost::asio::ip::tcp::socket socket, io_owner& owner, send_ba
 plain_io::~plain_io()
 {
     if (parked_ >= 0)
-        watch_->discard(parked_, *this);
+        loop_.watch->discard(parked_, *this);
 }
 
 void plain_io::close() noexcept
 {
     if (parked_ >= 0) {
-        watch_->discard(std::exchange(parked_, -1), *this);
+        loop_.watch->discard(std::exchange(parked_, -1), *this);
         return;
     }
     boost::system::error_code ignored;
@@ -71,9 +71,9 @@ void plain_io::flush()
     // A queue longer than one batched send takes (a burst, or a subscriber behind) goes in one sendmsg of up to
     // iov_batch blocks: through the batch it would cost the entry and a sendmsg for the rest.
     auto const frames = owner_.outbox().frames();
-    if (batch_ && batch_->collecting() && frames > 0 && frames <= send_batch::max_blocks) {
+    if (loop_.batch && loop_.batch->collecting() && frames > 0 && frames <= send_batch::max_blocks) {
         in_batch_ = true;
-        return batch_->add(descriptor(), owner_.outbox(), self());
+        return loop_.batch->add(descriptor(), owner_.outbox(), self());
     }
     send_now();
 }
@@ -168,7 +168,7 @@ void plain_io::on_readable(boost::system::error_code ec)
 void plain_io::rest()
 {
     // Only a connection whose one pending operation is its read wait: none while a write waits or is batched.
-    if (!watch_ || !reading_ || waiting_writable_ || in_batch_ || !is_open())
+    if (!loop_.watch || !reading_ || waiting_writable_ || in_batch_ || !is_open())
         return;
     boost::system::error_code ec;
     int const fd = socket_->release(ec);  // frees Asio's reactor entry; the read wait completes, stale
@@ -176,7 +176,7 @@ void plain_io::rest()
         return;
     ++read_wait_;
     reading_ = false;
-    if (!watch_->park(fd, *this)) {
+    if (!loop_.watch->park(fd, *this)) {
         adopt(fd, true);  // the watch cannot take it: it waits in Asio as before
         return;
     }
@@ -196,7 +196,7 @@ bool plain_io::unpark()
     if (parked_ < 0)
         return true;
     int const fd = std::exchange(parked_, -1);
-    watch_->unpark(fd, *this);
+    loop_.watch->unpark(fd, *this);
     return adopt(fd, true);
 }
 
@@ -204,7 +204,7 @@ bool plain_io::adopt(int fd, bool read)
 {
     boost::system::error_code ec;
     if (!socket_)
-        socket_ = std::make_unique<socket_type>(watch_->loop().get_executor());
+        socket_ = std::make_unique<socket_type>(loop_.watch->loop().get_executor());
     if (!idle_watch::take_back(*socket_, v6_, fd, ec)) {
         if (read)
             owner_.lost(ec);

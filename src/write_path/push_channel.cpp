@@ -24,8 +24,7 @@ push_channel::io_variant make_io(connection_stream stream, io_owner& owner, chan
                           ec);
     if (stream.is_tls())
         return std::unique_ptr<channel_io>(std::make_unique<tls_io>(tls_io::stream_type(std::move(stream.tls())), owner));
-    return push_channel::io_variant(std::in_place_index<0>, stream.take_socket(), owner,
-                                    services.flusher.batch(), services.options.park_idle ? &services.idle : nullptr);
+    return push_channel::io_variant(std::in_place_index<0>, stream.take_socket(), owner, services.plain_loop);
 }
 
 }  // namespace
