@@ -19,10 +19,12 @@
 
 namespace switchboard::long_polling {
 
+// flushable last, and the flags first among the members: they take its padding (16 bytes of every waiting poll,
+// with malloc's rounding).
 class poll_channel final : public channel,
-                           public detail::flushable,
                            public detail::departure_listener,
-                           private detail::deadline_list::entry {
+                           private detail::deadline_list::entry,
+                           public detail::flushable {
 public:
     poll_channel(std::shared_ptr<detail::exchange> conn, detail::channel_services& services);
 
@@ -58,6 +60,9 @@ private:
     /// entries to its sequence.
     bool take_through_patterns(message const& m);
 
+    bool recovered_ = true;
+    bool answered_ = false;
+    bool started_ = false;  // positions known: deliveries before it wait for start()
     std::shared_ptr<detail::exchange> conn_;
     detail::channel_services& services_;
     cursor positions_;
@@ -74,9 +79,6 @@ private:
         std::vector<std::string> lost;
     };
     std::unique_ptr<pattern_resume> pattern_resume_;
-    bool recovered_ = true;
-    bool answered_ = false;
-    bool started_ = false;  // positions known: deliveries before it wait for start()
 };
 
 }  // namespace switchboard::long_polling
