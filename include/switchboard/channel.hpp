@@ -3,12 +3,11 @@
 //
 // Thread-safety: every member runs on the loop thread.
 
+#include <switchboard/detail/inplace_list.hpp>
 #include <switchboard/disconnect.hpp>
 #include <switchboard/identity.hpp>
 #include <switchboard/message.hpp>
 #include <switchboard/presence.hpp>
-
-#include <boost/container/small_vector.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -121,9 +120,8 @@ private:
     bool indexed_ = false;  // the hub looks this channel's subscriptions up in its index (many of them)
     std::uint32_t registry_slot_ = unregistered;  // its place in the server's registry (in the flags' word)
     identity_ptr identity_;
-    // Most channels hold one topic: its entry lives in the channel, not in a block of its own (16 bytes here
-    // against a 32-byte block).
-    boost::container::small_vector<subscription, 1> subscriptions_;
+    // Most channels hold one topic: its entry lives in the channel, not in a block of its own.
+    detail::inplace_list<subscription> subscriptions_;
     // What few channels use (patterns, presence), made on first use: an idle channel pays one pointer.
     struct seldom_state {
         // Few (a client's are under max_subscriptions): searched, not indexed.
