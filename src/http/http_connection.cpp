@@ -116,15 +116,22 @@ struct http_connection::answer_line final : flushable {
 
 http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_context& ctx, route_table const& routes)
     : exchange(ctx, routes, address_of(socket)),
-      stream_(stream_of(std::move(socket), ctx.tls != nullptr)),
-      // What one request may take. Beast holds a chunk-size line or a trailer section until it ends: without a
-      // bound, one that never ends would have the buffer grow with all the client sends until the deadline.
-      buffer_(ctx.options.max_header_size + ctx.options.max_message_size)
+      stream_(stream_of(std::move(socket), ctx.tls != nullptr))
 {
     // respond() tries a plain answer at once and must hear would_block, not wait, when the socket is full.
     boost::system::error_code nb;
     stream().socket().non_blocking(true, nb);
     ctx_.http_connections.add(*this);
+}
+
+boost::beast::flat_buffer& http_connection::buffer()
+{
+    // Beast holds a chunk-size line or a trailer section until it ends: without a bound, one that never ends would
+    // have the buffer grow with all the client sends until the deadline.
+    if (!buffer_)
+        buffer_ = std::make_unique<boost::beast::flat_buffer>(ctx_.options.max_header_size +
+                                                              ctx_.options.max_message_size);
+    return *buffer_;
 }
 
 http_connection::~http_connection()
@@ -167,10 +174,10 @@ void http_connection::refuse_connection(boost::system::error_code refused, std::
 
 void http_connection::detect_tls()
 {
-    // The bytes read to decide stay in buffer_: the handshake or the HTTP parser starts from them.
+    // The bytes read to decide stay in the buffer: the handshake or the HTTP parser starts from them.
     idle_ = true;
     stream().tcp().expires_after(ctx_.options.request_timeout);
-    beast::async_detect_ssl(stream().tcp(), buffer_, [self = shared_from_this()](beast::error_code ec, bool tls) {
+    beast::async_detect_ssl(stream().tcp(), buffer(), [self = shared_from_this()](beast::error_code ec, bool tls) {
         self->on_detect(ec, tls);
     });
 }
@@ -187,13 +194,12 @@ void http_connection::on_detect(boost::system::error_code ec, bool tls)
     ++ctx_.metrics.tls_handshakes;
     // The bytes the sniff read go to the TLS stream, which serves them to OpenSSL before the socket's.
     try {
-        stream().start_tls(*ctx_.tls, {static_cast<char const*>(buffer_.data().data()), buffer_.size()});
+        stream().start_tls(*ctx_.tls, {static_cast<char const*>(buffer().data().data()), buffer().size()});
     } catch (std::bad_alloc const&) {
         ++ctx_.metrics.tls_handshake_failures;
         return stream().tcp().close();
     }
-    buffer_.clear();
-    buffer_.shrink_to_fit();
+    buffer_.reset();
     // One deadline, still running, for the handshake: a client stalling mid-handshake is cut off in time.
     stream().tls().async_handshake([self = shared_from_this()](beast::error_code e) { self->on_handshake(e); });
 }
@@ -225,7 +231,7 @@ void http_connection::read_request()
     // already. Not one that pipelines: its next requests are mostly read already. One whose answers go out in
     // line (a publisher's) waits so too, while no write of the line is pending: resting takes the socket out of
     // Beast's stream, under a pending write's feet; a wait on the socket moves with it when a write wakes it.
-    if ((spoke_http1_ || stream_.resting()) && !stream_.is_tls() && buffer_.size() == 0 && !pipelining_ &&
+    if ((spoke_http1_ || stream_.resting()) && !stream_.is_tls() && buffered() == 0 && !pipelining_ &&
         (!line_ || !line_->writing))
         return await_request();
     begin_request(deadline_list::clock::now() + ctx_.options.request_timeout);
@@ -240,7 +246,7 @@ void http_connection::await_request()
     reading_.reset();
     set_aside_.reset();
     aside_ = false;
-    buffer_.shrink_to_fit();
+    buffer_.reset();  // empty: read_request() waits here only then
     idle_ = true;
     awaiting_request_ = true;
     stream_.rest();
@@ -283,7 +289,7 @@ void http_connection::begin_request(deadline_list::clock::time_point deadline)
         stream().socket().cancel(ignored);
         ++watch_;
     }
-    if (buffer_.size() > 0)
+    if (buffered() > 0)
         pipelining_ = true;  // this request came behind the last one, before its answer
     reading_ = std::make_unique<request_reading>();
     set_aside_.reset();
@@ -306,10 +312,10 @@ void http_connection::begin_request(deadline_list::clock::time_point deadline)
         // that parks again costs no epoll_ctl (park() finds it parked).
         auto& scratch = read_scratch();
         auto const got = ::recv(descriptor(), scratch.data(),
-                                std::min(buffer_.max_size() - buffer_.size(), scratch.size()), MSG_DONTWAIT);
+                                std::min(buffer().max_size() - buffer().size(), scratch.size()), MSG_DONTWAIT);
         // An error, or nothing read yet: the asynchronous read meets it.
         auto const n = got > 0 ? static_cast<std::size_t>(got) : 0;
-        buffer_.commit(boost::asio::buffer_copy(buffer_.prepare(n), boost::asio::buffer(scratch.data(), n)));
+        buffer().commit(boost::asio::buffer_copy(buffer().prepare(n), boost::asio::buffer(scratch.data(), n)));
     } else {
         stream().tcp().expires_at(deadline);
     }
@@ -327,24 +333,24 @@ void http_connection::parse_header()
     auto& r = *reading_;
     if (!r.parser.got_some()) {
         // Empty lines before a request line are ignored (RFC 9112 2.2): some clients send one after a body.
-        std::string_view const data(static_cast<char const*>(buffer_.data().data()), buffer_.size());
+        std::string_view const data(static_cast<char const*>(buffer().data().data()), buffer().size());
         std::size_t blank = 0;
         while (data.substr(blank, 2) == "\r\n")
             blank += 2;
-        buffer_.consume(blank);
+        buffer().consume(blank);
         r.scanned -= std::min(r.scanned, blank);
     }
     if (!spoke_http1_ && ctx_.options.http2.enabled && ctx_.start_http2 && !stream_.is_tls()) {
         // h2c with prior knowledge (RFC 9113 3.3): the connection opens with the HTTP/2 preface. A prefix of it
         // waits for the rest; Beast would refuse "HTTP/2.0" as a version.
-        std::string_view const data(static_cast<char const*>(buffer_.data().data()), buffer_.size());
+        std::string_view const data(static_cast<char const*>(buffer().data().data()), buffer().size());
         auto const n = std::min(data.size(), h2_preface.size());
         if (n > 0 && data.substr(0, n) == h2_preface.substr(0, n)) {
             if (n == h2_preface.size())
                 return start_http2();
-            auto const room = beast::read_size(buffer_, 65536);
+            auto const room = beast::read_size(buffer(), 65536);
             wait_for_input();
-            return stream().async_read_some(buffer_.prepare(room),
+            return stream().async_read_some(buffer().prepare(room),
                                            [self = shared_from_this(), room](beast::error_code e, std::size_t got) {
                                                self->on_read_header(e, got, room);
                                            });
@@ -353,7 +359,7 @@ void http_connection::parse_header()
     // The head may take max_header_size bytes in all: neither the scanner nor the parser looks past them while it
     // is not over (when one buffer holds both, Beast bounds the start line and the fields apart, each by the whole
     // limit; requests read ahead put whole heads in the buffer).
-    std::string_view const data = std::string_view(static_cast<char const*>(buffer_.data().data()), buffer_.size())
+    std::string_view const data = std::string_view(static_cast<char const*>(buffer().data().data()), buffer().size())
                                       .substr(0, ctx_.options.max_header_size - r.head_used);
     // Every byte goes through the scanner before the parser, which would unfold or normalize what it refuses.
     if (r.scanned < data.size()) {
@@ -369,7 +375,7 @@ void http_connection::parse_header()
     }
     beast::error_code ec;
     auto const used = r.parser.put(boost::asio::buffer(data), ec);  // stops at the end of the head
-    buffer_.consume(used);
+    buffer().consume(used);
     r.scanned -= std::min(r.scanned, used);
     r.head_used += used;
     if (r.parser.is_header_done())
@@ -378,7 +384,7 @@ void http_connection::parse_header()
         // Beast knows 1.0 and 1.1 alone: a later 1.x is read as 1.1 (RFC 9112 2.3), another major version is 505.
         auto const version = request_line_version(data);
         if (version >= 12 && version <= 19) {
-            static_cast<char*>(buffer_.data().data())[data.find("\r\n") - 1] = '1';
+            static_cast<char*>(buffer().data().data())[data.find("\r\n") - 1] = '1';
             return parse_header();
         }
         if (version >= 0 && version / 10 != 1)
@@ -390,20 +396,21 @@ void http_connection::parse_header()
         return refuse_unparsable(ec);
     if (r.head_used + data.size() == ctx_.options.max_header_size)  // all of it here, and the head not over
         return refuse_request(r.scanner.in_request_line() ? error::uri_too_long : error::headers_too_large);
-    if (buffer_.size() == 0 && buffer_.capacity() > idle_buffer_capacity)
-        buffer_.shrink_to_fit();  // a burst of pipelined requests is over: a waiting connection keeps little
-    auto const room = beast::read_size(buffer_, 65536);
+    if (buffer().size() == 0 && buffer().capacity() > idle_buffer_capacity)
+        buffer().shrink_to_fit();  // a burst of pipelined requests is over: a waiting connection keeps little
+    auto const room = beast::read_size(buffer(), 65536);
     if (room == 0)  // the buffer holds what one request may take, and the head is not over
         return refuse_request(error::headers_too_large);
     wait_for_input();
-    stream().async_read_some(buffer_.prepare(room), [self = shared_from_this(), room](beast::error_code e, std::size_t n) {
-        self->on_read_header(e, n, room);
-    });
+    stream().async_read_some(buffer().prepare(room),
+                             [self = shared_from_this(), room](beast::error_code e, std::size_t n) {
+                                 self->on_read_header(e, n, room);
+                             });
 }
 
 void http_connection::on_read_header(boost::system::error_code ec, std::size_t n, std::size_t asked)
 {
-    buffer_.commit(n);
+    buffer().commit(n);
     if (ec)
         return end_of_input();  // the client left, or the deadline passed, before a whole request head came
     // The read filled what it asked for (the buffer grows from small), or the client pipelines: take what else the
@@ -473,16 +480,16 @@ void http_connection::read_body()
         return on_read(ec, 0);
     idle_ = true;
     wait_for_input();
-    http::async_read(stream(), buffer_, reading_->parser,
+    http::async_read(stream(), buffer(), reading_->parser,
                      [self = shared_from_this()](beast::error_code ec, std::size_t n) { self->on_read(ec, n); });
 }
 
 bool http_connection::parse_buffered_body(boost::system::error_code& ec)
 {
     reading_->parser.eager(true);  // the whole body in one put when it is there, not a piece per call
-    while (!reading_->parser.is_done() && buffer_.size() > 0) {
-        auto const used = reading_->parser.put(buffer_.data(), ec);
-        buffer_.consume(used);
+    while (!reading_->parser.is_done() && buffer().size() > 0) {
+        auto const used = reading_->parser.put(buffer().data(), ec);
+        buffer().consume(used);
         if (ec == http::error::need_more)
             ec = {};
         if (ec || used == 0)
@@ -782,8 +789,8 @@ void http_connection::shut()
 
 void http_connection::drain()
 {
-    buffer_.clear();
-    stream().async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    buffer().clear();
+    stream().async_read_some(buffer().prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t) {
         if (ec)
             return self->stream().tcp().close();
         self->drain();
@@ -793,9 +800,9 @@ void http_connection::drain()
 connection_stream http_connection::release(std::string& leftover, connection_slot& slot)
 {
     slot = std::move(slot_);
-    auto const data = buffer_.data();
+    auto const data = buffer().data();
     leftover.assign(static_cast<char const*>(data.data()), data.size());
-    buffer_.consume(buffer_.size());
+    buffer().consume(buffer().size());
     idle_ = false;
     stream_.expires_never();
     // Resting, a plain stream moves on as a pointer to its socket, however many hands it passes through (the
@@ -856,6 +863,8 @@ void http_connection::check_departure()
 {
     switch (read_ahead()) {
     case early_input::open:
+        if (buffered() == 0)
+            buffer_.reset();  // nothing came ahead of the answer (a wake for nothing): the poll waits without it
         return await_departure(watch_);
     case early_input::ended:
         return departed();
@@ -976,10 +985,10 @@ http_connection::early_input http_connection::read_ahead()
     // request may take: pipelined requests, and for a waiting poll the bytes ahead of the client's FIN, which
     // would hide it from a peek (then the FIN, when it comes, wakes the watch again).
     auto& socket = stream().socket();
-    while (buffer_.size() < buffer_.max_size()) {
-        auto const room = std::min<std::size_t>(buffer_.max_size() - buffer_.size(), 16 * 1024);
+    while (buffer().size() < buffer().max_size()) {
+        auto const room = std::min<std::size_t>(buffer().max_size() - buffer().size(), 16 * 1024);
         boost::system::error_code ec;
-        buffer_.commit(socket.read_some(buffer_.prepare(room), ec));
+        buffer().commit(socket.read_some(buffer().prepare(room), ec));
         if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again)
             return early_input::open;
         if (ec)
@@ -1029,8 +1038,8 @@ void http_connection::set_aside_request()
     set_aside_.reset();
     reading_.reset();
     query_ = {};
-    if (buffer_.size() == 0)
-        buffer_.shrink_to_fit();  // bytes of a pipelined request stay for the next read
+    if (buffered() == 0)
+        buffer_.reset();  // bytes of a pipelined request stay for the next read
     stream_.rest();  // no deadline while the answer is held: the socket alone, until respond()
 }
 

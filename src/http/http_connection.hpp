@@ -181,10 +181,16 @@ private:
     void next_request();
     void shut();
     void drain();
+    /// The read buffer, made if missing: it holds at most what one request may take (max_header_size +
+    /// max_message_size).
+    boost::beast::flat_buffer& buffer();
+    std::size_t buffered() const noexcept { return buffer_ ? buffer_->size() : 0; }
 
     connection_stream stream_;
     connection_slot slot_;
-    boost::beast::flat_buffer buffer_;  // at most what one request may take: max_header_size + max_message_size
+    // What was read and not yet parsed: made for a read, and dropped once empty where the connection waits (a
+    // long poll, the next request): 8 bytes of a waiting connection where the buffer object is 48.
+    std::unique_ptr<boost::beast::flat_buffer> buffer_;
     // One request being read, or read and not set aside: made by begin_request, in one block with Beast's
     // parser. Out of line: a waiting long poll or a kept-alive connection between requests holds none of it
     // (set_aside_request keeps the request's version, method and keep-alive in aside_*; its answer makes
@@ -192,7 +198,7 @@ private:
     struct request_reading {
         boost::beast::http::request_parser<boost::beast::http::string_body> parser;
         header_scanner scanner;
-        std::size_t scanned = 0;    // bytes at the front of buffer_ that scanner has seen
+        std::size_t scanned = 0;    // bytes at the front of the buffer that scanner has seen
         std::size_t head_used = 0;  // bytes of this head the parser has taken: it may take max_header_size
         route const* after_body = nullptr;  // the route to run once the body asked for with 100 Continue is read
         // The whole request's, head and body; set on Beast's stream once a read waits (wait_for_input).
