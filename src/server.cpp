@@ -100,29 +100,29 @@ struct server::impl {
         ctx.flusher.observe = [this](std::chrono::steady_clock::duration d) { ctx.metrics.delivery_latency.observe(d); };
         ctx.start_http2 = [this](detail::connection_stream&& stream, detail::connection_slot&& slot, std::string read,
                                  std::string remote_address) {
-            std::make_shared<detail::h2_connection>(std::move(stream), std::move(slot), std::move(read), ctx, routes,
+            std::make_shared<detail::h2_connection>(std::move(stream), std::move(slot), std::move(read), ctx,
                                                     std::move(remote_address))
                 ->start();
         };
-        routes[options.websocket_path] = when_enabled(&enabled_transports::websocket, websocket::make_route(ctx));
-        routes[options.sse_path] = when_enabled(&enabled_transports::sse, sse::make_route(ctx));
-        routes[options.poll_path] = when_enabled(&enabled_transports::long_polling, long_polling::make_route(ctx));
-        routes[options.publish_path] = detail::make_publish_route(ctx);
+        ctx.routes[options.websocket_path] = when_enabled(&enabled_transports::websocket, websocket::make_route(ctx));
+        ctx.routes[options.sse_path] = when_enabled(&enabled_transports::sse, sse::make_route(ctx));
+        ctx.routes[options.poll_path] = when_enabled(&enabled_transports::long_polling, long_polling::make_route(ctx));
+        ctx.routes[options.publish_path] = detail::make_publish_route(ctx);
         if (!options.presence.path.empty())
-            routes[options.presence.path] = detail::make_presence_route(ctx);
+            ctx.routes[options.presence.path] = detail::make_presence_route(ctx);
         if (!options.client_path.empty())
-            routes[options.client_path] = detail::make_client_route(ctx);
+            ctx.routes[options.client_path] = detail::make_client_route(ctx);
         for (auto const& [path, make] : {std::pair{options.metrics_path, &detail::make_metrics_route},
                                          std::pair{options.health_path, &detail::make_health_route},
                                          std::pair{options.ready_path, &detail::make_ready_route}})
             if (!path.empty())
-                routes[path] = make(ctx);
+                ctx.routes[path] = make(ctx);
         if (!options.admin_token.empty()) {
-            routes["/admin"] = admin.page_route();
-            routes["/admin/events"] = admin.events_route();
-            routes["/admin/disconnect"] = admin.disconnect_route();
+            ctx.routes["/admin"] = admin.page_route();
+            ctx.routes["/admin/events"] = admin.events_route();
+            ctx.routes["/admin/disconnect"] = admin.disconnect_route();
         }
-        detail::add_api_routes(routes, ctx);
+        detail::add_api_routes(ctx.routes, ctx);
     }
 
     // A backplane that hands every topic to every node (the memory one) saves nothing by following a topic a
@@ -181,9 +181,9 @@ struct server::impl {
 
     void add_route(std::string path, detail::route r)
     {
-        if (routes.contains(path))
+        if (ctx.routes.contains(path))
             throw std::invalid_argument("switchboard: path already routed: " + path);
-        routes[std::move(path)] = std::move(r);
+        ctx.routes[std::move(path)] = std::move(r);
     }
 
     void accept();
@@ -206,7 +206,6 @@ struct server::impl {
     detail::server_context ctx;
     detail::admin_view admin;
     detail::service_routes service_routes;
-    detail::route_table routes;
     std::unordered_set<channel_ptr> listeners;  // server::subscribe's, open
     tcp::acceptor acceptor;
     asio::steady_timer accept_retry;
@@ -230,7 +229,7 @@ void server::impl::accept()
             });
             return;
         }
-        std::make_shared<detail::http_connection>(std::move(socket), ctx, routes)->start();
+        std::make_shared<detail::http_connection>(std::move(socket), ctx)->start();
         accept();
     });
 }

@@ -5,6 +5,7 @@
 #include "channel_services.hpp"
 #include "core/slot_list.hpp"
 #include "http/connection_slot.hpp"
+#include "http/exchange.hpp"
 
 #include <chrono>
 #include <functional>
@@ -29,6 +30,7 @@ struct server_context : channel_services {
     std::size_t lingering_refusals = 0;  // refused connections draining after their 503 (http_connection)
     // TLS settings when options name a certificate (else null); replaced on reload, each connection keeps its own.
     std::shared_ptr<boost::asio::ssl::context> tls;
+    route_table routes;  // the server's, by path: made before it listens, read by every request
     slot_list<http_connection> http_connections;  // closed on stop when idle
     slot_list<h2_connection> h2_connections;  // HTTP/2 connections (src/http2/), told to go away on stop
     std::size_t h2_streams = 0;  // streams open on them (for /metrics)

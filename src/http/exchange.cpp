@@ -72,8 +72,8 @@ void exchange::dispatch()
     std::string_view path;
     if (auto ec = parse_target(req.target(), path, query_, max_parameters(ctx_.options.max_subscriptions)))
         return respond_error(ec, "malformed request target, or too many parameters");
-    auto const it = routes_.find(std::string(path));
-    if (it == routes_.end())
+    auto const it = ctx_.routes.find(std::string(path));
+    if (it == ctx_.routes.end())
         return respond_error(error::not_found, "no such path: " + std::string(path));
     auto const& r = it->second;
     if (!r.secured_as.empty()) {
@@ -118,7 +118,7 @@ void exchange::answer_options()
     if (req.method() != http::verb::options)
         return respond_error(error::bad_request, "only OPTIONS may have * as its target");
     std::vector<http::verb> every{http::verb::options};
-    for (auto const& [path, r] : routes_)
+    for (auto const& [path, r] : ctx_.routes)
         every.insert(every.end(), r.methods.begin(), r.methods.end());
     http_response res{http::status::no_content, req.version()};
     res.set(http::field::server, "switchboard");

@@ -61,8 +61,7 @@ protected:
 
 class exchange : public std::enable_shared_from_this<exchange> {
 public:
-    exchange(server_context& ctx, route_table const& routes, std::string remote_address)
-        : ctx_(ctx), routes_(routes), remote_address_(std::move(remote_address))
+    exchange(server_context& ctx, std::string remote_address) : ctx_(ctx), remote_address_(std::move(remote_address))
     {
     }
     virtual ~exchange() = default;
@@ -125,7 +124,6 @@ protected:
     static void finish_answer(http_response& res, http_request const* req, std::string const& cors_origin);
 
     server_context& ctx_;
-    route_table const& routes_;
     std::string remote_address_;
     identity_ptr identity_;
     // Only for an allowed Origin: a pointer in every request, where a string is 32 bytes.

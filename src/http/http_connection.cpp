@@ -114,8 +114,8 @@ struct http_connection::answer_line final : flushable {
     }
 };
 
-http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_context& ctx, route_table const& routes)
-    : exchange(ctx, routes, address_of(socket)),
+http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_context& ctx)
+    : exchange(ctx, address_of(socket)),
       stream_(stream_of(std::move(socket), ctx.tls != nullptr))
 {
     // respond() tries a plain answer at once and must hear would_block, not wait, when the socket is full.
@@ -547,7 +547,7 @@ void http_connection::hand_off(route const& r)
     line_->slots.push_back({{}, held});
     line_->held_bytes += held;
     auto const place = line_->front + line_->slots.size() - 1;
-    auto const request = std::make_shared<pipelined_request>(shared_from_this(), ctx_, routes_, place, std::move(req),
+    auto const request = std::make_shared<pipelined_request>(shared_from_this(), ctx_, place, std::move(req),
                                                              std::move(query_), std::move(identity_),
                                                              std::move(cors_origin_));
     reading_.reset();

@@ -43,7 +43,7 @@ struct server_context;
 
 class http_connection final : public exchange, private deadline_list::entry, private idle_watch::sleeper {
 public:
-    http_connection(boost::asio::ip::tcp::socket socket, server_context& ctx, route_table const& routes);
+    http_connection(boost::asio::ip::tcp::socket socket, server_context& ctx);
     ~http_connection();
 
     void start();

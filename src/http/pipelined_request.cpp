@@ -6,10 +6,10 @@
 
 namespace switchboard::detail {
 
-pipelined_request::pipelined_request(std::shared_ptr<http_connection> conn, server_context& ctx,
-                                     route_table const& routes, std::uint64_t place, http_request request,
-                                     query parameters, identity_ptr who, std::unique_ptr<std::string> cors_origin)
-    : exchange(ctx, routes, conn->remote_address()),
+pipelined_request::pipelined_request(std::shared_ptr<http_connection> conn, server_context& ctx, std::uint64_t place,
+                                     http_request request, query parameters, identity_ptr who,
+                                     std::unique_ptr<std::string> cors_origin)
+    : exchange(ctx, conn->remote_address()),
       conn_(std::move(conn)),
       place_(place),
       request_(std::move(request))

@@ -19,8 +19,8 @@ class pipelined_request final : public exchange {
 public:
     /// `place`: the answer's place in the connection's line. The request, its query and what dispatch found
     /// (who the client is, its allowed Origin) move here from the connection, which reads its next request.
-    pipelined_request(std::shared_ptr<http_connection> conn, server_context& ctx, route_table const& routes,
-                      std::uint64_t place, http_request request, query parameters, identity_ptr who,
+    pipelined_request(std::shared_ptr<http_connection> conn, server_context& ctx, std::uint64_t place,
+                      http_request request, query parameters, identity_ptr who,
                       std::unique_ptr<std::string> cors_origin);
 
     /// Runs the route's action (it may answer at once).

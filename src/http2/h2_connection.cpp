@@ -52,7 +52,7 @@ struct h2_callbacks {
         if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
             return 0;
         auto& conn = *static_cast<h2_connection*>(user);
-        auto s = std::make_shared<h2_stream>(conn.weak_from_this(), frame->hd.stream_id, conn.ctx_, conn.routes_,
+        auto s = std::make_shared<h2_stream>(conn.weak_from_this(), frame->hd.stream_id, conn.ctx_,
                                              conn.remote_address_);
         nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, s.get());
         conn.streams_.emplace(frame->hd.stream_id, std::move(s));
@@ -135,11 +135,10 @@ struct h2_callbacks {
 };
 
 h2_connection::h2_connection(connection_stream stream, connection_slot slot, std::string read, server_context& ctx,
-                             route_table const& routes, std::string remote_address)
+                             std::string remote_address)
     : stream_(std::move(stream)),
       slot_(std::move(slot)),
       ctx_(ctx),
-      routes_(routes),
       remote_address_(std::move(remote_address)),
       early_input_(std::move(read)),
       timer_(stream_.get_executor()),
