@@ -74,12 +74,13 @@ sse_channel::sse_channel(io_factory const& make, detail::channel_services& servi
 
 void sse_channel::start(cursor positions)
 {
-    one_topic_ = positions.size() == 1 && !deltas_ && !is_valid_pattern(positions.front().topic);
+    one_topic_ = positions.size() == 1 && !deltas() && !is_valid_pattern(positions.front().topic);
     if (!positions.empty())
-        positions_ = std::make_unique<cursor>(std::move(positions));
+        seldom().positions = std::move(positions);
     started_ = true;
     open_body(false);
-    cors_origin_.reset();  // the head carried it, and nothing after it needs it
+    if (seldom_)
+        seldom_->cors_origin = {};  // the head carried it, and nothing after it needs it
     start_reading();
 }
 
@@ -90,8 +91,8 @@ void sse_channel::open_body(bool control)
     head.set(boost::beast::http::field::content_type, "text/event-stream");
     head.set(boost::beast::http::field::cache_control, "no-cache");
     head.set("X-Accel-Buffering", "no");
-    if (cors_origin_)
-        detail::add_cors_fields(head, *cors_origin_);
+    if (auto const* origin = cors_origin())
+        detail::add_cors_fields(head, *origin);
     auto body = send_head(head) ? bytes("retry: " + std::to_string(services_.options.sse_retry.count()) + "\n\n")
                                 : bytes(response_head());
     if (control)
@@ -109,8 +110,8 @@ std::string sse_channel::response_head() const
         "Cache-Control: no-cache\r\n"
         "Connection: close\r\n"
         "X-Accel-Buffering: no\r\n";  // tells nginx-style proxies not to buffer the stream
-    if (cors_origin_)
-        head += detail::cors_field_lines(*cors_origin_);
+    if (auto const* origin = cors_origin())
+        head += detail::cors_field_lines(*origin);
     head += "\r\n";
     head += "retry: " + std::to_string(services_.options.sse_retry.count()) + "\n\n";
     return head;
@@ -119,20 +120,22 @@ std::string sse_channel::response_head() const
 void sse_channel::allow_origin(std::string origin)
 {
     if (!origin.empty())
-        cors_origin_ = std::make_unique<std::string const>(std::move(origin));
+        seldom().cors_origin = std::move(origin);
 }
 
 void sse_channel::send_deltas(std::vector<std::string> const& topics)
 {
-    deltas_ = std::make_unique<detail::delta_bases>();
+    auto& deltas = seldom().deltas;
+    deltas = std::make_unique<detail::delta_bases>();
     for (auto const& topic : topics)
-        deltas_->follow(topic);
+        deltas->follow(topic);
 }
 
 shared_bytes const& sse_channel::data_lines(message_ptr const& m)
 {
     auto const& full = m->encoding(data_only_slot(), data_part);
-    auto const base = deltas_ ? deltas_->advance(m) : nullptr;
+    auto* const d = deltas();
+    auto const base = d ? d->advance(m) : nullptr;
     if (!base)
         return full;
     auto const& envelope = m->delta_envelope(*base);
@@ -148,7 +151,7 @@ shared_bytes const& sse_channel::data_lines(message_ptr const& m)
 void sse_channel::write_message(message_ptr const& m)
 {
     if (one_topic_) {
-        positions_.reset();  // from here on, the cursor is the id of the stream's last event
+        cursor_stated();
         // Only its topic reaches the stream (an SSE stream subscribes at its start only); one left since (the
         // server API's unsubscribe) moves no id.
         if (!services_.hub.subscribed(*this, m->topic()))
@@ -232,18 +235,31 @@ void sse_channel::send_event(std::string_view type, std::string const& json)
 
 void sse_channel::send_cursor()
 {
-    if (one_topic_ && !positions_)
+    if (one_topic_ && (!seldom_ || seldom_->positions.empty()))
         return;  // its last id is its cursor already
     enqueue(bytes("id: " + encode_cursor(entries()) + "\n\n"));
-    if (one_topic_)
-        positions_.reset();
+    cursor_stated();
 }
 
-cursor& sse_channel::entries()
+void sse_channel::cursor_stated()
 {
-    if (!positions_)
-        positions_ = std::make_unique<cursor>();
-    return *positions_;
+    if (!one_topic_ || !seldom_)
+        return;
+    seldom_->positions = {};
+    if (seldom_->cors_origin.empty())  // a one-topic stream has no deltas
+        seldom_.reset();
+}
+
+sse_channel::seldom_state& sse_channel::seldom()
+{
+    if (!seldom_)
+        seldom_ = std::make_unique<seldom_state>();
+    return *seldom_;
+}
+
+std::string const* sse_channel::cors_origin() const noexcept
+{
+    return seldom_ && !seldom_->cors_origin.empty() ? &seldom_->cors_origin : nullptr;
 }
 
 void sse_channel::keepalive_tick(std::uint64_t, std::uint64_t, std::uint64_t idle_out)
@@ -264,8 +280,8 @@ void sse_channel::refuse(boost::system::error_code ec, std::string_view message)
     http_request req{boost::beast::http::verb::get, "/", 11};
     req.keep_alive(false);
     auto res = detail::error_response(req, ec, message);
-    if (cors_origin_)
-        detail::add_cors_fields(res, *cors_origin_);
+    if (auto const* origin = cors_origin())
+        detail::add_cors_fields(res, *origin);
     if (send_head(res))
         enqueue_control(bytes(std::move(res.body())));  // over HTTP/2: HEADERS went, the body follows as DATA
     else

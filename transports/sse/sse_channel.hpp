@@ -70,7 +70,12 @@ private:
     void keepalive_tick(std::uint64_t now, std::uint64_t idle_in, std::uint64_t idle_out) override;
 
     /// The stream's cursor (made empty if it has none).
-    cursor& entries();
+    cursor& entries() { return seldom().positions; }
+    detail::delta_bases* deltas() const noexcept { return seldom_ ? seldom_->deltas.get() : nullptr; }
+    /// The request's allowed Origin, or null.
+    std::string const* cors_origin() const noexcept;
+    /// A one-topic stream's first id is out: from here on its cursor is the id of its last event.
+    void cursor_stated();
     /// The data lines of `m`: a delta against the client's previous message of its topic when it has one and it
     /// pays, else the full envelope's (shared by every stream).
     shared_bytes const& data_lines(message_ptr const& m);
@@ -79,11 +84,14 @@ private:
     // One topic, no pattern, no delta: every event of the stream carries the cursor in its shared id, so the
     // stream keeps its own only until it has stated it (its first id): 104 bytes of an idle stream.
     bool one_topic_ = false;
-    std::unique_ptr<cursor> positions_;  // null: no entry (or a one-topic stream past its first id)
-    std::unique_ptr<detail::delta_bases> deltas_;  // ?delta=1 only
-    // Read for the response head (and a refusal or farewell before it): a pointer, 8 bytes of every stream where
-    // a string is 32, and most requests carry no Origin.
-    std::unique_ptr<std::string const> cors_origin_;
+    // What an idle one-topic stream does without, made on first use: it pays one pointer.
+    struct seldom_state {
+        cursor positions;  // none: no entry (or a one-topic stream past its first id)
+        std::unique_ptr<detail::delta_bases> deltas;  // ?delta=1 only
+        std::string cors_origin;  // read for the response head (and a refusal or farewell before it)
+    };
+    seldom_state& seldom();  // made if missing
+    std::unique_ptr<seldom_state> seldom_;
 };
 
 }  // namespace switchboard::sse
