@@ -133,8 +133,11 @@ void websocket_channel::keepalive_tick(std::uint64_t now, std::uint64_t idle_in,
     auto const& k = services_.keepalive;
     if (idle_in >= k.ticks(services_.options.ws_ping_interval) + k.ticks(services_.options.ws_pong_timeout))
         return close(disconnect::no_pong());
-    if (idle_in > 0)
-        pending_.trim();
+    if (idle_in > 0 && seldom_) {
+        seldom_->pending.trim();
+        if (!seldom_->parser && seldom_->pending.commands() == 0 && !seldom_->deltas)
+            seldom_.reset();
+    }
     auto const ping_interval = k.ticks(services_.options.ws_ping_interval);
     if (idle_in >= ping_interval && ticks_since(last_ping_, now) >= ping_interval) {
         last_ping_ = stamp(now);
@@ -151,8 +154,8 @@ void websocket_channel::use_compression()
 void websocket_channel::write_message(message_ptr const& m)
 {
     auto frame = message_frame(*m, pattern_count() > 0 && m->sequence() != 0);
-    if (deltas_)
-        if (auto const base = deltas_->advance(m))
+    if (auto* const d = deltas())
+        if (auto const base = d->advance(m))
             if (auto delta = delta_frame(*m, *base, frame)) {
                 auto& metrics = services_.metrics;
                 ++metrics.delta_deliveries;
@@ -238,21 +241,24 @@ void websocket_channel::on_input(std::string_view bytes)
     if (peer_closed_ || closing())
         return;
     // Most reads hold whole frames: a parser on the stack reads them, and a quiet WebSocket holds none. Only a
-    // frame split across reads keeps one (parser_), until its message ends.
+    // frame split across reads keeps one (seldom_state::parser), until its message ends.
+    auto* const kept = seldom_ ? seldom_->parser.get() : nullptr;
     std::optional<frame_parser> local;
-    if (!parser_) {
+    if (!kept) {
         local.emplace(services_.options.max_message_size);
         if (compression_)
             local->allow_compression();
     }
-    auto& p = parser_ ? *parser_ : *local;
+    auto& p = kept ? *kept : *local;
     p.feed(bytes, *this);
     if (p.failure() != parse_failure::none)
         return close(disconnect{static_cast<std::uint16_t>(p.failure()), std::string(p.failure_reason())});
-    if (p.at_rest() || p.done())
-        parser_.reset();
-    else if (!parser_)
-        parser_ = std::make_unique<frame_parser>(std::move(*local));
+    if (p.at_rest() || p.done()) {
+        if (kept)
+            seldom_->parser.reset();
+    } else if (!kept) {
+        seldom().parser = std::make_unique<frame_parser>(std::move(*local));
+    }
 }
 
 void websocket_channel::queue_farewell(disconnect const& reason)
@@ -355,7 +361,7 @@ void websocket_channel::run(std::optional<command> cmd, command_error const& fai
     }
     // These may wait on a hook or the backplane: each holds a ticket until its answer.
     auto const& options = services_.options;
-    auto work = pending_.begin(size, options.max_pending_commands, options.max_pending_bytes);
+    auto work = seldom().pending.begin(size, options.max_pending_commands, options.max_pending_bytes);
     if (!work)
         return send_error(cmd->id, error::too_many_pending,
                           "commands waiting for their answers are at their bound (" +
@@ -381,8 +387,8 @@ void websocket_channel::unsubscribe(command const& cmd)
     }
     services_.unsubscribe(*this, cmd.topic);
     forget_replay(cmd.topic);  // what is left of it is not wanted any more
-    if (deltas_)
-        deltas_->forget(cmd.topic);
+    if (auto* const d = deltas())
+        d->forget(cmd.topic);
     if (cmd.id)
         send_json(nlohmann::ordered_json{{"type", "ack"}, {"id", *cmd.id}, {"topic", cmd.topic}}.dump());
 }
@@ -523,11 +529,12 @@ void websocket_channel::subscribe(command cmd, ticket work)
                 self->send_json(ack.dump());
                 // From here on this topic's messages follow the choice: the next one goes in full.
                 if (cmd.delta) {
-                    if (!self->deltas_)
-                        self->deltas_ = std::make_unique<detail::delta_bases>();
-                    self->deltas_->follow(cmd.topic);
-                } else if (self->deltas_) {
-                    self->deltas_->forget(cmd.topic);
+                    auto& deltas = self->seldom().deltas;
+                    if (!deltas)
+                        deltas = std::make_unique<detail::delta_bases>();
+                    deltas->follow(cmd.topic);
+                } else if (auto* const d = self->deltas()) {
+                    d->forget(cmd.topic);
                 }
                 self->replay(result.messages, result.latest.offset);
             };
@@ -687,6 +694,13 @@ void websocket_channel::publish_now(command cmd, ticket work)
                                                    {"epoch", where.epoch}};
                      self->send_json(ack.dump());
                  });
+}
+
+websocket_channel::seldom_state& websocket_channel::seldom()
+{
+    if (!seldom_)
+        seldom_ = std::make_unique<seldom_state>();
+    return *seldom_;
 }
 
 }  // namespace switchboard::websocket

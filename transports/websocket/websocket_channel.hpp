@@ -111,12 +111,18 @@ private:
     bool warned_ = false;       // told its token is expiring (reset by a refresh)
     std::uint8_t messages_read_ = 0;  // up to listener_messages + 1
     std::uint32_t last_ping_ = 0;     // a stamp of the tick count (push_channel::stamp)
-    // Only while a message is split across reads (on_input): every other WebSocket holds a pointer where the
-    // parser is 120 bytes, and no buffer of it.
-    std::unique_ptr<frame_parser> parser_;
     detail::channel_rate rate_;
-    pending_commands pending_;
-    std::unique_ptr<detail::delta_bases> deltas_;  // only once a subscription asked for delta updates
+    // What a quiet WebSocket holds none of, made on first use and given back at a quiet tick: one pointer of every
+    // WebSocket where three took 24 bytes.
+    struct seldom_state {
+        // Only while a message is split across reads (on_input): the parser is 120 bytes, and a buffer.
+        std::unique_ptr<frame_parser> parser;
+        pending_commands pending;
+        std::unique_ptr<detail::delta_bases> deltas;  // only once a subscription asked for delta updates
+    };
+    seldom_state& seldom();  // made if missing
+    detail::delta_bases* deltas() const noexcept { return seldom_ ? seldom_->deltas.get() : nullptr; }
+    std::unique_ptr<seldom_state> seldom_;
 };
 
 }  // namespace switchboard::websocket
