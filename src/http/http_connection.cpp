@@ -246,7 +246,8 @@ void http_connection::await_request()
     reading_.reset();
     set_aside_.reset();
     aside_ = false;
-    buffer_.reset();  // empty: read_request() waits here only then
+    if (buffered() == 0)  // as read_request() waits here only then; bytes read ahead are never dropped
+        buffer_.reset();
     idle_ = true;
     awaiting_request_ = true;
     stream_.rest();
