@@ -1,7 +1,7 @@
 #pragma once
-// A vector of trivially copyable entries that holds its first one in place, for what nearly every object has one
-// of (a channel's subscriptions): 24 bytes where boost's small_vector<T, 1> takes 40. Grows by doubling; keeps
-// its block once it has one, as a vector does. Loop thread only, as its owners are.
+// A vector of trivial entries that keeps its first one in place, for what most owners hold exactly one of (a
+// channel's subscriptions): 24 bytes where boost's small_vector<T, 1> takes 40. It grows by doubling, and keeps
+// its block once it has one, as a vector does.
 
 #include <cstddef>
 #include <cstdint>
