@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <limits>
 
 namespace switchboard::long_polling {
 
@@ -19,26 +20,33 @@ poll_channel::poll_channel(std::shared_ptr<detail::exchange> conn, detail::chann
 void poll_channel::start(cursor positions, std::vector<message_ptr> replayed, bool recovered, pattern_limits limits,
                          std::vector<std::string> lost)
 {
-    positions_ = std::move(positions);
-    if (!limits.empty() || !lost.empty())
-        pattern_resume_ = std::make_unique<pattern_resume>(pattern_resume{std::move(limits), std::move(lost)});
+    cursor_ = encode_cursor(positions);
+    if (!limits.empty() || !lost.empty()) {
+        parts().limits = std::move(limits);
+        parts().lost = std::move(lost);
+    }
     // The history first, then what arrived live while other topics were still being subscribed.
     if (!replayed.empty()) {
-        if (pending_)
-            replayed.insert(replayed.end(), pending_->messages.begin(), pending_->messages.end());
-        else
-            pending_ = std::make_unique<waiting>();
-        pending_->messages = std::move(replayed);
+        auto& messages = parts().messages;
+        replayed.insert(replayed.end(), messages.begin(), messages.end());
+        messages = std::move(replayed);
     }
     recovered_ = recovered;
     started_ = true;
-    if (pending_ || !recovered_) {
+    if (has_messages() || !recovered_) {
         answer();
         return;
     }
     conn_->set_aside_request();  // the wait may last the whole hold: hold only what the answer needs
     conn_->watch_for_departure(std::static_pointer_cast<poll_channel>(shared_from_this()));
     services_.poll_holds.add(*this, services_.options.poll_hold);
+}
+
+poll_channel::answer_parts& poll_channel::parts()
+{
+    if (!parts_)
+        parts_ = std::make_unique<answer_parts>();
+    return *parts_;
 }
 
 void poll_channel::expired()
@@ -52,19 +60,18 @@ delivery_status poll_channel::deliver(message_ptr const& m)
     if (answered_ || closing())
         return delivery_status::closing;  // the next poll's cursor starts before it
     auto const& o = services_.options;
-    if (!pending_)
-        pending_ = std::make_unique<waiting>();
-    else if (pending_->messages.size() >= o.max_poll_messages || pending_->live_bytes >= o.max_poll_bytes)
+    auto& p = parts();
+    if (!p.messages.empty() && (p.messages.size() >= o.max_poll_messages || p.live_bytes >= o.max_poll_bytes))
         return delivery_status::queued;  // left in history for the next poll: the answer's cursor stays before it
-    pending_->messages.push_back(m);
-    pending_->live_bytes += m->envelope()->size();
+    p.messages.push_back(m);
+    p.live_bytes += m->envelope()->size();
     services_.flusher.schedule(std::static_pointer_cast<poll_channel>(shared_from_this()));
     return delivery_status::queued;
 }
 
 void poll_channel::flush()
 {
-    if (started_ && pending_)
+    if (started_ && has_messages())
         answer();
 }
 
@@ -106,18 +113,18 @@ void poll_channel::refuse(boost::system::error_code ec, std::string_view message
     finish()->respond_error(ec, message);
 }
 
-bool poll_channel::take_through_patterns(message const& m)
+bool poll_channel::take_through_patterns(message const& m, cursor& positions)
 {
     // The history's messages come first, in sequence order, then live ones: a message goes when it is past the
     // entry of a pattern that matches it (history and live may both hold it) and within that pattern's limit.
     if (m.sequence() == 0)
         return false;
     bool taken = false;
-    for (auto& p : positions_) {
+    for (auto& p : positions) {
         if (m.sequence() <= p.where.offset || !is_valid_pattern(p.topic) || !pattern_matches(p.topic, m.topic()))
             continue;
-        if (pattern_resume_) {
-            auto const& limits = pattern_resume_->limits;
+        if (parts_) {
+            auto const& limits = parts_->limits;
             auto const limit = std::find_if(limits.begin(), limits.end(), [&](auto const& l) { return l.pattern == p.topic; });
             if (limit != limits.end() && m.sequence() > limit->last)
                 continue;
@@ -135,9 +142,14 @@ void poll_channel::answer(disconnect const* told)
     // Bounded in messages and bytes (one message always goes): an answer the client does not read holds no more
     // while it waits to be written; the rest comes with the next poll, from history.
     static std::vector<message_ptr> const none;
-    auto const& messages = pending_ ? pending_->messages : none;
+    auto const& messages = parts_ ? parts_->messages : none;
+    cursor positions;
+    // The text start() made from the positions it was given: it reads back whole. Were it not to, no answer goes
+    // whose cursor could step over a message.
+    if (decode_cursor(cursor_, positions, std::numeric_limits<std::size_t>::max()))
+        return refuse(error::internal_error, "the poll's cursor could not be read back");
     std::string body;
-    std::size_t size = 128 + 64 * positions_.size();  // what is not the messages: the cursor, the fields
+    std::size_t size = 128 + 2 * cursor_.size();  // what is not the messages: the cursor, the fields
     for (auto const& m : messages)
         size += m->envelope()->size() + 1;  // bounded as the answer is (deliver)
     body.reserve(size);
@@ -151,10 +163,10 @@ void poll_channel::answer(disconnect const* told)
             break;
         // Only its topic's next message: a first page of history may stop short of what arrived live meanwhile,
         // and the cursor never steps over a message the client has not had.
-        auto it = std::lower_bound(positions_.begin(), positions_.end(), m.topic(),
+        auto it = std::lower_bound(positions.begin(), positions.end(), m.topic(),
                                    [](topic_position const& p, std::string const& topic) { return p.topic < topic; });
-        if (it == positions_.end() || it->topic != m.topic()) {
-            if (!take_through_patterns(m))
+        if (it == positions.end() || it->topic != m.topic()) {
+            if (!take_through_patterns(m, positions))
                 continue;
         } else if (it->where.epoch != m.epoch() || m.offset() != it->where.offset + 1) {
             continue;
@@ -167,20 +179,20 @@ void poll_channel::answer(disconnect const* told)
         bytes += m.envelope()->size();
     }
     body += R"(],"cursor":")";
-    body += encode_cursor(positions_);
+    body += encode_cursor(positions);
     body += '"';
     if (!presence_topics().empty())
         // The membership the next poll takes over with the key, within the grace (docs/protocol.md).
         body += R"(,"presence":{"client":")" + presence_client() + R"(","resume":")" + presence_key() + R"("})";
     if (!recovered_)
         body += R"(,"recovered":false)";
-    if (pattern_resume_ && !pattern_resume_->lost.empty())
-        body += R"(,"lost":)" + nlohmann::json(pattern_resume_->lost).dump();
+    if (parts_ && !parts_->lost.empty())
+        body += R"(,"lost":)" + nlohmann::json(parts_->lost).dump();
     if (told)
         body += R"(,"close":)" + nlohmann::json{{"code", told->code}, {"reason", told->reason}}
                                      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // as SSE's
     body += '}';
-    pending_.reset();
+    parts_.reset();
 
     services_.metrics.bytes_out += body.size();
     auto conn = finish(told ? *told : disconnect::normal());

@@ -57,28 +57,30 @@ private:
     void departed() override;
     std::shared_ptr<detail::exchange> finish(disconnect const& reason = disconnect::normal());
     /// Whether `m`, of a topic the poll does not name, goes in the answer through its patterns: it moves their
-    /// entries to its sequence.
-    bool take_through_patterns(message const& m);
+    /// entries of `positions` to its sequence.
+    bool take_through_patterns(message const& m, cursor& positions);
 
     bool recovered_ = true;
     bool answered_ = false;
     bool started_ = false;  // positions known: deliveries before it wait for start()
     std::shared_ptr<detail::exchange> conn_;
     detail::channel_services& services_;
-    cursor positions_;
-    // The messages for the answer, made by the first (history's, or one delivered): a poll that waits holds a
-    // pointer where the vector and its count took 32 bytes.
-    struct waiting {
+    // The positions the poll started from, in their text form until the answer reads them: a one-topic poll's
+    // fits the string itself where the entry was a block of 72 bytes (and the topic's name one more past 15
+    // characters).
+    std::string cursor_;
+    // What the answer takes besides the cursor, made by its first message (history's, or one delivered) or by
+    // a pattern's resume: a poll that waits holds one pointer.
+    struct answer_parts {
         std::vector<message_ptr> messages;
         std::size_t live_bytes = 0;  // of the messages delivered live, bounded as the answer is (deliver)
-    };
-    std::unique_ptr<waiting> pending_;
-    // Only for a poll that resumed patterns and found a first page or a loss: the rest pay one pointer.
-    struct pattern_resume {
+        // Only for a poll that resumed patterns and found a first page or a loss.
         pattern_limits limits;
         std::vector<std::string> lost;
     };
-    std::unique_ptr<pattern_resume> pattern_resume_;
+    answer_parts& parts();  // made if missing
+    bool has_messages() const noexcept { return parts_ && !parts_->messages.empty(); }
+    std::unique_ptr<answer_parts> parts_;
 };
 
 }  // namespace switchboard::long_polling
