@@ -20,7 +20,8 @@ namespace switchboard {
 namespace detail {
 struct hub_topic;
 struct pattern_node;
-class channel_registry;
+template <class T, class Entry>
+class slot_list;
 }
 
 /// What became of one message handed to channel::deliver.
@@ -103,8 +104,7 @@ protected:
 
 private:
     friend class hub;
-    friend class detail::channel_registry;
-    static constexpr std::uint32_t unregistered = ~std::uint32_t{0};
+    friend class detail::slot_list<channel, std::shared_ptr<channel>>;  // the registry of open channels
     struct subscription {
         detail::hub_topic* topic;
         std::size_t index;  // this channel's slot in topic->subscribers
@@ -118,7 +118,7 @@ private:
     std::string remote_address_;
     bool closing_ = false;
     bool indexed_ = false;  // the hub looks this channel's subscriptions up in its index (many of them)
-    std::uint32_t registry_slot_ = unregistered;  // its place in the server's registry (in the flags' word)
+    std::uint32_t list_slot_ = ~std::uint32_t{0};  // its place in the server's registry (in the flags' word)
     identity_ptr identity_;
     // Most channels hold one topic: its entry lives in the channel, not in a block of its own.
     detail::inplace_list<subscription> subscriptions_;

@@ -121,7 +121,7 @@ http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_con
     // respond() tries a plain answer at once and must hear would_block, not wait, when the socket is full.
     boost::system::error_code nb;
     stream().socket().non_blocking(true, nb);
-    ctx_.http_connections.add(*this);
+    ctx_.http_connections.add(this);
 }
 
 boost::beast::flat_buffer& http_connection::buffer()

@@ -232,7 +232,7 @@ private:
     int parked_ = -1;
     std::uint32_t watch_ = 0;  // which socket wait is current (on_socket_ready): a departure watch's, or one handed on
     friend class slot_list<http_connection>;
-    std::uint32_t list_slot_ = slot_list<http_connection>::unlisted;  // in server_context::http_connections
+    std::uint32_t list_slot_ = ~std::uint32_t{0};  // in server_context::http_connections
     std::weak_ptr<departure_listener> gone_;  // what the departure watch tells
     std::shared_ptr<answer_line> line_;  // made when the connection first pipelines a request (hand_off)
     // While the next request is awaited in the idle watch, nothing else holds the connection: it holds itself,

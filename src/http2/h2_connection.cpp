@@ -145,7 +145,7 @@ h2_connection::h2_connection(connection_stream stream, connection_slot slot, std
       idle_since_(std::chrono::steady_clock::now())
 {
     stream_.wake();  // it came resting (http_connection::release): deadlines from here on
-    ctx_.h2_connections.add(*this);
+    ctx_.h2_connections.add(this);
 }
 
 h2_connection::~h2_connection()

@@ -82,7 +82,7 @@ private:
     bool closed_ = false;
     bool timer_armed_ = false;
     friend class slot_list<h2_connection>;
-    std::uint32_t list_slot_ = slot_list<h2_connection>::unlisted;  // in server_context::h2_connections
+    std::uint32_t list_slot_ = ~std::uint32_t{0};  // in server_context::h2_connections
 };
 
 }  // namespace switchboard::detail

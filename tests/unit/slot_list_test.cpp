@@ -19,7 +19,7 @@ public:
 
 private:
     friend class switchboard::detail::slot_list<member>;
-    std::uint32_t list_slot_ = switchboard::detail::slot_list<member>::unlisted;
+    std::uint32_t list_slot_ = ~std::uint32_t{0};
 };
 
 using member_list = switchboard::detail::slot_list<member>;
@@ -38,7 +38,7 @@ TEST(slot_list, each_member_leaves_once_whatever_the_order)
     std::vector<std::unique_ptr<member>> all;
     for (int i = 0; i < 6; ++i) {
         all.push_back(std::make_unique<member>(i));
-        l.add(*all.back());
+        l.add(all.back().get());
     }
     l.remove(*all[0]);  // first: the last one moves into its place
     l.remove(*all[5]);  // last (member 5 moved to slot 0: it must be found there)
@@ -50,7 +50,7 @@ TEST(slot_list, each_member_leaves_once_whatever_the_order)
     for (int i : {4, 1, 3})
         l.remove(*all[i]);
     EXPECT_EQ(l.size(), 0u);
-    l.add(*all[2]);  // listed again after leaving
+    l.add(all[2].get());  // listed again after leaving
     EXPECT_EQ(listed(l), (std::set<int>{2}));
 }
 
@@ -58,8 +58,8 @@ TEST(slot_list, a_member_of_another_list_is_left_alone)
 {
     member_list here, there;
     member mine(1), theirs(2), never(3);
-    here.add(mine);
-    there.add(theirs);  // slot 0 of its own list, which is `mine`'s slot here
+    here.add(&mine);
+    there.add(&theirs);  // slot 0 of its own list, which is `mine`'s slot here
     here.remove(theirs);
     here.remove(never);
     EXPECT_EQ(listed(here), (std::set<int>{1}));
@@ -72,7 +72,7 @@ TEST(slot_list, after_a_storm_leaves_the_rest_are_still_found)
     std::vector<std::unique_ptr<member>> all;
     for (int i = 0; i < 10'000; ++i) {
         all.push_back(std::make_unique<member>(i));
-        l.add(*all.back());
+        l.add(all.back().get());
     }
     for (int i = 0; i < 10'000; ++i)
         if (i % 1000 != 7)
