@@ -5,14 +5,15 @@
 namespace switchboard::detail {
 
 connection_slot::connection_slot(connection_counts& counts, std::string address)
-    : counts_(&counts), entry_(&*counts.by_address.try_emplace(std::move(address)).first)
+    : entry_(&*counts.by_address.try_emplace(std::move(address)).first)
 {
-    ++counts_->total;
-    ++entry_->second;
+    entry_->second.counts = &counts;
+    ++counts.total;
+    ++entry_->second.connections;
 }
 
 connection_slot::connection_slot(connection_slot&& other) noexcept
-    : counts_(std::exchange(other.counts_, nullptr)), entry_(std::exchange(other.entry_, nullptr))
+    : entry_(std::exchange(other.entry_, nullptr))
 {
 }
 
@@ -20,7 +21,6 @@ connection_slot& connection_slot::operator=(connection_slot&& other) noexcept
 {
     if (this != &other) {
         release();
-        counts_ = std::exchange(other.counts_, nullptr);
         entry_ = std::exchange(other.entry_, nullptr);
     }
     return *this;
@@ -34,18 +34,18 @@ connection_slot::~connection_slot()
 std::size_t connection_counts::at(std::string const& address) const
 {
     auto it = by_address.find(address);
-    return it == by_address.end() ? 0 : it->second;
+    return it == by_address.end() ? 0 : it->second.connections;
 }
 
 void connection_slot::release() noexcept
 {
-    if (!counts_)
+    if (!entry_)
         return;
-    --counts_->total;
-    if (--entry_->second == 0)
-        counts_->by_address.erase(counts_->by_address.find(entry_->first));
-    counts_ = nullptr;
-    entry_ = nullptr;
+    auto* const entry = std::exchange(entry_, nullptr);
+    auto& counts = *entry->second.counts;
+    --counts.total;
+    if (--entry->second.connections == 0)
+        counts.by_address.erase(counts.by_address.find(entry->first));
 }
 
 }  // namespace switchboard::detail

@@ -11,8 +11,13 @@
 namespace switchboard::detail {
 
 struct connection_counts {
+    // An address's count, and the counts it belongs to: a slot finds both through one pointer.
+    struct address_count {
+        std::size_t connections = 0;
+        connection_counts* counts = nullptr;
+    };
     std::size_t total = 0;
-    std::unordered_map<std::string, std::size_t> by_address;
+    std::unordered_map<std::string, address_count> by_address;
 
     /// Connections counted for `address`.
     std::size_t at(std::string const& address) const;
@@ -29,10 +34,10 @@ public:
 private:
     void release() noexcept;
 
-    connection_counts* counts_ = nullptr;
-    // The address's count in counts_->by_address: a node's element stays where it is until erased (a rehash
+    // The address's entry in its counts' by_address: a node's element stays where it is until erased (a rehash
     // moves no element), and a pointer is 8 bytes of every connection where the address would be 32 and more.
-    std::pair<std::string const, std::size_t>* entry_ = nullptr;
+    // The counts are found through the entry, not a pointer of each slot: 8 bytes of every connection.
+    std::pair<std::string const, connection_counts::address_count>* entry_ = nullptr;
 };
 
 }  // namespace switchboard::detail
