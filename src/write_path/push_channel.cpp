@@ -88,9 +88,12 @@ push_channel::replay_book& push_channel::book()
 void push_channel::drop_replays()
 {
     // Emptied, not freed: a pump() or a replay's step may be on the stack (a write that found the client too
-    // slow); the next quiet tick frees it.
-    if (book_)
+    // slow); the next quiet tick frees it. A close's linger stays: it ends the close.
+    if (book_) {
+        auto linger = std::move(book_->linger);
         *book_ = replay_book{};
+        book_->linger = std::move(linger);
+    }
 }
 
 delivery_status push_channel::deliver(message_ptr const& m)
@@ -617,8 +620,8 @@ void push_channel::lost(boost::system::error_code ec)
     queue_.clear();
     drop_replays();
     shut_down_ = true;
-    if (linger_)
-        linger_->cancel();
+    if (book_ && book_->linger)
+        book_->linger->cancel();
     io().close();
 }
 
@@ -631,8 +634,9 @@ void push_channel::close(disconnect const& reason)
     drop_replays();  // nothing more of them is sent
     services_.closed(*this, reason);
     queue_farewell(reason);
-    linger_ = std::make_unique<boost::asio::steady_timer>(services_.executor, services_.options.close_timeout);
-    linger_->async_wait([self = self()](boost::system::error_code ec) {
+    auto& linger = book().linger;
+    linger = std::make_unique<boost::asio::steady_timer>(services_.executor, services_.options.close_timeout);
+    linger->async_wait([self = self()](boost::system::error_code ec) {
         if (!ec)
             self->lost(boost::asio::error::timed_out);
     });

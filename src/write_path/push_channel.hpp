@@ -209,9 +209,9 @@ private:
         std::string pattern;
         std::uint64_t from = 0;
     };
-    // What replays, pattern subscriptions and holds keep: made on first use and given back once empty (when a
-    // pump() ends, or at the next keepalive tick), since most connections never replay: an idle one keeps ~180
-    // bytes less.
+    // What replays, pattern subscriptions, holds and a close keep: made on first use and given back once empty
+    // (when a pump() ends, or at the next keepalive tick), since most connections never replay: an idle one keeps
+    // ~180 bytes less.
     struct replay_book {
         std::vector<std::unique_ptr<replay_state>> replays;  // at most one per topic, oldest first
         std::vector<std::unique_ptr<pattern_replay_state>> pattern_replays;  // at most one per pattern
@@ -224,17 +224,19 @@ private:
         std::size_t holding = 0;
         // Numbers each history read, so that a replay knows its own: the book stays while one is in flight.
         std::uint64_t page_reads = 0;
+        // A closing channel's wait for its peer's end (close_timeout): few channels close at any one time, and
+        // every open one held the pointer.
+        std::unique_ptr<boost::asio::steady_timer> linger;
 
         bool empty() const noexcept
         {
             return replays.empty() && pattern_replays.empty() && pattern_starts.empty() && held.empty() &&
-                   holding == 0;
+                   holding == 0 && !linger;
         }
     };
     replay_book& book();  // made if missing
 
     std::unique_ptr<replay_book> book_;
-    std::unique_ptr<boost::asio::steady_timer> linger_;  // only while closing
     // Keepalive ticks of the last input and output (stamp): two in the 8 bytes one took.
     std::uint32_t last_input_ = 0;
     std::uint32_t last_output_ = 0;
