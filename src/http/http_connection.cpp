@@ -96,8 +96,9 @@ struct http_connection::answer_line final : flushable {
         bool ready = false;
         bool keep_alive = true;
     };
-    std::shared_ptr<http_connection> pinned;  // from schedule() to the flush: a connection waiting on the line
-                                              // has no other owner (no read pending, every request answered)
+    explicit answer_line(http_connection& c) : connection(c) {}
+
+    http_connection& connection;  // whose line it is: it lives as long as the connection
     std::deque<slot> slots;
     std::uint64_t front = 0;        // the place of slots.front()
     std::size_t held_bytes = 0;     // of the requests not answered yet: at most limits.max_pending_bytes
@@ -107,11 +108,7 @@ struct http_connection::answer_line final : flushable {
     bool closing = false;           // the client's input ended: closed once all are out
     route const* deferred = nullptr;  // a request that runs once all are out
 
-    void flush() override
-    {
-        if (auto const c = std::move(pinned))
-            c->write_line();
-    }
+    void flush() override { connection.write_line(); }
 };
 
 http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_context& ctx)
@@ -541,7 +538,7 @@ void http_connection::run(route const& r)
 void http_connection::hand_off(route const& r)
 {
     if (!line_)
-        line_ = std::make_shared<answer_line>();
+        line_ = std::make_unique<answer_line>(*this);
     auto& req = reading_->parser.get();
     bool const keep_alive = req.keep_alive();
     std::size_t const held = reading_->head_used + req.body().size();
@@ -587,8 +584,9 @@ void http_connection::answer_in_line(std::uint64_t place, http_response res, htt
 
 void http_connection::schedule_line()
 {
-    line_->pinned = shared_from_this();
-    ctx_.flusher.schedule(line_);
+    // The flush owns the connection through its line (an aliasing pointer): from here to the flush, a connection
+    // waiting on its line has no other owner (no read pending, every request answered).
+    ctx_.flusher.schedule(std::shared_ptr<flushable>(shared_from_this(), line_.get()));
 }
 
 bool http_connection::answers_owed() const noexcept

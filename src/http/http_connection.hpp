@@ -234,7 +234,7 @@ private:
     friend class slot_list<http_connection>;
     std::uint32_t list_slot_ = ~std::uint32_t{0};  // in server_context::http_connections
     std::weak_ptr<departure_listener> gone_;  // what the departure watch tells
-    std::shared_ptr<answer_line> line_;  // made when the connection first pipelines a request (hand_off)
+    std::unique_ptr<answer_line> line_;  // made when the connection first pipelines a request (hand_off)
     // While the next request is awaited in the idle watch, nothing else holds the connection: it holds itself,
     // until woken() or cancel_request_wait().
     std::shared_ptr<http_connection> parked_self_;
