@@ -99,7 +99,7 @@ struct server::impl {
         ctx.tls = detail::make_tls_context(options);  // throws, naming the file, when it cannot be used
         ctx.flusher.observe = [this](std::chrono::steady_clock::duration d) { ctx.metrics.delivery_latency.observe(d); };
         ctx.start_http2 = [this](detail::connection_stream&& stream, detail::connection_slot&& slot, std::string read,
-                                 std::string remote_address) {
+                                 detail::packed_address remote_address) {
             std::make_shared<detail::h2_connection>(std::move(stream), std::move(slot), std::move(read), ctx,
                                                     std::move(remote_address))
                 ->start();

@@ -36,7 +36,7 @@ struct server_context : channel_services {
     std::size_t h2_streams = 0;  // streams open on them (for /metrics)
     // Takes over a plain connection that opened with the HTTP/2 preface: its stream, its slot in the limits, the
     // bytes read so far and the client's address. Set by the server, so that http/ does not reach up to http2/.
-    std::function<void(connection_stream&&, connection_slot&&, std::string read, std::string remote_address)>
+    std::function<void(connection_stream&&, connection_slot&&, std::string read, packed_address remote_address)>
         start_http2;
     // Set when this server is one loop of several (server::set_loops): renders every loop's metrics, each on its
     // own loop, and hands their texts back here. Null: this loop's own metrics are the process's.

@@ -4,6 +4,7 @@
 // Thread-safety: every member runs on the loop thread.
 
 #include <switchboard/detail/inplace_list.hpp>
+#include <switchboard/detail/packed_address.hpp>
 #include <switchboard/disconnect.hpp>
 #include <switchboard/identity.hpp>
 #include <switchboard/message.hpp>
@@ -50,8 +51,8 @@ public:
     std::uint64_t id() const noexcept { return id_; }
     /// "websocket", "sse" or "long-polling"; "listener" for a C++ listener (server::subscribe).
     virtual std::string_view transport() const noexcept = 0;
-    /// The peer's address, "ip:port"; empty for a C++ listener.
-    std::string const& remote_address() const noexcept { return remote_address_; }
+    /// The peer's address, "ip:port"; empty for a C++ listener. Spelled when asked for (detail/packed_address.hpp).
+    std::string remote_address() const { return remote_address_.text(); }
 
     /// Hands a message to the client. Cheap: no serialization, no copy of the payload, no syscall (the bytes
     /// go out when the loop turn ends). Never blocks and never drops a message silently: the status says
@@ -99,6 +100,7 @@ public:
 
 protected:
     explicit channel(std::string remote_address);
+    explicit channel(detail::packed_address remote_address);
     /// Marks the channel closing; returns false when it already was (so close() runs its body once).
     bool begin_closing() noexcept;
 
@@ -115,7 +117,7 @@ private:
     };
 
     std::uint64_t id_;
-    std::string remote_address_;
+    detail::packed_address remote_address_;
     bool closing_ = false;
     bool indexed_ = false;  // the hub looks this channel's subscriptions up in its index (many of them)
     std::uint32_t list_slot_ = ~std::uint32_t{0};  // its place in the server's registry (in the flags' word)

@@ -10,7 +10,9 @@ namespace {
 std::atomic<std::uint64_t> next_channel_id{1};
 }
 
-channel::channel(std::string remote_address)
+channel::channel(std::string remote_address) : channel(detail::packed_address(remote_address)) {}
+
+channel::channel(detail::packed_address remote_address)
     : id_(next_channel_id.fetch_add(1, std::memory_order_relaxed)),
       remote_address_(std::move(remote_address)),
       identity_(identity::anonymous())

@@ -131,8 +131,8 @@ void subscribe_queue::subscribe_now(std::shared_ptr<operation> op)
     }
     // A topic the backplane takes on for this join is the client's, under its bound of topics per client; a
     // channel with no peer (a C++ listener) is the service's own, charged to nobody as its publishes are.
-    auto const charged = backplane_.on_behalf_of(
-        ch.remote_address().empty() ? std::string() : client_key(ch.identity(), ch.remote_address()));
+    auto const address = ch.remote_address();
+    auto const charged = backplane_.on_behalf_of(address.empty() ? std::string() : client_key(ch.identity(), address));
     auto join = topic_join::start(*this, ch, op->topic, op->since, op->max_bytes, std::move(answer));
     if (!op->over)
         op->join = std::move(join);

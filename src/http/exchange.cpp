@@ -59,7 +59,7 @@ std::string const& exchange::cors_origin() const noexcept
 
 std::string exchange::client_ip() const
 {
-    return std::string(detail::client_ip(remote_address_));
+    return std::string(detail::client_ip(remote_address()));
 }
 
 void exchange::dispatch()
@@ -102,7 +102,7 @@ void exchange::dispatch()
     if (r.secured_as.empty())
         return run(r);
     auto const token = find_token(req, query_, ctx_.options.security.token_cookie);
-    authenticate(ctx_.authorizer, &req, token, remote_address_, r.secured_as,
+    authenticate(ctx_.authorizer, &req, token, remote_address(), r.secured_as,
                  [self = shared_from_this(), &r](boost::system::error_code ec, std::string const& why, identity_ptr who) {
                      if (ec)
                          return self->respond_error(ec, why);

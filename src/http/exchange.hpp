@@ -4,6 +4,7 @@
 // request and runs a secured route's checks (Origin, CORS preflight, method, authentication) before its action,
 // for both carriers alike. Loop thread only.
 
+#include <switchboard/detail/packed_address.hpp>
 #include <switchboard/http.hpp>
 #include <switchboard/identity.hpp>
 
@@ -61,7 +62,8 @@ protected:
 
 class exchange : public std::enable_shared_from_this<exchange> {
 public:
-    exchange(server_context& ctx, std::string remote_address) : ctx_(ctx), remote_address_(std::move(remote_address))
+    exchange(server_context& ctx, packed_address remote_address)
+        : ctx_(ctx), remote_address_(std::move(remote_address))
     {
     }
     virtual ~exchange() = default;
@@ -70,7 +72,10 @@ public:
     virtual http_request& request() = 0;
     /// The request target's query, parsed once when the request was routed.
     query const& parameters() const noexcept { return query_; }
-    std::string const& remote_address() const noexcept { return remote_address_; }
+    /// "IP:port", spelled when asked for (packed_address).
+    std::string remote_address() const { return remote_address_.text(); }
+    /// The same, as held: what a channel made of this exchange holds too.
+    packed_address const& packed_remote_address() const noexcept { return remote_address_; }
     /// The client's address without the port.
     std::string client_ip() const;
     /// Who authentication found the client to be (a secured route's action runs only after it did).
@@ -124,7 +129,7 @@ protected:
     static void finish_answer(http_response& res, http_request const* req, std::string const& cors_origin);
 
     server_context& ctx_;
-    std::string remote_address_;
+    packed_address remote_address_;
     identity_ptr identity_;
     // Only for an allowed Origin: a pointer in every request, where a string is 32 bytes.
     std::unique_ptr<std::string> cors_origin_;

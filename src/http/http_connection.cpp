@@ -43,10 +43,16 @@ boost::asio::ip::tcp::endpoint peer_of(boost::asio::ip::tcp::socket const& s)
     return ec ? boost::asio::ip::tcp::endpoint{} : ep;
 }
 
-std::string address_of(boost::asio::ip::tcp::socket const& s)
+packed_address address_of(boost::asio::ip::tcp::socket const& s)
 {
     auto const peer = peer_of(s);
-    return peer.address().to_string() + ":" + std::to_string(peer.port());
+    if (peer.address().is_v4()) {
+        auto const ip = peer.address().to_v4().to_bytes();
+        return packed_address(ip.data(), ip.size(), 0, peer.port());
+    }
+    auto const v6 = peer.address().to_v6();
+    auto const ip = v6.to_bytes();
+    return packed_address(ip.data(), ip.size(), static_cast<std::uint32_t>(v6.scope_id()), peer.port());
 }
 
 // A plain connection's stream rests from the start: its first request, once it has come whole, is read and handled
@@ -205,7 +211,7 @@ void http_connection::on_handshake(boost::system::error_code ec)
 {
     if (ec) {
         ++ctx_.metrics.tls_handshake_failures;
-        spdlog::debug("TLS handshake from {} failed: {}", remote_address_, ec.message());
+        spdlog::debug("TLS handshake from {} failed: {}", remote_address(), ec.message());
         return stream().tcp().close();
     }
     if (ctx_.options.http2.enabled && ctx_.start_http2) {

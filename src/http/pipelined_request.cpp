@@ -9,7 +9,7 @@ namespace switchboard::detail {
 pipelined_request::pipelined_request(std::shared_ptr<http_connection> conn, server_context& ctx, std::uint64_t place,
                                      http_request request, query parameters, identity_ptr who,
                                      std::unique_ptr<std::string> cors_origin)
-    : exchange(ctx, conn->remote_address()),
+    : exchange(ctx, conn->packed_remote_address()),
       conn_(std::move(conn)),
       place_(place),
       request_(std::move(request))

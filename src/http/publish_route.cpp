@@ -74,8 +74,9 @@ void publish(channel_services& services, std::shared_ptr<exchange> const& conn)
                                                : ec == error::forbidden ? "not allowed to publish to " + topic
                                                                         : std::string());
             // A topic the backplane takes on for this publish is the client's (its bound per client).
-            auto const charged = services.backplane.on_behalf_of(client_key(*conn->identity(), conn->remote_address()));
-            services.publish(topic, std::move(data), nullptr, conn->identity(), conn->remote_address(),
+            auto const address = conn->remote_address();
+            auto const charged = services.backplane.on_behalf_of(client_key(*conn->identity(), address));
+            services.publish(topic, std::move(data), nullptr, conn->identity(), address,
                              std::move(options),
                              [conn, topic](boost::system::error_code ec, position where, std::string const& reason) {
                                  if (ec)

@@ -135,7 +135,7 @@ struct h2_callbacks {
 };
 
 h2_connection::h2_connection(connection_stream stream, connection_slot slot, std::string read, server_context& ctx,
-                             std::string remote_address)
+                             packed_address remote_address)
     : stream_(std::move(stream)),
       slot_(std::move(slot)),
       ctx_(ctx),
@@ -240,7 +240,7 @@ void h2_connection::receive(std::string_view bytes)
     if (used < 0) {
         // A protocol error: nghttp2 has queued GOAWAY where one is due (bad preface, bad frame, flood); it
         // leaves after what is queued, then the connection closes.
-        spdlog::debug("HTTP/2 from {}: {}", remote_address_, nghttp2_strerror(static_cast<int>(used)));
+        spdlog::debug("HTTP/2 from {}: {}", remote_address_.text(), nghttp2_strerror(static_cast<int>(used)));
         if (used == NGHTTP2_ERR_BAD_CLIENT_MAGIC || used == NGHTTP2_ERR_FLOODED || used == NGHTTP2_ERR_NOMEM)
             return close();
         nghttp2_session_terminate_session(session_, NGHTTP2_PROTOCOL_ERROR);

@@ -33,7 +33,7 @@ class h2_connection : public std::enable_shared_from_this<h2_connection> {
 public:
     /// `read`: the bytes already read from `stream` (the preface, and perhaps frames behind it).
     h2_connection(connection_stream stream, connection_slot slot, std::string read, server_context& ctx,
-                  std::string remote_address);
+                  packed_address remote_address);
     ~h2_connection();
     h2_connection(h2_connection const&) = delete;
     h2_connection& operator=(h2_connection const&) = delete;
@@ -67,7 +67,7 @@ private:
     connection_stream stream_;
     connection_slot slot_;
     server_context& ctx_;
-    std::string remote_address_;
+    packed_address remote_address_;
     std::string early_input_;  // what the HTTP/1.1 side read before handing over, until start()
     nghttp2_session* session_ = nullptr;
     std::unordered_map<std::int32_t, std::shared_ptr<h2_stream>> streams_;

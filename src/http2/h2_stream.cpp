@@ -18,7 +18,7 @@ namespace switchboard::detail {
 namespace http = boost::beast::http;
 
 h2_stream::h2_stream(std::weak_ptr<h2_connection> conn, std::int32_t id, server_context& ctx,
-                     std::string remote_address)
+                     packed_address remote_address)
     : exchange(ctx, std::move(remote_address)), conn_(std::move(conn)), id_(id)
 {
     request_.version(11);  // what the routes and the responses expect; keep-alive means nothing here

@@ -26,7 +26,7 @@ class h2_stream_io;
 
 class h2_stream final : public exchange {
 public:
-    h2_stream(std::weak_ptr<h2_connection> conn, std::int32_t id, server_context& ctx, std::string remote_address);
+    h2_stream(std::weak_ptr<h2_connection> conn, std::int32_t id, server_context& ctx, packed_address remote_address);
     ~h2_stream() override;
 
     http_request& request() noexcept override { return request_; }

@@ -30,7 +30,7 @@ push_channel::io_variant make_io(connection_stream stream, io_owner& owner, chan
 }  // namespace
 
 push_channel::push_channel(connection_stream stream, connection_slot slot, channel_services& services,
-                           std::string remote_address)
+                           packed_address remote_address)
     : channel(std::move(remote_address)),
       services_(services),
       io_(make_io(std::move(stream), *this, services)),
@@ -40,7 +40,7 @@ push_channel::push_channel(connection_stream stream, connection_slot slot, chann
 {
 }
 
-push_channel::push_channel(io_factory const& make, channel_services& services, std::string remote_address)
+push_channel::push_channel(io_factory const& make, channel_services& services, packed_address remote_address)
     : channel(std::move(remote_address)),
       services_(services),
       io_(make(*this)),

@@ -64,9 +64,9 @@ public:
 
 protected:
     push_channel(connection_stream stream, connection_slot slot, channel_services& services,
-                 std::string remote_address);
+                 packed_address remote_address);
     /// Over an io `make` gives (an HTTP/2 stream's): the connection's slot stays with its connection.
-    push_channel(io_factory const& make, channel_services& services, std::string remote_address);
+    push_channel(io_factory const& make, channel_services& services, packed_address remote_address);
     ~push_channel() override;
 
     /// Sends the response head as its io carries heads (an HTTP/2 stream: HEADERS); false when the channel must

@@ -8,6 +8,9 @@
 #include "support/sse_client.hpp"
 #include "support/ws_client.hpp"
 
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -240,6 +243,41 @@ TEST(api, history_pages_with_positions)
     EXPECT_EQ(parsed(api(srv, "/api/history?topic=h&since=x"))["error"]["code"], "invalid_cursor");
     EXPECT_EQ(parsed(api(srv, "/api/history"))["error"]["code"], "missing_field");
     EXPECT_EQ(parsed(api(srv, "/api/history?topic=bad%20topic"))["error"]["code"], "invalid_topic");
+}
+
+// A client from a loopback address past 15 characters, as most clients on the internet are ("203.0.113.195:54321"):
+// the channel keeps it in its bytes (packed_address), and the API must still list it exactly as the socket has it.
+TEST(api, a_channel_from_a_long_address_is_listed_with_it_exactly)
+{
+    live_server srv(user_options());
+    srv.start();
+    boost::asio::ip::tcp::socket s(srv.ioc);
+    s.open(boost::asio::ip::tcp::v4());
+    s.bind({boost::asio::ip::make_address("127.100.200.250"), 0});
+    std::string const request = "GET /sse?topic=room&" + as("carol") + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    std::string head;
+    bool done = false;
+    boost::system::error_code failed;
+    s.async_connect({boost::asio::ip::make_address("127.0.0.1"), srv.port}, [&](boost::system::error_code ec) {
+        if (ec)
+            return void(failed = ec);
+        boost::asio::async_write(s, boost::asio::buffer(request), [&](boost::system::error_code ec, std::size_t) {
+            if (ec)
+                return void(failed = ec);
+            boost::asio::async_read_until(s, boost::asio::dynamic_buffer(head), "\r\n\r\n",
+                                          [&](boost::system::error_code ec, std::size_t) {
+                                              failed = ec;
+                                              done = true;
+                                          });
+        });
+    });
+    ASSERT_TRUE(srv.run_until([&] { return done || failed; })) << head;
+    ASSERT_FALSE(failed) << failed.message();
+    ASSERT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << head;
+
+    auto const channels = parsed(api(srv, "/api/channels?user=carol"))["channels"];
+    ASSERT_EQ(channels.size(), 1u) << channels;
+    EXPECT_EQ(channels[0]["remote_address"], "127.100.200.250:" + std::to_string(s.local_endpoint().port()));
 }
 
 TEST(api, channels_disconnect_and_topics_of_a_user)

@@ -13,7 +13,7 @@
 namespace switchboard::long_polling {
 
 poll_channel::poll_channel(std::shared_ptr<detail::exchange> conn, detail::channel_services& services)
-    : channel(conn->remote_address()), conn_(std::move(conn)), services_(services)
+    : channel(conn->packed_remote_address()), conn_(std::move(conn)), services_(services)
 {
 }
 

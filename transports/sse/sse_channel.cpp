@@ -62,12 +62,13 @@ shared_bytes bytes(std::string s)
 }  // namespace
 
 sse_channel::sse_channel(detail::connection_stream stream, detail::connection_slot slot,
-                         detail::channel_services& services, std::string remote_address)
+                         detail::channel_services& services, detail::packed_address remote_address)
     : push_channel(std::move(stream), std::move(slot), services, std::move(remote_address))
 {
 }
 
-sse_channel::sse_channel(io_factory const& make, detail::channel_services& services, std::string remote_address)
+sse_channel::sse_channel(io_factory const& make, detail::channel_services& services,
+                         detail::packed_address remote_address)
     : push_channel(make, services, std::move(remote_address))
 {
 }

@@ -18,9 +18,9 @@ namespace switchboard::sse {
 class sse_channel final : public detail::push_channel {
 public:
     sse_channel(detail::connection_stream stream, detail::connection_slot slot, detail::channel_services& services,
-                std::string remote_address);
+                detail::packed_address remote_address);
     /// Over an HTTP/2 stream (the exchange's push_io()): the head goes as HEADERS, the events as DATA.
-    sse_channel(io_factory const& make, detail::channel_services& services, std::string remote_address);
+    sse_channel(io_factory const& make, detail::channel_services& services, detail::packed_address remote_address);
 
     std::string_view transport() const noexcept override { return "sse"; }
 

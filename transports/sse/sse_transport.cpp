@@ -85,11 +85,11 @@ void open(detail::channel_services& services, std::shared_ptr<detail::exchange> 
         std::string leftover;  // an EventSource sends nothing after its request
         detail::connection_slot slot;
         auto socket = http1->release(leftover, slot);
-        ch = std::make_shared<sse_channel>(std::move(socket), std::move(slot), services, conn->remote_address());
+        ch = std::make_shared<sse_channel>(std::move(socket), std::move(slot), services, conn->packed_remote_address());
     } else {
         // An HTTP/2 stream: the channel's events leave as its DATA frames; the connection and its other streams
         // go on beside it.
-        ch = std::make_shared<sse_channel>(conn->push_io(), services, conn->remote_address());
+        ch = std::make_shared<sse_channel>(conn->push_io(), services, conn->packed_remote_address());
     }
     ch->set_identity(conn->identity());
     ch->allow_origin(conn->cors_origin());
@@ -137,9 +137,9 @@ std::shared_ptr<detail::event_stream> open_event_stream(detail::channel_services
         std::string leftover;
         detail::connection_slot slot;
         auto socket = http1->release(leftover, slot);
-        ch = std::make_shared<sse_channel>(std::move(socket), std::move(slot), services, conn->remote_address());
+        ch = std::make_shared<sse_channel>(std::move(socket), std::move(slot), services, conn->packed_remote_address());
     } else {
-        ch = std::make_shared<sse_channel>(conn->push_io(), services, conn->remote_address());
+        ch = std::make_shared<sse_channel>(conn->push_io(), services, conn->packed_remote_address());
     }
     ch->start({});
     return std::make_shared<figures_stream>(ch);

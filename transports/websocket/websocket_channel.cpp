@@ -77,13 +77,13 @@ bool is_compressed(std::string const& frame)
 }  // namespace
 
 websocket_channel::websocket_channel(detail::connection_stream stream, detail::connection_slot slot,
-                                     detail::channel_services& services, std::string remote_address)
+                                     detail::channel_services& services, detail::packed_address remote_address)
     : push_channel(std::move(stream), std::move(slot), services, std::move(remote_address))
 {
 }
 
 websocket_channel::websocket_channel(io_factory const& make, detail::channel_services& services,
-                                     std::string remote_address)
+                                     detail::packed_address remote_address)
     : push_channel(make, services, std::move(remote_address))
 {
 }
@@ -677,8 +677,9 @@ void websocket_channel::publish_now(command cmd, ticket work)
 {
     auto self = std::static_pointer_cast<websocket_channel>(shared_from_this());
     // A topic the backplane takes on for this publish is the client's, under its bound of topics per client.
-    auto const charged = services_.backplane.on_behalf_of(detail::client_key(identity(), remote_address()));
-    services_.publish(cmd.topic, std::move(cmd.data), this, identity_pointer(), remote_address(),
+    auto const address = remote_address();
+    auto const charged = services_.backplane.on_behalf_of(detail::client_key(identity(), address));
+    services_.publish(cmd.topic, std::move(cmd.data), this, identity_pointer(), address,
                  {std::move(cmd.idempotency_key)},
                  [self, work, id = std::move(cmd.id), topic = cmd.topic](boost::system::error_code ec, position where,
                                                                          std::string const& reason) {

@@ -22,9 +22,10 @@ namespace switchboard::websocket {
 class websocket_channel final : public detail::push_channel, private frame_sink {
 public:
     websocket_channel(detail::connection_stream stream, detail::connection_slot slot,
-                      detail::channel_services& services, std::string remote_address);
+                      detail::channel_services& services, detail::packed_address remote_address);
     /// Over an HTTP/2 stream (RFC 8441, the exchange's push_io()): frames both ways are its DATA.
-    websocket_channel(io_factory const& make, detail::channel_services& services, std::string remote_address);
+    websocket_channel(io_factory const& make, detail::channel_services& services,
+                      detail::packed_address remote_address);
 
     std::string_view transport() const noexcept override { return "websocket"; }
 

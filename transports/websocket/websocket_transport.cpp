@@ -101,7 +101,7 @@ void connect(detail::channel_services& services, std::shared_ptr<detail::exchang
     auto const compression = negotiated_compression(services, req);
     auto const leftover = std::move(req.body());  // frames the client sent before the answer
     conn->set_aside_request();  // the stream holds no request fields for the channel's life
-    auto ch = std::make_shared<websocket_channel>(conn->push_io(), services, conn->remote_address());
+    auto ch = std::make_shared<websocket_channel>(conn->push_io(), services, conn->packed_remote_address());
     ch->set_identity(conn->identity());
     if (compression)
         ch->use_compression();
@@ -156,7 +156,8 @@ void upgrade(detail::channel_services& services, std::shared_ptr<detail::exchang
     std::string leftover;  // frames the client sent right behind its upgrade request
     detail::connection_slot slot;
     auto stream = conn->http1()->release(leftover, slot);
-    auto ch = std::make_shared<websocket_channel>(std::move(stream), std::move(slot), services, conn->remote_address());
+    auto ch = std::make_shared<websocket_channel>(std::move(stream), std::move(slot), services,
+                                                  conn->packed_remote_address());
     ch->set_identity(conn->identity());
     if (compression)
         ch->use_compression();
