@@ -31,6 +31,8 @@ namespace loadgen {
   --max-messages M             bound on messages published (10,000,000)
   --payload-size B             payload bytes (100)
   --sources K                  bind round-robin to 127.0.0.1..127.0.0.K (default: 1 per 9,000 subscribers)
+  --source-net N               the sources' first three numbers, 127.0.0 by default: 127.100.200 spells each
+                               client's address in 19 characters or more, as a public IPv4 one is
   --connect-concurrency C      connections set up at once (500)
   --mode fanout|idle           idle: connect, measure, (hold), close; no publishing
   --settle S --drain S --hold S --timeout S
@@ -93,6 +95,7 @@ options parse_options(int argc, char** argv)
         else if (a == "--max-messages") o.max_messages = std::stoul(next());
         else if (a == "--payload-size") o.payload_size = std::stoul(next());
         else if (a == "--sources") o.sources = std::stoul(next());
+        else if (a == "--source-net") o.source_net = next();
         else if (a == "--connect-concurrency") o.connect_concurrency = std::max<std::size_t>(1, std::stoul(next()));
         else if (a == "--settle") o.settle = std::stod(next());
         else if (a == "--drain") o.drain = std::stod(next());
@@ -109,6 +112,10 @@ options parse_options(int argc, char** argv)
     }
     if (o.host.rfind("127.", 0) != 0) {
         std::cerr << "loopback targets only (127.0.0.x)\n";
+        std::exit(2);
+    }
+    if (o.source_net.rfind("127.", 0) != 0) {
+        std::cerr << "loopback sources only (127.x.y)\n";
         std::exit(2);
     }
     if (o.mode == mode_kind::fanout && o.rate <= 0 && o.window == 0) {

@@ -34,6 +34,7 @@ struct options {
     std::size_t max_messages = 10'000'000;
     std::size_t payload_size = 100;    // bytes of the JSON payload
     std::size_t sources = 0;           // 127.0.0.x source addresses; 0: one per 9,000 subscribers
+    std::string source_net = "127.0.0";  // the x.y.z of the source addresses
     std::size_t connect_concurrency = 500;  // connections being set up at once
     double settle = 0.2;               // seconds between "all subscribed" and the first publish
     double drain = 5;                  // seconds to wait for the last deliveries

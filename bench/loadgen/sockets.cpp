@@ -20,12 +20,12 @@ void run::open(connection& c)
         return fail(c, "socket: " + ec.message());
     int one = 1;
     ::setsockopt(c.socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (opt_.sources > 1) {
+    if (opt_.sources > 1 || opt_.source_net != "127.0.0") {
         // Spread source addresses so no address runs out of ports or hits a per-address connection limit;
         // IP_BIND_ADDRESS_NO_PORT lets connect() choose the port per (source, destination).
         ::setsockopt(c.socket.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
         auto const host = 1 + c.index % opt_.sources;
-        c.socket.bind(tcp::endpoint(asio::ip::make_address_v4("127.0.0." + std::to_string(host)), 0), ec);
+        c.socket.bind(tcp::endpoint(asio::ip::make_address_v4(opt_.source_net + "." + std::to_string(host)), 0), ec);
         if (ec)
             return fail(c, "bind: " + ec.message());
     }
