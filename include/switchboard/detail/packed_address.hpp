@@ -1,11 +1,13 @@
 #pragma once
 // A remote address, "IP:port" as Asio spells it ("127.0.0.1:5000", "::1:5000"), kept as the IP's bytes and the
-// port, and spelled when asked for. Every channel and every HTTP connection holds one: 24 bytes where a string
+// port, and spelled when asked for. Every channel and every HTTP connection holds one: 20 bytes where a string
 // took 32, and no block of its own where a string took one past 15 characters (a public IPv4 address with its
 // port, "203.0.113.195:54321", and nearly every IPv6 one). Loopback benchmarks, at "127.0.0.1:5000", never showed
 // that block; clients on the internet all pay it.
 //
-// Any other text (the server API lets a channel be given any) is kept as it is, in a block of its own.
+// Any other text (the server API lets a channel be given any), and an IPv6 address with a scope (a link-local
+// client's), is kept as text, in a block of its own. Aligned on 2 bytes, its last byte is free for its owner's
+// flags ([[no_unique_address]]).
 
 #include <cstddef>
 #include <cstdint>
@@ -17,11 +19,11 @@ namespace switchboard::detail {
 class packed_address {
 public:
     /// No address: spelled "".
-    packed_address() noexcept : ip_{} {}
+    packed_address() noexcept = default;
     /// `text` in its bytes when spelling them gives it back exactly, else as text.
     explicit packed_address(std::string_view text);
-    /// An IP's bytes (4 or 16, network order), its IPv6 scope (0: none) and the port.
-    packed_address(unsigned char const* ip, std::size_t size, std::uint32_t scope, std::uint16_t port) noexcept;
+    /// An IP's bytes (4 or 16, network order), its IPv6 scope (0: none; else kept as text) and the port.
+    packed_address(unsigned char const* ip, std::size_t size, std::uint32_t scope, std::uint16_t port);
     packed_address(packed_address const& other);
     packed_address(packed_address&& other) noexcept;
     packed_address& operator=(packed_address const& other);
@@ -37,13 +39,14 @@ public:
 private:
     enum class form : std::uint8_t { none, v4, v6, text };
 
+    void keep_text(std::string_view text);
+    char* text_data() const noexcept;
+    std::uint32_t text_size() const noexcept;
     void release() noexcept;
 
-    union {
-        unsigned char ip_[16];
-        char* text_;  // form::text: size_ characters, not terminated
-    };
-    std::uint32_t scope_or_size_ = 0;  // v6: the scope id; text: its length
+    // v4: the first 4 bytes; v6: all 16; text: a pointer to its characters (not terminated) and their count,
+    // copied in and out (no member here is aligned past 2 bytes).
+    unsigned char bytes_[16] = {};
     std::uint16_t port_ = 0;
     form form_ = form::none;
 };
