@@ -70,7 +70,7 @@ void exchange::dispatch()
     if (!req.target().starts_with('/'))
         return respond_error(error::bad_request, "the request target must be a path or an http(s) URL");
     std::string_view path;
-    if (auto ec = parse_target(req.target(), path, query_, max_parameters(ctx_.options.max_subscriptions)))
+    if (auto ec = parse_target(req.target(), path, request_query(), max_parameters(ctx_.options.max_subscriptions)))
         return respond_error(ec, "malformed request target, or too many parameters");
     auto const it = ctx_.routes.find(std::string(path));
     if (it == ctx_.routes.end())
@@ -101,7 +101,7 @@ void exchange::dispatch()
     }
     if (r.secured_as.empty())
         return run(r);
-    auto const token = find_token(req, query_, ctx_.options.security.token_cookie);
+    auto const token = find_token(req, parameters(), ctx_.options.security.token_cookie);
     authenticate(ctx_.authorizer, &req, token, remote_address(), r.secured_as,
                  [self = shared_from_this(), &r](boost::system::error_code ec, std::string const& why, identity_ptr who) {
                      if (ec)

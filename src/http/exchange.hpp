@@ -70,8 +70,8 @@ public:
 
     /// The request being answered. Not noexcept: an HTTP/1.1 connection makes again the request it set aside.
     virtual http_request& request() = 0;
-    /// The request target's query, parsed once when the request was routed.
-    query const& parameters() const noexcept { return query_; }
+    /// The request target's query, parsed once when the request was routed (empty once the request is set aside).
+    virtual query const& parameters() const noexcept = 0;
     /// "IP:port", spelled when asked for (packed_address).
     std::string remote_address() const { return remote_address_.text(); }
     /// The same, as held: what a channel made of this exchange holds too.
@@ -127,13 +127,15 @@ protected:
     /// What every answer gets, over either protocol: no body for HEAD (`req`, when known), and the CORS fields
     /// when `cors_origin` is not empty.
     static void finish_answer(http_response& res, http_request const* req, std::string const& cors_origin);
+    /// Where dispatch() parses the request's query: with the request's own state, where it lives as long as the
+    /// request is read and answered (an HTTP/1.1 connection's: not between requests, nor while a poll waits).
+    virtual query& request_query() = 0;
 
     server_context& ctx_;
     packed_address remote_address_;
     identity_ptr identity_;
     // Only for an allowed Origin: a pointer in every request, where a string is 32 bytes.
     std::unique_ptr<std::string> cors_origin_;
-    query query_;
 
 private:
     void answer_options();

@@ -552,10 +552,9 @@ void http_connection::hand_off(route const& r)
     line_->held_bytes += held;
     auto const place = line_->front + line_->slots.size() - 1;
     auto const request = std::make_shared<pipelined_request>(shared_from_this(), ctx_, place, std::move(req),
-                                                             std::move(query_), std::move(identity_),
+                                                             std::move(reading_->parameters), std::move(identity_),
                                                              std::move(cors_origin_));
     reading_.reset();
-    query_ = {};
     request->start(r);
     if (!keep_alive || !line_)
         return;  // its answer closes the connection (or it closed already): nothing more is read
@@ -1033,6 +1032,18 @@ http_request& http_connection::request()
     return *set_aside_;
 }
 
+query const& http_connection::parameters() const noexcept
+{
+    static query const none;
+    return reading_ ? reading_->parameters : none;
+}
+
+query& http_connection::request_query()
+{
+    // dispatch() runs on a request read whole: its reading state is there (a refusal's too).
+    return reading_->parameters;
+}
+
 void http_connection::set_aside_request()
 {
     auto const& req = request();
@@ -1042,7 +1053,6 @@ void http_connection::set_aside_request()
     aside_ = true;
     set_aside_.reset();
     reading_.reset();
-    query_ = {};
     if (buffered() == 0)
         buffer_.reset();  // bytes of a pipelined request stay for the next read
     stream_.rest();  // no deadline while the answer is held: the socket alone, until respond()

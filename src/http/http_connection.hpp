@@ -55,6 +55,8 @@ public:
 
     /// The request being read, or the one set aside, made again from what set_aside_request kept.
     http_request& request() override;
+    /// The query of the request being read and answered; empty once it is set aside, and between requests.
+    query const& parameters() const noexcept override;
     /// Writes `res`, then reads the next request if keep-alive allows, else closes. During the loop turn's flush
     /// (a long poll answered as its messages arrive) the write joins the turn's send batch.
     void respond(http_response res) override;
@@ -123,6 +125,7 @@ private:
     bool parse_buffered_body(boost::system::error_code& ec);
     void on_read(boost::system::error_code ec, std::size_t);
     void run(route const& r) override;
+    query& request_query() override;
     /// Runs the request as a pipelined_request and reads the next one, while the line has room.
     void hand_off(route const& r);
     void send_continue(route const& r);
@@ -201,6 +204,7 @@ private:
         std::size_t scanned = 0;    // bytes at the front of the buffer that scanner has seen
         std::size_t head_used = 0;  // bytes of this head the parser has taken: it may take max_header_size
         route const* after_body = nullptr;  // the route to run once the body asked for with 100 Continue is read
+        query parameters;  // the target's, parsed by dispatch()
         // The whole request's, head and body; set on Beast's stream once a read waits (wait_for_input).
         deadline_list::clock::time_point deadline;
     };

@@ -12,9 +12,9 @@ pipelined_request::pipelined_request(std::shared_ptr<http_connection> conn, serv
     : exchange(ctx, conn->packed_remote_address()),
       conn_(std::move(conn)),
       place_(place),
-      request_(std::move(request))
+      request_(std::move(request)),
+      query_(std::move(parameters))
 {
-    query_ = std::move(parameters);
     identity_ = std::move(who);
     cors_origin_ = std::move(cors_origin);
 }

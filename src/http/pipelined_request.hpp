@@ -27,6 +27,7 @@ public:
     void start(route const& r) { run(r); }
 
     http_request& request() noexcept override { return request_; }
+    query const& parameters() const noexcept override { return query_; }
     void respond(http_response res) override;
     bool secure() const noexcept override;
     // A pipelining route never holds its request for a departure and never sets it aside: nothing to do.
@@ -36,9 +37,12 @@ public:
     void abandon() override;
 
 private:
+    query& request_query() noexcept override { return query_; }
+
     std::shared_ptr<http_connection> conn_;
     std::uint64_t place_;
     http_request request_;
+    query query_;
     bool answered_ = false;
 };
 

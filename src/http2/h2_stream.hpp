@@ -30,6 +30,7 @@ public:
     ~h2_stream() override;
 
     http_request& request() noexcept override { return request_; }
+    query const& parameters() const noexcept override { return query_; }
     void respond(http_response res) override;
     bool secure() const noexcept override { return false; }
     /// `listener` is told if the stream is reset or the connection ends before the answer.
@@ -73,9 +74,12 @@ public:
     std::optional<std::chrono::steady_clock::time_point> deadline;
 
 private:
+    query& request_query() noexcept override { return query_; }
+
     std::weak_ptr<h2_connection> conn_;
     std::int32_t id_;
     http_request request_;
+    query query_;
     std::string authority_;
     std::string protocol_;  // an extended CONNECT's :protocol
     bool tunnel_ = false;   // an extended CONNECT, routed at the end of its header block
