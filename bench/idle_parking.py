@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Idle memory per connection with parking (io.park_idle) on and off, the connections opened at once or in waves.
 
-    python3 bench/idle_parking.py --build build-bench --connections 10000 --waves 10
+    python3 bench/idle_parking.py --build build-bench --connections 10000 --waves 10 [--parking on|off]
 
 For each transport (ws, sse; poll on request: a waiting poll parks its departure watch) and io.park_idle
 (on, off): a fresh switchboard-server pinned to core 0, then
@@ -19,8 +19,8 @@ memory a fan-out to every waiting poll leaves behind (docs/benchmarks.md, "the w
 --source-net 127.100.200 has the clients connect from 127.100.200.1 and .2, so that each one's address is spelled
 in 19 characters or more, as a public IPv4 one is ("203.0.113.195:54321"); from 127.0.0.x it fits 15.
 
-Reports, per run, the server's VmRSS growth divided by the connections once every one is parked (or, with
-parking off, subscribed and settled), one JSON object per line.
+Reports, per run, the server's VmRSS growth (and its anonymous part, RssAnon) divided by the connections once
+every one is parked (or, with parking off, subscribed and settled), one JSON object per line.
 """
 
 import argparse
@@ -40,6 +40,16 @@ from suite.processes import LOADGEN_CORE, terminate  # noqa: E402
 from tls_idle import vm_rss  # noqa: E402
 
 PARKED = 'switchboard_connections_parked'
+
+
+def rss_anon(pid):
+    """The anonymous part of the server's RSS (its heap, stacks, Asio's pools): VmRSS less the pages of files (the
+    binary's and the libraries' code, first run by the first connections and then held once, whatever the count)."""
+    with open(f'/proc/{pid}/status') as f:
+        for line in f:
+            if line.startswith('RssAnon:'):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError('no RssAnon')
 
 
 def start_wave(args, port, transport, count, out_path):
@@ -64,6 +74,7 @@ def run(args, transport, park, waves, tmp):
     gens = []
     try:
         before = vm_rss(srv.proc.pid)
+        anon_before = rss_anon(srv.proc.pid)
         per_wave = args.connections // waves
         for w in range(waves):
             gens.append(start_wave(args, srv.port, transport, per_wave,
@@ -74,9 +85,11 @@ def run(args, transport, park, waves, tmp):
             else:
                 time.sleep(args.settle)  # nothing to wait for: subscribed, and no tick changes anything
         after = vm_rss(srv.proc.pid)
+        anon_after = rss_anon(srv.proc.pid)
         return dict(transport=transport, park_idle=park, connections=per_wave * waves, waves=waves,
                     source_net=args.source_net,
                     bytes_per_connection=round((after - before) / (per_wave * waves)),
+                    anon_bytes_per_connection=round((anon_after - anon_before) / (per_wave * waves)),
                     parked=metric(srv.port, PARKED))
     finally:
         for g in gens:
@@ -93,13 +106,14 @@ def main():
     p.add_argument('--waves', type=int, default=10)
     p.add_argument('--transports', default='ws,sse')
     p.add_argument('--settle', type=float, default=3.0, help='seconds after a wave, with parking off')
+    p.add_argument('--parking', choices=('on', 'off', 'both'), default='both', help='io.park_idle in the runs')
     p.add_argument('--source-net', default='127.0.0', help='the clients\' addresses: 127.100.200 spells them long')
     args = p.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     with tempfile.TemporaryDirectory() as tmp:
         for transport in args.transports.split(','):
-            for park in (True, False):
+            for park in {'on': (True,), 'off': (False,), 'both': (True, False)}[args.parking]:
                 for waves in (1, args.waves):
                     print(json.dumps(run(args, transport, park, waves, tmp)), flush=True)
 
