@@ -48,7 +48,9 @@
 
 namespace switchboard::detail {
 
-class push_channel : public channel, public flushable, public ticking, private io_owner {
+// flushable last among the bases, and the flags first among the members: they take the padding after its own
+// flag (8 bytes of every stream).
+class push_channel : public channel, public ticking, private io_owner, public flushable {
 public:
     delivery_status deliver(message_ptr const& m) final;
     /// Queued at once, as any frame: presence events take no offset, so they neither wait for nor join a replay.
@@ -134,6 +136,13 @@ protected:
     /// quiet ticks: a stream that waits only for its client's end holds nothing of Asio's from its first write on.
     virtual bool expects_input() const noexcept { return true; }
 
+private:
+    bool reading_page_ = false;  // one history read in flight at a time
+    bool pumping_ = false;
+    bool shut_down_ = false;
+    bool ticks_ = false;  // started (start_reading): keepalive ticks apply
+
+protected:
     channel_services& services_;
 
 private:
@@ -240,12 +249,6 @@ private:
     // Keepalive ticks of the last input and output (stamp): two in the 8 bytes one took.
     std::uint32_t last_input_ = 0;
     std::uint32_t last_output_ = 0;
-    // The flags last, together: every idle stream holds them, and a transport's own flags fill the padding after
-    // them (declared first there).
-    bool reading_page_ = false;         // one history read in flight at a time
-    bool pumping_ = false;
-    bool shut_down_ = false;
-    bool ticks_ = false;  // started (start_reading): keepalive ticks apply
 };
 
 }  // namespace switchboard::detail

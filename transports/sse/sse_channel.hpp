@@ -80,7 +80,7 @@ private:
     /// pays, else the full envelope's (shared by every stream).
     shared_bytes const& data_lines(message_ptr const& m);
 
-    bool started_ = false;  // first two: in the padding after push_channel's flags
+    bool started_ = false;
     // One topic, no pattern, no delta: every event of the stream carries the cursor in its shared id, so the
     // stream keeps its own only until it has stated it (its first id): 104 bytes of an idle stream.
     bool one_topic_ = false;

@@ -235,6 +235,21 @@ shared_bytes websocket_channel::frame_for(std::string_view json)
     return std::make_shared<std::string const>(make_frame(opcode::text, json));
 }
 
+struct websocket_channel::parsed_frames final : frame_sink {
+    explicit parsed_frames(websocket_channel& c) : ch(c) {}
+
+    void on_message(opcode kind, std::string_view payload, bool compressed) override
+    {
+        ch.on_message(kind, payload, compressed);
+    }
+    void on_message_too_large() override { ch.on_message_too_large(); }
+    void on_ping(std::string_view payload) override { ch.on_ping(payload); }
+    void on_pong(std::string_view payload) override { ch.on_pong(payload); }
+    void on_close(std::uint16_t code, std::string_view reason) override { ch.on_close(code, reason); }
+
+    websocket_channel& ch;
+};
+
 void websocket_channel::on_input(std::string_view bytes)
 {
     // After a close (ours or theirs) input is only drained until the peer's EOF.
@@ -250,7 +265,8 @@ void websocket_channel::on_input(std::string_view bytes)
             local->allow_compression();
     }
     auto& p = kept ? *kept : *local;
-    p.feed(bytes, *this);
+    parsed_frames frames(*this);
+    p.feed(bytes, frames);
     if (p.failure() != parse_failure::none)
         return close(disconnect{static_cast<std::uint16_t>(p.failure()), std::string(p.failure_reason())});
     if (p.at_rest() || p.done()) {

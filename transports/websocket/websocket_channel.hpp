@@ -19,7 +19,7 @@
 
 namespace switchboard::websocket {
 
-class websocket_channel final : public detail::push_channel, private frame_sink {
+class websocket_channel final : public detail::push_channel {
 public:
     websocket_channel(detail::connection_stream stream, detail::connection_slot slot,
                       detail::channel_services& services, detail::packed_address remote_address);
@@ -52,10 +52,13 @@ private:
     /// What both start()s do once the answer is queued.
     void begin(std::string_view leftover, std::optional<cursor> server_since);
 
-    void on_message(opcode kind, std::string_view payload, bool compressed) override;
-    void on_message_too_large() override;
-    void on_ping(std::string_view payload) override;
-    void on_pong(std::string_view payload) override;
+    // What the frame parser reads, told through parsed_frames: a sink made on the stack for each read, where
+    // deriving from frame_sink put its vtable pointer in every WebSocket (8 bytes).
+    struct parsed_frames;
+    void on_message(opcode kind, std::string_view payload, bool compressed);
+    void on_message_too_large();
+    void on_ping(std::string_view payload);
+    void on_pong(std::string_view payload);
     /// A WebSocket that has sent at most listener_messages messages (its subscriptions, as a rule) listens: it
     /// rests each time its output is out, as an SSE stream does. Past that it may publish all the time, and rests
     /// after two quiet ticks: resting at each flush would cost four epoll_ctl calls a read. Before its first
@@ -66,7 +69,7 @@ private:
         return messages_read_ > listener_messages || (messages_read_ == 0 && identity().topics.empty());
     }
     static constexpr std::uint8_t listener_messages = 8;
-    void on_close(std::uint16_t code, std::string_view reason) override;
+    void on_close(std::uint16_t code, std::string_view reason);
 
     using ticket = pending_commands::ticket_ptr;
 
