@@ -5,11 +5,9 @@
 #include "support/jwt_maker.hpp"
 #include "support/live_server.hpp"
 #include "support/poll_client.hpp"
+#include "support/raw_connection.hpp"
 #include "support/sse_client.hpp"
 #include "support/ws_client.hpp"
-
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/write.hpp>
 
 #include <gtest/gtest.h>
 
@@ -251,33 +249,14 @@ TEST(api, a_channel_from_a_long_address_is_listed_with_it_exactly)
 {
     live_server srv(user_options());
     srv.start();
-    boost::asio::ip::tcp::socket s(srv.ioc);
-    s.open(boost::asio::ip::tcp::v4());
-    s.bind({boost::asio::ip::make_address("127.100.200.250"), 0});
-    std::string const request = "GET /sse?topic=room&" + as("carol") + " HTTP/1.1\r\nHost: x\r\n\r\n";
-    std::string head;
-    bool done = false;
-    boost::system::error_code failed;
-    s.async_connect({boost::asio::ip::make_address("127.0.0.1"), srv.port}, [&](boost::system::error_code ec) {
-        if (ec)
-            return void(failed = ec);
-        boost::asio::async_write(s, boost::asio::buffer(request), [&](boost::system::error_code ec, std::size_t) {
-            if (ec)
-                return void(failed = ec);
-            boost::asio::async_read_until(s, boost::asio::dynamic_buffer(head), "\r\n\r\n",
-                                          [&](boost::system::error_code ec, std::size_t) {
-                                              failed = ec;
-                                              done = true;
-                                          });
-        });
-    });
-    ASSERT_TRUE(srv.run_until([&] { return done || failed; })) << head;
-    ASSERT_FALSE(failed) << failed.message();
-    ASSERT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << head;
+    raw_connection client(srv.ioc, srv.port, "127.100.200.250");
+    client.send("GET /sse?topic=room&" + as("carol") + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(client.wait_for("\r\n\r\n")) << client.received();
+    ASSERT_EQ(client.received().rfind("HTTP/1.1 200", 0), 0u) << client.received();
 
     auto const channels = parsed(api(srv, "/api/channels?user=carol"))["channels"];
     ASSERT_EQ(channels.size(), 1u) << channels;
-    EXPECT_EQ(channels[0]["remote_address"], "127.100.200.250:" + std::to_string(s.local_endpoint().port()));
+    EXPECT_EQ(channels[0]["remote_address"], "127.100.200.250:" + std::to_string(client.local_port()));
 }
 
 TEST(api, channels_disconnect_and_topics_of_a_user)

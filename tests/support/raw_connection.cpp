@@ -68,6 +68,11 @@ void raw_connection::close()
     state_->socket.close(ignored);
 }
 
+std::uint16_t raw_connection::local_port() const
+{
+    return state_->socket.local_endpoint().port();
+}
+
 std::string const& raw_connection::received() const
 {
     return state_->received;

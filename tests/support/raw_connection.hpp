@@ -39,6 +39,8 @@ public:
     // Closes the socket.
     void close();
 
+    // The port the connection was given on this side.
+    std::uint16_t local_port() const;
     // Everything received so far.
     std::string const& received() const;
     // The server closed the connection (EOF or an error).
