@@ -1,6 +1,4 @@
-#include <switchboard/detail/packed_address.hpp>
-
-#include <boost/asio/ip/address.hpp>
+#include "core/packed_address_of.hpp"
 
 #include <charconv>
 #include <cstring>
@@ -48,13 +46,7 @@ packed_address::packed_address(std::string_view text)
         boost::system::error_code bad;
         auto const ip = boost::asio::ip::make_address(std::string(text.substr(0, colon)), bad);
         if (ec == std::errc() && end == digits.data() + digits.size() && !bad) {
-            if (ip.is_v4()) {
-                auto const bytes = ip.to_v4().to_bytes();
-                *this = packed_address(bytes.data(), bytes.size(), 0, port);
-            } else if (ip.to_v6().scope_id() == 0) {
-                auto const bytes = ip.to_v6().to_bytes();
-                *this = packed_address(bytes.data(), bytes.size(), 0, port);
-            }
+            *this = packed_address_of(ip, port);
             if (packed() && this->text() == text)
                 return;
         }
@@ -134,6 +126,17 @@ void packed_address::release() noexcept
     if (form_ == form::text)
         delete[] text_data();
     form_ = form::none;
+}
+
+packed_address packed_address_of(boost::asio::ip::address const& ip, std::uint16_t port)
+{
+    if (ip.is_v4()) {
+        auto const bytes = ip.to_v4().to_bytes();
+        return packed_address(bytes.data(), bytes.size(), 0, port);
+    }
+    auto const v6 = ip.to_v6();
+    auto const bytes = v6.to_bytes();
+    return packed_address(bytes.data(), bytes.size(), static_cast<std::uint32_t>(v6.scope_id()), port);
 }
 
 std::string packed_address::text() const

@@ -3,6 +3,7 @@
 #include "core/client_address.hpp"
 #include "security/authenticator.hpp"
 #include "core/exact_allocation.hpp"
+#include "core/packed_address_of.hpp"
 #include "core/read_scratch.hpp"
 #include "http/http_responses.hpp"
 #include "http/pipelined_request.hpp"
@@ -46,13 +47,7 @@ boost::asio::ip::tcp::endpoint peer_of(boost::asio::ip::tcp::socket const& s)
 packed_address address_of(boost::asio::ip::tcp::socket const& s)
 {
     auto const peer = peer_of(s);
-    if (peer.address().is_v4()) {
-        auto const ip = peer.address().to_v4().to_bytes();
-        return packed_address(ip.data(), ip.size(), 0, peer.port());
-    }
-    auto const v6 = peer.address().to_v6();
-    auto const ip = v6.to_bytes();
-    return packed_address(ip.data(), ip.size(), static_cast<std::uint32_t>(v6.scope_id()), peer.port());
+    return packed_address_of(peer.address(), peer.port());
 }
 
 // A plain connection's stream rests from the start: its first request, once it has come whole, is read and handled

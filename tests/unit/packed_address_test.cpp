@@ -1,7 +1,7 @@
 // packed_address: a remote address kept in its bytes must spell exactly what a connection's address was spelled
 // as before (Asio's IP, a colon, the port), and any other text must come back as it was given.
 
-#include <switchboard/detail/packed_address.hpp>
+#include "core/packed_address_of.hpp"
 
 #include <boost/asio/ip/address.hpp>
 
@@ -12,6 +12,7 @@
 #include <utility>
 
 using switchboard::detail::packed_address;
+using switchboard::detail::packed_address_of;
 
 namespace {
 
@@ -19,16 +20,6 @@ namespace {
 std::string spelled_by_asio(boost::asio::ip::address const& ip, unsigned short port)
 {
     return ip.to_string() + ":" + std::to_string(port);
-}
-
-packed_address packed_from(boost::asio::ip::address const& ip, unsigned short port)
-{
-    if (ip.is_v4()) {
-        auto const bytes = ip.to_v4().to_bytes();
-        return packed_address(bytes.data(), bytes.size(), 0, port);
-    }
-    auto const bytes = ip.to_v6().to_bytes();
-    return packed_address(bytes.data(), bytes.size(), static_cast<std::uint32_t>(ip.to_v6().scope_id()), port);
 }
 
 }  // namespace
@@ -40,7 +31,7 @@ TEST(packed_address, ipv4_is_spelled_as_asio_spells_it)
     for (char const* ip : {"0.0.0.0", "127.0.0.1", "255.255.255.255", "10.0.0.9", "203.0.113.195", "1.20.100.200"})
         for (unsigned short port : {0, 1, 80, 9999, 10000, 54321, 65535}) {
             auto const address = boost::asio::ip::make_address(ip);
-            auto const packed = packed_from(address, port);
+            auto const packed = packed_address_of(address, port);
             EXPECT_TRUE(packed.packed());
             EXPECT_EQ(packed.text(), spelled_by_asio(address, port));
         }
@@ -49,7 +40,7 @@ TEST(packed_address, ipv4_is_spelled_as_asio_spells_it)
     for (int i = 0; i < 20000; ++i) {
         auto const address = boost::asio::ip::address_v4(static_cast<std::uint32_t>(random()));
         auto const port = static_cast<unsigned short>(random());
-        ASSERT_EQ(packed_from(address, port).text(), spelled_by_asio(address, port));
+        ASSERT_EQ(packed_address_of(address, port).text(), spelled_by_asio(address, port));
     }
 }
 
@@ -58,14 +49,14 @@ TEST(packed_address, ipv6_is_spelled_as_asio_spells_it)
     for (char const* ip : {"::", "::1", "2001:db8::1", "2001:db8:85a3::8a2e:370:7334", "::ffff:127.0.0.1",
                            "fe80::1", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"}) {
         auto const address = boost::asio::ip::make_address(ip);
-        auto const packed = packed_from(address, 443);
+        auto const packed = packed_address_of(address, 443);
         EXPECT_TRUE(packed.packed()) << ip;
         EXPECT_EQ(packed.text(), spelled_by_asio(address, 443));
     }
     // With a scope (a link-local client's), kept as text: spelled as Asio spells it all the same.
     auto scoped = boost::asio::ip::make_address_v6("fe80::1");
     scoped.scope_id(7);  // no interface of that number: Asio spells the number
-    auto const packed = packed_from(scoped, 80);
+    auto const packed = packed_address_of(scoped, 80);
     EXPECT_FALSE(packed.packed());
     EXPECT_EQ(packed.text(), spelled_by_asio(scoped, 80));
     EXPECT_EQ(packed_address(std::string_view(packed.text())).text(), packed.text());
