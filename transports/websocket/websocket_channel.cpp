@@ -133,11 +133,6 @@ void websocket_channel::keepalive_tick(std::uint64_t now, std::uint64_t idle_in,
     auto const& k = services_.keepalive;
     if (idle_in >= k.ticks(services_.options.ws_ping_interval) + k.ticks(services_.options.ws_pong_timeout))
         return close(disconnect::no_pong());
-    if (idle_in > 0 && seldom_) {
-        seldom_->pending.trim();
-        if (!seldom_->parser && seldom_->pending.commands() == 0 && !seldom_->deltas)
-            seldom_.reset();
-    }
     auto const ping_interval = k.ticks(services_.options.ws_ping_interval);
     if (idle_in >= ping_interval && ticks_since(last_ping_, now) >= ping_interval) {
         last_ping_ = stamp(now);
@@ -270,8 +265,10 @@ void websocket_channel::on_input(std::string_view bytes)
     if (p.failure() != parse_failure::none)
         return close(disconnect{static_cast<std::uint16_t>(p.failure()), std::string(p.failure_reason())});
     if (p.at_rest() || p.done()) {
-        if (kept)
+        if (kept) {
             seldom_->parser.reset();
+            trim_seldom();
+        }
     } else if (!kept) {
         seldom().parser = std::make_unique<frame_parser>(std::move(*local));
     }
@@ -377,7 +374,7 @@ void websocket_channel::run(std::optional<command> cmd, command_error const& fai
     }
     // These may wait on a hook or the backplane: each holds a ticket until its answer.
     auto const& options = services_.options;
-    auto work = seldom().pending.begin(size, options.max_pending_commands, options.max_pending_bytes);
+    auto work = begin_command(size);
     if (!work)
         return send_error(cmd->id, error::too_many_pending,
                           "commands waiting for their answers are at their bound (" +
@@ -718,6 +715,38 @@ websocket_channel::seldom_state& websocket_channel::seldom()
     if (!seldom_)
         seldom_ = std::make_unique<seldom_state>();
     return *seldom_;
+}
+
+void websocket_channel::trim_seldom() noexcept
+{
+    if (seldom_ && !seldom_->parser && seldom_->pending.empty() && !seldom_->deltas)
+        seldom_.reset();
+}
+
+websocket_channel::ticket websocket_channel::begin_command(std::size_t size)
+{
+    auto const& options = services_.options;
+    auto& pending = seldom().pending;
+    if (!pending.admit(size, options.max_pending_commands, options.max_pending_bytes))
+        return nullptr;
+    ++pending.commands;
+    pending.bytes += size;
+    return std::make_shared<pending_command>(weak_from_this(), size);
+}
+
+void websocket_channel::command_ended(std::size_t size) noexcept
+{
+    auto& pending = seldom_->pending;  // held while a command is counted
+    --pending.commands;
+    pending.bytes -= size;
+    trim_seldom();
+}
+
+void websocket_channel::pending_command::end() noexcept
+{
+    if (auto const owner = owner_.lock())
+        static_cast<websocket_channel&>(*owner).command_ended(bytes_);
+    owner_.reset();
 }
 
 }  // namespace switchboard::websocket

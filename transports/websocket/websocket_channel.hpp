@@ -71,7 +71,30 @@ private:
     static constexpr std::uint8_t listener_messages = 8;
     void on_close(std::uint16_t code, std::string_view reason);
 
-    using ticket = pending_commands::ticket_ptr;
+    // One command waiting for its answer, counted in seldom_state::pending until end() or until the last copy of
+    // its ticket is gone, whichever comes first (a hook may keep its answer handler after answering). It holds
+    // the channel weakly, and may outlive it. The counts were a block of their own, shared with the tickets:
+    // every WebSocket that ever sent a command held it, and the seldom_state, until a quiet tick gave both back,
+    // which left holes where they had been made between the channels (64 bytes of every one after a storm).
+    class pending_command {
+    public:
+        pending_command(std::weak_ptr<channel> owner, std::size_t bytes) noexcept
+            : owner_(std::move(owner)), bytes_(bytes)
+        {
+        }
+        pending_command(pending_command const&) = delete;
+        pending_command& operator=(pending_command const&) = delete;
+        ~pending_command() { end(); }
+        void end() noexcept;
+
+    private:
+        std::weak_ptr<channel> owner_;
+        std::size_t bytes_;
+    };
+    using ticket = std::shared_ptr<pending_command>;
+    /// A ticket for a command of `size` bytes, or null when it would pass the channel's bounds.
+    ticket begin_command(std::size_t size);
+    void command_ended(std::size_t size) noexcept;
 
     /// Runs a command read from a text frame (or a binary frame's publish) of `size` bytes, or answers why it
     /// could not be read.
@@ -116,8 +139,8 @@ private:
     std::uint8_t messages_read_ = 0;  // up to listener_messages + 1
     std::uint32_t last_ping_ = 0;     // a stamp of the tick count (push_channel::stamp)
     detail::channel_rate rate_;
-    // What a quiet WebSocket holds none of, made on first use and given back at a quiet tick: one pointer of every
-    // WebSocket where three took 24 bytes.
+    // What a quiet WebSocket holds none of, made on first use and given back as soon as it holds nothing: one
+    // pointer of every WebSocket where three took 24 bytes.
     struct seldom_state {
         // Only while a message is split across reads (on_input): the parser is 120 bytes, and a buffer.
         std::unique_ptr<frame_parser> parser;
@@ -125,6 +148,8 @@ private:
         std::unique_ptr<detail::delta_bases> deltas;  // only once a subscription asked for delta updates
     };
     seldom_state& seldom();  // made if missing
+    /// Gives the seldom_state back once it holds nothing.
+    void trim_seldom() noexcept;
     detail::delta_bases* deltas() const noexcept { return seldom_ ? seldom_->deltas.get() : nullptr; }
     std::unique_ptr<seldom_state> seldom_;
 };
