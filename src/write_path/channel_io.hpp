@@ -16,6 +16,8 @@
 
 namespace switchboard::detail {
 
+struct plain_io_loop;
+
 /// What an io needs from the channel above it. Every operation in flight holds the owner alive (keep()), so the
 /// io it owns outlives them too.
 class io_owner {
@@ -33,6 +35,9 @@ public:
     /// The stream ended (the peer closed, an error, or the end of shut_down()): nothing more can be said to it.
     virtual void lost(boost::system::error_code ec) = 0;
     virtual std::shared_ptr<io_owner> keep() = 0;
+    /// What every plain connection of the owner's loop shares: asked for where each plain_io held a reference
+    /// (8 bytes of every channel).
+    virtual plain_io_loop const& plain_loop() const noexcept = 0;
 
 protected:
     ~io_owner() = default;

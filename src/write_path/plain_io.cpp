@@ -28,8 +28,8 @@ boost::asio::io_context::executor_type loop_of(boost::asio::ip::tcp::socket& soc
 
 }  // namespace
 
-plain_io::plain_io(boost::asio::ip::tcp::socket socket, io_owner& owner, plain_io_loop const& loop)
-    : owner_(owner), socket_(std::make_unique<socket_type>(loop_of(socket))), loop_(loop)
+plain_io::plain_io(boost::asio::ip::tcp::socket socket, io_owner& owner)
+    : owner_(owner), socket_(std::make_unique<socket_type>(loop_of(socket)))
 {
     // Moved by its descriptor: Asio moves a socket only to an executor type the source's converts to.
     boost::system::error_code ec;
@@ -44,13 +44,13 @@ plain_io::plain_io(boost::asio::ip::tcp::socket socket, io_owner& owner, plain_i
 plain_io::~plain_io()
 {
     if (parked_ >= 0)
-        loop_.watch->discard(parked_, *this);
+        owner_.plain_loop().watch->discard(parked_, *this);
 }
 
 void plain_io::close() noexcept
 {
     if (parked_ >= 0) {
-        loop_.watch->discard(std::exchange(parked_, -1), *this);
+        owner_.plain_loop().watch->discard(std::exchange(parked_, -1), *this);
         return;
     }
     boost::system::error_code ignored;
@@ -71,9 +71,10 @@ void plain_io::flush()
     // A queue longer than one batched send takes (a burst, or a subscriber behind) goes in one sendmsg of up to
     // iov_batch blocks: through the batch it would cost the entry and a sendmsg for the rest.
     auto const frames = owner_.outbox().frames();
-    if (loop_.batch && loop_.batch->collecting() && frames > 0 && frames <= send_batch::max_blocks) {
+    auto* const batch = owner_.plain_loop().batch;
+    if (batch && batch->collecting() && frames > 0 && frames <= send_batch::max_blocks) {
         in_batch_ = true;
-        return loop_.batch->add(descriptor(), owner_.outbox(), self());
+        return batch->add(descriptor(), owner_.outbox(), self());
     }
     send_now();
 }
@@ -168,7 +169,8 @@ void plain_io::on_readable(boost::system::error_code ec)
 void plain_io::rest()
 {
     // Only a connection whose one pending operation is its read wait: none while a write waits or is batched.
-    if (!loop_.watch || !reading_ || waiting_writable_ || in_batch_ || !is_open())
+    auto* const watch = owner_.plain_loop().watch;
+    if (!watch || !reading_ || waiting_writable_ || in_batch_ || !is_open())
         return;
     boost::system::error_code ec;
     int const fd = socket_->release(ec);  // frees Asio's reactor entry; the read wait completes, stale
@@ -176,7 +178,7 @@ void plain_io::rest()
         return;
     ++read_wait_;
     reading_ = false;
-    if (!loop_.watch->park(fd, *this)) {
+    if (!watch->park(fd, *this)) {
         adopt(fd, true);  // the watch cannot take it: it waits in Asio as before
         return;
     }
@@ -196,7 +198,7 @@ bool plain_io::unpark()
     if (parked_ < 0)
         return true;
     int const fd = std::exchange(parked_, -1);
-    loop_.watch->unpark(fd, *this);
+    owner_.plain_loop().watch->unpark(fd, *this);
     return adopt(fd, true);
 }
 
@@ -204,7 +206,7 @@ bool plain_io::adopt(int fd, bool read)
 {
     boost::system::error_code ec;
     if (!socket_)
-        socket_ = std::make_unique<socket_type>(loop_.watch->loop().get_executor());
+        socket_ = std::make_unique<socket_type>(owner_.plain_loop().watch->loop().get_executor());
     if (!idle_watch::take_back(*socket_, v6_, fd, ec)) {
         if (read)
             owner_.lost(ec);

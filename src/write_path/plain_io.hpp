@@ -17,8 +17,8 @@
 
 namespace switchboard::detail {
 
-/// What every plain connection of a loop shares, behind one pointer in each: the loop's send batch (null: each
-/// flush sends by itself) and the idle watch where a quiet connection waits (null: it waits in Asio).
+/// What every plain connection of a loop shares, asked of its owner (io_owner::plain_loop): the loop's send batch
+/// (null: each flush sends by itself) and the idle watch where a quiet connection waits (null: it waits in Asio).
 struct plain_io_loop {
     send_batch* batch = nullptr;
     idle_watch* watch = nullptr;
@@ -26,8 +26,8 @@ struct plain_io_loop {
 
 class plain_io final : public channel_io, public batched_sender, private idle_watch::sleeper {
 public:
-    /// `socket`: of a loop's io_context; `loop` outlives the connection.
-    plain_io(boost::asio::ip::tcp::socket socket, io_owner& owner, plain_io_loop const& loop);
+    /// `socket`: of a loop's io_context; the owner's plain_loop() outlives the connection.
+    plain_io(boost::asio::ip::tcp::socket socket, io_owner& owner);
     ~plain_io() override;
     plain_io(plain_io const&) = delete;
     plain_io& operator=(plain_io const&) = delete;
@@ -63,7 +63,6 @@ private:
     // Made while the descriptor is in Asio (set up, a read wait, a full socket buffer), gone while parked: an
     // idle stream spends most of its life parked, and the socket object is 40 bytes of it.
     std::unique_ptr<socket_type> socket_;
-    plain_io_loop const& loop_;
     int parked_ = -1;  // the descriptor while it waits in the loop's idle watch
     std::uint32_t read_wait_ = 0;  // numbers the read waits: the one parking cancels completes stale
     bool reading_ = false;         // a read wait is pending in Asio

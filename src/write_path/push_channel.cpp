@@ -14,7 +14,7 @@ namespace {
 // not move its socket in and out of Asio for each input.
 constexpr std::uint64_t rest_after_ticks = 2;
 
-push_channel::io_variant make_io(connection_stream stream, io_owner& owner, channel_services& services)
+void set_socket_options(connection_stream& stream, channel_services const& services)
 {
     boost::system::error_code ec;
     auto& socket = stream.socket();
@@ -22,9 +22,6 @@ push_channel::io_variant make_io(connection_stream stream, io_owner& owner, chan
     if (services.options.socket_send_buffer > 0)
         socket.set_option(boost::asio::socket_base::send_buffer_size(static_cast<int>(services.options.socket_send_buffer)),
                           ec);
-    if (stream.is_tls())
-        return std::unique_ptr<channel_io>(std::make_unique<tls_io>(tls_io::stream_type(std::move(stream.tls())), owner));
-    return push_channel::io_variant(std::in_place_index<0>, stream.take_socket(), owner, services.plain_loop);
 }
 
 }  // namespace
@@ -33,23 +30,37 @@ push_channel::push_channel(connection_stream stream, connection_slot slot, chann
                            packed_address remote_address)
     : channel(std::move(remote_address)),
       services_(services),
-      io_(make_io(std::move(stream), *this, services)),
       slot_(std::move(slot)),
       last_input_(stamp(services.keepalive.now())),
       last_output_(stamp(services.keepalive.now()))
 {
+    set_socket_options(stream, services);
+    io_owner& owner = *this;  // a private base: the io's constructors cannot see it
+    if (stream.is_tls()) {
+        new (&io_.other) std::unique_ptr<channel_io>(
+            std::make_unique<tls_io>(tls_io::stream_type(std::move(stream.tls())), owner));
+        return;
+    }
+    new (&io_.plain) plain_io(stream.take_socket(), owner);
+    plain_ = true;
 }
 
 push_channel::push_channel(io_factory const& make, channel_services& services, packed_address remote_address)
     : channel(std::move(remote_address)),
       services_(services),
-      io_(make(*this)),
       last_input_(stamp(services.keepalive.now())),
       last_output_(stamp(services.keepalive.now()))
 {
+    new (&io_.other) std::unique_ptr<channel_io>(make(*this));
 }
 
-push_channel::~push_channel() = default;
+push_channel::~push_channel()
+{
+    if (plain_)
+        io_.plain.~plain_io();
+    else
+        io_.other.~unique_ptr();
+}
 
 std::shared_ptr<push_channel> push_channel::self()
 {
@@ -524,9 +535,14 @@ void push_channel::enqueue_control(shared_bytes bytes)
 
 channel_io& push_channel::io() noexcept
 {
-    if (auto* plain = std::get_if<plain_io>(&io_))
-        return *plain;
-    return *std::get<1>(io_);
+    if (plain_)
+        return io_.plain;
+    return *io_.other;
+}
+
+plain_io_loop const& push_channel::plain_loop() const noexcept
+{
+    return services_.plain_loop;
 }
 
 bool push_channel::send_head(http_response const& head)
