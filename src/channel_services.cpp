@@ -3,6 +3,8 @@
 #include "core/client_address.hpp"
 #include "core/hook_guard.hpp"
 #include "core/json_input.hpp"
+#include "http/http_connection.hpp"
+#include "long_polling/poll_channel.hpp"
 #include "security/namespace_rules.hpp"
 
 #include <switchboard/error.hpp>
@@ -28,9 +30,9 @@ channel_services::channel_services(boost::asio::any_io_executor ex, server_optio
       // Fine enough that every interval is a few ticks, coarse enough to cost nothing.
       keepalive(ex, std::min({opts.sse_heartbeat, opts.ws_ping_interval, opts.ws_pong_timeout, std::chrono::milliseconds(4'000)}) / 4,
                 channels),
-      poll_holds(ex),
-      poll_parking(ex),
-      keep_alive_waits(ex),
+      poll_holds(ex, &long_polling::poll_channel::expire),
+      poll_parking(ex, &http_connection::expire),
+      keep_alive_waits(ex, &http_connection::expire),
       authorizer(opts, h),
       hooks_(h),
       subscribes_(ex, opts, h, hb, bp,

@@ -8,7 +8,10 @@ deadline_list::entry::~entry()
         list_->remove(*this);
 }
 
-deadline_list::deadline_list(boost::asio::any_io_executor ex) : timer_(std::move(ex)) {}
+deadline_list::deadline_list(boost::asio::any_io_executor ex, expiry on_expiry)
+    : timer_(std::move(ex)), expiry_(on_expiry)
+{
+}
 
 deadline_list::~deadline_list()
 {
@@ -74,7 +77,7 @@ void deadline_list::on_timer()
     while (first_ && first_->deadline_ <= now) {
         auto& due = *first_;
         unlink(due);
-        due.expired();  // may add and remove entries, and so set the timer
+        expiry_(due);  // may add and remove entries, and so set the timer
     }
     if (first_ && first_->deadline_ < armed_for_)
         arm();

@@ -16,6 +16,11 @@
 
 namespace switchboard::detail {
 
+channel_services& exchange::services() const noexcept
+{
+    return ctx_;
+}
+
 namespace http = boost::beast::http;
 
 namespace {

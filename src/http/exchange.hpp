@@ -23,6 +23,7 @@
 
 namespace switchboard::detail {
 
+class channel_services;
 struct server_context;
 class exchange;
 class http_connection;
@@ -49,8 +50,9 @@ struct route {
 using route_table = std::unordered_map<std::string, route>;
 
 /// A route holding a request unanswered (a long poll, a service route's call), told when its client leaves
-/// (exchange::watch_for_departure). Held weakly: a pointer where a callback was 32 bytes and a block of its own in
-/// every waiting poll's connection.
+/// (exchange::watch_for_departure). Held by a plain pointer: a callback was 32 bytes and a block of its own in
+/// every waiting poll's connection, and a weak_ptr 16 bytes. So a listener holds its exchange while it watches,
+/// and stops the watch (exchange::stop_watching) before it lets go of it: in its destructor at the latest.
 class departure_listener {
 public:
     /// The client closed the connection, or reset the stream, before the answer.
@@ -73,6 +75,8 @@ public:
     /// The request target's query, parsed once when the request was routed (empty once the request is set aside).
     virtual query const& parameters() const noexcept = 0;
     /// "IP:port", spelled when asked for (packed_address).
+    /// Its loop's: what a channel made of this exchange serves through too.
+    channel_services& services() const noexcept;
     std::string remote_address() const { return remote_address_.text(); }
     /// The same, as held: what a channel made of this exchange holds too.
     packed_address const& packed_remote_address() const noexcept { return remote_address_; }
@@ -91,9 +95,9 @@ public:
     /// The request came over TLS.
     virtual bool secure() const noexcept = 0;
 
-    /// While a route holds the request unanswered (a long poll), tells `listener`, if it is still there, when the
-    /// client leaves (closes the connection, or resets the stream) before the answer.
-    virtual void watch_for_departure(std::weak_ptr<departure_listener> listener) = 0;
+    /// While a route holds the request unanswered (a long poll), tells `listener` when the client leaves (closes the
+    /// connection, or resets the stream) before the answer, once, and forgets it first.
+    virtual void watch_for_departure(departure_listener& listener) = 0;
     /// Stops that watch; call before answering.
     virtual void stop_watching() = 0;
     /// For a route that answers later: frees what only reading the request needed.

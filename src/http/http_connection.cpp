@@ -810,12 +810,12 @@ connection_stream http_connection::release(std::string& leftover, connection_slo
     return std::move(stream());  // this connection is done with it; nothing here touches it again
 }
 
-void http_connection::watch_for_departure(std::weak_ptr<departure_listener> listener)
+void http_connection::watch_for_departure(departure_listener& listener)
 {
     if (stream_.is_tls())
         return;  // a TLS record may be readable without application data: not worth decoding for this
     watching_ = true;
-    gone_ = std::move(listener);
+    gone_ = &listener;
     ++watch_;
     // A poll parks at once. Answered on the parked descriptor, and its connection's next poll read there too, a
     // client that polls on never leaves the idle watch, and its cycle costs no epoll_ctl call, whatever its message
@@ -931,7 +931,7 @@ void http_connection::departed()
 {
     watching_ = false;
     ctx_.poll_parking.remove(*this);
-    if (auto const gone = std::exchange(gone_, {}).lock())
+    if (auto* const gone = std::exchange(gone_, nullptr))
         gone->departed();
 }
 
@@ -1001,7 +1001,7 @@ void http_connection::stop_watching()
     if (!watching_)
         return;
     watching_ = false;
-    gone_.reset();
+    gone_ = nullptr;
     ctx_.poll_parking.remove(*this);
     if (parked_ >= 0) {
         // The answer is written on the parked descriptor (send_output), and the next request awaited and read in

@@ -47,6 +47,8 @@ public:
     ~http_connection();
 
     void start();
+    /// The expiry of the lists it waits in (keep_alive_waits, poll_parking).
+    static void expire(deadline_list::entry& due) { static_cast<http_connection&>(due).expired(); }
 
     std::shared_ptr<http_connection> shared_from_this()
     {
@@ -77,7 +79,7 @@ public:
     /// behind them shows; past that, the departure is noticed when the answer is written. Plain TCP only.
     /// The watch waits in the loop's idle_watch instead of Asio (io.park_idle): at once, unless the connection
     /// closes after its answer; then once quiet for two keepalive ticks.
-    void watch_for_departure(std::weak_ptr<departure_listener> listener) override;
+    void watch_for_departure(departure_listener& listener) override;
     /// Stops that watch; call before answering.
     void stop_watching() override;
     /// For a route that answers later (a long poll) and is done reading the request: frees the parsed request,
@@ -159,7 +161,7 @@ private:
     early_input read_ahead();
     /// The departure watch has been quiet since poll_parking's deadline: it waits in the idle watch from now on.
     /// Or, waiting for a request (keep_alive_waits), request_timeout passed: the connection closes.
-    void expired() override;
+    void expired();
     /// The departure watch waits in the idle watch from now on (io.park_idle, a resting stream), or in Asio again
     /// if the idle watch cannot take it. False when nothing changed: a pending socket wait goes on.
     bool park();
@@ -237,7 +239,7 @@ private:
     std::uint32_t watch_ = 0;  // which socket wait is current (on_socket_ready): a departure watch's, or one handed on
     friend class slot_list<http_connection>;
     std::uint32_t list_slot_ = ~std::uint32_t{0};  // in server_context::http_connections
-    std::weak_ptr<departure_listener> gone_;  // what the departure watch tells
+    departure_listener* gone_ = nullptr;  // what the departure watch tells
     std::unique_ptr<answer_line> line_;  // made when the connection first pipelines a request (hand_off)
     // While the next request is awaited in the idle watch, nothing else holds the connection: it holds itself,
     // until woken() or cancel_request_wait().

@@ -31,7 +31,7 @@ public:
     void respond(http_response res) override;
     bool secure() const noexcept override;
     // A pipelining route never holds its request for a departure and never sets it aside: nothing to do.
-    void watch_for_departure(std::weak_ptr<departure_listener>) override {}
+    void watch_for_departure(departure_listener&) override {}
     void stop_watching() override {}
     void set_aside_request() override {}
     void abandon() override;

@@ -90,7 +90,7 @@ void route_call::begin(std::chrono::milliseconds timeout)
     }
     // The server reads nothing while the handler works: without this watch a client that left would keep its
     // connection (and its slot in the limits) until the answer or the timeout.
-    conn_->watch_for_departure(weak_from_this());
+    conn_->watch_for_departure(*this);
 }
 
 std::shared_ptr<exchange> route_call::settle()
@@ -120,8 +120,15 @@ void route_call::fail(boost::system::error_code ec, std::string_view why)
         conn->respond_error(ec, why);
 }
 
+route_call::~route_call()
+{
+    if (conn_)
+        conn_->stop_watching();  // its exchange holds it by a plain pointer
+}
+
 void route_call::departed()
 {
+    auto const self = shared_from_this();  // settling may let it go
     if (auto conn = settle())
         conn->abandon();
 }

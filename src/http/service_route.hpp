@@ -23,6 +23,7 @@ class service_routes;
 class route_call : public std::enable_shared_from_this<route_call>, public departure_listener {
 public:
     route_call(std::shared_ptr<exchange> conn, service_routes& owner);
+    ~route_call();
 
     /// Starts the deadline and the watch for the client's departure.
     void begin(std::chrono::milliseconds timeout);

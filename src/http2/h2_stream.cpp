@@ -123,7 +123,7 @@ void h2_stream::respond(http_response res)
     if (answered_ || closed_)
         return;
     answered_ = true;
-    gone_.reset();
+    gone_ = nullptr;
     finish_answer(res, &request_, cors_origin());
     response_body_ = std::move(res.body());
     // The answer must leave in time: a client that never opens its window does not keep it forever.
@@ -154,7 +154,7 @@ void h2_stream::set_aside_request()
 
 void h2_stream::abandon()
 {
-    gone_.reset();
+    gone_ = nullptr;
     answered_ = true;
     if (auto conn = conn_.lock(); conn && !closed_)
         conn->reset_stream(id_, NGHTTP2_CANCEL);
@@ -163,7 +163,7 @@ void h2_stream::abandon()
 exchange::push_io_factory h2_stream::push_io()
 {
     return [self = std::static_pointer_cast<h2_stream>(shared_from_this())](io_owner& owner) {
-        self->gone_.reset();
+        self->gone_ = nullptr;
         self->answered_ = true;  // the channel answers from now on
         self->deadline.reset();
         auto io = std::make_unique<h2_stream_io>(self->ctx_.executor, self->conn_, self->closed_ ? nullptr : self.get(),
@@ -202,7 +202,7 @@ void h2_stream::closed(std::uint32_t code)
         auto const keep = std::move(keep_);  // the channel outlives its io's last call
         io->stream_closed(code);
     }
-    if (auto const gone = std::exchange(gone_, {}).lock())
+    if (auto* const gone = std::exchange(gone_, nullptr))
         gone->departed();
 }
 

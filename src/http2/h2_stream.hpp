@@ -34,8 +34,8 @@ public:
     void respond(http_response res) override;
     bool secure() const noexcept override { return false; }
     /// `listener` is told if the stream is reset or the connection ends before the answer.
-    void watch_for_departure(std::weak_ptr<departure_listener> listener) override { gone_ = std::move(listener); }
-    void stop_watching() override { gone_.reset(); }
+    void watch_for_departure(departure_listener& listener) override { gone_ = &listener; }
+    void stop_watching() override { gone_ = nullptr; }
     void set_aside_request() override;
     /// Resets the stream (RST_STREAM CANCEL).
     void abandon() override;
@@ -90,7 +90,7 @@ private:
     bool closed_ = false;
     std::string response_body_;
     std::size_t body_sent_ = 0;
-    std::weak_ptr<departure_listener> gone_;
+    departure_listener* gone_ = nullptr;
     h2_stream_io* push_ = nullptr;
     std::shared_ptr<void> keep_;
     connection_slot slot_;  // a channel's place in the connection limits (admit_channel)

@@ -27,7 +27,7 @@ struct waiter final : deadline_list::entry {
     std::function<void(waiter&)> then;
 
     waiter(std::string n, std::vector<std::string>& l) : name(std::move(n)), log(&l) {}
-    void expired() override
+    void expired()
     {
         expired_at = clock_type::now();
         log->push_back(name);
@@ -35,6 +35,11 @@ struct waiter final : deadline_list::entry {
             then(*this);
     }
 };
+
+void expire(deadline_list::entry& due)
+{
+    static_cast<waiter&>(due).expired();
+}
 
 // Runs until the loop runs dry, within a bound; true when it did.
 bool runs_dry(boost::asio::io_context& io, std::chrono::seconds bound = 10s)
@@ -47,7 +52,7 @@ bool runs_dry(boost::asio::io_context& io, std::chrono::seconds bound = 10s)
 TEST(deadline_list, entries_expire_in_deadline_order_once_each_and_not_before_their_time)
 {
     boost::asio::io_context io;
-    deadline_list list(io.get_executor());
+    deadline_list list(io.get_executor(), expire);
     std::vector<std::string> log;
     waiter a("a", log), b("b", log), c("c", log);
     auto const added = clock_type::now();
@@ -67,7 +72,7 @@ TEST(deadline_list, a_shorter_wait_added_later_expires_first)
 {
     // poll_hold may change on a reload: the list keeps deadline order, not the order of the adds.
     boost::asio::io_context io;
-    deadline_list list(io.get_executor());
+    deadline_list list(io.get_executor(), expire);
     std::vector<std::string> log;
     waiter slow("slow", log), middle("middle", log), fast("fast", log);
     list.add(slow, 300ms);
@@ -80,7 +85,7 @@ TEST(deadline_list, a_shorter_wait_added_later_expires_first)
 TEST(deadline_list, a_removed_entry_never_expires_and_an_empty_list_lets_the_loop_run_dry_at_once)
 {
     boost::asio::io_context io;
-    deadline_list list(io.get_executor());
+    deadline_list list(io.get_executor(), expire);
     std::vector<std::string> log;
     waiter first("first", log), second("second", log), last("last", log);
     list.add(first, 1h);
@@ -100,7 +105,7 @@ TEST(deadline_list, a_removed_entry_never_expires_and_an_empty_list_lets_the_loo
 TEST(deadline_list, adding_a_waiting_entry_again_moves_its_deadline)
 {
     boost::asio::io_context io;
-    deadline_list list(io.get_executor());
+    deadline_list list(io.get_executor(), expire);
     std::vector<std::string> log;
     waiter moved("moved", log), other("other", log);
     list.add(moved, 10ms);
@@ -114,7 +119,7 @@ TEST(deadline_list, adding_a_waiting_entry_again_moves_its_deadline)
 TEST(deadline_list, an_entry_may_wait_again_from_its_expiry)
 {
     boost::asio::io_context io;
-    deadline_list list(io.get_executor());
+    deadline_list list(io.get_executor(), expire);
     std::vector<std::string> log;
     waiter again("again", log), other("other", log);
     int rounds = 0;
@@ -136,7 +141,7 @@ TEST(deadline_list, an_entry_destroyed_while_waiting_leaves_and_a_destroyed_list
     std::vector<std::string> log;
     waiter kept("kept", log);
     {
-        deadline_list list(io.get_executor());
+        deadline_list list(io.get_executor(), expire);
         {
             waiter gone("gone", log);
             list.add(gone, 10ms);
@@ -152,7 +157,7 @@ TEST(deadline_list, an_entry_destroyed_while_waiting_leaves_and_a_destroyed_list
 TEST(deadline_list, ten_thousand_entries_expire_in_order)
 {
     boost::asio::io_context io;
-    deadline_list list(io.get_executor());
+    deadline_list list(io.get_executor(), expire);
     std::vector<std::string> log;
     std::vector<std::unique_ptr<waiter>> waiters;
     for (int i = 0; i < 10'000; ++i) {

@@ -74,7 +74,7 @@ void poll(detail::channel_services& services, std::shared_ptr<detail::exchange> 
     if (conn->request().method() == http::verb::head)
         return conn->respond(detail::response_head(conn->request(), "application/json", "no-store"));
 
-    auto ch = std::make_shared<poll_channel>(conn, services);
+    auto ch = std::make_shared<poll_channel>(conn);
     ch->set_identity(conn->identity());
     // With presence=1 a member across polls: each poll's channel takes the membership over from the one before,
     // which the reconnect grace keeps between them (docs/protocol.md, "Presence", long polling). The histories

@@ -12,9 +12,15 @@
 
 namespace switchboard::long_polling {
 
-poll_channel::poll_channel(std::shared_ptr<detail::exchange> conn, detail::channel_services& services)
-    : channel(conn->packed_remote_address()), conn_(std::move(conn)), services_(services)
+poll_channel::poll_channel(std::shared_ptr<detail::exchange> conn)
+    : channel(conn->packed_remote_address()), conn_(std::move(conn))
 {
+}
+
+poll_channel::~poll_channel()
+{
+    if (conn_)
+        conn_->stop_watching();  // its exchange holds it by a plain pointer
 }
 
 void poll_channel::start(cursor positions, std::vector<message_ptr> replayed, bool recovered, pattern_limits limits,
@@ -38,8 +44,9 @@ void poll_channel::start(cursor positions, std::vector<message_ptr> replayed, bo
         return;
     }
     conn_->set_aside_request();  // the wait may last the whole hold: hold only what the answer needs
-    conn_->watch_for_departure(std::static_pointer_cast<poll_channel>(shared_from_this()));
-    services_.poll_holds.add(*this, services_.options.poll_hold);
+    conn_->watch_for_departure(*this);
+    auto& services = this->services();
+    services.poll_holds.add(*this, services.options.poll_hold);
 }
 
 poll_channel::answer_parts& poll_channel::parts()
@@ -59,13 +66,13 @@ delivery_status poll_channel::deliver(message_ptr const& m)
 {
     if (answered_ || closing())
         return delivery_status::closing;  // the next poll's cursor starts before it
-    auto const& o = services_.options;
+    auto const& o = services().options;
     auto& p = parts();
     if (!p.messages.empty() && (p.messages.size() >= o.max_poll_messages || p.live_bytes >= o.max_poll_bytes))
         return delivery_status::queued;  // left in history for the next poll: the answer's cursor stays before it
     p.messages.push_back(m);
     p.live_bytes += m->envelope()->size();
-    services_.flusher.schedule(std::static_pointer_cast<poll_channel>(shared_from_this()));
+    services().flusher.schedule(std::static_pointer_cast<poll_channel>(shared_from_this()));
     return delivery_status::queued;
 }
 
@@ -77,31 +84,33 @@ void poll_channel::flush()
 
 void poll_channel::close(disconnect const& reason)
 {
+    if (answered_)
+        return;  // finish() closed it
     // A code the client must act on (reconnect later, or never) is told in the answer, even before the poll
     // started: the hooks may close a channel while it subscribes.
-    if (!answered_ && reason.code >= 3000)
+    if (reason.code >= 3000)
         return answer(&reason);
     // On stop, a pending poll is answered with what it has; the next poll finds the server gone.
-    if (!answered_ && !started_)
-        return refuse(services_.stopping ? error::shutting_down : error::backplane_unavailable);
-    if (!answered_)
-        return answer();
-    if (begin_closing())
-        services_.closed(*this, reason);
+    if (!started_)
+        return refuse(services().stopping ? error::shutting_down : error::backplane_unavailable);
+    answer();
 }
 
 std::shared_ptr<detail::exchange> poll_channel::finish(disconnect const& reason)
 {
     answered_ = true;
-    services_.poll_holds.remove(*this);
     auto conn = std::move(conn_);
+    auto& services = conn->services();
+    services.poll_holds.remove(*this);
     conn->stop_watching();
-    close(reason);
+    if (begin_closing())
+        services.closed(*this, reason);  // may let this channel go
     return conn;
 }
 
 void poll_channel::departed()
 {
+    auto const self = shared_from_this();  // finishing may let it go
     if (!answered_)
         finish(disconnect::write_failed())->abandon();
 }
@@ -154,12 +163,13 @@ void poll_channel::answer(disconnect const* told)
         size += m->envelope()->size() + 1;  // bounded as the answer is (deliver)
     body.reserve(size);
     body += R"({"messages":[)";
+    auto const& options = services().options;
     std::size_t count = 0;
     std::size_t bytes = 0;
     for (auto const& next : messages) {
         auto const& m = *next;
-        if (count == services_.options.max_poll_messages ||
-            (count > 0 && bytes + m.envelope()->size() > services_.options.max_poll_bytes))
+        if (count == options.max_poll_messages ||
+            (count > 0 && bytes + m.envelope()->size() > options.max_poll_bytes))
             break;
         // Only its topic's next message: a first page of history may stop short of what arrived live meanwhile,
         // and the cursor never steps over a message the client has not had.
@@ -194,7 +204,7 @@ void poll_channel::answer(disconnect const* told)
     body += '}';
     parts_.reset();
 
-    services_.metrics.bytes_out += body.size();
+    services().metrics.bytes_out += body.size();
     auto conn = finish(told ? *told : disconnect::normal());
     conn->respond(detail::json_response(conn->request(), std::move(body)));
 }

@@ -26,7 +26,8 @@ class poll_channel final : public channel,
                            private detail::deadline_list::entry,
                            public detail::flushable {
 public:
-    poll_channel(std::shared_ptr<detail::exchange> conn, detail::channel_services& services);
+    explicit poll_channel(std::shared_ptr<detail::exchange> conn);
+    ~poll_channel() override;
 
     std::string_view transport() const noexcept override { return "long-polling"; }
     delivery_status deliver(message_ptr const& m) override;
@@ -47,14 +48,17 @@ public:
                std::vector<std::string> lost = {});
     /// Answers the poll with an HTTP error instead, and closes.
     void refuse(boost::system::error_code ec, std::string_view message = {});
+    /// The expiry of services.poll_holds.
+    static void expire(detail::deadline_list::entry& due) { static_cast<poll_channel&>(due).expired(); }
 
 private:
     /// The hold ended: the answer goes, empty.
-    void expired() override;
+    void expired();
     /// `told`: the close the answer tells (a code of 3000 or more), if any.
     void answer(disconnect const* told = nullptr);
     /// The client closed its end while the poll waited: no answer, the connection is dropped.
     void departed() override;
+    /// Ends the wait and closes the channel; gives back the exchange, for the answer.
     std::shared_ptr<detail::exchange> finish(disconnect const& reason = disconnect::normal());
     /// Whether `m`, of a topic the poll does not name, goes in the answer through its patterns: it moves their
     /// entries of `positions` to its sequence.
@@ -63,8 +67,9 @@ private:
     bool recovered_ = true;
     bool answered_ = false;
     bool started_ = false;  // positions known: deliveries before it wait for start()
+    // Held until the answer: the services are its (where a reference of their own took 8 bytes of every poll).
     std::shared_ptr<detail::exchange> conn_;
-    detail::channel_services& services_;
+    detail::channel_services& services() const noexcept { return conn_->services(); }
     // The positions the poll started from, in their text form until the answer reads them: a one-topic poll's
     // fits the string itself where the entry was a block of 72 bytes (and the topic's name one more past 15
     // characters).
