@@ -109,7 +109,7 @@ struct http_connection::answer_line final : flushable {
     bool closing = false;           // the client's input ended: closed once all are out
     route const* deferred = nullptr;  // a request that runs once all are out
 
-    void flush() override { connection.write_line(); }
+    void flush() { connection.write_line(); }
 };
 
 http_connection::http_connection(boost::asio::ip::tcp::socket socket, server_context& ctx)
@@ -586,7 +586,7 @@ void http_connection::schedule_line()
 {
     // The flush owns the connection through its line (an aliasing pointer): from here to the flush, a connection
     // waiting on its line has no other owner (no read pending, every request answered).
-    ctx_.flusher.schedule(std::shared_ptr<flushable>(shared_from_this(), line_.get()));
+    ctx_.flusher.schedule(std::shared_ptr<answer_line>(shared_from_this(), line_.get()));
 }
 
 bool http_connection::answers_owed() const noexcept

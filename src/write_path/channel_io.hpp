@@ -1,7 +1,8 @@
 #pragma once
-// The byte stream under a push_channel, one small interface for its two kinds: plain TCP written with sendmsg
-// (plain_io), and TLS through OpenSSL (tls_io). The channel decides what to send and when to stop; the io moves
-// the outbox's bytes to the peer and the peer's bytes up, and says what happened through io_owner.
+// The byte stream under a push_channel, one small interface for its kinds: TLS through OpenSSL (tls_io), an HTTP/2
+// stream (h2_stream_io), and plain TCP written with sendmsg (plain_io, which has the same operations but is called
+// as itself). The channel decides what to send and when to stop; the io moves the outbox's bytes to the peer and
+// the peer's bytes up, and says what happened through io_owner.
 
 #include "core/read_scratch.hpp"
 #include "write_path/frame_queue.hpp"

@@ -9,12 +9,9 @@ flush_scheduler::flush_scheduler(boost::asio::any_io_executor ex, bool batch_sen
 {
 }
 
-void flush_scheduler::schedule(std::shared_ptr<flushable> f)
+void flush_scheduler::add(pending p)
 {
-    if (f->flush_scheduled_)
-        return;
-    f->flush_scheduled_ = true;
-    pending_.push_back(std::move(f));
+    pending_.push_back(std::move(p));
     post();
 }
 
@@ -41,9 +38,9 @@ void flush_scheduler::run()
     running_.swap(pending_);
     if (batch_)
         batch_->begin();
-    for (auto& f : running_) {
-        f->flush_scheduled_ = false;
-        f->flush();
+    for (auto& p : running_) {
+        p.what->flush_scheduled_ = false;
+        p.flush(*p.what);
     }
     if (batch_)
         batch_->submit();

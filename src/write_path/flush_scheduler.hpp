@@ -14,10 +14,9 @@
 
 namespace switchboard::detail {
 
+/// What the scheduler flushes: a class that derives from it (publicly) and has a flush(). Told through a function
+/// the scheduler keeps with each pending one, where a virtual flush() put a vtable pointer in every channel.
 class flushable {
-public:
-    virtual void flush() = 0;
-
 protected:
     ~flushable() = default;
 
@@ -34,8 +33,16 @@ public:
     /// The loop's send batch, null when sends are not batched.
     send_batch* batch() const noexcept { return batch_.get(); }
 
-    /// Flushes `f` after the handlers already queued on the loop have run. Idempotent until then.
-    void schedule(std::shared_ptr<flushable> f);
+    /// Flushes `f` (f->flush()) after the handlers already queued on the loop have run. Idempotent until then.
+    template <class T>
+    void schedule(std::shared_ptr<T> f)
+    {
+        flushable& base = *f;
+        if (base.flush_scheduled_)
+            return;
+        base.flush_scheduled_ = true;
+        add({std::shared_ptr<flushable>(std::move(f), &base), [](flushable& due) { static_cast<T&>(due).flush(); }});
+    }
 
     /// Notes a message published at `at` whose deliveries this turn's flush writes; when the flush is done,
     /// `observe` gets how long publish-to-write took.
@@ -43,13 +50,18 @@ public:
     std::function<void(std::chrono::steady_clock::duration)> observe;
 
 private:
+    struct pending {
+        std::shared_ptr<flushable> what;
+        void (*flush)(flushable&);
+    };
+    void add(pending p);
     void run();
     void post();
 
     boost::asio::any_io_executor executor_;
     std::unique_ptr<send_batch> batch_;
-    std::vector<std::shared_ptr<flushable>> pending_;
-    std::vector<std::shared_ptr<flushable>> running_;
+    std::vector<pending> pending_;
+    std::vector<pending> running_;
     std::vector<std::chrono::steady_clock::time_point> published_;
     bool posted_ = false;
 };

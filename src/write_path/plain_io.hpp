@@ -24,19 +24,22 @@ struct plain_io_loop {
     idle_watch* watch = nullptr;
 };
 
-class plain_io final : public channel_io, public batched_sender, private idle_watch::sleeper {
+// channel_io's operations, called as themselves: the channel holds its plain io in place and knows it is one
+// (push_channel::with_io), where deriving from channel_io put a vtable pointer in every plain connection.
+class plain_io final : public batched_sender, private idle_watch::sleeper {
 public:
     /// `socket`: of a loop's io_context; the owner's plain_loop() outlives the connection.
     plain_io(boost::asio::ip::tcp::socket socket, io_owner& owner);
-    ~plain_io() override;
+    ~plain_io();
     plain_io(plain_io const&) = delete;
     plain_io& operator=(plain_io const&) = delete;
 
-    void close() noexcept override;
-    void start_reading() override;
-    void flush() override;
-    void shut_down() override;
-    void rest() override;
+    void close() noexcept;
+    void start_reading();
+    void flush();
+    void shut_down();
+    void rest();
+    bool send_head(http_response const&) const noexcept { return false; }  // the channel writes the head
 
 private:
     std::shared_ptr<plain_io> self();

@@ -533,13 +533,6 @@ void push_channel::enqueue_control(shared_bytes bytes)
     services_.flusher.schedule(self());
 }
 
-channel_io& push_channel::io() noexcept
-{
-    if (plain_)
-        return io_.plain;
-    return *io_.other;
-}
-
 plain_io_loop const& push_channel::plain_loop() const noexcept
 {
     return services_.plain_loop;
@@ -547,7 +540,7 @@ plain_io_loop const& push_channel::plain_loop() const noexcept
 
 bool push_channel::send_head(http_response const& head)
 {
-    return io().send_head(head);
+    return with_io([&](auto& io) { return io.send_head(head); });
 }
 
 std::shared_ptr<io_owner> push_channel::keep()
@@ -558,7 +551,7 @@ std::shared_ptr<io_owner> push_channel::keep()
 
 void push_channel::flush()
 {
-    io().flush();
+    with_io([](auto& io) { io.flush(); });
 }
 
 void push_channel::sent(std::size_t bytes)
@@ -581,7 +574,7 @@ void push_channel::drained()
         return;
     }
     if (!expects_input())
-        io().rest();
+        with_io([](auto& io) { io.rest(); });
 }
 
 void push_channel::start_reading()
@@ -592,7 +585,7 @@ void push_channel::start_reading()
         services_.keepalive.wake();
     else
         services_.keepalive.watch(std::static_pointer_cast<ticking>(self()));
-    io().start_reading();
+    with_io([](auto& io) { io.start_reading(); });
 }
 
 bool push_channel::on_tick(std::uint64_t now)
@@ -603,8 +596,9 @@ bool push_channel::on_tick(std::uint64_t now)
         return false;
     auto const idle_in = ticks_since(last_input_, now);
     keepalive_tick(now, idle_in, ticks_since(last_output_, now));
+    // Sending needs no read wait: a stream that only receives rests between its messages.
     if (idle_in >= rest_after_ticks && !closing())
-        io().rest();  // sending needs no read wait: a stream that only receives rests between its messages
+        with_io([](auto& io) { io.rest(); });
     if (book_ && book_->empty() && !pumping_ && !reading_page_)
         book_.reset();
     return !closing();
@@ -638,7 +632,7 @@ void push_channel::lost(boost::system::error_code ec)
     shut_down_ = true;
     if (book_ && book_->linger)
         book_->linger->cancel();
-    io().close();
+    with_io([](auto& io) { io.close(); });
 }
 
 void push_channel::queue_farewell(disconnect const&) {}
@@ -664,7 +658,7 @@ void push_channel::finish_close()
     // Everything is sent: half-close, and let the read side see the peer's end (or the linger timer) before the
     // socket is closed, so the peer is not reset while our last bytes are in flight.
     shut_down_ = true;
-    io().shut_down();
+    with_io([](auto& io) { io.shut_down(); });
 }
 
 }  // namespace switchboard::detail

@@ -55,7 +55,7 @@ public:
     /// Queued at once, as any frame: presence events take no offset, so they neither wait for nor join a replay.
     delivery_status deliver_presence(presence_event_ptr const& e) final;
     void close(disconnect const& reason) final;
-    void flush() final;
+    void flush();
     bool on_tick(std::uint64_t now) final;
 
     /// Makes the io of a channel that is not over a connection of its own (an HTTP/2 stream), for its owner.
@@ -153,7 +153,12 @@ private:
     void lost(boost::system::error_code ec) override;
     std::shared_ptr<io_owner> keep() override;
     plain_io_loop const& plain_loop() const noexcept override;
-    channel_io& io() noexcept;
+    /// Calls `f` with the io: a plain one as itself, in place (no virtual call), any other through channel_io.
+    template <class F>
+    decltype(auto) with_io(F&& f)
+    {
+        return plain_ ? f(io_.plain) : f(*io_.other);
+    }
 
     // A topic's replay: offsets next..last of its epoch, `page` holding the next ones already read.
     struct replay_state {

@@ -32,7 +32,7 @@ public:
     std::string_view transport() const noexcept override { return "long-polling"; }
     delivery_status deliver(message_ptr const& m) override;
     void close(disconnect const& reason) override;
-    void flush() override;
+    void flush();
 
     /// How far a pattern's messages may go in this answer: its history's first page was only a page.
     struct pattern_limit {
