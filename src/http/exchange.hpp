@@ -74,9 +74,9 @@ public:
     virtual http_request& request() = 0;
     /// The request target's query, parsed once when the request was routed (empty once the request is set aside).
     virtual query const& parameters() const noexcept = 0;
-    /// "IP:port", spelled when asked for (packed_address).
     /// Its loop's: what a channel made of this exchange serves through too.
     channel_services& services() const noexcept;
+    /// "IP:port", spelled when asked for (packed_address).
     std::string remote_address() const { return remote_address_.text(); }
     /// The same, as held: what a channel made of this exchange holds too.
     packed_address const& packed_remote_address() const noexcept { return remote_address_; }
